@@ -1,0 +1,416 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/*
+ * The search grammar of the backup list.
+ *
+ *   query  := blank* (term (blank+ term)*)? blank*
+ *
+ * Blanks are Unicode white space. A NULL or blank query is empty and matches
+ * every backup. Otherwise a backup matches when EVERY term matches, and a term
+ * matches when ANY of these holds:
+ *
+ *   (a) name:  the folded term is a substring of the folded backup name.
+ *              Folding is Unicode case folding plus removal of accents
+ *              (NFD, then U+0300–U+036F dropped): "ÉTÉ" finds "été_2026".
+ *              Every term is tried as a name fragment, date-like or not.
+ *
+ *   (b) date:  compared with the backup date in LOCAL time, field by field,
+ *              numerically (so "6/11" finds 06/11). Fields are ASCII digits;
+ *              a day or month has 1–2 digits.
+ *                D/M/Y     day, month and year  "26/11/2026"  (Y: 1–4 digits)
+ *                D/M  D/M/ day and month        "26/11"  "6/11/"
+ *                M/YYYY    month and year       "11/2026"    (4-digit year)
+ *                D/        day                  "26/"
+ *                YYYY      year                 "2026"       (exactly 4 digits)
+ *              A 2-field term is month/year when its second field has four
+ *              digits, day/month otherwise.
+ *
+ *   (c) time:  compared with the LOCAL hour and minute, numerically.
+ *                H:MM  HH:MM   hour and minute  "9:05"  "14:05"
+ *                H:  HH:       hour             "14:"
+ *
+ * Anything else ("26", "14:5", "/11", "1/2/3/4") is only a name fragment.
+ *
+ * Everything is parsed once in osi_search_query_new(); matching compares
+ * integers and runs strstr() on the name folded once per backup, so it does
+ * not allocate (after the first call per backup, which folds its name).
+ */
+#define G_LOG_DOMAIN "osi-core"
+
+#include "config.h"
+
+#include <string.h>
+
+#include "osi-backup-info-private.h"
+#include "osi-search.h"
+
+typedef enum
+{
+  DATE_NONE,
+  DATE_DAY,
+  DATE_DAY_MONTH,
+  DATE_MONTH_YEAR,
+  DATE_DAY_MONTH_YEAR,
+  DATE_YEAR,
+} DateKind;
+
+typedef struct
+{
+  char     *folded;
+
+  DateKind  date_kind;
+  gint      day;
+  gint      month;
+  gint      year;
+
+  gboolean  is_time;
+  gint      hour;
+  gint      minute;     /* -1: any minute */
+} SearchTerm;
+
+struct _OsiSearchQuery
+{
+  SearchTerm *terms;
+  guint       n_terms;
+};
+
+#define MAX_DATE_FIELDS 3
+
+/* Reads a run of ASCII digits. Returns how many there were, or 0 when
+ * there were none or more than max_digits (so the value cannot overflow). */
+static guint
+read_number (const char **p,
+             guint        max_digits,
+             gint        *value)
+{
+  guint n_digits = 0;
+
+  *value = 0;
+  while (g_ascii_isdigit (**p))
+    {
+      if (++n_digits > max_digits)
+        return 0;
+      *value = *value * 10 + (**p - '0');
+      (*p)++;
+    }
+
+  return n_digits;
+}
+
+static gboolean
+parse_time (const char *text,
+            SearchTerm *term)
+{
+  const char *p = text;
+  guint n_digits;
+
+  if (read_number (&p, 2, &term->hour) == 0 || *p != ':')
+    return FALSE;
+  p++;
+
+  if (*p == '\0')
+    {
+      term->minute = -1;
+      return TRUE;
+    }
+
+  n_digits = read_number (&p, 2, &term->minute);
+
+  return n_digits == 2 && *p == '\0';
+}
+
+static gboolean
+parse_date (const char *text,
+            SearchTerm *term)
+{
+  gint values[MAX_DATE_FIELDS];
+  guint digits[MAX_DATE_FIELDS];
+  const char *p = text;
+  gboolean trailing_slash = FALSE;
+  guint n_fields = 0;
+
+  for (;;)
+    {
+      if (n_fields == MAX_DATE_FIELDS)
+        return FALSE;
+
+      digits[n_fields] = read_number (&p, 4, &values[n_fields]);
+      if (digits[n_fields] == 0)
+        return FALSE;
+      n_fields++;
+
+      if (*p == '\0')
+        break;
+      if (*p != '/')
+        return FALSE;
+      p++;
+      if (*p == '\0')
+        {
+          trailing_slash = TRUE;
+          break;
+        }
+    }
+
+  switch (n_fields)
+    {
+    case 1:
+      if (!trailing_slash)
+        {
+          if (digits[0] != 4)
+            return FALSE;
+          term->date_kind = DATE_YEAR;
+          term->year = values[0];
+          return TRUE;
+        }
+      if (digits[0] > 2)
+        return FALSE;
+      term->date_kind = DATE_DAY;
+      term->day = values[0];
+      return TRUE;
+
+    case 2:
+      if (digits[0] > 2)
+        return FALSE;
+      if (digits[1] == 4)
+        {
+          if (trailing_slash)
+            return FALSE;
+          term->date_kind = DATE_MONTH_YEAR;
+          term->month = values[0];
+          term->year = values[1];
+          return TRUE;
+        }
+      if (digits[1] > 2)
+        return FALSE;
+      term->date_kind = DATE_DAY_MONTH;
+      term->day = values[0];
+      term->month = values[1];
+      return TRUE;
+
+    case 3:
+      if (trailing_slash || digits[0] > 2 || digits[1] > 2)
+        return FALSE;
+      term->date_kind = DATE_DAY_MONTH_YEAR;
+      term->day = values[0];
+      term->month = values[1];
+      term->year = values[2];
+      return TRUE;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  return FALSE;
+}
+
+static void
+search_term_init (SearchTerm *term,
+                  const char *text)
+{
+  g_assert (text != NULL && *text != '\0');
+
+  memset (term, 0, sizeof *term);
+
+  term->folded = osi_search_fold (text);
+  /* parse_date() sets date_kind only on success; memset() left DATE_NONE. */
+  (void) parse_date (text, term);
+  term->is_time = parse_time (text, term);
+}
+
+static gboolean
+search_term_matches_date (const SearchTerm   *term,
+                          const OsiLocalDate *date)
+{
+  if (term->is_time)
+    return term->hour == date->hour
+           && (term->minute < 0 || term->minute == date->minute);
+
+  switch (term->date_kind)
+    {
+    case DATE_NONE:
+      return FALSE;
+
+    case DATE_DAY:
+      return term->day == date->day;
+
+    case DATE_DAY_MONTH:
+      return term->day == date->day && term->month == date->month;
+
+    case DATE_MONTH_YEAR:
+      return term->month == date->month && term->year == date->year;
+
+    case DATE_DAY_MONTH_YEAR:
+      return term->day == date->day
+             && term->month == date->month
+             && term->year == date->year;
+
+    case DATE_YEAR:
+      return term->year == date->year;
+
+    default:
+      g_assert_not_reached ();
+    }
+
+  return FALSE;
+}
+
+OsiSearchQuery *
+osi_search_query_new (const char *text)
+{
+  g_autoptr(GArray) terms = g_array_new (FALSE, FALSE, sizeof (SearchTerm));
+  g_autofree char *valid = NULL;
+  OsiSearchQuery *query;
+  const char *p;
+
+  if (text != NULL)
+    {
+      valid = g_utf8_make_valid (text, -1);
+      p = valid;
+
+      while (*p != '\0')
+        {
+          const char *start;
+          g_autofree char *word = NULL;
+          SearchTerm term;
+
+          while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
+            p = g_utf8_next_char (p);
+          if (*p == '\0')
+            break;
+
+          start = p;
+          while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
+            p = g_utf8_next_char (p);
+
+          word = g_strndup (start, p - start);
+          search_term_init (&term, word);
+          g_array_append_val (terms, term);
+        }
+    }
+
+  query = g_new0 (OsiSearchQuery, 1);
+  query->n_terms = terms->len;
+  query->terms = (SearchTerm *) (void *) g_array_free (g_steal_pointer (&terms), FALSE);
+
+  return query;
+}
+
+void
+osi_search_query_free (OsiSearchQuery *query)
+{
+  if (query == NULL)
+    return;
+
+  for (guint i = 0; i < query->n_terms; i++)
+    g_free (query->terms[i].folded);
+  g_free (query->terms);
+  g_free (query);
+}
+
+gboolean
+osi_search_query_is_empty (const OsiSearchQuery *query)
+{
+  g_return_val_if_fail (query != NULL, TRUE);
+
+  return query->n_terms == 0;
+}
+
+gboolean
+osi_search_query_matches (const OsiSearchQuery *query,
+                          OsiBackupInfo        *info)
+{
+  const OsiLocalDate *date;
+  const char *folded_name = NULL;
+
+  g_return_val_if_fail (query != NULL, FALSE);
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (info), FALSE);
+
+  if (query->n_terms == 0)
+    return TRUE;
+
+  date = _osi_backup_info_get_local_date (info);
+
+  for (guint i = 0; i < query->n_terms; i++)
+    {
+      const SearchTerm *term = &query->terms[i];
+
+      if (search_term_matches_date (term, date))
+        continue;
+
+      if (folded_name == NULL)
+        folded_name = osi_backup_info_get_folded_name (info);
+
+      if (strstr (folded_name, term->folded) == NULL)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+static gboolean
+is_ascii (const char *text)
+{
+  for (const guchar *p = (const guchar *) text; *p != '\0'; p++)
+    {
+      if (*p >= 0x80)
+        return FALSE;
+    }
+
+  return TRUE;
+}
+
+char *
+osi_search_fold (const char *text)
+{
+  g_autofree char *valid = NULL;
+  g_autofree char *folded = NULL;
+  char *decomposed;
+  const guchar *in;
+  guchar *out;
+
+  g_return_val_if_fail (text != NULL, NULL);
+
+  /* Most backup names are ASCII, where case folding is just lowercasing;
+   * this keeps folding 100,000 names cheap. */
+  if (is_ascii (text))
+    return g_ascii_strdown (text, -1);
+
+  valid = g_utf8_make_valid (text, -1);
+  folded = g_utf8_casefold (valid, -1);
+  decomposed = g_utf8_normalize (folded, -1, G_NORMALIZE_NFD);
+  g_assert (decomposed != NULL);
+
+  /* Drop the combining diacritical marks U+0300–U+036F in place: in UTF-8
+   * they are 0xCC 0x80–0xBF and 0xCD 0x80–0xAF, and removing whole
+   * characters keeps the string valid. */
+  in = (const guchar *) decomposed;
+  out = (guchar *) decomposed;
+  while (*in != '\0')
+    {
+      gsize len = g_utf8_skip[*in];
+
+      if (in[0] == 0xCC || (in[0] == 0xCD && in[1] <= 0xAF))
+        {
+          in += len;
+          continue;
+        }
+
+      memmove (out, in, len);
+      out += len;
+      in += len;
+    }
+  *out = '\0';
+
+  return decomposed;
+}
+
+char *
+osi_format_date (GDateTime *date)
+{
+  g_autoptr(GDateTime) local = NULL;
+
+  g_return_val_if_fail (date != NULL, NULL);
+
+  local = g_date_time_to_local (date);
+
+  return g_date_time_format (local, "%d/%m/%Y %H:%M");
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+#define OSI_SHA256_LEN 32
+#define OSI_SHA256_HEX_LEN 64
+
+typedef struct _OsiSha256 OsiSha256;
+
+OsiSha256 *osi_sha256_new        (void);
+void       osi_sha256_free       (OsiSha256    *self);
+void       osi_sha256_reset      (OsiSha256    *self);
+void       osi_sha256_update     (OsiSha256    *self,
+                                  const void   *data,
+                                  gsize         len);
+/* Writes 64 lowercase hex digits and a NUL into hex, then resets. */
+void       osi_sha256_finish_hex (OsiSha256    *self,
+                                  char          hex[OSI_SHA256_HEX_LEN + 1]);
+void       osi_sha256_finish_raw (OsiSha256    *self,
+                                  guint8        raw[OSI_SHA256_LEN]);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiSha256, osi_sha256_free)
+
+G_END_DECLS

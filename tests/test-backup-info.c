@@ -1,0 +1,415 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "osi-backup-info.h"
+#include "osi-error.h"
+
+/* Europe/Paris as a POSIX rule, independent of the installed tzdata. */
+#define TEST_TZ "CET-1CEST,M3.5.0,M10.5.0/3"
+
+#define SHA_LOWER "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef"
+#define SHA_UPPER "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF"
+
+static JsonNode *
+parse_json (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  JsonNode *node = json_from_string (text, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (node);
+
+  return node;
+}
+
+/* Parses one entry; returns NULL and sets error on failure. */
+static OsiBackupInfo *
+info_from_string (const char  *text,
+                  GError     **error)
+{
+  g_autoptr(JsonNode) node = parse_json (text);
+
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (node));
+
+  return osi_backup_info_new_from_json (json_node_get_object (node), error);
+}
+
+static char *
+info_to_string (OsiBackupInfo *info)
+{
+  g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+
+  return json_to_string (node, FALSE);
+}
+
+static void
+test_round_trip (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(OsiBackupInfo) again = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  gint64 size = 0;
+  JsonObject *object;
+
+  info = info_from_string ("{\"name\": \"backup_20261126_140509.tar.zst\","
+                           " \"date\": \"2026-11-26T14:05:09Z\","
+                           " \"size\": 123456789012,"
+                           " \"sha256\": \"" SHA_UPPER "\"}", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+
+  g_assert_cmpstr (osi_backup_info_get_name (info), ==, "backup_20261126_140509.tar.zst");
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, G_GINT64_CONSTANT (123456789012));
+  g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, SHA_LOWER);
+  g_assert_cmpint (g_date_time_to_unix (osi_backup_info_get_date (info)), ==, 1795701909);
+  g_assert_cmpstr (osi_backup_info_get_display_date (info), ==, "26/11/2026 15:05");
+
+  g_object_get (info, "name", &name, "date", &date, "size", &size, "sha256", &sha256, NULL);
+  g_assert_cmpstr (name, ==, "backup_20261126_140509.tar.zst");
+  g_assert_true (g_date_time_equal (date, osi_backup_info_get_date (info)));
+  g_assert_cmpint (size, ==, G_GINT64_CONSTANT (123456789012));
+  g_assert_cmpstr (sha256, ==, SHA_LOWER);
+
+  text = info_to_string (info);
+  g_assert_cmpstr (text, ==,
+                   "{\"name\":\"backup_20261126_140509.tar.zst\","
+                   "\"date\":\"2026-11-26T14:05:09Z\","
+                   "\"size\":123456789012,"
+                   "\"sha256\":\"" SHA_LOWER "\"}");
+
+  node = osi_backup_info_to_json (info);
+  object = json_node_get_object (node);
+  again = osi_backup_info_new_from_json (object, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_name (again), ==, osi_backup_info_get_name (info));
+  g_assert_true (g_date_time_equal (osi_backup_info_get_date (again), osi_backup_info_get_date (info)));
+  g_assert_cmpint (osi_backup_info_get_size (again), ==, osi_backup_info_get_size (info));
+  g_assert_cmpstr (osi_backup_info_get_sha256 (again), ==, osi_backup_info_get_sha256 (info));
+
+  g_assert_finalize_object (g_steal_pointer (&info));
+  g_assert_finalize_object (g_steal_pointer (&again));
+}
+
+static void
+test_old_backend (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *text = NULL;
+
+  info = info_from_string ("{\"name\": \"backup_20240101_000000.tar.gz\","
+                           " \"date\": \"2024-01-01T00:00:00\"}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, -1);
+  g_assert_null (osi_backup_info_get_sha256 (info));
+
+  text = info_to_string (info);
+  g_assert_cmpstr (text, ==,
+                   "{\"name\":\"backup_20240101_000000.tar.gz\",\"date\":\"2024-01-01T00:00:00Z\"}");
+
+  /* JSON null reads as "unknown" too. */
+  g_clear_object (&info);
+  info = info_from_string ("{\"name\": \"a.tgz\", \"date\": \"2024-01-01T00:00:00Z\","
+                           " \"size\": null, \"sha256\": null}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, -1);
+  g_assert_null (osi_backup_info_get_sha256 (info));
+}
+
+static void
+test_plain_json_name (void)
+{
+  const char *names[] = { "search.json", "rag_backup_2023-05-01.json", "0.json", "A-b_c.1.json" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiBackupInfo) info = NULL;
+      g_autofree char *text = g_strdup_printf ("{\"name\": \"%s\", \"date\": \"2023-05-01 10:00:00\"}",
+                                               names[i]);
+
+      g_assert_true (osi_backup_name_is_valid (names[i]));
+      info = info_from_string (text, &error);
+      g_assert_no_error (error);
+      g_assert_cmpstr (osi_backup_info_get_name (info), ==, names[i]);
+    }
+}
+
+static void
+test_dates (void)
+{
+  static const struct {
+    const char *in;
+    const char *utc;
+  } dates[] = {
+    { "2026-11-26T14:05:09Z",           "2026-11-26T14:05:09Z" },
+    { "2026-11-26T14:05:09",            "2026-11-26T14:05:09Z" },   /* no offset: UTC */
+    { "2026-11-26 14:05:09",            "2026-11-26T14:05:09Z" },
+    { "2026-11-26T14:05:09.987654",     "2026-11-26T14:05:09Z" },
+    { "2026-11-26 14:05:09.5Z",         "2026-11-26T14:05:09Z" },
+    { "2026-11-26T15:05:09+01:00",      "2026-11-26T14:05:09Z" },
+    { "2026-11-27T01:35:09+11:30",      "2026-11-26T14:05:09Z" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (dates); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiBackupInfo) info = NULL;
+      g_autoptr(JsonNode) node = NULL;
+      g_autofree char *text = g_strdup_printf ("{\"name\": \"b.zip\", \"date\": \"%s\"}", dates[i].in);
+
+      info = info_from_string (text, &error);
+      g_assert_no_error (error);
+      node = osi_backup_info_to_json (info);
+      g_assert_cmpstr (json_object_get_string_member (json_node_get_object (node), "date"), ==,
+                       dates[i].utc);
+      g_assert_cmpstr (osi_backup_info_get_display_date (info), ==, "26/11/2026 15:05");
+    }
+}
+
+static void
+assert_entry_fails (const char *text,
+                    gint        code)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = info_from_string (text, &error);
+
+  if (info != NULL)
+    g_test_message ("accepted: %s", text);
+  g_assert_null (info);
+  g_assert_error (error, OSI_ERROR, code);
+  g_assert_nonnull (error->message);
+}
+
+static void
+test_invalid_names (void)
+{
+  g_autofree char *max_name = g_strnfill (201, 'a');
+  g_autofree char *long_name = g_strnfill (202, 'a');
+  const char *invalid[] = {
+    "../x", "a/b", "", long_name, ".hidden", "a..b", "..", "-x", "_x",
+    "a b", "é.zip", "a\\b", "x%2F", "back\nup",
+  };
+
+  g_assert_true (osi_backup_name_is_valid (max_name));
+  g_assert_true (osi_backup_name_is_valid ("a"));
+  g_assert_true (osi_backup_name_is_valid ("a.b.c"));
+  g_assert_false (osi_backup_name_is_valid (NULL));
+
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autoptr(JsonObject) object = json_object_new ();
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiBackupInfo) info = NULL;
+
+      g_assert_false (osi_backup_name_is_valid (invalid[i]));
+
+      json_object_set_string_member (object, "name", invalid[i]);
+      json_object_set_string_member (object, "date", "2026-01-01T00:00:00Z");
+      info = osi_backup_info_new_from_json (object, &error);
+      g_assert_null (info);
+      g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_NAME);
+    }
+
+  /* Long names are shortened in the message, not echoed whole. */
+  {
+    g_autoptr(JsonObject) object = json_object_new ();
+    g_autoptr(GError) error = NULL;
+    g_autofree char *huge = g_strnfill (100000, '/');
+
+    json_object_set_string_member (object, "name", huge);
+    json_object_set_string_member (object, "date", "2026-01-01T00:00:00Z");
+    g_assert_null (osi_backup_info_new_from_json (object, &error));
+    g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_NAME);
+    g_assert_cmpuint (strlen (error->message), <, 200);
+  }
+
+  assert_entry_fails ("{\"date\": \"2026-01-01T00:00:00Z\"}", OSI_ERROR_INVALID_DATA);
+  assert_entry_fails ("{\"name\": 12, \"date\": \"2026-01-01T00:00:00Z\"}", OSI_ERROR_INVALID_DATA);
+  assert_entry_fails ("{\"name\": null, \"date\": \"2026-01-01T00:00:00Z\"}", OSI_ERROR_INVALID_DATA);
+}
+
+static void
+test_bad_date (void)
+{
+  const char *entries[] = {
+    "{\"name\": \"a.zip\"}",
+    "{\"name\": \"a.zip\", \"date\": null}",
+    "{\"name\": \"a.zip\", \"date\": 1764165909}",
+    "{\"name\": \"a.zip\", \"date\": \"\"}",
+    "{\"name\": \"a.zip\", \"date\": \"yesterday\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-11-26\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-13-01T00:00:00Z\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-02-30T00:00:00Z\"}",
+    "{\"name\": \"a.zip\", \"date\": \"26/11/2026 14:05\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-11-26T14:05:09Zjunk\"}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+    assert_entry_fails (entries[i], OSI_ERROR_INVALID_DATA);
+}
+
+static void
+test_size (void)
+{
+  const char *bad[] = {
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": -1}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": -42}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": \"12\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 1.5}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": true}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": [1]}",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_entry_fails (bad[i], OSI_ERROR_INVALID_DATA);
+
+  info = info_from_string ("{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 0}", &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, 0);
+}
+
+static void
+test_bad_sha256 (void)
+{
+  const char *bad[] = {
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \"\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \"abc\"}",
+    /* 63 and 65 digits */
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \""
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcde\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \"" SHA_LOWER "0\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \""
+      "g123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": \"sha-256:"
+      "0123456789abcdef0123456789abcdef0123456789abcdef0123456789\"}",
+    "{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": 12}",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (bad); i++)
+    assert_entry_fails (bad[i], OSI_ERROR_INVALID_DATA);
+}
+
+static void
+test_list (void)
+{
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+
+  root = parse_json ("{\"backups\": ["
+                     "  {\"name\": \"backup_20261126_140509.tar.zst\", \"date\": \"2026-11-26T14:05:09Z\","
+                     "   \"size\": 10, \"sha256\": \"" SHA_LOWER "\"},"
+                     "  {\"name\": \"search.json\", \"date\": \"2025-01-01T08:00:00Z\"}"
+                     "], \"message\": \"2 sauvegardes trouvées\"}");
+  list = osi_backup_info_list_from_json (root, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+  g_assert_cmpstr (osi_backup_info_get_name (list->pdata[0]), ==, "backup_20261126_140509.tar.zst");
+  g_assert_cmpint (osi_backup_info_get_size (list->pdata[0]), ==, 10);
+  g_assert_cmpstr (osi_backup_info_get_name (list->pdata[1]), ==, "search.json");
+  g_assert_cmpint (osi_backup_info_get_size (list->pdata[1]), ==, -1);
+  g_assert_cmpstr (osi_backup_info_get_display_date (list->pdata[1]), ==, "01/01/2025 09:00");
+
+  g_clear_pointer (&root, json_node_unref);
+  g_clear_pointer (&list, g_ptr_array_unref);
+  root = parse_json ("{\"backups\": []}");
+  list = osi_backup_info_list_from_json (root, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 0);
+}
+
+static void
+test_list_invalid (void)
+{
+  static const struct {
+    const char *json;
+    gint        code;
+    const char *in_message;
+  } lists[] = {
+    { "[]",                                   OSI_ERROR_INVALID_DATA, NULL },
+    { "\"backups\"",                          OSI_ERROR_INVALID_DATA, NULL },
+    { "null",                                 OSI_ERROR_INVALID_DATA, NULL },
+    { "{}",                                   OSI_ERROR_INVALID_DATA, NULL },
+    { "{\"message\": \"ok\"}",                OSI_ERROR_INVALID_DATA, NULL },
+    { "{\"backups\": {}}",                    OSI_ERROR_INVALID_DATA, NULL },
+    { "{\"backups\": null}",                  OSI_ERROR_INVALID_DATA, NULL },
+    { "{\"backups\": [\"a.zip\"]}",           OSI_ERROR_INVALID_DATA, "0" },
+    { "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\"},"
+      " {\"name\": \"b.zip\", \"date\": \"never\"}]}",
+                                              OSI_ERROR_INVALID_DATA, "1 (“b.zip”)" },
+    { "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\"},"
+      " {\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\"},"
+      " {\"name\": \"../etc\", \"date\": \"2026-01-01T00:00:00Z\"}]}",
+                                              OSI_ERROR_INVALID_NAME, "2" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (lists); i++)
+    {
+      g_autoptr(JsonNode) root = parse_json (lists[i].json);
+      g_autoptr(GError) error = NULL;
+      g_autoptr(GPtrArray) list = osi_backup_info_list_from_json (root, &error);
+
+      g_assert_null (list);
+      g_assert_error (error, OSI_ERROR, lists[i].code);
+      if (lists[i].in_message != NULL)
+        g_assert_nonnull (strstr (error->message, lists[i].in_message));
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+
+    g_assert_null (osi_backup_info_list_from_json (NULL, &error));
+    g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+  }
+}
+
+static void
+test_new (void)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_utc (2026, 11, 26, 23, 30, 0);
+  g_autoptr(OsiBackupInfo) info = osi_backup_info_new ("Été_Sauvegarde.zip", date, -7, SHA_UPPER);
+
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, -1);
+  g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, SHA_LOWER);
+  g_assert_cmpstr (osi_backup_info_get_folded_name (info), ==, "ete_sauvegarde.zip");
+  /* Local time: 00:30 the next day in Paris. */
+  g_assert_cmpstr (osi_backup_info_get_display_date (info), ==, "27/11/2026 00:30");
+  g_assert_true (osi_backup_info_get_display_date (info) == osi_backup_info_get_display_date (info));
+  g_assert_finalize_object (g_steal_pointer (&info));
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* Before anything creates a GDateTime or caches the local time zone. */
+  g_setenv ("TZ", TEST_TZ, TRUE);
+  tzset ();
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/backup-info/round-trip", test_round_trip);
+  g_test_add_func ("/backup-info/old-backend", test_old_backend);
+  g_test_add_func ("/backup-info/plain-json-name", test_plain_json_name);
+  g_test_add_func ("/backup-info/dates", test_dates);
+  g_test_add_func ("/backup-info/invalid-names", test_invalid_names);
+  g_test_add_func ("/backup-info/bad-date", test_bad_date);
+  g_test_add_func ("/backup-info/size", test_size);
+  g_test_add_func ("/backup-info/bad-sha256", test_bad_sha256);
+  g_test_add_func ("/backup-info/list", test_list);
+  g_test_add_func ("/backup-info/list-invalid", test_list_invalid);
+  g_test_add_func ("/backup-info/new", test_new);
+
+  return g_test_run ();
+}

@@ -1,0 +1,299 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <time.h>
+
+#include "osi-backup-info.h"
+#include "osi-search.h"
+
+/* Europe/Paris spelled as a POSIX rule so that the test does not depend on
+ * the tzdata installed on the build machine: CET (+1) in winter, CEST (+2)
+ * from the last Sunday of March 01:00 UTC to the last Sunday of October. */
+#define TEST_TZ "CET-1CEST,M3.5.0,M10.5.0/3"
+
+typedef struct
+{
+  const char *name;
+  const char *utc_date;
+  const char *local;      /* what the user sees, for the reader of this file */
+} Item;
+
+static const Item items[] = {
+  /* 0 */ { "backup_20261126_233000.tar.zst", "2026-11-26T23:30:00Z", "27/11/2026 00:30" },
+  /* 1 */ { "Été_Sauvegarde.tar.gz",          "2026-07-14T12:05:00Z", "14/07/2026 14:05" },
+  /* 2 */ { "ete_manuel.zip",                 "2025-06-06T08:00:00Z", "06/06/2025 10:00" },
+  /* 3 */ { "release-2026.json",              "2025-12-31T22:59:00Z", "31/12/2025 23:59" },
+  /* 4 */ { "nightly.tar.zst",                "2026-01-05T09:07:00Z", "05/01/2026 10:07" },
+  /* 5 */ { "RAG_KB.json",                    "2025-11-06T07:45:00Z", "06/11/2025 08:45" },
+  /* 6 */ { "FÊTE_11.zip",                    "2026-03-29T01:30:00Z", "29/03/2026 03:30" },
+};
+
+#define N_ITEMS G_N_ELEMENTS (items)
+
+typedef struct
+{
+  const char *query;
+  const char *expected;   /* one character per item: '1' matches, '0' does not */
+} Case;
+
+static const Case cases[] = {
+  /* Empty and blank queries match everything. */
+  { "",                    "1111111" },
+  { "   ",                 "1111111" },
+  { "\t \n",               "1111111" },
+
+  /* (a) name fragments, case- and accent-insensitive. */
+  { "ete",                 "0110001" },
+  { "été",                 "0110001" },
+  { "ÉTÉ",                 "0110001" },
+  { "Sauvegarde",          "0100000" },
+  { "SAUVE",               "0100000" },
+  { "fête",                "0000001" },
+  { "kb.JSON",             "0000010" },
+  { ".json",               "0001010" },
+  { "tar",                 "1100100" },
+  { "  nightly  ",         "0000100" },
+  /* Two digits alone are not a day: only names containing "26". */
+  { "26",                  "1001000" },
+
+  /* A 4-digit number is a year and a name fragment. */
+  { "2026",                "1101101" },
+  { "2025",                "0011010" },
+
+  /* (b) date fragments, in local time. */
+  { "27/11/2026",          "1000000" },
+  { "26/11/2026",          "0000000" },   /* the UTC day, not the local one */
+  { "27/11",               "1000000" },
+  { "6/11",                "0000010" },
+  { "06/11",               "0000010" },
+  { "06/11/2025",          "0000010" },
+  { "6/11/2025",           "0000010" },
+  { "11/2026",             "1000000" },
+  { "11/2025",             "0000010" },
+  { "12/2025",             "0001000" },
+  { "6/",                  "0010010" },
+  { "06/06/",              "0010000" },
+  { "31/12/2025",          "0001000" },
+  { "29/03/2026",          "0000001" },   /* the day summer time starts */
+
+  /* (c) time fragments, in local time. */
+  { "14:05",               "0100000" },
+  { "14:",                 "0100000" },
+  { "00:30",               "1000000" },
+  { "0:30",                "1000000" },
+  { "23:",                 "0001000" },
+  { "10:",                 "0010100" },
+  { "10:07",               "0000100" },
+  { "3:30",                "0000001" },
+  { "02:30",               "0000000" },
+
+  /* Every term must match. */
+  { "27/11 00:30",         "1000000" },
+  { "27/11/2026 00:30",    "1000000" },
+  { "06/11 10:",           "0000000" },
+  { "ete 2026",            "0100001" },
+  { "  ete    2026  ",     "0100001" },
+  { "\tete\n2026",         "0100001" },
+  { "2026 tar 11/2026",    "1000000" },
+
+  /* Non-matches and things that are only name fragments. */
+  { "zzz",                 "0000000" },
+  { "ete zzz",             "0000000" },
+  { "32/",                 "0000000" },
+  { "13/2026",             "0000000" },
+  { "26/11/26",            "0000000" },
+  { "14:5",                "0000000" },
+  { "1/2/3/4",             "0000000" },
+  { "/11",                 "0000000" },
+  { "123/11",              "0000000" },
+  { "99999999999999999999/1", "0000000" },
+};
+
+static GPtrArray *
+make_items (void)
+{
+  GPtrArray *list = g_ptr_array_new_with_free_func (g_object_unref);
+
+  for (guint i = 0; i < N_ITEMS; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_new_from_iso8601 (items[i].utc_date, NULL);
+
+      g_assert_nonnull (date);
+      g_ptr_array_add (list, osi_backup_info_new (items[i].name, date, -1, NULL));
+    }
+
+  return list;
+}
+
+static void
+test_timezone (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+
+  /* If this fails, the other cases would fail for the wrong reason. */
+  for (guint i = 0; i < N_ITEMS; i++)
+    g_assert_cmpstr (osi_backup_info_get_display_date (list->pdata[i]), ==, items[i].local);
+}
+
+static void
+test_matcher (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+
+  for (guint c = 0; c < G_N_ELEMENTS (cases); c++)
+    {
+      g_autoptr(OsiSearchQuery) query = osi_search_query_new (cases[c].query);
+      char got[N_ITEMS + 1];
+
+      g_assert_cmpuint (strlen (cases[c].expected), ==, N_ITEMS);
+
+      for (guint i = 0; i < N_ITEMS; i++)
+        got[i] = osi_search_query_matches (query, list->pdata[i]) ? '1' : '0';
+      got[N_ITEMS] = '\0';
+
+      if (g_strcmp0 (got, cases[c].expected) != 0)
+        g_test_message ("query “%s”", cases[c].query);
+      g_assert_cmpstr (got, ==, cases[c].expected);
+    }
+}
+
+static void
+test_empty (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+  const char *blanks[] = { NULL, "", " ", "\t\n ", "\u00a0" };
+
+  for (guint b = 0; b < G_N_ELEMENTS (blanks); b++)
+    {
+      g_autoptr(OsiSearchQuery) query = osi_search_query_new (blanks[b]);
+
+      g_assert_true (osi_search_query_is_empty (query));
+      for (guint i = 0; i < N_ITEMS; i++)
+        g_assert_true (osi_search_query_matches (query, list->pdata[i]));
+    }
+
+  {
+    g_autoptr(OsiSearchQuery) query = osi_search_query_new (" x ");
+
+    g_assert_false (osi_search_query_is_empty (query));
+  }
+}
+
+static void
+test_fold (void)
+{
+  static const struct {
+    const char *in;
+    const char *out;
+  } folds[] = {
+    { "Été_Sauvegarde", "ete_sauvegarde" },
+    { "ÉTÉ",            "ete" },
+    { "backup_2026.TAR.ZST", "backup_2026.tar.zst" },
+    { "naïve Ça",       "naive ca" },
+    { "Straße",         "strasse" },
+    { "",               "" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (folds); i++)
+    {
+      g_autofree char *folded = osi_search_fold (folds[i].in);
+
+      g_assert_cmpstr (folded, ==, folds[i].out);
+    }
+
+  {
+    /* Invalid UTF-8 must not crash nor produce invalid UTF-8. */
+    g_autofree char *folded = osi_search_fold ("\xC3\x89t\xFF\xC3");
+
+    g_assert_true (g_utf8_validate (folded, -1, NULL));
+    g_assert_true (g_str_has_prefix (folded, "et"));
+  }
+}
+
+static void
+test_cached (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+  OsiBackupInfo *info = list->pdata[1];
+  const char *folded = osi_backup_info_get_folded_name (info);
+  const char *display = osi_backup_info_get_display_date (info);
+
+  g_assert_cmpstr (folded, ==, "ete_sauvegarde.tar.gz");
+  g_assert_true (folded == osi_backup_info_get_folded_name (info));
+  g_assert_true (display == osi_backup_info_get_display_date (info));
+}
+
+static void
+test_format_date (void)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_iso8601 ("2026-11-26T23:30:00Z", NULL);
+  g_autoptr(GDateTime) summer = g_date_time_new_from_iso8601 ("2026-07-01T22:00:00.9Z", NULL);
+  g_autofree char *text = osi_format_date (date);
+  g_autofree char *summer_text = osi_format_date (summer);
+
+  g_assert_cmpstr (text, ==, "27/11/2026 00:30");
+  g_assert_cmpstr (summer_text, ==, "02/07/2026 00:00");
+}
+
+static void
+test_perf (void)
+{
+  g_autoptr(GPtrArray) list = g_ptr_array_new_full (100000, g_object_unref);
+  g_autoptr(GDateTime) base = g_date_time_new_from_iso8601 ("2024-01-01T00:00:00Z", NULL);
+  g_autoptr(OsiSearchQuery) query = osi_search_query_new ("backup 2025 14:");
+  const guint n_items = 100000;
+  const guint n_passes = 50;
+  guint n_matches = 0;
+  gdouble seconds;
+
+  for (guint i = 0; i < n_items; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_minutes (base, i * 17);
+      g_autofree char *name = g_strdup_printf ("%s_%06u.tar.zst", i % 3 ? "backup" : "sauvegarde_été", i);
+
+      g_ptr_array_add (list, osi_backup_info_new (name, date, 1024 * i, NULL));
+    }
+
+  /* The first pass folds every name once; measure it apart. */
+  g_test_timer_start ();
+  for (guint i = 0; i < n_items; i++)
+    n_matches += osi_search_query_matches (query, list->pdata[i]);
+  seconds = g_test_timer_elapsed ();
+  g_test_message ("first pass (folds names): %.2f ms, %u matches", seconds * 1000, n_matches);
+
+  g_test_timer_start ();
+  for (guint p = 0; p < n_passes; p++)
+    {
+      n_matches = 0;
+      for (guint i = 0; i < n_items; i++)
+        n_matches += osi_search_query_matches (query, list->pdata[i]);
+    }
+  seconds = g_test_timer_elapsed () / n_passes;
+  g_test_minimized_result (seconds, "matching %u items against a 3-term query: %.3f ms per pass",
+                           n_items, seconds * 1000);
+  g_assert_cmpuint (n_matches, >, 0);
+  g_assert_cmpuint (n_matches, <, n_items);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* Before anything creates a GDateTime or caches the local time zone. */
+  g_setenv ("TZ", TEST_TZ, TRUE);
+  tzset ();
+
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/search/timezone", test_timezone);
+  g_test_add_func ("/search/matcher", test_matcher);
+  g_test_add_func ("/search/empty", test_empty);
+  g_test_add_func ("/search/fold", test_fold);
+  g_test_add_func ("/search/cached", test_cached);
+  g_test_add_func ("/search/format-date", test_format_date);
+  if (g_test_perf ())
+    g_test_add_func ("/search/perf", test_perf);
+
+  return g_test_run ();
+}
