@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "osi-archive.h"
+
+G_BEGIN_DECLS
+
+/* Replacing a live data directory with the content of an archive, so that a
+ * crash at any instant leaves either the old or the new data complete:
+ *   1. extract and verify into PARENT/.NAME.osi-staging.XXXXXX, then syncfs;
+ *   2. write the journal PARENT/.NAME.osi-swap naming the staging folder
+ *      and its inode (atomically: temporary file, fsync, rename, fsync);
+ *   3. exchange the staging folder and the data directory in one
+ *      renameat2 (RENAME_EXCHANGE), fsync the parent;
+ *   4. delete the old data, now under the staging name;
+ *   5. delete the journal.
+ * osi_swap_recover () finishes or undoes whatever a crash interrupted: with
+ * no journal, staging folders are incomplete and removed; with a journal,
+ * the inode of the data directory tells whether step 3 happened. */
+
+typedef enum
+{
+  OSI_SWAP_STEP_NONE = 0,
+  OSI_SWAP_STEP_STAGED,      /* after 1 */
+  OSI_SWAP_STEP_JOURNALED,   /* after 2 */
+  OSI_SWAP_STEP_EXCHANGED,   /* after 3 */
+  OSI_SWAP_STEP_CLEANED,     /* after 4 */
+} OsiSwapStep;
+
+/* Creates PARENT/.NAME.osi-staging.XXXXXX, empty, beside data_dir. */
+char     *osi_swap_make_staging       (const char              *data_dir,
+                                       GError                 **error);
+/* Steps 2 to 5, given a complete and verified staging folder. */
+gboolean  osi_swap_commit             (const char              *data_dir,
+                                       const char              *staging_dir,
+                                       GError                 **error);
+gboolean  osi_swap_recover            (const char              *data_dir,
+                                       GError                 **error);
+/* The whole restore: recover, stage, extract and verify, swap. */
+gboolean  osi_swap_restore_archive    (const char              *data_dir,
+                                       const char              *archive_path,
+                                       const OsiArchiveLimits  *limits,
+                                       OsiVerifyReport        **out_report,
+                                       OsiProgressFunc          progress,
+                                       gpointer                 progress_data,
+                                       GCancellable            *cancellable,
+                                       GError                 **error);
+void      osi_swap_restore_archive_async  (const char              *data_dir,
+                                           const char              *archive_path,
+                                           const OsiArchiveLimits  *limits,
+                                           OsiProgressFunc          progress,
+                                           gpointer                 progress_data,
+                                           GCancellable            *cancellable,
+                                           GAsyncReadyCallback      callback,
+                                           gpointer                 user_data);
+gboolean  osi_swap_restore_archive_finish (GAsyncResult            *result,
+                                           OsiVerifyReport        **out_report,
+                                           GError                 **error);
+/* Removes a directory tree without following symlinks. */
+gboolean  osi_remove_tree             (const char              *path,
+                                       GError                 **error);
+
+/* For tests: stop right after the given step, as a crash there would. */
+gboolean  _osi_swap_commit_until      (const char              *data_dir,
+                                       const char              *staging_dir,
+                                       OsiSwapStep              stop_after,
+                                       GError                 **error);
+
+G_END_DECLS

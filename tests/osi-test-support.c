@@ -1,0 +1,326 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
+#include <sys/wait.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-demo-data.h"
+#include "osi-sha256.h"
+#include "osi-swap.h"
+#include "osi-test-support.h"
+
+char *
+osi_test_make_tmpdir (void)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_dir_make_tmp ("osi-test-XXXXXX", &error);
+
+  g_assert_no_error (error);
+  return path;
+}
+
+void
+osi_test_remove_tmpdir (const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (path == NULL)
+    return;
+  osi_remove_tree (path, &error);
+  g_assert_no_error (error);
+}
+
+char *
+osi_test_generate_data (const char *parent,
+                        guint64     size,
+                        guint32     seed)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_build_filename (parent, "data", NULL);
+
+  osi_demo_data_generate (dir, size, seed, NULL, &error);
+  g_assert_no_error (error);
+  return dir;
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(char * const *)a, *(char * const *)b);
+}
+
+static gboolean
+trees_equal (const char  *a,
+             const char  *b,
+             const char  *rel,
+             char       **why)
+{
+  g_autoptr(GPtrArray) na = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) nb = g_ptr_array_new_with_free_func (g_free);
+  GDir *d;
+  const char *name;
+
+  if ((d = g_dir_open (a, 0, NULL)) != NULL)
+    {
+      while ((name = g_dir_read_name (d)) != NULL)
+        g_ptr_array_add (na, g_strdup (name));
+      g_dir_close (d);
+    }
+  if ((d = g_dir_open (b, 0, NULL)) != NULL)
+    {
+      while ((name = g_dir_read_name (d)) != NULL)
+        g_ptr_array_add (nb, g_strdup (name));
+      g_dir_close (d);
+    }
+  g_ptr_array_sort (na, compare_strings);
+  g_ptr_array_sort (nb, compare_strings);
+
+  if (na->len != nb->len)
+    {
+      *why = g_strdup_printf ("%s: %u entries against %u", *rel ? rel : ".", na->len, nb->len);
+      return FALSE;
+    }
+
+  for (guint i = 0; i < na->len; i++)
+    {
+      const char *n = g_ptr_array_index (na, i);
+      g_autofree char *pa = g_build_filename (a, n, NULL);
+      g_autofree char *pb = g_build_filename (b, n, NULL);
+      g_autofree char *r = *rel ? g_strconcat (rel, "/", n, NULL) : g_strdup (n);
+      struct stat sa, sb;
+
+      if (strcmp (n, g_ptr_array_index (nb, i)) != 0)
+        {
+          *why = g_strdup_printf ("%s: names differ (%s, %s)", r, n, (char *)g_ptr_array_index (nb, i));
+          return FALSE;
+        }
+      if (lstat (pa, &sa) < 0 || lstat (pb, &sb) < 0)
+        {
+          *why = g_strdup_printf ("%s: cannot stat", r);
+          return FALSE;
+        }
+      if ((sa.st_mode & S_IFMT) != (sb.st_mode & S_IFMT))
+        {
+          *why = g_strdup_printf ("%s: types differ", r);
+          return FALSE;
+        }
+      if (S_ISDIR (sa.st_mode))
+        {
+          if (!trees_equal (pa, pb, r, why))
+            return FALSE;
+          continue;
+        }
+      if (((sa.st_mode & 0100) != 0) != ((sb.st_mode & 0100) != 0))
+        {
+          *why = g_strdup_printf ("%s: executable bits differ", r);
+          return FALSE;
+        }
+      {
+        g_autofree char *ca = NULL;
+        g_autofree char *cb = NULL;
+        gsize la, lb;
+
+        if (!g_file_get_contents (pa, &ca, &la, NULL) || !g_file_get_contents (pb, &cb, &lb, NULL) ||
+            la != lb || memcmp (ca, cb, la) != 0)
+          {
+            *why = g_strdup_printf ("%s: contents differ", r);
+            return FALSE;
+          }
+      }
+    }
+
+  return TRUE;
+}
+
+gboolean
+osi_test_trees_equal (const char  *a,
+                      const char  *b,
+                      char       **why)
+{
+  g_autofree char *unused = NULL;
+
+  return trees_equal (a, b, "", why != NULL ? why : &unused);
+}
+
+static void
+add_entry (struct archive     *a,
+           const OsiTestEntry *e,
+           gsize               len)
+{
+  struct archive_entry *entry = archive_entry_new ();
+
+  archive_entry_copy_pathname (entry, e->path);
+  archive_entry_set_mtime (entry, 1764000000, 0);
+  if (e->hardlink)
+    {
+      archive_entry_set_filetype (entry, AE_IFREG);
+      archive_entry_set_perm (entry, 0644);
+      archive_entry_copy_hardlink (entry, e->link);
+      archive_entry_set_size (entry, 0);
+    }
+  else
+    {
+      archive_entry_set_filetype (entry, e->type);
+      archive_entry_set_perm (entry, e->type == AE_IFDIR ? 0755 : 0644);
+      if (e->type == AE_IFLNK)
+        archive_entry_copy_symlink (entry, e->link);
+      if (e->type == AE_IFCHR)
+        archive_entry_set_rdev (entry, makedev (1, 3));
+      archive_entry_set_size (entry, e->type == AE_IFREG ? (la_int64_t)len : 0);
+    }
+  g_assert_cmpint (archive_write_header (a, entry), >=, ARCHIVE_WARN);
+  if (!e->hardlink && e->type == AE_IFREG && len > 0)
+    g_assert_cmpint (archive_write_data (a, e->data, len), ==, (la_ssize_t)len);
+  archive_entry_free (entry);
+}
+
+void
+osi_test_write_archive (const char          *path,
+                        int                  filter,
+                        int                  format,
+                        const OsiTestEntry  *entries,
+                        guint                n_entries,
+                        gboolean             with_manifest)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  struct archive *a = archive_write_new ();
+
+  if (filter == ARCHIVE_FILTER_ZSTD)
+    archive_write_add_filter_zstd (a);
+  else if (filter == ARCHIVE_FILTER_GZIP)
+    archive_write_add_filter_gzip (a);
+  g_assert_cmpint (archive_write_set_format (a, format), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, "osi-backup");
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, 1);
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, "2026-11-26T10:15:00Z");
+  json_builder_set_member_name (builder, "host");
+  json_builder_add_string_value (builder, "test-host");
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+
+  for (guint i = 0; i < n_entries; i++)
+    {
+      const OsiTestEntry *e = &entries[i];
+      gsize len = e->data == NULL ? 0 : e->len >= 0 ? (gsize)e->len : strlen (e->data);
+
+      add_entry (a, e, len);
+      if (e->type == AE_IFREG && !e->hardlink)
+        {
+          g_autoptr(OsiSha256) sha = osi_sha256_new ();
+          char hex[OSI_SHA256_HEX_LEN + 1];
+
+          osi_sha256_update (sha, e->data, len);
+          osi_sha256_finish_hex (sha, hex);
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "path");
+          json_builder_add_string_value (builder, e->path);
+          json_builder_set_member_name (builder, "size");
+          json_builder_add_int_value (builder, (gint64)len);
+          json_builder_set_member_name (builder, "sha256");
+          json_builder_add_string_value (builder, hex);
+          json_builder_end_object (builder);
+        }
+    }
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "rag_entries");
+  json_builder_add_int_value (builder, 1);
+  json_builder_end_object (builder);
+
+  if (with_manifest)
+    {
+      g_autoptr(JsonGenerator) gen = json_generator_new ();
+      g_autoptr(JsonNode) root = json_builder_get_root (builder);
+      g_autofree char *text = NULL;
+      OsiTestEntry manifest = { "manifest.json", AE_IFREG, NULL, -1, NULL, FALSE };
+
+      json_generator_set_root (gen, root);
+      text = json_generator_to_data (gen, NULL);
+      manifest.data = text;
+      add_entry (a, &manifest, strlen (text));
+    }
+
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+}
+
+const char *
+osi_test_valid_rag (void)
+{
+  return "{\n"
+         "  \"inscription\": {\n"
+         "    \"name\": \"inscription\",\n"
+         "    \"description\": \"S’inscrire à l’université\",\n"
+         "    \"search\": \"inscription université\",\n"
+         "    \"keywords\": [\"inscription\", \"année\"],\n"
+         "    \"links\": [\"https://example.org/inscription\"],\n"
+         "    \"details\": {\n"
+         "      \"Name\": \"inscription\",\n"
+         "      \"Label\": \"Inscription\",\n"
+         "      \"Messages\": [{\"Label\": \"Étapes\", \"Description\": \"Les étapes\",\n"
+         "        \"Bubbles\": [{\"Text\": \"Rendez-vous sur l’ENT.\", \"Image\": \"\", \"Video\": \"\", \"Order\": 1}],\n"
+         "        \"Buttons\": [{\"Label\": \"Ouvrir\", \"Link\": \"https://example.org\", \"Type\": \"link\", \"Order\": 1}],\n"
+         "        \"Actions\": [], \"Cards\": [], \"OpenQuestion\": false, \"OpenQuestionLink\": \"\"}]\n"
+         "    }\n"
+         "  }\n"
+         "}\n";
+}
+
+int
+osi_test_run_cli (char               **out_stdout,
+                  char               **out_stderr,
+                  const char * const  *env_extra,
+                  const char          *first_arg,
+                  ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) envp = g_get_environ ();
+  const char *cli = g_getenv ("OSI_BACKUP_CLI");
+  const char *arg;
+  int wait_status = 0;
+  va_list ap;
+
+  g_assert_nonnull (cli);
+  g_ptr_array_add (argv, (gpointer)cli);
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (gpointer)arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  for (guint i = 0; env_extra != NULL && env_extra[i] != NULL; i++)
+    {
+      g_auto(GStrv) kv = g_strsplit (env_extra[i], "=", 2);
+      envp = g_environ_setenv (envp, kv[0], kv[1] ? kv[1] : "", TRUE);
+    }
+
+  g_spawn_sync (NULL, (char **)argv->pdata, envp, G_SPAWN_DEFAULT, NULL, NULL,
+                out_stdout, out_stderr, &wait_status, &error);
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (wait_status));
+  return WEXITSTATUS (wait_status);
+}
+
+gboolean
+osi_test_have_locale (const char *name)
+{
+  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  gboolean ok = setlocale (LC_ALL, name) != NULL;
+
+  setlocale (LC_ALL, saved);
+  return ok;
+}

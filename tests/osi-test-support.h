@@ -1,0 +1,65 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <archive.h>
+#include <archive_entry.h>
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* A fresh folder under the temporary directory; removed by
+ * osi_test_remove_tmpdir (). */
+char     *osi_test_make_tmpdir    (void);
+void      osi_test_remove_tmpdir  (const char *path);
+
+/* path/data filled by the demo generator, returned. */
+char     *osi_test_generate_data  (const char *parent,
+                                   guint64     size,
+                                   guint32     seed);
+
+/* Byte-for-byte comparison of two trees (types, names, contents, the
+ * executable bit). On a difference, *why says which. */
+gboolean  osi_test_trees_equal    (const char *a,
+                                   const char *b,
+                                   char      **why);
+
+/* Writes an archive entry by entry, for hostile cases. type is AE_IFREG,
+ * AE_IFDIR, AE_IFLNK, AE_IFCHR, AE_IFIFO…; link is the target of a
+ * symlink or, with hardlink set, of a hard link. data may hold NULs. */
+typedef struct
+{
+  const char *path;
+  mode_t      type;
+  const char *data;
+  gssize      len;       /* -1: strlen (data) */
+  const char *link;
+  gboolean    hardlink;
+} OsiTestEntry;
+
+/* filter: ARCHIVE_FILTER_ZSTD, ARCHIVE_FILTER_GZIP or ARCHIVE_FILTER_NONE;
+ * format: ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FORMAT_TAR_USTAR,
+ * ARCHIVE_FORMAT_ZIP. with_manifest adds a manifest.json, last, listing
+ * every regular entry with its true size and SHA-256. */
+void      osi_test_write_archive  (const char          *path,
+                                   int                  filter,
+                                   int                  format,
+                                   const OsiTestEntry  *entries,
+                                   guint                n_entries,
+                                   gboolean             with_manifest);
+
+/* A small valid RAG knowledge base. */
+const char *osi_test_valid_rag    (void);
+
+/* Runs $OSI_BACKUP_CLI with the arguments (NULL-terminated) and the given
+ * extra environment ("LANG=fr_FR.UTF-8", …, NULL); returns its exit status. */
+int       osi_test_run_cli        (char       **out_stdout,
+                                   char       **out_stderr,
+                                   const char * const *env_extra,
+                                   const char  *first_arg,
+                                   ...) G_GNUC_NULL_TERMINATED;
+
+/* Whether this machine has the named locale (tests that need French skip
+ * without it; CI generates it). */
+gboolean  osi_test_have_locale    (const char *name);
+
+G_END_DECLS

@@ -1,0 +1,361 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+
+#include "osi-archive.h"
+#include "osi-error.h"
+#include "osi-swap.h"
+#include "osi-test-support.h"
+
+typedef struct
+{
+  char *tmp;
+  char *data;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, 2 * 1024 * 1024, 7);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+}
+
+static void
+assert_restorable (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+      g_test_message ("finding %s: %s (%s)", osi_finding_code_to_string (finding->code),
+                      finding->message, finding->path ? finding->path : "-");
+    }
+  g_assert_cmpuint (findings->len, ==, 0);
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
+}
+
+static void
+round_trip (Fixture        *f,
+            OsiCompression  compression,
+            const char     *name,
+            const char     *format)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autoptr(OsiVerifyReport) extract_report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, name, NULL);
+  g_autofree char *staging = g_build_filename (f->tmp, "staging", NULL);
+  g_autofree char *sha = NULL;
+  g_autofree char *why = NULL;
+  struct stat st;
+
+  g_assert_true (osi_archive_create (f->data, archive, compression, 0, NULL, NULL, &sha, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (strlen (sha), ==, 64);
+  g_assert_cmpint (stat (archive, &st), ==, 0);
+  /* backups hold secrets */
+  g_assert_cmpint (st.st_mode & 0077, ==, 0);
+
+  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_restorable (report);
+  g_assert_cmpstr (osi_verify_report_get_format (report), ==, format);
+  g_assert_cmpint (osi_verify_report_get_rag_entries (report), >, 0);
+  g_assert_nonnull (osi_verify_report_get_manifest (report));
+  g_assert_cmpint (json_object_get_int_member (osi_verify_report_get_manifest (report), "rag_entries"),
+                   ==, osi_verify_report_get_rag_entries (report));
+
+  g_assert_cmpint (g_mkdir (staging, 0755), ==, 0);
+  g_assert_true (osi_archive_extract (archive, staging, NULL, &extract_report, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  assert_restorable (extract_report);
+
+  if (!osi_test_trees_equal (f->data, staging, &why))
+    g_error ("extracted tree differs: %s", why);
+  /* the manifest describes the tree; it is not part of it */
+  {
+    g_autofree char *manifest = g_build_filename (staging, "manifest.json", NULL);
+    g_assert_false (g_file_test (manifest, G_FILE_TEST_EXISTS));
+  }
+}
+
+static void
+test_round_trip_zstd (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  round_trip (f, OSI_COMPRESSION_ZSTD, "backup_20261126_101500.tar.zst", "tar.zst");
+}
+
+static void
+test_round_trip_gzip (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  round_trip (f, OSI_COMPRESSION_GZIP, "backup_20261126_101500.tar.gz", "tar.gz");
+}
+
+/* An archive written by another tool that follows DESIGN §3: plain tar
+ * entries with "./" prefixes, directories listed, manifest first. */
+static void
+test_foreign_archive (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  const char *rag = osi_test_valid_rag ();
+  const OsiTestEntry entries[] = {
+    { "./rag/", AE_IFDIR, NULL, 0, NULL, FALSE },
+    { "./rag/search.json", AE_IFREG, rag, -1, NULL, FALSE },
+    { "./config/system.json", AE_IFREG, "{\"model\": \"mistral\"}", -1, NULL, FALSE },
+    { "data/Règlement intérieur.md", AE_IFREG, "# Règlement\n", -1, NULL, FALSE },
+  };
+  const char *formats[] = { "tar.gz", "zip" };
+  const int filters[] = { ARCHIVE_FILTER_GZIP, ARCHIVE_FILTER_NONE };
+  const int archive_formats[] = { ARCHIVE_FORMAT_TAR_USTAR, ARCHIVE_FORMAT_ZIP };
+
+  for (guint i = 0; i < G_N_ELEMENTS (formats); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiVerifyReport) report = NULL;
+      g_autofree char *name = g_strdup_printf ("foreign.%s", formats[i]);
+      g_autofree char *archive = g_build_filename (f->tmp, name, NULL);
+
+      /* the manifest names canonical paths */
+      osi_test_write_archive (archive, filters[i], archive_formats[i], entries, G_N_ELEMENTS (entries), TRUE);
+      report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      /* the manifest lists "./rag/search.json": compared in canonical form */
+      assert_restorable (report);
+      g_assert_cmpint (osi_verify_report_get_rag_entries (report), ==, 1);
+      g_assert_cmpstr (osi_verify_report_get_format (report), ==, formats[i]);
+    }
+}
+
+static void
+test_bare_json (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *path = g_build_filename (f->tmp, "search.json", NULL);
+
+  g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+  report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_UNPROVEN);
+  g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_MANIFEST_MISSING));
+  g_assert_cmpint (osi_verify_report_get_rag_entries (report), ==, 1);
+  g_assert_cmpstr (osi_verify_report_get_format (report), ==, "json");
+}
+
+static void
+test_create_never_replaces (Fixture       *f,
+                            gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "existing.tar.zst", NULL);
+  g_autofree char *contents = NULL;
+  GDir *dir;
+  const char *name;
+
+  g_assert_true (g_file_set_contents (archive, "precious", -1, NULL));
+  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+  g_assert_true (g_file_get_contents (archive, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "precious");
+
+  /* and no temporary file is left behind */
+  dir = g_dir_open (f->tmp, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_suffix (name, ".part"));
+  g_dir_close (dir);
+}
+
+static void
+test_create_missing_dir (Fixture       *f,
+                         gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *missing = g_build_filename (f->tmp, "nope", NULL);
+  g_autofree char *archive = g_build_filename (f->tmp, "x.tar.zst", NULL);
+
+  g_assert_false (osi_archive_create (missing, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
+  g_assert_false (g_file_test (archive, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_default_name (void)
+{
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier ("+02:00");
+  g_autoptr(GDateTime) time = g_date_time_new (tz, 2026, 11, 26, 10, 15, 30);
+  g_autofree char *zst = osi_archive_default_name (time, OSI_COMPRESSION_ZSTD);
+  g_autofree char *gz = osi_archive_default_name (time, OSI_COMPRESSION_GZIP);
+
+  g_assert_cmpstr (zst, ==, "backup_20261126_081530.tar.zst");
+  g_assert_cmpstr (gz, ==, "backup_20261126_081530.tar.gz");
+}
+
+typedef struct
+{
+  GMainLoop       *loop;
+  GCancellable    *cancellable;
+  guint            progress_calls;
+  guint64          last_done;
+  guint64          last_total;
+  gboolean         ok;
+  GError          *error;
+  OsiVerifyReport *report;
+  char            *sha;
+  GThread         *main_thread;
+} AsyncState;
+
+static void
+on_progress (guint64  done,
+             guint64  total,
+             gpointer user_data)
+{
+  AsyncState *state = user_data;
+
+  /* relayed to the caller's context */
+  g_assert_true (g_thread_self () == state->main_thread);
+  g_assert_cmpuint (done, >=, state->last_done);
+  state->progress_calls++;
+  state->last_done = done;
+  state->last_total = total;
+  if (state->cancellable != NULL && done > 0)
+    g_cancellable_cancel (state->cancellable);
+}
+
+static void
+on_created (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  AsyncState *state = user_data;
+
+  state->ok = osi_archive_create_finish (result, &state->sha, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+on_verified (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  AsyncState *state = user_data;
+
+  state->report = osi_archive_verify_finish (result, &state->error);
+  g_main_loop_quit (state->loop);
+}
+
+static void
+test_async (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autofree char *archive = g_build_filename (f->tmp, "async.tar.zst", NULL);
+  AsyncState state = { 0 };
+
+  state.loop = g_main_loop_new (NULL, FALSE);
+  state.main_thread = g_thread_self ();
+
+  osi_archive_create_async (f->data, archive, OSI_COMPRESSION_ZSTD, 0, on_progress, &state, NULL,
+                            on_created, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  g_assert_true (state.ok);
+  g_assert_nonnull (state.sha);
+  g_assert_cmpuint (state.progress_calls, >, 0);
+  g_assert_cmpuint (state.last_done, ==, state.last_total);
+
+  state.progress_calls = 0;
+  state.last_done = 0;
+  osi_archive_verify_async (archive, NULL, on_progress, &state, NULL, on_verified, &state);
+  g_main_loop_run (state.loop);
+  g_assert_no_error (state.error);
+  assert_restorable (state.report);
+  g_assert_cmpuint (state.progress_calls, >, 0);
+
+  /* drain relayed progress before the state goes away */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  g_clear_object (&state.report);
+  g_free (state.sha);
+  g_main_loop_unref (state.loop);
+}
+
+static void
+test_cancel (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *archive = g_build_filename (f->tmp, "cancelled.tar.zst", NULL);
+  g_autofree char *staging = NULL;
+  OsiVerifyReport *report;
+  GDir *dir;
+  const char *name;
+
+  g_cancellable_cancel (cancellable);
+  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL,
+                                      cancellable, &error));
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (g_file_test (archive, G_FILE_TEST_EXISTS));
+  dir = g_dir_open (f->tmp, 0, NULL);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_assert_false (g_str_has_suffix (name, ".part"));
+  g_dir_close (dir);
+  g_clear_error (&error);
+
+  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  report = osi_archive_verify (archive, NULL, NULL, NULL, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_clear_error (&error);
+
+  /* a cancelled restore leaves the live data as it was */
+  {
+    g_autofree char *copy = g_build_filename (f->tmp, "before", NULL);
+    g_autofree char *why = NULL;
+
+    g_assert_true (osi_archive_create (f->data, copy, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+    g_assert_false (osi_swap_restore_archive (f->data, archive, NULL, NULL, NULL, NULL, cancellable, &error));
+    g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+    staging = g_strdup_printf ("%s/.data.osi-staging.", f->tmp);
+    dir = g_dir_open (f->tmp, 0, NULL);
+    while ((name = g_dir_read_name (dir)) != NULL)
+      g_assert_false (g_str_has_prefix (name, ".data.osi-staging."));
+    g_dir_close (dir);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add ("/archive/round-trip/zstd", Fixture, NULL, fixture_setup, test_round_trip_zstd, fixture_teardown);
+  g_test_add ("/archive/round-trip/gzip", Fixture, NULL, fixture_setup, test_round_trip_gzip, fixture_teardown);
+  g_test_add ("/archive/foreign", Fixture, NULL, fixture_setup, test_foreign_archive, fixture_teardown);
+  g_test_add ("/archive/bare-json", Fixture, NULL, fixture_setup, test_bare_json, fixture_teardown);
+  g_test_add ("/archive/create/never-replaces", Fixture, NULL, fixture_setup, test_create_never_replaces, fixture_teardown);
+  g_test_add ("/archive/create/missing-dir", Fixture, NULL, fixture_setup, test_create_missing_dir, fixture_teardown);
+  g_test_add_func ("/archive/default-name", test_default_name);
+  g_test_add ("/archive/async", Fixture, NULL, fixture_setup, test_async, fixture_teardown);
+  g_test_add ("/archive/cancel", Fixture, NULL, fixture_setup, test_cancel, fixture_teardown);
+
+  return g_test_run ();
+}
