@@ -1,0 +1,398 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-cli"
+
+#include "config.h"
+
+#include <locale.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-archive.h"
+#include "osi-cli.h"
+#include "osi-demo-data.h"
+#include "osi-search.h"
+
+static void
+print_usage (FILE *out)
+{
+  fprintf (out, "%s\n\n%s\n%s\n%s\n\n%s\n",
+           _("Usage: osi-backup-cli [--server URL] [--token-file FILE] COMMAND"),
+           _("  verify FILE [--json]          check that a downloaded backup will restore"),
+           _("  inspect FILE [--json]         show what a backup holds"),
+           _("  demo-data DIR [--size-mb N]   write a demonstration data folder"),
+           _("Exit status: 0 success, 1 verification found a problem, 2 usage, 3 server or connection error."));
+}
+
+static int
+usage_error (const char *message)
+{
+  g_printerr ("osi-backup-cli: %s\n", message);
+  print_usage (stderr);
+  return OSI_CLI_EXIT_USAGE;
+}
+
+static void
+print_json (JsonNode *node)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  json_generator_set_pretty (generator, TRUE);
+  text = json_generator_to_data (generator, NULL);
+  g_print ("%s\n", text);
+}
+
+static char *
+format_manifest_date (const char *iso)
+{
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  g_autoptr(GDateTime) date = NULL;
+
+  if (iso == NULL)
+    return g_strdup ("?");
+  date = g_date_time_new_from_iso8601 (iso, utc);
+  if (date == NULL)
+    return g_strdup (iso);
+  return osi_format_date (date);
+}
+
+static void
+print_summary (OsiVerifyReport *report)
+{
+  GPtrArray *entries = osi_verify_report_get_entries (report);
+  JsonObject *manifest = osi_verify_report_get_manifest (report);
+  g_autofree char *archive_size = g_format_size (osi_verify_report_get_archive_bytes (report));
+  g_autofree char *content_size = g_format_size (osi_verify_report_get_content_bytes (report));
+  guint files = 0;
+
+  for (guint i = 0; i < entries->len; i++)
+    if (!((OsiFileEntry *)g_ptr_array_index (entries, i))->is_dir)
+      files++;
+
+  g_print (_("File: %s (%s, %s)\n"), osi_verify_report_get_file (report),
+           osi_verify_report_get_format (report) ? osi_verify_report_get_format (report) : "?",
+           archive_size);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "Content: %u file, %s\n", "Content: %u files, %s\n", files),
+           files, content_size);
+  if (osi_verify_report_get_rag_entries (report) >= 0)
+    {
+      gint64 n = osi_verify_report_get_rag_entries (report);
+      g_autofree char *count = g_strdup_printf ("%" G_GINT64_FORMAT, n);
+
+      g_print (g_dngettext (GETTEXT_PACKAGE, "Knowledge base: %s entry\n",
+                            "Knowledge base: %s entries\n", (gulong)n), count);
+    }
+  if (manifest != NULL)
+    {
+      g_autofree char *created = format_manifest_date (json_object_get_string_member_with_default (manifest, "created", NULL));
+      const char *host = json_object_get_string_member_with_default (manifest, "host", NULL);
+
+      g_print (_("Manifest: created %s on %s\n"), created, host ? host : "?");
+    }
+}
+
+static void
+print_findings (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+
+  if (findings->len == 0)
+    {
+      g_print ("%s\n", _("No problem found: every file matches the manifest."));
+      return;
+    }
+
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%u problem found:\n", "%u problems found:\n", findings->len),
+           findings->len);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      if (finding->path != NULL)
+        g_print ("  - %s : %s\n", finding->path, finding->message);
+      else
+        g_print ("  - %s\n", finding->message);
+    }
+}
+
+static int
+exit_status_for (OsiVerifyReport *report)
+{
+  return osi_verify_report_get_verdict (report) == OSI_VERDICT_RESTORABLE
+    ? OSI_CLI_EXIT_OK
+    : OSI_CLI_EXIT_PROBLEM;
+}
+
+typedef struct
+{
+  gboolean json;
+  gint64   max_size;
+  gint64   max_ratio;
+  gint64   max_entries;
+  char   **rest;
+} CheckOptions;
+
+static gboolean
+parse_check_options (int            argc,
+                     char         **argv,
+                     const char    *summary,
+                     CheckOptions  *opts,
+                     int           *status)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json, N_("Print the report as JSON"), NULL },
+    { "max-size", 0, 0, G_OPTION_ARG_INT64, &opts->max_size, N_("Largest total size accepted, in bytes"), N_("BYTES") },
+    { "max-ratio", 0, 0, G_OPTION_ARG_INT64, &opts->max_ratio, N_("Largest compression ratio accepted"), "N" },
+    { "max-entries", 0, 0, G_OPTION_ARG_INT64, &opts->max_entries, N_("Largest number of entries accepted"), "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->rest, NULL, N_("FILE") },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, summary);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      *status = usage_error (error->message);
+      return FALSE;
+    }
+  if (opts->rest == NULL || g_strv_length (opts->rest) != 1)
+    {
+      *status = usage_error (_("name exactly one backup file"));
+      return FALSE;
+    }
+  if (opts->max_size < 0 || opts->max_ratio < 0 || opts->max_entries < 0)
+    {
+      *status = usage_error (_("limits must be positive"));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static OsiVerifyReport *
+run_check (CheckOptions  *opts)
+{
+  g_autoptr(GError) error = NULL;
+  OsiArchiveLimits limits;
+  OsiVerifyReport *report;
+
+  osi_archive_limits_init (&limits);
+  if (opts->max_size > 0)
+    limits.max_content_bytes = (guint64)opts->max_size;
+  if (opts->max_ratio > 0)
+    limits.max_ratio = (guint64)opts->max_ratio;
+  if (opts->max_entries > 0)
+    limits.max_entries = (guint64)opts->max_entries;
+
+  report = osi_archive_verify (opts->rest[0], &limits, NULL, NULL, NULL, &error);
+  if (report == NULL)
+    g_printerr ("osi-backup-cli: %s\n", error->message);
+  return report;
+}
+
+static int
+cmd_verify (int    argc,
+            char **argv)
+{
+  g_autoptr(OsiVerifyReport) report = NULL;
+  CheckOptions opts = { 0 };
+  int status = OSI_CLI_EXIT_OK;
+
+  if (!parse_check_options (argc, argv, _("Checks, offline and without writing anything, that a backup is complete, untampered and restorable."), &opts, &status))
+    goto out;
+
+  report = run_check (&opts);
+  if (report == NULL)
+    {
+      status = OSI_CLI_EXIT_PROBLEM;
+      goto out;
+    }
+
+  if (opts.json)
+    {
+      g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
+      print_json (node);
+    }
+  else
+    {
+      OsiVerdict verdict = osi_verify_report_get_verdict (report);
+
+      g_print (_("Verdict: %s\n"), osi_verdict_describe (verdict));
+      print_summary (report);
+      print_findings (report);
+    }
+  status = exit_status_for (report);
+
+out:
+  g_strfreev (opts.rest);
+  return status;
+}
+
+static int
+cmd_inspect (int    argc,
+             char **argv)
+{
+  g_autoptr(OsiVerifyReport) report = NULL;
+  CheckOptions opts = { 0 };
+  int status = OSI_CLI_EXIT_OK;
+
+  if (!parse_check_options (argc, argv, _("Shows what a backup holds: manifest, files and sizes, knowledge base entries."), &opts, &status))
+    goto out;
+
+  report = run_check (&opts);
+  if (report == NULL)
+    {
+      status = OSI_CLI_EXIT_PROBLEM;
+      goto out;
+    }
+
+  if (opts.json)
+    {
+      g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
+      print_json (node);
+    }
+  else
+    {
+      GPtrArray *entries = osi_verify_report_get_entries (report);
+
+      print_summary (report);
+      g_print ("\n");
+      for (guint i = 0; i < entries->len; i++)
+        {
+          const OsiFileEntry *entry = g_ptr_array_index (entries, i);
+
+          if (entry->is_dir)
+            g_print ("%12s  %s/\n", "", entry->path);
+          else
+            {
+              g_autofree char *size = g_format_size ((guint64)entry->size);
+              g_print ("%12s  %s\n", size, entry->path);
+            }
+        }
+      g_print ("\n");
+      g_print (_("Verdict: %s\n"), osi_verdict_describe (osi_verify_report_get_verdict (report)));
+      print_findings (report);
+    }
+  status = osi_verify_report_get_verdict (report) == OSI_VERDICT_NOT_RESTORABLE
+    ? OSI_CLI_EXIT_PROBLEM
+    : OSI_CLI_EXIT_OK;
+
+out:
+  g_strfreev (opts.rest);
+  return status;
+}
+
+static int
+cmd_demo_data (int    argc,
+               char **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) rest = NULL;
+  gint64 size_mb = 16;
+  gint64 seed = 1;
+  GOptionEntry entries[] = {
+    { "size-mb", 0, 0, G_OPTION_ARG_INT64, &size_mb, N_("Approximate size in MiB (default 16)"), "N" },
+    { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the generator (default 1)"), "N" },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, N_("DIR") },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Writes a realistic OSI data folder (knowledge base, configuration, embeddings) for trials and tests."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return usage_error (error->message);
+  if (rest == NULL || g_strv_length (rest) != 1)
+    return usage_error (_("name exactly one folder"));
+  if (size_mb < 1 || size_mb > 1024 * 1024)
+    return usage_error (_("--size-mb must be between 1 and 1048576"));
+  if (seed < 0 || seed > G_MAXUINT32)
+    return usage_error (_("--seed must be between 0 and 4294967295"));
+
+  if (!osi_demo_data_generate (rest[0], (guint64)size_mb * 1024 * 1024, (guint32)seed, NULL, &error))
+    {
+      g_printerr ("osi-backup-cli: %s\n", error->message);
+      return OSI_CLI_EXIT_PROBLEM;
+    }
+
+  g_print (_("Demonstration data written to %s\n"), rest[0]);
+  return OSI_CLI_EXIT_OK;
+}
+
+void
+osi_cli_init_i18n (void)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+int
+osi_cli_run (int    argc,
+             char **argv)
+{
+  static const struct
+  {
+    const char *name;
+    int       (*run) (int, char **);
+  } commands[] = {
+    { "verify", cmd_verify },
+    { "inspect", cmd_inspect },
+    { "demo-data", cmd_demo_data },
+  };
+  int i = 1;
+
+  /* Global options come before the command; the network commands that use
+   * them arrive with the API client. */
+  while (i < argc && argv[i][0] == '-')
+    {
+      if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
+        {
+          print_usage (stdout);
+          return OSI_CLI_EXIT_OK;
+        }
+      if (strcmp (argv[i], "--version") == 0)
+        {
+          g_print ("osi-backup-cli %s\n", VERSION);
+          return OSI_CLI_EXIT_OK;
+        }
+      if ((strcmp (argv[i], "--server") == 0 || strcmp (argv[i], "--token-file") == 0) && i + 1 < argc)
+        {
+          i += 2;
+          continue;
+        }
+      if (g_str_has_prefix (argv[i], "--server=") || g_str_has_prefix (argv[i], "--token-file="))
+        {
+          i++;
+          continue;
+        }
+      {
+        g_autofree char *message = g_strdup_printf (_("unknown option “%s”"), argv[i]);
+        return usage_error (message);
+      }
+    }
+
+  if (i >= argc)
+    return usage_error (_("no command given"));
+
+  for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
+    if (strcmp (argv[i], commands[c].name) == 0)
+      return commands[c].run (argc - i, argv + i);
+
+  {
+    g_autofree char *message = g_strdup_printf (_("unknown command “%s”"), argv[i]);
+    return usage_error (message);
+  }
+}

@@ -1,0 +1,626 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <locale.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-archive.h"
+#include "osi-test-support.h"
+
+/* The real osi-backup-cli binary, run as scripts run it (DESIGN §4). */
+
+#define DATA_SIZE (1024 * 1024)
+
+typedef struct
+{
+  char *tmp;
+  char *data;
+  char *archive;  /* a fresh backup of data */
+} Fixture;
+
+/* English whatever the caller's environment says. */
+static const char * const c_locale[] = { "LC_ALL=C.UTF-8", "LANG=C.UTF-8", "LANGUAGE=", NULL };
+static const char * const fr_locale[] = { "LANG=fr_FR.UTF-8", "LC_ALL=fr_FR.UTF-8", "LANGUAGE=fr", NULL };
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, DATA_SIZE, 5);
+  f->archive = g_build_filename (f->tmp, "backup_20261126_101500.tar.zst", NULL);
+  osi_archive_create (f->data, f->archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->archive);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static JsonObject *
+parse_object (const char *text)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonNode *root;
+
+  json_parser_load_from_data (parser, text, -1, &error);
+  g_assert_no_error (error);
+  root = json_parser_get_root (parser);
+  g_assert_nonnull (root);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (root));
+  return json_object_ref (json_node_get_object (root));
+}
+
+static gboolean
+json_has_finding (JsonObject *report,
+                  const char *code,
+                  const char *path)
+{
+  JsonArray *findings = json_object_get_array_member (report, "findings");
+
+  g_assert_nonnull (findings);
+  for (guint i = 0; i < json_array_get_length (findings); i++)
+    {
+      JsonObject *finding = json_array_get_object_element (findings, i);
+
+      if (g_strcmp0 (json_object_get_string_member (finding, "code"), code) == 0 &&
+          (path == NULL ||
+           g_strcmp0 (json_object_get_string_member_with_default (finding, "path", NULL), path) == 0))
+        return TRUE;
+    }
+  return FALSE;
+}
+
+typedef struct
+{
+  char    *path;
+  gint64   size;
+  char    *sha256;   /* NULL for folders */
+} TreeItem;
+
+static void
+tree_item_free (gpointer data)
+{
+  TreeItem *item = data;
+
+  g_free (item->path);
+  g_free (item->sha256);
+  g_free (item);
+}
+
+/* What the data folder holds, found without the library: path → TreeItem. */
+static void
+walk_tree (const char *root,
+           const char *rel,
+           GHashTable *items)
+{
+  g_autofree char *dir_path = *rel ? g_build_filename (root, rel, NULL) : g_strdup (root);
+  g_autoptr(GError) error = NULL;
+  GDir *dir = g_dir_open (dir_path, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir_path, name, NULL);
+      char *item_rel = *rel ? g_strconcat (rel, "/", name, NULL) : g_strdup (name);
+      TreeItem *item = g_new0 (TreeItem, 1);
+
+      item->path = item_rel;
+      g_hash_table_insert (items, item->path, item);
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        walk_tree (root, item_rel, items);
+      else
+        {
+          g_autofree char *contents = NULL;
+          gsize len;
+
+          g_file_get_contents (path, &contents, &len, &error);
+          g_assert_no_error (error);
+          item->size = (gint64)len;
+          item->sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+        }
+    }
+  g_dir_close (dir);
+}
+
+static GHashTable *
+tree_items (const char *root)
+{
+  GHashTable *items = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, tree_item_free);
+
+  walk_tree (root, "", items);
+  return items;
+}
+
+/* The number of entries in a knowledge base, counted without the library. */
+static guint
+count_rag_entries (const char *data_dir)
+{
+  g_autofree char *path = g_build_filename (data_dir, "rag", "search.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_get_size (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* A copy of a backup with one byte of one file changed and the manifest
+ * left as it was: what tampering looks like. */
+static void
+tamper (const char *src,
+        const char *dst,
+        const char *victim)
+{
+  g_autofree guint8 *buffer = NULL;
+  struct archive *in = archive_read_new ();
+  struct archive *out = archive_write_new ();
+  struct archive_entry *entry;
+  gboolean tampered = FALSE;
+  /* names are UTF-8 in the pax headers whatever the test's locale */
+  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  locale_t previous;
+
+  g_assert_true (utf8 != (locale_t)0);
+  previous = uselocale (utf8);
+
+  archive_read_support_filter_zstd (in);
+  archive_read_support_format_tar (in);
+  g_assert_cmpint (archive_read_open_filename (in, src, 64 * 1024), ==, ARCHIVE_OK);
+  archive_write_add_filter_zstd (out);
+  archive_write_set_format_pax_restricted (out);
+  g_assert_cmpint (archive_write_open_filename (out, dst), ==, ARCHIVE_OK);
+
+  while (archive_read_next_header (in, &entry) == ARCHIVE_OK)
+    {
+      la_int64_t size = archive_entry_size (entry);
+
+      g_assert_cmpint (archive_write_header (out, entry), ==, ARCHIVE_OK);
+      if (size <= 0)
+        continue;
+      buffer = g_realloc (buffer, (gsize)size);
+      g_assert_cmpint (archive_read_data (in, buffer, (size_t)size), ==, size);
+      if (strcmp (archive_entry_pathname (entry), victim) == 0)
+        {
+          buffer[size / 2] = buffer[size / 2] == 'x' ? 'y' : 'x';
+          tampered = TRUE;
+        }
+      g_assert_cmpint (archive_write_data (out, buffer, (size_t)size), ==, size);
+    }
+  g_assert_true (tampered);
+
+  g_assert_cmpint (archive_write_close (out), ==, ARCHIVE_OK);
+  archive_write_free (out);
+  archive_read_free (in);
+  uselocale (previous);
+  freelocale (utf8);
+}
+
+static char *
+make_tampered (Fixture *f)
+{
+  char *path = g_build_filename (f->tmp, "tampered.tar.zst", NULL);
+
+  tamper (f->archive, path, "config/system.json");
+  return path;
+}
+
+/* ------------------------------------------------------------------------ */
+/* verify and inspect on a good backup                                      */
+
+static void
+test_verify_text (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "verify", f->archive, NULL), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Verdict: restorable\n"));
+  g_assert_nonnull (strstr (out, "No problem found"));
+  g_assert_nonnull (strstr (out, f->archive));
+  g_assert_cmpstr (err, ==, "");
+}
+
+static void
+test_verify_json (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  g_autoptr(GHashTable) expected = tree_items (f->data);
+  g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
+  JsonObject *manifest;
+  JsonArray *files;
+  guint n_files = 0;
+
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "verify", "--json", f->archive, NULL), ==, 0);
+  report = parse_object (out);
+
+  g_assert_cmpstr (json_object_get_string_member (report, "file"), ==, f->archive);
+  g_assert_cmpstr (json_object_get_string_member (report, "format"), ==, "tar.zst");
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "restorable");
+  g_assert_true (json_object_get_boolean_member (report, "restorable"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "findings")), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, count_rag_entries (f->data));
+
+  /* every file and folder of the data, as they are on disk */
+  files = json_object_get_array_member (report, "files");
+  g_assert_nonnull (files);
+  for (guint i = 0; i < json_array_get_length (files); i++)
+    {
+      JsonObject *file = json_array_get_object_element (files, i);
+      const char *path = json_object_get_string_member (file, "path");
+      const char *type = json_object_get_string_member (file, "type");
+      TreeItem *item = g_hash_table_lookup (expected, path);
+
+      if (item == NULL)
+        g_error ("the report lists %s, which is not in the data", path);
+      g_assert_false (g_hash_table_contains (listed, path));
+      g_hash_table_add (listed, (gpointer)path);
+      if (item->sha256 == NULL)
+        g_assert_cmpstr (type, ==, "directory");
+      else
+        {
+          g_assert_cmpstr (type, ==, "file");
+          g_assert_cmpint (json_object_get_int_member (file, "size"), ==, item->size);
+          g_assert_cmpstr (json_object_get_string_member (file, "sha256"), ==, item->sha256);
+          n_files++;
+        }
+    }
+  g_assert_cmpuint (g_hash_table_size (listed), ==, g_hash_table_size (expected));
+
+  manifest = json_object_get_object_member (report, "manifest");
+  g_assert_nonnull (manifest);
+  g_assert_cmpint (json_object_get_int_member (manifest, "version"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (manifest, "file_count"), ==, n_files);
+  g_assert_cmpint (json_object_get_int_member (manifest, "rag_entries"), ==, count_rag_entries (f->data));
+}
+
+static void
+test_inspect_text (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *rag_line = NULL;
+  g_autoptr(GHashTable) expected = tree_items (f->data);
+  g_auto(GStrv) lines = NULL;
+  GHashTableIter iter;
+  TreeItem *item;
+  guint n = count_rag_entries (f->data);
+
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "inspect", f->archive, NULL), ==, 0);
+  g_test_message ("%s", out);
+  lines = g_strsplit (out, "\n", -1);
+
+  /* one line per file or folder, its path last */
+  g_hash_table_iter_init (&iter, expected);
+  while (g_hash_table_iter_next (&iter, NULL, (gpointer *)&item))
+    {
+      g_autofree char *suffix = item->sha256 == NULL ? g_strdup_printf ("  %s/", item->path)
+                                                     : g_strdup_printf ("  %s", item->path);
+      gboolean found = FALSE;
+
+      for (guint i = 0; lines[i] != NULL && !found; i++)
+        found = g_str_has_suffix (lines[i], suffix);
+      if (!found)
+        g_error ("inspect does not show %s", item->path);
+    }
+
+  g_assert_cmpuint (n, >, 1);
+  rag_line = g_strdup_printf ("Knowledge base: %u entries\n", n);
+  g_assert_nonnull (strstr (out, rag_line));
+  g_assert_nonnull (strstr (out, "Verdict: restorable\n"));
+}
+
+static void
+test_inspect_json (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  g_autoptr(GHashTable) expected = tree_items (f->data);
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "inspect", "--json", f->archive, NULL), ==, 0);
+  report = parse_object (out);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "restorable");
+  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, count_rag_entries (f->data));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "files")), ==,
+                    g_hash_table_size (expected));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Exit statuses                                                            */
+
+static void assert_usage_error (const char *first_arg,
+                                ...) G_GNUC_NULL_TERMINATED;
+
+/* Usage errors: status 2, nothing on stdout, the reason and usage on stderr.
+ * Up to four arguments. */
+static void
+assert_usage_error (const char *first_arg,
+                    ...)
+{
+  g_autoptr(GPtrArray) args = g_ptr_array_new ();
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *arg;
+  va_list ap;
+  int status;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer)arg);
+  va_end (ap);
+  while (args->len < 4)
+    g_ptr_array_add (args, NULL);
+  g_assert_cmpuint (args->len, ==, 4);
+
+  status = osi_test_run_cli (&out, &err, c_locale, args->pdata[0], args->pdata[1], args->pdata[2],
+                             args->pdata[3], NULL);
+  g_test_message ("%s %s: %d\n%s", first_arg ? first_arg : "(none)",
+                  args->pdata[1] ? (char *)args->pdata[1] : "", status, err);
+  g_assert_cmpint (status, ==, 2);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "osi-backup-cli: "));
+  g_assert_nonnull (strstr (err, "Usage: osi-backup-cli"));
+}
+
+static void
+test_exit_usage (Fixture       *f,
+                 gconstpointer  user_data)
+{
+  assert_usage_error (NULL, NULL);
+  assert_usage_error ("frobnicate", NULL);
+  assert_usage_error ("frobnicate", f->archive, NULL);
+  assert_usage_error ("verify", NULL);
+  assert_usage_error ("verify", f->archive, f->archive, NULL);
+  assert_usage_error ("verify", "--bogus", NULL);
+  assert_usage_error ("verify", "--bogus", f->archive, NULL);
+  assert_usage_error ("inspect", NULL);
+  assert_usage_error ("--bogus", "verify", f->archive, NULL);
+}
+
+static void
+test_exit_unreadable (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  g_autofree char *missing = g_build_filename (f->tmp, "no-such-backup.tar.zst", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *text = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&text, NULL, c_locale, "verify", missing, NULL), ==, 1);
+  g_assert_nonnull (strstr (text, "Verdict: not restorable\n"));
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "verify", "--json", missing, NULL), ==, 1);
+  report = parse_object (out);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  g_assert_false (json_object_get_boolean_member (report, "restorable"));
+  g_assert_true (json_has_finding (report, "unreadable", NULL));
+  g_assert_false (g_file_test (missing, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_exit_problem (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *tampered = make_tampered (f);
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "verify", tampered, NULL), ==, 1);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Verdict: not restorable\n"));
+  g_assert_nonnull (strstr (out, "config/system.json : The content differs from the manifest"));
+
+  g_assert_cmpint (osi_test_run_cli (&json, NULL, c_locale, "verify", "--json", tampered, NULL), ==, 1);
+  report = parse_object (json);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  g_assert_true (json_has_finding (report, "checksum_mismatch", "config/system.json"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "findings")), ==, 1);
+}
+
+static void
+test_demo_data (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autofree char *dir = g_build_filename (f->tmp, "demo", NULL);
+  g_autofree char *rag = g_build_filename (dir, "rag", "search.json", NULL);
+  g_autofree char *refused = g_build_filename (f->tmp, "refused", NULL);
+  g_autofree char *out = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "demo-data", dir, "--size-mb", "1", NULL), ==, 0);
+  g_assert_true (g_file_test (rag, G_FILE_TEST_IS_REGULAR));
+  g_assert_cmpuint (count_rag_entries (dir), >, 0);
+
+  assert_usage_error ("demo-data", refused, "--size-mb", "0", NULL);
+  g_assert_false (g_file_test (refused, G_FILE_TEST_EXISTS));
+  assert_usage_error ("demo-data", NULL);
+}
+
+static void
+test_help (void)
+{
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "--help", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Usage: osi-backup-cli"));
+  g_assert_nonnull (strstr (out, "verify FILE"));
+  g_assert_cmpstr (err, ==, "");
+}
+
+/* ------------------------------------------------------------------------ */
+/* French                                                                   */
+
+static void
+test_french (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autofree char *tampered = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *good = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  JsonObject *finding;
+
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("the fr_FR.UTF-8 locale is not installed here (CI generates it)");
+      return;
+    }
+
+  tampered = make_tampered (f);
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, fr_locale, "verify", tampered, NULL), ==, 1);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Verdict : non restaurable\n"));
+  g_assert_nonnull (strstr (out, "config/system.json : Le contenu diffère du manifeste"));
+  g_assert_null (strstr (out, "Verdict:"));
+  g_assert_null (strstr (out, "not restorable"));
+  g_assert_null (strstr (out, "The content differs"));
+
+  g_assert_cmpint (osi_test_run_cli (&good, NULL, fr_locale, "verify", f->archive, NULL), ==, 0);
+  g_assert_nonnull (strstr (good, "Verdict : restaurable\n"));
+  g_assert_null (strstr (good, "restorable"));
+
+  /* the JSON's codes are ids for scripts; only the messages are French */
+  g_assert_cmpint (osi_test_run_cli (&json, NULL, fr_locale, "verify", "--json", tampered, NULL), ==, 1);
+  report = parse_object (json);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  finding = json_array_get_object_element (json_object_get_array_member (report, "findings"), 0);
+  g_assert_cmpstr (json_object_get_string_member (finding, "code"), ==, "checksum_mismatch");
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (finding, "message"),
+                                   "Le contenu diffère du manifeste"));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Checking writes nothing                                                  */
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(char * const *)a, *(char * const *)b);
+}
+
+/* Names, modes, sizes and modification times of a folder's entries. */
+static char *
+describe_folder (const char *path)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  GString *out = g_string_new (NULL);
+  GDir *dir = g_dir_open (path, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_dir_close (dir);
+  g_ptr_array_sort (names, compare_strings);
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      g_autofree char *file = g_build_filename (path, g_ptr_array_index (names, i), NULL);
+      struct stat st;
+
+      g_assert_cmpint (lstat (file, &st), ==, 0);
+      g_string_append_printf (out, "%s %o %" G_GINT64_FORMAT " %" G_GINT64_FORMAT ".%09ld\n",
+                              (char *)g_ptr_array_index (names, i), (guint)st.st_mode,
+                              (gint64)st.st_size, (gint64)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
+    }
+  return g_string_free (out, FALSE);
+}
+
+static void
+test_verify_writes_nothing (Fixture       *f,
+                            gconstpointer  user_data)
+{
+  g_autofree char *box = g_build_filename (f->tmp, "box", NULL);
+  g_autofree char *archive = g_build_filename (box, "backup_20261126_101500.tar.zst", NULL);
+  g_autofree char *tampered = g_build_filename (box, "tampered.tar.zst", NULL);
+  g_autofree char *cwd = g_get_current_dir ();
+  g_autofree char *before = NULL;
+  g_autofree char *after = NULL;
+  g_autofree char *sha_before = NULL;
+  g_autofree char *sha_after = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+  const char *commands[] = { "verify", "inspect" };
+
+  g_assert_cmpint (g_mkdir (box, 0700), ==, 0);
+  g_assert_cmpint (g_rename (f->archive, archive), ==, 0);
+  tamper (archive, tampered, "config/system.json");
+  g_assert_true (g_file_get_contents (archive, &contents, &len, NULL));
+  sha_before = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+  g_clear_pointer (&contents, g_free);
+  before = describe_folder (box);
+
+  /* run from inside the folder, so that a stray relative write lands there */
+  g_assert_cmpint (g_chdir (box), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    {
+      g_autofree char *o1 = NULL;
+      g_autofree char *o2 = NULL;
+      g_autofree char *o3 = NULL;
+      g_autofree char *o4 = NULL;
+
+      g_assert_cmpint (osi_test_run_cli (&o1, NULL, c_locale, commands[i], archive, NULL), ==, 0);
+      g_assert_cmpint (osi_test_run_cli (&o2, NULL, c_locale, commands[i], "--json", archive, NULL), ==, 0);
+      g_assert_cmpint (osi_test_run_cli (&o3, NULL, c_locale, commands[i], tampered, NULL), ==, 1);
+      g_assert_cmpint (osi_test_run_cli (&o4, NULL, c_locale, commands[i], "--json", "tampered.tar.zst", NULL), ==, 1);
+    }
+  g_assert_cmpint (g_chdir (cwd), ==, 0);
+
+  after = describe_folder (box);
+  g_assert_cmpstr (after, ==, before);
+  g_assert_true (g_file_get_contents (archive, &contents, &len, NULL));
+  sha_after = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+  g_assert_cmpstr (sha_after, ==, sha_before);
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add (path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("/cli/verify/text", test_verify_text);
+  ADD ("/cli/verify/json", test_verify_json);
+  ADD ("/cli/verify/writes-nothing", test_verify_writes_nothing);
+  ADD ("/cli/inspect/text", test_inspect_text);
+  ADD ("/cli/inspect/json", test_inspect_json);
+  ADD ("/cli/exit/usage", test_exit_usage);
+  ADD ("/cli/exit/unreadable", test_exit_unreadable);
+  ADD ("/cli/exit/problem", test_exit_problem);
+  ADD ("/cli/demo-data", test_demo_data);
+  ADD ("/cli/french", test_french);
+#undef ADD
+  g_test_add_func ("/cli/help", test_help);
+
+  return g_test_run ();
+}
