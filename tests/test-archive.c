@@ -303,7 +303,6 @@ test_cancel (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   g_autofree char *archive = g_build_filename (f->tmp, "cancelled.tar.zst", NULL);
-  g_autofree char *staging = NULL;
   OsiVerifyReport *report;
   GDir *dir;
   const char *name;
@@ -327,13 +326,19 @@ test_cancel (Fixture       *f,
 
   /* a cancelled restore leaves the live data as it was */
   {
-    g_autofree char *copy = g_build_filename (f->tmp, "before", NULL);
+    g_autofree char *copy = g_build_filename (f->tmp, "before.tar.zst", NULL);
+    g_autofree char *snapshot = g_build_filename (f->tmp, "snapshot", NULL);
     g_autofree char *why = NULL;
 
     g_assert_true (osi_archive_create (f->data, copy, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+    g_assert_cmpint (g_mkdir (snapshot, 0755), ==, 0);
+    g_assert_true (osi_archive_extract (copy, snapshot, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_no_error (error);
+
     g_assert_false (osi_swap_restore_archive (f->data, archive, NULL, NULL, NULL, NULL, cancellable, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
-    staging = g_strdup_printf ("%s/.data.osi-staging.", f->tmp);
+    if (!osi_test_trees_equal (f->data, snapshot, &why))
+      g_error ("a cancelled restore changed the data: %s", why);
     dir = g_dir_open (f->tmp, 0, NULL);
     while ((name = g_dir_read_name (dir)) != NULL)
       g_assert_false (g_str_has_prefix (name, ".data.osi-staging."));
