@@ -119,14 +119,6 @@ print_findings (OsiVerifyReport *report)
     }
 }
 
-static int
-exit_status_for (OsiVerifyReport *report)
-{
-  return osi_verify_report_get_verdict (report) == OSI_VERDICT_RESTORABLE
-    ? OSI_CLI_EXIT_OK
-    : OSI_CLI_EXIT_PROBLEM;
-}
-
 typedef struct
 {
   gboolean json;
@@ -197,15 +189,42 @@ run_check (CheckOptions  *opts)
   return report;
 }
 
+static void
+print_listing (OsiVerifyReport *report)
+{
+  GPtrArray *entries = osi_verify_report_get_entries (report);
+
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const OsiFileEntry *entry = g_ptr_array_index (entries, i);
+
+      if (entry->is_dir)
+        g_print ("%12s  %s/\n", "", entry->path);
+      else
+        {
+          g_autofree char *size = g_format_size ((guint64)entry->size);
+          g_print ("%12s  %s\n", size, entry->path);
+        }
+    }
+}
+
+/* verify and inspect read the archive the same way; they differ in what
+ * they print and in what counts as a failure: for inspect, only what
+ * makes the archive unusable. */
 static int
-cmd_verify (int    argc,
-            char **argv)
+run_check_command (int       argc,
+                   char    **argv,
+                   gboolean  inspect)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   CheckOptions opts = { 0 };
   int status = OSI_CLI_EXIT_OK;
+  const char *summary = inspect
+    ? _("Shows what a backup holds: manifest, files and sizes, knowledge base entries.")
+    : _("Checks, offline and without writing anything, that a backup is complete, untampered and restorable.");
+  OsiVerdict verdict;
 
-  if (!parse_check_options (argc, argv, _("Checks, offline and without writing anything, that a backup is complete, untampered and restorable."), &opts, &status))
+  if (!parse_check_options (argc, argv, summary, &opts, &status))
     goto out;
 
   report = run_check (&opts);
@@ -214,21 +233,33 @@ cmd_verify (int    argc,
       status = OSI_CLI_EXIT_PROBLEM;
       goto out;
     }
+  verdict = osi_verify_report_get_verdict (report);
 
   if (opts.json)
     {
       g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
       print_json (node);
     }
+  else if (inspect)
+    {
+      print_summary (report);
+      g_print ("\n");
+      print_listing (report);
+      g_print ("\n");
+      g_print (_("Verdict: %s\n"), osi_verdict_describe (verdict));
+      print_findings (report);
+    }
   else
     {
-      OsiVerdict verdict = osi_verify_report_get_verdict (report);
-
       g_print (_("Verdict: %s\n"), osi_verdict_describe (verdict));
       print_summary (report);
       print_findings (report);
     }
-  status = exit_status_for (report);
+
+  if (inspect)
+    status = verdict == OSI_VERDICT_NOT_RESTORABLE ? OSI_CLI_EXIT_PROBLEM : OSI_CLI_EXIT_OK;
+  else
+    status = verdict == OSI_VERDICT_RESTORABLE ? OSI_CLI_EXIT_OK : OSI_CLI_EXIT_PROBLEM;
 
 out:
   g_strfreev (opts.rest);
@@ -236,57 +267,17 @@ out:
 }
 
 static int
+cmd_verify (int    argc,
+            char **argv)
+{
+  return run_check_command (argc, argv, FALSE);
+}
+
+static int
 cmd_inspect (int    argc,
              char **argv)
 {
-  g_autoptr(OsiVerifyReport) report = NULL;
-  CheckOptions opts = { 0 };
-  int status = OSI_CLI_EXIT_OK;
-
-  if (!parse_check_options (argc, argv, _("Shows what a backup holds: manifest, files and sizes, knowledge base entries."), &opts, &status))
-    goto out;
-
-  report = run_check (&opts);
-  if (report == NULL)
-    {
-      status = OSI_CLI_EXIT_PROBLEM;
-      goto out;
-    }
-
-  if (opts.json)
-    {
-      g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
-      print_json (node);
-    }
-  else
-    {
-      GPtrArray *entries = osi_verify_report_get_entries (report);
-
-      print_summary (report);
-      g_print ("\n");
-      for (guint i = 0; i < entries->len; i++)
-        {
-          const OsiFileEntry *entry = g_ptr_array_index (entries, i);
-
-          if (entry->is_dir)
-            g_print ("%12s  %s/\n", "", entry->path);
-          else
-            {
-              g_autofree char *size = g_format_size ((guint64)entry->size);
-              g_print ("%12s  %s\n", size, entry->path);
-            }
-        }
-      g_print ("\n");
-      g_print (_("Verdict: %s\n"), osi_verdict_describe (osi_verify_report_get_verdict (report)));
-      print_findings (report);
-    }
-  status = osi_verify_report_get_verdict (report) == OSI_VERDICT_NOT_RESTORABLE
-    ? OSI_CLI_EXIT_PROBLEM
-    : OSI_CLI_EXIT_OK;
-
-out:
-  g_strfreev (opts.rest);
-  return status;
+  return run_check_command (argc, argv, TRUE);
 }
 
 static int

@@ -456,6 +456,52 @@ scan_finish_file (Scan                 *scan,
   futimens (fd, times);
 }
 
+/* 1 with a block of the current entry, 0 at its end, -1 when the stream
+ * failed (reported). */
+static int
+scan_next_block (Scan        *scan,
+                 const void **block,
+                 size_t      *len,
+                 la_int64_t  *offset)
+{
+  int r = archive_read_data_block (scan->archive, block, len, offset);
+
+  if (r == ARCHIVE_EOF)
+    return 0;
+  if (r < ARCHIVE_WARN)
+    {
+      scan_stream_error (scan);
+      return -1;
+    }
+  return 1;
+}
+
+/* Hashes, checks and writes one piece of a file's data. */
+static gboolean
+scan_consume (Scan       *scan,
+              int         fd,
+              gboolean    is_rag,
+              const char *path,
+              const void *data,
+              gsize       len)
+{
+  osi_sha256_update (scan->sha, data, len);
+  if (is_rag)
+    osi_rag_validator_feed (scan->rag, data, len);
+  if (fd >= 0)
+    {
+      int saved;
+
+      if (!write_all (fd, data, len, &saved))
+        {
+          scan_write_failed (scan, path, saved);
+          return FALSE;
+        }
+    }
+  scan->content_bytes += len;
+  return TRUE;
+}
+
 static gboolean
 read_manifest (Scan       *scan,
                const char *path)
@@ -464,21 +510,13 @@ read_manifest (Scan       *scan,
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
   JsonNode *root;
+  const void *block;
+  size_t len;
+  la_int64_t offset;
+  int r;
 
-  for (;;)
+  while ((r = scan_next_block (scan, &block, &len, &offset)) > 0)
     {
-      const void *block;
-      size_t len;
-      la_int64_t offset;
-      int r = archive_read_data_block (scan->archive, &block, &len, &offset);
-
-      if (r == ARCHIVE_EOF)
-        break;
-      if (r < ARCHIVE_WARN)
-        {
-          scan_stream_error (scan);
-          return FALSE;
-        }
       if (bytes->len + len > scan->limits.max_manifest_bytes)
         {
           osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_INVALID, path,
@@ -488,6 +526,8 @@ read_manifest (Scan       *scan,
       g_byte_array_append (bytes, block, (guint)len);
       scan->content_bytes += len;
     }
+  if (r < 0)
+    return FALSE;
 
   if (!json_parser_load_from_data (parser, (const char *)bytes->data, bytes->len, &local_error))
     {
@@ -657,67 +697,31 @@ scan_file_data (Scan                 *scan,
 {
   gboolean is_rag = strcmp (path, OSI_RAG_PATH) == 0;
   gint64 written = 0;
+  const void *block;
+  size_t len;
+  la_int64_t offset;
   int fd = -1;
   Seen *seen;
 
   if (scan->root_fd >= 0 && !scan->write_failed)
     fd = scan_create_file (scan, path);
 
-  for (;;)
+  while (scan_next_block (scan, &block, &len, &offset) > 0)
     {
-      const void *block;
-      size_t len;
-      la_int64_t offset;
-      int r = archive_read_data_block (scan->archive, &block, &len, &offset);
-
-      if (r == ARCHIVE_EOF)
-        break;
-      if (r < ARCHIVE_WARN)
-        {
-          scan_stream_error (scan);
-          break;
-        }
-
       /* Sparse tar entries: holes read as zeros. */
-      while (offset > written)
+      while (offset > written && !scan->aborted)
         {
           gsize gap = (gsize)MIN (offset - written, (la_int64_t)IO_BLOCK);
 
           memset (scan->buffer, 0, gap);
-          osi_sha256_update (scan->sha, scan->buffer, gap);
-          if (is_rag)
-            osi_rag_validator_feed (scan->rag, scan->buffer, gap);
-          if (fd >= 0)
-            {
-              int saved;
-              if (!write_all (fd, scan->buffer, gap, &saved))
-                {
-                  scan_write_failed (scan, path, saved);
-                  break;
-                }
-            }
-          written += (gint64)gap;
-          scan->content_bytes += gap;
+          if (scan_consume (scan, fd, is_rag, path, scan->buffer, gap))
+            written += (gint64)gap;
         }
-
-      osi_sha256_update (scan->sha, block, len);
-      if (is_rag)
-        osi_rag_validator_feed (scan->rag, block, len);
-      if (fd >= 0)
-        {
-          int saved;
-          if (!write_all (fd, block, len, &saved))
-            {
-              scan_write_failed (scan, path, saved);
-              break;
-            }
-        }
-      written += (gint64)len;
-      scan->content_bytes += len;
-
-      if (!scan_check_limits (scan))
+      if (scan->aborted || !scan_consume (scan, fd, is_rag, path, block, len))
         break;
-      if (g_cancellable_is_cancelled (scan->cancellable))
+      written += (gint64)len;
+
+      if (!scan_check_limits (scan) || g_cancellable_is_cancelled (scan->cancellable))
         break;
       scan_progress (scan, FALSE);
     }
