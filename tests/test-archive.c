@@ -8,6 +8,7 @@
 
 #include "osi-archive.h"
 #include "osi-error.h"
+#include "osi-sha256.h"
 #include "osi-swap.h"
 #include "osi-test-support.h"
 
@@ -141,6 +142,83 @@ test_foreign_archive (Fixture       *f,
       g_assert_cmpint (osi_verify_report_get_rag_entries (report), ==, 1);
       g_assert_cmpstr (osi_verify_report_get_format (report), ==, formats[i]);
     }
+}
+
+/* A sparse file ending with a hole (as `tar --sparse` writes a mostly
+ * empty database file) verifies against its full contents and extracts
+ * to its full size. */
+static void
+test_sparse_round_trip (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  const gint64 size = 4 * 1024 * 1024;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autoptr(OsiSha256) sha = osi_sha256_new ();
+  g_autofree guint8 *contents = g_malloc0 (size);
+  g_autofree char *archive = g_build_filename (f->tmp, "sparse.tar.zst", NULL);
+  g_autofree char *staging = g_build_filename (f->tmp, "staging", NULL);
+  g_autofree char *extracted = NULL;
+  g_autofree char *extracted_path = g_build_filename (staging, "data", "db.bin", NULL);
+  g_autofree char *manifest = NULL;
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  char rag_hex[OSI_SHA256_HEX_LEN + 1];
+  const char *rag = osi_test_valid_rag ();
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry;
+  gsize len;
+
+  memcpy (contents + 1024 * 1024, "middle", 6);
+  osi_sha256_update (sha, contents, size);
+  osi_sha256_finish_hex (sha, hex);
+  osi_sha256_update (sha, rag, strlen (rag));
+  osi_sha256_finish_hex (sha, rag_hex);
+  manifest = g_strdup_printf ("{\"format\": \"osi-backup\", \"version\": 1, \"created\": \"2026-11-26T10:00:00Z\","
+                              " \"host\": \"h\", \"rag_entries\": 1, \"files\": ["
+                              "{\"path\": \"rag/search.json\", \"size\": %" G_GSIZE_FORMAT ", \"sha256\": \"%s\"},"
+                              "{\"path\": \"data/db.bin\", \"size\": %" G_GINT64_FORMAT ", \"sha256\": \"%s\"}]}",
+                              strlen (rag), rag_hex, size, hex);
+
+  g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, archive), ==, ARCHIVE_OK);
+  entry = archive_entry_new ();
+  archive_entry_copy_pathname (entry, "rag/search.json");
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, (la_int64_t)strlen (rag));
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_data (a, rag, strlen (rag)), ==, (la_ssize_t)strlen (rag));
+  archive_entry_clear (entry);
+  archive_entry_copy_pathname (entry, "data/db.bin");
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, size);
+  archive_entry_sparse_add_entry (entry, 1024 * 1024, 6);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  /* the writer is given the whole file and stores the data regions only */
+  g_assert_cmpint (archive_write_data (a, contents, size), ==, size);
+  archive_entry_clear (entry);
+  archive_entry_copy_pathname (entry, "manifest.json");
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, (la_int64_t)strlen (manifest));
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_data (a, manifest, strlen (manifest)), ==, (la_ssize_t)strlen (manifest));
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+
+  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_restorable (report);
+
+  g_assert_cmpint (g_mkdir (staging, 0755), ==, 0);
+  g_assert_true (osi_archive_extract (archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (g_file_get_contents (extracted_path, (char **)&extracted, &len, NULL));
+  g_assert_cmpuint (len, ==, (gsize)size);
+  g_assert_true (memcmp (extracted, contents, size) == 0);
 }
 
 static void
@@ -355,6 +433,7 @@ main (int    argc,
   g_test_add ("/archive/round-trip/zstd", Fixture, NULL, fixture_setup, test_round_trip_zstd, fixture_teardown);
   g_test_add ("/archive/round-trip/gzip", Fixture, NULL, fixture_setup, test_round_trip_gzip, fixture_teardown);
   g_test_add ("/archive/foreign", Fixture, NULL, fixture_setup, test_foreign_archive, fixture_teardown);
+  g_test_add ("/archive/sparse", Fixture, NULL, fixture_setup, test_sparse_round_trip, fixture_teardown);
   g_test_add ("/archive/bare-json", Fixture, NULL, fixture_setup, test_bare_json, fixture_teardown);
   g_test_add ("/archive/create/never-replaces", Fixture, NULL, fixture_setup, test_create_never_replaces, fixture_teardown);
   g_test_add ("/archive/create/missing-dir", Fixture, NULL, fixture_setup, test_create_missing_dir, fixture_teardown);

@@ -1278,6 +1278,49 @@ test_zip_parent (Fixture       *f,
   check_hostile (f, archive, &(Expect){ .code = OSI_FINDING_PARENT_PATH, .path = "../outside/pwned" });
 }
 
+static void
+test_manifest_empty (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  const OsiTestEntry entries[] = { RAG_ENTRY, CONFIG_ENTRY };
+  g_autofree char *archive = tmp_path (f, "manifest-empty.tar.zst");
+
+  write_archive (archive, ARCHIVE_FILTER_ZSTD, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+                 entries, G_N_ELEMENTS (entries), "");
+  check_hostile (f, archive, &(Expect){ .code = OSI_FINDING_MANIFEST_INVALID, .path = OSI_MANIFEST_NAME });
+}
+
+/* A sparse entry of 8 GiB made of one hole and one byte: a few hundred
+ * bytes of archive. The hole counts against the limits like data. */
+static void
+test_sparse_bomb (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  const gint64 size = G_GINT64_CONSTANT (8) << 30;
+  g_autofree char *archive = tmp_path (f, "sparse-bomb.tar.zst");
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  const char *rag = osi_test_valid_rag ();
+
+  g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, archive), ==, ARCHIVE_OK);
+  write_regular (a, OSI_RAG_PATH, rag, strlen (rag));
+
+  archive_entry_copy_pathname (entry, "data/holes.bin");
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, size);
+  archive_entry_sparse_add_entry (entry, size - 1, 1);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_data (a, "x", 1), ==, 1);
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+
+  check_hostile (f, archive, &(Expect){ .code = OSI_FINDING_RATIO_EXCEEDED });
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1310,6 +1353,8 @@ main (int    argc,
   ADD ("/hostile/manifest/missing-file", test_missing_file);
   ADD ("/hostile/manifest/missing", test_manifest_missing);
   ADD ("/hostile/manifest/not-json", test_manifest_not_json);
+  ADD ("/hostile/manifest/empty", test_manifest_empty);
+  ADD ("/hostile/limits/sparse-bomb", test_sparse_bomb);
   ADD ("/hostile/manifest/wrong-format", test_manifest_wrong_format);
   ADD ("/hostile/manifest/wrong-version", test_manifest_wrong_version);
   ADD ("/hostile/rag/not-json", test_rag_not_json);

@@ -26,6 +26,7 @@
 
 #define IO_BLOCK        (1024 * 1024)
 #define PROGRESS_STEP   (4 * 1024 * 1024)
+#define WRITEBACK_STEP  (16 * 1024 * 1024)
 #define MAX_PATH_BYTES  4096
 #define MAX_NAME_BYTES  255
 
@@ -502,6 +503,38 @@ scan_consume (Scan       *scan,
   return TRUE;
 }
 
+/* A hole of a sparse entry: hashed and checked as the zeros it reads as,
+ * left as a hole on disk, and bounded by the limits like any data (the
+ * archive alone decides how large a hole is). */
+static gboolean
+scan_consume_hole (Scan       *scan,
+                   int         fd,
+                   gboolean    is_rag,
+                   const char *path,
+                   gint64      size)
+{
+  static const guint8 zeros[64 * 1024];
+
+  while (size > 0)
+    {
+      gsize n = (gsize)MIN (size, (gint64)sizeof zeros);
+
+      osi_sha256_update (scan->sha, zeros, n);
+      if (is_rag)
+        osi_rag_validator_feed (scan->rag, zeros, n);
+      if (fd >= 0 && lseek (fd, (off_t)n, SEEK_CUR) < 0)
+        {
+          scan_write_failed (scan, path, errno);
+          return FALSE;
+        }
+      scan->content_bytes += n;
+      size -= (gint64)n;
+      if (!scan_check_limits (scan) || g_cancellable_is_cancelled (scan->cancellable))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static gboolean
 read_manifest (Scan       *scan,
                const char *path)
@@ -529,10 +562,16 @@ read_manifest (Scan       *scan,
   if (r < 0)
     return FALSE;
 
+  if (bytes->len == 0)
+    {
+      osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_INVALID, path,
+                                     _("it is empty"));
+      return TRUE;
+    }
   if (!json_parser_load_from_data (parser, (const char *)bytes->data, bytes->len, &local_error))
     {
       osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_INVALID, path,
-                                     local_error->message);
+                                     local_error != NULL ? local_error->message : _("it is not JSON"));
       return TRUE;
     }
 
@@ -708,16 +747,13 @@ scan_file_data (Scan                 *scan,
 
   while (scan_next_block (scan, &block, &len, &offset) > 0)
     {
-      /* Sparse tar entries: holes read as zeros. */
-      while (offset > written && !scan->aborted)
+      if (offset > written)
         {
-          gsize gap = (gsize)MIN (offset - written, (la_int64_t)IO_BLOCK);
-
-          memset (scan->buffer, 0, gap);
-          if (scan_consume (scan, fd, is_rag, path, scan->buffer, gap))
-            written += (gint64)gap;
+          if (!scan_consume_hole (scan, fd, is_rag, path, offset - written))
+            break;
+          written = offset;
         }
-      if (scan->aborted || !scan_consume (scan, fd, is_rag, path, block, len))
+      if (!scan_consume (scan, fd, is_rag, path, block, len))
         break;
       written += (gint64)len;
 
@@ -726,8 +762,19 @@ scan_file_data (Scan                 *scan,
       scan_progress (scan, FALSE);
     }
 
+  /* A sparse entry may end with a hole, which no block covers. */
+  if (!scan->aborted && !g_cancellable_is_cancelled (scan->cancellable) &&
+      archive_entry_size_is_set (entry) && archive_entry_size (entry) > written &&
+      archive_entry_sparse_count (entry) > 0)
+    {
+      if (scan_consume_hole (scan, fd, is_rag, path, archive_entry_size (entry) - written))
+        written = archive_entry_size (entry);
+    }
+
   if (fd >= 0)
     {
+      if (!scan->aborted && ftruncate (fd, (off_t)written) < 0)
+        scan_write_failed (scan, path, errno);
       if (!scan->aborted)
         scan_finish_file (scan, fd, entry);
       close (fd);
@@ -1293,6 +1340,7 @@ typedef struct
   ZSTD_CCtx *zstd;
   guint8    *out;
   gsize      out_size;
+  gsize      unsynced;
 } Sink;
 
 static gboolean
@@ -1309,7 +1357,17 @@ sink_emit (struct archive *a,
       archive_set_error (a, saved, "%s", g_strerror (saved));
       return FALSE;
     }
-  osi_sha256_update (sink->sha, buffer, length);
+  if (sink->sha != NULL)
+    osi_sha256_update (sink->sha, buffer, length);
+
+  /* Start writeback as we go, so that the final fsync does not wait for
+   * the whole archive. */
+  sink->unsynced += length;
+  if (sink->unsynced >= WRITEBACK_STEP)
+    {
+      sync_file_range (sink->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+      sink->unsynced = 0;
+    }
   return TRUE;
 }
 
@@ -1376,8 +1434,10 @@ sink_init_zstd (Sink *sink,
       ZSTD_isError (ZSTD_CCtx_setParameter (sink->zstd, ZSTD_c_checksumFlag, 1)))
     return FALSE;
   /* Fails harmlessly where libzstd has no threads: the same format,
-   * compressed on this thread. */
-  ZSTD_CCtx_setParameter (sink->zstd, ZSTD_c_nbWorkers, 1);
+   * compressed on this thread. 2 MiB jobs keep the worker's buffers near
+   * 20 MiB rather than 50 at level 3, for an archive 0.05 % larger. */
+  if (!ZSTD_isError (ZSTD_CCtx_setParameter (sink->zstd, ZSTD_c_nbWorkers, 1)))
+    ZSTD_CCtx_setParameter (sink->zstd, ZSTD_c_jobSize, 2 * 1024 * 1024);
   return TRUE;
 }
 
@@ -1601,7 +1661,7 @@ osi_archive_create (const char      *data_dir,
   guint64 done = 0;
   guint64 next_progress = 0;
   gint64 rag_entries = 0;
-  Sink sink = { -1, NULL, 0, NULL, NULL, 0 };
+  Sink sink = { -1, NULL, 0, NULL, NULL, 0, 0 };
   LocaleScope locale_scope = { 0 };
   gboolean ok = FALSE;
   int root_fd;
@@ -1636,7 +1696,9 @@ osi_archive_create (const char      *data_dir,
       g_clear_pointer (&tmp_path, g_free);
       goto out;
     }
-  sink.sha = sha;
+  /* Hashing the output costs ~0.35 s a GiB on this one thread: only when
+   * asked for. */
+  sink.sha = out_sha256 != NULL ? sha : NULL;
 
   a = archive_write_new ();
   if (compression == OSI_COMPRESSION_GZIP)
@@ -1654,7 +1716,10 @@ osi_archive_create (const char      *data_dir,
         }
     }
   archive_write_set_format_pax_restricted (a);
-  /* No zero padding up to a 10 KiB block: nothing reads tar from tape. */
+  /* 64 KiB handed to the compressor at a time rather than 10 KiB: a sixth
+   * of the calls. No padding of the last block: nothing reads these from
+   * tape. */
+  archive_write_set_bytes_per_block (a, 64 * 1024);
   archive_write_set_bytes_in_last_block (a, 1);
   if (archive_write_set_options (a, option) < ARCHIVE_WARN ||
       archive_write_open2 (a, &sink, NULL, sink_write, sink_close, NULL) != ARCHIVE_OK)
