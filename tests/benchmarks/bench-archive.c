@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* Archive creation and verification against the command-line tools that
+ * set our targets (within 10 % of `tar | zstd -3 -T1` to create,
+ * within 20 % of `zstd -dc | sha256` to verify, under 64 MiB of memory).
+ *
+ * Every measured run is a child process of its own, so that wait4 ()
+ * gives its wall time and peak RSS alone: this program re-executes itself
+ * with --child-create or --child-verify for our side, and /bin/sh runs
+ * the reference pipelines. Nothing is dropped from the page cache: both
+ * sides read warm data.
+ *
+ *   bench-archive [--size-mb N]      N MiB of demo data (default 1024;
+ *                                    $OSI_BENCH_SIZE_MB overrides it)
+ *   $OSI_BENCH_DIR                   where the temporary folder goes
+ *                                    (default: the temporary directory)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <ftw.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+
+#include "osi-archive.h"
+#include "osi-demo-data.h"
+
+#define RUNS            3
+#define MIB             (1024.0 * 1024.0)
+#define CREATE_TARGET   1.10
+#define VERIFY_TARGET   1.20
+#define RSS_TARGET_MIB  64.0
+
+#define CREATE_PIPELINE "tar -cf - -C \"$1\" . | zstd -3 -T1 -q -o \"$2\""
+/* Information only: osi_archive_create () fsyncs its archive, the pipeline
+ * does not; this one does too, for a like-for-like figure. */
+#define CREATE_PIPELINE_SYNC CREATE_PIPELINE " && sync \"$2\""
+#define VERIFY_PIPELINE "zstd -dc \"$1\" | openssl dgst -sha256 >/dev/null"
+
+/* Whether the terminal takes "→" and "≤". */
+static gboolean utf8;
+#define ARROW (utf8 ? "→" : "->")
+#define LE    (utf8 ? "≤" : "<=")
+
+typedef struct
+{
+  double seconds;
+  double rss_mib;   /* ru_maxrss: the largest of the process and the
+                     * descendants it waited for, not their sum */
+} Run;
+
+/* ------------------------------------------------------------------------ */
+/* Children                                                                 */
+
+static int
+child_create (const char *dir,
+              const char *out)
+{
+  g_autoptr(GError) error = NULL;
+
+  if (!osi_archive_create (dir, out, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error))
+    {
+      g_printerr ("bench-archive: create failed: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+child_generate (const char *dir,
+                const char *size_mb)
+{
+  g_autoptr(GError) error = NULL;
+  guint64 mb = g_ascii_strtoull (size_mb, NULL, 10);
+
+  if (!osi_demo_data_generate (dir, mb << 20, 1, NULL, &error))
+    {
+      g_printerr ("bench-archive: cannot generate the data: %s\n", error->message);
+      return 1;
+    }
+  return 0;
+}
+
+static int
+child_verify (const char *archive)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  GPtrArray *findings;
+
+  if (report == NULL)
+    {
+      g_printerr ("bench-archive: verify failed: %s\n", error->message);
+      return 1;
+    }
+  if (osi_verify_report_is_restorable (report))
+    return 0;
+
+  findings = osi_verify_report_get_findings (report);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *f = g_ptr_array_index (findings, i);
+      g_printerr ("bench-archive: finding %s: %s (%s)\n", osi_finding_code_to_string (f->code),
+                  f->message, f->path != NULL ? f->path : "-");
+    }
+  g_printerr ("bench-archive: the archive is not restorable\n");
+  return 1;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Signals: SIGINT, SIGTERM (meson's timeout) and SIGHUP are taken by a
+ * thread, which stops the current child so that the main thread still
+ * removes the temporary folder. */
+
+static sigset_t      handled_signals;
+static sigset_t      original_mask;
+static volatile gint child_pgid;      /* 0 when no child runs */
+static volatile gint stop_signal;
+
+static gpointer
+signal_thread (gpointer data)
+{
+  int sig;
+
+  if (sigwait (&handled_signals, &sig) != 0)
+    return NULL;
+  g_atomic_int_set (&stop_signal, sig);
+  {
+    gint pgid = g_atomic_int_get (&child_pgid);
+    if (pgid > 0)
+      kill (-pgid, SIGTERM);
+  }
+  return NULL;
+}
+
+static void
+signals_init (void)
+{
+  sigemptyset (&handled_signals);
+  sigaddset (&handled_signals, SIGINT);
+  sigaddset (&handled_signals, SIGTERM);
+  sigaddset (&handled_signals, SIGHUP);
+  /* Before any thread exists, so that all inherit the mask. */
+  pthread_sigmask (SIG_BLOCK, &handled_signals, &original_mask);
+  g_thread_unref (g_thread_new ("bench-signals", signal_thread, NULL));
+}
+
+static gboolean
+stopped (void)
+{
+  return g_atomic_int_get (&stop_signal) != 0;
+}
+
+/* Runs argv (argv[0] a full path) in its own process group; returns its
+ * wall time and peak RSS, FALSE if it could not run or did not exit 0.
+ *
+ * Linux counts in a child's ru_maxrss the RSS it had before exec, which is
+ * a copy of ours at fork: this process stays small (the data is generated
+ * by a child too) so that the figure is the child's own. */
+static gboolean
+run_child (char * const *argv,
+           Run          *run)
+{
+  struct rusage ru;
+  gint64 start;
+  int status;
+  pid_t pid;
+  pid_t r;
+
+  if (stopped ())
+    return FALSE;
+
+  start = g_get_monotonic_time ();
+  pid = fork ();
+  if (pid < 0)
+    {
+      g_printerr ("bench-archive: fork: %s\n", g_strerror (errno));
+      return FALSE;
+    }
+  if (pid == 0)
+    {
+      setpgid (0, 0);
+      sigprocmask (SIG_SETMASK, &original_mask, NULL);
+      execv (argv[0], argv);
+      _exit (127);
+    }
+  setpgid (pid, pid);
+  g_atomic_int_set (&child_pgid, pid);
+  if (stopped ())
+    kill (-pid, SIGTERM);
+
+  do
+    r = wait4 (pid, &status, 0, &ru);
+  while (r < 0 && errno == EINTR);
+  run->seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  g_atomic_int_set (&child_pgid, 0);
+  if (stopped ())
+    kill (-pid, SIGKILL);   /* what is left of a pipeline */
+
+  if (r < 0)
+    {
+      g_printerr ("bench-archive: wait4: %s\n", g_strerror (errno));
+      return FALSE;
+    }
+  run->rss_mib = (double)ru.ru_maxrss / 1024.0;   /* KiB on Linux */
+
+  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
+    {
+      if (!stopped ())
+        g_printerr ("bench-archive: “%s%s%s” failed (%s %d)\n", argv[0],
+                    argv[1] != NULL ? " " : "", argv[1] != NULL ? argv[1] : "",
+                    WIFEXITED (status) ? "exit status" : "signal",
+                    WIFEXITED (status) ? WEXITSTATUS (status) : WTERMSIG (status));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Files                                                                    */
+
+static guint64 tree_bytes;
+
+static int
+add_size (const char        *path,
+          const struct stat *st,
+          int                flag,
+          struct FTW        *ftw)
+{
+  if (flag == FTW_F)
+    tree_bytes += (guint64)st->st_size;
+  return 0;
+}
+
+static int
+remove_one (const char        *path,
+            const struct stat *st,
+            int                flag,
+            struct FTW        *ftw)
+{
+  if (remove (path) < 0 && errno != ENOENT)
+    g_printerr ("bench-archive: cannot remove %s: %s\n", path, g_strerror (errno));
+  return 0;
+}
+
+static void
+remove_tree (const char *path)
+{
+  nftw (path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+static guint64
+file_size (const char *path)
+{
+  struct stat st;
+
+  return stat (path, &st) == 0 ? (guint64)st.st_size : 0;
+}
+
+static gboolean
+have_tool (const char *name)
+{
+  g_autofree char *path = g_find_program_in_path (name);
+
+  if (path == NULL)
+    g_printerr ("bench-archive: “%s” is not installed or not in PATH: the benchmark compares "
+                "against tar, zstd and openssl\n", name);
+  return path != NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Figures                                                                  */
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *)a;
+  double y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median_seconds (const Run *runs)
+{
+  double s[RUNS];
+
+  for (guint i = 0; i < RUNS; i++)
+    s[i] = runs[i].seconds;
+  qsort (s, RUNS, sizeof s[0], compare_doubles);
+  return s[RUNS / 2];
+}
+
+static double
+max_rss (const Run *runs)
+{
+  double m = 0;
+
+  for (guint i = 0; i < RUNS; i++)
+    m = MAX (m, runs[i].rss_mib);
+  return m;
+}
+
+static char *
+format_runs (const Run *runs)
+{
+  GString *s = g_string_new (NULL);
+
+  for (guint i = 0; i < RUNS; i++)
+    g_string_append_printf (s, "%s%.2f", i > 0 ? " " : "", runs[i].seconds);
+  return g_string_free (s, FALSE);
+}
+
+/* Prints one comparison; returns whether the time ratio meets target. */
+static gboolean
+report (const char *what,
+        const char *theirs,
+        const Run  *ours_runs,
+        const Run  *their_runs,
+        double      target,
+        guint64     data_bytes)
+{
+  double ours = median_seconds (ours_runs);
+  double ref = median_seconds (their_runs);
+  double ratio = ours / ref;
+  gboolean ok = ratio <= target;
+  g_autofree char *ours_list = format_runs (ours_runs);
+  g_autofree char *their_list = format_runs (their_runs);
+
+  g_print ("%s: osi %.2f s (peak RSS %.1f MiB) vs %s %.2f s (peak RSS %.1f MiB) %s ratio %.2f "
+           "(target %s %.2f) %s\n",
+           what, ours, max_rss (ours_runs), theirs, ref, max_rss (their_runs), ARROW, ratio,
+           LE, target, ok ? "OK" : "MISSED");
+  g_print ("  %s runs (s): osi %s; %s %s\n", what, ours_list, theirs, their_list);
+  g_print ("  %s throughput over the %.1f MiB of data: osi %.0f MB/s, %s %.0f MB/s\n",
+           what, data_bytes / MIB, data_bytes / 1e6 / ours, theirs, data_bytes / 1e6 / ref);
+  return ok;
+}
+
+static gboolean
+report_rss (const char *what,
+            const Run  *runs)
+{
+  double rss = max_rss (runs);
+  gboolean ok = rss < RSS_TARGET_MIB;
+
+  g_print ("%s: osi peak RSS %.1f MiB (largest of %d runs; target < %.0f MiB) %s\n",
+           what, rss, RUNS, RSS_TARGET_MIB, ok ? "OK" : "MISSED");
+  return ok;
+}
+
+/* ------------------------------------------------------------------------ */
+
+static guint64
+parse_size_mb (int    argc,
+               char **argv)
+{
+  const char *env = g_getenv ("OSI_BENCH_SIZE_MB");
+  const char *arg = NULL;
+  guint64 mb;
+
+  for (int i = 1; i < argc; i++)
+    if (strcmp (argv[i], "--size-mb") == 0 && i + 1 < argc)
+      arg = argv[++i];
+  if (env != NULL && *env != '\0')
+    arg = env;
+  if (arg == NULL)
+    return 1024;
+  if (!g_ascii_string_to_unsigned (arg, 10, 1, 1024 * 1024, &mb, NULL))
+    {
+      g_printerr ("bench-archive: “%s” is not a size in MiB\n", arg);
+      return 0;
+    }
+  return mb;
+}
+
+static int
+run_benchmark (const char *tmp,
+               guint64     size_mb)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *self = NULL;
+  g_autofree char *data = g_build_filename (tmp, "data", NULL);
+  g_autofree char *ours_out = g_build_filename (tmp, "osi.tar.zst", NULL);
+  g_autofree char *their_out = g_build_filename (tmp, "ref.tar.zst", NULL);
+  Run create_ours[RUNS], create_ref[RUNS], create_ref_sync[RUNS];
+  Run verify_ours[RUNS], verify_ref[RUNS];
+  guint64 ours_size = 0;
+  guint64 their_size = 0;
+  gboolean ok = TRUE;
+  gint64 start;
+
+  self = g_file_read_link ("/proc/self/exe", &error);
+  if (self == NULL)
+    {
+      g_printerr ("bench-archive: cannot find its own executable: %s\n", error->message);
+      return 1;
+    }
+
+  g_print ("bench-archive: generating %" G_GUINT64_FORMAT " MiB of demo data (seed 1) in %s\n",
+           size_mb, data);
+  start = g_get_monotonic_time ();
+  {
+    g_autofree char *mb = g_strdup_printf ("%" G_GUINT64_FORMAT, size_mb);
+    char *gen_argv[] = { self, (char *)"--child-generate", data, mb, NULL };
+    Run gen;
+
+    if (!run_child (gen_argv, &gen))
+      return 1;
+  }
+  /* Written back now rather than during the first measured run. */
+  sync ();
+  tree_bytes = 0;
+  nftw (data, add_size, 16, FTW_PHYS);
+  g_print ("bench-archive: %.1f MiB of data in %.1f s; the page cache is not dropped: "
+           "both sides read warm data\n",
+           tree_bytes / MIB, (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+
+  /* Interleaved so that a slow phase of the machine hurts both sides. */
+  for (guint i = 0; i < RUNS; i++)
+    {
+      char *ours_argv[] = { self, (char *)"--child-create", data, ours_out, NULL };
+      char *ref_argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)CREATE_PIPELINE,
+                           (char *)"sh", data, their_out, NULL };
+      char *sync_argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)CREATE_PIPELINE_SYNC,
+                            (char *)"sh", data, their_out, NULL };
+
+      g_unlink (ours_out);
+      if (!run_child (ours_argv, &create_ours[i]))
+        return 1;
+      ours_size = file_size (ours_out);
+      g_unlink (their_out);
+      if (!run_child (ref_argv, &create_ref[i]))
+        return 1;
+      their_size = file_size (their_out);
+      g_unlink (their_out);
+      if (!run_child (sync_argv, &create_ref_sync[i]))
+        return 1;
+    }
+  g_unlink (their_out);
+
+  /* Both sides read the archive we wrote last. */
+  for (guint i = 0; i < RUNS; i++)
+    {
+      char *ours_argv[] = { self, (char *)"--child-verify", ours_out, NULL };
+      char *ref_argv[] = { (char *)"/bin/sh", (char *)"-c", (char *)VERIFY_PIPELINE,
+                           (char *)"sh", ours_out, NULL };
+
+      if (!run_child (ours_argv, &verify_ours[i]))
+        return 1;
+      if (!run_child (ref_argv, &verify_ref[i]))
+        return 1;
+    }
+  g_unlink (ours_out);
+
+  g_print ("\n");
+  ok &= report ("create", "tar|zstd -3 -T1", create_ours, create_ref, CREATE_TARGET, tree_bytes);
+  g_print ("  information: tar|zstd followed by sync of its output (osi fsyncs its archive) "
+           "%.2f s %s ratio %.2f\n", median_seconds (create_ref_sync), ARROW,
+           median_seconds (create_ours) / median_seconds (create_ref_sync));
+  g_print ("  archive size: osi %.1f MiB (%.1f %% of the data), tar|zstd %.1f MiB\n",
+           ours_size / MIB, 100.0 * ours_size / MAX (tree_bytes, 1), their_size / MIB);
+  ok &= report ("verify", "zstd -dc|openssl dgst -sha256", verify_ours, verify_ref,
+                VERIFY_TARGET, tree_bytes);
+  ok &= report_rss ("create", create_ours);
+  ok &= report_rss ("verify", verify_ours);
+  g_print ("  (the reference pipelines' peak RSS is the largest of their processes, not the sum)\n");
+  g_print ("\nbench-archive: %s\n", ok ? "all targets met" : "TARGETS MISSED");
+
+  return ok ? 0 : 1;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  const char *base;
+  g_autofree char *tmp = NULL;
+  guint64 size_mb;
+  int status;
+
+  if (argc == 4 && strcmp (argv[1], "--child-create") == 0)
+    return child_create (argv[2], argv[3]);
+  if (argc == 3 && strcmp (argv[1], "--child-verify") == 0)
+    return child_verify (argv[2]);
+  if (argc == 4 && strcmp (argv[1], "--child-generate") == 0)
+    return child_generate (argv[2], argv[3]);
+
+  setlocale (LC_ALL, "");
+  utf8 = g_get_charset (NULL);
+
+  size_mb = parse_size_mb (argc, argv);
+  if (size_mb == 0)
+    return 1;
+  if (!have_tool ("tar") || !have_tool ("zstd") || !have_tool ("openssl") ||
+      !g_file_test ("/bin/sh", G_FILE_TEST_IS_EXECUTABLE))
+    return 1;
+
+  signals_init ();
+
+  base = g_getenv ("OSI_BENCH_DIR");
+  if (base == NULL || *base == '\0')
+    base = g_get_tmp_dir ();
+  tmp = g_build_filename (base, "osi-bench-XXXXXX", NULL);
+  if (g_mkdtemp (tmp) == NULL)
+    {
+      g_printerr ("bench-archive: cannot create a folder in %s: %s\n", base, g_strerror (errno));
+      return 1;
+    }
+
+  status = run_benchmark (tmp, size_mb);
+
+  remove_tree (tmp);
+  if (stopped ())
+    {
+      g_printerr ("bench-archive: stopped by signal %d; %s removed\n", stop_signal, tmp);
+      return 128 + stop_signal;
+    }
+  return status;
+}
