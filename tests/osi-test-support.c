@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <errno.h>
+#include <signal.h>
+#include <unistd.h>
 #include <locale.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -323,4 +325,111 @@ osi_test_have_locale (const char *name)
 
   setlocale (LC_ALL, saved);
   return ok;
+}
+
+OsiTestServer *
+osi_test_server_start (const char *tmp_dir,
+                       const char *data_dir,
+                       const char *backup_dir,
+                       const char *token,
+                       const char *first_extra_arg,
+                       ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GIOChannel) channel = NULL;
+  g_autofree char *line = NULL;
+  const char *server = g_getenv ("OSI_BACKUP_SERVER");
+  OsiTestServer *self = g_new0 (OsiTestServer, 1);
+  const char *arg;
+  int out_fd = -1;
+  va_list ap;
+
+  g_assert_nonnull (server);
+  g_ptr_array_add (argv, g_strdup (server));
+  g_ptr_array_add (argv, g_strdup ("--data-dir"));
+  g_ptr_array_add (argv, g_strdup (data_dir));
+  g_ptr_array_add (argv, g_strdup ("--backup-dir"));
+  g_ptr_array_add (argv, g_strdup (backup_dir));
+  g_ptr_array_add (argv, g_strdup ("--listen"));
+  g_ptr_array_add (argv, g_strdup ("127.0.0.1:0"));
+  if (token != NULL)
+    {
+      self->token = g_strdup (token);
+      self->token_file = g_build_filename (tmp_dir, "token", NULL);
+      g_assert_true (g_file_set_contents_full (self->token_file, token, -1,
+                                               G_FILE_SET_CONTENTS_NONE, 0600, &error));
+      g_assert_no_error (error);
+      g_ptr_array_add (argv, g_strdup ("--token-file"));
+      g_ptr_array_add (argv, g_strdup (self->token_file));
+    }
+  va_start (ap, first_extra_arg);
+  for (arg = first_extra_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, g_strdup (arg));
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+
+  g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
+                            &self->pid, NULL, &out_fd, NULL, &error);
+  g_assert_no_error (error);
+
+  /* The first line of its standard output is the URL it listens on. */
+  channel = g_io_channel_unix_new (out_fd);
+  g_io_channel_set_close_on_unref (channel, TRUE);
+  g_io_channel_read_line (channel, &line, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (line);
+  g_strstrip (line);
+  g_assert_true (g_str_has_prefix (line, "http://") || g_str_has_prefix (line, "https://"));
+  self->url = g_steal_pointer (&line);
+  return self;
+}
+
+static int
+wait_for (GPid pid)
+{
+  int status = 0;
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  if (WIFSIGNALED (status))
+    return -WTERMSIG (status);
+  return WEXITSTATUS (status);
+}
+
+int
+osi_test_server_stop (OsiTestServer *server)
+{
+  int status;
+
+  g_assert_nonnull (server);
+  g_assert_cmpint (server->pid, >, 0);
+  kill (server->pid, SIGTERM);
+  status = wait_for (server->pid);
+  g_spawn_close_pid (server->pid);
+  server->pid = 0;
+  return status;
+}
+
+void
+osi_test_server_kill (OsiTestServer *server)
+{
+  g_assert_nonnull (server);
+  g_assert_cmpint (server->pid, >, 0);
+  kill (server->pid, SIGKILL);
+  wait_for (server->pid);
+  g_spawn_close_pid (server->pid);
+  server->pid = 0;
+}
+
+void
+osi_test_server_free (OsiTestServer *server)
+{
+  if (server == NULL)
+    return;
+  if (server->pid > 0)
+    osi_test_server_kill (server);
+  g_free (server->url);
+  g_free (server->token);
+  g_free (server->token_file);
+  g_free (server);
 }

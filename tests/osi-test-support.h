@@ -62,4 +62,29 @@ int       osi_test_run_cli        (char       **out_stdout,
  * without it; CI generates it). */
 gboolean  osi_test_have_locale    (const char *name);
 
+/* A real osi-backup-server ($OSI_BACKUP_SERVER) on 127.0.0.1, port 0, over
+ * data_dir and backup_dir, with the token given (written to a 0600 token
+ * file in tmp_dir; NULL for none) and any extra arguments, ending with
+ * NULL (so with none, first_extra_arg is that NULL). Its stderr
+ * (the access log) goes to the test's stderr. */
+typedef struct
+{
+  GPid  pid;
+  char *url;
+  char *token;
+  char *token_file;
+} OsiTestServer;
+
+OsiTestServer *osi_test_server_start (const char  *tmp_dir,
+                                      const char  *data_dir,
+                                      const char  *backup_dir,
+                                      const char  *token,
+                                      const char  *first_extra_arg,
+                                      ...);
+/* SIGTERM, then waits; returns the exit status (or -signal). */
+int            osi_test_server_stop  (OsiTestServer *server);
+/* SIGKILL, then waits. */
+void           osi_test_server_kill  (OsiTestServer *server);
+void           osi_test_server_free  (OsiTestServer *server);
+
 G_END_DECLS

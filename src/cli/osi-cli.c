@@ -11,31 +11,38 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-archive.h"
-#include "osi-cli.h"
+#include "osi-cli-private.h"
 #include "osi-demo-data.h"
 #include "osi-search.h"
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n%s\n%s\n%s\n\n%s\n",
+  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n",
            _("Usage: osi-backup-cli [--server URL] [--token-file FILE] COMMAND"),
+           _("  list [--json]                 list the server’s backups, newest first"),
+           _("  create                        make a backup of the server’s data now"),
+           _("  download NAME [-o DIR]        download a backup (resumes an interrupted one)"),
+           _("  restore NAME                  replace the server’s data with a backup"),
+           _("  delete NAME                   delete a backup on the server"),
+           _("  upload FILE                   send a backup file to the server"),
            _("  verify FILE [--json]          check that a downloaded backup will restore"),
            _("  inspect FILE [--json]         show what a backup holds"),
            _("  demo-data DIR [--size-mb N]   write a demonstration data folder"),
+           _("The server and token come from --server and --token-file, or from $OSI_BACKUP_SERVER and $OSI_BACKUP_TOKEN."),
            _("Exit status: 0 success, 1 verification found a problem, 2 usage, 3 server or connection error."));
 }
 
-static int
-usage_error (const char *message)
+int
+osi_cli_usage_error (const char *message)
 {
   g_printerr ("osi-backup-cli: %s\n", message);
   print_usage (stderr);
   return OSI_CLI_EXIT_USAGE;
 }
 
-static void
-print_json (JsonNode *node)
+void
+osi_cli_print_json (JsonNode *node)
 {
   g_autoptr(JsonGenerator) generator = json_generator_new ();
   g_autofree char *text = NULL;
@@ -152,17 +159,17 @@ parse_check_options (int            argc,
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
     {
-      *status = usage_error (error->message);
+      *status = osi_cli_usage_error (error->message);
       return FALSE;
     }
   if (opts->rest == NULL || g_strv_length (opts->rest) != 1)
     {
-      *status = usage_error (_("name exactly one backup file"));
+      *status = osi_cli_usage_error (_("name exactly one backup file"));
       return FALSE;
     }
   if (opts->max_size < 0 || opts->max_ratio < 0 || opts->max_entries < 0)
     {
-      *status = usage_error (_("limits must be positive"));
+      *status = osi_cli_usage_error (_("limits must be positive"));
       return FALSE;
     }
   return TRUE;
@@ -238,7 +245,7 @@ run_check_command (int       argc,
   if (opts.json)
     {
       g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
-      print_json (node);
+      osi_cli_print_json (node);
     }
   else if (inspect)
     {
@@ -267,22 +274,25 @@ out:
 }
 
 static int
-cmd_verify (int    argc,
-            char **argv)
+cmd_verify (const OsiCliGlobals  *globals,
+            int                   argc,
+            char                **argv)
 {
   return run_check_command (argc, argv, FALSE);
 }
 
 static int
-cmd_inspect (int    argc,
-             char **argv)
+cmd_inspect (const OsiCliGlobals  *globals,
+             int                   argc,
+             char                **argv)
 {
   return run_check_command (argc, argv, TRUE);
 }
 
 static int
-cmd_demo_data (int    argc,
-               char **argv)
+cmd_demo_data (const OsiCliGlobals  *globals,
+               int                   argc,
+               char                **argv)
 {
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
@@ -301,13 +311,13 @@ cmd_demo_data (int    argc,
   g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
   g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
   if (!g_option_context_parse (context, &argc, &argv, &error))
-    return usage_error (error->message);
+    return osi_cli_usage_error (error->message);
   if (rest == NULL || g_strv_length (rest) != 1)
-    return usage_error (_("name exactly one folder"));
+    return osi_cli_usage_error (_("name exactly one folder"));
   if (size_mb < 1 || size_mb > 1024 * 1024)
-    return usage_error (_("--size-mb must be between 1 and 1048576"));
+    return osi_cli_usage_error (_("--size-mb must be between 1 and 1048576"));
   if (seed < 0 || seed > G_MAXUINT32)
-    return usage_error (_("--seed must be between 0 and 4294967295"));
+    return osi_cli_usage_error (_("--seed must be between 0 and 4294967295"));
 
   if (!osi_demo_data_generate (rest[0], (guint64)size_mb * 1024 * 1024, (guint32)seed, NULL, &error))
     {
@@ -336,17 +346,23 @@ osi_cli_run (int    argc,
 {
   static const struct
   {
-    const char *name;
-    int       (*run) (int, char **);
+    const char    *name;
+    OsiCliCommand  run;
   } commands[] = {
+    { "list", osi_cli_cmd_list },
+    { "create", osi_cli_cmd_create },
+    { "download", osi_cli_cmd_download },
+    { "restore", osi_cli_cmd_restore },
+    { "delete", osi_cli_cmd_delete },
+    { "upload", osi_cli_cmd_upload },
     { "verify", cmd_verify },
     { "inspect", cmd_inspect },
     { "demo-data", cmd_demo_data },
   };
+  OsiCliGlobals globals = { g_getenv ("OSI_BACKUP_SERVER"), NULL };
   int i = 1;
 
-  /* Global options come before the command; the network commands that use
-   * them arrive with the API client. */
+  /* Global options come before the command. */
   while (i < argc && argv[i][0] == '-')
     {
       if (strcmp (argv[i], "--help") == 0 || strcmp (argv[i], "-h") == 0)
@@ -359,31 +375,45 @@ osi_cli_run (int    argc,
           g_print ("osi-backup-cli %s\n", VERSION);
           return OSI_CLI_EXIT_OK;
         }
-      if ((strcmp (argv[i], "--server") == 0 || strcmp (argv[i], "--token-file") == 0) && i + 1 < argc)
+      if (strcmp (argv[i], "--server") == 0 && i + 1 < argc)
         {
+          globals.server = argv[i + 1];
           i += 2;
           continue;
         }
-      if (g_str_has_prefix (argv[i], "--server=") || g_str_has_prefix (argv[i], "--token-file="))
+      if (strcmp (argv[i], "--token-file") == 0 && i + 1 < argc)
         {
+          globals.token_file = argv[i + 1];
+          i += 2;
+          continue;
+        }
+      if (g_str_has_prefix (argv[i], "--server="))
+        {
+          globals.server = argv[i] + strlen ("--server=");
+          i++;
+          continue;
+        }
+      if (g_str_has_prefix (argv[i], "--token-file="))
+        {
+          globals.token_file = argv[i] + strlen ("--token-file=");
           i++;
           continue;
         }
       {
         g_autofree char *message = g_strdup_printf (_("unknown option “%s”"), argv[i]);
-        return usage_error (message);
+        return osi_cli_usage_error (message);
       }
     }
 
   if (i >= argc)
-    return usage_error (_("no command given"));
+    return osi_cli_usage_error (_("no command given"));
 
   for (guint c = 0; c < G_N_ELEMENTS (commands); c++)
     if (strcmp (argv[i], commands[c].name) == 0)
-      return commands[c].run (argc - i, argv + i);
+      return commands[c].run (&globals, argc - i, argv + i);
 
   {
     g_autofree char *message = g_strdup_printf (_("unknown command “%s”"), argv[i]);
-    return usage_error (message);
+    return osi_cli_usage_error (message);
   }
 }

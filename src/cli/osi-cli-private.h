@@ -1,0 +1,32 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <json-glib/json-glib.h>
+
+#include "osi-cli.h"
+
+G_BEGIN_DECLS
+
+/* What comes before the command: where the server is and how to prove who
+ * we are. */
+typedef struct
+{
+  const char *server;      /* --server, else $OSI_BACKUP_SERVER */
+  const char *token_file;  /* --token-file; else $OSI_BACKUP_TOKEN holds the token */
+} OsiCliGlobals;
+
+typedef int (*OsiCliCommand) (const OsiCliGlobals *globals,
+                              int                  argc,
+                              char               **argv);
+
+int  osi_cli_usage_error (const char *message);
+void osi_cli_print_json  (JsonNode   *node);
+
+int  osi_cli_cmd_list    (const OsiCliGlobals *globals, int argc, char **argv);
+int  osi_cli_cmd_create  (const OsiCliGlobals *globals, int argc, char **argv);
+int  osi_cli_cmd_download (const OsiCliGlobals *globals, int argc, char **argv);
+int  osi_cli_cmd_restore (const OsiCliGlobals *globals, int argc, char **argv);
+int  osi_cli_cmd_delete  (const OsiCliGlobals *globals, int argc, char **argv);
+int  osi_cli_cmd_upload  (const OsiCliGlobals *globals, int argc, char **argv);
+
+G_END_DECLS

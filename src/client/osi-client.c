@@ -1,0 +1,2377 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-client"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <libsoup/soup.h>
+
+#include "osi-client.h"
+#include "osi-sha256.h"
+
+/* Timeouts. libsoup's own "timeout" covers every socket read, including
+ * the wait for the response headers: with it, a create or a restore that
+ * keeps the server busy for minutes would fail. So the session has none,
+ * and each request has a watchdog instead: it gives up after IDLE_TIMEOUT_S
+ * seconds without any progress (connecting, sending, receiving), except
+ * while the server works on a create, restore, verification or upload
+ * between the end of the request and its answer. That wait has no limit
+ * (the caller can cancel it); TCP keepalive notices a server that went
+ * away meanwhile within about two minutes. */
+#define IDLE_TIMEOUT_S        30
+#define POOL_IDLE_TIMEOUT_S   60
+#define KEEPALIVE_IDLE_S      60
+#define KEEPALIVE_INTERVAL_S  10
+#define KEEPALIVE_COUNT       6
+/* A create and a download can run while the app lists and checks. */
+#define MAX_CONNS_PER_HOST    6
+
+#define CHUNK_SIZE            (256 * 1024)
+#define BODY_READ_SIZE        (64 * 1024)
+#define MAX_JSON_BYTES        (64 * 1024 * 1024)
+#define MAX_ERROR_BYTES       (64 * 1024)
+#define MAX_DETAIL_CHARS      400
+#define PROGRESS_INTERVAL_US  (G_USEC_PER_SEC / 10)
+#define RATE_WINDOW_US        G_USEC_PER_SEC
+
+G_DEFINE_QUARK (osi-client-error-quark, osi_client_error)
+
+/* ------------------------------------------------------------------------ */
+/* A certificate database that trusts a CA file in addition to the system's */
+
+#define OSI_TYPE_CLIENT_CA_DATABASE (osi_client_ca_database_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiClientCaDatabase, osi_client_ca_database, OSI, CLIENT_CA_DATABASE, GTlsDatabase)
+
+struct _OsiClientCaDatabase
+{
+  GTlsDatabase  parent_instance;
+  GTlsDatabase *own;
+  GTlsDatabase *system;   /* may be NULL */
+};
+
+G_DEFINE_FINAL_TYPE (OsiClientCaDatabase, osi_client_ca_database, G_TYPE_TLS_DATABASE)
+
+static GTlsCertificateFlags
+osi_client_ca_database_verify_chain (GTlsDatabase             *database,
+                                     GTlsCertificate          *chain,
+                                     const char               *purpose,
+                                     GSocketConnectable       *identity,
+                                     GTlsInteraction          *interaction,
+                                     GTlsDatabaseVerifyFlags   flags,
+                                     GCancellable             *cancellable,
+                                     GError                  **error)
+{
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
+  GTlsCertificateFlags own;
+
+  own = g_tls_database_verify_chain (self->own, chain, purpose, identity, interaction, flags,
+                                     cancellable, error);
+  /* Anchored in the CA file: its verdict (expiry, host name) stands. */
+  if (own == 0 || (own & G_TLS_CERTIFICATE_UNKNOWN_CA) == 0 || self->system == NULL)
+    return own;
+  if (error != NULL && *error != NULL)
+    return own;
+  return g_tls_database_verify_chain (self->system, chain, purpose, identity, interaction, flags,
+                                      cancellable, error);
+}
+
+static GTlsCertificate *
+osi_client_ca_database_lookup_certificate_issuer (GTlsDatabase             *database,
+                                                  GTlsCertificate          *certificate,
+                                                  GTlsInteraction          *interaction,
+                                                  GTlsDatabaseLookupFlags   flags,
+                                                  GCancellable             *cancellable,
+                                                  GError                  **error)
+{
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
+  GTlsCertificate *issuer;
+
+  issuer = g_tls_database_lookup_certificate_issuer (self->own, certificate, interaction, flags,
+                                                     cancellable, error);
+  if (issuer != NULL || self->system == NULL || (error != NULL && *error != NULL))
+    return issuer;
+  return g_tls_database_lookup_certificate_issuer (self->system, certificate, interaction, flags,
+                                                   cancellable, error);
+}
+
+static GList *
+osi_client_ca_database_lookup_certificates_issued_by (GTlsDatabase             *database,
+                                                      GByteArray               *issuer_raw_dn,
+                                                      GTlsInteraction          *interaction,
+                                                      GTlsDatabaseLookupFlags   flags,
+                                                      GCancellable             *cancellable,
+                                                      GError                  **error)
+{
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
+  GList *list;
+
+  list = g_tls_database_lookup_certificates_issued_by (self->own, issuer_raw_dn, interaction, flags,
+                                                       cancellable, error);
+  if (self->system == NULL || (error != NULL && *error != NULL))
+    return list;
+  return g_list_concat (list, g_tls_database_lookup_certificates_issued_by (self->system, issuer_raw_dn,
+                                                                             interaction, flags,
+                                                                             cancellable, error));
+}
+
+static char *
+osi_client_ca_database_create_certificate_handle (GTlsDatabase    *database,
+                                                  GTlsCertificate *certificate)
+{
+  return g_tls_database_create_certificate_handle (OSI_CLIENT_CA_DATABASE (database)->own, certificate);
+}
+
+static GTlsCertificate *
+osi_client_ca_database_lookup_certificate_for_handle (GTlsDatabase             *database,
+                                                      const char               *handle,
+                                                      GTlsInteraction          *interaction,
+                                                      GTlsDatabaseLookupFlags   flags,
+                                                      GCancellable             *cancellable,
+                                                      GError                  **error)
+{
+  return g_tls_database_lookup_certificate_for_handle (OSI_CLIENT_CA_DATABASE (database)->own, handle,
+                                                       interaction, flags, cancellable, error);
+}
+
+static void
+osi_client_ca_database_finalize (GObject *object)
+{
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (object);
+
+  g_clear_object (&self->own);
+  g_clear_object (&self->system);
+
+  G_OBJECT_CLASS (osi_client_ca_database_parent_class)->finalize (object);
+}
+
+static void
+osi_client_ca_database_class_init (OsiClientCaDatabaseClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GTlsDatabaseClass *database_class = G_TLS_DATABASE_CLASS (klass);
+
+  object_class->finalize = osi_client_ca_database_finalize;
+  database_class->verify_chain = osi_client_ca_database_verify_chain;
+  database_class->lookup_certificate_issuer = osi_client_ca_database_lookup_certificate_issuer;
+  database_class->lookup_certificates_issued_by = osi_client_ca_database_lookup_certificates_issued_by;
+  database_class->create_certificate_handle = osi_client_ca_database_create_certificate_handle;
+  database_class->lookup_certificate_for_handle = osi_client_ca_database_lookup_certificate_for_handle;
+}
+
+static void
+osi_client_ca_database_init (OsiClientCaDatabase *self)
+{
+}
+
+/* ------------------------------------------------------------------------ */
+/* The client                                                               */
+
+struct _OsiClient
+{
+  GObject       parent_instance;
+
+  SoupSession  *session;
+  char         *given_url;
+  char         *base_url;     /* scheme://host[:port][/prefix], no trailing slash */
+  char         *token;        /* never logged */
+  gboolean      url_valid;
+  gboolean      token_valid;
+};
+
+G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_BASE_URL,
+  PROP_TOKEN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+typedef enum
+{
+  OP_HEALTH,
+  OP_LIST,
+  OP_CREATE,
+  OP_RESTORE,
+  OP_DELETE,
+  OP_VERIFY,
+  OP_UPLOAD,
+  OP_DOWNLOAD,
+} Op;
+
+typedef struct
+{
+  OsiTransferProgress  func;
+  gpointer             data;
+  gint64               started;
+  gint64               last_call;
+  gint64               window_start;
+  guint64              window_done;
+  guint64              first_done;
+  double               rate;
+} Meter;
+
+typedef struct
+{
+  char      *directory;
+  char      *part_name;
+  int        dir_fd;
+  int        part_fd;
+  guint64    offset;        /* bytes of the .part the request asks to skip */
+  OsiSha256 *sha;
+  guint8    *buffers[2];
+  gsize      filled[2];
+  guint      next_read;
+  guint      next_write;
+  gboolean   reading;
+  gboolean   writing;
+  gboolean   eof;
+  gboolean   write_failed;
+  gboolean   truncate;      /* the server starts over: empty the .part first */
+  gboolean   retried;
+  guint64    done;
+  guint64    total;
+  gboolean   have_digest;
+  guint8     digest[OSI_SHA256_LEN];
+  GError    *error;         /* the first failure, returned once reads and writes stopped */
+} Download;
+
+typedef void (*ParseFunc) (GTask    *task,
+                           JsonNode *root);
+
+/* One request: the task data of every operation. */
+typedef struct
+{
+  Op                    op;
+  char                 *name;
+  SoupMessage          *msg;
+  GCancellable         *cancellable;       /* handed to libsoup: the caller's and the watchdog's */
+  GSource              *user_cancel_source;
+  GSource              *watchdog;
+  gint64                last_activity;
+  gboolean              server_works;      /* long server-side work before the answer */
+  gboolean              waiting_server;
+  gboolean              timed_out;
+  GTlsCertificateFlags  tls_errors;
+  GInputStream         *body;
+  GByteArray           *data;
+  gsize                 limit;
+  ParseFunc             parse;
+  gboolean              json_optional;
+  Meter                 meter;
+  guint64               upload_size;
+  guint64               uploaded;
+  GInputStream         *upload_stream;
+  char                 *upload_path;
+  Download             *dl;
+} Call;
+
+static void
+download_free (Download *dl)
+{
+  if (dl == NULL)
+    return;
+  if (dl->part_fd >= 0)
+    close (dl->part_fd);
+  if (dl->dir_fd >= 0)
+    close (dl->dir_fd);
+  g_free (dl->directory);
+  g_free (dl->part_name);
+  g_clear_pointer (&dl->sha, osi_sha256_free);
+  g_free (dl->buffers[0]);
+  g_free (dl->buffers[1]);
+  g_clear_error (&dl->error);
+  g_free (dl);
+}
+
+static void
+call_stop_watchdog (Call *call)
+{
+  if (call->watchdog == NULL)
+    return;
+  g_source_destroy (call->watchdog);
+  g_clear_pointer (&call->watchdog, g_source_unref);
+}
+
+static void
+call_free (gpointer data)
+{
+  Call *call = data;
+
+  call_stop_watchdog (call);
+  if (call->user_cancel_source != NULL)
+    {
+      g_source_destroy (call->user_cancel_source);
+      g_source_unref (call->user_cancel_source);
+    }
+  if (call->msg != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (call->msg, call);
+      g_object_unref (call->msg);
+    }
+  g_clear_object (&call->body);
+  g_clear_object (&call->cancellable);
+  g_clear_object (&call->upload_stream);
+  if (call->data != NULL)
+    g_byte_array_unref (call->data);
+  g_free (call->upload_path);
+  g_free (call->name);
+  download_free (call->dl);
+  g_free (call);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+
+/* Text from the server or the file system, made safe to show in a
+ * terminal or a label: valid UTF-8, no control characters, bounded. */
+static char *
+printable (const char *text,
+           gssize      len,
+           guint       max_chars)
+{
+  g_autofree char *valid = g_utf8_make_valid (text, len);
+  GString *out = g_string_new (NULL);
+  guint count = 0;
+
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (count == max_chars)
+        {
+          g_string_append (out, "…");
+          break;
+        }
+      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+        c = ' ';
+      g_string_append_unichar (out, c);
+      count++;
+    }
+  return g_strstrip (g_string_free (out, FALSE));
+}
+
+static GError *
+with_detail (OsiClientError  code,
+             const char     *sentence,
+             const char     *detail,
+             gboolean        from_server)
+{
+  if (detail == NULL || detail[0] == '\0')
+    return g_error_new_literal (OSI_CLIENT_ERROR, code, sentence);
+  if (from_server)
+    /* TRANSLATORS: the first %s is a sentence saying what to do, the
+     * second the message the server sent. */
+    return g_error_new (OSI_CLIENT_ERROR, code, _("%s (server: %s)"), sentence, detail);
+  return g_error_new (OSI_CLIENT_ERROR, code, "%s (%s)", sentence, detail);
+}
+
+static char *
+connection_sentence (OsiClient *self)
+{
+  return g_strdup_printf (_("Cannot reach the backend server at %s. Check the connection to the backend "
+                            "server (address, network, that the server is running)."),
+                          self->base_url);
+}
+
+static GError *
+connection_error (OsiClient  *self,
+                  const char *detail)
+{
+  g_autofree char *sentence = connection_sentence (self);
+
+  return with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, detail, FALSE);
+}
+
+static char *
+describe_tls_errors (GTlsCertificateFlags flags)
+{
+  GString *out = g_string_new (NULL);
+  static const struct { GTlsCertificateFlags flag; const char *text; } reasons[] = {
+    { G_TLS_CERTIFICATE_UNKNOWN_CA, N_("signed by an unknown certificate authority") },
+    { G_TLS_CERTIFICATE_BAD_IDENTITY, N_("made out to another host name") },
+    { G_TLS_CERTIFICATE_NOT_ACTIVATED, N_("not valid yet") },
+    { G_TLS_CERTIFICATE_EXPIRED, N_("expired") },
+    { G_TLS_CERTIFICATE_REVOKED, N_("revoked") },
+    { G_TLS_CERTIFICATE_INSECURE, N_("made with an insecure algorithm") },
+    { G_TLS_CERTIFICATE_GENERIC_ERROR, N_("invalid") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (reasons); i++)
+    if (flags & reasons[i].flag)
+      {
+        if (out->len > 0)
+          g_string_append (out, ", ");
+        g_string_append (out, _(reasons[i].text));
+      }
+  return g_string_free (out, FALSE);
+}
+
+static GError *
+tls_error (OsiClient            *self,
+           GTlsCertificateFlags  flags,
+           const GError         *cause)
+{
+  g_autofree char *sentence = NULL;
+
+  if (g_error_matches (cause, G_TLS_ERROR, G_TLS_ERROR_NOT_TLS))
+    {
+      sentence = g_strdup_printf (_("The server at %s does not answer in HTTPS: check whether its address "
+                                    "should begin with http:// instead of https://."),
+                                  self->base_url);
+      return g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS, sentence);
+    }
+  if (flags != 0)
+    {
+      g_autofree char *reasons = describe_tls_errors (flags);
+
+      sentence = g_strdup_printf (_("The server's certificate is not trusted (%s). If the server uses its own "
+                                    "certificate authority, add its CA file to this server profile."),
+                                  reasons);
+      return g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS, sentence);
+    }
+  sentence = g_strdup_printf (_("The secure connection to %s failed: check the server's certificate; if "
+                                "the server uses its own certificate authority, add its CA file to this "
+                                "server profile."),
+                              self->base_url);
+  return with_detail (OSI_CLIENT_ERROR_TLS, sentence, cause != NULL ? cause->message : NULL, FALSE);
+}
+
+static GError *
+protocol_error (OsiClient  *self,
+                const char *detail)
+{
+  g_autofree char *sentence = NULL;
+
+  sentence = g_strdup_printf (_("The server at %s answered in a way this application does not "
+                                "understand: check that the address is the one of an OSI backend."),
+                              self->base_url);
+  return with_detail (OSI_CLIENT_ERROR_PROTOCOL, sentence, detail, FALSE);
+}
+
+/* A failure of libsoup or of the network, as the caller should see it. */
+static GError *
+transport_error (GTask  *task,
+                 GError *error)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) owned = error;
+
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      if (call->timed_out)
+        {
+          g_autofree char *detail = g_strdup_printf (_("no answer for %u seconds"), IDLE_TIMEOUT_S);
+
+          return connection_error (self, detail);
+        }
+      return g_steal_pointer (&owned);
+    }
+  if (error->domain == G_TLS_ERROR || call->tls_errors != 0)
+    return tls_error (self, call->tls_errors, error);
+  if (error->domain == SOUP_SESSION_ERROR)
+    return protocol_error (self, error->message);
+  /* Refused, unreachable, timed out, reset, name resolution, proxy… */
+  return connection_error (self, error->message);
+}
+
+/* A string member, or NULL whatever else the server sent there. */
+static const char *
+member_string (JsonObject *object,
+               const char *name)
+{
+  JsonNode *node = json_object_get_member (object, name);
+
+  if (node == NULL || !JSON_NODE_HOLDS_VALUE (node) || json_node_get_value_type (node) != G_TYPE_STRING)
+    return NULL;
+  return json_node_get_string (node);
+}
+
+/* The "detail" of a JSON error body; FastAPI sends a list of
+ * {"msg": …} for validation errors, older backends a "message". */
+static char *
+extract_detail (const guint8 *data,
+                gsize         len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  JsonObject *object;
+  JsonNode *node;
+
+  if (data == NULL || len == 0 || !json_parser_load_from_data (parser, (const char *)data, len, NULL))
+    return NULL;
+  node = json_parser_get_root (parser);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  object = json_node_get_object (node);
+
+  node = json_object_get_member (object, "detail");
+  if (node == NULL)
+    node = json_object_get_member (object, "message");
+  if (node == NULL)
+    return NULL;
+  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    return printable (json_node_get_string (node), -1, MAX_DETAIL_CHARS);
+  if (JSON_NODE_HOLDS_ARRAY (node))
+    {
+      JsonArray *array = json_node_get_array (node);
+      g_autoptr(GString) joined = g_string_new (NULL);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+          const char *msg = NULL;
+
+          if (JSON_NODE_HOLDS_OBJECT (item))
+            msg = member_string (json_node_get_object (item), "msg");
+          else if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+            msg = json_node_get_string (item);
+          if (msg == NULL)
+            continue;
+          if (joined->len > 0)
+            g_string_append (joined, "; ");
+          g_string_append (joined, msg);
+        }
+      if (joined->len > 0)
+        return printable (joined->str, -1, MAX_DETAIL_CHARS);
+    }
+  return NULL;
+}
+
+static GError *
+http_error (GTask *task)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  guint status = soup_message_get_status (call->msg);
+  g_autofree char *detail = NULL;
+  g_autofree char *sentence = NULL;
+  g_autofree char *shown = NULL;
+  OsiClientError code;
+
+  if (call->data != NULL)
+    detail = extract_detail (call->data->data, call->data->len);
+
+  switch (status)
+    {
+    case SOUP_STATUS_BAD_REQUEST:
+      code = OSI_CLIENT_ERROR_BAD_REQUEST;
+      sentence = g_strdup (_("The server refused the request as invalid: check the backup name."));
+      break;
+
+    case SOUP_STATUS_UNAUTHORIZED:
+    case SOUP_STATUS_FORBIDDEN:
+      code = OSI_CLIENT_ERROR_UNAUTHORIZED;
+      if (self->token == NULL)
+        sentence = g_strdup (_("The server requires an API token: add it to this server profile."));
+      else
+        sentence = g_strdup (_("The server refused the token: check the API token of this server profile."));
+      break;
+
+    case SOUP_STATUS_NOT_FOUND:
+      code = OSI_CLIENT_ERROR_NOT_FOUND;
+      if (call->name != NULL && call->op != OP_UPLOAD)
+        {
+          shown = printable (call->name, -1, 120);
+          sentence = g_strdup_printf (_("The server has no backup named “%s”: refresh the list of backups."),
+                                      shown);
+        }
+      else
+        sentence = g_strdup_printf (_("The server at %s does not offer the backup API: check the server "
+                                      "address."),
+                                    self->base_url);
+      break;
+
+    case SOUP_STATUS_CONFLICT:
+      code = OSI_CLIENT_ERROR_BUSY;
+      sentence = g_strdup (_("A backup or a restore is already running on the server: wait for it to "
+                             "finish, then try again."));
+      break;
+
+    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
+      code = OSI_CLIENT_ERROR_TOO_LARGE;
+      sentence = g_strdup (_("The file is larger than the server accepts: raise the server's upload limit."));
+      break;
+
+    case SOUP_STATUS_UNPROCESSABLE_ENTITY:
+      code = OSI_CLIENT_ERROR_INTEGRITY;
+      sentence = g_strdup (_("The server found the backup damaged or incomplete, and did not use it: "
+                             "check the backup file or choose another backup."));
+      break;
+
+    case SOUP_STATUS_INSUFFICIENT_STORAGE:
+      code = OSI_CLIENT_ERROR_NO_SPACE;
+      sentence = g_strdup (_("Not enough space on the server: free space or delete old backups, then try "
+                             "again."));
+      break;
+
+    case SOUP_STATUS_MOVED_PERMANENTLY:
+    case SOUP_STATUS_FOUND:
+    case SOUP_STATUS_SEE_OTHER:
+    case SOUP_STATUS_TEMPORARY_REDIRECT:
+    case SOUP_STATUS_PERMANENT_REDIRECT:
+      {
+        const char *location = soup_message_headers_get_one (soup_message_get_response_headers (call->msg),
+                                                             "Location");
+
+        /* Never followed: the token must not go to another address. */
+        code = OSI_CLIENT_ERROR_SERVER;
+        shown = printable (location != NULL ? location : "?", -1, 200);
+        sentence = g_strdup_printf (_("The server at %s redirects to %s: use that address in the server "
+                                      "profile."),
+                                    self->base_url, shown);
+      }
+      break;
+
+    default:
+      code = OSI_CLIENT_ERROR_SERVER;
+      sentence = g_strdup_printf (_("The server could not carry out the request (HTTP error %u): try again "
+                                    "later, or look at the server's log."),
+                                  status);
+      break;
+    }
+
+  return with_detail (code, sentence, detail, TRUE);
+}
+
+static GError *
+invalid_name_error (const char *name)
+{
+  g_autofree char *shown = printable (name, -1, 120);
+
+  return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST,
+                      _("“%s” is not a valid backup name: names have letters, digits, dots, dashes and "
+                        "underscores only."),
+                      shown);
+}
+
+static GError *local_error (int         saved_errno,
+                            const char *path,
+                            const char *format,
+                            ...) G_GNUC_PRINTF (3, 4);
+
+/* An errno of the local file system about path; format says what failed. */
+static GError *
+local_error (int         saved_errno,
+             const char *path,
+             const char *format,
+             ...)
+{
+  g_autofree char *sentence = NULL;
+  va_list args;
+
+  if (saved_errno == ENOSPC || saved_errno == EDQUOT)
+    return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NO_SPACE,
+                        _("Not enough space on this computer to write %s: free space, then download "
+                          "again (the part already downloaded is kept)."),
+                        path);
+  va_start (args, format);
+  sentence = g_strdup_vprintf (format, args);
+  va_end (args);
+  return with_detail (OSI_CLIENT_ERROR_LOCAL, sentence, g_strerror (saved_errno), FALSE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Progress                                                                 */
+
+static void
+meter_start (Meter   *meter,
+             guint64  done)
+{
+  meter->started = meter->window_start = g_get_monotonic_time ();
+  meter->window_done = meter->first_done = done;
+  meter->last_call = 0;
+  meter->rate = 0;
+}
+
+/* At most PROGRESS_INTERVAL_US apart unless forced; the rate is measured
+ * over windows of about a second, since the start during the first. */
+static void
+meter_report (Meter   *meter,
+              guint64  done,
+              guint64  total,
+              gboolean force)
+{
+  gint64 now;
+
+  if (meter->func == NULL)
+    return;
+  now = g_get_monotonic_time ();
+  if (done < meter->window_done)
+    meter_start (meter, done);
+  if (now - meter->window_start >= RATE_WINDOW_US)
+    {
+      meter->rate = (double)(done - meter->window_done) * G_USEC_PER_SEC / (double)(now - meter->window_start);
+      meter->window_start = now;
+      meter->window_done = done;
+    }
+  else if (meter->window_start == meter->started && now > meter->started)
+    meter->rate = (double)(done - meter->first_done) * G_USEC_PER_SEC / (double)(now - meter->started);
+
+  if (!force && meter->last_call != 0 && now - meter->last_call < PROGRESS_INTERVAL_US)
+    return;
+  meter->last_call = now;
+  meter->func (done, total, meter->rate, meter->data);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+
+static void
+call_touch (Call *call)
+{
+  call->last_activity = g_get_monotonic_time ();
+}
+
+static gboolean
+watchdog_tick (gpointer data)
+{
+  Call *call = data;
+
+  if (call->timed_out || call->waiting_server)
+    return G_SOURCE_CONTINUE;
+  if (g_get_monotonic_time () - call->last_activity < (gint64)IDLE_TIMEOUT_S * G_USEC_PER_SEC)
+    return G_SOURCE_CONTINUE;
+  g_debug ("no progress for %u s: giving up", IDLE_TIMEOUT_S);
+  call->timed_out = TRUE;
+  g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_CONTINUE;
+}
+
+static gboolean
+on_user_cancelled (GCancellable *cancellable,
+                   gpointer      data)
+{
+  Call *call = data;
+
+  g_cancellable_cancel (call->cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+enable_keepalive (GIOStream *stream)
+{
+  GSocket *socket;
+
+  if (!G_IS_SOCKET_CONNECTION (stream))
+    return;
+  socket = g_socket_connection_get_socket (G_SOCKET_CONNECTION (stream));
+  if (g_socket_get_family (socket) != G_SOCKET_FAMILY_IPV4 && g_socket_get_family (socket) != G_SOCKET_FAMILY_IPV6)
+    return;
+  g_socket_set_keepalive (socket, TRUE);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPIDLE, KEEPALIVE_IDLE_S, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPINTVL, KEEPALIVE_INTERVAL_S, NULL);
+  g_socket_set_option (socket, IPPROTO_TCP, TCP_KEEPCNT, KEEPALIVE_COUNT, NULL);
+}
+
+static void
+on_network_event (SoupMessage        *msg,
+                  GSocketClientEvent  event,
+                  GIOStream          *connection,
+                  Call               *call)
+{
+  call_touch (call);
+  if (event == G_SOCKET_CLIENT_CONNECTED)
+    enable_keepalive (connection);
+}
+
+static void
+on_wrote_body_data (SoupMessage *msg,
+                    guint        chunk_size,
+                    Call        *call)
+{
+  call_touch (call);
+  if (call->op != OP_UPLOAD)
+    return;
+  call->uploaded += chunk_size;
+  meter_report (&call->meter, MIN (call->uploaded, call->upload_size), call->upload_size, FALSE);
+}
+
+static void
+on_wrote_body (SoupMessage *msg,
+               Call        *call)
+{
+  call_touch (call);
+  if (call->op == OP_UPLOAD)
+    meter_report (&call->meter, call->upload_size, call->upload_size, TRUE);
+  if (call->server_works)
+    call->waiting_server = TRUE;
+}
+
+static void
+on_activity (SoupMessage *msg,
+             Call        *call)
+{
+  call_touch (call);
+}
+
+static void
+on_got_headers (SoupMessage *msg,
+                Call        *call)
+{
+  call->waiting_server = FALSE;
+  call_touch (call);
+}
+
+/* Never accepts: recording why lets the error say what is wrong. */
+static gboolean
+on_accept_certificate (SoupMessage          *msg,
+                       GTlsCertificate      *certificate,
+                       GTlsCertificateFlags  errors,
+                       Call                 *call)
+{
+  call->tls_errors = errors;
+  return FALSE;
+}
+
+static GTask *
+call_task_new (OsiClient           *self,
+               Op                   op,
+               const char          *name,
+               GCancellable        *cancellable,
+               GAsyncReadyCallback  callback,
+               gpointer             user_data,
+               gpointer             source_tag)
+{
+  GTask *task = g_task_new (self, cancellable, callback, user_data);
+  Call *call = g_new0 (Call, 1);
+
+  g_task_set_source_tag (task, source_tag);
+  call->op = op;
+  call->name = g_strdup (name);
+  call->cancellable = g_cancellable_new ();
+  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_UPLOAD;
+  g_task_set_task_data (task, call, call_free);
+
+  if (cancellable != NULL)
+    {
+      /* Through the main context rather than g_cancellable_connect (): a
+       * cancellation never runs our code inside the caller's cancel (). */
+      call->user_cancel_source = g_cancellable_source_new (cancellable);
+      g_source_set_callback (call->user_cancel_source, (GSourceFunc)(GCallback)on_user_cancelled, call, NULL);
+      g_source_attach (call->user_cancel_source, g_task_get_context (task));
+    }
+  return task;
+}
+
+/* Makes call->msg, or returns FALSE after returning an error on task. */
+static gboolean
+call_prepare (GTask      *task,
+              const char *method,
+              const char *path,
+              gboolean    with_name_query,
+              gboolean    with_token)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autofree char *escaped = NULL;
+  g_autofree char *url = NULL;
+  SoupMessageHeaders *headers;
+
+  if (!self->url_valid)
+    {
+      g_autofree char *shown = printable (self->given_url, -1, 200);
+
+      g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION,
+                               _("The server address “%s” is not valid: use an address like "
+                                 "http://server:8000."),
+                               shown);
+      return FALSE;
+    }
+  if (with_token && self->token != NULL && !self->token_valid)
+    {
+      g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED,
+                               _("The API token of this server profile has characters a token cannot have "
+                                 "(spaces, line breaks, accents): check it."));
+      return FALSE;
+    }
+
+  if (with_name_query)
+    escaped = g_uri_escape_string (call->name, NULL, FALSE);
+  url = g_strconcat (self->base_url, path, escaped != NULL ? "?filename=" : NULL, escaped, NULL);
+  call->msg = soup_message_new (method, url);
+  if (call->msg == NULL)
+    {
+      g_task_return_error (task, protocol_error (self, url));
+      return FALSE;
+    }
+
+  soup_message_add_flags (call->msg, SOUP_MESSAGE_NO_REDIRECT);
+  headers = soup_message_get_request_headers (call->msg);
+  if (with_token && self->token != NULL)
+    {
+      g_autofree char *value = g_strconcat ("Bearer ", self->token, NULL);
+
+      soup_message_headers_replace (headers, "Authorization", value);
+    }
+
+  g_signal_connect (call->msg, "network-event", G_CALLBACK (on_network_event), call);
+  g_signal_connect (call->msg, "accept-certificate", G_CALLBACK (on_accept_certificate), call);
+  g_signal_connect (call->msg, "wrote-headers", G_CALLBACK (on_activity), call);
+  g_signal_connect (call->msg, "wrote-body-data", G_CALLBACK (on_wrote_body_data), call);
+  g_signal_connect (call->msg, "wrote-body", G_CALLBACK (on_wrote_body), call);
+  g_signal_connect (call->msg, "got-informational", G_CALLBACK (on_activity), call);
+  g_signal_connect (call->msg, "got-headers", G_CALLBACK (on_got_headers), call);
+  return TRUE;
+}
+
+static void
+call_send (GTask               *task,
+           GAsyncReadyCallback  on_sent)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+
+  call->waiting_server = FALSE;
+  call->timed_out = FALSE;
+  call->tls_errors = 0;
+  call_touch (call);
+  if (call->watchdog == NULL)
+    {
+      call->watchdog = g_timeout_source_new_seconds (1);
+      g_source_set_callback (call->watchdog, watchdog_tick, call, NULL);
+      g_source_attach (call->watchdog, g_task_get_context (task));
+    }
+  soup_session_send_async (self->session, call->msg, G_PRIORITY_DEFAULT, call->cancellable, on_sent,
+                           g_object_ref (task));
+}
+
+static void read_body (GTask *task);
+
+static void
+finish_response (GTask *task)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(GError) error = NULL;
+
+  g_clear_object (&call->body);
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)))
+    {
+      g_task_return_error (task, http_error (task));
+      return;
+    }
+
+  if (call->json_optional)
+    {
+      call->parse (task, NULL);
+      return;
+    }
+  parser = json_parser_new ();
+  if (call->data->len == 0)
+    {
+      g_task_return_error (task, protocol_error (self, _("empty answer")));
+      return;
+    }
+  if (!json_parser_load_from_data (parser, (const char *)call->data->data, call->data->len, &error))
+    {
+      g_task_return_error (task, protocol_error (self, error->message));
+      return;
+    }
+  call->parse (task, json_parser_get_root (parser));
+}
+
+static void
+on_body_read (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GBytes) bytes = NULL;
+  GError *error = NULL;
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  call_touch (call);
+  if (bytes == NULL)
+    {
+      /* An error answer without its detail is still the answer. */
+      if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) &&
+          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          g_clear_error (&error);
+          finish_response (task);
+          return;
+        }
+      g_task_return_error (task, transport_error (task, error));
+      return;
+    }
+  if (g_bytes_get_size (bytes) == 0)
+    {
+      finish_response (task);
+      return;
+    }
+  g_byte_array_append (call->data, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
+  if (call->data->len > call->limit)
+    {
+      if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)))
+        {
+          g_autofree char *detail = g_strdup_printf (_("answer larger than %u MiB"),
+                                                     (guint)(MAX_JSON_BYTES >> 20));
+
+          g_task_return_error (task, protocol_error (g_task_get_source_object (task), detail));
+          return;
+        }
+      g_byte_array_set_size (call->data, call->limit);
+      finish_response (task);
+      return;
+    }
+  read_body (task);
+}
+
+static void
+read_body (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+
+  g_input_stream_read_bytes_async (call->body, BODY_READ_SIZE, G_PRIORITY_DEFAULT, call->cancellable,
+                                   on_body_read, g_object_ref (task));
+}
+
+/* Reads the whole answer (bounded), then parses it or maps its status. */
+static void
+start_reading (GTask        *task,
+               GInputStream *stream)
+{
+  Call *call = g_task_get_task_data (task);
+
+  g_set_object (&call->body, stream);
+  if (call->data == NULL)
+    call->data = g_byte_array_new ();
+  g_byte_array_set_size (call->data, 0);
+  call->limit = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) ? MAX_JSON_BYTES
+                                                                                : MAX_ERROR_BYTES;
+  read_body (task);
+}
+
+static void
+on_json_sent (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GInputStream) stream = NULL;
+  GError *error = NULL;
+
+  stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (stream == NULL)
+    {
+      g_task_return_error (task, transport_error (task, error));
+      return;
+    }
+  start_reading (task, stream);
+}
+
+static JsonObject *
+root_object (GTask    *task,
+             JsonNode *root)
+{
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("not a JSON object")));
+      return NULL;
+    }
+  return json_node_get_object (root);
+}
+
+static gboolean
+check_result (gpointer      self,
+              GAsyncResult *result,
+              gpointer      source_tag)
+{
+  return g_task_is_valid (result, self) && g_task_get_source_tag (G_TASK (result)) == source_tag;
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject                                                                  */
+
+static gboolean
+token_is_valid (const char *token)
+{
+  for (const char *p = token; *p != '\0'; p++)
+    if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f)
+      return FALSE;
+  return token[0] != '\0';
+}
+
+static void
+osi_client_constructed (GObject *object)
+{
+  OsiClient *self = OSI_CLIENT (object);
+  g_autoptr(GUri) uri = NULL;
+
+  G_OBJECT_CLASS (osi_client_parent_class)->constructed (object);
+
+  /* Not normalised by GUri, which would add the default port. */
+  if (self->given_url != NULL)
+    uri = g_uri_parse (self->given_url, SOUP_HTTP_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+  if (uri != NULL &&
+      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 ||
+       g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0) &&
+      g_uri_get_host (uri) != NULL && g_uri_get_host (uri)[0] != '\0' &&
+      g_uri_get_query (uri) == NULL && g_uri_get_fragment (uri) == NULL)
+    {
+      g_autofree char *path = g_strdup (g_uri_get_path (uri));
+      g_autofree char *scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+      gsize len = strlen (path);
+
+      while (len > 0 && path[len - 1] == '/')
+        path[--len] = '\0';
+      /* Without user information: the API authenticates by token, and a
+       * password must not appear in messages. */
+      self->base_url = g_uri_join (G_URI_FLAGS_ENCODED, scheme,
+                                   NULL, g_uri_get_host (uri), g_uri_get_port (uri), path, NULL, NULL);
+      self->url_valid = TRUE;
+    }
+  else
+    self->base_url = printable (self->given_url != NULL ? self->given_url : "", -1, 200);
+
+  if (self->token != NULL)
+    {
+      g_strstrip (self->token);
+      if (self->token[0] == '\0')
+        g_clear_pointer (&self->token, g_free);
+      else
+        self->token_valid = token_is_valid (self->token);
+    }
+
+  self->session = soup_session_new_with_options ("timeout", 0,
+                                                 "idle-timeout", POOL_IDLE_TIMEOUT_S,
+                                                 "max-conns-per-host", MAX_CONNS_PER_HOST,
+                                                 "user-agent", "osi-backup/" VERSION,
+                                                 NULL);
+}
+
+static void
+osi_client_dispose (GObject *object)
+{
+  OsiClient *self = OSI_CLIENT (object);
+
+  if (self->session != NULL)
+    soup_session_abort (self->session);
+  g_clear_object (&self->session);
+
+  G_OBJECT_CLASS (osi_client_parent_class)->dispose (object);
+}
+
+static void
+osi_client_finalize (GObject *object)
+{
+  OsiClient *self = OSI_CLIENT (object);
+
+  g_free (self->given_url);
+  g_free (self->base_url);
+  if (self->token != NULL)
+    {
+      memset (self->token, 0, strlen (self->token));
+      g_free (self->token);
+    }
+
+  G_OBJECT_CLASS (osi_client_parent_class)->finalize (object);
+}
+
+static void
+osi_client_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  OsiClient *self = OSI_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      g_value_set_string (value, self->base_url);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_client_set_property (GObject      *object,
+                         guint         prop_id,
+                         const GValue *value,
+                         GParamSpec   *pspec)
+{
+  OsiClient *self = OSI_CLIENT (object);
+
+  switch (prop_id)
+    {
+    case PROP_BASE_URL:
+      self->given_url = g_value_dup_string (value);
+      break;
+
+    case PROP_TOKEN:
+      self->token = g_value_dup_string (value);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_client_class_init (OsiClientClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->constructed = osi_client_constructed;
+  object_class->dispose = osi_client_dispose;
+  object_class->finalize = osi_client_finalize;
+  object_class->get_property = osi_client_get_property;
+  object_class->set_property = osi_client_set_property;
+
+  /* Normalised: no trailing slash, no user information. */
+  properties[PROP_BASE_URL] =
+    g_param_spec_string ("base-url", NULL, NULL, NULL,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  /* Write-only: the token never leaves the client but in its header. */
+  properties[PROP_TOKEN] =
+    g_param_spec_string ("token", NULL, NULL, NULL,
+                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+osi_client_init (OsiClient *self)
+{
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+/* An OsiClient is used from the thread, and main context, it was created
+ * in (as its SoupSession); callbacks and progress run there. */
+OsiClient *
+osi_client_new (const char *base_url,
+                const char *token)
+{
+  g_return_val_if_fail (base_url != NULL, NULL);
+
+  return g_object_new (OSI_TYPE_CLIENT,
+                       "base-url", base_url,
+                       "token", token,
+                       NULL);
+}
+
+const char *
+osi_client_get_base_url (OsiClient *self)
+{
+  g_return_val_if_fail (OSI_IS_CLIENT (self), NULL);
+
+  return self->base_url;
+}
+
+/* ca_file NULL goes back to the system's certificate authorities only.
+ * Connections already open keep the database they were made with. */
+gboolean
+osi_client_set_ca_file (OsiClient   *self,
+                        const char  *ca_file,
+                        GError     **error)
+{
+  g_autoptr(GTlsDatabase) own = NULL;
+  g_autoptr(GError) local = NULL;
+  OsiClientCaDatabase *database;
+  GTlsBackend *backend;
+
+  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  backend = g_tls_backend_get_default ();
+  if (ca_file == NULL)
+    {
+      g_autoptr(GTlsDatabase) system = g_tls_backend_get_default_database (backend);
+
+      soup_session_set_tls_database (self->session, system);
+      return TRUE;
+    }
+
+  own = g_tls_file_database_new (ca_file, &local);
+  if (own == NULL)
+    {
+      g_autofree char *sentence = g_strdup_printf (_("Cannot use the certificate authority file %s: choose a "
+                                                     "PEM file holding the certificate of the authority that "
+                                                     "signed the server's certificate."),
+                                                   ca_file);
+
+      g_propagate_error (error, with_detail (OSI_CLIENT_ERROR_TLS, sentence, local->message, FALSE));
+      return FALSE;
+    }
+
+  database = g_object_new (OSI_TYPE_CLIENT_CA_DATABASE, NULL);
+  database->own = g_steal_pointer (&own);
+  database->system = g_tls_backend_get_default_database (backend);
+  soup_session_set_tls_database (self->session, G_TLS_DATABASE (database));
+  g_object_unref (database);
+  return TRUE;
+}
+
+/* health ----------------------------------------------------------------- */
+
+static void
+parse_health (GTask    *task,
+              JsonNode *root)
+{
+  JsonObject *object = root_object (task, root);
+
+  if (object == NULL)
+    return;
+  if (member_string (object, "status") == NULL)
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no “status”")));
+      return;
+    }
+  g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
+}
+
+void
+osi_client_health_async (OsiClient           *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_HEALTH, NULL, cancellable, callback, user_data, osi_client_health_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_health;
+  if (call_prepare (task, SOUP_METHOD_GET, "/api/health", FALSE, TRUE))
+    call_send (task, on_json_sent);
+}
+
+JsonObject *
+osi_client_health_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_health_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* list ------------------------------------------------------------------- */
+
+static void
+parse_list (GTask    *task,
+            JsonNode *root)
+{
+  g_autoptr(GError) error = NULL;
+  GPtrArray *backups;
+
+  backups = osi_backup_info_list_from_json (root, &error);
+  if (backups == NULL)
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
+      return;
+    }
+  g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
+}
+
+void
+osi_client_list_async (OsiClient           *self,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_list;
+  if (call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", FALSE, TRUE))
+    call_send (task, on_json_sent);
+}
+
+GPtrArray *
+osi_client_list_finish (OsiClient     *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_list_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* create and upload: {"backup": {…}} ------------------------------------- */
+
+static void
+parse_backup (GTask    *task,
+              JsonNode *root)
+{
+  JsonObject *object = root_object (task, root);
+  g_autoptr(GError) error = NULL;
+  OsiBackupInfo *info;
+  JsonNode *backup;
+
+  if (object == NULL)
+    return;
+  backup = json_object_get_member (object, "backup");
+  if (backup == NULL || !JSON_NODE_HOLDS_OBJECT (backup))
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no “backup” object")));
+      return;
+    }
+  info = osi_backup_info_new_from_json (json_node_get_object (backup), &error);
+  if (info == NULL)
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
+      return;
+    }
+  g_task_return_pointer (task, info, g_object_unref);
+}
+
+void
+osi_client_create_async (OsiClient           *self,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_backup;
+  if (call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup", FALSE, TRUE))
+    call_send (task, on_json_sent);
+}
+
+OsiBackupInfo *
+osi_client_create_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_create_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* restore ---------------------------------------------------------------- */
+
+static void
+parse_restore (GTask    *task,
+               JsonNode *root)
+{
+  JsonObject *object = root_object (task, root);
+  const char *safety;
+
+  if (object == NULL)
+    return;
+  safety = member_string (object, "safety_backup");
+  if (safety == NULL || !osi_backup_name_is_valid (safety))
+    {
+      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no valid “safety_backup”")));
+      return;
+    }
+  g_task_return_pointer (task, g_strdup (safety), g_free);
+}
+
+void
+osi_client_restore_async (OsiClient           *self,
+                          const char          *name,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonGenerator) generator = NULL;
+  g_autoptr(JsonNode) body = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  char *text;
+  gsize len;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_restore;
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_task_return_error (task, invalid_name_error (name));
+      return;
+    }
+  if (!call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, TRUE))
+    return;
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "backupFile");
+  json_builder_add_string_value (builder, name);
+  json_builder_end_object (builder);
+  body = json_builder_get_root (builder);
+  generator = json_generator_new ();
+  json_generator_set_root (generator, body);
+  text = json_generator_to_data (generator, &len);
+  bytes = g_bytes_new_take (text, len);
+  soup_message_set_request_body_from_bytes (call->msg, "application/json", bytes);
+  call_send (task, on_json_sent);
+}
+
+char *
+osi_client_restore_finish (OsiClient     *self,
+                           GAsyncResult  *result,
+                           GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_restore_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* delete ----------------------------------------------------------------- */
+
+static void
+parse_delete (GTask    *task,
+              JsonNode *root)
+{
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+osi_client_delete_async (OsiClient           *self,
+                         const char          *name,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_delete;
+  /* Old backends may answer 204 or plain text. */
+  call->json_optional = TRUE;
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_task_return_error (task, invalid_name_error (name));
+      return;
+    }
+  if (call_prepare (task, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE, TRUE))
+    call_send (task, on_json_sent);
+}
+
+gboolean
+osi_client_delete_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_delete_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+/* verify ----------------------------------------------------------------- */
+
+static void
+parse_verify (GTask    *task,
+              JsonNode *root)
+{
+  if (root_object (task, root) == NULL)
+    return;
+  g_task_return_pointer (task, json_node_copy (root), (GDestroyNotify)json_node_unref);
+}
+
+void
+osi_client_verify_async (OsiClient           *self,
+                         const char          *name,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_verify;
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_task_return_error (task, invalid_name_error (name));
+      return;
+    }
+  if (call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE, TRUE))
+    call_send (task, on_json_sent);
+}
+
+JsonNode *
+osi_client_verify_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_verify_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* upload ----------------------------------------------------------------- */
+
+static void
+on_upload_info (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GFileInfo) info = NULL;
+  GError *error = NULL;
+
+  info = g_file_input_stream_query_info_finish (G_FILE_INPUT_STREAM (source), result, &error);
+  if (info == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, error);
+      else
+        {
+          /* GIO's message names the file already. */
+          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                   _("Cannot read the file to upload: %s"), error->message);
+          g_error_free (error);
+        }
+      return;
+    }
+  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
+    {
+      g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                               _("%s is not a regular file: choose a backup archive."), call->upload_path);
+      return;
+    }
+
+  call->upload_size = (guint64)g_file_info_get_size (info);
+  if (!call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/upload", TRUE, TRUE))
+    return;
+  /* Lets the server refuse (401, 409, 413, 507) before the body is sent. */
+  soup_message_headers_set_expectations (soup_message_get_request_headers (call->msg),
+                                         SOUP_EXPECTATION_CONTINUE);
+  soup_message_set_request_body (call->msg, "application/octet-stream", call->upload_stream,
+                                 (gssize)call->upload_size);
+  meter_start (&call->meter, 0);
+  meter_report (&call->meter, 0, call->upload_size, TRUE);
+  call_send (task, on_json_sent);
+}
+
+static void
+on_upload_opened (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  GFileInputStream *stream;
+  GError *error = NULL;
+
+  stream = g_file_read_finish (G_FILE (source), result, &error);
+  if (stream == NULL)
+    {
+      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_task_return_error (task, error);
+      else
+        {
+          /* GIO's message names the file already. */
+          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                   _("Cannot read the file to upload: %s"), error->message);
+          g_error_free (error);
+        }
+      return;
+    }
+  call->upload_stream = G_INPUT_STREAM (stream);
+  g_file_input_stream_query_info_async (stream, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
+                                        G_PRIORITY_DEFAULT, call->cancellable, on_upload_info,
+                                        g_steal_pointer (&task));
+}
+
+void
+osi_client_upload_async (OsiClient           *self,
+                         const char          *path,
+                         OsiTransferProgress  progress,
+                         gpointer             progress_data,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GFile) file = NULL;
+  g_autofree char *basename = NULL;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (path != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  basename = g_path_get_basename (path);
+  task = call_task_new (self, OP_UPLOAD, basename, cancellable, callback, user_data, osi_client_upload_async);
+  call = g_task_get_task_data (task);
+  call->parse = parse_backup;
+  call->upload_path = g_strdup (path);
+  call->meter.func = progress;
+  call->meter.data = progress_data;
+  if (!osi_backup_name_is_valid (basename))
+    {
+      g_task_return_error (task, invalid_name_error (basename));
+      return;
+    }
+
+  file = g_file_new_for_path (path);
+  g_file_read_async (file, G_PRIORITY_DEFAULT, call->cancellable, on_upload_opened, g_steal_pointer (&task));
+}
+
+OsiBackupInfo *
+osi_client_upload_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_upload_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* download --------------------------------------------------------------- */
+
+/* Runs in a worker: the folder, the final name that must not exist yet,
+ * and the bytes of an existing .part hashed so that the transfer can go on
+ * from them. */
+static void
+download_prepare_thread (GTask        *subtask,
+                         gpointer      source_object,
+                         gpointer      task_data,
+                         GCancellable *cancellable)
+{
+  Call *call = task_data;
+  Download *dl = call->dl;
+  struct stat st;
+  guint64 hashed = 0;
+
+  dl->dir_fd = open (dl->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (dl->dir_fd < 0)
+    {
+      g_task_return_error (subtask, local_error (errno, dl->directory, _("Cannot open the folder %s"), dl->directory));
+      return;
+    }
+  if (fstatat (dl->dir_fd, call->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                               _("A file named “%s” already exists in %s: move it away or choose another "
+                                 "folder."),
+                               call->name, dl->directory);
+      return;
+    }
+
+  /* Read-write so that the bytes hashed are those of the very file that
+   * grows; appends only; never through a symbolic link. */
+  dl->part_fd = openat (dl->dir_fd, dl->part_name, O_RDWR | O_APPEND | O_CLOEXEC | O_NOFOLLOW);
+  if (dl->part_fd < 0)
+    {
+      if (errno != ENOENT)
+        {
+          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+          g_task_return_error (subtask, local_error (errno, path, _("Cannot open %s"), path));
+          return;
+        }
+      g_task_return_boolean (subtask, TRUE);
+      return;
+    }
+  if (fstat (dl->part_fd, &st) < 0 || !S_ISREG (st.st_mode))
+    {
+      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+      g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                               _("%s is not a regular file: move it away, then download again."), path);
+      return;
+    }
+
+  while (hashed < (guint64)st.st_size)
+    {
+      ssize_t n = pread (dl->part_fd, dl->buffers[0], CHUNK_SIZE, (off_t)hashed);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+          g_task_return_error (subtask, local_error (errno, path, _("Cannot read %s"), path));
+          return;
+        }
+      if (n == 0)
+        break;
+      osi_sha256_update (dl->sha, dl->buffers[0], (gsize)n);
+      hashed += (guint64)n;
+      if (g_task_return_error_if_cancelled (subtask))
+        return;
+    }
+  /* Shorter than it said: appends must follow what was hashed. */
+  if (hashed < (guint64)st.st_size && ftruncate (dl->part_fd, (off_t)hashed) < 0)
+    {
+      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+      g_task_return_error (subtask, local_error (errno, path, _("Cannot write %s"), path));
+      return;
+    }
+  dl->offset = hashed;
+  g_task_return_boolean (subtask, TRUE);
+}
+
+typedef struct
+{
+  int           fd;
+  OsiSha256    *sha;
+  const guint8 *data;
+  gsize         len;
+  gboolean      truncate;
+  int           saved_errno;
+} WriteJob;
+
+static void
+write_thread (GTask        *subtask,
+              gpointer      source_object,
+              gpointer      task_data,
+              GCancellable *cancellable)
+{
+  WriteJob *job = task_data;
+  gsize written = 0;
+
+  if (job->truncate && ftruncate (job->fd, 0) < 0)
+    {
+      job->saved_errno = errno;
+      g_task_return_boolean (subtask, FALSE);
+      return;
+    }
+  while (written < job->len)
+    {
+      ssize_t n = write (job->fd, job->data + written, job->len - written);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          job->saved_errno = errno;
+          g_task_return_boolean (subtask, FALSE);
+          return;
+        }
+      written += (gsize)n;
+    }
+  osi_sha256_update (job->sha, job->data, job->len);
+  g_task_return_boolean (subtask, TRUE);
+}
+
+/* Runs in a worker once every byte is written: the digest, fsync, and the
+ * rename that never replaces a file. */
+static void
+download_finish_thread (GTask        *subtask,
+                        gpointer      source_object,
+                        gpointer      task_data,
+                        GCancellable *cancellable)
+{
+  Call *call = task_data;
+  Download *dl = call->dl;
+  g_autofree char *part_path = g_build_filename (dl->directory, dl->part_name, NULL);
+  g_autofree char *final_path = g_build_filename (dl->directory, call->name, NULL);
+  guint8 raw[OSI_SHA256_LEN];
+
+  if (dl->truncate && ftruncate (dl->part_fd, 0) < 0)
+    {
+      g_task_return_error (subtask, local_error (errno, part_path, _("Cannot write %s"), part_path));
+      return;
+    }
+  osi_sha256_finish_raw (dl->sha, raw);
+  if (dl->have_digest && memcmp (raw, dl->digest, OSI_SHA256_LEN) != 0)
+    {
+      /* Neither kept nor resumed from: the bytes on disk are wrong. */
+      unlinkat (dl->dir_fd, dl->part_name, 0);
+      g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY,
+                               _("The downloaded file does not match the checksum the server sent: it was "
+                                 "deleted. Download it again."));
+      return;
+    }
+
+  if (fsync (dl->part_fd) < 0)
+    {
+      g_task_return_error (subtask, local_error (errno, part_path, _("Cannot write %s"), part_path));
+      return;
+    }
+
+  if (renameat2 (dl->dir_fd, dl->part_name, dl->dir_fd, call->name, RENAME_NOREPLACE) < 0)
+    {
+      int saved_errno = errno;
+
+      /* File systems without RENAME_NOREPLACE: a hard link refuses to
+       * replace as well. */
+      if (saved_errno == EINVAL || saved_errno == ENOSYS || saved_errno == EOPNOTSUPP)
+        {
+          if (linkat (dl->dir_fd, dl->part_name, dl->dir_fd, call->name, 0) == 0)
+            {
+              unlinkat (dl->dir_fd, dl->part_name, 0);
+              saved_errno = 0;
+            }
+          else
+            saved_errno = errno;
+        }
+      if (saved_errno == EEXIST)
+        {
+          unlinkat (dl->dir_fd, dl->part_name, 0);
+          g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                   _("A file named “%s” already exists in %s: move it away or choose another "
+                                     "folder."),
+                                   call->name, dl->directory);
+          return;
+        }
+      if (saved_errno != 0)
+        {
+          g_task_return_error (subtask, local_error (saved_errno, final_path,
+                                                     _("Cannot rename the downloaded file to %s"), final_path));
+          return;
+        }
+    }
+  fsync (dl->dir_fd);
+  g_task_return_pointer (subtask, g_steal_pointer (&final_path), g_free);
+}
+
+static void download_pump (GTask *task);
+static void download_send (GTask *task);
+
+static void
+download_record (Download *dl,
+                 GError   *error)
+{
+  if (dl->error == NULL)
+    dl->error = error;
+  else
+    g_error_free (error);
+}
+
+static void
+on_download_finished (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  GError *error = NULL;
+  char *path;
+
+  path = g_task_propagate_pointer (G_TASK (result), &error);
+  if (path == NULL)
+    g_task_return_error (task, error);
+  else
+    g_task_return_pointer (task, path, g_free);
+}
+
+/* Once nothing is being read or written. */
+static void
+download_settle (GTask *task)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+  g_autoptr(GTask) subtask = NULL;
+  struct stat st;
+
+  /* The network part is over: a slow fsync is no silent server. */
+  call_stop_watchdog (call);
+  if (dl->error == NULL && dl->total > 0 && dl->done != dl->total)
+    {
+      g_autofree char *detail = g_strdup_printf (_("the transfer stopped after %llu of %llu bytes"),
+                                                 (unsigned long long)dl->done, (unsigned long long)dl->total);
+
+      dl->error = connection_error (self, detail);
+    }
+
+  if (dl->error != NULL)
+    {
+      /* The connection cannot be reused halfway through a body. */
+      g_cancellable_cancel (call->cancellable);
+      g_clear_object (&call->body);
+      /* Nothing worth resuming from. */
+      if (dl->part_fd >= 0 && !dl->truncate && fstat (dl->part_fd, &st) == 0 && st.st_size == 0)
+        unlinkat (dl->dir_fd, dl->part_name, 0);
+      g_task_return_error (task, g_steal_pointer (&dl->error));
+      return;
+    }
+
+  g_clear_object (&call->body);
+  meter_report (&call->meter, dl->done, dl->total != 0 ? dl->total : dl->done, TRUE);
+  subtask = g_task_new (NULL, NULL, on_download_finished, g_object_ref (task));
+  g_task_set_task_data (subtask, call, NULL);
+  g_task_run_in_thread (subtask, download_finish_thread);
+}
+
+static void
+on_chunk_written (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+  WriteJob *job = g_task_get_task_data (G_TASK (result));
+
+  dl->writing = FALSE;
+  call_touch (call);
+  if (job->saved_errno != 0)
+    {
+      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+      dl->write_failed = TRUE;
+      download_record (dl, local_error (job->saved_errno, path, _("Cannot write %s"), path));
+      g_cancellable_cancel (call->cancellable);
+    }
+  else
+    {
+      dl->done += job->len;
+      dl->filled[dl->next_write] = 0;
+      dl->next_write ^= 1;
+      meter_report (&call->meter, dl->done, dl->total, FALSE);
+    }
+  download_pump (task);
+}
+
+static void
+on_chunk_read (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+  GError *error = NULL;
+  gsize n = 0;
+
+  dl->reading = FALSE;
+  call_touch (call);
+  /* Bytes read before an error are good: they make the .part longer. */
+  g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &n, &error);
+  if (n > 0)
+    {
+      dl->filled[dl->next_read] = n;
+      dl->next_read ^= 1;
+    }
+  if (error != NULL)
+    download_record (dl, transport_error (task, error));
+  else if (n < CHUNK_SIZE)
+    dl->eof = TRUE;
+  download_pump (task);
+}
+
+/* Two buffers: one filled from the network while a worker writes and
+ * hashes the other. */
+static void
+download_pump (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+  GCancellable *user_cancellable = g_task_get_cancellable (task);
+
+  if (dl->error == NULL && g_cancellable_set_error_if_cancelled (user_cancellable, &dl->error))
+    g_cancellable_cancel (call->cancellable);
+
+  if (!dl->writing && !dl->write_failed && dl->filled[dl->next_write] > 0)
+    {
+      g_autoptr(GTask) subtask = NULL;
+      WriteJob *job = g_new0 (WriteJob, 1);
+
+      job->fd = dl->part_fd;
+      job->sha = dl->sha;
+      job->data = dl->buffers[dl->next_write];
+      job->len = dl->filled[dl->next_write];
+      job->truncate = dl->truncate;
+      dl->truncate = FALSE;
+      dl->writing = TRUE;
+      subtask = g_task_new (NULL, NULL, on_chunk_written, g_object_ref (task));
+      g_task_set_task_data (subtask, job, g_free);
+      g_task_run_in_thread (subtask, write_thread);
+    }
+
+  if (!dl->reading && !dl->eof && dl->error == NULL && dl->filled[dl->next_read] == 0)
+    {
+      dl->reading = TRUE;
+      g_input_stream_read_all_async (call->body, dl->buffers[dl->next_read], CHUNK_SIZE, G_PRIORITY_DEFAULT,
+                                     call->cancellable, on_chunk_read, g_object_ref (task));
+    }
+
+  if (!dl->reading && !dl->writing)
+    download_settle (task);
+}
+
+/* sha-256=:BASE64: among the members of a Repr-Digest dictionary
+ * (RFC 9530). Returns FALSE if a sha-256 member is there but broken. */
+static gboolean
+parse_repr_digest (const char *value,
+                   Download   *dl)
+{
+  g_auto(GStrv) members = NULL;
+
+  dl->have_digest = FALSE;
+  if (value == NULL)
+    return TRUE;
+  members = g_strsplit (value, ",", -1);
+  for (guint i = 0; members[i] != NULL; i++)
+    {
+      char *member = g_strstrip (members[i]);
+      char *eq = strchr (member, '=');
+      char *params;
+      g_autofree guchar *raw = NULL;
+      gsize len = 0;
+      gsize vlen;
+      char *v;
+
+      if (eq == NULL)
+        continue;
+      *eq = '\0';
+      g_strstrip (member);
+      if (g_ascii_strcasecmp (member, "sha-256") != 0)
+        continue;
+      v = g_strstrip (eq + 1);
+      if ((params = strchr (v, ';')) != NULL)
+        *params = '\0';
+      g_strstrip (v);
+      vlen = strlen (v);
+      if (vlen < 2 || v[0] != ':' || v[vlen - 1] != ':')
+        return FALSE;
+      v[vlen - 1] = '\0';
+      raw = g_base64_decode (v + 1, &len);
+      if (raw == NULL || len != OSI_SHA256_LEN)
+        return FALSE;
+      memcpy (dl->digest, raw, OSI_SHA256_LEN);
+      dl->have_digest = TRUE;
+      return TRUE;
+    }
+  return TRUE;
+}
+
+static void
+on_download_sent (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+  g_autoptr(GInputStream) stream = NULL;
+  SoupMessageHeaders *headers;
+  GError *error = NULL;
+  guint status;
+
+  stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
+  if (stream == NULL)
+    {
+      g_task_return_error (task, transport_error (task, error));
+      return;
+    }
+  status = soup_message_get_status (call->msg);
+  headers = soup_message_get_response_headers (call->msg);
+
+  if (status == SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE && dl->offset > 0 && !dl->retried)
+    {
+      /* The .part is not a beginning of this backup (it is as long or
+       * longer): start over. */
+      g_debug ("416 for a .part of %" G_GUINT64_FORMAT " bytes: downloading again from the start", dl->offset);
+      dl->retried = TRUE;
+      dl->offset = 0;
+      dl->truncate = TRUE;
+      osi_sha256_reset (dl->sha);
+      g_clear_object (&stream);
+      g_signal_handlers_disconnect_by_data (call->msg, call);
+      g_clear_object (&call->msg);
+      download_send (task);
+      return;
+    }
+
+  if (SOUP_STATUS_IS_SUCCESSFUL (status) && status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
+    {
+      g_autofree char *detail = g_strdup_printf (_("HTTP status %u for a download"), status);
+
+      g_task_return_error (task, protocol_error (self, detail));
+      return;
+    }
+  if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
+    {
+      start_reading (task, stream);
+      return;
+    }
+
+  if (status == SOUP_STATUS_PARTIAL_CONTENT)
+    {
+      goffset start = -1, end = -1, total = -1;
+
+      if (dl->offset == 0 || !soup_message_headers_get_content_range (headers, &start, &end, &total) ||
+          start != (goffset)dl->offset)
+        {
+          g_autofree char *detail = g_strdup_printf (_("asked for the bytes from %llu on, received "
+                                                       "another range"),
+                                                     (unsigned long long)dl->offset);
+
+          g_task_return_error (task, protocol_error (self, detail));
+          return;
+        }
+      dl->done = dl->offset;
+      dl->total = total > 0 ? (guint64)total : 0;
+    }
+  else
+    {
+      if (dl->offset > 0)
+        {
+          /* The server ignored the Range: the whole file comes again. */
+          dl->truncate = TRUE;
+          osi_sha256_reset (dl->sha);
+        }
+      dl->done = 0;
+      dl->total = soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH
+                    ? (guint64)soup_message_headers_get_content_length (headers) : 0;
+    }
+
+  if (!parse_repr_digest (soup_message_headers_get_list (headers, "Repr-Digest"), dl))
+    {
+      g_task_return_error (task, protocol_error (self, _("malformed Repr-Digest")));
+      return;
+    }
+
+  if (dl->part_fd < 0)
+    {
+      dl->part_fd = openat (dl->dir_fd, dl->part_name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
+      if (dl->part_fd < 0)
+        {
+          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+
+          g_task_return_error (task, local_error (errno, path, _("Cannot write %s"), path));
+          return;
+        }
+    }
+
+  call->body = g_steal_pointer (&stream);
+  meter_start (&call->meter, dl->done);
+  download_pump (task);
+}
+
+static void
+download_send (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+  Download *dl = call->dl;
+
+  if (!call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", TRUE, TRUE))
+    return;
+  /* The bytes as stored: offsets and digest are those of the file. */
+  soup_message_disable_feature (call->msg, SOUP_TYPE_CONTENT_DECODER);
+  if (dl->offset > 0)
+    soup_message_headers_set_range (soup_message_get_request_headers (call->msg), (goffset)dl->offset, -1);
+  call_send (task, on_download_sent);
+}
+
+static void
+on_download_prepared (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error) ||
+      g_cancellable_set_error_if_cancelled (g_task_get_cancellable (task), &error) ||
+      g_cancellable_set_error_if_cancelled (call->cancellable, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  download_send (task);
+}
+
+void
+osi_client_download_async (OsiClient           *self,
+                           const char          *name,
+                           const char          *directory,
+                           OsiTransferProgress  progress,
+                           gpointer             progress_data,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GTask) subtask = NULL;
+  Download *dl;
+  Call *call;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (directory != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_DOWNLOAD, name, cancellable, callback, user_data, osi_client_download_async);
+  /* Once renamed, the file is there: a late cancellation must not say
+   * otherwise. Cancellation is checked at every step instead. */
+  g_task_set_check_cancellable (task, FALSE);
+  call = g_task_get_task_data (task);
+  call->meter.func = progress;
+  call->meter.data = progress_data;
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_task_return_error (task, invalid_name_error (name));
+      return;
+    }
+
+  dl = g_new0 (Download, 1);
+  dl->dir_fd = -1;
+  dl->part_fd = -1;
+  dl->directory = g_strdup (directory);
+  dl->part_name = g_strconcat (name, ".part", NULL);
+  dl->sha = osi_sha256_new ();
+  dl->buffers[0] = g_malloc (CHUNK_SIZE);
+  dl->buffers[1] = g_malloc (CHUNK_SIZE);
+  call->dl = dl;
+
+  subtask = g_task_new (NULL, call->cancellable, on_download_prepared, g_object_ref (task));
+  g_task_set_task_data (subtask, call, NULL);
+  g_task_set_check_cancellable (subtask, FALSE);
+  g_task_run_in_thread (subtask, download_prepare_thread);
+}
+
+char *
+osi_client_download_finish (OsiClient     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_download_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}

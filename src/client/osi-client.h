@@ -1,0 +1,139 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-backup-info.h"
+
+G_BEGIN_DECLS
+
+/* The API client of DESIGN §2, on libsoup 3. Every call is asynchronous
+ * and cancellable. Failures are OSI_CLIENT_ERROR errors whose message is a
+ * translated sentence saying what to do, followed by the server's
+ * "detail" when it sent one. */
+
+#define OSI_CLIENT_ERROR (osi_client_error_quark ())
+
+typedef enum
+{
+  OSI_CLIENT_ERROR_CONNECTION,    /* unreachable, refused, timed out, DNS */
+  OSI_CLIENT_ERROR_TLS,           /* certificate not trusted, handshake failed */
+  OSI_CLIENT_ERROR_UNAUTHORIZED,  /* 401 */
+  OSI_CLIENT_ERROR_BAD_REQUEST,   /* 400 */
+  OSI_CLIENT_ERROR_NOT_FOUND,     /* 404 */
+  OSI_CLIENT_ERROR_BUSY,          /* 409: a create or restore is running */
+  OSI_CLIENT_ERROR_TOO_LARGE,     /* 413 */
+  OSI_CLIENT_ERROR_INTEGRITY,     /* 422, or a download whose digest does not match */
+  OSI_CLIENT_ERROR_NO_SPACE,      /* 507, or the local disk is full */
+  OSI_CLIENT_ERROR_SERVER,        /* 500 and anything else unexpected */
+  OSI_CLIENT_ERROR_PROTOCOL,      /* a response that is not what DESIGN §2 says */
+  OSI_CLIENT_ERROR_LOCAL,         /* the local file system (download, upload) */
+} OsiClientError;
+
+GQuark osi_client_error_quark (void);
+
+/* done and total in bytes (total 0 when unknown), rate in bytes per second
+ * over the last seconds. Called on the caller's main context. */
+typedef void (*OsiTransferProgress) (guint64  done,
+                                     guint64  total,
+                                     double   rate,
+                                     gpointer user_data);
+
+#define OSI_TYPE_CLIENT (osi_client_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiClient, osi_client, OSI, CLIENT, GObject)
+
+/* base_url like "http://127.0.0.1:8000" (a trailing slash is accepted);
+ * token may be NULL. */
+OsiClient     *osi_client_new              (const char           *base_url,
+                                            const char           *token);
+const char    *osi_client_get_base_url     (OsiClient            *self);
+/* Trust the certificates in ca_file (PEM) in addition to the system's. */
+gboolean       osi_client_set_ca_file      (OsiClient            *self,
+                                            const char           *ca_file,
+                                            GError              **error);
+
+void           osi_client_health_async     (OsiClient            *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+JsonObject    *osi_client_health_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* Element type OsiBackupInfo, newest first. */
+void           osi_client_list_async       (OsiClient            *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+GPtrArray     *osi_client_list_finish      (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+void           osi_client_create_async     (OsiClient            *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+OsiBackupInfo *osi_client_create_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* Returns the name of the safety backup the server made first. */
+void           osi_client_restore_async    (OsiClient            *self,
+                                            const char           *name,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+char          *osi_client_restore_finish   (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+void           osi_client_delete_async     (OsiClient            *self,
+                                            const char           *name,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+gboolean       osi_client_delete_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* The server's verification report (the JSON of `osi-backup-cli verify
+ * --json`). */
+void           osi_client_verify_async     (OsiClient            *self,
+                                            const char           *name,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+JsonNode      *osi_client_verify_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* Streams the file from disk; the server names it (basename of path). */
+void           osi_client_upload_async     (OsiClient            *self,
+                                            const char           *path,
+                                            OsiTransferProgress   progress,
+                                            gpointer              progress_data,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+OsiBackupInfo *osi_client_upload_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* Streams to DIR/NAME.part, resuming an existing .part with Range, checks
+ * Repr-Digest when the server sends one, then renames to DIR/NAME, which
+ * it never replaces. Returns the final path. */
+void           osi_client_download_async   (OsiClient            *self,
+                                            const char           *name,
+                                            const char           *directory,
+                                            OsiTransferProgress   progress,
+                                            gpointer              progress_data,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+char          *osi_client_download_finish  (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+G_END_DECLS

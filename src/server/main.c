@@ -1,0 +1,251 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <locale.h>
+#include <signal.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib-unix.h>
+#include <glib/gi18n-lib.h>
+
+#include "osi-server.h"
+
+#define EXIT_USAGE          2
+#define MAX_TOKEN_FILE      4096
+#define DEFAULT_LISTEN      "127.0.0.1:8000"
+#define DEFAULT_MAX_UPLOAD  (G_GUINT64_CONSTANT (10) << 30)
+
+typedef struct
+{
+  GMainLoop *loop;
+  OsiServer *server;
+  gboolean   stopping;
+} State;
+
+static void
+init_i18n (void)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+
+  setlocale (LC_ALL, "");
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+}
+
+/* A token file must be the owner's alone: anyone else who can read it can
+ * restore over the data. */
+static char *
+read_token_file (const char  *path,
+                 GError     **error)
+{
+  g_autofree char *text = NULL;
+  struct stat st;
+  ssize_t n;
+  int fd;
+
+  fd = open (path, O_RDONLY | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, &st) < 0)
+    {
+      int saved = errno;
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Cannot read the token file “%s”: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  if (!S_ISREG (st.st_mode))
+    {
+      close (fd);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                   _("The token file “%s” is not a regular file."), path);
+      return NULL;
+    }
+  if ((st.st_mode & 077) != 0)
+    {
+      close (fd);
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                   _("The token file “%s” is open to other users (mode %03o): run “chmod 600 %s” first."),
+                   path, (unsigned)(st.st_mode & 0777), path);
+      return NULL;
+    }
+
+  text = g_malloc0 (MAX_TOKEN_FILE + 1);
+  n = read (fd, text, MAX_TOKEN_FILE);
+  close (fd);
+  if (n < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
+                   _("Cannot read the token file “%s”: %s"), path, g_strerror (saved));
+      return NULL;
+    }
+  g_strstrip (text);
+  if (text[0] == '\0')
+    {
+      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL, _("The token file “%s” is empty."), path);
+      return NULL;
+    }
+  return g_steal_pointer (&text);
+}
+
+static void
+shutdown_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  State *state = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!osi_server_shutdown_finish (OSI_SERVER (source), result, &error))
+    g_message ("Shutdown: %s", error->message);
+  g_main_loop_quit (state->loop);
+}
+
+static gboolean
+on_signal (gpointer user_data)
+{
+  State *state = user_data;
+
+  if (!state->stopping)
+    {
+      state->stopping = TRUE;
+      osi_server_shutdown_async (state->server, shutdown_done, state);
+    }
+  return G_SOURCE_CONTINUE;
+}
+
+static int
+fail (const char *message)
+{
+  fprintf (stderr, "osi-backup-server: %s\n", message);
+  return EXIT_FAILURE;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *data_dir = NULL;
+  g_autofree char *backup_dir = NULL;
+  g_autofree char *listen = NULL;
+  g_autofree char *token_file = NULL;
+  g_autofree char *on_restore = NULL;
+  g_autofree char *max_upload = NULL;
+  g_autofree char *tls_cert = NULL;
+  g_autofree char *tls_key = NULL;
+  g_autofree char *token = NULL;
+  g_autofree char *url = NULL;
+  gboolean no_auth = FALSE;
+  gboolean version = FALSE;
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiServer) server = NULL;
+  g_autoptr(GMainLoop) loop = NULL;
+  OsiServerOptions options = { 0 };
+  State state = { 0 };
+  guint sigterm_id, sigint_id;
+  GOptionEntry entries[] = {
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("The data folder to back up and restore"), N_("DIR") },
+    { "backup-dir", 0, 0, G_OPTION_ARG_FILENAME, &backup_dir, N_("The folder that holds the backups"), N_("DIR") },
+    { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_("Address and port to listen on (port 0 picks a free one; default 127.0.0.1:8000)"), N_("HOST:PORT") },
+    { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file, N_("File holding the bearer token (mode 600); default $OSI_BACKUP_TOKEN"), N_("FILE") },
+    { "no-auth", 0, 0, G_OPTION_ARG_NONE, &no_auth, N_("Accept requests without a token (loopback addresses only)"), NULL },
+    { "on-restore", 0, 0, G_OPTION_ARG_STRING, &on_restore, N_("Shell command run after each restore, e.g. to reload the RAG service"), N_("COMMAND") },
+    { "max-upload", 0, 0, G_OPTION_ARG_STRING, &max_upload, N_("Largest upload accepted, in bytes (default 10 GiB)"), N_("BYTES") },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, N_("PEM certificate: serve HTTPS"), N_("FILE") },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_("PEM private key of the certificate"), N_("FILE") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  init_i18n ();
+  /* Standard output carries the URL alone; every log goes to stderr. */
+  g_log_writer_default_set_use_stderr (TRUE);
+  signal (SIGPIPE, SIG_IGN);
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Serves the OSI backup API over a data folder and a backup folder."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    {
+      fprintf (stderr, "osi-backup-server: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  if (version)
+    {
+      printf ("osi-backup-server %s\n", VERSION);
+      return EXIT_SUCCESS;
+    }
+  if (argc > 1 || data_dir == NULL || backup_dir == NULL)
+    {
+      fprintf (stderr, "osi-backup-server: %s\n",
+               _("Usage: osi-backup-server --data-dir DIR --backup-dir DIR [--listen HOST:PORT] [--token-file FILE]"));
+      return EXIT_USAGE;
+    }
+
+  options.max_upload = DEFAULT_MAX_UPLOAD;
+  if (max_upload != NULL &&
+      !g_ascii_string_to_unsigned (max_upload, 10, 1, G_MAXUINT64, &options.max_upload, NULL))
+    {
+      fprintf (stderr, "osi-backup-server: %s\n", _("--max-upload takes a number of bytes."));
+      return EXIT_USAGE;
+    }
+
+  if (token_file != NULL)
+    {
+      token = read_token_file (token_file, &error);
+      if (token == NULL)
+        return fail (error->message);
+    }
+  else if (g_getenv ("OSI_BACKUP_TOKEN") != NULL)
+    {
+      token = g_strstrip (g_strdup (g_getenv ("OSI_BACKUP_TOKEN")));
+      if (token[0] == '\0')
+        g_clear_pointer (&token, g_free);
+    }
+  if (no_auth && token != NULL)
+    g_message ("--no-auth given: the token is ignored");
+
+  options.data_dir = data_dir;
+  options.backup_dir = backup_dir;
+  options.token = token;
+  options.no_auth = no_auth;
+  options.on_restore = on_restore;
+  options.tls_cert = tls_cert;
+  options.tls_key = tls_key;
+
+  server = osi_server_new (&options, &error);
+  if (server == NULL)
+    return fail (error->message);
+  if (!osi_server_listen (server, listen != NULL ? listen : DEFAULT_LISTEN, &error))
+    return fail (error->message);
+
+  loop = g_main_loop_new (NULL, FALSE);
+  state.loop = loop;
+  state.server = server;
+  /* Before the URL goes out: whoever reads it may stop us at once. */
+  sigterm_id = g_unix_signal_add (SIGTERM, on_signal, &state);
+  sigint_id = g_unix_signal_add (SIGINT, on_signal, &state);
+
+  url = osi_server_get_url (server);
+  printf ("%s\n", url);
+  fflush (stdout);
+  g_main_loop_run (loop);
+  g_source_remove (sigterm_id);
+  g_source_remove (sigint_id);
+
+  g_clear_object (&server);
+  /* let the closed connections be freed */
+  while (g_main_context_iteration (NULL, FALSE))
+    ;
+  return EXIT_SUCCESS;
+}

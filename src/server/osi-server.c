@@ -1,0 +1,3059 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-server"
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <unistd.h>
+
+#include <gio/gunixinputstream.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+#include <openssl/crypto.h>
+
+#include "osi-archive.h"
+#include "osi-backup-info.h"
+#include "osi-server.h"
+#include "osi-sha256.h"
+#include "osi-swap.h"
+#include "osi-verify-report.h"
+
+#define DEFAULT_PORT        8000
+#define CHUNK_SIZE          (256 * 1024)
+#define HASH_BLOCK          (1024 * 1024)
+#define UPLOAD_BUFFER_SIZE  (1024 * 1024)
+#define MAX_JSON_BODY       (64 * 1024)
+#define MAX_NAME_ATTEMPTS   1000
+#define FINDINGS_IN_DETAIL  3
+#define NSEC_PER_SEC        G_GINT64_CONSTANT (1000000000)
+#define SIDECAR_SUFFIX      ".sha256"
+#define TEMP_SUFFIX         ".part"
+
+typedef enum
+{
+  OP_NONE,
+  OP_CREATE,
+  OP_RESTORE,
+} Operation;
+
+typedef enum
+{
+  ROUTE_NONE,
+  ROUTE_HEALTH,
+  ROUTE_BACKUP,
+  ROUTE_RESTORE,
+  ROUTE_UPLOAD,
+  ROUTE_VERIFY,
+  ROUTE_DIFF,
+} Route;
+
+/* What the server knows of one file of the backup folder. The SHA-256 and
+ * the rendered JSON stay valid while size, mtime and ctime do. */
+typedef struct
+{
+  char     *name;
+  gint64    size;
+  gint64    mtime_ns;
+  gint64    ctime_ns;
+  char     *sha256;
+  char     *json;
+  guint     generation;
+  gboolean  sidecar_checked;
+  gboolean  hash_queued;
+} CacheEntry;
+
+/* Attached to each SoupServerMessage. */
+typedef struct
+{
+  gint64        start_us;
+  char         *start_time;
+  guint64       bytes_out;
+  gboolean      finished;
+
+  /* request body: JSON bodies are collected, uploads streamed to disk,
+   * anything else counted and dropped */
+  guint64       body_limit;
+  guint64       body_bytes;
+  gboolean      body_refused;
+  GByteArray   *body;
+
+  char         *upload_name;
+  char         *upload_path;
+  int           upload_fd;
+  OsiSha256    *upload_sha;
+  GByteArray   *upload_buffer;
+
+  GInputStream *download;
+  char         *download_name;
+  char         *download_digest;
+  guint64       download_size;
+  guint64       download_offset;
+  guint64       download_length;
+  guint64       download_left;      /* not yet read from disk */
+  guint         download_queued;    /* chunks appended, not yet written */
+  gboolean      download_partial;
+  gboolean      download_started;
+  gboolean      download_reading;
+} Request;
+
+struct _OsiServer
+{
+  GObject           parent_instance;
+
+  OsiServerOptions  options;
+  char             *backup_dir;
+  int               backup_fd;
+  GTlsCertificate  *certificate;
+  SoupServer       *soup;
+  char             *url;
+
+  /* Guards cache and every CacheEntry: hashing threads fill them in. */
+  GMutex            cache_lock;
+  GHashTable       *cache;
+  guint             generation;
+  GThreadPool      *hash_pool;
+
+  /* Cancelled at shutdown: every operation under way watches it. */
+  GCancellable     *cancellable;
+  Operation         op;
+  char             *op_name;
+  guint             hook_watch;
+  /* Thread work and reads under way, each holding a reference. */
+  guint             n_pending;
+
+  gboolean          shutting_down;
+  GPtrArray        *shutdown_tasks;
+  guint             finish_source;
+};
+
+G_DEFINE_FINAL_TYPE (OsiServer, osi_server, G_TYPE_OBJECT)
+
+enum {
+  PROP_0,
+  PROP_URL,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static const char * const backup_suffixes[] = { ".tar.zst", ".tar.gz", ".tgz", ".zip", ".json" };
+
+/* Errors whose code is the HTTP status to answer with. */
+static GQuark
+http_error_quark (void)
+{
+  return g_quark_from_static_string ("osi-server-http-error");
+}
+#define HTTP_ERROR (http_error_quark ())
+
+static void maybe_finish_shutdown (OsiServer *self);
+
+/* ------------------------------------------------------------------------ */
+/* Names and files                                                          */
+
+static gboolean
+has_suffix_ci (const char *s,
+               const char *suffix)
+{
+  gsize ls = strlen (s);
+  gsize lx = strlen (suffix);
+
+  return ls > lx && g_ascii_strcasecmp (s + ls - lx, suffix) == 0;
+}
+
+static gboolean
+is_backup_name (const char *name)
+{
+  if (!osi_backup_name_is_valid (name))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (backup_suffixes); i++)
+    if (has_suffix_ci (name, backup_suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gint64
+stat_mtime_ns (const struct stat *st)
+{
+  return (gint64)st->st_mtim.tv_sec * NSEC_PER_SEC + st->st_mtim.tv_nsec;
+}
+
+static gint64
+stat_ctime_ns (const struct stat *st)
+{
+  return (gint64)st->st_ctim.tv_sec * NSEC_PER_SEC + st->st_ctim.tv_nsec;
+}
+
+static char *
+sidecar_name (const char *name)
+{
+  return g_strconcat (".", name, SIDECAR_SUFFIX, NULL);
+}
+
+static gboolean
+is_sha256_hex (const char *text)
+{
+  for (guint i = 0; i < OSI_SHA256_HEX_LEN; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* The sidecar is trusted only when written after the file last changed:
+ * its mtime not before the file's ctime, which no copy can set back. */
+static char *
+read_sidecar (int                dir_fd,
+              const char        *name,
+              const struct stat *file_st)
+{
+  g_autofree char *side = sidecar_name (name);
+  char text[OSI_SHA256_HEX_LEN + 1];
+  struct stat st;
+  ssize_t n;
+  int fd;
+
+  fd = openat (dir_fd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return NULL;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || stat_mtime_ns (&st) < stat_ctime_ns (file_st))
+    {
+      close (fd);
+      return NULL;
+    }
+  n = read (fd, text, OSI_SHA256_HEX_LEN);
+  close (fd);
+  if (n != OSI_SHA256_HEX_LEN || !is_sha256_hex (text))
+    return NULL;
+  text[OSI_SHA256_HEX_LEN] = '\0';
+  return g_ascii_strdown (text, -1);
+}
+
+/* In sha256sum's format, so that `sha256sum -c` can use it too. Written
+ * through a temporary name that the start-up cleaning recognises. */
+static void
+write_sidecar (int         dir_fd,
+               const char *name,
+               const char *sha256)
+{
+  g_autofree char *side = sidecar_name (name);
+  g_autofree char *text = g_strdup_printf ("%s  %s\n", sha256, name);
+  g_autofree char *tmp = NULL;
+  gsize len = strlen (text);
+  int fd = -1;
+
+  for (guint i = 0; i < 100 && fd < 0; i++)
+    {
+      g_free (tmp);
+      tmp = g_strdup_printf ("%s.%06x" TEMP_SUFFIX, side, g_random_int () & 0xffffff);
+      fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 && errno != EEXIST)
+        break;
+    }
+  if (fd < 0)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      return;
+    }
+  if (write (fd, text, len) != (ssize_t)len)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      close (fd);
+      unlinkat (dir_fd, tmp, 0);
+      return;
+    }
+  close (fd);
+  if (renameat (dir_fd, tmp, dir_fd, side) < 0)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      unlinkat (dir_fd, tmp, 0);
+    }
+}
+
+/* Hashes NAME inside the folder, never following a symlink. out_st
+ * receives what was hashed. */
+static char *
+hash_file_at (int            dir_fd,
+              const char    *name,
+              struct stat   *out_st,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  g_autoptr(OsiSha256) sha = osi_sha256_new ();
+  g_autofree guint8 *buffer = NULL;
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  int fd;
+
+  fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fstat (fd, out_st) < 0 || !S_ISREG (out_st->st_mode))
+    {
+      int saved = fd < 0 ? errno : EINVAL;
+
+      if (fd >= 0)
+        close (fd);
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+      return NULL;
+    }
+
+  buffer = g_malloc (HASH_BLOCK);
+  for (;;)
+    {
+      ssize_t n = read (fd, buffer, HASH_BLOCK);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n < 0)
+        {
+          int saved = errno;
+          close (fd);
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+          return NULL;
+        }
+      if (n == 0)
+        break;
+      osi_sha256_update (sha, buffer, (gsize)n);
+      if (g_cancellable_set_error_if_cancelled (cancellable, error))
+        {
+          close (fd);
+          return NULL;
+        }
+    }
+  close (fd);
+  osi_sha256_finish_hex (sha, hex);
+  return g_strdup (hex);
+}
+
+static guint64
+free_bytes (const char *path)
+{
+  struct statvfs sv;
+
+  if (statvfs (path, &sv) < 0)
+    return G_MAXUINT64;
+  return (guint64)sv.f_bavail * (guint64)sv.f_frsize;
+}
+
+static guint64
+tree_size_at (int dir_fd)
+{
+  DIR *dir = fdopendir (dir_fd);
+  struct dirent *de;
+  guint64 total = 0;
+
+  if (dir == NULL)
+    {
+      close (dir_fd);
+      return 0;
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISREG (st.st_mode))
+        total += (guint64)st.st_size;
+      else if (S_ISDIR (st.st_mode))
+        {
+          int fd = openat (dirfd (dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd >= 0)
+            total += tree_size_at (fd);
+        }
+    }
+  closedir (dir);
+  return total;
+}
+
+/* The size of the data, as the estimate of what a backup of it takes. */
+static guint64
+tree_size (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  return fd < 0 ? 0 : tree_size_at (fd);
+}
+
+static gboolean
+check_space (const char  *dir,
+             guint64      needed,
+             GError     **error)
+{
+  guint64 available = free_bytes (dir);
+
+  if (available >= needed)
+    return TRUE;
+  {
+    g_autofree char *have = g_format_size (available);
+    g_autofree char *want = g_format_size (needed);
+
+    g_set_error (error, HTTP_ERROR, SOUP_STATUS_INSUFFICIENT_STORAGE,
+                 _("Not enough free space in “%s”: %s free, about %s needed."),
+                 dir, have, want);
+  }
+  return FALSE;
+}
+
+/* Leftovers of interrupted work: .NAME.XXXXXX.part (creates, uploads),
+ * .NAME.XXXXXX.part.json (uploads of bare knowledge bases),
+ * .NAME.sha256.XXXXXX.part, and sidecars whose backup is gone. Only names
+ * of that shape are touched: the folder may hold other things. */
+static gboolean
+is_temp_leftover (const char *name)
+{
+  g_autofree char *inner = NULL;
+  const char *end;
+  gsize len;
+
+  if (name[0] != '.')
+    return FALSE;
+  if (g_str_has_suffix (name, TEMP_SUFFIX ".json"))
+    len = strlen (name) - strlen (TEMP_SUFFIX ".json");
+  else if (g_str_has_suffix (name, TEMP_SUFFIX))
+    len = strlen (name) - strlen (TEMP_SUFFIX);
+  else
+    return FALSE;
+
+  /* name[1 .. len) is NAME.XXXXXX or NAME.sha256.XXXXXX */
+  inner = g_strndup (name + 1, len - 1);
+  end = strrchr (inner, '.');
+  if (end == NULL)
+    return FALSE;
+  inner[end - inner] = '\0';
+  if (g_str_has_suffix (inner, SIDECAR_SUFFIX))
+    inner[strlen (inner) - strlen (SIDECAR_SUFFIX)] = '\0';
+  return is_backup_name (inner);
+}
+
+static void
+clean_backup_dir (OsiServer *self)
+{
+  int fd = openat (self->backup_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      const char *name = de->d_name;
+      struct stat st;
+
+      if (name[0] != '.' || fstatat (dirfd (dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+          !S_ISREG (st.st_mode))
+        continue;
+
+      if (is_temp_leftover (name))
+        {
+          g_message ("Removing %s, left by an interrupted operation", name);
+          unlinkat (dirfd (dir), name, 0);
+        }
+      else if (g_str_has_suffix (name, SIDECAR_SUFFIX))
+        {
+          g_autofree char *backup = g_strndup (name + 1, strlen (name) - 1 - strlen (SIDECAR_SUFFIX));
+          struct stat bst;
+
+          if (is_backup_name (backup) &&
+              fstatat (dirfd (dir), backup, &bst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+            unlinkat (dirfd (dir), name, 0);
+        }
+    }
+  closedir (dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cache of backups                                                     */
+
+static void
+cache_entry_free (gpointer data)
+{
+  CacheEntry *entry = data;
+
+  g_free (entry->name);
+  g_free (entry->sha256);
+  g_free (entry->json);
+  g_free (entry);
+}
+
+static gboolean
+cache_entry_matches (const CacheEntry  *entry,
+                     const struct stat *st)
+{
+  return entry->size == (gint64)st->st_size &&
+         entry->mtime_ns == stat_mtime_ns (st) &&
+         entry->ctime_ns == stat_ctime_ns (st);
+}
+
+/* Called with the lock held. */
+static CacheEntry *
+cache_lookup_locked (OsiServer         *self,
+                     const char        *name,
+                     const struct stat *st)
+{
+  CacheEntry *entry = g_hash_table_lookup (self->cache, name);
+
+  if (entry == NULL)
+    {
+      entry = g_new0 (CacheEntry, 1);
+      entry->name = g_strdup (name);
+      g_hash_table_insert (self->cache, entry->name, entry);
+    }
+  else if (cache_entry_matches (entry, st))
+    return entry;
+
+  entry->size = st->st_size;
+  entry->mtime_ns = stat_mtime_ns (st);
+  entry->ctime_ns = stat_ctime_ns (st);
+  g_clear_pointer (&entry->sha256, g_free);
+  g_clear_pointer (&entry->json, g_free);
+  entry->sidecar_checked = FALSE;
+  return entry;
+}
+
+/* Records a SHA-256 computed for the file as st describes it. */
+static void
+cache_store_sha (OsiServer         *self,
+                 const char        *name,
+                 const struct stat *st,
+                 const char        *sha256)
+{
+  CacheEntry *entry;
+
+  g_mutex_lock (&self->cache_lock);
+  entry = cache_lookup_locked (self, name, st);
+  entry->sidecar_checked = TRUE;
+  if (g_strcmp0 (entry->sha256, sha256) != 0)
+    {
+      g_free (entry->sha256);
+      entry->sha256 = g_strdup (sha256);
+      g_clear_pointer (&entry->json, g_free);
+    }
+  g_mutex_unlock (&self->cache_lock);
+}
+
+static void
+cache_forget (OsiServer  *self,
+              const char *name)
+{
+  g_mutex_lock (&self->cache_lock);
+  g_hash_table_remove (self->cache, name);
+  g_mutex_unlock (&self->cache_lock);
+}
+
+static OsiBackupInfo *
+info_new (const char        *name,
+          const struct stat *st,
+          const char        *sha256)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (st->st_mtim.tv_sec);
+
+  return osi_backup_info_new (name, date, st->st_size, sha256);
+}
+
+static const char *
+cache_entry_json (CacheEntry *entry)
+{
+  if (entry->json == NULL)
+    {
+      g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (entry->mtime_ns / NSEC_PER_SEC);
+      g_autoptr(OsiBackupInfo) info = osi_backup_info_new (entry->name, date, entry->size, entry->sha256);
+      g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+
+      entry->json = json_to_string (node, FALSE);
+    }
+  return entry->json;
+}
+
+typedef struct
+{
+  char   *name;
+  gint64  size;
+  gint64  mtime_ns;
+  gint64  ctime_ns;
+} HashJob;
+
+static void
+hash_job_free (HashJob *job)
+{
+  g_free (job->name);
+  g_free (job);
+}
+
+/* The lazy hashing thread: one file at a time, so that a folder of
+ * thousands of unhashed backups never starves the operations. */
+static void
+hash_worker (gpointer data,
+             gpointer user_data)
+{
+  HashJob *job = data;
+  OsiServer *self = user_data;
+  g_autofree char *sha = NULL;
+  CacheEntry *entry;
+  struct stat st;
+
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    sha = hash_file_at (self->backup_fd, job->name, &st, self->cancellable, NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  entry = g_hash_table_lookup (self->cache, job->name);
+  if (entry != NULL)
+    {
+      entry->hash_queued = FALSE;
+      if (sha != NULL && cache_entry_matches (entry, &st) &&
+          entry->size == job->size && entry->mtime_ns == job->mtime_ns &&
+          entry->ctime_ns == job->ctime_ns && entry->sha256 == NULL)
+        {
+          entry->sha256 = g_strdup (sha);
+          g_clear_pointer (&entry->json, g_free);
+        }
+      else
+        g_clear_pointer (&sha, g_free);
+    }
+  else
+    g_clear_pointer (&sha, g_free);
+  g_mutex_unlock (&self->cache_lock);
+
+  if (sha != NULL)
+    write_sidecar (self->backup_fd, job->name, sha);
+  hash_job_free (job);
+}
+
+static int
+compare_newest_first (gconstpointer a,
+                      gconstpointer b)
+{
+  const CacheEntry *ea = *(CacheEntry * const *)a;
+  const CacheEntry *eb = *(CacheEntry * const *)b;
+
+  if (ea->mtime_ns != eb->mtime_ns)
+    return ea->mtime_ns > eb->mtime_ns ? -1 : 1;
+  return -strcmp (ea->name, eb->name);
+}
+
+/* Reads the folder and returns its backups, newest first, as CacheEntry
+ * pointers valid until the lock is released. Called with the lock held. */
+static GPtrArray *
+scan_backups_locked (OsiServer *self,
+                     gboolean   queue_hashes)
+{
+  GPtrArray *found = g_ptr_array_new ();
+  int fd = openat (self->backup_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return found;
+    }
+
+  self->generation++;
+  while ((de = readdir (dir)) != NULL)
+    {
+      CacheEntry *entry;
+      struct stat st;
+
+      if (de->d_name[0] == '.' || !is_backup_name (de->d_name))
+        continue;
+      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
+        continue;
+
+      entry = cache_lookup_locked (self, de->d_name, &st);
+      entry->generation = self->generation;
+      if (entry->sha256 == NULL && !entry->sidecar_checked)
+        {
+          entry->sha256 = read_sidecar (dirfd (dir), de->d_name, &st);
+          entry->sidecar_checked = TRUE;
+        }
+      if (entry->sha256 == NULL && !entry->hash_queued && queue_hashes && self->hash_pool != NULL)
+        {
+          HashJob *job = g_new0 (HashJob, 1);
+
+          job->name = g_strdup (entry->name);
+          job->size = entry->size;
+          job->mtime_ns = entry->mtime_ns;
+          job->ctime_ns = entry->ctime_ns;
+          entry->hash_queued = TRUE;
+          g_thread_pool_push (self->hash_pool, job, NULL);
+        }
+      g_ptr_array_add (found, entry);
+    }
+  closedir (dir);
+
+  /* forget what disappeared */
+  g_hash_table_iter_init (&iter, self->cache);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      CacheEntry *entry = value;
+
+      if (entry->generation != self->generation && !entry->hash_queued)
+        g_hash_table_iter_remove (&iter);
+    }
+
+  g_ptr_array_sort (found, compare_newest_first);
+  return found;
+}
+
+static guint
+count_backups (OsiServer *self)
+{
+  GPtrArray *found;
+  guint n;
+
+  g_mutex_lock (&self->cache_lock);
+  found = scan_backups_locked (self, FALSE);
+  n = found->len;
+  g_ptr_array_unref (found);
+  g_mutex_unlock (&self->cache_lock);
+  return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests and responses                                                   */
+
+static void
+request_free (gpointer data)
+{
+  Request *req = data;
+
+  if (req->upload_fd >= 0)
+    close (req->upload_fd);
+  if (req->upload_path != NULL)
+    g_unlink (req->upload_path);
+  g_free (req->upload_path);
+  g_free (req->upload_name);
+  g_clear_pointer (&req->upload_sha, osi_sha256_free);
+  g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
+  g_clear_pointer (&req->body, g_byte_array_unref);
+  g_clear_object (&req->download);
+  g_free (req->download_name);
+  g_free (req->download_digest);
+  g_free (req->start_time);
+  g_free (req);
+}
+
+static Request *
+request_get (SoupServerMessage *msg)
+{
+  Request *req = g_object_get_data (G_OBJECT (msg), "osi-request");
+
+  if (req == NULL)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+      req = g_new0 (Request, 1);
+      req->upload_fd = -1;
+      req->start_us = g_get_monotonic_time ();
+      req->start_time = g_date_time_format (now, "%Y-%m-%dT%H:%M:%SZ");
+      req->body_limit = MAX_JSON_BODY;
+      g_object_set_data_full (G_OBJECT (msg), "osi-request", req, request_free);
+    }
+  return req;
+}
+
+static void
+respond_json (SoupServerMessage *msg,
+              guint              status,
+              JsonObject        *object)
+{
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), object);
+  char *text = json_to_string (node, FALSE);
+
+  soup_server_message_set_status (msg, status, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                "Cache-Control", "no-store");
+  soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+static JsonObject *
+error_object (const char *detail)
+{
+  JsonObject *object = json_object_new ();
+
+  json_object_set_string_member (object, "detail", detail);
+  return object;
+}
+
+static void respond_error (SoupServerMessage *msg,
+                           guint              status,
+                           const char        *format,
+                           ...) G_GNUC_PRINTF (3, 4);
+
+static void
+respond_error (SoupServerMessage *msg,
+               guint              status,
+               const char        *format,
+               ...)
+{
+  g_autofree char *detail = NULL;
+  g_autoptr(JsonObject) object = NULL;
+  va_list ap;
+
+  va_start (ap, format);
+  detail = g_strdup_vprintf (format, ap);
+  va_end (ap);
+  object = error_object (detail);
+  respond_json (msg, status, object);
+}
+
+/* The request body is still coming (or being drained): the connection
+ * cannot be reused once an error was answered early. */
+static void
+respond_error_and_close (SoupServerMessage *msg,
+                         guint              status,
+                         const char        *detail)
+{
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+  respond_error (msg, status, "%s", detail);
+}
+
+static void
+respond_busy (SoupServerMessage *msg)
+{
+  respond_error (msg, SOUP_STATUS_CONFLICT,
+                 "%s", _("A backup or a restore is already running: try again when it has finished."));
+}
+
+static void
+respond_unknown (SoupServerMessage *msg,
+                 const char        *name)
+{
+  respond_error (msg, SOUP_STATUS_NOT_FOUND, _("There is no backup named “%s”."), name);
+}
+
+static void
+respond_task_error (SoupServerMessage *msg,
+                    const GError      *error)
+{
+  if (error->domain == HTTP_ERROR)
+    respond_error (msg, (guint)error->code, "%s", error->message);
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE,
+                   "%s", _("The server is shutting down: the operation was cancelled and nothing was changed."));
+  else if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE))
+    respond_error (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, "%s", error->message);
+  else
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", error->message);
+}
+
+/* Resumes a message paused for thread work, unless the connection went
+ * away meanwhile. */
+static void
+resume (SoupServerMessage *msg)
+{
+  if (!request_get (msg)->finished)
+    soup_server_message_unpause (msg);
+}
+
+static Route
+route_for_path (const char *path)
+{
+  static const struct
+  {
+    const char *path;
+    Route       route;
+  } routes[] = {
+    { "/api/health", ROUTE_HEALTH },
+    { "/api/rag/backup", ROUTE_BACKUP },
+    { "/api/rag/backup/restore", ROUTE_RESTORE },
+    { "/api/rag/backup/upload", ROUTE_UPLOAD },
+    { "/api/rag/backup/verify", ROUTE_VERIFY },
+    { "/api/rag/backup/diff", ROUTE_DIFF },
+  };
+  gsize len = strlen (path);
+
+  /* one trailing slash is tolerated */
+  if (len > 1 && path[len - 1] == '/')
+    len--;
+  for (guint i = 0; i < G_N_ELEMENTS (routes); i++)
+    if (strlen (routes[i].path) == len && strncmp (routes[i].path, path, len) == 0)
+      return routes[i].route;
+  return ROUTE_NONE;
+}
+
+static const char *
+route_methods (Route route)
+{
+  switch (route)
+    {
+    case ROUTE_HEALTH:
+      return "GET, HEAD";
+    case ROUTE_BACKUP:
+      return "GET, HEAD, POST, DELETE";
+    case ROUTE_RESTORE:
+    case ROUTE_UPLOAD:
+      return "POST";
+    case ROUTE_VERIFY:
+    case ROUTE_DIFF:
+      return "GET";
+    case ROUTE_NONE:
+    default:
+      return "";
+    }
+}
+
+static gboolean
+method_allowed (Route       route,
+                const char *method)
+{
+  g_auto(GStrv) allowed = g_strsplit (route_methods (route), ", ", -1);
+
+  return method != NULL && g_strv_contains ((const char * const *)allowed, method);
+}
+
+static gboolean
+tokens_equal (const char *given,
+              const char *expected)
+{
+  g_autoptr(OsiSha256) sha = osi_sha256_new ();
+  guint8 a[OSI_SHA256_LEN];
+  guint8 b[OSI_SHA256_LEN];
+
+  /* Comparing digests keeps the time independent of where the strings
+   * differ and of the expected token's length. */
+  osi_sha256_update (sha, given, strlen (given));
+  osi_sha256_finish_raw (sha, a);
+  osi_sha256_update (sha, expected, strlen (expected));
+  osi_sha256_finish_raw (sha, b);
+  return CRYPTO_memcmp (a, b, sizeof a) == 0;
+}
+
+static gboolean
+is_authorized (OsiServer         *self,
+               SoupServerMessage *msg)
+{
+  const char *header;
+  g_autofree char *token = NULL;
+
+  if (self->options.no_auth)
+    return TRUE;
+  header = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Authorization");
+  if (header == NULL || g_ascii_strncasecmp (header, "Bearer ", 7) != 0)
+    return FALSE;
+  token = g_strstrip (g_strdup (header + 7));
+  return token[0] != '\0' && tokens_equal (token, self->options.token);
+}
+
+typedef enum
+{
+  NAME_ABSENT,
+  NAME_VALID,
+  NAME_INVALID,
+} NameStatus;
+
+/* The "filename" parameter of the query, percent-decoded by hand so that
+ * an encoded NUL cannot cut the name short. */
+static NameStatus
+query_filename (SoupServerMessage  *msg,
+                char              **out_name)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_auto(GStrv) parts = NULL;
+  g_autofree char *name = NULL;
+  guint found = 0;
+
+  *out_name = NULL;
+  if (query == NULL)
+    return NAME_ABSENT;
+
+  parts = g_strsplit (query, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      g_autoptr(GBytes) bytes = NULL;
+      const char *raw;
+      const char *data;
+      gsize len;
+
+      if (strcmp (parts[i], "filename") == 0)
+        raw = "";
+      else if (g_str_has_prefix (parts[i], "filename="))
+        raw = parts[i] + strlen ("filename=");
+      else
+        continue;
+
+      if (++found > 1)
+        return NAME_INVALID;
+      bytes = g_uri_unescape_bytes (raw, -1, NULL, NULL);
+      if (bytes == NULL)
+        return NAME_INVALID;
+      data = g_bytes_get_data (bytes, &len);
+      if (len == 0 || memchr (data, '\0', len) != NULL)
+        return NAME_INVALID;
+      name = g_strndup (data, len);
+    }
+
+  if (found == 0)
+    return NAME_ABSENT;
+  if (!osi_backup_name_is_valid (name))
+    return NAME_INVALID;
+  *out_name = g_steal_pointer (&name);
+  return NAME_VALID;
+}
+
+static void
+respond_bad_name (SoupServerMessage *msg)
+{
+  respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
+                 _("Invalid backup name: a name starts with a letter or a digit, holds only letters, digits, “.”, “_” and “-”, no “..”, and at most 201 characters."));
+}
+
+/* The name a request must carry; answers 400 itself when it is missing or
+ * invalid. */
+static char *
+require_filename (SoupServerMessage *msg)
+{
+  char *name = NULL;
+
+  switch (query_filename (msg, &name))
+    {
+    case NAME_VALID:
+      return name;
+    case NAME_ABSENT:
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The “filename” parameter is missing."));
+      return NULL;
+    case NAME_INVALID:
+    default:
+      respond_bad_name (msg);
+      return NULL;
+    }
+}
+
+/* Opens a backup of the folder by name, never following a symlink. */
+static int
+open_backup (OsiServer   *self,
+             const char  *name,
+             struct stat *st)
+{
+  int fd;
+
+  if (!is_backup_name (name))
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  fd = openat (self->backup_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, st) < 0 || !S_ISREG (st->st_mode))
+    {
+      close (fd);
+      errno = ENOENT;
+      return -1;
+    }
+  return fd;
+}
+
+static gboolean
+backup_exists (OsiServer   *self,
+               const char  *name,
+               struct stat *st)
+{
+  return is_backup_name (name) &&
+         fstatat (self->backup_fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG (st->st_mode);
+}
+
+static char *
+backup_path (OsiServer  *self,
+             const char *name)
+{
+  return g_build_filename (self->backup_dir, name, NULL);
+}
+
+static void
+pending_begin (OsiServer *self)
+{
+  self->n_pending++;
+}
+
+static void
+pending_end (OsiServer *self)
+{
+  g_assert (self->n_pending > 0);
+  self->n_pending--;
+  maybe_finish_shutdown (self);
+}
+
+/* Runs thread_func with job as task data, the message paused meanwhile.
+ * The callback gets the message as user data, with a reference. */
+static void
+run_in_thread (OsiServer           *self,
+               SoupServerMessage   *msg,
+               gpointer             job,
+               GDestroyNotify       job_free,
+               GTaskThreadFunc      thread_func,
+               GAsyncReadyCallback  callback)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, callback, g_object_ref (msg));
+
+  /* A restore that passed its swap reports success even if shutdown
+   * began meanwhile. */
+  g_task_set_check_cancellable (task, FALSE);
+  g_task_set_task_data (task, job, job_free);
+  soup_server_message_pause (msg);
+  pending_begin (self);
+  g_task_run_in_thread (task, thread_func);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/health and the list                                            */
+
+static void
+handle_health (OsiServer         *self,
+               SoupServerMessage *msg)
+{
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "status", "ok");
+  json_object_set_string_member (object, "version", VERSION);
+  /* The details only for those who may see the backups. */
+  if (is_authorized (self, msg))
+    {
+      json_object_set_int_member (object, "free_bytes", (gint64)MIN (free_bytes (self->backup_dir), G_MAXINT64));
+      json_object_set_int_member (object, "backup_count", count_backups (self));
+    }
+  respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+static void
+handle_list (OsiServer         *self,
+             SoupServerMessage *msg)
+{
+  GString *body = g_string_sized_new (4096);
+  g_autoptr(JsonNode) message = json_node_alloc ();
+  g_autofree char *message_text = NULL;
+  g_autofree char *message_json = NULL;
+  GPtrArray *found;
+  guint n;
+
+  /* Entries are rendered once and kept: 10,000 backups are a walk of the
+   * folder and a concatenation. */
+  g_mutex_lock (&self->cache_lock);
+  found = scan_backups_locked (self, TRUE);
+  n = found->len;
+  g_string_append (body, "{\"backups\":[");
+  for (guint i = 0; i < found->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (body, ',');
+      g_string_append (body, cache_entry_json (g_ptr_array_index (found, i)));
+    }
+  g_ptr_array_unref (found);
+  g_mutex_unlock (&self->cache_lock);
+
+  message_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backup", "%u backups", n), n);
+  json_node_init_string (message, message_text);
+  message_json = json_to_string (message, FALSE);
+  g_string_append_printf (body, "],\"message\":%s}", message_json);
+
+  soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
+  soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
+  {
+    gsize len = body->len;
+    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
+                                      g_string_free (body, FALSE), len);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET ?filename=: streamed downloads                                       */
+
+typedef enum
+{
+  RANGE_NONE,
+  RANGE_OK,
+  RANGE_UNSATISFIABLE,
+} RangeResult;
+
+static gboolean
+parse_u64 (const char *text,
+           gsize       len,
+           guint64    *out)
+{
+  g_autofree char *copy = g_strndup (text, len);
+
+  if (len == 0)
+    return FALSE;
+  for (gsize i = 0; i < len; i++)
+    if (!g_ascii_isdigit (copy[i]))
+      return FALSE;
+  return g_ascii_string_to_unsigned (copy, 10, 0, G_MAXUINT64, out, NULL);
+}
+
+/* One range only; several, or a malformed header, are ignored and the
+ * whole file is sent, as RFC 9110 allows. */
+static RangeResult
+parse_range (const char *header,
+             guint64     size,
+             guint64    *out_start,
+             guint64    *out_end)
+{
+  const char *spec;
+  const char *dash;
+  guint64 a, b;
+
+  if (header == NULL)
+    return RANGE_NONE;
+  while (g_ascii_isspace (*header))
+    header++;
+  if (g_ascii_strncasecmp (header, "bytes=", 6) != 0)
+    return RANGE_NONE;
+  spec = header + 6;
+  if (strchr (spec, ',') != NULL)
+    return RANGE_NONE;
+  dash = strchr (spec, '-');
+  if (dash == NULL)
+    return RANGE_NONE;
+
+  if (dash == spec)
+    {
+      /* the last n bytes */
+      if (!parse_u64 (dash + 1, strlen (dash + 1), &b))
+        return RANGE_NONE;
+      if (b == 0 || size == 0)
+        return RANGE_UNSATISFIABLE;
+      *out_start = b >= size ? 0 : size - b;
+      *out_end = size - 1;
+      return RANGE_OK;
+    }
+
+  if (!parse_u64 (spec, (gsize)(dash - spec), &a))
+    return RANGE_NONE;
+  if (dash[1] == '\0')
+    b = G_MAXUINT64;
+  else if (!parse_u64 (dash + 1, strlen (dash + 1), &b) || b < a)
+    return RANGE_NONE;
+  if (a >= size)
+    return RANGE_UNSATISFIABLE;
+  *out_start = a;
+  *out_end = MIN (b, size - 1);
+  return RANGE_OK;
+}
+
+static char *
+digest_header_value (const char *sha256_hex)
+{
+  guint8 raw[OSI_SHA256_LEN];
+  g_autofree char *b64 = NULL;
+
+  for (guint i = 0; i < OSI_SHA256_LEN; i++)
+    raw[i] = (guint8)(g_ascii_xdigit_value (sha256_hex[2 * i]) << 4 |
+                      g_ascii_xdigit_value (sha256_hex[2 * i + 1]));
+  b64 = g_base64_encode (raw, sizeof raw);
+  return g_strdup_printf ("sha-256=:%s:", b64);
+}
+
+static void
+download_set_headers (SoupServerMessage *msg,
+                      Request           *req)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_response_headers (msg);
+  g_autofree char *disposition = g_strdup_printf ("attachment; filename=\"%s\"", req->download_name);
+
+  soup_server_message_set_status (msg, req->download_partial ? SOUP_STATUS_PARTIAL_CONTENT : SOUP_STATUS_OK, NULL);
+  soup_message_headers_set_encoding (headers, SOUP_ENCODING_CONTENT_LENGTH);
+  soup_message_headers_set_content_length (headers, (goffset)req->download_length);
+  soup_message_headers_replace (headers, "Content-Type", "application/octet-stream");
+  soup_message_headers_replace (headers, "Content-Disposition", disposition);
+  soup_message_headers_replace (headers, "Accept-Ranges", "bytes");
+  if (req->download_digest != NULL)
+    soup_message_headers_replace (headers, "Repr-Digest", req->download_digest);
+  if (req->download_partial)
+    soup_message_headers_set_content_range (headers, (goffset)req->download_offset,
+                                            (goffset)(req->download_offset + req->download_length - 1),
+                                            (goffset)req->download_size);
+}
+
+/* Breaks a response whose headers already promised more bytes than can be
+ * sent: the client must see a short body, never a complete-looking one. */
+static void
+abort_connection (SoupServerMessage *msg)
+{
+  GSocket *socket = soup_server_message_get_socket (msg);
+
+  if (socket != NULL)
+    g_socket_shutdown (socket, TRUE, TRUE, NULL);
+}
+
+static void download_read_more (OsiServer         *self,
+                                SoupServerMessage *msg);
+
+typedef struct
+{
+  OsiServer         *self;
+  SoupServerMessage *msg;
+} ReadContext;
+
+static void
+download_read_cb (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  ReadContext *ctx = user_data;
+  g_autoptr(OsiServer) self = ctx->self;
+  g_autoptr(SoupServerMessage) msg = ctx->msg;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  Request *req = request_get (msg);
+
+  bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
+  req->download_reading = FALSE;
+
+  if (!req->finished)
+    {
+      SoupMessageBody *body = soup_server_message_get_response_body (msg);
+
+      if (bytes == NULL || g_bytes_get_size (bytes) == 0)
+        {
+          if (error == NULL)
+            error = g_error_new (G_IO_ERROR, G_IO_ERROR_FAILED, _("The backup is shorter than announced."));
+          g_message ("Download of %s stopped: %s", req->download_name, error->message);
+          if (!req->download_started)
+            respond_task_error (msg, error);
+          else
+            abort_connection (msg);
+          soup_server_message_unpause (msg);
+        }
+      else
+        {
+          gsize n = MIN (g_bytes_get_size (bytes), req->download_left);
+
+          if (!req->download_started)
+            {
+              download_set_headers (msg, req);
+              req->download_started = TRUE;
+            }
+          req->download_left -= n;
+          if (n < g_bytes_get_size (bytes))
+            {
+              g_autoptr(GBytes) part = g_bytes_new_from_bytes (bytes, 0, n);
+              soup_message_body_append_bytes (body, part);
+            }
+          else
+            soup_message_body_append_bytes (body, bytes);
+          req->download_queued++;
+          if (req->download_left == 0)
+            {
+              soup_message_body_complete (body);
+              g_clear_object (&req->download);
+            }
+          soup_server_message_unpause (msg);
+          download_read_more (self, msg);
+        }
+    }
+
+  g_free (ctx);
+  pending_end (self);
+}
+
+static void
+download_read_next (OsiServer         *self,
+                    SoupServerMessage *msg)
+{
+  Request *req = request_get (msg);
+  ReadContext *ctx = g_new0 (ReadContext, 1);
+
+  g_assert (!req->download_reading && req->download_left > 0);
+  req->download_reading = TRUE;
+  ctx->self = g_object_ref (self);
+  ctx->msg = g_object_ref (msg);
+  pending_begin (self);
+  g_input_stream_read_bytes_async (req->download, MIN (CHUNK_SIZE, req->download_left),
+                                   G_PRIORITY_DEFAULT, self->cancellable,
+                                   download_read_cb, ctx);
+}
+
+/* One chunk read ahead while the previous one is sent, never more: the
+ * response holds at most three chunks whatever the size of the backup. */
+static void
+download_read_more (OsiServer         *self,
+                    SoupServerMessage *msg)
+{
+  Request *req = request_get (msg);
+
+  if (req->download != NULL && req->download_left > 0 && !req->download_reading &&
+      req->download_queued < 2 && !req->finished && !self->shutting_down)
+    download_read_next (self, msg);
+}
+
+static void
+download_wrote_chunk (SoupServerMessage *msg,
+                      gpointer           user_data)
+{
+  OsiServer *self = user_data;
+  Request *req = request_get (msg);
+
+  if (req->download_queued > 0)
+    req->download_queued--;
+  download_read_more (self, msg);
+}
+
+static void
+download_begin (OsiServer         *self,
+                SoupServerMessage *msg)
+{
+  Request *req = request_get (msg);
+  const char *method = soup_server_message_get_method (msg);
+
+  if (req->download_length == 0 || g_strcmp0 (method, "HEAD") == 0)
+    {
+      download_set_headers (msg, req);
+      soup_message_body_complete (soup_server_message_get_response_body (msg));
+      g_clear_object (&req->download);
+      return;
+    }
+
+  soup_message_body_set_accumulate (soup_server_message_get_response_body (msg), FALSE);
+  g_signal_connect_object (msg, "wrote-chunk", G_CALLBACK (download_wrote_chunk), self, 0);
+  if (lseek (g_unix_input_stream_get_fd (G_UNIX_INPUT_STREAM (req->download)),
+             (off_t)req->download_offset, SEEK_SET) == (off_t)req->download_offset)
+    {
+      soup_server_message_pause (msg);
+      download_read_next (self, msg);
+    }
+  else
+    respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", _("Cannot read the backup."));
+}
+
+static void
+download_prepare (OsiServer         *self,
+                  SoupServerMessage *msg,
+                  const char        *sha256)
+{
+  Request *req = request_get (msg);
+  const char *range = soup_message_headers_get_one (soup_server_message_get_request_headers (msg), "Range");
+  guint64 start = 0, end = 0;
+
+  if (sha256 != NULL)
+    req->download_digest = digest_header_value (sha256);
+
+  switch (parse_range (range, req->download_size, &start, &end))
+    {
+    case RANGE_UNSATISFIABLE:
+      {
+        g_autofree char *size = g_strdup_printf ("%" G_GUINT64_FORMAT, req->download_size);
+        g_autofree char *content_range = g_strconcat ("bytes */", size, NULL);
+
+        /* Translators: %s is a number of bytes */
+        respond_error (msg, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE,
+                       _("The requested range lies outside the backup (%s bytes)."), size);
+        soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                      "Content-Range", content_range);
+        g_clear_object (&req->download);
+        return;
+      }
+    case RANGE_OK:
+      req->download_partial = TRUE;
+      req->download_offset = start;
+      req->download_length = end - start + 1;
+      break;
+    case RANGE_NONE:
+    default:
+      req->download_offset = 0;
+      req->download_length = req->download_size;
+      break;
+    }
+  req->download_left = req->download_length;
+  download_begin (self, msg);
+}
+
+typedef struct
+{
+  char        *name;
+  struct stat  st;
+  char        *sha256;
+} HashTaskJob;
+
+static void
+hash_task_job_free (gpointer data)
+{
+  HashTaskJob *job = data;
+
+  g_free (job->name);
+  g_free (job->sha256);
+  g_free (job);
+}
+
+static void
+hash_now_thread (GTask        *task,
+                 gpointer      source_object,
+                 gpointer      task_data,
+                 GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  HashTaskJob *job = task_data;
+  GError *error = NULL;
+
+  job->sha256 = hash_file_at (self->backup_fd, job->name, &job->st, cancellable, &error);
+  if (job->sha256 == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  cache_store_sha (self, job->name, &job->st, job->sha256);
+  write_sidecar (self->backup_fd, job->name, job->sha256);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+hash_now_done (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  HashTaskJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  Request *req = request_get (msg);
+
+  if (!req->finished)
+    {
+      if (!g_task_propagate_boolean (G_TASK (result), &error))
+        {
+          respond_task_error (msg, error);
+          soup_server_message_unpause (msg);
+        }
+      else if ((guint64)job->st.st_size != req->download_size)
+        {
+          respond_error (msg, SOUP_STATUS_CONFLICT, "%s", _("The backup changed while being read: try again."));
+          soup_server_message_unpause (msg);
+        }
+      else
+        {
+          /* still paused: it stays so while the first chunk is read */
+          download_prepare (self, msg, job->sha256);
+          if (!req->download_reading)
+            soup_server_message_unpause (msg);
+        }
+    }
+  pending_end (self);
+}
+
+static void
+handle_download (OsiServer         *self,
+                 SoupServerMessage *msg,
+                 const char        *name)
+{
+  Request *req = request_get (msg);
+  g_autofree char *sha256 = NULL;
+  CacheEntry *entry;
+  struct stat st;
+  int fd;
+
+  fd = open_backup (self, name, &st);
+  if (fd < 0)
+    {
+      respond_unknown (msg, name);
+      return;
+    }
+  req->download = g_unix_input_stream_new (fd, TRUE);
+  req->download_name = g_strdup (name);
+  req->download_size = (guint64)st.st_size;
+
+  g_mutex_lock (&self->cache_lock);
+  entry = cache_lookup_locked (self, name, &st);
+  if (entry->sha256 == NULL && !entry->sidecar_checked)
+    {
+      entry->sha256 = read_sidecar (self->backup_fd, name, &st);
+      entry->sidecar_checked = TRUE;
+    }
+  sha256 = g_strdup (entry->sha256);
+  g_mutex_unlock (&self->cache_lock);
+
+  if (sha256 != NULL)
+    {
+      download_prepare (self, msg, sha256);
+      return;
+    }
+
+  /* Repr-Digest is the digest of the whole file: know it before the
+   * headers go out. */
+  {
+    HashTaskJob *job = g_new0 (HashTaskJob, 1);
+
+    job->name = g_strdup (name);
+    run_in_thread (self, msg, job, hash_task_job_free, hash_now_thread, hash_now_done);
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup: create                                              */
+
+/* Writes a backup of the data folder as PREFIX.tar.zst, or PREFIX_N.tar.zst
+ * when that is taken, with its sidecar. Runs in a thread. */
+static gboolean
+make_backup (OsiServer     *self,
+             const char    *prefix,
+             char         **out_name,
+             struct stat   *out_st,
+             char         **out_sha256,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  guint64 estimate = tree_size (self->options.data_dir);
+
+  if (!check_space (self->backup_dir, estimate, error))
+    return FALSE;
+
+  for (guint i = 0; i < MAX_NAME_ATTEMPTS; i++)
+    {
+      g_autofree char *name = i == 0
+        ? g_strconcat (prefix, ".tar.zst", NULL)
+        : g_strdup_printf ("%s_%u.tar.zst", prefix, i);
+      g_autofree char *path = NULL;
+      g_autofree char *sha256 = NULL;
+      g_autoptr(GError) local_error = NULL;
+      struct stat st;
+
+      if (fstatat (self->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        continue;
+
+      path = backup_path (self, name);
+      if (!osi_archive_create (self->options.data_dir, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL,
+                               &sha256, cancellable, &local_error))
+        {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      if (fstatat (self->backup_fd, name, out_st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+          return FALSE;
+        }
+      write_sidecar (self->backup_fd, name, sha256);
+      cache_store_sha (self, name, out_st, sha256);
+      *out_name = g_steal_pointer (&name);
+      *out_sha256 = g_steal_pointer (&sha256);
+      return TRUE;
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."), prefix);
+  return FALSE;
+}
+
+typedef struct
+{
+  char        *prefix;
+  char        *name;
+  char        *sha256;
+  struct stat  st;
+} CreateJob;
+
+static void
+create_job_free (gpointer data)
+{
+  CreateJob *job = data;
+
+  g_free (job->prefix);
+  g_free (job->name);
+  g_free (job->sha256);
+  g_free (job);
+}
+
+static void
+create_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  CreateJob *job = task_data;
+  GError *error = NULL;
+
+  if (make_backup (source_object, job->prefix, &job->name, &job->st, &job->sha256, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+create_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  CreateJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  self->op = OP_NONE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Backup failed: %s", error->message);
+      respond_task_error (msg, error);
+    }
+  else
+    {
+      g_autoptr(OsiBackupInfo) info = info_new (job->name, &job->st, job->sha256);
+      g_autoptr(JsonObject) object = json_object_new ();
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->name);
+
+      g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
+      json_object_set_string_member (object, "status", "success");
+      json_object_set_string_member (object, "message", message);
+      json_object_set_member (object, "backup", osi_backup_info_to_json (info));
+      respond_json (msg, SOUP_STATUS_CREATED, object);
+    }
+  resume (msg);
+  pending_end (self);
+}
+
+static void
+handle_create (OsiServer         *self,
+               SoupServerMessage *msg)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
+  CreateJob *job;
+
+  if (self->op != OP_NONE)
+    {
+      respond_busy (msg);
+      return;
+    }
+  self->op = OP_CREATE;
+
+  job = g_new0 (CreateJob, 1);
+  job->prefix = g_strndup (name, strlen (name) - strlen (".tar.zst"));
+  run_in_thread (self, msg, job, create_job_free, create_thread, create_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup/restore                                             */
+
+typedef struct
+{
+  char            *name;
+  char            *path;
+  char            *prefix;
+  char            *safety_name;
+  char            *safety_sha256;
+  struct stat      safety_st;
+  OsiVerifyReport *report;
+} RestoreJob;
+
+static void
+restore_job_free (gpointer data)
+{
+  RestoreJob *job = data;
+
+  g_free (job->name);
+  g_free (job->path);
+  g_free (job->prefix);
+  g_free (job->safety_name);
+  g_free (job->safety_sha256);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+static char *
+findings_summary (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+  GString *text = g_string_new (NULL);
+  guint shown = 0;
+
+  for (guint i = 0; i < findings->len && shown < FINDINGS_IN_DETAIL; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      if (finding->severity == OSI_SEVERITY_WARNING)
+        continue;
+      if (shown++ > 0)
+        g_string_append (text, " ");
+      if (finding->path != NULL)
+        g_string_append_printf (text, "%s: ", finding->path);
+      g_string_append (text, finding->message);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* Whether a verified file may be stored or restored: a bare knowledge base
+ * has no manifest and can at best be unproven. */
+static gboolean
+report_acceptable (OsiVerifyReport *report,
+                   gboolean         is_json)
+{
+  OsiVerdict verdict = osi_verify_report_get_verdict (report);
+
+  return verdict == OSI_VERDICT_RESTORABLE || (is_json && verdict == OSI_VERDICT_UNPROVEN);
+}
+
+static void
+set_verification_error (GError          **error,
+                        const char       *name,
+                        OsiVerifyReport  *report)
+{
+  g_autofree char *summary = findings_summary (report);
+
+  g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+               _("The backup “%s” failed verification and cannot be restored: %s"), name, summary);
+}
+
+static void
+restore_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  RestoreJob *job = task_data;
+  gboolean is_json = has_suffix_ci (job->name, ".json");
+  OsiArchiveLimits limits;
+  GError *error = NULL;
+  struct stat data_st;
+  gboolean have_data;
+
+  job->report = osi_archive_verify (job->path, NULL, NULL, NULL, cancellable, &error);
+  if (job->report == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!report_acceptable (job->report, is_json))
+    {
+      set_verification_error (&error, job->name, job->report);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Room for the safety backup and for the staging copy beside the data. */
+  have_data = stat (self->options.data_dir, &data_st) == 0 && S_ISDIR (data_st.st_mode);
+  {
+    g_autofree char *data_parent = g_path_get_dirname (self->options.data_dir);
+    guint64 data_size = have_data ? tree_size (self->options.data_dir) : 0;
+    guint64 staged = osi_verify_report_get_content_bytes (job->report);
+    struct stat backup_st, parent_st;
+    gboolean same_fs = stat (self->backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
+                       backup_st.st_dev == parent_st.st_dev;
+
+    if (same_fs ? !check_space (self->backup_dir, data_size + staged, &error)
+                : (!check_space (self->backup_dir, data_size, &error) ||
+                   !check_space (data_parent, staged, &error)))
+      {
+        g_task_return_error (task, error);
+        return;
+      }
+  }
+
+  /* With no data yet there is nothing to keep. */
+  if (have_data &&
+      !make_backup (self, job->prefix, &job->safety_name, &job->safety_st, &job->safety_sha256,
+                    cancellable, &error))
+    {
+      g_prefix_error (&error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  osi_archive_limits_init (&limits);
+  limits.allow_unproven = is_json;
+  g_clear_object (&job->report);
+  if (!osi_swap_restore_archive (self->options.data_dir, job->path, &limits, &job->report,
+                                 NULL, NULL, cancellable, &error))
+    {
+      if (job->report != NULL && !report_acceptable (job->report, is_json))
+        {
+          g_clear_error (&error);
+          set_verification_error (&error, job->name, job->report);
+        }
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+hook_exited (GPid     pid,
+             int      wait_status,
+             gpointer user_data)
+{
+  OsiServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_spawn_check_wait_status (wait_status, &error))
+    g_message ("The --on-restore command finished");
+  else
+    g_message ("The --on-restore command failed (the restore stands): %s", error->message);
+  g_spawn_close_pid (pid);
+  self->hook_watch = 0;
+  if (self->op == OP_RESTORE)
+    {
+      self->op = OP_NONE;
+      g_clear_pointer (&self->op_name, g_free);
+    }
+}
+
+/* The restore counts as running until the command that reloads the
+ * service has finished: another restore meanwhile would swap the data
+ * under it. Returns whether it is being watched. */
+static gboolean
+run_restore_hook (OsiServer  *self,
+                  const char *name,
+                  const char *safety)
+{
+  const char *argv[] = { "/bin/sh", "-c", self->options.on_restore, NULL };
+  g_auto(GStrv) envp = g_get_environ ();
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+
+  envp = g_environ_setenv (envp, "OSI_BACKUP_RESTORED", name, TRUE);
+  envp = g_environ_setenv (envp, "OSI_BACKUP_SAFETY", safety != NULL ? safety : "", TRUE);
+  envp = g_environ_setenv (envp, "OSI_BACKUP_DATA_DIR", self->options.data_dir, TRUE);
+
+  /* Its output goes to the log, never to our standard output. When the
+   * server is stopping, the command still runs (the data did change) but
+   * is left to finish on its own. */
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, (const char * const *)envp,
+                                         (self->shutting_down ? 0 : G_SPAWN_DO_NOT_REAP_CHILD) |
+                                         G_SPAWN_STDIN_FROM_DEV_NULL,
+                                         NULL, NULL, -1, STDERR_FILENO, STDERR_FILENO, NULL, NULL, 0,
+                                         &pid, NULL, NULL, NULL, &error))
+    {
+      g_message ("Cannot run the --on-restore command (the restore stands): %s", error->message);
+      return FALSE;
+    }
+  g_message ("Running the --on-restore command");
+  if (self->shutting_down)
+    return FALSE;
+  self->hook_watch = g_child_watch_add_full (G_PRIORITY_DEFAULT, pid, hook_exited,
+                                             g_object_ref (self), g_object_unref);
+  return TRUE;
+}
+
+static void
+restore_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  RestoreJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gboolean hook_running = FALSE;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Restore of %s failed: %s", job->name, error->message);
+      if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && job->report != NULL)
+        {
+          g_autoptr(JsonObject) object = error_object (error->message);
+          JsonNode *report = osi_verify_report_to_json (job->report);
+
+          json_object_set_string_member (json_node_get_object (report), "file", job->name);
+          json_object_set_member (object, "report", report);
+          respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+        }
+      else
+        respond_task_error (msg, error);
+    }
+  else
+    {
+      g_autoptr(JsonObject) object = json_object_new ();
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” restored."), job->name);
+
+      g_message ("Restored %s; safety backup %s", job->name,
+                 job->safety_name != NULL ? job->safety_name : "(none: there was no data)");
+      json_object_set_string_member (object, "status", "success");
+      json_object_set_string_member (object, "message", message);
+      if (job->safety_name != NULL)
+        json_object_set_string_member (object, "safety_backup", job->safety_name);
+      else
+        json_object_set_null_member (object, "safety_backup");
+      respond_json (msg, SOUP_STATUS_OK, object);
+
+      if (self->options.on_restore != NULL)
+        hook_running = run_restore_hook (self, job->name, job->safety_name);
+    }
+
+  if (!hook_running)
+    {
+      self->op = OP_NONE;
+      g_clear_pointer (&self->op_name, g_free);
+    }
+  resume (msg);
+  pending_end (self);
+}
+
+static void
+handle_restore (OsiServer         *self,
+                SoupServerMessage *msg)
+{
+  Request *req = request_get (msg);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *default_name = NULL;
+  JsonNode *root;
+  JsonNode *member;
+  const char *name;
+  RestoreJob *job;
+  struct stat st;
+
+  if (req->body == NULL || req->body->len == 0 ||
+      !json_parser_load_from_data (parser, (const char *)req->body->data, (gssize)req->body->len, NULL) ||
+      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
+                     _("The request body must be a JSON object such as {\"backupFile\": \"backup_20250101_120000.tar.zst\"}."));
+      return;
+    }
+  member = json_object_get_member (json_node_get_object (root), "backupFile");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The request body has no “backupFile” name."));
+      return;
+    }
+  name = json_node_get_string (member);
+  if (!osi_backup_name_is_valid (name))
+    {
+      respond_bad_name (msg);
+      return;
+    }
+  if (!backup_exists (self, name, &st))
+    {
+      respond_unknown (msg, name);
+      return;
+    }
+  if (self->op != OP_NONE)
+    {
+      respond_busy (msg);
+      return;
+    }
+  self->op = OP_RESTORE;
+  self->op_name = g_strdup (name);
+
+  default_name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
+  job = g_new0 (RestoreJob, 1);
+  job->name = g_strdup (name);
+  job->path = backup_path (self, name);
+  job->prefix = g_strdup_printf ("%.*s_safety", (int)(strlen (default_name) - strlen (".tar.zst")), default_name);
+  g_message ("Restoring %s", name);
+  run_in_thread (self, msg, job, restore_job_free, restore_thread, restore_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DELETE and verify                                                        */
+
+static void
+handle_delete (OsiServer         *self,
+               SoupServerMessage *msg,
+               const char        *name)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *side = sidecar_name (name);
+  g_autofree char *message = NULL;
+  struct stat st;
+
+  if (!backup_exists (self, name, &st))
+    {
+      respond_unknown (msg, name);
+      return;
+    }
+  if (self->op == OP_RESTORE && g_strcmp0 (self->op_name, name) == 0)
+    {
+      respond_error (msg, SOUP_STATUS_CONFLICT, _("The backup “%s” is being restored: delete it afterwards."), name);
+      return;
+    }
+  if (unlinkat (self->backup_fd, name, 0) < 0)
+    {
+      int saved = errno;
+
+      if (saved == ENOENT)
+        respond_unknown (msg, name);
+      else
+        respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                       _("Cannot delete the backup “%s”: %s"), name, g_strerror (saved));
+      return;
+    }
+  unlinkat (self->backup_fd, side, 0);
+  fsync (self->backup_fd);
+  cache_forget (self, name);
+  g_message ("Deleted %s", name);
+
+  message = g_strdup_printf (_("Backup “%s” deleted."), name);
+  object = json_object_new ();
+  json_object_set_string_member (object, "status", "success");
+  json_object_set_string_member (object, "message", message);
+  respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+typedef struct
+{
+  char            *name;
+  char            *path;
+  OsiVerifyReport *report;
+} VerifyJob;
+
+static void
+verify_job_free (gpointer data)
+{
+  VerifyJob *job = data;
+
+  g_free (job->name);
+  g_free (job->path);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+static void
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  VerifyJob *job = task_data;
+  GError *error = NULL;
+
+  job->report = osi_archive_verify (job->path, NULL, NULL, NULL, cancellable, &error);
+  if (job->report != NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+verify_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  VerifyJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    respond_task_error (msg, error);
+  else
+    {
+      g_autoptr(JsonNode) node = osi_verify_report_to_json (job->report);
+
+      /* the name, not where the server keeps it */
+      json_object_set_string_member (json_node_get_object (node), "file", job->name);
+      respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+    }
+  resume (msg);
+  pending_end (self);
+}
+
+static void
+handle_verify (OsiServer         *self,
+               SoupServerMessage *msg,
+               const char        *name)
+{
+  VerifyJob *job;
+  struct stat st;
+
+  if (!backup_exists (self, name, &st))
+    {
+      respond_unknown (msg, name);
+      return;
+    }
+  job = g_new0 (VerifyJob, 1);
+  job->name = g_strdup (name);
+  job->path = backup_path (self, name);
+  run_in_thread (self, msg, job, verify_job_free, verify_thread, verify_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup/upload                                              */
+
+static gboolean
+upload_flush (Request  *req,
+              int      *out_errno)
+{
+  const guint8 *data = req->upload_buffer->data;
+  gsize len = req->upload_buffer->len;
+
+  while (len > 0)
+    {
+      ssize_t n = write (req->upload_fd, data, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          *out_errno = errno;
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize)n;
+    }
+  g_byte_array_set_size (req->upload_buffer, 0);
+  return TRUE;
+}
+
+static void
+upload_abandon (Request *req)
+{
+  if (req->upload_fd >= 0)
+    close (req->upload_fd);
+  req->upload_fd = -1;
+  if (req->upload_path != NULL)
+    g_unlink (req->upload_path);
+  g_clear_pointer (&req->upload_path, g_free);
+  g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
+}
+
+static void
+upload_refuse_too_large (SoupServerMessage *msg,
+                         guint64            limit)
+{
+  g_autofree char *max = g_format_size (limit);
+  g_autofree char *detail = g_strdup_printf (_("The upload is larger than this server accepts (%s)."), max);
+
+  respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
+}
+
+static void
+request_got_chunk (SoupServerMessage *msg,
+                   GBytes            *chunk,
+                   gpointer           user_data)
+{
+  Request *req = request_get (msg);
+  gsize size = g_bytes_get_size (chunk);
+  const guint8 *data = g_bytes_get_data (chunk, NULL);
+
+  req->body_bytes += size;
+  if (req->body_refused)
+    return;
+
+  if (req->body_bytes > req->body_limit)
+    {
+      req->body_refused = TRUE;
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      g_clear_pointer (&req->body, g_byte_array_unref);
+      if (req->upload_path != NULL)
+        upload_abandon (req);
+      if (soup_server_message_get_status (msg) == 0)
+        {
+          if (req->upload_name != NULL)
+            upload_refuse_too_large (msg, req->body_limit);
+          else
+            respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                     _("The request body is too large."));
+        }
+      return;
+    }
+
+  if (req->body != NULL)
+    g_byte_array_append (req->body, data, (guint)size);
+  else if (req->upload_path != NULL)
+    {
+      int saved = 0;
+
+      osi_sha256_update (req->upload_sha, data, size);
+      g_byte_array_append (req->upload_buffer, data, (guint)size);
+      if (req->upload_buffer->len >= UPLOAD_BUFFER_SIZE && !upload_flush (req, &saved))
+        {
+          g_autofree char *detail = g_strdup_printf (_("Cannot store the upload: %s"), g_strerror (saved));
+
+          req->body_refused = TRUE;
+          upload_abandon (req);
+          respond_error_and_close (msg, saved == ENOSPC || saved == EDQUOT
+                                          ? SOUP_STATUS_INSUFFICIENT_STORAGE
+                                          : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                   detail);
+        }
+    }
+}
+
+/* Before the body: refuse early what can be, then stream the body into a
+ * hidden temporary file beside the backups. */
+static void
+upload_begin (OsiServer         *self,
+              SoupServerMessage *msg,
+              Request           *req)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autofree char *name = NULL;
+  g_autofree char *tmpl = NULL;
+  struct stat st;
+  int fd;
+
+  name = require_filename (msg);
+  if (name == NULL)
+    return;
+  if (!is_backup_name (name))
+    {
+      respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+                     _("“%s” is not a backup file name: it must end in .tar.zst, .tar.gz, .tgz, .zip or .json."), name);
+      return;
+    }
+  if (fstatat (self->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      respond_error (msg, SOUP_STATUS_CONFLICT, _("A backup named “%s” already exists."), name);
+      return;
+    }
+
+  req->body_limit = self->options.max_upload;
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      guint64 length = (guint64)soup_message_headers_get_content_length (headers);
+      g_autoptr(GError) error = NULL;
+
+      if (length > self->options.max_upload)
+        {
+          req->body_refused = TRUE;
+          upload_refuse_too_large (msg, self->options.max_upload);
+          return;
+        }
+      if (!check_space (self->backup_dir, length, &error))
+        {
+          req->body_refused = TRUE;
+          respond_error_and_close (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, error->message);
+          return;
+        }
+    }
+
+  /* Verification recognises a bare knowledge base by its suffix. */
+  tmpl = g_strdup_printf ("%s/.%s.XXXXXX" TEMP_SUFFIX "%s", self->backup_dir, name,
+                          has_suffix_ci (name, ".json") ? ".json" : "");
+  fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, _("Cannot store the upload: %s"), g_strerror (errno));
+      return;
+    }
+  req->upload_fd = fd;
+  req->upload_path = g_steal_pointer (&tmpl);
+  req->upload_name = g_steal_pointer (&name);
+  req->upload_sha = osi_sha256_new ();
+  req->upload_buffer = g_byte_array_sized_new (UPLOAD_BUFFER_SIZE);
+}
+
+typedef struct
+{
+  char            *name;
+  char            *tmp_path;
+  int              fd;
+  char            *sha256;
+  struct stat      st;
+  OsiVerifyReport *report;
+} UploadJob;
+
+static void
+upload_job_free (gpointer data)
+{
+  UploadJob *job = data;
+
+  if (job->fd >= 0)
+    close (job->fd);
+  if (job->tmp_path != NULL)
+    g_unlink (job->tmp_path);
+  g_free (job->tmp_path);
+  g_free (job->name);
+  g_free (job->sha256);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+static void
+upload_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  UploadJob *job = task_data;
+  g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
+  GError *error = NULL;
+
+  if (fsync (job->fd) < 0)
+    {
+      int saved = errno;
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Cannot store the upload: %s"), g_strerror (saved));
+      return;
+    }
+  close (job->fd);
+  job->fd = -1;
+
+  job->report = osi_archive_verify (job->tmp_path, NULL, NULL, NULL, cancellable, &error);
+  if (job->report == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!report_acceptable (job->report, has_suffix_ci (job->name, ".json")))
+    {
+      g_autofree char *summary = findings_summary (job->report);
+
+      g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                               _("The uploaded backup “%s” failed verification and was not stored: %s"),
+                               job->name, summary);
+      return;
+    }
+
+  /* Never replace a backup of the same name. */
+  if (renameat2 (self->backup_fd, tmp_name, self->backup_fd, job->name, RENAME_NOREPLACE) < 0)
+    {
+      int saved = errno;
+
+      if ((saved == EINVAL || saved == ENOSYS) &&
+          linkat (self->backup_fd, tmp_name, self->backup_fd, job->name, 0) == 0)
+        {
+          unlinkat (self->backup_fd, tmp_name, 0);
+          saved = 0;
+        }
+      else if (saved == EINVAL || saved == ENOSYS)
+        saved = errno;
+      if (saved == EEXIST)
+        {
+          g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_CONFLICT,
+                                   _("A backup named “%s” already exists."), job->name);
+          return;
+        }
+      if (saved != 0)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                   _("Cannot store the upload: %s"), g_strerror (saved));
+          return;
+        }
+    }
+  g_clear_pointer (&job->tmp_path, g_free);
+  fsync (self->backup_fd);
+
+  if (fstatat (self->backup_fd, job->name, &job->st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      write_sidecar (self->backup_fd, job->name, job->sha256);
+      cache_store_sha (self, job->name, &job->st, job->sha256);
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+upload_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  UploadJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Upload of %s refused: %s", job->name, error->message);
+      if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && job->report != NULL)
+        {
+          g_autoptr(JsonObject) object = error_object (error->message);
+          JsonNode *report = osi_verify_report_to_json (job->report);
+
+          json_object_set_string_member (json_node_get_object (report), "file", job->name);
+          json_object_set_member (object, "report", report);
+          respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+        }
+      else
+        respond_task_error (msg, error);
+    }
+  else
+    {
+      g_autoptr(OsiBackupInfo) info = info_new (job->name, &job->st, job->sha256);
+      g_autoptr(JsonObject) object = json_object_new ();
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” received."), job->name);
+
+      g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
+      json_object_set_string_member (object, "status", "success");
+      json_object_set_string_member (object, "message", message);
+      json_object_set_member (object, "backup", osi_backup_info_to_json (info));
+      respond_json (msg, SOUP_STATUS_CREATED, object);
+    }
+  resume (msg);
+  pending_end (self);
+}
+
+static void
+handle_upload (OsiServer         *self,
+               SoupServerMessage *msg)
+{
+  Request *req = request_get (msg);
+  UploadJob *job;
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  int saved = 0;
+
+  if (req->upload_path == NULL)
+    {
+      respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", _("The upload was not received."));
+      return;
+    }
+  if (!upload_flush (req, &saved))
+    {
+      upload_abandon (req);
+      respond_error (msg, saved == ENOSPC || saved == EDQUOT
+                            ? SOUP_STATUS_INSUFFICIENT_STORAGE
+                            : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                     _("Cannot store the upload: %s"), g_strerror (saved));
+      return;
+    }
+
+  /* The temporary file is the job's from now on. */
+  job = g_new0 (UploadJob, 1);
+  job->name = g_steal_pointer (&req->upload_name);
+  job->tmp_path = g_steal_pointer (&req->upload_path);
+  job->fd = req->upload_fd;
+  req->upload_fd = -1;
+  osi_sha256_finish_hex (req->upload_sha, hex);
+  job->sha256 = g_strdup (hex);
+  g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
+  run_in_thread (self, msg, job, upload_job_free, upload_thread, upload_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Dispatch                                                                 */
+
+static void
+early_handler (SoupServer        *soup,
+               SoupServerMessage *msg,
+               const char        *path,
+               GHashTable        *query,
+               gpointer           user_data)
+{
+  OsiServer *self = user_data;
+  Request *req = request_get (msg);
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  const char *method = soup_server_message_get_method (msg);
+  Route route = route_for_path (path);
+
+  /* the request proper starts now, not when a kept-alive connection
+   * began waiting for it */
+  req->start_us = g_get_monotonic_time ();
+
+  /* Bodies are never held whole in memory: collected (JSON, bounded),
+   * streamed to disk (uploads) or dropped. */
+  soup_message_body_set_accumulate (soup_server_message_get_request_body (msg), FALSE);
+  g_signal_connect_object (msg, "got-chunk", G_CALLBACK (request_got_chunk), self, 0);
+
+  if (self->shutting_down)
+    {
+      respond_error_and_close (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, _("The server is shutting down."));
+      return;
+    }
+  if (route != ROUTE_HEALTH && !is_authorized (self, msg))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "WWW-Authenticate", "Bearer");
+      respond_error (msg, SOUP_STATUS_UNAUTHORIZED, "%s",
+                     _("Missing or wrong token: send the header “Authorization: Bearer TOKEN”."));
+      return;
+    }
+  if (route == ROUTE_NONE)
+    {
+      respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s", _("Not found."));
+      return;
+    }
+  if (!method_allowed (route, method))
+    {
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg),
+                                    "Allow", route_methods (route));
+      respond_error (msg, SOUP_STATUS_METHOD_NOT_ALLOWED, _("The method %s is not allowed here."), method);
+      return;
+    }
+
+  if (route == ROUTE_UPLOAD)
+    {
+      upload_begin (self, msg, req);
+      return;
+    }
+
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH &&
+      (guint64)soup_message_headers_get_content_length (headers) > MAX_JSON_BODY)
+    {
+      req->body_refused = TRUE;
+      respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, _("The request body is too large."));
+      return;
+    }
+  if (route == ROUTE_RESTORE)
+    req->body = g_byte_array_new ();
+}
+
+static void
+handler (SoupServer        *soup,
+         SoupServerMessage *msg,
+         const char        *path,
+         GHashTable        *query,
+         gpointer           user_data)
+{
+  OsiServer *self = user_data;
+  const char *method = soup_server_message_get_method (msg);
+  g_autofree char *name = NULL;
+
+  switch (route_for_path (path))
+    {
+    case ROUTE_HEALTH:
+      handle_health (self, msg);
+      break;
+
+    case ROUTE_BACKUP:
+      if (g_str_equal (method, "POST"))
+        handle_create (self, msg);
+      else if (g_str_equal (method, "DELETE"))
+        {
+          if ((name = require_filename (msg)) != NULL)
+            handle_delete (self, msg, name);
+        }
+      else
+        {
+          switch (query_filename (msg, &name))
+            {
+            case NAME_ABSENT:
+              handle_list (self, msg);
+              break;
+            case NAME_VALID:
+              handle_download (self, msg, name);
+              break;
+            case NAME_INVALID:
+            default:
+              respond_bad_name (msg);
+              break;
+            }
+        }
+      break;
+
+    case ROUTE_RESTORE:
+      handle_restore (self, msg);
+      break;
+
+    case ROUTE_UPLOAD:
+      handle_upload (self, msg);
+      break;
+
+    case ROUTE_VERIFY:
+      if ((name = require_filename (msg)) != NULL)
+        handle_verify (self, msg, name);
+      break;
+
+    case ROUTE_DIFF:
+      respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s",
+                     _("This server cannot compare backups yet: download both and run “osi-backup-cli diff”."));
+      break;
+
+    case ROUTE_NONE:
+    default:
+      respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s", _("Not found."));
+      break;
+    }
+}
+
+static void
+message_wrote_body_data (SoupServerMessage *msg,
+                         guint              size,
+                         gpointer           user_data)
+{
+  request_get (msg)->bytes_out += size;
+}
+
+static void
+message_finished (SoupServerMessage *msg,
+                  gpointer           user_data)
+{
+  request_get (msg)->finished = TRUE;
+}
+
+static void
+request_started (SoupServer        *soup,
+                 SoupServerMessage *msg,
+                 OsiServer         *self)
+{
+  request_get (msg);
+  g_signal_connect (msg, "wrote-body-data", G_CALLBACK (message_wrote_body_data), NULL);
+  g_signal_connect (msg, "finished", G_CALLBACK (message_finished), NULL);
+  g_signal_connect (msg, "disconnected", G_CALLBACK (message_finished), NULL);
+}
+
+/* One line per request: never a header, so never the token. */
+static void
+log_request (SoupServerMessage *msg,
+             gboolean           aborted)
+{
+  Request *req = request_get (msg);
+  GUri *uri = soup_server_message_get_uri (msg);
+  const char *peer = soup_server_message_get_remote_host (msg);
+  const char *query = uri != NULL ? g_uri_get_query (uri) : NULL;
+  double ms = (double)(g_get_monotonic_time () - req->start_us) / 1000.0;
+
+  req->finished = TRUE;
+  fprintf (stderr, "%s %s \"%s %s%s%s\" %u %" G_GUINT64_FORMAT " %.1fms%s\n",
+           req->start_time,
+           peer != NULL ? peer : "-",
+           soup_server_message_get_method (msg) != NULL ? soup_server_message_get_method (msg) : "-",
+           uri != NULL ? g_uri_get_path (uri) : "-",
+           query != NULL ? "?" : "",
+           query != NULL ? query : "",
+           soup_server_message_get_status (msg),
+           req->bytes_out,
+           ms,
+           aborted ? " aborted" : "");
+  fflush (stderr);
+}
+
+static void
+request_finished (SoupServer        *soup,
+                  SoupServerMessage *msg,
+                  OsiServer         *self)
+{
+  log_request (msg, FALSE);
+}
+
+static void
+request_aborted (SoupServer        *soup,
+                 SoupServerMessage *msg,
+                 OsiServer         *self)
+{
+  log_request (msg, TRUE);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Shutdown                                                                 */
+
+static gboolean
+finish_shutdown (gpointer user_data)
+{
+  OsiServer *self = user_data;
+  g_autoptr(GPtrArray) tasks = g_steal_pointer (&self->shutdown_tasks);
+
+  self->finish_source = 0;
+  soup_server_disconnect (self->soup);
+  g_message ("Stopped");
+  for (guint i = 0; tasks != NULL && i < tasks->len; i++)
+    g_task_return_boolean (g_ptr_array_index (tasks, i), TRUE);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+maybe_finish_shutdown (OsiServer *self)
+{
+  if (!self->shutting_down || self->n_pending > 0 || self->finish_source != 0 ||
+      self->shutdown_tasks == NULL)
+    return;
+  /* Low priority: the answers to the operations just ended are written
+   * first. */
+  self->finish_source = g_idle_add_full (G_PRIORITY_LOW, finish_shutdown,
+                                         g_object_ref (self), g_object_unref);
+}
+
+static void
+stop_background_work (OsiServer *self)
+{
+  g_cancellable_cancel (self->cancellable);
+  if (self->hash_pool != NULL)
+    {
+      g_thread_pool_free (self->hash_pool, TRUE, TRUE);
+      self->hash_pool = NULL;
+    }
+  /* A reload command still running is left to finish on its own. */
+  g_clear_handle_id (&self->hook_watch, g_source_remove);
+}
+
+/* ------------------------------------------------------------------------ */
+
+static void
+options_clear (OsiServerOptions *options)
+{
+  g_clear_pointer (&options->data_dir, g_free);
+  g_clear_pointer (&options->backup_dir, g_free);
+  if (options->token != NULL)
+    {
+      explicit_bzero (options->token, strlen (options->token));
+      g_clear_pointer (&options->token, g_free);
+    }
+  g_clear_pointer (&options->on_restore, g_free);
+  g_clear_pointer (&options->tls_cert, g_free);
+  g_clear_pointer (&options->tls_key, g_free);
+}
+
+static void
+osi_server_dispose (GObject *object)
+{
+  OsiServer *self = (OsiServer *)object;
+
+  stop_background_work (self);
+  g_clear_handle_id (&self->finish_source, g_source_remove);
+  if (self->soup != NULL)
+    {
+      g_signal_handlers_disconnect_by_data (self->soup, self);
+      soup_server_disconnect (self->soup);
+      g_clear_object (&self->soup);
+    }
+  g_clear_object (&self->certificate);
+
+  G_OBJECT_CLASS (osi_server_parent_class)->dispose (object);
+}
+
+static void
+osi_server_finalize (GObject *object)
+{
+  OsiServer *self = (OsiServer *)object;
+
+  options_clear (&self->options);
+  g_free (self->backup_dir);
+  if (self->backup_fd >= 0)
+    close (self->backup_fd);
+  g_free (self->url);
+  g_clear_pointer (&self->cache, g_hash_table_unref);
+  g_mutex_clear (&self->cache_lock);
+  g_clear_object (&self->cancellable);
+  g_free (self->op_name);
+  g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
+
+  G_OBJECT_CLASS (osi_server_parent_class)->finalize (object);
+}
+
+static void
+osi_server_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  OsiServer *self = OSI_SERVER (object);
+
+  switch (prop_id)
+    {
+    case PROP_URL:
+      g_value_set_string (value, self->url);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_server_class_init (OsiServerClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = osi_server_dispose;
+  object_class->finalize = osi_server_finalize;
+  object_class->get_property = osi_server_get_property;
+
+  properties[PROP_URL] =
+    g_param_spec_string ("url", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+}
+
+static void
+osi_server_init (OsiServer *self)
+{
+  self->backup_fd = -1;
+  g_mutex_init (&self->cache_lock);
+  self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
+  self->cancellable = g_cancellable_new ();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+OsiServer *
+osi_server_new (const OsiServerOptions  *options,
+                GError                 **error)
+{
+  g_autoptr(OsiServer) self = NULL;
+  struct stat st;
+
+  g_return_val_if_fail (options != NULL, NULL);
+  g_return_val_if_fail (options->data_dir != NULL, NULL);
+  g_return_val_if_fail (options->backup_dir != NULL, NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  if (!options->no_auth && (options->token == NULL || options->token[0] == '\0'))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("No token: give one with --token-file or $OSI_BACKUP_TOKEN (or --no-auth on a loopback address)."));
+      return NULL;
+    }
+  if ((options->tls_cert == NULL) != (options->tls_key == NULL))
+    {
+      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                           _("--tls-cert and --tls-key go together."));
+      return NULL;
+    }
+
+  self = g_object_new (OSI_TYPE_SERVER, NULL);
+  self->options.data_dir = g_canonicalize_filename (options->data_dir, NULL);
+  self->options.backup_dir = g_canonicalize_filename (options->backup_dir, NULL);
+  self->options.token = options->no_auth ? NULL : g_strdup (options->token);
+  self->options.no_auth = options->no_auth;
+  self->options.on_restore = g_strdup (options->on_restore);
+  self->options.max_upload = options->max_upload;
+  self->options.tls_cert = g_strdup (options->tls_cert);
+  self->options.tls_key = g_strdup (options->tls_key);
+  self->backup_dir = g_strdup (self->options.backup_dir);
+
+  if (g_mkdir_with_parents (self->backup_dir, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the backup folder “%s”: %s"), self->backup_dir, g_strerror (saved));
+      return NULL;
+    }
+  self->backup_fd = open (self->backup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (self->backup_fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot open the backup folder “%s”: %s"), self->backup_dir, g_strerror (saved));
+      return NULL;
+    }
+  if (stat (self->options.data_dir, &st) < 0)
+    g_message ("The data folder %s does not exist yet: a restore will create it", self->options.data_dir);
+  else if (!S_ISDIR (st.st_mode))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY,
+                   _("“%s” is not a folder."), self->options.data_dir);
+      return NULL;
+    }
+
+  /* Finish or undo whatever a crash interrupted, before serving. */
+  if (!osi_swap_recover (self->options.data_dir, error))
+    return NULL;
+  clean_backup_dir (self);
+
+  if (options->tls_cert != NULL)
+    {
+      self->certificate = g_tls_certificate_new_from_files (options->tls_cert, options->tls_key, error);
+      if (self->certificate == NULL)
+        return NULL;
+    }
+
+  self->soup = soup_server_new ("server-header", "osi-backup-server/" VERSION " ",
+                                "tls-certificate", self->certificate,
+                                NULL);
+  soup_server_add_early_handler (self->soup, NULL, early_handler, self, NULL);
+  soup_server_add_handler (self->soup, NULL, handler, self, NULL);
+  g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started), self);
+  g_signal_connect (self->soup, "request-finished", G_CALLBACK (request_finished), self);
+  g_signal_connect (self->soup, "request-aborted", G_CALLBACK (request_aborted), self);
+
+  /* Jobs still queued at shutdown are dropped and freed. */
+  self->hash_pool = g_thread_pool_new_full (hash_worker, self, (GDestroyNotify)hash_job_free, 1, FALSE, NULL);
+
+  return g_steal_pointer (&self);
+}
+
+gboolean
+osi_server_listen (OsiServer   *self,
+                   const char  *host_port,
+                   GError     **error)
+{
+  g_autoptr(GSocketConnectable) connectable = NULL;
+  g_autoptr(GSocketAddressEnumerator) enumerator = NULL;
+  g_autoptr(GSocketAddress) address = NULL;
+  g_autoptr(GError) local_error = NULL;
+  GSList *uris;
+  GInetAddress *inet;
+
+  g_return_val_if_fail (OSI_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (host_port != NULL, FALSE);
+  g_return_val_if_fail (!error || !*error, FALSE);
+
+  connectable = g_network_address_parse (host_port, DEFAULT_PORT, error);
+  if (connectable == NULL)
+    return FALSE;
+  enumerator = g_socket_connectable_enumerate (connectable);
+  address = g_socket_address_enumerator_next (enumerator, NULL, &local_error);
+  if (address == NULL || !G_IS_INET_SOCKET_ADDRESS (address))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
+                   _("Cannot listen on “%s”: %s"), host_port,
+                   local_error != NULL ? local_error->message : _("no such address"));
+      return FALSE;
+    }
+
+  inet = g_inet_socket_address_get_address (G_INET_SOCKET_ADDRESS (address));
+  if (self->options.no_auth && !g_inet_address_get_is_loopback (inet))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_PERMISSION_DENIED,
+                   _("Refusing to listen on “%s” without a token: --no-auth is only allowed on a loopback address."),
+                   host_port);
+      return FALSE;
+    }
+
+  if (!soup_server_listen (self->soup, address,
+                           self->certificate != NULL ? SOUP_SERVER_LISTEN_HTTPS : 0, error))
+    return FALSE;
+
+  uris = soup_server_get_uris (self->soup);
+  if (uris != NULL)
+    {
+      char *text = g_uri_to_string (uris->data);
+      gsize len = strlen (text);
+
+      if (len > 0 && text[len - 1] == '/')
+        text[len - 1] = '\0';
+      g_free (self->url);
+      self->url = text;
+      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+    }
+  g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
+  g_message ("Serving %s from %s, data %s%s", self->url, self->backup_dir, self->options.data_dir,
+             self->options.no_auth ? " (no authentication)" : "");
+  return TRUE;
+}
+
+char *
+osi_server_get_url (OsiServer *self)
+{
+  g_return_val_if_fail (OSI_IS_SERVER (self), NULL);
+
+  return g_strdup (self->url);
+}
+
+void
+osi_server_shutdown_async (OsiServer           *self,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data)
+{
+  GTask *task;
+
+  g_return_if_fail (OSI_IS_SERVER (self));
+
+  task = g_task_new (self, NULL, callback, user_data);
+  g_task_set_source_tag (task, osi_server_shutdown_async);
+  if (self->shutdown_tasks == NULL)
+    self->shutdown_tasks = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (self->shutdown_tasks, task);
+
+  if (!self->shutting_down)
+    {
+      g_message ("Shutting down: cancelling the operation under way, if any");
+      self->shutting_down = TRUE;
+      stop_background_work (self);
+    }
+  maybe_finish_shutdown (self);
+}
+
+gboolean
+osi_server_shutdown_finish (OsiServer     *self,
+                            GAsyncResult  *result,
+                            GError       **error)
+{
+  g_return_val_if_fail (OSI_IS_SERVER (self), FALSE);
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}

@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The reference backend of DESIGN §2 over a data directory and a backup
+ * directory, on SoupServer. */
+
+typedef struct
+{
+  char    *data_dir;
+  char    *backup_dir;
+  char    *token;          /* NULL only with no_auth */
+  gboolean no_auth;
+  char    *on_restore;     /* shell command run after a restore, or NULL */
+  guint64  max_upload;     /* bytes */
+  char    *tls_cert;       /* PEM files, or NULL for plain HTTP */
+  char    *tls_key;
+} OsiServerOptions;
+
+#define OSI_TYPE_SERVER (osi_server_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiServer, osi_server, OSI, SERVER, GObject)
+
+/* Recovers the data directory (osi_swap_recover) and removes leftovers of
+ * interrupted creates and uploads before it serves. */
+OsiServer  *osi_server_new          (const OsiServerOptions *options,
+                                     GError                **error);
+/* host:port; port 0 picks a free one. */
+gboolean    osi_server_listen       (OsiServer              *self,
+                                     const char             *host_port,
+                                     GError                **error);
+/* e.g. "http://127.0.0.1:41234", valid after listen. */
+char       *osi_server_get_url      (OsiServer              *self);
+/* Stops accepting, lets the operation under way finish or roll back, then
+ * calls callback. */
+void        osi_server_shutdown_async  (OsiServer           *self,
+                                        GAsyncReadyCallback  callback,
+                                        gpointer             user_data);
+gboolean    osi_server_shutdown_finish (OsiServer           *self,
+                                        GAsyncResult        *result,
+                                        GError             **error);
+
+G_END_DECLS

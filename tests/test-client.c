@@ -1,0 +1,1220 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <locale.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "osi-client.h"
+#include "osi-test-support.h"
+
+/* OsiClient against a real osi-backup-server on 127.0.0.1, port 0. */
+
+#define TOKEN "client-test-token"
+
+typedef struct
+{
+  char          *tmp;
+  char          *data;
+  char          *backups;
+  char          *downloads;
+  OsiTestServer *server;
+  OsiClient     *client;
+} Fixture;
+
+static JsonObject *do_health (OsiClient  *client,
+                              GError    **error);
+
+static void
+fixture_start (Fixture    *f,
+               guint64     data_size,
+               const char *extra1,
+               const char *extra2)
+{
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, data_size, 7);
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  f->downloads = g_build_filename (f->tmp, "downloads", NULL);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (f->downloads, 0700), ==, 0);
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, extra1, extra2, NULL);
+  f->client = osi_client_new (f->server->url, TOKEN);
+
+  /* Serving, not only listening: a test that never calls the server
+   * would otherwise stop it while it starts. */
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(JsonObject) health = do_health (f->client, &error);
+
+    g_assert_no_error (error);
+    g_assert_nonnull (health);
+  }
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  fixture_start (f, 1024 * 1024, NULL, NULL);
+}
+
+static void
+fixture_stop (Fixture *f)
+{
+  g_assert_finalize_object (f->client);
+  if (f->server->pid > 0)
+    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  osi_test_server_free (f->server);
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->backups);
+  g_free (f->downloads);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  fixture_stop (f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Synchronous wrappers: run the default main context until the callback   */
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+static GAsyncResult *
+wait_for (GAsyncResult **slot)
+{
+  while (*slot == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *slot;
+}
+
+static GPtrArray *
+do_list (OsiClient  *client,
+         GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_list_async (client, NULL, store_result, &result);
+  return osi_client_list_finish (client, wait_for (&result), error);
+}
+
+static OsiBackupInfo *
+do_create (OsiClient  *client,
+           GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_create_async (client, NULL, store_result, &result);
+  return osi_client_create_finish (client, wait_for (&result), error);
+}
+
+static char *
+do_restore (OsiClient   *client,
+            const char  *name,
+            GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_restore_async (client, name, NULL, store_result, &result);
+  return osi_client_restore_finish (client, wait_for (&result), error);
+}
+
+static gboolean
+do_delete (OsiClient   *client,
+           const char  *name,
+           GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_delete_async (client, name, NULL, store_result, &result);
+  return osi_client_delete_finish (client, wait_for (&result), error);
+}
+
+static JsonNode *
+do_verify (OsiClient   *client,
+           const char  *name,
+           GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_verify_async (client, name, NULL, store_result, &result);
+  return osi_client_verify_finish (client, wait_for (&result), error);
+}
+
+static JsonObject *
+do_health (OsiClient  *client,
+           GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_health_async (client, NULL, store_result, &result);
+  return osi_client_health_finish (client, wait_for (&result), error);
+}
+
+typedef struct
+{
+  guint         calls;
+  guint64       first_done;     /* done at the first call with done > 0 */
+  guint64       last_done;
+  guint64       last_total;
+  double        last_rate;
+  gint64        first_time;
+  gint64        last_time;
+  guint         quick_calls;    /* closer than 90 ms to the one before */
+  gboolean      decreasing;
+  GCancellable *cancel_at_first;
+} Progress;
+
+static void
+on_progress (guint64  done,
+             guint64  total,
+             double   rate,
+             gpointer user_data)
+{
+  Progress *p = user_data;
+  gint64 now = g_get_monotonic_time ();
+
+  g_assert_true (g_main_context_is_owner (g_main_context_default ()));
+  g_assert_cmpfloat (rate, >=, 0);
+  if (p->calls > 0)
+    {
+      if (done < p->last_done)
+        p->decreasing = TRUE;
+      if (now - p->last_time < 90 * 1000)
+        p->quick_calls++;
+    }
+  else
+    p->first_time = now;
+  if (p->first_done == 0 && done > 0)
+    {
+      p->first_done = done;
+      if (p->cancel_at_first != NULL)
+        g_cancellable_cancel (p->cancel_at_first);
+    }
+  p->calls++;
+  p->last_done = done;
+  p->last_total = total;
+  p->last_rate = rate;
+  p->last_time = now;
+}
+
+static char *
+do_download (OsiClient     *client,
+             const char    *name,
+             const char    *directory,
+             Progress      *progress,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_download_async (client, name, directory, progress != NULL ? on_progress : NULL, progress,
+                             cancellable, store_result, &result);
+  return osi_client_download_finish (client, wait_for (&result), error);
+}
+
+static OsiBackupInfo *
+do_upload (OsiClient     *client,
+           const char    *path,
+           Progress      *progress,
+           GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_upload_async (client, path, progress != NULL ? on_progress : NULL, progress, NULL,
+                           store_result, &result);
+  return osi_client_upload_finish (client, wait_for (&result), error);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static void
+assert_files_equal (const char *a,
+                    const char *b)
+{
+  g_autofree char *ca = NULL;
+  g_autofree char *cb = NULL;
+  gsize la = 0, lb = 0;
+
+  g_assert_true (g_file_get_contents (a, &ca, &la, NULL));
+  g_assert_true (g_file_get_contents (b, &cb, &lb, NULL));
+  g_assert_cmpuint (la, ==, lb);
+  g_assert_true (memcmp (ca, cb, la) == 0);
+}
+
+static guint
+count_entries (const char *dir)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  g_dir_close (d);
+  return n;
+}
+
+static gint64
+file_size (const char *path)
+{
+  struct stat st;
+
+  if (g_stat (path, &st) < 0)
+    return -1;
+  return st.st_size;
+}
+
+static void
+assert_server_detail (const GError *error)
+{
+  /* Every error of DESIGN §2 carries {"detail": …}; the client keeps it. */
+  g_assert_nonnull (strstr (error->message, "(server: "));
+}
+
+static char *
+create_backup (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = do_create (f->client, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (info);
+  return g_strdup (osi_backup_info_get_name (info));
+}
+
+/* A port on 127.0.0.1 that nobody listens on (bound, then closed). */
+static guint16
+closed_port (void)
+{
+  struct sockaddr_in addr = { 0 };
+  socklen_t len = sizeof addr;
+  int fd = socket (AF_INET, SOCK_STREAM, 0);
+  guint16 port;
+
+  g_assert_cmpint (fd, >=, 0);
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  g_assert_cmpint (bind (fd, (struct sockaddr *)&addr, sizeof addr), ==, 0);
+  g_assert_cmpint (getsockname (fd, (struct sockaddr *)&addr, &len), ==, 0);
+  port = ntohs (addr.sin_port);
+  close (fd);
+  return port;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Success paths                                                            */
+
+static void
+test_health (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) health = NULL;
+  g_autoptr(OsiClient) anonymous = osi_client_new (f->server->url, NULL);
+  g_autoptr(JsonObject) public = NULL;
+
+  health = do_health (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
+  g_assert_true (json_object_has_member (health, "version"));
+  g_assert_true (json_object_has_member (health, "free_bytes"));
+  g_assert_true (json_object_has_member (health, "backup_count"));
+
+  /* No token needed for health, and then no private figures. */
+  public = do_health (anonymous, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (json_object_get_string_member (public, "status"), ==, "ok");
+  g_assert_false (json_object_has_member (public, "free_bytes"));
+}
+
+static void
+test_base_url (void)
+{
+  g_autoptr(OsiClient) a = osi_client_new ("http://127.0.0.1:8000/", NULL);
+  g_autoptr(OsiClient) b = osi_client_new ("https://user:secret@example.org/osi//", "t");
+  g_autoptr(OsiClient) bad = osi_client_new ("ftp://example.org", NULL);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) health = NULL;
+
+  g_assert_cmpstr (osi_client_get_base_url (a), ==, "http://127.0.0.1:8000");
+  g_assert_cmpstr (osi_client_get_base_url (b), ==, "https://example.org/osi");
+
+  osi_client_health_async (bad, NULL, store_result, &result);
+  health = osi_client_health_finish (bad, wait_for (&result), &error);
+  g_assert_null (health);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+}
+
+static void
+test_list_create_verify_delete (Fixture       *f,
+                                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(GPtrArray) empty = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autofree char *on_disk = NULL;
+  OsiBackupInfo *listed;
+
+  before = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (before->len, ==, 0);
+
+  info = do_create (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_backup_name_is_valid (osi_backup_info_get_name (info)));
+  g_assert_cmpint (osi_backup_info_get_size (info), >, 0);
+  g_assert_nonnull (osi_backup_info_get_sha256 (info));
+  on_disk = g_build_filename (f->backups, osi_backup_info_get_name (info), NULL);
+  g_assert_cmpint (file_size (on_disk), ==, osi_backup_info_get_size (info));
+
+  after = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (after->len, ==, 1);
+  listed = g_ptr_array_index (after, 0);
+  g_assert_cmpstr (osi_backup_info_get_name (listed), ==, osi_backup_info_get_name (info));
+  g_assert_cmpint (osi_backup_info_get_size (listed), ==, osi_backup_info_get_size (info));
+  g_assert_cmpstr (osi_backup_info_get_sha256 (listed), ==, osi_backup_info_get_sha256 (info));
+
+  report = do_verify (f->client, osi_backup_info_get_name (info), &error);
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (report));
+  g_assert_true (json_object_has_member (json_node_get_object (report), "verdict"));
+
+  g_assert_true (do_delete (f->client, osi_backup_info_get_name (info), &error));
+  g_assert_no_error (error);
+  g_assert_false (g_file_test (on_disk, G_FILE_TEST_EXISTS));
+  empty = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (empty->len, ==, 0);
+}
+
+static void
+test_restore (Fixture       *f,
+              gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *added = g_build_filename (f->data, "data", "added-after-backup.txt", NULL);
+  g_autofree char *safety = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  gboolean found = FALSE;
+
+  g_assert_true (g_file_set_contents (added, "new", -1, NULL));
+
+  safety = do_restore (f->client, name, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_backup_name_is_valid (safety));
+  g_assert_cmpstr (safety, !=, name);
+  g_assert_false (g_file_test (added, G_FILE_TEST_EXISTS));
+
+  list = do_list (f->client, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < list->len; i++)
+    if (g_strcmp0 (osi_backup_info_get_name (g_ptr_array_index (list, i)), safety) == 0)
+      found = TRUE;
+  g_assert_true (found);
+}
+
+static void
+test_download (Fixture       *f,
+               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *on_server = g_build_filename (f->backups, name, NULL);
+  g_autofree char *expected = g_build_filename (f->downloads, name, NULL);
+  g_autofree char *path = NULL;
+  Progress progress = { 0 };
+  struct stat st;
+
+  path = do_download (f->client, name, f->downloads, &progress, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (path, ==, expected);
+  assert_files_equal (path, on_server);
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  /* Backups hold the whole configuration: for their owner only. */
+  g_assert_cmpint (g_stat (path, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 077, ==, 0);
+
+  g_assert_cmpuint (progress.calls, >, 0);
+  g_assert_false (progress.decreasing);
+  g_assert_cmpuint (progress.last_done, ==, (guint64)file_size (on_server));
+  g_assert_cmpuint (progress.last_total, ==, (guint64)file_size (on_server));
+}
+
+static void
+test_download_existing (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *existing = g_build_filename (f->downloads, name, NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+
+  g_assert_true (g_file_set_contents (existing, "keep me", -1, NULL));
+  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
+  g_test_message ("LOCAL: %s", error->message);
+  g_assert_nonnull (strstr (error->message, name));
+  g_assert_true (g_file_get_contents (existing, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, "keep me");
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+}
+
+static void
+test_upload (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *on_server = g_build_filename (f->backups, name, NULL);
+  g_autofree char *copy = g_build_filename (f->downloads, "uploaded_copy.tar.zst", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *uploaded = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  Progress progress = { 0 };
+  gsize len = 0;
+
+  g_assert_true (g_str_has_suffix (name, ".tar.zst"));
+  g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
+  g_assert_true (g_file_set_contents (copy, contents, (gssize)len, NULL));
+
+  info = do_upload (f->client, copy, &progress, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_name (info), ==, "uploaded_copy.tar.zst");
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, (gint64)len);
+  uploaded = g_build_filename (f->backups, "uploaded_copy.tar.zst", NULL);
+  assert_files_equal (uploaded, on_server);
+
+  g_assert_cmpuint (progress.calls, >, 0);
+  g_assert_false (progress.decreasing);
+  g_assert_cmpuint (progress.last_done, ==, len);
+  g_assert_cmpuint (progress.last_total, ==, len);
+
+  list = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, 2);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Errors                                                                   */
+
+static void
+test_unauthorized (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autoptr(OsiClient) wrong = osi_client_new (f->server->url, "not-the-token");
+  g_autoptr(OsiClient) none = osi_client_new (f->server->url, NULL);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *path = NULL;
+
+  list = do_list (wrong, &error);
+  g_assert_null (list);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
+  g_test_message ("UNAUTHORIZED: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "token"));
+  g_assert_null (strstr (error->message, "not-the-token"));
+  assert_server_detail (error);
+  g_clear_error (&error);
+
+  info = do_create (none, &error);
+  g_assert_null (info);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
+  g_test_message ("UNAUTHORIZED: %s", error->message);
+  g_clear_error (&error);
+
+  path = do_download (wrong, "backup_20260101_000000.tar.zst", f->downloads, NULL, NULL, &error);
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
+  g_test_message ("UNAUTHORIZED: %s", error->message);
+  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+}
+
+static void
+test_not_found (Fixture       *f,
+                gconstpointer  user_data)
+{
+  const char *missing = "backup_19990101_000000.tar.zst";
+  g_autoptr(GError) error = NULL;
+  g_autofree char *safety = NULL;
+  g_autofree char *path = NULL;
+  g_autoptr(JsonNode) report = NULL;
+
+  safety = do_restore (f->client, missing, &error);
+  g_assert_null (safety);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
+  g_test_message ("NOT_FOUND: %s", error->message);
+  g_assert_nonnull (strstr (error->message, missing));
+  assert_server_detail (error);
+  g_clear_error (&error);
+
+  g_assert_false (do_delete (f->client, missing, &error));
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
+  g_test_message ("NOT_FOUND: %s", error->message);
+  assert_server_detail (error);
+  g_clear_error (&error);
+
+  report = do_verify (f->client, missing, &error);
+  g_assert_null (report);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
+  g_test_message ("NOT_FOUND: %s", error->message);
+  g_clear_error (&error);
+
+  /* No .part for a backup that is not there. */
+  path = do_download (f->client, missing, f->downloads, NULL, NULL, &error);
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
+  g_test_message ("NOT_FOUND: %s", error->message);
+  assert_server_detail (error);
+  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+}
+
+static void
+test_bad_name (Fixture       *f,
+               gconstpointer  user_data)
+{
+  const char *names[] = { "../x", "a/b", "", ".hidden", "%2e%2e%2f", "a\nb", "x..y" };
+  g_autofree char *long_name = g_strnfill (300, 'a');
+  g_autofree char *hidden = g_build_filename (f->downloads, ".hidden.tar.zst", NULL);
+
+  for (guint i = 0; i <= G_N_ELEMENTS (names); i++)
+    {
+      const char *name = i < G_N_ELEMENTS (names) ? names[i] : long_name;
+      g_autoptr(GError) error = NULL;
+      g_autofree char *safety = NULL;
+      g_autofree char *path = NULL;
+      g_autoptr(JsonNode) report = NULL;
+
+      safety = do_restore (f->client, name, &error);
+      g_assert_null (safety);
+      g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+      g_test_message ("BAD_REQUEST: %s", error->message);
+      g_clear_error (&error);
+
+      g_assert_false (do_delete (f->client, name, &error));
+      g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+      g_test_message ("BAD_REQUEST: %s", error->message);
+      g_clear_error (&error);
+
+      report = do_verify (f->client, name, &error);
+      g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+      g_test_message ("BAD_REQUEST: %s", error->message);
+      g_clear_error (&error);
+
+      path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+      g_assert_null (path);
+      g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+      g_test_message ("BAD_REQUEST: %s", error->message);
+      /* Shown without its control characters. */
+      g_assert_null (strchr (error->message, '\n'));
+    }
+
+  {
+    g_autoptr(GError) error = NULL;
+    g_autoptr(OsiBackupInfo) info = NULL;
+
+    g_assert_true (g_file_set_contents (hidden, "x", -1, NULL));
+    info = do_upload (f->client, hidden, NULL, &error);
+    g_assert_null (info);
+    g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+    g_test_message ("BAD_REQUEST: %s", error->message);
+  }
+
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+}
+
+static void
+test_upload_missing_file (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *missing = g_build_filename (f->downloads, "nothing.tar.zst", NULL);
+
+  info = do_upload (f->client, missing, NULL, &error);
+  g_assert_null (info);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
+  g_test_message ("LOCAL: %s", error->message);
+  g_assert_nonnull (strstr (error->message, missing));
+}
+
+static void
+test_integrity (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *on_server = g_build_filename (f->backups, name, NULL);
+  g_autofree char *tampered = g_build_filename (f->downloads, "tampered.tar.zst", NULL);
+  g_autofree char *kept = g_build_filename (f->backups, "tampered.tar.zst", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
+  g_assert_cmpuint (len, >, 1024);
+  for (gsize i = len / 2; i < len / 2 + 16; i++)
+    contents[i] ^= 0x5a;
+  g_assert_true (g_file_set_contents (tampered, contents, (gssize)len, NULL));
+
+  info = do_upload (f->client, tampered, NULL, &error);
+  g_assert_null (info);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
+  g_test_message ("INTEGRITY: %s", error->message);
+  assert_server_detail (error);
+  g_assert_false (g_file_test (kept, G_FILE_TEST_EXISTS));
+}
+
+static void
+test_too_large (void)
+{
+  Fixture fixture = { 0 }, *f = &fixture;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *big = NULL;
+  g_autofree char *noise = g_malloc (64 * 1024);
+  OsiTestEntry entries[2] = {
+    { "rag/search.json", AE_IFREG, NULL, -1, NULL, FALSE },
+    { "data/noise.bin", AE_IFREG, NULL, 64 * 1024, NULL, FALSE },
+  };
+
+  fixture_start (f, 256 * 1024, "--max-upload", "4096");
+  for (guint i = 0; i < 64 * 1024; i++)
+    noise[i] = (char)g_random_int ();
+  entries[0].data = osi_test_valid_rag ();
+  entries[1].data = noise;
+  big = g_build_filename (f->downloads, "large_upload.tar.gz", NULL);
+  osi_test_write_archive (big, ARCHIVE_FILTER_GZIP, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, entries, 2, TRUE);
+
+  info = do_upload (f->client, big, NULL, &error);
+  g_assert_null (info);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TOO_LARGE);
+  g_test_message ("TOO_LARGE: %s", error->message);
+  assert_server_detail (error);
+  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+  g_clear_error (&error);
+
+  /* The connection is still usable afterwards. */
+  {
+    g_autoptr(GPtrArray) list = do_list (f->client, &error);
+
+    g_assert_no_error (error);
+    g_assert_cmpuint (list->len, ==, 0);
+  }
+  fixture_stop (f);
+}
+
+static void
+test_connection_refused (void)
+{
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  g_autoptr(OsiClient) client = osi_client_new (url, TOKEN);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(JsonObject) health = NULL;
+  g_autofree char *dir = osi_test_make_tmpdir ();
+  g_autofree char *path = NULL;
+
+  list = do_list (client, &error);
+  g_assert_null (list);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+  g_assert_nonnull (strstr (error->message, url));
+  g_assert_nonnull (strstr (error->message, "Check the connection to the backend server"));
+  g_assert_null (strstr (error->message, TOKEN));
+  g_clear_error (&error);
+
+  health = do_health (client, &error);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+  g_clear_error (&error);
+
+  path = do_download (client, "backup_20260101_000000.tar.zst", dir, NULL, NULL, &error);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+  g_assert_cmpuint (count_entries (dir), ==, 0);
+  osi_test_remove_tmpdir (dir);
+}
+
+static void
+test_french (void)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+  g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
+  g_autoptr(OsiClient) client = osi_client_new (url, TOKEN);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  const char *english = "Cannot reach the backend server at %s. Check the connection to the backend "
+                        "server (address, network, that the server is running).";
+
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return;
+    }
+  /* LANGUAGE would win over the locale (no setenv () once threads run). */
+  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
+      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
+    {
+      g_test_skip ("LANGUAGE asks for another language");
+      return;
+    }
+  setlocale (LC_ALL, "fr_FR.UTF-8");
+  if (localedir != NULL)
+    bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (strcmp (g_dgettext (GETTEXT_PACKAGE, english), english) == 0)
+    {
+      setlocale (LC_ALL, saved);
+      g_test_skip ("the client's messages are not in po/fr.po yet");
+      return;
+    }
+
+  list = do_list (client, &error);
+  setlocale (LC_ALL, saved);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "Vérifiez la connexion au serveur backend"));
+  g_assert_nonnull (strstr (error->message, url));
+}
+
+static gboolean
+cancel_later (gpointer data)
+{
+  g_cancellable_cancel (data);
+  return G_SOURCE_REMOVE;
+}
+
+/* A server that accepts connections and then says nothing: a list gives up
+ * after the idle timeout, while a create, which may keep a real server busy
+ * for minutes, waits until it is cancelled. */
+static void
+test_silent_server (void)
+{
+  g_autoptr(GSocket) socket = NULL;
+  g_autoptr(GSocketAddress) any = NULL;
+  g_autoptr(GSocketAddress) bound = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) create_result = NULL;
+  g_autoptr(GAsyncResult) list_result = NULL;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *url = NULL;
+  gint64 start;
+
+  if (!g_test_slow ())
+    {
+      g_test_skip ("takes the client's 30 s idle timeout; run with -m slow");
+      return;
+    }
+
+  socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+  g_assert_no_error (error);
+  any = g_inet_socket_address_new (loopback, 0);
+  g_assert_true (g_socket_bind (socket, any, TRUE, &error));
+  g_assert_true (g_socket_listen (socket, &error));
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("http://127.0.0.1:%u", g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound)));
+  client = osi_client_new (url, TOKEN);
+
+  start = g_get_monotonic_time ();
+  osi_client_create_async (client, cancellable, store_result, &create_result);
+  osi_client_list_async (client, NULL, store_result, &list_result);
+  list = osi_client_list_finish (client, wait_for (&list_result), &error);
+  g_assert_null (list);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("CONNECTION: %s", error->message);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 29 * G_USEC_PER_SEC);
+  g_assert_cmpint (g_get_monotonic_time () - start, <, 40 * G_USEC_PER_SEC);
+  g_clear_error (&error);
+
+  /* Still waiting for the server ten seconds after the list gave up. */
+  g_timeout_add_seconds (10, cancel_later, cancellable);
+  info = osi_client_create_finish (client, wait_for (&create_result), &error);
+  g_assert_null (info);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpint (g_get_monotonic_time () - start, >=, 39 * G_USEC_PER_SEC);
+}
+
+static void
+test_cancel_list (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+
+  g_cancellable_cancel (cancellable);
+  osi_client_list_async (f->client, cancellable, store_result, &result);
+  list = osi_client_list_finish (f->client, wait_for (&result), &error);
+  g_assert_null (list);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* ------------------------------------------------------------------------ */
+/* With 64 MiB of data: long enough operations to overlap or interrupt     */
+
+static Fixture *big;
+static char *big_name;
+
+static Fixture *
+big_fixture (void)
+{
+  if (big == NULL)
+    {
+      big = g_new0 (Fixture, 1);
+      fixture_start (big, 64 * 1024 * 1024, NULL, NULL);
+      big_name = create_backup (big);
+    }
+  return big;
+}
+
+static void
+big_fixture_free (void)
+{
+  if (big == NULL)
+    return;
+  fixture_stop (big);
+  g_clear_pointer (&big, g_free);
+  g_clear_pointer (&big_name, g_free);
+}
+
+static void
+test_busy (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GAsyncResult) r1 = NULL;
+  g_autoptr(GAsyncResult) r2 = NULL;
+  g_autoptr(GError) e1 = NULL;
+  g_autoptr(GError) e2 = NULL;
+  g_autoptr(OsiBackupInfo) i1 = NULL;
+  g_autoptr(OsiBackupInfo) i2 = NULL;
+  GError *busy;
+
+  osi_client_create_async (f->client, NULL, store_result, &r1);
+  osi_client_create_async (f->client, NULL, store_result, &r2);
+  i1 = osi_client_create_finish (f->client, wait_for (&r1), &e1);
+  i2 = osi_client_create_finish (f->client, wait_for (&r2), &e2);
+
+  /* Exactly one of the two ran. */
+  g_assert_true ((i1 != NULL) != (i2 != NULL));
+  busy = i1 != NULL ? e2 : e1;
+  g_assert_error (busy, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BUSY);
+  g_test_message ("BUSY: %s", busy->message);
+  g_assert_nonnull (strstr (busy->message, "already running"));
+  assert_server_detail (busy);
+  g_assert_true (do_delete (f->client, osi_backup_info_get_name (i1 != NULL ? i1 : i2), NULL));
+}
+
+static char *
+part_path (Fixture    *f,
+           const char *name)
+{
+  g_autofree char *part = g_strconcat (name, ".part", NULL);
+
+  return g_build_filename (f->downloads, part, NULL);
+}
+
+/* Cancels at the first progress report, after the first chunk is on disk,
+ * and leaves the .part. */
+static gint64
+cancelled_download (Fixture *f)
+{
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *part = part_path (f, big_name);
+  g_autofree char *final = g_build_filename (f->downloads, big_name, NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *on_server = g_build_filename (f->backups, big_name, NULL);
+  Progress progress = { .cancel_at_first = cancellable };
+  gint64 size;
+
+  path = do_download (f->client, big_name, f->downloads, &progress, cancellable, &error);
+  g_assert_null (path);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  size = file_size (part);
+  g_assert_cmpint (size, >=, (gint64)progress.first_done);
+  g_assert_cmpint (size, >, 0);
+  g_assert_cmpint (size, <, file_size (on_server));
+  return size;
+}
+
+static void
+test_download_resume (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_server = g_build_filename (f->backups, big_name, NULL);
+  g_autofree char *part = part_path (f, big_name);
+  g_autofree char *path = NULL;
+  Progress progress = { 0 };
+  gint64 part_size;
+
+  part_size = cancelled_download (f);
+  g_test_message ("cancelled with %" G_GINT64_FORMAT " bytes in the .part", part_size);
+
+  path = do_download (f->client, big_name, f->downloads, &progress, NULL, &error);
+  g_assert_no_error (error);
+  /* Resumed with Range: the first report already counts the old bytes
+   * (from zero, it would be at most one chunk, less than the .part). */
+  g_assert_cmpuint (progress.first_done, >, (guint64)part_size);
+  g_assert_cmpuint (progress.last_done, ==, (guint64)file_size (on_server));
+  g_assert_false (progress.decreasing);
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  assert_files_equal (path, on_server);
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+static void
+test_download_tampered_part (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *part = part_path (f, big_name);
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  gsize len = 0;
+
+  cancelled_download (f);
+  g_assert_true (g_file_get_contents (part, &contents, &len, NULL));
+  contents[len / 2] ^= 0x01;
+  g_assert_true (g_file_set_contents (part, contents, (gssize)len, NULL));
+
+  path = do_download (f->client, big_name, f->downloads, NULL, NULL, &error);
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
+  g_test_message ("INTEGRITY: %s", error->message);
+  /* Neither a final file nor a .part to resume from. */
+  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+}
+
+/* The local disk refuses more bytes (here a file size limit, as ENOSPC
+ * would): a LOCAL error naming the file, and the .part stays for later. */
+static void
+test_download_write_error (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *part = part_path (f, big_name);
+  g_autofree char *path = NULL;
+  struct rlimit saved, limited;
+  void (*old_handler) (int);
+
+  g_assert_cmpint (getrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  limited = saved;
+  limited.rlim_cur = 3 * 1024 * 1024;
+  old_handler = signal (SIGXFSZ, SIG_IGN);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limited), ==, 0);
+  path = do_download (f->client, big_name, f->downloads, NULL, NULL, &error);
+  g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
+  signal (SIGXFSZ, old_handler);
+
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
+  g_test_message ("LOCAL: %s", error->message);
+  g_assert_nonnull (strstr (error->message, part));
+  g_assert_cmpint (file_size (part), ==, 3 * 1024 * 1024);
+  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpint (g_unlink (part), ==, 0);
+}
+
+static void
+test_download_progress_throttled (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *on_server = g_build_filename (f->backups, big_name, NULL);
+  Progress progress = { 0 };
+
+  path = do_download (f->client, big_name, f->downloads, &progress, NULL, &error);
+  g_assert_no_error (error);
+  assert_files_equal (path, on_server);
+  /* About ten a second at most; only the last one, forced at the end,
+   * may come sooner. */
+  g_test_message ("%u progress calls in %.2f s, last rate %.0f MB/s", progress.calls,
+                  (double)(progress.last_time - progress.first_time) / G_USEC_PER_SEC, progress.last_rate / 1e6);
+  g_assert_cmpuint (progress.quick_calls, <=, 1);
+  g_assert_cmpuint (progress.last_done, ==, progress.last_total);
+  g_assert_cmpint (g_unlink (path), ==, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* TLS                                                                      */
+
+static gboolean
+run_openssl (const char *cwd,
+             const char *command_line)
+{
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_shell_parse_argv (command_line, NULL, &argv, NULL));
+  if (!g_spawn_sync (cwd, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, &error))
+    return FALSE;
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+static void
+test_tls (void)
+{
+  g_autofree char *tmp = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *backups = NULL;
+  g_autofree char *ext = NULL;
+  g_autofree char *ca = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *garbage = NULL;
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GPtrArray) again = NULL;
+  OsiTestServer *server;
+
+  if (openssl == NULL)
+    {
+      g_test_skip ("no openssl to make certificates");
+      return;
+    }
+
+  tmp = osi_test_make_tmpdir ();
+  ext = g_build_filename (tmp, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (ext, "basicConstraints=CA:FALSE\n"
+                                           "subjectAltName=IP:127.0.0.1\n"
+                                           "extendedKeyUsage=serverAuth\n", -1, NULL));
+  g_assert_true (run_openssl (tmp, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=OSI-Test-CA "
+                                   "-addext basicConstraints=critical,CA:TRUE "
+                                   "-addext keyUsage=critical,keyCertSign,cRLSign"));
+  g_assert_true (run_openssl (tmp, "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                   "-keyout server.key -out server.csr -subj /CN=127.0.0.1"));
+  g_assert_true (run_openssl (tmp, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+                                   "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf"));
+  ca = g_build_filename (tmp, "ca.pem", NULL);
+  cert = g_build_filename (tmp, "server.pem", NULL);
+  key = g_build_filename (tmp, "server.key", NULL);
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+
+  data = osi_test_generate_data (tmp, 64 * 1024, 5);
+  backups = g_build_filename (tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  server = osi_test_server_start (tmp, data, backups, TOKEN, "--tls-cert", cert, "--tls-key", key, NULL);
+  g_assert_true (g_str_has_prefix (server->url, "https://"));
+  client = osi_client_new (server->url, TOKEN);
+
+  /* Not trusted: refused, with what to do. */
+  list = do_list (client, &error);
+  g_assert_null (list);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+  g_test_message ("TLS: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "CA file"));
+  g_clear_error (&error);
+
+  garbage = g_build_filename (tmp, "garbage.pem", NULL);
+  g_assert_true (g_file_set_contents (garbage, "not a certificate", -1, NULL));
+  g_assert_false (osi_client_set_ca_file (client, garbage, &error));
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+  g_test_message ("TLS: %s", error->message);
+  g_clear_error (&error);
+
+  g_assert_true (osi_client_set_ca_file (client, ca, &error));
+  g_assert_no_error (error);
+  again = do_list (client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (again->len, ==, 0);
+
+  g_assert_finalize_object (g_steal_pointer (&client));
+  /* Its exit status is for the server's tests: under AddressSanitizer,
+   * LeakSanitizer itself crashes at the exit of a process that ran GnuTLS
+   * in a thread (libsanitizer of GCC 12 misreads glibc 2.36's dynamic TLS). */
+  osi_test_server_stop (server);
+  osi_test_server_free (server);
+  osi_test_remove_tmpdir (tmp);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+
+#define ADD(path, func) g_test_add ("/client/" path, Fixture, NULL, fixture_setup, func, fixture_teardown)
+  ADD ("health", test_health);
+  g_test_add_func ("/client/base-url", test_base_url);
+  ADD ("list-create-verify-delete", test_list_create_verify_delete);
+  ADD ("restore", test_restore);
+  ADD ("download", test_download);
+  ADD ("download/existing-file-kept", test_download_existing);
+  ADD ("upload", test_upload);
+  ADD ("cancel-before-start", test_cancel_list);
+  ADD ("error/unauthorized", test_unauthorized);
+  ADD ("error/not-found", test_not_found);
+  ADD ("error/bad-name", test_bad_name);
+  ADD ("error/upload-missing-file", test_upload_missing_file);
+  ADD ("error/integrity", test_integrity);
+  g_test_add_func ("/client/error/too-large", test_too_large);
+  g_test_add_func ("/client/error/connection-refused", test_connection_refused);
+  g_test_add_func ("/client/error/connection-refused-french", test_french);
+  g_test_add_func ("/client/error/silent-server", test_silent_server);
+  g_test_add_func ("/client/error/busy", test_busy);
+  g_test_add_func ("/client/download/resume", test_download_resume);
+  g_test_add_func ("/client/download/tampered-part", test_download_tampered_part);
+  g_test_add_func ("/client/download/progress-throttled", test_download_progress_throttled);
+  g_test_add_func ("/client/download/local-write-error", test_download_write_error);
+  g_test_add_func ("/client/tls", test_tls);
+#undef ADD
+
+  status = g_test_run ();
+  big_fixture_free ();
+  return status;
+}
