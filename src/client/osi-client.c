@@ -1862,6 +1862,8 @@ typedef struct
   int           saved_errno;
 } WriteJob;
 
+#define WRITEBACK_STEP (16 * 1024 * 1024)
+
 static void
 write_thread (GTask        *subtask,
               gpointer      source_object,
@@ -1891,6 +1893,16 @@ write_thread (GTask        *subtask,
         }
       written += (gsize)n;
     }
+
+  /* Start writeback as the data arrives, so that the final fsync does not
+   * wait for the whole file. */
+  {
+    off_t end = lseek (job->fd, 0, SEEK_CUR);
+
+    if (end > 0 && (end - (off_t)job->len) / WRITEBACK_STEP != end / WRITEBACK_STEP)
+      sync_file_range (job->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+  }
+
   osi_sha256_update (job->sha, job->data, job->len);
   g_task_return_boolean (subtask, TRUE);
 }

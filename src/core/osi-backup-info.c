@@ -109,6 +109,20 @@ ensure_cached_string (char          **slot,
   return value;
 }
 
+static GTimeZone *
+local_time_zone (void)
+{
+  static GTimeZone *local = NULL;
+  static gsize initialized = 0;
+
+  if (g_once_init_enter (&initialized))
+    {
+      local = g_time_zone_new_local ();
+      g_once_init_leave (&initialized, 1);
+    }
+  return local;
+}
+
 static void
 osi_backup_info_constructed (GObject *object)
 {
@@ -123,7 +137,10 @@ osi_backup_info_constructed (GObject *object)
   if (self->name == NULL)
     self->name = g_strdup ("");
 
-  local = g_date_time_to_local (self->date);
+  /* One local time zone for the process: g_date_time_to_local () loads it
+   * again for every call, which was most of the time of parsing a list of
+   * 10,000 backups. */
+  local = g_date_time_to_timezone (self->date, local_time_zone ());
   g_date_time_get_ymd (local,
                        &self->local_date.year,
                        &self->local_date.month,
