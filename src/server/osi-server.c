@@ -783,6 +783,23 @@ respond_json (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
+/* 201 for a backup the server has just made or received (DESIGN §2). */
+static void
+respond_backup_made (SoupServerMessage *msg,
+                     const char        *name,
+                     const struct stat *st,
+                     const char        *sha256,
+                     const char        *message)
+{
+  g_autoptr(OsiBackupInfo) info = info_new (name, st, sha256);
+  g_autoptr(JsonObject) object = json_object_new ();
+
+  json_object_set_string_member (object, "status", "success");
+  json_object_set_string_member (object, "message", message);
+  json_object_set_member (object, "backup", osi_backup_info_to_json (info));
+  respond_json (msg, SOUP_STATUS_CREATED, object);
+}
+
 static JsonObject *
 error_object (const char *detail)
 {
@@ -1706,15 +1723,10 @@ create_done (GObject      *source,
     }
   else
     {
-      g_autoptr(OsiBackupInfo) info = info_new (job->name, &job->st, job->sha256);
-      g_autoptr(JsonObject) object = json_object_new ();
       g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->name);
 
       g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
-      json_object_set_string_member (object, "status", "success");
-      json_object_set_string_member (object, "message", message);
-      json_object_set_member (object, "backup", osi_backup_info_to_json (info));
-      respond_json (msg, SOUP_STATUS_CREATED, object);
+      respond_backup_made (msg, job->name, &job->st, job->sha256, message);
     }
   resume (msg);
   pending_end (self);
@@ -2470,15 +2482,10 @@ upload_done (GObject      *source,
     }
   else
     {
-      g_autoptr(OsiBackupInfo) info = info_new (job->name, &job->st, job->sha256);
-      g_autoptr(JsonObject) object = json_object_new ();
       g_autofree char *message = g_strdup_printf (_("Backup “%s” received."), job->name);
 
       g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
-      json_object_set_string_member (object, "status", "success");
-      json_object_set_string_member (object, "message", message);
-      json_object_set_member (object, "backup", osi_backup_info_to_json (info));
-      respond_json (msg, SOUP_STATUS_CREATED, object);
+      respond_backup_made (msg, job->name, &job->st, job->sha256, message);
     }
   resume (msg);
   pending_end (self);
