@@ -1831,6 +1831,153 @@ run_curl (const char *curl,
   return WEXITSTATUS (status);
 }
 
+/* curl with the token, METHOD, optional JSON body and output file; returns
+ * the HTTP status curl saw and the body (unless written to out_file). */
+static guint
+curl_call (Fixture    *f,
+           const char *curl,
+           const char *method,
+           const char *path_and_query,
+           const char *json_body,
+           const char *out_file,
+           JsonNode  **out_json)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *out = NULL;
+  g_autofree char *status_line = NULL;
+  char *last_line;
+  int status = 0;
+
+  g_ptr_array_add (argv, g_strdup (curl));
+  g_ptr_array_add (argv, g_strdup ("-s"));
+  g_ptr_array_add (argv, g_strdup ("-X"));
+  g_ptr_array_add (argv, g_strdup (method));
+  g_ptr_array_add (argv, g_strdup ("-H"));
+  g_ptr_array_add (argv, g_strdup ("Authorization: Bearer " TOKEN));
+  if (json_body != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-H"));
+      g_ptr_array_add (argv, g_strdup ("Content-Type: application/json"));
+      g_ptr_array_add (argv, g_strdup ("--data-binary"));
+      g_ptr_array_add (argv, g_strdup (json_body));
+    }
+  if (out_file != NULL)
+    {
+      g_ptr_array_add (argv, g_strdup ("-o"));
+      g_ptr_array_add (argv, g_strdup (out_file));
+    }
+  g_ptr_array_add (argv, g_strdup ("-w"));
+  g_ptr_array_add (argv, g_strdup ("\n%{http_code}"));
+  g_ptr_array_add (argv, g_strconcat (f->server->url, path_and_query, NULL));
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_STDERR_TO_DEV_NULL, NULL, NULL,
+                               &out, NULL, &status, &error));
+  g_assert_no_error (error);
+  g_assert_true (WIFEXITED (status));
+  g_assert_cmpint (WEXITSTATUS (status), ==, 0);
+  last_line = strrchr (out, '\n');
+  g_assert_nonnull (last_line);
+  *last_line = '\0';
+  if (out_json != NULL)
+    {
+      *out_json = json_from_string (out, &error);
+      g_assert_no_error (error);
+      g_assert_nonnull (*out_json);
+    }
+  return (guint)g_ascii_strtoull (last_line + 1, NULL, 10);
+}
+
+/* The OSI dashboard's own calls, as its web panel makes them, from an HTTP
+ * client that is not ours: list, create, download with ?filename=,
+ * restore with {"backupFile"}, delete. Only the members the dashboard
+ * reads are checked, so that the test stands for it. */
+static void
+test_dashboard_api (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  g_autofree char *curl = g_find_program_in_path ("curl");
+  g_autofree char *name = NULL;
+  g_autofree char *saved = g_build_filename (f->tmp, "saved.tar.zst", NULL);
+  g_autofree char *encoded = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *saved_data = NULL;
+  g_autofree char *stored_data = NULL;
+  gsize saved_len = 0, stored_len = 0;
+  JsonNode *json = NULL;
+  JsonObject *root;
+
+  if (curl == NULL)
+    {
+      g_test_skip ("needs curl");
+      return;
+    }
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  start (f, NULL, NULL);
+
+  /* list: {"backups": [{"name", "date"}...]} */
+  g_assert_cmpuint (curl_call (f, curl, "GET", "/api/rag/backup", NULL, NULL, &json), ==, 200);
+  root = json_node_get_object (json);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (root, "backups")), ==, 1);
+  g_clear_pointer (&json, json_node_unref);
+
+  /* create */
+  g_assert_cmpuint (curl_call (f, curl, "POST", "/api/rag/backup", NULL, NULL, &json), ==, 201);
+  root = json_node_get_object (json);
+  g_assert_cmpstr (json_object_get_string_member (root, "status"), ==, "success");
+  name = g_strdup (json_object_get_string_member (json_object_get_object_member (root, "backup"), "name"));
+  g_clear_pointer (&json, json_node_unref);
+  g_assert_cmpuint (curl_call (f, curl, "GET", "/api/rag/backup", NULL, NULL, &json), ==, 200);
+  {
+    JsonArray *backups = json_object_get_array_member (json_node_get_object (json), "backups");
+    JsonObject *newest = json_array_get_object_element (backups, 0);
+
+    g_assert_cmpuint (json_array_get_length (backups), ==, 2);
+    g_assert_cmpstr (json_object_get_string_member (newest, "name"), ==, name);
+    g_assert_nonnull (json_object_get_string_member (newest, "date"));
+  }
+  g_clear_pointer (&json, json_node_unref);
+
+  /* download ?filename= : the very file */
+  encoded = g_uri_escape_string (name, NULL, FALSE);
+  path = g_strconcat ("/api/rag/backup?filename=", encoded, NULL);
+  g_assert_cmpuint (curl_call (f, curl, "GET", path, NULL, saved, NULL), ==, 200);
+  {
+    g_autofree char *stored = backup_file (f, name);
+
+    g_assert_true (g_file_get_contents (saved, &saved_data, &saved_len, NULL));
+    g_assert_true (g_file_get_contents (stored, &stored_data, &stored_len, NULL));
+    g_assert_cmpmem (saved_data, saved_len, stored_data, stored_len);
+  }
+
+  /* restore {"backupFile"} replaces the data; the backup just made brings it back */
+  g_assert_cmpuint (curl_call (f, curl, "POST", "/api/rag/backup/restore",
+                               "{\"backupFile\": \"backup_20250101_000000.tar.zst\"}", NULL, &json), ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "status"), ==, "success");
+  g_clear_pointer (&json, json_node_unref);
+  assert_data_is (f, f->other);
+  body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
+  g_assert_cmpuint (curl_call (f, curl, "POST", "/api/rag/backup/restore", body, NULL, &json), ==, 200);
+  g_clear_pointer (&json, json_node_unref);
+  assert_data_is (f, f->reference);
+
+  /* delete ?filename= */
+  g_assert_cmpuint (curl_call (f, curl, "DELETE", path, NULL, NULL, &json), ==, 200);
+  g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "status"), ==, "success");
+  g_clear_pointer (&json, json_node_unref);
+  {
+    g_autofree char *stored = backup_file (f, name);
+
+    g_assert_false (g_file_test (stored, G_FILE_TEST_EXISTS));
+  }
+  /* an unknown name afterwards: 404 with {"detail"} */
+  g_assert_cmpuint (curl_call (f, curl, "DELETE", path, NULL, NULL, &json), ==, 404);
+  g_assert_nonnull (json_object_get_string_member (json_node_get_object (json), "detail"));
+  g_clear_pointer (&json, json_node_unref);
+  assert_no_leftovers (f);
+}
+
 /* The client side is curl: GIO's GnuTLS module, once loaded, makes GCC's
  * LeakSanitizer crash at exit (it misreads GnuTLS's dynamic TLS), so
  * neither this program nor, for this test only, the server checks leaks
@@ -2088,6 +2235,7 @@ main (int    argc,
   ADD ("start/token-from-environment", test_token_from_environment);
   ADD ("access-log", test_access_log);
   ADD ("tls", test_tls);
+  ADD ("dashboard-api", test_dashboard_api);
   ADD ("list/ten-thousand", test_many_backups);
 
   return g_test_run ();

@@ -35,7 +35,10 @@
 /* A create and a download can run while the app lists and checks. */
 #define MAX_CONNS_PER_HOST    6
 
-#define CHUNK_SIZE            (256 * 1024)
+/* Downloads: a ring of N_CHUNKS buffers goes round the main thread
+ * (network reads), a writer thread and a hashing thread. */
+#define CHUNK_SIZE            (2 * 1024 * 1024)
+#define N_CHUNKS              4
 #define BODY_READ_SIZE        (64 * 1024)
 #define MAX_JSON_BYTES        (64 * 1024 * 1024)
 #define MAX_ERROR_BYTES       (64 * 1024)
@@ -223,30 +226,45 @@ typedef struct
   double               rate;
 } Meter;
 
+typedef struct _Download Download;
+
 typedef struct
 {
-  char      *directory;
-  char      *part_name;
-  int        dir_fd;
-  int        part_fd;
-  guint64    offset;        /* bytes of the .part the request asks to skip */
-  OsiSha256 *sha;
-  guint8    *buffers[2];
-  gsize      filled[2];
-  guint      next_read;
-  guint      next_write;
-  gboolean   reading;
-  gboolean   writing;
-  gboolean   eof;
-  gboolean   write_failed;
-  gboolean   truncate;      /* the server starts over: empty the .part first */
-  gboolean   retried;
-  guint64    done;
-  guint64    total;
-  gboolean   have_digest;
-  guint8     digest[OSI_SHA256_LEN];
-  GError    *error;         /* the first failure, returned once reads and writes stopped */
-} Download;
+  Download *dl;
+  guint8   *data;
+  gsize     len;
+  gboolean  truncate;   /* empty the .part before writing this one */
+  GTask    *task;       /* held while the chunk is away from the main thread */
+} Chunk;
+
+struct _Download
+{
+  char         *directory;
+  char         *part_name;
+  int           dir_fd;
+  int           part_fd;
+  guint64       offset;        /* bytes of the .part the request asks to skip */
+  OsiSha256    *sha;
+  Chunk         chunks[N_CHUNKS];
+  GQueue        free_chunks;   /* main thread only, as the fields below */
+  guint         away;          /* chunks with the writer or the hasher */
+  GAsyncQueue  *to_write;
+  GAsyncQueue  *to_hash;
+  GThread      *writer;
+  GThread      *hasher;
+  GMainContext *context;
+  int           write_errno;   /* atomic: the writer's first failure */
+  gboolean      reading;
+  gboolean      eof;
+  gboolean      write_failed;
+  gboolean      truncate;      /* the server starts over: empty the .part first */
+  gboolean      retried;
+  guint64       done;
+  guint64       total;
+  gboolean      have_digest;
+  guint8        digest[OSI_SHA256_LEN];
+  GError       *error;         /* the first failure, returned once reads and writes stopped */
+};
 
 typedef void (*ParseFunc) (GTask    *task,
                            JsonNode *root);
@@ -278,11 +296,14 @@ typedef struct
   Download             *dl;
 } Call;
 
+static void download_stop_threads (Download *dl);
+
 static void
 download_free (Download *dl)
 {
   if (dl == NULL)
     return;
+  download_stop_threads (dl);
   if (dl->part_fd >= 0)
     close (dl->part_fd);
   if (dl->dir_fd >= 0)
@@ -290,8 +311,10 @@ download_free (Download *dl)
   g_free (dl->directory);
   g_free (dl->part_name);
   g_clear_pointer (&dl->sha, osi_sha256_free);
-  g_free (dl->buffers[0]);
-  g_free (dl->buffers[1]);
+  for (guint i = 0; i < N_CHUNKS; i++)
+    g_free (dl->chunks[i].data);
+  g_queue_clear (&dl->free_chunks);
+  g_clear_pointer (&dl->context, g_main_context_unref);
   g_clear_error (&dl->error);
   g_free (dl);
 }
@@ -1779,6 +1802,7 @@ download_prepare_thread (GTask        *subtask,
   Call *call = task_data;
   Download *dl = call->dl;
   struct stat st;
+  g_autofree guint8 *buffer = g_malloc (CHUNK_SIZE);
   guint64 hashed = 0;
 
   dl->dir_fd = open (dl->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
@@ -1822,7 +1846,7 @@ download_prepare_thread (GTask        *subtask,
 
   while (hashed < (guint64)st.st_size)
     {
-      ssize_t n = pread (dl->part_fd, dl->buffers[0], CHUNK_SIZE, (off_t)hashed);
+      ssize_t n = pread (dl->part_fd, buffer, CHUNK_SIZE, (off_t)hashed);
 
       if (n < 0 && errno == EINTR)
         continue;
@@ -1835,7 +1859,7 @@ download_prepare_thread (GTask        *subtask,
         }
       if (n == 0)
         break;
-      osi_sha256_update (dl->sha, dl->buffers[0], (gsize)n);
+      osi_sha256_update (dl->sha, buffer, (gsize)n);
       hashed += (guint64)n;
       if (g_task_return_error_if_cancelled (subtask))
         return;
@@ -1852,59 +1876,104 @@ download_prepare_thread (GTask        *subtask,
   g_task_return_boolean (subtask, TRUE);
 }
 
-typedef struct
-{
-  int           fd;
-  OsiSha256    *sha;
-  const guint8 *data;
-  gsize         len;
-  gboolean      truncate;
-  int           saved_errno;
-} WriteJob;
-
 #define WRITEBACK_STEP (16 * 1024 * 1024)
 
-static void
-write_thread (GTask        *subtask,
-              gpointer      source_object,
-              gpointer      task_data,
-              GCancellable *cancellable)
+/* Stops the writer and the hasher: what they hold comes back to the main
+ * thread, in the order sent. */
+static Chunk stop_chunk;
+
+static void on_chunk_back_free (gpointer data);
+static gboolean on_chunk_back (gpointer data);
+
+/* The writer: appends each chunk to the .part, starts its writeback every
+ * WRITEBACK_STEP bytes so that the final fsync does not wait for the whole
+ * file, then hands the chunk to the hasher. After a failure it only
+ * passes chunks on. */
+static gpointer
+download_writer (gpointer data)
 {
-  WriteJob *job = task_data;
-  gsize written = 0;
+  Download *dl = data;
+  guint64 since_writeback = 0;
 
-  if (job->truncate && ftruncate (job->fd, 0) < 0)
+  for (;;)
     {
-      job->saved_errno = errno;
-      g_task_return_boolean (subtask, FALSE);
-      return;
-    }
-  while (written < job->len)
-    {
-      ssize_t n = write (job->fd, job->data + written, job->len - written);
+      Chunk *chunk = g_async_queue_pop (dl->to_write);
+      gsize written = 0;
 
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
+      if (chunk == &stop_chunk)
+        break;
+      if (g_atomic_int_get (&dl->write_errno) != 0)
         {
-          job->saved_errno = errno;
-          g_task_return_boolean (subtask, FALSE);
-          return;
+          g_async_queue_push (dl->to_hash, chunk);
+          continue;
         }
-      written += (gsize)n;
+      if (chunk->truncate && ftruncate (dl->part_fd, 0) < 0)
+        g_atomic_int_set (&dl->write_errno, errno);
+      while (g_atomic_int_get (&dl->write_errno) == 0 && written < chunk->len)
+        {
+          ssize_t n = write (dl->part_fd, chunk->data + written, chunk->len - written);
+
+          if (n < 0 && errno == EINTR)
+            continue;
+          if (n < 0)
+            g_atomic_int_set (&dl->write_errno, errno);
+          else
+            written += (gsize)n;
+        }
+      since_writeback += written;
+      if (since_writeback >= WRITEBACK_STEP)
+        {
+          sync_file_range (dl->part_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+          since_writeback = 0;
+        }
+      g_async_queue_push (dl->to_hash, chunk);
     }
+  g_async_queue_push (dl->to_hash, &stop_chunk);
+  return NULL;
+}
 
-  /* Start writeback as the data arrives, so that the final fsync does not
-   * wait for the whole file. */
-  {
-    off_t end = lseek (job->fd, 0, SEEK_CUR);
+/* The hasher: the SHA-256 of what was written, alongside the next write;
+ * then the chunk goes back to the main thread. */
+static gpointer
+download_hasher (gpointer data)
+{
+  Download *dl = data;
 
-    if (end > 0 && (end - (off_t)job->len) / WRITEBACK_STEP != end / WRITEBACK_STEP)
-      sync_file_range (job->fd, 0, 0, SYNC_FILE_RANGE_WRITE);
-  }
+  for (;;)
+    {
+      Chunk *chunk = g_async_queue_pop (dl->to_hash);
 
-  osi_sha256_update (job->sha, job->data, job->len);
-  g_task_return_boolean (subtask, TRUE);
+      if (chunk == &stop_chunk)
+        break;
+      if (g_atomic_int_get (&dl->write_errno) == 0)
+        osi_sha256_update (dl->sha, chunk->data, chunk->len);
+      g_main_context_invoke_full (dl->context, G_PRIORITY_DEFAULT, on_chunk_back, chunk, on_chunk_back_free);
+    }
+  return NULL;
+}
+
+static void
+download_start_threads (Download *dl)
+{
+  if (dl->writer != NULL)
+    return;
+  dl->to_write = g_async_queue_new ();
+  dl->to_hash = g_async_queue_new ();
+  dl->writer = g_thread_new ("download-write", download_writer, dl);
+  dl->hasher = g_thread_new ("download-hash", download_hasher, dl);
+}
+
+/* Called once no chunk is away, so both threads are idle and end at once. */
+static void
+download_stop_threads (Download *dl)
+{
+  if (dl->writer == NULL)
+    return;
+  g_async_queue_push (dl->to_write, &stop_chunk);
+  g_thread_join (g_steal_pointer (&dl->writer));
+  g_thread_join (g_steal_pointer (&dl->hasher));
+  g_clear_pointer (&dl->to_write, g_async_queue_unref);
+  g_clear_pointer (&dl->to_hash, g_async_queue_unref);
 }
 
 /* Runs in a worker once every byte is written: the digest, fsync, and the
@@ -2020,6 +2089,7 @@ download_settle (GTask *task)
 
   /* The network part is over: a slow fsync is no silent server. */
   call_stop_watchdog (call);
+  download_stop_threads (dl);
   if (dl->error == NULL && dl->total > 0 && dl->done != dl->total)
     {
       g_autofree char *detail = g_strdup_printf (_("the transfer stopped after %llu of %llu bytes"),
@@ -2047,34 +2117,46 @@ download_settle (GTask *task)
   g_task_run_in_thread (subtask, download_finish_thread);
 }
 
-static void
-on_chunk_written (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+/* A chunk written and hashed (or passed over after a failure). */
+static gboolean
+on_chunk_back (gpointer data)
 {
-  g_autoptr(GTask) task = user_data;
+  Chunk *chunk = data;
+  g_autoptr(GTask) task = g_steal_pointer (&chunk->task);
   Call *call = g_task_get_task_data (task);
-  Download *dl = call->dl;
-  WriteJob *job = g_task_get_task_data (G_TASK (result));
+  Download *dl = chunk->dl;
+  int saved_errno = g_atomic_int_get (&dl->write_errno);
 
-  dl->writing = FALSE;
+  dl->away--;
+  g_queue_push_tail (&dl->free_chunks, chunk);
   call_touch (call);
-  if (job->saved_errno != 0)
+  if (saved_errno != 0)
     {
-      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
+      if (!dl->write_failed)
+        {
+          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
-      dl->write_failed = TRUE;
-      download_record (dl, local_error (job->saved_errno, path, _("Cannot write %s"), path));
-      g_cancellable_cancel (call->cancellable);
+          dl->write_failed = TRUE;
+          download_record (dl, local_error (saved_errno, path, _("Cannot write %s"), path));
+          g_cancellable_cancel (call->cancellable);
+        }
     }
   else
     {
-      dl->done += job->len;
-      dl->filled[dl->next_write] = 0;
-      dl->next_write ^= 1;
+      dl->done += chunk->len;
       meter_report (&call->meter, dl->done, dl->total, FALSE);
     }
   download_pump (task);
+  return G_SOURCE_REMOVE;
+}
+
+/* The main loop went away with a chunk on its way back. */
+static void
+on_chunk_back_free (gpointer data)
+{
+  Chunk *chunk = data;
+
+  g_clear_object (&chunk->task);
 }
 
 static void
@@ -2094,8 +2176,15 @@ on_chunk_read (GObject      *source,
   g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &n, &error);
   if (n > 0)
     {
-      dl->filled[dl->next_read] = n;
-      dl->next_read ^= 1;
+      Chunk *chunk = g_queue_pop_head (&dl->free_chunks);
+
+      chunk->len = n;
+      chunk->truncate = dl->truncate;
+      dl->truncate = FALSE;
+      chunk->task = g_object_ref (task);
+      dl->away++;
+      download_start_threads (dl);
+      g_async_queue_push (dl->to_write, chunk);
     }
   if (error != NULL)
     download_record (dl, transport_error (task, error));
@@ -2104,8 +2193,9 @@ on_chunk_read (GObject      *source,
   download_pump (task);
 }
 
-/* Two buffers: one filled from the network while a worker writes and
- * hashes the other. */
+/* Reads fill free chunks from the network while the writer and the
+ * hasher work on earlier ones; the download settles once nothing is
+ * being read and every chunk is back. */
 static void
 download_pump (GTask *task)
 {
@@ -2116,31 +2206,16 @@ download_pump (GTask *task)
   if (dl->error == NULL && g_cancellable_set_error_if_cancelled (user_cancellable, &dl->error))
     g_cancellable_cancel (call->cancellable);
 
-  if (!dl->writing && !dl->write_failed && dl->filled[dl->next_write] > 0)
+  if (!dl->reading && !dl->eof && dl->error == NULL && !g_queue_is_empty (&dl->free_chunks))
     {
-      g_autoptr(GTask) subtask = NULL;
-      WriteJob *job = g_new0 (WriteJob, 1);
+      Chunk *chunk = g_queue_peek_head (&dl->free_chunks);
 
-      job->fd = dl->part_fd;
-      job->sha = dl->sha;
-      job->data = dl->buffers[dl->next_write];
-      job->len = dl->filled[dl->next_write];
-      job->truncate = dl->truncate;
-      dl->truncate = FALSE;
-      dl->writing = TRUE;
-      subtask = g_task_new (NULL, NULL, on_chunk_written, g_object_ref (task));
-      g_task_set_task_data (subtask, job, g_free);
-      g_task_run_in_thread (subtask, write_thread);
-    }
-
-  if (!dl->reading && !dl->eof && dl->error == NULL && dl->filled[dl->next_read] == 0)
-    {
       dl->reading = TRUE;
-      g_input_stream_read_all_async (call->body, dl->buffers[dl->next_read], CHUNK_SIZE, G_PRIORITY_DEFAULT,
+      g_input_stream_read_all_async (call->body, chunk->data, CHUNK_SIZE, G_PRIORITY_DEFAULT,
                                      call->cancellable, on_chunk_read, g_object_ref (task));
     }
 
-  if (!dl->reading && !dl->writing)
+  if (!dl->reading && dl->away == 0)
     download_settle (task);
 }
 
@@ -2368,8 +2443,13 @@ osi_client_download_async (OsiClient           *self,
   dl->directory = g_strdup (directory);
   dl->part_name = g_strconcat (name, ".part", NULL);
   dl->sha = osi_sha256_new ();
-  dl->buffers[0] = g_malloc (CHUNK_SIZE);
-  dl->buffers[1] = g_malloc (CHUNK_SIZE);
+  for (guint i = 0; i < N_CHUNKS; i++)
+    {
+      dl->chunks[i].dl = dl;
+      dl->chunks[i].data = g_malloc (CHUNK_SIZE);
+      g_queue_push_tail (&dl->free_chunks, &dl->chunks[i]);
+    }
+  dl->context = g_main_context_ref_thread_default ();
   call->dl = dl;
 
   subtask = g_task_new (NULL, call->cancellable, on_download_prepared, g_object_ref (task));
