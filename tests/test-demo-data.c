@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "osi-archive.h"
 #include "osi-demo-data.h"
 
 #define MIB (G_GUINT64_CONSTANT (1024) * 1024)
@@ -589,6 +590,285 @@ test_error (void)
   rm_rf (tmp);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Demo backups. */
+
+typedef struct
+{
+  char   *name;
+  gint64  time;    /* from the name */
+  gint64  mtime;
+  gint64  size;
+  guint   mode;
+} Backup;
+
+static void
+backup_clear (gpointer data)
+{
+  Backup *b = data;
+
+  g_free (b->name);
+}
+
+/* The time a backup_YYYYMMDD_HHMMSS.tar.zst name says, or -1. */
+static gint64
+name_time (const char *name)
+{
+  g_autoptr(GRegex) regex = g_regex_new ("^backup_(\\d{4})(\\d{2})(\\d{2})"
+                                         "_(\\d{2})(\\d{2})(\\d{2})\\.tar\\.zst$",
+                                         0, 0, NULL);
+  g_autoptr(GMatchInfo) match = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  int f[6];
+
+  if (!g_regex_match (regex, name, 0, &match))
+    return -1;
+  for (guint i = 0; i < G_N_ELEMENTS (f); i++)
+    {
+      g_autofree char *digits = g_match_info_fetch (match, i + 1);
+
+      f[i] = (int) g_ascii_strtoll (digits, NULL, 10);
+    }
+  date = g_date_time_new_utc (f[0], f[1], f[2], f[3], f[4], f[5]);
+  return date != NULL ? g_date_time_to_unix (date) : -1;
+}
+
+static int
+compare_backups_newest_first (gconstpointer a,
+                              gconstpointer b)
+{
+  const Backup *ba = a;
+  const Backup *bb = b;
+
+  return ba->time < bb->time ? 1 : ba->time > bb->time ? -1 : 0;
+}
+
+/* Everything in dir, which must all be backups: no temporary left behind. */
+static GArray *
+list_backups (const char *dir)
+{
+  GArray *backups = g_array_new (FALSE, TRUE, sizeof (Backup));
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  g_array_set_clear_func (backups, backup_clear);
+
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      Backup b = { 0 };
+      GStatBuf st;
+
+      b.time = name_time (name);
+      if (b.time < 0)
+        g_error ("“%s” is not a backup name", name);
+      g_assert_cmpint (g_lstat (path, &st), ==, 0);
+      g_assert_true (S_ISREG (st.st_mode));
+      b.name = g_strdup (name);
+      b.mtime = st.st_mtime;
+      b.size = st.st_size;
+      b.mode = st.st_mode & 0777;
+      g_array_append_val (backups, b);
+    }
+
+  g_array_sort (backups, compare_backups_newest_first);
+  return backups;
+}
+
+static GArray *
+populate (const char *parent,
+          const char *name,
+          guint       count,
+          GDateTime  *newest,
+          guint32     seed)
+{
+  g_autofree char *dir = g_build_filename (parent, name, NULL);
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  ok = osi_demo_backups_populate (dir, count, newest, seed, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  return list_backups (dir);
+}
+
+static void
+test_backups (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "nested", "backups", NULL);
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 11, 26, 10, 15, 42.5);
+  g_autoptr(GArray) backups = populate (tmp, "nested/backups", 57, newest, 3);
+  g_autoptr(GHashTable) sizes = g_hash_table_new (g_int64_hash, g_int64_equal);
+
+  g_assert_cmpuint (backups->len, ==, 57);
+  /* The first is the newest given, to the second. */
+  g_assert_cmpstr (g_array_index (backups, Backup, 0).name, ==, "backup_20261126_101542.tar.zst");
+
+  for (guint i = 0; i < backups->len; i++)
+    {
+      Backup *b = &g_array_index (backups, Backup, i);
+      g_autofree char *path = g_build_filename (dir, b->name, NULL);
+      g_autoptr(OsiVerifyReport) report = NULL;
+      g_autoptr(GError) error = NULL;
+
+      /* Sorted by the name's time: equal neighbours would be a duplicate. */
+      if (i > 0)
+        g_assert_cmpint (b->time, <, g_array_index (backups, Backup, i - 1).time);
+      g_assert_cmpint (b->mtime, ==, b->time);
+      g_assert_cmpuint (b->mode & 077, ==, 0);
+      g_hash_table_add (sizes, &b->size);
+
+      report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+      g_assert_no_error (error);
+      if (osi_verify_report_get_verdict (report) != OSI_VERDICT_RESTORABLE)
+        g_error ("%s does not verify", b->name);
+      g_assert_cmpint (osi_verify_report_get_rag_entries (report), >=, 5);
+    }
+
+  /* Several contents, growing with time. */
+  g_assert_cmpuint (g_hash_table_size (sizes), >=, 3);
+  g_assert_cmpint (g_array_index (backups, Backup, 0).size, >,
+                   g_array_index (backups, Backup, backups->len - 1).size);
+
+  rm_rf (tmp);
+}
+
+static void
+test_backups_dates (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 3, 1, 8, 0, 0);
+  g_autoptr(GArray) backups = populate (tmp, "backups", 40, newest, 1);
+  gint64 span;
+  guint hours = 0;
+  gboolean hour_seen[24] = { FALSE };
+  gboolean same_day = FALSE;
+
+  g_assert_cmpuint (backups->len, ==, 40);
+
+  span = g_array_index (backups, Backup, 0).time - g_array_index (backups, Backup, 39).time;
+  g_test_message ("40 backups over %.1f days", span / 86400.0);
+  g_assert_cmpint (span, >, 60 * 86400);
+  g_assert_cmpint (span, <, 240 * 86400);
+
+  for (guint i = 0; i < backups->len; i++)
+    {
+      Backup *b = &g_array_index (backups, Backup, i);
+      g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (b->time);
+      int hour = g_date_time_get_hour (date);
+
+      if (!hour_seen[hour])
+        hours++;
+      hour_seen[hour] = TRUE;
+
+      if (i > 0)
+        {
+          gint64 gap = g_array_index (backups, Backup, i - 1).time - b->time;
+
+          g_assert_cmpint (gap, >=, 3600);
+          g_assert_cmpint (gap, <=, 10 * 86400);
+          same_day |= gap < 86400;
+        }
+    }
+
+  /* Irregular: times of day vary, and some backups come hours apart. */
+  g_assert_cmpuint (hours, >=, 8);
+  g_assert_true (same_day);
+
+  rm_rf (tmp);
+}
+
+static void
+test_backups_deterministic (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 30, 23, 59, 59);
+  g_autoptr(GArray) a = populate (tmp, "a", 20, newest, 9);
+  g_autoptr(GArray) b = populate (tmp, "b", 20, newest, 9);
+  g_autoptr(GArray) c = populate (tmp, "c", 20, newest, 10);
+  gboolean differ = FALSE;
+
+  g_assert_cmpuint (a->len, ==, 20);
+  g_assert_cmpuint (b->len, ==, 20);
+  g_assert_cmpuint (c->len, ==, 20);
+  for (guint i = 0; i < a->len; i++)
+    {
+      Backup *ba = &g_array_index (a, Backup, i);
+      Backup *bb = &g_array_index (b, Backup, i);
+
+      g_assert_cmpstr (ba->name, ==, bb->name);
+      g_assert_cmpint (ba->mtime, ==, bb->mtime);
+      differ |= g_strcmp0 (ba->name, g_array_index (c, Backup, i).name) != 0;
+    }
+  g_assert_true (differ);
+
+  rm_rf (tmp);
+}
+
+static void
+test_backups_few (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 1, 1, 0, 30, 0);
+  g_autoptr(GArray) none = populate (tmp, "none", 0, newest, 1);
+  g_autoptr(GArray) one = populate (tmp, "one", 1, newest, 1);
+  g_autoptr(GArray) two = populate (tmp, "two", 2, newest, 1);
+
+  g_assert_cmpuint (none->len, ==, 0);
+  g_assert_cmpuint (one->len, ==, 1);
+  g_assert_cmpstr (g_array_index (one, Backup, 0).name, ==, "backup_20260101_003000.tar.zst");
+  g_assert_cmpuint (two->len, ==, 2);
+  g_assert_cmpint (g_array_index (two, Backup, 0).size, !=, g_array_index (two, Backup, 1).size);
+
+  rm_rf (tmp);
+}
+
+static void
+test_backups_cancelled (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *dir = g_build_filename (tmp, "backups", NULL);
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autoptr(GDateTime) newest = g_date_time_new_now_utc ();
+  g_autoptr(GArray) backups = NULL;
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  g_cancellable_cancel (cancellable);
+  ok = osi_demo_backups_populate (dir, 10, newest, 1, cancellable, &error);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_false (ok);
+
+  backups = list_backups (dir);
+  g_assert_cmpuint (backups->len, ==, 0);
+
+  rm_rf (tmp);
+}
+
+static void
+test_backups_error (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *file = g_build_filename (tmp, "plain-file", NULL);
+  g_autofree char *dir = g_build_filename (file, "backups", NULL);
+  g_autoptr(GDateTime) newest = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
+  gboolean ok;
+
+  g_file_set_contents (file, "x", 1, &error);
+  g_assert_no_error (error);
+
+  ok = osi_demo_backups_populate (dir, 3, newest, 1, NULL, &error);
+  g_assert_false (ok);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
+  g_assert_nonnull (strstr (error->message, "plain-file"));
+
+  rm_rf (tmp);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -603,6 +883,12 @@ main (int   argc,
   g_test_add_func ("/demo-data/tiny", test_tiny);
   g_test_add_func ("/demo-data/cancelled", test_cancelled);
   g_test_add_func ("/demo-data/error", test_error);
+  g_test_add_func ("/demo-data/backups", test_backups);
+  g_test_add_func ("/demo-data/backups-dates", test_backups_dates);
+  g_test_add_func ("/demo-data/backups-deterministic", test_backups_deterministic);
+  g_test_add_func ("/demo-data/backups-few", test_backups_few);
+  g_test_add_func ("/demo-data/backups-cancelled", test_backups_cancelled);
+  g_test_add_func ("/demo-data/backups-error", test_backups_error);
 
   return g_test_run ();
 }

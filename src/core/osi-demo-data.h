@@ -19,4 +19,21 @@ gboolean osi_demo_data_generate (const char    *dir,
                                  GCancellable  *cancellable,
                                  GError       **error);
 
+/* Fills backup_dir (created if missing) with count valid backups (DESIGN
+ * §3 archives made by osi_archive_create from small generated data
+ * folders; a few distinct contents, so that sizes differ, growing from the
+ * oldest to the newest) named backup_YYYYMMDD_HHMMSS.tar.zst (UTC). They
+ * are dated from newest backwards over several months (40 backups span
+ * about five), hours to days apart at varied times of day; the file mtime
+ * is the name's time, since the server dates backups by mtime. Names and
+ * dates depend only on count, newest and seed. Each file is written to a
+ * temporary name and renamed; an existing backup of the same name is
+ * replaced. */
+gboolean osi_demo_backups_populate (const char    *backup_dir,
+                                    guint          count,
+                                    GDateTime     *newest,
+                                    guint32        seed,
+                                    GCancellable  *cancellable,
+                                    GError       **error);
+
 G_END_DECLS
