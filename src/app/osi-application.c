@@ -1,0 +1,497 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-app"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-application.h"
+#include "osi-demo-server.h"
+#include "osi-preferences-window.h"
+#include "osi-profile-store.h"
+#include "osi-resources.h"
+#include "osi-secret.h"
+#include "osi-window.h"
+
+struct _OsiApplication
+{
+  AdwApplication    parent_instance;
+
+  GSettings        *settings;
+  OsiProfileStore  *profiles;
+  OsiDemoServer    *demo;
+  GCancellable     *cancellable;
+  char             *server_url;   /* --server */
+  gboolean          demo_mode;    /* --demo, or the demo button */
+  guint             connection;   /* bumped at each new connection: late answers are dropped */
+};
+
+G_DEFINE_FINAL_TYPE (OsiApplication, osi_application, ADW_TYPE_APPLICATION)
+
+static OsiWindow *
+main_window (OsiApplication *self)
+{
+  GtkWindow *window = gtk_application_get_active_window (GTK_APPLICATION (self));
+
+  if (window != NULL && OSI_IS_WINDOW (window))
+    return OSI_WINDOW (window);
+  for (GList *l = gtk_application_get_windows (GTK_APPLICATION (self)); l != NULL; l = l->next)
+    if (OSI_IS_WINDOW (l->data))
+      return l->data;
+  return NULL;
+}
+
+/* A client for url and token, or NULL with the reason shown in the window. */
+static OsiClient *
+make_client (OsiApplication *self,
+             const char     *url,
+             const char     *token,
+             const char     *ca_file)
+{
+  g_autoptr(OsiClient) client = osi_client_new (url, token);
+  g_autoptr(GError) error = NULL;
+
+  if (ca_file != NULL && *ca_file != '\0' && !osi_client_set_ca_file (client, ca_file, &error))
+    {
+      OsiWindow *window = main_window (self);
+
+      if (window != NULL)
+        {
+          osi_window_set_client (window, NULL, NULL);
+          osi_window_show_connect_error (window, error->message);
+        }
+      return NULL;
+    }
+  return g_steal_pointer (&client);
+}
+
+static void
+connect_window (OsiApplication *self,
+                const char     *url,
+                const char     *token,
+                const char     *ca_file,
+                const char     *label)
+{
+  OsiWindow *window = main_window (self);
+  g_autoptr(OsiClient) client = NULL;
+
+  if (window == NULL)
+    return;
+  client = make_client (self, url, token, ca_file);
+  if (client != NULL)
+    osi_window_set_client (window, client, label);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Profiles                                                                 */
+
+typedef struct
+{
+  OsiApplication *self;
+  guint           connection;
+  char           *url;
+  char           *ca_file;
+  char           *label;
+} Lookup;
+
+static void
+lookup_free (Lookup *lookup)
+{
+  g_object_unref (lookup->self);
+  g_free (lookup->url);
+  g_free (lookup->ca_file);
+  g_free (lookup->label);
+  g_free (lookup);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Lookup, lookup_free)
+
+static void
+on_token_found (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(Lookup) lookup = user_data;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *token = osi_secret_lookup_finish (result, &error);
+
+  if (lookup->connection != lookup->self->connection)
+    return;
+  if (error != NULL)
+    g_warning ("Cannot read the API token from the keyring: %s", error->message);
+  connect_window (lookup->self, lookup->url, token, lookup->ca_file, lookup->label);
+}
+
+static void
+connect_profile (OsiApplication *self,
+                 OsiProfile     *profile)
+{
+  Lookup *lookup;
+
+  self->connection++;
+  if (profile == NULL)
+    {
+      OsiWindow *window = main_window (self);
+
+      if (window != NULL)
+        osi_window_set_client (window, NULL, NULL);
+      return;
+    }
+  lookup = g_new0 (Lookup, 1);
+  lookup->self = g_object_ref (self);
+  lookup->connection = self->connection;
+  lookup->url = g_strdup (osi_profile_get_url (profile));
+  lookup->ca_file = g_strdup (osi_profile_get_ca_file (profile));
+  lookup->label = g_strdup (osi_profile_get_name (profile));
+  osi_secret_lookup_async (osi_profile_get_id (profile), self->cancellable, on_token_found, lookup);
+}
+
+static void
+on_current_profile (OsiApplication  *self,
+                    GParamSpec      *pspec,
+                    OsiProfileStore *profiles)
+{
+  OsiProfile *current = osi_profile_store_get_current (profiles);
+
+  /* Choosing a server in Preferences leaves the demonstration. */
+  if (current != NULL)
+    {
+      self->demo_mode = FALSE;
+      g_clear_pointer (&self->server_url, g_free);
+    }
+  connect_profile (self, current);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Demo                                                                     */
+
+static void
+on_demo_started (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(OsiApplication) self = user_data;
+  g_autoptr(GError) error = NULL;
+  OsiWindow *window = main_window (self);
+
+  if (!osi_demo_server_start_finish (OSI_DEMO_SERVER (source), result, &error))
+    {
+      if (window != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        {
+          osi_window_set_client (window, NULL, NULL);
+          osi_window_show_connect_error (window, error->message);
+        }
+      return;
+    }
+  if (!self->demo_mode)
+    return;
+  {
+    g_autofree char *label = g_strdup_printf (_("Demonstration server (%s)"),
+                                              osi_demo_server_get_url (OSI_DEMO_SERVER (source)));
+
+    connect_window (self, osi_demo_server_get_url (OSI_DEMO_SERVER (source)),
+                    osi_demo_server_get_token (OSI_DEMO_SERVER (source)), NULL, label);
+  }
+}
+
+static void
+start_demo (OsiApplication *self)
+{
+  self->demo_mode = TRUE;
+  self->connection++;
+  if (self->demo != NULL && osi_demo_server_get_url (self->demo) != NULL)
+    {
+      g_autofree char *label = g_strdup_printf (_("Demonstration server (%s)"), osi_demo_server_get_url (self->demo));
+
+      connect_window (self, osi_demo_server_get_url (self->demo), osi_demo_server_get_token (self->demo), NULL,
+                      label);
+      return;
+    }
+  if (self->demo == NULL)
+    self->demo = osi_demo_server_new ();
+  osi_demo_server_start_async (self->demo, self->cancellable, on_demo_started, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Actions                                                                  */
+
+static void
+on_token_stored (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(Lookup) lookup = user_data;
+  g_autoptr(GError) error = NULL;
+  OsiWindow *window;
+
+  if (osi_secret_store_finish (result, NULL, &error))
+    {
+      /* Reads the token back from where it was kept, as at next start. */
+      osi_profile_store_set_current (lookup->self->profiles, lookup->label);
+      return;
+    }
+  window = main_window (lookup->self);
+  if (window != NULL)
+    osi_window_show_connect_error (window, error->message);
+}
+
+static void
+action_connect (GSimpleAction *action,
+                GVariant      *parameter,
+                gpointer       user_data)
+{
+  OsiApplication *self = user_data;
+  const char *url;
+  const char *token;
+  g_autoptr(GUri) uri = NULL;
+  OsiProfile *profile;
+  Lookup *lookup;
+
+  g_variant_get (parameter, "(&s&s)", &url, &token);
+  uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+  profile = osi_profile_store_find_by_url (self->profiles, url);
+  if (profile == NULL)
+    profile = osi_profile_store_add (self->profiles, uri != NULL ? g_uri_get_host (uri) : url, url, NULL);
+
+  lookup = g_new0 (Lookup, 1);
+  lookup->self = g_object_ref (self);
+  lookup->label = g_strdup (osi_profile_get_id (profile));
+  osi_secret_store_async (osi_profile_get_id (profile), osi_profile_get_name (profile), token, self->cancellable,
+                          on_token_stored, lookup);
+}
+
+static void
+action_demo (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  start_demo (OSI_APPLICATION (user_data));
+}
+
+static void
+on_preferences_closed (OsiApplication *self)
+{
+  /* A token or a CA file may have changed. */
+  if (!self->demo_mode && self->server_url == NULL)
+    connect_profile (self, osi_profile_store_get_current (self->profiles));
+}
+
+static void
+action_preferences (GSimpleAction *action,
+                    GVariant      *parameter,
+                    gpointer       user_data)
+{
+  OsiApplication *self = user_data;
+  OsiPreferencesWindow *preferences;
+
+  preferences = osi_preferences_window_new (GTK_WINDOW (main_window (self)), self->settings, self->profiles);
+  g_signal_connect_object (preferences, "destroy", G_CALLBACK (on_preferences_closed), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (preferences));
+}
+
+static void
+action_about (GSimpleAction *action,
+              GVariant      *parameter,
+              gpointer       user_data)
+{
+  OsiApplication *self = user_data;
+  const char *developers[] = { _("The OSI Backup developers"), NULL };
+  GtkWidget *about;
+
+  about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
+                        "transient-for", main_window (self),
+                        "application-name", _("OSI Backup"),
+                        "application-icon", APP_ID,
+                        "version", VERSION,
+                        "developer-name", _("The OSI Backup developers"),
+                        "developers", developers,
+                        "comments", _("Manage and check the backups of an OSI dashboard backend: its knowledge "
+                                      "base, its configuration and its other data."),
+                        "license-type", GTK_LICENSE_GPL_3_0,
+                        "translator-credits", _("translator-credits"),
+                        NULL);
+  gtk_window_present (GTK_WINDOW (about));
+}
+
+static void
+action_quit (GSimpleAction *action,
+             GVariant      *parameter,
+             gpointer       user_data)
+{
+  OsiApplication *self = user_data;
+  GList *windows = g_list_copy (gtk_application_get_windows (GTK_APPLICATION (self)));
+
+  for (GList *l = windows; l != NULL; l = l->next)
+    gtk_window_close (l->data);
+  g_list_free (windows);
+}
+
+static const GActionEntry app_actions[] = {
+  { "quit", action_quit },
+  { "preferences", action_preferences },
+  { "about", action_about },
+  { "demo", action_demo },
+  { "connect", action_connect, "(ss)" },
+};
+
+/* ------------------------------------------------------------------------ */
+/* GApplication                                                             */
+
+static int
+osi_application_handle_local_options (GApplication *application,
+                                      GVariantDict *options)
+{
+  OsiApplication *self = OSI_APPLICATION (application);
+  const char *server = NULL;
+
+  if (g_variant_dict_contains (options, "version"))
+    {
+      g_print ("osi-backup %s\n", VERSION);
+      return 0;
+    }
+  self->demo_mode = g_variant_dict_contains (options, "demo");
+  if (g_variant_dict_lookup (options, "server", "&s", &server))
+    self->server_url = g_strdup (server);
+  if (self->demo_mode && self->server_url != NULL)
+    {
+      g_printerr ("%s\n", _("Choose either --demo or --server, not both."));
+      return 2;
+    }
+  /* A demonstration or a given server is a session of its own, beside
+   * the usual window. */
+  if (self->demo_mode || self->server_url != NULL)
+    g_application_set_flags (application, g_application_get_flags (application) | G_APPLICATION_NON_UNIQUE);
+  return -1;
+}
+
+static void
+osi_application_startup (GApplication *application)
+{
+  OsiApplication *self = OSI_APPLICATION (application);
+  const char *quit_accels[] = { "<Control>q", NULL };
+  const char *preferences_accels[] = { "<Control>comma", NULL };
+  const char *check_accels[] = { "<Control>o", NULL };
+
+  G_APPLICATION_CLASS (osi_application_parent_class)->startup (application);
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.check-file", check_accels);
+
+  self->settings = g_settings_new (APP_ID);
+  self->profiles = osi_profile_store_new (self->settings);
+  g_signal_connect_object (self->profiles, "notify::current", G_CALLBACK (on_current_profile), self,
+                           G_CONNECT_SWAPPED);
+}
+
+static void
+osi_application_activate (GApplication *application)
+{
+  OsiApplication *self = OSI_APPLICATION (application);
+  OsiWindow *window = main_window (self);
+  gboolean fresh = window == NULL;
+
+  if (fresh)
+    window = osi_window_new (GTK_APPLICATION (self));
+  gtk_window_present (GTK_WINDOW (window));
+  if (!fresh)
+    return;
+
+  if (self->demo_mode)
+    start_demo (self);
+  else if (self->server_url != NULL)
+    {
+      OsiProfile *profile = osi_profile_store_find_by_url (self->profiles, self->server_url);
+      const char *token = g_getenv ("OSI_BACKUP_TOKEN");
+
+      self->connection++;
+      if (token == NULL && profile != NULL)
+        connect_profile (self, profile);
+      else
+        connect_window (self, self->server_url, token, profile != NULL ? osi_profile_get_ca_file (profile) : NULL,
+                        NULL);
+    }
+  else
+    connect_profile (self, osi_profile_store_get_current (self->profiles));
+}
+
+static void
+osi_application_shutdown (GApplication *application)
+{
+  OsiApplication *self = OSI_APPLICATION (application);
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->demo != NULL)
+    osi_demo_server_stop (self->demo);
+
+  G_APPLICATION_CLASS (osi_application_parent_class)->shutdown (application);
+}
+
+static void
+osi_application_dispose (GObject *object)
+{
+  OsiApplication *self = OSI_APPLICATION (object);
+
+  g_cancellable_cancel (self->cancellable);
+  g_clear_object (&self->demo);
+  g_clear_object (&self->profiles);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (osi_application_parent_class)->dispose (object);
+}
+
+static void
+osi_application_finalize (GObject *object)
+{
+  OsiApplication *self = OSI_APPLICATION (object);
+
+  g_clear_object (&self->cancellable);
+  g_free (self->server_url);
+
+  G_OBJECT_CLASS (osi_application_parent_class)->finalize (object);
+}
+
+static void
+osi_application_class_init (OsiApplicationClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+
+  object_class->dispose = osi_application_dispose;
+  object_class->finalize = osi_application_finalize;
+  app_class->handle_local_options = osi_application_handle_local_options;
+  app_class->startup = osi_application_startup;
+  app_class->activate = osi_application_activate;
+  app_class->shutdown = osi_application_shutdown;
+}
+
+static void
+osi_application_init (OsiApplication *self)
+{
+  const GOptionEntry options[] = {
+    { "demo", 0, 0, G_OPTION_ARG_NONE, NULL,
+      N_("Start a demonstration server on this computer and connect to it"), NULL },
+    { "server", 0, 0, G_OPTION_ARG_STRING, NULL, N_("Connect to the server at URL"), N_("URL") },
+    { "version", 0, 0, G_OPTION_ARG_NONE, NULL, N_("Print the version and exit"), NULL },
+    { NULL }
+  };
+
+  /* Before startup: GtkApplication reads the shortcuts window and
+   * AdwApplication the style sheet from here. */
+  osi_resources_ensure ();
+  self->cancellable = g_cancellable_new ();
+  g_application_add_main_option_entries (G_APPLICATION (self), options);
+  g_application_set_option_context_summary (G_APPLICATION (self),
+                                            _("Manage the backups of an OSI dashboard backend."));
+}
+
+OsiApplication *
+osi_application_new (void)
+{
+  return g_object_new (OSI_TYPE_APPLICATION,
+                       "application-id", APP_ID,
+                       "flags", G_APPLICATION_DEFAULT_FLAGS,
+                       "resource-base-path", "/org/osi/Backup",
+                       NULL);
+}

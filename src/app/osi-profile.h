@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib-object.h>
+
+G_BEGIN_DECLS
+
+/* A server the app can connect to: a name for people, the base URL and an
+ * optional CA file for self-hosted HTTPS. The token is not here: it lives
+ * in the keyring (osi-secret.h), keyed by the profile's id. */
+#define OSI_TYPE_PROFILE (osi_profile_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiProfile, osi_profile, OSI, PROFILE, GObject)
+
+OsiProfile *osi_profile_new         (const char *id,
+                                     const char *name,
+                                     const char *url,
+                                     const char *ca_file);
+const char *osi_profile_get_id      (OsiProfile *self);
+const char *osi_profile_get_name    (OsiProfile *self);
+void        osi_profile_set_name    (OsiProfile *self,
+                                     const char *name);
+const char *osi_profile_get_url     (OsiProfile *self);
+void        osi_profile_set_url     (OsiProfile *self,
+                                     const char *url);
+/* NULL when none. */
+const char *osi_profile_get_ca_file (OsiProfile *self);
+void        osi_profile_set_ca_file (OsiProfile *self,
+                                     const char *ca_file);
+
+G_END_DECLS

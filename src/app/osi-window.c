@@ -1,0 +1,1703 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-window"
+
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-archive.h"
+#include "osi-backup-info.h"
+#include "osi-progress-relay.h"
+#include "osi-resources.h"
+#include "osi-search.h"
+#include "osi-window-private.h"
+
+/* Keep at least this many recent backups (the good practice the delete
+ * confirmation reminds of). */
+#define MIN_KEPT_BACKUPS 3
+
+static const guint page_sizes[] = { 10, 25, 50, 100 };
+
+struct _OsiWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* template */
+  AdwToastOverlay      *toast_overlay;
+  AdwWindowTitle       *window_title;
+  GtkButton            *create_button;
+  GtkInfoBar           *banner;
+  GtkLabel             *banner_label;
+  GtkRevealer          *status_revealer;
+  GtkSpinner           *status_spinner;
+  GtkLabel             *status_label;
+  GtkProgressBar       *status_progress;
+  GtkButton            *status_cancel;
+  GtkStack             *stack;
+  AdwStatusPage        *unreachable_page;
+  GtkSpinner           *loading_spinner;
+  AdwEntryRow          *connect_url_row;
+  AdwPasswordEntryRow  *connect_token_row;
+  GtkLabel             *connect_error_label;
+  GtkSearchEntry       *search_entry;
+  GtkLabel             *count_label;
+  GtkStack             *list_stack;
+  GtkColumnView        *column_view;
+  GtkLabel             *page_label;
+  GtkDropDown          *page_size_dropdown;
+
+  GSettings            *settings;
+  OsiClient            *client;
+
+  /* store → filter → sort → slice (the page) → the column view */
+  GListStore           *store;
+  GtkCustomFilter      *filter;
+  GtkFilterListModel   *filter_model;
+  GtkSortListModel     *sort_model;
+  GtkSliceListModel    *slice_model;
+  OsiSearchQuery       *query;
+  guint                 page;
+  guint                 page_size;
+
+  gboolean              loaded;      /* a list came from this client */
+  gboolean              listing;
+  gboolean              busy;        /* create, restore or delete */
+  gboolean              downloading;
+  gboolean              checking;
+  GCancellable         *list_cancellable;
+  GCancellable         *op_cancellable;
+  GCancellable         *transfer_cancellable;
+
+  AdwMessageDialog     *dialog;
+  char                 *last_toast;
+  char                 *banner_text;
+};
+
+G_DEFINE_FINAL_TYPE (OsiWindow, osi_window, ADW_TYPE_APPLICATION_WINDOW)
+
+enum {
+  PROP_0,
+  PROP_WORKING,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+static void update_view (OsiWindow *self);
+static void refresh (OsiWindow *self);
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static gboolean
+is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* An answer that arrives after the window was closed has nowhere to go. */
+static gboolean
+is_disposed (OsiWindow *self)
+{
+  return self->store == NULL;
+}
+
+static OsiBackupInfo *
+find_backup (OsiWindow  *self,
+             const char *name)
+{
+  guint n = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (G_LIST_MODEL (self->store), i);
+
+      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
+        return info;   /* the store keeps it alive */
+    }
+  return NULL;
+}
+
+static const char *
+display_date (OsiWindow  *self,
+              const char *name)
+{
+  OsiBackupInfo *info = find_backup (self, name);
+
+  return info != NULL ? osi_backup_info_get_display_date (info) : "";
+}
+
+static void
+notify_working (OsiWindow *self)
+{
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKING]);
+}
+
+/* Create, restore, delete, a download and a check share the status line,
+ * its cancel button and the transfer cancellable: one at a time, the
+ * other actions disabled meanwhile. */
+static gboolean
+long_job_running (OsiWindow *self)
+{
+  return self->busy || self->downloading || self->checking;
+}
+
+static void
+update_actions (OsiWindow *self)
+{
+  gboolean connected = self->client != NULL;
+  gboolean free_hands = !long_job_running (self);
+  guint n_pages = osi_window_get_n_pages (self);
+
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.create", connected && free_hands);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.restore", connected && free_hands);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.delete", connected && free_hands);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.download", connected && free_hands);
+  /* Refreshing does not use the status line, so it may run beside a
+   * download; a create, restore or delete refreshes when it ends. */
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.refresh", connected && !self->busy);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.check-file", free_hands);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.check-path", free_hands);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.cancel-transfer", self->downloading || self->checking);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.page-first", self->page > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.page-previous", self->page > 0);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.page-next", self->page + 1 < n_pages);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "win.page-last", self->page + 1 < n_pages);
+}
+
+/* The status line: a spinner and a sentence for create, restore and
+ * delete; bytes, rate and a cancel button for downloads and checks. */
+static void
+status_show (OsiWindow  *self,
+             const char *text,
+             gboolean    transfer)
+{
+  gtk_label_set_text (self->status_label, text);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_progress), transfer);
+  gtk_widget_set_visible (GTK_WIDGET (self->status_cancel), transfer);
+  gtk_progress_bar_set_fraction (self->status_progress, 0);
+  gtk_spinner_set_spinning (self->status_spinner, TRUE);
+  gtk_revealer_set_reveal_child (self->status_revealer, TRUE);
+}
+
+static void
+status_hide (OsiWindow *self)
+{
+  if (long_job_running (self))
+    return;
+  gtk_spinner_set_spinning (self->status_spinner, FALSE);
+  gtk_revealer_set_reveal_child (self->status_revealer, FALSE);
+}
+
+static void
+show_banner (OsiWindow  *self,
+             const char *text)
+{
+  g_free (self->banner_text);
+  self->banner_text = g_strdup (text);
+  gtk_label_set_text (self->banner_label, text);
+  gtk_info_bar_set_revealed (self->banner, TRUE);
+}
+
+static void
+hide_banner (OsiWindow *self)
+{
+  g_clear_pointer (&self->banner_text, g_free);
+  gtk_info_bar_set_revealed (self->banner, FALSE);
+}
+
+static void
+on_banner_response (OsiWindow *self,
+                    int        response)
+{
+  if (response == GTK_RESPONSE_CLOSE)
+    hide_banner (self);
+}
+
+/* What an administrator can do about a failure, as a list of steps. */
+static char *
+troubleshooting (const GError *error,
+                 gboolean      restore)
+{
+  GString *steps = g_string_new (NULL);
+
+#define STEP(text) g_string_append_printf (steps, "\n• %s", text)
+  if (error->domain == OSI_CLIENT_ERROR)
+    switch ((OsiClientError)error->code)
+      {
+      case OSI_CLIENT_ERROR_CONNECTION:
+        STEP (_("Check that this computer is connected to the network."));
+        STEP (_("Check that the backend server is running and that its address is right (Preferences)."));
+        STEP (_("Look at the server’s logs for the cause."));
+        break;
+      case OSI_CLIENT_ERROR_TLS:
+        STEP (_("Check the server address: it must match the name in its certificate."));
+        STEP (_("For a self-hosted server, choose its CA file in Preferences."));
+        break;
+      case OSI_CLIENT_ERROR_UNAUTHORIZED:
+        STEP (_("Enter the server’s current API token in Preferences."));
+        STEP (_("Ask the server’s administrator for a new token if needed."));
+        break;
+      case OSI_CLIENT_ERROR_BUSY:
+        STEP (_("Wait for the backup or restore under way to finish, then try again."));
+        break;
+      case OSI_CLIENT_ERROR_NO_SPACE:
+        STEP (_("Free space on the server: delete old backups, keeping at least three recent ones."));
+        STEP (_("For a download, free space on this computer or choose another download folder."));
+        break;
+      case OSI_CLIENT_ERROR_INTEGRITY:
+        STEP (_("The backup is damaged: check it (Check a Backup…) and choose another one."));
+        break;
+      case OSI_CLIENT_ERROR_LOCAL:
+        STEP (_("Check the download folder in Preferences and the free space on this computer."));
+        break;
+      case OSI_CLIENT_ERROR_NOT_FOUND:
+        STEP (_("Refresh the list: the backup may have been deleted meanwhile."));
+        break;
+      case OSI_CLIENT_ERROR_BAD_REQUEST:
+      case OSI_CLIENT_ERROR_TOO_LARGE:
+      case OSI_CLIENT_ERROR_SERVER:
+      case OSI_CLIENT_ERROR_PROTOCOL:
+      default:
+        STEP (_("Look at the server’s logs for the cause."));
+        break;
+      }
+  if (restore)
+    {
+      STEP (_("Check the backup’s integrity before trying again (Check a Backup…)."));
+      STEP (_("Check the server’s resources: disk space and memory."));
+      STEP (_("Restart the backend service if it no longer answers."));
+      STEP (_("If the problem persists, contact your administrator: the data before the restore is kept in the safety backup."));
+    }
+#undef STEP
+  if (steps->len == 0)
+    {
+      g_string_free (steps, TRUE);
+      return NULL;
+    }
+  g_string_prepend (steps, _("What to do:"));
+  return g_string_free (steps, FALSE);
+}
+
+static void
+on_dialog_destroyed (OsiWindow *self,
+                     GtkWidget *dialog)
+{
+  if ((GtkWidget *)self->dialog == dialog)
+    self->dialog = NULL;
+}
+
+static AdwMessageDialog *
+new_dialog (OsiWindow  *self,
+            const char *heading,
+            const char *body)
+{
+  AdwMessageDialog *dialog = ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading, body));
+
+  if (self->dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->dialog));
+  self->dialog = dialog;
+  g_signal_connect_object (dialog, "destroy", G_CALLBACK (on_dialog_destroyed), self, G_CONNECT_SWAPPED);
+  return dialog;
+}
+
+static void
+show_error (OsiWindow    *self,
+            const char   *heading,
+            const GError *error,
+            gboolean      restore)
+{
+  g_autofree char *steps = troubleshooting (error, restore);
+  g_autofree char *body = steps != NULL ? g_strdup_printf ("%s\n\n%s", error->message, steps)
+                                        : g_strdup (error->message);
+  AdwMessageDialog *dialog = new_dialog (self, heading, body);
+
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  adw_message_dialog_set_default_response (dialog, "close");
+  adw_message_dialog_set_close_response (dialog, "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ------------------------------------------------------------------------ */
+/* The list                                                                 */
+
+static gboolean
+filter_func (gpointer item,
+             gpointer user_data)
+{
+  OsiWindow *self = user_data;
+
+  return osi_search_query_matches (self->query, item);
+}
+
+static int
+compare_names (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  return g_strcmp0 (osi_backup_info_get_name ((OsiBackupInfo *)a), osi_backup_info_get_name ((OsiBackupInfo *)b));
+}
+
+static int
+compare_dates (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  GDateTime *da = osi_backup_info_get_date ((OsiBackupInfo *)a);
+  GDateTime *db = osi_backup_info_get_date ((OsiBackupInfo *)b);
+  int c;
+
+  if (da == NULL || db == NULL)
+    c = (da != NULL) - (db != NULL);
+  else
+    c = g_date_time_compare (da, db);
+  return c != 0 ? c : compare_names (a, b, user_data);
+}
+
+static int
+compare_sizes (gconstpointer a,
+               gconstpointer b,
+               gpointer      user_data)
+{
+  gint64 sa = osi_backup_info_get_size ((OsiBackupInfo *)a);
+  gint64 sb = osi_backup_info_get_size ((OsiBackupInfo *)b);
+
+  if (sa != sb)
+    return sa < sb ? -1 : 1;
+  return compare_dates (a, b, user_data);
+}
+
+static void
+setup_label (GtkSignalListItemFactory *factory,
+             GtkListItem              *item,
+             gpointer                  user_data)
+{
+  GtkWidget *label = gtk_label_new (NULL);
+  float xalign = (float)GPOINTER_TO_INT (user_data);
+
+  gtk_label_set_xalign (GTK_LABEL (label), xalign);
+  gtk_label_set_ellipsize (GTK_LABEL (label), PANGO_ELLIPSIZE_MIDDLE);
+  gtk_widget_add_css_class (label, xalign > 0 ? "numeric" : "body");
+  gtk_list_item_set_child (item, label);
+}
+
+static void
+bind_name (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           gpointer                  user_data)
+{
+  OsiBackupInfo *info = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_name (info));
+}
+
+static void
+bind_date (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           gpointer                  user_data)
+{
+  OsiBackupInfo *info = gtk_list_item_get_item (item);
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_display_date (info));
+}
+
+static void
+bind_size (GtkSignalListItemFactory *factory,
+           GtkListItem              *item,
+           gpointer                  user_data)
+{
+  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  gint64 size = osi_backup_info_get_size (info);
+  g_autofree char *text = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("—");
+
+  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
+}
+
+static GtkWidget *
+row_button (const char *icon,
+            const char *action,
+            const char *tooltip)
+{
+  GtkWidget *button = gtk_button_new_from_icon_name (icon);
+
+  /* The action is set at bind time, with its target: an action with a
+   * parameter and no target would be refused. */
+  g_object_set_data (G_OBJECT (button), "action", (gpointer)action);
+  gtk_widget_set_tooltip_text (button, tooltip);
+  gtk_widget_add_css_class (button, "flat");
+  return button;
+}
+
+static void
+setup_actions (GtkSignalListItemFactory *factory,
+               GtkListItem              *item,
+               gpointer                  user_data)
+{
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 6);
+
+  gtk_widget_set_halign (box, GTK_ALIGN_END);
+  gtk_box_append (GTK_BOX (box), row_button ("edit-undo-symbolic", "win.restore", _("Restore")));
+  gtk_box_append (GTK_BOX (box), row_button ("folder-download-symbolic", "win.download", _("Download")));
+  gtk_box_append (GTK_BOX (box), row_button ("user-trash-symbolic", "win.delete", _("Delete")));
+  gtk_list_item_set_child (item, box);
+  gtk_list_item_set_activatable (item, FALSE);
+}
+
+static void
+bind_actions (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              gpointer                  user_data)
+{
+  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  const char *name = osi_backup_info_get_name (info);
+  GtkWidget *button = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  /* The accessible names say which backup: a screen reader user hears
+   * "Restaurer backup_…" rather than three "Restaurer" in a row. */
+  char *labels[3] = {
+    g_strdup_printf (_("Restore %s"), name),
+    g_strdup_printf (_("Download %s"), name),
+    g_strdup_printf (_("Delete %s"), name),
+  };
+
+  for (guint i = 0; button != NULL && i < G_N_ELEMENTS (labels); i++, button = gtk_widget_get_next_sibling (button))
+    {
+      gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button), g_variant_new_string (name));
+      if (gtk_actionable_get_action_name (GTK_ACTIONABLE (button)) == NULL)
+        gtk_actionable_set_action_name (GTK_ACTIONABLE (button), g_object_get_data (G_OBJECT (button), "action"));
+      gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, labels[i], -1);
+    }
+  for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
+    g_free (labels[i]);
+}
+
+static GtkColumnViewColumn *
+add_column (OsiWindow  *self,
+            const char *title,
+            GCallback   setup,
+            GCallback   bind,
+            float       xalign,
+            GtkSorter  *sorter,
+            gboolean    expand)
+{
+  GtkListItemFactory *factory = gtk_signal_list_item_factory_new ();
+  GtkColumnViewColumn *column;
+
+  g_signal_connect (factory, "setup", setup, GINT_TO_POINTER ((int)xalign));
+  g_signal_connect (factory, "bind", bind, self);
+  column = gtk_column_view_column_new (title, factory);
+  gtk_column_view_column_set_expand (column, expand);
+  gtk_column_view_column_set_resizable (column, TRUE);
+  if (sorter != NULL)
+    gtk_column_view_column_set_sorter (column, sorter);
+  gtk_column_view_append_column (self->column_view, column);
+  g_clear_object (&sorter);
+  return column;   /* the view holds it */
+}
+
+static void
+build_columns (OsiWindow *self)
+{
+  GtkColumnViewColumn *date_column;
+  GtkColumnViewColumn *column;
+
+  g_object_unref (add_column (self, _("Name"), G_CALLBACK (setup_label), G_CALLBACK (bind_name), 0,
+                              GTK_SORTER (gtk_custom_sorter_new (compare_names, NULL, NULL)), TRUE));
+  date_column = add_column (self, _("Date"), G_CALLBACK (setup_label), G_CALLBACK (bind_date), 0,
+                            GTK_SORTER (gtk_custom_sorter_new (compare_dates, NULL, NULL)), FALSE);
+  gtk_column_view_column_set_fixed_width (date_column, 170);
+  column = add_column (self, _("Size"), G_CALLBACK (setup_label), G_CALLBACK (bind_size), 1,
+                       GTK_SORTER (gtk_custom_sorter_new (compare_sizes, NULL, NULL)), FALSE);
+  gtk_column_view_column_set_fixed_width (column, 110);
+  g_object_unref (column);
+  column = add_column (self, _("Actions"), G_CALLBACK (setup_actions), G_CALLBACK (bind_actions), 0, NULL, FALSE);
+  g_object_unref (column);
+
+  /* Newest first until the user clicks a column header. */
+  gtk_column_view_sort_by_column (self->column_view, date_column, GTK_SORT_DESCENDING);
+  g_object_unref (date_column);
+}
+
+static guint
+n_pages_for (guint items,
+             guint page_size)
+{
+  return MAX (1, (items + page_size - 1) / page_size);
+}
+
+static void
+update_view (OsiWindow *self)
+{
+  guint total = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  guint shown = g_list_model_get_n_items (G_LIST_MODEL (self->sort_model));
+  guint n_pages = n_pages_for (shown, self->page_size);
+  g_autofree char *page_text = NULL;
+  g_autofree char *count = NULL;
+  const char *state;
+
+  /* The page stays valid when backups disappear. */
+  if (self->page >= n_pages)
+    self->page = n_pages - 1;
+  gtk_slice_list_model_set_offset (self->slice_model, self->page * self->page_size);
+  gtk_slice_list_model_set_size (self->slice_model, self->page_size);
+
+  page_text = g_strdup_printf (_("Page %u of %u"), self->page + 1, n_pages);
+  gtk_label_set_text (self->page_label, page_text);
+
+  count = g_strdup_printf (ngettext ("%u backup", "%u backups", total), total);
+  if (!osi_search_query_is_empty (self->query))
+    {
+      g_autofree char *filtered = g_strdup_printf (ngettext ("(%u filtered)", "(%u filtered)", shown), shown);
+      g_autofree char *both = g_strdup_printf ("%s %s", count, filtered);
+
+      gtk_label_set_text (self->count_label, both);
+    }
+  else
+    gtk_label_set_text (self->count_label, count);
+
+  if (self->client == NULL)
+    state = "connect";
+  else if (!self->loaded)
+    state = g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "unreachable") == 0 && !self->listing
+              ? "unreachable" : "loading";
+  else if (total == 0)
+    state = "empty";
+  else
+    state = "list";
+  gtk_stack_set_visible_child_name (self->stack, state);
+  gtk_spinner_set_spinning (self->loading_spinner, g_str_equal (state, "loading"));
+  gtk_stack_set_visible_child_name (self->list_stack, shown == 0 ? "no-results" : "rows");
+  update_actions (self);
+}
+
+static void
+on_sorted_items_changed (OsiWindow  *self,
+                         guint       position,
+                         guint       removed,
+                         guint       added,
+                         GListModel *model)
+{
+  update_view (self);
+}
+
+static void
+on_search_changed (OsiWindow      *self,
+                   GtkSearchEntry *entry)
+{
+  OsiSearchQuery *query = osi_search_query_new (gtk_editable_get_text (GTK_EDITABLE (entry)));
+
+  g_clear_pointer (&self->query, osi_search_query_free);
+  self->query = query;
+  /* A new search starts on its first page. */
+  self->page = 0;
+  if (osi_search_query_is_empty (query))
+    gtk_custom_filter_set_filter_func (self->filter, NULL, NULL, NULL);
+  else
+    gtk_custom_filter_set_filter_func (self->filter, filter_func, self, NULL);
+  update_view (self);
+}
+
+static void
+on_stop_search (OsiWindow      *self,
+                GtkSearchEntry *entry)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), "");
+}
+
+static void
+set_page_size (OsiWindow *self,
+               guint      page_size)
+{
+  guint first;
+
+  if (page_size == self->page_size || page_size == 0)
+    return;
+  /* Keep the first backup shown on the page shown. */
+  first = self->page * self->page_size;
+  self->page_size = page_size;
+  self->page = first / page_size;
+  for (guint i = 0; i < G_N_ELEMENTS (page_sizes); i++)
+    if (page_sizes[i] == page_size && gtk_drop_down_get_selected (self->page_size_dropdown) != i)
+      gtk_drop_down_set_selected (self->page_size_dropdown, i);
+  update_view (self);
+}
+
+static void
+on_page_size_setting (OsiWindow  *self,
+                      const char *key,
+                      GSettings  *settings)
+{
+  set_page_size (self, (guint)g_settings_get_enum (settings, "items-per-page"));
+}
+
+static void
+on_page_size_selected (OsiWindow   *self,
+                       GParamSpec  *pspec,
+                       GtkDropDown *dropdown)
+{
+  guint selected = gtk_drop_down_get_selected (dropdown);
+
+  if (selected < G_N_ELEMENTS (page_sizes) &&
+      (guint)g_settings_get_enum (self->settings, "items-per-page") != page_sizes[selected])
+    g_settings_set_enum (self->settings, "items-per-page", (int)page_sizes[selected]);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Refresh                                                                  */
+
+/* The page shown when the first list fails names the kind of failure: a
+ * server that refuses the token answers, it is not unreachable. */
+static const char *
+list_failure_title (const GError *error)
+{
+  if (g_error_matches (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED))
+    return _("Access Refused");
+  if (g_error_matches (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION) ||
+      g_error_matches (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS))
+    return _("Server Unreachable");
+  return _("The Backups Could Not Be Listed");
+}
+
+static void
+on_list_ready (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(GPtrArray) items = NULL;
+  g_autoptr(GError) error = NULL;
+
+  items = osi_client_list_finish (OSI_CLIENT (source), result, &error);
+  /* A newer request or another server took over. */
+  if (is_disposed (self) || is_cancelled (error) || (OsiClient *)source != self->client)
+    return;
+  self->listing = FALSE;
+  notify_working (self);
+
+  if (items == NULL)
+    {
+      g_autofree char *steps = troubleshooting (error, FALSE);
+      g_autofree char *text = steps != NULL ? g_strdup_printf ("%s\n\n%s", error->message, steps)
+                                            : g_strdup (error->message);
+
+      g_debug ("listing failed: %s", error->message);
+      if (!self->loaded)
+        {
+          adw_status_page_set_title (self->unreachable_page, list_failure_title (error));
+          adw_status_page_set_description (self->unreachable_page, text);
+          gtk_stack_set_visible_child_name (self->stack, "unreachable");
+        }
+      /* The banner shows the cause even over a list from earlier. */
+      show_banner (self, error->message);
+      update_view (self);
+      return;
+    }
+
+  hide_banner (self);
+  self->loaded = TRUE;
+  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
+                       items->pdata, items->len);
+  update_view (self);
+}
+
+static void
+refresh (OsiWindow *self)
+{
+  if (self->client == NULL)
+    {
+      update_view (self);
+      return;
+    }
+  g_cancellable_cancel (self->list_cancellable);
+  g_clear_object (&self->list_cancellable);
+  self->list_cancellable = g_cancellable_new ();
+  self->listing = TRUE;
+  notify_working (self);
+  update_view (self);
+  osi_client_list_async (self->client, self->list_cancellable, on_list_ready, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Create, restore, delete                                                  */
+
+static void
+operation_start (OsiWindow  *self,
+                 const char *status)
+{
+  self->busy = TRUE;
+  g_clear_object (&self->op_cancellable);
+  self->op_cancellable = g_cancellable_new ();
+  status_show (self, status, FALSE);
+  update_actions (self);
+  notify_working (self);
+}
+
+static void
+operation_end (OsiWindow *self)
+{
+  self->busy = FALSE;
+  status_hide (self);
+  update_actions (self);
+  notify_working (self);
+}
+
+static void
+on_created (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = osi_client_create_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self) || is_cancelled (error))
+    return;
+  operation_end (self);
+  if (info == NULL)
+    {
+      show_error (self, _("The Backup Failed"), error, FALSE);
+      return;
+    }
+  {
+    g_autofree char *title = g_strdup_printf (_("Backup created: %s"), osi_backup_info_get_name (info));
+
+    osi_window_add_toast (self, adw_toast_new (title));
+  }
+  refresh (self);
+}
+
+static void
+on_create_response (OsiWindow        *self,
+                    const char       *response,
+                    AdwMessageDialog *dialog)
+{
+  if (g_strcmp0 (response, "create") != 0 || self->client == NULL || long_job_running (self))
+    return;
+  operation_start (self, _("Creating a backup of the server’s data…"));
+  osi_client_create_async (self->client, self->op_cancellable, on_created, g_object_ref (self));
+}
+
+static void
+action_create (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  AdwMessageDialog *dialog;
+
+  dialog = new_dialog (self, _("Create a Backup?"),
+                       _("The server will save its knowledge base, its configuration and its other data into a new "
+                         "backup. Backing up before big changes lets you go back."));
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "create", _("C_reate"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "create", ADW_RESPONSE_SUGGESTED);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_create_response), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_restored (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autofree char *safety = NULL;
+  g_autoptr(GError) error = NULL;
+
+  safety = osi_client_restore_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self) || is_cancelled (error))
+    return;
+  operation_end (self);
+  if (error != NULL)
+    {
+      show_error (self, _("The Restore Failed"), error, TRUE);
+      refresh (self);
+      return;
+    }
+  {
+    g_autofree char *title = safety != NULL && *safety != '\0'
+                               ? g_strdup_printf (_("Restore succeeded. The data from before is in the safety "
+                                                    "backup %s"), safety)
+                               : g_strdup (_("Restore succeeded"));
+    AdwToast *toast = adw_toast_new (title);
+
+    adw_toast_set_timeout (toast, 10);
+    osi_window_add_toast (self, toast);
+  }
+  refresh (self);
+}
+
+static void
+on_restore_response (OsiWindow        *self,
+                     const char       *response,
+                     AdwMessageDialog *dialog)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
+  g_autofree char *status = NULL;
+
+  if (g_strcmp0 (response, "restore") != 0 || self->client == NULL || long_job_running (self))
+    return;
+  status = g_strdup_printf (_("Restoring %s… The server first makes a safety backup of the current data."), name);
+  operation_start (self, status);
+  osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
+}
+
+static void
+action_restore (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  body = g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the other "
+                            "data — will be replaced by the content of “%s” from %s.\n\n"
+                            "This cannot be undone, except by restoring the safety backup the server makes of "
+                            "the current data first."),
+                          name, display_date (self, name));
+  dialog = new_dialog (self, _("Restore This Backup?"), body);
+  g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_restore_response), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_deleted (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  osi_client_delete_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self) || is_cancelled (error))
+    return;
+  operation_end (self);
+  if (error != NULL)
+    show_error (self, _("The Backup Could Not Be Deleted"), error, FALSE);
+  else
+    osi_window_add_toast (self, adw_toast_new (_("Backup deleted")));
+  refresh (self);
+}
+
+static void
+on_delete_response (OsiWindow        *self,
+                    const char       *response,
+                    AdwMessageDialog *dialog)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
+  g_autofree char *status = NULL;
+
+  if (g_strcmp0 (response, "delete") != 0 || self->client == NULL || long_job_running (self))
+    return;
+  status = g_strdup_printf (_("Deleting %s…"), name);
+  operation_start (self, status);
+  osi_client_delete_async (self->client, name, self->op_cancellable, on_deleted, g_object_ref (self));
+}
+
+static void
+action_delete (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+  guint total = g_list_model_get_n_items (G_LIST_MODEL (self->store));
+  guint remaining = total > 0 ? total - 1 : 0;
+  g_autofree char *body = NULL;
+  AdwMessageDialog *dialog;
+
+  body = g_strdup_printf (_("“%s” from %s will be deleted from the server. This cannot be undone."),
+                          name, display_date (self, name));
+  if (remaining < MIN_KEPT_BACKUPS)
+    {
+      /* "Only 0 backups" reads badly, and French would make it singular. */
+      g_autofree char *warning = remaining == 0
+        ? g_strdup (_("No backup would remain: keep at least three recent backups."))
+        : g_strdup_printf (ngettext ("Only %u backup would remain: keep at least three recent backups.",
+                                     "Only %u backups would remain: keep at least three recent backups.",
+                                     remaining),
+                           remaining);
+      g_autofree char *both = g_strdup_printf ("%s\n\n%s", body, warning);
+
+      g_free (body);
+      body = g_steal_pointer (&both);
+    }
+  dialog = new_dialog (self, _("Delete This Backup?"), body);
+  g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
+  adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", G_CALLBACK (on_delete_response), self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Download and check                                                       */
+
+static void
+on_download_progress (guint64  done,
+                      guint64  total,
+                      double   rate,
+                      gpointer user_data)
+{
+  OsiWindow *self = user_data;
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *rate_text = g_format_size ((guint64)MAX (rate, 0));
+  g_autofree char *text = NULL;
+
+  /* Progress may still arrive after the window was closed (its widgets
+   * are gone), before the download's own callback. */
+  if (is_disposed (self) || !self->downloading)
+    return;
+  if (total > 0)
+    {
+      g_autofree char *total_text = g_format_size (total);
+
+      /* TRANSLATORS: bytes done, bytes in all, bytes per second */
+      text = g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
+      gtk_progress_bar_set_fraction (self->status_progress, (double)done / (double)total);
+    }
+  else
+    {
+      text = g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
+      gtk_progress_bar_pulse (self->status_progress);
+    }
+  gtk_label_set_text (self->status_label, text);
+}
+
+static void
+open_folder (OsiWindow  *self,
+             const char *folder)
+{
+  g_autofree char *uri = g_filename_to_uri (folder, NULL, NULL);
+
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
+}
+
+static void
+on_open_folder_clicked (GtkButton *button,
+                        OsiWindow *self)
+{
+  const char *folder = g_object_get_data (G_OBJECT (button), "folder");
+
+  open_folder (self, folder);
+}
+
+static void
+on_downloaded (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+
+  path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self))
+    return;
+  self->downloading = FALSE;
+  status_hide (self);
+  update_actions (self);
+  notify_working (self);
+  if (is_cancelled (error))
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
+      return;
+    }
+  if (path == NULL)
+    {
+      show_error (self, _("The Download Failed"), error, FALSE);
+      return;
+    }
+
+  {
+    AdwToast *toast = adw_toast_new (_("Download complete"));
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+    GtkWidget *open = gtk_button_new_with_mnemonic (_("_Open Folder"));
+    g_autofree char *folder = g_path_get_dirname (path);
+
+    gtk_box_append (GTK_BOX (box), gtk_label_new (_("Download complete")));
+    g_object_set_data_full (G_OBJECT (open), "folder", g_steal_pointer (&folder), g_free);
+    g_signal_connect_object (open, "clicked", G_CALLBACK (on_open_folder_clicked), self, 0);
+    gtk_widget_add_css_class (open, "flat");
+    gtk_box_append (GTK_BOX (box), open);
+    adw_toast_set_custom_title (toast, box);
+    adw_toast_set_button_label (toast, _("_Check"));
+    adw_toast_set_action_name (toast, "win.check-path");
+    adw_toast_set_action_target_value (toast, g_variant_new_string (path));
+    adw_toast_set_timeout (toast, 10);
+    osi_window_add_toast (self, toast);
+    g_free (self->last_toast);
+    self->last_toast = g_strdup (_("Download complete"));
+  }
+}
+
+static void
+action_download (GtkWidget  *widget,
+                 const char *action_name,
+                 GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+  g_autofree char *folder = osi_window_dup_download_folder (self);
+  g_autofree char *status = NULL;
+
+  if (self->client == NULL || long_job_running (self))
+    return;
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_autoptr(GError) error = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                             _("Cannot create the download folder %s: %s"), folder,
+                                             g_strerror (saved_errno));
+
+      show_error (self, _("The Download Failed"), error, FALSE);
+      return;
+    }
+  self->downloading = TRUE;
+  g_clear_object (&self->transfer_cancellable);
+  self->transfer_cancellable = g_cancellable_new ();
+  status = g_strdup_printf (_("Downloading %s…"), name);
+  status_show (self, status, TRUE);
+  update_actions (self);
+  notify_working (self);
+  osi_client_download_async (self->client, name, folder, on_download_progress, self,
+                             self->transfer_cancellable, on_downloaded, g_object_ref (self));
+}
+
+static void
+action_cancel_transfer (GtkWidget  *widget,
+                        const char *action_name,
+                        GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+
+  g_cancellable_cancel (self->transfer_cancellable);
+}
+
+static void
+on_check_progress (guint64  done,
+                   guint64  total,
+                   gpointer user_data)
+{
+  OsiWindow *self = user_data;
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *text = NULL;
+
+  if (is_disposed (self) || !self->checking)
+    return;
+  if (total > 0)
+    {
+      g_autofree char *total_text = g_format_size (total);
+
+      text = g_strdup_printf (_("Checking: %s of %s"), done_text, total_text);
+      gtk_progress_bar_set_fraction (self->status_progress, MIN (1.0, (double)done / (double)total));
+    }
+  else
+    text = g_strdup_printf (_("Checking: %s"), done_text);
+  gtk_label_set_text (self->status_label, text);
+}
+
+static void
+on_checked (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GString) body = NULL;
+  g_autofree char *base = NULL;
+  GPtrArray *findings;
+  const char *heading;
+  AdwMessageDialog *dialog;
+
+  report = osi_archive_verify_finish (result, &error);
+  if (is_disposed (self))
+    return;
+  self->checking = FALSE;
+  status_hide (self);
+  update_actions (self);
+  notify_working (self);
+  if (report == NULL)
+    {
+      if (!is_cancelled (error))
+        show_error (self, _("The Check Failed"), error, FALSE);
+      return;
+    }
+
+  switch (osi_verify_report_get_verdict (report))
+    {
+    case OSI_VERDICT_RESTORABLE:
+      heading = _("This Backup Can Be Restored");
+      break;
+    case OSI_VERDICT_UNPROVEN:
+      heading = _("Integrity Unproven");
+      break;
+    case OSI_VERDICT_NOT_RESTORABLE:
+    default:
+      heading = _("This Backup Cannot Be Restored");
+      break;
+    }
+  base = g_path_get_basename (osi_verify_report_get_file (report));
+  body = g_string_new (base);
+  g_string_append_printf (body, "\n\n%s", osi_verdict_describe (osi_verify_report_get_verdict (report)));
+  findings = osi_verify_report_get_findings (report);
+  for (guint i = 0; i < findings->len && i < 10; i++)
+    {
+      OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      g_string_append_printf (body, "\n• %s", finding->message);
+    }
+  if (findings->len > 10)
+    g_string_append_printf (body, ngettext ("\n… and %u more finding", "\n… and %u more findings",
+                                            findings->len - 10),
+                            findings->len - 10);
+  dialog = new_dialog (self, heading, body->str);
+  adw_message_dialog_add_response (dialog, "close", _("_Close"));
+  adw_message_dialog_set_default_response (dialog, "close");
+  adw_message_dialog_set_close_response (dialog, "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+check_path (OsiWindow  *self,
+            const char *path)
+{
+  OsiProgressRelay *relay;
+  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *status = g_strdup_printf (_("Checking %s…"), base);
+
+  if (long_job_running (self))
+    return;
+  self->checking = TRUE;
+  g_clear_object (&self->transfer_cancellable);
+  self->transfer_cancellable = g_cancellable_new ();
+  status_show (self, status, TRUE);
+  update_actions (self);
+  notify_working (self);
+  /* The relay brings progress from the checking thread to this one; it
+   * holds the window until the check ends. */
+  relay = osi_progress_relay_new (on_check_progress, self);
+  g_object_set_data_full (G_OBJECT (self->transfer_cancellable), "relay", relay,
+                          (GDestroyNotify)osi_progress_relay_unref);
+  osi_archive_verify_async (path, NULL, osi_progress_relay_report, relay, self->transfer_cancellable,
+                            on_checked, g_object_ref (self));
+}
+
+static void
+action_check_path (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  check_path (OSI_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static void
+on_file_chosen (GtkNativeDialog *chooser,
+                int              response,
+                OsiWindow       *self)
+{
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        check_path (self, path);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+static void
+action_check_file (GtkWidget  *widget,
+                   const char *action_name,
+                   GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  g_autofree char *folder = osi_window_dup_download_folder (self);
+  g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
+
+  chooser = gtk_file_chooser_native_new (_("Check a Backup"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
+                                         _("_Check"), _("_Cancel"));
+  gtk_file_filter_set_name (backups, _("Backups"));
+  gtk_file_filter_add_pattern (backups, "*.tar.zst");
+  gtk_file_filter_add_pattern (backups, "*.tar.gz");
+  gtk_file_filter_add_pattern (backups, "*.tgz");
+  gtk_file_filter_add_pattern (backups, "*.zip");
+  gtk_file_filter_add_pattern (backups, "*.json");
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  if (g_file_test (folder, G_FILE_TEST_IS_DIR))
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder_file, NULL);
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Other actions                                                            */
+
+static void
+action_refresh (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  refresh (OSI_WINDOW (widget));
+}
+
+static void
+action_search (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+
+  if (g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "list") == 0)
+    gtk_widget_grab_focus (GTK_WIDGET (self->search_entry));
+}
+
+static void
+action_page (GtkWidget  *widget,
+             const char *action_name,
+             GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  guint n_pages = osi_window_get_n_pages (self);
+
+  if (g_str_equal (action_name, "win.page-first"))
+    self->page = 0;
+  else if (g_str_equal (action_name, "win.page-previous") && self->page > 0)
+    self->page--;
+  else if (g_str_equal (action_name, "win.page-next") && self->page + 1 < n_pages)
+    self->page++;
+  else if (g_str_equal (action_name, "win.page-last"))
+    self->page = n_pages - 1;
+  update_view (self);
+}
+
+static gboolean
+url_is_valid (const char *url)
+{
+  g_autoptr(GUri) uri = g_uri_parse (url, G_URI_FLAGS_NONE, NULL);
+
+  return uri != NULL && g_uri_get_host (uri) != NULL && *g_uri_get_host (uri) != '\0' &&
+         (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 ||
+          g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0);
+}
+
+static void
+action_connect (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  g_autofree char *url = g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (self->connect_url_row))));
+  const char *token = gtk_editable_get_text (GTK_EDITABLE (self->connect_token_row));
+
+  if (!url_is_valid (url))
+    {
+      osi_window_show_connect_error (self, _("Enter the server’s address, such as https://osi.example.org"));
+      return;
+    }
+  gtk_widget_set_visible (GTK_WIDGET (self->connect_error_label), FALSE);
+  gtk_widget_activate_action (widget, "app.connect", "(ss)", url, token);
+}
+
+static void
+on_close_request_save (OsiWindow *self)
+{
+  int width, height;
+
+  gtk_window_get_default_size (GTK_WINDOW (self), &width, &height);
+  g_settings_set_int (self->settings, "window-width", width);
+  g_settings_set_int (self->settings, "window-height", height);
+  g_settings_set_boolean (self->settings, "window-maximized", gtk_window_is_maximized (GTK_WINDOW (self)));
+}
+
+static gboolean
+osi_window_close_request (GtkWindow *window)
+{
+  on_close_request_save (OSI_WINDOW (window));
+  return GTK_WINDOW_CLASS (osi_window_parent_class)->close_request (window);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GObject                                                                  */
+
+static void
+osi_window_dispose (GObject *object)
+{
+  OsiWindow *self = OSI_WINDOW (object);
+
+  g_cancellable_cancel (self->list_cancellable);
+  g_cancellable_cancel (self->op_cancellable);
+  g_cancellable_cancel (self->transfer_cancellable);
+  if (self->dialog != NULL)
+    gtk_window_destroy (GTK_WINDOW (self->dialog));
+  gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_WINDOW);
+  g_clear_object (&self->slice_model);
+  g_clear_object (&self->sort_model);
+  g_clear_object (&self->filter_model);
+  g_clear_object (&self->filter);
+  g_clear_object (&self->store);
+  g_clear_object (&self->client);
+  g_clear_object (&self->settings);
+
+  G_OBJECT_CLASS (osi_window_parent_class)->dispose (object);
+}
+
+static void
+osi_window_finalize (GObject *object)
+{
+  OsiWindow *self = OSI_WINDOW (object);
+
+  g_clear_object (&self->list_cancellable);
+  g_clear_object (&self->op_cancellable);
+  g_clear_object (&self->transfer_cancellable);
+  g_clear_pointer (&self->query, osi_search_query_free);
+  g_free (self->last_toast);
+  g_free (self->banner_text);
+
+  G_OBJECT_CLASS (osi_window_parent_class)->finalize (object);
+}
+
+static void
+osi_window_get_property (GObject    *object,
+                         guint       prop_id,
+                         GValue     *value,
+                         GParamSpec *pspec)
+{
+  OsiWindow *self = OSI_WINDOW (object);
+
+  switch (prop_id)
+    {
+    case PROP_WORKING:
+      g_value_set_boolean (value, osi_window_get_working (self));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_window_class_init (OsiWindowClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+  GtkWindowClass *window_class = GTK_WINDOW_CLASS (klass);
+
+  object_class->dispose = osi_window_dispose;
+  object_class->finalize = osi_window_finalize;
+  object_class->get_property = osi_window_get_property;
+  window_class->close_request = osi_window_close_request;
+
+  properties[PROP_WORKING] =
+    g_param_spec_boolean ("working", NULL, NULL, FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  osi_resources_ensure ();
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-window.ui");
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, toast_overlay);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, window_title);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, create_button);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, banner);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, banner_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, status_revealer);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, status_spinner);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, status_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, status_progress);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, status_cancel);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, stack);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, unreachable_page);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, loading_spinner);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, connect_url_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, connect_token_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, connect_error_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, search_entry);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, count_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, list_stack);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, column_view);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_size_dropdown);
+  gtk_widget_class_bind_template_callback (widget_class, on_banner_response);
+  gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
+
+  gtk_widget_class_install_action (widget_class, "win.create", NULL, action_create);
+  gtk_widget_class_install_action (widget_class, "win.refresh", NULL, action_refresh);
+  gtk_widget_class_install_action (widget_class, "win.restore", "s", action_restore);
+  gtk_widget_class_install_action (widget_class, "win.download", "s", action_download);
+  gtk_widget_class_install_action (widget_class, "win.delete", "s", action_delete);
+  gtk_widget_class_install_action (widget_class, "win.cancel-transfer", NULL, action_cancel_transfer);
+  gtk_widget_class_install_action (widget_class, "win.check-file", NULL, action_check_file);
+  gtk_widget_class_install_action (widget_class, "win.check-path", "s", action_check_path);
+  gtk_widget_class_install_action (widget_class, "win.search", NULL, action_search);
+  gtk_widget_class_install_action (widget_class, "win.page-first", NULL, action_page);
+  gtk_widget_class_install_action (widget_class, "win.page-previous", NULL, action_page);
+  gtk_widget_class_install_action (widget_class, "win.page-next", NULL, action_page);
+  gtk_widget_class_install_action (widget_class, "win.page-last", NULL, action_page);
+  gtk_widget_class_install_action (widget_class, "win.connect", NULL, action_connect);
+
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_n, GDK_CONTROL_MASK, "win.create", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_F5, 0, "win.refresh", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_r, GDK_CONTROL_MASK, "win.refresh", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_f, GDK_CONTROL_MASK, "win.search", NULL);
+  gtk_widget_class_add_binding_action (widget_class, GDK_KEY_o, GDK_CONTROL_MASK, "win.check-file", NULL);
+}
+
+/* Pages turn with Alt+Left/Right and Page Up/Down wherever the focus is,
+ * the list included (it would otherwise scroll with Page Up/Down). */
+static void
+add_page_shortcuts (OsiWindow *self)
+{
+  GtkEventController *controller = gtk_shortcut_controller_new ();
+  struct { guint key; GdkModifierType mods; const char *action; } keys[] = {
+    { GDK_KEY_Left, GDK_ALT_MASK, "win.page-previous" },
+    { GDK_KEY_Right, GDK_ALT_MASK, "win.page-next" },
+    { GDK_KEY_Page_Up, 0, "win.page-previous" },
+    { GDK_KEY_Page_Down, 0, "win.page-next" },
+  };
+
+  gtk_event_controller_set_propagation_phase (controller, GTK_PHASE_CAPTURE);
+  for (guint i = 0; i < G_N_ELEMENTS (keys); i++)
+    gtk_shortcut_controller_add_shortcut (GTK_SHORTCUT_CONTROLLER (controller),
+                                          gtk_shortcut_new (gtk_keyval_trigger_new (keys[i].key, keys[i].mods),
+                                                            gtk_named_action_new (keys[i].action)));
+  gtk_widget_add_controller (GTK_WIDGET (self), controller);
+}
+
+static void
+osi_window_init (OsiWindow *self)
+{
+  GtkNoSelection *selection;
+
+  gtk_widget_init_template (GTK_WIDGET (self));
+
+  self->settings = g_settings_new (APP_ID);
+  self->query = osi_search_query_new ("");
+  self->page_size = (guint)g_settings_get_enum (self->settings, "items-per-page");
+  if (self->page_size == 0)
+    self->page_size = 25;
+
+  gtk_window_set_default_size (GTK_WINDOW (self), g_settings_get_int (self->settings, "window-width"),
+                               g_settings_get_int (self->settings, "window-height"));
+  if (g_settings_get_boolean (self->settings, "window-maximized"))
+    gtk_window_maximize (GTK_WINDOW (self));
+
+  self->store = g_list_store_new (OSI_TYPE_BACKUP_INFO);
+  self->filter = gtk_custom_filter_new (NULL, NULL, NULL);
+  self->filter_model = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->store)),
+                                                  g_object_ref (GTK_FILTER (self->filter)));
+  self->sort_model = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->filter_model)), NULL);
+  self->slice_model = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->sort_model)), 0,
+                                                self->page_size);
+  /* The view takes its own reference to the selection model. */
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->slice_model)));
+  gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
+  g_object_unref (selection);
+  build_columns (self);
+  gtk_sort_list_model_set_sorter (self->sort_model, gtk_column_view_get_sorter (self->column_view));
+  g_signal_connect_object (self->sort_model, "items-changed", G_CALLBACK (on_sorted_items_changed), self,
+                           G_CONNECT_SWAPPED);
+
+  for (guint i = 0; i < G_N_ELEMENTS (page_sizes); i++)
+    if (page_sizes[i] == self->page_size)
+      gtk_drop_down_set_selected (self->page_size_dropdown, i);
+  g_signal_connect_object (self->page_size_dropdown, "notify::selected", G_CALLBACK (on_page_size_selected), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::items-per-page", G_CALLBACK (on_page_size_setting), self,
+                           G_CONNECT_SWAPPED);
+
+  gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self->column_view));
+  add_page_shortcuts (self);
+  update_view (self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+OsiWindow *
+osi_window_new (GtkApplication *application)
+{
+  g_return_val_if_fail (application == NULL || GTK_IS_APPLICATION (application), NULL);
+
+  return g_object_new (OSI_TYPE_WINDOW, "application", application, NULL);
+}
+
+void
+osi_window_set_client (OsiWindow  *self,
+                       OsiClient  *client,
+                       const char *server_label)
+{
+  g_return_if_fail (OSI_IS_WINDOW (self));
+  g_return_if_fail (client == NULL || OSI_IS_CLIENT (client));
+
+  if (client != self->client)
+    {
+      g_cancellable_cancel (self->list_cancellable);
+      g_set_object (&self->client, client);
+      self->loaded = FALSE;
+      self->listing = FALSE;
+      hide_banner (self);
+      g_list_store_remove_all (self->store);
+    }
+  adw_window_title_set_subtitle (self->window_title,
+                                 server_label != NULL ? server_label
+                                 : client != NULL ? osi_client_get_base_url (client) : "");
+  refresh (self);
+}
+
+OsiClient *
+osi_window_get_client (OsiWindow *self)
+{
+  g_return_val_if_fail (OSI_IS_WINDOW (self), NULL);
+
+  return self->client;
+}
+
+void
+osi_window_show_connect_error (OsiWindow  *self,
+                               const char *message)
+{
+  g_return_if_fail (OSI_IS_WINDOW (self));
+
+  gtk_label_set_text (self->connect_error_label, message != NULL ? message : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->connect_error_label), message != NULL);
+}
+
+void
+osi_window_add_toast (OsiWindow *self,
+                      AdwToast  *toast)
+{
+  g_return_if_fail (OSI_IS_WINDOW (self));
+  g_return_if_fail (ADW_IS_TOAST (toast));
+
+  g_free (self->last_toast);
+  self->last_toast = g_strdup (adw_toast_get_title (toast));
+  adw_toast_overlay_add_toast (self->toast_overlay, toast);
+}
+
+GListStore *
+osi_window_get_store (OsiWindow *self)
+{
+  return self->store;
+}
+
+GListModel *
+osi_window_get_sorted_model (OsiWindow *self)
+{
+  return G_LIST_MODEL (self->sort_model);
+}
+
+GListModel *
+osi_window_get_page_model (OsiWindow *self)
+{
+  return G_LIST_MODEL (self->slice_model);
+}
+
+guint
+osi_window_get_page (OsiWindow *self)
+{
+  return self->page;
+}
+
+guint
+osi_window_get_n_pages (OsiWindow *self)
+{
+  return n_pages_for (g_list_model_get_n_items (G_LIST_MODEL (self->sort_model)), self->page_size);
+}
+
+const char *
+osi_window_get_page_text (OsiWindow *self)
+{
+  return gtk_label_get_text (self->page_label);
+}
+
+const char *
+osi_window_get_count_text (OsiWindow *self)
+{
+  return gtk_label_get_text (self->count_label);
+}
+
+GtkEditable *
+osi_window_get_search_entry (OsiWindow *self)
+{
+  return GTK_EDITABLE (self->search_entry);
+}
+
+const char *
+osi_window_get_state (OsiWindow *self)
+{
+  return gtk_stack_get_visible_child_name (self->stack);
+}
+
+const char *
+osi_window_get_list_state (OsiWindow *self)
+{
+  return gtk_stack_get_visible_child_name (self->list_stack);
+}
+
+const char *
+osi_window_get_status_title (OsiWindow *self)
+{
+  GtkWidget *page = gtk_stack_get_visible_child (self->stack);
+
+  return ADW_IS_STATUS_PAGE (page) ? adw_status_page_get_title (ADW_STATUS_PAGE (page)) : NULL;
+}
+
+const char *
+osi_window_get_banner_text (OsiWindow *self)
+{
+  return self->banner_text;
+}
+
+AdwMessageDialog *
+osi_window_get_dialog (OsiWindow *self)
+{
+  return self->dialog;
+}
+
+gboolean
+osi_window_get_working (OsiWindow *self)
+{
+  return self->listing || self->busy || self->downloading || self->checking;
+}
+
+const char *
+osi_window_get_last_toast (OsiWindow *self)
+{
+  return self->last_toast;
+}
+
+char *
+osi_window_dup_download_folder (OsiWindow *self)
+{
+  g_autofree char *folder = g_settings_get_string (self->settings, "download-folder");
+  const char *downloads;
+
+  if (folder != NULL && *folder != '\0')
+    return g_steal_pointer (&folder);
+  downloads = g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+  return g_strdup (downloads != NULL ? downloads : g_get_home_dir ());
+}

@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <adwaita.h>
+
+#include "osi-client.h"
+
+G_BEGIN_DECLS
+
+#define OSI_TYPE_WINDOW (osi_window_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiWindow, osi_window, OSI, WINDOW, AdwApplicationWindow)
+
+OsiWindow *osi_window_new            (GtkApplication *application);
+/* The server to manage; NULL shows the connection form. server_label is
+ * shown under the title (a profile name or the URL). Refreshes the list. */
+void       osi_window_set_client     (OsiWindow      *self,
+                                      OsiClient      *client,
+                                      const char     *server_label);
+OsiClient *osi_window_get_client     (OsiWindow      *self);
+/* A message in the connection form (a failed demo start, a missing token). */
+void       osi_window_show_connect_error (OsiWindow  *self,
+                                          const char *message);
+void       osi_window_add_toast      (OsiWindow      *self,
+                                      AdwToast       *toast);
+
+G_END_DECLS

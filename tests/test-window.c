@@ -1,0 +1,1584 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <adwaita.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "osi-archive.h"
+#include "osi-demo-data.h"
+#include "osi-search.h"
+#include "osi-test-support.h"
+#include "osi-window-private.h"
+
+/* The main window under a display (Xvfb in CI), against a real
+ * osi-backup-server holding 57 backups. Actions are fired by name,
+ * confirmations answered through the dialog, and every expected count is
+ * computed from the backup folder itself: the names, and the dates the
+ * server reports (the files' mtimes) formatted in local time. */
+
+#define TOKEN       "window-test-token-81c2"
+#define N_BACKUPS   57
+#define DATA_SIZE   (256 * 1024)
+#define DATA_SEED   1
+#define WAIT_S      60
+
+static gboolean have_display;
+
+/* ------------------------------------------------------------------------ */
+/* Waiting                                                                  */
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+typedef gboolean (*Condition) (gpointer data);
+
+/* Runs the main loop until done (data) holds. A periodic source keeps the
+ * loop turning so that the deadline is checked even when nothing happens;
+ * the deadline only turns a hang into a failure, it times nothing. */
+static void
+wait_for (Condition   done,
+          gpointer    data,
+          const char *what)
+{
+  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (20, wake_up, NULL);
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_test_message ("gave up waiting for %s after %d s", what, WAIT_S);
+          g_assert_not_reached ();
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  return !osi_window_get_working (OSI_WINDOW (data));
+}
+
+static void
+wait_idle (OsiWindow *window)
+{
+  wait_for (window_idle, window, "the window's work to end");
+}
+
+/* ------------------------------------------------------------------------ */
+/* The backups on disk                                                      */
+
+typedef struct
+{
+  char      *name;
+  char      *display;   /* JJ/MM/AAAA HH:MM, local time */
+  gint64     mtime;
+} DiskBackup;
+
+static void
+disk_backup_free (DiskBackup *backup)
+{
+  g_free (backup->name);
+  g_free (backup->display);
+  g_free (backup);
+}
+
+/* Newest first, as the window sorts them (date, then name). */
+static int
+compare_disk_backups (gconstpointer a,
+                      gconstpointer b)
+{
+  const DiskBackup *da = *(DiskBackup * const *)a;
+  const DiskBackup *db = *(DiskBackup * const *)b;
+
+  if (da->mtime != db->mtime)
+    return da->mtime > db->mtime ? -1 : 1;
+  return -strcmp (da->name, db->name);
+}
+
+/* What the server lists: every .tar.zst of the folder, dated by mtime. */
+static GPtrArray *
+disk_backups (const char *dir)
+{
+  GPtrArray *backups = g_ptr_array_new_with_free_func ((GDestroyNotify)disk_backup_free);
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autoptr(GDateTime) date = NULL;
+      DiskBackup *backup;
+      GStatBuf st;
+
+      if (name[0] == '.' || !g_str_has_suffix (name, ".tar.zst"))
+        continue;
+      g_assert_cmpint (g_stat (path, &st), ==, 0);
+      date = g_date_time_new_from_unix_local (st.st_mtime);
+      backup = g_new0 (DiskBackup, 1);
+      backup->name = g_strdup (name);
+      backup->display = osi_format_date (date);
+      backup->mtime = st.st_mtime;
+      g_ptr_array_add (backups, backup);
+    }
+  g_ptr_array_sort (backups, compare_disk_backups);
+  return backups;
+}
+
+static guint
+n_backups_on_disk (const char *dir)
+{
+  g_autoptr(GPtrArray) backups = disk_backups (dir);
+
+  return backups->len;
+}
+
+static guint
+n_pages_for (guint n_items,
+             guint page_size)
+{
+  return MAX (1, (n_items + page_size - 1) / page_size);
+}
+
+/* The most frequent value of display[offset, offset + len) and how many
+ * backups have it. */
+static char *
+most_frequent (GPtrArray *backups,
+               guint      offset,
+               guint      len,
+               guint     *out_count)
+{
+  g_autoptr(GHashTable) counts = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  char *best = NULL;
+  guint best_count = 0;
+
+  for (guint i = 0; i < backups->len; i++)
+    {
+      DiskBackup *backup = g_ptr_array_index (backups, i);
+      g_autofree char *key = g_strndup (backup->display + offset, len);
+      guint count = GPOINTER_TO_UINT (g_hash_table_lookup (counts, key)) + 1;
+
+      if (count > best_count)
+        {
+          best_count = count;
+          g_free (best);
+          best = g_strdup (key);
+        }
+      g_hash_table_replace (counts, g_steal_pointer (&key), GUINT_TO_POINTER (count));
+    }
+  *out_count = best_count;
+  return best;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The servers                                                              */
+
+/* The servers running. A failed assertion aborts the program: they are
+ * killed then, or they would outlive it holding its standard error, and
+ * whatever reads that (meson) would wait for them. */
+static GPid live_servers[4];
+
+static void
+on_fatal_signal (int signum)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
+    if (live_servers[i] > 0)
+      kill (live_servers[i], SIGKILL);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+static void
+watch_fatal_signals (void)
+{
+  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    signal (signals[i], on_fatal_signal);
+}
+
+static OsiTestServer *
+server_start (const char *tmp,
+              const char *data,
+              const char *backups)
+{
+  OsiTestServer *server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
+  guint i;
+
+  for (i = 0; i < G_N_ELEMENTS (live_servers) && live_servers[i] > 0; i++)
+    ;
+  g_assert_cmpuint (i, <, G_N_ELEMENTS (live_servers));
+  live_servers[i] = server->pid;
+  return server;
+}
+
+static void
+server_stop (OsiTestServer *server)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
+    if (live_servers[i] == server->pid)
+      live_servers[i] = 0;
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The fixture: a server over a data folder and its backups, and a window
+ * connected to it.                                                          */
+
+typedef struct
+{
+  char          *tmp;
+  char          *data;
+  char          *backups;
+  char          *url;
+  GSettings     *settings;
+  OsiTestServer *server;
+  OsiClient     *client;
+  OsiWindow     *window;
+} Fixture;
+
+static GSettings *
+fresh_settings (void)
+{
+  GSettings *settings = g_settings_new (APP_ID);
+
+  /* The memory backend outlives each case: start from the defaults. */
+  g_settings_reset (settings, "items-per-page");
+  g_settings_reset (settings, "download-folder");
+  return settings;
+}
+
+/* A fixed newest date, so that the names and dates (and thus the dates
+ * that share a day) are the same on every run. */
+static GDateTime *
+newest_backup_date (void)
+{
+  return g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+}
+
+static OsiWindow *
+new_window (OsiClient *client)
+{
+  OsiWindow *window = g_object_ref_sink (osi_window_new (NULL));
+
+  gtk_window_present (GTK_WINDOW (window));
+  if (client != NULL)
+    {
+      osi_window_set_client (window, client, NULL);
+      wait_idle (window);
+    }
+  return window;
+}
+
+/* The server half: data, n_backups backups, and the server over them. */
+static void
+fixture_serve (Fixture *f,
+               guint    n_backups)
+{
+  g_autoptr(GDateTime) newest = newest_backup_date ();
+  g_autoptr(GError) error = NULL;
+
+  memset (f, 0, sizeof *f);
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, DATA_SIZE, DATA_SEED);
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  g_assert_true (osi_demo_backups_populate (f->backups, n_backups, newest, 7, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (n_backups_on_disk (f->backups), ==, n_backups);
+  f->server = server_start (f->tmp, f->data, f->backups);
+  f->url = g_strdup (f->server->url);
+}
+
+/* The window half, on f->url. page_size 0 keeps the default; token NULL
+ * uses the right one. */
+static void
+fixture_open (Fixture    *f,
+              guint       page_size,
+              const char *token)
+{
+  f->settings = fresh_settings ();
+  if (page_size != 0)
+    g_settings_set_enum (f->settings, "items-per-page", (int)page_size);
+  f->client = osi_client_new (f->url, token != NULL ? token : TOKEN);
+  f->window = new_window (f->client);
+}
+
+static void
+fixture_start (Fixture    *f,
+               guint       n_backups,
+               guint       page_size,
+               const char *token)
+{
+  fixture_serve (f, n_backups);
+  fixture_open (f, page_size, token);
+}
+
+/* Closes the window and checks that it and its models are freed. */
+static void
+close_window (OsiWindow *window)
+{
+  GListModel *page = g_object_ref (osi_window_get_page_model (window));
+  GListModel *sorted = g_object_ref (osi_window_get_sorted_model (window));
+  GListStore *store = g_object_ref (osi_window_get_store (window));
+
+  wait_idle (window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_assert_finalize_object (window);
+  g_assert_finalize_object (page);
+  g_assert_finalize_object (sorted);
+  g_assert_finalize_object (store);
+}
+
+static void
+fixture_finish (Fixture *f)
+{
+  if (f->window != NULL)
+    close_window (g_steal_pointer (&f->window));
+  if (f->client != NULL)
+    g_assert_finalize_object (g_steal_pointer (&f->client));
+  if (f->server != NULL)
+    {
+      /* A case may have stopped it already. */
+      if (f->server->pid > 0)
+        server_stop (f->server);
+      osi_test_server_free (f->server);
+    }
+  g_clear_object (&f->settings);
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->backups);
+  g_free (f->url);
+}
+
+static void
+activate (OsiWindow  *window,
+          const char *action)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, NULL));
+}
+
+static void
+activate_on (OsiWindow  *window,
+             const char *action,
+             const char *name)
+{
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, "s", name));
+}
+
+/* The button that fires action (without a target) in the window: GTK
+ * makes it insensitive while the action is disabled, which is how the
+ * state of an action shows. */
+static GtkWidget *
+find_action_button (GtkWidget  *root,
+                    const char *action)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) &&
+          g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0 &&
+          gtk_actionable_get_action_target_value (GTK_ACTIONABLE (child)) == NULL)
+        return child;
+      if ((found = find_action_button (child, action)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+action_enabled (OsiWindow  *window,
+                const char *action)
+{
+  GtkWidget *button = find_action_button (GTK_WIDGET (window), action);
+
+  g_assert_nonnull (button);
+  return gtk_widget_get_sensitive (button);
+}
+
+/* Answers the confirmation on screen as a click would: the response, then
+ * the dialog goes away. Returns its body for the caller to check. */
+static char *
+answer_dialog (OsiWindow  *window,
+               const char *response)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (window);
+  char *body;
+
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  /* Cancel is the default: Enter does not destroy anything. */
+  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  g_assert_true (adw_message_dialog_has_response (dialog, response));
+  body = g_strdup (adw_message_dialog_get_body (dialog));
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_null (osi_window_get_dialog (window));
+  return body;
+}
+
+static guint
+n_items (GListModel *model)
+{
+  return g_list_model_get_n_items (model);
+}
+
+static gboolean
+store_has (OsiWindow  *window,
+           const char *name)
+{
+  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+
+  for (guint i = 0; i < n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
+        return TRUE;
+    }
+  return FALSE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Typing a search                                                          */
+
+static void
+on_search_changed_count (guint *count)
+{
+  (*count)++;
+}
+
+typedef struct
+{
+  guint *count;
+  guint  before;
+} SearchWait;
+
+static gboolean
+search_applied (gpointer data)
+{
+  SearchWait *wait = data;
+
+  return *wait->count > wait->before;
+}
+
+/* Types text into the search entry and waits for the entry to report
+ * the search (it waits for a pause in typing); the window has filtered
+ * by then, its handler being connected first. */
+static void
+type_search (OsiWindow  *window,
+             const char *text)
+{
+  GtkEditable *entry = osi_window_get_search_entry (window);
+  guint count = 0;
+  SearchWait wait = { &count, 0 };
+  gulong id;
+
+  /* An unchanged text is no search. */
+  if (g_strcmp0 (gtk_editable_get_text (entry), text) == 0)
+    return;
+  id = g_signal_connect_swapped (entry, "search-changed", G_CALLBACK (on_search_changed_count), &count);
+  gtk_editable_set_text (entry, text);
+  wait_for (search_applied, &wait, "the search");
+  g_signal_handler_disconnect (entry, id);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Pages                                                                    */
+
+static void
+check_page (OsiWindow *window,
+            guint      page,
+            guint      n_shown,
+            guint      page_size)
+{
+  guint n_pages = n_pages_for (n_shown, page_size);
+  guint on_page = MIN (page_size, n_shown - MIN (n_shown, page * page_size));
+  g_autofree char *text = g_strdup_printf ("Page %u of %u", page + 1, n_pages);
+
+  g_assert_cmpuint (osi_window_get_page (window), ==, page);
+  g_assert_cmpuint (osi_window_get_n_pages (window), ==, n_pages);
+  g_assert_cmpstr (osi_window_get_page_text (window), ==, text);
+  g_assert_cmpuint (n_items (osi_window_get_page_model (window)), ==, on_page);
+  g_assert_cmpint (action_enabled (window, "win.page-first"), ==, page > 0);
+  g_assert_cmpint (action_enabled (window, "win.page-previous"), ==, page > 0);
+  g_assert_cmpint (action_enabled (window, "win.page-next"), ==, page + 1 < n_pages);
+  g_assert_cmpint (action_enabled (window, "win.page-last"), ==, page + 1 < n_pages);
+}
+
+static void
+test_pages (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *count = NULL;
+  guint total, last;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  backups = disk_backups (f.backups);
+  total = backups->len;
+  last = n_pages_for (total, 10) - 1;
+  g_assert_cmpuint (last + 1, ==, 6);
+
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+  g_assert_cmpstr (osi_window_get_list_state (f.window), ==, "rows");
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, total);
+  g_assert_cmpuint (n_items (osi_window_get_sorted_model (f.window)), ==, total);
+  count = g_strdup_printf ("%u backups", total);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  check_page (f.window, 0, total, 10);
+  g_assert_cmpstr (osi_window_get_page_text (f.window), ==, "Page 1 of 6");
+
+  /* Newest first: the page shows the ten newest backups in order. */
+  for (guint i = 0; i < n_items (osi_window_get_page_model (f.window)); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_page_model (f.window), i);
+      DiskBackup *expected = g_ptr_array_index (backups, i);
+
+      g_assert_cmpstr (osi_backup_info_get_name (info), ==, expected->name);
+      g_assert_cmpstr (osi_backup_info_get_display_date (info), ==, expected->display);
+    }
+
+  /* On the first page, going back does nothing. */
+  activate (f.window, "win.page-previous");
+  check_page (f.window, 0, total, 10);
+  activate (f.window, "win.page-first");
+  check_page (f.window, 0, total, 10);
+
+  activate (f.window, "win.page-next");
+  check_page (f.window, 1, total, 10);
+  {
+    g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_page_model (f.window), 0);
+    DiskBackup *expected = g_ptr_array_index (backups, 10);
+
+    g_assert_cmpstr (osi_backup_info_get_name (info), ==, expected->name);
+  }
+  activate (f.window, "win.page-next");
+  check_page (f.window, 2, total, 10);
+  activate (f.window, "win.page-previous");
+  check_page (f.window, 1, total, 10);
+
+  activate (f.window, "win.page-last");
+  check_page (f.window, last, total, 10);
+  {
+    g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_page_model (f.window),
+                                                           n_items (osi_window_get_page_model (f.window)) - 1);
+    DiskBackup *oldest = g_ptr_array_index (backups, total - 1);
+
+    g_assert_cmpstr (osi_backup_info_get_name (info), ==, oldest->name);
+  }
+  /* On the last page, going on does nothing. */
+  activate (f.window, "win.page-next");
+  check_page (f.window, last, total, 10);
+  activate (f.window, "win.page-last");
+  check_page (f.window, last, total, 10);
+
+  activate (f.window, "win.page-first");
+  check_page (f.window, 0, total, 10);
+
+  fixture_finish (&f);
+}
+
+/* The page size follows the setting while the window is open (the bar's
+ * menu and Preferences both write the setting), keeping the first backup
+ * shown in view. */
+static void
+test_page_size_setting (void)
+{
+  Fixture f;
+  guint total;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 0, NULL);
+  total = n_backups_on_disk (f.backups);
+  g_assert_cmpint (g_settings_get_enum (f.settings, "items-per-page"), ==, 25);
+  check_page (f.window, 0, total, 25);
+
+  g_settings_set_enum (f.settings, "items-per-page", 10);
+  check_page (f.window, 0, total, 10);
+  activate (f.window, "win.page-last");
+  check_page (f.window, n_pages_for (total, 10) - 1, total, 10);
+
+  /* The first backup shown (the 51st) stays in view: page 3 of 25, then
+   * 1 of 100. */
+  g_settings_set_enum (f.settings, "items-per-page", 25);
+  check_page (f.window, (n_pages_for (total, 10) - 1) * 10 / 25, total, 25);
+  g_settings_set_enum (f.settings, "items-per-page", 100);
+  check_page (f.window, 0, total, 100);
+
+  fixture_finish (&f);
+}
+
+/* Items that disappear leave a valid page: the last one that remains. */
+static void
+test_page_stays_valid (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  guint total, remove, last;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  backups = disk_backups (f.backups);
+  total = backups->len;
+  activate (f.window, "win.page-last");
+  last = n_pages_for (total, 10) - 1;
+  check_page (f.window, last, total, 10);
+
+  /* Empty the last page, and one more, on the server's disk. */
+  remove = total - (last - 1) * 10 + 1;
+  g_assert_cmpuint (remove, <, total);
+  for (guint i = 0; i < remove; i++)
+    {
+      DiskBackup *backup = g_ptr_array_index (backups, total - 1 - i);
+      g_autofree char *path = g_build_filename (f.backups, backup->name, NULL);
+
+      g_assert_cmpint (g_unlink (path), ==, 0);
+    }
+  activate (f.window, "win.refresh");
+  wait_idle (f.window);
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, total - remove);
+  check_page (f.window, n_pages_for (total - remove, 10) - 1, total - remove, 10);
+  g_assert_cmpuint (osi_window_get_page (f.window), ==, last - 2);
+
+  /* Through the window: delete backups on the last page until it goes. */
+  while (osi_window_get_page (f.window) == last - 2)
+    {
+      GListModel *page = osi_window_get_page_model (f.window);
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (page, n_items (page) - 1);
+      g_autofree char *body = NULL;
+
+      activate_on (f.window, "win.delete", osi_backup_info_get_name (info));
+      body = answer_dialog (f.window, "delete");
+      wait_idle (f.window);
+    }
+  total = n_backups_on_disk (f.backups);
+  g_assert_cmpuint (total, ==, (last - 2) * 10);
+  check_page (f.window, last - 3, total, 10);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Search                                                                   */
+
+/* Goes to page 3, searches, and checks the counts and page 1. */
+static void
+check_search (Fixture    *f,
+              const char *text,
+              guint       expected)
+{
+  guint total = n_items (G_LIST_MODEL (osi_window_get_store (f->window)));
+  g_autofree char *count = g_strdup_printf ("%u backups (%u filtered)", total, expected);
+
+  type_search (f->window, "");
+  activate (f->window, "win.page-first");
+  activate (f->window, "win.page-next");
+  activate (f->window, "win.page-next");
+  g_assert_cmpuint (osi_window_get_page (f->window), ==, 2);
+
+  type_search (f->window, text);
+  g_test_message ("search “%s”: %u of %u", text, expected, total);
+  g_assert_cmpuint (n_items (osi_window_get_sorted_model (f->window)), ==, expected);
+  g_assert_cmpstr (osi_window_get_count_text (f->window), ==, count);
+  check_page (f->window, 0, expected, 10);
+  g_assert_cmpstr (osi_window_get_list_state (f->window), ==, expected > 0 ? "rows" : "no-results");
+}
+
+static guint
+count_names_with (GPtrArray  *backups,
+                  const char *fragment)
+{
+  guint n = 0;
+
+  for (guint i = 0; i < backups->len; i++)
+    if (strstr (((DiskBackup *)g_ptr_array_index (backups, i))->name, fragment) != NULL)
+      n++;
+  return n;
+}
+
+static void
+test_search (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *date = NULL;
+  g_autofree char *time = NULL;
+  g_autofree char *fragment = NULL;
+  g_autofree char *typed = NULL;
+  g_autofree char *count = NULL;
+  guint n_date, n_time, n_name, total;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  backups = disk_backups (f.backups);
+  total = backups->len;
+
+  /* JJ/MM/AAAA: the day with the most backups (local time). */
+  date = most_frequent (backups, 0, 10, &n_date);
+  g_assert_cmpuint (n_date, >=, 2);
+  check_search (&f, date, n_date);
+  for (guint i = 0; i < n_items (osi_window_get_sorted_model (f.window)); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_sorted_model (f.window), i);
+
+      g_assert_true (g_str_has_prefix (osi_backup_info_get_display_date (info), date));
+    }
+
+  /* HH:MM: the most frequent time of day. */
+  time = most_frequent (backups, 11, 5, &n_time);
+  g_assert_cmpuint (n_time, >=, 1);
+  g_assert_cmpuint (n_time, <, total);
+  check_search (&f, time, n_time);
+
+  /* Part of a name, in capitals: the month of the newest backup
+   * ("backup_YYYYMM"), which the older backups do not all share. */
+  fragment = g_strndup (((DiskBackup *)g_ptr_array_index (backups, 0))->name, strlen ("backup_YYYYMM"));
+  n_name = count_names_with (backups, fragment);
+  g_assert_cmpuint (n_name, >, 0);
+  g_assert_cmpuint (n_name, <, total);
+  typed = g_ascii_strup (fragment, -1);
+  check_search (&f, typed, n_name);
+
+  /* A search that still has a page 3 goes back to page 1 all the same:
+   * the year of the newest backup in its name ("backup_YYYY"). */
+  g_free (fragment);
+  fragment = g_strndup (((DiskBackup *)g_ptr_array_index (backups, 0))->name, strlen ("backup_YYYY"));
+  n_name = count_names_with (backups, fragment);
+  g_assert_cmpuint (n_name, >, 2 * 10);
+  g_assert_cmpuint (n_name, <, total);
+  check_search (&f, fragment, n_name);
+
+  /* Nothing found. */
+  check_search (&f, "zzz-no-such-backup", 0);
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+
+  /* Clearing shows everything again. */
+  type_search (f.window, "");
+  count = g_strdup_printf ("%u backups", total);
+  g_assert_cmpuint (n_items (osi_window_get_sorted_model (f.window)), ==, total);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  g_assert_cmpstr (osi_window_get_list_state (f.window), ==, "rows");
+  check_page (f.window, 0, total, 10);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Create, restore, delete                                                  */
+
+/* The one backup of after that was not in before. */
+static char *
+new_backup_name (GPtrArray *before,
+                 GPtrArray *after)
+{
+  char *found = NULL;
+
+  for (guint i = 0; i < after->len; i++)
+    {
+      DiskBackup *a = g_ptr_array_index (after, i);
+      gboolean known = FALSE;
+
+      for (guint j = 0; j < before->len && !known; j++)
+        known = g_str_equal (a->name, ((DiskBackup *)g_ptr_array_index (before, j))->name);
+      if (!known)
+        {
+          g_assert_null (found);
+          found = g_strdup (a->name);
+        }
+    }
+  g_assert_nonnull (found);
+  return found;
+}
+
+static void
+test_create (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autofree char *created = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *count = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  before = disk_backups (f.backups);
+
+  activate (f.window, "win.create");
+  body = answer_dialog (f.window, "create");
+  g_assert_true (osi_window_get_working (f.window));
+  /* One long operation at a time. */
+  g_assert_false (action_enabled (f.window, "win.create"));
+  g_assert_false (action_enabled (f.window, "win.refresh"));
+  wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_true (action_enabled (f.window, "win.create"));
+
+  after = disk_backups (f.backups);
+  g_assert_cmpuint (after->len, ==, before->len + 1);
+  created = new_backup_name (before, after);
+  g_assert_nonnull (osi_window_get_last_toast (f.window));
+  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), created));
+  /* The list was refreshed: the new backup is first, newest. */
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, after->len);
+  count = g_strdup_printf ("%u backups", after->len);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  {
+    g_autoptr(OsiBackupInfo) first = g_list_model_get_item (osi_window_get_page_model (f.window), 0);
+
+    g_assert_cmpstr (osi_backup_info_get_name (first), ==, created);
+  }
+  check_page (f.window, 0, after->len, 10);
+
+  fixture_finish (&f);
+}
+
+static void
+test_create_cancel (void)
+{
+  Fixture f;
+  g_autofree char *body = NULL;
+  g_autofree char *count = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+
+  activate (f.window, "win.create");
+  body = answer_dialog (f.window, "cancel");
+  g_assert_false (osi_window_get_working (f.window));
+  wait_idle (f.window);
+  g_assert_cmpuint (n_backups_on_disk (f.backups), ==, N_BACKUPS);
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, N_BACKUPS);
+  count = g_strdup_printf ("%u backups", N_BACKUPS);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  g_assert_null (osi_window_get_last_toast (f.window));
+
+  fixture_finish (&f);
+}
+
+static char *
+extract (const char *archive,
+         const char *parent,
+         const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  char *dir = g_build_filename (parent, name, NULL);
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  g_assert_true (osi_archive_extract (archive, dir, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return dir;
+}
+
+/* The data the fixture started with, made again (it depends only on its
+ * size and seed). */
+static char *
+original_data (Fixture *f)
+{
+  g_autofree char *parent = g_build_filename (f->tmp, "original", NULL);
+
+  g_assert_cmpint (g_mkdir (parent, 0700), ==, 0);
+  return osi_test_generate_data (parent, DATA_SIZE, DATA_SEED);
+}
+
+static void
+assert_trees_equal (const char *a,
+                    const char *b)
+{
+  g_autofree char *why = NULL;
+
+  if (!osi_test_trees_equal (a, b, &why))
+    g_error ("%s and %s differ: %s", a, b, why);
+}
+
+static void
+test_restore (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autofree char *archive = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *original = NULL;
+  g_autofree char *safety = NULL;
+  g_autofree char *safety_path = NULL;
+  g_autofree char *safety_tree = NULL;
+  g_autofree char *body = NULL;
+  DiskBackup *chosen;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  before = disk_backups (f.backups);
+  original = original_data (&f);
+  assert_trees_equal (original, f.data);
+
+  /* An older backup, whose content is not the current data. */
+  chosen = g_ptr_array_index (before, before->len - 1);
+  archive = g_build_filename (f.backups, chosen->name, NULL);
+  expected = extract (archive, f.tmp, "expected");
+  g_assert_false (osi_test_trees_equal (expected, f.data, NULL));
+
+  activate_on (f.window, "win.restore", chosen->name);
+  body = answer_dialog (f.window, "restore");
+  /* The confirmation names the backup and its date. */
+  g_assert_nonnull (strstr (body, chosen->name));
+  g_assert_nonnull (strstr (body, chosen->display));
+  wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_null (osi_window_get_banner_text (f.window));
+
+  /* The data is now the backup's content. */
+  assert_trees_equal (expected, f.data);
+
+  /* The server kept the data of before in a safety backup, which the
+   * toast names and the refreshed list shows. */
+  after = disk_backups (f.backups);
+  g_assert_cmpuint (after->len, ==, before->len + 1);
+  safety = new_backup_name (before, after);
+  g_assert_nonnull (osi_window_get_last_toast (f.window));
+  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), safety));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, after->len);
+  g_assert_true (store_has (f.window, safety));
+  safety_path = g_build_filename (f.backups, safety, NULL);
+  safety_tree = extract (safety_path, f.tmp, "safety");
+  assert_trees_equal (original, safety_tree);
+
+  fixture_finish (&f);
+}
+
+static void
+test_restore_cancel (void)
+{
+  Fixture f;
+  g_autofree char *original = NULL;
+  g_autofree char *body = NULL;
+  DiskBackup *chosen;
+  g_autoptr(GPtrArray) before = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  before = disk_backups (f.backups);
+  original = original_data (&f);
+  chosen = g_ptr_array_index (before, before->len - 1);
+
+  activate_on (f.window, "win.restore", chosen->name);
+  body = answer_dialog (f.window, "cancel");
+  g_assert_nonnull (strstr (body, chosen->name));
+  g_assert_false (osi_window_get_working (f.window));
+  wait_idle (f.window);
+  assert_trees_equal (original, f.data);
+  g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len);
+  g_assert_null (osi_window_get_last_toast (f.window));
+
+  fixture_finish (&f);
+}
+
+static void
+test_delete (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *count = NULL;
+  DiskBackup *chosen;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  before = disk_backups (f.backups);
+  chosen = g_ptr_array_index (before, 3);
+  path = g_build_filename (f.backups, chosen->name, NULL);
+
+  activate_on (f.window, "win.delete", chosen->name);
+  body = answer_dialog (f.window, "delete");
+  g_assert_nonnull (strstr (body, chosen->name));
+  g_assert_nonnull (strstr (body, chosen->display));
+  /* Plenty remain: no warning. */
+  g_assert_null (strstr (body, "would remain"));
+  wait_idle (f.window);
+
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len - 1);
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, before->len - 1);
+  g_assert_false (store_has (f.window, chosen->name));
+  count = g_strdup_printf ("%u backups", before->len - 1);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Backup deleted");
+
+  fixture_finish (&f);
+}
+
+static void
+test_delete_cancel (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  DiskBackup *chosen;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  before = disk_backups (f.backups);
+  chosen = g_ptr_array_index (before, 0);
+  path = g_build_filename (f.backups, chosen->name, NULL);
+
+  activate_on (f.window, "win.delete", chosen->name);
+  body = answer_dialog (f.window, "cancel");
+  g_assert_false (osi_window_get_working (f.window));
+  wait_idle (f.window);
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len);
+  g_assert_true (store_has (f.window, chosen->name));
+  g_assert_null (osi_window_get_last_toast (f.window));
+
+  fixture_finish (&f);
+}
+
+/* With three backups, deleting one leaves fewer than three: the dialog
+ * says so. */
+static void
+test_delete_warning (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *warning = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, 3, 10, NULL);
+  before = disk_backups (f.backups);
+  g_assert_cmpuint (before->len, ==, 3);
+
+  activate_on (f.window, "win.delete", ((DiskBackup *)g_ptr_array_index (before, 0))->name);
+  body = answer_dialog (f.window, "cancel");
+  warning = g_strdup_printf ("Only %u backups would remain", before->len - 1);
+  g_assert_nonnull (strstr (body, warning));
+  g_assert_nonnull (strstr (body, "keep at least three recent backups"));
+  wait_idle (f.window);
+  g_assert_cmpuint (n_backups_on_disk (f.backups), ==, 3);
+  fixture_finish (&f);
+
+  /* The last one. */
+  fixture_start (&f, 1, 10, NULL);
+  g_clear_pointer (&before, g_ptr_array_unref);
+  before = disk_backups (f.backups);
+  activate_on (f.window, "win.delete", ((DiskBackup *)g_ptr_array_index (before, 0))->name);
+  g_free (body);
+  body = answer_dialog (f.window, "cancel");
+  g_assert_nonnull (strstr (body, "No backup would remain: keep at least three recent backups."));
+  fixture_finish (&f);
+}
+
+/* No backup yet: the empty page, from which the first one is made. */
+static void
+test_empty (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autofree char *body = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, 0, 10, NULL);
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "empty");
+  g_assert_cmpstr (osi_window_get_status_title (f.window), ==, "No Backups Available");
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, "0 backups");
+  check_page (f.window, 0, 0, 10);
+
+  g_assert_true (action_enabled (f.window, "win.create"));
+  activate (f.window, "win.create");
+  body = answer_dialog (f.window, "create");
+  wait_idle (f.window);
+  after = disk_backups (f.backups);
+  g_assert_cmpuint (after->len, ==, 1);
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+  g_assert_null (osi_window_get_status_title (f.window));
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, "1 backup");
+  g_assert_true (store_has (f.window, ((DiskBackup *)g_ptr_array_index (after, 0))->name));
+  check_page (f.window, 0, 1, 10);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Download                                                                 */
+
+static char *
+download_folder (Fixture *f)
+{
+  char *folder = g_build_filename (f->tmp, "downloads", NULL);
+
+  g_settings_set_string (f->settings, "download-folder", folder);
+  return folder;
+}
+
+static void
+test_download (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *shown = NULL;
+  g_autofree char *server_path = NULL;
+  g_autofree char *local_path = NULL;
+  g_autofree char *part_path = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got = NULL;
+  gsize expected_len, got_len;
+  DiskBackup *chosen;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  folder = download_folder (&f);
+  shown = osi_window_dup_download_folder (f.window);
+  g_assert_cmpstr (shown, ==, folder);
+  backups = disk_backups (f.backups);
+  chosen = g_ptr_array_index (backups, 0);
+  server_path = g_build_filename (f.backups, chosen->name, NULL);
+  local_path = g_build_filename (folder, chosen->name, NULL);
+  part_path = g_strconcat (local_path, ".part", NULL);
+
+  activate_on (f.window, "win.download", chosen->name);
+  g_assert_true (osi_window_get_working (f.window));
+  g_assert_true (action_enabled (f.window, "win.cancel-transfer"));
+  wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
+  g_assert_false (action_enabled (f.window, "win.cancel-transfer"));
+
+  g_assert_true (g_file_get_contents (server_path, &expected, &expected_len, NULL));
+  g_assert_true (g_file_get_contents (local_path, &got, &got_len, NULL));
+  g_assert_cmpmem (got, got_len, expected, expected_len);
+  g_assert_false (g_file_test (part_path, G_FILE_TEST_EXISTS));
+
+  fixture_finish (&f);
+}
+
+static gboolean
+part_started (gpointer data)
+{
+  GStatBuf st;
+
+  return g_stat ((const char *)data, &st) == 0 && st.st_size > 0;
+}
+
+static void
+write_random_file (const char *path,
+                   gsize       size)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
+  FILE *file = g_fopen (path, "wb");
+  guint32 block[16384];
+
+  g_assert_nonnull (file);
+  for (gsize done = 0; done < size; done += sizeof block)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (block); i++)
+        block[i] = g_rand_int (rand);
+      g_assert_cmpuint (fwrite (block, 1, sizeof block, file), ==, sizeof block);
+    }
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+static void
+test_download_cancel (void)
+{
+  Fixture f;
+  g_autofree char *folder = NULL;
+  g_autofree char *big_path = NULL;
+  g_autofree char *local_path = NULL;
+  g_autofree char *part_path = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  const char *big = "backup_29991231_235959.tar.zst";
+  DiskBackup *small;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  folder = download_folder (&f);
+
+  /* Cancelled at once, before a byte came. */
+  backups = disk_backups (f.backups);
+  small = g_ptr_array_index (backups, 0);
+  local_path = g_build_filename (folder, small->name, NULL);
+  activate_on (f.window, "win.download", small->name);
+  activate (f.window, "win.cancel-transfer");
+  wait_idle (f.window);
+  g_assert_false (g_file_test (local_path, G_FILE_TEST_EXISTS));
+  g_assert_nonnull (osi_window_get_last_toast (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), !=, "Download complete");
+  g_assert_true (action_enabled (f.window, "win.create"));
+  g_clear_pointer (&local_path, g_free);
+
+  /* Cancelled halfway through a large file. */
+  big_path = g_build_filename (f.backups, big, NULL);
+  write_random_file (big_path, 200 * 1024 * 1024);
+  activate (f.window, "win.refresh");
+  wait_idle (f.window);
+  g_assert_true (store_has (f.window, big));
+  local_path = g_build_filename (folder, big, NULL);
+  part_path = g_strconcat (local_path, ".part", NULL);
+  activate_on (f.window, "win.download", big);
+  /* Only one long job at a time. */
+  g_assert_false (action_enabled (f.window, "win.create"));
+  wait_for (part_started, part_path, "the download to start");
+  g_assert_true (osi_window_get_working (f.window));
+  activate (f.window, "win.cancel-transfer");
+  wait_idle (f.window);
+  g_assert_false (g_file_test (local_path, G_FILE_TEST_EXISTS));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), !=, "Download complete");
+  g_assert_true (action_enabled (f.window, "win.create"));
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Failures                                                                 */
+
+/* The server stops after the list came: the list stays, the banner says
+ * why. */
+static void
+test_server_stopped (void)
+{
+  Fixture f;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  g_assert_null (osi_window_get_banner_text (f.window));
+  server_stop (f.server);
+
+  activate (f.window, "win.refresh");
+  wait_idle (f.window);
+  g_assert_nonnull (osi_window_get_banner_text (f.window));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (f.window), "Cannot reach the backend server"));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (f.window), f.server->url));
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, N_BACKUPS);
+
+  fixture_finish (&f);
+}
+
+/* A window that never reached its server shows the unreachable page. */
+static void
+test_unreachable (void)
+{
+  Fixture f;
+  OsiWindow *fresh;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, NULL);
+  server_stop (f.server);
+
+  fresh = new_window (f.client);
+  g_assert_cmpstr (osi_window_get_state (fresh), ==, "unreachable");
+  g_assert_cmpstr (osi_window_get_status_title (fresh), ==, "Server Unreachable");
+  g_assert_nonnull (osi_window_get_banner_text (fresh));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (fresh), "Cannot reach the backend server"));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (fresh))), ==, 0);
+
+  /* Retrying against a stopped server changes nothing. */
+  activate (fresh, "win.refresh");
+  wait_idle (fresh);
+  g_assert_cmpstr (osi_window_get_state (fresh), ==, "unreachable");
+  close_window (fresh);
+
+  fixture_finish (&f);
+}
+
+static void
+test_wrong_token (void)
+{
+  Fixture f;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  fixture_start (&f, N_BACKUPS, 10, "not-the-token");
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "unreachable");
+  /* The server answered: it is not said unreachable. */
+  g_assert_cmpstr (osi_window_get_status_title (f.window), ==, "Access Refused");
+  g_assert_nonnull (osi_window_get_banner_text (f.window));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (f.window), "The server refused the token"));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 0);
+
+  fixture_finish (&f);
+}
+
+/* Without a client, the window asks for a server. */
+static void
+test_no_server (void)
+{
+  OsiWindow *window;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  window = new_window (NULL);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "connect");
+  g_assert_false (osi_window_get_working (window));
+  g_assert_false (action_enabled (window, "win.create"));
+  g_assert_false (action_enabled (window, "win.refresh"));
+  close_window (window);
+}
+
+/* ------------------------------------------------------------------------ */
+/* French                                                                   */
+
+/* The French case runs in a child process (see main ()) whose locale is
+ * fr_FR.UTF-8; the parent serves the backups and tells the child where,
+ * in a key file named after the parent. The server is the parent's so
+ * that it never outlives a failed child: a child stops at its first failed
+ * assertion (_exit, no signal), and a server it had started would keep
+ * the pipe the parent reads the child's output from open. */
+static char *
+french_info_path (GPid parent)
+{
+  g_autofree char *base = g_strdup_printf ("osi-test-window-french-%d.ini", (int)parent);
+
+  return g_build_filename (g_get_tmp_dir (), base, NULL);
+}
+
+/* The window's text must be translated: a missing translation fails. */
+static void
+french_body (void)
+{
+  Fixture f;
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(OsiClient) nowhere = NULL;
+  g_autoptr(OsiClient) refused = NULL;
+  g_autofree char *path = french_info_path (getppid ());
+  g_autofree char *pages = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *filtered = NULL;
+  g_autofree char *date = NULL;
+  OsiWindow *window;
+  guint total, n_date;
+
+  memset (&f, 0, sizeof f);
+  g_key_file_load_from_file (info, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  f.url = g_key_file_get_string (info, "server", "url", &error);
+  g_assert_no_error (error);
+  f.backups = g_key_file_get_string (info, "server", "backups", &error);
+  g_assert_no_error (error);
+  fixture_open (&f, 10, NULL);
+  backups = disk_backups (f.backups);
+  total = backups->len;
+
+  pages = g_strdup_printf ("Page 1 sur %u", n_pages_for (total, 10));
+  g_assert_cmpstr (osi_window_get_page_text (f.window), ==, pages);
+  count = g_strdup_printf ("%u sauvegardes", total);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+
+  date = most_frequent (backups, 0, 10, &n_date);
+  type_search (f.window, date);
+  filtered = g_strdup_printf ("%u sauvegardes (%u filtrées)", total, n_date);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, filtered);
+  g_free (pages);
+  pages = g_strdup_printf ("Page 1 sur %u", n_pages_for (n_date, 10));
+  g_assert_cmpstr (osi_window_get_page_text (f.window), ==, pages);
+
+  /* Nothing listens on port 1: the client's French message. */
+  nowhere = osi_client_new ("http://127.0.0.1:1", TOKEN);
+  window = new_window (nowhere);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "unreachable");
+  g_assert_cmpstr (osi_window_get_status_title (window), ==, "Serveur injoignable");
+  g_assert_nonnull (osi_window_get_banner_text (window));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (window), "Impossible de joindre le serveur"));
+  close_window (window);
+
+  /* A refused token: not said unreachable, in French too. */
+  refused = osi_client_new (f.url, "not-the-token");
+  window = new_window (refused);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "unreachable");
+  g_assert_cmpstr (osi_window_get_status_title (window), ==, "Accès refusé");
+  g_assert_nonnull (osi_window_get_banner_text (window));
+  g_assert_nonnull (strstr (osi_window_get_banner_text (window), "Le serveur a refusé le jeton"));
+  close_window (window);
+
+  fixture_finish (&f);
+}
+
+static void
+test_french (void)
+{
+  Fixture f;
+  g_autoptr(GKeyFile) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+
+  if (g_test_subprocess ())
+    {
+      french_body ();
+      return;
+    }
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return;
+    }
+
+  fixture_serve (&f, N_BACKUPS);
+  info = g_key_file_new ();
+  g_key_file_set_string (info, "server", "url", f.url);
+  g_key_file_set_string (info, "server", "backups", f.backups);
+  path = french_info_path (getpid ());
+  g_assert_true (g_key_file_save_to_file (info, path, &error));
+  g_assert_no_error (error);
+
+  /* Longer than the child's own deadlines, which fail it first. */
+  g_test_trap_subprocess (NULL, (guint64)4 * WAIT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unlink (path);
+  fixture_finish (&f);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int argc, char **argv)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+
+  /* Not gtk_test_init (): it aborts without a display, where these tests
+   * skip instead. It would also set its own locale. */
+  g_test_init (&argc, &argv, NULL);
+  watch_fatal_signals ();
+
+  /* The only subprocess is the French case's. The locale is set before
+   * GTK starts and its threads run; LANGUAGE would take precedence over
+   * it. Otherwise, the C locale gives the English source strings. */
+  if (g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "fr", TRUE);
+      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
+        g_error ("no fr_FR.UTF-8 locale");
+    }
+  else
+    {
+      g_unsetenv ("LANGUAGE");
+      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+        setlocale (LC_ALL, "C");
+    }
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+
+  gtk_disable_setlocale ();
+  have_display = gtk_init_check ();
+  if (have_display)
+    adw_init ();
+
+  g_test_add_func ("/window/pages", test_pages);
+  g_test_add_func ("/window/page-size-setting", test_page_size_setting);
+  g_test_add_func ("/window/page-stays-valid", test_page_stays_valid);
+  g_test_add_func ("/window/search", test_search);
+  g_test_add_func ("/window/create", test_create);
+  g_test_add_func ("/window/create-cancel", test_create_cancel);
+  g_test_add_func ("/window/restore", test_restore);
+  g_test_add_func ("/window/restore-cancel", test_restore_cancel);
+  g_test_add_func ("/window/delete", test_delete);
+  g_test_add_func ("/window/delete-cancel", test_delete_cancel);
+  g_test_add_func ("/window/delete-warning", test_delete_warning);
+  g_test_add_func ("/window/empty", test_empty);
+  g_test_add_func ("/window/download", test_download);
+  g_test_add_func ("/window/download-cancel", test_download_cancel);
+  g_test_add_func ("/window/server-stopped", test_server_stopped);
+  g_test_add_func ("/window/unreachable", test_unreachable);
+  g_test_add_func ("/window/wrong-token", test_wrong_token);
+  g_test_add_func ("/window/no-server", test_no_server);
+  g_test_add_func ("/window/french", test_french);
+  return g_test_run ();
+}
