@@ -973,6 +973,48 @@ call_send (GTask               *task,
 
 static void read_body (GTask *task);
 
+/* A list of 100,000 backups is a 15 MB answer: parsing it, making the
+ * OsiBackupInfo objects and freeing the JSON tree take half a second,
+ * which a worker thread does so that the caller's main loop keeps
+ * drawing. */
+static void
+parse_list_thread (GTask        *subtask,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  GByteArray *data = task_data;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  GError *error = NULL;
+  GPtrArray *backups;
+
+  if (!json_parser_load_from_data (parser, (const char *)data->data, data->len, &error))
+    {
+      g_task_return_error (subtask, error);
+      return;
+    }
+  backups = osi_backup_info_list_from_json (json_parser_get_root (parser), &error);
+  if (backups == NULL)
+    g_task_return_error (subtask, error);
+  else
+    g_task_return_pointer (subtask, backups, (GDestroyNotify)g_ptr_array_unref);
+}
+
+static void
+on_list_parsed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+  GPtrArray *backups = g_task_propagate_pointer (G_TASK (result), &error);
+
+  if (backups == NULL)
+    g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
+  else
+    g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
+}
+
 static void
 finish_response (GTask *task)
 {
@@ -993,12 +1035,20 @@ finish_response (GTask *task)
       call->parse (task, NULL);
       return;
     }
-  parser = json_parser_new ();
   if (call->data->len == 0)
     {
       g_task_return_error (task, protocol_error (self, _("empty answer")));
       return;
     }
+  if (call->op == OP_LIST)
+    {
+      g_autoptr(GTask) subtask = g_task_new (NULL, NULL, on_list_parsed, g_object_ref (task));
+
+      g_task_set_task_data (subtask, g_byte_array_ref (call->data), (GDestroyNotify)g_byte_array_unref);
+      g_task_run_in_thread (subtask, parse_list_thread);
+      return;
+    }
+  parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *)call->data->data, call->data->len, &error))
     {
       g_task_return_error (task, protocol_error (self, error->message));
@@ -1396,22 +1446,6 @@ osi_client_health_finish (OsiClient     *self,
 
 /* list ------------------------------------------------------------------- */
 
-static void
-parse_list (GTask    *task,
-            JsonNode *root)
-{
-  g_autoptr(GError) error = NULL;
-  GPtrArray *backups;
-
-  backups = osi_backup_info_list_from_json (root, &error);
-  if (backups == NULL)
-    {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
-      return;
-    }
-  g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
-}
-
 void
 osi_client_list_async (OsiClient           *self,
                        GCancellable        *cancellable,
@@ -1419,14 +1453,13 @@ osi_client_list_async (OsiClient           *self,
                        gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
-  call = g_task_get_task_data (task);
-  call->parse = parse_list;
+  /* The answer is parsed in a worker (parse_list_thread), not by a parse
+   * function on this thread. */
   if (call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", FALSE, TRUE))
     call_send (task, on_json_sent);
 }
