@@ -1,0 +1,1431 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The desktop app against its targets (issue 4), under the X server of
+ * $DISPLAY (Xvfb in CI), in one run of about two minutes:
+ *
+ *   1. start to the first frame that shows the list, under 400 ms (median
+ *      of 5 runs after one warm-up run): the real osi-backup
+ *      (`$OSI_BACKUP_APP --server URL`, token in $OSI_BACKUP_TOKEN) against
+ *      a real osi-backup-server holding 57 backups. Run with
+ *      OSI_BACKUP_REPORT_FIRST_LIST_FRAME=1, the app prints
+ *      "first-list-frame T" on stderr from the frame clock's after-paint of
+ *      the first frame painted with backups in the list and no stack
+ *      transition running (a crossfade from the loading page, if any, is
+ *      over). T is g_get_monotonic_time (), CLOCK_MONOTONIC, which this
+ *      process shares: the time counts from just before fork (). Beside it,
+ *      the floor: a bare AdwApplicationWindow with a header bar, of the
+ *      same size, to its first frame (this program, --child-floor), what
+ *      GTK, libadwaita, the renderer and the machine take before any of the
+ *      app's work.
+ *
+ *   2. with 100,000 backups on the server (tiny files named
+ *      backup_YYYYMMDD_HHMMSS.tar.zst, one every 7 min 1 s, each last
+ *      modified at the time of its name; the server hashes them in the
+ *      background, and nothing is measured before it is done), in a child
+ *      process (--child-window) that links the window, osi_window_new
+ *      (NULL) as tests/test-window.c does:
+ *      - refresh to the list shown, under 1 s: the median of 5 win.refresh
+ *        over the list already shown, and the first load
+ *        (osi_window_set_client on the empty window), each from the call
+ *        to the first frame painted after the models hold the new list.
+ *        Emission hooks on items-changed (they run before any handler)
+ *        mark when the store received the list (the request, the response
+ *        and the client's parse are done) and when the filter, sort and
+ *        page models had done their work; handlers connected last mark when
+ *        the rows followed the page and when everything did. The server's
+ *        response time (GET /api/rag/backup read whole by libsoup) and the
+ *        client's parse (json_parser_load_from_data +
+ *        osi_backup_info_list_from_json, as OsiClient does) are measured
+ *        apart, in this process.
+ *      - the filter's latency per keystroke, median under 16 ms: three
+ *        queries ("15/03/2025", "14:30", "20250315_14") typed one character
+ *        at a time at the end of the search entry (gtk_editable_insert_text,
+ *        as typing does). GtkSearchEntry waits for its search-delay (150 ms)
+ *        after the last change before it emits search-changed; that pause
+ *        is the entry's debounce, not work, so each keystroke is timed from
+ *        the emission of search-changed (an emission hook, before the
+ *        window's handler) to the end of the window's handler (a handler
+ *        connected after it): the filter, the sort, the page, its rows and
+ *        the labels are all updated synchronously in between. The next
+ *        frame painted is reported too, for information (it includes the
+ *        wait for the frame clock's next tick).
+ *      - peak RSS, under 150 MiB: of that process (ru_maxrss from wait4 ())
+ *        after six loads of 100,000 backups and the keystrokes, and of the
+ *        real osi-backup started on that server (VmHWM once the list is
+ *        shown).
+ *
+ * The renderer is GTK's choice unless $GSK_RENDERER says otherwise; under
+ * Xvfb, GTK's GL renderer runs on Mesa's llvmpipe, whose cost shows in the
+ * floor. The machine's load average is printed at the start and the end.
+ *
+ * Figures, then "target … OK/MISSED" lines; exit status 1 when a target is
+ * missed or something failed, 0 otherwise. No $DISPLAY: it says so and fails.
+ *
+ *   $OSI_BACKUP_APP, $OSI_BACKUP_SERVER   the programs (meson sets them)
+ *   $OSI_BENCH_DIR                        where the temporary folder goes
+ *                                         (about 0.8 GB of tiny files)
+ */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <ftw.h>
+#include <locale.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <adwaita.h>
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "osi-backup-info.h"
+#include "osi-client.h"
+#include "osi-demo-data.h"
+#include "osi-test-support.h"
+#include "osi-window-private.h"
+
+#define START_COUNT        57
+#define START_RUNS         5
+#define BIG_COUNT          100000
+#define BIG_STEP_S         421        /* 7 min 1 s: distinct seconds in names */
+#define REFRESH_RUNS       5
+#define LIST_RUNS          5
+#define MIB                (1024.0 * 1024.0)
+
+#define START_TARGET_MS    400.0
+#define REFRESH_TARGET_MS  1000.0
+#define KEY_TARGET_MS      16.0
+#define RSS_TARGET_MIB     150.0
+
+#define APP_TIMEOUT_S      30
+#define HASH_TIMEOUT_S     150
+#define TOKEN              "bench-app-token-7d41c0e9a2b35f86"
+
+static const char * const queries[] = { "15/03/2025", "14:30", "20250315_14" };
+
+/* ------------------------------------------------------------------------ */
+/* Helpers                                                                  */
+
+static gint64
+now_us (void)
+{
+  return g_get_monotonic_time ();
+}
+
+static int
+compare_doubles (gconstpointer a,
+                 gconstpointer b)
+{
+  double x = *(const double *)a;
+  double y = *(const double *)b;
+
+  return (x > y) - (x < y);
+}
+
+static double
+median (const double *values,
+        guint         n)
+{
+  g_autofree double *sorted = g_memdup2 (values, n * sizeof (double));
+
+  if (n == 0)
+    return -1;
+  qsort (sorted, n, sizeof (double), compare_doubles);
+  return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
+}
+
+static char *
+format_ms (const double *values,
+           guint         n)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < n; i++)
+    g_string_append_printf (text, "%s%.1f", i > 0 ? " " : "", values[i]);
+  return g_string_free (text, FALSE);
+}
+
+/* VmHWM (peak) and VmRSS of a process, in MiB. */
+static gboolean
+process_memory (pid_t   pid,
+                double *hwm,
+                double *rss)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/status", (int)pid);
+  g_autofree char *text = NULL;
+  const char *p;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  p = strstr (text, "VmHWM:");
+  *hwm = p != NULL ? g_ascii_strtod (p + 6, NULL) / 1024.0 : -1;
+  p = strstr (text, "VmRSS:");
+  *rss = p != NULL ? g_ascii_strtod (p + 6, NULL) / 1024.0 : -1;
+  return *hwm >= 0;
+}
+
+/* "0.52 0.61 0.70" from /proc/loadavg. */
+static char *
+load_average (void)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+
+  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
+    return g_strdup ("?");
+  fields = g_strsplit (g_strstrip (text), " ", 4);
+  if (g_strv_length (fields) < 3)
+    return g_strdup ("?");
+  return g_strdup_printf ("%s %s %s", fields[0], fields[1], fields[2]);
+}
+
+static int
+remove_one (const char        *path,
+            const struct stat *st,
+            int                flag,
+            struct FTW        *ftw)
+{
+  remove (path);
+  return 0;
+}
+
+static void
+remove_tree (const char *path)
+{
+  nftw (path, remove_one, 64, FTW_DEPTH | FTW_PHYS);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The window part: a child process (--child-window URL COUNT), so that its
+ * peak RSS is its own. It prints its figures on stdout, one per line, in
+ * µs: "load HOOK CHAIN PAINT SETTLED", "refresh HOOK CHAIN PAINT",
+ * "key TEXT SHOWN MODEL FRAME", "clear MODEL FRAME", "rss KIB".          */
+
+typedef struct
+{
+  OsiWindow  *window;
+  GListStore *store;
+  GtkWidget  *entry;
+  GtkStack   *stack;       /* the page stack: loading, list, … */
+
+  GListModel *filter;      /* the models between the store and the page */
+  GListModel *sort;
+  GListModel *page;
+
+  gint64      hook;        /* the store's items-changed began */
+  gint64      chain;       /* … and every model after it followed */
+  gint64      filter_emit; /* the first items-changed of each model since */
+  gint64      sort_emit;   /* the last reset: when it had done its work */
+  gint64      page_emit;
+  gint64      page_done;   /* the page's handlers (the rows) are done */
+  gint64      search_start;
+  gint64      search_end;
+  gint64      last_paint;
+  gint64      last_settled_paint;   /* with no stack transition running */
+} Probe;
+
+static gboolean
+store_hook (GSignalInvocationHint *hint,
+            guint                  n_values,
+            const GValue          *values,
+            gpointer               user_data)
+{
+  Probe *probe = user_data;
+  gpointer model = g_value_get_object (&values[0]);
+  gint64 now = now_us ();
+
+  if (model == (gpointer)probe->store && g_value_get_uint (&values[3]) > 0)
+    probe->hook = now;
+  else if (model == (gpointer)probe->filter && probe->filter_emit == 0)
+    probe->filter_emit = now;
+  else if (model == (gpointer)probe->sort && probe->sort_emit == 0)
+    probe->sort_emit = now;
+  else if (model == (gpointer)probe->page && probe->page_emit == 0)
+    probe->page_emit = now;
+  return TRUE;
+}
+
+static void
+reset_emissions (Probe *probe)
+{
+  probe->filter_emit = probe->sort_emit = probe->page_emit = probe->page_done = 0;
+}
+
+static void
+on_page_changed (GListModel *model,
+                 guint       position,
+                 guint       removed,
+                 guint       added,
+                 Probe      *probe)
+{
+  if (probe->page_done == 0)
+    probe->page_done = now_us ();
+}
+
+/* "F S P R": when the filter, sort and page models emitted and when the
+ * rows followed the page, in µs after t0 (-1: they did not). */
+static char *
+emissions (Probe  *probe,
+           gint64  t0)
+{
+  return g_strdup_printf ("%" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT,
+                          probe->filter_emit > 0 ? probe->filter_emit - t0 : -1,
+                          probe->sort_emit > 0 ? probe->sort_emit - t0 : -1,
+                          probe->page_emit > 0 ? probe->page_emit - t0 : -1,
+                          probe->page_done > 0 ? probe->page_done - t0 : -1);
+}
+
+/* Finds the filter and sort models between the page and the store, in
+ * whatever order the window chains them. */
+static void
+find_models (Probe *probe)
+{
+  GListModel *model = osi_window_get_page_model (probe->window);
+
+  probe->page = model;
+  while (model != NULL && model != G_LIST_MODEL (probe->store))
+    {
+      if (GTK_IS_SLICE_LIST_MODEL (model))
+        model = gtk_slice_list_model_get_model (GTK_SLICE_LIST_MODEL (model));
+      else if (GTK_IS_SORT_LIST_MODEL (model))
+        {
+          probe->sort = model;
+          model = gtk_sort_list_model_get_model (GTK_SORT_LIST_MODEL (model));
+        }
+      else if (GTK_IS_FILTER_LIST_MODEL (model))
+        {
+          probe->filter = model;
+          model = gtk_filter_list_model_get_model (GTK_FILTER_LIST_MODEL (model));
+        }
+      else if (GTK_IS_NO_SELECTION (model))
+        model = gtk_no_selection_get_model (GTK_NO_SELECTION (model));
+      else
+        break;
+    }
+}
+
+static void
+on_store_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Probe      *probe)
+{
+  if (added > 0)
+    probe->chain = now_us ();
+}
+
+static gboolean
+search_hook (GSignalInvocationHint *hint,
+             guint                  n_values,
+             const GValue          *values,
+             gpointer               user_data)
+{
+  Probe *probe = user_data;
+
+  if (g_value_get_object (&values[0]) == (gpointer)probe->entry)
+    probe->search_start = now_us ();
+  return TRUE;
+}
+
+static void
+on_search_changed (GtkSearchEntry *entry,
+                   Probe          *probe)
+{
+  probe->search_end = now_us ();
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                Probe         *probe)
+{
+  probe->last_paint = now_us ();
+  if (!gtk_stack_get_transition_running (probe->stack))
+    probe->last_settled_paint = probe->last_paint;
+}
+
+static gboolean
+wake_up (gpointer data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* Runs the main loop until *stamp is after `after`, or timeout_ms. */
+static gboolean
+wait_stamp (const gint64 *stamp,
+            gint64        after,
+            guint         timeout_ms)
+{
+  gint64 deadline = now_us () + (gint64)timeout_ms * 1000;
+
+  while (*stamp <= after)
+    {
+      if (now_us () > deadline)
+        return FALSE;
+      g_main_context_iteration (NULL, TRUE);
+    }
+  return TRUE;
+}
+
+/* Lets whatever the last step started (frames, idles) end. */
+static void
+settle (guint ms)
+{
+  gint64 end = now_us () + (gint64)ms * 1000;
+
+  while (now_us () < end)
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static gboolean
+list_shown (Probe *probe,
+            guint  count)
+{
+  return g_strcmp0 (osi_window_get_state (probe->window), "list") == 0 &&
+         g_strcmp0 (osi_window_get_list_state (probe->window), "rows") == 0 &&
+         g_list_model_get_n_items (osi_window_get_sorted_model (probe->window)) == count &&
+         g_list_model_get_n_items (osi_window_get_page_model (probe->window)) > 0;
+}
+
+/* One load: from set_client (first) or win.refresh to the frames after. */
+static gboolean
+child_load (Probe     *probe,
+            OsiClient *client,
+            guint      count,
+            gboolean   first)
+{
+  g_autofree char *emitted = NULL;
+  gint64 t0;
+
+  probe->hook = probe->chain = 0;
+  reset_emissions (probe);
+  t0 = now_us ();
+  if (first)
+    osi_window_set_client (probe->window, client, NULL);
+  else
+    gtk_widget_activate_action (GTK_WIDGET (probe->window), "win.refresh", NULL);
+  if (!wait_stamp (&probe->chain, t0, 60000) ||
+      !wait_stamp (&probe->last_paint, probe->chain, 5000) ||
+      (first && !wait_stamp (&probe->last_settled_paint, probe->chain, 5000)))
+    {
+      g_printerr ("bench-app: no list after %s (state %s, banner %s)\n", first ? "set_client" : "win.refresh",
+                  osi_window_get_state (probe->window), osi_window_get_banner_text (probe->window));
+      return FALSE;
+    }
+  if (osi_window_get_working (probe->window) || !list_shown (probe, count))
+    {
+      g_printerr ("bench-app: after the load the window shows %s/%s with %u backups, not %u\n",
+                  osi_window_get_state (probe->window), osi_window_get_list_state (probe->window),
+                  g_list_model_get_n_items (osi_window_get_sorted_model (probe->window)), count);
+      return FALSE;
+    }
+  emitted = emissions (probe, t0);
+  if (first)
+    g_print ("load %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+             probe->hook - t0, probe->chain - t0, probe->last_paint - t0, probe->last_settled_paint - t0, emitted);
+  else
+    g_print ("refresh %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+             probe->hook - t0, probe->chain - t0, probe->last_paint - t0, emitted);
+  return TRUE;
+}
+
+/* Waits for search-changed after a change made at t0, then for a frame. */
+static gboolean
+child_search_step (Probe      *probe,
+                   gint64      t0,
+                   const char *label)
+{
+  g_autofree char *emitted = NULL;
+  gint64 frame;
+
+  if (!wait_stamp (&probe->search_end, t0, 5000))
+    {
+      g_printerr ("bench-app: no search-changed after “%s”\n", label != NULL ? label : "");
+      return FALSE;
+    }
+  /* A keystroke that changes nothing on screen paints no frame. */
+  frame = wait_stamp (&probe->last_paint, probe->search_end, 500) ? probe->last_paint - probe->search_start : -1;
+  emitted = emissions (probe, probe->search_start);
+  if (label != NULL)
+    g_print ("key %s %u %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n", label,
+             g_list_model_get_n_items (osi_window_get_sorted_model (probe->window)),
+             probe->search_end - probe->search_start, frame, emitted);
+  else
+    g_print ("clear %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n", probe->search_end - probe->search_start, frame,
+             emitted);
+  return TRUE;
+}
+
+static int
+child_window (const char *url,
+              const char *count_text)
+{
+  g_autoptr(OsiClient) client = NULL;
+  guint count = (guint)g_ascii_strtoull (count_text, NULL, 10);
+  Probe probe = { 0 };
+  GdkFrameClock *clock;
+  struct rusage usage;
+
+  /* The window's own hook has nothing to say here. */
+  g_unsetenv ("OSI_BACKUP_REPORT_FIRST_LIST_FRAME");
+  gtk_init ();
+  adw_init ();
+  g_timeout_add (20, wake_up, NULL);
+
+  probe.window = osi_window_new (NULL);
+  g_object_ref_sink (probe.window);
+  probe.store = osi_window_get_store (probe.window);
+  probe.entry = GTK_WIDGET (osi_window_get_search_entry (probe.window));
+  probe.stack = GTK_STACK (gtk_widget_get_ancestor (probe.entry, GTK_TYPE_STACK));
+  find_models (&probe);
+  if (probe.filter == NULL || probe.sort == NULL)
+    {
+      g_printerr ("bench-app: no filter or sort model between the page and the store\n");
+      return 1;
+    }
+  g_signal_add_emission_hook (g_signal_lookup ("items-changed", G_TYPE_LIST_MODEL), 0, store_hook, &probe, NULL);
+  g_signal_add_emission_hook (g_signal_lookup ("search-changed", GTK_TYPE_SEARCH_ENTRY), 0, search_hook, &probe,
+                              NULL);
+  g_signal_connect_after (probe.store, "items-changed", G_CALLBACK (on_store_changed), &probe);
+  g_signal_connect_after (probe.page, "items-changed", G_CALLBACK (on_page_changed), &probe);
+  g_signal_connect_after (probe.entry, "search-changed", G_CALLBACK (on_search_changed), &probe);
+
+  gtk_window_present (GTK_WINDOW (probe.window));
+  clock = gtk_widget_get_frame_clock (GTK_WIDGET (probe.window));
+  g_assert (clock != NULL);
+  g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &probe);
+  settle (300);
+
+  client = osi_client_new (url, TOKEN);
+  for (guint i = 0; i <= REFRESH_RUNS; i++)
+    {
+      if (!child_load (&probe, client, count, i == 0))
+        return 1;
+      settle (300);
+    }
+
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      for (const char *c = queries[q]; *c != '\0'; c++)
+        {
+          g_autofree char *typed = g_strndup (queries[q], (gsize)(c - queries[q]) + 1);
+          int position = (int)(c - queries[q]);
+          gint64 t0 = now_us ();
+
+          reset_emissions (&probe);
+          gtk_editable_insert_text (GTK_EDITABLE (probe.entry), c, 1, &position);
+          if (!child_search_step (&probe, t0, typed))
+            return 1;
+        }
+      settle (200);
+      {
+        gint64 t0 = now_us ();
+
+        reset_emissions (&probe);
+        gtk_editable_set_text (GTK_EDITABLE (probe.entry), "");
+        if (!child_search_step (&probe, t0, NULL))
+          return 1;
+      }
+      settle (200);
+    }
+
+  getrusage (RUSAGE_SELF, &usage);
+  g_print ("rss %ld\n", usage.ru_maxrss);
+  gtk_window_destroy (GTK_WINDOW (probe.window));
+  g_object_unref (probe.window);
+  return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The floor (--child-floor): what GTK, libadwaita and this machine take
+ * for a bare AdwApplicationWindow with a header bar and a label, the
+ * size of ours, to its first frame; printed like the app's hook.          */
+
+static void
+floor_after_paint (GdkFrameClock *clock,
+                   gpointer       user_data)
+{
+  g_printerr ("first-list-frame %" G_GINT64_FORMAT "\n", now_us ());
+  g_signal_handlers_disconnect_by_func (clock, floor_after_paint, user_data);
+}
+
+static void
+floor_activate (GtkApplication *app)
+{
+  GtkWidget *window = adw_application_window_new (app);
+  GtkWidget *box = gtk_box_new (GTK_ORIENTATION_VERTICAL, 0);
+
+  gtk_box_append (GTK_BOX (box), adw_header_bar_new ());
+  gtk_box_append (GTK_BOX (box), gtk_label_new ("OSI Backup"));
+  adw_application_window_set_content (ADW_APPLICATION_WINDOW (window), box);
+  gtk_window_set_default_size (GTK_WINDOW (window), 960, 680);
+  gtk_window_present (GTK_WINDOW (window));
+  g_signal_connect (gtk_widget_get_frame_clock (window), "after-paint", G_CALLBACK (floor_after_paint), NULL);
+}
+
+static int
+child_floor (char *argv0)
+{
+  g_autoptr(AdwApplication) app = adw_application_new ("org.osi.Backup.BenchFloor", G_APPLICATION_NON_UNIQUE);
+  char *argv[] = { argv0, NULL };
+
+  g_signal_connect (app, "activate", G_CALLBACK (floor_activate), NULL);
+  return g_application_run (G_APPLICATION (app), 1, argv);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Children of the benchmark: the app, the window part                      */
+
+/* What a signal (SIGINT, SIGTERM from meson's timeout, SIGHUP) stops: the
+ * child running and the servers; the main thread then cleans up. */
+static volatile sig_atomic_t stop_signal;
+static volatile pid_t        running_child;
+static volatile pid_t        running_servers[2];
+
+static void
+on_signal (int sig)
+{
+  stop_signal = sig;
+  if (running_child > 0)
+    kill (running_child, SIGKILL);
+  for (guint i = 0; i < G_N_ELEMENTS (running_servers); i++)
+    if (running_servers[i] > 0)
+      kill (running_servers[i], SIGTERM);
+}
+
+static void
+signals_init (void)
+{
+  struct sigaction action = { 0 };
+
+  action.sa_handler = on_signal;
+  sigemptyset (&action.sa_mask);
+  sigaction (SIGINT, &action, NULL);
+  sigaction (SIGTERM, &action, NULL);
+  sigaction (SIGHUP, &action, NULL);
+}
+
+static char **child_env;
+static const char *app_program;
+static const char *self_program;
+
+/* fork + exec with stdout and stderr into the given descriptors; the
+ * child dies with this process. Returns the pid, or -1. */
+static pid_t
+spawn (char * const *argv,
+       int           out_fd,
+       int           err_fd)
+{
+  pid_t parent = getpid ();
+  pid_t pid = fork ();
+
+  if (pid < 0)
+    {
+      g_printerr ("bench-app: fork: %s\n", g_strerror (errno));
+      return -1;
+    }
+  if (pid == 0)
+    {
+      int null_fd = open ("/dev/null", O_RDONLY | O_CLOEXEC);
+
+      prctl (PR_SET_PDEATHSIG, SIGKILL);
+      if (getppid () != parent)
+        _exit (127);
+      signal (SIGINT, SIG_DFL);
+      signal (SIGTERM, SIG_DFL);
+      signal (SIGHUP, SIG_DFL);
+      if (null_fd >= 0)
+        dup2 (null_fd, STDIN_FILENO);
+      dup2 (out_fd, STDOUT_FILENO);
+      dup2 (err_fd, STDERR_FILENO);
+      execve (argv[0], argv, child_env);
+      _exit (127);
+    }
+  running_child = pid;
+  return pid;
+}
+
+static gboolean
+reap (pid_t          pid,
+      struct rusage *usage,
+      const char    *what)
+{
+  int status = 0;
+  pid_t r;
+
+  do
+    r = wait4 (pid, &status, 0, usage);
+  while (r < 0 && errno == EINTR);
+  running_child = 0;
+  if (r != pid)
+    {
+      g_printerr ("bench-app: wait4 (%s): %s\n", what, g_strerror (errno));
+      return FALSE;
+    }
+  if (WIFSIGNALED (status) && WTERMSIG (status) != SIGTERM)
+    {
+      g_printerr ("bench-app: %s died of signal %d\n", what, WTERMSIG (status));
+      return FALSE;
+    }
+  if (WIFEXITED (status) && WEXITSTATUS (status) != 0)
+    {
+      g_printerr ("bench-app: %s exited with status %d\n", what, WEXITSTATUS (status));
+      return FALSE;
+    }
+  return TRUE;
+}
+
+typedef struct
+{
+  double ms;        /* start to the first list frame */
+  double hwm_mib;   /* VmHWM then */
+  double maxrss_mib;
+} AppRun;
+
+/* Starts the app on url (the floor when url is NULL); reads its stderr
+ * until "first-list-frame T"; then stops it with SIGTERM. */
+static gboolean
+run_app (const char *url,
+         AppRun     *run)
+{
+  char *app_argv[] = { (char *)app_program, (char *)"--server", (char *)url, NULL };
+  char *floor_argv[] = { (char *)self_program, (char *)"--child-floor", NULL };
+  char **argv = url != NULL ? app_argv : floor_argv;
+  g_autoptr(GString) err = g_string_new (NULL);
+  struct rusage usage;
+  int fds[2];
+  gint64 t0, frame = -1;
+  gboolean ok;
+  pid_t pid;
+  double rss;
+
+  if (pipe2 (fds, O_CLOEXEC) < 0)
+    return FALSE;
+  t0 = now_us ();
+  pid = spawn (argv, STDERR_FILENO, fds[1]);
+  close (fds[1]);
+  if (pid < 0)
+    {
+      close (fds[0]);
+      return FALSE;
+    }
+
+  while (frame < 0 && !stop_signal)
+    {
+      struct pollfd pfd = { fds[0], POLLIN, 0 };
+      gint64 left = t0 + APP_TIMEOUT_S * G_USEC_PER_SEC - now_us ();
+      char buffer[4096];
+      const char *line;
+      ssize_t n;
+
+      if (left <= 0 || poll (&pfd, 1, (int)(left / 1000) + 1) <= 0)
+        break;
+      n = read (fds[0], buffer, sizeof buffer);
+      if (n <= 0)
+        break;
+      g_string_append_len (err, buffer, n);
+      line = strstr (err->str, "first-list-frame ");
+      if (line != NULL && strchr (line, '\n') != NULL)
+        frame = g_ascii_strtoll (line + strlen ("first-list-frame "), NULL, 10);
+    }
+  if (frame > 0)
+    process_memory (pid, &run->hwm_mib, &rss);
+  kill (pid, SIGTERM);
+  /* Closed once it is gone: a last message would otherwise be its SIGPIPE. */
+  ok = reap (pid, &usage, argv[0]);
+  close (fds[0]);
+  if (!ok || frame < 0)
+    {
+      if (frame < 0)
+        g_printerr ("bench-app: osi-backup printed no first-list-frame within %d s%s; its stderr:\n%s\n",
+                    APP_TIMEOUT_S, strstr (err->str, "first-list-frame") == NULL
+                                     ? " (does this build have the OSI_BACKUP_REPORT_FIRST_LIST_FRAME hook?)" : "",
+                    err->str);
+      return FALSE;
+    }
+  run->ms = (double)(frame - t0) / 1000.0;
+  run->maxrss_mib = usage.ru_maxrss / 1024.0;
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The benchmark                                                            */
+
+/* When each model of the chain had done its work, in ms after the change
+ * (its items-changed began): the medians show where the time goes. */
+typedef struct
+{
+  GArray *filter;
+  GArray *sort;
+  GArray *page;
+  GArray *rows;
+  GArray *done;
+} Emissions;
+
+static void
+emissions_init (Emissions *e)
+{
+  e->filter = g_array_new (FALSE, FALSE, sizeof (double));
+  e->sort = g_array_new (FALSE, FALSE, sizeof (double));
+  e->page = g_array_new (FALSE, FALSE, sizeof (double));
+  e->rows = g_array_new (FALSE, FALSE, sizeof (double));
+  e->done = g_array_new (FALSE, FALSE, sizeof (double));
+}
+
+static void
+emissions_clear (Emissions *e)
+{
+  g_array_unref (e->filter);
+  g_array_unref (e->sort);
+  g_array_unref (e->page);
+  g_array_unref (e->rows);
+  g_array_unref (e->done);
+}
+
+/* fields: the 4 figures of emissions () in µs after the start, -1 when
+ * that did not happen; base and done in ms. */
+static void
+emissions_add (Emissions   *e,
+               char       **fields,
+               double       base,
+               double       done)
+{
+  GArray *arrays[] = { e->filter, e->sort, e->page, e->rows };
+
+  for (guint i = 0; i < G_N_ELEMENTS (arrays); i++)
+    {
+      double ms = g_ascii_strtod (fields[i], NULL) / 1000.0;
+
+      if (ms >= 0)
+        {
+          ms -= base;
+          g_array_append_val (arrays[i], ms);
+        }
+    }
+  done -= base;
+  g_array_append_val (e->done, done);
+}
+
+static char *
+describe_step (const char *what,
+               GArray     *values)
+{
+  if (values->len == 0)
+    return g_strdup_printf ("%s never changed", what);
+  return g_strdup_printf ("%s at %.1f ms (%u)", what, median ((double *)values->data, values->len), values->len);
+}
+
+static char *
+emissions_describe (Emissions *e)
+{
+  g_autofree char *filter = describe_step ("filter model done", e->filter);
+  g_autofree char *sort = describe_step ("sort model", e->sort);
+  g_autofree char *page = describe_step ("page model", e->page);
+  g_autofree char *rows = describe_step ("its rows", e->rows);
+  g_autofree char *done = describe_step ("all done", e->done);
+
+  return g_strdup_printf ("%s, %s, %s, %s, %s (medians of those that changed, how many)", filter, sort, page, rows,
+                          done);
+}
+
+typedef struct
+{
+  const char *tmp;
+
+  /* 1. start */
+  gboolean    have_start;
+  AppRun      start_warmup;
+  AppRun      start[START_RUNS];
+  gboolean    have_floor;
+  AppRun      floor[START_RUNS];
+
+  /* 2. 100,000 backups */
+  double      make_s;
+  double      first_list_ms;
+  double      hashed_s;       /* < 0: not all hashed in time */
+  gboolean    have_server;
+  double      server_ms[LIST_RUNS];
+  gsize       body_bytes;
+  gboolean    have_parse;
+  double      parse_ms[LIST_RUNS];
+  double      parse_json_ms[LIST_RUNS];
+
+  gboolean    have_window;
+  double      load_hook, load_chain, load_paint, load_settled;
+  double      refresh_hook[REFRESH_RUNS], refresh_model[REFRESH_RUNS];
+  double      refresh_frame[REFRESH_RUNS], refresh_total[REFRESH_RUNS];
+  Emissions   refresh_steps;  /* after the store's items-changed began */
+  Emissions   key_steps;      /* after search-changed began */
+  GArray     *key_model;      /* double ms */
+  GArray     *key_frame;      /* double ms, painted frames only */
+  GString    *key_lines;
+  double      clear_model[G_N_ELEMENTS (queries)];
+  double      window_rss_mib;
+
+  gboolean    have_big_app;
+  AppRun      big_app;
+} Bench;
+
+static gboolean
+phase_start (Bench *b)
+{
+  g_autofree char *dir = g_build_filename (b->tmp, "start", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  g_autofree char *data = NULL;
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GError) error = NULL;
+  OsiTestServer *server;
+  gboolean ok = TRUE;
+
+  g_print ("bench-app: [1] %d backups (osi_demo_backups_populate) on a real osi-backup-server\n", START_COUNT);
+  g_mkdir_with_parents (dir, 0700);
+  data = osi_test_generate_data (dir, 256 * 1024, 1);
+  if (!osi_demo_backups_populate (backups, START_COUNT, now, 7, NULL, &error))
+    {
+      g_printerr ("bench-app: cannot make the backups: %s\n", error->message);
+      return FALSE;
+    }
+  server = osi_test_server_start (dir, data, backups, TOKEN, NULL);
+  running_servers[0] = server->pid;
+
+  g_print ("bench-app: [1] osi-backup --server %s: one warm-up run, then %d runs\n", server->url, START_RUNS);
+  ok = run_app (server->url, &b->start_warmup);
+  for (guint i = 0; ok && i < START_RUNS; i++)
+    ok = run_app (server->url, &b->start[i]);
+  b->have_start = ok;
+  g_print ("bench-app: [1] the floor, a bare AdwApplicationWindow: %d runs\n", START_RUNS);
+  for (guint i = 0; ok && i < START_RUNS; i++)
+    ok = run_app (NULL, &b->floor[i]);
+  b->have_floor = ok;
+
+  running_servers[0] = 0;
+  osi_test_server_stop (server);
+  osi_test_server_free (server);
+  return ok && !stop_signal;
+}
+
+static gboolean
+write_file (const char            *path,
+            const void            *data,
+            gsize                  len,
+            const struct timespec *times)
+{
+  int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+
+  if (fd < 0 || write (fd, data, len) != (ssize_t)len || (times != NULL && futimens (fd, times) < 0))
+    {
+      g_printerr ("bench-app: cannot write %s: %s\n", path, g_strerror (errno));
+      if (fd >= 0)
+        close (fd);
+      return FALSE;
+    }
+  close (fd);
+  return TRUE;
+}
+
+/* BIG_COUNT tiny files named as the server names backups, newest on
+ * 2025-06-30, each last modified at the time of its name; sizes vary.
+ * Beside each, the checksum the server keeps once it has hashed a backup
+ * (.NAME.sha256, in sha256sum's format, written after the file): the
+ * server starts as it runs after its first listing, without hashing
+ * 100,000 files in the background first. */
+static gboolean
+make_big_dir (const char *backups)
+{
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2025, 6, 30, 22, 47, 13);
+  char content[4096];
+
+  memset (content, 'x', sizeof content);
+  if (g_mkdir_with_parents (backups, 0700) != 0)
+    return FALSE;
+  for (guint i = 0; i < BIG_COUNT && !stop_signal; i++)
+    {
+      g_autoptr(GDateTime) t = g_date_time_add_seconds (newest, -(double)i * BIG_STEP_S);
+      g_autofree char *name = g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+      g_autofree char *path = g_build_filename (backups, name, NULL);
+      g_autofree char *side_name = g_strconcat (".", name, ".sha256", NULL);
+      g_autofree char *side_path = g_build_filename (backups, side_name, NULL);
+      g_autofree char *sha256 = NULL;
+      g_autofree char *side = NULL;
+      struct timespec times[2] = { { g_date_time_to_unix (t), 0 }, { g_date_time_to_unix (t), 0 } };
+      gsize len = 64 + (i * 7919u) % 3000;
+
+      sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)content, len);
+      side = g_strdup_printf ("%s  %s\n", sha256, name);
+      if (!write_file (path, content, len, times) || !write_file (side_path, side, strlen (side), NULL))
+        return FALSE;
+    }
+  return !stop_signal;
+}
+
+/* GET /api/rag/backup read whole; the time in ms, or < 0. */
+static double
+get_list (SoupSession *session,
+          const char  *url,
+          GBytes     **out_body)
+{
+  g_autoptr(SoupMessage) msg = soup_message_new ("GET", url);
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  gint64 t0;
+  double ms;
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
+  t0 = now_us ();
+  body = soup_session_send_and_read (session, msg, NULL, &error);
+  ms = (double)(now_us () - t0) / 1000.0;
+  if (body == NULL || soup_message_get_status (msg) != SOUP_STATUS_OK)
+    {
+      g_printerr ("bench-app: GET %s: %s\n", url, error != NULL ? error->message : soup_message_get_reason_phrase (msg));
+      return -1;
+    }
+  if (out_body != NULL)
+    *out_body = g_steal_pointer (&body);
+  return ms;
+}
+
+static guint
+count_hashed (GBytes *body)
+{
+  gsize len;
+  const char *data = g_bytes_get_data (body, &len);
+  g_autofree char *text = g_strndup (data, len);
+  guint n = 0;
+
+  for (const char *p = strstr (text, "\"sha256\":\""); p != NULL; p = strstr (p + 1, "\"sha256\":\""))
+    n++;
+  return n;
+}
+
+static gboolean
+measure_server_and_parse (Bench      *b,
+                          const char *url)
+{
+  g_autofree char *list_url = g_strconcat (url, "/api/rag/backup", NULL);
+  g_autoptr(SoupSession) session = soup_session_new_with_options ("timeout", 0, NULL);
+  g_autoptr(GBytes) body = NULL;
+  gint64 start;
+
+  b->first_list_ms = get_list (session, list_url, &body);
+  if (b->first_list_ms < 0)
+    return FALSE;
+
+  /* Every entry should have its sha256 from its checksum file; were one
+   * missing, the server would hash it in the background: wait for the
+   * steady state, every entry hashed. */
+  start = now_us ();
+  b->hashed_s = 0;
+  for (;;)
+    {
+      guint hashed = count_hashed (body);
+
+      if (hashed >= BIG_COUNT || stop_signal)
+        break;
+      b->hashed_s = (double)(now_us () - start) / G_USEC_PER_SEC;
+      if (b->hashed_s > HASH_TIMEOUT_S)
+        {
+          g_print ("bench-app: [2] after %d s, %u of %d entries have their sha256; measuring anyway\n",
+                   HASH_TIMEOUT_S, hashed, BIG_COUNT);
+          b->hashed_s = -1;
+          break;
+        }
+      g_usleep (G_USEC_PER_SEC);
+      g_clear_pointer (&body, g_bytes_unref);
+      if (get_list (session, list_url, &body) < 0)
+        return FALSE;
+    }
+
+  for (guint i = 0; i < LIST_RUNS; i++)
+    {
+      g_clear_pointer (&body, g_bytes_unref);
+      b->server_ms[i] = get_list (session, list_url, &body);
+      if (b->server_ms[i] < 0)
+        return FALSE;
+    }
+  b->body_bytes = g_bytes_get_size (body);
+  b->have_server = TRUE;
+
+  for (guint i = 0; i < LIST_RUNS; i++)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      g_autoptr(GPtrArray) list = NULL;
+      g_autoptr(GError) error = NULL;
+      gsize len;
+      const char *data = g_bytes_get_data (body, &len);
+      gint64 t0, t1, t2;
+
+      t0 = now_us ();
+      if (!json_parser_load_from_data (parser, data, (gssize)len, &error))
+        {
+          g_printerr ("bench-app: the list is not JSON: %s\n", error->message);
+          return FALSE;
+        }
+      t1 = now_us ();
+      list = osi_backup_info_list_from_json (json_parser_get_root (parser), &error);
+      t2 = now_us ();
+      if (list == NULL || list->len != BIG_COUNT)
+        {
+          g_printerr ("bench-app: the list holds %u backups, not %d: %s\n", list != NULL ? list->len : 0,
+                      BIG_COUNT, error != NULL ? error->message : "");
+          return FALSE;
+        }
+      b->parse_json_ms[i] = (double)(t1 - t0) / 1000.0;
+      b->parse_ms[i] = (double)(t2 - t0) / 1000.0;
+    }
+  b->have_parse = TRUE;
+  return TRUE;
+}
+
+static gboolean
+parse_window_output (Bench      *b,
+                     const char *path)
+{
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  guint refreshes = 0, clears = 0;
+  gboolean have_load = FALSE, have_rss = FALSE;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return FALSE;
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      g_auto(GStrv) f = g_strsplit (lines[i], " ", -1);
+      guint n = g_strv_length (f);
+
+#define MS(k) (g_ascii_strtod (f[k], NULL) / 1000.0)
+      if (n == 9 && strcmp (f[0], "load") == 0)
+        {
+          b->load_hook = MS (1);
+          b->load_chain = MS (2);
+          b->load_paint = MS (3);
+          b->load_settled = MS (4);
+          have_load = TRUE;
+        }
+      else if (n == 8 && strcmp (f[0], "refresh") == 0 && refreshes < REFRESH_RUNS)
+        {
+          emissions_add (&b->refresh_steps, f + 4, MS (1), MS (2));
+          b->refresh_hook[refreshes] = MS (1);
+          b->refresh_model[refreshes] = MS (2) - MS (1);
+          b->refresh_frame[refreshes] = MS (3) - MS (2);
+          b->refresh_total[refreshes] = MS (3);
+          refreshes++;
+        }
+      else if (n == 9 && strcmp (f[0], "key") == 0)
+        {
+          double model = MS (3);
+          double frame = MS (4);
+
+          emissions_add (&b->key_steps, f + 5, 0, model);
+          g_array_append_val (b->key_model, model);
+          if (frame >= 0)
+            g_array_append_val (b->key_frame, frame);
+          g_string_append_printf (b->key_lines, "%s%s→%s: %.1f", b->key_lines->len > 0 ? ", " : "", f[1], f[2],
+                                  model);
+        }
+      else if (n == 7 && strcmp (f[0], "clear") == 0 && clears < G_N_ELEMENTS (queries))
+        b->clear_model[clears++] = MS (1);
+      else if (n == 2 && strcmp (f[0], "rss") == 0)
+        {
+          b->window_rss_mib = g_ascii_strtod (f[1], NULL) / 1024.0;
+          have_rss = TRUE;
+        }
+#undef MS
+    }
+  return have_load && have_rss && refreshes == REFRESH_RUNS && b->key_model->len > 0;
+}
+
+static gboolean
+phase_big (Bench *b)
+{
+  g_autofree char *dir = g_build_filename (b->tmp, "big", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  g_autofree char *out = g_build_filename (b->tmp, "window.out", NULL);
+  g_autofree char *count = g_strdup_printf ("%d", BIG_COUNT);
+  g_autofree char *data = NULL;
+  OsiTestServer *server;
+  gint64 t0;
+  gboolean ok;
+
+  g_print ("bench-app: [2] making %d backups (tiny files) in %s\n", BIG_COUNT, backups);
+  t0 = now_us ();
+  g_mkdir_with_parents (dir, 0700);
+  data = osi_test_generate_data (dir, 64 * 1024, 2);
+  if (!make_big_dir (backups))
+    return FALSE;
+  b->make_s = (double)(now_us () - t0) / G_USEC_PER_SEC;
+
+  server = osi_test_server_start (dir, data, backups, TOKEN, NULL);
+  running_servers[1] = server->pid;
+  g_print ("bench-app: [2] server %s\n", server->url);
+  ok = measure_server_and_parse (b, server->url);
+
+  if (ok && !stop_signal)
+    {
+      char *argv[] = { (char *)self_program, (char *)"--child-window", server->url, count, NULL };
+      struct rusage usage;
+      int out_fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      pid_t pid;
+
+      g_print ("bench-app: [2] the window: a first load, %d refreshes, %u queries typed\n", REFRESH_RUNS,
+               (guint)G_N_ELEMENTS (queries));
+      pid = out_fd >= 0 ? spawn (argv, out_fd, STDERR_FILENO) : -1;
+      if (out_fd >= 0)
+        close (out_fd);
+      ok = pid > 0 && reap (pid, &usage, "the window part");
+      if (ok)
+        ok = b->have_window = parse_window_output (b, out);
+    }
+
+  if (ok && !stop_signal)
+    {
+      g_print ("bench-app: [2] osi-backup --server on the %d backups\n", BIG_COUNT);
+      ok = b->have_big_app = run_app (server->url, &b->big_app);
+    }
+
+  running_servers[1] = 0;
+  osi_test_server_stop (server);
+  osi_test_server_free (server);
+  return ok && !stop_signal;
+}
+
+static gboolean
+check (const char *what,
+       double      value,
+       double      target,
+       const char *unit)
+{
+  gboolean ok = value >= 0 && value < target;
+
+  g_print ("target %s: %.1f %s (target < %.0f %s) %s\n", what, value, unit, target, unit, ok ? "OK" : "MISSED");
+  return ok;
+}
+
+static gboolean
+print_results (Bench *b)
+{
+  gboolean ok = TRUE;
+
+  g_print ("\n== 1. start to the first frame showing the list, %d backups ==\n", START_COUNT);
+  if (b->have_start)
+    {
+      double ms[START_RUNS], hwm[START_RUNS];
+      g_autofree char *runs = NULL;
+
+      for (guint i = 0; i < START_RUNS; i++)
+        {
+          ms[i] = b->start[i].ms;
+          hwm[i] = b->start[i].hwm_mib;
+        }
+      runs = format_ms (ms, START_RUNS);
+      g_print ("runs (ms): %s; warm-up run %.1f ms; peak RSS (VmHWM) %.1f MiB\n", runs, b->start_warmup.ms,
+               median (hwm, START_RUNS));
+      g_print ("  (the frame: backups in the list, the crossfade from the loading page over)\n");
+      if (b->have_floor)
+        {
+          for (guint i = 0; i < START_RUNS; i++)
+            {
+              ms[i] = b->floor[i].ms;
+              hwm[i] = b->floor[i].hwm_mib;
+            }
+          g_print ("  the floor, a bare AdwApplicationWindow with a header bar to its first frame: %.1f ms, "
+                   "VmHWM %.1f MiB (medians; GTK, libadwaita and this machine, renderer %s)\n",
+                   median (ms, START_RUNS), median (hwm, START_RUNS),
+                   g_getenv ("GSK_RENDERER") != NULL ? g_getenv ("GSK_RENDERER") : "GTK's default");
+          for (guint i = 0; i < START_RUNS; i++)
+            ms[i] = b->start[i].ms;
+        }
+      ok &= check ("start to first list frame (median of 5)", median (ms, START_RUNS), START_TARGET_MS, "ms");
+    }
+  else
+    {
+      g_print ("  not measured\n");
+      ok = FALSE;
+    }
+
+  g_print ("\n== 2. %d backups ==\n", BIG_COUNT);
+  g_print ("made in %.1f s, with their checksum files; the server's first listing (it reads every checksum "
+           "file) %.0f ms; %s\n", b->make_s, b->first_list_ms,
+           b->hashed_s < 0 ? "NOT every entry had its sha256 in the end"
+           : b->hashed_s > 0 ? "every entry had its sha256 after background hashing"
+           : "every entry had its sha256");
+  if (b->have_server)
+    {
+      g_autofree char *runs = format_ms (b->server_ms, LIST_RUNS);
+
+      g_print ("server response (GET /api/rag/backup, read whole by libsoup, %.1f MiB): %.1f ms median of %d "
+               "(runs: %s)\n", b->body_bytes / MIB, median (b->server_ms, LIST_RUNS), LIST_RUNS, runs);
+    }
+  if (b->have_parse)
+    g_print ("client parse (JSON + OsiBackupInfo, as OsiClient): %.1f ms median of %d, of which JSON %.1f ms\n",
+             median (b->parse_ms, LIST_RUNS), LIST_RUNS, median (b->parse_json_ms, LIST_RUNS));
+  if (b->have_window)
+    {
+      g_autofree char *runs = format_ms (b->refresh_total, REFRESH_RUNS);
+      double keys = median ((double *)b->key_model->data, b->key_model->len);
+      g_autofree char *steps = NULL;
+      double *sorted;
+
+      g_print ("refresh (win.refresh, the list shown) runs (ms): %s\n", runs);
+      g_print ("  medians: request, response and parse, to the store's items-changed %.1f ms; the models "
+               "(filter, sort, page, rows, labels) %.1f ms; then the next frame painted %.1f ms (with what the "
+               "main loop runs before it, such as the client freeing its JSON tree)\n",
+               median (b->refresh_hook, REFRESH_RUNS), median (b->refresh_model, REFRESH_RUNS),
+               median (b->refresh_frame, REFRESH_RUNS));
+      steps = emissions_describe (&b->refresh_steps);
+      g_print ("  after the store's items-changed began: %s\n", steps);
+      g_print ("first load (osi_window_set_client on the empty window): the store had the list at %.1f ms, the "
+               "models %.1f ms more; first frame with the list at %.1f ms, crossfade over at %.1f ms\n", b->load_hook,
+               b->load_chain - b->load_hook, b->load_paint, b->load_settled);
+      ok &= check ("refresh to the list shown (median of 5)", median (b->refresh_total, REFRESH_RUNS),
+                   REFRESH_TARGET_MS, "ms");
+      ok &= check ("first load to the first frame with the list", b->load_paint, REFRESH_TARGET_MS, "ms");
+
+      g_print ("\nkeystrokes (query typed→backups shown: ms from search-changed to the models updated): %s\n",
+               b->key_lines->str);
+      sorted = g_memdup2 (b->key_model->data, b->key_model->len * sizeof (double));
+      qsort (sorted, b->key_model->len, sizeof (double), compare_doubles);
+      g_print ("  %u keystrokes: median %.1f ms, slowest %.1f ms; to the next frame painted: median %.1f ms "
+               "(%u keystrokes painted); emptying the entry %.1f/%.1f/%.1f ms\n", b->key_model->len, keys,
+               sorted[b->key_model->len - 1],
+               median ((double *)b->key_frame->data, b->key_frame->len), b->key_frame->len,
+               b->clear_model[0], b->clear_model[1], b->clear_model[2]);
+      g_free (sorted);
+      g_free (steps);
+      steps = emissions_describe (&b->key_steps);
+      g_print ("  after search-changed began: %s\n", steps);
+      ok &= check ("filter latency per keystroke (median)", keys, KEY_TARGET_MS, "ms");
+
+      g_print ("\n");
+      ok &= check ("peak RSS of the window process (ru_maxrss)", b->window_rss_mib, RSS_TARGET_MIB, "MiB");
+    }
+  else
+    {
+      g_print ("  the window part: not measured\n");
+      ok = FALSE;
+    }
+  if (b->have_big_app)
+    {
+      g_print ("osi-backup --server with %d backups: first list frame %.0f ms after start (information)\n",
+               BIG_COUNT, b->big_app.ms);
+      ok &= check ("peak RSS of osi-backup holding them (VmHWM)", b->big_app.hwm_mib, RSS_TARGET_MIB, "MiB");
+    }
+  else
+    {
+      g_print ("  osi-backup on %d backups: not measured\n", BIG_COUNT);
+      ok = FALSE;
+    }
+  return ok;
+}
+
+static const char *
+program_from_env (const char *variable)
+{
+  const char *path = g_getenv (variable);
+
+  if (path == NULL || *path == '\0' || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
+    {
+      g_printerr ("bench-app: $%s must name the program (meson test sets it)\n", variable);
+      return NULL;
+    }
+  return path;
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_autofree char *tmp = NULL;
+  g_autofree char *self = NULL;
+  const char *base;
+  gboolean complete, ok;
+  Bench b = { 0 };
+
+  if (argc == 4 && strcmp (argv[1], "--child-window") == 0)
+    return child_window (argv[2], argv[3]);
+  if (argc == 2 && strcmp (argv[1], "--child-floor") == 0)
+    return child_floor (argv[0]);
+
+  setlocale (LC_ALL, "");
+  if (g_getenv ("DISPLAY") == NULL || *g_getenv ("DISPLAY") == '\0')
+    {
+      g_printerr ("bench-app: no $DISPLAY: run it under Xvfb (.ci/run starts one; or xvfb-run -a -s "
+                  "\"-screen 0 1280x800x24\" meson test -C BUILD --benchmark app)\n");
+      return 1;
+    }
+  app_program = program_from_env ("OSI_BACKUP_APP");
+  if (app_program == NULL || program_from_env ("OSI_BACKUP_SERVER") == NULL)
+    return 1;
+  self = g_file_read_link ("/proc/self/exe", NULL);
+  if (self == NULL)
+    return 1;
+  self_program = self;
+
+  child_env = g_get_environ ();
+  child_env = g_environ_setenv (child_env, "OSI_BACKUP_TOKEN", TOKEN, TRUE);
+  child_env = g_environ_setenv (child_env, "OSI_BACKUP_REPORT_FIRST_LIST_FRAME", "1", TRUE);
+  child_env = g_environ_unsetenv (child_env, "OSI_BACKUP_SCREENSHOT");
+  signals_init ();
+
+  base = g_getenv ("OSI_BENCH_DIR");
+  if (base == NULL || *base == '\0')
+    base = g_get_tmp_dir ();
+  tmp = g_build_filename (base, "osi-bench-app-XXXXXX", NULL);
+  if (g_mkdtemp (tmp) == NULL)
+    {
+      g_printerr ("bench-app: cannot create a folder in %s: %s\n", base, g_strerror (errno));
+      return 1;
+    }
+  b.tmp = tmp;
+  emissions_init (&b.refresh_steps);
+  emissions_init (&b.key_steps);
+  b.key_model = g_array_new (FALSE, FALSE, sizeof (double));
+  b.key_frame = g_array_new (FALSE, FALSE, sizeof (double));
+  b.key_lines = g_string_new (NULL);
+  {
+    g_autofree char *load = load_average ();
+
+    g_print ("bench-app: %u CPUs, load average %s at the start; display %s; renderer %s\n",
+             g_get_num_processors (), load, g_getenv ("DISPLAY"),
+             g_getenv ("GSK_RENDERER") != NULL ? g_getenv ("GSK_RENDERER") : "GTK's default");
+  }
+
+  /* The window part needs no hook in the app: it runs even when the
+   * start could not be measured. */
+  complete = phase_start (&b);
+  if (!stop_signal)
+    complete &= phase_big (&b);
+  ok = print_results (&b);
+  {
+    g_autofree char *load = load_average ();
+
+    g_print ("\nbench-app: load average %s at the end (the machine's other work counts in the times)\n", load);
+  }
+
+  remove_tree (tmp);
+  emissions_clear (&b.refresh_steps);
+  emissions_clear (&b.key_steps);
+  g_array_unref (b.key_model);
+  g_array_unref (b.key_frame);
+  g_string_free (b.key_lines, TRUE);
+  g_strfreev (child_env);
+  if (stop_signal)
+    {
+      g_printerr ("bench-app: stopped by signal %d\n", (int)stop_signal);
+      return 128 + stop_signal;
+    }
+  if (!complete)
+    {
+      g_print ("\nbench-app: STOPPED before the end (see the messages above)\n");
+      return 1;
+    }
+  g_print ("\nbench-app: %s\n", ok ? "all targets met" : "TARGETS MISSED");
+  return ok ? 0 : 1;
+}
