@@ -226,8 +226,19 @@ on_token_stored (GObject      *source,
 
   if (osi_secret_store_finish (result, NULL, &error))
     {
-      /* Reads the token back from where it was kept, as at next start. */
-      osi_profile_store_set_current (lookup->self->profiles, lookup->label);
+      OsiProfile *current = osi_profile_store_get_current (lookup->self->profiles);
+
+      /* Reads the token back from where it was kept, as at next start;
+       * the profile may be the current one already (a new token for the
+       * same server), which changes nothing to notify. */
+      if (current != NULL && g_strcmp0 (osi_profile_get_id (current), lookup->label) == 0)
+        {
+          lookup->self->demo_mode = FALSE;
+          g_clear_pointer (&lookup->self->server_url, g_free);
+          connect_profile (lookup->self, current);
+        }
+      else
+        osi_profile_store_set_current (lookup->self->profiles, lookup->label);
       return;
     }
   window = main_window (lookup->self);
