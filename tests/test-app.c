@@ -8,6 +8,7 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 
 #include <gio/gio.h>
@@ -25,6 +26,7 @@ typedef struct
   GString     *err;
   gboolean     listed;
   gboolean     exited;
+  gboolean     eof;       /* no read of its stderr pending any more */
 } App;
 
 static void read_more (GInputStream *stream,
@@ -40,7 +42,10 @@ on_line (GObject      *source,
                                                                      NULL, NULL);
 
   if (line == NULL)
-    return;
+    {
+      app->eof = TRUE;
+      return;
+    }
   g_string_append_printf (app->err, "%s\n", line);
   if (g_str_has_prefix (line, "first-list-frame "))
     app->listed = TRUE;
@@ -85,6 +90,14 @@ wake (gpointer data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A failing test must not leave the app running (its output pipe would
+ * keep meson waiting). */
+static void
+die_with_test (gpointer data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+}
+
 /* Runs osi-backup with args until its list is on screen. */
 static void
 app_start (App         *app,
@@ -103,6 +116,7 @@ app_start (App         *app,
   for (guint i = 0; args[i] != NULL; i++)
     g_ptr_array_add (argv, (gpointer)args[i]);
   g_ptr_array_add (argv, NULL);
+  g_subprocess_launcher_set_child_setup (launcher, die_with_test, NULL, NULL);
   g_subprocess_launcher_setenv (launcher, "OSI_BACKUP_REPORT_FIRST_LIST_FRAME", "1", TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CACHE_HOME", cache, TRUE);
   g_subprocess_launcher_setenv (launcher, "XDG_CONFIG_HOME", config, TRUE);
@@ -122,12 +136,15 @@ app_start (App         *app,
   g_assert_false (app->exited);
 }
 
-/* SIGTERM ends a GApplication as a session logout would: it must exit. */
+/* SIGTERM ends a GApplication as a session logout would: it must exit.
+ * Its stderr is read to the end (the demo server, which shares it, is
+ * gone too by then), so that no read is left pending on this App. */
 static void
 app_stop (App *app)
 {
   g_subprocess_send_signal (app->process, SIGTERM);
   wait_for (&app->exited, app);
+  wait_for (&app->eof, app);
   g_clear_object (&app->process);
   g_string_free (app->err, TRUE);
 }
