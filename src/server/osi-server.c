@@ -1955,6 +1955,28 @@ run_restore_hook (OsiServer  *self,
   return TRUE;
 }
 
+/* A restore or an upload that failed: a backup that failed verification
+ * is a 422 carrying the verification report (DESIGN §2 errors, plus what
+ * was found), anything else the error's own status. */
+static void
+respond_job_error (SoupServerMessage *msg,
+                   const GError      *error,
+                   OsiVerifyReport   *report,
+                   const char        *name)
+{
+  if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && report != NULL)
+    {
+      g_autoptr(JsonObject) object = error_object (error->message);
+      JsonNode *node = osi_verify_report_to_json (report);
+
+      json_object_set_string_member (json_node_get_object (node), "file", name);
+      json_object_set_member (object, "report", node);
+      respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+    }
+  else
+    respond_task_error (msg, error);
+}
+
 static void
 restore_done (GObject      *source,
               GAsyncResult *result,
@@ -1969,17 +1991,7 @@ restore_done (GObject      *source,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_message ("Restore of %s failed: %s", job->name, error->message);
-      if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && job->report != NULL)
-        {
-          g_autoptr(JsonObject) object = error_object (error->message);
-          JsonNode *report = osi_verify_report_to_json (job->report);
-
-          json_object_set_string_member (json_node_get_object (report), "file", job->name);
-          json_object_set_member (object, "report", report);
-          respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
-        }
-      else
-        respond_task_error (msg, error);
+      respond_job_error (msg, error, job->report, job->name);
     }
   else
     {
@@ -2468,17 +2480,7 @@ upload_done (GObject      *source,
   if (!g_task_propagate_boolean (G_TASK (result), &error))
     {
       g_message ("Upload of %s refused: %s", job->name, error->message);
-      if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && job->report != NULL)
-        {
-          g_autoptr(JsonObject) object = error_object (error->message);
-          JsonNode *report = osi_verify_report_to_json (job->report);
-
-          json_object_set_string_member (json_node_get_object (report), "file", job->name);
-          json_object_set_member (object, "report", report);
-          respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
-        }
-      else
-        respond_task_error (msg, error);
+      respond_job_error (msg, error, job->report, job->name);
     }
   else
     {
