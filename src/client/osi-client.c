@@ -1415,6 +1415,28 @@ parse_health (GTask    *task,
   g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
 }
 
+/* Sends a request answered in JSON, handled by parse (NULL for the list,
+ * parsed in a worker: see finish_response). A request about a backup
+ * checks its name first and sends it as ?filename=. */
+static void
+json_call (GTask      *task,
+           ParseFunc   parse,
+           const char *method,
+           const char *path,
+           gboolean    named)
+{
+  Call *call = g_task_get_task_data (task);
+
+  call->parse = parse;
+  if (named && !osi_backup_name_is_valid (call->name))
+    {
+      g_task_return_error (task, invalid_name_error (call->name));
+      return;
+    }
+  if (call_prepare (task, method, path, named, TRUE))
+    call_send (task, on_json_sent);
+}
+
 void
 osi_client_health_async (OsiClient           *self,
                          GCancellable        *cancellable,
@@ -1422,16 +1444,12 @@ osi_client_health_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_HEALTH, NULL, cancellable, callback, user_data, osi_client_health_async);
-  call = g_task_get_task_data (task);
-  call->parse = parse_health;
-  if (call_prepare (task, SOUP_METHOD_GET, "/api/health", FALSE, TRUE))
-    call_send (task, on_json_sent);
+  json_call (task, parse_health, SOUP_METHOD_GET, "/api/health", FALSE);
 }
 
 JsonObject *
@@ -1458,10 +1476,7 @@ osi_client_list_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
-  /* The answer is parsed in a worker (parse_list_thread), not by a parse
-   * function on this thread. */
-  if (call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", FALSE, TRUE))
-    call_send (task, on_json_sent);
+  json_call (task, NULL, SOUP_METHOD_GET, "/api/rag/backup", FALSE);
 }
 
 GPtrArray *
@@ -1509,16 +1524,12 @@ osi_client_create_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
-  call = g_task_get_task_data (task);
-  call->parse = parse_backup;
-  if (call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup", FALSE, TRUE))
-    call_send (task, on_json_sent);
+  json_call (task, parse_backup, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
 }
 
 OsiBackupInfo *
@@ -1631,16 +1642,9 @@ osi_client_delete_async (OsiClient           *self,
 
   task = call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
   call = g_task_get_task_data (task);
-  call->parse = parse_delete;
   /* Old backends may answer 204 or plain text. */
   call->json_optional = TRUE;
-  if (!osi_backup_name_is_valid (name))
-    {
-      g_task_return_error (task, invalid_name_error (name));
-      return;
-    }
-  if (call_prepare (task, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE, TRUE))
-    call_send (task, on_json_sent);
+  json_call (task, parse_delete, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE);
 }
 
 gboolean
@@ -1672,22 +1676,13 @@ osi_client_verify_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
-  call = g_task_get_task_data (task);
-  call->parse = parse_verify;
-  if (!osi_backup_name_is_valid (name))
-    {
-      g_task_return_error (task, invalid_name_error (name));
-      return;
-    }
-  if (call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE, TRUE))
-    call_send (task, on_json_sent);
+  json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
 }
 
 JsonNode *
