@@ -68,7 +68,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -89,6 +88,7 @@
 #include "osi-client.h"
 #include "osi-demo-data.h"
 #include "osi-test-support.h"
+#include "bench-support.h"
 #include "osi-window-private.h"
 
 #define START_COUNT        57
@@ -117,28 +117,6 @@ static gint64
 now_us (void)
 {
   return g_get_monotonic_time ();
-}
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a;
-  double y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *values,
-        guint         n)
-{
-  g_autofree double *sorted = g_memdup2 (values, n * sizeof (double));
-
-  if (n == 0)
-    return -1;
-  qsort (sorted, n, sizeof (double), compare_doubles);
-  return n % 2 == 1 ? sorted[n / 2] : (sorted[n / 2 - 1] + sorted[n / 2]) / 2;
 }
 
 static char *
@@ -172,36 +150,6 @@ process_memory (pid_t   pid,
 }
 
 /* "0.52 0.61 0.70" from /proc/loadavg. */
-static char *
-load_average (void)
-{
-  g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return g_strdup ("?");
-  fields = g_strsplit (g_strstrip (text), " ", 4);
-  if (g_strv_length (fields) < 3)
-    return g_strdup ("?");
-  return g_strdup_printf ("%s %s %s", fields[0], fields[1], fields[2]);
-}
-
-static int
-remove_one (const char        *path,
-            const struct stat *st,
-            int                flag,
-            struct FTW        *ftw)
-{
-  remove (path);
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  nftw (path, remove_one, 64, FTW_DEPTH | FTW_PHYS);
-}
-
 /* ------------------------------------------------------------------------ */
 /* The window part: a child process (--child-window URL COUNT), so that its
  * peak RSS is its own. It prints its figures on stdout, one per line, in
@@ -819,7 +767,7 @@ describe_step (const char *what,
 {
   if (values->len == 0)
     return g_strdup_printf ("%s never changed", what);
-  return g_strdup_printf ("%s at %.1f ms (%u)", what, median ((double *)values->data, values->len), values->len);
+  return g_strdup_printf ("%s at %.1f ms (%u)", what, bench_median ((double *)values->data, values->len), values->len);
 }
 
 static char *
@@ -1226,7 +1174,7 @@ print_results (Bench *b)
         }
       runs = format_ms (ms, START_RUNS);
       g_print ("runs (ms): %s; warm-up run %.1f ms; peak RSS (VmHWM) %.1f MiB\n", runs, b->start_warmup.ms,
-               median (hwm, START_RUNS));
+               bench_median (hwm, START_RUNS));
       g_print ("  (the frame: backups in the list, the crossfade from the loading page over)\n");
       if (b->have_floor)
         {
@@ -1237,12 +1185,12 @@ print_results (Bench *b)
             }
           g_print ("  the floor, a bare AdwApplicationWindow with a header bar to its first frame: %.1f ms, "
                    "VmHWM %.1f MiB (medians; GTK, libadwaita and this machine, renderer %s)\n",
-                   median (ms, START_RUNS), median (hwm, START_RUNS),
+                   bench_median (ms, START_RUNS), bench_median (hwm, START_RUNS),
                    g_getenv ("GSK_RENDERER") != NULL ? g_getenv ("GSK_RENDERER") : "GTK's default");
           for (guint i = 0; i < START_RUNS; i++)
             ms[i] = b->start[i].ms;
         }
-      ok &= check ("start to first list frame (median of 5)", median (ms, START_RUNS), START_TARGET_MS, "ms");
+      ok &= check ("start to first list frame (median of 5)", bench_median (ms, START_RUNS), START_TARGET_MS, "ms");
     }
   else
     {
@@ -1261,15 +1209,15 @@ print_results (Bench *b)
       g_autofree char *runs = format_ms (b->server_ms, LIST_RUNS);
 
       g_print ("server response (GET /api/rag/backup, read whole by libsoup, %.1f MiB): %.1f ms median of %d "
-               "(runs: %s)\n", b->body_bytes / MIB, median (b->server_ms, LIST_RUNS), LIST_RUNS, runs);
+               "(runs: %s)\n", b->body_bytes / MIB, bench_median (b->server_ms, LIST_RUNS), LIST_RUNS, runs);
     }
   if (b->have_parse)
     g_print ("client parse (JSON + OsiBackupInfo, as OsiClient): %.1f ms median of %d, of which JSON %.1f ms\n",
-             median (b->parse_ms, LIST_RUNS), LIST_RUNS, median (b->parse_json_ms, LIST_RUNS));
+             bench_median (b->parse_ms, LIST_RUNS), LIST_RUNS, bench_median (b->parse_json_ms, LIST_RUNS));
   if (b->have_window)
     {
       g_autofree char *runs = format_ms (b->refresh_total, REFRESH_RUNS);
-      double keys = median ((double *)b->key_model->data, b->key_model->len);
+      double keys = bench_median ((double *)b->key_model->data, b->key_model->len);
       g_autofree char *steps = NULL;
       double *sorted;
 
@@ -1277,25 +1225,25 @@ print_results (Bench *b)
       g_print ("  medians: request, response and parse, to the store's items-changed %.1f ms; the models "
                "(filter, sort, page, rows, labels) %.1f ms; then the next frame painted %.1f ms (with what the "
                "main loop runs before it, such as the client freeing its JSON tree)\n",
-               median (b->refresh_hook, REFRESH_RUNS), median (b->refresh_model, REFRESH_RUNS),
-               median (b->refresh_frame, REFRESH_RUNS));
+               bench_median (b->refresh_hook, REFRESH_RUNS), bench_median (b->refresh_model, REFRESH_RUNS),
+               bench_median (b->refresh_frame, REFRESH_RUNS));
       steps = emissions_describe (&b->refresh_steps);
       g_print ("  after the store's items-changed began: %s\n", steps);
       g_print ("first load (osi_window_set_client on the empty window): the store had the list at %.1f ms, the "
                "models %.1f ms more; first frame with the list at %.1f ms, crossfade over at %.1f ms\n", b->load_hook,
                b->load_chain - b->load_hook, b->load_paint, b->load_settled);
-      ok &= check ("refresh to the list shown (median of 5)", median (b->refresh_total, REFRESH_RUNS),
+      ok &= check ("refresh to the list shown (median of 5)", bench_median (b->refresh_total, REFRESH_RUNS),
                    REFRESH_TARGET_MS, "ms");
       ok &= check ("first load to the first frame with the list", b->load_paint, REFRESH_TARGET_MS, "ms");
 
       g_print ("\nkeystrokes (query typed→backups shown: ms from search-changed to the models updated): %s\n",
                b->key_lines->str);
       sorted = g_memdup2 (b->key_model->data, b->key_model->len * sizeof (double));
-      qsort (sorted, b->key_model->len, sizeof (double), compare_doubles);
+      qsort (sorted, b->key_model->len, sizeof (double), bench_compare_doubles);
       g_print ("  %u keystrokes: median %.1f ms, slowest %.1f ms; to the next frame painted: median %.1f ms "
                "(%u keystrokes painted); emptying the entry %.1f/%.1f/%.1f ms\n", b->key_model->len, keys,
                sorted[b->key_model->len - 1],
-               median ((double *)b->key_frame->data, b->key_frame->len), b->key_frame->len,
+               bench_median ((double *)b->key_frame->data, b->key_frame->len), b->key_frame->len,
                b->clear_model[0], b->clear_model[1], b->clear_model[2]);
       g_free (sorted);
       g_free (steps);
@@ -1325,19 +1273,6 @@ print_results (Bench *b)
   return ok;
 }
 
-static const char *
-program_from_env (const char *variable)
-{
-  const char *path = g_getenv (variable);
-
-  if (path == NULL || *path == '\0' || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_printerr ("bench-app: $%s must name the program (meson test sets it)\n", variable);
-      return NULL;
-    }
-  return path;
-}
-
 int
 main (int    argc,
       char **argv)
@@ -1348,6 +1283,7 @@ main (int    argc,
   gboolean complete, ok;
   Bench b = { 0 };
 
+  g_set_prgname ("bench-app");
   if (argc == 4 && strcmp (argv[1], "--child-window") == 0)
     return child_window (argv[2], argv[3]);
   if (argc == 2 && strcmp (argv[1], "--child-floor") == 0)
@@ -1360,8 +1296,8 @@ main (int    argc,
                   "\"-screen 0 1280x800x24\" meson test -C BUILD --benchmark app)\n");
       return 1;
     }
-  app_program = program_from_env ("OSI_BACKUP_APP");
-  if (app_program == NULL || program_from_env ("OSI_BACKUP_SERVER") == NULL)
+  app_program = bench_program_from_env ("OSI_BACKUP_APP");
+  if (app_program == NULL || bench_program_from_env ("OSI_BACKUP_SERVER") == NULL)
     return 1;
   self = g_file_read_link ("/proc/self/exe", NULL);
   if (self == NULL)
@@ -1390,7 +1326,7 @@ main (int    argc,
   b.key_frame = g_array_new (FALSE, FALSE, sizeof (double));
   b.key_lines = g_string_new (NULL);
   {
-    g_autofree char *load = load_average ();
+    g_autofree char *load = bench_load_average ();
 
     g_print ("bench-app: %u CPUs, load average %s at the start; display %s; renderer %s\n",
              g_get_num_processors (), load, g_getenv ("DISPLAY"),
@@ -1404,12 +1340,12 @@ main (int    argc,
     complete &= phase_big (&b);
   ok = print_results (&b);
   {
-    g_autofree char *load = load_average ();
+    g_autofree char *load = bench_load_average ();
 
     g_print ("\nbench-app: load average %s at the end (the machine's other work counts in the times)\n", load);
   }
 
-  remove_tree (tmp);
+  bench_remove_tree (tmp);
   emissions_clear (&b.refresh_steps);
   emissions_clear (&b.key_steps);
   g_array_unref (b.key_model);

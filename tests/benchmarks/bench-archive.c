@@ -17,7 +17,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <ftw.h>
 #include <locale.h>
 #include <signal.h>
 #include <stdlib.h>
@@ -29,9 +28,12 @@
 
 #include <glib/gstdio.h>
 
+#include "bench-support.h"
 #include "osi-archive.h"
 #include "osi-demo-data.h"
 
+/* What bench_have_tool names when one is missing. */
+#define TOOLS "tar, zstd and openssl"
 #define RUNS            3
 #define MIB             (1024.0 * 1024.0)
 #define CREATE_TARGET   1.10
@@ -228,65 +230,8 @@ run_child (char * const *argv,
 
 static guint64 tree_bytes;
 
-static int
-add_size (const char        *path,
-          const struct stat *st,
-          int                flag,
-          struct FTW        *ftw)
-{
-  if (flag == FTW_F)
-    tree_bytes += (guint64)st->st_size;
-  return 0;
-}
-
-static int
-remove_one (const char        *path,
-            const struct stat *st,
-            int                flag,
-            struct FTW        *ftw)
-{
-  if (remove (path) < 0 && errno != ENOENT)
-    g_printerr ("bench-archive: cannot remove %s: %s\n", path, g_strerror (errno));
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  nftw (path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static guint64
-file_size (const char *path)
-{
-  struct stat st;
-
-  return stat (path, &st) == 0 ? (guint64)st.st_size : 0;
-}
-
-static gboolean
-have_tool (const char *name)
-{
-  g_autofree char *path = g_find_program_in_path (name);
-
-  if (path == NULL)
-    g_printerr ("bench-archive: “%s” is not installed or not in PATH: the benchmark compares "
-                "against tar, zstd and openssl\n", name);
-  return path != NULL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Figures                                                                  */
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a;
-  double y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
 
 static double
 median_seconds (const Run *runs)
@@ -295,7 +240,7 @@ median_seconds (const Run *runs)
 
   for (guint i = 0; i < RUNS; i++)
     s[i] = runs[i].seconds;
-  qsort (s, RUNS, sizeof s[0], compare_doubles);
+  qsort (s, RUNS, sizeof s[0], bench_compare_doubles);
   return s[RUNS / 2];
 }
 
@@ -359,29 +304,6 @@ report_rss (const char *what,
 
 /* ------------------------------------------------------------------------ */
 
-static guint64
-parse_size_mb (int    argc,
-               char **argv)
-{
-  const char *env = g_getenv ("OSI_BENCH_SIZE_MB");
-  const char *arg = NULL;
-  guint64 mb;
-
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--size-mb") == 0 && i + 1 < argc)
-      arg = argv[++i];
-  if (env != NULL && *env != '\0')
-    arg = env;
-  if (arg == NULL)
-    return 1024;
-  if (!g_ascii_string_to_unsigned (arg, 10, 1, 1024 * 1024, &mb, NULL))
-    {
-      g_printerr ("bench-archive: “%s” is not a size in MiB\n", arg);
-      return 0;
-    }
-  return mb;
-}
-
 static int
 run_benchmark (const char *tmp,
                guint64     size_mb)
@@ -418,8 +340,7 @@ run_benchmark (const char *tmp,
   }
   /* Written back now rather than during the first measured run. */
   sync ();
-  tree_bytes = 0;
-  nftw (data, add_size, 16, FTW_PHYS);
+  tree_bytes = bench_tree_size (data);
   g_print ("bench-archive: %.1f MiB of data in %.1f s; the page cache is not dropped: "
            "both sides read warm data\n",
            tree_bytes / MIB, (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
@@ -436,11 +357,11 @@ run_benchmark (const char *tmp,
       g_unlink (ours_out);
       if (!run_child (ours_argv, &create_ours[i]))
         return 1;
-      ours_size = file_size (ours_out);
+      ours_size = bench_file_size (ours_out);
       g_unlink (their_out);
       if (!run_child (ref_argv, &create_ref[i]))
         return 1;
-      their_size = file_size (their_out);
+      their_size = bench_file_size (their_out);
       g_unlink (their_out);
       if (!run_child (sync_argv, &create_ref_sync[i]))
         return 1;
@@ -487,6 +408,7 @@ main (int    argc,
   guint64 size_mb;
   int status;
 
+  g_set_prgname ("bench-archive");
   if (argc == 4 && strcmp (argv[1], "--child-create") == 0)
     return child_create (argv[2], argv[3]);
   if (argc == 3 && strcmp (argv[1], "--child-verify") == 0)
@@ -497,10 +419,10 @@ main (int    argc,
   setlocale (LC_ALL, "");
   utf8 = g_get_charset (NULL);
 
-  size_mb = parse_size_mb (argc, argv);
+  size_mb = bench_parse_size_mb (argc, argv);
   if (size_mb == 0)
     return 1;
-  if (!have_tool ("tar") || !have_tool ("zstd") || !have_tool ("openssl") ||
+  if (!bench_have_tool ("tar", TOOLS) || !bench_have_tool ("zstd", TOOLS) || !bench_have_tool ("openssl", TOOLS) ||
       !g_file_test ("/bin/sh", G_FILE_TEST_IS_EXECUTABLE))
     return 1;
 
@@ -518,7 +440,7 @@ main (int    argc,
 
   status = run_benchmark (tmp, size_mb);
 
-  remove_tree (tmp);
+  bench_remove_tree (tmp);
   if (stopped ())
     {
       g_printerr ("bench-archive: stopped by signal %d; %s removed\n", stop_signal, tmp);

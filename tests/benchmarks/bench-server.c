@@ -35,7 +35,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <locale.h>
 #include <poll.h>
 #include <signal.h>
@@ -50,11 +49,14 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "bench-support.h"
 #include "osi-archive.h"
 #include "osi-backup-info.h"
 #include "osi-demo-data.h"
 #include "osi-swap.h"
 
+/* What bench_have_tool names when one is missing. */
+#define TOOLS "curl, tar, zstd and sha256sum"
 #define RUNS              3
 #define LIST_RUNS         5
 #define LIST_COUNT        10000
@@ -659,52 +661,6 @@ out:
 /* ------------------------------------------------------------------------ */
 /* Files                                                                    */
 
-static guint64 tree_bytes;
-
-static int
-add_size (const char        *path,
-          const struct stat *st,
-          int                flag,
-          struct FTW        *ftw)
-{
-  if (flag == FTW_F)
-    tree_bytes += (guint64)st->st_size;
-  return 0;
-}
-
-static guint64
-tree_size (const char *path)
-{
-  tree_bytes = 0;
-  nftw (path, add_size, 16, FTW_PHYS);
-  return tree_bytes;
-}
-
-static int
-remove_one (const char        *path,
-            const struct stat *st,
-            int                flag,
-            struct FTW        *ftw)
-{
-  if (remove (path) < 0 && errno != ENOENT)
-    g_printerr ("bench-server: cannot remove %s: %s\n", path, g_strerror (errno));
-  return 0;
-}
-
-static void
-remove_tree (const char *path)
-{
-  nftw (path, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static guint64
-file_size (const char *path)
-{
-  struct stat st;
-
-  return stat (path, &st) == 0 ? (guint64)st.st_size : 0;
-}
-
 static gboolean
 make_dir (const char *path)
 {
@@ -716,41 +672,8 @@ make_dir (const char *path)
   return TRUE;
 }
 
-static gboolean
-have_tool (const char *name)
-{
-  g_autofree char *path = g_find_program_in_path (name);
-
-  if (path == NULL)
-    g_printerr ("bench-server: “%s” is not installed or not in PATH: the benchmark compares "
-                "against curl, tar and zstd\n", name);
-  return path != NULL;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Figures                                                                  */
-
-static int
-compare_doubles (gconstpointer a,
-                 gconstpointer b)
-{
-  double x = *(const double *)a;
-  double y = *(const double *)b;
-
-  return (x > y) - (x < y);
-}
-
-static double
-median (const double *values,
-        guint         n)
-{
-  double s[16];
-
-  g_assert (n > 0 && n <= G_N_ELEMENTS (s));
-  memcpy (s, values, n * sizeof s[0]);
-  qsort (s, n, sizeof s[0], compare_doubles);
-  return s[n / 2];
-}
 
 static double
 median_seconds (const Run *runs)
@@ -759,7 +682,7 @@ median_seconds (const Run *runs)
 
   for (guint i = 0; i < RUNS; i++)
     s[i] = runs[i].seconds;
-  return median (s, RUNS);
+  return bench_median (s, RUNS);
 }
 
 static double
@@ -769,7 +692,7 @@ median_cpu (const Run *runs)
 
   for (guint i = 0; i < RUNS; i++)
     s[i] = runs[i].cpu;
-  return median (s, RUNS);
+  return bench_median (s, RUNS);
 }
 
 static double
@@ -789,17 +712,6 @@ format_runs (const Run *runs)
 
   for (guint i = 0; i < RUNS; i++)
     g_string_append_printf (s, "%s%.2f", i > 0 ? " " : "", runs[i].seconds);
-  return g_string_free (s, FALSE);
-}
-
-static char *
-format_ms (const double *seconds,
-           guint         n)
-{
-  GString *s = g_string_new (NULL);
-
-  for (guint i = 0; i < n; i++)
-    g_string_append_printf (s, "%s%.1f", i > 0 ? " " : "", seconds[i] * 1000.0);
   return g_string_free (s, FALSE);
 }
 
@@ -899,12 +811,12 @@ phase_library (Bench *b)
       sync ();
       if (!run_child (ours_argv, NULL, &b->create_ours[i]))
         return FALSE;
-      b->archive_bytes = file_size (ours_out);
+      b->archive_bytes = bench_file_size (ours_out);
       g_unlink (their_out);
       sync ();
       if (!run_child (ref_argv, NULL, &b->create_ref[i]))
         return FALSE;
-      b->ref_archive_bytes = file_size (their_out);
+      b->ref_archive_bytes = bench_file_size (their_out);
       g_unlink (their_out);
       sync ();
       if (!run_child (sync_argv, NULL, &b->create_ref_sync[i]))
@@ -944,12 +856,12 @@ phase_library (Bench *b)
       sync ();
       if (!run_child (ref_argv, NULL, &b->restore_ref[i]))
         return FALSE;
-      remove_tree (extract);
+      bench_remove_tree (extract);
     }
   sync ();
   b->have_restore = TRUE;
 
-  live_bytes = tree_size (live);
+  live_bytes = bench_tree_size (live);
   if (live_bytes != b->data_bytes)
     {
       g_printerr ("bench-server: the restored data holds %" G_GUINT64_FORMAT " bytes, the "
@@ -963,7 +875,7 @@ static gboolean
 check_download (const char *path,
                 guint64     expected)
 {
-  guint64 size = file_size (path);
+  guint64 size = bench_file_size (path);
 
   if (size != expected)
     {
@@ -1037,9 +949,9 @@ phase_download (Bench *b)
     if (!run_child (gen_argv, NULL, &run) || !run_child (create_argv, NULL, &run))
       return FALSE;
   }
-  remove_tree (dl_data);
+  bench_remove_tree (dl_data);
   sync ();
-  b->download_bytes = file_size (archive);
+  b->download_bytes = bench_file_size (archive);
 
   server = server_start (b->tmp, live, backups);
   if (server == NULL)
@@ -1133,8 +1045,8 @@ phase_download (Bench *b)
   }
 
   server_stop (server, NULL);
-  remove_tree (backups);
-  remove_tree (out_dir);
+  bench_remove_tree (backups);
+  bench_remove_tree (out_dir);
   sync ();
   return TRUE;
 }
@@ -1360,10 +1272,10 @@ print_results (Bench *b)
   g_print ("\n== 2. listing %d backups ==\n", LIST_COUNT);
   if (b->have_list)
     {
-      double m = median (b->list_total, LIST_RUNS) * 1000.0;
+      double m = bench_median (b->list_total, LIST_RUNS) * 1000.0;
       gboolean list_ok = m < LIST_TARGET_MS;
-      g_autofree char *runs = format_ms (b->list_total, LIST_RUNS);
-      g_autofree char *first = format_ms (b->list_first_byte, LIST_RUNS);
+      g_autofree char *runs = bench_format_ms (b->list_total, LIST_RUNS);
+      g_autofree char *first = bench_format_ms (b->list_first_byte, LIST_RUNS);
 
       g_print ("list server response (GET /api/rag/backup, curl's time_total): %.1f ms, median "
                "of %d (target < %.0f ms) %s\n",
@@ -1381,16 +1293,16 @@ print_results (Bench *b)
     g_print ("  server response not measured\n");
   if (b->have_parse)
     {
-      double m = median (b->parse_total, LIST_RUNS) * 1000.0;
+      double m = bench_median (b->parse_total, LIST_RUNS) * 1000.0;
       gboolean parse_ok = m < LIST_TARGET_MS;
-      g_autofree char *runs = format_ms (b->parse_total, LIST_RUNS);
+      g_autofree char *runs = bench_format_ms (b->parse_total, LIST_RUNS);
 
       g_print ("list client parse (json_parser_load_from_data + osi_backup_info_list_from_json, "
                "%u entries): %.1f ms, median of %d (target < %.0f ms) %s\n",
                b->listed, m, LIST_RUNS, LIST_TARGET_MS, parse_ok ? "OK" : "MISSED");
       g_print ("  runs (ms): %s; of which JSON %.1f ms and OsiBackupInfo %.1f ms (medians)\n",
-               runs, median (b->parse_json, LIST_RUNS) * 1000.0,
-               median (b->parse_infos, LIST_RUNS) * 1000.0);
+               runs, bench_median (b->parse_json, LIST_RUNS) * 1000.0,
+               bench_median (b->parse_infos, LIST_RUNS) * 1000.0);
       ok &= parse_ok;
     }
   else
@@ -1442,20 +1354,6 @@ print_results (Bench *b)
 
 /* "0.52 0.61 0.70" from /proc/loadavg: the figures are only as good as
  * the machine was quiet. */
-static char *
-load_average (void)
-{
-  g_autofree char *text = NULL;
-  g_auto(GStrv) fields = NULL;
-
-  if (!g_file_get_contents ("/proc/loadavg", &text, NULL, NULL))
-    return g_strdup ("?");
-  fields = g_strsplit (g_strstrip (text), " ", 4);
-  if (g_strv_length (fields) < 3)
-    return g_strdup ("?");
-  return g_strdup_printf ("%s %s %s", fields[0], fields[1], fields[2]);
-}
-
 static int
 run_benchmark (const char *tmp,
                guint64     size_mb)
@@ -1487,7 +1385,7 @@ run_benchmark (const char *tmp,
     }
 
   {
-    g_autofree char *load = load_average ();
+    g_autofree char *load = bench_load_average ();
 
     g_print ("bench-server: %u CPUs, load average %s at the start\n", g_get_num_processors (), load);
   }
@@ -1502,7 +1400,7 @@ run_benchmark (const char *tmp,
       return 1;
   }
   sync ();
-  b.data_bytes = tree_size (data);
+  b.data_bytes = bench_tree_size (data);
   g_print ("bench-server: %.1f MiB of data in %.1f s; the page cache is not dropped: "
            "both sides read warm data\n",
            b.data_bytes / MIB, (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
@@ -1512,7 +1410,7 @@ run_benchmark (const char *tmp,
   g_print ("\n");
   ok = print_results (&b);
   {
-    g_autofree char *load = load_average ();
+    g_autofree char *load = bench_load_average ();
 
     g_print ("\nbench-server: load average %s at the end (the machine's other work counts in "
              "the wall times; the CPU times are steadier)\n", load);
@@ -1528,42 +1426,6 @@ run_benchmark (const char *tmp,
   return ok ? 0 : 1;
 }
 
-static guint64
-parse_size_mb (int    argc,
-               char **argv)
-{
-  const char *env = g_getenv ("OSI_BENCH_SIZE_MB");
-  const char *arg = NULL;
-  guint64 mb;
-
-  for (int i = 1; i < argc; i++)
-    if (strcmp (argv[i], "--size-mb") == 0 && i + 1 < argc)
-      arg = argv[++i];
-  if (env != NULL && *env != '\0')
-    arg = env;
-  if (arg == NULL)
-    return 1024;
-  if (!g_ascii_string_to_unsigned (arg, 10, 1, 1024 * 1024, &mb, NULL))
-    {
-      g_printerr ("bench-server: “%s” is not a size in MiB\n", arg);
-      return 0;
-    }
-  return mb;
-}
-
-static const char *
-program_from_env (const char *variable)
-{
-  const char *path = g_getenv (variable);
-
-  if (path == NULL || *path == '\0' || !g_file_test (path, G_FILE_TEST_IS_EXECUTABLE))
-    {
-      g_printerr ("bench-server: $%s must name the program (meson test sets it)\n", variable);
-      return NULL;
-    }
-  return path;
-}
-
 int
 main (int    argc,
       char **argv)
@@ -1576,6 +1438,7 @@ main (int    argc,
   guint64 size_mb;
   int status;
 
+  g_set_prgname ("bench-server");
   if (argc == 4 && strcmp (argv[1], "--child-create") == 0)
     return child_create (argv[2], argv[3]);
   if (argc == 4 && strcmp (argv[1], "--child-restore") == 0)
@@ -1586,13 +1449,13 @@ main (int    argc,
   setlocale (LC_ALL, "");
   utf8 = g_get_charset (NULL);
 
-  size_mb = parse_size_mb (argc, argv);
+  size_mb = bench_parse_size_mb (argc, argv);
   if (size_mb == 0)
     return 1;
-  if (!have_tool ("tar") || !have_tool ("zstd") || !have_tool ("curl") || !have_tool ("sha256sum") ||
+  if (!bench_have_tool ("tar", TOOLS) || !bench_have_tool ("zstd", TOOLS) || !bench_have_tool ("curl", TOOLS) || !bench_have_tool ("sha256sum", TOOLS) ||
       !g_file_test ("/bin/sh", G_FILE_TEST_IS_EXECUTABLE))
     return 1;
-  if (program_from_env ("OSI_BACKUP_SERVER") == NULL || program_from_env ("OSI_BACKUP_CLI") == NULL)
+  if (bench_program_from_env ("OSI_BACKUP_SERVER") == NULL || bench_program_from_env ("OSI_BACKUP_CLI") == NULL)
     return 1;
   server_path = g_strdup (g_getenv ("OSI_BACKUP_SERVER"));
   cli_path = g_strdup (g_getenv ("OSI_BACKUP_CLI"));
@@ -1622,7 +1485,7 @@ main (int    argc,
 
   /* Whatever happened: no server left, no data left. */
   server_stop (running_server, NULL);
-  remove_tree (tmp);
+  bench_remove_tree (tmp);
   g_free (child_log);
   g_free (token_file);
   g_strfreev (child_env);
