@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "osi-backup-info.h"
+#include "osi-backup-filter-model.h"
 #include "osi-search.h"
 
 /* Europe/Paris spelled as a POSIX rule so that the test does not depend on
@@ -276,6 +277,154 @@ test_perf (void)
   g_assert_cmpuint (n_matches, <, n_items);
 }
 
+/* The index must agree with the matcher, item by item: every case above
+ * over the items, then random queries made of pieces of the items' own
+ * names and dates over a few thousand generated backups. */
+static void
+assert_index_agrees (GPtrArray  *list,
+                     const char *text)
+{
+  g_autoptr(OsiSearchQuery) query = osi_search_query_new (text);
+  g_autoptr(OsiSearchIndex) index = osi_search_index_new ((OsiBackupInfo * const *)list->pdata, list->len);
+  g_autoptr(GArray) positions = g_array_new (FALSE, FALSE, sizeof (guint));
+  guint next = 0;
+
+  osi_search_index_filter (index, query, positions);
+  for (guint i = 0; i < list->len; i++)
+    {
+      gboolean listed = next < positions->len && g_array_index (positions, guint, next) == i;
+
+      if (listed != osi_search_query_matches (query, list->pdata[i]))
+        g_error ("query \"%s\", item %u (%s): index says %d", text, i,
+                 osi_backup_info_get_name (list->pdata[i]), listed);
+      next += listed;
+    }
+  g_assert_cmpuint (next, ==, positions->len);
+}
+
+static void
+test_index (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+  g_autoptr(GPtrArray) many = g_ptr_array_new_with_free_func (g_object_unref);
+  g_autoptr(GRand) rand = g_rand_new_with_seed (20261126);
+  g_autoptr(GDateTime) start = g_date_time_new_utc (2024, 1, 1, 0, 0, 0);
+  static const char * const pieces[] = { "", "x", "été", "_", ".tar", "zst", "backup_2025", "0", ":", "/" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
+    assert_index_agrees (list, cases[i].query);
+  assert_index_agrees (list, "");
+  assert_index_agrees (list, "   ");
+
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_seconds (start, g_rand_double_range (rand, 0, 3.0e7));
+      g_autofree char *stamp = g_date_time_format (date, "%Y%m%d_%H%M%S");
+      g_autofree char *name = g_strdup_printf ("%s%s%s.tar.zst", i % 7 == 0 ? "Été_" : "backup_", stamp,
+                                               i % 5 == 0 ? "_1" : "");
+
+      g_ptr_array_add (many, osi_backup_info_new (name, date, i, NULL));
+    }
+  for (guint i = 0; i < 400; i++)
+    {
+      OsiBackupInfo *info = many->pdata[g_rand_int_range (rand, 0, (gint32)many->len)];
+      const char *display = osi_backup_info_get_display_date (info);   /* JJ/MM/AAAA HH:MM */
+      const char *name = osi_backup_info_get_name (info);
+      g_autofree char *date_part = g_strndup (display, g_rand_int_range (rand, 1, 11));
+      g_autofree char *time_part = g_strndup (display + 11, g_rand_int_range (rand, 1, 6));
+      g_autofree char *name_part = g_strndup (name + g_rand_int_range (rand, 0, 8), g_rand_int_range (rand, 1, 12));
+      g_autofree char *text = g_strdup_printf ("%s %s%s %s", i % 2 ? date_part : "", i % 3 ? time_part : "",
+                                               pieces[i % G_N_ELEMENTS (pieces)], i % 4 ? "" : name_part);
+
+      assert_index_agrees (many, text);
+    }
+}
+
+typedef struct
+{
+  GPtrArray *mirror;   /* what a listener rebuilds from items-changed */
+} Listener;
+
+static void
+on_items_changed (GListModel *model,
+                  guint       position,
+                  guint       removed,
+                  guint       added,
+                  Listener   *listener)
+{
+  g_ptr_array_remove_range (listener->mirror, position, removed);
+  for (guint i = 0; i < added; i++)
+    g_ptr_array_insert (listener->mirror, (gint)(position + i), g_list_model_get_item (model, position + i));
+}
+
+static void
+assert_model_shows (GListModel *model,
+                    Listener   *listener,
+                    GPtrArray  *list,
+                    const char *text)
+{
+  g_autoptr(OsiSearchQuery) query = osi_search_query_new (text);
+  guint n = 0;
+
+  for (guint i = 0; i < list->len; i++)
+    if (osi_search_query_matches (query, list->pdata[i]))
+      {
+        g_autoptr(OsiBackupInfo) item = g_list_model_get_item (model, n);
+
+        g_assert_true (item == list->pdata[i]);
+        g_assert_true (listener->mirror->pdata[n] == list->pdata[i]);
+        n++;
+      }
+  g_assert_cmpuint (g_list_model_get_n_items (model), ==, n);
+  g_assert_cmpuint (listener->mirror->len, ==, n);
+  g_assert_null (g_list_model_get_item (model, n));
+}
+
+/* The filter model follows its source and its query, and what it tells
+ * listeners through items-changed rebuilds exactly what it holds. */
+static void
+test_filter_model (void)
+{
+  g_autoptr(GPtrArray) list = make_items ();
+  g_autoptr(GListStore) store = g_list_store_new (OSI_TYPE_BACKUP_INFO);
+  g_autoptr(OsiBackupFilterModel) model = NULL;
+  Listener listener = { g_ptr_array_new_with_free_func (g_object_unref) };
+  static const char * const queries[] = { "ete", "", "2026", "14:05", "zzz", "e", "ete 2026", "06/" };
+  OsiBackupInfo *removed;
+
+  g_list_store_splice (store, 0, 0, list->pdata, 3);
+  model = osi_backup_filter_model_new (G_LIST_MODEL (store));
+  g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (model)) == OSI_TYPE_BACKUP_INFO);
+  g_assert_null (osi_backup_filter_model_get_query (model));
+  for (guint i = 0; i < 3; i++)
+    g_ptr_array_add (listener.mirror, g_list_model_get_item (G_LIST_MODEL (model), i));
+  g_signal_connect (model, "items-changed", G_CALLBACK (on_items_changed), &listener);
+
+  /* The source grows to the whole list, under each query. */
+  g_list_store_splice (store, 3, 0, list->pdata + 3, list->len - 3);
+  for (guint i = 0; i < G_N_ELEMENTS (queries); i++)
+    {
+      osi_backup_filter_model_set_query (model, osi_search_query_new (queries[i]));
+      g_assert_true ((osi_backup_filter_model_get_query (model) == NULL) == (*queries[i] == '\0'));
+      assert_model_shows (G_LIST_MODEL (model), &listener, list, queries[i]);
+    }
+
+  /* A backup disappears from the source while a query is active. */
+  osi_backup_filter_model_set_query (model, osi_search_query_new ("e"));
+  removed = g_object_ref (list->pdata[1]);
+  g_list_store_remove (store, 1);
+  g_ptr_array_remove_index (list, 1);
+  assert_model_shows (G_LIST_MODEL (model), &listener, list, "e");
+  g_object_unref (removed);
+
+  osi_backup_filter_model_set_query (model, NULL);
+  g_list_store_remove_all (store);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, 0);
+  g_assert_cmpuint (listener.mirror->len, ==, 0);
+  g_ptr_array_unref (listener.mirror);
+  g_assert_finalize_object (g_steal_pointer (&model));
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -292,6 +441,8 @@ main (int   argc,
   g_test_add_func ("/search/fold", test_fold);
   g_test_add_func ("/search/cached", test_cached);
   g_test_add_func ("/search/format-date", test_format_date);
+  g_test_add_func ("/search/index", test_index);
+  g_test_add_func ("/search/filter-model", test_filter_model);
   if (g_test_perf ())
     g_test_add_func ("/search/perf", test_perf);
 

@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-archive.h"
+#include "osi-backup-filter-model.h"
 #include "osi-backup-info.h"
 #include "osi-progress-relay.h"
 #include "osi-resources.h"
@@ -54,11 +55,9 @@ struct _OsiWindow
 
   /* store → sort → filter → slice (the page) → the column view */
   GListStore           *store;
-  GtkCustomFilter      *filter;
-  GtkFilterListModel   *filter_model;
+  OsiBackupFilterModel *filter_model;
   GtkSortListModel     *sort_model;
   GtkSliceListModel    *slice_model;
-  OsiSearchQuery       *query;
   guint                 page;
   guint                 page_size;
   guint                 view_updates;
@@ -340,15 +339,6 @@ show_error (OsiWindow    *self,
 /* ------------------------------------------------------------------------ */
 /* The list                                                                 */
 
-static gboolean
-filter_func (gpointer item,
-             gpointer user_data)
-{
-  OsiWindow *self = user_data;
-
-  return osi_search_query_matches (self->query, item);
-}
-
 static int
 compare_names (gconstpointer a,
                gconstpointer b,
@@ -564,7 +554,7 @@ update_view (OsiWindow *self)
   gtk_label_set_text (self->page_label, page_text);
 
   count = g_strdup_printf (ngettext ("%u backup", "%u backups", total), total);
-  if (!osi_search_query_is_empty (self->query))
+  if (osi_backup_filter_model_get_query (self->filter_model) != NULL)
     {
       g_autofree char *filtered = g_strdup_printf (ngettext ("(%u filtered)", "(%u filtered)", shown), shown);
       g_autofree char *both = g_strdup_printf ("%s %s", count, filtered);
@@ -611,14 +601,9 @@ on_search_changed (OsiWindow      *self,
   OsiSearchQuery *query = osi_search_query_new (gtk_editable_get_text (GTK_EDITABLE (entry)));
   guint updates = self->view_updates;
 
-  g_clear_pointer (&self->query, osi_search_query_free);
-  self->query = query;
   /* A new search starts on its first page. */
   self->page = 0;
-  if (osi_search_query_is_empty (query))
-    gtk_custom_filter_set_filter_func (self->filter, NULL, NULL, NULL);
-  else
-    gtk_custom_filter_set_filter_func (self->filter, filter_func, self, NULL);
+  osi_backup_filter_model_set_query (self->filter_model, query);
   /* When the backups shown changed, items-changed updated the view. */
   if (self->view_updates == updates)
     update_view (self);
@@ -1439,7 +1424,6 @@ osi_window_dispose (GObject *object)
   g_clear_object (&self->slice_model);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->sort_model);
-  g_clear_object (&self->filter);
   g_clear_object (&self->store);
   g_clear_object (&self->client);
   g_clear_object (&self->settings);
@@ -1455,7 +1439,6 @@ osi_window_finalize (GObject *object)
   g_clear_object (&self->list_cancellable);
   g_clear_object (&self->op_cancellable);
   g_clear_object (&self->transfer_cancellable);
-  g_clear_pointer (&self->query, osi_search_query_free);
   g_free (self->last_toast);
   g_free (self->banner_text);
   g_clear_pointer (&self->action_states, g_hash_table_unref);
@@ -1579,7 +1562,6 @@ osi_window_init (OsiWindow *self)
 
   self->settings = g_settings_new (APP_ID);
   self->action_states = g_hash_table_new (g_str_hash, g_str_equal);
-  self->query = osi_search_query_new ("");
   self->page_size = (guint)g_settings_get_enum (self->settings, "items-per-page");
   if (self->page_size == 0)
     self->page_size = 25;
@@ -1594,9 +1576,7 @@ osi_window_init (OsiWindow *self)
    * and sorts nothing (sorting what a broad query keeps of 100,000
    * backups takes 50 to 150 ms). */
   self->sort_model = gtk_sort_list_model_new (g_object_ref (G_LIST_MODEL (self->store)), NULL);
-  self->filter = gtk_custom_filter_new (NULL, NULL, NULL);
-  self->filter_model = gtk_filter_list_model_new (g_object_ref (G_LIST_MODEL (self->sort_model)),
-                                                  g_object_ref (GTK_FILTER (self->filter)));
+  self->filter_model = osi_backup_filter_model_new (G_LIST_MODEL (self->sort_model));
   self->slice_model = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->filter_model)), 0,
                                                 self->page_size);
   /* The view takes its own reference to the selection model. */

@@ -346,6 +346,140 @@ osi_search_query_matches (const OsiSearchQuery *query,
   return TRUE;
 }
 
+/* ------------------------------------------------------------------------ */
+/* The index                                                                */
+
+struct _OsiSearchIndex
+{
+  guint         n_items;
+  OsiLocalDate *dates;
+  /* The folded names, each followed by '\0', back to back; offsets[i] is
+   * where item i's name begins and offsets[n_items] the buffer's length.
+   * A term never holds '\0', so a hit never spans two names. */
+  char         *names;
+  guint32      *offsets;
+};
+
+OsiSearchIndex *
+osi_search_index_new (OsiBackupInfo * const *items,
+                      guint                 n_items)
+{
+  OsiSearchIndex *index;
+  g_autoptr(GByteArray) names = g_byte_array_new ();
+
+  g_return_val_if_fail (items != NULL || n_items == 0, NULL);
+
+  index = g_new0 (OsiSearchIndex, 1);
+  index->n_items = n_items;
+  index->dates = g_new (OsiLocalDate, MAX (n_items, 1));
+  index->offsets = g_new (guint32, n_items + 1);
+  for (guint i = 0; i < n_items; i++)
+    {
+      const char *folded = osi_backup_info_get_folded_name (items[i]);
+
+      index->dates[i] = *_osi_backup_info_get_local_date (items[i]);
+      index->offsets[i] = names->len;
+      /* Names are short; a list whose names pass 4 GiB is not a list. */
+      g_assert (names->len < G_MAXUINT32 - strlen (folded) - 1);
+      g_byte_array_append (names, (const guint8 *)folded, strlen (folded) + 1);
+    }
+  index->offsets[n_items] = names->len;
+  index->names = (char *)g_byte_array_free (g_steal_pointer (&names), FALSE);
+
+  return index;
+}
+
+void
+osi_search_index_free (OsiSearchIndex *index)
+{
+  if (index == NULL)
+    return;
+
+  g_free (index->dates);
+  g_free (index->names);
+  g_free (index->offsets);
+  g_free (index);
+}
+
+guint
+osi_search_index_get_n_items (const OsiSearchIndex *index)
+{
+  g_return_val_if_fail (index != NULL, 0);
+
+  return index->n_items;
+}
+
+/* Marks in hits the items whose folded name holds the term: one memmem ()
+ * over the whole buffer, skipping to the next name after each hit. */
+static void
+index_mark_names (const OsiSearchIndex *index,
+                  const SearchTerm     *term,
+                  guint8               *hits)
+{
+  gsize needle_len = strlen (term->folded);
+  const char *end = index->names + index->offsets[index->n_items];
+  const char *p = index->names;
+  guint item = 0;
+
+  while (p < end)
+    {
+      const char *found = memmem (p, (gsize)(end - p), term->folded, needle_len);
+      guint32 offset;
+
+      if (found == NULL)
+        break;
+      offset = (guint32)(found - index->names);
+      /* Hits come in order: walk forward to the name holding this one. */
+      while (index->offsets[item + 1] <= offset)
+        item++;
+      hits[item] = 1;
+      p = index->names + index->offsets[item + 1];
+    }
+}
+
+void
+osi_search_index_filter (const OsiSearchIndex *index,
+                         const OsiSearchQuery *query,
+                         GArray               *positions)
+{
+  g_autofree guint8 *matches = NULL;
+  g_autofree guint8 *hits = NULL;
+
+  g_return_if_fail (index != NULL);
+  g_return_if_fail (query != NULL);
+  g_return_if_fail (positions != NULL);
+
+  if (query->n_terms == 0)
+    {
+      for (guint i = 0; i < index->n_items; i++)
+        g_array_append_val (positions, i);
+      return;
+    }
+
+  /* Every term must match: AND the terms' hits, each an OR of the date
+   * and the name, as osi_search_query_matches () does item by item. */
+  matches = g_malloc (MAX (index->n_items, 1));
+  memset (matches, 1, index->n_items);
+  hits = g_malloc (MAX (index->n_items, 1));
+  for (guint t = 0; t < query->n_terms; t++)
+    {
+      const SearchTerm *term = &query->terms[t];
+
+      if (term->is_time || term->date_kind != DATE_NONE)
+        for (guint i = 0; i < index->n_items; i++)
+          hits[i] = search_term_matches_date (term, &index->dates[i]);
+      else
+        memset (hits, 0, index->n_items);
+      index_mark_names (index, term, hits);
+      for (guint i = 0; i < index->n_items; i++)
+        matches[i] &= hits[i];
+    }
+
+  for (guint i = 0; i < index->n_items; i++)
+    if (matches[i])
+      g_array_append_val (positions, i);
+}
+
 static gboolean
 is_ascii (const char *text)
 {

@@ -1,0 +1,23 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+#include "osi-search.h"
+
+G_BEGIN_DECLS
+
+#define OSI_TYPE_BACKUP_FILTER_MODEL (osi_backup_filter_model_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiBackupFilterModel, osi_backup_filter_model, OSI, BACKUP_FILTER_MODEL, GObject)
+
+/* The backups of source (a GListModel of OsiBackupInfo) that a search
+ * query matches, in source's order. */
+OsiBackupFilterModel *osi_backup_filter_model_new       (GListModel           *source);
+/* Takes query (NULL: every backup). */
+void                  osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
+                                                         OsiSearchQuery       *query);
+/* NULL when every backup is shown. */
+const OsiSearchQuery *osi_backup_filter_model_get_query (OsiBackupFilterModel *self);
+
+G_END_DECLS
