@@ -374,6 +374,158 @@ test_list_invalid (void)
   }
 }
 
+/* Both readers of a list: the json-glib tree (list_from_json) and the
+ * streaming reader the client uses (list_parse). On standard JSON they
+ * must agree, backup by backup and error by error. */
+static GPtrArray *
+list_through_tree (const char  *text,
+                   GError     **error)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  if (!json_parser_load_from_data (parser, text, -1, error))
+    return NULL;
+  return osi_backup_info_list_from_json (json_parser_get_root (parser), error);
+}
+
+static void
+assert_readers_agree (const char *text)
+{
+  g_autoptr(GError) tree_error = NULL;
+  g_autoptr(GError) stream_error = NULL;
+  g_autoptr(GPtrArray) tree = list_through_tree (text, &tree_error);
+  g_autoptr(GPtrArray) stream = osi_backup_info_list_parse (text, strlen (text), &stream_error);
+
+  if ((tree == NULL) != (stream == NULL))
+    g_error ("%s: tree %s, stream %s", text, tree_error ? tree_error->message : "ok",
+             stream_error ? stream_error->message : "ok");
+  if (tree == NULL)
+    {
+      /* A syntax error is worded by each parser its own way. */
+      if (!g_error_matches (tree_error, JSON_PARSER_ERROR, tree_error->code))
+        {
+          g_assert_error (stream_error, tree_error->domain, tree_error->code);
+          g_assert_cmpstr (stream_error->message, ==, tree_error->message);
+        }
+      else
+        g_assert_error (stream_error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+      return;
+    }
+  g_assert_cmpuint (stream->len, ==, tree->len);
+  for (guint i = 0; i < tree->len; i++)
+    {
+      g_assert_cmpstr (osi_backup_info_get_name (stream->pdata[i]), ==, osi_backup_info_get_name (tree->pdata[i]));
+      g_assert_true (g_date_time_equal (osi_backup_info_get_date (stream->pdata[i]),
+                                        osi_backup_info_get_date (tree->pdata[i])));
+      g_assert_cmpint (osi_backup_info_get_size (stream->pdata[i]), ==, osi_backup_info_get_size (tree->pdata[i]));
+      g_assert_cmpstr (osi_backup_info_get_sha256 (stream->pdata[i]), ==, osi_backup_info_get_sha256 (tree->pdata[i]));
+    }
+}
+
+static void
+assert_stream_refuses (const char *text)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = osi_backup_info_list_parse (text, strlen (text), &error);
+
+  if (list != NULL)
+    g_error ("accepted: %s", text);
+  g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+}
+
+static void
+test_list_parse (void)
+{
+  static const char * const agree[] = {
+    "{\"backups\": []}",
+    " \t\r\n{ \"backups\" : [ ] } \n",
+    "{\"message\": {\"a\": [1, 2.5, -3e2, true, false, null, \"x\\\"\\\\\\/\\b\\f\\n\\r\\t\\u00e9\\ud83d\\ude00\"]},"
+    " \"backups\": [{\"name\": \"b\\u0061ckup.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 0,"
+    "  \"extra\": [[{}], {\"size\": \"no\"}], \"sha256\": null}]}",
+    "{\"backups\": [{\"date\": \"2026-01-01T00:00:00+02:00\", \"name\": \"a.zip\", \"size\": 9007199254740993,"
+    " \"sha256\": \"" SHA_UPPER "\"}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"name\": \"b.zip\"}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\"}], \"backups\": []}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": -0}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 1.0}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 1e3}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": -1}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": \"1\"}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"size\": 99999999999999999999}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"sha256\": 12}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": 20260101}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-13-01T00:00:00Z\"}]}",
+    "{\"backups\": [{\"name\": \"../a.zip\", \"date\": \"2026-01-01T00:00:00Z\"}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\"}, {\"name\": \"b.zip\"}]}",
+    "{\"backups\": [{\"name\": null, \"date\": \"2026-01-01T00:00:00Z\"}]}",
+    "{\"backups\": [{}]}",
+    "{\"backups\": [\"a.zip\"]}",
+    "{\"backups\": [[]]}",
+    "{\"backups\": {}}",
+    "{\"backups\": null}",
+    "{\"message\": \"ok\"}",
+    "{}",
+    "[]",
+    "null",
+    "\"backups\"",
+  };
+  static const char * const malformed[] = {
+    "", " ", "{", "{\"backups\": [", "{\"backups\": [}", "{\"backups\": []", "{\"backups\": []} x",
+    "{\"backups\": [],}", "{\"backups\": [1,]}", "{\"backups\" []}", "{backups: []}", "{'backups': []}",
+    "{\"backups\": [], \"a\": tru}", "{\"backups\": [], \"a\": 01}", "{\"backups\": [], \"a\": -}",
+    "{\"backups\": [], \"a\": 1.}", "{\"backups\": [], \"a\": 1e}", "{\"backups\": [], \"a\": .5}",
+    "{\"backups\": [], \"a\": \"\\u00\"}", "{\"backups\": [], \"a\": \"\\x\"}", "{\"backups\": [], \"a\": \"ab",
+    "{\"backups\": [], \"a\": \"\\ud800\"}", "{\"backups\": [], \"a\": \"\\udc00\"}",
+    "{\"backups\": [], \"a\": \"\\ud800\\u0041\"}", "{\"backups\": [], \"a\": \"\\u0000\"}",
+    "{\"backups\": [], \"a\": \"tab\there\"}", "{\"backups\": [], \"a\": \"\xff\"}",
+    "{\"backups\": [{\"name\": \"a.zip\" \"date\": \"2026-01-01T00:00:00Z\"}]}",
+    "{\"backups\": []} {}", "{\"backups\": [] /* comment */}",
+  };
+  g_autoptr(GString) deep = g_string_new ("{\"backups\": [], \"a\": ");
+  g_autoptr(GString) big = g_string_new ("{\"backups\": [");
+  g_autoptr(GRand) rand = g_rand_new_with_seed (26112026);
+
+  for (guint i = 0; i < G_N_ELEMENTS (agree); i++)
+    assert_readers_agree (agree[i]);
+  for (guint i = 0; i < G_N_ELEMENTS (malformed); i++)
+    assert_stream_refuses (malformed[i]);
+  /* Nesting is bounded: a deep value is refused, not a stack overflow. */
+  for (guint i = 0; i < 100000; i++)
+    g_string_append_c (deep, '[');
+  assert_stream_refuses (deep->str);
+
+  /* A list like a server's, then every prefix of it (a cut answer) and
+   * random bytes changed in it: never a crash, never a list that the
+   * tree reader would not give. */
+  for (guint i = 0; i < 40; i++)
+    g_string_append_printf (big, "%s{\"name\": \"backup_2026%02u%02u_120000.tar.zst\", \"date\": "
+                            "\"2026-%02u-%02uT12:00:00Z\", \"size\": %u, \"sha256\": \"" SHA_LOWER "\"}",
+                            i > 0 ? ", " : "", i % 12 + 1, i % 28 + 1, i % 12 + 1, i % 28 + 1, i * 1000);
+  g_string_append (big, "], \"message\": \"40 sauvegardes\"}");
+  assert_readers_agree (big->str);
+  for (gsize cut = 0; cut < big->len - 1; cut++)
+    {
+      g_autofree char *prefix = g_strndup (big->str, cut);
+
+      assert_stream_refuses (prefix);
+    }
+  for (guint i = 0; i < 3000; i++)
+    {
+      g_autofree char *copy = g_strdup (big->str);
+
+      for (guint j = 0; j < 3; j++)
+        copy[g_rand_int_range (rand, 0, (gint32)big->len)] = (char)g_rand_int_range (rand, 1, 128);
+      {
+        g_autoptr(GError) error = NULL;
+        g_autoptr(GPtrArray) list = osi_backup_info_list_parse (copy, strlen (copy), &error);
+
+        g_assert_true ((list == NULL) == (error != NULL));
+        if (list != NULL)
+          assert_readers_agree (copy);
+      }
+    }
+}
+
 static void
 test_new (void)
 {
@@ -409,6 +561,7 @@ main (int   argc,
   g_test_add_func ("/backup-info/bad-sha256", test_bad_sha256);
   g_test_add_func ("/backup-info/list", test_list);
   g_test_add_func ("/backup-info/list-invalid", test_list_invalid);
+  g_test_add_func ("/backup-info/list-parse", test_list_parse);
   g_test_add_func ("/backup-info/new", test_new);
 
   return g_test_run ();

@@ -32,6 +32,12 @@ const char    *osi_backup_info_get_folded_name   (OsiBackupInfo  *self);
 GPtrArray     *osi_backup_info_list_from_json    (JsonNode       *root,
                                                   GError        **error);
 
+/* The same from the text of the answer, without building a JSON tree:
+ * what the client uses for lists of any length. */
+GPtrArray     *osi_backup_info_list_parse        (const char     *data,
+                                                  gsize           length,
+                                                  GError        **error);
+
 gboolean       osi_backup_name_is_valid          (const char     *name);
 
 G_END_DECLS

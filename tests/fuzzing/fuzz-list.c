@@ -1,0 +1,46 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "osi-backup-info.h"
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+/* The streaming list reader on any bytes: no crash, and a list it accepts
+ * is one the json-glib tree reader gives too, backup for backup. */
+int
+LLVMFuzzerTestOneInput (const uint8_t *data,
+                        size_t         size)
+{
+  GError *error = NULL;
+  GPtrArray *list = osi_backup_info_list_parse ((const char *)data, size, &error);
+  JsonParser *parser;
+  GPtrArray *tree;
+
+  if (list == NULL)
+    {
+      if (error == NULL)
+        abort ();
+      g_error_free (error);
+      return 0;
+    }
+
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, (const char *)data, (gssize)size, NULL))
+    abort ();
+  tree = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL);
+  if (tree == NULL || tree->len != list->len)
+    abort ();
+  for (guint i = 0; i < list->len; i++)
+    if (g_strcmp0 (osi_backup_info_get_name (list->pdata[i]), osi_backup_info_get_name (tree->pdata[i])) != 0 ||
+        osi_backup_info_get_size (list->pdata[i]) != osi_backup_info_get_size (tree->pdata[i]) ||
+        g_strcmp0 (osi_backup_info_get_sha256 (list->pdata[i]), osi_backup_info_get_sha256 (tree->pdata[i])) != 0 ||
+        !g_date_time_equal (osi_backup_info_get_date (list->pdata[i]), osi_backup_info_get_date (tree->pdata[i])))
+      abort ();
+  g_ptr_array_unref (tree);
+  g_ptr_array_unref (list);
+  g_object_unref (parser);
+  return 0;
+}
