@@ -479,7 +479,8 @@ test_list_parse (void)
     "{\"backups\": [], \"a\": \"\\ud800\\u0041\"}", "{\"backups\": [], \"a\": \"\\u0000\"}",
     "{\"backups\": [], \"a\": \"tab\there\"}", "{\"backups\": [], \"a\": \"\xff\"}",
     "{\"backups\": [{\"name\": \"a.zip\" \"date\": \"2026-01-01T00:00:00Z\"}]}",
-    "{\"backups\": []} {}", "{\"backups\": [] /* comment */}",
+    "{\"backups\": []} {}", "{\"backups\": [] /* comment */}", "{\"backups\": [], \"message\"}",
+    "{\"backups\": [], 12: 1}",
   };
   g_autoptr(GString) deep = g_string_new ("{\"backups\": [], \"a\": ");
   g_autoptr(GString) big = g_string_new ("{\"backups\": [");

@@ -996,7 +996,10 @@ osi_backup_info_list_parse (const char  *data,
       do
         {
           if (!read_string (&reader, key) || !take (&reader, ':'))
-            break;
+            {
+              reader.failed = TRUE;
+              break;
+            }
           if (g_str_equal (key->str, "backups") && key->len == strlen ("backups") && take (&reader, '['))
             {
               GError *local_error = NULL;
