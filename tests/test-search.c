@@ -395,6 +395,7 @@ test_filter_model (void)
   g_list_store_splice (store, 0, 0, list->pdata, 3);
   model = osi_backup_filter_model_new (G_LIST_MODEL (store));
   g_assert_true (g_list_model_get_item_type (G_LIST_MODEL (model)) == OSI_TYPE_BACKUP_INFO);
+  g_assert_true (osi_backup_filter_model_get_model (model) == G_LIST_MODEL (store));
   g_assert_null (osi_backup_filter_model_get_query (model));
   for (guint i = 0; i < 3; i++)
     g_ptr_array_add (listener.mirror, g_list_model_get_item (G_LIST_MODEL (model), i));

@@ -187,6 +187,14 @@ osi_backup_filter_model_new (GListModel *source)
   return self;
 }
 
+GListModel *
+osi_backup_filter_model_get_model (OsiBackupFilterModel *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_FILTER_MODEL (self), NULL);
+
+  return self->source;
+}
+
 void
 osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
                                    OsiSearchQuery       *query)

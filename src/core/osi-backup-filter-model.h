@@ -14,6 +14,7 @@ G_DECLARE_FINAL_TYPE (OsiBackupFilterModel, osi_backup_filter_model, OSI, BACKUP
 /* The backups of source (a GListModel of OsiBackupInfo) that a search
  * query matches, in source's order. */
 OsiBackupFilterModel *osi_backup_filter_model_new       (GListModel           *source);
+GListModel           *osi_backup_filter_model_get_model (OsiBackupFilterModel *self);
 /* Takes query (NULL: every backup). */
 void                  osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
                                                          OsiSearchQuery       *query);
