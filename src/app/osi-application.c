@@ -385,6 +385,10 @@ osi_application_startup (GApplication *application)
 
   G_APPLICATION_CLASS (osi_application_parent_class)->startup (application);
 
+  /* The icon of every window (X11 shows it in the task bar), from the icon
+   * theme: the installed one, or the copy in the resources. */
+  gtk_window_set_default_icon_name (APP_ID);
+
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
