@@ -307,8 +307,20 @@ action_about (GSimpleAction *action,
 {
   OsiApplication *self = user_data;
   const char *developers[] = { _("The OSI Backup developers"), NULL };
+  g_autofree char *release_notes = NULL;
   GtkWidget *about;
 
+  /* The notes of this version in data/org.osi.Backup.metainfo.xml.in, the
+   * same strings so that one translation serves both. */
+  release_notes = g_markup_printf_escaped ("<p>%s</p>"
+                                           "<ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>",
+                                           _("The first release."),
+                                           _("The backups of a server in a searchable, paged list"),
+                                           _("Create, restore, download and delete, each with a confirmation or "
+                                             "progress"),
+                                           _("Offline check of a downloaded backup"),
+                                           _("Several server profiles, tokens in the keyring"),
+                                           _("A French interface"));
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", main_window (self),
                         "application-name", _("OSI Backup"),
@@ -320,6 +332,8 @@ action_about (GSimpleAction *action,
                                       "base, its configuration and its other data."),
                         "license-type", GTK_LICENSE_GPL_3_0,
                         "translator-credits", _("translator-credits"),
+                        "release-notes-version", VERSION,
+                        "release-notes", release_notes,
                         NULL);
   gtk_window_present (GTK_WINDOW (about));
 }
