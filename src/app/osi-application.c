@@ -307,8 +307,20 @@ action_about (GSimpleAction *action,
 {
   OsiApplication *self = user_data;
   const char *developers[] = { _("The OSI Backup developers"), NULL };
+  g_autofree char *release_notes = NULL;
   GtkWidget *about;
 
+  /* The notes of this version in data/org.osi.Backup.metainfo.xml.in, the
+   * same strings so that one translation serves both. */
+  release_notes = g_markup_printf_escaped ("<p>%s</p>"
+                                           "<ul><li>%s</li><li>%s</li><li>%s</li><li>%s</li><li>%s</li></ul>",
+                                           _("The first release."),
+                                           _("The backups of a server in a searchable, paged list"),
+                                           _("Create, restore, download and delete, each with a confirmation or "
+                                             "progress"),
+                                           _("Offline check of a downloaded backup"),
+                                           _("Several server profiles, tokens in the keyring"),
+                                           _("A French interface"));
   about = g_object_new (ADW_TYPE_ABOUT_WINDOW,
                         "transient-for", main_window (self),
                         "application-name", _("OSI Backup"),
@@ -320,6 +332,8 @@ action_about (GSimpleAction *action,
                                       "base, its configuration and its other data."),
                         "license-type", GTK_LICENSE_GPL_3_0,
                         "translator-credits", _("translator-credits"),
+                        "release-notes-version", VERSION,
+                        "release-notes", release_notes,
                         NULL);
   gtk_window_present (GTK_WINDOW (about));
 }
@@ -384,6 +398,10 @@ osi_application_startup (GApplication *application)
   const char *check_accels[] = { "<Control>o", NULL };
 
   G_APPLICATION_CLASS (osi_application_parent_class)->startup (application);
+
+  /* The icon of every window (X11 shows it in the task bar), from the icon
+   * theme: the installed one, or the copy in the resources. */
+  gtk_window_set_default_icon_name (APP_ID);
 
   g_action_map_add_action_entries (G_ACTION_MAP (self), app_actions, G_N_ELEMENTS (app_actions), self);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);

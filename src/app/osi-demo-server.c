@@ -334,15 +334,20 @@ find_server_program (void)
   if (env != NULL && g_path_is_absolute (env) && g_file_test (env, G_FILE_TEST_IS_EXECUTABLE))
     return g_strdup (env);
 
-  /* Run from the build tree: src/app/osi-backup beside src/server/. */
+  /* Run from the build tree (src/app/osi-backup beside src/server/), or
+   * installed: the server beside the app in BINDIR, even when the whole
+   * installation was moved (a DESTDIR, a copied prefix). */
   exe = g_file_read_link ("/proc/self/exe", NULL);
   if (exe != NULL)
     {
       g_autofree char *dir = g_path_get_dirname (exe);
-      g_autofree char *candidate = g_build_filename (dir, "..", "server", SERVER_PROGRAM, NULL);
+      g_autofree char *in_build = g_build_filename (dir, "..", "server", SERVER_PROGRAM, NULL);
+      g_autofree char *beside = g_build_filename (dir, SERVER_PROGRAM, NULL);
 
-      if (g_file_test (candidate, G_FILE_TEST_IS_EXECUTABLE))
-        return g_steal_pointer (&candidate);
+      if (g_file_test (in_build, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&in_build);
+      if (g_file_test (beside, G_FILE_TEST_IS_EXECUTABLE))
+        return g_steal_pointer (&beside);
     }
 
   if (g_file_test (BINDIR "/" SERVER_PROGRAM, G_FILE_TEST_IS_EXECUTABLE))
