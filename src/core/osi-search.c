@@ -349,6 +349,8 @@ osi_search_query_matches (const OsiSearchQuery *query,
 /* ------------------------------------------------------------------------ */
 /* The index                                                                */
 
+static gboolean is_ascii (const char *text);
+
 struct _OsiSearchIndex
 {
   guint         n_items;
@@ -375,13 +377,29 @@ osi_search_index_new (OsiBackupInfo * const *items,
   index->offsets = g_new (guint32, n_items + 1);
   for (guint i = 0; i < n_items; i++)
     {
-      const char *folded = osi_backup_info_get_folded_name (items[i]);
+      const char *name = osi_backup_info_get_name (items[i]);
+      gsize len = strlen (name);
 
       index->dates[i] = *_osi_backup_info_get_local_date (items[i]);
       index->offsets[i] = names->len;
       /* Names are short; a list whose names pass 4 GiB is not a list. */
-      g_assert (names->len < G_MAXUINT32 - strlen (folded) - 1);
-      g_byte_array_append (names, (const guint8 *)folded, strlen (folded) + 1);
+      g_assert (names->len < G_MAXUINT32 - 4 * len - 1);
+      /* Folded here rather than through the item's cached copy, which
+       * would keep a second folded name per backup (5 MB for 100,000). */
+      if (is_ascii (name))
+        {
+          guint start = names->len;
+
+          g_byte_array_set_size (names, start + len + 1);
+          for (gsize c = 0; c <= len; c++)
+            names->data[start + c] = (guint8)g_ascii_tolower (name[c]);
+        }
+      else
+        {
+          g_autofree char *folded = osi_search_fold (name);
+
+          g_byte_array_append (names, (const guint8 *)folded, strlen (folded) + 1);
+        }
     }
   index->offsets[n_items] = names->len;
   index->names = (char *)g_byte_array_free (g_steal_pointer (&names), FALSE);
