@@ -421,12 +421,16 @@ osi_application_activate (GApplication *application)
   OsiWindow *window = main_window (self);
   gboolean fresh = window == NULL;
 
-  if (fresh)
-    window = osi_window_new (GTK_APPLICATION (self));
-  gtk_window_present (GTK_WINDOW (window));
   if (!fresh)
-    return;
+    {
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
 
+  /* The list request goes out before the window is shown: its round trip
+   * then overlaps with GTK realizing and mapping the window (about a
+   * hundred milliseconds each) instead of following it. */
+  window = osi_window_new (GTK_APPLICATION (self));
   if (self->demo_mode)
     start_demo (self);
   else if (self->server_url != NULL)
@@ -443,6 +447,7 @@ osi_application_activate (GApplication *application)
     }
   else
     connect_profile (self, osi_profile_store_get_current (self->profiles));
+  gtk_window_present (GTK_WINDOW (window));
 }
 
 static void
