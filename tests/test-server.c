@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <utime.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -642,6 +644,83 @@ test_create_list_download (Fixture       *f,
     g_assert_true (osi_test_trees_equal (check, f->reference, NULL));
   }
   assert_no_leftovers (f);
+}
+
+/* The server keeps the rendered list while its folder does not change:
+ * whatever happens in the folder, by the server or by hand, the next list
+ * shows it. */
+static JsonObject *
+listed (JsonArray  *backups,
+        const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (backups, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
+        return entry;
+    }
+  return NULL;
+}
+
+static void
+test_list_follows_folder (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autofree char *first = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *moved = NULL;
+  g_autoptr(Response) r1 = NULL;
+  g_autoptr(Response) r2 = NULL;
+  g_autoptr(Response) r3 = NULL;
+  g_autoptr(Response) r4 = NULL;
+  g_autoptr(Response) r5 = NULL;
+  g_autoptr(Response) r6 = NULL;
+  g_autoptr(Response) r7 = NULL;
+  struct utimbuf times = { 1700000000, 1700000000 };
+  JsonArray *backups;
+  JsonObject *entry;
+  gint64 size;
+  FILE *file;
+
+  start (f, NULL, NULL);
+  first = create_backup (f);
+  path = backup_file (f, first);
+  backups = list_backups (f, &r1);
+  g_assert_cmpuint (json_array_get_length (backups), ==, 1);
+  size = json_object_get_int_member (listed (backups, first), "size");
+  /* Twice in a row, nothing changed: the same answer. */
+  list_backups (f, &r2);
+  g_assert_true (g_bytes_equal (r1->body, r2->body));
+
+  /* Written in place: the new size, and no checksum of the old bytes. */
+  file = fopen (path, "ab");
+  g_assert_nonnull (file);
+  fputs ("tail", file);
+  fclose (file);
+  backups = list_backups (f, &r3);
+  entry = listed (backups, first);
+  g_assert_cmpint (json_object_get_int_member (entry, "size"), ==, size + 4);
+
+  /* Touched: the new date. */
+  g_assert_cmpint (utime (path, &times), ==, 0);
+  backups = list_backups (f, &r4);
+  g_assert_cmpstr (json_object_get_string_member (listed (backups, first), "date"), ==, "2023-11-14T22:13:20Z");
+
+  /* Copied in by hand, renamed, removed. */
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  backups = list_backups (f, &r5);
+  g_assert_cmpuint (json_array_get_length (backups), ==, 2);
+  g_assert_nonnull (listed (backups, "backup_20250101_000000.tar.zst"));
+  moved = backup_file (f, "backup_20250102_000000.tar.zst");
+  g_assert_cmpint (g_rename (path, moved), ==, 0);
+  backups = list_backups (f, &r6);
+  g_assert_null (listed (backups, first));
+  g_assert_nonnull (listed (backups, "backup_20250102_000000.tar.zst"));
+  g_assert_cmpint (g_unlink (moved), ==, 0);
+  backups = list_backups (f, &r7);
+  g_assert_cmpuint (json_array_get_length (backups), ==, 1);
+  g_assert_null (listed (backups, "backup_20250102_000000.tar.zst"));
 }
 
 static void
@@ -2211,6 +2290,7 @@ main (int    argc,
   ADD ("health", test_health);
   ADD ("auth/required-everywhere", test_auth_required);
   ADD ("create-list-download", test_create_list_download);
+  ADD ("list/follows-folder", test_list_follows_folder);
   ADD ("download/range", test_range);
   ADD ("download/constant-memory", test_download_constant_memory);
   ADD ("sha256/lazy", test_lazy_sha256);

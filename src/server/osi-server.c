@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
@@ -121,6 +122,10 @@ struct _OsiServer
   GHashTable       *cache;
   guint             generation;
   GThreadPool      *hash_pool;
+  /* The rendered list, kept while nothing in the backup folder changes:
+   * an inotify watch says when something did (-1: no watch, no cache). */
+  int               watch_fd;
+  GBytes           *list_body;
 
   /* Cancelled at shutdown: every operation under way watches it. */
   GCancellable     *cancellable;
@@ -542,6 +547,7 @@ cache_store_sha (OsiServer         *self,
       g_free (entry->sha256);
       entry->sha256 = g_strdup (sha256);
       g_clear_pointer (&entry->json, g_free);
+      g_clear_pointer (&self->list_body, g_bytes_unref);
     }
   g_mutex_unlock (&self->cache_lock);
 }
@@ -552,6 +558,7 @@ cache_forget (OsiServer  *self,
 {
   g_mutex_lock (&self->cache_lock);
   g_hash_table_remove (self->cache, name);
+  g_clear_pointer (&self->list_body, g_bytes_unref);
   g_mutex_unlock (&self->cache_lock);
 }
 
@@ -620,6 +627,7 @@ hash_worker (gpointer data,
         {
           entry->sha256 = g_strdup (sha);
           g_clear_pointer (&entry->json, g_free);
+          g_clear_pointer (&self->list_body, g_bytes_unref);
         }
       else
         g_clear_pointer (&sha, g_free);
@@ -1150,9 +1158,37 @@ handle_health (OsiServer         *self,
   respond_json (msg, SOUP_STATUS_OK, object);
 }
 
-static void
-handle_list (OsiServer         *self,
-             SoupServerMessage *msg)
+/* Whether the rendered list still holds: nothing happened in the backup
+ * folder since it was rendered. The kernel queues an inotify event for
+ * any file made, removed, renamed, written or touched there, by this
+ * server or anyone else, so reading the queue now (it never blocks) is
+ * enough. Called with the lock held. */
+static gboolean
+list_cache_valid_locked (OsiServer *self)
+{
+  char events[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  gboolean changed = FALSE;
+  gssize n;
+
+  if (self->watch_fd < 0)
+    return FALSE;
+  while ((n = read (self->watch_fd, events, sizeof events)) > 0)
+    changed = TRUE;
+  if (n < 0 && errno != EAGAIN && errno != EINTR)
+    {
+      /* A watch that fails is a cache that cannot be trusted. */
+      g_warning ("Cannot read the backup folder's change events: %s", g_strerror (errno));
+      close (self->watch_fd);
+      self->watch_fd = -1;
+      changed = TRUE;
+    }
+  if (changed)
+    g_clear_pointer (&self->list_body, g_bytes_unref);
+  return self->list_body != NULL;
+}
+
+static GBytes *
+render_list_locked (OsiServer *self)
 {
   GString *body = g_string_sized_new (4096);
   g_autoptr(JsonNode) message = json_node_alloc ();
@@ -1163,7 +1199,6 @@ handle_list (OsiServer         *self,
 
   /* Entries are rendered once and kept: 10,000 backups are a walk of the
    * folder and a concatenation. */
-  g_mutex_lock (&self->cache_lock);
   found = scan_backups_locked (self, TRUE);
   n = found->len;
   g_string_append (body, "{\"backups\":[");
@@ -1174,20 +1209,38 @@ handle_list (OsiServer         *self,
       g_string_append (body, cache_entry_json (g_ptr_array_index (found, i)));
     }
   g_ptr_array_unref (found);
-  g_mutex_unlock (&self->cache_lock);
 
   message_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backup", "%u backups", n), n);
   json_node_init_string (message, message_text);
   message_json = json_to_string (message, FALSE);
   g_string_append_printf (body, "],\"message\":%s}", message_json);
+  return g_string_free_to_bytes (body);
+}
+
+static void
+handle_list (OsiServer         *self,
+             SoupServerMessage *msg)
+{
+  g_autoptr(GBytes) body = NULL;
+
+  /* Walking 100,000 backups costs 100,000 fstatat (), most of the answer's
+   * time: the answer is kept until the folder changes. */
+  g_mutex_lock (&self->cache_lock);
+  if (!list_cache_valid_locked (self))
+    {
+      g_clear_pointer (&self->list_body, g_bytes_unref);
+      body = render_list_locked (self);
+      if (self->watch_fd >= 0)
+        self->list_body = g_bytes_ref (body);
+    }
+  else
+    body = g_bytes_ref (self->list_body);
+  g_mutex_unlock (&self->cache_lock);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
-  {
-    gsize len = body->len;
-    soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE,
-                                      g_string_free (body, FALSE), len);
-  }
+  soup_message_headers_set_content_type (soup_server_message_get_response_headers (msg), "application/json", NULL);
+  soup_message_body_append_bytes (soup_server_message_get_response_body (msg), body);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -2819,6 +2872,9 @@ osi_server_finalize (GObject *object)
   g_free (self->backup_dir);
   if (self->backup_fd >= 0)
     close (self->backup_fd);
+  if (self->watch_fd >= 0)
+    close (self->watch_fd);
+  g_clear_pointer (&self->list_body, g_bytes_unref);
   g_free (self->url);
   g_clear_pointer (&self->cache, g_hash_table_unref);
   g_mutex_clear (&self->cache_lock);
@@ -2869,6 +2925,7 @@ static void
 osi_server_init (OsiServer *self)
 {
   self->backup_fd = -1;
+  self->watch_fd = -1;
   g_mutex_init (&self->cache_lock);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
   self->cancellable = g_cancellable_new ();
@@ -2927,6 +2984,20 @@ osi_server_new (const OsiServerOptions  *options,
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    _("Cannot open the backup folder “%s”: %s"), self->backup_dir, g_strerror (saved));
       return NULL;
+    }
+  /* Without a watch (no inotify, or no watch left) the list is rendered
+   * anew for every request. The watch sees local changes only: a folder
+   * shared over NFS and written by another machine is not seen. */
+  self->watch_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (self->watch_fd >= 0 &&
+      inotify_add_watch (self->watch_fd, self->backup_dir,
+                         IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                         IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0)
+    {
+      g_message ("Cannot watch the backup folder (%s): the list is read anew for every request",
+                 g_strerror (errno));
+      close (self->watch_fd);
+      self->watch_fd = -1;
     }
   if (stat (self->options.data_dir, &st) < 0)
     g_message ("The data folder %s does not exist yet: a restore will create it", self->options.data_dir);
