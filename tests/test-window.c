@@ -501,6 +501,98 @@ type_search (OsiWindow  *window,
 /* ------------------------------------------------------------------------ */
 /* Pages                                                                    */
 
+/* The backup names the column view's rows show on screen, after GTK has
+ * laid them out. */
+static void
+collect_row_names (GtkWidget  *widget,
+                   GHashTable *names,
+                   GHashTable *shown)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+      g_hash_table_contains (names, gtk_label_get_text (GTK_LABEL (widget))))
+    g_hash_table_add (shown, g_strdup (gtk_label_get_text (GTK_LABEL (widget))));
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_row_names (child, names, shown);
+}
+
+static GtkWidget *
+find_column_view (GtkWidget *widget)
+{
+  if (GTK_IS_COLUMN_VIEW (widget))
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_column_view (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static void
+on_after_paint (GdkFrameClock *clock,
+                guint         *painted)
+{
+  (*painted)++;
+}
+
+static gboolean
+frame_painted (gpointer data)
+{
+  return *(guint *)data > 0;
+}
+
+/* A frame painted from now: its layout placed the rows. The test runs
+ * between frames, never inside one. */
+static void
+wait_for_paint (GtkWidget *widget)
+{
+  GdkFrameClock *clock = gtk_widget_get_frame_clock (widget);
+  guint painted = 0;
+  gulong handler;
+
+  g_assert_nonnull (clock);
+  handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
+  gtk_widget_queue_draw (widget);
+  wait_for (frame_painted, &painted, "a frame painted");
+  g_signal_handler_disconnect (clock, handler);
+}
+
+/* The rows on screen follow the page: exactly its backups' names, as
+ * the rows are reused from page to page (osi-slot-model.c). */
+static void
+check_rows (OsiWindow *window)
+{
+  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+  GListModel *page = osi_window_get_page_model (window);
+  GtkWidget *view = find_column_view (GTK_WIDGET (window));
+  g_autoptr(GHashTable) names = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GHashTable) shown = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+
+  g_assert_nonnull (view);
+  if (!gtk_widget_get_mapped (view))
+    return;
+  wait_for_paint (view);
+  for (guint i = 0; i < n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      g_hash_table_add (names, (gpointer)osi_backup_info_get_name (info));
+    }
+  collect_row_names (view, names, shown);
+  g_assert_cmpuint (g_hash_table_size (shown), ==, n_items (page));
+  for (guint i = 0; i < n_items (page); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (page, i);
+
+      if (!g_hash_table_contains (shown, osi_backup_info_get_name (info)))
+        g_error ("%s is on the page but not on screen", osi_backup_info_get_name (info));
+    }
+}
+
 static void
 check_page (OsiWindow *window,
             guint      page,
@@ -519,6 +611,8 @@ check_page (OsiWindow *window,
   g_assert_cmpint (action_enabled (window, "win.page-previous"), ==, page > 0);
   g_assert_cmpint (action_enabled (window, "win.page-next"), ==, page + 1 < n_pages);
   g_assert_cmpint (action_enabled (window, "win.page-last"), ==, page + 1 < n_pages);
+  if (page_size <= 10)
+    check_rows (window);
 }
 
 static void

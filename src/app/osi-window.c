@@ -13,6 +13,7 @@
 #include "osi-progress-relay.h"
 #include "osi-resources.h"
 #include "osi-search.h"
+#include "osi-slot-model.h"
 #include "osi-window-private.h"
 
 /* Keep at least this many recent backups (the good practice the delete
@@ -58,6 +59,7 @@ struct _OsiWindow
   OsiBackupFilterModel *filter_model;
   GtkSortListModel     *sort_model;
   GtkSliceListModel    *slice_model;
+  OsiSlotModel         *slot_model;   /* the page as the view shows it */
   guint                 page;
   guint                 page_size;
   guint                 view_updates;
@@ -376,6 +378,42 @@ compare_sizes (gconstpointer a,
   return compare_dates (a, b, user_data);
 }
 
+/* The rows show slots (see osi-slot-model.c): a row is bound to a slot
+ * once and follows the backup the slot holds. */
+static OsiBackupInfo *
+item_info (GtkListItem *item)
+{
+  return osi_slot_get_item (gtk_list_item_get_item (item));
+}
+
+static void
+on_slot_item (OsiSlot     *slot,
+              GParamSpec  *pspec,
+              GtkListItem *item)
+{
+  GObject *factory = g_object_get_data (G_OBJECT (item), "osi-factory");
+  void (*bind) (GtkSignalListItemFactory *, GtkListItem *, gpointer) = g_object_get_data (factory, "osi-bind");
+
+  bind (GTK_SIGNAL_LIST_ITEM_FACTORY (factory), item, g_object_get_data (factory, "osi-window"));
+}
+
+static void
+watch_slot (GtkSignalListItemFactory *factory,
+            GtkListItem              *item,
+            gpointer                  user_data)
+{
+  g_object_set_data (G_OBJECT (item), "osi-factory", factory);
+  g_signal_connect_object (gtk_list_item_get_item (item), "notify::item", G_CALLBACK (on_slot_item), item, 0);
+}
+
+static void
+unwatch_slot (GtkSignalListItemFactory *factory,
+              GtkListItem              *item,
+              gpointer                  user_data)
+{
+  g_signal_handlers_disconnect_by_func (gtk_list_item_get_item (item), on_slot_item, item);
+}
+
 static void
 setup_label (GtkSignalListItemFactory *factory,
              GtkListItem              *item,
@@ -395,7 +433,7 @@ bind_name (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  user_data)
 {
-  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  OsiBackupInfo *info = item_info (item);
 
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_name (info));
 }
@@ -405,7 +443,7 @@ bind_date (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  user_data)
 {
-  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  OsiBackupInfo *info = item_info (item);
 
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_display_date (info));
 }
@@ -415,7 +453,7 @@ bind_size (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  user_data)
 {
-  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  OsiBackupInfo *info = item_info (item);
   gint64 size = osi_backup_info_get_size (info);
   g_autofree char *text = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("—");
 
@@ -457,7 +495,7 @@ bind_actions (GtkSignalListItemFactory *factory,
               GtkListItem              *item,
               gpointer                  user_data)
 {
-  OsiBackupInfo *info = gtk_list_item_get_item (item);
+  OsiBackupInfo *info = item_info (item);
   const char *name = osi_backup_info_get_name (info);
   GtkWidget *button = gtk_widget_get_first_child (gtk_list_item_get_child (item));
   /* The accessible names say which backup: a screen reader user hears
@@ -493,6 +531,10 @@ add_column (OsiWindow  *self,
 
   g_signal_connect (factory, "setup", setup, GINT_TO_POINTER ((int)xalign));
   g_signal_connect (factory, "bind", bind, self);
+  g_object_set_data (G_OBJECT (factory), "osi-bind", (gpointer)bind);
+  g_object_set_data (G_OBJECT (factory), "osi-window", self);
+  g_signal_connect (factory, "bind", G_CALLBACK (watch_slot), NULL);
+  g_signal_connect (factory, "unbind", G_CALLBACK (unwatch_slot), NULL);
   column = gtk_column_view_column_new (title, factory);
   gtk_column_view_column_set_expand (column, expand);
   gtk_column_view_column_set_resizable (column, TRUE);
@@ -1421,6 +1463,7 @@ osi_window_dispose (GObject *object)
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_WINDOW);
+  g_clear_object (&self->slot_model);
   g_clear_object (&self->slice_model);
   g_clear_object (&self->filter_model);
   g_clear_object (&self->sort_model);
@@ -1580,7 +1623,8 @@ osi_window_init (OsiWindow *self)
   self->slice_model = gtk_slice_list_model_new (g_object_ref (G_LIST_MODEL (self->filter_model)), 0,
                                                 self->page_size);
   /* The view takes its own reference to the selection model. */
-  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->slice_model)));
+  self->slot_model = osi_slot_model_new (G_LIST_MODEL (self->slice_model));
+  selection = gtk_no_selection_new (g_object_ref (G_LIST_MODEL (self->slot_model)));
   gtk_column_view_set_model (self->column_view, GTK_SELECTION_MODEL (selection));
   g_object_unref (selection);
   build_columns (self);
