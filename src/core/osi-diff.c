@@ -321,6 +321,7 @@ side_fail (Side       *side,
            ...)
 {
   g_autofree char *why = NULL;
+  g_autofree char *offset = NULL;
   va_list args;
 
   if (side->error != NULL)
@@ -328,10 +329,12 @@ side_fail (Side       *side,
   va_start (args, format);
   why = g_strdup_vprintf (format, args);
   va_end (args);
-  /* Translators: the first %s is a backup or folder, the second the problem */
+  offset = g_strdup_printf ("%" G_GUINT64_FORMAT, side->offset);
+  /* Translators: the first %s is a backup or folder, the second the
+   * problem, the third a byte offset in the knowledge base */
   side->error = g_error_new (OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                             _("The knowledge base of “%s” cannot be compared: %s (byte %" G_GUINT64_FORMAT ")."),
-                             side->label, why, side->offset);
+                             _("The knowledge base of “%s” cannot be compared: %s (byte %s)."),
+                             side->label, why, offset);
 }
 
 static const char *
@@ -917,7 +920,7 @@ side_finish_rag (Side *side)
   if (side->state == S_NUMBER)
     side_number_done (side);
   if (side->state != S_END)
-    side_fail (side, "%s", side->state == S_START ? _("it is empty") : _("it ends too early"));
+    side_fail (side, "%s", side->state == S_START ? _("the file is empty") : _("it ends too early"));
 }
 
 /* ------------------------------------------------------------------------ */
