@@ -16,6 +16,7 @@
 #include "osi-diff-private.h"
 #include "osi-diff.h"
 #include "osi-error.h"
+#include "osi-json-scan-private.h"
 #include "osi-sha256.h"
 
 /* Two knowledge bases of tens of thousands of entries are compared
@@ -43,13 +44,14 @@ typedef struct
   guint64 hi;
 } Digest;
 
+/* MurmurHash3's x64 128-bit construction, streaming, keyed by its seed. */
 typedef struct
 {
   guint64 a;
   guint64 b;
   guint64 len;
-  guint64 tail;
-  guint   ntail;
+  guint8  buf[16];
+  guint   nbuf;
 } Hasher;
 
 #define K1 G_GUINT64_CONSTANT (0x87c37b91114253d5)
@@ -74,15 +76,21 @@ fmix (guint64 k)
 }
 
 static inline void
-hasher_word (Hasher  *h,
-             guint64  w)
+hasher_block (Hasher       *h,
+              const guint8 *p)
 {
-  h->a ^= rotl (w * K1, 31) * K2;
-  h->a = rotl (h->a, 27) + h->b;
-  h->a = h->a * 5 + 0x52dce729;
-  h->b ^= rotl (w * K2, 33) * K1;
-  h->b = rotl (h->b, 31) + h->a;
-  h->b = h->b * 5 + 0x38495ab5;
+  guint64 w0;
+  guint64 w1;
+
+  memcpy (&w0, p, 8);
+  memcpy (&w1, p + 8, 8);
+  w0 = GUINT64_FROM_LE (w0);
+  w1 = GUINT64_FROM_LE (w1);
+
+  h->a ^= rotl (w0 * K1, 31) * K2;
+  h->a = (rotl (h->a, 27) + h->b) * 5 + 0x52dce729;
+  h->b ^= rotl (w1 * K2, 33) * K1;
+  h->b = (rotl (h->b, 31) + h->a) * 5 + 0x38495ab5;
 }
 
 static inline void
@@ -93,42 +101,40 @@ hasher_init (Hasher       *h,
   h->a = key->lo;
   h->b = key->hi;
   h->len = 0;
-  h->tail = tag;
-  h->ntail = 1;
+  h->buf[0] = tag;
+  h->nbuf = 1;
 }
 
-static void
+static inline void
 hasher_update (Hasher       *h,
                const guint8 *data,
                gsize         len)
 {
   h->len += len;
-  while (h->ntail != 0 && len > 0)
+  if (h->nbuf + len < sizeof h->buf)
     {
-      h->tail |= (guint64)*data++ << (8 * h->ntail);
-      len--;
-      if (++h->ntail == 8)
-        {
-          hasher_word (h, h->tail);
-          h->tail = 0;
-          h->ntail = 0;
-        }
+      memcpy (h->buf + h->nbuf, data, len);
+      h->nbuf += (guint)len;
+      return;
     }
-  while (len >= 8)
+  if (h->nbuf > 0)
     {
-      guint64 w;
+      gsize n = sizeof h->buf - h->nbuf;
 
-      memcpy (&w, data, 8);
-      hasher_word (h, GUINT64_FROM_LE (w));
-      data += 8;
-      len -= 8;
+      memcpy (h->buf + h->nbuf, data, n);
+      hasher_block (h, h->buf);
+      data += n;
+      len -= n;
+      h->nbuf = 0;
     }
-  while (len > 0)
+  while (len >= 16)
     {
-      h->tail |= (guint64)*data++ << (8 * h->ntail);
-      h->ntail++;
-      len--;
+      hasher_block (h, data);
+      data += 16;
+      len -= 16;
     }
+  memcpy (h->buf, data, len);
+  h->nbuf = (guint)len;
 }
 
 static inline void
@@ -145,7 +151,9 @@ hasher_finish (Hasher *h)
   guint64 a;
   guint64 b;
 
-  hasher_word (h, h->tail ^ ((guint64)h->ntail << 56));
+  memset (h->buf + h->nbuf, 0, sizeof h->buf - h->nbuf);
+  h->buf[15] ^= (guint8)(h->nbuf + 1);
+  hasher_block (h, h->buf);
   a = h->a ^ h->len;
   b = h->b ^ (h->len * K1);
   a += b;
@@ -156,6 +164,29 @@ hasher_finish (Hasher *h)
   b += a;
   d.lo = a;
   d.hi = b;
+  return d;
+}
+
+/* Values of up to SHORT_MAX bytes (most keys, many values) are their own
+ * digest, bytes and length, which saves hashing them. A hashed digest
+ * looks random: that it equals one of these is as unlikely as any other
+ * collision. */
+#define SHORT_MAX 14
+
+static inline Digest
+short_digest (const guint8 *bytes,
+              gsize         len,
+              guint8        tag)
+{
+  guint8 raw[16] = { 0 };
+  Digest d;
+
+  g_assert (len <= SHORT_MAX);
+  if (len > 0)
+    memcpy (raw, bytes, len);
+  raw[14] = tag;
+  raw[15] = (guint8)len;
+  memcpy (&d, raw, sizeof d);
   return d;
 }
 
@@ -248,7 +279,10 @@ typedef struct
   guint64       offset;
   GArray       *frames;      /* Frame */
   guint         depth;
-  Hasher        sh;          /* the string being read */
+  Hasher        sh;          /* the string being read, once longer than SHORT_MAX */
+  guint8        short_buf[SHORT_MAX];
+  guint         short_len;
+  gboolean      hashing;
   gboolean      in_key;
   GString      *capture;     /* the root's keys and the entries' field names */
   gboolean      capturing;
@@ -492,11 +526,8 @@ static void
 side_constant (Side *side,
                guint8 tag)
 {
-  Hasher h;
-  Digest digest;
+  Digest digest = short_digest (NULL, 0, tag);
 
-  hasher_init (&h, &side->key, tag);
-  digest = hasher_finish (&h);
   side_value_done (side, &digest);
 }
 
@@ -536,9 +567,14 @@ side_number_done (Side *side)
     g_ascii_formatd (canonical, sizeof canonical, "%.17g", value);
 
 hash:
-  hasher_init (&h, &side->key, 'n');
-  hasher_update (&h, (const guint8 *)canonical, strlen (canonical));
-  digest = hasher_finish (&h);
+  if (strlen (canonical) <= SHORT_MAX)
+    digest = short_digest ((const guint8 *)canonical, strlen (canonical), 'n');
+  else
+    {
+      hasher_init (&h, &side->key, 'n');
+      hasher_update (&h, (const guint8 *)canonical, strlen (canonical));
+      digest = hasher_finish (&h);
+    }
   side_value_done (side, &digest);
 }
 
@@ -547,7 +583,23 @@ side_string_bytes (Side         *side,
                    const guint8 *data,
                    gsize         len)
 {
-  hasher_update (&side->sh, data, len);
+  if (!side->hashing)
+    {
+      if (side->short_len + len <= SHORT_MAX)
+        {
+          memcpy (side->short_buf + side->short_len, data, len);
+          side->short_len += (guint)len;
+        }
+      else
+        {
+          side->hashing = TRUE;
+          hasher_init (&side->sh, &side->key, 's');
+          hasher_update (&side->sh, side->short_buf, side->short_len);
+          hasher_update (&side->sh, data, len);
+        }
+    }
+  else
+    hasher_update (&side->sh, data, len);
   if (side->capturing)
     {
       if (side->capture->len + len > side->capture_cap)
@@ -586,7 +638,8 @@ side_string_start (Side     *side,
   side->in_key = in_key;
   side->state = S_STRING;
   side->high_surrogate = 0;
-  hasher_init (&side->sh, &side->key, 's');
+  side->short_len = 0;
+  side->hashing = FALSE;
   /* The entries' names, and the names of their fields. */
   side->capturing = in_key && (side->depth == 1 || (side->depth == 2 && side->entry_is_object));
   if (side->capturing)
@@ -602,7 +655,7 @@ side_string_end (Side *side)
   Digest digest;
 
   side_flush_surrogate (side);
-  digest = hasher_finish (&side->sh);
+  digest = side->hashing ? hasher_finish (&side->sh) : short_digest (side->short_buf, side->short_len, 's');
   if (!side->in_key)
     {
       side_value_done (side, &digest);
@@ -632,12 +685,6 @@ side_string_end (Side *side)
         }
     }
   side->state = S_COLON;
-}
-
-static inline gboolean
-is_space (guint8 c)
-{
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
 static int
@@ -713,6 +760,15 @@ side_feed (Side         *side,
     {
       guint8 c = data[i];
 
+      if (is_ws (c) && side->state > S_START && side->state <= S_END)
+        {
+          gsize next = (gsize)(skip_ws (data + i, data + len) - data);
+
+          side->offset += next - i;
+          i = next;
+          continue;
+        }
+
       switch (side->state)
         {
         case S_START:
@@ -726,12 +782,12 @@ side_feed (Side         *side,
           continue;
 
         case S_VALUE:
-          if (!is_space (c))
+          if (!is_ws (c))
             side_begin_value (side, c);
           break;
 
         case S_ARRAY_FIRST:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == ']')
             side_close (side, FALSE);
@@ -741,7 +797,7 @@ side_feed (Side         *side,
 
         case S_OBJECT_FIRST:
         case S_KEY:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == '"')
             side_string_start (side, TRUE);
@@ -752,7 +808,7 @@ side_feed (Side         *side,
           break;
 
         case S_COLON:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == ':')
             side->state = S_VALUE;
@@ -764,7 +820,7 @@ side_feed (Side         *side,
           {
             gboolean in_object;
 
-            if (is_space (c))
+            if (is_ws (c))
               break;
             in_object = g_array_index (side->frames, Frame, side->depth - 1).is_object;
             if (c == ',')
@@ -777,7 +833,7 @@ side_feed (Side         *side,
           break;
 
         case S_END:
-          if (!is_space (c))
+          if (!is_ws (c))
             side_fail (side, "%s", _("there is text after the end of the JSON"));
           break;
 
@@ -785,8 +841,7 @@ side_feed (Side         *side,
           {
             gsize start = i;
 
-            while (i < len && data[i] != '"' && data[i] != '\\' && data[i] >= 0x20)
-              i++;
+            i = (gsize)(skip_string_run (data + i, data + len) - data);
             side->offset += i - start;
             if (i > start)
               {
