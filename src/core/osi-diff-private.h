@@ -8,8 +8,8 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  /* A that does not exist compares as empty: a server whose data folder
-   * has not been made yet. */
+  /* A that does not exist, or is an empty folder, compares as empty: a
+   * server whose data folder has not been filled yet. */
   OSI_DIFF_MISSING_A_IS_EMPTY = 1 << 0,
 } OsiDiffFlags;
 

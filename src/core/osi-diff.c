@@ -994,7 +994,9 @@ side_add_file (Side       *side,
   info = g_new0 (FileInfo, 1);
   info->size = size;
   g_strlcpy (info->sha256, sha256 != NULL ? sha256 : "", sizeof info->sha256);
-  g_hash_table_replace (side->files, g_strdup (path), info);
+  /* A folder's file names may be any bytes; the comparison is shown as
+   * text (an archive refuses such names). */
+  g_hash_table_replace (side->files, g_utf8_make_valid (path, -1), info);
 }
 
 static void
@@ -1058,8 +1060,10 @@ set_errno_error (GError     **error,
                  int          saved,
                  const char  *path)
 {
+  /* EINVAL: what open_regular () says of a FIFO or a device */
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               _("Cannot read “%s”: %s"), path, g_strerror (saved));
+               _("Cannot read “%s”: %s"), path,
+               saved == EINVAL ? _("it is not a regular file") : g_strerror (saved));
   return FALSE;
 }
 
@@ -1103,6 +1107,26 @@ feed_side (gpointer      side,
            gsize         len)
 {
   side_feed (side, data, len);
+}
+
+/* A regular file of a data folder, or -1 (errno set): never a FIFO or a
+ * device, which could block or never end. */
+static int
+open_regular (int         dir_fd,
+              const char *name)
+{
+  struct stat st;
+  int fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || fcntl (fd, F_SETFL, 0) < 0)
+    {
+      close (fd);
+      errno = EINVAL;
+      return -1;
+    }
+  return fd;
 }
 
 /* The regular files under dir_fd (relative path prefix), symbolic links
@@ -1162,7 +1186,7 @@ walk_files (Side        *side,
           char hex[OSI_SHA256_HEX_LEN + 1];
           gboolean ok;
 
-          child = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          child = open_regular (dir_fd, name);
           if (child < 0)
             return set_errno_error (error, errno, path);
           osi_sha256_reset (sha);
@@ -1180,6 +1204,7 @@ walk_files (Side        *side,
 static gboolean
 read_directory (Side        *side,
                 const char  *path,
+                gboolean     empty_ok,
                 GError     **error)
 {
   g_autoptr(OsiSha256) sha = osi_sha256_new ();
@@ -1193,7 +1218,7 @@ read_directory (Side        *side,
   if (root < 0)
     return set_errno_error (error, errno, path);
 
-  fd = openat (root, OSI_RAG_PATH, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = open_regular (root, OSI_RAG_PATH);
   if (fd >= 0)
     {
       gboolean ok = read_fd (fd, buffer, OSI_RAG_PATH, feed_side, side, side->cancellable, error);
@@ -1241,7 +1266,7 @@ read_directory (Side        *side,
     }
 
   close (root);
-  if (!found)
+  if (!found && !empty_ok)
     {
       g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
                    _("“%s” is neither a backup nor a data folder (it has no rag, config or data folder)."), path);
@@ -1269,7 +1294,7 @@ read_side (Side        *side,
       return set_errno_error (error, errno, path);
     }
   if (S_ISDIR (st.st_mode))
-    return read_directory (side, path, error);
+    return read_directory (side, path, missing_is_empty, error);
   if (S_ISREG (st.st_mode))
     return read_archive (side, path, error);
   g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
