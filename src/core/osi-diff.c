@@ -110,6 +110,8 @@ hasher_update (Hasher       *h,
                const guint8 *data,
                gsize         len)
 {
+  if (len == 0)
+    return;
   h->len += len;
   if (h->nbuf + len < sizeof h->buf)
     {
