@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
@@ -873,40 +872,25 @@ test_connection_refused (void)
 static void
 test_french (void)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
   g_autoptr(OsiClient) client = osi_client_new (url, TOKEN);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  char *saved = osi_test_use_french ();
   const char *english = "Cannot reach the backend server at %s. Check the connection to the backend "
                         "server (address, network, that the server is running).";
 
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
-  /* LANGUAGE would win over the locale (no setenv () once threads run). */
-  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
-      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
-    {
-      g_test_skip ("LANGUAGE asks for another language");
-      return;
-    }
-  setlocale (LC_ALL, "fr_FR.UTF-8");
-  if (localedir != NULL)
-    bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (saved == NULL)
+    return;
   if (strcmp (g_dgettext (GETTEXT_PACKAGE, english), english) == 0)
     {
-      setlocale (LC_ALL, saved);
+      osi_test_restore_locale (saved);
       g_test_skip ("the client's messages are not in po/fr.po yet");
       return;
     }
 
   list = do_list (client, &error);
-  setlocale (LC_ALL, saved);
+  osi_test_restore_locale (saved);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
   g_assert_nonnull (strstr (error->message, "Vérifiez la connexion au serveur backend"));

@@ -1,7 +1,6 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -726,26 +725,11 @@ test_describe_english (void)
 static void
 test_describe_french (void)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  char *saved = osi_test_use_french ();
   const char *english = "This restore will %s.";
 
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
-  /* LANGUAGE would win over the locale (no setenv () once threads run). */
-  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
-      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
-    {
-      g_test_skip ("LANGUAGE asks for another language");
-      return;
-    }
-  setlocale (LC_ALL, "fr_FR.UTF-8");
-  if (localedir != NULL)
-    bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (saved == NULL)
+    return;
   g_assert_cmpstr (g_dgettext (GETTEXT_PACKAGE, english), !=, english);
 
   ASSERT_DESCRIBE (12, 3, 40, 0, "Cette restauration retirera 12 entrées, en ajoutera 3, en modifiera 40.");
@@ -756,7 +740,7 @@ test_describe_french (void)
                                "qu’actuellement.");
   ASSERT_DESCRIBE (0, 0, 0, 2, "Cette restauration ne changera pas la base de connaissances. "
                                "Cette restauration modifiera 2 fichiers de configuration.");
-  setlocale (LC_ALL, saved);
+  osi_test_restore_locale (saved);
 }
 
 static void
