@@ -407,6 +407,29 @@ test_demo_data (Fixture       *f,
                     ==, files);
 }
 
+/* Wherever a block of the stream ends, the same digests. */
+static void
+test_split (void)
+{
+  g_autofree char *first = NULL;
+  gsize len = strlen (rag_b);
+  guint n = 0;
+
+  for (gsize split = 0; split <= len; split++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *fingerprint = osi_diff_fingerprint_knowledge_base ((const guint8 *)rag_b, len, split,
+                                                                          &n, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (n, ==, 5);
+      if (first == NULL)
+        first = g_steal_pointer (&fingerprint);
+      else
+        g_assert_cmpstr (fingerprint, ==, first);
+    }
+}
+
 static void
 assert_fails (const char *a,
               const char *b,
@@ -444,6 +467,7 @@ test_hostile (Fixture       *f,
     "{\"\\u0000\": {}}",
     "{\"k\": {\"name\": \"x\"},}",
     "{,}",
+    "\xef\xbb\xbf{}",
   };
   g_autofree char *good = g_build_filename (f->tmp, "good.tar.zst", NULL);
   g_autofree char *truncated = g_build_filename (f->tmp, "truncated.tar.zst", NULL);
@@ -798,6 +822,7 @@ main (int    argc,
   g_test_add ("/diff/json", Fixture, NULL, fixture_setup, test_json, fixture_teardown);
   g_test_add ("/diff/file-names", Fixture, NULL, fixture_setup, test_file_names, fixture_teardown);
   g_test_add ("/diff/missing-current", Fixture, NULL, fixture_setup, test_missing_current, fixture_teardown);
+  g_test_add_func ("/diff/split", test_split);
   g_test_add_func ("/diff/describe/english", test_describe_english);
   g_test_add_func ("/diff/describe/french", test_describe_french);
   g_test_add ("/diff/async", Fixture, NULL, fixture_setup, test_async, fixture_teardown);

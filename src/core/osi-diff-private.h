@@ -28,4 +28,15 @@ void     osi_diff_set_labels   (OsiDiff           *self,
                                 const char        *a,
                                 const char        *b);
 
+/* Reads a knowledge base held in memory, fed in two pieces cut at split,
+ * as a comparison reads one; returns a fingerprint of its entries' digests
+ * (the same for the same content written otherwise, whatever the cut) and
+ * their number, or NULL with the error a comparison would give. For tests
+ * and the fuzz target. */
+char    *osi_diff_fingerprint_knowledge_base (const guint8  *data,
+                                              gsize          len,
+                                              gsize          split,
+                                              guint         *out_entries,
+                                              GError       **error);
+
 G_END_DECLS

@@ -774,13 +774,8 @@ side_feed (Side         *side,
       switch (side->state)
         {
         case S_START:
-          /* A byte-order mark is tolerated, as json-glib does. */
+          /* No byte order mark, as for verification. */
           side->state = S_VALUE;
-          if (c == 0xef && len - i >= 3 && data[i + 1] == 0xbb && data[i + 2] == 0xbf)
-            {
-              i += 3;
-              continue;
-            }
           continue;
 
         case S_VALUE:
@@ -1575,6 +1570,64 @@ osi_diff_compare_full (const char        *a,
   side_clear (&job_a.side);
   side_clear (&job_b.side);
   return g_steal_pointer (&self);
+}
+
+char *
+osi_diff_fingerprint_knowledge_base (const guint8  *data,
+                                     gsize          len,
+                                     gsize          split,
+                                     guint         *out_entries,
+                                     GError       **error)
+{
+  static const Digest key = { 0x6f7369, 0x64696666 };
+  Side side;
+  GHashTableIter iter;
+  gpointer name;
+  gpointer value;
+  guint64 sum_lo = 0;
+  guint64 sum_hi = 0;
+  char *fingerprint = NULL;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (split <= len, NULL);
+
+  side_init (&side, "-", &key, NULL);
+  side_feed (&side, data, split);
+  side_feed (&side, data + split, len - split);
+  side_finish_rag (&side);
+  if (side.error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&side.error));
+      side_clear (&side);
+      return NULL;
+    }
+
+  /* Entries in any order: a sum of one digest per entry, its name and
+   * its fields. */
+  g_hash_table_iter_init (&iter, side.entries);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    {
+      const Entry *entry = value;
+      Hasher h;
+      Digest d;
+
+      hasher_init (&h, &key, 'e');
+      hasher_update (&h, name, strlen (name) + 1);
+      hasher_digest (&h, &entry->whole);
+      for (guint i = 0; i < entry->n_fields; i++)
+        {
+          hasher_update (&h, (const guint8 *)entry->fields[i].name, strlen (entry->fields[i].name) + 1);
+          hasher_digest (&h, &entry->fields[i].digest);
+        }
+      d = hasher_finish (&h);
+      sum_lo += d.lo;
+      sum_hi += d.hi;
+    }
+  if (out_entries != NULL)
+    *out_entries = g_hash_table_size (side.entries);
+  fingerprint = g_strdup_printf ("%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x", sum_hi, sum_lo);
+  side_clear (&side);
+  return fingerprint;
 }
 
 OsiDiff *
