@@ -346,6 +346,8 @@ test_canonical (Fixture       *f,
     { "{\"k\": {\"keywords\": \"1\"}}", "{\"k\": {\"keywords\": 1}}", "keywords" },
     { "{\"k\": {\"details\": {\"a\": [\"x\"]}}}", "{\"k\": {\"details\": {\"a\": [\"x\", \"\"]}}}", "details" },
     { "{\"k\": {\"details\": {}, \"name\": \"n\"}}", "{\"k\": {\"details\": [], \"name\": \"m\"}}", "details,name" },
+    { "{\"k\": {\"name\": 1, \"name\": 2}}", "{\"k\": {\"name\": 3, \"name\": 4}}", "name" },
+    { "{\"k\": {\"a\": 1}, \"k\": {\"a\": 2}}", "{\"k\": {\"a\": 2}}", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

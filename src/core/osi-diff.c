@@ -1393,6 +1393,17 @@ osi_diff_init (OsiDiff *self)
     self->changes[i] = g_ptr_array_new_with_free_func (osi_change_free);
 }
 
+/* A field named twice in an entry is listed once. */
+static void
+add_field (GStrvBuilder  *builder,
+           const char   **last,
+           const char    *name)
+{
+  if (*last == NULL || strcmp (*last, name) != 0)
+    g_strv_builder_add (builder, name);
+  *last = name;
+}
+
 /* The fields that differ between two versions of an entry; both lists
  * are sorted by name. */
 static GStrv
@@ -1400,6 +1411,7 @@ entry_fields_diff (const Entry *a,
                    const Entry *b)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *last = NULL;
   guint i = 0;
   guint j = 0;
 
@@ -1415,13 +1427,13 @@ entry_fields_diff (const Entry *a,
         c = strcmp (a->fields[i].name, b->fields[j].name);
 
       if (c < 0)
-        g_strv_builder_add (builder, a->fields[i++].name);
+        add_field (builder, &last, a->fields[i++].name);
       else if (c > 0)
-        g_strv_builder_add (builder, b->fields[j++].name);
+        add_field (builder, &last, b->fields[j++].name);
       else
         {
           if (!digest_equal (&a->fields[i].digest, &b->fields[j].digest))
-            g_strv_builder_add (builder, a->fields[i].name);
+            add_field (builder, &last, a->fields[i].name);
           i++;
           j++;
         }
