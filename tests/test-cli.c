@@ -607,6 +607,13 @@ test_diff_exit (Fixture       *f,
   g_assert_cmpint (osi_test_run_cli (NULL, &err2, c_locale, "diff", missing, f->data, NULL), ==, 1);
   g_assert_nonnull (strstr (err2, missing));
 
+  {
+    g_autofree char *help = NULL;
+
+    g_assert_cmpint (osi_test_run_cli (&help, NULL, c_locale, "diff", "--help", NULL), ==, 0);
+    g_assert_nonnull (strstr (help, "Exit status: 0 when the comparison was made, whether or not A and B differ"));
+  }
+
   assert_usage_error ("diff", NULL);
   assert_usage_error ("diff", f->archive, NULL);
   assert_usage_error ("diff", f->archive, f->data, f->archive, NULL);
