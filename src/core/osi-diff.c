@@ -299,7 +299,7 @@ typedef struct
   char         *entry_name;
   gboolean      entry_is_object;
   GArray       *entry_fields; /* Field */
-  char         *field_name;
+  const char   *field_name;  /* interned in names */
 } Side;
 
 static void
@@ -341,7 +341,6 @@ side_clear (Side *side)
     g_string_free (g_steal_pointer (&side->capture), TRUE);
   g_clear_pointer (&side->entry_fields, g_array_unref);
   g_clear_pointer (&side->entry_name, g_free);
-  g_clear_pointer (&side->field_name, g_free);
   g_clear_object (&side->report);
   g_clear_error (&side->error);
 }
@@ -446,7 +445,7 @@ side_value_done (Side         *side,
     {
       if (side->depth == 2 && side->entry_is_object)
         {
-          Field field = { side_intern (side, side->field_name), *value };
+          Field field = { side->field_name, *value };
 
           g_array_append_val (side->entry_fields, field);
         }
@@ -545,6 +544,20 @@ side_number_done (Side *side)
   double value;
 
   side->number[side->number_len] = '\0';
+  /* Plain integers (every number of a knowledge base) are already in
+   * canonical form, but for "-0". */
+  if (side->number_len <= SHORT_MAX && strcmp (n, "-0") != 0)
+    {
+      const char *digits = n[0] == '-' ? n + 1 : n;
+      gsize n_digits = strspn (digits, "0123456789");
+
+      if (n_digits > 0 && digits[n_digits] == '\0' && (digits[0] != '0' || n_digits == 1))
+        {
+          digest = short_digest ((const guint8 *)n, side->number_len, 'n');
+          side_value_done (side, &digest);
+          return;
+        }
+    }
   if (strpbrk (n, ".eE") == NULL)
     {
       gint64 integer;
@@ -682,8 +695,7 @@ side_string_end (Side *side)
         }
       else
         {
-          g_free (side->field_name);
-          side->field_name = g_strdup (side->capture->str);
+          side->field_name = side_intern (side, side->capture->str);
         }
     }
   side->state = S_COLON;
