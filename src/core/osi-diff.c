@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -105,7 +106,8 @@ hasher_init (Hasher       *h,
   h->nbuf = 1;
 }
 
-static inline void
+/* Not inlined: GCC 12 then sees memcpy () bounds it cannot prove. */
+static G_GNUC_NO_INLINE void
 hasher_update (Hasher       *h,
                const guint8 *data,
                gsize         len)
@@ -234,17 +236,19 @@ typedef struct
 
 typedef struct
 {
-  Digest   key;
-  GArray  *members;   /* objects: Member */
-  Hasher   h;         /* arrays */
-  gboolean is_object;
-} Frame;
-
-typedef struct
-{
   Digest key;
   Digest value;
 } Member;
+
+typedef struct
+{
+  Digest   key;
+  Member  *members;   /* objects; kept from one object to the next */
+  guint    n_members;
+  guint    members_cap;
+  Hasher   h;         /* arrays */
+  gboolean is_object;
+} Frame;
 
 typedef enum
 {
@@ -307,7 +311,7 @@ frame_clear (gpointer data)
 {
   Frame *frame = data;
 
-  g_clear_pointer (&frame->members, g_array_unref);
+  g_clear_pointer (&frame->members, g_free);
 }
 
 static void
@@ -406,6 +410,31 @@ member_compare (gconstpointer a,
   return c != 0 ? c : digest_compare (&x->value, &y->value);
 }
 
+/* Objects have a handful of members: an insertion sort beats a general
+ * one there, by far. */
+static void
+sort_members (Member *members,
+              guint   n)
+{
+  if (n > 32)
+    {
+      qsort (members, n, sizeof *members, member_compare);
+      return;
+    }
+  for (guint i = 1; i < n; i++)
+    {
+      Member m = members[i];
+      guint j = i;
+
+      while (j > 0 && member_compare (&members[j - 1], &m) > 0)
+        {
+          members[j] = members[j - 1];
+          j--;
+        }
+      members[j] = m;
+    }
+}
+
 /* A whole entry was read: keep its digests. The last of two entries of the
  * same name wins, as it does for json-glib and Python. */
 static void
@@ -449,10 +478,14 @@ side_value_done (Side         *side,
 
           g_array_append_val (side->entry_fields, field);
         }
-      {
-        Member member = { top->key, *value };
-        g_array_append_val (top->members, member);
-      }
+      if (top->n_members == top->members_cap)
+        {
+          top->members_cap = MAX (8, top->members_cap * 2);
+          top->members = g_renew (Member, top->members, top->members_cap);
+        }
+      top->members[top->n_members].key = top->key;
+      top->members[top->n_members].value = *value;
+      top->n_members++;
     }
   else
     hasher_digest (&top->h, value);
@@ -485,9 +518,7 @@ side_open (Side     *side,
   frame->is_object = is_object;
   if (is_object)
     {
-      if (frame->members == NULL)
-        frame->members = g_array_new (FALSE, FALSE, sizeof (Member));
-      g_array_set_size (frame->members, 0);
+      frame->n_members = 0;
     }
   else
     hasher_init (&frame->h, &side->key, 'a');
@@ -511,9 +542,9 @@ side_close (Side     *side,
     {
       Hasher h;
 
-      g_array_sort (frame->members, member_compare);
+      sort_members (frame->members, frame->n_members);
       hasher_init (&h, &side->key, 'o');
-      hasher_update (&h, (const guint8 *)frame->members->data, frame->members->len * sizeof (Member));
+      hasher_update (&h, (const guint8 *)frame->members, frame->n_members * sizeof (Member));
       digest = hasher_finish (&h);
     }
   else if (!is_object)
@@ -665,12 +696,47 @@ side_string_start (Side     *side,
 }
 
 static void
+side_string_done (Side         *side,
+                  const Digest *digest);
+
+static void
 side_string_end (Side *side)
 {
   Digest digest;
 
   side_flush_surrogate (side);
   digest = side->hashing ? hasher_finish (&side->sh) : short_digest (side->short_buf, side->short_len, 's');
+  side_string_done (side, &digest);
+}
+
+/* A string whose whole body is data[0..len): the digest the streaming
+ * path would give, without copying. */
+static void
+side_string_whole (Side         *side,
+                   const guint8 *data,
+                   gsize         len)
+{
+  Digest digest;
+
+  if (len <= SHORT_MAX)
+    digest = short_digest (data, len, 's');
+  else
+    {
+      Hasher h;
+
+      hasher_init (&h, &side->key, 's');
+      hasher_update (&h, data, len);
+      digest = hasher_finish (&h);
+    }
+  side_string_done (side, &digest);
+}
+
+static void
+side_string_done (Side         *side,
+                  const Digest *value)
+{
+  Digest digest = *value;
+
   if (!side->in_key)
     {
       side_value_done (side, &digest);
@@ -852,6 +918,13 @@ side_feed (Side         *side,
 
             i = (gsize)(skip_string_run (data + i, data + len) - data);
             side->offset += i - start;
+            /* Most strings: no escape, not kept as a name, within one block. */
+            if (i < len && data[i] == '"' && side->short_len == 0 && !side->hashing && !side->capturing &&
+                side->high_surrogate == 0)
+              {
+                side_string_whole (side, data + start, i - start);
+                break;
+              }
             if (i > start)
               {
                 side_flush_surrogate (side);
