@@ -27,8 +27,10 @@
  * order and whitespace do not count), keeping per entry only its name,
  * the digest of the whole entry and one digest per top-level field.
  *
- * The digest is not cryptographic, but keyed with a random key per
- * comparison: a backup cannot be crafted in advance to hide a change. */
+ * The digest (MurmurHash3's 128-bit construction, keyed at random per
+ * comparison) is fast, not cryptographic: a knowledge base built to
+ * collide could make a changed entry look unchanged. The comparison is a
+ * preview; integrity is what verification proves, with SHA-256. */
 
 #define MAX_DEPTH       512
 #define MAX_NAME_BYTES  (64 * 1024)
