@@ -360,6 +360,7 @@ child_load (Probe     *probe,
             gboolean   first)
 {
   g_autofree char *emitted = NULL;
+  gboolean loaded;
   gint64 t0;
 
   probe->hook = probe->chain = 0;
@@ -369,7 +370,13 @@ child_load (Probe     *probe,
     osi_window_set_client (probe->window, client, NULL);
   else
     gtk_widget_activate_action (GTK_WIDGET (probe->window), "win.refresh", NULL);
-  if (!wait_stamp (&probe->chain, t0, 60000) ||
+  loaded = wait_stamp (&probe->chain, t0, 60000);
+  /* The rows are reused (osi-slot-model.c): a list that comes back the
+   * same changes no pixel and would paint no frame. The frame asked for
+   * here is the one that shows whatever did change. */
+  if (loaded)
+    gtk_widget_queue_draw (GTK_WIDGET (probe->window));
+  if (!loaded ||
       !wait_stamp (&probe->last_paint, probe->chain, 5000) ||
       (first && !wait_stamp (&probe->last_settled_paint, probe->chain, 5000)))
     {
