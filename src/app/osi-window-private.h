@@ -3,6 +3,7 @@
 
 /* What the tests and the benchmark look at. */
 
+#include "osi-check-window.h"
 #include "osi-window.h"
 
 G_BEGIN_DECLS
@@ -32,6 +33,8 @@ AdwMessageDialog *osi_window_get_dialog   (OsiWindow *self);
 gboolean     osi_window_get_working       (OsiWindow *self);
 /* The last toast's title. */
 const char  *osi_window_get_last_toast    (OsiWindow *self);
+/* The report of the last check, NULL when none is open. */
+OsiCheckWindow *osi_window_get_check_window (OsiWindow *self);
 /* The folder downloads go to. */
 char        *osi_window_dup_download_folder (OsiWindow *self);
 

@@ -9,6 +9,8 @@
 
 #include "osi-archive.h"
 #include "osi-backup-info.h"
+#include "osi-check-history.h"
+#include "osi-check-window.h"
 #include "osi-progress-relay.h"
 #include "osi-resources.h"
 #include "osi-search.h"
@@ -68,11 +70,15 @@ struct _OsiWindow
   gboolean              busy;        /* create, restore or delete */
   gboolean              downloading;
   gboolean              checking;
+  gboolean              uploading;
   GCancellable         *list_cancellable;
   GCancellable         *op_cancellable;
   GCancellable         *transfer_cancellable;
 
   AdwMessageDialog     *dialog;
+  OsiCheckHistory      *check_history;
+  OsiCheckWindow       *check_window;
+  GQueue                check_queue;     /* paths dropped, waiting for their check */
   char                 *last_toast;
   char                 *banner_text;
 };
@@ -143,7 +149,7 @@ notify_working (OsiWindow *self)
 static gboolean
 long_job_running (OsiWindow *self)
 {
-  return self->busy || self->downloading || self->checking;
+  return self->busy || self->downloading || self->checking || self->uploading;
 }
 
 /* Every row's buttons watch win.restore, win.download and win.delete:
@@ -177,7 +183,7 @@ update_actions (OsiWindow *self)
   set_action_enabled (self, "win.refresh", connected && !self->busy);
   set_action_enabled (self, "win.check-file", free_hands);
   set_action_enabled (self, "win.check-path", free_hands);
-  set_action_enabled (self, "win.cancel-transfer", self->downloading || self->checking);
+  set_action_enabled (self, "win.cancel-transfer", self->downloading || self->checking || self->uploading);
   set_action_enabled (self, "win.page-first", self->page > 0);
   set_action_enabled (self, "win.page-previous", self->page > 0);
   set_action_enabled (self, "win.page-next", self->page + 1 < n_pages);
@@ -871,13 +877,13 @@ on_restore_response (OsiWindow        *self,
   osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
 }
 
+/* The warning before any restore: of a backup of the list, or of a file
+ * just uploaded (which the list does not hold yet, hence the date). */
 static void
-action_restore (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+confirm_restore (OsiWindow  *self,
+                 const char *name,
+                 const char *date)
 {
-  OsiWindow *self = OSI_WINDOW (widget);
-  const char *name = g_variant_get_string (parameter, NULL);
   g_autofree char *body = NULL;
   AdwMessageDialog *dialog;
 
@@ -885,7 +891,7 @@ action_restore (GtkWidget  *widget,
                             "data — will be replaced by the content of “%s” from %s.\n\n"
                             "This cannot be undone, except by restoring the safety backup the server makes of "
                             "the current data first."),
-                          name, display_date (self, name));
+                          name, date);
   dialog = new_dialog (self, _("Restore This Backup?"), body);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
@@ -894,6 +900,17 @@ action_restore (GtkWidget  *widget,
   adw_message_dialog_set_close_response (dialog, "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_restore_response), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+action_restore (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  confirm_restore (self, name, display_date (self, name));
 }
 
 static void
@@ -972,34 +989,44 @@ action_delete (GtkWidget  *widget,
 /* Download and check                                                       */
 
 static void
-on_download_progress (guint64  done,
-                      guint64  total,
-                      double   rate,
-                      gpointer user_data)
+show_transfer_progress (OsiWindow *self,
+                        guint64    done,
+                        guint64    total,
+                        double     rate)
 {
-  OsiWindow *self = user_data;
   g_autofree char *done_text = g_format_size (done);
   g_autofree char *rate_text = g_format_size ((guint64)MAX (rate, 0));
   g_autofree char *text = NULL;
 
   /* Progress may still arrive after the window was closed (its widgets
    * are gone), before the download's own callback. */
-  if (is_disposed (self) || !self->downloading)
+  if (is_disposed (self) || !(self->downloading || self->uploading))
     return;
   if (total > 0)
     {
       g_autofree char *total_text = g_format_size (total);
 
       /* TRANSLATORS: bytes done, bytes in all, bytes per second */
-      text = g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
+      text = self->uploading ? g_strdup_printf (_("Sending: %s of %s (%s/s)"), done_text, total_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
       gtk_progress_bar_set_fraction (self->status_progress, (double)done / (double)total);
     }
   else
     {
-      text = g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
+      text = self->uploading ? g_strdup_printf (_("Sending: %s (%s/s)"), done_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
       gtk_progress_bar_pulse (self->status_progress);
     }
   gtk_label_set_text (self->status_label, text);
+}
+
+static void
+on_download_progress (guint64  done,
+                      guint64  total,
+                      double   rate,
+                      gpointer user_data)
+{
+  show_transfer_progress (user_data, done, total, rate);
 }
 
 static void
@@ -1136,6 +1163,51 @@ on_check_progress (guint64  done,
   gtk_label_set_text (self->status_label, text);
 }
 
+static void check_path (OsiWindow  *self,
+                        const char *path);
+
+static void
+on_check_window_destroyed (OsiWindow *self,
+                           GtkWidget *window)
+{
+  if ((GtkWidget *)self->check_window == window)
+    self->check_window = NULL;
+}
+
+/* One report window, which each new check updates; the file's former
+ * check is read before this one replaces it. */
+static void
+show_report (OsiWindow       *self,
+             OsiVerifyReport *report)
+{
+  const char *file = osi_verify_report_get_file (report);
+  g_autoptr(OsiCheckRecord) previous = osi_check_history_lookup (self->check_history, file);
+  g_autoptr(GError) error = NULL;
+
+  if (!osi_check_history_record (self->check_history, file, osi_verify_report_get_verdict (report), &error))
+    g_debug ("the check of %s is not remembered: %s", file, error->message);
+  if (self->check_window == NULL)
+    {
+      self->check_window = osi_check_window_new (self, self->check_history);
+      g_signal_connect_object (self->check_window, "destroy", G_CALLBACK (on_check_window_destroyed), self,
+                               G_CONNECT_SWAPPED);
+    }
+  osi_check_window_set_report (self->check_window, report, previous);
+  gtk_window_present (GTK_WINDOW (self->check_window));
+}
+
+/* Files dropped together are checked one after the other. */
+static void
+check_next (OsiWindow *self)
+{
+  g_autofree char *path = NULL;
+
+  if (long_job_running (self) || g_queue_is_empty (&self->check_queue))
+    return;
+  path = g_queue_pop_head (&self->check_queue);
+  check_path (self, path);
+}
+
 static void
 on_checked (GObject      *source,
             GAsyncResult *result,
@@ -1144,11 +1216,6 @@ on_checked (GObject      *source,
   g_autoptr(OsiWindow) self = user_data;
   g_autoptr(OsiVerifyReport) report = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GString) body = NULL;
-  g_autofree char *base = NULL;
-  GPtrArray *findings;
-  const char *heading;
-  AdwMessageDialog *dialog;
 
   report = osi_archive_verify_finish (result, &error);
   if (is_disposed (self))
@@ -1159,43 +1226,16 @@ on_checked (GObject      *source,
   notify_working (self);
   if (report == NULL)
     {
-      if (!is_cancelled (error))
+      if (is_cancelled (error))
+        g_queue_clear_full (&self->check_queue, g_free);
+      else
         show_error (self, _("The Check Failed"), error, FALSE);
+      check_next (self);
       return;
     }
 
-  switch (osi_verify_report_get_verdict (report))
-    {
-    case OSI_VERDICT_RESTORABLE:
-      heading = _("This Backup Can Be Restored");
-      break;
-    case OSI_VERDICT_UNPROVEN:
-      heading = _("Integrity Unproven");
-      break;
-    case OSI_VERDICT_NOT_RESTORABLE:
-    default:
-      heading = _("This Backup Cannot Be Restored");
-      break;
-    }
-  base = g_path_get_basename (osi_verify_report_get_file (report));
-  body = g_string_new (base);
-  g_string_append_printf (body, "\n\n%s", osi_verdict_describe (osi_verify_report_get_verdict (report)));
-  findings = osi_verify_report_get_findings (report);
-  for (guint i = 0; i < findings->len && i < 10; i++)
-    {
-      OsiFinding *finding = g_ptr_array_index (findings, i);
-
-      g_string_append_printf (body, "\n• %s", finding->message);
-    }
-  if (findings->len > 10)
-    g_string_append_printf (body, ngettext ("\n… and %u more finding", "\n… and %u more findings",
-                                            findings->len - 10),
-                            findings->len - 10);
-  dialog = new_dialog (self, heading, body->str);
-  adw_message_dialog_add_response (dialog, "close", _("_Close"));
-  adw_message_dialog_set_default_response (dialog, "close");
-  adw_message_dialog_set_close_response (dialog, "close");
-  gtk_window_present (GTK_WINDOW (dialog));
+  show_report (self, report);
+  check_next (self);
 }
 
 static void
@@ -1229,6 +1269,36 @@ action_check_path (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   check_path (OSI_WINDOW (widget), g_variant_get_string (parameter, NULL));
+}
+
+static gboolean
+on_drop (OsiWindow     *self,
+         const GValue  *value,
+         double         x,
+         double         y,
+         GtkDropTarget *target)
+{
+  g_autoptr(GSList) single = NULL;
+  GSList *files;
+
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    files = g_value_get_boxed (value);
+  else if (G_VALUE_HOLDS (value, G_TYPE_FILE))
+    files = single = g_slist_prepend (NULL, g_value_get_object (value));
+  else
+    return FALSE;
+  return osi_window_check_files (self, files) > 0;
+}
+
+static void
+add_drop_target (OsiWindow *self)
+{
+  GtkDropTarget *target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_FILE };
+
+  gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
+  g_signal_connect_object (target, "drop", G_CALLBACK (on_drop), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 }
 
 static void
@@ -1277,6 +1347,49 @@ action_check_file (GtkWidget  *widget,
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self, 0);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restore from a file                                                      */
+
+static void
+on_upload_progress (guint64  done,
+                    guint64  total,
+                    double   rate,
+                    gpointer user_data)
+{
+  show_transfer_progress (user_data, done, total, rate);
+}
+
+static void
+on_uploaded (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = osi_client_upload_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self))
+    return;
+  self->uploading = FALSE;
+  status_hide (self);
+  update_actions (self);
+  notify_working (self);
+  if (is_cancelled (error))
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Sending cancelled: the server keeps nothing of it")));
+      return;
+    }
+  if (info == NULL)
+    {
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  /* The server lists the file now, whatever the answer to the warning. */
+  refresh (self);
+  confirm_restore (self, osi_backup_info_get_name (info), osi_backup_info_get_display_date (info));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1435,6 +1548,15 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->transfer_cancellable);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
+  if (self->check_window != NULL)
+    {
+      /* GTK holds no reference to a transient parent: the report, which
+       * may outlive this window, must not point to it. */
+      gtk_window_set_transient_for (GTK_WINDOW (self->check_window), NULL);
+      gtk_window_destroy (GTK_WINDOW (self->check_window));
+    }
+  g_queue_clear_full (&self->check_queue, g_free);
+  g_clear_object (&self->check_history);
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_WINDOW);
   g_clear_object (&self->slice_model);
   g_clear_object (&self->filter_model);
@@ -1618,6 +1740,8 @@ osi_window_init (OsiWindow *self)
 
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self->column_view));
   add_page_shortcuts (self);
+  self->check_history = osi_check_history_new (NULL);
+  add_drop_target (self);
   update_view (self);
 
   if (g_getenv ("OSI_BACKUP_REPORT_FIRST_LIST_FRAME") != NULL || g_getenv ("OSI_BACKUP_SCREENSHOT") != NULL)
@@ -1771,13 +1895,85 @@ osi_window_get_dialog (OsiWindow *self)
 gboolean
 osi_window_get_working (OsiWindow *self)
 {
-  return self->listing || self->busy || self->downloading || self->checking;
+  return self->listing || long_job_running (self);
 }
 
 const char *
 osi_window_get_last_toast (OsiWindow *self)
 {
   return self->last_toast;
+}
+
+guint
+osi_window_check_files (OsiWindow *self,
+                        GSList    *files)
+{
+  guint queued = 0;
+
+  g_return_val_if_fail (OSI_IS_WINDOW (self), 0);
+
+  if (long_job_running (self) && !self->checking)
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then drop the "
+                                                   "files again")));
+      return 0;
+    }
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      char *path = G_IS_FILE (l->data) ? g_file_get_path (l->data) : NULL;
+
+      if (path == NULL)
+        continue;
+      g_queue_push_tail (&self->check_queue, path);
+      queued++;
+    }
+  if (queued < g_slist_length (files))
+    osi_window_add_toast (self, adw_toast_new (_("Only files on this computer can be checked")));
+  check_next (self);
+  return queued;
+}
+
+void
+osi_window_restore_file (OsiWindow  *self,
+                         const char *path)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *status = NULL;
+
+  g_return_if_fail (OSI_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->client == NULL || long_job_running (self))
+    return;
+  name = g_path_get_basename (path);
+  /* The server never replaces a backup: it would refuse the file after
+   * it came, in words about a job under way. */
+  if (find_backup (self, name) != NULL)
+    {
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                             _("The server already has a backup named “%s”. If it is the same "
+                                               "backup, restore it from the list; otherwise rename the file, "
+                                               "keeping its extension, and try again."),
+                                             name);
+
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  self->uploading = TRUE;
+  g_clear_object (&self->transfer_cancellable);
+  self->transfer_cancellable = g_cancellable_new ();
+  status = g_strdup_printf (_("Sending %s to the server…"), name);
+  status_show (self, status, TRUE);
+  update_actions (self);
+  notify_working (self);
+  osi_client_upload_async (self->client, path, on_upload_progress, self, self->transfer_cancellable,
+                           on_uploaded, g_object_ref (self));
+}
+
+OsiCheckWindow *
+osi_window_get_check_window (OsiWindow *self)
+{
+  return self->check_window;
 }
 
 char *

@@ -1,0 +1,25 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* What the tests look at. */
+
+#include "osi-check-window.h"
+
+G_BEGIN_DECLS
+
+const char *osi_check_window_get_verdict_text    (OsiCheckWindow *self);
+/* The manifest's creation date (JJ/MM/AAAA HH:MM), host and the number
+ * of RAG entries as shown; NULL when not shown. */
+const char *osi_check_window_get_created_text    (OsiCheckWindow *self);
+const char *osi_check_window_get_host_text       (OsiCheckWindow *self);
+const char *osi_check_window_get_rag_text        (OsiCheckWindow *self);
+/* "Last check: …", NULL when the file was never checked before. */
+const char *osi_check_window_get_last_check_text (OsiCheckWindow *self);
+/* The rows' titles: config/ files, findings (messages), files, and the
+ * recent checks (full paths). */
+GStrv       osi_check_window_dup_config_files    (OsiCheckWindow *self);
+GStrv       osi_check_window_dup_findings        (OsiCheckWindow *self);
+GStrv       osi_check_window_dup_files           (OsiCheckWindow *self);
+GStrv       osi_check_window_dup_recent          (OsiCheckWindow *self);
+
+G_END_DECLS
