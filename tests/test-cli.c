@@ -461,6 +461,181 @@ test_demo_data (Fixture       *f,
   assert_usage_error ("demo-data", NULL);
 }
 
+/* ------------------------------------------------------------------------ */
+/* diff                                                                     */
+
+/* Changes the data folder after its backup: the first entry removed, the
+ * second's description changed, one entry and one configuration file
+ * added. Returns the names of the first two entries. */
+static void
+change_data (Fixture  *f,
+             char    **removed,
+             char    **modified)
+{
+  g_autofree char *path = g_build_filename (f->data, "rag", "search.json", NULL);
+  g_autofree char *extra = g_build_filename (f->data, "config", "extra.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(GList) names = NULL;
+  g_autoptr(GError) error = NULL;
+  JsonObject *kb;
+  JsonObject *copy;
+
+  json_parser_load_from_file (parser, path, &error);
+  g_assert_no_error (error);
+  kb = json_node_get_object (json_parser_get_root (parser));
+  names = json_object_get_members (kb);
+  g_assert_cmpuint (g_list_length (names), >=, 3);
+  *removed = g_strdup (names->data);
+  *modified = g_strdup (names->next->data);
+
+  copy = json_node_dup_object (json_object_get_member (kb, names->next->next->data));
+  json_object_set_object_member (kb, "zz-added-entry", copy);
+  json_object_set_string_member (json_object_get_object_member (kb, *modified), "description", "Changée.");
+  json_object_remove_member (kb, *removed);
+
+  json_generator_set_root (generator, json_parser_get_root (parser));
+  json_generator_to_file (generator, path, &error);
+  g_assert_no_error (error);
+  g_file_set_contents (extra, "{\"extra\": true}\n", -1, &error);
+  g_assert_no_error (error);
+}
+
+static void
+test_diff_text (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autofree char *removed = NULL;
+  g_autofree char *modified = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *same = NULL;
+  g_autofree char *line = NULL;
+
+  change_data (f, &removed, &modified);
+
+  /* differences are not a failure */
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "diff", f->archive, f->data, NULL), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_cmpstr (err, ==, "");
+  g_assert_nonnull (strstr (out, "This restore will remove 1 entry, add 1 and modify 1. "
+                                 "This restore will add 1 configuration file.\n"));
+  g_assert_nonnull (strstr (out, "Knowledge base — added: 1, removed: 1, modified: 1, unchanged: "));
+  g_assert_nonnull (strstr (out, "Configuration — added: 1, removed: 0, modified: 0, unchanged: "));
+  line = g_strdup_printf ("\n  ~ %s (description)\n", modified);
+  g_assert_nonnull (strstr (out, line));
+  g_clear_pointer (&line, g_free);
+  line = g_strdup_printf ("\n  - %s\n", removed);
+  g_assert_nonnull (strstr (out, line));
+  g_assert_nonnull (strstr (out, "\n  + zz-added-entry\n"));
+  g_assert_nonnull (strstr (out, "\n  + config/extra.json (16 bytes)\n"));
+
+  g_assert_cmpint (osi_test_run_cli (&same, NULL, c_locale, "diff", f->archive, f->archive, NULL), ==, 0);
+  g_assert_nonnull (strstr (same, "This restore will change nothing"));
+}
+
+static void
+test_diff_json (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autofree char *removed = NULL;
+  g_autofree char *modified = NULL;
+  g_autofree char *out = NULL;
+  g_autoptr(JsonObject) diff = NULL;
+  JsonObject *rag;
+  JsonObject *config;
+  JsonArray *changes;
+  JsonObject *change;
+
+  change_data (f, &removed, &modified);
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "diff", "--json", f->archive, f->data, NULL), ==, 0);
+  diff = parse_object (out);
+  g_assert_cmpstr (json_object_get_string_member (diff, "a"), ==, f->archive);
+  g_assert_cmpstr (json_object_get_string_member (diff, "b"), ==, f->data);
+  g_assert_true (g_str_has_prefix (json_object_get_string_member (diff, "summary"), "This restore will"));
+
+  rag = json_object_get_object_member (diff, "rag");
+  g_assert_cmpint (json_object_get_int_member (rag, "added"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (rag, "removed"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (rag, "modified"), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (rag, "unchanged"), ==, count_rag_entries (f->data) - 2);
+  changes = json_object_get_array_member (rag, "changes");
+  g_assert_cmpuint (json_array_get_length (changes), ==, 3);
+  for (guint i = 0; i < 3; i++)
+    {
+      change = json_array_get_object_element (changes, i);
+      if (g_strcmp0 (json_object_get_string_member (change, "name"), modified) == 0)
+        {
+          JsonArray *fields = json_object_get_array_member (change, "fields");
+
+          g_assert_cmpstr (json_object_get_string_member (change, "change"), ==, "modified");
+          g_assert_cmpuint (json_array_get_length (fields), ==, 1);
+          g_assert_cmpstr (json_array_get_string_element (fields, 0), ==, "description");
+        }
+      else
+        g_assert_false (json_object_has_member (change, "fields"));
+      g_assert_false (json_object_has_member (change, "size_a"));
+    }
+
+  config = json_object_get_object_member (diff, "config");
+  g_assert_cmpint (json_object_get_int_member (config, "added"), ==, 1);
+  change = json_array_get_object_element (json_object_get_array_member (config, "changes"), 0);
+  g_assert_cmpstr (json_object_get_string_member (change, "name"), ==, "config/extra.json");
+  g_assert_cmpstr (json_object_get_string_member (change, "change"), ==, "added");
+  g_assert_cmpint (json_object_get_int_member (change, "size_b"), ==, 16);
+  g_assert_false (json_object_has_member (change, "size_a"));
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (diff, "data"), "added"), ==, 0);
+}
+
+static void
+test_diff_exit (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autofree char *tampered = make_tampered (f);
+  g_autofree char *missing = g_build_filename (f->tmp, "missing.tar.zst", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+
+  /* a backup that fails verification cannot be compared */
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "diff", "--json", f->data, tampered, NULL), ==, 1);
+  g_test_message ("%s", err);
+  g_assert_cmpstr (out, ==, "");
+  g_assert_nonnull (strstr (err, "failed verification"));
+  g_assert_nonnull (strstr (err, "osi-backup-cli verify"));
+
+  g_assert_cmpint (osi_test_run_cli (NULL, &err2, c_locale, "diff", missing, f->data, NULL), ==, 1);
+  g_assert_nonnull (strstr (err2, missing));
+
+  assert_usage_error ("diff", NULL);
+  assert_usage_error ("diff", f->archive, NULL);
+  assert_usage_error ("diff", f->archive, f->data, f->archive, NULL);
+  assert_usage_error ("diff", "--bogus", f->archive, f->data, NULL);
+}
+
+static void
+test_diff_french (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autofree char *removed = NULL;
+  g_autofree char *modified = NULL;
+  g_autofree char *out = NULL;
+
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("the fr_FR.UTF-8 locale is not installed here (CI generates it)");
+      return;
+    }
+
+  change_data (f, &removed, &modified);
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, fr_locale, "diff", f->archive, f->data, NULL), ==, 0);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Cette restauration retirera 1 entrée, en ajoutera 1, en modifiera 1. "
+                                 "Cette restauration ajoutera 1 fichier de configuration.\n"));
+  g_assert_nonnull (strstr (out, "Base de connaissances — ajoutés : 1, retirés : 1, modifiés : 1, inchangés : "));
+  g_assert_null (strstr (out, "This restore"));
+}
+
 static void
 test_help (void)
 {
@@ -470,6 +645,8 @@ test_help (void)
   g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "--help", NULL), ==, 0);
   g_assert_true (g_str_has_prefix (out, "Usage: osi-backup-cli"));
   g_assert_nonnull (strstr (out, "verify FILE"));
+  g_assert_nonnull (strstr (out, "diff A B [--json]"));
+  g_assert_nonnull (strstr (out, "diff exits with 0 whether or not A and B differ"));
   g_assert_cmpstr (err, ==, "");
 }
 
@@ -619,6 +796,10 @@ main (int    argc,
   ADD ("/cli/exit/problem", test_exit_problem);
   ADD ("/cli/demo-data", test_demo_data);
   ADD ("/cli/french", test_french);
+  ADD ("/cli/diff/text", test_diff_text);
+  ADD ("/cli/diff/json", test_diff_json);
+  ADD ("/cli/diff/exit", test_diff_exit);
+  ADD ("/cli/diff/french", test_diff_french);
 #undef ADD
   g_test_add_func ("/cli/help", test_help);
 

@@ -13,12 +13,13 @@
 #include "osi-archive.h"
 #include "osi-cli-private.h"
 #include "osi-demo-data.h"
+#include "osi-diff.h"
 #include "osi-search.h"
 
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n",
+  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n",
            _("Usage: osi-backup-cli [--server URL] [--token-file FILE] COMMAND"),
            _("  list [--json]                 list the server’s backups, newest first"),
            _("  create                        make a backup of the server’s data now"),
@@ -28,9 +29,11 @@ print_usage (FILE *out)
            _("  upload FILE                   send a backup file to the server"),
            _("  verify FILE [--json]          check that a downloaded backup will restore"),
            _("  inspect FILE [--json]         show what a backup holds"),
+           _("  diff A B [--json]             show what changes from A to B (backups or data folders)"),
            _("  demo-data DIR [--size-mb N]   write a demonstration data folder"),
            _("The server and token come from --server and --token-file, or from $OSI_BACKUP_SERVER and $OSI_BACKUP_TOKEN."),
-           _("Exit status: 0 success, 1 verification found a problem, 2 usage, 3 server or connection error."));
+           _("Exit status: 0 success, 1 verification found a problem, 2 usage, 3 server or connection error."),
+           _("diff exits with 0 whether or not A and B differ, and with 1 when one of them cannot be read or fails verification."));
 }
 
 int
@@ -289,6 +292,124 @@ cmd_inspect (const OsiCliGlobals  *globals,
   return run_check_command (argc, argv, TRUE);
 }
 
+static const char *
+change_mark (OsiChangeKind kind)
+{
+  switch (kind)
+    {
+    case OSI_CHANGE_ADDED:
+      return "+";
+    case OSI_CHANGE_REMOVED:
+      return "-";
+    case OSI_CHANGE_MODIFIED:
+    default:
+      return "~";
+    }
+}
+
+static char *
+format_file_sizes (const OsiChange *change)
+{
+  g_autofree char *a = change->size_a >= 0 ? g_format_size ((guint64)change->size_a) : NULL;
+  g_autofree char *b = change->size_b >= 0 ? g_format_size ((guint64)change->size_b) : NULL;
+
+  if (a != NULL && b != NULL)
+    return g_strdup_printf ("%s → %s", a, b);
+  return g_strdup (a != NULL ? a : b != NULL ? b : "");
+}
+
+static void
+print_diff (OsiDiff *diff)
+{
+  g_autofree char *summary = osi_diff_describe_restore (diff);
+
+  g_print (_("Before (A): %s\n"), osi_diff_get_a (diff));
+  g_print (_("After (B): %s\n"), osi_diff_get_b (diff));
+  g_print ("%s\n", summary);
+
+  for (guint s = 0; s < OSI_N_DIFF_SECTIONS; s++)
+    {
+      GPtrArray *changes = osi_diff_get_changes (diff, s);
+      const char *title = s == OSI_DIFF_RAG ? _("Knowledge base")
+                        : s == OSI_DIFF_CONFIG ? _("Configuration")
+                        : _("Other data");
+
+      g_print ("\n");
+      /* Translators: a section title, then counts of changed entries or files */
+      g_print (_("%s — added: %u, removed: %u, modified: %u, unchanged: %u\n"), title,
+               osi_diff_count (diff, s, OSI_CHANGE_ADDED), osi_diff_count (diff, s, OSI_CHANGE_REMOVED),
+               osi_diff_count (diff, s, OSI_CHANGE_MODIFIED), osi_diff_get_unchanged (diff, s));
+      for (guint i = 0; i < changes->len; i++)
+        {
+          const OsiChange *change = g_ptr_array_index (changes, i);
+
+          if (s == OSI_DIFF_RAG && change->fields != NULL && change->fields[0] != NULL)
+            {
+              g_autofree char *fields = g_strjoinv (", ", change->fields);
+              g_print ("  %s %s (%s)\n", change_mark (change->kind), change->name, fields);
+            }
+          else if (s != OSI_DIFF_RAG)
+            {
+              g_autofree char *sizes = format_file_sizes (change);
+              g_print ("  %s %s (%s)\n", change_mark (change->kind), change->name, sizes);
+            }
+          else
+            g_print ("  %s %s\n", change_mark (change->kind), change->name);
+        }
+    }
+  g_print ("\n%s\n", _("+ in B only (added), - in A only (removed), ~ modified (fields that differ)."));
+}
+
+/* What a restore of B over A would change. Differences are not a failure:
+ * only inputs that cannot be compared are. */
+static int
+cmd_diff (const OsiCliGlobals  *globals,
+          int                   argc,
+          char                **argv)
+{
+  g_autoptr(GOptionContext) context = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_auto(GStrv) rest = NULL;
+  gboolean json = FALSE;
+  GOptionEntry entries[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the comparison as JSON"), NULL },
+    { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, N_("A B") },
+    { NULL }
+  };
+
+  context = g_option_context_new (NULL);
+  g_option_context_set_summary (context, _("Shows what changes from A to B, each a backup file or a data folder: "
+                                           "knowledge base entries added, removed or modified (and which fields), "
+                                           "configuration and data files added, removed or modified. For a "
+                                           "restore, A is the current data and B the backup."));
+  g_option_context_set_description (context, _("Exit status: 0 when the comparison was made, whether or not "
+                                               "A and B differ; 1 when A or B cannot be read or fails "
+                                               "verification; 2 usage."));
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (!g_option_context_parse (context, &argc, &argv, &error))
+    return osi_cli_usage_error (error->message);
+  if (rest == NULL || g_strv_length (rest) != 2)
+    return osi_cli_usage_error (_("name two backups or data folders, A then B"));
+
+  diff = osi_diff_compare (rest[0], rest[1], NULL, &error);
+  if (diff == NULL)
+    {
+      g_printerr ("osi-backup-cli: %s\n", error->message);
+      return OSI_CLI_EXIT_PROBLEM;
+    }
+
+  if (json)
+    {
+      g_autoptr(JsonNode) node = osi_diff_to_json (diff);
+      osi_cli_print_json (node);
+    }
+  else
+    print_diff (diff);
+  return OSI_CLI_EXIT_OK;
+}
+
 static int
 cmd_demo_data (const OsiCliGlobals  *globals,
                int                   argc,
@@ -357,6 +478,7 @@ osi_cli_run (int    argc,
     { "upload", osi_cli_cmd_upload },
     { "verify", cmd_verify },
     { "inspect", cmd_inspect },
+    { "diff", cmd_diff },
     { "demo-data", cmd_demo_data },
   };
   OsiCliGlobals globals = { g_getenv ("OSI_BACKUP_SERVER"), NULL };

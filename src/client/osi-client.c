@@ -210,6 +210,7 @@ typedef enum
   OP_RESTORE,
   OP_DELETE,
   OP_VERIFY,
+  OP_DIFF,
   OP_UPLOAD,
   OP_DOWNLOAD,
 } Op;
@@ -875,7 +876,7 @@ call_task_new (OsiClient           *self,
   call->op = op;
   call->name = g_strdup (name);
   call->cancellable = g_cancellable_new ();
-  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_UPLOAD;
+  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_DIFF || op == OP_UPLOAD;
   g_task_set_task_data (task, call, call_free);
 
   if (cancellable != NULL)
@@ -1691,6 +1692,56 @@ osi_client_verify_finish (OsiClient     *self,
                           GError       **error)
 {
   g_return_val_if_fail (check_result (self, result, osi_client_verify_async), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+/* diff ------------------------------------------------------------------- */
+
+static void
+parse_diff (GTask    *task,
+            JsonNode *root)
+{
+  GError *error = NULL;
+  OsiDiff *diff;
+
+  if (root_object (task, root) == NULL)
+    return;
+  diff = osi_diff_new_from_json (root, &error);
+  if (diff == NULL)
+    {
+      GError *protocol = protocol_error (g_task_get_source_object (task), error->message);
+
+      g_error_free (error);
+      g_task_return_error (task, protocol);
+      return;
+    }
+  g_task_return_pointer (task, diff, g_object_unref);
+}
+
+void
+osi_client_diff_async (OsiClient           *self,
+                       const char          *name,
+                       GCancellable        *cancellable,
+                       GAsyncReadyCallback  callback,
+                       gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = call_task_new (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
+  json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
+}
+
+OsiDiff *
+osi_client_diff_finish (OsiClient     *self,
+                        GAsyncResult  *result,
+                        GError       **error)
+{
+  g_return_val_if_fail (check_result (self, result, osi_client_diff_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }

@@ -5,6 +5,7 @@
 #include <json-glib/json-glib.h>
 
 #include "osi-backup-info.h"
+#include "osi-diff.h"
 
 G_BEGIN_DECLS
 
@@ -106,6 +107,18 @@ void           osi_client_verify_async     (OsiClient            *self,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
 JsonNode      *osi_client_verify_finish    (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+
+/* What restoring the backup name would change in the server's current
+ * data (A: the current data, B: the backup). A backup that fails
+ * verification is OSI_CLIENT_ERROR_INTEGRITY. */
+void           osi_client_diff_async       (OsiClient            *self,
+                                            const char           *name,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+OsiDiff       *osi_client_diff_finish      (OsiClient            *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 

@@ -19,6 +19,7 @@
 #include <zstd.h>
 
 #include "osi-archive.h"
+#include "osi-archive-private.h"
 #include "osi-error.h"
 #include "osi-progress-relay.h"
 #include "osi-rag-validator.h"
@@ -183,6 +184,8 @@ typedef struct
   OsiProgressFunc         progress;
   gpointer                progress_data;
   GCancellable           *cancellable;
+  OsiArchiveDataFunc      on_data;
+  gpointer                on_data_user;
 
   struct archive         *archive;
   guint64                 file_size;
@@ -489,6 +492,8 @@ scan_consume (Scan       *scan,
   osi_sha256_update (scan->sha, data, len);
   if (is_rag)
     osi_rag_validator_feed (scan->rag, data, len);
+  if (scan->on_data != NULL)
+    scan->on_data (path, data, len, scan->on_data_user);
   if (fd >= 0)
     {
       int saved;
@@ -522,6 +527,8 @@ scan_consume_hole (Scan       *scan,
       osi_sha256_update (scan->sha, zeros, n);
       if (is_rag)
         osi_rag_validator_feed (scan->rag, zeros, n);
+      if (scan->on_data != NULL)
+        scan->on_data (path, zeros, n, scan->on_data_user);
       if (fd >= 0 && lseek (fd, (off_t)n, SEEK_CUR) < 0)
         {
           scan_write_failed (scan, path, errno);
@@ -947,6 +954,8 @@ scan_bare_json (Scan *scan,
 
       osi_sha256_update (scan->sha, scan->buffer, (gsize)n);
       osi_rag_validator_feed (scan->rag, scan->buffer, (gsize)n);
+      if (scan->on_data != NULL)
+        scan->on_data (OSI_RAG_PATH, scan->buffer, (gsize)n, scan->on_data_user);
       written += n;
       scan->content_bytes += (guint64)n;
       if (g_cancellable_is_cancelled (scan->cancellable))
@@ -1002,6 +1011,8 @@ scan_run (const char              *file,
           const OsiArchiveLimits  *limits,
           OsiProgressFunc          progress,
           gpointer                 progress_data,
+          OsiArchiveDataFunc       on_data,
+          gpointer                 on_data_user,
           GCancellable            *cancellable,
           GError                 **error)
 {
@@ -1021,6 +1032,8 @@ scan_run (const char              *file,
   scan.progress = progress;
   scan.progress_data = progress_data;
   scan.cancellable = cancellable;
+  scan.on_data = on_data;
+  scan.on_data_user = on_data_user;
   scan.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   scan.rag = osi_rag_validator_new ();
   scan.sha = osi_sha256_new ();
@@ -1154,7 +1167,23 @@ osi_archive_verify (const char              *archive_path,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_path, NULL, limits, progress, progress_data, cancellable, error);
+  return scan_run (archive_path, NULL, limits, progress, progress_data, NULL, NULL, cancellable, error);
+}
+
+OsiVerifyReport *
+osi_archive_verify_reading (const char              *archive_path,
+                            const OsiArchiveLimits  *limits,
+                            OsiArchiveDataFunc       on_data,
+                            gpointer                 user_data,
+                            GCancellable            *cancellable,
+                            GError                 **error)
+{
+  g_return_val_if_fail (archive_path != NULL, NULL);
+  g_return_val_if_fail (on_data != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  return scan_run (archive_path, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
 }
 
 gboolean
@@ -1174,7 +1203,7 @@ osi_archive_extract (const char              *archive_path,
   g_return_val_if_fail (staging_dir != NULL, FALSE);
   g_return_val_if_fail (!error || !*error, FALSE);
 
-  report = scan_run (archive_path, staging_dir, limits, progress, progress_data, cancellable, error);
+  report = scan_run (archive_path, staging_dir, limits, progress, progress_data, NULL, NULL, cancellable, error);
   if (report == NULL)
     return FALSE;
 

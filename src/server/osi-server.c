@@ -26,6 +26,7 @@
 #include "osi-sha256.h"
 #include "osi-swap.h"
 #include "osi-verify-report.h"
+#include "osi-diff-private.h"
 
 #define DEFAULT_PORT        8000
 #define CHUNK_SIZE          (256 * 1024)
@@ -2201,6 +2202,102 @@ handle_verify (OsiServer         *self,
 }
 
 /* ------------------------------------------------------------------------ */
+/* GET /api/rag/backup/diff                                                 */
+
+typedef struct
+{
+  char            *name;
+  char            *path;
+  OsiDiff         *diff;
+  OsiVerifyReport *report;
+} DiffJob;
+
+static void
+diff_job_free (gpointer data)
+{
+  DiffJob *job = data;
+
+  g_free (job->name);
+  g_free (job->path);
+  g_clear_object (&job->diff);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+/* What restoring the backup would change: the current data is A, the
+ * backup B; a backup that a restore would refuse is a 422 as for restore. */
+static void
+diff_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  DiffJob *job = task_data;
+  GError *error = NULL;
+
+  job->diff = osi_diff_compare_full (self->options.data_dir, job->path, OSI_DIFF_MISSING_A_IS_EMPTY,
+                                     &job->report, cancellable, &error);
+  if (job->report != NULL && !report_acceptable (job->report, has_suffix_ci (job->name, ".json")))
+    {
+      g_clear_error (&error);
+      g_clear_object (&job->diff);
+      set_verification_error (&error, job->name, job->report);
+    }
+  if (job->diff == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  osi_diff_set_labels (job->diff, "current", job->name);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+diff_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  DiffJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Comparison with %s failed: %s", job->name, error->message);
+      respond_job_error (msg, error, job->report, job->name);
+    }
+  else
+    {
+      g_autoptr(JsonNode) node = osi_diff_to_json (job->diff);
+
+      respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+    }
+  resume (msg);
+  pending_end (self);
+}
+
+static void
+handle_diff (OsiServer         *self,
+             SoupServerMessage *msg,
+             const char        *name)
+{
+  DiffJob *job;
+  struct stat st;
+
+  if (!backup_exists (self, name, &st))
+    {
+      respond_unknown (msg, name);
+      return;
+    }
+  job = g_new0 (DiffJob, 1);
+  job->name = g_strdup (name);
+  job->path = backup_path (self, name);
+  run_in_thread (self, msg, job, diff_job_free, diff_thread, diff_done);
+}
+
+/* ------------------------------------------------------------------------ */
 /* POST /api/rag/backup/upload                                              */
 
 static gboolean
@@ -2654,8 +2751,8 @@ handler (SoupServer        *soup,
       break;
 
     case ROUTE_DIFF:
-      respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s",
-                     _("This server cannot compare backups yet: download both and run “osi-backup-cli diff”."));
+      if ((name = require_filename (msg)) != NULL)
+        handle_diff (self, msg, name);
       break;
 
     case ROUTE_NONE:

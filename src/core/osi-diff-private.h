@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include "osi-diff.h"
+#include "osi-verify-report.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  /* A that does not exist compares as empty: a server whose data folder
+   * has not been made yet. */
+  OSI_DIFF_MISSING_A_IS_EMPTY = 1 << 0,
+} OsiDiffFlags;
+
+/* osi_diff_compare, and B's verification report when B is an archive
+ * (also when it failed verification, so that a server can send it). */
+OsiDiff *osi_diff_compare_full (const char        *a,
+                                const char        *b,
+                                OsiDiffFlags       flags,
+                                OsiVerifyReport  **out_report_b,
+                                GCancellable      *cancellable,
+                                GError           **error);
+
+/* What the JSON calls A and B ("current" and the backup's name rather
+ * than where a server keeps them). */
+void     osi_diff_set_labels   (OsiDiff           *self,
+                                const char        *a,
+                                const char        *b);
+
+G_END_DECLS
