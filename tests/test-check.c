@@ -14,9 +14,10 @@
 
 #include "osi-archive.h"
 #include "osi-check-window-private.h"
+#include "osi-diff-window-private.h"
 #include "osi-search.h"
+#include "osi-test-gui.h"
 #include "osi-test-support.h"
-#include "osi-window-private.h"
 
 /* The offline check in the app: the report window of a real archive made
  * here, the history of checks, and the restore of a checked file on a
@@ -25,54 +26,9 @@
 
 #define TOKEN      "check-test-token-5d1e"
 #define DATA_SIZE  (256 * 1024)
-#define WAIT_S     60
 
 static gboolean have_display;
 static GPid live_server;
-
-/* ------------------------------------------------------------------------ */
-/* Waiting                                                                  */
-
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* The deadline only turns a hang into a failure; it times nothing. */
-static void
-wait_for (Condition   done,
-          gpointer    data,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_test_message ("gave up waiting for %s after %d s", what, WAIT_S);
-          g_assert_not_reached ();
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return !osi_window_get_working (OSI_WINDOW (data));
-}
-
-static void
-wait_idle (OsiWindow *window)
-{
-  wait_for (window_idle, window, "the window's work to end");
-}
 
 /* ------------------------------------------------------------------------ */
 /* The fixture                                                              */
@@ -117,8 +73,9 @@ make_archive (const char *data,
 /* with_server: a server over its own data and backups, and a window
  * connected to it; otherwise a window without a server (checks are
  * offline). Either way, fixture->archive is a good archive of
- * fixture->data, which the server does not hold. */
-static void
+ * fixture->data, which the server does not hold. FALSE when the case
+ * is skipped, without a display. */
+static gboolean
 fixture_start (Fixture  *f,
                gboolean  with_server)
 {
@@ -126,6 +83,11 @@ fixture_start (Fixture  *f,
   g_autofree char *archive = NULL;
   g_autoptr(GSettings) settings = NULL;
 
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
   memset (f, 0, sizeof *f);
   /* Each case starts without former checks. */
   g_unlink (history);
@@ -154,8 +116,9 @@ fixture_start (Fixture  *f,
   if (f->client != NULL)
     {
       osi_window_set_client (f->window, f->client, NULL);
-      wait_idle (f->window);
+      osi_test_wait_idle (f->window);
     }
+  return TRUE;
 }
 
 /* Closes the window, with the report window it owns, and checks that
@@ -165,7 +128,7 @@ fixture_finish (Fixture *f)
 {
   OsiCheckWindow *report = osi_window_get_check_window (f->window);
 
-  wait_idle (f->window);
+  osi_test_wait_idle (f->window);
   if (report != NULL)
     g_object_ref (report);
   gtk_window_destroy (GTK_WINDOW (f->window));
@@ -198,7 +161,7 @@ check (Fixture    *f,
 
   g_assert_cmpuint (osi_window_check_files (f->window, files), ==, 1);
   g_assert_true (osi_window_get_working (f->window));
-  wait_idle (f->window);
+  osi_test_wait_idle (f->window);
   report = osi_window_get_check_window (f->window);
   g_assert_nonnull (report);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (report)));
@@ -300,14 +263,10 @@ test_good (void)
   OsiCheckWindow *report;
   const char *created;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
   /* The manifest's date is the archive's creation, within these two. */
   before = g_date_time_new_now_utc ();
-  fixture_start (&f, FALSE);
+  if (!fixture_start (&f, FALSE))
+    return;
   after = g_date_time_new_now_utc ();
   created_before = osi_format_date (before);
   created_after = osi_format_date (after);
@@ -354,12 +313,8 @@ test_truncated (void)
   GPtrArray *expected;
   OsiCheckWindow *report;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, FALSE);
+  if (!fixture_start (&f, FALSE))
+    return;
   path = g_build_filename (f.tmp, "backup_20260302_101500.tar.zst", NULL);
   truncate_copy (f.archive, path);
 
@@ -389,12 +344,8 @@ test_unproven (void)
   g_auto(GStrv) findings = NULL;
   OsiCheckWindow *report;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, FALSE);
+  if (!fixture_start (&f, FALSE))
+    return;
   path = g_build_filename (f.tmp, "knowledge.json", NULL);
   g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
   g_assert_true (json_parser_load_from_data (parser, osi_test_valid_rag (), -1, NULL));
@@ -431,12 +382,8 @@ test_history (void)
   GStatBuf st;
   struct utimbuf times;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, FALSE);
+  if (!fixture_start (&f, FALSE))
+    return;
   other = g_build_filename (f.tmp, "backup_20260303_101500.tar.zst", NULL);
   truncate_copy (f.archive, other);
 
@@ -445,7 +392,7 @@ test_history (void)
   file_b = g_file_new_for_path (other);
   files = g_slist_append (g_slist_append (NULL, file_a), file_b);
   g_assert_cmpuint (osi_window_check_files (f.window, files), ==, 2);
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   report = osi_window_get_check_window (f.window);
   g_assert_nonnull (report);
   recent = osi_check_window_dup_recent (report);
@@ -466,13 +413,13 @@ test_history (void)
   times.modtime = st.st_mtime - 3600;
   g_assert_cmpint (g_utime (f.archive, &times), ==, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck", "s", f.archive));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_true (osi_window_get_check_window (f.window) == report);
   g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report),
                                    " — restorable (file modified since)"));
   /* That check was recorded with the new mtime: no longer modified. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck-current", NULL));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restorable"));
 
   /* A damaged history is forgotten, not fatal. */
@@ -504,24 +451,6 @@ n_backup_files (const char *dir)
   return n;
 }
 
-static char *
-answer_dialog (OsiWindow  *window,
-               const char *response)
-{
-  AdwMessageDialog *dialog = osi_window_get_dialog (window);
-  char *body;
-
-  g_assert_nonnull (dialog);
-  /* A confirmation's default is Cancel; an error has only Close. */
-  if (!g_str_equal (response, "close"))
-    g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
-  g_assert_true (adw_message_dialog_has_response (dialog, response));
-  body = g_strdup (adw_message_dialog_get_body (dialog));
-  adw_message_dialog_response (dialog, response);
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  return body;
-}
-
 static void
 test_restore_file (void)
 {
@@ -532,25 +461,21 @@ test_restore_file (void)
   g_autofree char *base = NULL;
   OsiCheckWindow *report;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, TRUE);
+  if (!fixture_start (&f, TRUE))
+    return;
   archived = g_build_filename (f.tmp, "data", NULL);
   g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
 
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   g_assert_true (osi_window_get_working (f.window));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   /* Sent, listed, and the usual warning, naming it. */
   g_assert_cmpuint (n_backup_files (f.backups), ==, 1);
-  body = answer_dialog (f.window, "restore");
+  body = osi_test_answer_dialog (f.window, "restore");
   base = g_path_get_basename (f.archive);
   g_assert_nonnull (strstr (body, base));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
 
   /* The server's data is the file's, and the safety backup is listed. */
@@ -564,7 +489,7 @@ test_restore_file (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   g_assert_false (osi_window_get_working (f.window));
   g_clear_pointer (&body, g_free);
-  body = answer_dialog (f.window, "close");
+  body = osi_test_answer_dialog (f.window, "close");
   g_assert_nonnull (strstr (body, base));
 
   fixture_finish (&f);
@@ -577,19 +502,15 @@ test_restore_file_cancel (void)
   g_autofree char *archived = NULL;
   OsiCheckWindow *report;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, TRUE);
+  if (!fixture_start (&f, TRUE))
+    return;
   archived = g_build_filename (f.tmp, "data", NULL);
 
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   g_assert_true (osi_window_get_working (f.window));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.cancel-transfer", NULL));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_nonnull (osi_window_get_last_toast (f.window));
   g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "cancelled"));
@@ -599,10 +520,254 @@ test_restore_file_cancel (void)
   fixture_finish (&f);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Compare                                                                  */
+
+typedef struct
+{
+  guint added, removed, modified, unchanged;
+} Counts;
+
+static JsonObject *
+load_rag (const char *data)
+{
+  g_autofree char *path = g_build_filename (data, "rag", "search.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The knowledge bases compared here, entry by entry. */
+static Counts
+rag_counts (const char *a,
+            const char *b)
+{
+  g_autoptr(JsonObject) ra = load_rag (a);
+  g_autoptr(JsonObject) rb = load_rag (b);
+  g_autoptr(GList) keys_a = json_object_get_members (ra);
+  g_autoptr(GList) keys_b = json_object_get_members (rb);
+  Counts counts = { 0 };
+
+  for (GList *l = keys_a; l != NULL; l = l->next)
+    if (!json_object_has_member (rb, l->data))
+      counts.removed++;
+    else if (json_node_equal (json_object_get_member (ra, l->data), json_object_get_member (rb, l->data)))
+      counts.unchanged++;
+    else
+      counts.modified++;
+  for (GList *l = keys_b; l != NULL; l = l->next)
+    if (!json_object_has_member (ra, l->data))
+      counts.added++;
+  return counts;
+}
+
+static GHashTable *
+files_under (const char *root,
+             const char *section)
+{
+  g_autofree char *dir = g_build_filename (root, section, NULL);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  collect_config (dir, section, files);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *rel = g_ptr_array_index (files, i);
+      g_autofree char *path = g_build_filename (root, rel, NULL);
+      char *bytes = NULL;
+
+      g_assert_true (g_file_get_contents (path, &bytes, NULL, NULL));
+      g_hash_table_insert (table, g_strdup (rel), bytes);
+    }
+  return table;
+}
+
+/* The files of a section compared here, byte for byte. */
+static Counts
+file_counts (const char *a,
+             const char *b,
+             const char *section)
+{
+  g_autoptr(GHashTable) fa = files_under (a, section);
+  g_autoptr(GHashTable) fb = files_under (b, section);
+  GHashTableIter iter;
+  gpointer key, value;
+  Counts counts = { 0 };
+
+  g_hash_table_iter_init (&iter, fa);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *other = g_hash_table_lookup (fb, key);
+
+      if (other == NULL)
+        counts.removed++;
+      else if (g_str_equal (other, value))
+        counts.unchanged++;
+      else
+        counts.modified++;
+    }
+  g_hash_table_iter_init (&iter, fb);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (fa, key))
+      counts.added++;
+  return counts;
+}
+
+static char *
+counts_text (Counts c)
+{
+  return g_strdup_printf ("%u addition%s, %u removal%s, %u change%s, %u identical",
+                          c.added, c.added == 1 ? "" : "s", c.removed, c.removed == 1 ? "" : "s",
+                          c.modified, c.modified == 1 ? "" : "s", c.unchanged);
+}
+
+static void
+assert_counts (OsiDiffWindow *diff,
+               const char    *a,
+               const char    *b)
+{
+  g_autofree char *rag = counts_text (rag_counts (a, b));
+  g_autofree char *config = counts_text (file_counts (a, b, "config"));
+  g_autofree char *data = counts_text (file_counts (a, b, "data"));
+  Counts rc = rag_counts (a, b);
+  g_auto(GStrv) rows = osi_diff_window_dup_rows (diff, OSI_DIFF_RAG);
+
+  g_assert_false (osi_diff_window_get_empty_shown (diff));
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_RAG), ==, rag);
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_CONFIG), ==, config);
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_DATA), ==, data);
+  g_assert_cmpuint (g_strv_length (rows), ==, MIN (500, rc.added + rc.removed + rc.modified));
+}
+
+/* The modified entries of the knowledge bases and their differing
+ * top-level fields, as the window's rows say ("NAME\tmodified\tF1, F2"). */
+static void
+assert_modified_rows (OsiDiffWindow *diff,
+                      const char    *a,
+                      const char    *b)
+{
+  g_autoptr(JsonObject) ra = load_rag (a);
+  g_autoptr(JsonObject) rb = load_rag (b);
+  g_autoptr(GList) keys = json_object_get_members (ra);
+  g_auto(GStrv) rows = osi_diff_window_dup_rows (diff, OSI_DIFF_RAG);
+  guint checked = 0;
+
+  for (GList *l = keys; l != NULL && checked < 20; l = l->next)
+    {
+      JsonObject *ea, *eb;
+      g_autoptr(GList) fields = NULL;
+      g_autoptr(GPtrArray) differing = g_ptr_array_new ();
+      g_autofree char *joined = NULL;
+      g_autofree char *row = NULL;
+
+      if (!json_object_has_member (rb, l->data) ||
+          json_node_equal (json_object_get_member (ra, l->data), json_object_get_member (rb, l->data)))
+        continue;
+      ea = json_object_get_object_member (ra, l->data);
+      eb = json_object_get_object_member (rb, l->data);
+      fields = json_object_get_members (ea);
+      for (GList *f = fields; f != NULL; f = f->next)
+        if (!json_object_has_member (eb, f->data) ||
+            !json_node_equal (json_object_get_member (ea, f->data), json_object_get_member (eb, f->data)))
+          g_ptr_array_add (differing, f->data);
+      g_ptr_array_sort (differing, compare_strings);
+      g_ptr_array_add (differing, NULL);
+      joined = g_strjoinv (", ", (char **)differing->pdata);
+      row = g_strdup_printf ("%s\tmodified\t%s", (const char *)l->data, joined);
+      if (!strv_has (rows, row))
+        g_error ("no row \"%s\"", row);
+      checked++;
+    }
+  g_assert_cmpuint (checked, >, 0);
+}
+
+static gboolean
+compare_done (gpointer data)
+{
+  return !osi_check_window_get_working (OSI_CHECK_WINDOW (data));
+}
+
+static guint
+n_files_in (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+static void
+test_compare (void)
+{
+  Fixture f;
+  g_autofree char *archived = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *same = NULL;
+  g_autofree char *served = NULL;
+  g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  const char *served_name = "backup_20260305_101500.tar.zst";
+
+  if (!fixture_start (&f, TRUE))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+  other = g_build_filename (f.tmp, "backup_20260304_101500.tar.zst", NULL);
+  g_free (make_archive (f.data, other));
+  report = check (&f, f.archive);
+
+  /* With another file: A is the report's file, B the other. */
+  osi_check_window_compare_with_file (report, other);
+  g_assert_true (osi_check_window_get_working (report));
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_nonnull (diff);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (diff)));
+  assert_counts (diff, archived, f.data);
+  assert_modified_rows (diff, archived, f.data);
+
+  /* With a copy of itself: nothing differs. */
+  same = g_build_filename (f.tmp, "copy.tar.zst", NULL);
+  g_assert_true (g_file_get_contents (f.archive, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (same, bytes, (gssize)len, NULL));
+  osi_check_window_compare_with_file (report, same);
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_true (osi_diff_window_get_empty_shown (diff));
+
+  /* With a backup of the server, downloaded for the purpose and deleted
+   * after. */
+  served = g_build_filename (f.backups, served_name, NULL);
+  g_assert_true (g_file_get_contents (other, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (served, bytes, (gssize)len, NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL));
+  osi_test_wait_idle (f.window);
+  osi_check_window_compare_with_backup (report, served_name);
+  g_assert_true (osi_check_window_get_working (report));
+  osi_test_wait_for (compare_done, report, "the download and comparison");
+  diff = osi_check_window_get_diff_window (report);
+  assert_counts (diff, archived, f.data);
+  g_assert_cmpuint (n_files_in (cache), ==, 0);
+
+  /* Cancelled during the download: nothing left in the cache. */
+  osi_check_window_compare_with_backup (report, served_name);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.cancel", NULL));
+  osi_test_wait_for (compare_done, report, "the cancelled comparison");
+  g_assert_cmpuint (n_files_in (cache), ==, 0);
+
+  g_object_ref (diff);
+  fixture_finish (&f);
+  g_assert_finalize_object (diff);
+}
+
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
   g_autofree char *home = NULL;
   g_autofree char *data_home = NULL;
   g_autofree char *cache_home = NULL;
@@ -625,14 +790,7 @@ main (int argc, char **argv)
   g_unsetenv ("LANGUAGE");
   if (setlocale (LC_ALL, "C.UTF-8") == NULL)
     setlocale (LC_ALL, "C");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  gtk_disable_setlocale ();
-  have_display = gtk_init_check ();
-  if (have_display)
-    adw_init ();
+  have_display = osi_test_gui_init ();
 
   g_test_add_func ("/check/good", test_good);
   g_test_add_func ("/check/truncated", test_truncated);
@@ -640,6 +798,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/history", test_history);
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
+  g_test_add_func ("/check/compare", test_compare);
   status = g_test_run ();
   osi_test_remove_tmpdir (home);
   return status;

@@ -4,6 +4,7 @@
 /* What the tests look at. */
 
 #include "osi-check-window.h"
+#include "osi-diff-window.h"
 
 G_BEGIN_DECLS
 
@@ -21,5 +22,7 @@ GStrv       osi_check_window_dup_config_files    (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_findings        (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_files           (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_recent          (OsiCheckWindow *self);
+/* The last comparison's window, NULL when none is open. */
+OsiDiffWindow *osi_check_window_get_diff_window  (OsiCheckWindow *self);
 
 G_END_DECLS

@@ -3,10 +3,15 @@
 
 #include "config.h"
 
+#include <errno.h>
+
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "osi-archive.h"
 #include "osi-check-window-private.h"
+#include "osi-diff-window.h"
+#include "osi-window-private.h"
 #include "osi-resources.h"
 #include "osi-search.h"
 
@@ -29,6 +34,10 @@ struct _OsiCheckWindow
   GtkLabel             *last_check_label;
   GtkButton            *restore_button;
   GtkMenuButton        *compare_button;
+  GtkLabel             *backup_label;
+  GtkDropDown          *backup_dropdown;
+  GtkStringList        *backup_names;
+  GtkButton            *compare_backup_button;
   AdwPreferencesGroup  *findings_group;
   GtkListBox           *findings_list;
   AdwPreferencesGroup  *content_group;
@@ -46,6 +55,13 @@ struct _OsiCheckWindow
   char                 *host_text;
   char                 *rag_text;
   char                 *last_check_text;
+
+  /* A comparison: the download of a server backup, then the diff. */
+  GCancellable         *job_cancellable;
+  guint                 pulse_id;
+  char                 *compare_dir;      /* holds the downloaded backup */
+  char                 *other_label;
+  OsiDiffWindow        *diff_window;
 };
 
 G_DEFINE_FINAL_TYPE (OsiCheckWindow, osi_check_window, ADW_TYPE_WINDOW)
@@ -333,6 +349,10 @@ update_actions (OsiCheckWindow *self)
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.restore",
                                  restorable && window != NULL && osi_window_get_client (window) != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.recheck-current", self->report != NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.compare-file",
+                                 self->report != NULL && self->job_cancellable == NULL);
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.cancel", self->job_cancellable != NULL);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->compare_button), self->report != NULL && self->job_cancellable == NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -425,6 +445,236 @@ action_cancel (GtkWidget  *widget,
                const char *action_name,
                GVariant   *parameter)
 {
+  g_cancellable_cancel (OSI_CHECK_WINDOW (widget)->job_cancellable);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Compare                                                                  */
+
+static gboolean
+is_disposed (OsiCheckWindow *self)
+{
+  return self->history == NULL;
+}
+
+static gboolean
+pulse (gpointer user_data)
+{
+  OsiCheckWindow *self = user_data;
+
+  gtk_progress_bar_pulse (self->job_progress);
+  return G_SOURCE_CONTINUE;
+}
+
+static void
+job_start (OsiCheckWindow *self,
+           const char     *text)
+{
+  g_clear_object (&self->job_cancellable);
+  self->job_cancellable = g_cancellable_new ();
+  gtk_label_set_text (self->job_label, text);
+  gtk_progress_bar_set_fraction (self->job_progress, 0);
+  gtk_revealer_set_reveal_child (self->job_revealer, TRUE);
+  update_actions (self);
+}
+
+/* The downloaded backup was only for the comparison. */
+static void
+remove_compare_folder (OsiCheckWindow *self)
+{
+  g_autoptr(GDir) dir = NULL;
+  const char *name;
+
+  if (self->compare_dir == NULL)
+    return;
+  dir = g_dir_open (self->compare_dir, 0, NULL);
+  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (self->compare_dir, name, NULL);
+
+      g_unlink (path);
+    }
+  g_rmdir (self->compare_dir);
+  g_clear_pointer (&self->compare_dir, g_free);
+}
+
+static void
+job_end (OsiCheckWindow *self)
+{
+  g_clear_handle_id (&self->pulse_id, g_source_remove);
+  g_clear_object (&self->job_cancellable);
+  remove_compare_folder (self);
+  if (is_disposed (self))
+    return;
+  gtk_revealer_set_reveal_child (self->job_revealer, FALSE);
+  update_actions (self);
+}
+
+static void
+show_error (OsiCheckWindow *self,
+            const char     *heading,
+            const GError   *error)
+{
+  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
+
+  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
+  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+on_diff_window_destroyed (OsiCheckWindow *self,
+                          GtkWidget      *window)
+{
+  if ((GtkWidget *)self->diff_window == window)
+    self->diff_window = NULL;
+}
+
+static void
+close_diff_window (OsiCheckWindow *self)
+{
+  if (self->diff_window == NULL)
+    return;
+  /* GTK holds no reference to a transient parent. */
+  gtk_window_set_transient_for (GTK_WINDOW (self->diff_window), NULL);
+  gtk_window_destroy (GTK_WINDOW (self->diff_window));
+}
+
+static void
+on_compared (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(OsiCheckWindow) self = user_data;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *a_label = NULL;
+
+  diff = osi_diff_compare_finish (result, &error);
+  job_end (self);
+  if (is_disposed (self) || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  if (diff == NULL)
+    {
+      show_error (self, _("The Comparison Failed"), error);
+      return;
+    }
+  close_diff_window (self);
+  a_label = g_path_get_basename (osi_verify_report_get_file (self->report));
+  self->diff_window = osi_diff_window_new (GTK_WINDOW (self), diff, a_label, self->other_label);
+  g_signal_connect_object (self->diff_window, "destroy", G_CALLBACK (on_diff_window_destroyed), self,
+                           G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (self->diff_window));
+}
+
+/* This file is A (before), the other B (after). */
+static void
+compare (OsiCheckWindow *self,
+         const char     *other,
+         const char     *other_label)
+{
+  g_autofree char *text = g_strdup_printf (_("Comparing with %s…"), other_label);
+
+  g_free (self->other_label);
+  self->other_label = g_strdup (other_label);
+  gtk_label_set_text (self->job_label, text);
+  /* The comparison says nothing of its progress. */
+  if (self->pulse_id == 0)
+    self->pulse_id = g_timeout_add (100, pulse, self);
+  osi_diff_compare_async (osi_verify_report_get_file (self->report), other, self->job_cancellable, on_compared,
+                          g_object_ref (self));
+}
+
+static void
+on_download_progress (guint64  done,
+                      guint64  total,
+                      double   rate,
+                      gpointer user_data)
+{
+  OsiCheckWindow *self = user_data;
+
+  if (is_disposed (self) || self->job_cancellable == NULL || total == 0)
+    return;
+  gtk_progress_bar_set_fraction (self->job_progress, MIN (1.0, (double)done / (double)total));
+}
+
+static void
+on_downloaded (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiCheckWindow) self = user_data;
+  g_autofree char *path = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+
+  path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
+  if (path == NULL || is_disposed (self))
+    {
+      job_end (self);
+      if (!is_disposed (self) && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        show_error (self, _("The Comparison Failed"), error);
+      return;
+    }
+  name = g_path_get_basename (path);
+  compare (self, path, name);
+}
+
+static void
+on_compare_popover_show (OsiCheckWindow *self,
+                         GtkPopover     *popover)
+{
+  g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
+  GListModel *backups = window != NULL && osi_window_get_client (window) != NULL
+                          ? G_LIST_MODEL (osi_window_get_store (window)) : NULL;
+  guint n = backups != NULL ? g_list_model_get_n_items (backups) : 0;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_auto(GStrv) names = NULL;
+
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (backups, i);
+
+      g_strv_builder_add (builder, osi_backup_info_get_name (info));
+    }
+  names = g_strv_builder_end (builder);
+  gtk_string_list_splice (self->backup_names, 0, g_list_model_get_n_items (G_LIST_MODEL (self->backup_names)),
+                          (const char * const *)names);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->backup_label), n > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->backup_dropdown), n > 0);
+  gtk_widget_set_sensitive (GTK_WIDGET (self->compare_backup_button), n > 0);
+}
+
+static void
+on_compare_backup_clicked (OsiCheckWindow *self,
+                           GtkButton      *button)
+{
+  guint selected = gtk_drop_down_get_selected (self->backup_dropdown);
+  const char *name;
+
+  if (selected == GTK_INVALID_LIST_POSITION)
+    return;
+  name = gtk_string_list_get_string (self->backup_names, selected);
+  gtk_menu_button_popdown (self->compare_button);
+  if (name != NULL)
+    osi_check_window_compare_with_backup (self, name);
+}
+
+static void
+action_compare_file (GtkWidget  *widget,
+                     const char *action_name,
+                     GVariant   *parameter)
+{
+  OsiCheckWindow *self = OSI_CHECK_WINDOW (widget);
+  g_autofree char *folder = NULL;
+
+  if (self->report == NULL)
+    return;
+  gtk_menu_button_popdown (self->compare_button);
+  folder = g_path_get_dirname (osi_verify_report_get_file (self->report));
+  osi_backup_file_chooser_show (GTK_WINDOW (self), _("Compare With a Backup File"), _("C_ompare"), folder,
+                                (OsiFileChosenFunc)osi_check_window_compare_with_file, self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -437,6 +687,8 @@ osi_check_window_dispose (GObject *object)
 
   if (self->history != NULL)
     g_signal_handlers_disconnect_by_data (self->history, self);
+  g_cancellable_cancel (self->job_cancellable);
+  close_diff_window (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_CHECK_WINDOW);
   g_clear_object (&self->history);
   g_clear_object (&self->report);
@@ -454,6 +706,8 @@ osi_check_window_finalize (GObject *object)
   g_free (self->host_text);
   g_free (self->rag_text);
   g_free (self->last_check_text);
+  g_free (self->other_label);
+  g_assert (self->compare_dir == NULL);
 
   G_OBJECT_CLASS (osi_check_window_parent_class)->finalize (object);
 }
@@ -479,6 +733,10 @@ osi_check_window_class_init (OsiCheckWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, last_check_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, restore_button);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, compare_button);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, backup_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, backup_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, backup_names);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, compare_backup_button);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, findings_group);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, findings_list);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, content_group);
@@ -489,11 +747,14 @@ osi_check_window_class_init (OsiCheckWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, files_list);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, recent_list);
   gtk_widget_class_bind_template_callback (widget_class, on_recent_activated);
+  gtk_widget_class_bind_template_callback (widget_class, on_compare_popover_show);
+  gtk_widget_class_bind_template_callback (widget_class, on_compare_backup_clicked);
 
   gtk_widget_class_install_action (widget_class, "check.recheck", "s", action_recheck);
   gtk_widget_class_install_action (widget_class, "check.recheck-current", NULL, action_recheck_current);
   gtk_widget_class_install_action (widget_class, "check.restore", NULL, action_restore);
   gtk_widget_class_install_action (widget_class, "check.cancel", NULL, action_cancel);
+  gtk_widget_class_install_action (widget_class, "check.compare-file", NULL, action_compare_file);
 
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_Escape, 0, "window.close", NULL);
   gtk_widget_class_add_binding_action (widget_class, GDK_KEY_w, GDK_CONTROL_MASK, "window.close", NULL);
@@ -504,7 +765,6 @@ osi_check_window_init (OsiCheckWindow *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
   g_weak_ref_init (&self->window, NULL);
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.cancel", FALSE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -555,6 +815,126 @@ osi_check_window_get_report (OsiCheckWindow *self)
   g_return_val_if_fail (OSI_IS_CHECK_WINDOW (self), NULL);
 
   return self->report;
+}
+
+static void
+on_backup_file_chosen (GtkNativeDialog *chooser,
+                       int              response,
+                       gpointer         object)
+{
+  OsiFileChosenFunc func = (OsiFileChosenFunc)g_object_get_data (G_OBJECT (chooser), "chosen-func");
+
+  if (response == GTK_RESPONSE_ACCEPT)
+    {
+      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
+      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+
+      if (path != NULL)
+        func (object, path);
+    }
+  gtk_native_dialog_destroy (chooser);
+  g_object_unref (chooser);
+}
+
+void
+osi_backup_file_chooser_show (GtkWindow         *parent,
+                              const char        *title,
+                              const char        *accept_label,
+                              const char        *folder,
+                              OsiFileChosenFunc  func,
+                              gpointer           object)
+{
+  GtkFileChooserNative *chooser;
+  g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
+  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  static const char * const patterns[] = { "*.tar.zst", "*.tar.gz", "*.tgz", "*.zip", "*.json" };
+
+  chooser = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_OPEN, accept_label, _("_Cancel"));
+  gtk_file_filter_set_name (backups, _("Backups"));
+  for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
+    gtk_file_filter_add_pattern (backups, patterns[i]);
+  gtk_file_filter_set_name (all, _("All Files"));
+  gtk_file_filter_add_pattern (all, "*");
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
+  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
+  if (folder != NULL && g_file_test (folder, G_FILE_TEST_IS_DIR))
+    {
+      g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
+
+      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder_file, NULL);
+    }
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_object_set_data (G_OBJECT (chooser), "chosen-func", (gpointer)func);
+  g_signal_connect_object (chooser, "response", G_CALLBACK (on_backup_file_chosen), object, 0);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
+void
+osi_check_window_compare_with_file (OsiCheckWindow *self,
+                                    const char     *path)
+{
+  g_autofree char *base = NULL;
+
+  g_return_if_fail (OSI_IS_CHECK_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->report == NULL || self->job_cancellable != NULL)
+    return;
+  base = g_path_get_basename (path);
+  job_start (self, "");
+  compare (self, path, base);
+}
+
+void
+osi_check_window_compare_with_backup (OsiCheckWindow *self,
+                                      const char     *name)
+{
+  g_autoptr(OsiWindow) window = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *text = NULL;
+  OsiClient *client;
+
+  g_return_if_fail (OSI_IS_CHECK_WINDOW (self));
+  g_return_if_fail (name != NULL);
+
+  window = g_weak_ref_get (&self->window);
+  client = window != NULL ? osi_window_get_client (window) : NULL;
+  if (self->report == NULL || self->job_cancellable != NULL || client == NULL)
+    return;
+  /* A folder of its own: the client resumes a .part it finds, and never
+   * replaces a file. */
+  parent = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
+  folder = g_build_filename (parent, "XXXXXX", NULL);
+  if (g_mkdir_with_parents (parent, 0700) != 0 || g_mkdtemp_full (folder, 0700) == NULL)
+    {
+      int saved_errno = errno;
+
+      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+                   _("Cannot create a folder in %s for the comparison: %s"), parent, g_strerror (saved_errno));
+      show_error (self, _("The Comparison Failed"), error);
+      return;
+    }
+  self->compare_dir = g_steal_pointer (&folder);
+  text = g_strdup_printf (_("Downloading %s for the comparison…"), name);
+  job_start (self, text);
+  osi_client_download_async (client, name, self->compare_dir, on_download_progress, self, self->job_cancellable,
+                             on_downloaded, g_object_ref (self));
+}
+
+gboolean
+osi_check_window_get_working (OsiCheckWindow *self)
+{
+  g_return_val_if_fail (OSI_IS_CHECK_WINDOW (self), FALSE);
+
+  return self->job_cancellable != NULL;
+}
+
+OsiDiffWindow *
+osi_check_window_get_diff_window (OsiCheckWindow *self)
+{
+  return self->diff_window;
 }
 
 const char *

@@ -1302,51 +1302,15 @@ add_drop_target (OsiWindow *self)
 }
 
 static void
-on_file_chosen (GtkNativeDialog *chooser,
-                int              response,
-                OsiWindow       *self)
-{
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
-
-      if (path != NULL)
-        check_path (self, path);
-    }
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
-}
-
-static void
 action_check_file (GtkWidget  *widget,
                    const char *action_name,
                    GVariant   *parameter)
 {
   OsiWindow *self = OSI_WINDOW (widget);
-  GtkFileChooserNative *chooser;
-  g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   g_autofree char *folder = osi_window_dup_download_folder (self);
-  g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
 
-  chooser = gtk_file_chooser_native_new (_("Check a Backup"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Check"), _("_Cancel"));
-  gtk_file_filter_set_name (backups, _("Backups"));
-  gtk_file_filter_add_pattern (backups, "*.tar.zst");
-  gtk_file_filter_add_pattern (backups, "*.tar.gz");
-  gtk_file_filter_add_pattern (backups, "*.tgz");
-  gtk_file_filter_add_pattern (backups, "*.zip");
-  gtk_file_filter_add_pattern (backups, "*.json");
-  gtk_file_filter_set_name (all, _("All Files"));
-  gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  if (g_file_test (folder, G_FILE_TEST_IS_DIR))
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder_file, NULL);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  osi_backup_file_chooser_show (GTK_WINDOW (self), _("Check a Backup"), _("_Check"), folder,
+                                (OsiFileChosenFunc)check_path, self);
 }
 
 /* ------------------------------------------------------------------------ */
