@@ -451,6 +451,14 @@ n_backup_files (const char *dir)
   return n;
 }
 
+static gboolean
+changes_shown (gpointer data)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (OSI_WINDOW (data));
+
+  return dialog != NULL && strstr (adw_message_dialog_get_body (dialog), "Working out the changes") == NULL;
+}
+
 static void
 test_restore_file (void)
 {
@@ -459,12 +467,20 @@ test_restore_file (void)
   g_autofree char *archived = NULL;
   g_autofree char *why = NULL;
   g_autofree char *base = NULL;
+  g_autofree char *summary = NULL;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(GError) error = NULL;
   OsiCheckWindow *report;
 
   if (!fixture_start (&f, TRUE))
     return;
   archived = g_build_filename (f.tmp, "data", NULL);
   g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  /* What the warning will say the restore changes. */
+  diff = osi_diff_compare (f.data, f.archive, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (osi_diff_is_empty (diff));
+  summary = osi_diff_describe_restore (diff);
 
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
@@ -472,7 +488,9 @@ test_restore_file (void)
   osi_test_wait_idle (f.window);
   /* Sent, listed, and the usual warning, naming it. */
   g_assert_cmpuint (n_backup_files (f.backups), ==, 1);
+  osi_test_wait_for (changes_shown, f.window, "the restore's changes");
   body = osi_test_answer_dialog (f.window, "restore");
+  g_assert_nonnull (strstr (body, summary));
   base = g_path_get_basename (f.archive);
   g_assert_nonnull (strstr (body, base));
   osi_test_wait_idle (f.window);

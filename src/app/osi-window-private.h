@@ -28,8 +28,9 @@ const char  *osi_window_get_status_title  (OsiWindow *self);
 const char  *osi_window_get_banner_text   (OsiWindow *self);
 /* The confirmation or error dialog on screen, NULL when none. */
 AdwMessageDialog *osi_window_get_dialog   (OsiWindow *self);
-/* TRUE while a list request, a create, a restore, a delete or a download
- * runs; notified as "working". */
+/* TRUE while a list request, a create, a restore, a delete, a download,
+ * a check, an upload or a restore's "what would change" runs; notified
+ * as "working". */
 gboolean     osi_window_get_working       (OsiWindow *self);
 /* The last toast's title. */
 const char  *osi_window_get_last_toast    (OsiWindow *self);

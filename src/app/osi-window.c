@@ -71,6 +71,7 @@ struct _OsiWindow
   gboolean              downloading;
   gboolean              checking;
   gboolean              uploading;
+  guint                 restore_diffs;   /* restore confirmations asking what would change */
   GCancellable         *list_cancellable;
   GCancellable         *op_cancellable;
   GCancellable         *transfer_cancellable;
@@ -877,6 +878,57 @@ on_restore_response (OsiWindow        *self,
   osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
 }
 
+static void
+cancel_and_unref (gpointer cancellable)
+{
+  g_cancellable_cancel (cancellable);
+  g_object_unref (cancellable);
+}
+
+/* The dialog is held weakly: a reference would keep it from going away
+ * when answered. */
+typedef struct
+{
+  OsiWindow *self;
+  GWeakRef   dialog;
+} RestoreDiff;
+
+static void
+restore_diff_free (RestoreDiff *data)
+{
+  data->self->restore_diffs--;
+  notify_working (data->self);
+  g_object_unref (data->self);
+  g_weak_ref_clear (&data->dialog);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RestoreDiff, restore_diff_free)
+
+/* The server's answer to "what would this restore change", under the
+ * warning; the warning stands without it. */
+static void
+on_restore_diff (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RestoreDiff) data = user_data;
+  g_autoptr(AdwMessageDialog) dialog = g_weak_ref_get (&data->dialog);
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
+  g_autofree char *body = NULL;
+
+  diff = osi_client_diff_finish (OSI_CLIENT (source), result, &error);
+  if (is_cancelled (error) || dialog == NULL)
+    return;
+  changes = diff != NULL ? osi_diff_describe_restore (diff)
+                         : g_strdup_printf (_("The changes could not be worked out: %s"), error->message);
+  body = g_strdup_printf ("%s\n\n%s", (const char *)g_object_get_data (G_OBJECT (dialog), "restore-body"),
+                          changes);
+  adw_message_dialog_set_body (dialog, body);
+}
+
 /* The warning before any restore: of a backup of the list, or of a file
  * just uploaded (which the list does not hold yet, hence the date). */
 static void
@@ -885,15 +937,34 @@ confirm_restore (OsiWindow  *self,
                  const char *date)
 {
   g_autofree char *body = NULL;
+  g_autofree char *waiting = NULL;
+  GCancellable *cancellable;
+  RestoreDiff *data = g_new0 (RestoreDiff, 1);
   AdwMessageDialog *dialog;
 
+  if (self->client == NULL)
+    {
+      g_free (data);
+      return;
+    }
+  cancellable = g_cancellable_new ();
   body = g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the other "
                             "data — will be replaced by the content of “%s” from %s.\n\n"
                             "This cannot be undone, except by restoring the safety backup the server makes of "
                             "the current data first."),
                           name, date);
-  dialog = new_dialog (self, _("Restore This Backup?"), body);
+  waiting = g_strdup_printf ("%s\n\n%s", body, _("Working out the changes…"));
+  dialog = new_dialog (self, _("Restore This Backup?"), waiting);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "restore-body", g_steal_pointer (&body), g_free);
+  /* The dialog gone, the question is moot. */
+  g_object_set_data_full (G_OBJECT (dialog), "diff-cancellable", g_object_ref (cancellable), cancel_and_unref);
+  data->self = g_object_ref (self);
+  g_weak_ref_init (&data->dialog, dialog);
+  self->restore_diffs++;
+  notify_working (self);
+  osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
+  g_object_unref (cancellable);
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
@@ -1859,7 +1930,7 @@ osi_window_get_dialog (OsiWindow *self)
 gboolean
 osi_window_get_working (OsiWindow *self)
 {
-  return self->listing || long_job_running (self);
+  return self->listing || self->restore_diffs > 0 || long_job_running (self);
 }
 
 const char *
