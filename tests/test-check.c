@@ -783,6 +783,82 @@ test_compare (void)
   g_assert_finalize_object (diff);
 }
 
+/* ------------------------------------------------------------------------ */
+/* In French                                                                */
+
+/* French plurals start at 2. */
+static char *
+french_counts_text (Counts c)
+{
+  return g_strdup_printf ("%u ajout%s, %u retrait%s, %u modification%s, %u identique%s",
+                          c.added, c.added > 1 ? "s" : "", c.removed, c.removed > 1 ? "s" : "",
+                          c.modified, c.modified > 1 ? "s" : "", c.unchanged, c.unchanged > 1 ? "s" : "");
+}
+
+/* The report, the history and the comparison must be translated: a
+ * missing translation fails. */
+static void
+french_body (void)
+{
+  Fixture f;
+  g_autofree char *other_parent = NULL;
+  g_autofree char *other_data = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *rag = NULL;
+  g_autofree char *counts = NULL;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  guint n_rag;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  report = check (&f, f.archive);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Cette sauvegarde est restaurable");
+  n_rag = count_rag_entries (f.data);
+  rag = g_strdup_printf (n_rag > 1 ? "%u entrées" : "%u entrée", n_rag);
+  g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
+
+  report = check (&f, f.archive);
+  g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Dernière vérification : "));
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restaurable"));
+
+  other_parent = g_build_filename (f.tmp, "other", NULL);
+  g_assert_cmpint (g_mkdir (other_parent, 0700), ==, 0);
+  other_data = osi_test_generate_data (other_parent, DATA_SIZE, 2);
+  other = g_build_filename (f.tmp, "autre.tar.zst", NULL);
+  g_free (make_archive (other_data, other));
+  osi_check_window_compare_with_file (report, other);
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  counts = french_counts_text (rag_counts (f.data, other_data));
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_RAG), ==, counts);
+
+  fixture_finish (&f);
+}
+
+static void
+test_french (void)
+{
+  if (g_test_subprocess ())
+    {
+      french_body ();
+      return;
+    }
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return;
+    }
+  /* Longer than the child's own deadlines, which fail it first. */
+  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
@@ -805,9 +881,20 @@ main (int argc, char **argv)
   signal (SIGSEGV, on_fatal_signal);
   signal (SIGTERM, on_fatal_signal);
 
-  g_unsetenv ("LANGUAGE");
-  if (setlocale (LC_ALL, "C.UTF-8") == NULL)
-    setlocale (LC_ALL, "C");
+  /* The only subprocess is the French case's; LANGUAGE would take
+   * precedence over the locale. */
+  if (g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "fr", TRUE);
+      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
+        g_error ("no fr_FR.UTF-8 locale");
+    }
+  else
+    {
+      g_unsetenv ("LANGUAGE");
+      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+        setlocale (LC_ALL, "C");
+    }
   have_display = osi_test_gui_init ();
 
   g_test_add_func ("/check/good", test_good);
@@ -817,6 +904,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
   g_test_add_func ("/check/compare", test_compare);
+  g_test_add_func ("/check/french", test_french);
   status = g_test_run ();
   osi_test_remove_tmpdir (home);
   return status;
