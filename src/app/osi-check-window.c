@@ -274,15 +274,13 @@ show_files (OsiCheckWindow *self)
       OsiFileEntry *entry = g_ptr_array_index (files, i);
       g_autofree char *size = size_text (entry->size);
 
-      if (g_str_has_prefix (entry->path, "config/"))
-        {
-          add_row (self->config_list, entry->path, NULL, size, NULL);
-          n_config++;
-        }
-      if (n_files < MAX_FILE_ROWS)
+      if (g_str_has_prefix (entry->path, "config/") && n_config++ < MAX_FILE_ROWS)
+        add_row (self->config_list, entry->path, NULL, size, NULL);
+      if (n_files++ < MAX_FILE_ROWS)
         add_row (self->files_list, entry->path, NULL, size, NULL);
-      n_files++;
     }
+  if (n_config > MAX_FILE_ROWS)
+    add_more_row (self->config_list, n_config - MAX_FILE_ROWS);
   if (n_files > MAX_FILE_ROWS)
     add_more_row (self->files_list, n_files - MAX_FILE_ROWS);
   gtk_widget_set_visible (GTK_WIDGET (self->config_group), n_config > 0);
