@@ -503,12 +503,26 @@ test_restore_file (void)
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 2);
   g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "safety"));
 
-  /* Sent again: the name is taken, and the window says so before sending. */
+  /* Again: the server holds that very file, which is not sent twice. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
-  g_assert_false (osi_window_get_working (f.window));
+  osi_test_wait_idle (f.window);
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
+  g_clear_pointer (&body, g_free);
+  body = osi_test_answer_dialog (f.window, "cancel");
+  g_assert_nonnull (strstr (body, base));
+  osi_test_wait_idle (f.window);
+
+  /* Another file of that name: refused before sending, saying why. */
+  g_assert_cmpint (g_unlink (f.archive), ==, 0);
+  g_free (make_archive (f.data, f.archive));
+  report = check (&f, f.archive);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
   g_clear_pointer (&body, g_free);
   body = osi_test_answer_dialog (f.window, "close");
   g_assert_nonnull (strstr (body, base));
+  g_assert_nonnull (strstr (body, "different backup"));
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
 
   fixture_finish (&f);
 }

@@ -14,6 +14,7 @@
 #include "osi-progress-relay.h"
 #include "osi-resources.h"
 #include "osi-search.h"
+#include "osi-sha256.h"
 #include "osi-window-private.h"
 
 /* Keep at least this many recent backups (the good practice the delete
@@ -1427,6 +1428,69 @@ on_uploaded (GObject      *source,
   confirm_restore (self, osi_backup_info_get_name (info), osi_backup_info_get_display_date (info));
 }
 
+static void
+hash_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *error = NULL;
+
+  if (osi_sha256_file (task_data, hex, cancellable, &error))
+    g_task_return_pointer (task, g_strdup (hex), g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+refuse_taken_name (OsiWindow  *self,
+                   const char *name)
+{
+  g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                         _("The server already has a different backup named “%s”. Rename the "
+                                           "file, keeping its extension, and try again."),
+                                         name);
+
+  show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+}
+
+/* The file is the server's backup of that name, byte for byte, when
+ * their digests match: it is restored without sending it again. */
+static void
+on_file_hashed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  OsiWindow *self = OSI_WINDOW (source);
+  g_autofree char *name = user_data;
+  g_autofree char *digest = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiBackupInfo *info;
+
+  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  if (is_disposed (self))
+    return;
+  self->uploading = FALSE;
+  status_hide (self);
+  update_actions (self);
+  notify_working (self);
+  if (is_cancelled (error))
+    return;
+  if (digest == NULL)
+    {
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  info = find_backup (self, name);
+  if (info == NULL || g_ascii_strcasecmp (digest, osi_backup_info_get_sha256 (info)) != 0)
+    {
+      refuse_taken_name (self, name);
+      return;
+    }
+  confirm_restore (self, name, osi_backup_info_get_display_date (info));
+}
+
 /* ------------------------------------------------------------------------ */
 /* Other actions                                                            */
 
@@ -1974,6 +2038,7 @@ osi_window_restore_file (OsiWindow  *self,
 {
   g_autofree char *name = NULL;
   g_autofree char *status = NULL;
+  OsiBackupInfo *taken;
 
   g_return_if_fail (OSI_IS_WINDOW (self));
   g_return_if_fail (path != NULL);
@@ -1982,21 +2047,30 @@ osi_window_restore_file (OsiWindow  *self,
     return;
   name = g_path_get_basename (path);
   /* The server never replaces a backup: it would refuse the file after
-   * it came, in words about a job under way. */
-  if (find_backup (self, name) != NULL)
+   * it came, in words about a job under way. A file downloaded from it
+   * is usually that very backup, which needs no sending. */
+  taken = find_backup (self, name);
+  if (taken != NULL && osi_backup_info_get_sha256 (taken) == NULL)
     {
-      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
-                                             _("The server already has a backup named “%s”. If it is the same "
-                                               "backup, restore it from the list; otherwise rename the file, "
-                                               "keeping its extension, and try again."),
-                                             name);
-
-      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      refuse_taken_name (self, name);
       return;
     }
   self->uploading = TRUE;
   g_clear_object (&self->transfer_cancellable);
   self->transfer_cancellable = g_cancellable_new ();
+  if (taken != NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
+
+      status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
+      status_show (self, status, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
+      update_actions (self);
+      notify_working (self);
+      g_task_set_task_data (task, g_strdup (path), g_free);
+      g_task_run_in_thread (task, hash_thread);
+      return;
+    }
   status = g_strdup_printf (_("Sending %s to the server…"), name);
   status_show (self, status, TRUE);
   update_actions (self);
