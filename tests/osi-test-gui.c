@@ -1,16 +1,34 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <locale.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "osi-test-gui.h"
+#include "osi-test-support.h"
+
+static gboolean have_display;
 
 gboolean
 osi_test_gui_init (void)
 {
   const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-  gboolean have_display;
 
+  /* The locale is set before GTK starts and its threads run; LANGUAGE
+   * would take precedence over it. */
+  if (g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "fr", TRUE);
+      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
+        g_error ("no fr_FR.UTF-8 locale");
+    }
+  else
+    {
+      g_unsetenv ("LANGUAGE");
+      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+        setlocale (LC_ALL, "C");
+    }
   bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
   bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
   textdomain (GETTEXT_PACKAGE);
@@ -21,6 +39,22 @@ osi_test_gui_init (void)
   if (have_display)
     adw_init ();
   return have_display;
+}
+
+gboolean
+osi_test_french_possible (void)
+{
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return FALSE;
+    }
+  return TRUE;
 }
 
 static gboolean

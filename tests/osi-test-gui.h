@@ -10,10 +10,14 @@ G_BEGIN_DECLS
 
 typedef gboolean (*OsiTestCondition) (gpointer data);
 
-/* After the locale is set: the translations from $OSI_BACKUP_LOCALEDIR,
- * then GTK and libadwaita. Returns whether there is a display (cases
- * skip without one). */
+/* After g_test_init (): the locale (French in a test subprocess, whose
+ * only use is the French cases, else C for the English source strings),
+ * the translations from $OSI_BACKUP_LOCALEDIR, then GTK and libadwaita.
+ * Returns whether there is a display (cases skip without one). */
 gboolean osi_test_gui_init    (void);
+/* Whether a French case can run here (a display, the fr_FR.UTF-8
+ * locale); otherwise the case is marked skipped. */
+gboolean osi_test_french_possible (void);
 
 /* Runs the main loop until done (data) holds; fails after
  * OSI_TEST_WAIT_S seconds, saying what it waited for. The deadline only

@@ -1435,16 +1435,8 @@ test_french (void)
       french_body ();
       return;
     }
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
+  if (!osi_test_french_possible ())
+    return;
 
   fixture_serve (&f, N_BACKUPS);
   info = g_key_file_new ();
@@ -1470,21 +1462,6 @@ main (int argc, char **argv)
   g_test_init (&argc, &argv, NULL);
   watch_fatal_signals ();
 
-  /* The only subprocess is the French case's. The locale is set before
-   * GTK starts and its threads run; LANGUAGE would take precedence over
-   * it. Otherwise, the C locale gives the English source strings. */
-  if (g_test_subprocess ())
-    {
-      g_setenv ("LANGUAGE", "fr", TRUE);
-      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
-        g_error ("no fr_FR.UTF-8 locale");
-    }
-  else
-    {
-      g_unsetenv ("LANGUAGE");
-      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
-        setlocale (LC_ALL, "C");
-    }
   have_display = osi_test_gui_init ();
 
   g_test_add_func ("/window/pages", test_pages);

@@ -767,13 +767,21 @@ operation_start (OsiWindow  *self,
   notify_working (self);
 }
 
+/* running: the flag of the job that ended (busy, downloading…). */
 static void
-operation_end (OsiWindow *self)
+long_job_end (OsiWindow *self,
+              gboolean  *running)
 {
-  self->busy = FALSE;
+  *running = FALSE;
   status_hide (self);
   update_actions (self);
   notify_working (self);
+}
+
+static void
+operation_end (OsiWindow *self)
+{
+  long_job_end (self, &self->busy);
 }
 
 static void
@@ -1132,10 +1140,7 @@ on_downloaded (GObject      *source,
   path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
   if (is_disposed (self))
     return;
-  self->downloading = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->downloading);
   if (is_cancelled (error))
     {
       osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
@@ -1292,10 +1297,7 @@ on_checked (GObject      *source,
   report = osi_archive_verify_finish (result, &error);
   if (is_disposed (self))
     return;
-  self->checking = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->checking);
   if (report == NULL)
     {
       if (is_cancelled (error))
@@ -1409,10 +1411,7 @@ on_uploaded (GObject      *source,
   info = osi_client_upload_finish (OSI_CLIENT (source), result, &error);
   if (is_disposed (self))
     return;
-  self->uploading = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->uploading);
   if (is_cancelled (error))
     {
       osi_window_add_toast (self, adw_toast_new (_("Sending cancelled: the server keeps nothing of it")));
@@ -1471,10 +1470,7 @@ on_file_hashed (GObject      *source,
   digest = g_task_propagate_pointer (G_TASK (result), &error);
   if (is_disposed (self))
     return;
-  self->uploading = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->uploading);
   if (is_cancelled (error))
     return;
   if (digest == NULL)
