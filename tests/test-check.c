@@ -287,6 +287,8 @@ test_good (void)
   g_assert_cmpuint (g_strv_length (findings), ==, 0);
   /* Never checked before. */
   g_assert_null (osi_check_window_get_last_check_text (report));
+  /* Restorable, but no server to restore it on. */
+  g_assert_false (osi_check_window_can_restore (report));
 
   fixture_finish (&f);
 }
@@ -541,13 +543,19 @@ test_restore_file_cancel (void)
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   g_assert_true (osi_window_get_working (f.window));
+  /* One thing at a time. */
+  g_assert_false (osi_check_window_can_restore (report));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.cancel-transfer", NULL));
   osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_nonnull (osi_window_get_last_toast (f.window));
   g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "cancelled"));
-  /* Nothing was restored. */
+  /* Nothing was restored, and the file can be sent again. */
   g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  g_assert_true (osi_check_window_can_restore (report));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  g_free (osi_test_answer_dialog (f.window, "cancel"));
 
   fixture_finish (&f);
 }

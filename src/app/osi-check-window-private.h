@@ -22,6 +22,8 @@ GStrv       osi_check_window_dup_config_files    (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_findings        (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_files           (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_recent          (OsiCheckWindow *self);
+/* Whether "Restore This File on the Server…" shows and can be used. */
+gboolean    osi_check_window_can_restore         (OsiCheckWindow *self);
 /* The last comparison's window, NULL when none is open. */
 OsiDiffWindow *osi_check_window_get_diff_window  (OsiCheckWindow *self);
 

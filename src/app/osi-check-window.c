@@ -344,13 +344,23 @@ update_actions (OsiCheckWindow *self)
   gboolean restorable = self->report != NULL && osi_verify_report_is_restorable (self->report);
 
   gtk_widget_set_visible (GTK_WIDGET (self->restore_button), restorable);
+  /* The main window sends and restores one thing at a time. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.restore",
-                                 restorable && window != NULL && osi_window_get_client (window) != NULL);
+                                 restorable && window != NULL && osi_window_get_client (window) != NULL &&
+                                 !osi_window_get_working (window));
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.recheck-current", self->report != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.compare-file",
                                  self->report != NULL && self->job_cancellable == NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.cancel", self->job_cancellable != NULL);
   gtk_widget_set_sensitive (GTK_WIDGET (self->compare_button), self->report != NULL && self->job_cancellable == NULL);
+}
+
+static void
+on_window_working (OsiCheckWindow *self,
+                   GParamSpec     *pspec,
+                   OsiWindow      *window)
+{
+  update_actions (self);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -785,6 +795,8 @@ osi_check_window_new (OsiWindow       *window,
   g_weak_ref_set (&self->window, window);
   self->history = g_object_ref (history);
   g_signal_connect_object (history, "changed", G_CALLBACK (show_recent), self, G_CONNECT_SWAPPED);
+  /* A server connected, or a job ended, since the report opened. */
+  g_signal_connect_object (window, "notify::working", G_CALLBACK (on_window_working), self, G_CONNECT_SWAPPED);
   show_recent (self);
   update_actions (self);
   return self;
@@ -927,6 +939,14 @@ osi_check_window_get_working (OsiCheckWindow *self)
   g_return_val_if_fail (OSI_IS_CHECK_WINDOW (self), FALSE);
 
   return self->job_cancellable != NULL;
+}
+
+gboolean
+osi_check_window_can_restore (OsiCheckWindow *self)
+{
+  /* GTK makes the button insensitive while its action is disabled. */
+  return gtk_widget_get_visible (GTK_WIDGET (self->restore_button)) &&
+         gtk_widget_get_sensitive (GTK_WIDGET (self->restore_button));
 }
 
 OsiDiffWindow *
