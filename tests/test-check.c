@@ -380,6 +380,10 @@ test_history (void)
   g_autoptr(GFile) file_b = NULL;
   g_autoptr(GSList) files = NULL;
   g_autoptr(GKeyFile) keys = g_key_file_new ();
+  g_autofree char *odd = NULL;
+  g_autofree char *bytes = NULL;
+  g_auto(GStrv) odd_recent = NULL;
+  gsize len;
   OsiCheckWindow *report;
   GStatBuf st;
   struct utimbuf times;
@@ -423,6 +427,21 @@ test_history (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck-current", NULL));
   osi_test_wait_idle (f.window);
   g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restorable"));
+
+  /* A name that is not UTF-8: checked, and again, but not remembered. */
+  g_clear_pointer (&recent, g_strfreev);
+  recent = osi_check_window_dup_recent (report);
+  odd = g_build_filename (f.tmp, "backup-\xff.tar.zst", NULL);
+  g_assert_true (g_file_get_contents (f.archive, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (odd, bytes, (gssize)len, NULL));
+  report = check (&f, odd);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Can Be Restored");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck-current", NULL));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_check_window_get_last_check_text (report));
+  odd_recent = osi_check_window_dup_recent (report);
+  g_assert_cmpuint (g_strv_length (odd_recent), ==, g_strv_length (recent));
+  g_clear_pointer (&recent, g_strfreev);
 
   /* A damaged history is forgotten, not fatal. */
   g_assert_true (g_file_set_contents (history, "[garbage\n\xff\xfe=\n[file-x]\npath=relative\n", -1, NULL));

@@ -159,7 +159,7 @@ show_verdict (OsiCheckWindow *self)
 {
   OsiVerdict verdict = osi_verify_report_get_verdict (self->report);
   const char *file = osi_verify_report_get_file (self->report);
-  g_autofree char *base = g_path_get_basename (file);
+  g_autofree char *base = g_filename_display_basename (file);
   g_autofree char *display = g_filename_display_name (file);
   static const char * const classes[] = { "success", "warning", "error" };
   const char *icon, *css;
@@ -394,9 +394,12 @@ recheck (OsiCheckWindow *self,
          const char     *path)
 {
   g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  GSList files = { file, NULL };
 
+  /* Not through win.check-path: a file name need not be UTF-8. */
   if (window != NULL)
-    gtk_widget_activate_action (GTK_WIDGET (window), "win.check-path", "s", path);
+    osi_window_check_files (window, &files);
 }
 
 static void
@@ -569,7 +572,7 @@ on_compared (GObject      *source,
       return;
     }
   close_diff_window (self);
-  a_label = g_path_get_basename (osi_verify_report_get_file (self->report));
+  a_label = g_filename_display_basename (osi_verify_report_get_file (self->report));
   self->diff_window = osi_diff_window_new (GTK_WINDOW (self), diff, a_label, self->other_label);
   g_signal_connect_object (self->diff_window, "destroy", G_CALLBACK (on_diff_window_destroyed), self,
                            G_CONNECT_SWAPPED);
@@ -625,7 +628,7 @@ on_downloaded (GObject      *source,
         show_error (self, _("The Comparison Failed"), error);
       return;
     }
-  name = g_path_get_basename (path);
+  name = g_filename_display_basename (path);
   compare (self, path, name);
 }
 
@@ -890,7 +893,7 @@ osi_check_window_compare_with_file (OsiCheckWindow *self,
 
   if (self->report == NULL || self->job_cancellable != NULL)
     return;
-  base = g_path_get_basename (path);
+  base = g_filename_display_basename (path);
   job_start (self, "");
   compare (self, path, base);
 }

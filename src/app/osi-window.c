@@ -1317,7 +1317,7 @@ check_path (OsiWindow  *self,
             const char *path)
 {
   OsiProgressRelay *relay;
-  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *base = g_filename_display_basename (path);
   g_autofree char *status = g_strdup_printf (_("Checking %s…"), base);
 
   if (long_job_running (self))
@@ -2009,8 +2009,8 @@ osi_window_check_files (OsiWindow *self,
 
   if (long_job_running (self) && !self->checking)
     {
-      osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then drop the "
-                                                   "files again")));
+      osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then check "
+                                                   "the files again")));
       return 0;
     }
   for (GSList *l = files; l != NULL; l = l->next)
@@ -2042,6 +2042,18 @@ osi_window_restore_file (OsiWindow  *self,
   if (self->client == NULL || long_job_running (self))
     return;
   name = g_path_get_basename (path);
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                             _("The server does not accept the name “%s”: rename the file with "
+                                               "letters, digits, dots, dashes and underscores only, keeping its "
+                                               "extension, and try again."),
+                                             shown);
+
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
   /* The server never replaces a backup: it would refuse the file after
    * it came, in words about a job under way. A file downloaded from it
    * is usually that very backup, which needs no sending. */
