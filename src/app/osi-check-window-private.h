@@ -24,6 +24,11 @@ GStrv       osi_check_window_dup_files           (OsiCheckWindow *self);
 GStrv       osi_check_window_dup_recent          (OsiCheckWindow *self);
 /* Whether "Restore This File on the Server…" shows and can be used. */
 gboolean    osi_check_window_can_restore         (OsiCheckWindow *self);
+/* "Compare With…", the names of the server's backups it offers and the
+ * button that compares with the one selected. */
+GtkMenuButton *osi_check_window_get_compare_button  (OsiCheckWindow *self);
+GtkDropDown   *osi_check_window_get_backup_dropdown (OsiCheckWindow *self);
+GtkWidget     *osi_check_window_get_compare_backup_button (OsiCheckWindow *self);
 /* The last comparison's window, NULL when none is open. */
 OsiDiffWindow *osi_check_window_get_diff_window  (OsiCheckWindow *self);
 

@@ -774,8 +774,15 @@ osi_check_window_class_init (OsiCheckWindowClass *klass)
 static void
 osi_check_window_init (OsiCheckWindow *self)
 {
+  g_autoptr(GtkExpression) name = NULL;
+
   gtk_widget_init_template (GTK_WIDGET (self));
   g_weak_ref_init (&self->window, NULL);
+  /* A server may hold thousands of backups: the list of names can be
+   * searched. */
+  name = gtk_property_expression_new (GTK_TYPE_STRING_OBJECT, NULL, "string");
+  gtk_drop_down_set_expression (self->backup_dropdown, name);
+  gtk_drop_down_set_enable_search (self->backup_dropdown, TRUE);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -942,6 +949,24 @@ osi_check_window_get_working (OsiCheckWindow *self)
   g_return_val_if_fail (OSI_IS_CHECK_WINDOW (self), FALSE);
 
   return self->job_cancellable != NULL;
+}
+
+GtkMenuButton *
+osi_check_window_get_compare_button (OsiCheckWindow *self)
+{
+  return self->compare_button;
+}
+
+GtkDropDown *
+osi_check_window_get_backup_dropdown (OsiCheckWindow *self)
+{
+  return self->backup_dropdown;
+}
+
+GtkWidget *
+osi_check_window_get_compare_backup_button (OsiCheckWindow *self)
+{
+  return GTK_WIDGET (self->compare_backup_button);
 }
 
 gboolean
