@@ -10,6 +10,7 @@
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
 
+#include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
@@ -328,6 +329,39 @@ osi_test_have_locale (const char *name)
 
   setlocale (LC_ALL, saved);
   return ok;
+}
+
+char *
+osi_test_use_french (void)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+  char *saved;
+
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return NULL;
+    }
+  /* LANGUAGE would win over the locale (no setenv () once threads run). */
+  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
+      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
+    {
+      g_test_skip ("LANGUAGE asks for another language");
+      return NULL;
+    }
+  saved = g_strdup (setlocale (LC_ALL, NULL));
+  setlocale (LC_ALL, "fr_FR.UTF-8");
+  if (localedir != NULL)
+    bindtextdomain (GETTEXT_PACKAGE, localedir);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  return saved;
+}
+
+void
+osi_test_restore_locale (char *saved)
+{
+  setlocale (LC_ALL, saved);
+  g_free (saved);
 }
 
 OsiTestServer *

@@ -62,6 +62,12 @@ int       osi_test_run_cli        (char       **out_stdout,
  * without it; CI generates it). */
 gboolean  osi_test_have_locale    (const char *name);
 
+/* Switches this process to French (fr_FR.UTF-8 and the build's
+ * catalogues); returns what to give osi_test_restore_locale (), or NULL,
+ * with the test skipped, where that cannot be done. */
+char     *osi_test_use_french     (void);
+void      osi_test_restore_locale (char       *saved);
+
 /* A real osi-backup-server ($OSI_BACKUP_SERVER) on 127.0.0.1, port 0, over
  * data_dir and backup_dir, with the token given (written to a 0600 token
  * file in tmp_dir; NULL for none) and any extra arguments, ending with

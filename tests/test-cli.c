@@ -520,8 +520,8 @@ test_diff_text (Fixture       *f,
   g_assert_cmpstr (err, ==, "");
   g_assert_nonnull (strstr (out, "This restore will remove 1 entry, add 1 and modify 1. "
                                  "This restore will add 1 configuration file.\n"));
-  g_assert_nonnull (strstr (out, "Knowledge base — added: 1, removed: 1, modified: 1, unchanged: "));
-  g_assert_nonnull (strstr (out, "Configuration — added: 1, removed: 0, modified: 0, unchanged: "));
+  g_assert_nonnull (strstr (out, "Knowledge base — entries added: 1, removed: 1, modified: 1, unchanged: "));
+  g_assert_nonnull (strstr (out, "Configuration — files added: 1, removed: 0, modified: 0, unchanged: "));
   line = g_strdup_printf ("\n  ~ %s (description)\n", modified);
   g_assert_nonnull (strstr (out, line));
   g_clear_pointer (&line, g_free);
@@ -607,6 +607,13 @@ test_diff_exit (Fixture       *f,
   g_assert_cmpint (osi_test_run_cli (NULL, &err2, c_locale, "diff", missing, f->data, NULL), ==, 1);
   g_assert_nonnull (strstr (err2, missing));
 
+  {
+    g_autofree char *help = NULL;
+
+    g_assert_cmpint (osi_test_run_cli (&help, NULL, c_locale, "diff", "--help", NULL), ==, 0);
+    g_assert_nonnull (strstr (help, "Exit status: 0 when the comparison was made, whether or not A and B differ"));
+  }
+
   assert_usage_error ("diff", NULL);
   assert_usage_error ("diff", f->archive, NULL);
   assert_usage_error ("diff", f->archive, f->data, f->archive, NULL);
@@ -632,7 +639,7 @@ test_diff_french (Fixture       *f,
   g_test_message ("%s", out);
   g_assert_nonnull (strstr (out, "Cette restauration retirera 1 entrée, en ajoutera 1, en modifiera 1. "
                                  "Cette restauration ajoutera 1 fichier de configuration.\n"));
-  g_assert_nonnull (strstr (out, "Base de connaissances — ajoutés : 1, retirés : 1, modifiés : 1, inchangés : "));
+  g_assert_nonnull (strstr (out, "Base de connaissances — entrées ajoutées : 1, retirées : 1, modifiées : 1, inchangées : "));
   g_assert_null (strstr (out, "This restore"));
 }
 

@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <errno.h>
-#include <locale.h>
 #include <netinet/in.h>
 #include <signal.h>
 #include <string.h>
@@ -14,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "osi-archive.h"
 #include "osi-client.h"
 #include "osi-test-support.h"
 
@@ -161,6 +161,18 @@ do_verify (OsiClient   *client,
 
   osi_client_verify_async (client, name, NULL, store_result, &result);
   return osi_client_verify_finish (client, wait_for (&result), error);
+}
+
+static OsiDiff *
+do_diff (OsiClient     *client,
+         const char    *name,
+         GCancellable  *cancellable,
+         GError       **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_diff_async (client, name, cancellable, store_result, &result);
+  return osi_client_diff_finish (client, wait_for (&result), error);
 }
 
 static JsonObject *
@@ -700,6 +712,92 @@ test_integrity (Fixture       *f,
   g_assert_false (g_file_test (kept, G_FILE_TEST_EXISTS));
 }
 
+/* What a restore would change, as the server sees it and as the library
+ * computes it here from the same files. */
+static void
+test_diff (Fixture       *f,
+           gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *other_parent = g_build_filename (f->tmp, "other", NULL);
+  g_autofree char *other = NULL;
+  g_autofree char *other_backup = g_build_filename (f->backups, "other.tar.zst", NULL);
+  g_autofree char *tampered = g_build_filename (f->backups, "tampered.tar.zst", NULL);
+  g_autofree char *contents = NULL;
+  g_autoptr(OsiDiff) same = NULL;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(OsiDiff) expected = NULL;
+  g_autoptr(OsiDiff) none = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  gsize len = 0;
+
+  same = do_diff (f->client, name, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_diff_is_empty (same));
+  g_assert_cmpstr (osi_diff_get_a (same), ==, "current");
+  g_assert_cmpstr (osi_diff_get_b (same), ==, name);
+  g_assert_cmpuint (osi_diff_get_unchanged (same, OSI_DIFF_RAG), >, 0);
+
+  g_assert_cmpint (g_mkdir (other_parent, 0700), ==, 0);
+  other = osi_test_generate_data (other_parent, 1024 * 1024, 8);
+  osi_archive_create (other, other_backup, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  diff = do_diff (f->client, "other.tar.zst", NULL, &error);
+  g_assert_no_error (error);
+  expected = osi_diff_compare (f->data, other_backup, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (osi_diff_is_empty (diff));
+  for (guint s = 0; s < OSI_N_DIFF_SECTIONS; s++)
+    {
+      GPtrArray *got = osi_diff_get_changes (diff, s);
+      GPtrArray *want = osi_diff_get_changes (expected, s);
+
+      g_assert_cmpuint (got->len, ==, want->len);
+      g_assert_cmpuint (osi_diff_get_unchanged (diff, s), ==, osi_diff_get_unchanged (expected, s));
+      for (guint i = 0; i < got->len; i++)
+        {
+          const OsiChange *a = g_ptr_array_index (got, i);
+          const OsiChange *b = g_ptr_array_index (want, i);
+
+          g_assert_cmpstr (a->name, ==, b->name);
+          g_assert_cmpint (a->kind, ==, b->kind);
+          g_assert_cmpint (a->size_a, ==, b->size_a);
+          g_assert_cmpint (a->size_b, ==, b->size_b);
+          g_assert_true ((a->fields == NULL) == (b->fields == NULL));
+          if (a->fields != NULL)
+            g_assert_true (g_strv_equal ((const char * const *)a->fields, (const char * const *)b->fields));
+        }
+    }
+
+  /* a damaged backup is not compared */
+  g_assert_true (g_file_get_contents (other_backup, &contents, &len, NULL));
+  for (gsize i = len / 2; i < len / 2 + 16; i++)
+    contents[i] ^= 0x5a;
+  g_assert_true (g_file_set_contents (tampered, contents, (gssize)len, NULL));
+  none = do_diff (f->client, "tampered.tar.zst", NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
+  g_test_message ("INTEGRITY: %s", error->message);
+  assert_server_detail (error);
+  g_clear_error (&error);
+
+  none = do_diff (f->client, "missing.tar.zst", NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
+  g_clear_error (&error);
+
+  none = do_diff (f->client, "../x", NULL, &error);
+  g_assert_null (none);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
+  g_clear_error (&error);
+
+  g_cancellable_cancel (cancellable);
+  none = do_diff (f->client, name, cancellable, &error);
+  g_assert_null (none);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
 static void
 test_too_large (void)
 {
@@ -774,40 +872,25 @@ test_connection_refused (void)
 static void
 test_french (void)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
   g_autofree char *url = g_strdup_printf ("http://127.0.0.1:%u", closed_port ());
   g_autoptr(OsiClient) client = osi_client_new (url, TOKEN);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
-  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  char *saved = osi_test_use_french ();
   const char *english = "Cannot reach the backend server at %s. Check the connection to the backend "
                         "server (address, network, that the server is running).";
 
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
-  /* LANGUAGE would win over the locale (no setenv () once threads run). */
-  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
-      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
-    {
-      g_test_skip ("LANGUAGE asks for another language");
-      return;
-    }
-  setlocale (LC_ALL, "fr_FR.UTF-8");
-  if (localedir != NULL)
-    bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (saved == NULL)
+    return;
   if (strcmp (g_dgettext (GETTEXT_PACKAGE, english), english) == 0)
     {
-      setlocale (LC_ALL, saved);
+      osi_test_restore_locale (saved);
       g_test_skip ("the client's messages are not in po/fr.po yet");
       return;
     }
 
   list = do_list (client, &error);
-  setlocale (LC_ALL, saved);
+  osi_test_restore_locale (saved);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
   g_assert_nonnull (strstr (error->message, "Vérifiez la connexion au serveur backend"));
@@ -1202,6 +1285,7 @@ main (int   argc,
   ADD ("error/bad-name", test_bad_name);
   ADD ("error/upload-missing-file", test_upload_missing_file);
   ADD ("error/integrity", test_integrity);
+  ADD ("diff", test_diff);
   g_test_add_func ("/client/error/too-large", test_too_large);
   g_test_add_func ("/client/error/connection-refused", test_connection_refused);
   g_test_add_func ("/client/error/connection-refused-french", test_french);

@@ -548,6 +548,36 @@ test_tiny (void)
   rm_rf (tmp);
 }
 
+/* A knowledge base alone, of an exact number of entries: the same entries
+ * as a data folder of that seed begins with. */
+static void
+test_entry_count (void)
+{
+  g_autofree char *tmp = make_tmpdir ();
+  g_autofree char *dir = generate (tmp, "osi", 0, 9);
+  g_autofree char *alone = g_build_filename (tmp, "alone", NULL);
+  g_autofree char *path = g_build_filename (alone, "rag", "search.json", NULL);
+  g_autofree char *rag_dir = g_path_get_dirname (path);
+  g_autofree char *full = NULL;
+  g_autofree char *part = NULL;
+  g_autoptr(GError) error = NULL;
+  gsize len = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (rag_dir, 0700), ==, 0);
+  g_assert_true (osi_demo_data_write_knowledge_base (path, 3, 9, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (assert_knowledge_base (alone), ==, 3);
+
+  /* entries 1 to 3 of the full folder's knowledge base, byte for byte */
+  g_assert_true (g_file_get_contents (path, &part, &len, NULL));
+  g_free (path);
+  path = g_build_filename (dir, "rag", "search.json", NULL);
+  g_assert_true (g_file_get_contents (path, &full, NULL, NULL));
+  g_assert_cmpint (strncmp (full, part, len - 2), ==, 0);
+
+  rm_rf (tmp);
+}
+
 static void
 test_cancelled (void)
 {
@@ -881,6 +911,7 @@ main (int   argc,
   g_test_add_func ("/demo-data/deterministic", test_deterministic);
   g_test_add_func ("/demo-data/compressibility", test_compressibility);
   g_test_add_func ("/demo-data/tiny", test_tiny);
+  g_test_add_func ("/demo-data/entry-count", test_entry_count);
   g_test_add_func ("/demo-data/cancelled", test_cancelled);
   g_test_add_func ("/demo-data/error", test_error);
   g_test_add_func ("/demo-data/backups", test_backups);

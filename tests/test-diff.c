@@ -1,14 +1,15 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
-#include <locale.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #include "osi-archive.h"
 #include "osi-diff.h"
+#include "osi-diff-private.h"
 #include "osi-error.h"
 #include "osi-test-support.h"
 
@@ -345,6 +346,8 @@ test_canonical (Fixture       *f,
     { "{\"k\": {\"keywords\": \"1\"}}", "{\"k\": {\"keywords\": 1}}", "keywords" },
     { "{\"k\": {\"details\": {\"a\": [\"x\"]}}}", "{\"k\": {\"details\": {\"a\": [\"x\", \"\"]}}}", "details" },
     { "{\"k\": {\"details\": {}, \"name\": \"n\"}}", "{\"k\": {\"details\": [], \"name\": \"m\"}}", "details,name" },
+    { "{\"k\": {\"name\": 1, \"name\": 2}}", "{\"k\": {\"name\": 3, \"name\": 4}}", "name" },
+    { "{\"k\": {\"a\": 1}, \"k\": {\"a\": 2}}", "{\"k\": {\"a\": 2}}", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)
@@ -406,6 +409,29 @@ test_demo_data (Fixture       *f,
                     ==, files);
 }
 
+/* Wherever a block of the stream ends, the same digests. */
+static void
+test_split (void)
+{
+  g_autofree char *first = NULL;
+  gsize len = strlen (rag_b);
+  guint n = 0;
+
+  for (gsize split = 0; split <= len; split++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *fingerprint = osi_diff_fingerprint_knowledge_base ((const guint8 *)rag_b, len, split,
+                                                                          &n, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (n, ==, 5);
+      if (first == NULL)
+        first = g_steal_pointer (&fingerprint);
+      else
+        g_assert_cmpstr (fingerprint, ==, first);
+    }
+}
+
 static void
 assert_fails (const char *a,
               const char *b,
@@ -443,6 +469,7 @@ test_hostile (Fixture       *f,
     "{\"\\u0000\": {}}",
     "{\"k\": {\"name\": \"x\"},}",
     "{,}",
+    "\xef\xbb\xbf{}",
   };
   g_autofree char *good = g_build_filename (f->tmp, "good.tar.zst", NULL);
   g_autofree char *truncated = g_build_filename (f->tmp, "truncated.tar.zst", NULL);
@@ -493,11 +520,78 @@ test_hostile (Fixture       *f,
   write_file (deep_dir, "rag/search.json", deep->str);
   assert_fails (deep_dir, f->dir_a, OSI_ERROR, OSI_ERROR_INVALID_DATA);
 
+  /* a FIFO where a file should be: refused, not waited on */
+  {
+    g_autofree char *fifo_dir = g_build_filename (f->tmp, "fifo", NULL);
+    g_autofree char *fifo = g_build_filename (fifo_dir, "rag", "search.json", NULL);
+    g_autofree char *config_fifo = g_build_filename (f->dir_b, "config", "pipe", NULL);
+
+    write_file (fifo_dir, "rag/placeholder", "");
+    g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+    assert_fails (fifo_dir, f->dir_a, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    /* elsewhere it is left out, as a backup leaves it out */
+    g_assert_cmpint (mkfifo (config_fifo, 0600), ==, 0);
+    {
+      g_autoptr(OsiDiff) diff = osi_diff_compare (f->dir_a, f->dir_b, NULL, &error);
+
+      g_assert_no_error (error);
+      assert_fixture_diff (diff);
+    }
+    g_assert_cmpint (g_unlink (config_fifo), ==, 0);
+  }
+
   /* neither a backup nor a data folder */
   g_assert_cmpint (g_mkdir (empty_dir, 0755), ==, 0);
   assert_fails (empty_dir, f->dir_a, OSI_ERROR, OSI_ERROR_INVALID_DATA);
   assert_fails (f->dir_a, missing, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   assert_fails ("/dev/null", f->dir_a, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+}
+
+/* A folder's file names need not be UTF-8; the comparison is text. */
+static void
+test_file_names (Fixture       *f,
+                 gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  write_file (f->dir_b, "data/caf\xe9.txt", "latin-1 name\n");
+  diff = osi_diff_compare (f->dir_a, f->dir_b, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (osi_diff_count (diff, OSI_DIFF_DATA, OSI_CHANGE_ADDED), ==, 1);
+  g_assert_true (g_utf8_validate (change_at (diff, OSI_DIFF_DATA, 0)->name, -1, NULL));
+  node = osi_diff_to_json (diff);
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, NULL);
+  g_assert_true (g_utf8_validate (text, -1, NULL));
+}
+
+/* For a server whose data folder is missing or empty, everything in the
+ * backup is new. */
+static void
+test_missing_current (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  g_autofree char *missing = g_build_filename (f->tmp, "missing", NULL);
+  g_autofree char *empty = g_build_filename (f->tmp, "empty", NULL);
+  const char *currents[] = { missing, empty };
+
+  g_assert_cmpint (g_mkdir (empty, 0700), ==, 0);
+  for (guint i = 0; i < G_N_ELEMENTS (currents); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiDiff) diff = osi_diff_compare_full (currents[i], f->dir_b, OSI_DIFF_MISSING_A_IS_EMPTY, NULL,
+                                                       NULL, &error);
+
+      g_assert_no_error (error);
+      g_assert_cmpuint (osi_diff_count (diff, OSI_DIFF_RAG, OSI_CHANGE_ADDED), ==, 5);
+      g_assert_cmpuint (osi_diff_count (diff, OSI_DIFF_CONFIG, OSI_CHANGE_ADDED), ==, 2);
+      g_assert_cmpuint (osi_diff_count (diff, OSI_DIFF_DATA, OSI_CHANGE_ADDED), ==, 1);
+      g_assert_cmpuint (osi_diff_get_unchanged (diff, OSI_DIFF_RAG), ==, 0);
+    }
 }
 
 static JsonNode *
@@ -657,26 +751,11 @@ test_describe_english (void)
 static void
 test_describe_french (void)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-  g_autofree char *saved = g_strdup (setlocale (LC_ALL, NULL));
+  char *saved = osi_test_use_french ();
   const char *english = "This restore will %s.";
 
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
-  /* LANGUAGE would win over the locale (no setenv () once threads run). */
-  if (g_getenv ("LANGUAGE") != NULL && g_getenv ("LANGUAGE")[0] != '\0' &&
-      !g_str_has_prefix (g_getenv ("LANGUAGE"), "fr"))
-    {
-      g_test_skip ("LANGUAGE asks for another language");
-      return;
-    }
-  setlocale (LC_ALL, "fr_FR.UTF-8");
-  if (localedir != NULL)
-    bindtextdomain (GETTEXT_PACKAGE, localedir);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  if (saved == NULL)
+    return;
   g_assert_cmpstr (g_dgettext (GETTEXT_PACKAGE, english), !=, english);
 
   ASSERT_DESCRIBE (12, 3, 40, 0, "Cette restauration retirera 12 entrées, en ajoutera 3, en modifiera 40.");
@@ -687,7 +766,7 @@ test_describe_french (void)
                                "qu’actuellement.");
   ASSERT_DESCRIBE (0, 0, 0, 2, "Cette restauration ne changera pas la base de connaissances. "
                                "Cette restauration modifiera 2 fichiers de configuration.");
-  setlocale (LC_ALL, saved);
+  osi_test_restore_locale (saved);
 }
 
 static void
@@ -743,6 +822,9 @@ main (int    argc,
   g_test_add ("/diff/demo-data", Fixture, NULL, fixture_setup, test_demo_data, fixture_teardown);
   g_test_add ("/diff/hostile", Fixture, NULL, fixture_setup, test_hostile, fixture_teardown);
   g_test_add ("/diff/json", Fixture, NULL, fixture_setup, test_json, fixture_teardown);
+  g_test_add ("/diff/file-names", Fixture, NULL, fixture_setup, test_file_names, fixture_teardown);
+  g_test_add ("/diff/missing-current", Fixture, NULL, fixture_setup, test_missing_current, fixture_teardown);
+  g_test_add_func ("/diff/split", test_split);
   g_test_add_func ("/diff/describe/english", test_describe_english);
   g_test_add_func ("/diff/describe/french", test_describe_french);
   g_test_add ("/diff/async", Fixture, NULL, fixture_setup, test_async, fixture_teardown);

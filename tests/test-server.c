@@ -14,6 +14,7 @@
 #include <libsoup/soup.h>
 
 #include "osi-archive.h"
+#include "osi-diff.h"
 #include "osi-sha256.h"
 #include "osi-test-support.h"
 
@@ -1071,6 +1072,93 @@ test_verify (Fixture       *f,
   }
   {
     g_autoptr(Response) r = get (f, "/api/rag/backup/verify");
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+}
+
+/* What restoring a backup would change: the server's answer is the
+ * comparison of its data folder with the backup, made here too. */
+static void
+test_diff (Fixture       *f,
+           gconstpointer  user_data)
+{
+  g_autofree char *other = backup_file (f, "other.tar.zst");
+  g_autofree char *name = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiDiff) expected = NULL;
+  g_autoptr(JsonNode) expected_json = NULL;
+
+  put_archive (f, f->other, "other.tar.zst");
+  start (f, NULL, NULL);
+  {
+    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=other.tar.zst");
+    JsonObject *object;
+    JsonObject *rag;
+
+    assert_status (r, SOUP_STATUS_OK);
+    object = object_of (r);
+    g_assert_cmpstr (string_member (r, "a"), ==, "current");
+    g_assert_cmpstr (string_member (r, "b"), ==, "other.tar.zst");
+    g_assert_cmpstr (string_member (r, "summary"), !=, "");
+    rag = json_object_get_object_member (object, "rag");
+    g_assert_cmpint (json_object_get_int_member (rag, "added") + json_object_get_int_member (rag, "removed") +
+                     json_object_get_int_member (rag, "modified"), >, 0);
+
+    /* the same as the library says, but for the names of A and B */
+    expected = osi_diff_compare (f->data, other, NULL, &error);
+    g_assert_no_error (error);
+    expected_json = osi_diff_to_json (expected);
+    json_object_set_string_member (json_node_get_object (expected_json), "a", "current");
+    json_object_set_string_member (json_node_get_object (expected_json), "b", "other.tar.zst");
+    json_object_remove_member (json_node_get_object (expected_json), "summary");
+    json_object_remove_member (object, "summary");
+    g_assert_true (json_node_equal (expected_json, r->json));
+  }
+
+  /* a backup of the data as it is changes nothing */
+  name = create_backup (f);
+  {
+    g_autofree char *query = query_for ("/api/rag/backup/diff", name);
+    g_autoptr(Response) r = get (f, query);
+
+    assert_status (r, SOUP_STATUS_OK);
+    for (guint s = 0; s < OSI_N_DIFF_SECTIONS; s++)
+      {
+        JsonObject *section = json_object_get_object_member (object_of (r), osi_diff_section_to_string (s));
+
+        g_assert_cmpuint (json_array_get_length (json_object_get_array_member (section, "changes")), ==, 0);
+        g_assert_cmpint (json_object_get_int_member (section, "added"), ==, 0);
+      }
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object_of (r), "rag"), "unchanged"),
+                     >, 0);
+  }
+
+  /* a backup that fails verification: 422 with the report */
+  {
+    g_autofree char *bad = backup_file (f, "bad.tar.zst");
+    g_autoptr(GBytes) tampered = tampered_copy (other);
+    g_autoptr(Response) r = NULL;
+    JsonObject *report;
+
+    g_assert_true (g_file_set_contents (bad, g_bytes_get_data (tampered, NULL),
+                                        (gssize)g_bytes_get_size (tampered), NULL));
+    r = get (f, "/api/rag/backup/diff?filename=bad.tar.zst");
+    assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
+    report = json_object_get_object_member (object_of (r), "report");
+    g_assert_nonnull (report);
+    g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+    g_assert_cmpstr (json_object_get_string_member (report, "file"), ==, "bad.tar.zst");
+  }
+  {
+    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=missing.tar.zst");
+    assert_error (r, SOUP_STATUS_NOT_FOUND);
+  }
+  {
+    g_autoptr(Response) r = get (f, "/api/rag/backup/diff");
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+  {
+    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=..%2Fdata");
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
 }
@@ -2219,6 +2307,7 @@ main (int    argc,
   ADD ("upload/too-large", test_upload_too_large);
   ADD ("upload/no-space", test_upload_no_space);
   ADD ("verify", test_verify);
+  ADD ("diff", test_diff);
   ADD ("restore", test_restore);
   ADD ("restore/refused", test_restore_refused);
   ADD ("names/hostile", test_hostile_names);

@@ -330,15 +330,22 @@ print_diff (OsiDiff *diff)
   for (guint s = 0; s < OSI_N_DIFF_SECTIONS; s++)
     {
       GPtrArray *changes = osi_diff_get_changes (diff, s);
-      const char *title = s == OSI_DIFF_RAG ? _("Knowledge base")
-                        : s == OSI_DIFF_CONFIG ? _("Configuration")
-                        : _("Other data");
+      guint added = osi_diff_count (diff, s, OSI_CHANGE_ADDED);
+      guint removed = osi_diff_count (diff, s, OSI_CHANGE_REMOVED);
+      guint modified = osi_diff_count (diff, s, OSI_CHANGE_MODIFIED);
+      guint unchanged = osi_diff_get_unchanged (diff, s);
 
       g_print ("\n");
-      /* Translators: a section title, then counts of changed entries or files */
-      g_print (_("%s — added: %u, removed: %u, modified: %u, unchanged: %u\n"), title,
-               osi_diff_count (diff, s, OSI_CHANGE_ADDED), osi_diff_count (diff, s, OSI_CHANGE_REMOVED),
-               osi_diff_count (diff, s, OSI_CHANGE_MODIFIED), osi_diff_get_unchanged (diff, s));
+      /* One sentence per section: the words agree with entries or files. */
+      if (s == OSI_DIFF_RAG)
+        g_print (_("Knowledge base — entries added: %u, removed: %u, modified: %u, unchanged: %u\n"),
+                 added, removed, modified, unchanged);
+      else if (s == OSI_DIFF_CONFIG)
+        g_print (_("Configuration — files added: %u, removed: %u, modified: %u, unchanged: %u\n"),
+                 added, removed, modified, unchanged);
+      else
+        g_print (_("Other data — files added: %u, removed: %u, modified: %u, unchanged: %u\n"),
+                 added, removed, modified, unchanged);
       for (guint i = 0; i < changes->len; i++)
         {
           const OsiChange *change = g_ptr_array_index (changes, i);

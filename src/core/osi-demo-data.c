@@ -1835,9 +1835,11 @@ gen_entry (Gen     *g,
           "  }");
 }
 
+/* target bytes, or exactly n_entries when that is not 0. */
 static gboolean
 write_search_json (const char    *path,
                    guint64        target,
+                   guint64        n_entries,
                    guint32        seed,
                    guint64       *total,
                    GCancellable  *cancellable,
@@ -1861,7 +1863,8 @@ write_search_json (const char    *path,
 
       /* Stop at the first entry that reaches the target, counting the
        * closing brace. */
-      if (i + 1 >= MIN_RAG_ENTRIES && demo_writer_size (&w) + 2 >= target)
+      if (n_entries > 0 ? i + 1 >= n_entries
+                        : i + 1 >= MIN_RAG_ENTRIES && demo_writer_size (&w) + 2 >= target)
         break;
     }
   PUT (&w, "\n}");
@@ -2268,7 +2271,7 @@ osi_demo_data_generate (const char    *dir,
 
   g_free (path);
   path = g_build_filename (rag_dir, "search.json", NULL);
-  if (!write_search_json (path, size_bytes / 2, seed, &total, cancellable, error))
+  if (!write_search_json (path, size_bytes / 2, 0, seed, &total, cancellable, error))
     return FALSE;
 
   /* The embeddings take whatever is left, so the tree adds up to
@@ -2501,4 +2504,18 @@ osi_demo_backups_populate (const char    *backup_dir,
       return FALSE;
     }
   return TRUE;
+}
+
+gboolean
+osi_demo_data_write_knowledge_base (const char    *path,
+                                    guint          n_entries,
+                                    guint32        seed,
+                                    GCancellable  *cancellable,
+                                    GError       **error)
+{
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (n_entries > 0, FALSE);
+  g_return_val_if_fail (!error || !*error, FALSE);
+
+  return write_search_json (path, 0, n_entries, seed, NULL, cancellable, error);
 }

@@ -19,6 +19,16 @@ gboolean osi_demo_data_generate (const char    *dir,
                                  GCancellable  *cancellable,
                                  GError       **error);
 
+/* Writes only a knowledge base of exactly n_entries entries (the same
+ * entries, in the same layout, as the rag/search.json of
+ * osi_demo_data_generate with this seed) to path, through a temporary
+ * name. Entry i (from 1) is named "<topic>-NNNN" with i in NNNN. */
+gboolean osi_demo_data_write_knowledge_base (const char    *path,
+                                             guint          n_entries,
+                                             guint32        seed,
+                                             GCancellable  *cancellable,
+                                             GError       **error);
+
 /* Fills backup_dir (created if missing) with count valid backups (DESIGN
  * §3 archives made by osi_archive_create from small generated data
  * folders; a few distinct contents, so that sizes differ, growing from the

@@ -8,8 +8,8 @@ G_BEGIN_DECLS
 
 typedef enum
 {
-  /* A that does not exist compares as empty: a server whose data folder
-   * has not been made yet. */
+  /* A that does not exist, or is an empty folder, compares as empty: a
+   * server whose data folder has not been filled yet. */
   OSI_DIFF_MISSING_A_IS_EMPTY = 1 << 0,
 } OsiDiffFlags;
 
@@ -27,5 +27,16 @@ OsiDiff *osi_diff_compare_full (const char        *a,
 void     osi_diff_set_labels   (OsiDiff           *self,
                                 const char        *a,
                                 const char        *b);
+
+/* Reads a knowledge base held in memory, fed in two pieces cut at split,
+ * as a comparison reads one; returns a fingerprint of its entries' digests
+ * (the same for the same content written otherwise, whatever the cut) and
+ * their number, or NULL with the error a comparison would give. For tests
+ * and the fuzz target. */
+char    *osi_diff_fingerprint_knowledge_base (const guint8  *data,
+                                              gsize          len,
+                                              gsize          split,
+                                              guint         *out_entries,
+                                              GError       **error);
 
 G_END_DECLS

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "osi-diff-private.h"
 #include "osi-diff.h"
 #include "osi-error.h"
+#include "osi-json-scan-private.h"
 #include "osi-sha256.h"
 
 /* Two knowledge bases of tens of thousands of entries are compared
@@ -43,13 +45,14 @@ typedef struct
   guint64 hi;
 } Digest;
 
+/* MurmurHash3's x64 128-bit construction, streaming, keyed by its seed. */
 typedef struct
 {
   guint64 a;
   guint64 b;
   guint64 len;
-  guint64 tail;
-  guint   ntail;
+  guint8  buf[16];
+  guint   nbuf;
 } Hasher;
 
 #define K1 G_GUINT64_CONSTANT (0x87c37b91114253d5)
@@ -74,15 +77,21 @@ fmix (guint64 k)
 }
 
 static inline void
-hasher_word (Hasher  *h,
-             guint64  w)
+hasher_block (Hasher       *h,
+              const guint8 *p)
 {
-  h->a ^= rotl (w * K1, 31) * K2;
-  h->a = rotl (h->a, 27) + h->b;
-  h->a = h->a * 5 + 0x52dce729;
-  h->b ^= rotl (w * K2, 33) * K1;
-  h->b = rotl (h->b, 31) + h->a;
-  h->b = h->b * 5 + 0x38495ab5;
+  guint64 w0;
+  guint64 w1;
+
+  memcpy (&w0, p, 8);
+  memcpy (&w1, p + 8, 8);
+  w0 = GUINT64_FROM_LE (w0);
+  w1 = GUINT64_FROM_LE (w1);
+
+  h->a ^= rotl (w0 * K1, 31) * K2;
+  h->a = (rotl (h->a, 27) + h->b) * 5 + 0x52dce729;
+  h->b ^= rotl (w1 * K2, 33) * K1;
+  h->b = (rotl (h->b, 31) + h->a) * 5 + 0x38495ab5;
 }
 
 static inline void
@@ -93,42 +102,43 @@ hasher_init (Hasher       *h,
   h->a = key->lo;
   h->b = key->hi;
   h->len = 0;
-  h->tail = tag;
-  h->ntail = 1;
+  h->buf[0] = tag;
+  h->nbuf = 1;
 }
 
-static void
+/* Not inlined: GCC 12 then sees memcpy () bounds it cannot prove. */
+static G_GNUC_NO_INLINE void
 hasher_update (Hasher       *h,
                const guint8 *data,
                gsize         len)
 {
+  if (len == 0)
+    return;
   h->len += len;
-  while (h->ntail != 0 && len > 0)
+  if (h->nbuf + len < sizeof h->buf)
     {
-      h->tail |= (guint64)*data++ << (8 * h->ntail);
-      len--;
-      if (++h->ntail == 8)
-        {
-          hasher_word (h, h->tail);
-          h->tail = 0;
-          h->ntail = 0;
-        }
+      memcpy (h->buf + h->nbuf, data, len);
+      h->nbuf += (guint)len;
+      return;
     }
-  while (len >= 8)
+  if (h->nbuf > 0)
     {
-      guint64 w;
+      gsize n = sizeof h->buf - h->nbuf;
 
-      memcpy (&w, data, 8);
-      hasher_word (h, GUINT64_FROM_LE (w));
-      data += 8;
-      len -= 8;
+      memcpy (h->buf + h->nbuf, data, n);
+      hasher_block (h, h->buf);
+      data += n;
+      len -= n;
+      h->nbuf = 0;
     }
-  while (len > 0)
+  while (len >= 16)
     {
-      h->tail |= (guint64)*data++ << (8 * h->ntail);
-      h->ntail++;
-      len--;
+      hasher_block (h, data);
+      data += 16;
+      len -= 16;
     }
+  memcpy (h->buf, data, len);
+  h->nbuf = (guint)len;
 }
 
 static inline void
@@ -145,7 +155,9 @@ hasher_finish (Hasher *h)
   guint64 a;
   guint64 b;
 
-  hasher_word (h, h->tail ^ ((guint64)h->ntail << 56));
+  memset (h->buf + h->nbuf, 0, sizeof h->buf - h->nbuf);
+  h->buf[15] ^= (guint8)(h->nbuf + 1);
+  hasher_block (h, h->buf);
   a = h->a ^ h->len;
   b = h->b ^ (h->len * K1);
   a += b;
@@ -156,6 +168,29 @@ hasher_finish (Hasher *h)
   b += a;
   d.lo = a;
   d.hi = b;
+  return d;
+}
+
+/* Values of up to SHORT_MAX bytes (most keys, many values) are their own
+ * digest, bytes and length, which saves hashing them. A hashed digest
+ * looks random: that it equals one of these is as unlikely as any other
+ * collision. */
+#define SHORT_MAX 14
+
+static inline Digest
+short_digest (const guint8 *bytes,
+              gsize         len,
+              guint8        tag)
+{
+  guint8 raw[16] = { 0 };
+  Digest d;
+
+  g_assert (len <= SHORT_MAX);
+  if (len > 0)
+    memcpy (raw, bytes, len);
+  raw[14] = tag;
+  raw[15] = (guint8)len;
+  memcpy (&d, raw, sizeof d);
   return d;
 }
 
@@ -201,17 +236,19 @@ typedef struct
 
 typedef struct
 {
-  Digest   key;
-  GArray  *members;   /* objects: Member */
-  Hasher   h;         /* arrays */
-  gboolean is_object;
-} Frame;
-
-typedef struct
-{
   Digest key;
   Digest value;
 } Member;
+
+typedef struct
+{
+  Digest   key;
+  Member  *members;   /* objects; kept from one object to the next */
+  guint    n_members;
+  guint    members_cap;
+  Hasher   h;         /* arrays */
+  gboolean is_object;
+} Frame;
 
 typedef enum
 {
@@ -248,7 +285,10 @@ typedef struct
   guint64       offset;
   GArray       *frames;      /* Frame */
   guint         depth;
-  Hasher        sh;          /* the string being read */
+  Hasher        sh;          /* the string being read, once longer than SHORT_MAX */
+  guint8        short_buf[SHORT_MAX];
+  guint         short_len;
+  gboolean      hashing;
   gboolean      in_key;
   GString      *capture;     /* the root's keys and the entries' field names */
   gboolean      capturing;
@@ -263,7 +303,7 @@ typedef struct
   char         *entry_name;
   gboolean      entry_is_object;
   GArray       *entry_fields; /* Field */
-  char         *field_name;
+  const char   *field_name;  /* interned in names */
 } Side;
 
 static void
@@ -271,7 +311,7 @@ frame_clear (gpointer data)
 {
   Frame *frame = data;
 
-  g_clear_pointer (&frame->members, g_array_unref);
+  g_clear_pointer (&frame->members, g_free);
 }
 
 static void
@@ -305,7 +345,6 @@ side_clear (Side *side)
     g_string_free (g_steal_pointer (&side->capture), TRUE);
   g_clear_pointer (&side->entry_fields, g_array_unref);
   g_clear_pointer (&side->entry_name, g_free);
-  g_clear_pointer (&side->field_name, g_free);
   g_clear_object (&side->report);
   g_clear_error (&side->error);
 }
@@ -371,6 +410,31 @@ member_compare (gconstpointer a,
   return c != 0 ? c : digest_compare (&x->value, &y->value);
 }
 
+/* Objects have a handful of members: an insertion sort beats a general
+ * one there, by far. */
+static void
+sort_members (Member *members,
+              guint   n)
+{
+  if (n > 32)
+    {
+      qsort (members, n, sizeof *members, member_compare);
+      return;
+    }
+  for (guint i = 1; i < n; i++)
+    {
+      Member m = members[i];
+      guint j = i;
+
+      while (j > 0 && member_compare (&members[j - 1], &m) > 0)
+        {
+          members[j] = members[j - 1];
+          j--;
+        }
+      members[j] = m;
+    }
+}
+
 /* A whole entry was read: keep its digests. The last of two entries of the
  * same name wins, as it does for json-glib and Python. */
 static void
@@ -410,14 +474,18 @@ side_value_done (Side         *side,
     {
       if (side->depth == 2 && side->entry_is_object)
         {
-          Field field = { side_intern (side, side->field_name), *value };
+          Field field = { side->field_name, *value };
 
           g_array_append_val (side->entry_fields, field);
         }
-      {
-        Member member = { top->key, *value };
-        g_array_append_val (top->members, member);
-      }
+      if (top->n_members == top->members_cap)
+        {
+          top->members_cap = MAX (8, top->members_cap * 2);
+          top->members = g_renew (Member, top->members, top->members_cap);
+        }
+      top->members[top->n_members].key = top->key;
+      top->members[top->n_members].value = *value;
+      top->n_members++;
     }
   else
     hasher_digest (&top->h, value);
@@ -450,9 +518,7 @@ side_open (Side     *side,
   frame->is_object = is_object;
   if (is_object)
     {
-      if (frame->members == NULL)
-        frame->members = g_array_new (FALSE, FALSE, sizeof (Member));
-      g_array_set_size (frame->members, 0);
+      frame->n_members = 0;
     }
   else
     hasher_init (&frame->h, &side->key, 'a');
@@ -476,9 +542,9 @@ side_close (Side     *side,
     {
       Hasher h;
 
-      g_array_sort (frame->members, member_compare);
+      sort_members (frame->members, frame->n_members);
       hasher_init (&h, &side->key, 'o');
-      hasher_update (&h, (const guint8 *)frame->members->data, frame->members->len * sizeof (Member));
+      hasher_update (&h, (const guint8 *)frame->members, frame->n_members * sizeof (Member));
       digest = hasher_finish (&h);
     }
   else if (!is_object)
@@ -492,11 +558,8 @@ static void
 side_constant (Side *side,
                guint8 tag)
 {
-  Hasher h;
-  Digest digest;
+  Digest digest = short_digest (NULL, 0, tag);
 
-  hasher_init (&h, &side->key, tag);
-  digest = hasher_finish (&h);
   side_value_done (side, &digest);
 }
 
@@ -512,6 +575,20 @@ side_number_done (Side *side)
   double value;
 
   side->number[side->number_len] = '\0';
+  /* Plain integers (every number of a knowledge base) are already in
+   * canonical form, but for "-0". */
+  if (side->number_len <= SHORT_MAX && strcmp (n, "-0") != 0)
+    {
+      const char *digits = n[0] == '-' ? n + 1 : n;
+      gsize n_digits = strspn (digits, "0123456789");
+
+      if (n_digits > 0 && digits[n_digits] == '\0' && (digits[0] != '0' || n_digits == 1))
+        {
+          digest = short_digest ((const guint8 *)n, side->number_len, 'n');
+          side_value_done (side, &digest);
+          return;
+        }
+    }
   if (strpbrk (n, ".eE") == NULL)
     {
       gint64 integer;
@@ -536,9 +613,14 @@ side_number_done (Side *side)
     g_ascii_formatd (canonical, sizeof canonical, "%.17g", value);
 
 hash:
-  hasher_init (&h, &side->key, 'n');
-  hasher_update (&h, (const guint8 *)canonical, strlen (canonical));
-  digest = hasher_finish (&h);
+  if (strlen (canonical) <= SHORT_MAX)
+    digest = short_digest ((const guint8 *)canonical, strlen (canonical), 'n');
+  else
+    {
+      hasher_init (&h, &side->key, 'n');
+      hasher_update (&h, (const guint8 *)canonical, strlen (canonical));
+      digest = hasher_finish (&h);
+    }
   side_value_done (side, &digest);
 }
 
@@ -547,7 +629,23 @@ side_string_bytes (Side         *side,
                    const guint8 *data,
                    gsize         len)
 {
-  hasher_update (&side->sh, data, len);
+  if (!side->hashing)
+    {
+      if (side->short_len + len <= SHORT_MAX)
+        {
+          memcpy (side->short_buf + side->short_len, data, len);
+          side->short_len += (guint)len;
+        }
+      else
+        {
+          side->hashing = TRUE;
+          hasher_init (&side->sh, &side->key, 's');
+          hasher_update (&side->sh, side->short_buf, side->short_len);
+          hasher_update (&side->sh, data, len);
+        }
+    }
+  else
+    hasher_update (&side->sh, data, len);
   if (side->capturing)
     {
       if (side->capture->len + len > side->capture_cap)
@@ -586,7 +684,8 @@ side_string_start (Side     *side,
   side->in_key = in_key;
   side->state = S_STRING;
   side->high_surrogate = 0;
-  hasher_init (&side->sh, &side->key, 's');
+  side->short_len = 0;
+  side->hashing = FALSE;
   /* The entries' names, and the names of their fields. */
   side->capturing = in_key && (side->depth == 1 || (side->depth == 2 && side->entry_is_object));
   if (side->capturing)
@@ -597,12 +696,47 @@ side_string_start (Side     *side,
 }
 
 static void
+side_string_done (Side         *side,
+                  const Digest *digest);
+
+static void
 side_string_end (Side *side)
 {
   Digest digest;
 
   side_flush_surrogate (side);
-  digest = hasher_finish (&side->sh);
+  digest = side->hashing ? hasher_finish (&side->sh) : short_digest (side->short_buf, side->short_len, 's');
+  side_string_done (side, &digest);
+}
+
+/* A string whose whole body is data[0..len): the digest the streaming
+ * path would give, without copying. */
+static void
+side_string_whole (Side         *side,
+                   const guint8 *data,
+                   gsize         len)
+{
+  Digest digest;
+
+  if (len <= SHORT_MAX)
+    digest = short_digest (data, len, 's');
+  else
+    {
+      Hasher h;
+
+      hasher_init (&h, &side->key, 's');
+      hasher_update (&h, data, len);
+      digest = hasher_finish (&h);
+    }
+  side_string_done (side, &digest);
+}
+
+static void
+side_string_done (Side         *side,
+                  const Digest *value)
+{
+  Digest digest = *value;
+
   if (!side->in_key)
     {
       side_value_done (side, &digest);
@@ -627,17 +761,10 @@ side_string_end (Side *side)
         }
       else
         {
-          g_free (side->field_name);
-          side->field_name = g_strdup (side->capture->str);
+          side->field_name = side_intern (side, side->capture->str);
         }
     }
   side->state = S_COLON;
-}
-
-static inline gboolean
-is_space (guint8 c)
-{
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
 }
 
 static int
@@ -713,25 +840,29 @@ side_feed (Side         *side,
     {
       guint8 c = data[i];
 
+      if (is_ws (c) && side->state > S_START && side->state <= S_END)
+        {
+          gsize next = (gsize)(skip_ws (data + i, data + len) - data);
+
+          side->offset += next - i;
+          i = next;
+          continue;
+        }
+
       switch (side->state)
         {
         case S_START:
-          /* A byte-order mark is tolerated, as json-glib does. */
+          /* No byte order mark, as for verification. */
           side->state = S_VALUE;
-          if (c == 0xef && len - i >= 3 && data[i + 1] == 0xbb && data[i + 2] == 0xbf)
-            {
-              i += 3;
-              continue;
-            }
           continue;
 
         case S_VALUE:
-          if (!is_space (c))
+          if (!is_ws (c))
             side_begin_value (side, c);
           break;
 
         case S_ARRAY_FIRST:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == ']')
             side_close (side, FALSE);
@@ -741,7 +872,7 @@ side_feed (Side         *side,
 
         case S_OBJECT_FIRST:
         case S_KEY:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == '"')
             side_string_start (side, TRUE);
@@ -752,7 +883,7 @@ side_feed (Side         *side,
           break;
 
         case S_COLON:
-          if (is_space (c))
+          if (is_ws (c))
             break;
           if (c == ':')
             side->state = S_VALUE;
@@ -764,7 +895,7 @@ side_feed (Side         *side,
           {
             gboolean in_object;
 
-            if (is_space (c))
+            if (is_ws (c))
               break;
             in_object = g_array_index (side->frames, Frame, side->depth - 1).is_object;
             if (c == ',')
@@ -777,7 +908,7 @@ side_feed (Side         *side,
           break;
 
         case S_END:
-          if (!is_space (c))
+          if (!is_ws (c))
             side_fail (side, "%s", _("there is text after the end of the JSON"));
           break;
 
@@ -785,9 +916,15 @@ side_feed (Side         *side,
           {
             gsize start = i;
 
-            while (i < len && data[i] != '"' && data[i] != '\\' && data[i] >= 0x20)
-              i++;
+            i = (gsize)(skip_string_run (data + i, data + len) - data);
             side->offset += i - start;
+            /* Most strings: no escape, not kept as a name, within one block. */
+            if (i < len && data[i] == '"' && side->short_len == 0 && !side->hashing && !side->capturing &&
+                side->high_surrogate == 0)
+              {
+                side_string_whole (side, data + start, i - start);
+                break;
+              }
             if (i > start)
               {
                 side_flush_surrogate (side);
@@ -939,7 +1076,9 @@ side_add_file (Side       *side,
   info = g_new0 (FileInfo, 1);
   info->size = size;
   g_strlcpy (info->sha256, sha256 != NULL ? sha256 : "", sizeof info->sha256);
-  g_hash_table_replace (side->files, g_strdup (path), info);
+  /* A folder's file names may be any bytes; the comparison is shown as
+   * text (an archive refuses such names). */
+  g_hash_table_replace (side->files, g_utf8_make_valid (path, -1), info);
 }
 
 static void
@@ -1003,8 +1142,10 @@ set_errno_error (GError     **error,
                  int          saved,
                  const char  *path)
 {
+  /* EINVAL: what open_regular () says of a FIFO or a device */
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               _("Cannot read “%s”: %s"), path, g_strerror (saved));
+               _("Cannot read “%s”: %s"), path,
+               saved == EINVAL ? _("it is not a regular file") : g_strerror (saved));
   return FALSE;
 }
 
@@ -1048,6 +1189,26 @@ feed_side (gpointer      side,
            gsize         len)
 {
   side_feed (side, data, len);
+}
+
+/* A regular file of a data folder, or -1 (errno set): never a FIFO or a
+ * device, which could block or never end. */
+static int
+open_regular (int         dir_fd,
+              const char *name)
+{
+  struct stat st;
+  int fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+
+  if (fd < 0)
+    return -1;
+  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || fcntl (fd, F_SETFL, 0) < 0)
+    {
+      close (fd);
+      errno = EINVAL;
+      return -1;
+    }
+  return fd;
 }
 
 /* The regular files under dir_fd (relative path prefix), symbolic links
@@ -1107,7 +1268,7 @@ walk_files (Side        *side,
           char hex[OSI_SHA256_HEX_LEN + 1];
           gboolean ok;
 
-          child = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+          child = open_regular (dir_fd, name);
           if (child < 0)
             return set_errno_error (error, errno, path);
           osi_sha256_reset (sha);
@@ -1125,6 +1286,7 @@ walk_files (Side        *side,
 static gboolean
 read_directory (Side        *side,
                 const char  *path,
+                gboolean     empty_ok,
                 GError     **error)
 {
   g_autoptr(OsiSha256) sha = osi_sha256_new ();
@@ -1138,7 +1300,7 @@ read_directory (Side        *side,
   if (root < 0)
     return set_errno_error (error, errno, path);
 
-  fd = openat (root, OSI_RAG_PATH, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = open_regular (root, OSI_RAG_PATH);
   if (fd >= 0)
     {
       gboolean ok = read_fd (fd, buffer, OSI_RAG_PATH, feed_side, side, side->cancellable, error);
@@ -1186,7 +1348,7 @@ read_directory (Side        *side,
     }
 
   close (root);
-  if (!found)
+  if (!found && !empty_ok)
     {
       g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
                    _("“%s” is neither a backup nor a data folder (it has no rag, config or data folder)."), path);
@@ -1214,7 +1376,7 @@ read_side (Side        *side,
       return set_errno_error (error, errno, path);
     }
   if (S_ISDIR (st.st_mode))
-    return read_directory (side, path, error);
+    return read_directory (side, path, missing_is_empty, error);
   if (S_ISREG (st.st_mode))
     return read_archive (side, path, error);
   g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
@@ -1316,6 +1478,17 @@ osi_diff_init (OsiDiff *self)
     self->changes[i] = g_ptr_array_new_with_free_func (osi_change_free);
 }
 
+/* A field named twice in an entry is listed once. */
+static void
+add_field (GStrvBuilder  *builder,
+           const char   **last,
+           const char    *name)
+{
+  if (*last == NULL || strcmp (*last, name) != 0)
+    g_strv_builder_add (builder, name);
+  *last = name;
+}
+
 /* The fields that differ between two versions of an entry; both lists
  * are sorted by name. */
 static GStrv
@@ -1323,6 +1496,7 @@ entry_fields_diff (const Entry *a,
                    const Entry *b)
 {
   g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  const char *last = NULL;
   guint i = 0;
   guint j = 0;
 
@@ -1338,13 +1512,13 @@ entry_fields_diff (const Entry *a,
         c = strcmp (a->fields[i].name, b->fields[j].name);
 
       if (c < 0)
-        g_strv_builder_add (builder, a->fields[i++].name);
+        add_field (builder, &last, a->fields[i++].name);
       else if (c > 0)
-        g_strv_builder_add (builder, b->fields[j++].name);
+        add_field (builder, &last, b->fields[j++].name);
       else
         {
           if (!digest_equal (&a->fields[i].digest, &b->fields[j].digest))
-            g_strv_builder_add (builder, a->fields[i].name);
+            add_field (builder, &last, a->fields[i].name);
           i++;
           j++;
         }
@@ -1493,6 +1667,64 @@ osi_diff_compare_full (const char        *a,
   side_clear (&job_a.side);
   side_clear (&job_b.side);
   return g_steal_pointer (&self);
+}
+
+char *
+osi_diff_fingerprint_knowledge_base (const guint8  *data,
+                                     gsize          len,
+                                     gsize          split,
+                                     guint         *out_entries,
+                                     GError       **error)
+{
+  static const Digest key = { 0x6f7369, 0x64696666 };
+  Side side;
+  GHashTableIter iter;
+  gpointer name;
+  gpointer value;
+  guint64 sum_lo = 0;
+  guint64 sum_hi = 0;
+  char *fingerprint = NULL;
+
+  g_return_val_if_fail (data != NULL || len == 0, NULL);
+  g_return_val_if_fail (split <= len, NULL);
+
+  side_init (&side, "-", &key, NULL);
+  side_feed (&side, data, split);
+  side_feed (&side, data + split, len - split);
+  side_finish_rag (&side);
+  if (side.error != NULL)
+    {
+      g_propagate_error (error, g_steal_pointer (&side.error));
+      side_clear (&side);
+      return NULL;
+    }
+
+  /* Entries in any order: a sum of one digest per entry, its name and
+   * its fields. */
+  g_hash_table_iter_init (&iter, side.entries);
+  while (g_hash_table_iter_next (&iter, &name, &value))
+    {
+      const Entry *entry = value;
+      Hasher h;
+      Digest d;
+
+      hasher_init (&h, &key, 'e');
+      hasher_update (&h, name, strlen (name) + 1);
+      hasher_digest (&h, &entry->whole);
+      for (guint i = 0; i < entry->n_fields; i++)
+        {
+          hasher_update (&h, (const guint8 *)entry->fields[i].name, strlen (entry->fields[i].name) + 1);
+          hasher_digest (&h, &entry->fields[i].digest);
+        }
+      d = hasher_finish (&h);
+      sum_lo += d.lo;
+      sum_hi += d.hi;
+    }
+  if (out_entries != NULL)
+    *out_entries = g_hash_table_size (side.entries);
+  fingerprint = g_strdup_printf ("%016" G_GINT64_MODIFIER "x%016" G_GINT64_MODIFIER "x", sum_hi, sum_lo);
+  side_clear (&side);
+  return fingerprint;
 }
 
 OsiDiff *

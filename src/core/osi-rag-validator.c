@@ -11,6 +11,7 @@
 #include <emmintrin.h>
 #endif
 
+#include "osi-json-scan-private.h"
 #include "osi-rag-validator.h"
 
 /* Knowledge bases run to hundreds of megabytes and are checked while they
@@ -230,46 +231,6 @@ struct _OsiRagValidator
   char            *message;
   gboolean         finished;
 };
-
-static inline gboolean
-is_ws (guint8 c)
-{
-  return c == ' ' || c == '\n' || c == '\r' || c == '\t';
-}
-
-/* Compact JSON has no whitespace between tokens and pretty-printed JSON one
- * space after a colon; only the indentation after a newline is worth a
- * vector compare. */
-static inline const guint8 *
-skip_ws (const guint8 *p,
-         const guint8 *end)
-{
-  if (p < end && !is_ws (*p))
-    return p;
-  if (end - p >= 2 && !is_ws (p[1]))
-    return p + 1;
-
-#ifdef __SSE2__
-  while (end - p >= 16)
-    {
-      __m128i v = _mm_loadu_si128 ((const __m128i *) p);
-      __m128i ws = _mm_or_si128 (_mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 (' ')),
-                                               _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\n'))),
-                                 _mm_or_si128 (_mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\t')),
-                                               _mm_cmpeq_epi8 (v, _mm_set1_epi8 ('\r'))));
-      guint32 other = ~(guint32) _mm_movemask_epi8 (ws) & 0xffff;
-
-      if (other != 0)
-        return p + __builtin_ctz (other);
-      p += 16;
-    }
-#endif
-
-  while (p < end && is_ws (*p))
-    p++;
-
-  return p;
-}
 
 static inline gboolean
 is_digit (guint8 c)
