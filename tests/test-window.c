@@ -14,8 +14,8 @@
 #include "osi-archive.h"
 #include "osi-demo-data.h"
 #include "osi-search.h"
+#include "osi-test-gui.h"
 #include "osi-test-support.h"
-#include "osi-window-private.h"
 
 /* The main window under a display (Xvfb in CI), against a real
  * osi-backup-server holding 57 backups. Actions are fired by name,
@@ -27,55 +27,8 @@
 #define N_BACKUPS   57
 #define DATA_SIZE   (256 * 1024)
 #define DATA_SEED   1
-#define WAIT_S      60
 
 static gboolean have_display;
-
-/* ------------------------------------------------------------------------ */
-/* Waiting                                                                  */
-
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until done (data) holds. A periodic source keeps the
- * loop turning so that the deadline is checked even when nothing happens;
- * the deadline only turns a hang into a failure, it times nothing. */
-static void
-wait_for (Condition   done,
-          gpointer    data,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_test_message ("gave up waiting for %s after %d s", what, WAIT_S);
-          g_assert_not_reached ();
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
-
-static gboolean
-window_idle (gpointer data)
-{
-  return !osi_window_get_working (OSI_WINDOW (data));
-}
-
-static void
-wait_idle (OsiWindow *window)
-{
-  wait_for (window_idle, window, "the window's work to end");
-}
 
 /* ------------------------------------------------------------------------ */
 /* The backups on disk                                                      */
@@ -278,7 +231,7 @@ new_window (OsiClient *client)
   if (client != NULL)
     {
       osi_window_set_client (window, client, NULL);
-      wait_idle (window);
+      osi_test_wait_idle (window);
     }
   return window;
 }
@@ -334,7 +287,7 @@ close_window (OsiWindow *window)
   GListModel *sorted = g_object_ref (osi_window_get_sorted_model (window));
   GListStore *store = g_object_ref (osi_window_get_store (window));
 
-  wait_idle (window);
+  osi_test_wait_idle (window);
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
   g_assert_finalize_object (page);
@@ -411,27 +364,6 @@ action_enabled (OsiWindow  *window,
   return gtk_widget_get_sensitive (button);
 }
 
-/* Answers the confirmation on screen as a click would: the response, then
- * the dialog goes away. Returns its body for the caller to check. */
-static char *
-answer_dialog (OsiWindow  *window,
-               const char *response)
-{
-  AdwMessageDialog *dialog = osi_window_get_dialog (window);
-  char *body;
-
-  g_assert_nonnull (dialog);
-  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
-  /* Cancel is the default: Enter does not destroy anything. */
-  g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
-  g_assert_true (adw_message_dialog_has_response (dialog, response));
-  body = g_strdup (adw_message_dialog_get_body (dialog));
-  adw_message_dialog_response (dialog, response);
-  gtk_window_destroy (GTK_WINDOW (dialog));
-  g_assert_null (osi_window_get_dialog (window));
-  return body;
-}
-
 static guint
 n_items (GListModel *model)
 {
@@ -494,7 +426,7 @@ type_search (OsiWindow  *window,
     return;
   id = g_signal_connect_swapped (entry, "search-changed", G_CALLBACK (on_search_changed_count), &count);
   gtk_editable_set_text (entry, text);
-  wait_for (search_applied, &wait, "the search");
+  osi_test_wait_for (search_applied, &wait, "the search");
   g_signal_handler_disconnect (entry, id);
 }
 
@@ -557,7 +489,7 @@ wait_for_paint (GtkWidget *widget)
   g_assert_nonnull (clock);
   handler = g_signal_connect (clock, "after-paint", G_CALLBACK (on_after_paint), &painted);
   gtk_widget_queue_draw (widget);
-  wait_for (frame_painted, &painted, "a frame painted");
+  osi_test_wait_for (frame_painted, &painted, "a frame painted");
   g_signal_handler_disconnect (clock, handler);
 }
 
@@ -759,7 +691,7 @@ test_page_stays_valid (void)
       g_assert_cmpint (g_unlink (path), ==, 0);
     }
   activate (f.window, "win.refresh");
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_banner_text (f.window));
   g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, total - remove);
   check_page (f.window, n_pages_for (total - remove, 10) - 1, total - remove, 10);
@@ -773,8 +705,8 @@ test_page_stays_valid (void)
       g_autofree char *body = NULL;
 
       activate_on (f.window, "win.delete", osi_backup_info_get_name (info));
-      body = answer_dialog (f.window, "delete");
-      wait_idle (f.window);
+      body = osi_test_answer_dialog (f.window, "delete");
+      osi_test_wait_idle (f.window);
     }
   total = n_backups_on_disk (f.backups);
   g_assert_cmpuint (total, ==, (last - 2) * 10);
@@ -938,12 +870,12 @@ test_create (void)
   before = disk_backups (f.backups);
 
   activate (f.window, "win.create");
-  body = answer_dialog (f.window, "create");
+  body = osi_test_answer_dialog (f.window, "create");
   g_assert_true (osi_window_get_working (f.window));
   /* One long operation at a time. */
   g_assert_false (action_enabled (f.window, "win.create"));
   g_assert_false (action_enabled (f.window, "win.refresh"));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_true (action_enabled (f.window, "win.create"));
 
@@ -981,9 +913,9 @@ test_create_cancel (void)
   fixture_start (&f, N_BACKUPS, 10, NULL);
 
   activate (f.window, "win.create");
-  body = answer_dialog (f.window, "cancel");
+  body = osi_test_answer_dialog (f.window, "cancel");
   g_assert_false (osi_window_get_working (f.window));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_cmpuint (n_backups_on_disk (f.backups), ==, N_BACKUPS);
   g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, N_BACKUPS);
   count = g_strdup_printf ("%u backups", N_BACKUPS);
@@ -1060,11 +992,11 @@ test_restore (void)
   g_assert_false (osi_test_trees_equal (expected, f.data, NULL));
 
   activate_on (f.window, "win.restore", chosen->name);
-  body = answer_dialog (f.window, "restore");
+  body = osi_test_answer_dialog (f.window, "restore");
   /* The confirmation names the backup and its date. */
   g_assert_nonnull (strstr (body, chosen->name));
   g_assert_nonnull (strstr (body, chosen->display));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_null (osi_window_get_banner_text (f.window));
 
@@ -1107,10 +1039,12 @@ test_restore_cancel (void)
   chosen = g_ptr_array_index (before, before->len - 1);
 
   activate_on (f.window, "win.restore", chosen->name);
-  body = answer_dialog (f.window, "cancel");
+  body = osi_test_answer_dialog (f.window, "cancel");
   g_assert_nonnull (strstr (body, chosen->name));
-  g_assert_false (osi_window_get_working (f.window));
-  wait_idle (f.window);
+  /* No restore started (the question of what it would change may still
+   * be on its way back). */
+  g_assert_true (action_enabled (f.window, "win.create"));
+  osi_test_wait_idle (f.window);
   assert_trees_equal (original, f.data);
   g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len);
   g_assert_null (osi_window_get_last_toast (f.window));
@@ -1139,12 +1073,12 @@ test_delete (void)
   path = g_build_filename (f.backups, chosen->name, NULL);
 
   activate_on (f.window, "win.delete", chosen->name);
-  body = answer_dialog (f.window, "delete");
+  body = osi_test_answer_dialog (f.window, "delete");
   g_assert_nonnull (strstr (body, chosen->name));
   g_assert_nonnull (strstr (body, chosen->display));
   /* Plenty remain: no warning. */
   g_assert_null (strstr (body, "would remain"));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
 
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len - 1);
@@ -1177,9 +1111,9 @@ test_delete_cancel (void)
   path = g_build_filename (f.backups, chosen->name, NULL);
 
   activate_on (f.window, "win.delete", chosen->name);
-  body = answer_dialog (f.window, "cancel");
+  body = osi_test_answer_dialog (f.window, "cancel");
   g_assert_false (osi_window_get_working (f.window));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (n_backups_on_disk (f.backups), ==, before->len);
   g_assert_true (store_has (f.window, chosen->name));
@@ -1208,11 +1142,11 @@ test_delete_warning (void)
   g_assert_cmpuint (before->len, ==, 3);
 
   activate_on (f.window, "win.delete", ((DiskBackup *)g_ptr_array_index (before, 0))->name);
-  body = answer_dialog (f.window, "cancel");
+  body = osi_test_answer_dialog (f.window, "cancel");
   warning = g_strdup_printf ("Only %u backups would remain", before->len - 1);
   g_assert_nonnull (strstr (body, warning));
   g_assert_nonnull (strstr (body, "keep at least three recent backups"));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_cmpuint (n_backups_on_disk (f.backups), ==, 3);
   fixture_finish (&f);
 
@@ -1222,7 +1156,7 @@ test_delete_warning (void)
   before = disk_backups (f.backups);
   activate_on (f.window, "win.delete", ((DiskBackup *)g_ptr_array_index (before, 0))->name);
   g_free (body);
-  body = answer_dialog (f.window, "cancel");
+  body = osi_test_answer_dialog (f.window, "cancel");
   g_assert_nonnull (strstr (body, "No backup would remain: keep at least three recent backups."));
   fixture_finish (&f);
 }
@@ -1249,8 +1183,8 @@ test_empty (void)
 
   g_assert_true (action_enabled (f.window, "win.create"));
   activate (f.window, "win.create");
-  body = answer_dialog (f.window, "create");
-  wait_idle (f.window);
+  body = osi_test_answer_dialog (f.window, "create");
+  osi_test_wait_idle (f.window);
   after = disk_backups (f.backups);
   g_assert_cmpuint (after->len, ==, 1);
   g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
@@ -1307,7 +1241,7 @@ test_download (void)
   activate_on (f.window, "win.download", chosen->name);
   g_assert_true (osi_window_get_working (f.window));
   g_assert_true (action_enabled (f.window, "win.cancel-transfer"));
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
   g_assert_false (action_enabled (f.window, "win.cancel-transfer"));
@@ -1372,7 +1306,7 @@ test_download_cancel (void)
   local_path = g_build_filename (folder, small->name, NULL);
   activate_on (f.window, "win.download", small->name);
   activate (f.window, "win.cancel-transfer");
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_false (g_file_test (local_path, G_FILE_TEST_EXISTS));
   g_assert_nonnull (osi_window_get_last_toast (f.window));
   g_assert_cmpstr (osi_window_get_last_toast (f.window), !=, "Download complete");
@@ -1383,17 +1317,17 @@ test_download_cancel (void)
   big_path = g_build_filename (f.backups, big, NULL);
   write_random_file (big_path, 200 * 1024 * 1024);
   activate (f.window, "win.refresh");
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_true (store_has (f.window, big));
   local_path = g_build_filename (folder, big, NULL);
   part_path = g_strconcat (local_path, ".part", NULL);
   activate_on (f.window, "win.download", big);
   /* Only one long job at a time. */
   g_assert_false (action_enabled (f.window, "win.create"));
-  wait_for (part_started, part_path, "the download to start");
+  osi_test_wait_for (part_started, part_path, "the download to start");
   g_assert_true (osi_window_get_working (f.window));
   activate (f.window, "win.cancel-transfer");
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_false (g_file_test (local_path, G_FILE_TEST_EXISTS));
   g_assert_cmpstr (osi_window_get_last_toast (f.window), !=, "Download complete");
   g_assert_true (action_enabled (f.window, "win.create"));
@@ -1421,7 +1355,7 @@ test_server_stopped (void)
   server_stop (f.server);
 
   activate (f.window, "win.refresh");
-  wait_idle (f.window);
+  osi_test_wait_idle (f.window);
   g_assert_nonnull (osi_window_get_banner_text (f.window));
   g_assert_nonnull (strstr (osi_window_get_banner_text (f.window), "Cannot reach the backend server"));
   g_assert_nonnull (strstr (osi_window_get_banner_text (f.window), f.server->url));
@@ -1455,7 +1389,7 @@ test_unreachable (void)
 
   /* Retrying against a stopped server changes nothing. */
   activate (fresh, "win.refresh");
-  wait_idle (fresh);
+  osi_test_wait_idle (fresh);
   g_assert_cmpstr (osi_window_get_state (fresh), ==, "unreachable");
   close_window (fresh);
 
@@ -1595,16 +1529,8 @@ test_french (void)
       french_body ();
       return;
     }
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  if (!osi_test_have_locale ("fr_FR.UTF-8"))
-    {
-      g_test_skip ("no fr_FR.UTF-8 locale");
-      return;
-    }
+  if (!osi_test_french_possible ())
+    return;
 
   fixture_serve (&f, N_BACKUPS);
   info = g_key_file_new ();
@@ -1615,7 +1541,8 @@ test_french (void)
   g_assert_no_error (error);
 
   /* Longer than the child's own deadlines, which fail it first. */
-  g_test_trap_subprocess (NULL, (guint64)4 * WAIT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
   g_unlink (path);
   fixture_finish (&f);
   g_test_trap_assert_passed ();
@@ -1624,36 +1551,12 @@ test_french (void)
 int
 main (int argc, char **argv)
 {
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-
   /* Not gtk_test_init (): it aborts without a display, where these tests
    * skip instead. It would also set its own locale. */
   g_test_init (&argc, &argv, NULL);
   watch_fatal_signals ();
 
-  /* The only subprocess is the French case's. The locale is set before
-   * GTK starts and its threads run; LANGUAGE would take precedence over
-   * it. Otherwise, the C locale gives the English source strings. */
-  if (g_test_subprocess ())
-    {
-      g_setenv ("LANGUAGE", "fr", TRUE);
-      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
-        g_error ("no fr_FR.UTF-8 locale");
-    }
-  else
-    {
-      g_unsetenv ("LANGUAGE");
-      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
-        setlocale (LC_ALL, "C");
-    }
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-
-  gtk_disable_setlocale ();
-  have_display = gtk_init_check ();
-  if (have_display)
-    adw_init ();
+  have_display = osi_test_gui_init ();
 
   g_test_add_func ("/window/pages", test_pages);
   g_test_add_func ("/window/page-size-setting", test_page_size_setting);

@@ -3,6 +3,7 @@
 
 /* What the tests and the benchmark look at. */
 
+#include "osi-check-window.h"
 #include "osi-window.h"
 
 G_BEGIN_DECLS
@@ -27,11 +28,14 @@ const char  *osi_window_get_status_title  (OsiWindow *self);
 const char  *osi_window_get_banner_text   (OsiWindow *self);
 /* The confirmation or error dialog on screen, NULL when none. */
 AdwMessageDialog *osi_window_get_dialog   (OsiWindow *self);
-/* TRUE while a list request, a create, a restore, a delete or a download
- * runs; notified as "working". */
+/* TRUE while a list request, a create, a restore, a delete, a download,
+ * a check, an upload or a restore's "what would change" runs; notified
+ * as "working". */
 gboolean     osi_window_get_working       (OsiWindow *self);
 /* The last toast's title. */
 const char  *osi_window_get_last_toast    (OsiWindow *self);
+/* The report of the last check, NULL when none is open. */
+OsiCheckWindow *osi_window_get_check_window (OsiWindow *self);
 /* The folder downloads go to. */
 char        *osi_window_dup_download_folder (OsiWindow *self);
 

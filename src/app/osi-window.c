@@ -10,9 +10,12 @@
 #include "osi-archive.h"
 #include "osi-backup-filter-model.h"
 #include "osi-backup-info.h"
+#include "osi-check-history.h"
+#include "osi-check-window.h"
 #include "osi-progress-relay.h"
 #include "osi-resources.h"
 #include "osi-search.h"
+#include "osi-sha256.h"
 #include "osi-slot-model.h"
 #include "osi-window-private.h"
 
@@ -69,11 +72,16 @@ struct _OsiWindow
   gboolean              busy;        /* create, restore or delete */
   gboolean              downloading;
   gboolean              checking;
+  gboolean              uploading;
+  guint                 restore_diffs;   /* restore confirmations asking what would change */
   GCancellable         *list_cancellable;
   GCancellable         *op_cancellable;
   GCancellable         *transfer_cancellable;
 
   AdwMessageDialog     *dialog;
+  OsiCheckHistory      *check_history;
+  OsiCheckWindow       *check_window;
+  GQueue                check_queue;     /* paths dropped, waiting for their check */
   char                 *last_toast;
   char                 *banner_text;
 };
@@ -144,7 +152,7 @@ notify_working (OsiWindow *self)
 static gboolean
 long_job_running (OsiWindow *self)
 {
-  return self->busy || self->downloading || self->checking;
+  return self->busy || self->downloading || self->checking || self->uploading;
 }
 
 /* Every row's buttons watch win.restore, win.download and win.delete:
@@ -178,7 +186,7 @@ update_actions (OsiWindow *self)
   set_action_enabled (self, "win.refresh", connected && !self->busy);
   set_action_enabled (self, "win.check-file", free_hands);
   set_action_enabled (self, "win.check-path", free_hands);
-  set_action_enabled (self, "win.cancel-transfer", self->downloading || self->checking);
+  set_action_enabled (self, "win.cancel-transfer", self->downloading || self->checking || self->uploading);
   set_action_enabled (self, "win.page-first", self->page > 0);
   set_action_enabled (self, "win.page-previous", self->page > 0);
   set_action_enabled (self, "win.page-next", self->page + 1 < n_pages);
@@ -786,13 +794,21 @@ operation_start (OsiWindow  *self,
   notify_working (self);
 }
 
+/* running: the flag of the job that ended (busy, downloading…). */
 static void
-operation_end (OsiWindow *self)
+long_job_end (OsiWindow *self,
+              gboolean  *running)
 {
-  self->busy = FALSE;
+  *running = FALSE;
   status_hide (self);
   update_actions (self);
   notify_working (self);
+}
+
+static void
+operation_end (OsiWindow *self)
+{
+  long_job_end (self, &self->busy);
 }
 
 static void
@@ -899,28 +915,109 @@ on_restore_response (OsiWindow        *self,
 }
 
 static void
-action_restore (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+cancel_and_unref (gpointer cancellable)
 {
-  OsiWindow *self = OSI_WINDOW (widget);
-  const char *name = g_variant_get_string (parameter, NULL);
+  g_cancellable_cancel (cancellable);
+  g_object_unref (cancellable);
+}
+
+/* The dialog is held weakly: a reference would keep it from going away
+ * when answered. */
+typedef struct
+{
+  OsiWindow *self;
+  GWeakRef   dialog;
+} RestoreDiff;
+
+static void
+restore_diff_free (RestoreDiff *data)
+{
+  data->self->restore_diffs--;
+  notify_working (data->self);
+  g_object_unref (data->self);
+  g_weak_ref_clear (&data->dialog);
+  g_free (data);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (RestoreDiff, restore_diff_free)
+
+/* The server's answer to "what would this restore change", under the
+ * warning; the warning stands without it. */
+static void
+on_restore_diff (GObject      *source,
+                 GAsyncResult *result,
+                 gpointer      user_data)
+{
+  g_autoptr(RestoreDiff) data = user_data;
+  g_autoptr(AdwMessageDialog) dialog = g_weak_ref_get (&data->dialog);
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *changes = NULL;
   g_autofree char *body = NULL;
+
+  diff = osi_client_diff_finish (OSI_CLIENT (source), result, &error);
+  if (is_cancelled (error) || dialog == NULL)
+    return;
+  changes = diff != NULL ? osi_diff_describe_restore (diff)
+                         : g_strdup_printf (_("The changes could not be worked out: %s"), error->message);
+  body = g_strdup_printf ("%s\n\n%s", (const char *)g_object_get_data (G_OBJECT (dialog), "restore-body"),
+                          changes);
+  adw_message_dialog_set_body (dialog, body);
+}
+
+/* The warning before any restore: of a backup of the list, or of a file
+ * just uploaded (which the list does not hold yet, hence the date). */
+static void
+confirm_restore (OsiWindow  *self,
+                 const char *name,
+                 const char *date)
+{
+  g_autofree char *body = NULL;
+  g_autofree char *waiting = NULL;
+  GCancellable *cancellable;
+  RestoreDiff *data = g_new0 (RestoreDiff, 1);
   AdwMessageDialog *dialog;
 
+  if (self->client == NULL)
+    {
+      g_free (data);
+      return;
+    }
+  cancellable = g_cancellable_new ();
   body = g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the other "
                             "data — will be replaced by the content of “%s” from %s.\n\n"
                             "This cannot be undone, except by restoring the safety backup the server makes of "
                             "the current data first."),
-                          name, display_date (self, name));
-  dialog = new_dialog (self, _("Restore This Backup?"), body);
+                          name, date);
+  waiting = g_strdup_printf ("%s\n\n%s", body, _("Working out the changes…"));
+  dialog = new_dialog (self, _("Restore This Backup?"), waiting);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
+  g_object_set_data_full (G_OBJECT (dialog), "restore-body", g_steal_pointer (&body), g_free);
+  /* The dialog gone, the question is moot. */
+  g_object_set_data_full (G_OBJECT (dialog), "diff-cancellable", g_object_ref (cancellable), cancel_and_unref);
+  data->self = g_object_ref (self);
+  g_weak_ref_init (&data->dialog, dialog);
+  self->restore_diffs++;
+  notify_working (self);
+  osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
+  g_object_unref (cancellable);
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
   adw_message_dialog_set_close_response (dialog, "cancel");
   g_signal_connect_object (dialog, "response", G_CALLBACK (on_restore_response), self, G_CONNECT_SWAPPED);
   gtk_window_present (GTK_WINDOW (dialog));
+}
+
+static void
+action_restore (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  confirm_restore (self, name, display_date (self, name));
 }
 
 static void
@@ -999,34 +1096,44 @@ action_delete (GtkWidget  *widget,
 /* Download and check                                                       */
 
 static void
-on_download_progress (guint64  done,
-                      guint64  total,
-                      double   rate,
-                      gpointer user_data)
+show_transfer_progress (OsiWindow *self,
+                        guint64    done,
+                        guint64    total,
+                        double     rate)
 {
-  OsiWindow *self = user_data;
   g_autofree char *done_text = g_format_size (done);
   g_autofree char *rate_text = g_format_size ((guint64)MAX (rate, 0));
   g_autofree char *text = NULL;
 
   /* Progress may still arrive after the window was closed (its widgets
    * are gone), before the download's own callback. */
-  if (is_disposed (self) || !self->downloading)
+  if (is_disposed (self) || !(self->downloading || self->uploading))
     return;
   if (total > 0)
     {
       g_autofree char *total_text = g_format_size (total);
 
       /* TRANSLATORS: bytes done, bytes in all, bytes per second */
-      text = g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
+      text = self->uploading ? g_strdup_printf (_("Sending: %s of %s (%s/s)"), done_text, total_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
       gtk_progress_bar_set_fraction (self->status_progress, (double)done / (double)total);
     }
   else
     {
-      text = g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
+      text = self->uploading ? g_strdup_printf (_("Sending: %s (%s/s)"), done_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
       gtk_progress_bar_pulse (self->status_progress);
     }
   gtk_label_set_text (self->status_label, text);
+}
+
+static void
+on_download_progress (guint64  done,
+                      guint64  total,
+                      double   rate,
+                      gpointer user_data)
+{
+  show_transfer_progress (user_data, done, total, rate);
 }
 
 static void
@@ -1060,10 +1167,7 @@ on_downloaded (GObject      *source,
   path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
   if (is_disposed (self))
     return;
-  self->downloading = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->downloading);
   if (is_cancelled (error))
     {
       osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
@@ -1163,6 +1267,51 @@ on_check_progress (guint64  done,
   gtk_label_set_text (self->status_label, text);
 }
 
+static void check_path (OsiWindow  *self,
+                        const char *path);
+
+static void
+on_check_window_destroyed (OsiWindow *self,
+                           GtkWidget *window)
+{
+  if ((GtkWidget *)self->check_window == window)
+    self->check_window = NULL;
+}
+
+/* One report window, which each new check updates; the file's former
+ * check is read before this one replaces it. */
+static void
+show_report (OsiWindow       *self,
+             OsiVerifyReport *report)
+{
+  const char *file = osi_verify_report_get_file (report);
+  g_autoptr(OsiCheckRecord) previous = osi_check_history_lookup (self->check_history, file);
+  g_autoptr(GError) error = NULL;
+
+  if (!osi_check_history_record (self->check_history, file, osi_verify_report_get_verdict (report), &error))
+    g_debug ("the check of %s is not remembered: %s", file, error->message);
+  if (self->check_window == NULL)
+    {
+      self->check_window = osi_check_window_new (self, self->check_history);
+      g_signal_connect_object (self->check_window, "destroy", G_CALLBACK (on_check_window_destroyed), self,
+                               G_CONNECT_SWAPPED);
+    }
+  osi_check_window_set_report (self->check_window, report, previous);
+  gtk_window_present (GTK_WINDOW (self->check_window));
+}
+
+/* Files dropped together are checked one after the other. */
+static void
+check_next (OsiWindow *self)
+{
+  g_autofree char *path = NULL;
+
+  if (long_job_running (self) || g_queue_is_empty (&self->check_queue))
+    return;
+  path = g_queue_pop_head (&self->check_queue);
+  check_path (self, path);
+}
+
 static void
 on_checked (GObject      *source,
             GAsyncResult *result,
@@ -1171,58 +1320,23 @@ on_checked (GObject      *source,
   g_autoptr(OsiWindow) self = user_data;
   g_autoptr(OsiVerifyReport) report = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GString) body = NULL;
-  g_autofree char *base = NULL;
-  GPtrArray *findings;
-  const char *heading;
-  AdwMessageDialog *dialog;
 
   report = osi_archive_verify_finish (result, &error);
   if (is_disposed (self))
     return;
-  self->checking = FALSE;
-  status_hide (self);
-  update_actions (self);
-  notify_working (self);
+  long_job_end (self, &self->checking);
   if (report == NULL)
     {
-      if (!is_cancelled (error))
+      if (is_cancelled (error))
+        g_queue_clear_full (&self->check_queue, g_free);
+      else
         show_error (self, _("The Check Failed"), error, FALSE);
+      check_next (self);
       return;
     }
 
-  switch (osi_verify_report_get_verdict (report))
-    {
-    case OSI_VERDICT_RESTORABLE:
-      heading = _("This Backup Can Be Restored");
-      break;
-    case OSI_VERDICT_UNPROVEN:
-      heading = _("Integrity Unproven");
-      break;
-    case OSI_VERDICT_NOT_RESTORABLE:
-    default:
-      heading = _("This Backup Cannot Be Restored");
-      break;
-    }
-  base = g_path_get_basename (osi_verify_report_get_file (report));
-  body = g_string_new (base);
-  g_string_append_printf (body, "\n\n%s", osi_verdict_describe (osi_verify_report_get_verdict (report)));
-  findings = osi_verify_report_get_findings (report);
-  for (guint i = 0; i < findings->len && i < 10; i++)
-    {
-      OsiFinding *finding = g_ptr_array_index (findings, i);
-
-      g_string_append_printf (body, "\n• %s", finding->message);
-    }
-  if (findings->len > 10)
-    g_string_append_printf (body, ngettext ("\n… and %u more finding", "\n… and %u more findings",
-                                            findings->len - 10),
-                            findings->len - 10);
-  dialog = new_dialog (self, heading, body->str);
-  adw_message_dialog_add_response (dialog, "close", _("_Close"));
-  adw_message_dialog_set_default_response (dialog, "close");
-  adw_message_dialog_set_close_response (dialog, "close");
-  gtk_window_present (GTK_WINDOW (dialog));
+  show_report (self, report);
+  check_next (self);
 }
 
 static void
@@ -1230,7 +1344,7 @@ check_path (OsiWindow  *self,
             const char *path)
 {
   OsiProgressRelay *relay;
-  g_autofree char *base = g_path_get_basename (path);
+  g_autofree char *base = g_filename_display_basename (path);
   g_autofree char *status = g_strdup_printf (_("Checking %s…"), base);
 
   if (long_job_running (self))
@@ -1258,21 +1372,34 @@ action_check_path (GtkWidget  *widget,
   check_path (OSI_WINDOW (widget), g_variant_get_string (parameter, NULL));
 }
 
-static void
-on_file_chosen (GtkNativeDialog *chooser,
-                int              response,
-                OsiWindow       *self)
+static gboolean
+on_drop (OsiWindow     *self,
+         const GValue  *value,
+         double         x,
+         double         y,
+         GtkDropTarget *target)
 {
-  if (response == GTK_RESPONSE_ACCEPT)
-    {
-      g_autoptr(GFile) file = gtk_file_chooser_get_file (GTK_FILE_CHOOSER (chooser));
-      g_autofree char *path = file != NULL ? g_file_get_path (file) : NULL;
+  g_autoptr(GSList) single = NULL;
+  GSList *files;
 
-      if (path != NULL)
-        check_path (self, path);
-    }
-  gtk_native_dialog_destroy (chooser);
-  g_object_unref (chooser);
+  if (G_VALUE_HOLDS (value, GDK_TYPE_FILE_LIST))
+    files = g_value_get_boxed (value);
+  else if (G_VALUE_HOLDS (value, G_TYPE_FILE))
+    files = single = g_slist_prepend (NULL, g_value_get_object (value));
+  else
+    return FALSE;
+  return osi_window_check_files (self, files) > 0;
+}
+
+static void
+add_drop_target (OsiWindow *self)
+{
+  GtkDropTarget *target = gtk_drop_target_new (G_TYPE_INVALID, GDK_ACTION_COPY);
+  GType types[] = { GDK_TYPE_FILE_LIST, G_TYPE_FILE };
+
+  gtk_drop_target_set_gtypes (target, types, G_N_ELEMENTS (types));
+  g_signal_connect_object (target, "drop", G_CALLBACK (on_drop), self, G_CONNECT_SWAPPED);
+  gtk_widget_add_controller (GTK_WIDGET (self), GTK_EVENT_CONTROLLER (target));
 }
 
 static void
@@ -1281,29 +1408,110 @@ action_check_file (GtkWidget  *widget,
                    GVariant   *parameter)
 {
   OsiWindow *self = OSI_WINDOW (widget);
-  GtkFileChooserNative *chooser;
-  g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
-  g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
   g_autofree char *folder = osi_window_dup_download_folder (self);
-  g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
 
-  chooser = gtk_file_chooser_native_new (_("Check a Backup"), GTK_WINDOW (self), GTK_FILE_CHOOSER_ACTION_OPEN,
-                                         _("_Check"), _("_Cancel"));
-  gtk_file_filter_set_name (backups, _("Backups"));
-  gtk_file_filter_add_pattern (backups, "*.tar.zst");
-  gtk_file_filter_add_pattern (backups, "*.tar.gz");
-  gtk_file_filter_add_pattern (backups, "*.tgz");
-  gtk_file_filter_add_pattern (backups, "*.zip");
-  gtk_file_filter_add_pattern (backups, "*.json");
-  gtk_file_filter_set_name (all, _("All Files"));
-  gtk_file_filter_add_pattern (all, "*");
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
-  gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  if (g_file_test (folder, G_FILE_TEST_IS_DIR))
-    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder_file, NULL);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (on_file_chosen), self, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  osi_backup_file_chooser_show (GTK_WINDOW (self), _("Check a Backup"), _("_Check"), folder,
+                                (OsiFileChosenFunc)check_path, self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restore from a file                                                      */
+
+static void
+on_upload_progress (guint64  done,
+                    guint64  total,
+                    double   rate,
+                    gpointer user_data)
+{
+  show_transfer_progress (user_data, done, total, rate);
+}
+
+static void
+on_uploaded (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = osi_client_upload_finish (OSI_CLIENT (source), result, &error);
+  if (is_disposed (self))
+    return;
+  long_job_end (self, &self->uploading);
+  if (is_cancelled (error))
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Sending cancelled: the server keeps nothing of it")));
+      return;
+    }
+  if (info == NULL)
+    {
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  /* The server lists the file now, whatever the answer to the warning. */
+  refresh (self);
+  confirm_restore (self, osi_backup_info_get_name (info), osi_backup_info_get_display_date (info));
+}
+
+static void
+hash_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *error = NULL;
+
+  if (osi_sha256_file (task_data, hex, cancellable, &error))
+    g_task_return_pointer (task, g_strdup (hex), g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+refuse_taken_name (OsiWindow  *self,
+                   const char *name)
+{
+  g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                         _("The server already has a different backup named “%s”. Rename the "
+                                           "file, keeping its extension, and try again."),
+                                         name);
+
+  show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+}
+
+/* The file is the server's backup of that name, byte for byte, when
+ * their digests match: it is restored without sending it again. */
+static void
+on_file_hashed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  OsiWindow *self = OSI_WINDOW (source);
+  g_autofree char *name = user_data;
+  g_autofree char *digest = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiBackupInfo *info;
+
+  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  if (is_disposed (self))
+    return;
+  long_job_end (self, &self->uploading);
+  if (is_cancelled (error))
+    return;
+  if (digest == NULL)
+    {
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  info = find_backup (self, name);
+  if (info == NULL || g_ascii_strcasecmp (digest, osi_backup_info_get_sha256 (info)) != 0)
+    {
+      refuse_taken_name (self, name);
+      return;
+    }
+  confirm_restore (self, name, osi_backup_info_get_display_date (info));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1462,6 +1670,15 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->transfer_cancellable);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
+  if (self->check_window != NULL)
+    {
+      /* GTK holds no reference to a transient parent: the report, which
+       * may outlive this window, must not point to it. */
+      gtk_window_set_transient_for (GTK_WINDOW (self->check_window), NULL);
+      gtk_window_destroy (GTK_WINDOW (self->check_window));
+    }
+  g_queue_clear_full (&self->check_queue, g_free);
+  g_clear_object (&self->check_history);
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_WINDOW);
   g_clear_object (&self->slot_model);
   g_clear_object (&self->slice_model);
@@ -1642,6 +1859,8 @@ osi_window_init (OsiWindow *self)
 
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self->column_view));
   add_page_shortcuts (self);
+  self->check_history = osi_check_history_new (NULL);
+  add_drop_target (self);
   update_view (self);
 
   if (g_getenv ("OSI_BACKUP_REPORT_FIRST_LIST_FRAME") != NULL || g_getenv ("OSI_BACKUP_SCREENSHOT") != NULL)
@@ -1795,13 +2014,107 @@ osi_window_get_dialog (OsiWindow *self)
 gboolean
 osi_window_get_working (OsiWindow *self)
 {
-  return self->listing || self->busy || self->downloading || self->checking;
+  return self->listing || self->restore_diffs > 0 || long_job_running (self);
 }
 
 const char *
 osi_window_get_last_toast (OsiWindow *self)
 {
   return self->last_toast;
+}
+
+guint
+osi_window_check_files (OsiWindow *self,
+                        GSList    *files)
+{
+  guint queued = 0;
+
+  g_return_val_if_fail (OSI_IS_WINDOW (self), 0);
+
+  if (long_job_running (self) && !self->checking)
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then check "
+                                                   "the files again")));
+      return 0;
+    }
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      char *path = G_IS_FILE (l->data) ? g_file_get_path (l->data) : NULL;
+
+      if (path == NULL)
+        continue;
+      g_queue_push_tail (&self->check_queue, path);
+      queued++;
+    }
+  if (queued < g_slist_length (files))
+    osi_window_add_toast (self, adw_toast_new (_("Only files on this computer can be checked")));
+  check_next (self);
+  return queued;
+}
+
+void
+osi_window_restore_file (OsiWindow  *self,
+                         const char *path)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *status = NULL;
+  OsiBackupInfo *taken;
+
+  g_return_if_fail (OSI_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->client == NULL || long_job_running (self))
+    return;
+  name = g_path_get_basename (path);
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                             _("The server does not accept the name “%s”: rename the file with "
+                                               "letters, digits, dots, dashes and underscores only, keeping its "
+                                               "extension, and try again."),
+                                             shown);
+
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  /* The server never replaces a backup: it would refuse the file after
+   * it came, in words about a job under way. A file downloaded from it
+   * is usually that very backup, which needs no sending. */
+  taken = find_backup (self, name);
+  if (taken != NULL && osi_backup_info_get_sha256 (taken) == NULL)
+    {
+      refuse_taken_name (self, name);
+      return;
+    }
+  self->uploading = TRUE;
+  g_clear_object (&self->transfer_cancellable);
+  self->transfer_cancellable = g_cancellable_new ();
+  if (taken != NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
+
+      status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
+      status_show (self, status, TRUE);
+      gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
+      update_actions (self);
+      notify_working (self);
+      g_task_set_task_data (task, g_strdup (path), g_free);
+      g_task_run_in_thread (task, hash_thread);
+      return;
+    }
+  status = g_strdup_printf (_("Sending %s to the server…"), name);
+  status_show (self, status, TRUE);
+  update_actions (self);
+  notify_working (self);
+  osi_client_upload_async (self->client, path, on_upload_progress, self, self->transfer_cancellable,
+                           on_uploaded, g_object_ref (self));
+}
+
+OsiCheckWindow *
+osi_window_get_check_window (OsiWindow *self)
+{
+  return self->check_window;
 }
 
 char *

@@ -23,5 +23,13 @@ void       osi_window_show_connect_error (OsiWindow  *self,
                                           const char *message);
 void       osi_window_add_toast      (OsiWindow      *self,
                                       AdwToast       *toast);
+/* Checks the local files (element type GFile) one after the other, as a
+ * drop on the window does; returns how many will be checked. */
+guint      osi_window_check_files    (OsiWindow      *self,
+                                      GSList         *files);
+/* Sends a local backup file to the server, then asks whether to restore
+ * it, as the list's restore does. */
+void       osi_window_restore_file   (OsiWindow      *self,
+                                      const char     *path);
 
 G_END_DECLS

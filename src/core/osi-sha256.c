@@ -87,3 +87,32 @@ osi_sha256_finish_hex (OsiSha256 *self,
     }
   hex[OSI_SHA256_HEX_LEN] = '\0';
 }
+
+gboolean
+osi_sha256_file (const char   *path,
+                 char          hex[OSI_SHA256_HEX_LEN + 1],
+                 GCancellable *cancellable,
+                 GError      **error)
+{
+  g_autoptr(GFile) file = NULL;
+  g_autoptr(GFileInputStream) stream = NULL;
+  g_autoptr(OsiSha256) sha = NULL;
+  g_autofree guint8 *buffer = NULL;
+  gssize n;
+
+  g_return_val_if_fail (path != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  file = g_file_new_for_path (path);
+  stream = g_file_read (file, cancellable, error);
+  if (stream == NULL)
+    return FALSE;
+  sha = osi_sha256_new ();
+  buffer = g_malloc (1024 * 1024);
+  while ((n = g_input_stream_read (G_INPUT_STREAM (stream), buffer, 1024 * 1024, cancellable, error)) > 0)
+    osi_sha256_update (sha, buffer, (gsize)n);
+  if (n < 0)
+    return FALSE;
+  osi_sha256_finish_hex (sha, hex);
+  return TRUE;
+}

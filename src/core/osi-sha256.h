@@ -22,6 +22,12 @@ void       osi_sha256_finish_hex (OsiSha256    *self,
 void       osi_sha256_finish_raw (OsiSha256    *self,
                                   guint8        raw[OSI_SHA256_LEN]);
 
+/* The SHA-256 of a whole file, read in blocks; blocking. */
+gboolean   osi_sha256_file       (const char   *path,
+                                  char          hex[OSI_SHA256_HEX_LEN + 1],
+                                  GCancellable *cancellable,
+                                  GError      **error);
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiSha256, osi_sha256_free)
 
 G_END_DECLS

@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <locale.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-test-gui.h"
+#include "osi-test-support.h"
+
+static gboolean have_display;
+
+gboolean
+osi_test_gui_init (void)
+{
+  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+
+  /* The locale is set before GTK starts and its threads run; LANGUAGE
+   * would take precedence over it. */
+  if (g_test_subprocess ())
+    {
+      g_setenv ("LANGUAGE", "fr", TRUE);
+      if (setlocale (LC_ALL, "fr_FR.UTF-8") == NULL)
+        g_error ("no fr_FR.UTF-8 locale");
+    }
+  else
+    {
+      g_unsetenv ("LANGUAGE");
+      if (setlocale (LC_ALL, "C.UTF-8") == NULL)
+        setlocale (LC_ALL, "C");
+    }
+  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
+  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
+  textdomain (GETTEXT_PACKAGE);
+  /* Not gtk_test_init (): it aborts without a display, and sets its own
+   * locale. */
+  gtk_disable_setlocale ();
+  have_display = gtk_init_check ();
+  if (have_display)
+    adw_init ();
+  return have_display;
+}
+
+gboolean
+osi_test_french_possible (void)
+{
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
+  if (!osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_test_skip ("no fr_FR.UTF-8 locale");
+      return FALSE;
+    }
+  return TRUE;
+}
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+/* A periodic source keeps the loop turning so that the deadline is
+ * checked even when nothing happens. */
+void
+osi_test_wait_for (OsiTestCondition  done,
+                   gpointer          data,
+                   const char       *what)
+{
+  gint64 deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (20, wake_up, NULL);
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_test_message ("gave up waiting for %s after %d s", what, OSI_TEST_WAIT_S);
+          g_assert_not_reached ();
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
+static gboolean
+window_idle (gpointer data)
+{
+  return !osi_window_get_working (OSI_WINDOW (data));
+}
+
+void
+osi_test_wait_idle (OsiWindow *window)
+{
+  osi_test_wait_for (window_idle, window, "the window's work to end");
+}
+
+char *
+osi_test_answer_dialog (OsiWindow  *window,
+                        const char *response)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (window);
+  char *body;
+
+  g_assert_nonnull (dialog);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (dialog)));
+  /* Cancel is the default: Enter does not destroy anything. */
+  if (!g_str_equal (response, "close"))
+    g_assert_cmpstr (adw_message_dialog_get_default_response (dialog), ==, "cancel");
+  g_assert_true (adw_message_dialog_has_response (dialog, response));
+  body = g_strdup (adw_message_dialog_get_body (dialog));
+  adw_message_dialog_response (dialog, response);
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_null (osi_window_get_dialog (window));
+  return body;
+}

@@ -1,0 +1,953 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <locale.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+#include <utime.h>
+
+#include <adwaita.h>
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "osi-archive.h"
+#include "osi-check-window-private.h"
+#include "osi-diff-window-private.h"
+#include "osi-search.h"
+#include "osi-test-gui.h"
+#include "osi-test-support.h"
+
+/* The offline check in the app: the report window of a real archive made
+ * here, the history of checks, and the restore of a checked file on a
+ * real osi-backup-server. Expected values are computed from the data and
+ * the archive themselves. */
+
+#define TOKEN      "check-test-token-5d1e"
+#define DATA_SIZE  (256 * 1024)
+
+static gboolean have_display;
+static GPid live_server;
+
+/* ------------------------------------------------------------------------ */
+/* The fixture                                                              */
+
+static void
+on_fatal_signal (int signum)
+{
+  if (live_server > 0)
+    kill (live_server, SIGKILL);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+typedef struct
+{
+  char          *tmp;
+  char          *data;       /* the server's data, or the data archived */
+  char          *backups;
+  char          *archive;    /* a good archive of data */
+  OsiTestServer *server;
+  OsiClient     *client;
+  OsiWindow     *window;
+} Fixture;
+
+static char *
+history_path (void)
+{
+  return g_build_filename (g_get_user_data_dir (), "osi-backup", "checks.ini", NULL);
+}
+
+static char *
+make_archive (const char *data,
+              const char *path)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (osi_archive_create (data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  return g_strdup (path);
+}
+
+/* with_server: a server over its own data and backups, and a window
+ * connected to it; otherwise a window without a server (checks are
+ * offline). Either way, fixture->archive is a good archive of
+ * fixture->data, which the server does not hold. FALSE when the case
+ * is skipped, without a display. */
+static gboolean
+fixture_start (Fixture  *f,
+               gboolean  with_server)
+{
+  g_autofree char *history = history_path ();
+  g_autofree char *archive = NULL;
+  g_autoptr(GSettings) settings = NULL;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
+  memset (f, 0, sizeof *f);
+  /* Each case starts without former checks. */
+  g_unlink (history);
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, DATA_SIZE, 1);
+  archive = g_build_filename (f->tmp, "backup_20260301_101500.tar.zst", NULL);
+  f->archive = make_archive (f->data, archive);
+  if (with_server)
+    {
+      g_autofree char *server_parent = g_build_filename (f->tmp, "server", NULL);
+
+      g_assert_cmpint (g_mkdir (server_parent, 0700), ==, 0);
+      g_free (f->data);
+      /* The server's data differs from the archive's. */
+      f->data = osi_test_generate_data (server_parent, DATA_SIZE, 2);
+      f->backups = g_build_filename (f->tmp, "backups", NULL);
+      g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+      f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+      live_server = f->server->pid;
+      f->client = osi_client_new (f->server->url, TOKEN);
+    }
+  settings = g_settings_new (APP_ID);
+  g_settings_reset (settings, "download-folder");
+  f->window = g_object_ref_sink (osi_window_new (NULL));
+  gtk_window_present (GTK_WINDOW (f->window));
+  if (f->client != NULL)
+    {
+      osi_window_set_client (f->window, f->client, NULL);
+      osi_test_wait_idle (f->window);
+    }
+  return TRUE;
+}
+
+/* Closes the window, with the report window it owns, and checks that
+ * both are freed. */
+static void
+fixture_finish (Fixture *f)
+{
+  OsiCheckWindow *report = osi_window_get_check_window (f->window);
+
+  osi_test_wait_idle (f->window);
+  if (report != NULL)
+    g_object_ref (report);
+  gtk_window_destroy (GTK_WINDOW (f->window));
+  g_assert_finalize_object (g_steal_pointer (&f->window));
+  if (report != NULL)
+    g_assert_finalize_object (report);
+  if (f->client != NULL)
+    g_assert_finalize_object (g_steal_pointer (&f->client));
+  if (f->server != NULL)
+    {
+      g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+      live_server = 0;
+      osi_test_server_free (f->server);
+    }
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->backups);
+  g_free (f->archive);
+}
+
+/* Checks path as a drop would, and returns the report window. */
+static OsiCheckWindow *
+check (Fixture    *f,
+       const char *path)
+{
+  g_autoptr(GFile) file = g_file_new_for_path (path);
+  g_autoptr(GSList) files = g_slist_prepend (NULL, file);
+  OsiCheckWindow *report;
+
+  g_assert_cmpuint (osi_window_check_files (f->window, files), ==, 1);
+  g_assert_true (osi_window_get_working (f->window));
+  osi_test_wait_idle (f->window);
+  report = osi_window_get_check_window (f->window);
+  g_assert_nonnull (report);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (report)));
+  g_assert_cmpstr (osi_verify_report_get_file (osi_check_window_get_report (report)), ==, path);
+  return report;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What the archive holds, computed from the data                          */
+
+static guint
+count_rag_entries (const char *data)
+{
+  g_autofree char *path = g_build_filename (data, "rag", "search.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  return json_object_get_size (json_node_get_object (json_parser_get_root (parser)));
+}
+
+static void
+collect_config (const char *dir,
+                const char *rel,
+                GPtrArray  *out)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    {
+      g_autofree char *path = g_build_filename (dir, name, NULL);
+      g_autofree char *child = g_strconcat (rel, "/", name, NULL);
+
+      if (g_file_test (path, G_FILE_TEST_IS_DIR))
+        collect_config (path, child, out);
+      else
+        g_ptr_array_add (out, g_steal_pointer (&child));
+    }
+}
+
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(char * const *)a, *(char * const *)b);
+}
+
+/* The config/ files of data, sorted. */
+static GPtrArray *
+config_files (const char *data)
+{
+  g_autofree char *dir = g_build_filename (data, "config", NULL);
+  GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
+
+  collect_config (dir, "config", files);
+  g_ptr_array_sort (files, compare_strings);
+  return files;
+}
+
+static void
+assert_strv_sorted_equal (GStrv      shown,
+                          GPtrArray *expected)
+{
+  g_autoptr(GPtrArray) sorted = g_ptr_array_new ();
+
+  for (guint i = 0; shown[i] != NULL; i++)
+    g_ptr_array_add (sorted, shown[i]);
+  g_ptr_array_sort (sorted, compare_strings);
+  g_assert_cmpuint (sorted->len, ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (g_ptr_array_index (sorted, i), ==, g_ptr_array_index (expected, i));
+}
+
+static gboolean
+strv_has (GStrv       strv,
+          const char *text)
+{
+  return strv != NULL && g_strv_contains ((const char * const *)strv, text);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Reports                                                                  */
+
+static void
+test_good (void)
+{
+  Fixture f;
+  g_autoptr(GDateTime) before = NULL;
+  g_autoptr(GDateTime) after = NULL;
+  g_autofree char *created_before = NULL;
+  g_autofree char *created_after = NULL;
+  g_autofree char *rag = NULL;
+  g_auto(GStrv) config = NULL;
+  g_auto(GStrv) findings = NULL;
+  g_autoptr(GPtrArray) expected_config = NULL;
+  OsiCheckWindow *report;
+  const char *created;
+
+  /* The manifest's date is the archive's creation, within these two. */
+  before = g_date_time_new_now_utc ();
+  if (!fixture_start (&f, FALSE))
+    return;
+  after = g_date_time_new_now_utc ();
+  created_before = osi_format_date (before);
+  created_after = osi_format_date (after);
+
+  report = check (&f, f.archive);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Can Be Restored");
+  rag = g_strdup_printf ("%u entries", count_rag_entries (f.data));
+  g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
+  created = osi_check_window_get_created_text (report);
+  g_assert_nonnull (created);
+  g_assert_true (g_str_equal (created, created_before) || g_str_equal (created, created_after));
+  g_assert_cmpstr (osi_check_window_get_host_text (report), ==, g_get_host_name ());
+  config = osi_check_window_dup_config_files (report);
+  expected_config = config_files (f.data);
+  g_assert_cmpuint (expected_config->len, >, 0);
+  assert_strv_sorted_equal (config, expected_config);
+  findings = osi_check_window_dup_findings (report);
+  g_assert_cmpuint (g_strv_length (findings), ==, 0);
+  /* Never checked before. */
+  g_assert_null (osi_check_window_get_last_check_text (report));
+  /* Restorable, but no server to restore it on. */
+  g_assert_false (osi_check_window_can_restore (report));
+
+  fixture_finish (&f);
+}
+
+static void
+truncate_copy (const char *from,
+               const char *to)
+{
+  g_autofree char *bytes = NULL;
+  gsize len;
+
+  g_assert_true (g_file_get_contents (from, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (to, bytes, (gssize)(len / 2), NULL));
+}
+
+static void
+test_truncated (void)
+{
+  Fixture f;
+  g_autofree char *path = NULL;
+  g_autoptr(OsiVerifyReport) direct = NULL;
+  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) findings = NULL;
+  GPtrArray *expected;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  path = g_build_filename (f.tmp, "backup_20260302_101500.tar.zst", NULL);
+  truncate_copy (f.archive, path);
+
+  report = check (&f, path);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Cannot Be Restored");
+  /* The findings, each in words, are those of the archive module. */
+  direct = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_verify_report_has_finding (direct, OSI_FINDING_TRUNCATED) ||
+                 osi_verify_report_has_finding (direct, OSI_FINDING_CORRUPT));
+  expected = osi_verify_report_get_findings (direct);
+  findings = osi_check_window_dup_findings (report);
+  g_assert_cmpuint (g_strv_length (findings), ==, expected->len);
+  for (guint i = 0; i < expected->len; i++)
+    g_assert_cmpstr (findings[i], ==, ((OsiFinding *)g_ptr_array_index (expected, i))->message);
+
+  fixture_finish (&f);
+}
+
+static void
+test_unproven (void)
+{
+  Fixture f;
+  g_autofree char *path = NULL;
+  g_autofree char *rag = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_auto(GStrv) findings = NULL;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  path = g_build_filename (f.tmp, "knowledge.json", NULL);
+  g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+  g_assert_true (json_parser_load_from_data (parser, osi_test_valid_rag (), -1, NULL));
+
+  report = check (&f, path);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Integrity Unproven");
+  rag = g_strdup_printf (ngettext ("%u entry", "%u entries",
+                                   json_object_get_size (json_node_get_object (json_parser_get_root (parser)))),
+                         json_object_get_size (json_node_get_object (json_parser_get_root (parser))));
+  g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
+  /* No manifest: no date nor host to show, and a finding says so. */
+  g_assert_null (osi_check_window_get_created_text (report));
+  findings = osi_check_window_dup_findings (report);
+  g_assert_cmpuint (g_strv_length (findings), >, 0);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* History                                                                  */
+
+static void
+test_history (void)
+{
+  Fixture f;
+  g_autofree char *other = NULL;
+  g_autofree char *history = history_path ();
+  g_auto(GStrv) recent = NULL;
+  g_autoptr(GFile) file_a = NULL;
+  g_autoptr(GFile) file_b = NULL;
+  g_autoptr(GSList) files = NULL;
+  g_autoptr(GKeyFile) keys = g_key_file_new ();
+  g_autofree char *odd = NULL;
+  g_autofree char *bytes = NULL;
+  g_auto(GStrv) odd_recent = NULL;
+  gsize len;
+  OsiCheckWindow *report;
+  GStatBuf st;
+  struct utimbuf times;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  other = g_build_filename (f.tmp, "backup_20260303_101500.tar.zst", NULL);
+  truncate_copy (f.archive, other);
+
+  /* Two files dropped together are both checked and remembered. */
+  file_a = g_file_new_for_path (f.archive);
+  file_b = g_file_new_for_path (other);
+  files = g_slist_append (g_slist_append (NULL, file_a), file_b);
+  g_assert_cmpuint (osi_window_check_files (f.window, files), ==, 2);
+  osi_test_wait_idle (f.window);
+  report = osi_window_get_check_window (f.window);
+  g_assert_nonnull (report);
+  recent = osi_check_window_dup_recent (report);
+  g_assert_true (strv_has (recent, f.archive));
+  g_assert_true (strv_has (recent, other));
+  g_clear_pointer (&recent, g_strfreev);
+  g_assert_true (g_key_file_load_from_file (keys, history, G_KEY_FILE_NONE, NULL));
+
+  /* Checked again, unchanged: the former check is shown. */
+  report = check (&f, f.archive);
+  g_assert_nonnull (osi_check_window_get_last_check_text (report));
+  g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Last check: "));
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restorable"));
+
+  /* Again from the recent checks, after the file changed (its mtime). */
+  g_assert_cmpint (g_stat (f.archive, &st), ==, 0);
+  times.actime = st.st_atime;
+  times.modtime = st.st_mtime - 3600;
+  g_assert_cmpint (g_utime (f.archive, &times), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck", "s", f.archive));
+  osi_test_wait_idle (f.window);
+  g_assert_true (osi_window_get_check_window (f.window) == report);
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report),
+                                   " — restorable (file modified since)"));
+  /* That check was recorded with the new mtime: no longer modified. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck-current", NULL));
+  osi_test_wait_idle (f.window);
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restorable"));
+
+  /* A name that is not UTF-8: checked, and again, but not remembered. */
+  g_clear_pointer (&recent, g_strfreev);
+  recent = osi_check_window_dup_recent (report);
+  odd = g_build_filename (f.tmp, "backup-\xff.tar.zst", NULL);
+  g_assert_true (g_file_get_contents (f.archive, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (odd, bytes, (gssize)len, NULL));
+  report = check (&f, odd);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Can Be Restored");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.recheck-current", NULL));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_check_window_get_last_check_text (report));
+  odd_recent = osi_check_window_dup_recent (report);
+  g_assert_cmpuint (g_strv_length (odd_recent), ==, g_strv_length (recent));
+  g_clear_pointer (&recent, g_strfreev);
+
+  /* A damaged history is forgotten, not fatal. */
+  g_assert_true (g_file_set_contents (history, "[garbage\n\xff\xfe=\n[file-x]\npath=relative\n", -1, NULL));
+  report = check (&f, other);
+  g_assert_null (osi_check_window_get_last_check_text (report));
+  recent = osi_check_window_dup_recent (report);
+  g_assert_cmpuint (g_strv_length (recent), ==, 1);
+  g_assert_cmpstr (recent[0], ==, other);
+  g_assert_true (g_key_file_load_from_file (keys, history, G_KEY_FILE_NONE, NULL));
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restore from a file                                                      */
+
+static guint
+n_backup_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (name[0] != '.')
+      n++;
+  return n;
+}
+
+static gboolean
+changes_shown (gpointer data)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (OSI_WINDOW (data));
+
+  return dialog != NULL && strstr (adw_message_dialog_get_body (dialog), "Working out the changes") == NULL;
+}
+
+static void
+test_restore_file (void)
+{
+  Fixture f;
+  g_autofree char *body = NULL;
+  g_autofree char *archived = NULL;
+  g_autofree char *why = NULL;
+  g_autofree char *base = NULL;
+  g_autofree char *summary = NULL;
+  g_autoptr(OsiDiff) diff = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, TRUE))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  /* What the warning will say the restore changes. */
+  diff = osi_diff_compare (f.data, f.archive, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_false (osi_diff_is_empty (diff));
+  summary = osi_diff_describe_restore (diff);
+
+  report = check (&f, f.archive);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  g_assert_true (osi_window_get_working (f.window));
+  osi_test_wait_idle (f.window);
+  /* Sent, listed, and the usual warning, naming it. */
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 1);
+  osi_test_wait_for (changes_shown, f.window, "the restore's changes");
+  body = osi_test_answer_dialog (f.window, "restore");
+  g_assert_nonnull (strstr (body, summary));
+  base = g_path_get_basename (f.archive);
+  g_assert_nonnull (strstr (body, base));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+
+  /* The server's data is the file's, and the safety backup is listed. */
+  if (!osi_test_trees_equal (archived, f.data, &why))
+    g_error ("the data is not the file's: %s", why);
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 2);
+  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "safety"));
+
+  /* Again: the server holds that very file, which is not sent twice. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
+  g_clear_pointer (&body, g_free);
+  body = osi_test_answer_dialog (f.window, "cancel");
+  g_assert_nonnull (strstr (body, base));
+  osi_test_wait_idle (f.window);
+
+  /* Another file of that name: refused before sending, saying why. */
+  g_assert_cmpint (g_unlink (f.archive), ==, 0);
+  g_free (make_archive (f.data, f.archive));
+  report = check (&f, f.archive);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  g_clear_pointer (&body, g_free);
+  body = osi_test_answer_dialog (f.window, "close");
+  g_assert_nonnull (strstr (body, base));
+  g_assert_nonnull (strstr (body, "different backup"));
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
+
+  fixture_finish (&f);
+}
+
+static void
+test_restore_file_cancel (void)
+{
+  Fixture f;
+  g_autofree char *archived = NULL;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, TRUE))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+
+  report = check (&f, f.archive);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  g_assert_true (osi_window_get_working (f.window));
+  /* One thing at a time. */
+  g_assert_false (osi_check_window_can_restore (report));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.cancel-transfer", NULL));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_nonnull (osi_window_get_last_toast (f.window));
+  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "cancelled"));
+  /* Nothing was restored, and the file can be sent again. */
+  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  g_assert_true (osi_check_window_can_restore (report));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  g_free (osi_test_answer_dialog (f.window, "cancel"));
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Compare                                                                  */
+
+typedef struct
+{
+  guint added, removed, modified, unchanged;
+} Counts;
+
+static JsonObject *
+load_rag (const char *data)
+{
+  g_autofree char *path = g_build_filename (data, "rag", "search.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+
+  g_assert_true (json_parser_load_from_file (parser, path, NULL));
+  return json_object_ref (json_node_get_object (json_parser_get_root (parser)));
+}
+
+/* The knowledge bases compared here, entry by entry. */
+static Counts
+rag_counts (const char *a,
+            const char *b)
+{
+  g_autoptr(JsonObject) ra = load_rag (a);
+  g_autoptr(JsonObject) rb = load_rag (b);
+  g_autoptr(GList) keys_a = json_object_get_members (ra);
+  g_autoptr(GList) keys_b = json_object_get_members (rb);
+  Counts counts = { 0 };
+
+  for (GList *l = keys_a; l != NULL; l = l->next)
+    if (!json_object_has_member (rb, l->data))
+      counts.removed++;
+    else if (json_node_equal (json_object_get_member (ra, l->data), json_object_get_member (rb, l->data)))
+      counts.unchanged++;
+    else
+      counts.modified++;
+  for (GList *l = keys_b; l != NULL; l = l->next)
+    if (!json_object_has_member (ra, l->data))
+      counts.added++;
+  return counts;
+}
+
+static GHashTable *
+files_under (const char *root,
+             const char *section)
+{
+  g_autofree char *dir = g_build_filename (root, section, NULL);
+  g_autoptr(GPtrArray) files = g_ptr_array_new_with_free_func (g_free);
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  collect_config (dir, section, files);
+  for (guint i = 0; i < files->len; i++)
+    {
+      const char *rel = g_ptr_array_index (files, i);
+      g_autofree char *path = g_build_filename (root, rel, NULL);
+      char *bytes = NULL;
+
+      g_assert_true (g_file_get_contents (path, &bytes, NULL, NULL));
+      g_hash_table_insert (table, g_strdup (rel), bytes);
+    }
+  return table;
+}
+
+/* The files of a section compared here, byte for byte. */
+static Counts
+file_counts (const char *a,
+             const char *b,
+             const char *section)
+{
+  g_autoptr(GHashTable) fa = files_under (a, section);
+  g_autoptr(GHashTable) fb = files_under (b, section);
+  GHashTableIter iter;
+  gpointer key, value;
+  Counts counts = { 0 };
+
+  g_hash_table_iter_init (&iter, fa);
+  while (g_hash_table_iter_next (&iter, &key, &value))
+    {
+      const char *other = g_hash_table_lookup (fb, key);
+
+      if (other == NULL)
+        counts.removed++;
+      else if (g_str_equal (other, value))
+        counts.unchanged++;
+      else
+        counts.modified++;
+    }
+  g_hash_table_iter_init (&iter, fb);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    if (!g_hash_table_contains (fa, key))
+      counts.added++;
+  return counts;
+}
+
+static char *
+counts_text (Counts c)
+{
+  return g_strdup_printf ("%u addition%s, %u removal%s, %u change%s, %u identical",
+                          c.added, c.added == 1 ? "" : "s", c.removed, c.removed == 1 ? "" : "s",
+                          c.modified, c.modified == 1 ? "" : "s", c.unchanged);
+}
+
+static void
+assert_counts (OsiDiffWindow *diff,
+               const char    *a,
+               const char    *b)
+{
+  g_autofree char *rag = counts_text (rag_counts (a, b));
+  g_autofree char *config = counts_text (file_counts (a, b, "config"));
+  g_autofree char *data = counts_text (file_counts (a, b, "data"));
+  Counts rc = rag_counts (a, b);
+  g_auto(GStrv) rows = osi_diff_window_dup_rows (diff, OSI_DIFF_RAG);
+
+  g_assert_false (osi_diff_window_get_empty_shown (diff));
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_RAG), ==, rag);
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_CONFIG), ==, config);
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_DATA), ==, data);
+  g_assert_cmpuint (g_strv_length (rows), ==, MIN (500, rc.added + rc.removed + rc.modified));
+}
+
+/* The modified entries of the knowledge bases and their differing
+ * top-level fields, as the window's rows say ("NAME\tmodified\tF1, F2"). */
+static void
+assert_modified_rows (OsiDiffWindow *diff,
+                      const char    *a,
+                      const char    *b)
+{
+  g_autoptr(JsonObject) ra = load_rag (a);
+  g_autoptr(JsonObject) rb = load_rag (b);
+  g_autoptr(GList) keys = json_object_get_members (ra);
+  g_auto(GStrv) rows = osi_diff_window_dup_rows (diff, OSI_DIFF_RAG);
+  guint checked = 0;
+
+  for (GList *l = keys; l != NULL && checked < 20; l = l->next)
+    {
+      JsonObject *ea, *eb;
+      g_autoptr(GList) fields = NULL;
+      g_autoptr(GPtrArray) differing = g_ptr_array_new ();
+      g_autofree char *joined = NULL;
+      g_autofree char *row = NULL;
+
+      if (!json_object_has_member (rb, l->data) ||
+          json_node_equal (json_object_get_member (ra, l->data), json_object_get_member (rb, l->data)))
+        continue;
+      ea = json_object_get_object_member (ra, l->data);
+      eb = json_object_get_object_member (rb, l->data);
+      fields = json_object_get_members (ea);
+      for (GList *f = fields; f != NULL; f = f->next)
+        if (!json_object_has_member (eb, f->data) ||
+            !json_node_equal (json_object_get_member (ea, f->data), json_object_get_member (eb, f->data)))
+          g_ptr_array_add (differing, f->data);
+      g_ptr_array_sort (differing, compare_strings);
+      g_ptr_array_add (differing, NULL);
+      joined = g_strjoinv (", ", (char **)differing->pdata);
+      row = g_strdup_printf ("%s\tmodified\t%s", (const char *)l->data, joined);
+      if (!strv_has (rows, row))
+        g_error ("no row \"%s\"", row);
+      checked++;
+    }
+  g_assert_cmpuint (checked, >, 0);
+}
+
+static gboolean
+compare_done (gpointer data)
+{
+  return !osi_check_window_get_working (OSI_CHECK_WINDOW (data));
+}
+
+static guint
+n_files_in (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* As a user would: opens "Compare With…", which lists the server's
+ * backups, picks name and clicks Compare. */
+static void
+choose_backup (OsiCheckWindow *report,
+               const char     *name,
+               guint           n_on_server)
+{
+  GtkDropDown *dropdown = osi_check_window_get_backup_dropdown (report);
+  GListModel *names;
+  guint i;
+
+  gtk_menu_button_popup (osi_check_window_get_compare_button (report));
+  names = gtk_drop_down_get_model (dropdown);
+  g_assert_cmpuint (g_list_model_get_n_items (names), ==, n_on_server);
+  for (i = 0; i < g_list_model_get_n_items (names); i++)
+    if (g_str_equal (gtk_string_list_get_string (GTK_STRING_LIST (names), i), name))
+      break;
+  g_assert_cmpuint (i, <, n_on_server);
+  gtk_drop_down_set_selected (dropdown, i);
+  g_assert_true (gtk_widget_is_sensitive (osi_check_window_get_compare_backup_button (report)));
+  g_signal_emit_by_name (osi_check_window_get_compare_backup_button (report), "clicked");
+}
+
+static void
+test_compare (void)
+{
+  Fixture f;
+  g_autofree char *archived = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *same = NULL;
+  g_autofree char *served = NULL;
+  g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
+  g_autofree char *bytes = NULL;
+  gsize len;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  const char *served_name = "backup_20260305_101500.tar.zst";
+
+  if (!fixture_start (&f, TRUE))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+  other = g_build_filename (f.tmp, "backup_20260304_101500.tar.zst", NULL);
+  g_free (make_archive (f.data, other));
+  report = check (&f, f.archive);
+
+  /* With another file: A is the report's file, B the other. */
+  osi_check_window_compare_with_file (report, other);
+  g_assert_true (osi_check_window_get_working (report));
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_nonnull (diff);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (diff)));
+  assert_counts (diff, archived, f.data);
+  assert_modified_rows (diff, archived, f.data);
+
+  /* With a copy of itself: nothing differs. */
+  same = g_build_filename (f.tmp, "copy.tar.zst", NULL);
+  g_assert_true (g_file_get_contents (f.archive, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (same, bytes, (gssize)len, NULL));
+  osi_check_window_compare_with_file (report, same);
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_true (osi_diff_window_get_empty_shown (diff));
+
+  /* With a backup of the server, downloaded for the purpose and deleted
+   * after. */
+  served = g_build_filename (f.backups, served_name, NULL);
+  g_assert_true (g_file_get_contents (other, &bytes, &len, NULL));
+  g_assert_true (g_file_set_contents (served, bytes, (gssize)len, NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL));
+  osi_test_wait_idle (f.window);
+  choose_backup (report, served_name, n_backup_files (f.backups));
+  g_assert_true (osi_check_window_get_working (report));
+  osi_test_wait_for (compare_done, report, "the download and comparison");
+  diff = osi_check_window_get_diff_window (report);
+  assert_counts (diff, archived, f.data);
+  g_assert_cmpuint (n_files_in (cache), ==, 0);
+
+  /* Cancelled during the download: nothing left in the cache. */
+  osi_check_window_compare_with_backup (report, served_name);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.cancel", NULL));
+  osi_test_wait_for (compare_done, report, "the cancelled comparison");
+  g_assert_cmpuint (n_files_in (cache), ==, 0);
+
+  g_object_ref (diff);
+  fixture_finish (&f);
+  g_assert_finalize_object (diff);
+}
+
+/* ------------------------------------------------------------------------ */
+/* In French                                                                */
+
+/* French plurals start at 2. */
+static char *
+french_counts_text (Counts c)
+{
+  return g_strdup_printf ("%u ajout%s, %u retrait%s, %u modification%s, %u identique%s",
+                          c.added, c.added > 1 ? "s" : "", c.removed, c.removed > 1 ? "s" : "",
+                          c.modified, c.modified > 1 ? "s" : "", c.unchanged, c.unchanged > 1 ? "s" : "");
+}
+
+/* The report, the history and the comparison must be translated: a
+ * missing translation fails. */
+static void
+french_body (void)
+{
+  Fixture f;
+  g_autofree char *other_parent = NULL;
+  g_autofree char *other_data = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *rag = NULL;
+  g_autofree char *counts = NULL;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  guint n_rag;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  report = check (&f, f.archive);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Cette sauvegarde est restaurable");
+  n_rag = count_rag_entries (f.data);
+  rag = g_strdup_printf (n_rag > 1 ? "%u entrées" : "%u entrée", n_rag);
+  g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
+
+  report = check (&f, f.archive);
+  g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Dernière vérification : "));
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), " — restaurable"));
+
+  other_parent = g_build_filename (f.tmp, "other", NULL);
+  g_assert_cmpint (g_mkdir (other_parent, 0700), ==, 0);
+  other_data = osi_test_generate_data (other_parent, DATA_SIZE, 2);
+  other = g_build_filename (f.tmp, "autre.tar.zst", NULL);
+  g_free (make_archive (other_data, other));
+  osi_check_window_compare_with_file (report, other);
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  counts = french_counts_text (rag_counts (f.data, other_data));
+  g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_RAG), ==, counts);
+
+  fixture_finish (&f);
+}
+
+static void
+test_french (void)
+{
+  if (g_test_subprocess ())
+    {
+      french_body ();
+      return;
+    }
+  if (!osi_test_french_possible ())
+    return;
+  /* Longer than the child's own deadlines, which fail it first. */
+  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_test_trap_assert_passed ();
+}
+
+int
+main (int argc, char **argv)
+{
+  g_autofree char *home = NULL;
+  g_autofree char *data_home = NULL;
+  g_autofree char *cache_home = NULL;
+  int status;
+
+  /* The history and the comparison cache go to a folder of this run,
+   * set before anything asks GLib for them. */
+  home = g_dir_make_tmp ("osi-test-check-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  data_home = g_build_filename (home, "data", NULL);
+  cache_home = g_build_filename (home, "cache", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+
+  g_test_init (&argc, &argv, NULL);
+  signal (SIGABRT, on_fatal_signal);
+  signal (SIGSEGV, on_fatal_signal);
+  signal (SIGTERM, on_fatal_signal);
+
+  have_display = osi_test_gui_init ();
+
+  g_test_add_func ("/check/good", test_good);
+  g_test_add_func ("/check/truncated", test_truncated);
+  g_test_add_func ("/check/unproven", test_unproven);
+  g_test_add_func ("/check/history", test_history);
+  g_test_add_func ("/check/restore-file", test_restore_file);
+  g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
+  g_test_add_func ("/check/compare", test_compare);
+  g_test_add_func ("/check/french", test_french);
+  status = g_test_run ();
+  osi_test_remove_tmpdir (home);
+  return status;
+}
