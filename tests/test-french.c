@@ -291,6 +291,49 @@ find_toplevel (GType type)
   return NULL;
 }
 
+typedef gboolean (*Match) (GtkWidget  *widget,
+                           gconstpointer key);
+
+/* The first widget, depth first, in root (root included) that matches. */
+static GtkWidget *
+find_widget (GtkWidget     *root,
+             Match          match,
+             gconstpointer  key)
+{
+  if (match (root, key))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_widget (child, match, key);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static gboolean
+has_name (GtkWidget     *widget,
+          gconstpointer  name)
+{
+  return g_strcmp0 (gtk_widget_get_name (widget), name) == 0;
+}
+
+static gboolean
+is_menu_button (GtkWidget     *widget,
+                gconstpointer  unused)
+{
+  return GTK_IS_MENU_BUTTON (widget);
+}
+
+static gboolean
+is_label_with_class (GtkWidget     *widget,
+                     gconstpointer  css_class)
+{
+  return GTK_IS_LABEL (widget) && gtk_widget_has_css_class (widget, css_class);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The walk                                                                 */
 
@@ -321,7 +364,11 @@ offend (Walk       *walk,
         const char *string,
         const char *why)
 {
-  char *line = g_strdup_printf ("%s: %s «%s» (%s)", path, what, string, why);
+  /* The last few steps of the path find the widget. */
+  g_auto(GStrv) steps = g_strsplit (path, "/", -1);
+  guint n_steps = g_strv_length (steps);
+  g_autofree char *tail = g_strjoinv ("/", steps + (n_steps > 6 ? n_steps - 6 : 0));
+  char *line = g_strdup_printf ("%s%s: %s «%s» (%s)", n_steps > 6 ? "…/" : "", tail, what, string, why);
 
   for (guint i = 0; i < walk->offenders->len; i++)
     if (g_str_equal (g_ptr_array_index (walk->offenders, i), line))
@@ -496,6 +543,13 @@ buildable_id (GtkWidget *widget)
   return id != NULL && !g_str_has_prefix (id, "___object_") ? id : NULL;
 }
 
+static gboolean
+has_buildable_id (GtkWidget     *widget,
+                  gconstpointer  id)
+{
+  return g_strcmp0 (buildable_id (widget), id) == 0;
+}
+
 static void
 walk_widget_at (Walk       *walk,
                 GtkWidget  *widget,
@@ -511,8 +565,10 @@ walk_widget_at (Walk       *walk,
                                                                     GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
 
   if (GTK_IS_LABEL (widget))
-    check_string (walk, path, "label", gtk_label_get_label (GTK_LABEL (widget)),
-                  gtk_label_get_text (GTK_LABEL (widget)));
+    {
+      check_string (walk, path, "label", gtk_label_get_label (GTK_LABEL (widget)),
+                    gtk_label_get_text (GTK_LABEL (widget)));
+    }
   else
     for (guint i = 0; i < G_N_ELEMENTS (shown_properties); i++)
       check_string_property (walk, path, G_OBJECT (widget), shown_properties[i]);
@@ -668,23 +724,6 @@ on_status_text (GtkLabel    *label,
   check_string (watch->walk, "OsiWindow/status_label", "status", gtk_label_get_label (label), NULL);
 }
 
-static GtkLabel *
-find_label_with_class (GtkWidget  *root,
-                       const char *css_class)
-{
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkLabel *found;
-
-      if (GTK_IS_LABEL (child) && gtk_widget_has_css_class (child, css_class))
-        return GTK_LABEL (child);
-      if ((found = find_label_with_class (child, css_class)) != NULL)
-        return found;
-    }
-  return NULL;
-}
-
 static void
 write_big_backup (const char *path)
 {
@@ -720,7 +759,7 @@ case_download_and_check (Walk *walk)
   write_big_backup (big);
   g_settings_set_string (settings, "download-folder", folder);
   window = open_list_window ();
-  status = find_label_with_class (GTK_WIDGET (window), "transfer-status");
+  status = GTK_LABEL (find_widget (GTK_WIDGET (window), is_label_with_class, "transfer-status"));
   g_assert_nonnull (status);
   id = g_signal_connect (status, "notify::label", G_CALLBACK (on_status_text), &watch);
 
@@ -876,26 +915,10 @@ static void
 case_menu (Walk *walk)
 {
   OsiWindow *window = open_list_window ();
-  GtkWidget *button = NULL;
+  GtkWidget *button;
   GtkPopover *popover;
 
-  for (GtkWidget *w = gtk_widget_get_first_child (GTK_WIDGET (window)); w != NULL;)
-    {
-      /* Depth first, to the first menu button. */
-      if (GTK_IS_MENU_BUTTON (w))
-        {
-          button = w;
-          break;
-        }
-      if (gtk_widget_get_first_child (w) != NULL)
-        w = gtk_widget_get_first_child (w);
-      else
-        {
-          while (w != NULL && gtk_widget_get_next_sibling (w) == NULL)
-            w = gtk_widget_get_parent (w);
-          w = w != NULL ? gtk_widget_get_next_sibling (w) : NULL;
-        }
-    }
+  button = find_widget (GTK_WIDGET (window), is_menu_button, NULL);
   g_assert_nonnull (button);
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
   settle ();
@@ -906,47 +929,14 @@ case_menu (Walk *walk)
   close_window (window);
 }
 
+/* The status row of the profile editor says when the test ended. */
 static gboolean
 row_test_done (gpointer data)
 {
-  GtkWidget *window = data;
+  GtkWidget *row = find_widget (data, has_name, "status-row");
+  const char *subtitle = row != NULL ? adw_action_row_get_subtitle (ADW_ACTION_ROW (row)) : NULL;
 
-  /* The status row of the profile editor says when the test ended. */
-  for (GtkWidget *w = window; w != NULL;)
-    {
-      if (g_strcmp0 (gtk_widget_get_name (w), "status-row") == 0)
-        {
-          const char *subtitle = adw_action_row_get_subtitle (ADW_ACTION_ROW (w));
-
-          return subtitle != NULL && *subtitle != '\0' && strcmp (subtitle, _("Connecting…")) != 0;
-        }
-      if (gtk_widget_get_first_child (w) != NULL)
-        w = gtk_widget_get_first_child (w);
-      else
-        {
-          while (w != NULL && w != window && gtk_widget_get_next_sibling (w) == NULL)
-            w = gtk_widget_get_parent (w);
-          w = w != NULL && w != window ? gtk_widget_get_next_sibling (w) : NULL;
-        }
-    }
-  return FALSE;
-}
-
-static GtkWidget *
-find_named (GtkWidget  *root,
-            const char *name)
-{
-  if (g_strcmp0 (gtk_widget_get_name (root), name) == 0)
-    return root;
-  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
-       child = gtk_widget_get_next_sibling (child))
-    {
-      GtkWidget *found = find_named (child, name);
-
-      if (found != NULL)
-        return found;
-    }
-  return NULL;
+  return subtitle != NULL && *subtitle != '\0' && strcmp (subtitle, _("Connecting…")) != 0;
 }
 
 /* Preferences, both pages, with a server profile open in its editor and
@@ -969,13 +959,13 @@ case_preferences (Walk *walk)
 
   /* A new profile opens in the editor; its test fails without a host. */
   g_assert_true (gtk_widget_activate_action (preferences, "prefs.add-server", NULL));
-  row = find_named (preferences, "test-button");
+  row = find_widget (preferences, has_name, "test-button");
   g_assert_nonnull (row);
   g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
   walk_widget (walk, preferences);
 
   /* The first profile's test reaches the server: it has no token. */
-  row = find_named (preferences, "test-button");
+  row = find_widget (preferences, has_name, "test-button");
   g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
   wait_for (row_test_done, preferences, "the connection test");
   walk_widget (walk, preferences);
@@ -1117,6 +1107,7 @@ case_tab_order (Walk *walk)
   GtkWidget *focus;
   Region last = REGION_SEARCH;
   gboolean seen[REGION_PAGES + 1] = { FALSE };
+  GtkWidget *page_size_label;
 
   /* Several pages: the buttons to turn them are on. */
   g_settings_set_enum (settings, "items-per-page", 10);
@@ -1145,6 +1136,12 @@ case_tab_order (Walk *walk)
   g_assert_true (seen[REGION_PAGES]);
 
   g_assert_cmpuint (osi_window_get_page (window), ==, 0);
+  /* The page size is one Alt+letter away. */
+  page_size_label = find_widget (GTK_WIDGET (window), has_buildable_id, "page_size_label");
+  g_assert_nonnull (page_size_label);
+  g_assert_cmpuint (gtk_label_get_mnemonic_keyval (GTK_LABEL (page_size_label)), !=, GDK_KEY_VoidSymbol);
+  g_assert_true (GTK_IS_DROP_DOWN (gtk_label_get_mnemonic_widget (GTK_LABEL (page_size_label))));
+
   /* On the first page, the first button of the bar on is "next page":
    * Enter (activating the focus) turns the page. */
   focus = gtk_root_get_focus (GTK_ROOT (window));
