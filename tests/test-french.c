@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <locale.h>
-#include <signal.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -47,7 +46,6 @@
 #define DATA_SIZE   (128 * 1024)
 #define BIG_BACKUP  "backup_29991231_235959.tar.zst"
 #define BIG_SIZE    (64 * 1024 * 1024)
-#define WAIT_S      60
 
 /* Words of English that are not French words too (so not "a", "or",
  * "are", "close", "page", "date", "menu", "file", "total", "test"...).
@@ -75,44 +73,6 @@ static GRegex *user_data_regex; /* what is the user's data in a string */
 /* ------------------------------------------------------------------------ */
 /* The shared parts: the application and the servers                       */
 
-/* A failed assertion aborts: the servers are killed then, or they would
- * hold the test's standard error open and meson would wait for them. */
-static GPid live_servers[4];
-
-static void
-on_fatal_signal (int signum)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] > 0)
-      kill (live_servers[i], SIGKILL);
-  signal (signum, SIG_DFL);
-  raise (signum);
-}
-
-static OsiTestServer *
-server_start (const char *tmp,
-              const char *data,
-              const char *backups)
-{
-  OsiTestServer *server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (live_servers) && live_servers[i] > 0; i++)
-    ;
-  g_assert_cmpuint (i, <, G_N_ELEMENTS (live_servers));
-  live_servers[i] = server->pid;
-  return server;
-}
-
-static void
-server_stop (OsiTestServer *server)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] == server->pid)
-      live_servers[i] = 0;
-  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
-}
-
 typedef struct
 {
   OsiApplication *app;
@@ -138,7 +98,7 @@ shared_start (void)
   g_assert_true (osi_demo_backups_populate (shared.backups, N_BACKUPS, newest, 11, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (g_mkdir (shared.empty_backups, 0700), ==, 0);
-  shared.server = server_start (shared.tmp, shared.data, shared.backups);
+  shared.server = osi_test_server_start (shared.tmp, shared.data, shared.backups, TOKEN, NULL);
 
   /* The application gives the windows its actions (app.preferences,
    * app.about), its accelerators and the shortcuts window. */
@@ -153,7 +113,7 @@ shared_finish (void)
 {
   if (shared.server != NULL)
     {
-      server_stop (shared.server);
+      g_assert_cmpint (osi_test_server_stop (shared.server), ==, 0);
       osi_test_server_free (shared.server);
     }
   g_clear_object (&shared.app);
@@ -168,33 +128,6 @@ shared_finish (void)
 /* Waiting                                                                  */
 
 static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until done (data) holds; the deadline only turns a
- * hang into a failure, it times nothing. */
-static void
-wait_for (Condition   done,
-          gpointer    data,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        g_error ("gave up waiting for %s after %d s", what, WAIT_S);
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
-
-static gboolean
 window_idle (gpointer data)
 {
   return !osi_window_get_working (OSI_WINDOW (data));
@@ -203,7 +136,7 @@ window_idle (gpointer data)
 static void
 wait_idle (OsiWindow *window)
 {
-  wait_for (window_idle, window, "the window's work to end");
+  osi_test_wait_for (window_idle, window, "the window's work to end");
 }
 
 static gboolean
@@ -233,7 +166,7 @@ settle (void)
 {
   guint turns = 0;
 
-  wait_for (turned_enough, &turns, "the loop to turn");
+  osi_test_wait_for (turned_enough, &turns, "the loop to turn");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -689,7 +622,7 @@ case_no_results (Walk *walk)
   OsiWindow *window = open_list_window ();
 
   gtk_editable_set_text (osi_window_get_search_entry (window), "zzz-nothing-like-this");
-  wait_for (no_results_shown, window, "the search to find nothing");
+  osi_test_wait_for (no_results_shown, window, "the search to find nothing");
   walk_widget (walk, GTK_WIDGET (window));
   close_window (window);
 }
@@ -699,11 +632,11 @@ case_no_results (Walk *walk)
 static void
 case_banner (Walk *walk)
 {
-  OsiTestServer *server = server_start (shared.tmp, shared.data, shared.backups);
+  OsiTestServer *server = osi_test_server_start (shared.tmp, shared.data, shared.backups, TOKEN, NULL);
   OsiWindow *window = open_window (server->url, TOKEN);
 
   wait_idle (window);
-  server_stop (server);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
   wait_idle (window);
   g_assert_cmpstr (osi_window_get_state (window), ==, "list");
@@ -731,23 +664,6 @@ on_status_text (GtkLabel    *label,
   check_string (watch->walk, "OsiWindow/status_label", "status", gtk_label_get_label (label), NULL);
 }
 
-static void
-write_big_backup (const char *path)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (5);
-  FILE *file = g_fopen (path, "wb");
-  guint32 block[16384];
-
-  g_assert_nonnull (file);
-  for (gsize done = 0; done < BIG_SIZE; done += sizeof block)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (block); i++)
-        block[i] = g_rand_int (rand);
-      g_assert_cmpuint (fwrite (block, 1, sizeof block, file), ==, sizeof block);
-    }
-  g_assert_cmpint (fclose (file), ==, 0);
-}
-
 /* A download under way (its status line, its progress), then its toast;
  * then the offline check of the file downloaded (its status line and its
  * report). */
@@ -763,7 +679,7 @@ case_download_and_check (Walk *walk)
   GtkLabel *status;
   gulong id;
 
-  write_big_backup (big);
+  osi_test_write_random_file (big, BIG_SIZE, 5);
   g_settings_set_string (settings, "download-folder", folder);
   window = open_list_window ();
   status = GTK_LABEL (find_widget (GTK_WIDGET (window), is_label_with_class, "transfer-status"));
@@ -845,7 +761,7 @@ case_confirmations (Walk *walk)
 static void
 case_empty (Walk *walk)
 {
-  OsiTestServer *server = server_start (shared.tmp, shared.data, shared.empty_backups);
+  OsiTestServer *server = osi_test_server_start (shared.tmp, shared.data, shared.empty_backups, TOKEN, NULL);
   OsiWindow *window = open_window (server->url, TOKEN);
   g_autoptr(OsiBackupInfo) created = NULL;
 
@@ -882,7 +798,7 @@ case_empty (Walk *walk)
   walk_widget (walk, GTK_WIDGET (window));
 
   close_window (window);
-  server_stop (server);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
   osi_test_server_free (server);
 }
 
@@ -901,10 +817,10 @@ case_errors (Walk *walk)
   adw_message_dialog_response (osi_window_get_dialog (window), "restore");
   gtk_window_destroy (GTK_WINDOW (osi_window_get_dialog (window)));
   wait_idle (window);
-  wait_for (dialog_shown, window, "the error");
+  osi_test_wait_for (dialog_shown, window, "the error");
   walk_widget (walk, GTK_WIDGET (osi_window_get_dialog (window)));
   gtk_window_destroy (GTK_WINDOW (osi_window_get_dialog (window)));
-  wait_for (dialog_gone, window, "the error to go");
+  osi_test_wait_for (dialog_gone, window, "the error to go");
 
   g_assert_true (g_file_set_contents (blocker, "", 0, NULL));
   g_settings_set_string (settings, "download-folder", folder);
@@ -974,7 +890,7 @@ case_preferences (Walk *walk)
   /* The first profile's test reaches the server: it has no token. */
   row = find_widget (preferences, has_name, "test-button");
   g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
-  wait_for (row_test_done, preferences, "the connection test");
+  osi_test_wait_for (row_test_done, preferences, "the connection test");
   walk_widget (walk, preferences);
 
   g_assert_true (gtk_widget_activate_action (row, "server.remove", NULL));
@@ -1181,7 +1097,7 @@ case_tab_order (Walk *walk)
   g_assert_cmpstr (gtk_actionable_get_action_name (GTK_ACTIONABLE (focus)), ==, "win.page-next");
   g_assert_true (gtk_widget_activate (focus));
   /* A button shows itself pressed for a moment, then clicks. */
-  wait_for (on_second_page, window, "the page to turn");
+  osi_test_wait_for (on_second_page, window, "the page to turn");
   close_window (window);
   g_settings_reset (settings, "items-per-page");
 }
@@ -1288,13 +1204,11 @@ int
 main (int argc, char **argv)
 {
   const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
   gboolean french;
   int status;
 
   g_test_init (&argc, &argv, NULL);
-  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
-    signal (signals[i], on_fatal_signal);
+  osi_test_kill_servers_on_fatal_signals ();
 
   /* Before GTK starts its threads; LANGUAGE also reaches the servers. */
   g_setenv ("LANGUAGE", "fr", TRUE);

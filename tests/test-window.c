@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <locale.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -27,43 +26,12 @@
 #define N_BACKUPS   57
 #define DATA_SIZE   (256 * 1024)
 #define DATA_SEED   1
-#define WAIT_S      60
+#define WAIT_S      OSI_TEST_WAIT_S
 
 static gboolean have_display;
 
 /* ------------------------------------------------------------------------ */
 /* Waiting                                                                  */
-
-static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-typedef gboolean (*Condition) (gpointer data);
-
-/* Runs the main loop until done (data) holds. A periodic source keeps the
- * loop turning so that the deadline is checked even when nothing happens;
- * the deadline only turns a hang into a failure, it times nothing. */
-static void
-wait_for (Condition   done,
-          gpointer    data,
-          const char *what)
-{
-  gint64 deadline = g_get_monotonic_time () + WAIT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_test_message ("gave up waiting for %s after %d s", what, WAIT_S);
-          g_assert_not_reached ();
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
 
 static gboolean
 window_idle (gpointer data)
@@ -74,7 +42,7 @@ window_idle (gpointer data)
 static void
 wait_idle (OsiWindow *window)
 {
-  wait_for (window_idle, window, "the window's work to end");
+  osi_test_wait_for (window_idle, window, "the window's work to end");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -186,51 +154,17 @@ most_frequent (GPtrArray *backups,
 /* ------------------------------------------------------------------------ */
 /* The servers                                                              */
 
-/* The servers running. A failed assertion aborts the program: they are
- * killed then, or they would outlive it holding its standard error, and
- * whatever reads that (meson) would wait for them. */
-static GPid live_servers[4];
-
-static void
-on_fatal_signal (int signum)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] > 0)
-      kill (live_servers[i], SIGKILL);
-  signal (signum, SIG_DFL);
-  raise (signum);
-}
-
-static void
-watch_fatal_signals (void)
-{
-  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
-
-  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
-    signal (signals[i], on_fatal_signal);
-}
-
 static OsiTestServer *
 server_start (const char *tmp,
               const char *data,
               const char *backups)
 {
-  OsiTestServer *server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (live_servers) && live_servers[i] > 0; i++)
-    ;
-  g_assert_cmpuint (i, <, G_N_ELEMENTS (live_servers));
-  live_servers[i] = server->pid;
-  return server;
+  return osi_test_server_start (tmp, data, backups, TOKEN, NULL);
 }
 
 static void
 server_stop (OsiTestServer *server)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] == server->pid)
-      live_servers[i] = 0;
   g_assert_cmpint (osi_test_server_stop (server), ==, 0);
 }
 
@@ -494,7 +428,7 @@ type_search (OsiWindow  *window,
     return;
   id = g_signal_connect_swapped (entry, "search-changed", G_CALLBACK (on_search_changed_count), &count);
   gtk_editable_set_text (entry, text);
-  wait_for (search_applied, &wait, "the search");
+  osi_test_wait_for (search_applied, &wait, "the search");
   g_signal_handler_disconnect (entry, id);
 }
 
@@ -1235,24 +1169,6 @@ part_started (gpointer data)
 }
 
 static void
-write_random_file (const char *path,
-                   gsize       size)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
-  FILE *file = g_fopen (path, "wb");
-  guint32 block[16384];
-
-  g_assert_nonnull (file);
-  for (gsize done = 0; done < size; done += sizeof block)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (block); i++)
-        block[i] = g_rand_int (rand);
-      g_assert_cmpuint (fwrite (block, 1, sizeof block, file), ==, sizeof block);
-    }
-  g_assert_cmpint (fclose (file), ==, 0);
-}
-
-static void
 test_download_cancel (void)
 {
   Fixture f;
@@ -1287,7 +1203,7 @@ test_download_cancel (void)
 
   /* Cancelled halfway through a large file. */
   big_path = g_build_filename (f.backups, big, NULL);
-  write_random_file (big_path, 200 * 1024 * 1024);
+  osi_test_write_random_file (big_path, 200 * 1024 * 1024, 42);
   activate (f.window, "win.refresh");
   wait_idle (f.window);
   g_assert_true (store_has (f.window, big));
@@ -1296,7 +1212,7 @@ test_download_cancel (void)
   activate_on (f.window, "win.download", big);
   /* Only one long job at a time. */
   g_assert_false (action_enabled (f.window, "win.create"));
-  wait_for (part_started, part_path, "the download to start");
+  osi_test_wait_for (part_started, part_path, "the download to start");
   g_assert_true (osi_window_get_working (f.window));
   activate (f.window, "win.cancel-transfer");
   wait_idle (f.window);
@@ -1535,7 +1451,7 @@ main (int argc, char **argv)
   /* Not gtk_test_init (): it aborts without a display, where these tests
    * skip instead. It would also set its own locale. */
   g_test_init (&argc, &argv, NULL);
-  watch_fatal_signals ();
+  osi_test_kill_servers_on_fatal_signals ();
 
   /* The only subprocess is the French case's. The locale is set before
    * GTK starts and its threads run; LANGUAGE would take precedence over
