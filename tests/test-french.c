@@ -3,7 +3,6 @@
 
 #include <locale.h>
 #include <string.h>
-#include <unistd.h>
 
 #include <adwaita.h>
 #include <glib/gi18n-lib.h>
@@ -35,11 +34,25 @@
  *
  * A case fails listing every offender with its widget path.
  *
- * TO COVER A NEW WINDOW OR DIALOG: write a function that takes a Walk,
- * opens the window (see the cases below for the helpers: a window on the
- * shared server, wait_for, find_toplevel), calls walk_widget () on it (as
- * many times as it has states worth seeing), and closes it; then add one
- * line { "name", function } to the cases[] table at the end. */
+ * TO COVER A NEW WINDOW OR DIALOG (a check report, a comparison...):
+ * write a function that takes a Walk, opens the window (the helpers:
+ * open_window and open_list_window on the shared server, wait_idle,
+ * osi_test_wait_for, find_toplevel, find_widget), calls walk_widget () on
+ * it in each state worth seeing, and closes it; then add one line
+ * { "name", function } to the cases[] table at the end. For example:
+ *
+ *   static void
+ *   case_report (Walk *walk)
+ *   {
+ *     OsiWindow *window = open_list_window ();
+ *
+ *     gtk_widget_activate_action (GTK_WIDGET (window), "win.report", NULL);
+ *     walk_widget (walk, GTK_WIDGET (find_toplevel (OSI_TYPE_REPORT_WINDOW)));
+ *     ...close it...
+ *     close_window (window);
+ *   }
+ *
+ *   { "report", case_report }, */
 
 #define TOKEN       "french-test-token-3b9e"
 #define N_BACKUPS   23
@@ -63,7 +76,6 @@ static const char *const english_words[] = {
  * entry it is what the user typed. */
 static const char *const shown_properties[] = {
   "title", "subtitle", "description", "placeholder-text", "tooltip-text", "label", "heading", "body",
-  "accelerator-title",
 };
 
 static gboolean have_display;
@@ -208,7 +220,7 @@ close_window (OsiWindow *window)
   g_assert_finalize_object (window);
 }
 
-/* The toplevel of type, other than the main windows, NULL if none. */
+/* The first toplevel of type, NULL if none. */
 static GtkWindow *
 find_toplevel (GType type)
 {
@@ -224,8 +236,8 @@ find_toplevel (GType type)
   return NULL;
 }
 
-typedef gboolean (*Match) (GtkWidget  *widget,
-                           gconstpointer key);
+typedef gboolean (*Match) (GtkWidget     *widget,
+                           gconstpointer  key);
 
 /* The first widget, depth first, in root (root included) that matches. */
 static GtkWidget *

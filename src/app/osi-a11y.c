@@ -38,8 +38,9 @@ icon_of (GtkWidget *button)
   return child != NULL && GTK_IS_IMAGE (child) ? gtk_image_get_icon_name (GTK_IMAGE (child)) : NULL;
 }
 
-/* A menu button's inner button takes the focus in GTK 4.8: it is what a
- * screen reader reads, so it says what its menu button says. */
+/* The tooltip; for a menu button's inner button, which takes the focus
+ * in GTK 4.8 and so is what a screen reader reads, its menu button's;
+ * else what its icon means, if known. */
 static const char *
 name_for (GtkWidget *button)
 {
@@ -59,10 +60,18 @@ name_for (GtkWidget *button)
 static void
 name_button (GtkWidget *button)
 {
-  const char *tooltip = name_for (button);
+  const char *name = name_for (button);
 
-  if (tooltip != NULL)
-    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, tooltip, -1);
+  if (name != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, name, -1);
+}
+
+static void
+on_tooltip_changed (GtkWidget  *button,
+                    GParamSpec *pspec,
+                    gpointer    user_data)
+{
+  name_button (button);
 }
 
 static gboolean
@@ -82,7 +91,7 @@ on_widget_map (GSignalInvocationHint *hint,
   g_object_set_data (G_OBJECT (widget), NAMED_KEY, GINT_TO_POINTER (TRUE));
   name_button (widget);
   /* A peek toggle says "Show Text", then "Hide Text". */
-  g_signal_connect (widget, "notify::tooltip-text", G_CALLBACK (name_button), NULL);
+  g_signal_connect (widget, "notify::tooltip-text", G_CALLBACK (on_tooltip_changed), NULL);
   return TRUE;
 }
 
