@@ -58,34 +58,6 @@ osi_test_french_possible (void)
 }
 
 static gboolean
-wake_up (gpointer user_data)
-{
-  return G_SOURCE_CONTINUE;
-}
-
-/* A periodic source keeps the loop turning so that the deadline is
- * checked even when nothing happens. */
-void
-osi_test_wait_for (OsiTestCondition  done,
-                   gpointer          data,
-                   const char       *what)
-{
-  gint64 deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
-  guint tick = g_timeout_add (20, wake_up, NULL);
-
-  while (!done (data))
-    {
-      if (g_get_monotonic_time () > deadline)
-        {
-          g_test_message ("gave up waiting for %s after %d s", what, OSI_TEST_WAIT_S);
-          g_assert_not_reached ();
-        }
-      g_main_context_iteration (NULL, TRUE);
-    }
-  g_source_remove (tick);
-}
-
-static gboolean
 window_idle (gpointer data)
 {
   return !osi_window_get_working (OSI_WINDOW (data));

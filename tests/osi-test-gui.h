@@ -1,14 +1,10 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include "osi-test-support.h"
 #include "osi-window-private.h"
 
 G_BEGIN_DECLS
-
-/* How long a GUI test waits for anything before it fails. */
-#define OSI_TEST_WAIT_S 60
-
-typedef gboolean (*OsiTestCondition) (gpointer data);
 
 /* After g_test_init (): the locale (French in a test subprocess, whose
  * only use is the French cases, else C for the English source strings),
@@ -19,12 +15,7 @@ gboolean osi_test_gui_init    (void);
  * locale); otherwise the case is marked skipped. */
 gboolean osi_test_french_possible (void);
 
-/* Runs the main loop until done (data) holds; fails after
- * OSI_TEST_WAIT_S seconds, saying what it waited for. The deadline only
- * turns a hang into a failure: it times nothing. */
-void  osi_test_wait_for       (OsiTestCondition  done,
-                               gpointer          data,
-                               const char       *what);
+/* osi_test_wait_for () is in osi-test-support.h. */
 /* Until the window's work (osi_window_get_working) ends. */
 void  osi_test_wait_idle      (OsiWindow        *window);
 /* Answers the window's dialog as a click would (a confirmation's default

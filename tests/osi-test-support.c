@@ -364,6 +364,88 @@ osi_test_restore_locale (char *saved)
   g_free (saved);
 }
 
+void
+osi_test_write_random_file (const char *path,
+                            gsize       size,
+                            guint32     seed)
+{
+  g_autoptr(GRand) rand = g_rand_new_with_seed (seed);
+  FILE *file = g_fopen (path, "wb");
+  guint32 block[16384];
+
+  g_assert_nonnull (file);
+  for (gsize done = 0; done < size; done += sizeof block)
+    {
+      for (guint i = 0; i < G_N_ELEMENTS (block); i++)
+        block[i] = g_rand_int (rand);
+      g_assert_cmpuint (fwrite (block, 1, sizeof block, file), ==, sizeof block);
+    }
+  g_assert_cmpint (fclose (file), ==, 0);
+}
+
+/* The servers running. A failed assertion aborts the test: they are
+ * killed then, or they would outlive it holding its standard error, and
+ * whatever reads that (meson) would wait for them. */
+static GPid live_servers[16];
+
+static void
+track_server (GPid old_pid,
+              GPid new_pid)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
+    if (live_servers[i] == old_pid)
+      {
+        live_servers[i] = new_pid;
+        return;
+      }
+  g_assert (old_pid != 0);
+}
+
+static void
+on_fatal_signal (int signum)
+{
+  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
+    if (live_servers[i] > 0)
+      kill (live_servers[i], SIGKILL);
+  signal (signum, SIG_DFL);
+  raise (signum);
+}
+
+void
+osi_test_kill_servers_on_fatal_signals (void)
+{
+  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
+
+  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
+    signal (signals[i], on_fatal_signal);
+}
+
+static gboolean
+wake_up (gpointer user_data)
+{
+  return G_SOURCE_CONTINUE;
+}
+
+void
+osi_test_wait_for (OsiTestCondition  done,
+                   gpointer          data,
+                   const char       *what)
+{
+  gint64 deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  guint tick = g_timeout_add (20, wake_up, NULL);
+
+  while (!done (data))
+    {
+      if (g_get_monotonic_time () > deadline)
+        {
+          g_test_message ("gave up waiting for %s after %d s", what, OSI_TEST_WAIT_S);
+          g_assert_not_reached ();
+        }
+      g_main_context_iteration (NULL, TRUE);
+    }
+  g_source_remove (tick);
+}
+
 OsiTestServer *
 osi_test_server_start (const char *tmp_dir,
                        const char *data_dir,
@@ -409,6 +491,7 @@ osi_test_server_start (const char *tmp_dir,
   g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
                             &self->pid, NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
+  track_server (0, self->pid);
 
   /* The first line of its standard output is the URL it listens on. */
   channel = g_io_channel_unix_new (out_fd);
@@ -441,6 +524,7 @@ osi_test_server_stop (OsiTestServer *server)
   g_assert_nonnull (server);
   g_assert_cmpint (server->pid, >, 0);
   kill (server->pid, SIGTERM);
+  track_server (server->pid, 0);
   status = wait_for (server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;
@@ -453,6 +537,7 @@ osi_test_server_kill (OsiTestServer *server)
   g_assert_nonnull (server);
   g_assert_cmpint (server->pid, >, 0);
   kill (server->pid, SIGKILL);
+  track_server (server->pid, 0);
   wait_for (server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;

@@ -68,6 +68,24 @@ gboolean  osi_test_have_locale    (const char *name);
 char     *osi_test_use_french     (void);
 void      osi_test_restore_locale (char       *saved);
 
+/* size bytes (rounded up to 64 KiB) of random data from seed: a backup
+ * large enough to be caught while it downloads. */
+void      osi_test_write_random_file (const char *path,
+                                      gsize       size,
+                                      guint32     seed);
+
+/* Runs the main loop until done (data) holds. A periodic source keeps
+ * the loop turning so that the deadline is checked even when nothing
+ * happens; the deadline (OSI_TEST_WAIT_S) only turns a hang into a
+ * failure naming what, it times nothing. */
+#define OSI_TEST_WAIT_S 60
+
+typedef gboolean (*OsiTestCondition) (gpointer data);
+
+void      osi_test_wait_for       (OsiTestCondition  done,
+                                   gpointer          data,
+                                   const char       *what);
+
 /* A real osi-backup-server ($OSI_BACKUP_SERVER) on 127.0.0.1, port 0, over
  * data_dir and backup_dir, with the token given (written to a 0600 token
  * file in tmp_dir; NULL for none) and any extra arguments, ending with
@@ -87,6 +105,9 @@ OsiTestServer *osi_test_server_start (const char  *tmp_dir,
                                       const char  *token,
                                       const char  *first_extra_arg,
                                       ...);
+/* Has the servers started and not yet stopped killed when the test
+ * aborts or crashes. */
+void           osi_test_kill_servers_on_fatal_signals (void);
 /* SIGTERM, then waits; returns the exit status (or -signal). */
 int            osi_test_server_stop  (OsiTestServer *server);
 /* SIGKILL, then waits. */

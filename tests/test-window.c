@@ -2,7 +2,6 @@
 #include "config.h"
 
 #include <locale.h>
-#include <signal.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -139,51 +138,17 @@ most_frequent (GPtrArray *backups,
 /* ------------------------------------------------------------------------ */
 /* The servers                                                              */
 
-/* The servers running. A failed assertion aborts the program: they are
- * killed then, or they would outlive it holding its standard error, and
- * whatever reads that (meson) would wait for them. */
-static GPid live_servers[4];
-
-static void
-on_fatal_signal (int signum)
-{
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] > 0)
-      kill (live_servers[i], SIGKILL);
-  signal (signum, SIG_DFL);
-  raise (signum);
-}
-
-static void
-watch_fatal_signals (void)
-{
-  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
-
-  for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
-    signal (signals[i], on_fatal_signal);
-}
-
 static OsiTestServer *
 server_start (const char *tmp,
               const char *data,
               const char *backups)
 {
-  OsiTestServer *server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
-  guint i;
-
-  for (i = 0; i < G_N_ELEMENTS (live_servers) && live_servers[i] > 0; i++)
-    ;
-  g_assert_cmpuint (i, <, G_N_ELEMENTS (live_servers));
-  live_servers[i] = server->pid;
-  return server;
+  return osi_test_server_start (tmp, data, backups, TOKEN, NULL);
 }
 
 static void
 server_stop (OsiTestServer *server)
 {
-  for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
-    if (live_servers[i] == server->pid)
-      live_servers[i] = 0;
   g_assert_cmpint (osi_test_server_stop (server), ==, 0);
 }
 
@@ -1263,24 +1228,6 @@ part_started (gpointer data)
 }
 
 static void
-write_random_file (const char *path,
-                   gsize       size)
-{
-  g_autoptr(GRand) rand = g_rand_new_with_seed (42);
-  FILE *file = g_fopen (path, "wb");
-  guint32 block[16384];
-
-  g_assert_nonnull (file);
-  for (gsize done = 0; done < size; done += sizeof block)
-    {
-      for (guint i = 0; i < G_N_ELEMENTS (block); i++)
-        block[i] = g_rand_int (rand);
-      g_assert_cmpuint (fwrite (block, 1, sizeof block, file), ==, sizeof block);
-    }
-  g_assert_cmpint (fclose (file), ==, 0);
-}
-
-static void
 test_download_cancel (void)
 {
   Fixture f;
@@ -1315,7 +1262,7 @@ test_download_cancel (void)
 
   /* Cancelled halfway through a large file. */
   big_path = g_build_filename (f.backups, big, NULL);
-  write_random_file (big_path, 200 * 1024 * 1024);
+  osi_test_write_random_file (big_path, 200 * 1024 * 1024, 42);
   activate (f.window, "win.refresh");
   osi_test_wait_idle (f.window);
   g_assert_true (store_has (f.window, big));
@@ -1554,7 +1501,7 @@ main (int argc, char **argv)
   /* Not gtk_test_init (): it aborts without a display, where these tests
    * skip instead. It would also set its own locale. */
   g_test_init (&argc, &argv, NULL);
-  watch_fatal_signals ();
+  osi_test_kill_servers_on_fatal_signals ();
 
   have_display = osi_test_gui_init ();
 

@@ -5,6 +5,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "osi-a11y.h"
 #include "osi-application.h"
 #include "osi-demo-server.h"
 #include "osi-preferences-window.h"
@@ -514,6 +515,7 @@ osi_application_init (OsiApplication *self)
   /* Before startup: GtkApplication reads the shortcuts window and
    * AdwApplication the style sheet from here. */
   osi_resources_ensure ();
+  osi_a11y_ensure ();
   self->cancellable = g_cancellable_new ();
   g_application_add_main_option_entries (G_APPLICATION (self), options);
   g_application_set_option_context_summary (G_APPLICATION (self),

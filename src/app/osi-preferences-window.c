@@ -7,6 +7,7 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "osi-a11y.h"
 #include "osi-client.h"
 #include "osi-preferences-window.h"
 #include "osi-resources.h"
@@ -963,6 +964,7 @@ osi_preferences_window_class_init (OsiPreferencesWindowClass *klass)
 
   /* Tests make the window without an application to register them. */
   osi_resources_ensure ();
+  osi_a11y_ensure ();
   gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-preferences-window.ui");
   gtk_widget_class_bind_template_child (widget_class, OsiPreferencesWindow, page_size_row);
   gtk_widget_class_bind_template_child (widget_class, OsiPreferencesWindow, download_row);

@@ -436,14 +436,50 @@ setup_label (GtkSignalListItemFactory *factory,
   gtk_list_item_set_child (item, label);
 }
 
+/* The size column's text: an older backend may not say the size. */
+static char *
+size_text (OsiBackupInfo *info)
+{
+  gint64 size = osi_backup_info_get_size (info);
+
+  return size >= 0 ? g_format_size ((guint64)size) : g_strdup ("—");
+}
+
+/* The row, not a cell, takes the focus when arrows move through the
+ * list: its accessible name is what Orca reads then. GTK 4.8 gives a row
+ * no name of its own, so the name cell names it: "NAME, DATE, SIZE". The
+ * cell is the row's child once bound; if GTK ever binds it unparented,
+ * the label itself carries the name. */
+static void
+name_row (GtkWidget     *label,
+          OsiBackupInfo *info)
+{
+  const char *date = osi_backup_info_get_display_date (info);
+  /* Older backends may not say the size: a dash is no word to hear. */
+  g_autofree char *size = osi_backup_info_get_size (info) >= 0 ? size_text (info) : g_strdup (_("size unknown"));
+  /* TRANSLATORS: how a screen reader names a row of the list: the
+   * backup's name, its date, its size */
+  g_autofree char *text = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_name (info),
+                                           date != NULL && *date != '\0' ? date : _("date unknown"), size);
+  GtkWidget *row = label;
+
+  while (row != NULL && gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (row)) != GTK_ACCESSIBLE_ROLE_ROW)
+    row = gtk_widget_get_parent (row);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row != NULL ? row : label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text,
+                                  -1);
+}
+
 static void
 bind_name (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
            gpointer                  user_data)
 {
   OsiBackupInfo *info = item_info (item);
+  GtkWidget *label = gtk_list_item_get_child (item);
 
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_name (info));
+  gtk_label_set_text (GTK_LABEL (label), osi_backup_info_get_name (info));
+  name_row (label, info);
 }
 
 static void
@@ -462,8 +498,7 @@ bind_size (GtkSignalListItemFactory *factory,
            gpointer                  user_data)
 {
   OsiBackupInfo *info = item_info (item);
-  gint64 size = osi_backup_info_get_size (info);
-  g_autofree char *text = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("—");
+  g_autofree char *text = size_text (info);
 
   gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), text);
 }
