@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <utime.h>
+
 #include <errno.h>
 #include <netinet/in.h>
 #include <signal.h>
@@ -381,6 +383,48 @@ test_base_url (void)
   g_assert_null (health);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
+}
+
+/* An answer identical to the last gives back the very same backups (the
+ * window then has nothing to redo); any change gives new ones. */
+static void
+test_list_unchanged (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) first = NULL;
+  g_autoptr(OsiBackupInfo) second = NULL;
+  g_autoptr(GPtrArray) a = NULL;
+  g_autoptr(GPtrArray) b = NULL;
+  g_autoptr(GPtrArray) c = NULL;
+  g_autofree char *path = NULL;
+  struct utimbuf times = { 1700000000, 1700000000 };
+
+  first = do_create (f->client, &error);
+  g_assert_no_error (error);
+  second = do_create (f->client, &error);
+  g_assert_no_error (error);
+  a = do_list (f->client, &error);
+  g_assert_no_error (error);
+  b = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (a->len, ==, 2);
+  g_assert_cmpuint (b->len, ==, 2);
+  g_assert_true (a != b);
+  for (guint i = 0; i < a->len; i++)
+    g_assert_true (a->pdata[i] == b->pdata[i]);
+
+  /* The first backup's date changes on the server: a new list, with it
+   * last and dated 2023-11-14. */
+  path = g_build_filename (f->backups, osi_backup_info_get_name (first), NULL);
+  g_assert_cmpint (utime (path, &times), ==, 0);
+  c = do_list (f->client, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (c->len, ==, 2);
+  g_assert_cmpstr (osi_backup_info_get_name (c->pdata[1]), ==, osi_backup_info_get_name (first));
+  g_assert_cmpint (g_date_time_to_unix (osi_backup_info_get_date (c->pdata[1])), ==, 1700000000);
+  for (guint i = 0; i < c->len; i++)
+    g_assert_true (c->pdata[i] != b->pdata[0] && c->pdata[i] != b->pdata[1]);
 }
 
 static void
@@ -1275,6 +1319,7 @@ main (int   argc,
   ADD ("health", test_health);
   g_test_add_func ("/client/base-url", test_base_url);
   ADD ("list-create-verify-delete", test_list_create_verify_delete);
+  ADD ("list/unchanged", test_list_unchanged);
   ADD ("restore", test_restore);
   ADD ("download", test_download);
   ADD ("download/existing-file-kept", test_download_existing);

@@ -755,6 +755,25 @@ list_failure_title (const GError *error)
   return _("The Backups Could Not Be Listed");
 }
 
+/* Whether the store holds these very backups, in this order. */
+static gboolean
+store_holds (OsiWindow *self,
+             GPtrArray *items)
+{
+  GListModel *store = G_LIST_MODEL (self->store);
+
+  if (g_list_model_get_n_items (store) != items->len)
+    return FALSE;
+  for (guint i = 0; i < items->len; i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (store, i);
+
+      if (item != g_ptr_array_index (items, i))
+        return FALSE;
+    }
+  return TRUE;
+}
+
 static void
 on_list_ready (GObject      *source,
                GAsyncResult *result,
@@ -792,8 +811,11 @@ on_list_ready (GObject      *source,
 
   hide_banner (self);
   self->loaded = TRUE;
-  g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
-                       items->pdata, items->len);
+  /* The client gives back the same backups for an unchanged answer: the
+   * models then have nothing to redo (a sort and an index of 100,000). */
+  if (!store_holds (self, items))
+    g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
+                         items->pdata, items->len);
   update_view (self);
 }
 

@@ -189,6 +189,11 @@ struct _OsiClient
   char         *token;        /* never logged */
   gboolean      url_valid;
   gboolean      token_valid;
+
+  /* The last list read and the SHA-256 of its answer: an answer that
+   * comes back the same gives the same backups (see parse_list_thread). */
+  GPtrArray    *last_list;
+  guint8        last_list_digest[OSI_SHA256_LEN];
 };
 
 G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
@@ -974,19 +979,54 @@ call_send (GTask               *task,
 
 static void read_body (GTask *task);
 
+typedef struct
+{
+  GByteArray *data;
+  GPtrArray  *previous;                      /* the last list, or NULL */
+  guint8      previous_digest[OSI_SHA256_LEN];
+  guint8      digest[OSI_SHA256_LEN];        /* of data, set by the thread */
+} ListParse;
+
+static void
+list_parse_free (ListParse *parse)
+{
+  g_byte_array_unref (parse->data);
+  g_clear_pointer (&parse->previous, g_ptr_array_unref);
+  g_free (parse);
+}
+
+static gpointer
+copy_ref (gconstpointer object,
+          gpointer      user_data)
+{
+  return g_object_ref ((gpointer)object);
+}
+
 /* A list of 100,000 backups is a 15 MB answer: reading it and making the
  * OsiBackupInfo objects takes a few tenths of a second, which a worker
  * thread does so that the caller's main loop keeps drawing. The streaming
- * reader builds no JSON tree (a tree of that answer takes ~110 MB). */
+ * reader builds no JSON tree (a tree of that answer takes ~110 MB).
+ * An answer identical to the last one (same SHA-256, ~10 ms to compute)
+ * gives back the same backups instead: a refresh of an unchanged list
+ * then makes no new objects, and a caller that holds the old ones can
+ * tell nothing changed. */
 static void
 parse_list_thread (GTask        *subtask,
                    gpointer      source_object,
                    gpointer      task_data,
                    GCancellable *cancellable)
 {
-  GByteArray *data = task_data;
+  ListParse *parse = task_data;
+  g_autoptr(OsiSha256) sha = osi_sha256_new ();
   GError *error = NULL;
-  GPtrArray *backups = osi_backup_info_list_parse ((const char *)data->data, data->len, &error);
+  GPtrArray *backups;
+
+  osi_sha256_update (sha, parse->data->data, parse->data->len);
+  osi_sha256_finish_raw (sha, parse->digest);
+  if (parse->previous != NULL && memcmp (parse->digest, parse->previous_digest, OSI_SHA256_LEN) == 0)
+    backups = g_ptr_array_copy (parse->previous, copy_ref, NULL);
+  else
+    backups = osi_backup_info_list_parse ((const char *)parse->data->data, parse->data->len, &error);
 
   if (backups == NULL)
     g_task_return_error (subtask, error);
@@ -1000,13 +1040,21 @@ on_list_parsed (GObject      *source,
                 gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  ListParse *parse = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
   GPtrArray *backups = g_task_propagate_pointer (G_TASK (result), &error);
 
   if (backups == NULL)
-    g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
-  else
-    g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
+    {
+      g_task_return_error (task, protocol_error (self, error->message));
+      return;
+    }
+  g_clear_pointer (&self->last_list, g_ptr_array_unref);
+  self->last_list = g_ptr_array_copy (backups, copy_ref, NULL);
+  g_ptr_array_set_free_func (self->last_list, g_object_unref);
+  memcpy (self->last_list_digest, parse->digest, OSI_SHA256_LEN);
+  g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
 }
 
 static void
@@ -1038,7 +1086,15 @@ finish_response (GTask *task)
     {
       g_autoptr(GTask) subtask = g_task_new (NULL, NULL, on_list_parsed, g_object_ref (task));
 
-      g_task_set_task_data (subtask, g_byte_array_ref (call->data), (GDestroyNotify)g_byte_array_unref);
+      ListParse *parse = g_new0 (ListParse, 1);
+
+      parse->data = g_byte_array_ref (call->data);
+      if (self->last_list != NULL)
+        {
+          parse->previous = g_ptr_array_ref (self->last_list);
+          memcpy (parse->previous_digest, self->last_list_digest, OSI_SHA256_LEN);
+        }
+      g_task_set_task_data (subtask, parse, (GDestroyNotify)list_parse_free);
       g_task_run_in_thread (subtask, parse_list_thread);
       return;
     }
@@ -1239,6 +1295,7 @@ osi_client_finalize (GObject *object)
 {
   OsiClient *self = OSI_CLIENT (object);
 
+  g_clear_pointer (&self->last_list, g_ptr_array_unref);
   g_free (self->given_url);
   g_free (self->base_url);
   if (self->token != NULL)

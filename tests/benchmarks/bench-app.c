@@ -24,7 +24,11 @@
  *      process (--child-window) that links the window, osi_window_new
  *      (NULL) as tests/test-window.c does:
  *      - refresh to the list shown, under 1 s: the median of 5 win.refresh
- *        over the list already shown, and the first load
+ *        over the list already shown (the server's answer is the same each
+ *        time: the client sees it has not changed and gives back the same
+ *        backups), then, for information, one refresh after a backup's
+ *        date changed on the server (the whole answer read and parsed
+ *        again, new backups, the models redone), and the first load
  *        (osi_window_set_client on the empty window), each from the call
  *        to the first frame painted after the models hold the new list.
  *        Emission hooks on items-changed (they run before any handler)
@@ -82,6 +86,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <utime.h>
 
 #include <adwaita.h>
 #include <glib/gstdio.h>
@@ -352,12 +357,37 @@ list_shown (Probe *probe,
          g_list_model_get_n_items (osi_window_get_page_model (probe->window)) > 0;
 }
 
-/* One load: from set_client (first) or win.refresh to the frames after. */
+/* A refresh whose answer is the same as the last one leaves the store
+ * alone (the client gives back the same backups, and the window sees it
+ * holds them already): its end is when the window's handler returned, an
+ * idle after "working" went off. */
 static gboolean
-child_load (Probe     *probe,
-            OsiClient *client,
-            guint      count,
-            gboolean   first)
+mark_unchanged_end (gpointer data)
+{
+  Probe *probe = data;
+
+  if (probe->chain == 0)
+    probe->hook = probe->chain = now_us ();
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_working (OsiWindow  *window,
+            GParamSpec *pspec,
+            Probe      *probe)
+{
+  if (!osi_window_get_working (window))
+    g_idle_add (mark_unchanged_end, probe);
+}
+
+/* One load: from set_client (first) or win.refresh to the frames after,
+ * printed with label. */
+static gboolean
+child_load (Probe      *probe,
+            OsiClient  *client,
+            guint       count,
+            gboolean    first,
+            const char *label)
 {
   g_autofree char *emitted = NULL;
   gboolean loaded;
@@ -396,7 +426,7 @@ child_load (Probe     *probe,
     g_print ("load %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
              probe->hook - t0, probe->chain - t0, probe->last_paint - t0, probe->last_settled_paint - t0, emitted);
   else
-    g_print ("refresh %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n",
+    g_print ("%s %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %" G_GINT64_FORMAT " %s\n", label,
              probe->hook - t0, probe->chain - t0, probe->last_paint - t0, emitted);
   return TRUE;
 }
@@ -430,7 +460,8 @@ child_search_step (Probe      *probe,
 
 static int
 child_window (const char *url,
-              const char *count_text)
+              const char *count_text,
+              const char *backups_dir)
 {
   g_autoptr(OsiClient) client = NULL;
   guint count = (guint)g_ascii_strtoull (count_text, NULL, 10);
@@ -460,6 +491,7 @@ child_window (const char *url,
                               NULL);
   g_signal_connect_after (probe.store, "items-changed", G_CALLBACK (on_store_changed), &probe);
   g_signal_connect_after (probe.page, "items-changed", G_CALLBACK (on_page_changed), &probe);
+  g_signal_connect (probe.window, "notify::working", G_CALLBACK (on_working), &probe);
   g_signal_connect_after (probe.entry, "search-changed", G_CALLBACK (on_search_changed), &probe);
 
   gtk_window_present (GTK_WINDOW (probe.window));
@@ -471,7 +503,29 @@ child_window (const char *url,
   client = osi_client_new (url, TOKEN);
   for (guint i = 0; i <= REFRESH_RUNS; i++)
     {
-      if (!child_load (&probe, client, count, i == 0))
+      if (!child_load (&probe, client, count, i == 0, "refresh"))
+        return 1;
+      settle (300);
+    }
+
+  /* Then one backup's date changes on the server (its file is touched):
+   * the answer differs, the client reads all of it again and the window
+   * takes the new list, the full path of a refresh. */
+  if (backups_dir != NULL)
+    {
+      g_autoptr(GDir) dir = g_dir_open (backups_dir, 0, NULL);
+      const char *name;
+
+      while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
+        if (name[0] != '.')
+          {
+            g_autofree char *path = g_build_filename (backups_dir, name, NULL);
+            struct utimbuf times = { 946684800, 946684800 };   /* 2000-01-01 */
+
+            utime (path, &times);
+            break;
+          }
+      if (!child_load (&probe, client, count, FALSE, "changed"))
         return 1;
       settle (300);
     }
@@ -825,6 +879,7 @@ typedef struct
   double      load_hook, load_chain, load_paint, load_settled;
   double      refresh_hook[REFRESH_RUNS], refresh_model[REFRESH_RUNS];
   double      refresh_frame[REFRESH_RUNS], refresh_total[REFRESH_RUNS];
+  double      changed_hook, changed_model, changed_total;
   Emissions   refresh_steps;  /* after the store's items-changed began */
   Emissions   key_steps;      /* after search-changed began */
   GArray     *key_model;      /* double ms */
@@ -1074,6 +1129,12 @@ parse_window_output (Bench      *b,
           b->refresh_total[refreshes] = MS (3);
           refreshes++;
         }
+      else if (n == 8 && strcmp (f[0], "changed") == 0)
+        {
+          b->changed_hook = MS (1);
+          b->changed_model = MS (2) - MS (1);
+          b->changed_total = MS (3);
+        }
       else if (n == 9 && strcmp (f[0], "key") == 0)
         {
           double model = MS (3);
@@ -1125,7 +1186,7 @@ phase_big (Bench *b)
 
   if (ok && !stop_signal)
     {
-      char *argv[] = { (char *)self_program, (char *)"--child-window", server->url, count, NULL };
+      char *argv[] = { (char *)self_program, (char *)"--child-window", server->url, count, (char *)backups, NULL };
       struct rusage usage;
       int out_fd = open (out, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
       pid_t pid;
@@ -1240,6 +1301,9 @@ print_results (Bench *b)
       g_print ("first load (osi_window_set_client on the empty window): the store had the list at %.1f ms, the "
                "models %.1f ms more; first frame with the list at %.1f ms, crossfade over at %.1f ms\n", b->load_hook,
                b->load_chain - b->load_hook, b->load_paint, b->load_settled);
+      g_print ("refresh after one backup's date changed on the server (the full path: the whole answer read "
+               "again, new backups, the models redone): %.1f ms (store at %.1f ms, models %.1f ms) (information)\n",
+               b->changed_total, b->changed_hook, b->changed_model);
       ok &= check ("refresh to the list shown (median of 5)", bench_median (b->refresh_total, REFRESH_RUNS),
                    REFRESH_TARGET_MS, "ms");
       ok &= check ("first load to the first frame with the list", b->load_paint, REFRESH_TARGET_MS, "ms");
@@ -1292,8 +1356,8 @@ main (int    argc,
   Bench b = { 0 };
 
   g_set_prgname ("bench-app");
-  if (argc == 4 && strcmp (argv[1], "--child-window") == 0)
-    return child_window (argv[2], argv[3]);
+  if ((argc == 4 || argc == 5) && strcmp (argv[1], "--child-window") == 0)
+    return child_window (argv[2], argv[3], argc == 5 ? argv[4] : NULL);
   if (argc == 2 && strcmp (argv[1], "--child-floor") == 0)
     return child_floor (argv[0]);
 
