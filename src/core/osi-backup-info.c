@@ -640,18 +640,6 @@ take (Reader *reader,
   return FALSE;
 }
 
-static int
-hex_digit (char c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static gboolean
 read_hex4 (Reader   *reader,
            gunichar *value)
@@ -661,7 +649,7 @@ read_hex4 (Reader   *reader,
     return FALSE;
   for (guint i = 0; i < 4; i++)
     {
-      int digit = hex_digit (*reader->p++);
+      int digit = g_ascii_xdigit_value (*reader->p++);
 
       if (digit < 0)
         return FALSE;

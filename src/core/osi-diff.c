@@ -769,18 +769,6 @@ side_string_done (Side         *side,
   side->state = S_COLON;
 }
 
-static int
-hex_value (guint8 c)
-{
-  if (c >= '0' && c <= '9')
-    return c - '0';
-  if (c >= 'a' && c <= 'f')
-    return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F')
-    return c - 'A' + 10;
-  return -1;
-}
-
 static void
 side_begin_value (Side   *side,
                   guint8  c)
@@ -980,7 +968,7 @@ side_feed (Side         *side,
 
         case S_UNICODE:
           {
-            int v = hex_value (c);
+            int v = g_ascii_xdigit_value (c);
 
             if (v < 0)
               {
