@@ -348,6 +348,9 @@ test_canonical (Fixture       *f,
     { "{\"k\": {\"details\": {}, \"name\": \"n\"}}", "{\"k\": {\"details\": [], \"name\": \"m\"}}", "details,name" },
     { "{\"k\": {\"name\": 1, \"name\": 2}}", "{\"k\": {\"name\": 3, \"name\": 4}}", "name" },
     { "{\"k\": {\"a\": 1}, \"k\": {\"a\": 2}}", "{\"k\": {\"a\": 2}}", NULL },
+    /* Beyond gint64 (found by fuzz-diff: the conversion was undefined). */
+    { "{\"k\": {\"search\": 7.77e99, \"links\": [-1e400, 1e19]}}",
+      "{\"k\": {\"search\": 777e97, \"links\": [-1e400, 10000000000000000000]}}", NULL },
   };
 
   for (guint i = 0; i < G_N_ELEMENTS (cases); i++)

@@ -609,7 +609,8 @@ side_number_done (Side *side)
       side_fail (side, "%s", _("a number is not valid"));
       return;
     }
-  if (value == (double)(gint64)value && value > -9.2e18 && value < 9.2e18)
+  /* The range first: converting a double outside gint64's is undefined. */
+  if (value > -9.2e18 && value < 9.2e18 && value == (double)(gint64)value)
     g_snprintf (canonical, sizeof canonical, "%" G_GINT64_FORMAT, (gint64)value);
   else
     g_ascii_formatd (canonical, sizeof canonical, "%.17g", value);

@@ -282,7 +282,6 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *tmp = NULL;
   g_autofree char *template = NULL;
   g_autofree char *archive_a = NULL;
