@@ -638,6 +638,28 @@ on_bus_for_clear (GObject      *source,
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
 
+/* Checks the profile id, then goes to the file (the keyring turned off)
+ * or to the session bus for the keyring. Takes task. */
+static void
+request_start (GTask               *task,
+               GTaskThreadFunc      file_thread,
+               GAsyncReadyCallback  on_bus)
+{
+  Request *request = g_task_get_task_data (task);
+  GError *error = NULL;
+
+  if (!check_profile_id (request->profile_id, &error))
+    g_task_return_error (task, error);
+  else if (keyring_disabled ())
+    g_task_run_in_thread (task, file_thread);
+  else
+    {
+      g_bus_get (G_BUS_TYPE_SESSION, g_task_get_cancellable (task), on_bus, task);
+      return;
+    }
+  g_object_unref (task);
+}
+
 /* label: the profile's name, shown in the keyring manager (NULL: the id). */
 void
 osi_secret_store_async (const char          *profile_id,
@@ -647,8 +669,7 @@ osi_secret_store_async (const char          *profile_id,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
+  GTask *task;
   Request *request;
 
   g_return_if_fail (profile_id != NULL);
@@ -656,19 +677,10 @@ osi_secret_store_async (const char          *profile_id,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = request_task_new (profile_id, cancellable, callback, user_data, osi_secret_store_async);
-  if (!check_profile_id (profile_id, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
   request = g_task_get_task_data (task);
   request->label = g_strdup (label != NULL && label[0] != '\0' ? label : profile_id);
   request->token = g_strdup (token);
-
-  if (keyring_disabled ())
-    g_task_run_in_thread (task, store_in_file_thread);
-  else
-    g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_bus_for_store, g_steal_pointer (&task));
+  request_start (task, store_in_file_thread, on_bus_for_store);
 }
 
 gboolean
@@ -696,23 +708,11 @@ osi_secret_lookup_async (const char          *profile_id,
                          GAsyncReadyCallback  callback,
                          gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (profile_id != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = request_task_new (profile_id, cancellable, callback, user_data, osi_secret_lookup_async);
-  if (!check_profile_id (profile_id, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (keyring_disabled ())
-    g_task_run_in_thread (task, lookup_in_file_thread);
-  else
-    g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_bus_for_lookup, g_steal_pointer (&task));
+  request_start (request_task_new (profile_id, cancellable, callback, user_data, osi_secret_lookup_async),
+                 lookup_in_file_thread, on_bus_for_lookup);
 }
 
 char *
@@ -732,23 +732,11 @@ osi_secret_clear_async (const char          *profile_id,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  GError *error = NULL;
-
   g_return_if_fail (profile_id != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = request_task_new (profile_id, cancellable, callback, user_data, osi_secret_clear_async);
-  if (!check_profile_id (profile_id, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-
-  if (keyring_disabled ())
-    g_task_run_in_thread (task, clear_file_thread);
-  else
-    g_bus_get (G_BUS_TYPE_SESSION, cancellable, on_bus_for_clear, g_steal_pointer (&task));
+  request_start (request_task_new (profile_id, cancellable, callback, user_data, osi_secret_clear_async),
+                 clear_file_thread, on_bus_for_clear);
 }
 
 gboolean
