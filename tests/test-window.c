@@ -234,14 +234,21 @@ fixture_open (Fixture    *f,
   f->window = new_window (f->client);
 }
 
-static void
+/* FALSE, with the case skipped, without a display. */
+static gboolean
 fixture_start (Fixture    *f,
                guint       n_backups,
                guint       page_size,
                const char *token)
 {
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
   fixture_serve (f, n_backups);
   fixture_open (f, page_size, token);
+  return TRUE;
 }
 
 /* Closes the window and checks that it and its models are freed. */
@@ -520,12 +527,8 @@ test_pages (void)
   g_autofree char *count = NULL;
   guint total, last;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   backups = disk_backups (f.backups);
   total = backups->len;
   last = n_pages_for (total, 10) - 1;
@@ -600,12 +603,8 @@ test_page_size_setting (void)
   Fixture f;
   guint total;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 0, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 0, NULL))
+    return;
   total = n_backups_on_disk (f.backups);
   g_assert_cmpint (g_settings_get_enum (f.settings, "items-per-page"), ==, 25);
   check_page (f.window, 0, total, 25);
@@ -633,12 +632,8 @@ test_page_stays_valid (void)
   g_autoptr(GPtrArray) backups = NULL;
   guint total, remove, last;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   backups = disk_backups (f.backups);
   total = backups->len;
   activate (f.window, "win.page-last");
@@ -730,12 +725,8 @@ test_search (void)
   g_autofree char *count = NULL;
   guint n_date, n_time, n_name, total;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   backups = disk_backups (f.backups);
   total = backups->len;
 
@@ -826,12 +817,8 @@ test_create (void)
   g_autofree char *body = NULL;
   g_autofree char *count = NULL;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   before = disk_backups (f.backups);
 
   activate (f.window, "win.create");
@@ -870,12 +857,8 @@ test_create_cancel (void)
   g_autofree char *body = NULL;
   g_autofree char *count = NULL;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
 
   activate (f.window, "win.create");
   body = osi_test_answer_dialog (f.window, "cancel");
@@ -940,12 +923,8 @@ test_restore (void)
   g_autofree char *body = NULL;
   DiskBackup *chosen;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   before = disk_backups (f.backups);
   original = original_data (&f);
   assert_trees_equal (original, f.data);
@@ -993,12 +972,8 @@ test_restore_cancel (void)
   DiskBackup *chosen;
   g_autoptr(GPtrArray) before = NULL;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   before = disk_backups (f.backups);
   original = original_data (&f);
   chosen = g_ptr_array_index (before, before->len - 1);
@@ -1027,12 +1002,8 @@ test_delete (void)
   g_autofree char *count = NULL;
   DiskBackup *chosen;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   before = disk_backups (f.backups);
   chosen = g_ptr_array_index (before, 3);
   path = g_build_filename (f.backups, chosen->name, NULL);
@@ -1065,12 +1036,8 @@ test_delete_cancel (void)
   g_autofree char *body = NULL;
   DiskBackup *chosen;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   before = disk_backups (f.backups);
   chosen = g_ptr_array_index (before, 0);
   path = g_build_filename (f.backups, chosen->name, NULL);
@@ -1097,12 +1064,8 @@ test_delete_warning (void)
   g_autofree char *body = NULL;
   g_autofree char *warning = NULL;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, 3, 10, NULL);
+  if (!fixture_start (&f, 3, 10, NULL))
+    return;
   before = disk_backups (f.backups);
   g_assert_cmpuint (before->len, ==, 3);
 
@@ -1134,12 +1097,8 @@ test_empty (void)
   g_autoptr(GPtrArray) after = NULL;
   g_autofree char *body = NULL;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, 0, 10, NULL);
+  if (!fixture_start (&f, 0, 10, NULL))
+    return;
   g_assert_cmpstr (osi_window_get_state (f.window), ==, "empty");
   g_assert_cmpstr (osi_window_get_status_title (f.window), ==, "No Backups Available");
   g_assert_null (osi_window_get_banner_text (f.window));
@@ -1188,12 +1147,8 @@ test_download (void)
   gsize expected_len, got_len;
   DiskBackup *chosen;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   folder = download_folder (&f);
   shown = osi_window_dup_download_folder (f.window);
   g_assert_cmpstr (shown, ==, folder);
@@ -1239,12 +1194,8 @@ test_download_cancel (void)
   const char *big = "backup_29991231_235959.tar.zst";
   DiskBackup *small;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   folder = download_folder (&f);
 
   /* Cancelled at once, before a byte came. */
@@ -1292,12 +1243,8 @@ test_server_stopped (void)
 {
   Fixture f;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   g_assert_null (osi_window_get_banner_text (f.window));
   server_stop (f.server);
 
@@ -1319,12 +1266,8 @@ test_unreachable (void)
   Fixture f;
   OsiWindow *fresh;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, NULL);
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
   server_stop (f.server);
 
   fresh = new_window (f.client);
@@ -1348,12 +1291,8 @@ test_wrong_token (void)
 {
   Fixture f;
 
-  if (!have_display)
-    {
-      g_test_skip ("no display");
-      return;
-    }
-  fixture_start (&f, N_BACKUPS, 10, "not-the-token");
+  if (!fixture_start (&f, N_BACKUPS, 10, "not-the-token"))
+    return;
   g_assert_cmpstr (osi_window_get_state (f.window), ==, "unreachable");
   /* The server answered: it is not said unreachable. */
   g_assert_cmpstr (osi_window_get_status_title (f.window), ==, "Access Refused");
