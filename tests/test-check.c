@@ -76,8 +76,9 @@ make_archive (const char *data,
  * fixture->data, which the server does not hold. FALSE when the case
  * is skipped, without a display. */
 static gboolean
-fixture_start (Fixture  *f,
-               gboolean  with_server)
+fixture_start_full (Fixture    *f,
+                    gboolean    with_server,
+                    const char *max_upload)
 {
   g_autofree char *history = history_path ();
   g_autofree char *archive = NULL;
@@ -105,7 +106,8 @@ fixture_start (Fixture  *f,
       f->data = osi_test_generate_data (server_parent, DATA_SIZE, 2);
       f->backups = g_build_filename (f->tmp, "backups", NULL);
       g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
-      f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+      f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN,
+                                         max_upload != NULL ? "--max-upload" : NULL, max_upload, NULL);
       live_server = f->server->pid;
       f->client = osi_client_new (f->server->url, TOKEN);
     }
@@ -119,6 +121,13 @@ fixture_start (Fixture  *f,
       osi_test_wait_idle (f->window);
     }
   return TRUE;
+}
+
+static gboolean
+fixture_start (Fixture  *f,
+               gboolean  with_server)
+{
+  return fixture_start_full (f, with_server, NULL);
 }
 
 /* Closes the window, with the report window it owns, and checks that
@@ -472,6 +481,19 @@ n_backup_files (const char *dir)
   return n;
 }
 
+/* Hidden ones (partial uploads) too. */
+static guint
+n_entries (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (d);
+  while (g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
 static gboolean
 changes_shown (gpointer data)
 {
@@ -575,6 +597,40 @@ test_restore_file_cancel (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   osi_test_wait_idle (f.window);
   g_free (osi_test_answer_dialog (f.window, "cancel"));
+
+  fixture_finish (&f);
+}
+
+/* A server that takes smaller uploads than the file: its refusal (413)
+ * is shown with what to do, nothing is left on the server, and a server
+ * that takes it then restores it. */
+static void
+test_restore_file_too_large (void)
+{
+  Fixture f;
+  g_autofree char *body = NULL;
+  g_autofree char *archived = NULL;
+  OsiCheckWindow *report;
+
+  if (!fixture_start_full (&f, TRUE, "4096"))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+
+  report = check (&f, f.archive);
+  g_assert_true (osi_check_window_can_restore (report));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  body = osi_test_answer_dialog (f.window, "close");
+  g_assert_nonnull (strstr (body, "larger than the server accepts"));
+  /* What to do. */
+  g_assert_nonnull (strstr (body, "administrator to raise its upload limit"));
+  osi_test_wait_idle (f.window);
+  /* Nothing sent was kept, not even a partial file, and nothing was
+   * restored; the list is as it was. */
+  g_assert_cmpuint (n_entries (f.backups), ==, 0);
+  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 0);
+  g_assert_true (osi_check_window_can_restore (report));
 
   fixture_finish (&f);
 }
@@ -945,6 +1001,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/history", test_history);
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
+  g_test_add_func ("/check/restore-file-too-large", test_restore_file_too_large);
   g_test_add_func ("/check/compare", test_compare);
   g_test_add_func ("/check/french", test_french);
   status = g_test_run ();

@@ -282,8 +282,10 @@ troubleshooting (const GError *error,
       case OSI_CLIENT_ERROR_NOT_FOUND:
         STEP (_("Refresh the list: the backup may have been deleted meanwhile."));
         break;
-      case OSI_CLIENT_ERROR_BAD_REQUEST:
       case OSI_CLIENT_ERROR_TOO_LARGE:
+        STEP (_("Ask the server’s administrator to raise its upload limit, or restore a smaller backup."));
+        break;
+      case OSI_CLIENT_ERROR_BAD_REQUEST:
       case OSI_CLIENT_ERROR_SERVER:
       case OSI_CLIENT_ERROR_PROTOCOL:
       default:
