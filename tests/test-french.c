@@ -965,11 +965,23 @@ static void
 case_shortcuts (Walk *walk)
 {
   OsiWindow *window = open_window (NULL, NULL);
-  GtkShortcutsWindow *shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_auto(GStrv) accels = gtk_application_get_accels_for_action (GTK_APPLICATION (shared.app),
+                                                                "win.show-help-overlay");
+  GtkShortcutsWindow *shortcuts;
 
-  g_assert_nonnull (shortcuts);
+  g_assert_cmpstr (accels[0], ==, "<Control>question");
+  /* Built when first shown, then kept. */
+  g_assert_null (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
   settle ();
+  shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
+  g_assert_nonnull (shortcuts);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
+  gtk_widget_set_visible (GTK_WIDGET (shortcuts), FALSE);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
+  settle ();
+  g_assert_true (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)) == shortcuts);
+  g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
   walk_widget (walk, GTK_WIDGET (shortcuts));
   gtk_widget_set_visible (GTK_WIDGET (shortcuts), FALSE);
   close_window (window);

@@ -397,6 +397,7 @@ osi_application_startup (GApplication *application)
   const char *quit_accels[] = { "<Control>q", NULL };
   const char *preferences_accels[] = { "<Control>comma", NULL };
   const char *check_accels[] = { "<Control>o", NULL };
+  const char *shortcuts_accels[] = { "<Control>question", NULL };
 
   G_APPLICATION_CLASS (osi_application_parent_class)->startup (application);
 
@@ -408,6 +409,7 @@ osi_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.quit", quit_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "app.preferences", preferences_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.check-file", check_accels);
+  gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
 
   self->settings = g_settings_new (APP_ID);
   self->profiles = osi_profile_store_new (self->settings);
@@ -512,8 +514,7 @@ osi_application_init (OsiApplication *self)
     { NULL }
   };
 
-  /* Before startup: GtkApplication reads the shortcuts window and
-   * AdwApplication the style sheet from here. */
+  /* Before startup: AdwApplication reads the style sheet from here. */
   osi_resources_ensure ();
   osi_a11y_ensure ();
   self->cancellable = g_cancellable_new ();

@@ -1872,6 +1872,38 @@ add_page_shortcuts (OsiWindow *self)
   gtk_widget_add_controller (GTK_WIDGET (self), controller);
 }
 
+/* The shortcuts window is built the first time it is asked for, not with
+ * each main window as GtkApplication would (a large tree, at start). */
+static void
+show_help_overlay (GSimpleAction *action,
+                   GVariant      *parameter,
+                   gpointer       user_data)
+{
+  GtkApplicationWindow *window = GTK_APPLICATION_WINDOW (user_data);
+  GtkShortcutsWindow *overlay = gtk_application_window_get_help_overlay (window);
+
+  if (overlay == NULL)
+    {
+      g_autoptr(GtkBuilder) builder = gtk_builder_new_from_resource ("/org/osi/Backup/ui/help-overlay.ui");
+
+      overlay = GTK_SHORTCUTS_WINDOW (gtk_builder_get_object (builder, "help_overlay"));
+      /* Found in the window's action map, this action stays the one
+       * that shows it. */
+      gtk_application_window_set_help_overlay (window, overlay);
+    }
+  gtk_window_present (GTK_WINDOW (overlay));
+}
+
+static void
+add_help_overlay_action (OsiWindow *self)
+{
+  const GActionEntry entries[] = {
+    { "show-help-overlay", show_help_overlay, NULL, NULL, NULL, { 0 } },
+  };
+
+  g_action_map_add_action_entries (G_ACTION_MAP (self), entries, G_N_ELEMENTS (entries), self);
+}
+
 static void
 osi_window_init (OsiWindow *self)
 {
@@ -1918,6 +1950,7 @@ osi_window_init (OsiWindow *self)
 
   gtk_search_entry_set_key_capture_widget (self->search_entry, GTK_WIDGET (self->column_view));
   add_page_shortcuts (self);
+  add_help_overlay_action (self);
   self->check_history = osi_check_history_new (NULL);
   add_drop_target (self);
   update_view (self);
