@@ -1303,6 +1303,137 @@ test_wrong_token (void)
   fixture_finish (&f);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Showing the window once the list is in                                   */
+
+typedef struct
+{
+  gboolean  shown;
+  guint     n_items;   /* in the store when the window was shown */
+  char     *state;     /* and the page it showed */
+} Shown;
+
+static void
+on_window_shown (GtkWidget  *widget,
+                 GParamSpec *pspec,
+                 Shown      *shown)
+{
+  if (shown->shown || !gtk_widget_get_visible (widget))
+    return;
+  shown->shown = TRUE;
+  shown->n_items = n_items (G_LIST_MODEL (osi_window_get_store (OSI_WINDOW (widget))));
+  shown->state = g_strdup (osi_window_get_state (OSI_WINDOW (widget)));
+}
+
+static gboolean
+window_shown (gpointer data)
+{
+  return ((Shown *)data)->shown;
+}
+
+static gboolean
+pointer_cleared (gpointer data)
+{
+  return *(gpointer *)data == NULL;
+}
+
+/* A window told to show once listed, connected to url: what it held and
+ * showed when it became visible. */
+static OsiWindow *
+present_when_listed (OsiClient *client,
+                     guint      max_wait_ms,
+                     Shown     *shown)
+{
+  OsiWindow *window = g_object_ref_sink (osi_window_new (NULL));
+
+  memset (shown, 0, sizeof *shown);
+  g_signal_connect (window, "notify::visible", G_CALLBACK (on_window_shown), shown);
+  osi_window_set_client (window, client, NULL);
+  osi_window_present_when_listed (window, max_wait_ms);
+  g_assert_false (gtk_widget_get_visible (GTK_WIDGET (window)));
+  osi_test_wait_for (window_shown, shown, "the window shown");
+  g_signal_handlers_disconnect_by_func (window, on_window_shown, shown);
+  return window;
+}
+
+/* A server that answers: the window appears with the list already in, so
+ * its first frame shows the backups (the wait allowed is far longer than
+ * any answer takes here: it is the answer that shows the window). The
+ * same for an error: the window shows it at once. */
+static void
+test_present_when_listed (void)
+{
+  Fixture f;
+  Shown shown;
+  OsiWindow *window;
+  g_autoptr(OsiClient) wrong = NULL;
+
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
+
+  window = present_when_listed (f.client, 600000, &shown);
+  g_assert_cmpuint (shown.n_items, ==, N_BACKUPS);
+  g_assert_cmpstr (shown.state, ==, "list");
+  g_free (shown.state);
+  close_window (window);
+
+  wrong = osi_client_new (f.url, "not-the-token");
+  window = present_when_listed (wrong, 600000, &shown);
+  g_assert_cmpuint (shown.n_items, ==, 0);
+  g_assert_cmpstr (shown.state, ==, "unreachable");
+  g_free (shown.state);
+  close_window (window);
+  g_assert_finalize_object (g_steal_pointer (&wrong));
+
+  fixture_finish (&f);
+}
+
+/* A server that takes the connection and never answers: the window shows
+ * after the wait, on its loading page, still listing. */
+static void
+test_present_when_listed_slow (void)
+{
+  g_autoptr(GSocketListener) listener = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autofree char *url = NULL;
+  g_autoptr(GSettings) settings = NULL;
+  Shown shown;
+  OsiWindow *window;
+  guint16 port;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return;
+    }
+  settings = fresh_settings ();
+  /* Listening, never accepting: the kernel completes the connection and
+   * the request waits in the queue. */
+  listener = g_socket_listener_new ();
+  port = g_socket_listener_add_any_inet_port (listener, NULL, &error);
+  g_assert_no_error (error);
+  url = g_strdup_printf ("http://127.0.0.1:%u", port);
+  client = osi_client_new (url, TOKEN);
+
+  window = present_when_listed (client, 50, &shown);
+  g_assert_cmpuint (shown.n_items, ==, 0);
+  g_assert_cmpstr (shown.state, ==, "loading");
+  g_assert_true (osi_window_get_working (window));
+  g_free (shown.state);
+
+  /* Closed with its request open; the request holds the window until it
+   * ends, here when the listener closes and resets the connection. */
+  g_object_add_weak_pointer (G_OBJECT (window), (gpointer *)&window);
+  gtk_window_destroy (GTK_WINDOW (window));
+  g_object_unref (window);
+  g_socket_listener_close (listener);
+  osi_test_wait_for (pointer_cleared, &window, "the window freed");
+  g_object_add_weak_pointer (G_OBJECT (client), (gpointer *)&client);
+  g_object_unref (client);
+  osi_test_wait_for (pointer_cleared, &client, "the client freed");
+}
+
 /* Without a client, the window asks for a server. */
 static void
 test_no_server (void)
@@ -1462,6 +1593,8 @@ main (int argc, char **argv)
   g_test_add_func ("/window/unreachable", test_unreachable);
   g_test_add_func ("/window/wrong-token", test_wrong_token);
   g_test_add_func ("/window/no-server", test_no_server);
+  g_test_add_func ("/window/present-when-listed", test_present_when_listed);
+  g_test_add_func ("/window/present-when-listed-slow", test_present_when_listed_slow);
   g_test_add_func ("/window/french", test_french);
   return g_test_run ();
 }

@@ -14,6 +14,10 @@
 #include "osi-secret.h"
 #include "osi-window.h"
 
+/* How long the first window waits for the server's list before it shows
+ * anyway, with its loading page: about what goes unnoticed at start. */
+#define FIRST_LIST_WAIT_MS 150
+
 struct _OsiApplication
 {
   AdwApplication    parent_instance;
@@ -430,9 +434,11 @@ osi_application_activate (GApplication *application)
       return;
     }
 
-  /* The list request goes out before the window is shown: its round trip
-   * then overlaps with GTK realizing and mapping the window (about a
-   * hundred milliseconds each) instead of following it. */
+  /* The list request goes out before the window is shown, and the window
+   * waits for the answer (at most FIRST_LIST_WAIT_MS): from a near server
+   * its first frame shows the backups, rather than a loading page that the
+   * list replaces a frame later, and GTK realizing and mapping the window
+   * does not hold up reading the answer. */
   window = osi_window_new (GTK_APPLICATION (self));
   if (self->demo_mode)
     start_demo (self);
@@ -448,9 +454,16 @@ osi_application_activate (GApplication *application)
         connect_window (self, self->server_url, token, profile != NULL ? osi_profile_get_ca_file (profile) : NULL,
                         NULL);
     }
-  else
+  else if (osi_profile_store_get_current (self->profiles) != NULL)
     connect_profile (self, osi_profile_store_get_current (self->profiles));
-  gtk_window_present (GTK_WINDOW (window));
+  else
+    {
+      /* The connection form. */
+      connect_profile (self, NULL);
+      gtk_window_present (GTK_WINDOW (window));
+      return;
+    }
+  osi_window_present_when_listed (window, FIRST_LIST_WAIT_MS);
 }
 
 static void

@@ -69,6 +69,7 @@ struct _OsiWindow
 
   gboolean              loaded;      /* a list came from this client */
   gboolean              listing;
+  guint                 present_timeout_id;  /* present_when_listed () */
   gboolean              busy;        /* create, restore or delete */
   gboolean              downloading;
   gboolean              checking;
@@ -777,6 +778,15 @@ store_holds (OsiWindow *self,
 }
 
 static void
+present_if_pending (OsiWindow *self)
+{
+  if (self->present_timeout_id == 0)
+    return;
+  g_clear_handle_id (&self->present_timeout_id, g_source_remove);
+  gtk_window_present (GTK_WINDOW (self));
+}
+
+static void
 on_list_ready (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -808,6 +818,7 @@ on_list_ready (GObject      *source,
       /* The banner shows the cause even over a list from earlier. */
       show_banner (self, error->message);
       update_view (self);
+      present_if_pending (self);
       return;
     }
 
@@ -819,6 +830,7 @@ on_list_ready (GObject      *source,
     g_list_store_splice (self->store, 0, g_list_model_get_n_items (G_LIST_MODEL (self->store)),
                          items->pdata, items->len);
   update_view (self);
+  present_if_pending (self);
 }
 
 static void
@@ -826,7 +838,9 @@ refresh (OsiWindow *self)
 {
   if (self->client == NULL)
     {
+      /* The connection form: nothing to wait for. */
       update_view (self);
+      present_if_pending (self);
       return;
     }
   g_cancellable_cancel (self->list_cancellable);
@@ -1727,6 +1741,7 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->list_cancellable);
   g_cancellable_cancel (self->op_cancellable);
   g_cancellable_cancel (self->transfer_cancellable);
+  g_clear_handle_id (&self->present_timeout_id, g_source_remove);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
   if (self->check_window != NULL)
@@ -2009,6 +2024,33 @@ osi_window_show_connect_error (OsiWindow  *self,
 
   gtk_label_set_text (self->connect_error_label, message != NULL ? message : "");
   gtk_widget_set_visible (GTK_WIDGET (self->connect_error_label), message != NULL);
+  present_if_pending (self);
+}
+
+static gboolean
+on_present_timeout (gpointer user_data)
+{
+  OsiWindow *self = user_data;
+
+  self->present_timeout_id = 0;
+  gtk_window_present (GTK_WINDOW (self));
+  return G_SOURCE_REMOVE;
+}
+
+void
+osi_window_present_when_listed (OsiWindow *self,
+                                guint      max_wait_ms)
+{
+  g_return_if_fail (OSI_IS_WINDOW (self));
+
+  /* Already answered (a list, an error), or waiting for nothing. */
+  if (self->loaded || (self->client != NULL && !self->listing) || max_wait_ms == 0)
+    {
+      gtk_window_present (GTK_WINDOW (self));
+      return;
+    }
+  if (self->present_timeout_id == 0)
+    self->present_timeout_id = g_timeout_add (max_wait_ms, on_present_timeout, self);
 }
 
 void

@@ -18,6 +18,11 @@ void       osi_window_set_client     (OsiWindow      *self,
                                       OsiClient      *client,
                                       const char     *server_label);
 OsiClient *osi_window_get_client     (OsiWindow      *self);
+/* Shows the window once the first answer about the list is in (the list,
+ * or why there is none), so that its first frame shows the backups rather
+ * than a loading page; or after max_wait_ms, whichever comes first. */
+void       osi_window_present_when_listed (OsiWindow *self,
+                                           guint      max_wait_ms);
 /* A message in the connection form (a failed demo start, a missing token). */
 void       osi_window_show_connect_error (OsiWindow  *self,
                                           const char *message);
