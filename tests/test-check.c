@@ -602,8 +602,8 @@ test_restore_file_cancel (void)
 }
 
 /* A server that takes smaller uploads than the file: its refusal (413)
- * is shown with what to do, nothing is left on the server, and a server
- * that takes it then restores it. */
+ * is shown with what to do, nothing is left on the server or restored,
+ * and the file can still be sent. */
 static void
 test_restore_file_too_large (void)
 {
