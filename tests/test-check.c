@@ -635,6 +635,39 @@ test_restore_file_too_large (void)
   fixture_finish (&f);
 }
 
+/* The file changed after its check passed (here: cut short): the server
+ * verifies what it receives, refuses it (422), keeps nothing, and the
+ * error says the backup is damaged. */
+static void
+test_restore_file_damaged (void)
+{
+  Fixture f;
+  g_autofree char *body = NULL;
+  g_autofree char *archived = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, TRUE))
+    return;
+  archived = g_build_filename (f.tmp, "data", NULL);
+
+  report = check (&f, f.archive);
+  g_assert_true (osi_check_window_can_restore (report));
+  g_assert_true (g_file_get_contents (f.archive, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (f.archive, contents, (gssize)(length / 2), NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f.window);
+  body = osi_test_answer_dialog (f.window, "close");
+  g_assert_nonnull (strstr (body, "damaged or incomplete"));
+  osi_test_wait_idle (f.window);
+  g_assert_cmpuint (n_entries (f.backups), ==, 0);
+  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 0);
+
+  fixture_finish (&f);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Compare                                                                  */
 
@@ -1002,6 +1035,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
   g_test_add_func ("/check/restore-file-too-large", test_restore_file_too_large);
+  g_test_add_func ("/check/restore-file-damaged", test_restore_file_damaged);
   g_test_add_func ("/check/compare", test_compare);
   g_test_add_func ("/check/french", test_french);
   status = g_test_run ();
