@@ -635,9 +635,41 @@ test_restore_file_too_large (void)
   fixture_finish (&f);
 }
 
-/* The file changed after its check passed (here: cut short): the server
- * verifies what it receives, refuses it (422), keeps nothing, and the
- * error says the backup is damaged. */
+/* The file changed after its check passed (here: cut short): it is
+ * checked again instead of sent, and the new report forbids the restore. */
+static void
+test_restore_file_changed (void)
+{
+  Fixture f;
+  g_autofree char *contents = NULL;
+  gsize length;
+  OsiCheckWindow *report;
+
+  if (!fixture_start (&f, TRUE))
+    return;
+
+  report = check (&f, f.archive);
+  g_assert_true (osi_check_window_can_restore (report));
+  g_assert_true (g_file_get_contents (f.archive, &contents, &length, NULL));
+  g_assert_true (g_file_set_contents (f.archive, contents, (gssize)(length / 2), NULL));
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "checked again"));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_true (osi_window_get_check_window (f.window) == report);
+  g_assert_cmpint (osi_verify_report_get_verdict (osi_check_window_get_report (report)), ==,
+                   OSI_VERDICT_NOT_RESTORABLE);
+  g_assert_false (osi_check_window_can_restore (report));
+  /* Nothing was sent. */
+  g_assert_cmpuint (n_entries (f.backups), ==, 0);
+
+  fixture_finish (&f);
+}
+
+/* The file damaged after its check with its size and date kept, which
+ * the app cannot see without reading it again: the server verifies what
+ * it receives, refuses it (422), keeps nothing, and the error says the
+ * backup is damaged. */
 static void
 test_restore_file_damaged (void)
 {
@@ -645,6 +677,8 @@ test_restore_file_damaged (void)
   g_autofree char *body = NULL;
   g_autofree char *archived = NULL;
   g_autofree char *contents = NULL;
+  struct utimbuf times;
+  GStatBuf st;
   gsize length;
   OsiCheckWindow *report;
 
@@ -654,8 +688,15 @@ test_restore_file_damaged (void)
 
   report = check (&f, f.archive);
   g_assert_true (osi_check_window_can_restore (report));
+  g_assert_cmpint (g_stat (f.archive, &st), ==, 0);
   g_assert_true (g_file_get_contents (f.archive, &contents, &length, NULL));
-  g_assert_true (g_file_set_contents (f.archive, contents, (gssize)(length / 2), NULL));
+  for (gsize i = length / 3; i < length / 3 + 64; i++)
+    contents[i] ^= 0x5a;
+  g_assert_true (g_file_set_contents (f.archive, contents, (gssize)length, NULL));
+  times.actime = st.st_atime;
+  times.modtime = st.st_mtime;
+  g_assert_cmpint (g_utime (f.archive, &times), ==, 0);
+
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
   osi_test_wait_idle (f.window);
   body = osi_test_answer_dialog (f.window, "close");
@@ -1035,6 +1076,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
   g_test_add_func ("/check/restore-file-too-large", test_restore_file_too_large);
+  g_test_add_func ("/check/restore-file-changed", test_restore_file_changed);
   g_test_add_func ("/check/restore-file-damaged", test_restore_file_damaged);
   g_test_add_func ("/check/compare", test_compare);
   g_test_add_func ("/check/french", test_french);

@@ -442,13 +442,27 @@ action_restore (GtkWidget  *widget,
 {
   OsiCheckWindow *self = OSI_CHECK_WINDOW (widget);
   g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
+  g_autoptr(OsiCheckRecord) record = NULL;
+  const char *file;
 
   if (window == NULL || self->report == NULL || !osi_verify_report_is_restorable (self->report))
     return;
+  file = osi_verify_report_get_file (self->report);
   /* The upload, the confirmation and the restore happen in the main
    * window, beside the list they change. */
   gtk_window_present (GTK_WINDOW (window));
-  osi_window_restore_file (window, osi_verify_report_get_file (self->report));
+  /* The report no longer speaks for a file changed since: it is checked
+   * again rather than sent (the server would verify it too, but only
+   * once all of it had been sent). */
+  record = osi_check_history_lookup (self->history, file);
+  if (record != NULL && record->modified)
+    {
+      osi_window_add_toast (window, adw_toast_new (_("The file changed since its check: it is checked again "
+                                                     "before it can be sent.")));
+      recheck (self, file);
+      return;
+    }
+  osi_window_restore_file (window, file);
 }
 
 static void
