@@ -601,6 +601,26 @@ test_restore_file_cancel (void)
   fixture_finish (&f);
 }
 
+/* Restores report's file, which the server refuses: returns the error
+ * dialog's text, once it is checked that nothing sent was kept (not even
+ * a partial file), nothing was restored and the list is as it was. */
+static char *
+restore_refused (Fixture        *f,
+                 OsiCheckWindow *report)
+{
+  g_autofree char *archived = g_build_filename (f->tmp, "data", NULL);
+  char *body;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  osi_test_wait_idle (f->window);
+  body = osi_test_answer_dialog (f->window, "close");
+  osi_test_wait_idle (f->window);
+  g_assert_cmpuint (n_entries (f->backups), ==, 0);
+  g_assert_false (osi_test_trees_equal (archived, f->data, NULL));
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f->window))), ==, 0);
+  return body;
+}
+
 /* A server that takes smaller uploads than the file: its refusal (413)
  * is shown with what to do, nothing is left on the server or restored,
  * and the file can still be sent. */
@@ -609,27 +629,17 @@ test_restore_file_too_large (void)
 {
   Fixture f;
   g_autofree char *body = NULL;
-  g_autofree char *archived = NULL;
   OsiCheckWindow *report;
 
   if (!fixture_start_full (&f, TRUE, "4096"))
     return;
-  archived = g_build_filename (f.tmp, "data", NULL);
 
   report = check (&f, f.archive);
   g_assert_true (osi_check_window_can_restore (report));
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
-  osi_test_wait_idle (f.window);
-  body = osi_test_answer_dialog (f.window, "close");
+  body = restore_refused (&f, report);
   g_assert_nonnull (strstr (body, "larger than the server accepts"));
   /* What to do. */
   g_assert_nonnull (strstr (body, "administrator to raise its upload limit"));
-  osi_test_wait_idle (f.window);
-  /* Nothing sent was kept, not even a partial file, and nothing was
-   * restored; the list is as it was. */
-  g_assert_cmpuint (n_entries (f.backups), ==, 0);
-  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 0);
   g_assert_true (osi_check_window_can_restore (report));
 
   fixture_finish (&f);
@@ -675,7 +685,6 @@ test_restore_file_damaged (void)
 {
   Fixture f;
   g_autofree char *body = NULL;
-  g_autofree char *archived = NULL;
   g_autofree char *contents = NULL;
   struct utimbuf times;
   GStatBuf st;
@@ -684,7 +693,6 @@ test_restore_file_damaged (void)
 
   if (!fixture_start (&f, TRUE))
     return;
-  archived = g_build_filename (f.tmp, "data", NULL);
 
   report = check (&f, f.archive);
   g_assert_true (osi_check_window_can_restore (report));
@@ -697,14 +705,8 @@ test_restore_file_damaged (void)
   times.modtime = st.st_mtime;
   g_assert_cmpint (g_utime (f.archive, &times), ==, 0);
 
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
-  osi_test_wait_idle (f.window);
-  body = osi_test_answer_dialog (f.window, "close");
+  body = restore_refused (&f, report);
   g_assert_nonnull (strstr (body, "damaged or incomplete"));
-  osi_test_wait_idle (f.window);
-  g_assert_cmpuint (n_entries (f.backups), ==, 0);
-  g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
-  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, 0);
 
   fixture_finish (&f);
 }
