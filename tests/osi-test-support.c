@@ -6,6 +6,7 @@
 #include <unistd.h>
 #include <locale.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -414,7 +415,8 @@ on_fatal_signal (int signum)
 void
 osi_test_kill_servers_on_fatal_signals (void)
 {
-  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM };
+  /* SIGTRAP: what a fatal GLib warning raises (G_BREAKPOINT). */
+  static const int signals[] = { SIGABRT, SIGSEGV, SIGBUS, SIGFPE, SIGILL, SIGTERM, SIGTRAP };
 
   for (guint i = 0; i < G_N_ELEMENTS (signals); i++)
     signal (signals[i], on_fatal_signal);
@@ -444,6 +446,18 @@ osi_test_wait_for (OsiTestCondition  done,
       g_main_context_iteration (NULL, TRUE);
     }
   g_source_remove (tick);
+}
+
+/* In the server, before exec: it ends with the test, however the test
+ * ends (a signal no handler catches, SIGKILL). A server left running
+ * would hold the test's stderr open, and meson would wait for it until
+ * its timeout. */
+static void
+die_with_parent (gpointer user_data)
+{
+  prctl (PR_SET_PDEATHSIG, SIGKILL);
+  if (getppid () != (pid_t)GPOINTER_TO_INT (user_data))
+    _exit (1);
 }
 
 OsiTestServer *
@@ -488,8 +502,8 @@ osi_test_server_start (const char *tmp_dir,
   va_end (ap);
   g_ptr_array_add (argv, NULL);
 
-  g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                            &self->pid, NULL, &out_fd, NULL, &error);
+  g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
+                            GINT_TO_POINTER (getpid ()), &self->pid, NULL, &out_fd, NULL, &error);
   g_assert_no_error (error);
   track_server (0, self->pid);
 
