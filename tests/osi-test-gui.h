@@ -11,6 +11,10 @@ G_BEGIN_DECLS
  * the translations from $OSI_BACKUP_LOCALEDIR, then GTK and libadwaita.
  * Returns whether there is a display (cases skip without one). */
 gboolean osi_test_gui_init    (void);
+/* Done by osi_test_gui_init (); for the tests that start GTK their own
+ * way. Before GTK starts: tolerates one harmless GTK 4.8 warning (see
+ * osi-test-gui.c), every other message is as fatal as G_DEBUG says. */
+void     osi_test_gui_set_log_writer (void);
 /* Whether a French case can run here (a display, the fr_FR.UTF-8
  * locale); otherwise the case is marked skipped. */
 gboolean osi_test_french_possible (void);
