@@ -460,23 +460,23 @@ die_with_parent (gpointer user_data)
     _exit (1);
 }
 
-OsiTestServer *
-osi_test_server_start (const char *tmp_dir,
-                       const char *data_dir,
-                       const char *backup_dir,
-                       const char *token,
-                       const char *first_extra_arg,
-                       ...)
+/* Both servers take the same arguments and print their URL first. */
+static OsiTestServer *
+server_start_valist (const char *server,
+                     const char *tmp_dir,
+                     const char *data_dir,
+                     const char *backup_dir,
+                     const char *token,
+                     const char *first_extra_arg,
+                     va_list     ap)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOChannel) channel = NULL;
   g_autofree char *line = NULL;
-  const char *server = g_getenv ("OSI_BACKUP_SERVER");
   OsiTestServer *self = g_new0 (OsiTestServer, 1);
   const char *arg;
   int out_fd = -1;
-  va_list ap;
 
   g_assert_nonnull (server);
   g_ptr_array_add (argv, g_strdup (server));
@@ -496,10 +496,8 @@ osi_test_server_start (const char *tmp_dir,
       g_ptr_array_add (argv, g_strdup ("--token-file"));
       g_ptr_array_add (argv, g_strdup (self->token_file));
     }
-  va_start (ap, first_extra_arg);
   for (arg = first_extra_arg; arg != NULL; arg = va_arg (ap, const char *))
     g_ptr_array_add (argv, g_strdup (arg));
-  va_end (ap);
   g_ptr_array_add (argv, NULL);
 
   g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
@@ -516,6 +514,42 @@ osi_test_server_start (const char *tmp_dir,
   g_strstrip (line);
   g_assert_true (g_str_has_prefix (line, "http://") || g_str_has_prefix (line, "https://"));
   self->url = g_steal_pointer (&line);
+  return self;
+}
+
+OsiTestServer *
+osi_test_server_start (const char *tmp_dir,
+                       const char *data_dir,
+                       const char *backup_dir,
+                       const char *token,
+                       const char *first_extra_arg,
+                       ...)
+{
+  OsiTestServer *self;
+  va_list ap;
+
+  va_start (ap, first_extra_arg);
+  self = server_start_valist (g_getenv ("OSI_BACKUP_SERVER"), tmp_dir, data_dir, backup_dir, token,
+                              first_extra_arg, ap);
+  va_end (ap);
+  return self;
+}
+
+OsiTestServer *
+osi_test_fastapi_start (const char *tmp_dir,
+                        const char *data_dir,
+                        const char *backup_dir,
+                        const char *token,
+                        const char *first_extra_arg,
+                        ...)
+{
+  OsiTestServer *self;
+  va_list ap;
+
+  va_start (ap, first_extra_arg);
+  self = server_start_valist (g_getenv ("OSI_BACKUP_FASTAPI"), tmp_dir, data_dir, backup_dir, token,
+                              first_extra_arg, ap);
+  va_end (ap);
   return self;
 }
 

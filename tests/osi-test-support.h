@@ -105,6 +105,17 @@ OsiTestServer *osi_test_server_start (const char  *tmp_dir,
                                       const char  *token,
                                       const char  *first_extra_arg,
                                       ...);
+/* The stand-in of the deployed OSI backend (DESIGN §5), a FastAPI service
+ * ($OSI_BACKUP_FASTAPI, tests/osi-fastapi-backend.py), started and
+ * stopped the same way. data_dir/rag/search.json is its knowledge base;
+ * its extra arguments: --time-zone TZ, --create-without-filename,
+ * --extra-entries FILE. */
+OsiTestServer *osi_test_fastapi_start (const char  *tmp_dir,
+                                       const char  *data_dir,
+                                       const char  *backup_dir,
+                                       const char  *token,
+                                       const char  *first_extra_arg,
+                                       ...);
 /* Has the servers started and not yet stopped killed when the test
  * aborts or crashes. */
 void           osi_test_kill_servers_on_fatal_signals (void);

@@ -122,25 +122,58 @@ do_list (OsiClient  *client,
   return osi_client_list_finish (client, wait_for (&result), error);
 }
 
+/* The backup made, NULL on an error; *made says whether the server made
+ * one (it may not say which). */
+static OsiBackupInfo *
+do_create_full (OsiClient  *client,
+                gboolean   *made,
+                char      **message,
+                GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  OsiBackupInfo *info = NULL;
+  gboolean ok;
+
+  osi_client_create_async (client, NULL, store_result, &result);
+  ok = osi_client_create_finish (client, wait_for (&result), &info, message, error);
+  g_assert_true (ok == (error == NULL || *error == NULL));
+  if (made != NULL)
+    *made = ok;
+  return info;
+}
+
 static OsiBackupInfo *
 do_create (OsiClient  *client,
            GError    **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_create_async (client, NULL, store_result, &result);
-  return osi_client_create_finish (client, wait_for (&result), error);
+  return do_create_full (client, NULL, NULL, error);
 }
 
+static gboolean
+do_restore_full (OsiClient   *client,
+                 const char  *name,
+                 char       **safety,
+                 char       **message,
+                 GError     **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+
+  osi_client_restore_async (client, name, NULL, store_result, &result);
+  return osi_client_restore_finish (client, wait_for (&result), safety, message, error);
+}
+
+/* The safety backup's name, NULL on an error. */
 static char *
 do_restore (OsiClient   *client,
             const char  *name,
             GError     **error)
 {
-  g_autoptr(GAsyncResult) result = NULL;
+  char *safety = NULL;
 
-  osi_client_restore_async (client, name, NULL, store_result, &result);
-  return osi_client_restore_finish (client, wait_for (&result), error);
+  if (!do_restore_full (client, name, &safety, NULL, error))
+    return NULL;
+  g_assert_nonnull (safety);
+  return safety;
 }
 
 static gboolean
@@ -246,7 +279,7 @@ do_download (OsiClient     *client,
 
   osi_client_download_async (client, name, directory, progress != NULL ? on_progress : NULL, progress,
                              cancellable, store_result, &result);
-  return osi_client_download_finish (client, wait_for (&result), error);
+  return osi_client_download_finish (client, wait_for (&result), NULL, error);
 }
 
 static OsiBackupInfo *
@@ -997,7 +1030,7 @@ test_silent_server (void)
 
   /* Still waiting for the server ten seconds after the list gave up. */
   g_timeout_add_seconds (10, cancel_later, cancellable);
-  info = osi_client_create_finish (client, wait_for (&create_result), &error);
+  g_assert_false (osi_client_create_finish (client, wait_for (&create_result), &info, NULL, &error));
   g_assert_null (info);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 39 * G_USEC_PER_SEC);
@@ -1061,8 +1094,8 @@ test_busy (void)
 
   osi_client_create_async (f->client, NULL, store_result, &r1);
   osi_client_create_async (f->client, NULL, store_result, &r2);
-  i1 = osi_client_create_finish (f->client, wait_for (&r1), &e1);
-  i2 = osi_client_create_finish (f->client, wait_for (&r2), &e2);
+  osi_client_create_finish (f->client, wait_for (&r1), &i1, NULL, &e1);
+  osi_client_create_finish (f->client, wait_for (&r2), &i2, NULL, &e2);
 
   /* Exactly one of the two ran. */
   g_assert_true ((i1 != NULL) != (i2 != NULL));

@@ -496,6 +496,24 @@ test_health (Fixture       *f,
     g_assert_cmpstr (string_member (r, "version"), ==, VERSION);
     g_assert_false (json_object_has_member (object_of (r), "free_bytes"));
     g_assert_false (json_object_has_member (object_of (r), "backup_count"));
+    /* DESIGN §5: what it offers beyond the four base actions. */
+    {
+      JsonArray *features = json_object_get_array_member (object_of (r), "features");
+      static const char * const offered[] = { "verify", "diff", "upload", "range", "digest" };
+
+      g_assert_nonnull (features);
+      g_assert_cmpuint (json_array_get_length (features), ==, G_N_ELEMENTS (offered));
+      for (guint i = 0; i < G_N_ELEMENTS (offered); i++)
+        g_assert_cmpstr (json_array_get_string_element (features, i), ==, offered[i]);
+    }
+  }
+  /* Where the deployed OSI backend answers it: the same answer. */
+  {
+    g_autoptr(Response) r = request (f, "GET", "/health", AUTH_NONE, NULL, 0);
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpstr (string_member (r, "status"), ==, "ok");
+    g_assert_true (json_object_has_member (object_of (r), "features"));
   }
   {
     g_autoptr(Response) r = request (f, "GET", "/api/health", AUTH_WRONG, NULL, 0);

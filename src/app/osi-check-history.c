@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <string.h>
 
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
@@ -29,6 +30,9 @@ enum {
 };
 
 static guint signals[N_SIGNALS];
+
+/* A record of a download not yet checked. */
+#define VERDICT_NONE "downloaded"
 
 static const OsiVerdict verdicts[] = {
   OSI_VERDICT_RESTORABLE, OSI_VERDICT_UNPROVEN, OSI_VERDICT_NOT_RESTORABLE,
@@ -104,6 +108,9 @@ read_record (GKeyFile   *keys,
   g_autoptr(GError) error = NULL;
   gint64 size, mtime;
 
+  g_autofree char *downloaded = NULL;
+  g_autoptr(GDateTime) downloaded_date = NULL;
+
   record->path = g_key_file_get_string (keys, group, "path", NULL);
   verdict = g_key_file_get_string (keys, group, "verdict", NULL);
   checked = g_key_file_get_string (keys, group, "checked", NULL);
@@ -111,10 +118,21 @@ read_record (GKeyFile   *keys,
   if (error == NULL)
     record->mtime = g_key_file_get_int64 (keys, group, "mtime", &error);
   if (error != NULL || record->path == NULL || !g_path_is_absolute (record->path) ||
-      !verdict_from_string (verdict, &record->verdict) || checked == NULL ||
-      (date = g_date_time_new_from_iso8601 (checked, NULL)) == NULL)
+      checked == NULL || (date = g_date_time_new_from_iso8601 (checked, NULL)) == NULL)
+    return NULL;
+  if (g_strcmp0 (verdict, VERDICT_NONE) == 0)
+    record->never_checked = TRUE;
+  else if (!verdict_from_string (verdict, &record->verdict))
     return NULL;
   record->checked = g_date_time_to_unix (date);
+  record->downloaded_sha256 = g_key_file_get_string (keys, group, "downloaded-sha256", NULL);
+  downloaded = g_key_file_get_string (keys, group, "downloaded", NULL);
+  if (record->downloaded_sha256 != NULL &&
+      (strlen (record->downloaded_sha256) != 64 || downloaded == NULL ||
+       (downloaded_date = g_date_time_new_from_iso8601 (downloaded, NULL)) == NULL))
+    g_clear_pointer (&record->downloaded_sha256, g_free);
+  if (record->downloaded_sha256 != NULL)
+    record->downloaded = g_date_time_to_unix (downloaded_date);
   record->modified = !stat_file (record->path, &size, &mtime) || size != record->size || mtime != record->mtime;
   return g_steal_pointer (&record);
 }
@@ -130,8 +148,17 @@ write_record (GKeyFile             *keys,
   g_key_file_set_string (keys, group, "path", record->path);
   g_key_file_set_int64 (keys, group, "size", record->size);
   g_key_file_set_int64 (keys, group, "mtime", record->mtime);
-  g_key_file_set_string (keys, group, "verdict", osi_verdict_to_string (record->verdict));
+  g_key_file_set_string (keys, group, "verdict",
+                         record->never_checked ? VERDICT_NONE : osi_verdict_to_string (record->verdict));
   g_key_file_set_string (keys, group, "checked", checked);
+  if (record->downloaded_sha256 != NULL)
+    {
+      g_autoptr(GDateTime) when = g_date_time_new_from_unix_utc (record->downloaded);
+      g_autofree char *text = g_date_time_format_iso8601 (when);
+
+      g_key_file_set_string (keys, group, "downloaded-sha256", record->downloaded_sha256);
+      g_key_file_set_string (keys, group, "downloaded", text);
+    }
 }
 
 static int
@@ -205,6 +232,7 @@ osi_check_record_free (OsiCheckRecord *record)
   if (record == NULL)
     return;
   g_free (record->path);
+  g_free (record->downloaded_sha256);
   g_free (record);
 }
 
@@ -218,6 +246,11 @@ osi_check_record_describe (const OsiCheckRecord *record)
 
   date = g_date_time_new_from_unix_utc (record->checked);
   when = osi_format_date (date);
+  if (record->never_checked)
+    /* TRANSLATORS: a date (DD/MM/YYYY HH:MM) */
+    return g_strdup_printf (record->modified ? _("Downloaded on %s, not checked yet (file modified since)")
+                                             : _("Downloaded on %s, not checked yet"),
+                            when);
   if (record->modified)
     /* TRANSLATORS: a date (DD/MM/YYYY HH:MM), then a verdict ("restorable") */
     return g_strdup_printf (_("Last check: %s — %s (file modified since)"), when,
@@ -244,39 +277,20 @@ osi_check_history_get_path (OsiCheckHistory *self)
   return self->path;
 }
 
-gboolean
-osi_check_history_record (OsiCheckHistory  *self,
-                          const char       *file,
-                          OsiVerdict        verdict,
-                          GError          **error)
+/* Writes record in place of the file's former one, keeping the newest
+ * others; the key file is replaced atomically. A download's SHA-256 stays
+ * with the file while it keeps its size and mtime. */
+static gboolean
+store (OsiCheckHistory  *self,
+       OsiCheckRecord   *record,
+       GError          **error)
 {
   g_autoptr(GKeyFile) keys = NULL;
   g_autoptr(GPtrArray) records = NULL;
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *group = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *data = NULL;
   gsize len;
-  gint64 size, mtime;
-
-  g_return_val_if_fail (OSI_IS_CHECK_HISTORY (self), FALSE);
-  g_return_val_if_fail (file != NULL && g_path_is_absolute (file), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  if (!g_utf8_validate (file, -1, NULL))
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
-                   _("The checks of files whose name is not UTF-8 are not remembered."));
-      return FALSE;
-    }
-  if (!stat_file (file, &size, &mtime))
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _("Cannot read %s: %s"), file,
-                   g_strerror (saved_errno));
-      return FALSE;
-    }
 
   /* Rewritten from what is valid in the file now, so that two windows do
    * not undo each other's records, and a damaged file heals. */
@@ -284,16 +298,28 @@ osi_check_history_record (OsiCheckHistory  *self,
   records = read_records (keys);
   g_key_file_unref (g_steal_pointer (&keys));
   keys = g_key_file_new ();
-  write_record (keys, &(OsiCheckRecord) { (char *)file, size, mtime, verdict, g_date_time_to_unix (now), FALSE });
-  group = group_for (file);
+  group = group_for (record->path);
+  for (guint i = 0; i < records->len; i++)
+    {
+      OsiCheckRecord *former = g_ptr_array_index (records, i);
+      g_autofree char *other = group_for (former->path);
+
+      if (g_str_equal (other, group) && record->downloaded_sha256 == NULL && former->downloaded_sha256 != NULL &&
+          former->size == record->size && former->mtime == record->mtime)
+        {
+          record->downloaded_sha256 = g_strdup (former->downloaded_sha256);
+          record->downloaded = former->downloaded;
+        }
+    }
+  write_record (keys, record);
   for (guint i = 0, kept = 1; i < records->len && kept < MAX_RECORDS; i++)
     {
-      OsiCheckRecord *record = g_ptr_array_index (records, i);
-      g_autofree char *other = group_for (record->path);
+      OsiCheckRecord *former = g_ptr_array_index (records, i);
+      g_autofree char *other = group_for (former->path);
 
       if (g_str_equal (other, group))
         continue;
-      write_record (keys, record);
+      write_record (keys, former);
       kept++;
     }
 
@@ -312,6 +338,72 @@ osi_check_history_record (OsiCheckHistory  *self,
     return FALSE;
   g_signal_emit (self, signals[CHANGED], 0);
   return TRUE;
+}
+
+/* A new record of file as it is now, or NULL with error set. */
+static OsiCheckRecord *
+record_new (const char  *file,
+            GError     **error)
+{
+  g_autoptr(OsiCheckRecord) record = g_new0 (OsiCheckRecord, 1);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+
+  if (!g_utf8_validate (file, -1, NULL))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                   _("The checks of files whose name is not UTF-8 are not remembered."));
+      return NULL;
+    }
+  if (!stat_file (file, &record->size, &record->mtime))
+    {
+      int saved_errno = errno;
+
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _("Cannot read %s: %s"), file,
+                   g_strerror (saved_errno));
+      return NULL;
+    }
+  record->path = g_strdup (file);
+  record->checked = g_date_time_to_unix (now);
+  return g_steal_pointer (&record);
+}
+
+gboolean
+osi_check_history_record (OsiCheckHistory  *self,
+                          const char       *file,
+                          OsiVerdict        verdict,
+                          GError          **error)
+{
+  g_autoptr(OsiCheckRecord) record = NULL;
+
+  g_return_val_if_fail (OSI_IS_CHECK_HISTORY (self), FALSE);
+  g_return_val_if_fail (file != NULL && g_path_is_absolute (file), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((record = record_new (file, error)) == NULL)
+    return FALSE;
+  record->verdict = verdict;
+  return store (self, record, error);
+}
+
+gboolean
+osi_check_history_record_download (OsiCheckHistory  *self,
+                                   const char       *file,
+                                   const char       *sha256,
+                                   GError          **error)
+{
+  g_autoptr(OsiCheckRecord) record = NULL;
+
+  g_return_val_if_fail (OSI_IS_CHECK_HISTORY (self), FALSE);
+  g_return_val_if_fail (file != NULL && g_path_is_absolute (file), FALSE);
+  g_return_val_if_fail (sha256 != NULL && strlen (sha256) == 64, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if ((record = record_new (file, error)) == NULL)
+    return FALSE;
+  record->never_checked = TRUE;
+  record->downloaded_sha256 = g_ascii_strdown (sha256, -1);
+  record->downloaded = record->checked;
+  return store (self, record, error);
 }
 
 OsiCheckRecord *

@@ -18,6 +18,12 @@ typedef struct
   OsiVerdict  verdict;
   gint64      checked;   /* when, in seconds since the epoch */
   gboolean    modified;  /* the file changed (or went away) since */
+  /* DESIGN §5: the SHA-256 of the file as it was downloaded, NULL when
+   * this computer did not download it. A backup without a manifest
+   * cannot prove its integrity, but it can be unchanged since. */
+  char       *downloaded_sha256;
+  gint64      downloaded;  /* when, in seconds since the epoch, or 0 */
+  gboolean    never_checked; /* only downloaded: verdict and checked mean nothing */
 } OsiCheckRecord;
 
 void            osi_check_record_free        (OsiCheckRecord *record);
@@ -40,7 +46,14 @@ gboolean         osi_check_history_record    (OsiCheckHistory *self,
                                               const char      *file,
                                               OsiVerdict       verdict,
                                               GError         **error);
-/* NULL when the file was never checked. */
+/* Remembers that file was just downloaded, with the SHA-256 of what was
+ * received; a later record of a check keeps it while the file keeps its
+ * size and mtime. */
+gboolean         osi_check_history_record_download (OsiCheckHistory *self,
+                                              const char      *file,
+                                              const char      *sha256,
+                                              GError         **error);
+/* NULL when the file was never checked nor downloaded. */
 OsiCheckRecord  *osi_check_history_lookup    (OsiCheckHistory *self,
                                               const char      *file);
 /* Element type OsiCheckRecord, the newest check first. */

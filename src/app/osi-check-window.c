@@ -634,7 +634,7 @@ on_downloaded (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
 
-  path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
+  path = osi_client_download_finish (OSI_CLIENT (source), result, NULL, &error);
   if (path == NULL || is_disposed (self))
     {
       job_end (self);

@@ -891,19 +891,22 @@ on_created (GObject      *source,
 {
   g_autoptr(OsiWindow) self = user_data;
   g_autoptr(OsiBackupInfo) info = NULL;
+  g_autofree char *message = NULL;
   g_autoptr(GError) error = NULL;
 
-  info = osi_client_create_finish (OSI_CLIENT (source), result, &error);
+  osi_client_create_finish (OSI_CLIENT (source), result, &info, &message, &error);
   if (is_disposed (self) || is_cancelled (error))
     return;
   operation_end (self);
-  if (info == NULL)
+  if (error != NULL)
     {
       show_error (self, _("The Backup Failed"), error, FALSE);
       return;
     }
   {
-    g_autofree char *title = g_strdup_printf (_("Backup created: %s"), osi_backup_info_get_name (info));
+    /* The deployed OSI backend may not say which backup it made. */
+    g_autofree char *title = info != NULL ? g_strdup_printf (_("Backup created: %s"), osi_backup_info_get_name (info))
+                                          : g_strdup (_("Backup created"));
 
     osi_window_add_toast (self, adw_toast_new (title));
   }
@@ -947,9 +950,10 @@ on_restored (GObject      *source,
 {
   g_autoptr(OsiWindow) self = user_data;
   g_autofree char *safety = NULL;
+  g_autofree char *message = NULL;
   g_autoptr(GError) error = NULL;
 
-  safety = osi_client_restore_finish (OSI_CLIENT (source), result, &error);
+  osi_client_restore_finish (OSI_CLIENT (source), result, &safety, &message, &error);
   if (is_disposed (self) || is_cancelled (error))
     return;
   operation_end (self);
@@ -963,6 +967,9 @@ on_restored (GObject      *source,
     g_autofree char *title = safety != NULL && *safety != '\0'
                                ? g_strdup_printf (_("Restore succeeded. The data from before is in the safety "
                                                     "backup %s"), safety)
+                             : message != NULL
+                               /* TRANSLATORS: %s is the server's own message */
+                               ? g_strdup_printf (_("Restore succeeded. The server says: %s"), message)
                                : g_strdup (_("Restore succeeded"));
     AdwToast *toast = adw_toast_new (title);
 
@@ -1235,9 +1242,10 @@ on_downloaded (GObject      *source,
 {
   g_autoptr(OsiWindow) self = user_data;
   g_autofree char *path = NULL;
+  g_autofree char *sha256 = NULL;
   g_autoptr(GError) error = NULL;
 
-  path = osi_client_download_finish (OSI_CLIENT (source), result, &error);
+  path = osi_client_download_finish (OSI_CLIENT (source), result, &sha256, &error);
   if (is_disposed (self))
     return;
   long_job_end (self, &self->downloading);

@@ -56,6 +56,7 @@ open_client (const OsiCliGlobals *globals,
              int                 *status)
 {
   g_autoptr(GError) error = NULL;
+  g_autoptr(OsiClient) client = NULL;
   g_autofree char *token = NULL;
 
   if (globals->server == NULL || *globals->server == '\0')
@@ -72,7 +73,15 @@ open_client (const OsiCliGlobals *globals,
       return NULL;
     }
 
-  return osi_client_new (globals->server, token);
+  client = osi_client_new (globals->server, token);
+  if (!osi_client_set_server_time_zone (client, globals->server_time_zone, &error))
+    {
+      g_autofree char *message = g_strdup_printf ("--server-time-zone: %s", error->message);
+
+      *status = osi_cli_usage_error (message);
+      return NULL;
+    }
+  return g_steal_pointer (&client);
 }
 
 static void
@@ -227,8 +236,13 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
       gint64 size = osi_backup_info_get_size (info);
       g_autofree char *size_s = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("?");
 
-      g_print ("%s  %10s  %s\n", osi_backup_info_get_display_date (info), size_s,
-               osi_backup_info_get_name (info));
+      const char *problem = osi_backup_info_get_problem (info);
+      g_autofree char *name = g_strescape (osi_backup_info_get_name (info), NULL);
+
+      /* Dates are shown in this computer's time, JJ/MM/AAAA HH:MM. */
+      g_print ("%-16s  %10s  %s\n", osi_backup_info_get_display_date (info), size_s, name);
+      if (problem != NULL)
+        g_print ("    %s\n", problem);
     }
   g_print (g_dngettext (GETTEXT_PACKAGE, "%u backup\n", "%u backups\n", backups->len), backups->len);
   if (backups->len < 3)
@@ -245,6 +259,7 @@ osi_cli_cmd_create (const OsiCliGlobals  *globals,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(OsiBackupInfo) info = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *message = NULL;
   int status = OSI_CLI_EXIT_OK;
 
   if (argc != 1)
@@ -253,11 +268,15 @@ osi_cli_cmd_create (const OsiCliGlobals  *globals,
     return status;
 
   osi_client_create_async (client, NULL, store_result, &result);
-  info = osi_client_create_finish (client, wait_for (&result), &error);
-  if (info == NULL)
+  if (!osi_client_create_finish (client, wait_for (&result), &info, &message, &error))
     return fail (error);
 
-  g_print (_("Backup created: %s\n"), osi_backup_info_get_name (info));
+  if (info != NULL)
+    g_print (_("Backup created: %s\n"), osi_backup_info_get_name (info));
+  else
+    g_print ("%s\n", _("Backup created. The server did not say under which name: list the backups to see it."));
+  if (message != NULL)
+    g_print (_("Server: %s\n"), message);
   return OSI_CLI_EXIT_OK;
 }
 
@@ -270,6 +289,7 @@ osi_cli_cmd_restore (const OsiCliGlobals  *globals,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *safety = NULL;
+  g_autofree char *message = NULL;
   const char *name;
   int status = OSI_CLI_EXIT_OK;
 
@@ -279,11 +299,15 @@ osi_cli_cmd_restore (const OsiCliGlobals  *globals,
     return status;
 
   osi_client_restore_async (client, name, NULL, store_result, &result);
-  safety = osi_client_restore_finish (client, wait_for (&result), &error);
-  if (safety == NULL)
+  if (!osi_client_restore_finish (client, wait_for (&result), &safety, &message, &error))
     return fail (error);
 
-  g_print (_("Restored %s. The data it replaced is kept in the safety backup %s.\n"), name, safety);
+  if (safety != NULL)
+    g_print (_("Restored %s. The data it replaced is kept in the safety backup %s.\n"), name, safety);
+  else
+    g_print (_("Restored %s. The server did not name a safety backup of the data it replaced.\n"), name);
+  if (message != NULL)
+    g_print (_("Server: %s\n"), message);
   return OSI_CLI_EXIT_OK;
 }
 
@@ -342,7 +366,7 @@ osi_cli_cmd_download (const OsiCliGlobals  *globals,
 
   osi_client_download_async (client, name, directory != NULL ? directory : ".",
                              on_transfer_progress, &line, NULL, store_result, &result);
-  path = osi_client_download_finish (client, wait_for (&result), &error);
+  path = osi_client_download_finish (client, wait_for (&result), NULL, &error);
   end_progress (&line);
   if (path == NULL)
     return fail (error);

@@ -13,6 +13,7 @@ typedef struct
 {
   const char *server;      /* --server, else $OSI_BACKUP_SERVER */
   const char *token_file;  /* --token-file; else $OSI_BACKUP_TOKEN holds the token */
+  const char *server_time_zone; /* --server-time-zone, else $OSI_BACKUP_SERVER_TIME_ZONE */
 } OsiCliGlobals;
 
 typedef int (*OsiCliCommand) (const OsiCliGlobals *globals,

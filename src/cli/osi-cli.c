@@ -19,8 +19,8 @@
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n",
-           _("Usage: osi-backup-cli [--server URL] [--token-file FILE] COMMAND"),
+  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n%s\n",
+           _("Usage: osi-backup-cli [--server URL] [--token-file FILE] [--server-time-zone TZ] COMMAND"),
            _("  list [--json]                 list the server’s backups, newest first"),
            _("  create                        make a backup of the server’s data now"),
            _("  download NAME [-o DIR]        download a backup (resumes an interrupted one)"),
@@ -32,6 +32,8 @@ print_usage (FILE *out)
            _("  diff A B [--json]             show what changes from A to B (backups or data folders)"),
            _("  demo-data DIR [--size-mb N]   write a demonstration data folder"),
            _("The server and token come from --server and --token-file, or from $OSI_BACKUP_SERVER and $OSI_BACKUP_TOKEN."),
+           _("Dates the server sends without a UTC offset are its local time: --server-time-zone (or "
+             "$OSI_BACKUP_SERVER_TIME_ZONE) names its zone, such as Europe/Paris; the default is this computer’s."),
            _("Exit status: 0 success, 1 verification found a problem, 2 usage, 3 server or connection error."),
            _("diff exits with 0 whether or not A and B differ, and with 1 when one of them cannot be read or fails verification."));
 }
@@ -488,7 +490,7 @@ osi_cli_run (int    argc,
     { "diff", cmd_diff },
     { "demo-data", cmd_demo_data },
   };
-  OsiCliGlobals globals = { g_getenv ("OSI_BACKUP_SERVER"), NULL };
+  OsiCliGlobals globals = { g_getenv ("OSI_BACKUP_SERVER"), NULL, g_getenv ("OSI_BACKUP_SERVER_TIME_ZONE") };
   int i = 1;
 
   /* Global options come before the command. */
@@ -514,6 +516,18 @@ osi_cli_run (int    argc,
         {
           globals.token_file = argv[i + 1];
           i += 2;
+          continue;
+        }
+      if (strcmp (argv[i], "--server-time-zone") == 0 && i + 1 < argc)
+        {
+          globals.server_time_zone = argv[i + 1];
+          i += 2;
+          continue;
+        }
+      if (g_str_has_prefix (argv[i], "--server-time-zone="))
+        {
+          globals.server_time_zone = argv[i] + strlen ("--server-time-zone=");
+          i++;
           continue;
         }
       if (g_str_has_prefix (argv[i], "--server="))

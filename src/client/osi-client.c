@@ -194,6 +194,18 @@ struct _OsiClient
    * comes back the same gives the same backups (see parse_list_thread). */
   GPtrArray    *last_list;
   guint8        last_list_digest[OSI_SHA256_LEN];
+
+  /* Offset-less dates are the server's local time (DESIGN §5). NULL:
+   * this desktop's time zone. */
+  GTimeZone    *server_tz;
+
+  /* What the server offers (DESIGN §5 "Capabilities"), learnt once by
+   * the first operation that needs it. full_api: /api/health answered
+   * with "features", so the server answers as DESIGN §2 says (a create
+   * gives its "backup"). */
+  gboolean      features_known;
+  gboolean      full_api;
+  GStrv         features;
 };
 
 G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
@@ -269,11 +281,31 @@ struct _Download
   guint64       total;
   gboolean      have_digest;
   guint8        digest[OSI_SHA256_LEN];
+  char         *sha256_hex;    /* of the file as written, once finished */
   GError       *error;         /* the first failure, returned once reads and writes stopped */
 };
 
 typedef void (*ParseFunc) (GTask    *task,
                            JsonNode *root);
+typedef void (*CallStart) (GTask *task);
+
+/* What a create or a restore returns: the server made it, whatever else
+ * its answer holds (DESIGN §5). */
+typedef struct
+{
+  OsiBackupInfo *backup;
+  char          *safety_backup;
+  char          *message;
+} Outcome;
+
+static void
+outcome_free (Outcome *outcome)
+{
+  g_clear_object (&outcome->backup);
+  g_free (outcome->safety_backup);
+  g_free (outcome->message);
+  g_free (outcome);
+}
 
 /* One request: the task data of every operation. */
 typedef struct
@@ -293,7 +325,12 @@ typedef struct
   GByteArray           *data;
   gsize                 limit;
   ParseFunc             parse;
-  gboolean              json_optional;
+  gboolean              json_optional;     /* a 2xx is success whatever its body */
+  gboolean              any_status;        /* parse sees every answer (discovery) */
+  guint                 step;              /* discovery: which address is asked */
+  CallStart             start;             /* run once the features are known */
+  GHashTable           *before;            /* create: the names listed before */
+  Outcome              *outcome;
   Meter                 meter;
   guint64               upload_size;
   guint64               uploaded;
@@ -316,6 +353,7 @@ download_free (Download *dl)
     close (dl->dir_fd);
   g_free (dl->directory);
   g_free (dl->part_name);
+  g_free (dl->sha256_hex);
   g_clear_pointer (&dl->sha, osi_sha256_free);
   for (guint i = 0; i < N_CHUNKS; i++)
     g_free (dl->chunks[i].data);
@@ -357,6 +395,8 @@ call_free (gpointer data)
     g_byte_array_unref (call->data);
   g_free (call->upload_path);
   g_free (call->name);
+  g_clear_pointer (&call->before, g_hash_table_unref);
+  g_clear_pointer (&call->outcome, outcome_free);
   download_free (call->dl);
   g_free (call);
 }
@@ -529,54 +569,114 @@ member_string (JsonObject *object,
   return json_node_get_string (node);
 }
 
-/* The "detail" of a JSON error body; FastAPI sends a list of
- * {"msg": …} for validation errors, older backends a "message". */
-static char *
-extract_detail (const guint8 *data,
-                gsize         len)
+/* The answer's body as JSON, or NULL when it is none. */
+static JsonNode *
+body_json (Call *call)
 {
-  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(JsonParser) parser = NULL;
+  JsonNode *root;
+
+  if (call->data == NULL || call->data->len == 0)
+    return NULL;
+  parser = json_parser_new ();
+  if (!json_parser_load_from_data (parser, (const char *)call->data->data, call->data->len, NULL))
+    return NULL;
+  root = json_parser_get_root (parser);
+  return root != NULL ? json_node_copy (root) : NULL;
+}
+
+/* One item of FastAPI's validation list: "body.backupFile: field required". */
+static void
+append_validation_item (GString  *joined,
+                        JsonNode *item)
+{
   JsonObject *object;
-  JsonNode *node;
+  JsonNode *loc;
+  const char *msg;
 
-  if (data == NULL || len == 0 || !json_parser_load_from_data (parser, (const char *)data, len, NULL))
-    return NULL;
-  node = json_parser_get_root (parser);
-  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-  object = json_node_get_object (node);
-
-  node = json_object_get_member (object, "detail");
-  if (node == NULL)
-    node = json_object_get_member (object, "message");
-  if (node == NULL)
-    return NULL;
-  if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-    return printable (json_node_get_string (node), -1, MAX_DETAIL_CHARS);
-  if (JSON_NODE_HOLDS_ARRAY (node))
+  if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+    msg = json_node_get_string (item);
+  else if (JSON_NODE_HOLDS_OBJECT (item))
+    msg = member_string (json_node_get_object (item), "msg");
+  else
+    return;
+  if (msg == NULL)
+    return;
+  if (joined->len > 0)
+    g_string_append (joined, "; ");
+  object = JSON_NODE_HOLDS_OBJECT (item) ? json_node_get_object (item) : NULL;
+  loc = object != NULL ? json_object_get_member (object, "loc") : NULL;
+  if (loc != NULL && JSON_NODE_HOLDS_ARRAY (loc))
     {
-      JsonArray *array = json_node_get_array (node);
-      g_autoptr(GString) joined = g_string_new (NULL);
+      JsonArray *parts = json_node_get_array (loc);
+      guint before = joined->len;
 
-      for (guint i = 0; i < json_array_get_length (array); i++)
+      for (guint i = 0; i < json_array_get_length (parts); i++)
         {
-          JsonNode *item = json_array_get_element (array, i);
-          const char *msg = NULL;
+          JsonNode *part = json_array_get_element (parts, i);
 
-          if (JSON_NODE_HOLDS_OBJECT (item))
-            msg = member_string (json_node_get_object (item), "msg");
-          else if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
-            msg = json_node_get_string (item);
-          if (msg == NULL)
+          if (!JSON_NODE_HOLDS_VALUE (part))
             continue;
-          if (joined->len > 0)
-            g_string_append (joined, "; ");
-          g_string_append (joined, msg);
+          if (joined->len > before)
+            g_string_append_c (joined, '.');
+          if (json_node_get_value_type (part) == G_TYPE_STRING)
+            g_string_append (joined, json_node_get_string (part));
+          else if (json_node_get_value_type (part) == G_TYPE_INT64)
+            g_string_append_printf (joined, "%" G_GINT64_FORMAT, json_node_get_int (part));
         }
-      if (joined->len > 0)
-        return printable (joined->str, -1, MAX_DETAIL_CHARS);
+      if (joined->len > before)
+        g_string_append (joined, ": ");
+    }
+  g_string_append (joined, msg);
+}
+
+/* What an error answer says (DESIGN §5): its "detail" (a string, or
+ * FastAPI's list of {"loc", "msg"}), else its "error", else its
+ * "message". */
+static char *
+extract_detail (JsonNode *root)
+{
+  static const char * const members[] = { "detail", "error", "message" };
+  JsonObject *object;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return NULL;
+  object = json_node_get_object (root);
+
+  for (guint m = 0; m < G_N_ELEMENTS (members); m++)
+    {
+      JsonNode *node = json_object_get_member (object, members[m]);
+
+      if (node == NULL)
+        continue;
+      if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+        return printable (json_node_get_string (node), -1, MAX_DETAIL_CHARS);
+      if (JSON_NODE_HOLDS_ARRAY (node))
+        {
+          JsonArray *array = json_node_get_array (node);
+          g_autoptr(GString) joined = g_string_new (NULL);
+
+          for (guint i = 0; i < json_array_get_length (array); i++)
+            append_validation_item (joined, json_array_get_element (array, i));
+          if (joined->len > 0)
+            return printable (joined->str, -1, MAX_DETAIL_CHARS);
+        }
     }
   return NULL;
+}
+
+/* Whether a 422 carries a verification report: osi-backup-server's
+ * "failed verification". Any other 422 (FastAPI's own for a malformed
+ * request) is a refused request. */
+static gboolean
+has_report (JsonNode *root)
+{
+  JsonNode *report;
+
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    return FALSE;
+  report = json_object_get_member (json_node_get_object (root), "report");
+  return report != NULL && JSON_NODE_HOLDS_OBJECT (report);
 }
 
 static GError *
@@ -585,13 +685,11 @@ http_error (GTask *task)
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   guint status = soup_message_get_status (call->msg);
-  g_autofree char *detail = NULL;
+  g_autoptr(JsonNode) root = body_json (call);
+  g_autofree char *detail = extract_detail (root);
   g_autofree char *sentence = NULL;
   g_autofree char *shown = NULL;
   OsiClientError code;
-
-  if (call->data != NULL)
-    detail = extract_detail (call->data->data, call->data->len);
 
   switch (status)
     {
@@ -634,7 +732,20 @@ http_error (GTask *task)
       sentence = g_strdup (_("The file is larger than the server accepts: raise the server's upload limit."));
       break;
 
+    case SOUP_STATUS_METHOD_NOT_ALLOWED:
+      code = OSI_CLIENT_ERROR_UNSUPPORTED;
+      sentence = g_strdup_printf (_("The server at %s does not offer this operation: it may be an older OSI "
+                                    "backend."),
+                                  self->base_url);
+      break;
+
     case SOUP_STATUS_UNPROCESSABLE_ENTITY:
+      if (!has_report (root))
+        {
+          code = OSI_CLIENT_ERROR_BAD_REQUEST;
+          sentence = g_strdup (_("The server refused the request."));
+          break;
+        }
       code = OSI_CLIENT_ERROR_INTEGRITY;
       sentence = g_strdup (_("The server found the backup damaged or incomplete, and did not use it: "
                              "check the backup file or choose another backup."));
@@ -982,6 +1093,7 @@ static void read_body (GTask *task);
 typedef struct
 {
   GByteArray *data;
+  GTimeZone  *naive_tz;
   GPtrArray  *previous;                      /* the last list, or NULL */
   guint8      previous_digest[OSI_SHA256_LEN];
   guint8      digest[OSI_SHA256_LEN];        /* of data, set by the thread */
@@ -991,6 +1103,7 @@ static void
 list_parse_free (ListParse *parse)
 {
   g_byte_array_unref (parse->data);
+  g_clear_pointer (&parse->naive_tz, g_time_zone_unref);
   g_clear_pointer (&parse->previous, g_ptr_array_unref);
   g_free (parse);
 }
@@ -1026,7 +1139,8 @@ parse_list_thread (GTask        *subtask,
   if (parse->previous != NULL && memcmp (parse->digest, parse->previous_digest, OSI_SHA256_LEN) == 0)
     backups = g_ptr_array_copy (parse->previous, copy_ref, NULL);
   else
-    backups = osi_backup_info_list_parse ((const char *)parse->data->data, parse->data->len, &error);
+    backups = osi_backup_info_list_parse ((const char *)parse->data->data, parse->data->len, parse->naive_tz,
+                                          &error);
 
   if (backups == NULL)
     g_task_return_error (subtask, error);
@@ -1066,13 +1180,13 @@ finish_response (GTask *task)
   g_autoptr(GError) error = NULL;
 
   g_clear_object (&call->body);
-  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)))
+  if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) && !call->any_status)
     {
       g_task_return_error (task, http_error (task));
       return;
     }
 
-  if (call->json_optional)
+  if (call->json_optional || call->any_status)
     {
       call->parse (task, NULL);
       return;
@@ -1089,6 +1203,7 @@ finish_response (GTask *task)
       ListParse *parse = g_new0 (ListParse, 1);
 
       parse->data = g_byte_array_ref (call->data);
+      parse->naive_tz = self->server_tz != NULL ? g_time_zone_ref (self->server_tz) : NULL;
       if (self->last_list != NULL)
         {
           parse->previous = g_ptr_array_ref (self->last_list);
@@ -1296,6 +1411,8 @@ osi_client_finalize (GObject *object)
   OsiClient *self = OSI_CLIENT (object);
 
   g_clear_pointer (&self->last_list, g_ptr_array_unref);
+  g_clear_pointer (&self->server_tz, g_time_zone_unref);
+  g_strfreev (self->features);
   g_free (self->given_url);
   g_free (self->base_url);
   if (self->token != NULL)
@@ -1396,6 +1513,29 @@ osi_client_new (const char *base_url,
                        NULL);
 }
 
+gboolean
+osi_client_set_server_time_zone (OsiClient   *self,
+                                 const char  *identifier,
+                                 GError     **error)
+{
+  g_autoptr(GTimeZone) tz = NULL;
+
+  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (identifier != NULL && identifier[0] != '\0')
+    {
+      tz = osi_time_zone_new (identifier, error);
+      if (tz == NULL)
+        return FALSE;
+    }
+  g_clear_pointer (&self->server_tz, g_time_zone_unref);
+  self->server_tz = g_steal_pointer (&tz);
+  /* The backups of the last list were dated in the old zone. */
+  g_clear_pointer (&self->last_list, g_ptr_array_unref);
+  return TRUE;
+}
+
 const char *
 osi_client_get_base_url (OsiClient *self)
 {
@@ -1448,23 +1588,109 @@ osi_client_set_ca_file (OsiClient   *self,
   return TRUE;
 }
 
-/* health ----------------------------------------------------------------- */
+/* Features (DESIGN §5 "Capabilities") ------------------------------------ */
 
 static void
-parse_health (GTask    *task,
-              JsonNode *root)
+set_features (OsiClient  *self,
+              JsonObject *health)
 {
-  JsonObject *object = root_object (task, root);
+  JsonNode *node = health != NULL ? json_object_get_member (health, "features") : NULL;
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
 
-  if (object == NULL)
-    return;
-  if (member_string (object, "status") == NULL)
+  self->full_api = node != NULL && JSON_NODE_HOLDS_ARRAY (node);
+  if (self->full_api)
     {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no “status”")));
+      JsonArray *array = json_node_get_array (node);
+
+      for (guint i = 0; i < json_array_get_length (array); i++)
+        {
+          JsonNode *item = json_array_get_element (array, i);
+
+          if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
+            g_strv_builder_add (builder, json_node_get_string (item));
+        }
+    }
+  g_strfreev (self->features);
+  self->features = g_strv_builder_end (builder);
+  self->features_known = TRUE;
+}
+
+static GError *
+unsupported_error (OsiClient  *self,
+                   const char *feature)
+{
+  if (g_str_equal (feature, "verify"))
+    return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                        _("The server at %s does not verify its backups itself: download the backup, then "
+                          "check it on this computer."),
+                        self->base_url);
+  if (g_str_equal (feature, "diff"))
+    return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                        _("The server at %s cannot say what a restore would change: compare two downloaded "
+                          "backups on this computer instead."),
+                        self->base_url);
+  if (g_str_equal (feature, "upload"))
+    return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                        _("The server at %s does not accept backups sent from this computer: restore one of "
+                          "its own backups instead."),
+                        self->base_url);
+  return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                      _("The server at %s does not offer this operation: it may be an older OSI backend."),
+                      self->base_url);
+}
+
+static void
+on_features_known (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonObject) health = osi_client_health_finish (self, result, &error);
+
+  /* A server that cannot be asked cannot do the operation either. */
+  if (health == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
-  g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
+  call->start (task);
 }
+
+/* Runs start once what the server offers is known: at once after the
+ * first time. */
+static void
+call_with_features (GTask     *task,
+                    CallStart  start)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+
+  if (self->features_known)
+    {
+      start (task);
+      return;
+    }
+  call->start = start;
+  osi_client_health_async (self, g_task_get_cancellable (task), on_features_known, g_object_ref (task));
+}
+
+/* Returns an error on task and FALSE where the server lacks feature. */
+static gboolean
+call_check_feature (GTask      *task,
+                    const char *feature)
+{
+  OsiClient *self = g_task_get_source_object (task);
+
+  if (osi_client_has_feature (self, feature))
+    return TRUE;
+  g_task_return_error (task, unsupported_error (self, feature));
+  return FALSE;
+}
+
+/* health ----------------------------------------------------------------- */
 
 /* Sends a request answered in JSON, handled by parse (NULL for the list,
  * parsed in a worker: see finish_response). A request about a backup
@@ -1488,6 +1714,88 @@ json_call (GTask      *task,
     call_send (task, on_json_sent);
 }
 
+static void health_ask (GTask *task);
+
+static void
+on_health_listed (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
+  JsonObject *object;
+
+  if (backups == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
+  /* It lists: it offers the four base actions, nothing more. */
+  set_features (self, NULL);
+  object = json_object_new ();
+  json_object_set_string_member (object, "status", "ok");
+  g_task_return_pointer (task, object, (GDestroyNotify)json_object_unref);
+}
+
+/* DESIGN §5: /api/health (osi-backup-server, with "features"), then
+ * /health (the deployed OSI backend), then the list itself. */
+static void
+parse_health (GTask    *task,
+              JsonNode *unused)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  gboolean ok = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg));
+  g_autoptr(JsonNode) root = ok ? body_json (call) : NULL;
+  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+
+  if (call->step == 0 && object != NULL && member_string (object, "status") != NULL)
+    {
+      set_features (self, object);
+      g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
+      return;
+    }
+  if (call->step == 1 && ok)
+    {
+      set_features (self, NULL);
+      if (object == NULL)
+        {
+          object = json_object_new ();
+          json_object_set_string_member (object, "status", "ok");
+          g_task_return_pointer (task, object, (GDestroyNotify)json_object_unref);
+        }
+      else
+        g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
+      return;
+    }
+  call->step++;
+  g_signal_handlers_disconnect_by_data (call->msg, call);
+  g_clear_object (&call->msg);
+  health_ask (task);
+}
+
+static void
+health_ask (GTask *task)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+
+  switch (call->step)
+    {
+    case 0:
+      json_call (task, parse_health, SOUP_METHOD_GET, "/api/health", FALSE);
+      break;
+    case 1:
+      json_call (task, parse_health, SOUP_METHOD_GET, "/health", FALSE);
+      break;
+    default:
+      osi_client_list_async (self, g_task_get_cancellable (task), on_health_listed, g_object_ref (task));
+      break;
+    }
+}
+
 void
 osi_client_health_async (OsiClient           *self,
                          GCancellable        *cancellable,
@@ -1495,12 +1803,15 @@ osi_client_health_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
+  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_HEALTH, NULL, cancellable, callback, user_data, osi_client_health_async);
-  json_call (task, parse_health, SOUP_METHOD_GET, "/api/health", FALSE);
+  call = g_task_get_task_data (task);
+  call->any_status = TRUE;
+  health_ask (task);
 }
 
 JsonObject *
@@ -1511,6 +1822,24 @@ osi_client_health_finish (OsiClient     *self,
   g_return_val_if_fail (check_result (self, result, osi_client_health_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
+}
+
+gboolean
+osi_client_get_features_known (OsiClient *self)
+{
+  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
+
+  return self->features_known;
+}
+
+gboolean
+osi_client_has_feature (OsiClient  *self,
+                        const char *feature)
+{
+  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (feature != NULL, FALSE);
+
+  return self->features != NULL && g_strv_contains ((const char * const *)self->features, feature);
 }
 
 /* list ------------------------------------------------------------------- */
@@ -1540,32 +1869,121 @@ osi_client_list_finish (OsiClient     *self,
   return g_task_propagate_pointer (G_TASK (result), error);
 }
 
-/* create and upload: {"backup": {…}} ------------------------------------- */
+/* create ----------------------------------------------------------------- */
+
+/* The answer's "message", shown to the user: printable and bounded. */
+static char *
+server_message (JsonObject *object)
+{
+  const char *message = object != NULL ? member_string (object, "message") : NULL;
+
+  return message != NULL && message[0] != '\0' ? printable (message, -1, MAX_DETAIL_CHARS) : NULL;
+}
 
 static void
-parse_backup (GTask    *task,
-              JsonNode *root)
+on_created_listed (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
 {
-  JsonObject *object = root_object (task, root);
+  g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
-  OsiBackupInfo *info;
-  JsonNode *backup;
+  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
 
-  if (object == NULL)
-    return;
-  backup = json_object_get_member (object, "backup");
-  if (backup == NULL || !JSON_NODE_HOLDS_OBJECT (backup))
+  /* The backup was made: a list that fails now only leaves it unnamed. */
+  if (backups == NULL)
+    g_debug ("made, but not found again: %s", error->message);
+  for (guint i = 0; backups != NULL && i < backups->len && call->outcome->backup == NULL; i++)
     {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no “backup” object")));
+      OsiBackupInfo *info = backups->pdata[i];
+      const char *name = osi_backup_info_get_name (info);
+
+      if (!osi_backup_info_can_be_named (info))
+        continue;
+      /* The list comes newest first: the first new name is the newest. */
+      if (call->name != NULL ? g_str_equal (name, call->name)
+                             : call->before != NULL && !g_hash_table_contains (call->before, name))
+        call->outcome->backup = g_object_ref (info);
+    }
+  g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
+}
+
+/* DESIGN §5: success is the 2xx. Our server names the backup it made
+ * ("backup"); the deployed OSI backend may give its "filename", or
+ * nothing, and the backup is then found by listing again. */
+static void
+parse_create (GTask    *task,
+              JsonNode *unused)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(JsonNode) root = body_json (call);
+  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
+  const char *filename = object != NULL ? member_string (object, "filename") : NULL;
+
+  call->outcome = g_new0 (Outcome, 1);
+  call->outcome->message = server_message (object);
+  if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
+    call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
+  if (call->outcome->backup != NULL || (filename == NULL && call->before == NULL))
+    {
+      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
       return;
     }
-  info = osi_backup_info_new_from_json (json_node_get_object (backup), &error);
-  if (info == NULL)
+  g_free (call->name);
+  call->name = filename != NULL && osi_backup_name_is_valid (filename) ? g_strdup (filename) : NULL;
+  if (call->name == NULL && call->before == NULL)
     {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), error->message));
+      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
       return;
     }
-  g_task_return_pointer (task, info, g_object_unref);
+  osi_client_list_async (self, NULL, on_created_listed, g_object_ref (task));
+}
+
+static void
+create_post (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+
+  call->json_optional = TRUE;
+  json_call (task, parse_create, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
+}
+
+static void
+on_listed_before_create (GObject      *source,
+                         GAsyncResult *result,
+                         gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  GError *error = NULL;
+  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
+
+  if (backups == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  call->before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  for (guint i = 0; i < backups->len; i++)
+    g_hash_table_add (call->before, g_strdup (osi_backup_info_get_name (backups->pdata[i])));
+  create_post (task);
+}
+
+/* A server that may not say which backup it made is listed first, so
+ * that the new name can be told from the others. */
+static void
+create_start (GTask *task)
+{
+  OsiClient *self = g_task_get_source_object (task);
+
+  if (self->full_api)
+    create_post (task);
+  else
+    osi_client_list_async (self, g_task_get_cancellable (task), on_listed_before_create, g_object_ref (task));
 }
 
 void
@@ -1580,37 +1998,80 @@ osi_client_create_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
-  json_call (task, parse_backup, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
+  /* Once the server made it, a late cancellation must not say otherwise. */
+  g_task_set_check_cancellable (task, FALSE);
+  call_with_features (task, create_start);
 }
 
-OsiBackupInfo *
-osi_client_create_finish (OsiClient     *self,
-                          GAsyncResult  *result,
-                          GError       **error)
+gboolean
+osi_client_create_finish (OsiClient      *self,
+                          GAsyncResult   *result,
+                          OsiBackupInfo **backup,
+                          char          **message,
+                          GError        **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_create_async), NULL);
+  Outcome *outcome;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (check_result (self, result, osi_client_create_async), FALSE);
+
+  outcome = g_task_propagate_pointer (G_TASK (result), error);
+  if (outcome == NULL)
+    return FALSE;
+  if (backup != NULL)
+    *backup = g_steal_pointer (&outcome->backup);
+  if (message != NULL)
+    *message = g_steal_pointer (&outcome->message);
+  outcome_free (outcome);
+  return TRUE;
+}
+
+/* upload: {"backup": {…}} ------------------------------------------------- */
+
+static void
+parse_backup (GTask    *task,
+              JsonNode *root)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  JsonObject *object = root_object (task, root);
+  g_autoptr(GError) error = NULL;
+  OsiBackupInfo *info;
+  JsonNode *backup;
+
+  if (object == NULL)
+    return;
+  backup = json_object_get_member (object, "backup");
+  if (backup == NULL || !JSON_NODE_HOLDS_OBJECT (backup))
+    {
+      g_task_return_error (task, protocol_error (self, _("no “backup” object")));
+      return;
+    }
+  info = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, &error);
+  if (info == NULL)
+    {
+      g_task_return_error (task, protocol_error (self, error->message));
+      return;
+    }
+  g_task_return_pointer (task, info, g_object_unref);
 }
 
 /* restore ---------------------------------------------------------------- */
 
+/* DESIGN §5: success is the 2xx; the safety backup is named only by our
+ * server (the deployed backend keeps its own). */
 static void
 parse_restore (GTask    *task,
-               JsonNode *root)
+               JsonNode *unused)
 {
-  JsonObject *object = root_object (task, root);
-  const char *safety;
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(JsonNode) root = body_json (call);
+  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  const char *safety = object != NULL ? member_string (object, "safety_backup") : NULL;
+  Outcome *outcome = g_new0 (Outcome, 1);
 
-  if (object == NULL)
-    return;
-  safety = member_string (object, "safety_backup");
-  if (safety == NULL || !osi_backup_name_is_valid (safety))
-    {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("no valid “safety_backup”")));
-      return;
-    }
-  g_task_return_pointer (task, g_strdup (safety), g_free);
+  if (safety != NULL && osi_backup_name_is_valid (safety))
+    outcome->safety_backup = g_strdup (safety);
+  outcome->message = server_message (object);
+  g_task_return_pointer (task, outcome, (GDestroyNotify)outcome_free);
 }
 
 void
@@ -1634,8 +2095,11 @@ osi_client_restore_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
+  /* Once the data was replaced, a late cancellation must not say otherwise. */
+  g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
   call->parse = parse_restore;
+  call->json_optional = TRUE;
   if (!osi_backup_name_is_valid (name))
     {
       g_task_return_error (task, invalid_name_error (name));
@@ -1658,14 +2122,26 @@ osi_client_restore_async (OsiClient           *self,
   call_send (task, on_json_sent);
 }
 
-char *
+gboolean
 osi_client_restore_finish (OsiClient     *self,
                            GAsyncResult  *result,
+                           char         **safety_backup,
+                           char         **message,
                            GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_restore_async), NULL);
+  Outcome *outcome;
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  g_return_val_if_fail (check_result (self, result, osi_client_restore_async), FALSE);
+
+  outcome = g_task_propagate_pointer (G_TASK (result), error);
+  if (outcome == NULL)
+    return FALSE;
+  if (safety_backup != NULL)
+    *safety_backup = g_steal_pointer (&outcome->safety_backup);
+  if (message != NULL)
+    *message = g_steal_pointer (&outcome->message);
+  outcome_free (outcome);
+  return TRUE;
 }
 
 /* delete ----------------------------------------------------------------- */
@@ -1719,6 +2195,13 @@ parse_verify (GTask    *task,
   g_task_return_pointer (task, json_node_copy (root), (GDestroyNotify)json_node_unref);
 }
 
+static void
+verify_start (GTask *task)
+{
+  if (call_check_feature (task, "verify"))
+    json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
+}
+
 void
 osi_client_verify_async (OsiClient           *self,
                          const char          *name,
@@ -1733,7 +2216,7 @@ osi_client_verify_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
-  json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
+  call_with_features (task, verify_start);
 }
 
 JsonNode *
@@ -1769,6 +2252,13 @@ parse_diff (GTask    *task,
   g_task_return_pointer (task, diff, g_object_unref);
 }
 
+static void
+diff_start (GTask *task)
+{
+  if (call_check_feature (task, "diff"))
+    json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
+}
+
 void
 osi_client_diff_async (OsiClient           *self,
                        const char          *name,
@@ -1783,7 +2273,7 @@ osi_client_diff_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
-  json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
+  call_with_features (task, diff_start);
 }
 
 OsiDiff *
@@ -1872,6 +2362,18 @@ on_upload_opened (GObject      *source,
                                         g_steal_pointer (&task));
 }
 
+static void
+upload_start (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GFile) file = NULL;
+
+  if (!call_check_feature (task, "upload"))
+    return;
+  file = g_file_new_for_path (call->upload_path);
+  g_file_read_async (file, G_PRIORITY_DEFAULT, call->cancellable, on_upload_opened, g_object_ref (task));
+}
+
 void
 osi_client_upload_async (OsiClient           *self,
                          const char          *path,
@@ -1882,7 +2384,6 @@ osi_client_upload_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(GFile) file = NULL;
   g_autofree char *basename = NULL;
   Call *call;
 
@@ -1903,8 +2404,7 @@ osi_client_upload_async (OsiClient           *self,
       return;
     }
 
-  file = g_file_new_for_path (path);
-  g_file_read_async (file, G_PRIORITY_DEFAULT, call->cancellable, on_upload_opened, g_steal_pointer (&task));
+  call_with_features (task, upload_start);
 }
 
 OsiBackupInfo *
@@ -2125,6 +2625,9 @@ download_finish_thread (GTask        *subtask,
       return;
     }
   osi_sha256_finish_raw (dl->sha, raw);
+  dl->sha256_hex = g_malloc (OSI_SHA256_LEN * 2 + 1);
+  for (guint i = 0; i < OSI_SHA256_LEN; i++)
+    g_snprintf (dl->sha256_hex + 2 * i, 3, "%02x", raw[i]);
   if (dl->have_digest && memcmp (raw, dl->digest, OSI_SHA256_LEN) != 0)
     {
       /* Neither kept nor resumed from: the bytes on disk are wrong. */
@@ -2590,9 +3093,19 @@ osi_client_download_async (OsiClient           *self,
 char *
 osi_client_download_finish (OsiClient     *self,
                             GAsyncResult  *result,
+                            char         **sha256,
                             GError       **error)
 {
+  char *path;
+
   g_return_val_if_fail (check_result (self, result, osi_client_download_async), NULL);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
+  path = g_task_propagate_pointer (G_TASK (result), error);
+  if (path != NULL && sha256 != NULL)
+    {
+      Call *call = g_task_get_task_data (G_TASK (result));
+
+      *sha256 = g_strdup (call->dl->sha256_hex);
+    }
+  return path;
 }

@@ -30,6 +30,7 @@ typedef enum
   OSI_CLIENT_ERROR_SERVER,        /* 500 and anything else unexpected */
   OSI_CLIENT_ERROR_PROTOCOL,      /* a response that is not what DESIGN §2 says */
   OSI_CLIENT_ERROR_LOCAL,         /* the local file system (download, upload) */
+  OSI_CLIENT_ERROR_UNSUPPORTED,   /* the server does not offer it (DESIGN §5), or 405 */
 } OsiClientError;
 
 GQuark osi_client_error_quark (void);
@@ -55,6 +56,17 @@ gboolean       osi_client_set_ca_file      (OsiClient            *self,
                                             const char           *ca_file,
                                             GError              **error);
 
+/* Offset-less dates in the server's answers are its local time (DESIGN
+ * §5): identifier names its time zone ("Europe/Paris"); NULL or "" means
+ * this desktop's. An unknown identifier is an error and changes nothing. */
+gboolean       osi_client_set_server_time_zone (OsiClient        *self,
+                                            const char           *identifier,
+                                            GError              **error);
+
+/* Asks /api/health, then /health, then the list (DESIGN §5), and learns
+ * what the server offers. Returns the health object (a plain
+ * {"status": "ok"} when only the list answered). Operations that need a
+ * feature ask once by themselves. */
 void           osi_client_health_async     (OsiClient            *self,
                                             GCancellable         *cancellable,
                                             GAsyncReadyCallback   callback,
@@ -62,6 +74,11 @@ void           osi_client_health_async     (OsiClient            *self,
 JsonObject    *osi_client_health_finish    (OsiClient            *self,
                                             GAsyncResult         *result,
                                             GError              **error);
+gboolean       osi_client_get_features_known (OsiClient          *self);
+/* "verify", "diff", "upload", "range", "digest", "policy": FALSE while
+ * unknown, and for every feature of a server without /api/health. */
+gboolean       osi_client_has_feature      (OsiClient            *self,
+                                            const char           *feature);
 
 /* Element type OsiBackupInfo, newest first. */
 void           osi_client_list_async       (OsiClient            *self,
@@ -72,22 +89,32 @@ GPtrArray     *osi_client_list_finish      (OsiClient            *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 
+/* TRUE once the server made a backup. *backup (may be NULL): the new
+ * backup, from the answer or found by listing again; NULL when the server
+ * did not say which it made and the list does not tell. *message (may be
+ * NULL): the server's own words. */
 void           osi_client_create_async     (OsiClient            *self,
                                             GCancellable         *cancellable,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
-OsiBackupInfo *osi_client_create_finish    (OsiClient            *self,
+gboolean       osi_client_create_finish    (OsiClient            *self,
                                             GAsyncResult         *result,
+                                            OsiBackupInfo       **backup,
+                                            char                **message,
                                             GError              **error);
 
-/* Returns the name of the safety backup the server made first. */
+/* TRUE once the server restored. *safety_backup: the safety backup it
+ * made first, NULL when it did not name one (the deployed OSI backend
+ * keeps its own); *message: the server's own words, or NULL. */
 void           osi_client_restore_async    (OsiClient            *self,
                                             const char           *name,
                                             GCancellable         *cancellable,
                                             GAsyncReadyCallback   callback,
                                             gpointer              user_data);
-char          *osi_client_restore_finish   (OsiClient            *self,
+gboolean       osi_client_restore_finish   (OsiClient            *self,
                                             GAsyncResult         *result,
+                                            char                **safety_backup,
+                                            char                **message,
                                             GError              **error);
 
 void           osi_client_delete_async     (OsiClient            *self,
@@ -136,7 +163,8 @@ OsiBackupInfo *osi_client_upload_finish    (OsiClient            *self,
 
 /* Streams to DIR/NAME.part, resuming an existing .part with Range, checks
  * Repr-Digest when the server sends one, then renames to DIR/NAME, which
- * it never replaces. Returns the final path. */
+ * it never replaces. Returns the final path, and in *sha256 (may be NULL)
+ * the SHA-256 of the file written, in lowercase hexadecimal. */
 void           osi_client_download_async   (OsiClient            *self,
                                             const char           *name,
                                             const char           *directory,
@@ -147,6 +175,7 @@ void           osi_client_download_async   (OsiClient            *self,
                                             gpointer              user_data);
 char          *osi_client_download_finish  (OsiClient            *self,
                                             GAsyncResult         *result,
+                                            char                **sha256,
                                             GError              **error);
 
 G_END_DECLS

@@ -25,6 +25,10 @@ struct _OsiBackupInfo
   GDateTime    *date;
   gint64        size;
   char         *sha256;
+  /* What the server sent wrong in this entry (DESIGN §5: one bad entry
+   * never fails the list), or NULL. */
+  char         *problem;
+  gboolean      date_known;
 
   /* Filled in constructed(): the matcher reads it for every item on every
    * keystroke, and the object is immutable, so it never goes stale. */
@@ -44,6 +48,8 @@ enum {
   PROP_DATE,
   PROP_SIZE,
   PROP_SHA256,
+  PROP_DATE_KNOWN,
+  PROP_PROBLEM,
   N_PROPS
 };
 
@@ -85,9 +91,13 @@ fold_name (gconstpointer name)
 }
 
 static char *
-format_date (gconstpointer date)
+format_date (gconstpointer data)
 {
-  return osi_format_date ((GDateTime *) date);
+  const OsiBackupInfo *self = data;
+
+  if (!self->date_known)
+    return g_strdup (_("Unknown date"));
+  return osi_format_date (self->date);
 }
 
 static char *
@@ -141,6 +151,8 @@ osi_backup_info_constructed (GObject *object)
   /* One local time zone for the process: g_date_time_to_local () loads it
    * again for every call, which was most of the time of parsing a list of
    * 10,000 backups. */
+  if (!self->date_known)
+    return;
   local = g_date_time_to_timezone (self->date, local_time_zone ());
   g_date_time_get_ymd (local,
                        &self->local_date.year,
@@ -158,6 +170,7 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->name, g_free);
   g_clear_pointer (&self->date, g_date_time_unref);
   g_clear_pointer (&self->sha256, g_free);
+  g_clear_pointer (&self->problem, g_free);
   g_clear_pointer (&self->display_date, g_free);
   g_clear_pointer (&self->folded_name, g_free);
 
@@ -188,6 +201,14 @@ osi_backup_info_get_property (GObject    *object,
 
     case PROP_SHA256:
       g_value_set_string (value, self->sha256);
+      break;
+
+    case PROP_DATE_KNOWN:
+      g_value_set_boolean (value, self->date_known);
+      break;
+
+    case PROP_PROBLEM:
+      g_value_set_string (value, self->problem);
       break;
 
     default:
@@ -229,6 +250,15 @@ osi_backup_info_set_property (GObject      *object,
       }
       break;
 
+    case PROP_DATE_KNOWN:
+      self->date_known = g_value_get_boolean (value);
+      break;
+
+    case PROP_PROBLEM:
+      g_free (self->problem);
+      self->problem = g_value_dup_string (value);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -264,6 +294,16 @@ osi_backup_info_class_init (OsiBackupInfoClass *klass)
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
+  properties[PROP_DATE_KNOWN] =
+    g_param_spec_boolean ("date-known", NULL, NULL,
+                          TRUE,
+                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_PROBLEM] =
+    g_param_spec_string ("problem", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
   g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
@@ -271,6 +311,7 @@ static void
 osi_backup_info_init (OsiBackupInfo *self)
 {
   self->size = -1;
+  self->date_known = TRUE;
 }
 
 const OsiLocalDate *
@@ -302,6 +343,26 @@ osi_backup_name_is_valid (const char *name)
     }
 
   return strstr (name, "..") == NULL;
+}
+
+GTimeZone *
+osi_time_zone_new (const char  *identifier,
+                   GError     **error)
+{
+  GTimeZone *tz;
+
+  g_return_val_if_fail (identifier != NULL, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  tz = g_time_zone_new_identifier (identifier);
+  if (tz == NULL)
+    {
+      g_autofree char *shown = printable_name (identifier);
+
+      g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
+                   _("“%s” is not a time zone: write one like Europe/Paris, UTC or +01:00."), shown);
+    }
+  return tz;
 }
 
 OsiBackupInfo *
@@ -349,17 +410,27 @@ typedef struct
   gint64      integer;
 } Field;
 
-/* The checks of an entry, shared by the JSON tree and the streaming
- * reader so that both accept and refuse the same entries, with the same
- * words. */
+/* DESIGN §5: a date without an offset is the server's local time, given
+ * by naive_tz (NULL: this desktop's time zone, the usual case of a server
+ * next door). A date with an offset or 'Z' keeps its own. */
+static GDateTime *
+date_from_text (const char *text,
+                GTimeZone  *naive_tz)
+{
+  return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
+}
+
+/* The checks of a backup the server says it made (create, upload): every
+ * member must be right. Shared by the JSON tree and the streaming reader
+ * so that both accept and refuse the same entries, with the same words. */
 static OsiBackupInfo *
 info_from_fields (const Field  *name,
                   const Field  *date_text,
                   const Field  *size,
                   const Field  *sha256,
+                  GTimeZone    *naive_tz,
                   GError      **error)
 {
-  g_autoptr(GTimeZone) utc = NULL;
   g_autoptr(GDateTime) date = NULL;
 
   if (name->kind != FIELD_STRING)
@@ -385,10 +456,7 @@ info_from_fields (const Field  *name,
       return NULL;
     }
 
-  /* The contract says UTC; a date without an offset is read as UTC too,
-   * never as the local time of whoever runs the client. */
-  utc = g_time_zone_new_utc ();
-  date = g_date_time_new_from_iso8601 (date_text->string, utc);
+  date = date_from_text (date_text->string, naive_tz);
   if (date == NULL)
     {
       g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
@@ -415,6 +483,43 @@ info_from_fields (const Field  *name,
                               sha256->kind == FIELD_STRING ? sha256->string : NULL);
 }
 
+/* An entry of a list, as well as it can be read (DESIGN §5): one bad
+ * entry never fails the list. What is wrong becomes the entry's problem;
+ * a name outside the grammar is kept for display only (nothing acts on
+ * it), a bad date is "unknown", a bad size or checksum is left out. */
+static OsiBackupInfo *
+info_from_entry (const Field *name,
+                 const Field *date_text,
+                 const Field *size,
+                 const Field *sha256,
+                 GTimeZone   *naive_tz)
+{
+  g_autoptr(GDateTime) date = NULL;
+  const char *problem = NULL;
+  gboolean named = name->kind == FIELD_STRING && name->string[0] != '\0';
+
+  if (!named)
+    problem = _("The server sent this backup without a name: it cannot be downloaded, restored or deleted "
+                "from here.");
+  else if (!osi_backup_name_is_valid (name->string))
+    problem = _("The server sent a name that cannot be used safely: this backup cannot be downloaded, "
+                "restored or deleted from here.");
+  if (date_text->kind == FIELD_STRING)
+    date = date_from_text (date_text->string, naive_tz);
+  if (date == NULL && problem == NULL)
+    problem = _("The server sent no valid date for this backup.");
+
+  return g_object_new (OSI_TYPE_BACKUP_INFO,
+                       "name", named ? name->string : "",
+                       "date", date,
+                       "date-known", date != NULL,
+                       "size", size->kind == FIELD_INT && size->integer >= 0 ? size->integer : (gint64)-1,
+                       "sha256", sha256->kind == FIELD_STRING && is_sha256_hex (sha256->string) ? sha256->string
+                                                                                                 : NULL,
+                       "problem", problem,
+                       NULL);
+}
+
 static Field
 field_from_node (JsonNode *node)
 {
@@ -438,6 +543,7 @@ field_from_node (JsonNode *node)
 
 OsiBackupInfo *
 osi_backup_info_new_from_json (JsonObject  *object,
+                               GTimeZone   *naive_tz,
                                GError     **error)
 {
   Field name, date, size, sha256;
@@ -449,7 +555,7 @@ osi_backup_info_new_from_json (JsonObject  *object,
   date = field_from_node (json_object_get_member (object, "date"));
   size = field_from_node (json_object_get_member (object, "size"));
   sha256 = field_from_node (json_object_get_member (object, "sha256"));
-  return info_from_fields (&name, &date, &size, &sha256, error);
+  return info_from_fields (&name, &date, &size, &sha256, naive_tz, error);
 }
 
 JsonNode *
@@ -462,13 +568,15 @@ osi_backup_info_to_json (OsiBackupInfo *self)
 
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  /* Whole seconds and 'Z', the form the backends themselves send. */
-  utc = g_date_time_to_utc (self->date);
-  date = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
-
   object = json_object_new ();
   json_object_set_string_member (object, "name", self->name);
-  json_object_set_string_member (object, "date", date);
+  if (self->date_known)
+    {
+      /* Whole seconds and 'Z', the form the backends themselves send. */
+      utc = g_date_time_to_utc (self->date);
+      date = g_date_time_format (utc, "%Y-%m-%dT%H:%M:%SZ");
+      json_object_set_string_member (object, "date", date);
+    }
   if (self->size >= 0)
     json_object_set_int_member (object, "size", self->size);
   if (self->sha256 != NULL)
@@ -512,12 +620,36 @@ osi_backup_info_get_sha256 (OsiBackupInfo *self)
   return self->sha256;
 }
 
+gboolean
+osi_backup_info_get_date_known (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), FALSE);
+
+  return self->date_known;
+}
+
+const char *
+osi_backup_info_get_problem (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->problem;
+}
+
+gboolean
+osi_backup_info_can_be_named (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), FALSE);
+
+  return osi_backup_name_is_valid (self->name);
+}
+
 const char *
 osi_backup_info_get_display_date (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return ensure_cached_string (&self->display_date, self->date, format_date);
+  return ensure_cached_string (&self->display_date, self, format_date);
 }
 
 const char *
@@ -528,14 +660,20 @@ osi_backup_info_get_folded_name (OsiBackupInfo *self)
   return ensure_cached_string (&self->folded_name, self->name, fold_name);
 }
 
-static void prefix_entry_error (GError      **error,
-                                GError       *local_error,
-                                guint         position,
-                                const Field  *name);
+/* A list entry that is no object: a bare name is still a name. */
+static OsiBackupInfo *
+info_from_other (const Field *value,
+                 GTimeZone   *naive_tz)
+{
+  static const Field absent = { FIELD_ABSENT, NULL, 0 };
+
+  return info_from_entry (value->kind == FIELD_STRING ? value : &absent, &absent, &absent, &absent, naive_tz);
+}
 
 GPtrArray *
-osi_backup_info_list_from_json (JsonNode  *root,
-                                GError   **error)
+osi_backup_info_list_from_json (JsonNode   *root,
+                                GTimeZone  *naive_tz,
+                                GError    **error)
 {
   g_autoptr(GPtrArray) list = NULL;
   JsonObject *object;
@@ -568,23 +706,23 @@ osi_backup_info_list_from_json (JsonNode  *root,
   for (guint i = 0; i < n_entries; i++)
     {
       JsonNode *element = json_array_get_element (array, i);
-      g_autoptr(GError) local_error = NULL;
       OsiBackupInfo *info;
 
-      if (!JSON_NODE_HOLDS_OBJECT (element))
+      if (JSON_NODE_HOLDS_OBJECT (element))
         {
-          g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                       _("Backup entry %u is not a JSON object"), i);
-          return NULL;
+          JsonObject *entry = json_node_get_object (element);
+          Field name = field_from_node (json_object_get_member (entry, "name"));
+          Field date = field_from_node (json_object_get_member (entry, "date"));
+          Field size = field_from_node (json_object_get_member (entry, "size"));
+          Field sha256 = field_from_node (json_object_get_member (entry, "sha256"));
+
+          info = info_from_entry (&name, &date, &size, &sha256, naive_tz);
         }
-
-      info = osi_backup_info_new_from_json (json_node_get_object (element), &local_error);
-      if (info == NULL)
+      else
         {
-          Field name = field_from_node (json_object_get_member (json_node_get_object (element), "name"));
+          Field value = field_from_node (element);
 
-          prefix_entry_error (error, g_steal_pointer (&local_error), i, &name);
-          return NULL;
+          info = info_from_other (&value, naive_tz);
         }
 
       g_ptr_array_add (list, info);
@@ -867,7 +1005,13 @@ read_entry (Reader       *reader,
     fields[i] = (Field){ FIELD_ABSENT, NULL, 0 };
   *is_object = take (reader, '{');
   if (!*is_object)
-    return read_value (reader, 1, NULL, NULL);
+    {
+      /* Kept as a name, if it is a string. */
+      if (!read_value (reader, 1, &fields[0], buffers->strings[0]))
+        return FALSE;
+      fields[0].string = buffers->strings[0]->str;
+      return TRUE;
+    }
   if (take (reader, '}'))
     return TRUE;
   do
@@ -893,24 +1037,11 @@ read_entry (Reader       *reader,
   return take (reader, '}') || reader_fail (reader);
 }
 
-static void
-prefix_entry_error (GError     **error,
-                    GError      *local_error,
-                    guint        position,
-                    const Field *name)
-{
-  /* An invalid name is already quoted by the error itself. */
-  if (name->kind == FIELD_STRING && osi_backup_name_is_valid (name->string))
-    g_propagate_prefixed_error (error, local_error, _("Backup entry %u (“%s”): "), position, name->string);
-  else
-    g_propagate_prefixed_error (error, local_error, _("Backup entry %u: "), position);
-}
-
 /* Reads the "backups" array (its '[' next) into list. */
 static gboolean
 read_backups (Reader     *reader,
               GPtrArray  *list,
-              GError    **error)
+              GTimeZone  *naive_tz)
 {
   EntryBuffers buffers = { g_string_new (NULL), { g_string_new (NULL), g_string_new (NULL),
                                                   g_string_new (NULL), g_string_new (NULL) } };
@@ -923,24 +1054,15 @@ read_backups (Reader     *reader,
     do
       {
         Field fields[G_N_ELEMENTS (entry_members)];
-        GError *local_error = NULL;
         gboolean is_object;
         OsiBackupInfo *info;
 
         if (!read_entry (reader, &buffers, fields, &is_object))
           goto out;
-        if (!is_object)
-          {
-            g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                         _("Backup entry %u is not a JSON object"), list->len);
-            goto out;
-          }
-        info = info_from_fields (&fields[0], &fields[1], &fields[2], &fields[3], &local_error);
-        if (info == NULL)
-          {
-            prefix_entry_error (error, local_error, list->len, &fields[0]);
-            goto out;
-          }
+        if (is_object)
+          info = info_from_entry (&fields[0], &fields[1], &fields[2], &fields[3], naive_tz);
+        else
+          info = info_from_other (&fields[0], naive_tz);
         g_ptr_array_add (list, info);
       }
     while (take (reader, ','));
@@ -958,6 +1080,7 @@ out:
 GPtrArray *
 osi_backup_info_list_parse (const char  *data,
                             gsize        length,
+                            GTimeZone   *naive_tz,
                             GError     **error)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
@@ -990,18 +1113,9 @@ osi_backup_info_list_parse (const char  *data,
             }
           if (g_str_equal (key->str, "backups") && key->len == strlen ("backups") && take (&reader, '['))
             {
-              GError *local_error = NULL;
-
               has_backups = TRUE;
-              if (!read_backups (&reader, list, &local_error))
-                {
-                  if (local_error != NULL)
-                    {
-                      g_propagate_error (error, local_error);
-                      return NULL;
-                    }
-                  break;
-                }
+              if (!read_backups (&reader, list, naive_tz))
+                break;
             }
           else
             {

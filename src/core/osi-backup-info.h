@@ -11,33 +11,57 @@ G_BEGIN_DECLS
 G_DECLARE_FINAL_TYPE (OsiBackupInfo, osi_backup_info, OSI, BACKUP_INFO, GObject)
 
 /* size < 0 means unknown (old backends send only name and date);
- * sha256 is NULL when unknown. */
+ * sha256 is NULL when unknown.
+ *
+ * Dates without an offset (the deployed OSI backend sends Python's naive
+ * isoformat ()) are read in naive_tz, the server's time zone; NULL means
+ * this desktop's. */
 OsiBackupInfo *osi_backup_info_new               (const char     *name,
                                                   GDateTime      *date,
                                                   gint64          size,
                                                   const char     *sha256);
+/* A backup the server says it made: every member must be right. */
 OsiBackupInfo *osi_backup_info_new_from_json     (JsonObject     *object,
+                                                  GTimeZone      *naive_tz,
                                                   GError        **error);
 JsonNode      *osi_backup_info_to_json           (OsiBackupInfo  *self);
 const char    *osi_backup_info_get_name          (OsiBackupInfo  *self);
 GDateTime     *osi_backup_info_get_date          (OsiBackupInfo  *self);
 gint64         osi_backup_info_get_size          (OsiBackupInfo  *self);
 const char    *osi_backup_info_get_sha256        (OsiBackupInfo  *self);
+/* FALSE when the server sent no valid date: get_date is then meaningless
+ * and the display date says "Unknown date". */
+gboolean       osi_backup_info_get_date_known    (OsiBackupInfo  *self);
+/* A translated sentence saying what the server sent wrong in this list
+ * entry, or NULL. */
+const char    *osi_backup_info_get_problem       (OsiBackupInfo  *self);
+/* Whether the name may be sent back to the server (download, restore,
+ * delete): a list entry may carry a name outside the grammar. */
+gboolean       osi_backup_info_can_be_named      (OsiBackupInfo  *self);
 /* "JJ/MM/AAAA HH:MM" in local time, computed once. */
 const char    *osi_backup_info_get_display_date  (OsiBackupInfo  *self);
 /* Case- and accent-folded name, computed once, for the search matcher. */
 const char    *osi_backup_info_get_folded_name   (OsiBackupInfo  *self);
 
-/* Parses {"backups":[...]} (DESIGN §2) into a GPtrArray of OsiBackupInfo. */
+/* Parses {"backups":[...]} (DESIGN §2) into a GPtrArray of OsiBackupInfo.
+ * Only a list that is not one fails: each entry is read as well as it can
+ * be, what is wrong in it said by its problem (DESIGN §5). */
 GPtrArray     *osi_backup_info_list_from_json    (JsonNode       *root,
+                                                  GTimeZone      *naive_tz,
                                                   GError        **error);
 
 /* The same from the text of the answer, without building a JSON tree:
  * what the client uses for lists of any length. */
 GPtrArray     *osi_backup_info_list_parse        (const char     *data,
                                                   gsize           length,
+                                                  GTimeZone      *naive_tz,
                                                   GError        **error);
 
 gboolean       osi_backup_name_is_valid          (const char     *name);
+
+/* A server's time zone by its identifier ("Europe/Paris", "UTC",
+ * "+01:00"); an error that says how to write one otherwise. */
+GTimeZone     *osi_time_zone_new                 (const char     *identifier,
+                                                  GError        **error);
 
 G_END_DECLS

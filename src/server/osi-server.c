@@ -961,6 +961,9 @@ route_for_path (const char *path)
     Route       route;
   } routes[] = {
     { "/api/health", ROUTE_HEALTH },
+    /* Where the deployed OSI backend answers it (DESIGN §5), so that the
+     * dashboard's health indicator works against this server too. */
+    { "/health", ROUTE_HEALTH },
     { "/api/rag/backup", ROUTE_BACKUP },
     { "/api/rag/backup/restore", ROUTE_RESTORE },
     { "/api/rag/backup/upload", ROUTE_UPLOAD },
@@ -1213,6 +1216,16 @@ handle_health (OsiServer         *self,
 
   json_object_set_string_member (object, "status", "ok");
   json_object_set_string_member (object, "version", VERSION);
+  /* What this server offers beyond the four base actions (DESIGN §5);
+   * "policy" comes with the backup policy (DESIGN §6). */
+  {
+    static const char * const features[] = { "verify", "diff", "upload", "range", "digest" };
+    JsonArray *array = json_array_sized_new (G_N_ELEMENTS (features));
+
+    for (guint i = 0; i < G_N_ELEMENTS (features); i++)
+      json_array_add_string_element (array, features[i]);
+    json_object_set_array_member (object, "features", array);
+  }
   /* The details only for those who may see the backups. */
   if (is_authorized (self, msg))
     {

@@ -1198,7 +1198,7 @@ phase_list (Bench *b)
           return FALSE;
         }
       t1 = g_get_monotonic_time ();
-      list = osi_backup_info_list_from_json (json_parser_get_root (parser), &error);
+      list = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL, &error);
       t2 = g_get_monotonic_time ();
       if (list == NULL)
         {

@@ -15,7 +15,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
   GError *error = NULL;
-  GPtrArray *list = osi_backup_info_list_parse ((const char *)data, size, &error);
+  GPtrArray *list = osi_backup_info_list_parse ((const char *)data, size, NULL, &error);
   JsonParser *parser;
   GPtrArray *tree;
 
@@ -30,14 +30,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   parser = json_parser_new ();
   if (!json_parser_load_from_data (parser, (const char *)data, (gssize)size, NULL))
     abort ();
-  tree = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL);
+  tree = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL, NULL);
   if (tree == NULL || tree->len != list->len)
     abort ();
   for (guint i = 0; i < list->len; i++)
     if (g_strcmp0 (osi_backup_info_get_name (list->pdata[i]), osi_backup_info_get_name (tree->pdata[i])) != 0 ||
         osi_backup_info_get_size (list->pdata[i]) != osi_backup_info_get_size (tree->pdata[i]) ||
         g_strcmp0 (osi_backup_info_get_sha256 (list->pdata[i]), osi_backup_info_get_sha256 (tree->pdata[i])) != 0 ||
-        !g_date_time_equal (osi_backup_info_get_date (list->pdata[i]), osi_backup_info_get_date (tree->pdata[i])))
+        !g_date_time_equal (osi_backup_info_get_date (list->pdata[i]), osi_backup_info_get_date (tree->pdata[i])) ||
+        osi_backup_info_get_date_known (list->pdata[i]) != osi_backup_info_get_date_known (tree->pdata[i]) ||
+        g_strcmp0 (osi_backup_info_get_problem (list->pdata[i]), osi_backup_info_get_problem (tree->pdata[i])) != 0)
       abort ();
   g_ptr_array_unref (tree);
   g_ptr_array_unref (list);
