@@ -109,7 +109,7 @@ OsiTestServer *osi_test_server_start (const char  *tmp_dir,
  * ($OSI_BACKUP_FASTAPI, tests/osi-fastapi-backend.py), started and
  * stopped the same way. data_dir/rag/search.json is its knowledge base;
  * its extra arguments: --time-zone TZ, --create-without-filename,
- * --extra-entries FILE. */
+ * --extra-entries FILE, --restore-field NAME (see its header). */
 OsiTestServer *osi_test_fastapi_start (const char  *tmp_dir,
                                        const char  *data_dir,
                                        const char  *backup_dir,

@@ -2,6 +2,8 @@
 #include "config.h"
 
 #include <string.h>
+#include <time.h>
+#include <utime.h>
 
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
@@ -9,7 +11,9 @@
 #include "osi-archive.h"
 #include "osi-test-support.h"
 
-/* osi-backup-cli's network commands against a real osi-backup-server. */
+/* osi-backup-cli's network commands against a real osi-backup-server, and
+ * against the stand-in of the deployed OSI backend (DESIGN §5,
+ * tests/osi-fastapi-backend.py): /cli-network/fastapi/…. */
 
 typedef struct
 {
@@ -246,6 +250,383 @@ test_errors (Fixture       *f,
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Against the stand-in of the deployed OSI backend (DESIGN §5)             */
+
+#define FASTAPI_TOKEN "s3cret-token"
+
+/* 2026-03-29 03:30:00 in Paris (CEST) is 01:30:00Z; 01:30:00 (CET) is
+ * 00:30:00Z: both sides of the change to summer time. */
+#define AFTER_DST_NAME  "search_backup_20260329_033000.json"
+#define BEFORE_DST_NAME "search_backup_20260329_013000.json"
+
+#define MALFORMED_ENTRIES                                                                   \
+  "[{\"name\": \"search_backup_nodate.json\", \"path\": \"/srv/search_backup_nodate.json\"},"  \
+  " {\"name\": \"search_backup_yesterday.json\", \"date\": \"yesterday\"},"                     \
+  " {\"name\": \"../../etc/passwd\", \"path\": \"/etc/passwd\", \"date\": \"2026-03-29T10:00:00\"}," \
+  " \"x.json\"]"
+
+static gint64
+utc_unix (int hour,
+          int minute)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_utc (2026, 3, 29, hour, minute, 0);
+
+  return g_date_time_to_unix (date);
+}
+
+static char *
+put_backup (Fixture    *f,
+            const char *name,
+            gint64      unix_time)
+{
+  char *path = g_build_filename (f->backups, name, NULL);
+  struct utimbuf times = { (time_t)unix_time, (time_t)unix_time };
+
+  g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+  g_assert_cmpint (utime (path, &times), ==, 0);
+  return path;
+}
+
+/* DATA_DIR/rag/search.json, BACKUP_DIR, a download folder, and the
+ * stand-in with a token; user_data: the JSON of --extra-entries, or NULL. */
+static void
+fastapi_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  const char *extra_entries = user_data;
+  g_autofree char *rag = NULL;
+  g_autofree char *kb = NULL;
+  g_autofree char *extra = NULL;
+
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = g_build_filename (f->tmp, "data", NULL);
+  rag = g_build_filename (f->data, "rag", NULL);
+  kb = g_build_filename (rag, "search.json", NULL);
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  f->downloads = g_build_filename (f->tmp, "downloads", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (f->downloads, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  if (extra_entries != NULL)
+    {
+      extra = g_build_filename (f->tmp, "extra.json", NULL);
+      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
+      f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, FASTAPI_TOKEN, "--extra-entries", extra,
+                                          NULL);
+    }
+  else
+    f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, FASTAPI_TOKEN, NULL);
+  f->env_server = g_strconcat ("OSI_BACKUP_SERVER=", f->server->url, NULL);
+  f->env_token = g_strconcat ("OSI_BACKUP_TOKEN=", f->server->token, NULL);
+}
+
+/* Runs the CLI against the fixture's server, in English, in UTC, with one
+ * more variable of the environment (or NULL). */
+static int
+cli_utc (Fixture     *f,
+         const char  *more_env,
+         char       **out,
+         char       **err,
+         const char  *first_arg,
+         ...)
+{
+  const char *env[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", "TZ=UTC", "OSI_BACKUP_SERVER_TIME_ZONE=",
+                        f->env_server, f->env_token, more_env, NULL };
+  const char *args[8] = { NULL };
+  const char *arg;
+  guint n = 0;
+  va_list ap;
+
+  va_start (ap, first_arg);
+  for (arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    {
+      g_assert_cmpuint (n, <, G_N_ELEMENTS (args) - 1);
+      args[n++] = arg;
+    }
+  va_end (ap);
+
+  return osi_test_run_cli (out, err, env, args[0], args[1], args[2], args[3], args[4],
+                           args[5], args[6], NULL);
+}
+
+/* One line of `list`: date, size, name. */
+static char *
+list_line (const char *date,
+           const char *name)
+{
+  return g_strdup_printf ("%-16s  %10s  %s\n", date, "?", name);
+}
+
+static void
+test_fastapi_list (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *after = put_backup (f, AFTER_DST_NAME, utc_unix (1, 30));
+  g_autofree char *before = put_backup (f, BEFORE_DST_NAME, utc_unix (0, 30));
+  g_autofree char *after_paris = list_line ("29/03/2026 01:30", AFTER_DST_NAME);
+  g_autofree char *before_paris = list_line ("29/03/2026 00:30", BEFORE_DST_NAME);
+  g_autofree char *after_naive = list_line ("29/03/2026 03:30", AFTER_DST_NAME);
+  g_autofree char *before_naive = list_line ("29/03/2026 01:30", BEFORE_DST_NAME);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *backups;
+  JsonObject *first;
+
+  /* The server's zone by option, then by variable: the naive Paris
+   * times shown in this computer's (UTC) time, newest first. */
+  for (guint way = 0; way < 2; way++)
+    {
+      g_autofree char *out = NULL;
+      g_autofree char *err = NULL;
+      int status;
+
+      if (way == 0)
+        status = cli_utc (f, NULL, &out, &err, "--server-time-zone", "Europe/Paris", "list", NULL);
+      else
+        status = cli_utc (f, "OSI_BACKUP_SERVER_TIME_ZONE=Europe/Paris", &out, &err, "list", NULL);
+      g_test_message ("list:\n%s%s", out, err);
+      g_assert_cmpint (status, ==, 0);
+      g_assert_nonnull (strstr (out, after_paris));
+      g_assert_nonnull (strstr (out, before_paris));
+      g_assert_true (strstr (out, after_paris) < strstr (out, before_paris));
+      g_assert_nonnull (strstr (out, "2 backups\n"));
+      g_assert_null (strstr (out, "Unknown date"));
+    }
+
+  /* Without it, the naive times are this computer's (here UTC): the zone
+   * given above was really used. */
+  {
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint (cli_utc (f, NULL, &out, NULL, "list", NULL), ==, 0);
+    g_assert_nonnull (strstr (out, after_naive));
+    g_assert_nonnull (strstr (out, before_naive));
+  }
+
+  /* JSON: UTC with 'Z', no size, no path. */
+  {
+    g_autofree char *out = NULL;
+
+    g_assert_cmpint (cli_utc (f, NULL, &out, NULL, "--server-time-zone=Europe/Paris", "list", "--json", NULL),
+                     ==, 0);
+    json_parser_load_from_data (parser, out, -1, &error);
+    g_assert_no_error (error);
+    backups = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "backups");
+    g_assert_cmpuint (json_array_get_length (backups), ==, 2);
+    first = json_array_get_object_element (backups, 0);
+    g_assert_cmpstr (json_object_get_string_member (first, "name"), ==, AFTER_DST_NAME);
+    g_assert_cmpstr (json_object_get_string_member (first, "date"), ==, "2026-03-29T01:30:00Z");
+    g_assert_false (json_object_has_member (first, "size"));
+    g_assert_false (json_object_has_member (first, "path"));
+  }
+
+  /* An unknown zone is a usage error, by option or by variable. */
+  {
+    g_autofree char *err = NULL;
+    g_autofree char *err2 = NULL;
+
+    g_assert_cmpint (cli_utc (f, NULL, NULL, &err, "--server-time-zone", "Nowhere/Atlantis", "list", NULL), ==, 2);
+    g_assert_nonnull (strstr (err, "Nowhere/Atlantis"));
+    g_assert_cmpint (cli_utc (f, "OSI_BACKUP_SERVER_TIME_ZONE=Nowhere/Atlantis", NULL, &err2, "list", NULL), ==, 2);
+    g_assert_nonnull (strstr (err2, "Nowhere/Atlantis"));
+  }
+}
+
+/* Bad entries are shown as well as they can be; the list still succeeds. */
+static void
+test_fastapi_list_malformed (Fixture       *f,
+                             gconstpointer  user_data)
+{
+  g_autofree char *after = put_backup (f, AFTER_DST_NAME, utc_unix (1, 30));
+  g_autofree char *after_paris = list_line ("29/03/2026 01:30", AFTER_DST_NAME);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  const char *names[] = { "search_backup_nodate.json", "search_backup_yesterday.json", "x.json" };
+
+  g_assert_cmpint (cli_utc (f, NULL, &out, &err, "--server-time-zone", "Europe/Paris", "list", NULL), ==, 0);
+  g_test_message ("list:\n%s%s", out, err);
+  g_assert_nonnull (strstr (out, after_paris));
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *line = list_line ("Unknown date", names[i]);
+
+      g_assert_nonnull (strstr (out, line));
+    }
+  /* The odd name's date is good: 10:00 in Paris, 08:00 here. */
+  {
+    g_autofree char *line = list_line ("29/03/2026 08:00", "../../etc/passwd");
+
+    g_assert_nonnull (strstr (out, line));
+  }
+  g_assert_nonnull (strstr (out, "The server sent no valid date for this backup."));
+  g_assert_nonnull (strstr (out, "cannot be used safely"));
+  g_assert_nonnull (strstr (out, "5 backups\n"));
+}
+
+static char *
+only_entry_with_prefix (const char *dir,
+                        const char *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      {
+        g_assert_null (found);
+        found = g_strdup (name);
+      }
+  g_dir_close (d);
+  g_assert_nonnull (found);
+  return found;
+}
+
+/* create, download, verify offline, restore, delete, as against ours. */
+static void
+test_fastapi_round_trip (Fixture       *f,
+                         gconstpointer  user_data)
+{
+  const char *changed = "{\"autre\": {\"name\": \"autre\"}}\n";
+  g_autofree char *kb = g_build_filename (f->data, "rag", "search.json", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *served = NULL;
+  g_autofree char *downloaded = NULL;
+  g_autofree char *part = NULL;
+  g_autofree char *pre = NULL;
+  g_autofree char *pre_path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *said = NULL;
+
+  g_assert_cmpint (cli_utc (f, NULL, &out, &err, "create", NULL), ==, 0);
+  g_test_message ("create:\n%s%s", out, err);
+  name = only_line_token (out, "Backup created: ");
+  g_assert_true (g_regex_match_simple ("^search_backup_[0-9]{8}_[0-9]{6}\\.json$", name, 0, 0));
+  served = g_build_filename (f->backups, name, NULL);
+  g_assert_true (g_file_test (served, G_FILE_TEST_IS_REGULAR));
+  g_assert_nonnull (strstr (out, "Server: Backup created successfully\n"));
+
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, &out, &err, "download", name, "-o", f->downloads, NULL), ==, 0);
+  downloaded = g_build_filename (f->downloads, name, NULL);
+  assert_same_file (served, downloaded);
+  part = g_strconcat (downloaded, ".part", NULL);
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  said = g_strdup_printf ("Downloaded to %s\n", downloaded);
+  g_assert_nonnull (strstr (out, said));
+  g_assert_cmpint (cli_utc (f, NULL, NULL, NULL, "download", name, "-o", f->downloads, NULL), ==, 3);
+
+  /* DESIGN §5: a downloaded .json is checked offline as a knowledge base
+   * (JSON and schema, entry count); without a manifest its verdict stays
+   * "integrity unproven". */
+  {
+    g_autofree char *vout = NULL;
+    g_autofree char *verr = NULL;
+    g_autofree char *jout = NULL;
+    g_autoptr(JsonParser) parser = json_parser_new ();
+    g_autoptr(GError) error = NULL;
+    JsonObject *report;
+    int status, jstatus;
+
+    status = cli_utc (f, NULL, &vout, &verr, "verify", downloaded, NULL);
+    g_test_message ("verify: exit %d\n%s%s", status, vout, verr);
+    g_assert_nonnull (strstr (vout, "Verdict: integrity unproven\n"));
+    g_assert_nonnull (strstr (vout, "Knowledge base: 1 entry\n"));
+    g_assert_nonnull (strstr (vout, "the structure is valid"));
+    /* §4: 0 success, 1 verification found a problem; never a usage or
+     * server error for a file that is there. */
+    g_assert_true (status == 0 || status == 1);
+
+    jstatus = cli_utc (f, NULL, &jout, NULL, "verify", "--json", downloaded, NULL);
+    g_assert_cmpint (jstatus, ==, status);
+    json_parser_load_from_data (parser, jout, -1, &error);
+    g_assert_no_error (error);
+    report = json_node_get_object (json_parser_get_root (parser));
+    g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "unproven");
+    g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, 1);
+    g_assert_cmpstr (json_object_get_string_member (report, "format"), ==, "json");
+    {
+      JsonArray *findings = json_object_get_array_member (report, "findings");
+
+      for (guint i = 0; i < json_array_get_length (findings); i++)
+        g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (findings, i), "severity"),
+                         !=, "error");
+    }
+  }
+
+  /* restore: the live knowledge base changed since; the service keeps its
+   * own safety copy and names none. */
+  g_assert_true (g_file_set_contents (kb, changed, -1, NULL));
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, &out, &err, "restore", name, NULL), ==, 0);
+  g_test_message ("restore:\n%s%s", out, err);
+  g_clear_pointer (&said, g_free);
+  said = g_strdup_printf ("Restored %s.", name);
+  g_assert_nonnull (strstr (out, said));
+  g_assert_null (strstr (out, "kept in the safety backup"));
+  g_assert_null (strstr (out, "search_pre_restore_"));
+  g_assert_nonnull (strstr (out, "did not name a safety backup"));
+  g_assert_nonnull (strstr (out, "restored successfully"));
+  assert_same_file (kb, served);
+  pre = only_entry_with_prefix (f->backups, "search_pre_restore_");
+  pre_path = g_build_filename (f->backups, pre, NULL);
+  g_assert_true (g_file_get_contents (pre_path, &contents, NULL, NULL));
+  g_assert_cmpstr (contents, ==, changed);
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, &out, NULL, "delete", name, NULL), ==, 0);
+  g_clear_pointer (&said, g_free);
+  said = g_strdup_printf ("Deleted %s.\n", name);
+  g_assert_nonnull (strstr (out, said));
+  g_assert_false (g_file_test (served, G_FILE_TEST_EXISTS));
+  g_assert_cmpint (cli_utc (f, NULL, NULL, NULL, "delete", name, NULL), ==, 3);
+  g_assert_cmpint (cli_utc (f, NULL, NULL, NULL, "restore", name, NULL), ==, 3);
+}
+
+static void
+test_fastapi_errors (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  const char *wrong_token[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, "OSI_BACKUP_TOKEN=nope", NULL };
+  const char *no_token[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, "OSI_BACKUP_TOKEN=", NULL };
+  g_autofree char *err = NULL;
+  g_autofree char *err2 = NULL;
+  g_autofree char *err3 = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (NULL, &err, wrong_token, "list", NULL), ==, 3);
+  g_assert_nonnull (strstr (err, "token"));
+  g_assert_null (strstr (err, "nope"));
+  g_assert_cmpint (osi_test_run_cli (NULL, &err2, no_token, "list", NULL), ==, 3);
+  g_assert_nonnull (strstr (err2, "token"));
+  g_assert_cmpint (osi_test_run_cli (NULL, NULL, wrong_token, "create", NULL), ==, 3);
+
+  /* Nothing was made. */
+  {
+    GDir *d = g_dir_open (f->backups, 0, NULL);
+
+    g_assert_nonnull (d);
+    g_assert_null (g_dir_read_name (d));
+    g_dir_close (d);
+  }
+
+  /* What this server does not offer: a server error, not "not found". */
+  {
+    g_autofree char *archive = g_build_filename (f->tmp, "search_backup_20250101_000000.json", NULL);
+
+    g_assert_true (g_file_set_contents (archive, osi_test_valid_rag (), -1, NULL));
+    g_assert_cmpint (cli_utc (f, NULL, NULL, &err3, "upload", archive, NULL), ==, 3);
+    g_test_message ("upload: %s", err3);
+    g_assert_nonnull (strstr (err3, "does not accept backups"));
+  }
+}
+
 int
 main (int    argc,
       char **argv)
@@ -255,6 +636,12 @@ main (int    argc,
   g_test_add ("/cli-network/round-trip", Fixture, NULL, fixture_setup, test_round_trip, fixture_teardown);
   g_test_add ("/cli-network/tampered-upload", Fixture, NULL, fixture_setup, test_tampered_upload, fixture_teardown);
   g_test_add ("/cli-network/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
+  g_test_add ("/cli-network/fastapi/list", Fixture, NULL, fastapi_setup, test_fastapi_list, fixture_teardown);
+  g_test_add ("/cli-network/fastapi/list/malformed", Fixture, MALFORMED_ENTRIES, fastapi_setup,
+              test_fastapi_list_malformed, fixture_teardown);
+  g_test_add ("/cli-network/fastapi/round-trip", Fixture, NULL, fastapi_setup, test_fastapi_round_trip,
+              fixture_teardown);
+  g_test_add ("/cli-network/fastapi/errors", Fixture, NULL, fastapi_setup, test_fastapi_errors, fixture_teardown);
 
   return g_test_run ();
 }

@@ -206,6 +206,8 @@ struct _OsiClient
   gboolean      features_known;
   gboolean      full_api;
   GStrv         features;
+
+  guint         idle_timeout_s;
 };
 
 G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
@@ -317,6 +319,7 @@ typedef struct
   GSource              *user_cancel_source;
   GSource              *watchdog;
   gint64                last_activity;
+  guint                 idle_timeout_s;
   gboolean              server_works;      /* long server-side work before the answer */
   gboolean              waiting_server;
   gboolean              timed_out;
@@ -543,7 +546,7 @@ transport_error (GTask  *task,
     {
       if (call->timed_out)
         {
-          g_autofree char *detail = g_strdup_printf (_("no answer for %u seconds"), IDLE_TIMEOUT_S);
+          g_autofree char *detail = g_strdup_printf (_("no answer for %u seconds"), call->idle_timeout_s);
 
           return connection_error (self, detail);
         }
@@ -882,9 +885,9 @@ watchdog_tick (gpointer data)
 
   if (call->timed_out || call->waiting_server)
     return G_SOURCE_CONTINUE;
-  if (g_get_monotonic_time () - call->last_activity < (gint64)IDLE_TIMEOUT_S * G_USEC_PER_SEC)
+  if (g_get_monotonic_time () - call->last_activity < (gint64)call->idle_timeout_s * G_USEC_PER_SEC)
     return G_SOURCE_CONTINUE;
-  g_debug ("no progress for %u s: giving up", IDLE_TIMEOUT_S);
+  g_debug ("no progress for %u s: giving up", call->idle_timeout_s);
   call->timed_out = TRUE;
   g_cancellable_cancel (call->cancellable);
   return G_SOURCE_CONTINUE;
@@ -990,6 +993,7 @@ call_task_new (OsiClient           *self,
 
   g_task_set_source_tag (task, source_tag);
   call->op = op;
+  call->idle_timeout_s = self->idle_timeout_s;
   call->name = g_strdup (name);
   call->cancellable = g_cancellable_new ();
   call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_DIFF || op == OP_UPLOAD;
@@ -1494,6 +1498,7 @@ osi_client_class_init (OsiClientClass *klass)
 static void
 osi_client_init (OsiClient *self)
 {
+  self->idle_timeout_s = IDLE_TIMEOUT_S;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1511,6 +1516,16 @@ osi_client_new (const char *base_url,
                        "base-url", base_url,
                        "token", token,
                        NULL);
+}
+
+void
+osi_client_set_idle_timeout (OsiClient *self,
+                             guint      seconds)
+{
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (seconds > 0);
+
+  self->idle_timeout_s = seconds;
 }
 
 gboolean

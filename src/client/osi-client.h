@@ -56,6 +56,12 @@ gboolean       osi_client_set_ca_file      (OsiClient            *self,
                                             const char           *ca_file,
                                             GError              **error);
 
+/* How long a request may go without any progress before it fails
+ * (default 30 s; not counting the server's work on a create, restore,
+ * verification or upload). For requests started after the call. */
+void           osi_client_set_idle_timeout (OsiClient            *self,
+                                            guint                 seconds);
+
 /* Offset-less dates in the server's answers are its local time (DESIGN
  * §5): identifier names its time zone ("Europe/Paris"); NULL or "" means
  * this desktop's. An unknown identifier is an error and changes nothing. */
