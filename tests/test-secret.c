@@ -1,0 +1,124 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <libsecret/secret.h>
+
+#include <glib/gstdio.h>
+
+#include "osi-secret.h"
+#include "osi-test-support.h"
+
+/* The tokens' real home: the Secret Service keyring, here a real
+ * gnome-keyring-daemon in the D-Bus session .ci/run starts. Every other
+ * test of the app turns the keyring off ($OSI_BACKUP_NO_KEYRING), so this
+ * one is the only proof that a token goes to the keyring, comes back from
+ * it, leaves no copy in the fallback file, and is cleared from it.
+ * Without a keyring it skips, except under CI (CI=true), where it fails:
+ * there, a missing keyring is a broken test setup, not a pass. */
+
+#define PROFILE "5f0c2a4e-9d1b-4c3a-8e7f-2b6d4a1c9e00"
+#define TOKEN   "tok-3f9a1c7e5b2d4f6a8c0e"
+
+/* The schema the app stores under (src/app/osi-secret.c), asked here
+ * through libsecret itself, not through the code under test. */
+static const SecretSchema schema = {
+  "org.osi.Backup.Token", SECRET_SCHEMA_NONE,
+  {
+    { "profile", SECRET_SCHEMA_ATTRIBUTE_STRING },
+    { NULL, 0 },
+  }
+};
+
+static void
+store_result (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  *slot = g_object_ref (result);
+}
+
+static gboolean
+has_result (gpointer data)
+{
+  return *(GAsyncResult **)data != NULL;
+}
+
+static GAsyncResult *
+wait_result (GAsyncResult **slot,
+             const char    *what)
+{
+  osi_test_wait_for (has_result, slot, what);
+  return *slot;
+}
+
+static gboolean
+in_ci (void)
+{
+  return g_strcmp0 (g_getenv ("CI"), "true") == 0;
+}
+
+static void
+test_keyring_round_trip (void)
+{
+  g_autofree char *config = osi_test_make_tmpdir ();
+  g_autofree char *fallback = g_build_filename (config, "osi-backup", "tokens", PROFILE, NULL);
+  g_autoptr(GAsyncResult) stored = NULL;
+  g_autoptr(GAsyncResult) looked_up = NULL;
+  g_autoptr(GAsyncResult) cleared = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *in_keyring = NULL;
+  g_autofree char *token = NULL;
+  OsiSecretBackend backend = OSI_SECRET_BACKEND_FILE;
+
+  g_setenv ("XDG_CONFIG_HOME", config, TRUE);
+
+  osi_secret_store_async (PROFILE, "OSI Backup test", TOKEN, NULL, store_result, &stored);
+  g_assert_true (osi_secret_store_finish (wait_result (&stored, "the token stored"), &backend, &error));
+  g_assert_no_error (error);
+  if (backend != OSI_SECRET_BACKEND_KEYRING)
+    {
+      g_test_message ("the token went to the fallback file: no Secret Service keyring answers here");
+      if (in_ci ())
+        g_test_fail_printf ("CI=true, yet no keyring: .ci/run starts gnome-keyring-daemon for this test");
+      else
+        g_test_skip ("no Secret Service keyring in this session");
+      osi_test_remove_tmpdir (config);
+      return;
+    }
+
+  /* In the keyring, as libsecret itself finds it; not in the file. */
+  in_keyring = secret_password_lookup_sync (&schema, NULL, &error, "profile", PROFILE, NULL);
+  g_assert_no_error (error);
+  g_assert_cmpstr (in_keyring, ==, TOKEN);
+  g_assert_false (g_file_test (fallback, G_FILE_TEST_EXISTS));
+
+  osi_secret_lookup_async (PROFILE, NULL, store_result, &looked_up);
+  token = osi_secret_lookup_finish (wait_result (&looked_up, "the token looked up"), &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (token, ==, TOKEN);
+
+  osi_secret_clear_async (PROFILE, NULL, store_result, &cleared);
+  g_assert_true (osi_secret_clear_finish (wait_result (&cleared, "the token cleared"), &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&in_keyring, secret_password_free);
+  in_keyring = secret_password_lookup_sync (&schema, NULL, &error, "profile", PROFILE, NULL);
+  g_assert_no_error (error);
+  g_assert_null (in_keyring);
+
+  osi_test_remove_tmpdir (config);
+}
+
+int
+main (int   argc,
+      char *argv[])
+{
+  /* The one test that wants the keyring the others turn off. */
+  g_unsetenv ("OSI_BACKUP_NO_KEYRING");
+  g_test_init (&argc, &argv, NULL);
+
+  g_test_add_func ("/secret/keyring-round-trip", test_keyring_round_trip);
+
+  return g_test_run ();
+}
