@@ -980,6 +980,179 @@ test_compare (void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The deployed OSI backend (DESIGN §5)                                     */
+
+#define SERVICE_BACKUP "search_backup_20260301_101500.json"
+#define NO_UPLOAD      "This server does not offer sending a backup from this computer: restore one of its own " \
+                       "backups instead."
+
+/* As fixture_start (f, FALSE), then the stand-in of the OSI dashboard's
+ * FastAPI service (tests/osi-fastapi-backend.py) holding one bare .json
+ * backup, and the window connected to it. */
+static gboolean
+fixture_start_fastapi (Fixture *f)
+{
+  g_autofree char *service_data = NULL;
+  g_autofree char *rag = NULL;
+  g_autofree char *kb = NULL;
+  g_autofree char *backup = NULL;
+
+  if (!fixture_start (f, FALSE))
+    return FALSE;
+  service_data = g_build_filename (f->tmp, "service", NULL);
+  rag = g_build_filename (service_data, "rag", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  kb = g_build_filename (rag, "search.json", NULL);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  backup = g_build_filename (f->backups, SERVICE_BACKUP, NULL);
+  g_assert_true (g_file_set_contents (backup, osi_test_valid_rag (), -1, NULL));
+  f->server = osi_test_fastapi_start (f->tmp, service_data, f->backups, TOKEN, NULL);
+  live_server = f->server->pid;
+  f->client = osi_client_new (f->server->url, TOKEN);
+  osi_window_set_client (f->window, f->client, NULL);
+  osi_test_wait_idle (f->window);
+  return TRUE;
+}
+
+static gboolean
+download_text_shown (gpointer data)
+{
+  return osi_check_window_get_download_text (OSI_CHECK_WINDOW (data)) != NULL;
+}
+
+/* Checks path and waits for the report to say whether it is the file
+ * downloaded; returns what it says. */
+static const char *
+check_downloaded (Fixture    *f,
+                  const char *path)
+{
+  OsiCheckWindow *report = check (f, path);
+
+  /* Bare .json: no manifest, so integrity stays unproven (DESIGN §3). */
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Integrity Unproven");
+  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  return osi_check_window_get_download_text (report);
+}
+
+/* A bare .json downloaded from the service proves nothing by itself, but
+ * the history kept its SHA-256: a later check says it is unchanged since,
+ * or that it changed. */
+static void
+test_downloaded_json (void)
+{
+  Fixture f;
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(GDateTime) before = NULL;
+  g_autoptr(GDateTime) after = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *when_before = NULL;
+  g_autofree char *when_after = NULL;
+  g_autofree char *unchanged_before = NULL;
+  g_autofree char *unchanged_after = NULL;
+  g_autofree char *changed = NULL;
+  g_autofree char *edited = NULL;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  const char *said;
+
+  if (!fixture_start_fastapi (&f))
+    return;
+  settings = g_settings_new (APP_ID);
+  folder = g_build_filename (f.tmp, "downloads", NULL);
+  g_settings_set_string (settings, "download-folder", folder);
+  local = g_build_filename (folder, SERVICE_BACKUP, NULL);
+
+  /* The dates are minutes: the download's is one of these two. */
+  before = g_date_time_new_now_utc ();
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.download", "s", SERVICE_BACKUP));
+  osi_test_wait_idle (f.window);
+  after = g_date_time_new_now_utc ();
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
+  g_assert_true (g_file_test (local, G_FILE_TEST_IS_REGULAR));
+  when_before = osi_format_date (before);
+  when_after = osi_format_date (after);
+  unchanged_before = g_strdup_printf ("Unchanged since it was downloaded on %s", when_before);
+  unchanged_after = g_strdup_printf ("Unchanged since it was downloaded on %s", when_after);
+
+  /* First check: downloaded, not checked yet, and unchanged since. */
+  said = check_downloaded (&f, local);
+  g_assert_true (g_str_equal (said, unchanged_before) || g_str_equal (said, unchanged_after));
+  report = osi_window_get_check_window (f.window);
+  g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Downloaded on "));
+  g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), "not checked yet"));
+
+  /* Checked again: the check remembered kept the download's SHA-256. */
+  said = check_downloaded (&f, local);
+  g_assert_true (g_str_equal (said, unchanged_before) || g_str_equal (said, unchanged_after));
+  report = osi_window_get_check_window (f.window);
+  g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Last check: "));
+
+  /* Compared with the service's backup (downloaded for the purpose): the
+   * comparison needs nothing the service lacks. */
+  g_assert_true (osi_window_server_lacks (f.window, "upload"));
+  choose_backup (report, SERVICE_BACKUP, 1);
+  osi_test_wait_for (compare_done, report, "the download and comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_nonnull (diff);
+  g_assert_true (osi_diff_window_get_empty_shown (diff));
+
+  /* Edited since (still a valid knowledge base): it says it changed. */
+  edited = g_strconcat (osi_test_valid_rag (), "\n\n", NULL);
+  g_assert_true (g_file_set_contents (local, edited, -1, NULL));
+  said = check_downloaded (&f, local);
+  changed = g_strdup_printf ("Changed since it was downloaded on %s: this is no longer the file the server sent",
+                             g_str_equal (said + strlen ("Changed since it was downloaded on "), when_before)
+                               ? when_before : when_after);
+  g_assert_true (g_str_has_prefix (said, "Changed since it was downloaded on "));
+  g_assert_cmpstr (said, ==, changed);
+
+  /* A .json never downloaded says nothing of the kind. */
+  {
+    g_autofree char *other = g_build_filename (f.tmp, "knowledge.json", NULL);
+
+    g_assert_true (g_file_set_contents (other, osi_test_valid_rag (), -1, NULL));
+    report = check (&f, other);
+    g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Integrity Unproven");
+    g_assert_null (osi_check_window_get_download_text (report));
+  }
+
+  g_settings_reset (settings, "download-folder");
+  g_object_ref (diff);
+  fixture_finish (&f);
+  g_assert_finalize_object (diff);
+}
+
+/* A service without upload: a restorable file cannot be sent there, and
+ * the report says so rather than offering it; asked anyway (as a drop
+ * would), the main window refuses before reading or sending anything. */
+static void
+test_restore_file_unsupported (void)
+{
+  Fixture f;
+  g_autofree char *body = NULL;
+  OsiCheckWindow *report;
+
+  if (!fixture_start_fastapi (&f))
+    return;
+  report = check (&f, f.archive);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Can Be Restored");
+  g_assert_false (osi_check_window_can_restore (report));
+  g_assert_cmpstr (osi_check_window_get_restore_note (report), ==, NO_UPLOAD);
+
+  osi_window_restore_file (f.window, f.archive);
+  g_assert_false (osi_window_get_working (f.window));
+  body = osi_test_answer_dialog (f.window, "close");
+  g_assert_cmpstr (body, ==, NO_UPLOAD);
+  osi_test_wait_idle (f.window);
+  g_assert_cmpuint (n_backup_files (f.backups), ==, 1);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
 /* In French                                                                */
 
 /* French plurals start at 2. */
@@ -1002,6 +1175,11 @@ french_body (void)
   g_autofree char *other = NULL;
   g_autofree char *rag = NULL;
   g_autofree char *counts = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *digest = NULL;
+  g_autofree char *edited = NULL;
+  g_autoptr(OsiCheckHistory) history = NULL;
+  g_autoptr(GError) error = NULL;
   OsiCheckWindow *report;
   OsiDiffWindow *diff;
   guint n_rag;
@@ -1028,6 +1206,26 @@ french_body (void)
   diff = osi_check_window_get_diff_window (report);
   counts = french_counts_text (rag_counts (f.data, other_data));
   g_assert_cmpstr (osi_diff_window_get_counts_text (diff, OSI_DIFF_RAG), ==, counts);
+
+  /* A .json remembered as downloaded (as the main window does), then
+   * edited. */
+  json = g_build_filename (f.tmp, "search_backup_20260301_101500.json", NULL);
+  g_assert_true (g_file_set_contents (json, osi_test_valid_rag (), -1, NULL));
+  digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, osi_test_valid_rag (), -1);
+  history = osi_check_history_new (NULL);
+  g_assert_true (osi_check_history_record_download (history, json, digest, &error));
+  g_assert_no_error (error);
+  report = check (&f, json);
+  g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Intégrité non prouvée");
+  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  g_assert_true (g_str_has_prefix (osi_check_window_get_download_text (report),
+                                   "Inchangée depuis son téléchargement le "));
+  edited = g_strconcat (osi_test_valid_rag (), "\n", NULL);
+  g_assert_true (g_file_set_contents (json, edited, -1, NULL));
+  report = check (&f, json);
+  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  g_assert_true (g_str_has_prefix (osi_check_window_get_download_text (report),
+                                   "Modifiée depuis son téléchargement le "));
 
   fixture_finish (&f);
 }
@@ -1081,6 +1279,8 @@ main (int argc, char **argv)
   g_test_add_func ("/check/restore-file-changed", test_restore_file_changed);
   g_test_add_func ("/check/restore-file-damaged", test_restore_file_damaged);
   g_test_add_func ("/check/compare", test_compare);
+  g_test_add_func ("/check/fastapi-downloaded-json", test_downloaded_json);
+  g_test_add_func ("/check/fastapi-restore-file-unsupported", test_restore_file_unsupported);
   g_test_add_func ("/check/french", test_french);
   status = g_test_run ();
   osi_test_remove_tmpdir (home);

@@ -1170,6 +1170,94 @@ case_tab_order (Walk *walk)
 
 /* ------------------------------------------------------------------------ */
 
+/* The deployed OSI backend (DESIGN §5), its stand-in
+ * (tests/osi-fastapi-backend.py) with malformed entries appended to its
+ * list: the rows it cannot date or name (their tooltips), the restore
+ * warning of a server without a preview, the toast of a refused name, the
+ * report of an archive it cannot be sent, and the report of a .json
+ * downloaded from it (unchanged since). */
+#define SERVICE_BACKUP "search_backup_20260301_101500.json"
+
+static gboolean
+download_text_shown (gpointer data)
+{
+  return osi_check_window_get_download_text (OSI_CHECK_WINDOW (data)) != NULL;
+}
+
+static void
+case_fastapi (Walk *walk)
+{
+  g_autofree char *dir = g_build_filename (shared.tmp, "fastapi", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *rag = g_build_filename (data, "rag", NULL);
+  g_autofree char *kb = g_build_filename (rag, "search.json", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  g_autofree char *backup = g_build_filename (backups, SERVICE_BACKUP, NULL);
+  g_autofree char *extra = g_build_filename (dir, "extra-entries.json", NULL);
+  g_autofree char *folder = g_build_filename (dir, "downloads", NULL);
+  g_autofree char *downloaded = g_build_filename (folder, SERVICE_BACKUP, NULL);
+  g_autofree char *archive = NULL;
+  g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autoptr(GDir) served = g_dir_open (shared.backups, 0, NULL);
+  OsiTestServer *server;
+  OsiCheckWindow *report;
+  OsiWindow *window;
+  const char *name;
+
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  g_assert_true (g_file_set_contents (backup, osi_test_valid_rag (), -1, NULL));
+  g_assert_true (g_file_set_contents (extra,
+                                      "[{\"name\": \"search_backup_nodate.json\"},"
+                                      " {\"name\": \"search_backup_yesterday.json\", \"date\": \"yesterday\"},"
+                                      " {\"name\": \"../../etc/passwd\", \"date\": \"2026-03-29T10:00:00\"},"
+                                      " {\"date\": \"2026-03-30T10:00:00\"}]",
+                                      -1, NULL));
+  server = osi_test_fastapi_start (dir, data, backups, TOKEN, "--extra-entries", extra, NULL);
+  g_settings_set_string (settings, "download-folder", folder);
+  window = open_window (server->url, TOKEN);
+  wait_idle (window);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "list");
+  g_assert_true (osi_window_server_lacks (window, "upload"));
+  settle ();
+  walk_widget (walk, GTK_WIDGET (window));
+
+  walk_confirmation (walk, window, "win.restore", SERVICE_BACKUP);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.download", "s", "../../etc/passwd"));
+  g_assert_nonnull (osi_window_get_last_toast (window));
+  walk_toast (walk, window);
+
+  /* An archive of our own server's, restorable, that this one cannot
+   * receive: the report says why. */
+  while ((name = g_dir_read_name (served)) != NULL && !g_str_has_suffix (name, ".tar.zst"))
+    ;
+  g_assert_nonnull (name);
+  archive = g_build_filename (shared.backups, name, NULL);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-path", "s", archive));
+  wait_idle (window);
+  report = osi_window_get_check_window (window);
+  g_assert_nonnull (report);
+  g_assert_false (osi_check_window_can_restore (report));
+  g_assert_nonnull (osi_check_window_get_restore_note (report));
+  walk_widget (walk, GTK_WIDGET (report));
+
+  /* The service's .json, downloaded then checked. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.download", "s", SERVICE_BACKUP));
+  wait_idle (window);
+  walk_toast (walk, window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-path", "s", downloaded));
+  wait_idle (window);
+  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  walk_widget (walk, GTK_WIDGET (report));
+  gtk_window_destroy (GTK_WINDOW (report));
+
+  close_window (window);
+  g_settings_reset (settings, "download-folder");
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
 typedef struct
 {
   const char *name;
@@ -1196,6 +1284,7 @@ static const Case cases[] = {
   { "about", case_about },
   { "a11y/rows", case_rows },
   { "a11y/tab-order", case_tab_order },
+  { "main/fastapi", case_fastapi },
 };
 
 static void
@@ -1277,8 +1366,20 @@ int
 main (int argc, char **argv)
 {
   const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
+  g_autofree char *home = NULL;
+  g_autofree char *data_home = NULL;
+  g_autofree char *cache_home = NULL;
   gboolean french;
   int status;
+
+  /* The history of checks and downloads, and the comparison cache, go to
+   * a folder of this run, set before anything asks GLib for them. */
+  home = g_dir_make_tmp ("osi-test-french-XXXXXX", NULL);
+  g_assert_nonnull (home);
+  data_home = g_build_filename (home, "data", NULL);
+  cache_home = g_build_filename (home, "cache", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
 
   g_test_init (&argc, &argv, NULL);
   osi_test_kill_servers_on_fatal_signals ();
@@ -1329,5 +1430,6 @@ main (int argc, char **argv)
     shared_finish ();
   g_regex_unref (user_data_regex);
   g_hash_table_unref (english);
+  osi_test_remove_tmpdir (home);
   return status;
 }

@@ -28,6 +28,7 @@ fresh_settings (void)
 
   /* The memory backend outlives each case: start from the defaults. */
   g_settings_reset (settings, "profiles");
+  g_settings_reset (settings, "profile-time-zones");
   g_settings_reset (settings, "current-profile");
   g_settings_reset (settings, "items-per-page");
   g_settings_reset (settings, "download-folder");
@@ -934,6 +935,176 @@ test_window_test_connection (void)
   osi_test_remove_tmpdir (tmp);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Time zones (DESIGN §5: the deployed backend sends naive local times)     */
+
+static char *
+stored_time_zones (GSettings *settings)
+{
+  g_autoptr(GVariant) zones = g_settings_get_value (settings, "profile-time-zones");
+
+  return g_variant_print (zones, FALSE);
+}
+
+static guint
+n_stored_time_zones (GSettings *settings)
+{
+  g_autoptr(GVariant) zones = g_settings_get_value (settings, "profile-time-zones");
+
+  return (guint)g_variant_n_children (zones);
+}
+
+static void
+test_store_time_zone (void)
+{
+  g_autoptr(GSettings) settings = fresh_settings ();
+  g_autoptr(GSettings) outside = g_settings_new ("org.osi.Backup");
+  g_autoptr(OsiProfileStore) store = osi_profile_store_new (settings);
+  g_autoptr(GSettings) other_settings = g_settings_new ("org.osi.Backup");
+  g_autoptr(OsiProfileStore) other = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *printed = NULL;
+  const char *old_profiles[] = {
+    "id-old", "Before time zones", "http://old:8000", "",
+    NULL
+  };
+  OsiProfile *paris, *here, *copy, *old;
+  guint notes = 0;
+
+  paris = osi_profile_store_add (store, "Paris", "https://osi.example.org", NULL);
+  here = osi_profile_store_add (store, "Here", "http://lab:8000", NULL);
+  g_assert_cmpstr (osi_profile_get_time_zone (paris), ==, "");
+  osi_profile_set_time_zone (paris, "Europe/Paris");
+  osi_profile_store_save (store);
+  printed = stored_time_zones (settings);
+  g_test_message ("stored: %s", printed);
+  g_assert_nonnull (strstr (printed, osi_profile_get_id (paris)));
+  g_assert_nonnull (strstr (printed, "Europe/Paris"));
+  g_assert_cmpuint (n_stored_time_zones (settings), ==, 1);
+  /* The desktop's zone is not written down. */
+  g_assert_null (strstr (printed, osi_profile_get_id (here)));
+
+  /* Read back by another store, as at the next start. */
+  other = osi_profile_store_new (other_settings);
+  copy = osi_profile_store_lookup (other, osi_profile_get_id (paris));
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (osi_profile_get_time_zone (copy), ==, "Europe/Paris");
+  g_assert_cmpstr (osi_profile_get_time_zone (osi_profile_store_lookup (other, osi_profile_get_id (here))), ==, "");
+
+  /* A change from outside reaches the profiles. */
+  g_signal_connect (copy, "notify::time-zone", G_CALLBACK (on_notify_count), &notes);
+  {
+    GVariantBuilder zones;
+
+    g_variant_builder_init (&zones, G_VARIANT_TYPE ("a{ss}"));
+    g_variant_builder_add (&zones, "{ss}", osi_profile_get_id (paris), "America/New_York");
+    g_settings_set_value (outside, "profile-time-zones", g_variant_builder_end (&zones));
+  }
+  iterate_until_idle ();
+  g_assert_cmpuint (notes, ==, 1);
+  g_assert_cmpstr (osi_profile_get_time_zone (copy), ==, "America/New_York");
+  g_assert_cmpstr (osi_profile_get_time_zone (paris), ==, "America/New_York");
+  g_signal_handlers_disconnect_by_data (copy, &notes);
+
+  /* Profiles stored before time zones existed still load: the desktop's. */
+  g_settings_reset (outside, "profile-time-zones");
+  g_settings_set_value (outside, "profiles", profiles_value (old_profiles));
+  iterate_until_idle ();
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (store)), ==, 1);
+  old = osi_profile_store_lookup (store, "id-old");
+  g_assert_nonnull (old);
+  g_assert_cmpstr (osi_profile_get_name (old), ==, "Before time zones");
+  g_assert_cmpstr (osi_profile_get_time_zone (old), ==, "");
+
+  /* The client of a profile reads its dates in its zone; a zone that
+   * names none makes no client. */
+  client = osi_profile_new_client (old, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+  g_clear_object (&client);
+  osi_profile_set_time_zone (old, "Europe/Paris");
+  client = osi_profile_new_client (old, "token", &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+  g_clear_object (&client);
+  osi_profile_set_time_zone (old, "Mars/Olympus_Mons");
+  client = osi_profile_new_client (old, NULL, &error);
+  g_assert_null (client);
+  g_assert_nonnull (error);
+  g_test_message ("refused: %s", error->message);
+
+  g_assert_finalize_object (g_steal_pointer (&other));
+  g_assert_finalize_object (g_steal_pointer (&store));
+}
+
+static void
+test_window_time_zone (void)
+{
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(OsiProfileStore) store = NULL;
+  AdwEntryRow *zone_row;
+  AdwActionRow *status_row;
+  GtkText *text;
+  OsiProfile *profile;
+  GtkWidget *window;
+  GtkWidget *row;
+
+  if (skip_without_display ())
+    return;
+
+  settings = fresh_settings ();
+  store = osi_profile_store_new (settings);
+  profile = osi_profile_store_add (store, "OSI", "http://127.0.0.1:1", NULL);
+  window = new_window (settings, store);
+  row = find_server_row (window, "OSI");
+  zone_row = find_one (row, ADW_TYPE_ENTRY_ROW, "time-zone-row");
+  status_row = find_one (row, ADW_TYPE_ACTION_ROW, "status-row");
+  /* Empty: this computer's, as its placeholder says. */
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (zone_row)), ==, "");
+  text = GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (zone_row)));
+  g_assert_cmpstr (gtk_text_get_placeholder_text (text), ==, "This computer’s");
+
+  /* A zone that does not exist: the error shown, nothing saved. */
+  gtk_editable_set_text (GTK_EDITABLE (zone_row), "Mars/Olympus_Mons");
+  g_signal_emit_by_name (zone_row, "apply");
+  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "");
+  g_assert_cmpuint (n_stored_time_zones (settings), ==, 0);
+  /* Nor used to test the connection. */
+  g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
+  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "Connecting…");
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+
+  /* A real one: saved, read back as at the next start. */
+  gtk_editable_set_text (GTK_EDITABLE (zone_row), " Europe/Paris ");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
+  g_signal_emit_by_name (zone_row, "apply");
+  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "Europe/Paris");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+  {
+    g_autoptr(GSettings) other_settings = g_settings_new ("org.osi.Backup");
+    g_autoptr(OsiProfileStore) other = osi_profile_store_new (other_settings);
+
+    g_assert_cmpstr (osi_profile_get_time_zone (osi_profile_store_lookup (other, osi_profile_get_id (profile))),
+                     ==, "Europe/Paris");
+  }
+  /* An outside change shows in the field. */
+  osi_profile_set_time_zone (profile, "UTC");
+  g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (zone_row)), ==, "UTC");
+
+  /* Emptied: back to this computer's, forgotten in the settings. */
+  gtk_editable_set_text (GTK_EDITABLE (zone_row), "");
+  g_signal_emit_by_name (zone_row, "apply");
+  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "");
+  g_assert_cmpuint (n_stored_time_zones (settings), ==, 0);
+
+  destroy_window (window);
+  g_assert_finalize_object (g_steal_pointer (&store));
+}
+
 int
 main (int argc, char **argv)
 {
@@ -964,6 +1135,8 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/window/validates-url", test_window_validates_url);
   g_test_add_func ("/profiles/window/remove", test_window_remove);
   g_test_add_func ("/profiles/window/test-connection", test_window_test_connection);
+  g_test_add_func ("/profiles/store/time-zone", test_store_time_zone);
+  g_test_add_func ("/profiles/window/time-zone", test_window_time_zone);
 
   status = g_test_run ();
 

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <fcntl.h>
 #include <locale.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -11,7 +12,9 @@
 #include <glib/gstdio.h>
 
 #include "osi-archive.h"
+#include "osi-check-history.h"
 #include "osi-demo-data.h"
+#include "osi-profile.h"
 #include "osi-search.h"
 #include "osi-test-gui.h"
 #include "osi-test-support.h"
@@ -60,9 +63,11 @@ compare_disk_backups (gconstpointer a,
   return -strcmp (da->name, db->name);
 }
 
-/* What the server lists: every .tar.zst of the folder, dated by mtime. */
+/* What the server lists: every file of the folder ending in suffix (our
+ * server's .tar.zst, the OSI backend's .json), dated by mtime. */
 static GPtrArray *
-disk_backups (const char *dir)
+disk_backups_with (const char *dir,
+                   const char *suffix)
 {
   GPtrArray *backups = g_ptr_array_new_with_free_func ((GDestroyNotify)disk_backup_free);
   g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
@@ -76,7 +81,7 @@ disk_backups (const char *dir)
       DiskBackup *backup;
       GStatBuf st;
 
-      if (name[0] == '.' || !g_str_has_suffix (name, ".tar.zst"))
+      if (name[0] == '.' || !g_str_has_suffix (name, suffix))
         continue;
       g_assert_cmpint (g_stat (path, &st), ==, 0);
       date = g_date_time_new_from_unix_local (st.st_mtime);
@@ -88,6 +93,12 @@ disk_backups (const char *dir)
     }
   g_ptr_array_sort (backups, compare_disk_backups);
   return backups;
+}
+
+static GPtrArray *
+disk_backups (const char *dir)
+{
+  return disk_backups_with (dir, ".tar.zst");
 }
 
 static guint
@@ -940,6 +951,9 @@ test_restore (void)
   /* The confirmation names the backup and its date. */
   g_assert_nonnull (strstr (body, chosen->name));
   g_assert_nonnull (strstr (body, chosen->display));
+  /* Our server names its safety backup, and previews the changes. */
+  g_assert_nonnull (strstr (body, "the safety backup the server makes"));
+  g_assert_null (strstr (body, "does not show what a restore would change"));
   osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_null (osi_window_get_banner_text (f.window));
@@ -1454,6 +1468,618 @@ test_no_server (void)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The deployed OSI backend (DESIGN §5)                                     */
+
+/* The stand-in of the OSI dashboard's FastAPI service
+ * (tests/osi-fastapi-backend.py): bare .json backups dated by their
+ * mtimes, listed as naive times of the service's zone, no size, no
+ * checksum, no /api/health, no preview, no upload. The window connects as
+ * the app does, through a server profile that names that zone. */
+
+#define FASTAPI_BACKUPS 7
+#define BAD_NAME        "../../etc/passwd"
+#define NO_DATE_NAME    "search_backup_nodate.json"
+#define MALFORMED_ENTRIES                                                                   \
+  "[{\"name\": \"" NO_DATE_NAME "\", \"path\": \"/srv/" NO_DATE_NAME "\"},"                   \
+  " {\"name\": \"search_backup_yesterday.json\", \"date\": \"yesterday\"},"                     \
+  " {\"name\": \"" BAD_NAME "\", \"path\": \"/etc/passwd\", \"date\": \"2026-03-29T10:00:00\"}]"
+#define N_MALFORMED     3
+#define NO_PREVIEW      "This server does not show what a restore would change."
+
+/* A zone whose offset from UTC differs from this desktop's at the
+ * backups' dates: read in the wrong zone, every date would show other
+ * hours or minutes, so the list's dates prove which zone was used. */
+static const char *
+foreign_zone (void)
+{
+  static const char *const zones[] = { "Asia/Kathmandu", "Pacific/Chatham", "America/St_Johns" };
+  g_autoptr(GDateTime) newest = newest_backup_date ();
+  g_autoptr(GDateTime) local = g_date_time_to_local (newest);
+
+  for (guint i = 0; i < G_N_ELEMENTS (zones); i++)
+    {
+      g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (zones[i]);
+      g_autoptr(GDateTime) there = tz != NULL ? g_date_time_to_timezone (newest, tz) : NULL;
+
+      if (there != NULL && g_date_time_get_utc_offset (there) != g_date_time_get_utc_offset (local))
+        return zones[i];
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
+static void
+set_mtime (const char *path,
+           gint64      unix_time,
+           long        nsec)
+{
+  struct timespec times[2] = { { (time_t)unix_time, nsec }, { (time_t)unix_time, nsec } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
+}
+
+static char *
+kb_path (Fixture *f)
+{
+  return g_build_filename (f->data, "rag", "search.json", NULL);
+}
+
+/* The service's data and n_backups backups, each with content of its own
+ * (a valid knowledge base, its own trailing blanks), named as the service
+ * names them, 9 h 17 min apart; the newest one's mtime has microseconds
+ * (Python's isoformat () then writes them). extra_entries: the JSON of
+ * the malformed entries every list appends, or NULL. */
+static void
+fastapi_serve (Fixture    *f,
+               guint       n_backups,
+               const char *extra_entries,
+               const char *zone)
+{
+  g_autoptr(GDateTime) newest = newest_backup_date ();
+  g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (zone);
+  g_autofree char *rag = NULL;
+  g_autofree char *kb = NULL;
+  g_autofree char *extra = NULL;
+
+  memset (f, 0, sizeof *f);
+  g_assert_nonnull (tz);
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = g_build_filename (f->tmp, "data", NULL);
+  rag = g_build_filename (f->data, "rag", NULL);
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  kb = kb_path (f);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  for (guint i = 0; i < n_backups; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_minutes (newest, -(gint)(i * (9 * 60 + 17)));
+      g_autoptr(GDateTime) there = g_date_time_to_timezone (date, tz);
+      g_autofree char *name = g_date_time_format (there, "search_backup_%Y%m%d_%H%M%S.json");
+      g_autofree char *path = g_build_filename (f->backups, name, NULL);
+      g_autofree char *content = g_strdup_printf ("%s%*s\n", osi_test_valid_rag (), (int)i, "");
+
+      g_assert_true (g_file_set_contents (path, content, -1, NULL));
+      set_mtime (path, g_date_time_to_unix (date), i == 0 ? 250000000 : 0);
+    }
+  if (extra_entries != NULL)
+    {
+      extra = g_build_filename (f->tmp, "extra-entries.json", NULL);
+      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
+    }
+  f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, TOKEN, "--time-zone", zone,
+                                      extra != NULL ? "--extra-entries" : NULL, extra, NULL);
+  f->url = g_strdup (f->server->url);
+}
+
+/* The window through a server profile naming the service's zone, as the
+ * application connects it. */
+static void
+fastapi_open (Fixture    *f,
+              const char *zone,
+              guint       page_size)
+{
+  g_autoptr(OsiProfile) profile = osi_profile_new (NULL, "OSI", f->url, NULL);
+  g_autoptr(GError) error = NULL;
+
+  osi_profile_set_time_zone (profile, zone);
+  f->settings = fresh_settings ();
+  g_settings_set_enum (f->settings, "items-per-page", (int)page_size);
+  f->client = osi_profile_new_client (profile, TOKEN, &error);
+  g_assert_no_error (error);
+  f->window = new_window (f->client);
+}
+
+static gboolean
+fastapi_start (Fixture    *f,
+               guint       n_backups,
+               const char *extra_entries,
+               guint       page_size)
+{
+  const char *zone;
+
+  if (!have_display)
+    {
+      g_test_skip ("no display");
+      return FALSE;
+    }
+  zone = foreign_zone ();
+  fastapi_serve (f, n_backups, extra_entries, zone);
+  fastapi_open (f, zone, page_size);
+  return TRUE;
+}
+
+static GPtrArray *
+json_backups (Fixture *f)
+{
+  return disk_backups_with (f->backups, ".json");
+}
+
+static OsiBackupInfo *
+store_lookup (OsiWindow  *window,
+              const char *name)
+{
+  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+
+  for (guint i = 0; i < n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
+        return info;   /* the store keeps it */
+    }
+  return NULL;
+}
+
+/* The row widget showing backup name, once a frame laid the rows out. */
+static GtkWidget *
+find_label_with_text (GtkWidget  *widget,
+                      const char *text)
+{
+  if (GTK_IS_LABEL (widget) && gtk_widget_get_mapped (widget) &&
+      g_strcmp0 (gtk_label_get_text (GTK_LABEL (widget)), text) == 0)
+    return widget;
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_label_with_text (child, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+static GtkWidget *
+find_row (OsiWindow  *window,
+          const char *name)
+{
+  GtkWidget *view = find_column_view (GTK_WIDGET (window));
+  GtkWidget *row;
+
+  g_assert_nonnull (view);
+  wait_for_paint (view);
+  row = find_label_with_text (view, name);
+  if (row == NULL)
+    g_error ("no row shows %s", name);
+  while (row != NULL && gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (row)) != GTK_ACCESSIBLE_ROLE_ROW)
+    row = gtk_widget_get_parent (row);
+  g_assert_nonnull (row);
+  return row;
+}
+
+static void
+collect_labels (GtkWidget *widget,
+                GPtrArray *labels)
+{
+  if (GTK_IS_LABEL (widget))
+    g_ptr_array_add (labels, widget);
+  for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_labels (child, labels);
+}
+
+/* The row's cells, in order: name, date, size. */
+static GtkLabel *
+row_label (GtkWidget *row,
+           guint      column)
+{
+  g_autoptr(GPtrArray) labels = g_ptr_array_new ();
+
+  collect_labels (row, labels);
+  g_assert_cmpuint (labels->len, >, column);
+  return g_ptr_array_index (labels, column);
+}
+
+static GtkWidget *
+row_button (GtkWidget  *row,
+            const char *action)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (row); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_BUTTON (child) && g_strcmp0 (gtk_actionable_get_action_name (GTK_ACTIONABLE (child)), action) == 0)
+        return child;
+      if ((found = row_button (child, action)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Whether the row's restore, download and delete can be used (a button
+ * is insensitive when its own flag or a parent's says so). */
+static gboolean
+row_actions_usable (GtkWidget *row)
+{
+  const char *actions[] = { "win.restore", "win.download", "win.delete" };
+  gboolean usable = gtk_widget_is_sensitive (row_button (row, actions[0]));
+
+  for (guint i = 1; i < G_N_ELEMENTS (actions); i++)
+    g_assert_cmpint (gtk_widget_is_sensitive (row_button (row, actions[i])), ==, usable);
+  return usable;
+}
+
+/* The dates the service sends are its wall clock: shown in this desktop's
+ * time, they are the files' mtimes, never shifted by the zones' offsets. */
+static void
+test_fastapi_list (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autofree char *count = NULL;
+
+  if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
+    return;
+  tz = g_time_zone_new_identifier (foreign_zone ());
+  backups = json_backups (&f);
+  g_assert_cmpuint (backups->len, ==, FASTAPI_BACKUPS);
+
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_null (osi_window_get_dialog (f.window));
+  count = g_strdup_printf ("%u backups", FASTAPI_BACKUPS);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  for (guint i = 0; i < backups->len; i++)
+    {
+      DiskBackup *expected = g_ptr_array_index (backups, i);
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_page_model (f.window), i);
+      g_autoptr(GDateTime) instant = g_date_time_new_from_unix_utc (expected->mtime);
+      g_autoptr(GDateTime) there = g_date_time_to_timezone (instant, tz);
+      g_autoptr(GDateTime) misread = NULL;
+      g_autofree char *wrong = NULL;
+      GtkWidget *row;
+
+      /* Newest first, each at its own date. */
+      g_assert_cmpstr (osi_backup_info_get_name (info), ==, expected->name);
+      g_assert_null (osi_backup_info_get_problem (info));
+      g_assert_cmpstr (osi_backup_info_get_display_date (info), ==, expected->display);
+      /* The same wall clock read in this desktop's zone: another date. */
+      misread = g_date_time_new_local (g_date_time_get_year (there), g_date_time_get_month (there),
+                                       g_date_time_get_day_of_month (there), g_date_time_get_hour (there),
+                                       g_date_time_get_minute (there), g_date_time_get_seconds (there));
+      wrong = osi_format_date (misread);
+      g_assert_cmpstr (wrong, !=, expected->display);
+      /* On screen, with its actions; the size is not known. */
+      row = find_row (f.window, expected->name);
+      g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, expected->display);
+      g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (row_label (row, 1))));
+      g_assert_cmpstr (gtk_label_get_text (row_label (row, 2)), ==, "—");
+      g_assert_true (row_actions_usable (row));
+    }
+
+  /* What it offers was asked in the background, and no failure shown. */
+  g_assert_true (osi_client_get_features_known (f.client));
+  g_assert_true (osi_window_server_lacks (f.window, "upload"));
+  g_assert_true (osi_window_server_lacks (f.window, "diff"));
+  g_assert_false (osi_window_get_working (f.window));
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_null (osi_window_get_last_toast (f.window));
+
+  fixture_finish (&f);
+}
+
+/* A create answered with {"message", "filename"} and no backup object:
+ * a success, found by listing again. */
+static void
+test_fastapi_create (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *created = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *toast = NULL;
+
+  if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
+    return;
+  before = json_backups (&f);
+
+  activate (f.window, "win.create");
+  body = osi_test_answer_dialog (f.window, "create");
+  osi_test_wait_idle (f.window);
+  /* No error dialog. */
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_null (osi_window_get_banner_text (f.window));
+
+  after = json_backups (&f);
+  g_assert_cmpuint (after->len, ==, before->len + 1);
+  created = new_backup_name (before, after);
+  toast = g_strdup_printf ("Backup created: %s", created);
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, toast);
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, after->len);
+  g_assert_true (store_has (f.window, created));
+  count = g_strdup_printf ("%u backups", after->len);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+
+  fixture_finish (&f);
+}
+
+static gboolean
+dialog_settled (gpointer data)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (OSI_WINDOW (data));
+
+  return dialog != NULL && !osi_window_get_working (OSI_WINDOW (data)) &&
+         strstr (adw_message_dialog_get_body (dialog), "Working out the changes") == NULL;
+}
+
+/* The warning says the service gives no preview (it never asks, once it
+ * knows), promises no safety backup by name, and the restore's success
+ * is the service's own words. */
+static void
+test_fastapi_restore (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autoptr(GPtrArray) after = NULL;
+  g_autoptr(OsiClient) fresh = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *kb = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *restored = NULL;
+  g_autofree char *toast = NULL;
+  g_autofree char *safety = NULL;
+  OsiWindow *window;
+  DiskBackup *chosen;
+
+  if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
+    return;
+  before = json_backups (&f);
+  chosen = g_ptr_array_index (before, before->len - 1);
+  path = g_build_filename (f.backups, chosen->name, NULL);
+  g_assert_true (g_file_get_contents (path, &expected, NULL, NULL));
+  kb = kb_path (&f);
+
+  activate_on (f.window, "win.restore", chosen->name);
+  /* Known to lack the preview: not even asked. */
+  g_assert_false (osi_window_get_working (f.window));
+  body = osi_test_answer_dialog (f.window, "restore");
+  g_assert_nonnull (strstr (body, chosen->name));
+  g_assert_nonnull (strstr (body, chosen->display));
+  g_assert_nonnull (strstr (body, NO_PREVIEW));
+  g_assert_null (strstr (body, "could not be worked out"));
+  g_assert_null (strstr (body, "the safety backup the server makes"));
+  g_assert_nonnull (strstr (body, "keeps among its own backups"));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_null (osi_window_get_banner_text (f.window));
+
+  toast = g_strdup_printf ("Restore succeeded. The server says: Backup %s restored successfully", chosen->name);
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, toast);
+  g_assert_true (g_file_get_contents (kb, &restored, NULL, NULL));
+  g_assert_cmpstr (restored, ==, expected);
+  /* The service's own copy of the data before, listed after the refresh. */
+  after = disk_backups_with (f.backups, ".json");
+  g_assert_cmpuint (after->len, ==, before->len + 1);
+  safety = new_backup_name (before, after);
+  g_assert_true (g_str_has_prefix (safety, "search_pre_restore_"));
+  g_assert_true (store_has (f.window, safety));
+
+  /* A window asking before it knows what the service offers: the preview
+   * is refused by the service, and said to be missing, not failed. */
+  fresh = osi_client_new (f.url, TOKEN);
+  window = g_object_ref_sink (osi_window_new (NULL));
+  gtk_window_present (GTK_WINDOW (window));
+  osi_window_set_client (window, fresh, NULL);
+  g_assert_false (osi_client_get_features_known (fresh));
+  activate_on (window, "win.restore", chosen->name);
+  g_assert_true (osi_window_get_working (window));
+  osi_test_wait_for (dialog_settled, window, "the restore's changes");
+  g_clear_pointer (&body, g_free);
+  body = osi_test_answer_dialog (window, "cancel");
+  g_assert_nonnull (strstr (body, NO_PREVIEW));
+  g_assert_null (strstr (body, "could not be worked out"));
+  g_assert_null (strstr (body, "the safety backup the server makes"));
+  g_assert_null (osi_window_get_dialog (window));
+  close_window (window);
+  g_assert_finalize_object (g_steal_pointer (&fresh));
+
+  fixture_finish (&f);
+}
+
+/* A download of the service's bytes (no Range, no digest), and the check
+ * history remembers what came, for a later check. */
+static void
+test_fastapi_download (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(OsiCheckHistory) history = NULL;
+  g_autoptr(OsiCheckRecord) record = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *server_path = NULL;
+  g_autofree char *local_path = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *sha256 = NULL;
+  gsize expected_len, got_len;
+  DiskBackup *chosen;
+
+  if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
+    return;
+  folder = download_folder (&f);
+  backups = json_backups (&f);
+  chosen = g_ptr_array_index (backups, 0);
+  server_path = g_build_filename (f.backups, chosen->name, NULL);
+  local_path = g_build_filename (folder, chosen->name, NULL);
+
+  activate_on (f.window, "win.download", chosen->name);
+  g_assert_true (osi_window_get_working (f.window));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
+
+  g_assert_true (g_file_get_contents (server_path, &expected, &expected_len, NULL));
+  g_assert_true (g_file_get_contents (local_path, &got, &got_len, NULL));
+  g_assert_cmpmem (got, got_len, expected, expected_len);
+
+  sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)expected, expected_len);
+  history = osi_check_history_new (NULL);
+  record = osi_check_history_lookup (history, local_path);
+  g_assert_nonnull (record);
+  g_assert_cmpstr (record->downloaded_sha256, ==, sha256);
+  g_assert_true (record->never_checked);
+  g_assert_false (record->modified);
+  g_assert_cmpint (record->downloaded, >, 0);
+
+  fixture_finish (&f);
+}
+
+/* A 204 without a body is a success. */
+static void
+test_fastapi_delete (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) before = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *body = NULL;
+  DiskBackup *chosen;
+
+  if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
+    return;
+  before = json_backups (&f);
+  chosen = g_ptr_array_index (before, 1);
+  path = g_build_filename (f.backups, chosen->name, NULL);
+
+  activate_on (f.window, "win.delete", chosen->name);
+  body = osi_test_answer_dialog (f.window, "delete");
+  g_assert_nonnull (strstr (body, chosen->name));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Backup deleted");
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, before->len - 1);
+  g_assert_false (store_has (f.window, chosen->name));
+
+  fixture_finish (&f);
+}
+
+static guint
+n_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+/* Malformed entries are shown as well as they can be; what cannot be
+ * named safely cannot be acted on, from its row or by its action; the
+ * other rows work. */
+static void
+test_fastapi_malformed (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(GDateTime) bad_date = NULL;
+  g_autofree char *bad_display = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *server_path = NULL;
+  g_autofree char *local_path = NULL;
+  OsiBackupInfo *info;
+  GtkWidget *row;
+  GtkLabel *date;
+  DiskBackup *good;
+
+  if (!fastapi_start (&f, 3, MALFORMED_ENTRIES, 25))
+    return;
+  folder = download_folder (&f);
+  backups = json_backups (&f);
+  good = g_ptr_array_index (backups, 0);
+
+  /* Nothing failed the list. */
+  g_assert_cmpstr (osi_window_get_state (f.window), ==, "list");
+  g_assert_null (osi_window_get_banner_text (f.window));
+  g_assert_null (osi_window_get_dialog (f.window));
+  count = g_strdup_printf ("%u backups", 3 + N_MALFORMED);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+
+  /* No date: "Unknown date", why in its tooltip; its name is good. */
+  info = store_lookup (f.window, NO_DATE_NAME);
+  g_assert_nonnull (info);
+  g_assert_nonnull (osi_backup_info_get_problem (info));
+  row = find_row (f.window, NO_DATE_NAME);
+  date = row_label (row, 1);
+  g_assert_cmpstr (gtk_label_get_text (date), ==, "Unknown date");
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (date)), ==, osi_backup_info_get_problem (info));
+  g_assert_true (row_actions_usable (row));
+
+  /* A name outside the grammar: shown, its date too, but nothing to do. */
+  info = store_lookup (f.window, BAD_NAME);
+  g_assert_nonnull (info);
+  g_assert_nonnull (osi_backup_info_get_problem (info));
+  tz = g_time_zone_new_identifier (foreign_zone ());
+  bad_date = g_date_time_new (tz, 2026, 3, 29, 10, 0, 0);
+  bad_display = osi_format_date (bad_date);
+  row = find_row (f.window, BAD_NAME);
+  g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, bad_display);
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (GTK_WIDGET (row_label (row, 0))), ==,
+                   osi_backup_info_get_problem (info));
+  g_assert_false (row_actions_usable (row));
+  g_assert_cmpstr (gtk_widget_get_tooltip_text (gtk_widget_get_parent (row_button (row, "win.download"))), ==,
+                   osi_backup_info_get_problem (info));
+  /* Nor by its actions: refused, saying why, nothing sent. */
+  activate_on (f.window, "win.download", BAD_NAME);
+  g_assert_false (osi_window_get_working (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, osi_backup_info_get_problem (info));
+  activate_on (f.window, "win.restore", BAD_NAME);
+  g_assert_null (osi_window_get_dialog (f.window));
+  activate_on (f.window, "win.delete", BAD_NAME);
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_false (osi_window_get_working (f.window));
+  g_assert_cmpuint (n_files (folder), ==, 0);
+  g_assert_cmpuint (n_files (f.backups), ==, 3);
+
+  /* The good rows work. */
+  row = find_row (f.window, good->name);
+  g_assert_true (row_actions_usable (row));
+  g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (row_label (row, 1))));
+  g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, good->display);
+  activate_on (f.window, "win.download", good->name);
+  osi_test_wait_idle (f.window);
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
+  server_path = g_build_filename (f.backups, good->name, NULL);
+  local_path = g_build_filename (folder, good->name, NULL);
+  g_assert_true (g_file_get_contents (server_path, &expected, NULL, NULL));
+  g_assert_true (g_file_get_contents (local_path, &got, NULL, NULL));
+  g_assert_cmpstr (got, ==, expected);
+
+  fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
 /* French                                                                   */
 
 /* The French case runs in a child process (see main ()) whose locale is
@@ -1565,9 +2191,118 @@ test_french (void)
   g_test_trap_assert_passed ();
 }
 
+/* The deployed OSI backend's list in French: the dates in the profile's
+ * zone, "Date inconnue", and a restore warning that says this server
+ * gives no preview. The parent serves, as for the case above. */
+static char *
+french_fastapi_info_path (GPid parent)
+{
+  g_autofree char *base = g_strdup_printf ("osi-test-window-french-fastapi-%d.ini", (int)parent);
+
+  return g_build_filename (g_get_tmp_dir (), base, NULL);
+}
+
+static void
+french_fastapi_body (void)
+{
+  Fixture f;
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *path = french_fastapi_info_path (getppid ());
+  g_autofree char *zone = NULL;
+  g_autofree char *count = NULL;
+  g_autofree char *body = NULL;
+  GtkWidget *row;
+  DiskBackup *chosen;
+
+  memset (&f, 0, sizeof f);
+  g_key_file_load_from_file (info, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  f.url = g_key_file_get_string (info, "server", "url", &error);
+  g_assert_no_error (error);
+  f.backups = g_key_file_get_string (info, "server", "backups", &error);
+  g_assert_no_error (error);
+  zone = g_key_file_get_string (info, "server", "zone", &error);
+  g_assert_no_error (error);
+  fastapi_open (&f, zone, 25);
+  backups = json_backups (&f);
+
+  count = g_strdup_printf ("%u sauvegardes", backups->len + N_MALFORMED);
+  g_assert_cmpstr (osi_window_get_count_text (f.window), ==, count);
+  g_assert_null (osi_window_get_banner_text (f.window));
+  for (guint i = 0; i < backups->len; i++)
+    {
+      DiskBackup *expected = g_ptr_array_index (backups, i);
+
+      row = find_row (f.window, expected->name);
+      g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, expected->display);
+    }
+  row = find_row (f.window, NO_DATE_NAME);
+  g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, "Date inconnue");
+  g_assert_nonnull (gtk_widget_get_tooltip_text (GTK_WIDGET (row_label (row, 1))));
+  row = find_row (f.window, BAD_NAME);
+  g_assert_false (row_actions_usable (row));
+
+  chosen = g_ptr_array_index (backups, backups->len - 1);
+  activate_on (f.window, "win.restore", chosen->name);
+  body = osi_test_answer_dialog (f.window, "cancel");
+  g_assert_nonnull (strstr (body, chosen->name));
+  g_assert_nonnull (strstr (body, "Ce serveur ne montre pas ce que changerait une restauration."));
+  g_assert_null (strstr (body, "n’ont pas pu être calculés"));
+  g_assert_null (strstr (body, NO_PREVIEW));
+  osi_test_wait_idle (f.window);
+  g_assert_null (osi_window_get_dialog (f.window));
+
+  fixture_finish (&f);
+}
+
+static void
+test_fastapi_french (void)
+{
+  Fixture f;
+  g_autoptr(GKeyFile) info = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = NULL;
+  const char *zone;
+
+  if (g_test_subprocess ())
+    {
+      french_fastapi_body ();
+      return;
+    }
+  if (!osi_test_french_possible ())
+    return;
+
+  zone = foreign_zone ();
+  fastapi_serve (&f, 3, MALFORMED_ENTRIES, zone);
+  info = g_key_file_new ();
+  g_key_file_set_string (info, "server", "url", f.url);
+  g_key_file_set_string (info, "server", "backups", f.backups);
+  g_key_file_set_string (info, "server", "zone", zone);
+  path = french_fastapi_info_path (getpid ());
+  g_assert_true (g_key_file_save_to_file (info, path, &error));
+  g_assert_no_error (error);
+
+  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unlink (path);
+  fixture_finish (&f);
+  g_test_trap_assert_passed ();
+}
+
 int
 main (int argc, char **argv)
 {
+  g_autofree char *data_home = NULL;
+  int status;
+
+  /* The check history of the downloads goes to a folder of this run, set
+   * before anything asks GLib for it. */
+  data_home = g_dir_make_tmp ("osi-test-window-XXXXXX", NULL);
+  g_assert_nonnull (data_home);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+
   /* Not gtk_test_init (): it aborts without a display, where these tests
    * skip instead. It would also set its own locale. */
   g_test_init (&argc, &argv, NULL);
@@ -1596,5 +2331,14 @@ main (int argc, char **argv)
   g_test_add_func ("/window/present-when-listed", test_present_when_listed);
   g_test_add_func ("/window/present-when-listed-slow", test_present_when_listed_slow);
   g_test_add_func ("/window/french", test_french);
-  return g_test_run ();
+  g_test_add_func ("/window/fastapi/list", test_fastapi_list);
+  g_test_add_func ("/window/fastapi/create", test_fastapi_create);
+  g_test_add_func ("/window/fastapi/restore", test_fastapi_restore);
+  g_test_add_func ("/window/fastapi/download", test_fastapi_download);
+  g_test_add_func ("/window/fastapi/delete", test_fastapi_delete);
+  g_test_add_func ("/window/fastapi/malformed", test_fastapi_malformed);
+  g_test_add_func ("/window/fastapi/french", test_fastapi_french);
+  status = g_test_run ();
+  osi_test_remove_tmpdir (data_home);
+  return status;
 }

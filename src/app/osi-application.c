@@ -46,45 +46,42 @@ main_window (OsiApplication *self)
   return NULL;
 }
 
-/* A client for url and token, or NULL with the reason shown in the window. */
-static OsiClient *
-make_client (OsiApplication *self,
-             const char     *url,
-             const char     *token,
-             const char     *ca_file)
+/* The window shows why there is no client. */
+static void
+show_client_error (OsiApplication *self,
+                   const GError   *error)
 {
-  g_autoptr(OsiClient) client = osi_client_new (url, token);
-  g_autoptr(GError) error = NULL;
+  OsiWindow *window = main_window (self);
 
-  if (ca_file != NULL && *ca_file != '\0' && !osi_client_set_ca_file (client, ca_file, &error))
+  if (window != NULL)
     {
-      OsiWindow *window = main_window (self);
-
-      if (window != NULL)
-        {
-          osi_window_set_client (window, NULL, NULL);
-          osi_window_show_connect_error (window, error->message);
-        }
-      return NULL;
+      osi_window_set_client (window, NULL, NULL);
+      osi_window_show_connect_error (window, error->message);
     }
-  return g_steal_pointer (&client);
 }
 
+/* Connects the window to url (no profile: no CA file, the desktop's time
+ * zone) or to profile's server, with token. */
 static void
 connect_window (OsiApplication *self,
+                OsiProfile     *profile,
                 const char     *url,
                 const char     *token,
-                const char     *ca_file,
                 const char     *label)
 {
   OsiWindow *window = main_window (self);
   g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
 
   if (window == NULL)
     return;
-  client = make_client (self, url, token, ca_file);
-  if (client != NULL)
-    osi_window_set_client (window, client, label);
+  client = profile != NULL ? osi_profile_new_client (profile, token, &error) : osi_client_new (url, token);
+  if (client == NULL)
+    {
+      show_client_error (self, error);
+      return;
+    }
+  osi_window_set_client (window, client, label);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -94,8 +91,7 @@ typedef struct
 {
   OsiApplication *self;
   guint           connection;
-  char           *url;
-  char           *ca_file;
+  OsiProfile     *profile;
   char           *label;
 } Lookup;
 
@@ -103,8 +99,7 @@ static void
 lookup_free (Lookup *lookup)
 {
   g_object_unref (lookup->self);
-  g_free (lookup->url);
-  g_free (lookup->ca_file);
+  g_clear_object (&lookup->profile);
   g_free (lookup->label);
   g_free (lookup);
 }
@@ -124,7 +119,9 @@ on_token_found (GObject      *source,
     return;
   if (error != NULL)
     g_warning ("Cannot read the API token from the keyring: %s", error->message);
-  connect_window (lookup->self, lookup->url, token, lookup->ca_file, lookup->label);
+  /* The profile as it is now: its address, CA file or time zone may have
+   * changed while the keyring answered. */
+  connect_window (lookup->self, lookup->profile, NULL, token, lookup->label);
 }
 
 static void
@@ -145,8 +142,7 @@ connect_profile (OsiApplication *self,
   lookup = g_new0 (Lookup, 1);
   lookup->self = g_object_ref (self);
   lookup->connection = self->connection;
-  lookup->url = g_strdup (osi_profile_get_url (profile));
-  lookup->ca_file = g_strdup (osi_profile_get_ca_file (profile));
+  lookup->profile = g_object_ref (profile);
   lookup->label = g_strdup (osi_profile_get_name (profile));
   osi_secret_lookup_async (osi_profile_get_id (profile), self->cancellable, on_token_found, lookup);
 }
@@ -194,8 +190,8 @@ on_demo_started (GObject      *source,
     g_autofree char *label = g_strdup_printf (_("Demonstration server (%s)"),
                                               osi_demo_server_get_url (OSI_DEMO_SERVER (source)));
 
-    connect_window (self, osi_demo_server_get_url (OSI_DEMO_SERVER (source)),
-                    osi_demo_server_get_token (OSI_DEMO_SERVER (source)), NULL, label);
+    connect_window (self, NULL, osi_demo_server_get_url (OSI_DEMO_SERVER (source)),
+                    osi_demo_server_get_token (OSI_DEMO_SERVER (source)), label);
   }
 }
 
@@ -208,7 +204,7 @@ start_demo (OsiApplication *self)
     {
       g_autofree char *label = g_strdup_printf (_("Demonstration server (%s)"), osi_demo_server_get_url (self->demo));
 
-      connect_window (self, osi_demo_server_get_url (self->demo), osi_demo_server_get_token (self->demo), NULL,
+      connect_window (self, NULL, osi_demo_server_get_url (self->demo), osi_demo_server_get_token (self->demo),
                       label);
       return;
     }
@@ -287,7 +283,7 @@ action_demo (GSimpleAction *action,
 static void
 on_preferences_closed (OsiApplication *self)
 {
-  /* A token or a CA file may have changed. */
+  /* A token, a CA file or a time zone may have changed. */
   if (!self->demo_mode && self->server_url == NULL)
     connect_profile (self, osi_profile_store_get_current (self->profiles));
 }
@@ -451,8 +447,8 @@ osi_application_activate (GApplication *application)
       if (token == NULL && profile != NULL)
         connect_profile (self, profile);
       else
-        connect_window (self, self->server_url, token, profile != NULL ? osi_profile_get_ca_file (profile) : NULL,
-                        NULL);
+        /* A profile of that address lends its CA file and time zone. */
+        connect_window (self, profile, self->server_url, token, NULL);
     }
   else if (osi_profile_store_get_current (self->profiles) != NULL)
     connect_profile (self, osi_profile_store_get_current (self->profiles));

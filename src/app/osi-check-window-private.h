@@ -16,6 +16,11 @@ const char *osi_check_window_get_host_text       (OsiCheckWindow *self);
 const char *osi_check_window_get_rag_text        (OsiCheckWindow *self);
 /* "Last check: …", NULL when the file was never checked before. */
 const char *osi_check_window_get_last_check_text (OsiCheckWindow *self);
+/* Whether the file is what the server sent ("Unchanged since it was
+ * downloaded on …"), once worked out; NULL when not shown. */
+const char *osi_check_window_get_download_text   (OsiCheckWindow *self);
+/* Why the file cannot be restored on this server; NULL when not shown. */
+const char *osi_check_window_get_restore_note    (OsiCheckWindow *self);
 /* The rows' titles: config/ files, findings (messages), files, and the
  * recent checks (full paths). */
 GStrv       osi_check_window_dup_config_files    (OsiCheckWindow *self);

@@ -14,6 +14,7 @@
 #include "osi-window-private.h"
 #include "osi-resources.h"
 #include "osi-search.h"
+#include "osi-sha256.h"
 
 /* A backup holds thousands of files: past this many rows, one row says
  * how many more there are. */
@@ -32,7 +33,9 @@ struct _OsiCheckWindow
   GtkLabel             *verdict_label;
   GtkLabel             *file_label;
   GtkLabel             *last_check_label;
+  GtkLabel             *download_label;
   GtkButton            *restore_button;
+  GtkLabel             *restore_note_label;
   GtkMenuButton        *compare_button;
   GtkLabel             *backup_label;
   GtkDropDown          *backup_dropdown;
@@ -55,6 +58,10 @@ struct _OsiCheckWindow
   char                 *host_text;
   char                 *rag_text;
   char                 *last_check_text;
+  char                 *download_text;
+
+  /* Whether a downloaded file is still what the server sent. */
+  GCancellable         *hash_cancellable;
 
   /* A comparison: the download of a server backup, then the diff. */
   GCancellable         *job_cancellable;
@@ -342,12 +349,23 @@ update_actions (OsiCheckWindow *self)
 {
   g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
   gboolean restorable = self->report != NULL && osi_verify_report_is_restorable (self->report);
+  /* DESIGN §5: what the server lacks is explained, not tried. */
+  gboolean no_upload = window != NULL && osi_window_server_lacks (window, "upload");
+  const char *why = no_upload ? osi_window_no_upload_text () : NULL;
 
   gtk_widget_set_visible (GTK_WIDGET (self->restore_button), restorable);
   /* The main window sends and restores one thing at a time. */
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.restore",
                                  restorable && window != NULL && osi_window_get_client (window) != NULL &&
-                                 !osi_window_get_working (window));
+                                 !osi_window_get_working (window) && !no_upload);
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->restore_button), why);
+  if (why != NULL)
+    gtk_accessible_update_property (GTK_ACCESSIBLE (self->restore_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION, why,
+                                    -1);
+  else
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (self->restore_button), GTK_ACCESSIBLE_PROPERTY_DESCRIPTION);
+  gtk_label_set_text (self->restore_note_label, why != NULL ? why : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->restore_note_label), restorable && no_upload);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.recheck-current", self->report != NULL);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "check.compare-file",
                                  self->report != NULL && self->job_cancellable == NULL);
@@ -361,6 +379,122 @@ on_window_working (OsiCheckWindow *self,
                    OsiWindow      *window)
 {
   update_actions (self);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Unchanged since its download                                             */
+
+/* DESIGN §5: a backup without a manifest cannot prove its integrity, but
+ * it can prove it is what the server sent, from the SHA-256 the history
+ * kept at download. The file is read in a worker; the window is held
+ * weakly, so that closing it does not wait for the end of the reading. */
+typedef struct
+{
+  GWeakRef  window;
+  char     *path;
+  char     *expected;
+  gint64    downloaded;
+} DownloadCheck;
+
+static void
+download_check_free (DownloadCheck *check)
+{
+  g_weak_ref_clear (&check->window);
+  g_free (check->path);
+  g_free (check->expected);
+  g_free (check);
+}
+
+static void
+hash_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  DownloadCheck *check = task_data;
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *error = NULL;
+
+  if (osi_sha256_file (check->path, hex, cancellable, &error))
+    g_task_return_pointer (task, g_strdup (hex), g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+show_download_text (OsiCheckWindow *self,
+                    const char     *text,
+                    gboolean        unchanged)
+{
+  g_free (self->download_text);
+  self->download_text = g_strdup (text);
+  gtk_label_set_text (self->download_label, text != NULL ? text : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->download_label), text != NULL);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->download_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->download_label), "warning");
+  if (text != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->download_label), unchanged ? "success" : "warning");
+}
+
+static void
+on_hashed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  DownloadCheck *check = g_task_get_task_data (G_TASK (result));
+  g_autoptr(OsiCheckWindow) self = g_weak_ref_get (&check->window);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *digest = NULL;
+  g_autoptr(GDateTime) date = NULL;
+  g_autofree char *when = NULL;
+  g_autofree char *text = NULL;
+  gboolean unchanged;
+
+  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  g_clear_object (&self->hash_cancellable);
+  if (digest == NULL)
+    {
+      /* The check itself says what is wrong with the file. */
+      g_debug ("cannot compare %s with its download: %s", check->path, error->message);
+      return;
+    }
+  date = g_date_time_new_from_unix_utc (check->downloaded);
+  when = osi_format_date (date);
+  unchanged = g_ascii_strcasecmp (digest, check->expected) == 0;
+  /* TRANSLATORS: %s is a date (DD/MM/YYYY HH:MM); said of a backup */
+  text = g_strdup_printf (unchanged ? _("Unchanged since it was downloaded on %s")
+                                    /* TRANSLATORS: %s is a date (DD/MM/YYYY HH:MM); said of a backup */
+                                    : _("Changed since it was downloaded on %s: this is no longer the file the "
+                                        "server sent"),
+                          when);
+  show_download_text (self, text, unchanged);
+}
+
+static void
+check_download (OsiCheckWindow       *self,
+                const OsiCheckRecord *previous)
+{
+  DownloadCheck *check;
+  g_autoptr(GTask) task = NULL;
+
+  g_cancellable_cancel (self->hash_cancellable);
+  g_clear_object (&self->hash_cancellable);
+  show_download_text (self, NULL, FALSE);
+  if (previous == NULL || previous->downloaded_sha256 == NULL ||
+      osi_verify_report_get_verdict (self->report) != OSI_VERDICT_UNPROVEN)
+    return;
+  check = g_new0 (DownloadCheck, 1);
+  g_weak_ref_init (&check->window, self);
+  check->path = g_strdup (osi_verify_report_get_file (self->report));
+  check->expected = g_strdup (previous->downloaded_sha256);
+  check->downloaded = previous->downloaded;
+  self->hash_cancellable = g_cancellable_new ();
+  task = g_task_new (NULL, self->hash_cancellable, on_hashed, NULL);
+  g_task_set_source_tag (task, check_download);
+  g_task_set_task_data (task, check, (GDestroyNotify)download_check_free);
+  g_task_run_in_thread (task, hash_thread);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -713,6 +847,8 @@ osi_check_window_dispose (GObject *object)
   if (self->history != NULL)
     g_signal_handlers_disconnect_by_data (self->history, self);
   g_cancellable_cancel (self->job_cancellable);
+  g_cancellable_cancel (self->hash_cancellable);
+  g_clear_object (&self->hash_cancellable);
   close_diff_window (self);
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_CHECK_WINDOW);
   g_clear_object (&self->history);
@@ -731,6 +867,7 @@ osi_check_window_finalize (GObject *object)
   g_free (self->host_text);
   g_free (self->rag_text);
   g_free (self->last_check_text);
+  g_free (self->download_text);
   g_free (self->other_label);
   g_assert (self->compare_dir == NULL);
 
@@ -756,7 +893,9 @@ osi_check_window_class_init (OsiCheckWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, verdict_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, file_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, last_check_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, download_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, restore_button);
+  gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, restore_note_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, compare_button);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, backup_label);
   gtk_widget_class_bind_template_child (widget_class, OsiCheckWindow, backup_dropdown);
@@ -837,6 +976,7 @@ osi_check_window_set_report (OsiCheckWindow       *self,
   g_set_object (&self->report, report);
   show_verdict (self);
   show_last_check (self, previous);
+  check_download (self, previous);
   show_findings (self);
   show_content (self);
   show_files (self);
@@ -1025,6 +1165,19 @@ const char *
 osi_check_window_get_last_check_text (OsiCheckWindow *self)
 {
   return self->last_check_text;
+}
+
+const char *
+osi_check_window_get_download_text (OsiCheckWindow *self)
+{
+  return self->download_text;
+}
+
+const char *
+osi_check_window_get_restore_note (OsiCheckWindow *self)
+{
+  return gtk_widget_get_visible (GTK_WIDGET (self->restore_note_label))
+           ? gtk_label_get_text (self->restore_note_label) : NULL;
 }
 
 GStrv

@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-a11y.h"
+#include "osi-backup-info.h"
 #include "osi-client.h"
 #include "osi-preferences-window.h"
 #include "osi-resources.h"
@@ -35,6 +36,7 @@ struct _OsiServerRow
   AdwEntryRow          *name_row;
   AdwEntryRow          *url_row;
   AdwEntryRow          *token_row;         /* an AdwPasswordEntryRow */
+  AdwEntryRow          *time_zone_row;
   AdwActionRow         *ca_row;
   AdwActionRow         *status_row;
   gboolean              token_edited;
@@ -152,6 +154,45 @@ static void
 on_profile_url_changed (OsiServerRow *self)
 {
   sync_entry (self->url_row, osi_profile_get_url (self->profile));
+}
+
+static void
+on_profile_time_zone_changed (OsiServerRow *self)
+{
+  sync_entry (self->time_zone_row, osi_profile_get_time_zone (self->profile));
+}
+
+/* The time zone typed, checked: "" for this computer's. NULL, with the
+ * row marked and the reason shown, when it names no time zone. */
+static char *
+typed_time_zone (OsiServerRow *self)
+{
+  g_autofree char *time_zone = entry_text (self->time_zone_row);
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(GError) error = NULL;
+
+  if (time_zone[0] != '\0' && (tz = osi_time_zone_new (time_zone, &error)) == NULL)
+    {
+      gtk_widget_add_css_class (GTK_WIDGET (self->time_zone_row), "error");
+      set_status (self, STATUS_ERROR, error->message);
+      return NULL;
+    }
+  return g_steal_pointer (&time_zone);
+}
+
+/* A wrong time zone would shift every date shown: refused here, where it
+ * was typed, rather than failing the connection later. */
+static void
+on_time_zone_apply (OsiServerRow *self)
+{
+  g_autofree char *time_zone = typed_time_zone (self);
+
+  if (time_zone == NULL)
+    return;
+  gtk_widget_remove_css_class (GTK_WIDGET (self->time_zone_row), "error");
+  set_status (self, STATUS_PLAIN, NULL);
+  osi_profile_set_time_zone (self->profile, time_zone);
+  osi_profile_store_save (self->store);
 }
 
 static void
@@ -327,6 +368,7 @@ test_action (GtkWidget  *widget,
   g_autofree char *url = entry_text (self->url_row);
   const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
   const char *ca_file = osi_profile_get_ca_file (self->profile);
+  g_autofree char *time_zone = NULL;
   g_autoptr(OsiClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
@@ -338,9 +380,12 @@ test_action (GtkWidget  *widget,
       set_status (self, STATUS_ERROR, error->message);
       return;
     }
+  if ((time_zone = typed_time_zone (self)) == NULL)
+    return;
 
   client = osi_client_new (url, token[0] != '\0' ? token : NULL);
-  if (ca_file != NULL && !osi_client_set_ca_file (client, ca_file, &error))
+  if ((ca_file != NULL && !osi_client_set_ca_file (client, ca_file, &error)) ||
+      !osi_client_set_server_time_zone (client, time_zone, &error))
     {
       set_status (self, STATUS_ERROR, error->message);
       return;
@@ -540,6 +585,16 @@ osi_server_row_build (OsiServerRow *self)
   g_signal_connect_object (self->token_row, "changed", G_CALLBACK (on_token_changed), self,
                            G_CONNECT_SWAPPED);
 
+  /* The deployed OSI backend sends its local time without an offset. */
+  self->time_zone_row = add_entry_row (self, ADW_TYPE_ENTRY_ROW, "time-zone-row", _("Server time zone"));
+  gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->time_zone_row))),
+                                 _("This computer’s"));
+  gtk_editable_set_text (GTK_EDITABLE (self->time_zone_row), osi_profile_get_time_zone (self->profile));
+  adw_entry_row_set_show_apply_button (self->time_zone_row, TRUE);
+  g_signal_connect_object (self->time_zone_row, "apply", G_CALLBACK (on_time_zone_apply), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect (self->time_zone_row, "changed", G_CALLBACK (on_entry_changed), NULL);
+
   self->ca_row = g_object_new (ADW_TYPE_ACTION_ROW,
                                "title", _("CA file (optional)"),
                                "use-markup", FALSE,
@@ -591,6 +646,8 @@ osi_server_row_build (OsiServerRow *self)
   g_signal_connect_object (self->profile, "notify::url", G_CALLBACK (on_profile_url_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->profile, "notify::ca-file", G_CALLBACK (update_ca_row), self,
+                           G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->profile, "notify::time-zone", G_CALLBACK (on_profile_time_zone_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store, "notify::current", G_CALLBACK (update_current), self,
                            G_CONNECT_SWAPPED);

@@ -10,6 +10,10 @@
 
 #define PROFILES_KEY "profiles"
 #define CURRENT_KEY  "current-profile"
+/* Each profile's time zone, by id: a key of its own, so that the profiles
+ * stored before time zones existed still load (a missing one is the
+ * desktop's). */
+#define TIME_ZONES_KEY "profile-time-zones"
 
 struct _OsiProfileStore
 {
@@ -18,6 +22,7 @@ struct _OsiProfileStore
   GSettings  *settings;
   GPtrArray  *profiles;   /* OsiProfile, in the order of the settings */
   OsiProfile *current;    /* one of profiles, or NULL */
+  gboolean    saving;     /* our own writes: nothing to reload */
 };
 
 static void osi_profile_store_list_model_init (GListModelInterface *iface);
@@ -110,13 +115,24 @@ update_current (OsiProfileStore *self)
 static void
 reload (OsiProfileStore *self)
 {
-  g_autoptr(GVariant) value = g_settings_get_value (self->settings, PROFILES_KEY);
-  g_autoptr(GPtrArray) old = self->profiles;
-  g_autoptr(GHashTable) old_by_id = g_hash_table_new (g_str_hash, g_str_equal);
-  g_autoptr(GHashTable) seen = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GVariant) value = NULL;
+  g_autoptr(GVariant) zones = NULL;
+  g_autoptr(GPtrArray) old = NULL;
+  g_autoptr(GHashTable) old_by_id = NULL;
+  g_autoptr(GHashTable) seen = NULL;
   GVariantIter iter;
   const char *id, *name, *url, *ca_file;
   guint prefix = 0, suffix = 0;
+
+  /* What we write is what we hold; between the writes of the two keys
+   * the settings hold half of it. */
+  if (self->saving)
+    return;
+  value = g_settings_get_value (self->settings, PROFILES_KEY);
+  zones = g_settings_get_value (self->settings, TIME_ZONES_KEY);
+  old = self->profiles;
+  old_by_id = g_hash_table_new (g_str_hash, g_str_equal);
+  seen = g_hash_table_new (g_str_hash, g_str_equal);
 
   for (guint i = 0; i < old->len; i++)
     {
@@ -130,6 +146,7 @@ reload (OsiProfileStore *self)
   while (g_variant_iter_next (&iter, "(&s&s&s&s)", &id, &name, &url, &ca_file))
     {
       OsiProfile *profile;
+      const char *time_zone = NULL;
 
       /* Hand edits (dconf-editor) may repeat an id or leave it empty: the
        * rest of the app needs ids to be unique keys. */
@@ -139,6 +156,8 @@ reload (OsiProfileStore *self)
           continue;
         }
 
+      if (!g_variant_lookup (zones, id, "&s", &time_zone))
+        time_zone = "";
       profile = g_hash_table_lookup (old_by_id, id);
       if (profile != NULL)
         {
@@ -149,6 +168,7 @@ reload (OsiProfileStore *self)
         }
       else
         profile = osi_profile_new (id, name, url, ca_file);
+      osi_profile_set_time_zone (profile, time_zone);
       g_hash_table_add (seen, (gpointer)osi_profile_get_id (profile));
       g_ptr_array_add (self->profiles, profile);
     }
@@ -174,21 +194,29 @@ static void
 save (OsiProfileStore *self)
 {
   GVariantBuilder builder;
+  GVariantBuilder zones;
 
   g_variant_builder_init (&builder, G_VARIANT_TYPE ("a(ssss)"));
+  g_variant_builder_init (&zones, G_VARIANT_TYPE ("a{ss}"));
   for (guint i = 0; i < self->profiles->len; i++)
     {
       OsiProfile *profile = g_ptr_array_index (self->profiles, i);
       const char *ca_file = osi_profile_get_ca_file (profile);
+      const char *time_zone = osi_profile_get_time_zone (profile);
 
       g_variant_builder_add (&builder, "(ssss)",
                              osi_profile_get_id (profile),
                              osi_profile_get_name (profile),
                              osi_profile_get_url (profile),
                              ca_file != NULL ? ca_file : "");
+      if (time_zone[0] != '\0')
+        g_variant_builder_add (&zones, "{ss}", osi_profile_get_id (profile), time_zone);
     }
-  /* Emits changed::profiles at once: reload () finds nothing to do. */
+  /* Each emits its changed:: at once, which reload () ignores. */
+  self->saving = TRUE;
   g_settings_set_value (self->settings, PROFILES_KEY, g_variant_builder_end (&builder));
+  g_settings_set_value (self->settings, TIME_ZONES_KEY, g_variant_builder_end (&zones));
+  self->saving = FALSE;
 }
 
 static void
@@ -293,6 +321,8 @@ osi_profile_store_constructed (GObject *object)
   /* Connected before the first read: some backends only watch keys that
    * were read, and we read them right below. */
   g_signal_connect_object (self->settings, "changed::" PROFILES_KEY,
+                           G_CALLBACK (reload), self, G_CONNECT_SWAPPED);
+  g_signal_connect_object (self->settings, "changed::" TIME_ZONES_KEY,
                            G_CALLBACK (reload), self, G_CONNECT_SWAPPED);
   g_signal_connect_object (self->settings, "changed::" CURRENT_KEY,
                            G_CALLBACK (update_current), self, G_CONNECT_SWAPPED);

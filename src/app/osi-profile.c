@@ -13,6 +13,7 @@ struct _OsiProfile
   char    *name;
   char    *url;
   char    *ca_file;   /* NULL when none, never "" */
+  char    *time_zone; /* "" for the desktop's */
 };
 
 G_DEFINE_FINAL_TYPE (OsiProfile, osi_profile, G_TYPE_OBJECT)
@@ -23,6 +24,7 @@ enum {
   PROP_NAME,
   PROP_URL,
   PROP_CA_FILE,
+  PROP_TIME_ZONE,
   N_PROPS
 };
 
@@ -49,6 +51,7 @@ osi_profile_finalize (GObject *object)
   g_free (self->name);
   g_free (self->url);
   g_free (self->ca_file);
+  g_free (self->time_zone);
 
   G_OBJECT_CLASS (osi_profile_parent_class)->finalize (object);
 }
@@ -77,6 +80,10 @@ osi_profile_get_property (GObject    *object,
 
     case PROP_CA_FILE:
       g_value_set_string (value, self->ca_file);
+      break;
+
+    case PROP_TIME_ZONE:
+      g_value_set_string (value, self->time_zone);
       break;
 
     default:
@@ -110,6 +117,10 @@ osi_profile_set_property (GObject      *object,
       osi_profile_set_ca_file (self, g_value_get_string (value));
       break;
 
+    case PROP_TIME_ZONE:
+      osi_profile_set_time_zone (self, g_value_get_string (value));
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -129,6 +140,8 @@ osi_profile_constructed (GObject *object)
     self->name = g_strdup ("");
   if (self->url == NULL)
     self->url = g_strdup ("");
+  if (self->time_zone == NULL)
+    self->time_zone = g_strdup ("");
 }
 
 static void
@@ -156,6 +169,10 @@ osi_profile_class_init (OsiProfileClass *klass)
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
   properties[PROP_CA_FILE] =
     g_param_spec_string ("ca-file", NULL, NULL,
+                         NULL,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_TIME_ZONE] =
+    g_param_spec_string ("time-zone", NULL, NULL,
                          NULL,
                          G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
 
@@ -246,4 +263,40 @@ osi_profile_set_ca_file (OsiProfile *self,
     ca_file = NULL;
   if (replace_string (&self->ca_file, ca_file))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CA_FILE]);
+}
+
+const char *
+osi_profile_get_time_zone (OsiProfile *self)
+{
+  g_return_val_if_fail (OSI_IS_PROFILE (self), NULL);
+
+  return self->time_zone;
+}
+
+void
+osi_profile_set_time_zone (OsiProfile *self,
+                           const char *time_zone)
+{
+  g_return_if_fail (OSI_IS_PROFILE (self));
+
+  if (replace_string (&self->time_zone, time_zone != NULL ? time_zone : ""))
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_TIME_ZONE]);
+}
+
+OsiClient *
+osi_profile_new_client (OsiProfile  *self,
+                        const char  *token,
+                        GError     **error)
+{
+  g_autoptr(OsiClient) client = NULL;
+
+  g_return_val_if_fail (OSI_IS_PROFILE (self), NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  client = osi_client_new (self->url, token);
+  if (self->ca_file != NULL && !osi_client_set_ca_file (client, self->ca_file, error))
+    return NULL;
+  if (!osi_client_set_server_time_zone (client, self->time_zone, error))
+    return NULL;
+  return g_steal_pointer (&client);
 }

@@ -3,11 +3,15 @@
 
 #include <glib-object.h>
 
+#include "osi-client.h"
+
 G_BEGIN_DECLS
 
-/* A server the app can connect to: a name for people, the base URL and an
- * optional CA file for self-hosted HTTPS. The token is not here: it lives
- * in the keyring (osi-secret.h), keyed by the profile's id. */
+/* A server the app can connect to: a name for people, the base URL, an
+ * optional CA file for self-hosted HTTPS and the server's time zone (the
+ * deployed OSI backend sends dates without an offset, DESIGN §5). The
+ * token is not here: it lives in the keyring (osi-secret.h), keyed by the
+ * profile's id. */
 #define OSI_TYPE_PROFILE (osi_profile_get_type ())
 
 G_DECLARE_FINAL_TYPE (OsiProfile, osi_profile, OSI, PROFILE, GObject)
@@ -27,5 +31,18 @@ void        osi_profile_set_url     (OsiProfile *self,
 const char *osi_profile_get_ca_file (OsiProfile *self);
 void        osi_profile_set_ca_file (OsiProfile *self,
                                      const char *ca_file);
+/* An identifier such as "Europe/Paris"; "" (never NULL) for this
+ * desktop's time zone. The setter does not check it: see
+ * osi_time_zone_new (). */
+const char *osi_profile_get_time_zone (OsiProfile *self);
+void        osi_profile_set_time_zone (OsiProfile *self,
+                                       const char *time_zone);
+
+/* A client for this profile's server, with its CA file and time zone;
+ * token may be NULL. NULL, with error set, when the CA file or the time
+ * zone cannot be used. */
+OsiClient  *osi_profile_new_client  (OsiProfile  *self,
+                                     const char  *token,
+                                     GError     **error);
 
 G_END_DECLS

@@ -28,9 +28,10 @@ const char  *osi_window_get_status_title  (OsiWindow *self);
 const char  *osi_window_get_banner_text   (OsiWindow *self);
 /* The confirmation or error dialog on screen, NULL when none. */
 AdwMessageDialog *osi_window_get_dialog   (OsiWindow *self);
-/* TRUE while a list request, a create, a restore, a delete, a download,
- * a check, an upload or a restore's "what would change" runs; notified
- * as "working". */
+/* TRUE while a list request, the question of what the server offers, a
+ * create, a restore, a delete, a download (until it is remembered in the
+ * check history), a check, an upload or a restore's "what would change"
+ * runs; notified as "working". */
 gboolean     osi_window_get_working       (OsiWindow *self);
 /* The last toast's title. */
 const char  *osi_window_get_last_toast    (OsiWindow *self);

@@ -75,6 +75,11 @@ struct _OsiWindow
   gboolean              checking;
   gboolean              uploading;
   guint                 restore_diffs;   /* restore confirmations asking what would change */
+  /* DESIGN §5: what the server offers, asked once per client after its
+   * first list, in the background. */
+  gboolean              features_asked;
+  gboolean              probing;
+  GCancellable         *features_cancellable;
   GCancellable         *list_cancellable;
   GCancellable         *op_cancellable;
   GCancellable         *transfer_cancellable;
@@ -139,6 +144,25 @@ display_date (OsiWindow  *self,
   OsiBackupInfo *info = find_backup (self, name);
 
   return info != NULL ? osi_backup_info_get_display_date (info) : "";
+}
+
+/* DESIGN §5: a name the server sent outside the grammar is shown, never
+ * sent back. TRUE, with the reason in a toast, for such a name. */
+static gboolean
+refuse_unnamable (OsiWindow  *self,
+                  const char *name)
+{
+  OsiBackupInfo *info;
+  const char *problem;
+
+  if (osi_backup_name_is_valid (name))
+    return FALSE;
+  info = find_backup (self, name);
+  problem = info != NULL ? osi_backup_info_get_problem (info) : NULL;
+  osi_window_add_toast (self, adw_toast_new (problem != NULL ? problem
+                                             : _("This backup cannot be downloaded, restored or deleted from here: "
+                                                 "its name cannot be sent to the server safely.")));
+  return TRUE;
 }
 
 static void
@@ -285,6 +309,9 @@ troubleshooting (const GError *error,
         break;
       case OSI_CLIENT_ERROR_TOO_LARGE:
         STEP (_("Ask the server’s administrator to raise its upload limit, or restore a smaller backup."));
+        break;
+      case OSI_CLIENT_ERROR_UNSUPPORTED:
+        /* The message says what to do instead; the server is not at fault. */
         break;
       case OSI_CLIENT_ERROR_BAD_REQUEST:
       case OSI_CLIENT_ERROR_SERVER:
@@ -473,6 +500,22 @@ name_row (GtkWidget     *label,
                                   -1);
 }
 
+/* DESIGN §5: an entry the server sent wrong is shown as well as it can
+ * be, what is wrong with it in its tooltip. Rows are reused: every bind
+ * sets or clears it. */
+static void
+show_problem (GtkWidget     *widget,
+              OsiBackupInfo *info)
+{
+  const char *problem = osi_backup_info_get_problem (info);
+
+  gtk_widget_set_tooltip_text (widget, problem);
+  if (problem != NULL)
+    gtk_widget_add_css_class (widget, "warning");
+  else
+    gtk_widget_remove_css_class (widget, "warning");
+}
+
 static void
 bind_name (GtkSignalListItemFactory *factory,
            GtkListItem              *item,
@@ -482,6 +525,7 @@ bind_name (GtkSignalListItemFactory *factory,
   GtkWidget *label = gtk_list_item_get_child (item);
 
   gtk_label_set_text (GTK_LABEL (label), osi_backup_info_get_name (info));
+  gtk_widget_set_tooltip_text (label, osi_backup_info_get_problem (info));
   name_row (label, info);
 }
 
@@ -491,8 +535,11 @@ bind_date (GtkSignalListItemFactory *factory,
            gpointer                  user_data)
 {
   OsiBackupInfo *info = item_info (item);
+  GtkWidget *label = gtk_list_item_get_child (item);
 
-  gtk_label_set_text (GTK_LABEL (gtk_list_item_get_child (item)), osi_backup_info_get_display_date (info));
+  /* "Unknown date" for a date the server did not send right. */
+  gtk_label_set_text (GTK_LABEL (label), osi_backup_info_get_display_date (info));
+  show_problem (label, info);
 }
 
 static void
@@ -543,7 +590,9 @@ bind_actions (GtkSignalListItemFactory *factory,
 {
   OsiBackupInfo *info = item_info (item);
   const char *name = osi_backup_info_get_name (info);
-  GtkWidget *button = gtk_widget_get_first_child (gtk_list_item_get_child (item));
+  gboolean named = osi_backup_info_can_be_named (info);
+  GtkWidget *box = gtk_list_item_get_child (item);
+  GtkWidget *button = gtk_widget_get_first_child (box);
   /* The accessible names say which backup: a screen reader user hears
    * "Restaurer backup_…" rather than three "Restaurer" in a row. */
   char *labels[3] = {
@@ -561,6 +610,10 @@ bind_actions (GtkSignalListItemFactory *factory,
     }
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     g_free (labels[i]);
+  /* A name that cannot be sent back (DESIGN §5) leaves nothing to act on.
+   * The box, not the buttons: their actions set their own sensitivity. */
+  gtk_widget_set_sensitive (box, named);
+  gtk_widget_set_tooltip_text (box, named ? NULL : osi_backup_info_get_problem (info));
 }
 
 static GtkColumnViewColumn *
@@ -679,6 +732,11 @@ on_sorted_items_changed (OsiWindow  *self,
                          guint       added,
                          GListModel *model)
 {
+  /* The column view, finalized after the window's dispose, drops its
+   * sorter: the models, still held by the view, sort again (rows whose
+   * server order is not the date order, like those without a date). */
+  if (is_disposed (self))
+    return;
   update_view (self);
 }
 
@@ -787,6 +845,42 @@ present_if_pending (OsiWindow *self)
 }
 
 static void
+on_features_learned (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(JsonObject) health = NULL;
+  g_autoptr(GError) error = NULL;
+
+  health = osi_client_health_finish (OSI_CLIENT (source), result, &error);
+  /* Never the user's concern: an operation that needs a feature asks
+   * again by itself, and says what fails then. */
+  if (health == NULL)
+    g_debug ("what %s offers is not known: %s", osi_client_get_base_url (OSI_CLIENT (source)), error->message);
+  if (is_disposed (self) || is_cancelled (error) || (OsiClient *)source != self->client)
+    return;
+  self->probing = FALSE;
+  /* The report window follows "working": a restore it offers may need a
+   * feature this server lacks. */
+  notify_working (self);
+}
+
+/* Once per client, after its first list: the list comes first on screen. */
+static void
+learn_features (OsiWindow *self)
+{
+  if (self->client == NULL || self->features_asked || osi_client_get_features_known (self->client))
+    return;
+  self->features_asked = TRUE;
+  self->probing = TRUE;
+  g_clear_object (&self->features_cancellable);
+  self->features_cancellable = g_cancellable_new ();
+  notify_working (self);
+  osi_client_health_async (self->client, self->features_cancellable, on_features_learned, g_object_ref (self));
+}
+
+static void
 on_list_ready (GObject      *source,
                GAsyncResult *result,
                gpointer      user_data)
@@ -831,6 +925,7 @@ on_list_ready (GObject      *source,
                          items->pdata, items->len);
   update_view (self);
   present_if_pending (self);
+  learn_features (self);
 }
 
 static void
@@ -987,7 +1082,8 @@ on_restore_response (OsiWindow        *self,
   const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
   g_autofree char *status = NULL;
 
-  if (g_strcmp0 (response, "restore") != 0 || self->client == NULL || long_job_running (self))
+  if (g_strcmp0 (response, "restore") != 0 || self->client == NULL || long_job_running (self) ||
+      refuse_unnamable (self, name))
     return;
   status = g_strdup_printf (_("Restoring %s… The server first makes a safety backup of the current data."), name);
   operation_start (self, status);
@@ -1021,6 +1117,35 @@ restore_diff_free (RestoreDiff *data)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RestoreDiff, restore_diff_free)
 
+/* What the warning says of the data before the restore. Our server names
+ * its safety backup; the deployed OSI backend (DESIGN §5) keeps a copy of
+ * its own without naming it: until the server is known to be ours, the
+ * words hold for both. */
+static char *
+restore_body (OsiClient  *client,
+              const char *name,
+              const char *date)
+{
+  if (osi_client_has_feature (client, "diff") || osi_client_has_feature (client, "verify"))
+    return g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the "
+                              "other data — will be replaced by the content of “%s” from %s.\n\n"
+                              "This cannot be undone, except by restoring the safety backup the server makes of "
+                              "the current data first."),
+                            name, date);
+  return g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the "
+                            "other data — will be replaced by the content of “%s” from %s.\n\n"
+                            "This cannot be undone, except by restoring the copy of the current data that the "
+                            "server keeps first (a safety backup, which OSI Backup’s server names when the restore "
+                            "ends and the OSI dashboard’s backend keeps among its own backups)."),
+                          name, date);
+}
+
+static const char *
+no_preview_text (void)
+{
+  return _("This server does not show what a restore would change.");
+}
+
 /* The server's answer to "what would this restore change", under the
  * warning; the warning stands without it. */
 static void
@@ -1032,16 +1157,24 @@ on_restore_diff (GObject      *source,
   g_autoptr(AdwMessageDialog) dialog = g_weak_ref_get (&data->dialog);
   g_autoptr(OsiDiff) diff = NULL;
   g_autoptr(GError) error = NULL;
+  g_autofree char *warning = NULL;
   g_autofree char *changes = NULL;
   g_autofree char *body = NULL;
 
   diff = osi_client_diff_finish (OSI_CLIENT (source), result, &error);
   if (is_cancelled (error) || dialog == NULL)
     return;
-  changes = diff != NULL ? osi_diff_describe_restore (diff)
-                         : g_strdup_printf (_("The changes could not be worked out: %s"), error->message);
-  body = g_strdup_printf ("%s\n\n%s", (const char *)g_object_get_data (G_OBJECT (dialog), "restore-body"),
-                          changes);
+  if (diff != NULL)
+    changes = osi_diff_describe_restore (diff);
+  else if (g_error_matches (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED))
+    /* A server without the preview: no failure of ours to report. */
+    changes = g_strdup (no_preview_text ());
+  else
+    changes = g_strdup_printf (_("The changes could not be worked out: %s"), error->message);
+  /* What the server offers is known by now. */
+  warning = restore_body (OSI_CLIENT (source), g_object_get_data (G_OBJECT (dialog), "backup-name"),
+                          g_object_get_data (G_OBJECT (dialog), "backup-date"));
+  body = g_strdup_printf ("%s\n\n%s", warning, changes);
   adw_message_dialog_set_body (dialog, body);
 }
 
@@ -1053,34 +1186,32 @@ confirm_restore (OsiWindow  *self,
                  const char *date)
 {
   g_autofree char *body = NULL;
-  g_autofree char *waiting = NULL;
-  GCancellable *cancellable;
-  RestoreDiff *data = g_new0 (RestoreDiff, 1);
+  g_autofree char *shown = NULL;
   AdwMessageDialog *dialog;
+  /* DESIGN §5: the preview is asked only of a server that may offer it. */
+  gboolean preview = !osi_window_server_lacks (self, "diff");
 
-  if (self->client == NULL)
-    {
-      g_free (data);
-      return;
-    }
-  cancellable = g_cancellable_new ();
-  body = g_strdup_printf (_("All current data on the server — the knowledge base, the configuration and the other "
-                            "data — will be replaced by the content of “%s” from %s.\n\n"
-                            "This cannot be undone, except by restoring the safety backup the server makes of "
-                            "the current data first."),
-                          name, date);
-  waiting = g_strdup_printf ("%s\n\n%s", body, _("Working out the changes…"));
-  dialog = new_dialog (self, _("Restore This Backup?"), waiting);
+  if (self->client == NULL || refuse_unnamable (self, name))
+    return;
+  body = restore_body (self->client, name, date);
+  shown = g_strdup_printf ("%s\n\n%s", body, preview ? _("Working out the changes…") : no_preview_text ());
+  dialog = new_dialog (self, _("Restore This Backup?"), shown);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
-  g_object_set_data_full (G_OBJECT (dialog), "restore-body", g_steal_pointer (&body), g_free);
-  /* The dialog gone, the question is moot. */
-  g_object_set_data_full (G_OBJECT (dialog), "diff-cancellable", g_object_ref (cancellable), cancel_and_unref);
-  data->self = g_object_ref (self);
-  g_weak_ref_init (&data->dialog, dialog);
-  self->restore_diffs++;
-  notify_working (self);
-  osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
-  g_object_unref (cancellable);
+  g_object_set_data_full (G_OBJECT (dialog), "backup-date", g_strdup (date), g_free);
+  if (preview)
+    {
+      GCancellable *cancellable = g_cancellable_new ();
+      RestoreDiff *data = g_new0 (RestoreDiff, 1);
+
+      /* The dialog gone, the question is moot. */
+      g_object_set_data_full (G_OBJECT (dialog), "diff-cancellable", g_object_ref (cancellable), cancel_and_unref);
+      data->self = g_object_ref (self);
+      g_weak_ref_init (&data->dialog, dialog);
+      self->restore_diffs++;
+      notify_working (self);
+      osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
+      g_object_unref (cancellable);
+    }
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
   adw_message_dialog_set_response_appearance (dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
   adw_message_dialog_set_default_response (dialog, "cancel");
@@ -1127,7 +1258,8 @@ on_delete_response (OsiWindow        *self,
   const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
   g_autofree char *status = NULL;
 
-  if (g_strcmp0 (response, "delete") != 0 || self->client == NULL || long_job_running (self))
+  if (g_strcmp0 (response, "delete") != 0 || self->client == NULL || long_job_running (self) ||
+      refuse_unnamable (self, name))
     return;
   status = g_strdup_printf (_("Deleting %s…"), name);
   operation_start (self, status);
@@ -1146,6 +1278,8 @@ action_delete (GtkWidget  *widget,
   g_autofree char *body = NULL;
   AdwMessageDialog *dialog;
 
+  if (refuse_unnamable (self, name))
+    return;
   body = g_strdup_printf (_("“%s” from %s will be deleted from the server. This cannot be undone."),
                           name, display_date (self, name));
   if (remaining < MIN_KEPT_BACKUPS)
@@ -1235,31 +1369,12 @@ on_open_folder_clicked (GtkButton *button,
   open_folder (self, folder);
 }
 
+/* The download's end, once it is remembered. */
 static void
-on_downloaded (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+download_done (OsiWindow  *self,
+               const char *path)
 {
-  g_autoptr(OsiWindow) self = user_data;
-  g_autofree char *path = NULL;
-  g_autofree char *sha256 = NULL;
-  g_autoptr(GError) error = NULL;
-
-  path = osi_client_download_finish (OSI_CLIENT (source), result, &sha256, &error);
-  if (is_disposed (self))
-    return;
   long_job_end (self, &self->downloading);
-  if (is_cancelled (error))
-    {
-      osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
-      return;
-    }
-  if (path == NULL)
-    {
-      show_error (self, _("The Download Failed"), error, FALSE);
-      return;
-    }
-
   {
     AdwToast *toast = adw_toast_new (_("Download complete"));
     GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
@@ -1282,6 +1397,101 @@ on_downloaded (GObject      *source,
   }
 }
 
+/* The history's file, written in a worker: a history of its own on the
+ * same file (the window's emits "changed" on this thread, after). */
+typedef struct
+{
+  char *history;
+  char *path;
+  char *sha256;
+} DownloadRecord;
+
+static void
+download_record_free (DownloadRecord *record)
+{
+  g_free (record->history);
+  g_free (record->path);
+  g_free (record->sha256);
+  g_free (record);
+}
+
+static void
+record_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  DownloadRecord *record = task_data;
+  g_autoptr(OsiCheckHistory) history = osi_check_history_new (record->history);
+  GError *error = NULL;
+
+  if (osi_check_history_record_download (history, record->path, record->sha256, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_download_recorded (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  OsiWindow *self = OSI_WINDOW (source);
+  DownloadRecord *record = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  /* A history that cannot be written costs the "unchanged since", never
+   * the download. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("the download of %s is not remembered: %s", record->path, error->message);
+  if (is_disposed (self))
+    return;
+  if (error == NULL)
+    g_signal_emit_by_name (self->check_history, "changed");
+  download_done (self, record->path);
+}
+
+static void
+on_downloaded (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autofree char *path = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  path = osi_client_download_finish (OSI_CLIENT (source), result, &sha256, &error);
+  if (is_disposed (self))
+    return;
+  if (path == NULL)
+    {
+      long_job_end (self, &self->downloading);
+      if (is_cancelled (error))
+        osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
+      else
+        show_error (self, _("The Download Failed"), error, FALSE);
+      return;
+    }
+  /* DESIGN §5: the check history keeps what the server sent, so that a
+   * check can say later whether the file is still that. The download
+   * goes on until then: a check of the file waits for it. */
+  if (sha256 != NULL && g_path_is_absolute (path))
+    {
+      g_autoptr(GTask) task = g_task_new (self, NULL, on_download_recorded, NULL);
+      DownloadRecord *record = g_new0 (DownloadRecord, 1);
+
+      record->history = g_strdup (osi_check_history_get_path (self->check_history));
+      record->path = g_steal_pointer (&path);
+      record->sha256 = g_steal_pointer (&sha256);
+      g_task_set_source_tag (task, on_downloaded);
+      g_task_set_task_data (task, record, (GDestroyNotify)download_record_free);
+      g_task_run_in_thread (task, record_thread);
+      return;
+    }
+  download_done (self, path);
+}
+
 static void
 action_download (GtkWidget  *widget,
                  const char *action_name,
@@ -1292,7 +1502,7 @@ action_download (GtkWidget  *widget,
   g_autofree char *folder = osi_window_dup_download_folder (self);
   g_autofree char *status = NULL;
 
-  if (self->client == NULL || long_job_running (self))
+  if (self->client == NULL || long_job_running (self) || refuse_unnamable (self, name))
     return;
   if (g_mkdir_with_parents (folder, 0700) != 0)
     {
@@ -1749,6 +1959,7 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->list_cancellable);
   g_cancellable_cancel (self->op_cancellable);
   g_cancellable_cancel (self->transfer_cancellable);
+  g_cancellable_cancel (self->features_cancellable);
   g_clear_handle_id (&self->present_timeout_id, g_source_remove);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
@@ -1781,6 +1992,7 @@ osi_window_finalize (GObject *object)
   g_clear_object (&self->list_cancellable);
   g_clear_object (&self->op_cancellable);
   g_clear_object (&self->transfer_cancellable);
+  g_clear_object (&self->features_cancellable);
   g_free (self->last_toast);
   g_free (self->banner_text);
   g_clear_pointer (&self->action_states, g_hash_table_unref);
@@ -2004,9 +2216,13 @@ osi_window_set_client (OsiWindow  *self,
   if (client != self->client)
     {
       g_cancellable_cancel (self->list_cancellable);
+      g_cancellable_cancel (self->features_cancellable);
       g_set_object (&self->client, client);
       self->loaded = FALSE;
       self->listing = FALSE;
+      /* Another server: what it offers is asked again, after its list. */
+      self->features_asked = FALSE;
+      self->probing = FALSE;
       hide_banner (self);
       g_list_store_remove_all (self->store);
     }
@@ -2156,7 +2372,7 @@ osi_window_get_dialog (OsiWindow *self)
 gboolean
 osi_window_get_working (OsiWindow *self)
 {
-  return self->listing || self->restore_diffs > 0 || long_job_running (self);
+  return self->listing || self->probing || self->restore_diffs > 0 || long_job_running (self);
 }
 
 const char *
@@ -2207,6 +2423,15 @@ osi_window_restore_file (OsiWindow  *self,
 
   if (self->client == NULL || long_job_running (self))
     return;
+  /* DESIGN §5: said before anything is read or sent. */
+  if (osi_window_server_lacks (self, "upload"))
+    {
+      g_autoptr(GError) error = g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                                                     osi_window_no_upload_text ());
+
+      show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
   name = g_path_get_basename (path);
   if (!osi_backup_name_is_valid (name))
     {
@@ -2251,6 +2476,24 @@ osi_window_restore_file (OsiWindow  *self,
   notify_working (self);
   osi_client_upload_async (self->client, path, on_upload_progress, self, self->transfer_cancellable,
                            on_uploaded, g_object_ref (self));
+}
+
+gboolean
+osi_window_server_lacks (OsiWindow  *self,
+                         const char *feature)
+{
+  g_return_val_if_fail (OSI_IS_WINDOW (self), FALSE);
+  g_return_val_if_fail (feature != NULL, FALSE);
+
+  return self->client != NULL && osi_client_get_features_known (self->client) &&
+         !osi_client_has_feature (self->client, feature);
+}
+
+const char *
+osi_window_no_upload_text (void)
+{
+  return _("This server does not offer sending a backup from this computer: restore one of its own backups "
+           "instead.");
 }
 
 OsiCheckWindow *

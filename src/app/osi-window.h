@@ -36,5 +36,12 @@ guint      osi_window_check_files    (OsiWindow      *self,
  * it, as the list's restore does. */
 void       osi_window_restore_file   (OsiWindow      *self,
                                       const char     *path);
+/* DESIGN §5: TRUE when the server is known not to offer feature
+ * ("upload", "diff", "verify"…); FALSE while that is not known yet (the
+ * window asks once it has listed). */
+gboolean   osi_window_server_lacks   (OsiWindow      *self,
+                                      const char     *feature);
+/* Why no file can be sent to a server without "upload", in words. */
+const char *osi_window_no_upload_text (void);
 
 G_END_DECLS
