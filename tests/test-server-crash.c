@@ -14,9 +14,13 @@
 /* The server killed (SIGKILL) while it creates, restores or receives a
  * backup, then started again: the data directory is complete, old or
  * new; every listed backup is whole; no leftover remains. Kill instants
- * are spread over what the operation takes on this machine. */
+ * are spread over what the operation takes on this machine, and each
+ * round tells whether its kill did land mid-operation: enough of them
+ * must, or the test proves nothing. */
 
 #define ROUNDS 8
+/* How often the test looks for the server's work while it waits. */
+#define POLL_US 1000
 
 typedef struct
 {
@@ -154,58 +158,157 @@ time_operation (Fixture    *f,
   return g_get_monotonic_time () - start;
 }
 
-static void
-kill_during (Fixture    *f,
-             const char *command,
-             const char *argument,
-             gint64      span)
+/* Whether the server is in the middle of the operation, from what it has
+ * on disk: a backup being written (.NAME.XXXXXX.part: the archive a
+ * create makes, an upload being received and checked, the safety backup
+ * a restore makes first) or a restore's staging folder or journal beside
+ * the data. Before the operation begins and once it has ended there is
+ * none. Asked of a killed server, before the restart that removes them,
+ * it tells where the kill landed: a dead server changes nothing more. */
+static gboolean
+work_under_way (Fixture *f)
 {
-  for (guint round = 0; round < ROUNDS; round++)
+  gboolean found = FALSE;
+  const char *name;
+  GDir *dir;
+
+  dir = g_dir_open (f->backups, 0, NULL);
+  while (!found && (name = g_dir_read_name (dir)) != NULL)
+    found = name[0] == '.' && g_str_has_suffix (name, ".part");
+  g_dir_close (dir);
+
+  dir = g_dir_open (f->tmp, 0, NULL);
+  while (!found && (name = g_dir_read_name (dir)) != NULL)
+    found = strstr (name, ".osi-staging.") != NULL || g_str_has_suffix (name, ".osi-swap");
+  g_dir_close (dir);
+
+  return found;
+}
+
+/* Waits until the server is seen at work for the CLI (pid), or the CLI
+ * has exited: returns FALSE then, with the CLI reaped. */
+static gboolean
+wait_for_work (Fixture *f,
+               GPid     pid)
+{
+  gint64 deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  int status;
+
+  while (!work_under_way (f))
     {
-      GPid pid = spawn_cli (f, command, argument);
-
-      g_usleep ((gulong)(span * round / (ROUNDS - 2)));
-      osi_test_server_kill (f->server);
-      reap (pid);
-
-      start_server (f);
-      assert_consistent (f);
+      if (waitpid (pid, &status, WNOHANG) == pid)
+        {
+          g_spawn_close_pid (pid);
+          return FALSE;
+        }
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_usleep (POLL_US);
     }
+  return TRUE;
+}
+
+/* Runs the operation once to completion; returns how long the server's
+ * work lasts, from when it is first seen until the CLI has its answer. */
+static gint64
+time_work (Fixture    *f,
+           const char *command,
+           const char *argument)
+{
+  GPid pid = spawn_cli (f, command, argument);
+  gint64 seen;
+  gint64 span;
+
+  g_assert_true (wait_for_work (f, pid));
+  seen = g_get_monotonic_time ();
+  g_assert_cmpint (reap (pid), ==, 0);
+  span = g_get_monotonic_time () - seen;
+  g_test_message ("%s: the server works for %" G_GINT64_FORMAT " us", command, span);
+  return span;
+}
+
+/* One round: starts the operation, kills the server (round + 1/2) /
+ * ROUNDS of the work's span (*span) after the work shows, restarts it
+ * and checks what it left. Returns whether the kill landed
+ * mid-operation, judged at the kill: the CLI had not had its answer (it
+ * was still running) and the dead server left work under way. A kill
+ * that came too late shows the work is quicker now than measured: *span
+ * shrinks to that instant, and the later rounds spread over it. */
+static gboolean
+kill_round (Fixture    *f,
+            const char *command,
+            const char *argument,
+            gint64     *span,
+            guint       round)
+{
+  GPid pid = spawn_cli (f, command, argument);
+  gint64 wait_us = *span * (2 * round + 1) / (2 * ROUNDS);
+  gboolean cli_running = FALSE;
+  gboolean under_way;
+  int status;
+
+  if (wait_for_work (f, pid))
+    {
+      g_usleep ((gulong)wait_us);
+      cli_running = waitpid (pid, &status, WNOHANG) == 0;
+      if (!cli_running)
+        g_spawn_close_pid (pid);
+    }
+  osi_test_server_kill (f->server);
+  under_way = work_under_way (f);
+  if (cli_running)
+    reap (pid);
+  g_test_message ("%s, round %u: kill %" G_GINT64_FORMAT " us into the work: %s", command, round, wait_us,
+                  !cli_running ? "the CLI had finished" : under_way ? "mid-operation" : "no work under way");
+
+  start_server (f);
+  assert_consistent (f);
+  if (cli_running && under_way)
+    return TRUE;
+  *span = MIN (*span, wait_us);
+  return FALSE;
+}
+
+/* A third of the kills at least, and two, must have landed
+ * mid-operation, whatever the load of the machine. */
+static void
+assert_enough_landed (const char *command,
+                      guint       landed)
+{
+  g_test_message ("%s: %u of %u kills landed mid-operation", command, landed, ROUNDS);
+  g_assert_cmpuint (landed, >=, MAX (2, (ROUNDS + 2) / 3));
 }
 
 static void
 test_kill_create (Fixture       *f,
                   gconstpointer  user_data)
 {
+  guint landed = 0;
   gint64 span;
 
   start_server (f);
-  span = time_operation (f, "create", NULL);
-  kill_during (f, "create", NULL, span);
+  span = time_work (f, "create", NULL);
+  for (guint round = 0; round < ROUNDS; round++)
+    landed += kill_round (f, "create", NULL, &span, round);
+  assert_enough_landed ("create", landed);
 }
 
 static void
 test_kill_upload (Fixture       *f,
                   gconstpointer  user_data)
 {
+  g_autofree char *stored = g_build_filename (f->backups, "backup_20250301_100000.tar.zst", NULL);
+  guint landed = 0;
   gint64 span;
 
   start_server (f);
-  span = time_operation (f, "upload", f->other_archive);
+  span = time_work (f, "upload", f->other_archive);
   g_assert_cmpint (time_operation (f, "delete", "backup_20250301_100000.tar.zst") >= 0, ==, TRUE);
   for (guint round = 0; round < ROUNDS; round++)
     {
-      g_autofree char *stored = g_build_filename (f->backups, "backup_20250301_100000.tar.zst", NULL);
-      GPid pid;
-
       g_unlink (stored);
-      pid = spawn_cli (f, "upload", f->other_archive);
-      g_usleep ((gulong)(span * round / (ROUNDS - 2)));
-      osi_test_server_kill (f->server);
-      reap (pid);
-      start_server (f);
-      assert_consistent (f);
+      landed += kill_round (f, "upload", f->other_archive, &span, round);
     }
+  assert_enough_landed ("upload", landed);
 }
 
 static void
@@ -213,6 +316,7 @@ test_kill_restore (Fixture       *f,
                    gconstpointer  user_data)
 {
   g_autofree char *uploaded = g_build_filename (f->backups, "backup_20250301_100000.tar.zst", NULL);
+  guint landed = 0;
   gint64 span;
 
   start_server (f);
@@ -220,11 +324,9 @@ test_kill_restore (Fixture       *f,
   g_assert_cmpint (time_operation (f, "upload", f->other_archive) > 0, ==, TRUE);
   g_assert_true (g_file_test (uploaded, G_FILE_TEST_EXISTS));
 
-  span = time_operation (f, "restore", "backup_20250301_100000.tar.zst");
+  span = time_work (f, "restore", "backup_20250301_100000.tar.zst");
   for (guint round = 0; round < ROUNDS; round++)
     {
-      GPid pid;
-
       /* each round starts from the old data, restored from the reference */
       if (!osi_test_trees_equal (f->data, f->reference, NULL))
         {
@@ -240,13 +342,9 @@ test_kill_restore (Fixture       *f,
           start_server (f);
         }
 
-      pid = spawn_cli (f, "restore", "backup_20250301_100000.tar.zst");
-      g_usleep ((gulong)(span * round / (ROUNDS - 2)));
-      osi_test_server_kill (f->server);
-      reap (pid);
-      start_server (f);
-      assert_consistent (f);
+      landed += kill_round (f, "restore", "backup_20250301_100000.tar.zst", &span, round);
     }
+  assert_enough_landed ("restore", landed);
 }
 
 int

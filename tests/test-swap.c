@@ -200,28 +200,77 @@ test_first_restore (Fixture *f, gconstpointer d)
     g_error ("%s", why);
 }
 
+/* Whether a restore is under way beside the live data: a staging folder
+ * or the journal. Before it has staged anything and once it has cleaned
+ * up there is none. Asked once the restoring process is dead, before the
+ * recovery, it tells where the kill landed. */
+static gboolean
+restore_under_way (Fixture *f)
+{
+  GDir *dir = g_dir_open (f->tmp, 0, NULL);
+  gboolean found = FALSE;
+  const char *name;
+
+  while (!found && (name = g_dir_read_name (dir)) != NULL)
+    found = strstr (name, ".osi-staging.") != NULL || g_str_has_suffix (name, ".osi-swap");
+  g_dir_close (dir);
+  return found;
+}
+
+#define KILL_ROUNDS 26
+
+/* A process of its own restores the new data. */
+static pid_t
+start_restore (Fixture *f)
+{
+  pid_t pid = fork ();
+
+  g_assert_cmpint (pid, >=, 0);
+  if (pid == 0)
+    {
+      gboolean ok = osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, NULL);
+      _exit (ok ? 0 : 1);
+    }
+  return pid;
+}
+
+/* The same, to the end: returns its exit status. */
+static int
+run_restore (Fixture *f)
+{
+  pid_t pid = start_restore (f);
+  int status;
+
+  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
+  g_assert_true (WIFEXITED (status));
+  return WEXITSTATUS (status);
+}
+
 /* The real thing: a process restoring is killed at various instants; the
- * data is then old or new, never a mix, once recovered. */
+ * data is then old or new, never a mix, once recovered. Enough kills must
+ * land mid-restore, or the test proves nothing. */
 static void
 test_killed (Fixture *f, gconstpointer d)
 {
   g_autofree char *old_archive = g_build_filename (f->tmp, "old.tar.zst", NULL);
-  g_autoptr(GError) first_error = NULL;
   guint seen[2] = { 0, 0 };
+  guint landed = 0;
   gint64 start;
   gint64 span;
 
-  /* Kill points spread over what one restore takes on this machine, so
-   * that every phase gets hit whatever its speed. */
+  /* Kill points spread over what one restore takes on this machine, in a
+   * process of its own like those killed, and a quarter beyond, so that
+   * every phase gets hit whatever its speed. */
   start = g_get_monotonic_time ();
-  g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, &first_error));
+  g_assert_cmpint (run_restore (f), ==, 0);
   span = g_get_monotonic_time () - start;
-  g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, NULL, NULL, &first_error));
-  g_assert_no_error (first_error);
+  g_assert_cmpint (which_data (f), ==, 1);
 
-  for (guint i = 0; i <= 50; i += 2)
+  for (guint round = 0; round < KILL_ROUNDS; round++)
     {
       g_autoptr(GError) error = NULL;
+      gint64 wait_us = span * round * 5 / (4 * KILL_ROUNDS);
+      gboolean under_way;
       int status;
       pid_t pid;
 
@@ -232,17 +281,22 @@ test_killed (Fixture *f, gconstpointer d)
           g_assert_no_error (error);
         }
 
-      pid = fork ();
-      g_assert_cmpint (pid, >=, 0);
-      if (pid == 0)
-        {
-          gboolean ok = osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, NULL);
-          _exit (ok ? 0 : 1);
-        }
-      g_usleep ((gulong)(span * i / 20));
+      pid = start_restore (f);
+      g_usleep ((gulong)wait_us);
       kill (pid, SIGKILL);
       g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-      g_test_message ("kill after %" G_GINT64_FORMAT " us of %" G_GINT64_FORMAT ": %s", span * i / 20, span, WIFSIGNALED (status) ? "killed" : "exited");
+
+      /* Where the kill landed, from what the dead process left:
+       * mid-restore if it had not exited and had begun and not ended. */
+      under_way = restore_under_way (f);
+      g_test_message ("kill after %" G_GINT64_FORMAT " us of %" G_GINT64_FORMAT ": %s", wait_us, span,
+                      !WIFSIGNALED (status) ? "it had exited" : under_way ? "mid-restore" : "no restore under way");
+      if (WIFSIGNALED (status) && under_way)
+        landed++;
+      if (!WIFSIGNALED (status))
+        /* too late: restores are quicker now than measured, and the
+         * later rounds spread over what this one took at most */
+        span = MIN (span, wait_us);
 
       g_assert_true (osi_swap_recover (f->live, &error));
       g_assert_no_error (error);
@@ -251,6 +305,9 @@ test_killed (Fixture *f, gconstpointer d)
     }
 
   g_test_message ("killed restores: %u ended on the old data, %u on the new", seen[0], seen[1]);
+  g_test_message ("%u of %u kills landed mid-restore", landed, KILL_ROUNDS);
+  /* a third of them at least, and two, whatever the load of the machine */
+  g_assert_cmpuint (landed, >=, MAX (2, (KILL_ROUNDS + 2) / 3));
 }
 
 static void
