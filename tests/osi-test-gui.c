@@ -83,12 +83,12 @@ osi_test_french_possible (void)
 {
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return FALSE;
     }
   if (!osi_test_have_locale ("fr_FR.UTF-8"))
     {
-      g_test_skip ("no fr_FR.UTF-8 locale");
+      osi_test_missing ("no fr_FR.UTF-8 locale");
       return FALSE;
     }
   return TRUE;

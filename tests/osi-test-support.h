@@ -58,6 +58,12 @@ int       osi_test_run_cli        (char       **out_stdout,
                                    const char  *first_arg,
                                    ...) G_GNUC_NULL_TERMINATED;
 
+/* What a test needs is missing here (a display, a locale, a tool): it is
+ * skipped, except under CI (CI=true), where .ci/run installs and starts
+ * everything and a skip would only hide a test that never ran: there it
+ * fails. */
+void      osi_test_missing        (const char *what);
+
 /* Whether this machine has the named locale (tests that need French skip
  * without it; CI generates it). */
 gboolean  osi_test_have_locale    (const char *name);

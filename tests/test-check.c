@@ -86,7 +86,7 @@ fixture_start_full (Fixture    *f,
 
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return FALSE;
     }
   memset (f, 0, sizeof *f);

@@ -967,7 +967,7 @@ test_french (void)
   if (strcmp (g_dgettext (GETTEXT_PACKAGE, english), english) == 0)
     {
       osi_test_restore_locale (saved);
-      g_test_skip ("the client's messages are not in po/fr.po yet");
+      osi_test_missing ("the client's messages are not in po/fr.po yet");
       return;
     }
 
@@ -1305,7 +1305,7 @@ test_tls (void)
 
   if (openssl == NULL)
     {
-      g_test_skip ("no openssl to make certificates");
+      osi_test_missing ("no openssl to make certificates");
       return;
     }
 

@@ -616,7 +616,7 @@ skip_without_display (void)
 {
   if (have_display)
     return FALSE;
-  g_test_skip ("no display");
+  osi_test_missing ("no display");
   return TRUE;
 }
 

@@ -13,8 +13,8 @@
  * test of the app turns the keyring off ($OSI_BACKUP_NO_KEYRING), so this
  * one is the only proof that a token goes to the keyring, comes back from
  * it, leaves no copy in the fallback file, and is cleared from it.
- * Without a keyring it skips, except under CI (CI=true), where it fails:
- * there, a missing keyring is a broken test setup, not a pass. */
+ * Without a keyring it skips, except under CI (CI=true), where it fails
+ * (osi_test_missing): there, a missing keyring is a broken setup. */
 
 #define PROFILE "5f0c2a4e-9d1b-4c3a-8e7f-2b6d4a1c9e00"
 #define TOKEN   "tok-3f9a1c7e5b2d4f6a8c0e"
@@ -51,12 +51,6 @@ wait_result (GAsyncResult **slot,
 {
   osi_test_wait_for (has_result, slot, what);
   return *slot;
-}
-
-static gboolean
-in_ci (void)
-{
-  return g_strcmp0 (g_getenv ("CI"), "true") == 0;
 }
 
 /* Runs the main context until *slot is set, or until seconds passed. */
@@ -125,11 +119,9 @@ test_keyring_round_trip (void)
 
   if (!keyring_ready (&why))
     {
-      g_test_message ("no usable Secret Service keyring here: %s", why);
-      if (in_ci ())
-        g_test_fail_printf ("CI=true, yet no keyring (%s): .ci/run starts gnome-keyring-daemon for this test", why);
-      else
-        g_test_skip ("no unlocked Secret Service keyring in this session");
+      g_autofree char *what = g_strdup_printf ("no unlocked Secret Service keyring (%s)", why);
+
+      osi_test_missing (what);
       osi_test_remove_tmpdir (config);
       return;
     }
@@ -139,11 +131,7 @@ test_keyring_round_trip (void)
   g_assert_no_error (error);
   if (backend != OSI_SECRET_BACKEND_KEYRING)
     {
-      g_test_message ("the token went to the fallback file: no Secret Service keyring answers here");
-      if (in_ci ())
-        g_test_fail_printf ("CI=true, yet no keyring: .ci/run starts gnome-keyring-daemon for this test");
-      else
-        g_test_skip ("no Secret Service keyring in this session");
+      osi_test_missing ("no Secret Service keyring: the token went to the fallback file");
       osi_test_remove_tmpdir (config);
       return;
     }

@@ -2095,7 +2095,7 @@ test_dashboard_api (Fixture       *f,
 
   if (curl == NULL)
     {
-      g_test_skip ("needs curl");
+      osi_test_missing ("needs curl");
       return;
     }
   put_archive (f, f->other, "backup_20250101_000000.tar.zst");
@@ -2183,7 +2183,7 @@ test_tls (Fixture       *f,
 
   if (openssl == NULL || curl == NULL)
     {
-      g_test_skip ("needs openssl and curl");
+      osi_test_missing ("needs openssl and curl");
       return;
     }
   {

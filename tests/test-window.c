@@ -254,7 +254,7 @@ fixture_start (Fixture    *f,
 {
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return FALSE;
     }
   fixture_serve (f, n_backups);
@@ -1418,7 +1418,7 @@ test_present_when_listed_slow (void)
 
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return;
     }
   settings = fresh_settings ();
@@ -1456,7 +1456,7 @@ test_no_server (void)
 
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return;
     }
   window = new_window (NULL);
@@ -1600,7 +1600,7 @@ fastapi_start (Fixture    *f,
 
   if (!have_display)
     {
-      g_test_skip ("no display");
+      osi_test_missing ("no display");
       return FALSE;
     }
   zone = foreign_zone ();
