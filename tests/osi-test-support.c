@@ -322,6 +322,26 @@ osi_test_run_cli (char               **out_stdout,
   return WEXITSTATUS (wait_status);
 }
 
+char *
+osi_test_only_entry_with_prefix (const char *dir,
+                                 const char *prefix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  char *found = NULL;
+
+  g_assert_nonnull (d);
+  while ((name = g_dir_read_name (d)) != NULL)
+    if (g_str_has_prefix (name, prefix))
+      {
+        g_assert_null (found);
+        found = g_strdup (name);
+      }
+  g_dir_close (d);
+  g_assert_nonnull (found);
+  return found;
+}
+
 void
 osi_test_missing (const char *what)
 {

@@ -58,6 +58,11 @@ int       osi_test_run_cli        (char       **out_stdout,
                                    const char  *first_arg,
                                    ...) G_GNUC_NULL_TERMINATED;
 
+/* The name of the only entry of dir that starts with prefix (asserted:
+ * exactly one). */
+char     *osi_test_only_entry_with_prefix (const char *dir,
+                                           const char *prefix);
+
 /* What a test needs is missing here (a display, a locale, a tool): it is
  * skipped, except under CI (CI=true), where .ci/run installs and starts
  * everything and a skip would only hide a test that never ran: there it

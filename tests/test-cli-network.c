@@ -475,26 +475,6 @@ test_fastapi_list_malformed (Fixture       *f,
   g_assert_nonnull (strstr (out, "5 backups\n"));
 }
 
-static char *
-only_entry_with_prefix (const char *dir,
-                        const char *prefix)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  char *found = NULL;
-
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, prefix))
-      {
-        g_assert_null (found);
-        found = g_strdup (name);
-      }
-  g_dir_close (d);
-  g_assert_nonnull (found);
-  return found;
-}
-
 /* create, download, verify offline, restore, delete, as against ours. */
 static void
 test_fastapi_round_trip (Fixture       *f,
@@ -585,7 +565,7 @@ test_fastapi_round_trip (Fixture       *f,
   g_assert_nonnull (strstr (out, "did not name a safety backup"));
   g_assert_nonnull (strstr (out, "restored successfully"));
   assert_same_file (kb, served);
-  pre = only_entry_with_prefix (f->backups, "search_pre_restore_");
+  pre = osi_test_only_entry_with_prefix (f->backups, "search_pre_restore_");
   pre_path = g_build_filename (f->backups, pre, NULL);
   g_assert_true (g_file_get_contents (pre_path, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, changed);

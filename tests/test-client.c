@@ -1488,27 +1488,6 @@ utc_iso (OsiBackupInfo *info)
   return g_date_time_format_iso8601 (utc);
 }
 
-/* The only entry of dir whose name starts with prefix (asserted). */
-static char *
-only_entry_with_prefix (const char *dir,
-                        const char *prefix)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
-  char *found = NULL;
-
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    if (g_str_has_prefix (name, prefix))
-      {
-        g_assert_null (found);
-        found = g_strdup (name);
-      }
-  g_dir_close (d);
-  g_assert_nonnull (found);
-  return found;
-}
-
 static void
 assert_backup_name_of_service (const char *name)
 {
@@ -1726,7 +1705,7 @@ test_fastapi_create (Fixture       *f,
 
   /* The very file that appeared, the only one. */
   g_assert_cmpuint (count_entries (f->backups), ==, 1);
-  on_disk = only_entry_with_prefix (f->backups, "search_backup_");
+  on_disk = osi_test_only_entry_with_prefix (f->backups, "search_backup_");
   g_assert_cmpstr (osi_backup_info_get_name (info), ==, on_disk);
   path = g_build_filename (f->backups, on_disk, NULL);
   g_assert_true (g_file_get_contents (path, &contents, NULL, NULL));
@@ -1850,7 +1829,7 @@ test_fastapi_restore (Fixture       *f,
 
   /* The service's own safety copy holds what was replaced. */
   g_assert_cmpuint (count_entries (f->backups), ==, 2);
-  pre = only_entry_with_prefix (f->backups, "search_pre_restore_");
+  pre = osi_test_only_entry_with_prefix (f->backups, "search_pre_restore_");
   g_assert_true (g_regex_match_simple ("^search_pre_restore_[0-9]{8}_[0-9]{6}\\.json$", pre, 0, 0));
   pre_path = g_build_filename (f->backups, pre, NULL);
   g_assert_true (g_file_get_contents (pre_path, &contents, NULL, NULL));

@@ -2018,6 +2018,28 @@ osi_client_create_async (OsiClient           *self,
   call_with_features (task, create_start);
 }
 
+/* Hands the outcome's parts to those who asked for them. */
+static gboolean
+propagate_outcome (GAsyncResult   *result,
+                   OsiBackupInfo **backup,
+                   char          **safety_backup,
+                   char          **message,
+                   GError        **error)
+{
+  Outcome *outcome = g_task_propagate_pointer (G_TASK (result), error);
+
+  if (outcome == NULL)
+    return FALSE;
+  if (backup != NULL)
+    *backup = g_steal_pointer (&outcome->backup);
+  if (safety_backup != NULL)
+    *safety_backup = g_steal_pointer (&outcome->safety_backup);
+  if (message != NULL)
+    *message = g_steal_pointer (&outcome->message);
+  outcome_free (outcome);
+  return TRUE;
+}
+
 gboolean
 osi_client_create_finish (OsiClient      *self,
                           GAsyncResult   *result,
@@ -2025,19 +2047,9 @@ osi_client_create_finish (OsiClient      *self,
                           char          **message,
                           GError        **error)
 {
-  Outcome *outcome;
-
   g_return_val_if_fail (check_result (self, result, osi_client_create_async), FALSE);
 
-  outcome = g_task_propagate_pointer (G_TASK (result), error);
-  if (outcome == NULL)
-    return FALSE;
-  if (backup != NULL)
-    *backup = g_steal_pointer (&outcome->backup);
-  if (message != NULL)
-    *message = g_steal_pointer (&outcome->message);
-  outcome_free (outcome);
-  return TRUE;
+  return propagate_outcome (result, backup, NULL, message, error);
 }
 
 /* upload: {"backup": {…}} ------------------------------------------------- */
@@ -2144,19 +2156,9 @@ osi_client_restore_finish (OsiClient     *self,
                            char         **message,
                            GError       **error)
 {
-  Outcome *outcome;
-
   g_return_val_if_fail (check_result (self, result, osi_client_restore_async), FALSE);
 
-  outcome = g_task_propagate_pointer (G_TASK (result), error);
-  if (outcome == NULL)
-    return FALSE;
-  if (safety_backup != NULL)
-    *safety_backup = g_steal_pointer (&outcome->safety_backup);
-  if (message != NULL)
-    *message = g_steal_pointer (&outcome->message);
-  outcome_free (outcome);
-  return TRUE;
+  return propagate_outcome (result, NULL, safety_backup, message, error);
 }
 
 /* delete ----------------------------------------------------------------- */
