@@ -1017,6 +1017,22 @@ test_manifest_missing (Fixture       *f,
   g_assert_cmpstr (outside, ==, "");
 }
 
+/* 100,000 nested arrays: json-glib's recursive parser would overflow
+ * its stack (it killed the server and the CLI); the nesting is refused
+ * before it parses. */
+static void
+test_manifest_deep (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  const OsiTestEntry entries[] = { RAG_ENTRY, CONFIG_ENTRY };
+  g_autofree char *archive = tmp_path (f, "manifest-deep.tar.zst");
+  g_autofree char *deep = g_strnfill (100000, '[');
+
+  write_archive (archive, ARCHIVE_FILTER_ZSTD, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED,
+                 entries, G_N_ELEMENTS (entries), deep);
+  check_hostile (f, archive, &(Expect){ .code = OSI_FINDING_MANIFEST_INVALID, .path = OSI_MANIFEST_NAME });
+}
+
 static void
 test_manifest_not_json (Fixture       *f,
                         gconstpointer  user_data)
@@ -1353,6 +1369,7 @@ main (int    argc,
   ADD ("/hostile/manifest/missing-file", test_missing_file);
   ADD ("/hostile/manifest/missing", test_manifest_missing);
   ADD ("/hostile/manifest/not-json", test_manifest_not_json);
+  ADD ("/hostile/manifest/deep", test_manifest_deep);
   ADD ("/hostile/manifest/empty", test_manifest_empty);
   ADD ("/hostile/limits/sparse-bomb", test_sparse_bomb);
   ADD ("/hostile/manifest/wrong-format", test_manifest_wrong_format);

@@ -16,6 +16,7 @@
 #include <libsoup/soup.h>
 
 #include "osi-client.h"
+#include "osi-json.h"
 #include "osi-sha256.h"
 
 /* Timeouts. libsoup's own "timeout" covers every socket read, including
@@ -576,16 +577,9 @@ member_string (JsonObject *object,
 static JsonNode *
 body_json (Call *call)
 {
-  g_autoptr(JsonParser) parser = NULL;
-  JsonNode *root;
-
   if (call->data == NULL || call->data->len == 0)
     return NULL;
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *)call->data->data, call->data->len, NULL))
-    return NULL;
-  root = json_parser_get_root (parser);
-  return root != NULL ? json_node_copy (root) : NULL;
+  return osi_json_parse ((const char *)call->data->data, call->data->len, NULL);
 }
 
 /* One item of FastAPI's validation list: "body.backupFile: field required". */
@@ -1180,7 +1174,7 @@ finish_response (GTask *task)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonParser) parser = NULL;
+  g_autoptr(JsonNode) root = NULL;
   g_autoptr(GError) error = NULL;
 
   g_clear_object (&call->body);
@@ -1217,13 +1211,13 @@ finish_response (GTask *task)
       g_task_run_in_thread (subtask, parse_list_thread);
       return;
     }
-  parser = json_parser_new ();
-  if (!json_parser_load_from_data (parser, (const char *)call->data->data, call->data->len, &error))
+  root = osi_json_parse ((const char *)call->data->data, call->data->len, &error);
+  if (root == NULL)
     {
       g_task_return_error (task, protocol_error (self, error->message));
       return;
     }
-  call->parse (task, json_parser_get_root (parser));
+  call->parse (task, root);
 }
 
 static void

@@ -21,6 +21,7 @@
 #include "osi-archive.h"
 #include "osi-archive-private.h"
 #include "osi-error.h"
+#include "osi-json.h"
 #include "osi-progress-relay.h"
 #include "osi-rag-validator.h"
 #include "osi-sha256.h"
@@ -547,9 +548,8 @@ read_manifest (Scan       *scan,
                const char *path)
 {
   g_autoptr(GByteArray) bytes = g_byte_array_new ();
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GError) local_error = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   const void *block;
   size_t len;
   la_int64_t offset;
@@ -575,15 +575,15 @@ read_manifest (Scan       *scan,
                                      _("it is empty"));
       return TRUE;
     }
-  if (!json_parser_load_from_data (parser, (const char *)bytes->data, bytes->len, &local_error))
+  root = osi_json_parse ((const char *)bytes->data, bytes->len, &local_error);
+  if (root == NULL)
     {
       osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_INVALID, path,
                                      local_error != NULL ? local_error->message : _("it is not JSON"));
       return TRUE;
     }
 
-  root = json_parser_get_root (parser);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (!JSON_NODE_HOLDS_OBJECT (root))
     {
       osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_INVALID, path,
                                      _("it is not a JSON object"));

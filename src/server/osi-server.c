@@ -23,6 +23,7 @@
 
 #include "osi-archive.h"
 #include "osi-backup-info.h"
+#include "osi-json.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
 #include "osi-swap.h"
@@ -2175,18 +2176,17 @@ handle_restore (OsiServer         *self,
                 SoupServerMessage *msg)
 {
   Request *req = request_get (msg);
-  g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *default_name = NULL;
-  JsonNode *root;
+  g_autoptr(JsonNode) root = NULL;
   JsonNode *member;
   const char *name;
   RestoreJob *job;
   struct stat st;
 
-  if (req->body == NULL || req->body->len == 0 ||
-      !json_parser_load_from_data (parser, (const char *)req->body->data, (gssize)req->body->len, NULL) ||
-      (root = json_parser_get_root (parser)) == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+  if (req->body != NULL && req->body->len > 0)
+    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
                      _("The request body must be a JSON object such as {\"backupFile\": \"backup_20250101_120000.tar.zst\"}."));
