@@ -565,6 +565,48 @@ test_download (Fixture       *f,
   g_assert_cmpuint (progress.last_total, ==, (guint64)file_size (on_server));
 }
 
+/* The list promised a backup; the server then serves other bytes under
+ * that name, with a Repr-Digest of its own that matches them: the
+ * client keeps nothing under the final name. */
+static void
+test_download_not_as_listed (Fixture       *f,
+                             gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) listed = NULL;
+  g_autofree char *name = create_backup (f);
+  g_autofree char *on_server = g_build_filename (f->backups, name, NULL);
+  g_autofree char *final = g_build_filename (f->downloads, name, NULL);
+  g_autofree char *part = g_strconcat (final, ".part", NULL);
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  gsize len;
+
+  listed = do_list (f->client, &error);
+  g_assert_no_error (error);
+  /* Replaced on the server, same name, same size, other bytes. */
+  g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
+  contents[len / 2] ^= 0x20;
+  g_assert_true (g_file_set_contents (on_server, contents, (gssize)len, NULL));
+
+  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  g_assert_null (path);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
+  g_test_message ("INTEGRITY: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "list"));
+  g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
+  g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+  g_clear_error (&error);
+
+  /* Listed again, it is the backup the list shows. */
+  g_clear_pointer (&listed, g_ptr_array_unref);
+  listed = do_list (f->client, &error);
+  g_assert_no_error (error);
+  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_files_equal (path, on_server);
+}
+
 static void
 test_download_existing (Fixture       *f,
                         gconstpointer  user_data)
@@ -2251,6 +2293,7 @@ main (int   argc,
   ADD ("list/unchanged", test_list_unchanged);
   ADD ("restore", test_restore);
   ADD ("download", test_download);
+  ADD ("download/not-as-listed", test_download_not_as_listed);
   ADD ("download/existing-file-kept", test_download_existing);
   ADD ("upload", test_upload);
   ADD ("cancel-before-start", test_cancel_list);

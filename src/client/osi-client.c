@@ -285,6 +285,11 @@ struct _Download
   gboolean      have_digest;
   guint8        digest[OSI_SHA256_LEN];
   char         *sha256_hex;    /* of the file as written, once finished */
+  /* What the last list promised for this backup (DESIGN §2 list members),
+   * checked whether or not the server sends Repr-Digest: -1 and NULL when
+   * it promised nothing. */
+  gint64        listed_size;
+  char         *listed_sha256;
   GError       *error;         /* the first failure, returned once reads and writes stopped */
 };
 
@@ -358,6 +363,7 @@ download_free (Download *dl)
   g_free (dl->directory);
   g_free (dl->part_name);
   g_free (dl->sha256_hex);
+  g_free (dl->listed_sha256);
   g_clear_pointer (&dl->sha, osi_sha256_free);
   for (guint i = 0; i < N_CHUNKS; i++)
     g_free (dl->chunks[i].data);
@@ -2648,6 +2654,21 @@ download_finish_thread (GTask        *subtask,
                                  "deleted. Download it again."));
       return;
     }
+  {
+    struct stat st;
+
+    if ((dl->listed_sha256 != NULL && strcmp (dl->sha256_hex, dl->listed_sha256) != 0) ||
+        (dl->listed_size >= 0 && fstat (dl->part_fd, &st) == 0 && (gint64)st.st_size != dl->listed_size))
+      {
+        /* Not the backup the list showed (replaced since, or altered on
+         * the way): never kept under its name. */
+        unlinkat (dl->dir_fd, dl->part_name, 0);
+        g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY,
+                                 _("The downloaded file is not the backup the list showed (its size or checksum "
+                                   "differs): it was deleted. Refresh the list, then download it again."));
+        return;
+      }
+  }
 
   if (fsync (dl->part_fd) < 0)
     {
@@ -3083,6 +3104,17 @@ osi_client_download_async (OsiClient           *self,
   dl = g_new0 (Download, 1);
   dl->dir_fd = -1;
   dl->part_fd = -1;
+  dl->listed_size = -1;
+  for (guint i = 0; self->last_list != NULL && i < self->last_list->len; i++)
+    {
+      OsiBackupInfo *info = g_ptr_array_index (self->last_list, i);
+
+      if (g_str_equal (osi_backup_info_get_name (info), name))
+        {
+          dl->listed_size = osi_backup_info_get_size (info);
+          dl->listed_sha256 = g_strdup (osi_backup_info_get_sha256 (info));
+        }
+    }
   dl->directory = g_strdup (directory);
   dl->part_name = g_strconcat (name, ".part", NULL);
   dl->sha = osi_sha256_new ();

@@ -168,8 +168,9 @@ OsiBackupInfo *osi_client_upload_finish    (OsiClient            *self,
                                             GError              **error);
 
 /* Streams to DIR/NAME.part, resuming an existing .part with Range, checks
- * Repr-Digest when the server sends one, then renames to DIR/NAME, which
- * it never replaces. Returns the final path, and in *sha256 (may be NULL)
+ * Repr-Digest when the server sends one, and the size and SHA-256 the
+ * last list gave for NAME when it gave them, then renames to DIR/NAME,
+ * which it never replaces. Returns the final path, and in *sha256 (may be NULL)
  * the SHA-256 of the file written, in lowercase hexadecimal. */
 void           osi_client_download_async   (OsiClient            *self,
                                             const char           *name,
