@@ -607,6 +607,57 @@ test_download_not_as_listed (Fixture       *f,
   assert_files_equal (path, on_server);
 }
 
+/* Whether a file ending in suffix is in dir: the server at work. */
+static gboolean
+has_entry_with_suffix (const char *dir,
+                       const char *suffix)
+{
+  GDir *d = g_dir_open (dir, 0, NULL);
+  const char *name;
+  gboolean found = FALSE;
+
+  while (d != NULL && !found && (name = g_dir_read_name (d)) != NULL)
+    found = g_str_has_suffix (name, suffix);
+  if (d != NULL)
+    g_dir_close (d);
+  return found;
+}
+
+/* DESIGN §5: a restore whose answer is lost may have been done; the
+ * error must not say it failed, but tell to look before trying again.
+ * The server is killed while it writes the safety backup. */
+static void
+test_restore_answer_lost (void)
+{
+  Fixture f = { 0 };
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *safety = NULL;
+  gint64 deadline;
+
+  fixture_start (&f, 32 * 1024 * 1024, NULL, NULL);
+  name = create_backup (&f);
+  osi_client_restore_async (f.client, name, NULL, store_result, &result);
+  deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  while (!has_entry_with_suffix (f.backups, ".part"))
+    {
+      g_assert_cmpint (g_get_monotonic_time (), <, deadline);
+      g_assert_null (result);
+      g_main_context_iteration (NULL, FALSE);
+    }
+  osi_test_server_kill (f.server);
+
+  g_assert_false (osi_client_restore_finish (f.client, wait_for (&result), &safety, NULL, &error));
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
+  g_test_message ("LOST: %s", error->message);
+  g_assert_nonnull (strstr (error->message, "may have been done"));
+  g_assert_null (strstr (error->message, "Cannot reach"));
+  /* The result holds the client. */
+  g_clear_object (&result);
+  fixture_stop (&f);
+}
+
 static void
 test_download_existing (Fixture       *f,
                         gconstpointer  user_data)
@@ -2308,6 +2359,7 @@ main (int   argc,
   g_test_add_func ("/client/error/connection-refused-french", test_french);
   g_test_add_func ("/client/error/silent-server", test_silent_server);
   g_test_add_func ("/client/error/busy", test_busy);
+  g_test_add_func ("/client/error/restore-answer-lost", test_restore_answer_lost);
   g_test_add_func ("/client/download/resume", test_download_resume);
   g_test_add_func ("/client/download/tampered-part", test_download_tampered_part);
   g_test_add_func ("/client/download/progress-throttled", test_download_progress_throttled);

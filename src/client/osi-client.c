@@ -199,6 +199,7 @@ struct _OsiClient
   /* Offset-less dates are the server's local time (DESIGN §5). NULL:
    * this desktop's time zone. */
   GTimeZone    *server_tz;
+  guint         tz_generation;  /* bumped by each change of server_tz */
 
   /* What the server offers (DESIGN §5 "Capabilities"), learnt once by
    * the first operation that needs it. full_api: /api/health answered
@@ -339,6 +340,8 @@ typedef struct
   guint                 step;              /* discovery: which address is asked */
   CallStart             start;             /* run once the features are known */
   GHashTable           *before;            /* create: the names listed before */
+  gboolean              body_sent;         /* the whole request went: the server may have acted */
+  GError               *unsure;            /* create: the lost answer, unless the list shows the backup */
   Outcome              *outcome;
   Meter                 meter;
   guint64               upload_size;
@@ -406,6 +409,7 @@ call_free (gpointer data)
   g_free (call->upload_path);
   g_free (call->name);
   g_clear_pointer (&call->before, g_hash_table_unref);
+  g_clear_error (&call->unsure);
   g_clear_pointer (&call->outcome, outcome_free);
   download_free (call->dl);
   g_free (call);
@@ -434,7 +438,10 @@ printable (const char *text,
           g_string_append (out, "…");
           break;
         }
-      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029)
+      /* Controls, line separators and bidirectional overrides, which
+       * would reorder what follows them on screen. */
+      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) ||
+          (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F)
         c = ' ';
       g_string_append_unichar (out, c);
       count++;
@@ -712,7 +719,16 @@ http_error (GTask *task)
 
     case SOUP_STATUS_NOT_FOUND:
       code = OSI_CLIENT_ERROR_NOT_FOUND;
-      if (call->name != NULL && call->op != OP_UPLOAD)
+      /* FastAPI's own answer for a route it does not have (DESIGN §5):
+       * a missing endpoint, never a missing backup. */
+      if (g_strcmp0 (detail, "Not Found") == 0)
+        {
+          code = OSI_CLIENT_ERROR_UNSUPPORTED;
+          sentence = g_strdup_printf (_("The server at %s does not offer this operation: it may be an older OSI "
+                                        "backend."),
+                                      self->base_url);
+        }
+      else if (call->name != NULL && call->op != OP_UPLOAD)
         {
           shown = printable (call->name, -1, 120);
           sentence = g_strdup_printf (_("The server has no backup named “%s”: refresh the list of backups."),
@@ -947,6 +963,7 @@ on_wrote_body (SoupMessage *msg,
                Call        *call)
 {
   call_touch (call);
+  call->body_sent = TRUE;
   if (call->op == OP_UPLOAD)
     meter_report (&call->meter, call->upload_size, call->upload_size, TRUE);
   if (call->server_works)
@@ -1098,6 +1115,7 @@ typedef struct
 {
   GByteArray *data;
   GTimeZone  *naive_tz;
+  guint       tz_generation;                 /* of naive_tz */
   GPtrArray  *previous;                      /* the last list, or NULL */
   guint8      previous_digest[OSI_SHA256_LEN];
   guint8      digest[OSI_SHA256_LEN];        /* of data, set by the thread */
@@ -1168,12 +1186,21 @@ on_list_parsed (GObject      *source,
       g_task_return_error (task, protocol_error (self, error->message));
       return;
     }
+  /* Dated in a zone that has changed since: not worth keeping. */
+  if (parse->tz_generation != self->tz_generation)
+    {
+      g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
+      return;
+    }
   g_clear_pointer (&self->last_list, g_ptr_array_unref);
   self->last_list = g_ptr_array_copy (backups, copy_ref, NULL);
   g_ptr_array_set_free_func (self->last_list, g_object_unref);
   memcpy (self->last_list_digest, parse->digest, OSI_SHA256_LEN);
   g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
 }
+
+static gboolean answer_lost (GTask  *task,
+                             GError *error);
 
 static void
 finish_response (GTask *task)
@@ -1186,6 +1213,17 @@ finish_response (GTask *task)
   g_clear_object (&call->body);
   if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) && !call->any_status)
     {
+      guint status = soup_message_get_status (call->msg);
+
+      /* A proxy's "no answer in time": the server behind may be at work. */
+      if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_GATEWAY_TIMEOUT)
+        {
+          GError *cause = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_SERVER, "HTTP %u", status);
+
+          if (answer_lost (task, cause))
+            return;
+          g_error_free (cause);
+        }
       g_task_return_error (task, http_error (task));
       return;
     }
@@ -1208,6 +1246,7 @@ finish_response (GTask *task)
 
       parse->data = g_byte_array_ref (call->data);
       parse->naive_tz = self->server_tz != NULL ? g_time_zone_ref (self->server_tz) : NULL;
+      parse->tz_generation = self->tz_generation;
       if (self->last_list != NULL)
         {
           parse->previous = g_ptr_array_ref (self->last_list);
@@ -1240,9 +1279,12 @@ on_body_read (GObject      *source,
   call_touch (call);
   if (bytes == NULL)
     {
-      /* An error answer without its detail is still the answer. */
-      if (!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) &&
-          !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+      /* An error answer without its detail is still the answer; so is a
+       * 2xx whose status alone says the server did it (DESIGN §5), even
+       * if its body is cut or the caller cancels while it comes. */
+      if ((!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) &&
+           !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
+          (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) && call->json_optional))
         {
           g_clear_error (&error);
           finish_response (task);
@@ -1259,7 +1301,7 @@ on_body_read (GObject      *source,
   g_byte_array_append (call->data, g_bytes_get_data (bytes, NULL), g_bytes_get_size (bytes));
   if (call->data->len > call->limit)
     {
-      if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)))
+      if (SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) && !call->json_optional)
         {
           g_autofree char *detail = g_strdup_printf (_("answer larger than %u MiB"),
                                                      (guint)(MAX_JSON_BYTES >> 20));
@@ -1299,6 +1341,49 @@ start_reading (GTask        *task,
   read_body (task);
 }
 
+static void on_created_listed (GObject      *source,
+                               GAsyncResult *result,
+                               gpointer      user_data);
+
+/* A create or a restore whose whole request went, then whose answer was
+ * lost (the connection broke, a proxy gave up with 502 or 504): the
+ * server may have done it, and DESIGN §5 forbids calling it a failure. A
+ * create is looked for in the list (where the names before are known);
+ * otherwise the error says to look before trying again. Returns FALSE,
+ * leaving error to the caller, for anything else. */
+static gboolean
+answer_lost (GTask  *task,
+             GError *error)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autofree char *sentence = NULL;
+
+  if ((call->op != OP_CREATE && call->op != OP_RESTORE) || !call->body_sent ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return FALSE;
+  if (call->op == OP_CREATE)
+    sentence = g_strdup_printf (_("The answer of the server at %s was lost while it made the backup: the backup "
+                                  "may have been made. Refresh the list of backups before trying again."),
+                                self->base_url);
+  else
+    sentence = g_strdup_printf (_("The answer of the server at %s was lost while it restored: the restore may "
+                                  "have been done. Refresh the list and check the server's data before trying "
+                                  "again."),
+                                self->base_url);
+  call->unsure = with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, error->message, FALSE);
+  g_error_free (error);
+  if (call->op == OP_CREATE && call->before != NULL)
+    {
+      call->outcome = g_new0 (Outcome, 1);
+      g_clear_pointer (&call->name, g_free);
+      osi_client_list_async (self, NULL, on_created_listed, g_object_ref (task));
+    }
+  else
+    g_task_return_error (task, g_steal_pointer (&call->unsure));
+  return TRUE;
+}
+
 static void
 on_json_sent (GObject      *source,
               GAsyncResult *result,
@@ -1311,7 +1396,8 @@ on_json_sent (GObject      *source,
   stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (stream == NULL)
     {
-      g_task_return_error (task, transport_error (task, error));
+      if (!answer_lost (task, error))
+        g_task_return_error (task, transport_error (task, error));
       return;
     }
   start_reading (task, stream);
@@ -1546,6 +1632,7 @@ osi_client_set_server_time_zone (OsiClient   *self,
     }
   g_clear_pointer (&self->server_tz, g_time_zone_unref);
   self->server_tz = g_steal_pointer (&tz);
+  self->tz_generation++;
   /* The backups of the last list were dated in the old zone. */
   g_clear_pointer (&self->last_list, g_ptr_array_unref);
   return TRUE;
@@ -1766,15 +1853,25 @@ parse_health (GTask    *task,
   g_autoptr(JsonNode) root = ok ? body_json (call) : NULL;
   JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 
+  guint status = soup_message_get_status (call->msg);
+
   if (call->step == 0 && object != NULL && member_string (object, "status") != NULL)
     {
       set_features (self, object);
       g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
       return;
     }
+  /* Only an address that is not there sends on to the next: a server
+   * failing now is not one without features, and is not remembered so. */
+  if (!ok && status != SOUP_STATUS_NOT_FOUND && status != SOUP_STATUS_METHOD_NOT_ALLOWED)
+    {
+      g_task_return_error (task, http_error (task));
+      return;
+    }
   if (call->step == 1 && ok)
     {
-      set_features (self, NULL);
+      /* Our server answers here too, with its features. */
+      set_features (self, object);
       if (object == NULL)
         {
           object = json_object_new ();
@@ -1905,21 +2002,34 @@ on_created_listed (GObject      *source,
   Call *call = g_task_get_task_data (task);
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
+  OsiBackupInfo *newest = NULL;
 
   /* The backup was made: a list that fails now only leaves it unnamed. */
   if (backups == NULL)
     g_debug ("made, but not found again: %s", error->message);
-  for (guint i = 0; backups != NULL && i < backups->len && call->outcome->backup == NULL; i++)
+  /* The name it gave, else the newest of the names new since before. */
+  for (guint i = 0; backups != NULL && call->name != NULL && i < backups->len; i++)
+    if (osi_backup_info_can_be_named (backups->pdata[i]) &&
+        g_str_equal (osi_backup_info_get_name (backups->pdata[i]), call->name))
+      call->outcome->backup = g_object_ref (backups->pdata[i]);
+  for (guint i = 0; backups != NULL && call->outcome->backup == NULL && call->before != NULL && i < backups->len; i++)
     {
       OsiBackupInfo *info = backups->pdata[i];
-      const char *name = osi_backup_info_get_name (info);
 
-      if (!osi_backup_info_can_be_named (info))
+      if (!osi_backup_info_can_be_named (info) || g_hash_table_contains (call->before, osi_backup_info_get_name (info)))
         continue;
-      /* The list comes newest first: the first new name is the newest. */
-      if (call->name != NULL ? g_str_equal (name, call->name)
-                             : call->before != NULL && !g_hash_table_contains (call->before, name))
-        call->outcome->backup = g_object_ref (info);
+      if (newest == NULL || (osi_backup_info_get_date_known (info) &&
+                             (!osi_backup_info_get_date_known (newest) ||
+                              g_date_time_compare (osi_backup_info_get_date (info), osi_backup_info_get_date (newest)) > 0)))
+        newest = info;
+    }
+  if (call->outcome->backup == NULL && newest != NULL)
+    call->outcome->backup = g_object_ref (newest);
+  /* The answer was lost (DESIGN §5): made only if the list says so. */
+  if (call->unsure != NULL && call->outcome->backup == NULL)
+    {
+      g_task_return_error (task, g_steal_pointer (&call->unsure));
+      return;
     }
   g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
 }
@@ -2185,6 +2295,8 @@ osi_client_delete_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
+  /* Once the server deleted it, a late cancellation must not say otherwise. */
+  g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
   /* Old backends may answer 204 or plain text. */
   call->json_optional = TRUE;
