@@ -422,6 +422,8 @@ test_list_tolerant (void)
       g_assert_cmpstr (osi_backup_info_get_name (list->pdata[3]), ==, "c.json");
       g_assert_false (osi_backup_info_get_date_known (list->pdata[3]));
       g_assert_cmpstr (osi_backup_info_get_name (list->pdata[4]), ==, "");
+      g_assert_cmpstr (osi_backup_info_get_display_name (list->pdata[4]), ==, "Unnamed backup");
+      g_assert_cmpstr (osi_backup_info_get_display_name (list->pdata[0]), ==, "a.zip");
       g_assert_false (osi_backup_info_can_be_named (list->pdata[4]));
       g_assert_cmpstr (osi_backup_info_get_name (list->pdata[5]), ==, "");
       g_assert_nonnull (osi_backup_info_get_problem (list->pdata[5]));
@@ -429,6 +431,22 @@ test_list_tolerant (void)
       g_assert_null (osi_backup_info_get_problem (list->pdata[6]));
       g_assert_cmpstr (osi_backup_info_get_display_date (list->pdata[6]), ==, "01/01/2026 00:00");
     }
+}
+
+/* A name outside the grammar is shown, but never as escapes a terminal
+ * or a label would act on, nor reordered by a bidirectional override. */
+static void
+test_display_name (void)
+{
+  const char *text = "{\"backups\": [{\"name\": \"evil\\u001b[31m\\nred\\u202etxt.json\", "
+                     "\"date\": \"2026-01-01T00:00:00Z\"}]}";
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = osi_backup_info_list_parse (text, strlen (text), NULL, &error);
+
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_name (list->pdata[0]), ==, "evil\033[31m\nred\u202etxt.json");
+  g_assert_false (osi_backup_info_can_be_named (list->pdata[0]));
+  g_assert_cmpstr (osi_backup_info_get_display_name (list->pdata[0]), ==, "evil\ufffd[31m\ufffdred\ufffdtxt.json");
 }
 
 /* DESIGN §5: the deployed backend sends Python's naive isoformat (), its
@@ -683,6 +701,7 @@ main (int   argc,
   g_test_add_func ("/backup-info/list-parse", test_list_parse);
   g_test_add_func ("/backup-info/list-tolerant", test_list_tolerant);
   g_test_add_func ("/backup-info/naive-dates", test_naive_dates);
+  g_test_add_func ("/backup-info/display-name", test_display_name);
   g_test_add_func ("/backup-info/new", test_new);
 
   return g_test_run ();

@@ -795,7 +795,9 @@ on_compare_popover_show (OsiCheckWindow *self,
     {
       g_autoptr(OsiBackupInfo) info = g_list_model_get_item (backups, i);
 
-      g_strv_builder_add (builder, osi_backup_info_get_name (info));
+      /* Only what can be asked of the server by name. */
+      if (osi_backup_info_can_be_named (info))
+        g_strv_builder_add (builder, osi_backup_info_get_name (info));
     }
   names = g_strv_builder_end (builder);
   gtk_string_list_splice (self->backup_names, 0, g_list_model_get_n_items (G_LIST_MODEL (self->backup_names)),

@@ -489,7 +489,7 @@ name_row (GtkWidget     *label,
   g_autofree char *size = osi_backup_info_get_size (info) >= 0 ? size_text (info) : g_strdup (_("size unknown"));
   /* TRANSLATORS: how a screen reader names a row of the list: the
    * backup's name, its date, its size */
-  g_autofree char *text = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_name (info),
+  g_autofree char *text = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_display_name (info),
                                            date != NULL && *date != '\0' ? date : _("date unknown"), size);
   GtkWidget *row = label;
 
@@ -524,7 +524,7 @@ bind_name (GtkSignalListItemFactory *factory,
   OsiBackupInfo *info = item_info (item);
   GtkWidget *label = gtk_list_item_get_child (item);
 
-  gtk_label_set_text (GTK_LABEL (label), osi_backup_info_get_name (info));
+  gtk_label_set_text (GTK_LABEL (label), osi_backup_info_get_display_name (info));
   gtk_widget_set_tooltip_text (label, osi_backup_info_get_problem (info));
   name_row (label, info);
 }
@@ -596,9 +596,9 @@ bind_actions (GtkSignalListItemFactory *factory,
   /* The accessible names say which backup: a screen reader user hears
    * "Restaurer backup_…" rather than three "Restaurer" in a row. */
   char *labels[3] = {
-    g_strdup_printf (_("Restore %s"), name),
-    g_strdup_printf (_("Download %s"), name),
-    g_strdup_printf (_("Delete %s"), name),
+    g_strdup_printf (_("Restore %s"), osi_backup_info_get_display_name (info)),
+    g_strdup_printf (_("Download %s"), osi_backup_info_get_display_name (info)),
+    g_strdup_printf (_("Delete %s"), osi_backup_info_get_display_name (info)),
   };
 
   for (guint i = 0; button != NULL && i < G_N_ELEMENTS (labels); i++, button = gtk_widget_get_next_sibling (button))

@@ -37,6 +37,7 @@ struct _OsiBackupInfo
   /* Filled lazily, at most once, with a compare-and-exchange so that
    * concurrent readers never leak or free each other's string. */
   char         *display_date;
+  char         *display_name;
   char         *folded_name;
 };
 
@@ -98,6 +99,32 @@ format_date (gconstpointer data)
   if (!self->date_known)
     return g_strdup (_("Unknown date"));
   return osi_format_date (self->date);
+}
+
+/* A name from the server as it may be shown: one outside the grammar may
+ * hold controls (a terminal's escapes, line breaks) or bidirectional
+ * overrides that would make it read as another; they show as U+FFFD. */
+static char *
+format_name (gconstpointer data)
+{
+  const OsiBackupInfo *self = data;
+  GString *out;
+
+  if (osi_backup_name_is_valid (self->name))
+    return g_strdup (self->name);
+  if (self->name[0] == '\0')
+    return g_strdup (_("Unnamed backup"));
+  out = g_string_new (NULL);
+  for (const char *p = self->name; *p != '\0' && out->len < 4 * MAX_NAME_IN_MESSAGE; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (g_unichar_iscntrl (c) || c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) ||
+          (c >= 0x2066 && c <= 0x2069) || c == 0x200E || c == 0x200F)
+        c = 0xFFFD;
+      g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
 }
 
 static char *
@@ -172,6 +199,7 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->sha256, g_free);
   g_clear_pointer (&self->problem, g_free);
   g_clear_pointer (&self->display_date, g_free);
+  g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->folded_name, g_free);
 
   G_OBJECT_CLASS (osi_backup_info_parent_class)->finalize (object);
@@ -650,6 +678,14 @@ osi_backup_info_get_display_date (OsiBackupInfo *self)
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
   return ensure_cached_string (&self->display_date, self, format_date);
+}
+
+const char *
+osi_backup_info_get_display_name (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return ensure_cached_string (&self->display_name, self, format_name);
 }
 
 const char *

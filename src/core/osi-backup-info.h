@@ -40,6 +40,10 @@ const char    *osi_backup_info_get_problem       (OsiBackupInfo  *self);
 gboolean       osi_backup_info_can_be_named      (OsiBackupInfo  *self);
 /* "JJ/MM/AAAA HH:MM" in local time, computed once. */
 const char    *osi_backup_info_get_display_date  (OsiBackupInfo  *self);
+/* The name as it may be shown: the name itself when it follows the
+ * grammar; otherwise with its controls and bidirectional overrides as
+ * U+FFFD, or "Unnamed backup". Computed once. */
+const char    *osi_backup_info_get_display_name  (OsiBackupInfo  *self);
 /* Case- and accent-folded name, computed once, for the search matcher. */
 const char    *osi_backup_info_get_folded_name   (OsiBackupInfo  *self);
 
