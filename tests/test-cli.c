@@ -334,6 +334,55 @@ test_inspect_text (Fixture       *f,
   g_assert_nonnull (strstr (out, "Verdict: restorable\n"));
 }
 
+/* A path in a backup with a terminal's escape, a line break and a
+ * right-to-left override: shown escaped, never acted on by the terminal;
+ * the JSON report keeps it exact. */
+static void
+test_hostile_path_escaped (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  const char *evil = "data/\033[2J\033]0;owned\007x\nfake: OK\xe2\x80\xaetxt.bin";
+  const OsiTestEntry entries[] = {
+    { "rag/search.json", AE_IFREG, NULL, -1, NULL, FALSE },
+    { evil, AE_IFREG, "payload", -1, NULL, FALSE },
+  };
+  g_autofree char *archive = g_build_filename (f->tmp, "backup_20261126_101600.tar", NULL);
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  OsiTestEntry all[G_N_ELEMENTS (entries)];
+
+  memcpy (all, entries, sizeof entries);
+  all[0].data = osi_test_valid_rag ();
+  osi_test_write_archive (archive, ARCHIVE_FILTER_NONE, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, all, G_N_ELEMENTS (all),
+                          FALSE);
+
+  for (guint c = 0; c < 2; c++)
+    {
+      g_clear_pointer (&out, g_free);
+      osi_test_run_cli (&out, NULL, c_locale, c == 0 ? "inspect" : "verify", archive, NULL);
+      g_test_message ("%s", out);
+      g_assert_null (strchr (out, '\033'));
+      g_assert_null (strchr (out, '\007'));
+      g_assert_null (strstr (out, "\xe2\x80\xae"));
+      g_assert_null (strstr (out, "\nfake: OK"));
+      if (c == 0)
+        g_assert_nonnull (strstr (out, "data/\\x1B[2J\\x1B]0;owned\\x07x\\x0Afake: OK\\u202Etxt.bin"));
+    }
+
+  osi_test_run_cli (&json, NULL, c_locale, "inspect", "--json", archive, NULL);
+  report = parse_object (json);
+  {
+    JsonArray *files = json_object_get_array_member (report, "files");
+    gboolean found = FALSE;
+
+    for (guint i = 0; files != NULL && i < json_array_get_length (files); i++)
+      found |= g_strcmp0 (json_object_get_string_member (json_array_get_object_element (files, i), "path"),
+                          evil) == 0;
+    g_assert_true (found);
+  }
+}
+
 static void
 test_inspect_json (Fixture       *f,
                    gconstpointer  user_data)
@@ -798,6 +847,7 @@ main (int    argc,
   ADD ("/cli/verify/writes-nothing", test_verify_writes_nothing);
   ADD ("/cli/inspect/text", test_inspect_text);
   ADD ("/cli/inspect/json", test_inspect_json);
+  ADD ("/cli/inspect/hostile-path-escaped", test_hostile_path_escaped);
   ADD ("/cli/exit/usage", test_exit_usage);
   ADD ("/cli/exit/unreadable", test_exit_unreadable);
   ADD ("/cli/exit/problem", test_exit_problem);

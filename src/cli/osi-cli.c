@@ -58,6 +58,33 @@ osi_cli_print_json (JsonNode *node)
   g_print ("%s\n", text);
 }
 
+char *
+osi_cli_shown (const char *text)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+
+  if (text == NULL)
+    return g_strdup ("?");
+  valid = g_utf8_make_valid (text, -1);
+  out = g_string_sized_new (strlen (valid));
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+        g_string_append_printf (out, "\\x%02X", c);
+      else if (c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+               c == 0x200E || c == 0x200F)
+        g_string_append_printf (out, "\\u%04X", c);
+      else if (c == '\\')
+        g_string_append (out, "\\\\");
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}
+
 static char *
 format_manifest_date (const char *iso)
 {
@@ -79,13 +106,14 @@ print_summary (OsiVerifyReport *report)
   JsonObject *manifest = osi_verify_report_get_manifest (report);
   g_autofree char *archive_size = g_format_size (osi_verify_report_get_archive_bytes (report));
   g_autofree char *content_size = g_format_size (osi_verify_report_get_content_bytes (report));
+  g_autofree char *file = osi_cli_shown (osi_verify_report_get_file (report));
   guint files = 0;
 
   for (guint i = 0; i < entries->len; i++)
     if (!((OsiFileEntry *)g_ptr_array_index (entries, i))->is_dir)
       files++;
 
-  g_print (_("File: %s (%s, %s)\n"), osi_verify_report_get_file (report),
+  g_print (_("File: %s (%s, %s)\n"), file,
            osi_verify_report_get_format (report) ? osi_verify_report_get_format (report) : "?",
            archive_size);
   g_print (g_dngettext (GETTEXT_PACKAGE, "Content: %u file, %s\n", "Content: %u files, %s\n", files),
@@ -101,9 +129,10 @@ print_summary (OsiVerifyReport *report)
   if (manifest != NULL)
     {
       g_autofree char *created = format_manifest_date (json_object_get_string_member_with_default (manifest, "created", NULL));
-      const char *host = json_object_get_string_member_with_default (manifest, "host", NULL);
+      g_autofree char *host = osi_cli_shown (json_object_get_string_member_with_default (manifest, "host", NULL));
+      g_autofree char *shown_created = osi_cli_shown (created);
 
-      g_print (_("Manifest: created %s on %s\n"), created, host ? host : "?");
+      g_print (_("Manifest: created %s on %s\n"), shown_created, host);
     }
 }
 
@@ -123,11 +152,16 @@ print_findings (OsiVerifyReport *report)
   for (guint i = 0; i < findings->len; i++)
     {
       const OsiFinding *finding = g_ptr_array_index (findings, i);
+      g_autofree char *message = osi_cli_shown (finding->message);
 
       if (finding->path != NULL)
-        g_print ("  - %s : %s\n", finding->path, finding->message);
+        {
+          g_autofree char *path = osi_cli_shown (finding->path);
+
+          g_print ("  - %s : %s\n", path, message);
+        }
       else
-        g_print ("  - %s\n", finding->message);
+        g_print ("  - %s\n", message);
     }
 }
 
@@ -209,13 +243,14 @@ print_listing (OsiVerifyReport *report)
   for (guint i = 0; i < entries->len; i++)
     {
       const OsiFileEntry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *path = osi_cli_shown (entry->path);
 
       if (entry->is_dir)
-        g_print ("%12s  %s/\n", "", entry->path);
+        g_print ("%12s  %s/\n", "", path);
       else
         {
           g_autofree char *size = g_format_size ((guint64)entry->size);
-          g_print ("%12s  %s\n", size, entry->path);
+          g_print ("%12s  %s\n", size, path);
         }
     }
 }
@@ -351,19 +386,22 @@ print_diff (OsiDiff *diff)
       for (guint i = 0; i < changes->len; i++)
         {
           const OsiChange *change = g_ptr_array_index (changes, i);
+          g_autofree char *name = osi_cli_shown (change->name);
 
           if (s == OSI_DIFF_RAG && change->fields != NULL && change->fields[0] != NULL)
             {
               g_autofree char *fields = g_strjoinv (", ", change->fields);
-              g_print ("  %s %s (%s)\n", change_mark (change->kind), change->name, fields);
+              g_autofree char *shown_fields = osi_cli_shown (fields);
+
+              g_print ("  %s %s (%s)\n", change_mark (change->kind), name, shown_fields);
             }
           else if (s != OSI_DIFF_RAG)
             {
               g_autofree char *sizes = format_file_sizes (change);
-              g_print ("  %s %s (%s)\n", change_mark (change->kind), change->name, sizes);
+              g_print ("  %s %s (%s)\n", change_mark (change->kind), name, sizes);
             }
           else
-            g_print ("  %s %s\n", change_mark (change->kind), change->name);
+            g_print ("  %s %s\n", change_mark (change->kind), name);
         }
     }
   g_print ("\n%s\n", _("+ in B only (added), - in A only (removed), ~ modified (fields that differ)."));
