@@ -426,6 +426,35 @@ test_filter_model (void)
   g_assert_finalize_object (g_steal_pointer (&model));
 }
 
+/* What a backup or a server says, as it may be shown: nothing that a
+ * terminal or a label would act on, French letters kept. */
+static void
+test_format_untrusted (void)
+{
+  static const struct { const char *in; const char *out; } texts[] = {
+    { "rag/entrée é.json", "rag/entrée é.json" },
+    { "a\033[31mb", "a\\x1B[31mb" },
+    { "line\nbreak\rx\ty", "line\\x0Abreak\\x0Dx\\x09y" },
+    { "r\xe2\x80\xaetxt.exe", "r\\u202Etxt.exe" },
+    { "iso\xe2\x81\xa6x", "iso\\u2066x" },
+    { "c1\xc2\x9b" "31m", "c1\\x9B31m" },
+    { "back\\slash", "back\\\\slash" },
+    { "bad\xff", "bad\xef\xbf\xbd" },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_autofree char *shown = osi_format_untrusted (texts[i].in);
+
+      g_assert_cmpstr (shown, ==, texts[i].out);
+    }
+  {
+    g_autofree char *none = osi_format_untrusted (NULL);
+
+    g_assert_cmpstr (none, ==, "?");
+  }
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -446,6 +475,8 @@ main (int   argc,
   g_test_add_func ("/search/filter-model", test_filter_model);
   if (g_test_perf ())
     g_test_add_func ("/search/perf", test_perf);
+
+  g_test_add_func ("/search/format-untrusted", test_format_untrusted);
 
   return g_test_run ();
 }

@@ -95,12 +95,18 @@ add_row (GtkListBox *list,
          const char *key)
 {
   AdwActionRow *row = ADW_ACTION_ROW (adw_action_row_new ());
+  /* Paths and messages come from the file checked: shown, never obeyed. */
+  g_autofree char *shown_title = osi_format_untrusted (title);
 
   adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), title);
+  adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), shown_title);
   adw_action_row_set_title_lines (row, 0);
   if (subtitle != NULL)
-    adw_action_row_set_subtitle (row, subtitle);
+    {
+      g_autofree char *shown_subtitle = osi_format_untrusted (subtitle);
+
+      adw_action_row_set_subtitle (row, shown_subtitle);
+    }
   if (value != NULL)
     {
       GtkWidget *label = gtk_label_new (value);

@@ -237,7 +237,7 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
       g_autofree char *size_s = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("?");
 
       const char *problem = osi_backup_info_get_problem (info);
-      g_autofree char *name = osi_cli_shown (osi_backup_info_get_name (info));
+      g_autofree char *name = osi_format_untrusted (osi_backup_info_get_name (info));
 
       /* Dates are shown in this computer's time, JJ/MM/AAAA HH:MM. */
       g_print ("%-16s  %10s  %s\n", osi_backup_info_get_display_date (info), size_s, name);

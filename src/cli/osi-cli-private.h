@@ -21,12 +21,6 @@ typedef int (*OsiCliCommand) (const OsiCliGlobals *globals,
                               char               **argv);
 
 int  osi_cli_usage_error (const char *message);
-/* Text from a file or a server as a terminal may show it: controls,
- * line separators and bidirectional overrides written as \xNN or \uNNNN
- * (and a backslash doubled), so that nothing in a backup can move the
- * cursor, recolour the terminal or pass for other text. JSON output is
- * left exact. */
-char *osi_cli_shown      (const char *text);
 void osi_cli_print_json  (JsonNode   *node);
 
 int  osi_cli_cmd_list    (const OsiCliGlobals *globals, int argc, char **argv);

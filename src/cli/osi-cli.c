@@ -58,33 +58,6 @@ osi_cli_print_json (JsonNode *node)
   g_print ("%s\n", text);
 }
 
-char *
-osi_cli_shown (const char *text)
-{
-  g_autofree char *valid = NULL;
-  GString *out;
-
-  if (text == NULL)
-    return g_strdup ("?");
-  valid = g_utf8_make_valid (text, -1);
-  out = g_string_sized_new (strlen (valid));
-  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
-        g_string_append_printf (out, "\\x%02X", c);
-      else if (c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
-               c == 0x200E || c == 0x200F)
-        g_string_append_printf (out, "\\u%04X", c);
-      else if (c == '\\')
-        g_string_append (out, "\\\\");
-      else
-        g_string_append_unichar (out, c);
-    }
-  return g_string_free (out, FALSE);
-}
-
 static char *
 format_manifest_date (const char *iso)
 {
@@ -106,7 +79,7 @@ print_summary (OsiVerifyReport *report)
   JsonObject *manifest = osi_verify_report_get_manifest (report);
   g_autofree char *archive_size = g_format_size (osi_verify_report_get_archive_bytes (report));
   g_autofree char *content_size = g_format_size (osi_verify_report_get_content_bytes (report));
-  g_autofree char *file = osi_cli_shown (osi_verify_report_get_file (report));
+  g_autofree char *file = osi_format_untrusted (osi_verify_report_get_file (report));
   guint files = 0;
 
   for (guint i = 0; i < entries->len; i++)
@@ -129,8 +102,8 @@ print_summary (OsiVerifyReport *report)
   if (manifest != NULL)
     {
       g_autofree char *created = format_manifest_date (json_object_get_string_member_with_default (manifest, "created", NULL));
-      g_autofree char *host = osi_cli_shown (json_object_get_string_member_with_default (manifest, "host", NULL));
-      g_autofree char *shown_created = osi_cli_shown (created);
+      g_autofree char *host = osi_format_untrusted (json_object_get_string_member_with_default (manifest, "host", NULL));
+      g_autofree char *shown_created = osi_format_untrusted (created);
 
       g_print (_("Manifest: created %s on %s\n"), shown_created, host);
     }
@@ -152,11 +125,11 @@ print_findings (OsiVerifyReport *report)
   for (guint i = 0; i < findings->len; i++)
     {
       const OsiFinding *finding = g_ptr_array_index (findings, i);
-      g_autofree char *message = osi_cli_shown (finding->message);
+      g_autofree char *message = osi_format_untrusted (finding->message);
 
       if (finding->path != NULL)
         {
-          g_autofree char *path = osi_cli_shown (finding->path);
+          g_autofree char *path = osi_format_untrusted (finding->path);
 
           g_print ("  - %s : %s\n", path, message);
         }
@@ -243,7 +216,7 @@ print_listing (OsiVerifyReport *report)
   for (guint i = 0; i < entries->len; i++)
     {
       const OsiFileEntry *entry = g_ptr_array_index (entries, i);
-      g_autofree char *path = osi_cli_shown (entry->path);
+      g_autofree char *path = osi_format_untrusted (entry->path);
 
       if (entry->is_dir)
         g_print ("%12s  %s/\n", "", path);
@@ -386,12 +359,12 @@ print_diff (OsiDiff *diff)
       for (guint i = 0; i < changes->len; i++)
         {
           const OsiChange *change = g_ptr_array_index (changes, i);
-          g_autofree char *name = osi_cli_shown (change->name);
+          g_autofree char *name = osi_format_untrusted (change->name);
 
           if (s == OSI_DIFF_RAG && change->fields != NULL && change->fields[0] != NULL)
             {
               g_autofree char *fields = g_strjoinv (", ", change->fields);
-              g_autofree char *shown_fields = osi_cli_shown (fields);
+              g_autofree char *shown_fields = osi_format_untrusted (fields);
 
               g_print ("  %s %s (%s)\n", change_mark (change->kind), name, shown_fields);
             }

@@ -566,3 +566,30 @@ osi_format_date (GDateTime *date)
 
   return g_date_time_format (local, "%d/%m/%Y %H:%M");
 }
+
+char *
+osi_format_untrusted (const char *text)
+{
+  g_autofree char *valid = NULL;
+  GString *out;
+
+  if (text == NULL)
+    return g_strdup ("?");
+  valid = g_utf8_make_valid (text, -1);
+  out = g_string_sized_new (strlen (valid));
+  for (const char *p = valid; *p != '\0'; p = g_utf8_next_char (p))
+    {
+      gunichar c = g_utf8_get_char (p);
+
+      if (c < 0x20 || c == 0x7f || (c >= 0x80 && c < 0xa0))
+        g_string_append_printf (out, "\\x%02X", c);
+      else if (c == 0x2028 || c == 0x2029 || (c >= 0x202A && c <= 0x202E) || (c >= 0x2066 && c <= 0x2069) ||
+               c == 0x200E || c == 0x200F)
+        g_string_append_printf (out, "\\u%04X", c);
+      else if (c == '\\')
+        g_string_append (out, "\\\\");
+      else
+        g_string_append_unichar (out, c);
+    }
+  return g_string_free (out, FALSE);
+}

@@ -33,6 +33,12 @@ void            osi_search_index_filter       (const OsiSearchIndex *index,
 char           *osi_search_fold               (const char           *text);
 /* "JJ/MM/AAAA HH:MM" in local time. */
 char           *osi_format_date               (GDateTime            *date);
+/* Text from a backup or a server as a terminal or a label may show it:
+ * controls, line separators and bidirectional overrides written as \xNN
+ * or \uNNNN (and a backslash doubled), so that nothing in it can move a
+ * terminal's cursor, recolour it or pass for other text. Invalid UTF-8
+ * is repaired. NULL gives "?". */
+char           *osi_format_untrusted          (const char           *text);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiSearchQuery, osi_search_query_free)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiSearchIndex, osi_search_index_free)
