@@ -256,6 +256,205 @@ test_bare_json (Fixture       *f,
   g_assert_cmpstr (osi_verify_report_get_format (report), ==, "json");
 }
 
+/* Modes on extraction: the archive's, never setuid, setgid or sticky,
+ * narrowed by the umask; a folder stays its owner's to fill. */
+typedef struct
+{
+  const char *path;
+  mode_t      type;
+  mode_t      perm;
+  mode_t      with_umask_0;
+  mode_t      with_umask_022;
+} ModedEntry;
+
+static void
+write_moded_archive (const char       *archive,
+                     const ModedEntry *entries,
+                     guint             n_entries)
+{
+  g_autoptr(GString) manifest = g_string_new ("{\"format\": \"osi-backup\", \"version\": 1, "
+                                              "\"created\": \"2026-11-26T10:00:00Z\", \"host\": \"h\", "
+                                              "\"rag_entries\": 1, \"files\": [");
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  gboolean first = TRUE;
+
+  g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, archive), ==, ARCHIVE_OK);
+  for (guint i = 0; i <= n_entries; i++)
+    {
+      const char *path = i < n_entries ? entries[i].path : "manifest.json";
+      gboolean is_dir = i < n_entries && entries[i].type == AE_IFDIR;
+      g_autofree char *data = NULL;
+
+      if (i == n_entries)
+        data = g_string_free (g_string_append (g_string_new (manifest->str), "]}"), FALSE);
+      else if (strcmp (path, "rag/search.json") == 0)
+        data = g_strdup (osi_test_valid_rag ());
+      else if (!is_dir)
+        data = g_strdup_printf ("contents of %s\n", path);
+
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, path);
+      archive_entry_set_filetype (entry, is_dir ? AE_IFDIR : AE_IFREG);
+      archive_entry_set_perm (entry, i < n_entries ? entries[i].perm : 0644);
+      archive_entry_set_size (entry, data != NULL ? (la_int64_t)strlen (data) : 0);
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+      if (data != NULL)
+        g_assert_cmpint (archive_write_data (a, data, strlen (data)), ==, (la_ssize_t)strlen (data));
+      if (data != NULL && i < n_entries)
+        {
+          g_autofree char *sha = g_compute_checksum_for_string (G_CHECKSUM_SHA256, data, -1);
+
+          g_string_append_printf (manifest, "%s{\"path\": \"%s\", \"size\": %" G_GSIZE_FORMAT ", \"sha256\": \"%s\"}",
+                                  first ? "" : ", ", path, strlen (data), sha);
+          first = FALSE;
+        }
+    }
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+}
+
+static void
+test_extract_modes (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  const ModedEntry entries[] = {
+    { "rag", AE_IFDIR, 0755, 0755, 0755 },
+    { "rag/search.json", AE_IFREG, 0644, 0644, 0644 },
+    { "config", AE_IFDIR, 0700, 0700, 0700 },
+    { "config/secrets.env", AE_IFREG, 0600, 0600, 0600 },
+    { "config/group.env", AE_IFREG, 0640, 0640, 0640 },
+    { "data", AE_IFDIR, 01777, 0777, 0755 },
+    { "data/setuid", AE_IFREG, 04755, 0755, 0755 },
+    { "data/setgid", AE_IFREG, 02750, 0750, 0750 },
+    { "data/sticky", AE_IFREG, 01644, 0644, 0644 },
+    { "data/everyone", AE_IFREG, 0666, 0666, 0644 },
+    { "data/read-only", AE_IFREG, 0400, 0400, 0400 },
+    /* a file before its folder's entry: the folder still gets its mode */
+    { "data/late/file", AE_IFREG, 0600, 0600, 0600 },
+    { "data/late", AE_IFDIR, 02750, 0750, 0750 },
+    /* a folder the owner could not fill is the owner's anyway */
+    { "data/locked", AE_IFDIR, 0500, 0700, 0700 },
+    { "data/locked/file", AE_IFREG, 0644, 0644, 0644 },
+  };
+  const mode_t umasks[] = { 0, 022 };
+  g_autofree char *archive = g_build_filename (f->tmp, "modes.tar.zst", NULL);
+
+  write_moded_archive (archive, entries, G_N_ELEMENTS (entries));
+
+  for (guint u = 0; u < G_N_ELEMENTS (umasks); u++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autoptr(OsiVerifyReport) report = NULL;
+      g_autofree char *name = g_strdup_printf ("staging-%u", u);
+      g_autofree char *staging = g_build_filename (f->tmp, name, NULL);
+      mode_t saved;
+      gboolean ok;
+
+      g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
+      saved = umask (umasks[u]);
+      ok = osi_archive_extract (archive, staging, NULL, &report, NULL, NULL, NULL, &error);
+      umask (saved);
+      g_assert_no_error (error);
+      g_assert_true (ok);
+      assert_restorable (report);
+
+      for (guint i = 0; i < G_N_ELEMENTS (entries); i++)
+        {
+          g_autofree char *path = g_build_filename (staging, entries[i].path, NULL);
+          mode_t expected = umasks[u] == 0 ? entries[i].with_umask_0 : entries[i].with_umask_022;
+          struct stat st;
+
+          g_assert_cmpint (lstat (path, &st), ==, 0);
+          if ((st.st_mode & 07777) != expected)
+            g_error ("%s under umask %03o: %04o, not %04o", entries[i].path, (guint)umasks[u],
+                     (guint)(st.st_mode & 07777), (guint)expected);
+        }
+    }
+}
+
+/* A bare knowledge base has no mode: a new file's, under the umask. */
+static void
+test_extract_bare_json_mode (Fixture       *f,
+                             gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = g_build_filename (f->tmp, "search.json", NULL);
+  g_autofree char *staging = g_build_filename (f->tmp, "staging", NULL);
+  g_autofree char *extracted = g_build_filename (staging, "rag", "search.json", NULL);
+  OsiArchiveLimits limits;
+  struct stat st;
+  mode_t saved;
+  gboolean ok;
+
+  osi_archive_limits_init (&limits);
+  limits.allow_unproven = TRUE;
+  g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+  g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
+  saved = umask (077);
+  ok = osi_archive_extract (path, staging, &limits, NULL, NULL, NULL, NULL, &error);
+  umask (saved);
+  g_assert_no_error (error);
+  g_assert_true (ok);
+  g_assert_cmpint (lstat (extracted, &st), ==, 0);
+  g_assert_cmpint (st.st_mode & 07777, ==, 0600);
+}
+
+/* Creation records each file's and folder's mode as it is (less setuid,
+ * setgid and sticky), so that a restore can give it back. */
+static void
+test_create_records_modes (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "recorded.tar.zst", NULL);
+  g_autofree char *secrets = g_build_filename (f->data, "config", "secrets.env", NULL);
+  g_autofree char *config = g_build_filename (f->data, "config", NULL);
+  g_autofree char *setuid = g_build_filename (f->data, "data", "setuid", NULL);
+  struct archive *a = archive_read_new ();
+  struct archive_entry *entry;
+  guint found = 0;
+
+  g_assert_true (g_file_set_contents (secrets, "API_KEY=x\n", -1, NULL));
+  g_assert_cmpint (chmod (secrets, 0600), ==, 0);
+  g_assert_cmpint (chmod (config, 0750), ==, 0);
+  g_assert_true (g_file_set_contents (setuid, "#!/bin/sh\n", -1, NULL));
+  g_assert_cmpint (chmod (setuid, 04750), ==, 0);
+  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  archive_read_support_filter_zstd (a);
+  archive_read_support_format_tar (a);
+  g_assert_cmpint (archive_read_open_filename (a, archive, 65536), ==, ARCHIVE_OK);
+  /* ARCHIVE_WARN, NULL names: the "C" locale of the test cannot convert
+   * the demo's accented names, which do not matter here */
+  while (archive_read_next_header (a, &entry) >= ARCHIVE_WARN)
+    {
+      g_autofree char *path = g_strdup (archive_entry_pathname (entry));
+      mode_t perm = archive_entry_perm (entry);
+      mode_t expected;
+
+      if (path == NULL)
+        continue;
+      if (g_str_has_suffix (path, "/"))
+        path[strlen (path) - 1] = '\0';
+      expected = strcmp (path, "config/secrets.env") == 0 ? 0600
+               : strcmp (path, "config") == 0 ? 0750
+               : strcmp (path, "data/setuid") == 0 ? 0750
+               : 0;
+      if (expected != 0)
+        {
+          g_assert_cmpint (perm, ==, expected);
+          found++;
+        }
+    }
+  archive_read_free (a);
+  g_assert_cmpuint (found, ==, 3);
+}
+
 static void
 test_create_never_replaces (Fixture       *f,
                             gconstpointer  user_data)
@@ -453,6 +652,9 @@ main (int    argc,
   g_test_add ("/archive/foreign", Fixture, NULL, fixture_setup, test_foreign_archive, fixture_teardown);
   g_test_add ("/archive/sparse", Fixture, NULL, fixture_setup, test_sparse_round_trip, fixture_teardown);
   g_test_add ("/archive/bare-json", Fixture, NULL, fixture_setup, test_bare_json, fixture_teardown);
+  g_test_add ("/archive/extract/modes", Fixture, NULL, fixture_setup, test_extract_modes, fixture_teardown);
+  g_test_add ("/archive/extract/bare-json-mode", Fixture, NULL, fixture_setup, test_extract_bare_json_mode, fixture_teardown);
+  g_test_add ("/archive/create/records-modes", Fixture, NULL, fixture_setup, test_create_records_modes, fixture_teardown);
   g_test_add ("/archive/create/never-replaces", Fixture, NULL, fixture_setup, test_create_never_replaces, fixture_teardown);
   g_test_add ("/archive/create/missing-dir", Fixture, NULL, fixture_setup, test_create_missing_dir, fixture_teardown);
   g_test_add_func ("/archive/default-name", test_default_name);

@@ -3,12 +3,14 @@
 
 #include <signal.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
 
 #include "osi-archive.h"
+#include "osi-error.h"
 #include "osi-swap.h"
 #include "osi-test-support.h"
 
@@ -180,8 +182,10 @@ test_corrupt_journal (Fixture *f, gconstpointer d)
   g_autofree char *journal = g_build_filename (f->tmp, ".data.osi-swap", NULL);
 
   g_assert_true (g_file_set_contents (journal, "not a journal\n/etc\n", -1, NULL));
+  g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*");
   g_assert_true (osi_swap_recover (f->live, &error));
   g_assert_no_error (error);
+  g_test_assert_expected_messages ();
   g_assert_cmpint (which_data (f), ==, 0);
   assert_no_leftovers (f);
   g_assert_true (g_file_test ("/etc/passwd", G_FILE_TEST_EXISTS));
@@ -352,6 +356,415 @@ test_async (Fixture *f, gconstpointer d)
   assert_no_leftovers (f);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Permissions: a restore gives back the modes backed up, the data folder's
+ * own mode and owner, and nothing wider. */
+
+static void
+write_mode (const char *dir,
+            const char *rel,
+            const char *contents,
+            mode_t      mode)
+{
+  g_autofree char *path = g_build_filename (dir, rel, NULL);
+  g_autofree char *parent = g_path_get_dirname (path);
+
+  g_assert_cmpint (g_mkdir_with_parents (parent, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (path, contents, -1, NULL));
+  g_assert_cmpint (chmod (path, mode), ==, 0);
+}
+
+static mode_t
+mode_of (const char *dir,
+         const char *rel)
+{
+  g_autofree char *path = rel != NULL ? g_build_filename (dir, rel, NULL) : g_strdup (dir);
+  struct stat st;
+
+  g_assert_cmpint (lstat (path, &st), ==, 0);
+  return st.st_mode & 07777;
+}
+
+/* tmp/secure, a 0700 data folder holding secrets, backed up as the server
+ * backs up (osi_archive_create) into tmp/secure.tar.zst. */
+static char *
+make_secure_backup (Fixture    *f,
+                    char      **out_archive)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *sub = g_build_filename (f->tmp, "secure-src", NULL);
+  g_autofree char *generated = NULL;
+  g_autofree char *live = g_build_filename (f->tmp, "secure", NULL);
+
+  g_assert_cmpint (g_mkdir (sub, 0755), ==, 0);
+  generated = osi_test_generate_data (sub, 64 * 1024, 3);
+  g_assert_cmpint (g_rename (generated, live), ==, 0);
+
+  g_assert_cmpint (chmod (live, 0700), ==, 0);
+  write_mode (live, "config/secrets.env", "API_KEY=hunter2\n", 0600);
+  write_mode (live, "data/shared.txt", "for the group\n", 0640);
+  write_mode (live, "data/public.txt", "for everyone\n", 0644);
+  write_mode (live, "data/run.sh", "#!/bin/sh\n", 0750);
+  {
+    g_autofree char *config = g_build_filename (live, "config", NULL);
+    g_assert_cmpint (chmod (config, 0700), ==, 0);
+  }
+
+  *out_archive = g_build_filename (f->tmp, "secure.tar.zst", NULL);
+  g_assert_true (osi_archive_create (live, *out_archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL,
+                                     NULL, &error));
+  g_assert_no_error (error);
+  return g_steal_pointer (&live);
+}
+
+/* As the server's restore: osi_swap_restore_archive with the default
+ * limits. */
+static void
+restore_as_server (const char *live,
+                   const char *archive)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  OsiArchiveLimits limits;
+
+  osi_archive_limits_init (&limits);
+  g_assert_true (osi_swap_restore_archive (live, archive, &limits, &report, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
+}
+
+static void
+test_permissions_kept (Fixture *f, gconstpointer d)
+{
+  g_autofree char *archive = NULL;
+  g_autofree char *live = make_secure_backup (f, &archive);
+  g_autofree char *marker = g_build_filename (live, "data", "changed-since.txt", NULL);
+  mode_t saved_umask = umask (022);
+  struct stat before;
+  struct stat st;
+
+  /* As root, a data folder of another owner keeps that owner. */
+  if (geteuid () == 0)
+    g_assert_cmpint (chown (live, 4242, 4343), ==, 0);
+  g_assert_cmpint (lstat (live, &before), ==, 0);
+  g_assert_true (g_file_set_contents (marker, "newer", -1, NULL));
+
+  restore_as_server (live, archive);
+  umask (saved_umask);
+
+  g_assert_false (g_file_test (marker, G_FILE_TEST_EXISTS)); /* it is the backup's data */
+  g_assert_cmpint (lstat (live, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpint (st.st_mode & 07777, ==, 0700);
+  g_assert_cmpint (st.st_uid, ==, before.st_uid);
+  g_assert_cmpint (st.st_gid, ==, before.st_gid);
+  g_assert_cmpint (mode_of (live, "config"), ==, 0700);
+  g_assert_cmpint (mode_of (live, "config/secrets.env"), ==, 0600);
+  g_assert_cmpint (mode_of (live, "data/shared.txt"), ==, 0640);
+  g_assert_cmpint (mode_of (live, "data/public.txt"), ==, 0644);
+  g_assert_cmpint (mode_of (live, "data/run.sh"), ==, 0750);
+  assert_no_leftovers (f);
+}
+
+/* The umask narrows what the backup says, never widens it. */
+static void
+test_permissions_umask (Fixture *f, gconstpointer d)
+{
+  g_autofree char *archive = NULL;
+  g_autofree char *live = make_secure_backup (f, &archive);
+  mode_t saved_umask = umask (027);
+
+  restore_as_server (live, archive);
+  umask (saved_umask);
+
+  g_assert_cmpint (mode_of (live, NULL), ==, 0700);
+  g_assert_cmpint (mode_of (live, "config/secrets.env"), ==, 0600);
+  g_assert_cmpint (mode_of (live, "data/shared.txt"), ==, 0640);
+  g_assert_cmpint (mode_of (live, "data/public.txt"), ==, 0640);
+  g_assert_cmpint (mode_of (live, "data/run.sh"), ==, 0750);
+  g_assert_cmpint (mode_of (live, "rag/search.json"), ==, 0640);
+}
+
+/* The staging folder is 0700 until the exchange, which gives it the live
+ * folder's mode; a first restore, with no live folder, stays 0700. */
+static void
+test_permissions_staging (Fixture *f, gconstpointer d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *staging = NULL;
+  g_autofree char *fresh = g_build_filename (f->tmp, "fresh", NULL);
+
+  g_assert_cmpint (chmod (f->live, 0750), ==, 0);
+  staging = osi_swap_make_staging (f->live, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
+  g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_JOURNALED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
+  g_assert_true (osi_swap_recover (f->live, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (which_data (f), ==, 0);
+  g_assert_cmpint (mode_of (f->live, NULL), ==, 0750);
+
+  g_clear_pointer (&staging, g_free);
+  staging = osi_swap_make_staging (f->live, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_EXCHANGED, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (which_data (f), ==, 1);
+  g_assert_cmpint (mode_of (f->live, NULL), ==, 0750);
+  g_assert_true (osi_swap_recover (f->live, &error));
+  g_assert_no_error (error);
+
+  g_assert_true (osi_swap_restore_archive (fresh, f->archive, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (mode_of (fresh, NULL), ==, 0700);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The journal: recovery removes only what the swap made. */
+
+/* tmp/case/parent/data the live data, beside a sentinel file, a hidden
+ * sentinel folder, another data folder's staging folder; tmp/case/x and
+ * tmp/case/abs outside. */
+typedef struct
+{
+  char *root;
+  char *parent;
+  char *live;
+} Nest;
+
+static void
+nest_init (Nest       *n,
+           Fixture    *f,
+           const char *name)
+{
+  n->root = g_build_filename (f->tmp, name, NULL);
+  n->parent = g_build_filename (n->root, "parent", NULL);
+  n->live = g_build_filename (n->parent, "data", NULL);
+  write_mode (n->live, "keep.txt", "live", 0644);
+  write_mode (n->parent, "sentinel", "sentinel", 0644);
+  write_mode (n->parent, ".hidden/sentinel", "sentinel", 0644);
+  /* the staging folder of the data folder "data.osi-staging.x" */
+  write_mode (n->parent, ".data.osi-staging.x.osi-staging.AbCdEf/sentinel", "sentinel", 0644);
+  write_mode (n->root, "x/sentinel", "sentinel", 0644);
+  write_mode (n->root, "abs/sentinel", "sentinel", 0644);
+}
+
+static void
+nest_assert_untouched (Nest *n)
+{
+  const char *kept[] = {
+    "parent/data/keep.txt",
+    "parent/sentinel",
+    "parent/.hidden/sentinel",
+    "parent/.data.osi-staging.x.osi-staging.AbCdEf/sentinel",
+    "x/sentinel",
+    "abs/sentinel",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (kept); i++)
+    {
+      g_autofree char *path = g_build_filename (n->root, kept[i], NULL);
+      if (!g_file_test (path, G_FILE_TEST_IS_REGULAR))
+        g_error ("%s was removed", kept[i]);
+    }
+}
+
+static void
+nest_clear (Nest *n)
+{
+  g_free (n->root);
+  g_free (n->parent);
+  g_free (n->live);
+}
+
+static guint64
+inode_of (const char *path)
+{
+  struct stat st;
+
+  return lstat (path, &st) == 0 ? (guint64)st.st_ino : 1;
+}
+
+static void
+test_journal_hostile_names (Fixture *f, gconstpointer d)
+{
+  const char *names[] = {
+    ".",
+    "..",
+    "../x",
+    NULL, /* absolute: tmp/case/abs */
+    ".hidden",
+    "sentinel",
+    "data",
+    ".data.osi-staging.",
+    ".data.osi-staging.AbCdE",
+    ".data.osi-staging.AbCdEfG",
+    ".data.osi-staging.AbC-Ef",
+    ".data.osi-staging.x.osi-staging.AbCdEf",
+    ".other.osi-staging.AbCdEf",
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *case_name = g_strdup_printf ("case-%u", i);
+      g_autofree char *journal = NULL;
+      g_autofree char *target = NULL;
+      g_autofree char *text = NULL;
+      g_autofree char *name = NULL;
+      Nest n;
+
+      nest_init (&n, f, case_name);
+      name = names[i] != NULL ? g_strdup (names[i]) : g_build_filename (n.root, "abs", NULL);
+      target = g_path_is_absolute (name) ? g_strdup (name) : g_build_filename (n.parent, name, NULL);
+      /* the inode of what the name leads to, as a real journal would have */
+      text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s\n", inode_of (target), name);
+      journal = g_build_filename (n.parent, ".data.osi-swap", NULL);
+      g_assert_true (g_file_set_contents (journal, text, -1, NULL));
+      g_test_message ("journal naming “%s”", name);
+
+      g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*");
+      g_assert_true (osi_swap_recover (n.live, &error));
+      g_assert_no_error (error);
+      g_test_assert_expected_messages ();
+
+      nest_assert_untouched (&n);
+      g_assert_false (g_file_test (journal, G_FILE_TEST_EXISTS));
+      nest_clear (&n);
+    }
+}
+
+/* Malformed journals, and ones that are no regular file: the same. */
+static void
+test_journal_malformed (Fixture *f, gconstpointer d)
+{
+  const char *texts[] = {
+    "",
+    "12\n",
+    "x\n.data.osi-staging.AbCdEf\n",
+    "12\n.data.osi-staging.AbCdEf",
+    "12\n.data.osi-staging.AbCdEf\n..\n",
+    "12\n.data.osi-staging.AbCdEf\n\n",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = g_build_filename (f->tmp, ".data.osi-swap", NULL);
+  g_autofree char *fifo_journal = NULL;
+  Nest n;
+
+  for (guint i = 0; i < G_N_ELEMENTS (texts); i++)
+    {
+      g_assert_true (g_file_set_contents (journal, texts[i], -1, NULL));
+      g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*");
+      g_assert_true (osi_swap_recover (f->live, &error));
+      g_assert_no_error (error);
+      g_test_assert_expected_messages ();
+      g_assert_cmpint (which_data (f), ==, 0);
+      assert_no_leftovers (f);
+    }
+
+  /* a FIFO is not waited on, a symlink not followed */
+  nest_init (&n, f, "fifo");
+  fifo_journal = g_build_filename (n.parent, ".data.osi-swap", NULL);
+  g_assert_cmpint (mkfifo (fifo_journal, 0600), ==, 0);
+  g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*");
+  g_assert_true (osi_swap_recover (n.live, &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+  nest_assert_untouched (&n);
+  g_assert_false (g_file_test (fifo_journal, G_FILE_TEST_EXISTS));
+  {
+    g_autofree char *elsewhere = g_build_filename (n.root, "x", "journal", NULL);
+    g_assert_true (g_file_set_contents (elsewhere, "1\n.data.osi-staging.AbCdEf\n", -1, NULL));
+    g_assert_cmpint (symlink (elsewhere, fifo_journal), ==, 0);
+    g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*");
+    g_assert_true (osi_swap_recover (n.live, &error));
+    g_assert_no_error (error);
+    g_test_assert_expected_messages ();
+    g_assert_true (g_file_test (elsewhere, G_FILE_TEST_IS_REGULAR));
+  }
+  nest_assert_untouched (&n);
+  nest_clear (&n);
+}
+
+/* What sits at the journal's temporary name is neither truncated nor
+ * followed: a hard link to a file elsewhere, a symlink to one. */
+static void
+test_journal_tmp_not_followed (Fixture *f, gconstpointer d)
+{
+  g_autofree char *tmp_name = g_build_filename (f->tmp, ".data.osi-swap.tmp", NULL);
+  g_autofree char *outside = g_build_filename (f->tmp, "outside", NULL);
+  g_autofree char *sentinel = g_build_filename (outside, "sentinel", NULL);
+  g_autofree char *contents = NULL;
+
+  g_assert_cmpint (g_mkdir (outside, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (sentinel, "precious", -1, NULL));
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *staging = osi_swap_make_staging (f->live, &error);
+      gboolean committed;
+      struct stat st;
+
+      g_assert_no_error (error);
+      if (round == 0)
+        g_assert_cmpint (link (sentinel, tmp_name), ==, 0);
+      else
+        g_assert_cmpint (symlink (sentinel, tmp_name), ==, 0);
+
+      /* a commit that finds it there refuses, the live data untouched */
+      g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      committed = osi_swap_commit (f->live, staging, &error);
+      g_assert_true (g_file_get_contents (sentinel, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "precious");
+      g_clear_pointer (&contents, g_free);
+      g_assert_false (committed);
+      g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
+      g_clear_error (&error);
+      g_assert_cmpint (lstat (tmp_name, &st), ==, 0);
+      g_assert_true (round == 0 ? S_ISREG (st.st_mode) : S_ISLNK (st.st_mode));
+      g_assert_cmpint (which_data (f), ==, 0);
+      osi_remove_tree (staging, NULL);
+
+      /* a restore starts by recovering, which removes the name (only) */
+      g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (which_data (f), ==, 1);
+      g_assert_true (g_file_get_contents (sentinel, &contents, NULL, NULL));
+      g_assert_cmpstr (contents, ==, "precious");
+      g_clear_pointer (&contents, g_free);
+      assert_no_leftovers (f);
+
+      {
+        g_autofree char *old_archive = g_build_filename (f->tmp, "old.tar.zst", NULL);
+        g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, NULL, NULL, &error));
+        g_assert_no_error (error);
+      }
+    }
+}
+
+/* The swap writes only journals recovery would take. */
+static void
+test_commit_refuses_other_names (Fixture *f, gconstpointer d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *other = g_build_filename (f->tmp, ".data.restore", NULL);
+
+  g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
+  g_assert_false (osi_swap_commit (f->live, other, &error));
+  g_assert_error (error, OSI_ERROR, OSI_ERROR_SWAP_FAILED);
+  g_assert_cmpint (which_data (f), ==, 0);
+  g_assert_true (g_file_test (other, G_FILE_TEST_IS_DIR));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -366,6 +779,13 @@ main (int    argc,
   g_test_add ("/swap/stop/cleaned", Fixture, NULL, fixture_setup, test_stop_cleaned, fixture_teardown);
   g_test_add ("/swap/interrupted-extraction", Fixture, NULL, fixture_setup, test_interrupted_extraction, fixture_teardown);
   g_test_add ("/swap/corrupt-journal", Fixture, NULL, fixture_setup, test_corrupt_journal, fixture_teardown);
+  g_test_add ("/swap/journal/hostile-names", Fixture, NULL, fixture_setup, test_journal_hostile_names, fixture_teardown);
+  g_test_add ("/swap/journal/malformed", Fixture, NULL, fixture_setup, test_journal_malformed, fixture_teardown);
+  g_test_add ("/swap/journal/tmp-not-followed", Fixture, NULL, fixture_setup, test_journal_tmp_not_followed, fixture_teardown);
+  g_test_add ("/swap/commit-refuses-other-names", Fixture, NULL, fixture_setup, test_commit_refuses_other_names, fixture_teardown);
+  g_test_add ("/swap/permissions/kept", Fixture, NULL, fixture_setup, test_permissions_kept, fixture_teardown);
+  g_test_add ("/swap/permissions/umask", Fixture, NULL, fixture_setup, test_permissions_umask, fixture_teardown);
+  g_test_add ("/swap/permissions/staging", Fixture, NULL, fixture_setup, test_permissions_staging, fixture_teardown);
   g_test_add ("/swap/async", Fixture, NULL, fixture_setup, test_async, fixture_teardown);
   g_test_add ("/swap/killed", Fixture, NULL, fixture_setup, test_killed, fixture_teardown);
 

@@ -205,6 +205,7 @@ typedef struct
   int                     root_fd;    /* -1 when only verifying */
   int                     dir_fd;     /* cached parent of the last file */
   char                   *dir_path;
+  mode_t                  umask;      /* the process's */
   gboolean                write_failed;
 
   /* the stream could not be read to its end: completeness is unknowable */
@@ -342,6 +343,38 @@ scan_write_failed (Scan       *scan,
   scan->aborted = TRUE;
 }
 
+/* The process's umask, read without umask (2), which would change it for
+ * every thread for an instant: Linux shows it in /proc/self/status (4.7
+ * and later). Where it cannot be read, the narrowest usual one. */
+static mode_t
+process_umask (void)
+{
+  g_autofree char *status = NULL;
+  const char *field;
+  char *end;
+  guint64 value;
+
+  if (!g_file_get_contents ("/proc/self/status", &status, NULL, NULL) ||
+      (field = strstr (status, "\nUmask:")) == NULL)
+    return 077;
+  field += strlen ("\nUmask:");
+  while (*field == ' ' || *field == '\t')
+    field++;
+  value = g_ascii_strtoull (field, &end, 8);
+  if (end == field || value > 0777)
+    return 077;
+  return (mode_t)value;
+}
+
+/* What an extracted file or folder gets: the archive's permissions, never
+ * setuid, setgid or sticky, narrowed by the umask, never wider. */
+static mode_t
+scan_extracted_mode (Scan   *scan,
+                     mode_t  archived)
+{
+  return archived & (S_IRWXU | S_IRWXG | S_IRWXO) & ~scan->umask;
+}
+
 /* Opens (creating as needed) the folder that will hold path, inside the
  * staging root, never following a symlink. The last one is cached since
  * archives list a folder's files together. */
@@ -406,10 +439,12 @@ scan_open_parent (Scan        *scan,
 
 static void
 scan_make_dir (Scan       *scan,
-               const char *path)
+               const char *path,
+               mode_t      archived)
 {
   const char *leaf;
   int parent;
+  int fd;
 
   if (scan->root_fd < 0 || scan->write_failed)
     return;
@@ -420,8 +455,18 @@ scan_make_dir (Scan       *scan,
       scan_write_failed (scan, path, errno);
       return;
     }
-  if (mkdirat (parent, leaf, 0755) < 0 && errno != EEXIST)
+  if (mkdirat (parent, leaf, 0700) < 0 && errno != EEXIST)
+    {
+      scan_write_failed (scan, path, errno);
+      return;
+    }
+  /* Made now or earlier as some file's parent: its mode is the archive's
+   * either way, and always the owner's to fill and, later, to remove. */
+  fd = openat (parent, leaf, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0 || fchmod (fd, scan_extracted_mode (scan, archived) | S_IRWXU) < 0)
     scan_write_failed (scan, path, errno);
+  if (fd >= 0)
+    close (fd);
 }
 
 static int
@@ -448,13 +493,14 @@ scan_create_file (Scan       *scan,
 static void
 scan_finish_file (Scan                 *scan,
                   int                   fd,
-                  struct archive_entry *entry)
+                  struct archive_entry *entry,
+                  const char           *path)
 {
   struct timespec times[2];
-  mode_t mode = (archive_entry_perm (entry) & 0111) != 0 ? 0755 : 0644;
 
-  /* setuid, setgid and sticky bits are never restored */
-  fchmod (fd, mode);
+  /* Written as 0600, given its mode once whole. */
+  if (fchmod (fd, scan_extracted_mode (scan, archive_entry_perm (entry))) < 0)
+    scan_write_failed (scan, path, errno);
   times[0].tv_sec = archive_entry_mtime (entry);
   times[0].tv_nsec = 0;
   times[1] = times[0];
@@ -783,7 +829,7 @@ scan_file_data (Scan                 *scan,
       if (!scan->aborted && ftruncate (fd, (off_t)written) < 0)
         scan_write_failed (scan, path, errno);
       if (!scan->aborted)
-        scan_finish_file (scan, fd, entry);
+        scan_finish_file (scan, fd, entry, path);
       close (fd);
     }
 
@@ -871,7 +917,7 @@ scan_entry (Scan                 *scan,
       seen->is_dir = TRUE;
       g_hash_table_insert (scan->seen, g_strdup (path), seen);
       osi_verify_report_add_entry (scan->report, path, 0, NULL, TRUE);
-      scan_make_dir (scan, path);
+      scan_make_dir (scan, path, archive_entry_perm (entry));
       return !scan->aborted;
     }
 
@@ -1000,7 +1046,9 @@ copy_fd_into_staging (Scan *scan,
           break;
         }
     }
-  fchmod (out, 0644);
+  /* A bare knowledge base has no mode of its own: a new file's. */
+  if (!scan->write_failed && fchmod (out, scan_extracted_mode (scan, 0644)) < 0)
+    scan_write_failed (scan, OSI_RAG_PATH, errno);
   close (out);
   return !scan->write_failed;
 }
@@ -1043,6 +1091,7 @@ scan_run (const char              *file,
 
   if (staging_dir != NULL)
     {
+      scan.umask = process_umask ();
       scan.root_fd = open (staging_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (scan.root_fd < 0)
         {
@@ -1330,7 +1379,9 @@ collect_items (int          dir_fd,
       item->is_dir = S_ISDIR (st.st_mode);
       item->size = item->is_dir ? 0 : st.st_size;
       item->mtime = st.st_mtim.tv_sec;
-      item->mode = (st.st_mode & 0111) != 0 || item->is_dir ? 0755 : 0644;
+      /* as it is, so that a restore gives it back (config/ holds secrets,
+       * 0600), but never setuid, setgid or sticky */
+      item->mode = st.st_mode & (S_IRWXU | S_IRWXG | S_IRWXO);
       g_ptr_array_add (items, item);
       *total += (guint64)item->size;
 

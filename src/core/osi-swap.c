@@ -18,8 +18,17 @@
 #include "osi-progress-relay.h"
 #include "osi-swap.h"
 
-#define STAGING_INFIX ".osi-staging."
+/* The one pattern of staging names, PARENT/.NAME.osi-staging.XXXXXX, where
+ * g_mkdtemp () fills XXXXXX with ASCII letters and digits: the swap makes
+ * its staging folders from it, and recovery touches nothing whose name
+ * does not match it exactly (staging_name_matches), whether the name comes
+ * from a listing of PARENT or from the journal. */
+#define STAGING_INFIX  ".osi-staging."
+#define STAGING_RANDOM "XXXXXX"
 #define JOURNAL_SUFFIX ".osi-swap"
+#define JOURNAL_TMP    ".tmp"
+/* "INODE\nNAME\n" with NAME at most 255 bytes */
+#define JOURNAL_MAX_BYTES 512
 
 typedef struct
 {
@@ -58,6 +67,42 @@ static char *
 journal_path (const Where *where)
 {
   return g_strdup_printf ("%s/.%s" JOURNAL_SUFFIX, where->parent, where->name);
+}
+
+static char *
+journal_tmp_path (const Where *where)
+{
+  return g_strdup_printf ("%s/.%s" JOURNAL_SUFFIX JOURNAL_TMP, where->parent, where->name);
+}
+
+/* ".NAME.osi-staging.": what every staging name of this data folder
+ * starts with. */
+static char *
+staging_prefix (const Where *where)
+{
+  return g_strdup_printf (".%s" STAGING_INFIX, where->name);
+}
+
+/* Whether name (a bare name in PARENT) is one osi_swap_make_staging ()
+ * can have made for this data folder. Neither ".", "..", nor anything with
+ * a '/' can match. */
+static gboolean
+staging_name_matches (const Where *where,
+                      const char  *name)
+{
+  g_autofree char *prefix = staging_prefix (where);
+  gsize prefix_len = strlen (prefix);
+  const char *random;
+
+  if (strncmp (name, prefix, prefix_len) != 0)
+    return FALSE;
+  random = name + prefix_len;
+  if (strlen (random) != strlen (STAGING_RANDOM))
+    return FALSE;
+  for (const char *c = random; *c != '\0'; c++)
+    if (!g_ascii_isalnum (*c))
+      return FALSE;
+  return TRUE;
 }
 
 static gboolean
@@ -167,14 +212,18 @@ osi_swap_make_staging (const char  *data_dir,
                        GError     **error)
 {
   g_auto(Where) where = { 0 };
+  g_autofree char *prefix = NULL;
   g_autofree char *tmpl = NULL;
 
   g_return_val_if_fail (data_dir != NULL, NULL);
 
   if (!where_init (&where, data_dir, error))
     return NULL;
-  tmpl = g_strdup_printf ("%s/.%s" STAGING_INFIX "XXXXXX", where.parent, where.name);
-  if (g_mkdtemp_full (tmpl, 0755) == NULL)
+  prefix = staging_prefix (&where);
+  tmpl = g_strconcat (where.parent, "/", prefix, STAGING_RANDOM, NULL);
+  /* 0700 until the swap, which gives it the live folder's mode: what it
+   * holds (config/ and its secrets) is reachable by nobody else meanwhile. */
+  if (g_mkdtemp_full (tmpl, 0700) == NULL)
     {
       set_errno_error (error, errno, _("Cannot create a staging folder beside"), data_dir);
       return NULL;
@@ -193,11 +242,13 @@ write_journal (const Where  *where,
 {
   g_autofree char *path = journal_path (where);
   g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s\n", inode, staging_name);
-  g_autofree char *tmp = g_strconcat (path, ".tmp", NULL);
+  g_autofree char *tmp = journal_tmp_path (where);
   gsize len = strlen (text);
   int fd;
 
-  fd = open (tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC | O_NOFOLLOW, 0600);
+  /* O_EXCL: whatever sits at that name (osi_swap_recover () removed our
+   * own leftover) is neither followed nor truncated. */
+  fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
     return set_errno_error (error, errno, _("Cannot write the journal"), tmp);
   if (write (fd, text, len) != (ssize_t)len || fsync (fd) < 0)
@@ -217,24 +268,118 @@ write_journal (const Where  *where,
   return sync_dir (where->parent, error);
 }
 
-static gboolean
+typedef enum
+{
+  JOURNAL_NONE,
+  JOURNAL_VALID,
+  JOURNAL_INVALID,
+} JournalState;
+
+/* Reads the journal "INODE\nNAME\n", with NAME a staging name of this data
+ * folder and nothing else: it is the one file recovery takes a path to
+ * remove from, so anything else is logged and ignored. */
+static JournalState
 read_journal (const Where  *where,
               guint64      *inode,
               char        **staging_name)
 {
+  static const char bad_name[] = "it names no staging folder of this data folder";
   g_autofree char *path = journal_path (where);
-  g_autofree char *text = NULL;
   g_auto(GStrv) lines = NULL;
+  const char *why = NULL;
+  char text[JOURNAL_MAX_BYTES + 1];
+  struct stat st;
+  gsize len = 0;
+  int fd;
 
-  if (!g_file_get_contents (path, &text, NULL, NULL))
-    return FALSE;
-  lines = g_strsplit (text, "\n", 3);
-  if (g_strv_length (lines) < 2 || lines[1][0] == '\0' ||
-      strchr (lines[1], '/') != NULL ||
-      !g_str_has_prefix (lines[1], ".") ||
-      !g_ascii_string_to_unsigned (lines[0], 10, 0, G_MAXUINT64, inode, NULL))
-    return FALSE;
+  /* Not a FIFO, a symlink or a huge file either. */
+  fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0 && errno == ENOENT)
+    return JOURNAL_NONE;
+  if (fd < 0)
+    why = g_strerror (errno);
+  else if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+    why = "not a regular file";
+  else
+    {
+      ssize_t n;
+
+      do
+        n = read (fd, text, sizeof text - 1);
+      while (n < 0 && errno == EINTR);
+      if (n < 0)
+        why = g_strerror (errno);
+      else if ((gsize)n == sizeof text - 1)
+        why = "too long";
+      else
+        len = (gsize)n;
+    }
+  if (fd >= 0)
+    close (fd);
+
+  if (why == NULL)
+    {
+      text[len] = '\0';
+      lines = g_strsplit (text, "\n", -1);
+      if (len != strlen (text) || g_strv_length (lines) != 3 || lines[2][0] != '\0' ||
+          !g_ascii_string_to_unsigned (lines[0], 10, 0, G_MAXUINT64, inode, NULL))
+        why = "malformed";
+      else if (!staging_name_matches (where, lines[1]))
+        why = bad_name;
+    }
+
+  if (why != NULL)
+    {
+      g_autofree char *shown = g_strescape (lines != NULL && why == bad_name ? lines[1] : "", NULL);
+
+      /* A message, not a warning: a file on disk, not a bug, and the
+       * server goes on. */
+      g_message ("Ignoring the restore journal %s (%s%s%s): nothing it names is touched",
+                 path, why, *shown ? ": " : "", shown);
+      return JOURNAL_INVALID;
+    }
+
   *staging_name = g_strdup (lines[1]);
+  return JOURNAL_VALID;
+}
+
+/* The restored folder takes the live one's place, and so its mode and
+ * owner: a 0700 data folder stays 0700. With no live folder yet (a first
+ * restore) it keeps the 0700 it was made with. Done last before the
+ * exchange, so that the staging folder is 0700 while it fills. */
+static gboolean
+adopt_live_attributes (const char  *live,
+                       const char  *staged,
+                       GError     **error)
+{
+  struct stat live_st;
+  struct stat staged_st;
+  int fd;
+
+  if (stat (live, &live_st) < 0)
+    {
+      if (errno == ENOENT)
+        return TRUE;
+      return set_errno_error (error, errno, _("Cannot read the data folder"), live);
+    }
+  if (!S_ISDIR (live_st.st_mode))
+    return TRUE; /* the exchange itself refuses */
+
+  fd = open (staged, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+  if (fd < 0)
+    return set_errno_error (error, errno, _("Cannot use the staging folder"), staged);
+  /* The owner first: a chown clears the setgid bit. */
+  if (fstat (fd, &staged_st) < 0 ||
+      ((staged_st.st_uid != live_st.st_uid || staged_st.st_gid != live_st.st_gid) &&
+       fchown (fd, live_st.st_uid, live_st.st_gid) < 0) ||
+      fchmod (fd, live_st.st_mode & 07777) < 0)
+    {
+      int saved = errno;
+      close (fd);
+      return set_errno_error (error, saved,
+                              _("Cannot give the restored folder the owner and permissions of"), live);
+    }
+  close (fd);
   return TRUE;
 }
 
@@ -269,6 +414,13 @@ _osi_swap_commit_until (const char   *data_dir,
         return FALSE;
       }
   }
+  /* Recovery would not take a journal naming anything else. */
+  if (!staging_name_matches (&where, staging_name))
+    {
+      g_set_error (error, OSI_ERROR, OSI_ERROR_SWAP_FAILED,
+                   _("“%s” is not a staging folder made for this data folder."), staging_dir);
+      return FALSE;
+    }
 
   live = g_build_filename (where.parent, where.name, NULL);
   staged = g_build_filename (where.parent, staging_name, NULL);
@@ -285,6 +437,12 @@ _osi_swap_commit_until (const char   *data_dir,
     return FALSE;
   if (stop_after == OSI_SWAP_STEP_JOURNALED)
     return TRUE;
+
+  if (!adopt_live_attributes (live, staged, error))
+    {
+      g_unlink (journal);
+      return FALSE;
+    }
 
   /* 3: the commit point */
   if (renameat2 (AT_FDCWD, staged, AT_FDCWD, live, RENAME_EXCHANGE) < 0)
@@ -339,8 +497,9 @@ osi_swap_recover (const char  *data_dir,
 {
   g_auto(Where) where = { 0 };
   g_autofree char *journal = NULL;
+  g_autofree char *journal_tmp = NULL;
   g_autofree char *staging_name = NULL;
-  g_autofree char *prefix = NULL;
+  JournalState state;
   guint64 inode = 0;
   GDir *dir;
   const char *name;
@@ -350,8 +509,13 @@ osi_swap_recover (const char  *data_dir,
   if (!where_init (&where, data_dir, error))
     return FALSE;
   journal = journal_path (&where);
+  journal_tmp = journal_tmp_path (&where);
 
-  if (read_journal (&where, &inode, &staging_name))
+  /* A journal still being written when the crash came never counted. */
+  g_unlink (journal_tmp);
+
+  state = read_journal (&where, &inode, &staging_name);
+  if (state == JOURNAL_VALID)
     {
       g_autofree char *live = g_build_filename (where.parent, where.name, NULL);
       g_autofree char *staged = g_build_filename (where.parent, staging_name, NULL);
@@ -371,21 +535,20 @@ osi_swap_recover (const char  *data_dir,
       if (!sync_dir (where.parent, error))
         return FALSE;
     }
-  else
+  else if (state == JOURNAL_INVALID)
     {
-      g_autofree char *tmp = g_strconcat (journal, ".tmp", NULL);
+      /* Not one the swap wrote: it cannot tell where a swap stopped, and
+       * whatever it names stays as it is. */
       g_unlink (journal);
-      g_unlink (tmp);
     }
 
   /* Staging folders without a journal never reached step 2. */
-  prefix = g_strdup_printf (".%s" STAGING_INFIX, where.name);
   dir = g_dir_open (where.parent, 0, NULL);
   if (dir != NULL)
     {
       while ((name = g_dir_read_name (dir)) != NULL)
         {
-          if (g_str_has_prefix (name, prefix))
+          if (staging_name_matches (&where, name))
             {
               g_autofree char *path = g_build_filename (where.parent, name, NULL);
               if (!osi_remove_tree (path, error))

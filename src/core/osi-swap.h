@@ -7,16 +7,20 @@ G_BEGIN_DECLS
 
 /* Replacing a live data directory with the content of an archive, so that a
  * crash at any instant leaves either the old or the new data complete:
- *   1. extract and verify into PARENT/.NAME.osi-staging.XXXXXX, then syncfs;
+ *   1. extract and verify into PARENT/.NAME.osi-staging.XXXXXX (0700),
+ *      then syncfs;
  *   2. write the journal PARENT/.NAME.osi-swap naming the staging folder
  *      and its inode (atomically: temporary file, fsync, rename, fsync);
- *   3. exchange the staging folder and the data directory in one
- *      renameat2 (RENAME_EXCHANGE), fsync the parent;
+ *   3. give the staging folder the data directory's mode and owner, then
+ *      exchange the two in one renameat2 (RENAME_EXCHANGE), fsync the
+ *      parent;
  *   4. delete the old data, now under the staging name;
  *   5. delete the journal.
  * osi_swap_recover () finishes or undoes whatever a crash interrupted: with
  * no journal, staging folders are incomplete and removed; with a journal,
- * the inode of the data directory tells whether step 3 happened. */
+ * the inode of the data directory tells whether step 3 happened. Recovery
+ * touches only names of exactly that staging pattern; a journal naming
+ * anything else is logged and discarded. */
 
 typedef enum
 {
@@ -27,7 +31,7 @@ typedef enum
   OSI_SWAP_STEP_CLEANED,     /* after 4 */
 } OsiSwapStep;
 
-/* Creates PARENT/.NAME.osi-staging.XXXXXX, empty, beside data_dir. */
+/* Creates PARENT/.NAME.osi-staging.XXXXXX, empty and 0700, beside data_dir. */
 char     *osi_swap_make_staging       (const char              *data_dir,
                                        GError                 **error);
 /* Steps 2 to 5, given a complete and verified staging folder. */
