@@ -463,6 +463,21 @@ test_permissions_kept (Fixture *f, gconstpointer d)
   g_assert_cmpint (mode_of (live, "data/shared.txt"), ==, 0640);
   g_assert_cmpint (mode_of (live, "data/public.txt"), ==, 0644);
   g_assert_cmpint (mode_of (live, "data/run.sh"), ==, 0750);
+  /* And what is inside is that owner's too: a 0600 secret it could not
+   * read would break the service. */
+  if (geteuid () == 0)
+    {
+      static const char * const inside[] = { "config", "config/secrets.env", "data/shared.txt", "rag/search.json" };
+
+      for (guint i = 0; i < G_N_ELEMENTS (inside); i++)
+        {
+          g_autofree char *path = g_build_filename (live, inside[i], NULL);
+
+          g_assert_cmpint (lstat (path, &st), ==, 0);
+          g_assert_cmpint (st.st_uid, ==, before.st_uid);
+          g_assert_cmpint (st.st_gid, ==, before.st_gid);
+        }
+    }
   assert_no_leftovers (f);
 }
 

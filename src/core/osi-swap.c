@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -347,6 +348,35 @@ read_journal (const Where  *where,
  * owner: a 0700 data folder stays 0700. With no live folder yet (a first
  * restore) it keeps the 0700 it was made with. Done last before the
  * exchange, so that the staging folder is 0700 while it fills. */
+/* nftw () takes no user data: the owner to give, set by the only caller
+ * (restores are one at a time). */
+static uid_t tree_uid;
+static gid_t tree_gid;
+
+static int
+chown_entry (const char        *path,
+             const struct stat *st,
+             int                type,
+             struct FTW        *ftw)
+{
+  if (ftw->level == 0 || (st->st_uid == tree_uid && st->st_gid == tree_gid))
+    return 0;
+  return lchown (path, tree_uid, tree_gid) < 0 ? errno : 0;
+}
+
+/* What a server running as root restores into another user's data folder
+ * belongs to that user, as the folder does: files kept 0600 stay
+ * readable by the service that owns the data. */
+static int
+chown_tree (const char *staged,
+            uid_t       uid,
+            gid_t       gid)
+{
+  tree_uid = uid;
+  tree_gid = gid;
+  return nftw (staged, chown_entry, 16, FTW_PHYS | FTW_MOUNT);
+}
+
 static gboolean
 adopt_live_attributes (const char  *live,
                        const char  *staged,
@@ -368,6 +398,17 @@ adopt_live_attributes (const char  *live,
   fd = open (staged, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
     return set_errno_error (error, errno, _("Cannot use the staging folder"), staged);
+  if (fstat (fd, &staged_st) == 0 && (staged_st.st_uid != live_st.st_uid || staged_st.st_gid != live_st.st_gid))
+    {
+      int failed = chown_tree (staged, live_st.st_uid, live_st.st_gid);
+
+      if (failed != 0)
+        {
+          close (fd);
+          return set_errno_error (error, failed > 0 ? failed : errno,
+                                  _("Cannot give the restored folder the owner and permissions of"), live);
+        }
+    }
   /* The owner first: a chown clears the setgid bit. */
   if (fstat (fd, &staged_st) < 0 ||
       ((staged_st.st_uid != live_st.st_uid || staged_st.st_gid != live_st.st_gid) &&
