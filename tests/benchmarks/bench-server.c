@@ -5,9 +5,23 @@
  *      by `osi-backup-cli download` against `curl -o`, from the same server
  *      (at most 1.1x curl's time; client peak RSS under 32 MiB; the
  *      server's peak RSS must not grow with the size of what it sends);
- *   2. listing 10,000 backups: the server's response time for
- *      GET /api/rag/backup and the client's parse of that body (JSON, then
- *      osi_backup_info_list_from_json), each under 100 ms;
+ *   2. listing 100,000 backups (GET /api/rag/backup, timed by curl):
+ *      - cold, the first listing after the server started, every backup
+ *        with its checksum file (the server reads every file's metadata
+ *        and checksum and renders every entry): what an admin waits for
+ *        after the server (re)started, the median of 5 restarts, under 5 s.
+ *        It does not make 100 ms at this size: 2.7 to 3.5 s on a busy
+ *        2-core VM (load 4 to 7), about 1.9 s of the server's CPU, mostly
+ *        in system calls (perf: a stat of every backup, then an open, a
+ *        read and a close of its checksum file);
+ *      - cached, the rendered list served again while nothing changed in
+ *        the folder, under 100 ms;
+ *      - after one backup was touched (the watch names it, the server
+ *        looks at that file again, sorts and renders), for information;
+ *      - the client's parse of that answer by osi_backup_info_list_parse,
+ *        the streaming reader OsiClient uses, under 100 ms; the json-glib
+ *        tree and osi_backup_info_list_from_json, which the client no
+ *        longer uses, for information;
  *   3. create and restore of the demo data directory at the library level,
  *      osi_archive_create (with the archive's SHA-256, as the server asks)
  *      against `tar | zstd -3 -T1`, and osi_swap_restore_archive
@@ -28,6 +42,7 @@
  *
  *   bench-server [--size-mb N]   N MiB of demo data (default 1024;
  *                                $OSI_BENCH_SIZE_MB overrides it)
+ *   bench-server --list-only     part 2 alone (no demo data)
  *   $OSI_BENCH_DIR               where the temporary folder goes
  *   $OSI_BACKUP_SERVER, $OSI_BACKUP_CLI   the programs (meson sets them)
  */
@@ -44,6 +59,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -59,7 +75,7 @@
 #define TOOLS "curl, tar, zstd and sha256sum"
 #define RUNS              3
 #define LIST_RUNS         5
-#define LIST_COUNT        10000
+#define LIST_COUNT        100000
 #define MIB               (1024.0 * 1024.0)
 
 #define DOWNLOAD_TARGET   1.10
@@ -67,7 +83,10 @@
 /* "Flat": what the server holds must not depend on what it sends; it may
  * grow by buffers, not by a fraction of a GiB. */
 #define SERVER_GROWTH_MIB 32.0
-#define LIST_TARGET_MS    100.0
+/* The client's parse and the cached list; the cold list (the first after
+ * the server started) has a target of its own, see the header. */
+#define LIST_TARGET_MS      100.0
+#define LIST_COLD_TARGET_MS 5000.0
 #define CREATE_TARGET     1.30
 #define RESTORE_TARGET    1.30
 
@@ -85,6 +104,9 @@
  * writes, then syncing. */
 #define CURL_SHA_SYNC     "curl -s -f -H \"Authorization: Bearer $2\" \"$3\" | tee \"$1\" | sha256sum >/dev/null " \
                           "&& sync \"$1\""
+
+/* --list-only: part 2 alone. */
+static gboolean list_only;
 
 /* Whether the terminal takes "→" and "≤". */
 static gboolean utf8;
@@ -581,6 +603,30 @@ process_memory (pid_t   pid,
   return found_hwm && found_rss;
 }
 
+/* The CPU time (user + system) a process has used so far, in seconds,
+ * from /proc/PID/stat; -1 if unknown. */
+static double
+process_cpu_seconds (pid_t pid)
+{
+  g_autofree char *path = g_strdup_printf ("/proc/%d/stat", (int)pid);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) fields = NULL;
+  const char *after_name;
+
+  if (!g_file_get_contents (path, &text, NULL, NULL))
+    return -1;
+  /* The name, in parentheses, may hold spaces: the fields follow the last
+   * ")". utime and stime are the 14th and 15th fields, the 12th and 13th
+   * after it. */
+  after_name = strrchr (text, ')');
+  if (after_name == NULL)
+    return -1;
+  fields = g_strsplit (after_name + 2, " ", -1);
+  if (g_strv_length (fields) < 13)
+    return -1;
+  return (g_ascii_strtod (fields[11], NULL) + g_ascii_strtod (fields[12], NULL)) / (double)sysconf (_SC_CLK_TCK);
+}
+
 /* One request by curl, timed by curl: its %{time_total} (connection to
  * last byte) in seconds, the body into body_path (NULL: discarded).
  * method NULL is GET; json_body, if any, is sent as application/json.
@@ -777,12 +823,16 @@ typedef struct
 
   /* 2: listing */
   double  list_first, list_warmup, list_hashed;
-  double  list_total[LIST_RUNS], list_first_byte[LIST_RUNS];
-  double  parse_total[LIST_RUNS], parse_json[LIST_RUNS], parse_infos[LIST_RUNS];
+  double  list_cold[LIST_RUNS], list_cold_first_byte[LIST_RUNS], list_cold_cpu[LIST_RUNS];
+  double  list_cached[LIST_RUNS], list_cached_first_byte[LIST_RUNS];
+  double  list_changed[LIST_RUNS];
+  guint   cold_with_sha;
+  double  parse_total[LIST_RUNS], parse_cpu[LIST_RUNS];
+  double  tree_total[LIST_RUNS], tree_json[LIST_RUNS], tree_infos[LIST_RUNS];
   Run     cli_list[RUNS];
   gsize   list_body_bytes;
   guint   listed;
-  gboolean have_list, have_parse, have_cli_list;
+  gboolean have_list_cold, have_list_cached, have_list_changed, have_parse, have_tree, have_cli_list;
 } Bench;
 
 static gboolean
@@ -1051,8 +1101,19 @@ phase_download (Bench *b)
   return TRUE;
 }
 
-/* 10,000 real (tiny) archives named as the server names them, one every
- * 47 minutes of 2025, each last modified at the time of its name. */
+/* LIST_COUNT real (tiny) archives named as the server names them, one
+ * every 47 minutes from 2025 on, each last modified at the time of its
+ * name. No checksum files: the server hashes them in the background and
+ * writes its own. */
+static char *
+list_name (guint i)
+{
+  g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 1, 1, 0, 0, 0);
+  g_autoptr(GDateTime) t = g_date_time_add_minutes (base, 47 * (int)i);
+
+  return g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+}
+
 static gboolean
 make_list_dir (Bench      *b,
                const char *backups)
@@ -1083,10 +1144,10 @@ make_list_dir (Bench      *b,
       return FALSE;
     }
 
-  for (guint i = 0; i < LIST_COUNT; i++)
+  for (guint i = 0; i < LIST_COUNT && !stopped (); i++)
     {
       g_autoptr(GDateTime) t = g_date_time_add_minutes (base, 47 * (int)i);
-      g_autofree char *name = g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+      g_autofree char *name = list_name (i);
       g_autofree char *path = g_build_filename (backups, name, NULL);
       int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
@@ -1103,20 +1164,59 @@ make_list_dir (Bench      *b,
       close (fd);
     }
   sync ();
-  return TRUE;
+  return !stopped ();
 }
 
+/* How many entries of the list in path carry their sha256. */
+static guint
+count_with_sha (const char *path)
+{
+  g_autofree char *text = NULL;
+  guint n = 0;
+
+  if (g_file_get_contents (path, &text, NULL, NULL))
+    for (const char *p = strstr (text, "\"sha256\":\""); p != NULL; p = strstr (p + 1, "\"sha256\":\""))
+      n++;
+  return n;
+}
+
+static gboolean
+same_file_contents (const char *a,
+                    const char *b)
+{
+  g_autofree char *ta = NULL;
+  g_autofree char *tb = NULL;
+  gsize la = 0, lb = 0;
+
+  return g_file_get_contents (a, &ta, &la, NULL) && g_file_get_contents (b, &tb, &lb, NULL) &&
+         la == lb && memcmp (ta, tb, la) == 0;
+}
+
+/* The listing, on the paths an admin meets:
+ *   - cold: the first GET /api/rag/backup after the server started, in a
+ *     folder whose backups all have their checksum file (as a server that
+ *     ran before leaves it): every file's metadata and checksum file read,
+ *     every entry rendered. What an admin waits for after the server
+ *     (re)started; LIST_RUNS restarts. The page cache is warm.
+ *   - after a change: one backup touched (its date changes), then a
+ *     listing: the watch names that file, the server looks at it again,
+ *     sorts and concatenates (information).
+ *   - cached: the rendered list, served again while the folder does not
+ *     change.
+ *   - the very first listing, before any checksum file exists (information).
+ * Then, in this process, the client's parse of that answer by the
+ * streaming reader OsiClient uses, and for information the json-glib
+ * tree it replaced. */
 static gboolean
 phase_list (Bench *b)
 {
   g_autofree char *backups = g_build_filename (b->tmp, "list-backups", NULL);
   g_autofree char *tiny = g_build_filename (b->tmp, "tiny", NULL);
   g_autofree char *body = g_build_filename (b->tmp, "list.json", NULL);
+  g_autofree char *previous = g_build_filename (b->tmp, "list-previous.json", NULL);
   g_autofree char *url = NULL;
   g_autofree char *contents = NULL;
-  g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 1, 1, 0, 0, 0);
-  g_autoptr(GDateTime) newest = g_date_time_add_minutes (base, 47 * (LIST_COUNT - 1));
-  g_autofree char *newest_name = NULL;
+  g_autofree char *newest_name = list_name (LIST_COUNT - 1);
   Server *server;
 
   g_print ("bench-server: [2] listing: %d backups in one folder\n", LIST_COUNT);
@@ -1128,10 +1228,10 @@ phase_list (Bench *b)
     return FALSE;
   url = g_strdup_printf ("%s/api/rag/backup", server->url);
 
-  /* The first listing after start reads every file's metadata and has the
-   * server hash, in the background, those without a checksum: it is timed
-   * apart, and the listings that follow are the warm-up until every entry
-   * has its sha256, so that the measured ones are the steady state. */
+  /* The first listing ever reads every file's metadata and has the server
+   * hash, in the background, those without a checksum: the listings that
+   * follow are the warm-up until every entry has its sha256 (and its
+   * checksum file is written). */
   if (!curl_request (b->tmp, NULL, url, NULL, body, 200, &b->list_first, NULL))
     return FALSE;
   {
@@ -1139,12 +1239,8 @@ phase_list (Bench *b)
 
     for (;;)
       {
-        g_autofree char *text = NULL;
-        guint with_sha = 0;
+        guint with_sha = count_with_sha (body);
 
-        if (g_file_get_contents (body, &text, NULL, NULL))
-          for (const char *p = strstr (text, "\"sha256\":\""); p != NULL; p = strstr (p + 1, "\"sha256\":\""))
-            with_sha++;
         b->list_hashed = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
         if (with_sha >= LIST_COUNT || stopped ())
           break;
@@ -1161,10 +1257,54 @@ phase_list (Bench *b)
       }
   }
   for (guint i = 0; i < LIST_RUNS; i++)
-    if (!curl_request (b->tmp, NULL, url, NULL, body, 200, &b->list_total[i],
-                       &b->list_first_byte[i]))
+    if (!curl_request (b->tmp, NULL, url, NULL, body, 200, &b->list_cached[i],
+                       &b->list_cached_first_byte[i]))
       return FALSE;
-  b->have_list = TRUE;
+  b->have_list_cached = TRUE;
+
+  /* Cold: the same folder, a new server each time. */
+  g_print ("bench-server: [2] the first listing after the server started, %d restarts\n", LIST_RUNS);
+  for (guint i = 0; i < LIST_RUNS; i++)
+    {
+      server_stop (server, NULL);
+      server = server_start (b->tmp, tiny, backups);
+      if (server == NULL)
+        return FALSE;
+      g_free (url);
+      url = g_strdup_printf ("%s/api/rag/backup", server->url);
+      b->list_cold_cpu[i] = -process_cpu_seconds (server->pid);
+      if (!curl_request (b->tmp, NULL, url, NULL, body, 200, &b->list_cold[i], &b->list_cold_first_byte[i]))
+        return FALSE;
+      b->list_cold_cpu[i] += process_cpu_seconds (server->pid);
+      if (i == 0)
+        b->cold_with_sha = count_with_sha (body);
+    }
+  b->have_list_cold = TRUE;
+  b->list_body_bytes = bench_file_size (body);
+
+  /* One backup's date changes before each listing: the answer differs. */
+  g_print ("bench-server: [2] a listing after one backup was touched, %d times\n", LIST_RUNS);
+  for (guint i = 0; i < LIST_RUNS; i++)
+    {
+      g_autofree char *name = list_name ((i * 7919u + 13) % LIST_COUNT);
+      g_autofree char *path = g_build_filename (backups, name, NULL);
+      /* 2000-01-01, then an hour later each time: never a date it had. */
+      struct timespec times[2] = { { 946684800 + 3600 * (time_t)i, 0 }, { 946684800 + 3600 * (time_t)i, 0 } };
+
+      if (g_rename (body, previous) < 0 || utimensat (AT_FDCWD, path, times, 0) < 0)
+        {
+          g_printerr ("bench-server: cannot touch %s: %s\n", path, g_strerror (errno));
+          return FALSE;
+        }
+      if (!curl_request (b->tmp, NULL, url, NULL, body, 200, &b->list_changed[i], NULL))
+        return FALSE;
+      if (same_file_contents (body, previous))
+        {
+          g_printerr ("bench-server: the list did not change after %s was touched\n", name);
+          return FALSE;
+        }
+    }
+  b->have_list_changed = TRUE;
 
   /* Information: the whole of `osi-backup-cli list --json`, process start
    * and output included. */
@@ -1182,7 +1322,41 @@ phase_list (Bench *b)
   /* In this process, last, so that no child inherits its memory. */
   if (!g_file_get_contents (body, &contents, &b->list_body_bytes, NULL))
     return FALSE;
-  newest_name = g_date_time_format (newest, "backup_%Y%m%d_%H%M%S.tar.zst");
+  for (guint i = 0; i < LIST_RUNS; i++)
+    {
+      g_autoptr(GPtrArray) list = NULL;
+      g_autoptr(GError) error = NULL;
+      struct timespec c0, c1;
+      gint64 t0, t1;
+
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c0);
+      t0 = g_get_monotonic_time ();
+      list = osi_backup_info_list_parse (contents, b->list_body_bytes, NULL, &error);
+      t1 = g_get_monotonic_time ();
+      clock_gettime (CLOCK_THREAD_CPUTIME_ID, &c1);
+      b->parse_cpu[i] = (double)(c1.tv_sec - c0.tv_sec) + (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+      if (list == NULL)
+        {
+          g_printerr ("bench-server: osi_backup_info_list_parse: %s\n", error->message);
+          return FALSE;
+        }
+      b->parse_total[i] = (double)(t1 - t0) / G_USEC_PER_SEC;
+      b->listed = list->len;
+      if (list->len != LIST_COUNT)
+        {
+          g_printerr ("bench-server: the server listed %u backups, not %d\n", list->len, LIST_COUNT);
+          return FALSE;
+        }
+      if (strcmp (osi_backup_info_get_name (g_ptr_array_index (list, 0)), newest_name) != 0)
+        {
+          g_printerr ("bench-server: the list starts with %s, not the newest, %s\n",
+                      osi_backup_info_get_name (g_ptr_array_index (list, 0)), newest_name);
+          return FALSE;
+        }
+    }
+  b->have_parse = TRUE;
+
+  /* Information: the json-glib tree that the client parsed before. */
   for (guint i = 0; i < LIST_RUNS; i++)
     {
       g_autoptr(JsonParser) parser = json_parser_new_immutable ();
@@ -1200,28 +1374,17 @@ phase_list (Bench *b)
       t1 = g_get_monotonic_time ();
       list = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL, &error);
       t2 = g_get_monotonic_time ();
-      if (list == NULL)
+      if (list == NULL || list->len != LIST_COUNT)
         {
-          g_printerr ("bench-server: osi_backup_info_list_from_json: %s\n", error->message);
+          g_printerr ("bench-server: osi_backup_info_list_from_json: %s\n",
+                      error != NULL ? error->message : "not every backup");
           return FALSE;
         }
-      b->parse_json[i] = (double)(t1 - t0) / G_USEC_PER_SEC;
-      b->parse_infos[i] = (double)(t2 - t1) / G_USEC_PER_SEC;
-      b->parse_total[i] = (double)(t2 - t0) / G_USEC_PER_SEC;
-      b->listed = list->len;
-      if (list->len != LIST_COUNT)
-        {
-          g_printerr ("bench-server: the server listed %u backups, not %d\n", list->len, LIST_COUNT);
-          return FALSE;
-        }
-      if (strcmp (osi_backup_info_get_name (g_ptr_array_index (list, 0)), newest_name) != 0)
-        {
-          g_printerr ("bench-server: the list starts with %s, not the newest, %s\n",
-                      osi_backup_info_get_name (g_ptr_array_index (list, 0)), newest_name);
-          return FALSE;
-        }
+      b->tree_json[i] = (double)(t1 - t0) / G_USEC_PER_SEC;
+      b->tree_infos[i] = (double)(t2 - t1) / G_USEC_PER_SEC;
+      b->tree_total[i] = (double)(t2 - t0) / G_USEC_PER_SEC;
     }
-  b->have_parse = TRUE;
+  b->have_tree = TRUE;
   return TRUE;
 }
 
@@ -1232,6 +1395,8 @@ print_results (Bench *b)
 {
   gboolean ok = TRUE;
 
+  if (list_only)
+    goto list;
   g_print ("\n== 1. download of %.1f MiB (a real archive of %" G_GUINT64_FORMAT " MiB of demo data) "
            "over loopback ==\n", b->download_bytes / MIB, b->download_data_mb);
   if (b->have_download)
@@ -1269,48 +1434,81 @@ print_results (Bench *b)
       ok &= flat;
     }
 
+list:
   g_print ("\n== 2. listing %d backups ==\n", LIST_COUNT);
-  if (b->have_list)
+  if (b->have_list_cold)
     {
-      double m = bench_median (b->list_total, LIST_RUNS) * 1000.0;
-      gboolean list_ok = m < LIST_TARGET_MS;
-      g_autofree char *runs = bench_format_ms (b->list_total, LIST_RUNS);
-      g_autofree char *first = bench_format_ms (b->list_first_byte, LIST_RUNS);
+      double m = bench_median (b->list_cold, LIST_RUNS) * 1000.0;
+      gboolean cold_ok = m < LIST_COLD_TARGET_MS;
+      g_autofree char *runs = bench_format_ms (b->list_cold, LIST_RUNS);
+      g_autofree char *first = bench_format_ms (b->list_cold_first_byte, LIST_RUNS);
 
-      g_print ("list server response (GET /api/rag/backup, curl's time_total): %.1f ms, median "
-               "of %d (target < %.0f ms) %s\n",
-               m, LIST_RUNS, LIST_TARGET_MS, list_ok ? "OK" : "MISSED");
-      g_print ("  runs (ms): %s; first byte at (ms): %s; body %.1f KiB\n", runs, first,
-               b->list_body_bytes / 1024.0);
-      g_print ("  information: the first listing after the server started %.1f ms; every entry "
-               "had its sha256 (hashed by the server in the background) %s%.1f s later; last "
-               "warm-up listing %.1f ms\n", b->list_first * 1000.0,
-               b->list_hashed < 0 ? "NOT even " : "", b->list_hashed < 0 ? 300.0 : b->list_hashed,
-               b->list_warmup * 1000.0);
-      ok &= list_ok;
+      g_print ("list server response, cold: the first GET /api/rag/backup after the server started, every "
+               "backup with its checksum file (what an admin waits for after the server (re)started; "
+               "curl's time_total): %.1f ms, median of %d restarts (target < %.0f ms) %s\n",
+               m, LIST_RUNS, LIST_COLD_TARGET_MS, cold_ok ? "OK" : "MISSED");
+      g_print ("  runs (ms): %s; first byte at (ms): %s; body %.1f KiB, %u of %d entries with their "
+               "sha256; the page cache was warm; the server's CPU time for it %.0f ms (median)\n", runs,
+               first, b->list_body_bytes / 1024.0, b->cold_with_sha, LIST_COUNT,
+               bench_median (b->list_cold_cpu, LIST_RUNS) * 1000.0);
+      ok &= cold_ok;
     }
   else
-    g_print ("  server response not measured\n");
+    g_print ("  cold server response not measured\n");
+  if (b->have_list_cached)
+    {
+      double m = bench_median (b->list_cached, LIST_RUNS) * 1000.0;
+      gboolean cached_ok = m < LIST_TARGET_MS;
+      g_autofree char *runs = bench_format_ms (b->list_cached, LIST_RUNS);
+      g_autofree char *first = bench_format_ms (b->list_cached_first_byte, LIST_RUNS);
+
+      g_print ("list server response, cached: the rendered list served again, nothing changed in the "
+               "folder since the last listing: %.1f ms, median of %d (target < %.0f ms) %s\n",
+               m, LIST_RUNS, LIST_TARGET_MS, cached_ok ? "OK" : "MISSED");
+      g_print ("  runs (ms): %s; first byte at (ms): %s\n", runs, first);
+      g_print ("  information: the first listing ever, before any checksum file existed (the server "
+               "queued every backup for hashing) %.1f ms; every entry had its sha256 %s%.1f s later; "
+               "last warm-up listing %.1f ms\n", b->list_first * 1000.0,
+               b->list_hashed < 0 ? "NOT even " : "", b->list_hashed < 0 ? 300.0 : b->list_hashed,
+               b->list_warmup * 1000.0);
+      ok &= cached_ok;
+    }
+  else
+    g_print ("  cached server response not measured\n");
+  if (b->have_list_changed)
+    {
+      g_autofree char *runs = bench_format_ms (b->list_changed, LIST_RUNS);
+
+      g_print ("  information: a listing after one backup was touched (the server looks at that file "
+               "again, sorts and renders): %.1f ms, median of %d (runs (ms): %s)\n",
+               bench_median (b->list_changed, LIST_RUNS) * 1000.0, LIST_RUNS, runs);
+    }
   if (b->have_parse)
     {
       double m = bench_median (b->parse_total, LIST_RUNS) * 1000.0;
       gboolean parse_ok = m < LIST_TARGET_MS;
       g_autofree char *runs = bench_format_ms (b->parse_total, LIST_RUNS);
 
-      g_print ("list client parse (json_parser_load_from_data + osi_backup_info_list_from_json, "
-               "%u entries): %.1f ms, median of %d (target < %.0f ms) %s\n",
-               b->listed, m, LIST_RUNS, LIST_TARGET_MS, parse_ok ? "OK" : "MISSED");
-      g_print ("  runs (ms): %s; of which JSON %.1f ms and OsiBackupInfo %.1f ms (medians)\n",
-               runs, bench_median (b->parse_json, LIST_RUNS) * 1000.0,
-               bench_median (b->parse_infos, LIST_RUNS) * 1000.0);
+      g_print ("list client parse (osi_backup_info_list_parse, the streaming reader OsiClient uses, "
+               "%u entries, %.1f MiB): %.1f ms, median of %d (target < %.0f ms) %s\n",
+               b->listed, b->list_body_bytes / MIB, m, LIST_RUNS, LIST_TARGET_MS, parse_ok ? "OK" : "MISSED");
+      g_print ("  runs (ms): %s; CPU time %.1f ms (median)\n", runs, bench_median (b->parse_cpu, LIST_RUNS) * 1000.0);
       ok &= parse_ok;
     }
   else
     g_print ("  client parse not measured\n");
+  if (b->have_tree)
+    g_print ("  information: json_parser_load_from_data + osi_backup_info_list_from_json (the tree the "
+             "client no longer builds) %.1f ms, of which JSON %.1f ms and OsiBackupInfo %.1f ms "
+             "(medians of %d)\n", bench_median (b->tree_total, LIST_RUNS) * 1000.0,
+             bench_median (b->tree_json, LIST_RUNS) * 1000.0, bench_median (b->tree_infos, LIST_RUNS) * 1000.0,
+             LIST_RUNS);
   if (b->have_cli_list)
     g_print ("  information: the whole `osi-backup-cli list --json` (process start, request, "
              "parse, output) %.0f ms, peak RSS %.1f MiB\n", median_seconds (b->cli_list) * 1000.0,
              max_rss (b->cli_list));
+  if (list_only)
+    return ok;
 
   g_print ("\n== 3. create and restore of %.1f MiB of demo data, library level ==\n",
            b->data_bytes / MIB);
@@ -1389,23 +1587,31 @@ run_benchmark (const char *tmp,
 
     g_print ("bench-server: %u CPUs, load average %s at the start\n", g_get_num_processors (), load);
   }
-  g_print ("bench-server: generating %" G_GUINT64_FORMAT " MiB of demo data (seed 1) in %s\n",
-           size_mb, data);
-  start = g_get_monotonic_time ();
-  {
-    char *gen_argv[] = { self, (char *)"--child-generate", data, mb, NULL };
-    Run gen;
+  if (list_only)
+    {
+      g_print ("bench-server: --list-only: the listing (2) alone\n");
+      complete = phase_list (&b);
+    }
+  else
+    {
+      g_print ("bench-server: generating %" G_GUINT64_FORMAT " MiB of demo data (seed 1) in %s\n",
+               size_mb, data);
+      start = g_get_monotonic_time ();
+      {
+        char *gen_argv[] = { self, (char *)"--child-generate", data, mb, NULL };
+        Run gen;
 
-    if (!run_child (gen_argv, NULL, &gen))
-      return 1;
-  }
-  sync ();
-  b.data_bytes = bench_tree_size (data);
-  g_print ("bench-server: %.1f MiB of data in %.1f s; the page cache is not dropped: "
-           "both sides read warm data\n",
-           b.data_bytes / MIB, (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
+        if (!run_child (gen_argv, NULL, &gen))
+          return 1;
+      }
+      sync ();
+      b.data_bytes = bench_tree_size (data);
+      g_print ("bench-server: %.1f MiB of data in %.1f s; the page cache is not dropped: "
+               "both sides read warm data\n",
+               b.data_bytes / MIB, (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC);
 
-  complete = phase_library (&b) && phase_download (&b) && phase_list (&b);
+      complete = phase_library (&b) && phase_download (&b) && phase_list (&b);
+    }
 
   g_print ("\n");
   ok = print_results (&b);
@@ -1452,6 +1658,8 @@ main (int    argc,
   size_mb = bench_parse_size_mb (argc, argv);
   if (size_mb == 0)
     return 1;
+  for (int i = 1; i < argc; i++)
+    list_only |= strcmp (argv[i], "--list-only") == 0;
   if (!bench_have_tool ("tar", TOOLS) || !bench_have_tool ("zstd", TOOLS) || !bench_have_tool ("curl", TOOLS) || !bench_have_tool ("sha256sum", TOOLS) ||
       !g_file_test ("/bin/sh", G_FILE_TEST_IS_EXECUTABLE))
     return 1;
