@@ -1954,6 +1954,18 @@ test_start_refused (Fixture       *f,
   g_clear_pointer (&message, g_free);
   g_assert_cmpint (run_refused (&message, "--data-dir", f->data, "--backup-dir", f->backups,
                                 "--max-upload", "lots", NULL), ==, 2);
+  g_clear_pointer (&message, g_free);
+  g_assert_cmpint (run_refused (&message, "--data-dir", f->data, "--backup-dir", f->backups,
+                                "--max-connections", "0", NULL), ==, 2);
+  g_assert_nonnull (strstr (message, "--max-connections"));
+  g_clear_pointer (&message, g_free);
+  g_assert_cmpint (run_refused (&message, "--data-dir", f->data, "--backup-dir", f->backups,
+                                "--header-timeout", "soon", NULL), ==, 2);
+  g_assert_nonnull (strstr (message, "--header-timeout"));
+  g_clear_pointer (&message, g_free);
+  g_assert_cmpint (run_refused (&message, "--data-dir", f->data, "--backup-dir", f->backups,
+                                "--idle-timeout", "-1", NULL), ==, 2);
+  g_assert_nonnull (strstr (message, "--idle-timeout"));
 }
 
 static void
@@ -1971,6 +1983,268 @@ test_no_auth_loopback (Fixture       *f,
     assert_status (r, SOUP_STATUS_OK);
     g_assert_true (json_object_has_member (object_of (r), "backup_count"));
   }
+}
+
+/* --no-auth: one request with the Host, Origin and body given (NULL:
+ * libsoup's own Host, no Origin, no body). */
+static Response *
+local_request (Fixture    *f,
+               const char *method,
+               const char *path,
+               const char *host,
+               const char *origin,
+               const char *content_type,
+               const char *body)
+{
+  g_autoptr(SoupMessage) msg = new_message (f, method, path, AUTH_NONE);
+  SoupMessageHeaders *headers = soup_message_get_request_headers (msg);
+
+  if (host != NULL)
+    soup_message_headers_replace (headers, "Host", host);
+  if (origin != NULL)
+    soup_message_headers_replace (headers, "Origin", origin);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, content_type, bytes);
+    }
+  return send_message (f, msg);
+}
+
+static guint
+server_port (Fixture *f)
+{
+  const char *colon = strrchr (f->server->url, ':');
+
+  g_assert_nonnull (colon);
+  return (guint)g_ascii_strtoull (colon + 1, NULL, 10);
+}
+
+/* Without a token, a request that names the server otherwise than by a
+ * loopback address and its port (a page on a DNS-rebound name) is
+ * refused 403, reading and restoring alike; with a token, any Host goes
+ * (a reverse proxy's). */
+static void
+test_no_auth_host (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autofree char *body = restore_body ("backup_20250101_000000.tar.zst");
+  g_autofree char *own = NULL;
+  g_autofree char *other_port = NULL;
+  g_autofree char *rebound = NULL;
+  g_autofree char *rebound_sub = NULL;
+  g_autofree char *localhost = NULL;
+  g_autofree char *localhost_upper = NULL;
+  g_autofree char *ipv6 = NULL;
+  guint port;
+
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, NULL, "--no-auth", NULL);
+  port = server_port (f);
+  own = g_strdup_printf ("127.0.0.1:%u", port);
+  other_port = g_strdup_printf ("127.0.0.1:%u", port == 65535 ? 1 : port + 1);
+  rebound = g_strdup_printf ("attacker.example:%u", port);
+  rebound_sub = g_strdup_printf ("localhost.attacker.example:%u", port);
+  localhost = g_strdup_printf ("localhost:%u", port);
+  localhost_upper = g_strdup_printf ("LocalHost:%u", port);
+  ipv6 = g_strdup_printf ("[::1]:%u", port);
+
+  {
+    const char *refused[] = { rebound, rebound_sub, "attacker.example", other_port, "127.0.0.1", "" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autoptr(Response) list = local_request (f, "GET", "/api/rag/backup", refused[i], NULL, NULL, NULL);
+        g_autoptr(Response) health = local_request (f, "GET", "/api/health", refused[i], NULL, NULL, NULL);
+        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", refused[i], NULL,
+                                               "application/json", body);
+
+        g_test_message ("Host “%s”: %u %u %u", refused[i], list->status, health->status, r->status);
+        assert_error (list, SOUP_STATUS_FORBIDDEN);
+        assert_error (health, SOUP_STATUS_FORBIDDEN);
+        assert_error (r, SOUP_STATUS_FORBIDDEN);
+      }
+  }
+  assert_data_is (f, f->reference);
+
+  {
+    const char *accepted[] = { own, localhost, localhost_upper, ipv6 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
+      {
+        g_autoptr(Response) r = local_request (f, "GET", "/api/rag/backup", accepted[i], NULL, NULL, NULL);
+
+        assert_status (r, SOUP_STATUS_OK);
+      }
+  }
+  {
+    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", localhost, NULL,
+                                           "application/json", body);
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  assert_data_is (f, f->other);
+
+  /* with a token, the Host is not checked */
+  g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  g_clear_pointer (&f->server, osi_test_server_free);
+  start (f, NULL, NULL);
+  {
+    g_autoptr(SoupMessage) msg = new_message (f, "GET", "/api/rag/backup", AUTH_GOOD);
+    g_autoptr(Response) r = NULL;
+
+    soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", "backups.example.org");
+    r = send_message (f, msg);
+    assert_status (r, SOUP_STATUS_OK);
+  }
+}
+
+/* Without a token, a request from a web page of another origin (a
+ * cross-site form or fetch: its Origin) is refused 403; from the
+ * server's own origin it goes. */
+static void
+test_no_auth_origin (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autofree char *body = restore_body ("backup_20250101_000000.tar.zst");
+  g_autofree char *same_http = NULL;
+  g_autofree char *same_https = NULL;
+  g_autofree char *other_port = NULL;
+  g_autofree char *by_name = NULL;
+  guint port;
+
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, NULL, "--no-auth", NULL);
+  port = server_port (f);
+  same_http = g_strdup_printf ("http://127.0.0.1:%u", port);
+  same_https = g_strdup_printf ("https://127.0.0.1:%u", port);
+  other_port = g_strdup_printf ("http://127.0.0.1:%u", port == 65535 ? 1 : port + 1);
+  /* the same server under another name is another origin */
+  by_name = g_strdup_printf ("http://localhost:%u", port);
+
+  {
+    const char *refused[] = { "https://attacker.example", "http://attacker.example:80", other_port, by_name,
+                              "null", "file://", "http://127.0.0.1" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, refused[i],
+                                               "application/json", body);
+        g_autoptr(Response) list = local_request (f, "GET", "/api/rag/backup", NULL, refused[i], NULL, NULL);
+        g_autoptr(Response) del = local_request (f, "DELETE", "/api/rag/backup?filename=backup_20250101_000000.tar.zst",
+                                                 NULL, refused[i], NULL, NULL);
+
+        g_test_message ("Origin “%s”: %u %u %u", refused[i], r->status, list->status, del->status);
+        assert_error (r, SOUP_STATUS_FORBIDDEN);
+        assert_error (list, SOUP_STATUS_FORBIDDEN);
+        assert_error (del, SOUP_STATUS_FORBIDDEN);
+      }
+  }
+  assert_data_is (f, f->reference);
+  g_assert_cmpuint (count_visible (f), ==, 1);
+
+  {
+    g_autoptr(Response) r = local_request (f, "GET", "/api/rag/backup", NULL, same_https, NULL, NULL);
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  {
+    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, same_http,
+                                           "application/json", body);
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  assert_data_is (f, f->other);
+}
+
+/* Without a token, the restore takes its JSON only as application/json:
+ * what a page elsewhere can post without asking first (a form,
+ * text/plain) is refused 415. */
+static void
+test_no_auth_json_only (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  g_autofree char *body = restore_body ("backup_20250101_000000.tar.zst");
+
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, NULL, "--no-auth", NULL);
+  {
+    const char *refused[] = { "text/plain", "text/plain; charset=utf-8", "application/x-www-form-urlencoded",
+                              "multipart/form-data; boundary=x", "application/octet-stream", "application/jsonx" };
+
+    for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+      {
+        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL, refused[i], body);
+
+        g_test_message ("Content-Type “%s”: %u", refused[i], r->status);
+        assert_error (r, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
+      }
+  }
+  {
+    /* none at all */
+    g_autoptr(SoupMessage) msg = new_message (f, "POST", "/api/rag/backup/restore", AUTH_NONE);
+    g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+    g_autoptr(Response) r = NULL;
+
+    soup_message_set_request_body_from_bytes (msg, NULL, bytes);
+    soup_message_headers_remove (soup_message_get_request_headers (msg), "Content-Type");
+    r = send_message (f, msg);
+    assert_error (r, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
+  }
+  assert_data_is (f, f->reference);
+  {
+    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL,
+                                           "Application/JSON; charset=utf-8", body);
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  assert_data_is (f, f->other);
+}
+
+/* The --on-restore command runs without the token: neither
+ * OSI_BACKUP_TOKEN nor any other OSI_BACKUP_TOKEN* variable reaches it;
+ * the rest of the environment does. */
+static void
+test_hook_environment (Fixture       *f,
+                       gconstpointer  user_data)
+{
+  g_autofree char *dump = g_build_filename (f->tmp, "hook-env", NULL);
+  g_autofree char *q_dump = g_shell_quote (dump);
+  g_autofree char *hook = g_strdup_printf ("env > %s.part && mv %s.part %s", q_dump, q_dump, q_dump);
+  g_autofree char *text = NULL;
+  g_auto(GStrv) lines = NULL;
+  gboolean canary = FALSE, restored = FALSE;
+  gint64 deadline;
+
+  put_archive (f, f->other, "backup_20250101_000000.tar.zst");
+  g_setenv ("OSI_BACKUP_TOKEN", "env-secret-1", TRUE);
+  g_setenv ("OSI_BACKUP_TOKEN_FILE", "/run/secrets/osi-token", TRUE);
+  g_setenv ("OSI_BACKUP_TOKEN_PREVIOUS", "env-secret-2", TRUE);
+  g_setenv ("OSI_BACKUP_HOOK_CANARY", "kept", TRUE);
+  start (f, "--on-restore", hook);
+  g_unsetenv ("OSI_BACKUP_TOKEN");
+  g_unsetenv ("OSI_BACKUP_TOKEN_FILE");
+  g_unsetenv ("OSI_BACKUP_TOKEN_PREVIOUS");
+  g_unsetenv ("OSI_BACKUP_HOOK_CANARY");
+
+  {
+    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
+  while (!g_file_test (dump, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
+    g_usleep (10000);
+  g_assert_true (g_file_get_contents (dump, &text, NULL, NULL));
+
+  g_assert_null (strstr (text, "env-secret"));
+  g_assert_null (strstr (text, TOKEN));
+  lines = g_strsplit (text, "\n", -1);
+  for (guint i = 0; lines[i] != NULL; i++)
+    {
+      if (g_str_has_prefix (lines[i], "OSI_BACKUP_TOKEN"))
+        g_error ("the reload command got %s", lines[i]);
+      canary |= g_strcmp0 (lines[i], "OSI_BACKUP_HOOK_CANARY=kept") == 0;
+      restored |= g_strcmp0 (lines[i], "OSI_BACKUP_RESTORED=backup_20250101_000000.tar.zst") == 0;
+    }
+  g_assert_true (canary);
+  g_assert_true (restored);
 }
 
 static void
@@ -2419,6 +2693,10 @@ main (int    argc,
   ADD ("start/leftovers-cleaned", test_leftovers_cleaned);
   ADD ("start/refused", test_start_refused);
   ADD ("start/no-auth-loopback", test_no_auth_loopback);
+  ADD ("no-auth/host", test_no_auth_host);
+  ADD ("no-auth/origin", test_no_auth_origin);
+  ADD ("no-auth/json-only", test_no_auth_json_only);
+  ADD ("restore/hook-environment", test_hook_environment);
   ADD ("start/token-from-environment", test_token_from_environment);
   ADD ("access-log", test_access_log);
   ADD ("tls", test_tls);

@@ -21,6 +21,8 @@
 #define MAX_TOKEN_FILE      4096
 #define DEFAULT_LISTEN      "127.0.0.1:8000"
 #define DEFAULT_MAX_UPLOAD  (G_GUINT64_CONSTANT (10) << 30)
+#define MAX_CONNECTIONS     1000000
+#define MAX_TIMEOUT         86400
 
 typedef struct
 {
@@ -122,6 +124,30 @@ on_signal (gpointer user_data)
   return G_SOURCE_CONTINUE;
 }
 
+/* A whole number within [min, max] for option (text NULL: not given,
+ * *out left alone), or FALSE after saying why. */
+static gboolean
+parse_count (const char *option,
+             const char *text,
+             guint       min,
+             guint       max,
+             guint      *out)
+{
+  guint64 value;
+
+  if (text == NULL)
+    return TRUE;
+  if (!g_ascii_string_to_unsigned (text, 10, min, max, &value, NULL))
+    {
+      g_autofree char *message = g_strdup_printf (_("%s takes a whole number from %u to %u."), option, min, max);
+
+      fprintf (stderr, "osi-backup-server: %s\n", message);
+      return FALSE;
+    }
+  *out = (guint)value;
+  return TRUE;
+}
+
 static int
 fail (const char *message)
 {
@@ -141,6 +167,9 @@ main (int    argc,
   g_autofree char *max_upload = NULL;
   g_autofree char *tls_cert = NULL;
   g_autofree char *tls_key = NULL;
+  g_autofree char *max_connections = NULL;
+  g_autofree char *header_timeout = NULL;
+  g_autofree char *idle_timeout = NULL;
   g_autofree char *token = NULL;
   g_autofree char *url = NULL;
   gboolean no_auth = FALSE;
@@ -162,6 +191,9 @@ main (int    argc,
     { "max-upload", 0, 0, G_OPTION_ARG_STRING, &max_upload, N_("Largest upload accepted, in bytes (default 10 GiB)"), N_("BYTES") },
     { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, N_("PEM certificate: serve HTTPS"), N_("FILE") },
     { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_("PEM private key of the certificate"), N_("FILE") },
+    { "max-connections", 0, 0, G_OPTION_ARG_STRING, &max_connections, N_("Most connections open at once; beyond, new ones are answered 503 (default: from the open file limit)"), N_("N") },
+    { "header-timeout", 0, 0, G_OPTION_ARG_STRING, &header_timeout, N_("Seconds a connection has to send a complete request head (default 15)"), N_("SECONDS") },
+    { "idle-timeout", 0, 0, G_OPTION_ARG_STRING, &idle_timeout, N_("Seconds a connection may stay silent between requests or within a transfer (default 60)"), N_("SECONDS") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -199,6 +231,10 @@ main (int    argc,
       fprintf (stderr, "osi-backup-server: %s\n", _("--max-upload takes a number of bytes."));
       return EXIT_USAGE;
     }
+  if (!parse_count ("--max-connections", max_connections, 1, MAX_CONNECTIONS, &options.max_connections) ||
+      !parse_count ("--header-timeout", header_timeout, 1, MAX_TIMEOUT, &options.header_timeout) ||
+      !parse_count ("--idle-timeout", idle_timeout, 1, MAX_TIMEOUT, &options.idle_timeout))
+    return EXIT_USAGE;
 
   if (token_file != NULL)
     {

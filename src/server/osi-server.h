@@ -18,6 +18,10 @@ typedef struct
   guint64  max_upload;     /* bytes */
   char    *tls_cert;       /* PEM files, or NULL for plain HTTP */
   char    *tls_key;
+  /* Connections: 0 picks the default of each. */
+  guint    max_connections;   /* open at once; beyond, 503 (default: from RLIMIT_NOFILE) */
+  guint    header_timeout;    /* seconds a new connection has to send a request head (15) */
+  guint    idle_timeout;      /* seconds of silence between requests and within transfers (60) */
 } OsiServerOptions;
 
 #define OSI_TYPE_SERVER (osi_server_get_type ())
