@@ -4,6 +4,7 @@
 #include <locale.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "osi-test-gui.h"
 #include "osi-test-support.h"
@@ -94,6 +95,65 @@ osi_test_french_possible (void)
   return TRUE;
 }
 
+char *
+osi_test_gui_private_user_dirs (const char *tmpl)
+{
+  char *home = g_dir_make_tmp (tmpl, NULL);
+  g_autofree char *data_home = NULL;
+  g_autofree char *cache_home = NULL;
+
+  g_assert_nonnull (home);
+  data_home = g_build_filename (home, "data", NULL);
+  cache_home = g_build_filename (home, "cache", NULL);
+  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
+  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
+  return home;
+}
+
+guint
+osi_test_n_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+OsiTestServer *
+osi_test_fastapi_serve (const char *data,
+                        const char *backups,
+                        const char *token,
+                        const char *extra_entries,
+                        const char *zone)
+{
+  g_autofree char *dir = g_path_get_dirname (data);
+  g_autofree char *rag = g_build_filename (data, "rag", NULL);
+  g_autofree char *kb = g_build_filename (rag, "search.json", NULL);
+  g_autofree char *extra = NULL;
+  /* The options given, then the NULL that ends them. */
+  const char *options[5] = { NULL };
+  guint n = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  if (zone != NULL)
+    {
+      options[n++] = "--time-zone";
+      options[n++] = zone;
+    }
+  if (extra_entries != NULL)
+    {
+      extra = g_build_filename (dir, "extra-entries.json", NULL);
+      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
+      options[n++] = "--extra-entries";
+      options[n++] = extra;
+    }
+  return osi_test_fastapi_start (dir, data, backups, token, options[0], options[1], options[2], options[3], NULL);
+}
+
 static gboolean
 window_idle (gpointer data)
 {
@@ -124,4 +184,17 @@ osi_test_answer_dialog (OsiWindow  *window,
   gtk_window_destroy (GTK_WINDOW (dialog));
   g_assert_null (osi_window_get_dialog (window));
   return body;
+}
+
+static gboolean
+download_text_shown (gpointer data)
+{
+  return osi_check_window_get_download_text (OSI_CHECK_WINDOW (data)) != NULL;
+}
+
+const char *
+osi_test_wait_download_text (OsiCheckWindow *report)
+{
+  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  return osi_check_window_get_download_text (report);
 }

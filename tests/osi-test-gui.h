@@ -2,6 +2,7 @@
 #pragma once
 
 #include "osi-test-support.h"
+#include "osi-check-window-private.h"
 #include "osi-window-private.h"
 
 G_BEGIN_DECLS
@@ -18,6 +19,27 @@ void     osi_test_gui_set_log_writer (void);
 /* Whether a French case can run here (a display, the fr_FR.UTF-8
  * locale); otherwise the case is marked skipped. */
 gboolean osi_test_french_possible (void);
+/* Before g_test_init (), before anything asks GLib for them: the history
+ * of checks and downloads and the comparison cache go to XDG_DATA_HOME
+ * and XDG_CACHE_HOME under a fresh folder named after tmpl (as for
+ * g_dir_make_tmp ()), so that no run reads another's. Returns that
+ * folder, for osi_test_remove_tmpdir () once the tests ran. */
+char    *osi_test_gui_private_user_dirs (const char *tmpl);
+
+/* The number of entries of dir; 0 when it does not exist. */
+guint    osi_test_n_files     (const char *dir);
+
+/* osi_test_fastapi_start () with what the service needs: data's
+ * knowledge base (data/rag/search.json, a valid one) and backups, a new
+ * empty folder the caller fills. Its files (the token's, the extra
+ * entries') go beside data. extra_entries is the JSON of the entries
+ * every list appends, or NULL; zone is the service's time zone, or NULL
+ * for its default. */
+OsiTestServer *osi_test_fastapi_serve (const char *data,
+                                       const char *backups,
+                                       const char *token,
+                                       const char *extra_entries,
+                                       const char *zone);
 
 /* osi_test_wait_for () is in osi-test-support.h. */
 /* Until the window's work (osi_window_get_working) ends. */
@@ -27,5 +49,8 @@ void  osi_test_wait_idle      (OsiWindow        *window);
  * Returns its body for the caller to check. */
 char *osi_test_answer_dialog  (OsiWindow        *window,
                                const char       *response);
+/* Until the report has compared its file with the download the check
+ * history remembers of it; returns what it says of that. */
+const char *osi_test_wait_download_text (OsiCheckWindow *report);
 
 G_END_DECLS

@@ -879,17 +879,6 @@ compare_done (gpointer data)
   return !osi_check_window_get_working (OSI_CHECK_WINDOW (data));
 }
 
-static guint
-n_files_in (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
 /* As a user would: opens "Compare With…", which lists the server's
  * backups, picks name and clicks Compare. */
 static void
@@ -966,13 +955,13 @@ test_compare (void)
   osi_test_wait_for (compare_done, report, "the download and comparison");
   diff = osi_check_window_get_diff_window (report);
   assert_counts (diff, archived, f.data);
-  g_assert_cmpuint (n_files_in (cache), ==, 0);
+  g_assert_cmpuint (osi_test_n_files (cache), ==, 0);
 
   /* Cancelled during the download: nothing left in the cache. */
   osi_check_window_compare_with_backup (report, served_name);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.cancel", NULL));
   osi_test_wait_for (compare_done, report, "the cancelled comparison");
-  g_assert_cmpuint (n_files_in (cache), ==, 0);
+  g_assert_cmpuint (osi_test_n_files (cache), ==, 0);
 
   g_object_ref (diff);
   fixture_finish (&f);
@@ -993,33 +982,21 @@ static gboolean
 fixture_start_fastapi (Fixture *f)
 {
   g_autofree char *service_data = NULL;
-  g_autofree char *rag = NULL;
-  g_autofree char *kb = NULL;
   g_autofree char *backup = NULL;
 
   if (!fixture_start (f, FALSE))
     return FALSE;
+  /* f->tmp/data is the archive's data. */
   service_data = g_build_filename (f->tmp, "service", NULL);
-  rag = g_build_filename (service_data, "rag", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
-  kb = g_build_filename (rag, "search.json", NULL);
-  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
   f->backups = g_build_filename (f->tmp, "backups", NULL);
-  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  f->server = osi_test_fastapi_serve (service_data, f->backups, TOKEN, NULL, NULL);
+  live_server = f->server->pid;
   backup = g_build_filename (f->backups, SERVICE_BACKUP, NULL);
   g_assert_true (g_file_set_contents (backup, osi_test_valid_rag (), -1, NULL));
-  f->server = osi_test_fastapi_start (f->tmp, service_data, f->backups, TOKEN, NULL);
-  live_server = f->server->pid;
   f->client = osi_client_new (f->server->url, TOKEN);
   osi_window_set_client (f->window, f->client, NULL);
   osi_test_wait_idle (f->window);
   return TRUE;
-}
-
-static gboolean
-download_text_shown (gpointer data)
-{
-  return osi_check_window_get_download_text (OSI_CHECK_WINDOW (data)) != NULL;
 }
 
 /* Checks path and waits for the report to say whether it is the file
@@ -1032,8 +1009,19 @@ check_downloaded (Fixture    *f,
 
   /* Bare .json: no manifest, so integrity stays unproven (DESIGN §3). */
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Integrity Unproven");
-  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
-  return osi_check_window_get_download_text (report);
+  return osi_test_wait_download_text (report);
+}
+
+/* The dates are minutes: the download's is one of the two around it. */
+static void
+assert_unchanged_since (const char *said,
+                        const char *when_before,
+                        const char *when_after)
+{
+  g_autofree char *unchanged_before = g_strdup_printf ("Unchanged since it was downloaded on %s", when_before);
+  g_autofree char *unchanged_after = g_strdup_printf ("Unchanged since it was downloaded on %s", when_after);
+
+  g_assert_true (g_str_equal (said, unchanged_before) || g_str_equal (said, unchanged_after));
 }
 
 /* A bare .json downloaded from the service proves nothing by itself, but
@@ -1050,9 +1038,8 @@ test_downloaded_json (void)
   g_autofree char *local = NULL;
   g_autofree char *when_before = NULL;
   g_autofree char *when_after = NULL;
-  g_autofree char *unchanged_before = NULL;
-  g_autofree char *unchanged_after = NULL;
   g_autofree char *changed = NULL;
+  g_autofree char *changed_after = NULL;
   g_autofree char *edited = NULL;
   OsiCheckWindow *report;
   OsiDiffWindow *diff;
@@ -1074,19 +1061,17 @@ test_downloaded_json (void)
   g_assert_true (g_file_test (local, G_FILE_TEST_IS_REGULAR));
   when_before = osi_format_date (before);
   when_after = osi_format_date (after);
-  unchanged_before = g_strdup_printf ("Unchanged since it was downloaded on %s", when_before);
-  unchanged_after = g_strdup_printf ("Unchanged since it was downloaded on %s", when_after);
 
   /* First check: downloaded, not checked yet, and unchanged since. */
   said = check_downloaded (&f, local);
-  g_assert_true (g_str_equal (said, unchanged_before) || g_str_equal (said, unchanged_after));
+  assert_unchanged_since (said, when_before, when_after);
   report = osi_window_get_check_window (f.window);
   g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Downloaded on "));
   g_assert_true (g_str_has_suffix (osi_check_window_get_last_check_text (report), "not checked yet"));
 
   /* Checked again: the check remembered kept the download's SHA-256. */
   said = check_downloaded (&f, local);
-  g_assert_true (g_str_equal (said, unchanged_before) || g_str_equal (said, unchanged_after));
+  assert_unchanged_since (said, when_before, when_after);
   report = osi_window_get_check_window (f.window);
   g_assert_true (g_str_has_prefix (osi_check_window_get_last_check_text (report), "Last check: "));
 
@@ -1104,10 +1089,13 @@ test_downloaded_json (void)
   g_assert_true (g_file_set_contents (local, edited, -1, NULL));
   said = check_downloaded (&f, local);
   changed = g_strdup_printf ("Changed since it was downloaded on %s: this is no longer the file the server sent",
-                             g_str_equal (said + strlen ("Changed since it was downloaded on "), when_before)
-                               ? when_before : when_after);
-  g_assert_true (g_str_has_prefix (said, "Changed since it was downloaded on "));
-  g_assert_cmpstr (said, ==, changed);
+                             when_before);
+  changed_after = g_strdup_printf ("Changed since it was downloaded on %s: this is no longer the file the server "
+                                   "sent",
+                                   when_after);
+  /* The dates are minutes: either side of the download. */
+  if (!g_str_equal (said, changed))
+    g_assert_cmpstr (said, ==, changed_after);
 
   /* A .json never downloaded says nothing of the kind. */
   {
@@ -1217,15 +1205,11 @@ french_body (void)
   g_assert_no_error (error);
   report = check (&f, json);
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Intégrité non prouvée");
-  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
-  g_assert_true (g_str_has_prefix (osi_check_window_get_download_text (report),
-                                   "Inchangée depuis son téléchargement le "));
+  g_assert_true (g_str_has_prefix (osi_test_wait_download_text (report), "Inchangée depuis son téléchargement le "));
   edited = g_strconcat (osi_test_valid_rag (), "\n", NULL);
   g_assert_true (g_file_set_contents (json, edited, -1, NULL));
   report = check (&f, json);
-  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
-  g_assert_true (g_str_has_prefix (osi_check_window_get_download_text (report),
-                                   "Modifiée depuis son téléchargement le "));
+  g_assert_true (g_str_has_prefix (osi_test_wait_download_text (report), "Modifiée depuis son téléchargement le "));
 
   fixture_finish (&f);
 }
@@ -1248,19 +1232,8 @@ test_french (void)
 int
 main (int argc, char **argv)
 {
-  g_autofree char *home = NULL;
-  g_autofree char *data_home = NULL;
-  g_autofree char *cache_home = NULL;
+  g_autofree char *home = osi_test_gui_private_user_dirs ("osi-test-check-XXXXXX");
   int status;
-
-  /* The history and the comparison cache go to a folder of this run,
-   * set before anything asks GLib for them. */
-  home = g_dir_make_tmp ("osi-test-check-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  data_home = g_build_filename (home, "data", NULL);
-  cache_home = g_build_filename (home, "cache", NULL);
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
 
   g_test_init (&argc, &argv, NULL);
   signal (SIGABRT, on_fatal_signal);

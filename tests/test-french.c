@@ -1178,22 +1178,13 @@ case_tab_order (Walk *walk)
  * downloaded from it (unchanged since). */
 #define SERVICE_BACKUP "search_backup_20260301_101500.json"
 
-static gboolean
-download_text_shown (gpointer data)
-{
-  return osi_check_window_get_download_text (OSI_CHECK_WINDOW (data)) != NULL;
-}
-
 static void
 case_fastapi (Walk *walk)
 {
   g_autofree char *dir = g_build_filename (shared.tmp, "fastapi", NULL);
   g_autofree char *data = g_build_filename (dir, "data", NULL);
-  g_autofree char *rag = g_build_filename (data, "rag", NULL);
-  g_autofree char *kb = g_build_filename (rag, "search.json", NULL);
   g_autofree char *backups = g_build_filename (dir, "backups", NULL);
   g_autofree char *backup = g_build_filename (backups, SERVICE_BACKUP, NULL);
-  g_autofree char *extra = g_build_filename (dir, "extra-entries.json", NULL);
   g_autofree char *folder = g_build_filename (dir, "downloads", NULL);
   g_autofree char *downloaded = g_build_filename (folder, SERVICE_BACKUP, NULL);
   g_autofree char *archive = NULL;
@@ -1204,17 +1195,13 @@ case_fastapi (Walk *walk)
   OsiWindow *window;
   const char *name;
 
-  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  server = osi_test_fastapi_serve (data, backups, TOKEN,
+                                   "[{\"name\": \"search_backup_nodate.json\"},"
+                                   " {\"name\": \"search_backup_yesterday.json\", \"date\": \"yesterday\"},"
+                                   " {\"name\": \"../../etc/passwd\", \"date\": \"2026-03-29T10:00:00\"},"
+                                   " {\"date\": \"2026-03-30T10:00:00\"}]",
+                                   NULL);
   g_assert_true (g_file_set_contents (backup, osi_test_valid_rag (), -1, NULL));
-  g_assert_true (g_file_set_contents (extra,
-                                      "[{\"name\": \"search_backup_nodate.json\"},"
-                                      " {\"name\": \"search_backup_yesterday.json\", \"date\": \"yesterday\"},"
-                                      " {\"name\": \"../../etc/passwd\", \"date\": \"2026-03-29T10:00:00\"},"
-                                      " {\"date\": \"2026-03-30T10:00:00\"}]",
-                                      -1, NULL));
-  server = osi_test_fastapi_start (dir, data, backups, TOKEN, "--extra-entries", extra, NULL);
   g_settings_set_string (settings, "download-folder", folder);
   window = open_window (server->url, TOKEN);
   wait_idle (window);
@@ -1248,7 +1235,7 @@ case_fastapi (Walk *walk)
   walk_toast (walk, window);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-path", "s", downloaded));
   wait_idle (window);
-  osi_test_wait_for (download_text_shown, report, "the comparison with the download");
+  osi_test_wait_download_text (report);
   walk_widget (walk, GTK_WIDGET (report));
   gtk_window_destroy (GTK_WINDOW (report));
 
@@ -1366,20 +1353,9 @@ int
 main (int argc, char **argv)
 {
   const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-  g_autofree char *home = NULL;
-  g_autofree char *data_home = NULL;
-  g_autofree char *cache_home = NULL;
+  g_autofree char *home = osi_test_gui_private_user_dirs ("osi-test-french-XXXXXX");
   gboolean french;
   int status;
-
-  /* The history of checks and downloads, and the comparison cache, go to
-   * a folder of this run, set before anything asks GLib for them. */
-  home = g_dir_make_tmp ("osi-test-french-XXXXXX", NULL);
-  g_assert_nonnull (home);
-  data_home = g_build_filename (home, "data", NULL);
-  cache_home = g_build_filename (home, "cache", NULL);
-  g_setenv ("XDG_DATA_HOME", data_home, TRUE);
-  g_setenv ("XDG_CACHE_HOME", cache_home, TRUE);
 
   g_test_init (&argc, &argv, NULL);
   osi_test_kill_servers_on_fatal_signals ();

@@ -955,6 +955,17 @@ n_stored_time_zones (GSettings *settings)
 }
 
 static void
+assert_makes_client (OsiProfile *profile,
+                     const char *token)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiClient) client = osi_profile_new_client (profile, token, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+}
+
+static void
 test_store_time_zone (void)
 {
   g_autoptr(GSettings) settings = fresh_settings ();
@@ -1019,15 +1030,9 @@ test_store_time_zone (void)
 
   /* The client of a profile reads its dates in its zone; a zone that
    * names none makes no client. */
-  client = osi_profile_new_client (old, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (client);
-  g_clear_object (&client);
+  assert_makes_client (old, NULL);
   osi_profile_set_time_zone (old, "Europe/Paris");
-  client = osi_profile_new_client (old, "token", &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (client);
-  g_clear_object (&client);
+  assert_makes_client (old, "token");
   osi_profile_set_time_zone (old, "Mars/Olympus_Mons");
   client = osi_profile_new_client (old, NULL, &error);
   g_assert_null (client);
@@ -1038,43 +1043,87 @@ test_store_time_zone (void)
   g_assert_finalize_object (g_steal_pointer (&store));
 }
 
+/* The preferences window over a fresh store that holds one profile. */
+typedef struct
+{
+  GSettings       *settings;
+  OsiProfileStore *store;
+  OsiProfile      *profile;   /* the store's */
+  GtkWidget       *window;
+  GtkWidget       *row;       /* the profile's */
+} OneServer;
+
+/* FALSE, with the case skipped, without a display. */
+static gboolean
+one_server_open (OneServer  *s,
+                 const char *name,
+                 const char *url)
+{
+  memset (s, 0, sizeof *s);
+  if (skip_without_display ())
+    return FALSE;
+  s->settings = fresh_settings ();
+  s->store = osi_profile_store_new (s->settings);
+  s->profile = osi_profile_store_add (s->store, name, url, NULL);
+  s->window = new_window (s->settings, s->store);
+  s->row = find_server_row (s->window, name);
+  return TRUE;
+}
+
+static void
+one_server_close (OneServer *s)
+{
+  destroy_window (s->window);
+  g_assert_finalize_object (g_steal_pointer (&s->store));
+  g_clear_object (&s->settings);
+}
+
+/* As typed, then Enter. */
+static void
+apply_text (AdwEntryRow *entry,
+            const char  *text)
+{
+  gtk_editable_set_text (GTK_EDITABLE (entry), text);
+  g_signal_emit_by_name (entry, "apply");
+}
+
+/* What a store made now reads from the settings, as at the next start. */
+static char *
+reread_time_zone (OsiProfile *profile)
+{
+  g_autoptr(GSettings) settings = g_settings_new ("org.osi.Backup");
+  g_autoptr(OsiProfileStore) store = osi_profile_store_new (settings);
+
+  return g_strdup (osi_profile_get_time_zone (osi_profile_store_lookup (store, osi_profile_get_id (profile))));
+}
+
 static void
 test_window_time_zone (void)
 {
-  g_autoptr(GSettings) settings = NULL;
-  g_autoptr(OsiProfileStore) store = NULL;
+  OneServer s;
+  g_autofree char *saved = NULL;
   AdwEntryRow *zone_row;
   AdwActionRow *status_row;
   GtkText *text;
-  OsiProfile *profile;
-  GtkWidget *window;
-  GtkWidget *row;
 
-  if (skip_without_display ())
+  if (!one_server_open (&s, "OSI", "http://127.0.0.1:1"))
     return;
-
-  settings = fresh_settings ();
-  store = osi_profile_store_new (settings);
-  profile = osi_profile_store_add (store, "OSI", "http://127.0.0.1:1", NULL);
-  window = new_window (settings, store);
-  row = find_server_row (window, "OSI");
-  zone_row = find_one (row, ADW_TYPE_ENTRY_ROW, "time-zone-row");
-  status_row = find_one (row, ADW_TYPE_ACTION_ROW, "status-row");
+  zone_row = find_one (s.row, ADW_TYPE_ENTRY_ROW, "time-zone-row");
+  status_row = find_one (s.row, ADW_TYPE_ACTION_ROW, "status-row");
   /* Empty: this computer's, as its placeholder says. */
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (zone_row)), ==, "");
   text = GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (zone_row)));
   g_assert_cmpstr (gtk_text_get_placeholder_text (text), ==, "This computer’s");
 
   /* A zone that does not exist: the error shown, nothing saved. */
-  gtk_editable_set_text (GTK_EDITABLE (zone_row), "Mars/Olympus_Mons");
-  g_signal_emit_by_name (zone_row, "apply");
-  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "");
+  apply_text (zone_row, "Mars/Olympus_Mons");
+  g_assert_cmpstr (osi_profile_get_time_zone (s.profile), ==, "");
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
   g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "");
-  g_assert_cmpuint (n_stored_time_zones (settings), ==, 0);
+  g_assert_cmpuint (n_stored_time_zones (s.settings), ==, 0);
   /* Nor used to test the connection. */
-  g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
+  g_assert_true (gtk_widget_activate_action (s.row, "server.test", NULL));
   g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "Connecting…");
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
 
@@ -1082,27 +1131,20 @@ test_window_time_zone (void)
   gtk_editable_set_text (GTK_EDITABLE (zone_row), " Europe/Paris ");
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
   g_signal_emit_by_name (zone_row, "apply");
-  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "Europe/Paris");
+  g_assert_cmpstr (osi_profile_get_time_zone (s.profile), ==, "Europe/Paris");
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
-  {
-    g_autoptr(GSettings) other_settings = g_settings_new ("org.osi.Backup");
-    g_autoptr(OsiProfileStore) other = osi_profile_store_new (other_settings);
-
-    g_assert_cmpstr (osi_profile_get_time_zone (osi_profile_store_lookup (other, osi_profile_get_id (profile))),
-                     ==, "Europe/Paris");
-  }
+  saved = reread_time_zone (s.profile);
+  g_assert_cmpstr (saved, ==, "Europe/Paris");
   /* An outside change shows in the field. */
-  osi_profile_set_time_zone (profile, "UTC");
+  osi_profile_set_time_zone (s.profile, "UTC");
   g_assert_cmpstr (gtk_editable_get_text (GTK_EDITABLE (zone_row)), ==, "UTC");
 
   /* Emptied: back to this computer's, forgotten in the settings. */
-  gtk_editable_set_text (GTK_EDITABLE (zone_row), "");
-  g_signal_emit_by_name (zone_row, "apply");
-  g_assert_cmpstr (osi_profile_get_time_zone (profile), ==, "");
-  g_assert_cmpuint (n_stored_time_zones (settings), ==, 0);
+  apply_text (zone_row, "");
+  g_assert_cmpstr (osi_profile_get_time_zone (s.profile), ==, "");
+  g_assert_cmpuint (n_stored_time_zones (s.settings), ==, 0);
 
-  destroy_window (window);
-  g_assert_finalize_object (g_steal_pointer (&store));
+  one_server_close (&s);
 }
 
 int

@@ -247,16 +247,21 @@ fixture_open (Fixture    *f,
 
 /* FALSE, with the case skipped, without a display. */
 static gboolean
+display_available (void)
+{
+  if (!have_display)
+    osi_test_missing ("no display");
+  return have_display;
+}
+
+static gboolean
 fixture_start (Fixture    *f,
                guint       n_backups,
                guint       page_size,
                const char *token)
 {
-  if (!have_display)
-    {
-      osi_test_missing ("no display");
-      return FALSE;
-    }
+  if (!display_available ())
+    return FALSE;
   fixture_serve (f, n_backups);
   fixture_open (f, page_size, token);
   return TRUE;
@@ -353,9 +358,9 @@ n_items (GListModel *model)
   return g_list_model_get_n_items (model);
 }
 
-static gboolean
-store_has (OsiWindow  *window,
-           const char *name)
+static OsiBackupInfo *
+store_lookup (OsiWindow  *window,
+              const char *name)
 {
   GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
 
@@ -364,9 +369,16 @@ store_has (OsiWindow  *window,
       g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
 
       if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
-        return TRUE;
+        return info;   /* the store keeps it */
     }
-  return FALSE;
+  return NULL;
+}
+
+static gboolean
+store_has (OsiWindow  *window,
+           const char *name)
+{
+  return store_lookup (window, name) != NULL;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1537,20 +1549,14 @@ fastapi_serve (Fixture    *f,
 {
   g_autoptr(GDateTime) newest = newest_backup_date ();
   g_autoptr(GTimeZone) tz = g_time_zone_new_identifier (zone);
-  g_autofree char *rag = NULL;
-  g_autofree char *kb = NULL;
-  g_autofree char *extra = NULL;
 
   memset (f, 0, sizeof *f);
   g_assert_nonnull (tz);
   f->tmp = osi_test_make_tmpdir ();
   f->data = g_build_filename (f->tmp, "data", NULL);
-  rag = g_build_filename (f->data, "rag", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
-  kb = kb_path (f);
-  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
   f->backups = g_build_filename (f->tmp, "backups", NULL);
-  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  f->server = osi_test_fastapi_serve (f->data, f->backups, TOKEN, extra_entries, zone);
+  f->url = g_strdup (f->server->url);
   for (guint i = 0; i < n_backups; i++)
     {
       g_autoptr(GDateTime) date = g_date_time_add_minutes (newest, -(gint)(i * (9 * 60 + 17)));
@@ -1562,14 +1568,6 @@ fastapi_serve (Fixture    *f,
       g_assert_true (g_file_set_contents (path, content, -1, NULL));
       set_mtime (path, g_date_time_to_unix (date), i == 0 ? 250000000 : 0);
     }
-  if (extra_entries != NULL)
-    {
-      extra = g_build_filename (f->tmp, "extra-entries.json", NULL);
-      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
-    }
-  f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, TOKEN, "--time-zone", zone,
-                                      extra != NULL ? "--extra-entries" : NULL, extra, NULL);
-  f->url = g_strdup (f->server->url);
 }
 
 /* The window through a server profile naming the service's zone, as the
@@ -1598,11 +1596,8 @@ fastapi_start (Fixture    *f,
 {
   const char *zone;
 
-  if (!have_display)
-    {
-      osi_test_missing ("no display");
-      return FALSE;
-    }
+  if (!display_available ())
+    return FALSE;
   zone = foreign_zone ();
   fastapi_serve (f, n_backups, extra_entries, zone);
   fastapi_open (f, zone, page_size);
@@ -1613,22 +1608,6 @@ static GPtrArray *
 json_backups (Fixture *f)
 {
   return disk_backups_with (f->backups, ".json");
-}
-
-static OsiBackupInfo *
-store_lookup (OsiWindow  *window,
-              const char *name)
-{
-  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
-
-  for (guint i = 0; i < n_items (store); i++)
-    {
-      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
-
-      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
-        return info;   /* the store keeps it */
-    }
-  return NULL;
 }
 
 /* The row widget showing backup name, once a frame laid the rows out. */
@@ -1721,6 +1700,51 @@ row_actions_usable (GtkWidget *row)
   return usable;
 }
 
+/* Answers the window's confirmation and waits for the work the answer
+ * started; no dialog (an error) may follow it. Returns the
+ * confirmation's body. */
+static char *
+answer_and_wait (OsiWindow  *window,
+                 const char *response)
+{
+  char *body = osi_test_answer_dialog (window, response);
+
+  osi_test_wait_idle (window);
+  g_assert_null (osi_window_get_dialog (window));
+  return body;
+}
+
+/* A restore warning from a server that shows no preview: it says so
+ * rather than calling the preview failed, and promises no safety backup
+ * of our server's. */
+static void
+assert_warns_without_preview (const char *body)
+{
+  g_assert_nonnull (strstr (body, NO_PREVIEW));
+  g_assert_null (strstr (body, "could not be worked out"));
+  g_assert_null (strstr (body, "the safety backup the server makes"));
+}
+
+/* Waits for the window's download of name into folder, which must bring
+ * the service's bytes. */
+static void
+wait_downloaded (Fixture    *f,
+                 const char *folder,
+                 const char *name)
+{
+  g_autofree char *server_path = g_build_filename (f->backups, name, NULL);
+  g_autofree char *local_path = g_build_filename (folder, name, NULL);
+  g_autofree char *expected = NULL;
+  g_autofree char *got = NULL;
+  gsize expected_len, got_len;
+
+  osi_test_wait_idle (f->window);
+  g_assert_cmpstr (osi_window_get_last_toast (f->window), ==, "Download complete");
+  g_assert_true (g_file_get_contents (server_path, &expected, &expected_len, NULL));
+  g_assert_true (g_file_get_contents (local_path, &got, &got_len, NULL));
+  g_assert_cmpmem (got, got_len, expected, expected_len);
+}
+
 /* The dates the service sends are its wall clock: shown in this desktop's
  * time, they are the files' mtimes, never shifted by the zones' offsets. */
 static void
@@ -1800,10 +1824,7 @@ test_fastapi_create (void)
   before = json_backups (&f);
 
   activate (f.window, "win.create");
-  body = osi_test_answer_dialog (f.window, "create");
-  osi_test_wait_idle (f.window);
-  /* No error dialog. */
-  g_assert_null (osi_window_get_dialog (f.window));
+  body = answer_and_wait (f.window, "create");
   g_assert_null (osi_window_get_banner_text (f.window));
 
   after = json_backups (&f);
@@ -1828,6 +1849,29 @@ dialog_settled (gpointer data)
          strstr (adw_message_dialog_get_body (dialog), "Working out the changes") == NULL;
 }
 
+/* A window asking before it knows what the service offers: the preview
+ * is refused by the service, and said to be missing, not failed. */
+static void
+assert_preview_missing_when_asked (Fixture    *f,
+                                   const char *name)
+{
+  g_autoptr(OsiClient) fresh = osi_client_new (f->url, TOKEN);
+  OsiWindow *window = g_object_ref_sink (osi_window_new (NULL));
+  g_autofree char *body = NULL;
+
+  gtk_window_present (GTK_WINDOW (window));
+  osi_window_set_client (window, fresh, NULL);
+  g_assert_false (osi_client_get_features_known (fresh));
+  activate_on (window, "win.restore", name);
+  g_assert_true (osi_window_get_working (window));
+  osi_test_wait_for (dialog_settled, window, "the restore's changes");
+  body = osi_test_answer_dialog (window, "cancel");
+  assert_warns_without_preview (body);
+  g_assert_null (osi_window_get_dialog (window));
+  close_window (window);
+  g_assert_finalize_object (g_steal_pointer (&fresh));
+}
+
 /* The warning says the service gives no preview (it never asks, once it
  * knows), promises no safety backup by name, and the restore's success
  * is the service's own words. */
@@ -1837,7 +1881,6 @@ test_fastapi_restore (void)
   Fixture f;
   g_autoptr(GPtrArray) before = NULL;
   g_autoptr(GPtrArray) after = NULL;
-  g_autoptr(OsiClient) fresh = NULL;
   g_autofree char *body = NULL;
   g_autofree char *path = NULL;
   g_autofree char *kb = NULL;
@@ -1845,7 +1888,6 @@ test_fastapi_restore (void)
   g_autofree char *restored = NULL;
   g_autofree char *toast = NULL;
   g_autofree char *safety = NULL;
-  OsiWindow *window;
   DiskBackup *chosen;
 
   if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
@@ -1859,15 +1901,11 @@ test_fastapi_restore (void)
   activate_on (f.window, "win.restore", chosen->name);
   /* Known to lack the preview: not even asked. */
   g_assert_false (osi_window_get_working (f.window));
-  body = osi_test_answer_dialog (f.window, "restore");
+  body = answer_and_wait (f.window, "restore");
   g_assert_nonnull (strstr (body, chosen->name));
   g_assert_nonnull (strstr (body, chosen->display));
-  g_assert_nonnull (strstr (body, NO_PREVIEW));
-  g_assert_null (strstr (body, "could not be worked out"));
-  g_assert_null (strstr (body, "the safety backup the server makes"));
+  assert_warns_without_preview (body);
   g_assert_nonnull (strstr (body, "keeps among its own backups"));
-  osi_test_wait_idle (f.window);
-  g_assert_null (osi_window_get_dialog (f.window));
   g_assert_null (osi_window_get_banner_text (f.window));
 
   toast = g_strdup_printf ("Restore succeeded. The server says: Backup %s restored successfully", chosen->name);
@@ -1875,30 +1913,13 @@ test_fastapi_restore (void)
   g_assert_true (g_file_get_contents (kb, &restored, NULL, NULL));
   g_assert_cmpstr (restored, ==, expected);
   /* The service's own copy of the data before, listed after the refresh. */
-  after = disk_backups_with (f.backups, ".json");
+  after = json_backups (&f);
   g_assert_cmpuint (after->len, ==, before->len + 1);
   safety = new_backup_name (before, after);
   g_assert_true (g_str_has_prefix (safety, "search_pre_restore_"));
   g_assert_true (store_has (f.window, safety));
 
-  /* A window asking before it knows what the service offers: the preview
-   * is refused by the service, and said to be missing, not failed. */
-  fresh = osi_client_new (f.url, TOKEN);
-  window = g_object_ref_sink (osi_window_new (NULL));
-  gtk_window_present (GTK_WINDOW (window));
-  osi_window_set_client (window, fresh, NULL);
-  g_assert_false (osi_client_get_features_known (fresh));
-  activate_on (window, "win.restore", chosen->name);
-  g_assert_true (osi_window_get_working (window));
-  osi_test_wait_for (dialog_settled, window, "the restore's changes");
-  g_clear_pointer (&body, g_free);
-  body = osi_test_answer_dialog (window, "cancel");
-  g_assert_nonnull (strstr (body, NO_PREVIEW));
-  g_assert_null (strstr (body, "could not be worked out"));
-  g_assert_null (strstr (body, "the safety backup the server makes"));
-  g_assert_null (osi_window_get_dialog (window));
-  close_window (window);
-  g_assert_finalize_object (g_steal_pointer (&fresh));
+  assert_preview_missing_when_asked (&f, chosen->name);
 
   fixture_finish (&f);
 }
@@ -1916,9 +1937,8 @@ test_fastapi_download (void)
   g_autofree char *server_path = NULL;
   g_autofree char *local_path = NULL;
   g_autofree char *expected = NULL;
-  g_autofree char *got = NULL;
   g_autofree char *sha256 = NULL;
-  gsize expected_len, got_len;
+  gsize expected_len;
   DiskBackup *chosen;
 
   if (!fastapi_start (&f, FASTAPI_BACKUPS, NULL, 10))
@@ -1926,20 +1946,16 @@ test_fastapi_download (void)
   folder = download_folder (&f);
   backups = json_backups (&f);
   chosen = g_ptr_array_index (backups, 0);
-  server_path = g_build_filename (f.backups, chosen->name, NULL);
-  local_path = g_build_filename (folder, chosen->name, NULL);
 
   activate_on (f.window, "win.download", chosen->name);
   g_assert_true (osi_window_get_working (f.window));
-  osi_test_wait_idle (f.window);
+  wait_downloaded (&f, folder, chosen->name);
   g_assert_null (osi_window_get_dialog (f.window));
-  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
 
+  server_path = g_build_filename (f.backups, chosen->name, NULL);
   g_assert_true (g_file_get_contents (server_path, &expected, &expected_len, NULL));
-  g_assert_true (g_file_get_contents (local_path, &got, &got_len, NULL));
-  g_assert_cmpmem (got, got_len, expected, expected_len);
-
   sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)expected, expected_len);
+  local_path = g_build_filename (folder, chosen->name, NULL);
   history = osi_check_history_new (NULL);
   record = osi_check_history_lookup (history, local_path);
   g_assert_nonnull (record);
@@ -1968,27 +1984,14 @@ test_fastapi_delete (void)
   path = g_build_filename (f.backups, chosen->name, NULL);
 
   activate_on (f.window, "win.delete", chosen->name);
-  body = osi_test_answer_dialog (f.window, "delete");
+  body = answer_and_wait (f.window, "delete");
   g_assert_nonnull (strstr (body, chosen->name));
-  osi_test_wait_idle (f.window);
-  g_assert_null (osi_window_get_dialog (f.window));
   g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Backup deleted");
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, before->len - 1);
   g_assert_false (store_has (f.window, chosen->name));
 
   fixture_finish (&f);
-}
-
-static guint
-n_files (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
 }
 
 /* Malformed entries are shown as well as they can be; what cannot be
@@ -2004,10 +2007,6 @@ test_fastapi_malformed (void)
   g_autofree char *bad_display = NULL;
   g_autofree char *folder = NULL;
   g_autofree char *count = NULL;
-  g_autofree char *expected = NULL;
-  g_autofree char *got = NULL;
-  g_autofree char *server_path = NULL;
-  g_autofree char *local_path = NULL;
   OsiBackupInfo *info;
   GtkWidget *row;
   GtkLabel *date;
@@ -2059,8 +2058,8 @@ test_fastapi_malformed (void)
   activate_on (f.window, "win.delete", BAD_NAME);
   g_assert_null (osi_window_get_dialog (f.window));
   g_assert_false (osi_window_get_working (f.window));
-  g_assert_cmpuint (n_files (folder), ==, 0);
-  g_assert_cmpuint (n_files (f.backups), ==, 3);
+  g_assert_cmpuint (osi_test_n_files (folder), ==, 0);
+  g_assert_cmpuint (osi_test_n_files (f.backups), ==, 3);
 
   /* The good rows work. */
   row = find_row (f.window, good->name);
@@ -2068,13 +2067,7 @@ test_fastapi_malformed (void)
   g_assert_null (gtk_widget_get_tooltip_text (GTK_WIDGET (row_label (row, 1))));
   g_assert_cmpstr (gtk_label_get_text (row_label (row, 1)), ==, good->display);
   activate_on (f.window, "win.download", good->name);
-  osi_test_wait_idle (f.window);
-  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
-  server_path = g_build_filename (f.backups, good->name, NULL);
-  local_path = g_build_filename (folder, good->name, NULL);
-  g_assert_true (g_file_get_contents (server_path, &expected, NULL, NULL));
-  g_assert_true (g_file_get_contents (local_path, &got, NULL, NULL));
-  g_assert_cmpstr (got, ==, expected);
+  wait_downloaded (&f, folder, good->name);
 
   fixture_finish (&f);
 }
@@ -2089,11 +2082,64 @@ test_fastapi_malformed (void)
  * assertion (_exit, no signal), and a server it had started would keep
  * the pipe the parent reads the child's output from open. */
 static char *
-french_info_path (GPid parent)
+french_info_path (const char *name,
+                  GPid        parent)
 {
-  g_autofree char *base = g_strdup_printf ("osi-test-window-french-%d.ini", (int)parent);
+  g_autofree char *base = g_strdup_printf ("osi-test-window-%s-%d.ini", name, (int)parent);
 
   return g_build_filename (g_get_tmp_dir (), base, NULL);
+}
+
+/* The parent's half of a French case (name keeps the cases' key files
+ * apart): tells the child what f serves, and zone if not NULL, runs the
+ * child, then stops serving. */
+static void
+french_run_child (Fixture    *f,
+                  const char *name,
+                  const char *zone)
+{
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = french_info_path (name, getpid ());
+
+  g_key_file_set_string (info, "server", "url", f->url);
+  g_key_file_set_string (info, "server", "backups", f->backups);
+  if (zone != NULL)
+    g_key_file_set_string (info, "server", "zone", zone);
+  g_assert_true (g_key_file_save_to_file (info, path, &error));
+  g_assert_no_error (error);
+
+  /* Longer than the child's own deadlines, which fail it first. */
+  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC,
+                          G_TEST_SUBPROCESS_INHERIT_STDERR);
+  g_unlink (path);
+  fixture_finish (f);
+  g_test_trap_assert_passed ();
+}
+
+/* The child's half: f as far as the parent serves it (its url and
+ * backups), and the zone if one is asked for. */
+static void
+french_served (Fixture     *f,
+               const char  *name,
+               char       **zone)
+{
+  g_autoptr(GKeyFile) info = g_key_file_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = french_info_path (name, getppid ());
+
+  memset (f, 0, sizeof *f);
+  g_key_file_load_from_file (info, path, G_KEY_FILE_NONE, &error);
+  g_assert_no_error (error);
+  f->url = g_key_file_get_string (info, "server", "url", &error);
+  g_assert_no_error (error);
+  f->backups = g_key_file_get_string (info, "server", "backups", &error);
+  g_assert_no_error (error);
+  if (zone != NULL)
+    {
+      *zone = g_key_file_get_string (info, "server", "zone", &error);
+      g_assert_no_error (error);
+    }
 }
 
 /* The window's text must be translated: a missing translation fails. */
@@ -2101,12 +2147,9 @@ static void
 french_body (void)
 {
   Fixture f;
-  g_autoptr(GKeyFile) info = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) backups = NULL;
   g_autoptr(OsiClient) nowhere = NULL;
   g_autoptr(OsiClient) refused = NULL;
-  g_autofree char *path = french_info_path (getppid ());
   g_autofree char *pages = NULL;
   g_autofree char *count = NULL;
   g_autofree char *filtered = NULL;
@@ -2114,13 +2157,7 @@ french_body (void)
   OsiWindow *window;
   guint total, n_date;
 
-  memset (&f, 0, sizeof f);
-  g_key_file_load_from_file (info, path, G_KEY_FILE_NONE, &error);
-  g_assert_no_error (error);
-  f.url = g_key_file_get_string (info, "server", "url", &error);
-  g_assert_no_error (error);
-  f.backups = g_key_file_get_string (info, "server", "backups", &error);
-  g_assert_no_error (error);
+  french_served (&f, "french", NULL);
   fixture_open (&f, 10, NULL);
   backups = disk_backups (f.backups);
   total = backups->len;
@@ -2163,9 +2200,6 @@ static void
 test_french (void)
 {
   Fixture f;
-  g_autoptr(GKeyFile) info = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
 
   if (g_test_subprocess ())
     {
@@ -2176,55 +2210,24 @@ test_french (void)
     return;
 
   fixture_serve (&f, N_BACKUPS);
-  info = g_key_file_new ();
-  g_key_file_set_string (info, "server", "url", f.url);
-  g_key_file_set_string (info, "server", "backups", f.backups);
-  path = french_info_path (getpid ());
-  g_assert_true (g_key_file_save_to_file (info, path, &error));
-  g_assert_no_error (error);
-
-  /* Longer than the child's own deadlines, which fail it first. */
-  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_unlink (path);
-  fixture_finish (&f);
-  g_test_trap_assert_passed ();
+  french_run_child (&f, "french", NULL);
 }
 
 /* The deployed OSI backend's list in French: the dates in the profile's
  * zone, "Date inconnue", and a restore warning that says this server
  * gives no preview. The parent serves, as for the case above. */
-static char *
-french_fastapi_info_path (GPid parent)
-{
-  g_autofree char *base = g_strdup_printf ("osi-test-window-french-fastapi-%d.ini", (int)parent);
-
-  return g_build_filename (g_get_tmp_dir (), base, NULL);
-}
-
 static void
 french_fastapi_body (void)
 {
   Fixture f;
-  g_autoptr(GKeyFile) info = g_key_file_new ();
-  g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) backups = NULL;
-  g_autofree char *path = french_fastapi_info_path (getppid ());
   g_autofree char *zone = NULL;
   g_autofree char *count = NULL;
   g_autofree char *body = NULL;
   GtkWidget *row;
   DiskBackup *chosen;
 
-  memset (&f, 0, sizeof f);
-  g_key_file_load_from_file (info, path, G_KEY_FILE_NONE, &error);
-  g_assert_no_error (error);
-  f.url = g_key_file_get_string (info, "server", "url", &error);
-  g_assert_no_error (error);
-  f.backups = g_key_file_get_string (info, "server", "backups", &error);
-  g_assert_no_error (error);
-  zone = g_key_file_get_string (info, "server", "zone", &error);
-  g_assert_no_error (error);
+  french_served (&f, "french-fastapi", &zone);
   fastapi_open (&f, zone, 25);
   backups = json_backups (&f);
 
@@ -2246,13 +2249,11 @@ french_fastapi_body (void)
 
   chosen = g_ptr_array_index (backups, backups->len - 1);
   activate_on (f.window, "win.restore", chosen->name);
-  body = osi_test_answer_dialog (f.window, "cancel");
+  body = answer_and_wait (f.window, "cancel");
   g_assert_nonnull (strstr (body, chosen->name));
   g_assert_nonnull (strstr (body, "Ce serveur ne montre pas ce que changerait une restauration."));
   g_assert_null (strstr (body, "n’ont pas pu être calculés"));
   g_assert_null (strstr (body, NO_PREVIEW));
-  osi_test_wait_idle (f.window);
-  g_assert_null (osi_window_get_dialog (f.window));
 
   fixture_finish (&f);
 }
@@ -2261,9 +2262,6 @@ static void
 test_fastapi_french (void)
 {
   Fixture f;
-  g_autoptr(GKeyFile) info = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *path = NULL;
   const char *zone;
 
   if (g_test_subprocess ())
@@ -2276,19 +2274,7 @@ test_fastapi_french (void)
 
   zone = foreign_zone ();
   fastapi_serve (&f, 3, MALFORMED_ENTRIES, zone);
-  info = g_key_file_new ();
-  g_key_file_set_string (info, "server", "url", f.url);
-  g_key_file_set_string (info, "server", "backups", f.backups);
-  g_key_file_set_string (info, "server", "zone", zone);
-  path = french_fastapi_info_path (getpid ());
-  g_assert_true (g_key_file_save_to_file (info, path, &error));
-  g_assert_no_error (error);
-
-  g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC,
-                          G_TEST_SUBPROCESS_INHERIT_STDERR);
-  g_unlink (path);
-  fixture_finish (&f);
-  g_test_trap_assert_passed ();
+  french_run_child (&f, "french-fastapi", zone);
 }
 
 int
