@@ -8,6 +8,24 @@
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
+/* json-glib 1.6 wraps an integer literal beyond 64 bits into another
+ * number (-1e64 reads as 1), where the streaming reader rightly finds no
+ * size: with such a literal in the input, sizes are not compared. */
+static gboolean
+has_long_integer (const uint8_t *data,
+                  size_t         size)
+{
+  size_t run = 0;
+
+  for (size_t i = 0; i < size; i++)
+    {
+      run = g_ascii_isdigit (data[i]) ? run + 1 : 0;
+      if (run > 18)
+        return TRUE;
+    }
+  return FALSE;
+}
+
 /* The streaming list reader on any bytes: no crash, and a list it accepts
  * is one the json-glib tree reader gives too, backup for backup. */
 int
@@ -18,6 +36,7 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   GPtrArray *list = osi_backup_info_list_parse ((const char *)data, size, NULL, &error);
   JsonParser *parser;
   GPtrArray *tree;
+  gboolean sizes_comparable;
 
   if (list == NULL)
     {
@@ -33,9 +52,10 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
   tree = osi_backup_info_list_from_json (json_parser_get_root (parser), NULL, NULL);
   if (tree == NULL || tree->len != list->len)
     abort ();
+  sizes_comparable = !has_long_integer (data, size);
   for (guint i = 0; i < list->len; i++)
     if (g_strcmp0 (osi_backup_info_get_name (list->pdata[i]), osi_backup_info_get_name (tree->pdata[i])) != 0 ||
-        osi_backup_info_get_size (list->pdata[i]) != osi_backup_info_get_size (tree->pdata[i]) ||
+        (sizes_comparable && osi_backup_info_get_size (list->pdata[i]) != osi_backup_info_get_size (tree->pdata[i])) ||
         g_strcmp0 (osi_backup_info_get_sha256 (list->pdata[i]), osi_backup_info_get_sha256 (tree->pdata[i])) != 0 ||
         !g_date_time_equal (osi_backup_info_get_date (list->pdata[i]), osi_backup_info_get_date (tree->pdata[i])) ||
         osi_backup_info_get_date_known (list->pdata[i]) != osi_backup_info_get_date_known (tree->pdata[i]) ||
