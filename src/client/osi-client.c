@@ -689,6 +689,15 @@ has_report (JsonNode *root)
   return report != NULL && JSON_NODE_HOLDS_OBJECT (report);
 }
 
+/* A server without the endpoint asked (a 405, FastAPI's "Not Found", a
+ * feature it does not list): the one sentence for all of them. */
+static char *
+unsupported_sentence (OsiClient *self)
+{
+  return g_strdup_printf (_("The server at %s does not offer this operation: it may be an older OSI backend."),
+                          self->base_url);
+}
+
 static GError *
 http_error (GTask *task)
 {
@@ -724,9 +733,7 @@ http_error (GTask *task)
       if (g_strcmp0 (detail, "Not Found") == 0)
         {
           code = OSI_CLIENT_ERROR_UNSUPPORTED;
-          sentence = g_strdup_printf (_("The server at %s does not offer this operation: it may be an older OSI "
-                                        "backend."),
-                                      self->base_url);
+          sentence = unsupported_sentence (self);
         }
       else if (call->name != NULL && call->op != OP_UPLOAD)
         {
@@ -753,9 +760,7 @@ http_error (GTask *task)
 
     case SOUP_STATUS_METHOD_NOT_ALLOWED:
       code = OSI_CLIENT_ERROR_UNSUPPORTED;
-      sentence = g_strdup_printf (_("The server at %s does not offer this operation: it may be an older OSI "
-                                    "backend."),
-                                  self->base_url);
+      sentence = unsupported_sentence (self);
       break;
 
     case SOUP_STATUS_UNPROCESSABLE_ENTITY:
@@ -1736,9 +1741,11 @@ unsupported_error (OsiClient  *self,
                         _("The server at %s does not accept backups sent from this computer: restore one of "
                           "its own backups instead."),
                         self->base_url);
-  return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
-                      _("The server at %s does not offer this operation: it may be an older OSI backend."),
-                      self->base_url);
+  {
+    g_autofree char *sentence = unsupported_sentence (self);
+
+    return g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED, sentence);
+  }
 }
 
 static void
