@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <signal.h>
 #include <unistd.h>
 #include <locale.h>
@@ -340,6 +341,16 @@ osi_test_only_entry_with_prefix (const char *dir,
   g_dir_close (d);
   g_assert_nonnull (found);
   return found;
+}
+
+void
+osi_test_set_mtime (const char *path,
+                    gint64      unix_time,
+                    long        nsec)
+{
+  struct timespec times[2] = { { (time_t)unix_time, nsec }, { (time_t)unix_time, nsec } };
+
+  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
 }
 
 void

@@ -63,6 +63,11 @@ int       osi_test_run_cli        (char       **out_stdout,
 char     *osi_test_only_entry_with_prefix (const char *dir,
                                            const char *prefix);
 
+/* Sets path's mtime (and atime) to unix_time + nsec (asserted). */
+void      osi_test_set_mtime      (const char *path,
+                                   gint64      unix_time,
+                                   long        nsec);
+
 /* What a test needs is missing here (a display, a locale, a tool): it is
  * skipped, except under CI (CI=true), where .ci/run installs and starts
  * everything and a skip would only hide a test that never ran: there it

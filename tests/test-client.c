@@ -1483,17 +1483,6 @@ utc_unix (int month,
   return g_date_time_to_unix (date);
 }
 
-/* mtime (and atime) at unix_time + nsec. */
-static void
-set_mtime (const char *path,
-           gint64      unix_time,
-           long        nsec)
-{
-  struct timespec times[2] = { { (time_t)unix_time, nsec }, { (time_t)unix_time, nsec } };
-
-  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
-}
-
 /* A file in dir, with this content and mtime; returns its path. */
 static char *
 put_file (const char *dir,
@@ -1506,7 +1495,7 @@ put_file (const char *dir,
 
   g_assert_true (g_file_set_contents (path, content, -1, NULL));
   if (unix_time > 0)
-    set_mtime (path, unix_time, nsec);
+    osi_test_set_mtime (path, unix_time, nsec);
   return path;
 }
 

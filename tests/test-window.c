@@ -1520,16 +1520,6 @@ foreign_zone (void)
   return NULL;
 }
 
-static void
-set_mtime (const char *path,
-           gint64      unix_time,
-           long        nsec)
-{
-  struct timespec times[2] = { { (time_t)unix_time, nsec }, { (time_t)unix_time, nsec } };
-
-  g_assert_cmpint (utimensat (AT_FDCWD, path, times, 0), ==, 0);
-}
-
 static char *
 kb_path (Fixture *f)
 {
@@ -1566,7 +1556,7 @@ fastapi_serve (Fixture    *f,
       g_autofree char *content = g_strdup_printf ("%s%*s\n", osi_test_valid_rag (), (int)i, "");
 
       g_assert_true (g_file_set_contents (path, content, -1, NULL));
-      set_mtime (path, g_date_time_to_unix (date), i == 0 ? 250000000 : 0);
+      osi_test_set_mtime (path, g_date_time_to_unix (date), i == 0 ? 250000000 : 0);
     }
 }
 
