@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <locale.h>
 #include <string.h>
 #include <sys/stat.h>
 
 #include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
 
 #include "osi-archive.h"
 #include "osi-error.h"
@@ -641,6 +643,435 @@ test_cancel (Fixture       *f,
   }
 }
 
+/* ------------------------------------------------------------------------ */
+/* Metadata limits: what reading costs grows with the entries and their     */
+/* names, not only with the files' bytes (issue 11)                          */
+
+typedef enum
+{
+  NAMES_UNIQUE,   /* a valid tree: data/xxx…/xxx…/f0000042 */
+  NAMES_SAME,     /* one valid path, again and again */
+} NameKind;
+
+/* The path of file i, exactly len bytes: folders of 200 bytes, as a real
+ * tree could have, then the file's number. */
+static char *
+bomb_name (gsize    len,
+           NameKind kind,
+           guint    i)
+{
+  g_autofree char *folder = g_strnfill (200, 'x');
+  GString *name = g_string_new ("data/");
+
+  g_assert_cmpuint (len, >=, 16);
+  while (len - name->len > 208)
+    g_string_append_printf (name, "%s/", folder);
+  g_string_append_printf (name, "f%0*u", (int)(len - name->len - 1), kind == NAMES_SAME ? 0 : i);
+  g_assert_cmpuint (name->len, ==, len);
+  return g_string_free (name, FALSE);
+}
+
+/* n empty files named with name_len bytes each, and then, when
+ * symlink_last, a symbolic link: an archive of a few hundred kilobytes
+ * that expands to hundreds of megabytes of headers and names. */
+static void
+write_name_bomb (const char *path,
+                 int         filter,
+                 guint       n,
+                 gsize       name_len,
+                 NameKind    kind,
+                 gboolean    symlink_last)
+{
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+
+  g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
+  if (filter == ARCHIVE_FILTER_GZIP)
+    g_assert_cmpint (archive_write_set_filter_option (a, "gzip", "compression-level", "1"), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = bomb_name (name_len, kind, i);
+
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, name);
+      archive_entry_set_filetype (entry, AE_IFREG);
+      archive_entry_set_perm (entry, 0644);
+      archive_entry_set_mtime (entry, 1764000000, 0);
+      archive_entry_set_size (entry, 0);
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+    }
+  if (symlink_last)
+    {
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, "data/link");
+      archive_entry_set_filetype (entry, AE_IFLNK);
+      archive_entry_set_perm (entry, 0777);
+      archive_entry_copy_symlink (entry, "/etc/passwd");
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+    }
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+}
+
+static JsonObject *
+report_json (OsiVerifyReport *report,
+             gsize           *out_length)
+{
+  g_autoptr(JsonNode) node = osi_verify_report_to_json (report);
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autofree char *text = NULL;
+
+  json_generator_set_root (generator, node);
+  text = json_generator_to_data (generator, out_length);
+  g_test_message ("JSON report: %" G_GSIZE_FORMAT " bytes", *out_length);
+  return json_object_ref (json_node_get_object (node));
+}
+
+/* What the report may hold whatever the archive: every list capped, each
+ * text cut. Room for a finding's message beside its path and detail. */
+static void
+assert_report_bounded (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+  g_autoptr(JsonObject) json = NULL;
+  gsize length;
+
+  g_assert_cmpuint (findings->len, <=, OSI_VERIFY_REPORT_MAX_FINDINGS + OSI_N_FINDINGS);
+  g_assert_cmpuint (osi_verify_report_get_n_listed (report), <=,
+                    MAX (OSI_VERIFY_REPORT_MAX_LISTED, osi_verify_report_get_entries (report)->len));
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      g_assert_cmpuint (finding->path != NULL ? strlen (finding->path) : 0, <=, OSI_VERIFY_REPORT_MAX_TEXT);
+      g_assert_cmpuint (strlen (finding->message), <=, OSI_VERIFY_REPORT_MAX_TEXT + 512);
+    }
+
+  json = report_json (report, &length);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json, "findings")), ==, findings->len);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json, "files")), ==,
+                    osi_verify_report_get_n_listed (report));
+  g_assert_cmpint (json_object_get_int_member (json, "findings_omitted"), ==,
+                   (gint64)osi_verify_report_get_omitted (report, OSI_N_FINDINGS));
+  g_assert_cmpint (json_object_get_int_member (json, "files_omitted"), ==,
+                   (gint64)(osi_verify_report_get_entries (report)->len - osi_verify_report_get_n_listed (report)));
+}
+
+static void
+log_findings (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+
+  for (guint i = 0; i < findings->len && i < 5; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+      g_test_message ("finding %s: %.200s", osi_finding_code_to_string (finding->code), finding->message);
+    }
+  g_test_message ("%u findings kept, %" G_GUINT64_FORMAT " more counted, %u entries read",
+                  findings->len, osi_verify_report_get_omitted (report, OSI_N_FINDINGS),
+                  osi_verify_report_get_entries (report)->len);
+}
+
+static void
+tmp_setup (Fixture       *f,
+           gconstpointer  user_data)
+{
+  f->tmp = osi_test_make_tmpdir ();
+}
+
+/* The names add up past the limit: reading stops there, like a data
+ * bomb's, and the report lists only the start of what was read. */
+static void
+test_metadata_path_bytes (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "names.tar.zst", NULL);
+  OsiArchiveLimits limits;
+  GPtrArray *findings;
+
+  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, NAMES_UNIQUE, FALSE);
+  osi_archive_limits_init (&limits);
+  limits.max_path_bytes = 1500 * 1000 + 500;
+
+  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  log_findings (report);
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_NOT_RESTORABLE);
+  findings = osi_verify_report_get_findings (report);
+  g_assert_cmpuint (findings->len, ==, 1);
+  g_assert_cmpint (((OsiFinding *)g_ptr_array_index (findings, 0))->code, ==, OSI_FINDING_PATHS_TOO_LARGE);
+  g_assert_cmpstr (osi_finding_code_to_string (OSI_FINDING_PATHS_TOO_LARGE), ==, "paths_too_large");
+  /* the entry that went past the limit is not read */
+  g_assert_cmpuint (osi_verify_report_get_entries (report)->len, ==, 1500);
+  g_assert_cmpuint (osi_verify_report_get_n_listed (report), ==, OSI_VERIFY_REPORT_MAX_LISTED);
+  assert_report_bounded (report);
+}
+
+/* Every entry counts against the limits, refused ones too. */
+static void
+test_metadata_refused_entries_count (Fixture       *f,
+                                     gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "same.tar.zst", NULL);
+  OsiArchiveLimits limits;
+
+  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, NAMES_SAME, FALSE);
+  osi_archive_limits_init (&limits);
+  limits.max_path_bytes = 1200 * 1000;
+  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  log_findings (report);
+  g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
+  g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_DUPLICATE_PATH));
+  g_assert_cmpuint (osi_verify_report_get_entries (report)->len, ==, 1);
+  assert_report_bounded (report);
+
+  g_clear_object (&report);
+  osi_archive_limits_init (&limits);
+  limits.max_entries = 1500;
+  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_TOO_MANY_ENTRIES));
+  g_assert_false (osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
+  assert_report_bounded (report);
+}
+
+/* Thousands of findings: the first ones kept, the rest counted by code,
+ * and a finding of a new kind kept past the cap. */
+static void
+test_metadata_findings_capped (Fixture       *f,
+                               gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autoptr(JsonObject) json = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "duplicates.tar.zst", NULL);
+  const guint n = 3000;
+  GPtrArray *findings;
+  JsonObject *by_code;
+  gsize length;
+  guint duplicates = 0;
+  gboolean symlink_kept = FALSE;
+
+  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, n, 300, NAMES_SAME, TRUE);
+  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  log_findings (report);
+
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_NOT_RESTORABLE);
+  findings = osi_verify_report_get_findings (report);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      duplicates += finding->code == OSI_FINDING_DUPLICATE_PATH;
+      symlink_kept |= finding->code == OSI_FINDING_SYMLINK;
+    }
+  /* n - 1 duplicates: the first fill the report, the others are counted */
+  g_assert_cmpuint (duplicates, ==, OSI_VERIFY_REPORT_MAX_FINDINGS);
+  g_assert_cmpuint (osi_verify_report_get_omitted (report, OSI_FINDING_DUPLICATE_PATH), ==,
+                    n - 1 - OSI_VERIFY_REPORT_MAX_FINDINGS);
+  g_assert_cmpuint (osi_verify_report_get_omitted (report, OSI_N_FINDINGS), ==, n - 1 - OSI_VERIFY_REPORT_MAX_FINDINGS);
+  /* the first of its kind, after the cap: kept */
+  g_assert_true (symlink_kept);
+  g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_MANIFEST_MISSING));
+  g_assert_cmpuint (findings->len, ==, OSI_VERIFY_REPORT_MAX_FINDINGS + 3);
+  assert_report_bounded (report);
+
+  json = report_json (report, &length);
+  by_code = json_object_get_object_member (json, "findings_omitted_by_code");
+  g_assert_nonnull (by_code);
+  g_assert_cmpuint (json_object_get_size (by_code), ==, 1);
+  g_assert_cmpint (json_object_get_int_member (by_code, "duplicate_path"), ==,
+                   n - 1 - OSI_VERIFY_REPORT_MAX_FINDINGS);
+  g_assert_cmpstr (json_object_get_string_member (json, "verdict"), ==, "not_restorable");
+}
+
+/* A name or a link target of 64 KiB: the finding keeps its start. */
+static void
+test_metadata_long_texts (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "long.tar", NULL);
+  g_autofree char *tail = g_strnfill (64 * 1024, 'e');
+  /* é, two bytes, so that a cut may fall inside a character */
+  g_autofree char *long_name = g_strconcat ("data/é", tail, NULL);
+  g_autofree char *target = g_strconcat ("/é", tail, NULL);
+  g_autofree char *latin1 = g_strconcat ("data/caf\xe9", tail, NULL);
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  /* The pax writer converts names from the locale's charset to UTF-8. */
+  locale_t utf8 = newlocale (LC_CTYPE_MASK, "C.UTF-8", (locale_t)0);
+  locale_t previous = uselocale (utf8);
+  GPtrArray *findings;
+  guint seen = 0;
+
+  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, archive), ==, ARCHIVE_OK);
+  archive_entry_copy_pathname (entry, long_name);
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, 0);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  archive_entry_clear (entry);
+  archive_entry_copy_pathname (entry, "data/link");
+  archive_entry_set_filetype (entry, AE_IFLNK);
+  archive_entry_set_perm (entry, 0777);
+  archive_entry_copy_symlink (entry, target);
+  g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+  archive_entry_clear (entry);
+  archive_entry_copy_pathname (entry, latin1);
+  archive_entry_set_filetype (entry, AE_IFREG);
+  archive_entry_set_perm (entry, 0644);
+  archive_entry_set_size (entry, 0);
+  /* a warning: the name is written as the bytes it is */
+  g_assert_cmpint (archive_write_header (a, entry), >=, ARCHIVE_WARN);
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+  uselocale (previous);
+  freelocale (utf8);
+
+  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  log_findings (report);
+  findings = osi_verify_report_get_findings (report);
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      g_assert_true (g_utf8_validate (finding->message, -1, NULL));
+      g_assert_true (finding->path == NULL || g_utf8_validate (finding->path, -1, NULL));
+      if (finding->code == OSI_FINDING_UNSAFE_PATH)
+        {
+          /* "path too long", naming its start */
+          g_assert_true (g_str_has_prefix (finding->path, "data/é"));
+          g_assert_true (g_str_has_suffix (finding->path, "…"));
+          seen |= 1;
+        }
+      else if (finding->code == OSI_FINDING_SYMLINK)
+        {
+          g_assert_nonnull (strstr (finding->message, "/éeee"));
+          g_assert_nonnull (strstr (finding->message, "…"));
+          seen |= 2;
+        }
+      else if (finding->code == OSI_FINDING_NAME_NOT_UTF8)
+        {
+          g_assert_true (g_str_has_prefix (finding->path, "data/caf\\351"));
+          g_assert_true (g_str_has_suffix (finding->path, "…"));
+          seen |= 4;
+        }
+    }
+  g_assert_cmpuint (seen, ==, 7);
+  assert_report_bounded (report);
+}
+
+/* The 392 KB archive of the issue: 100,000 empty files with 3.8 KB names
+ * (512 MB of headers), checked with the default limits. Reading stops at
+ * a limit long before the end, and the report stays small. */
+static void
+amplification (Fixture *f,
+               int      filter,
+               guint    n)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, filter == ARCHIVE_FILTER_GZIP ? "bomb.tar.gz" : "bomb.tar.zst",
+                                               NULL);
+  OsiArchiveLimits limits;
+  struct stat st;
+  gint64 start;
+
+  osi_archive_limits_init (&limits);
+  start = g_get_monotonic_time ();
+  write_name_bomb (archive, filter, n, 3800, NAMES_UNIQUE, FALSE);
+  g_assert_cmpint (stat (archive, &st), ==, 0);
+  g_test_message ("%u names of 3800 bytes in %" G_GINT64_FORMAT " bytes, written in %.2f s", n, (gint64)st.st_size,
+                  (g_get_monotonic_time () - start) / 1e6);
+
+  start = g_get_monotonic_time ();
+  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  g_test_message ("verified in %.2f s", (g_get_monotonic_time () - start) / 1e6);
+  log_findings (report);
+  g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_NOT_RESTORABLE);
+  /* zstd packs these headers past the ratio; gzip, only three hundred to
+   * one, lets the names reach their own limit */
+  if (filter == ARCHIVE_FILTER_GZIP)
+    g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
+  else
+    g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_RATIO_EXCEEDED) ||
+                   osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
+  /* what the table of paths and the report hold: within the limit */
+  g_assert_cmpuint ((guint64)osi_verify_report_get_entries (report)->len * 3800, <=, limits.max_path_bytes);
+  g_assert_cmpuint (osi_verify_report_get_entries (report)->len, <, n);
+  assert_report_bounded (report);
+}
+
+static void
+test_metadata_amplification_zstd (Fixture       *f,
+                                  gconstpointer  user_data)
+{
+  amplification (f, ARCHIVE_FILTER_ZSTD, 100000);
+}
+
+/* Past 64 MiB of names, the rest is never read: 20,000 entries (76 MB of
+ * names) are enough. */
+static void
+test_metadata_amplification_gzip (Fixture       *f,
+                                  gconstpointer  user_data)
+{
+  amplification (f, ARCHIVE_FILTER_GZIP, 20000);
+}
+
+/* The ratio judges the decompressed stream, headers included: a real
+ * backup of many empty files stays well within it. */
+static void
+test_metadata_many_empty_files (Fixture       *f,
+                                gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *data = g_build_filename (f->tmp, "many", NULL);
+  g_autofree char *archive = g_build_filename (f->tmp, "many.tar.zst", NULL);
+  g_autofree char *rag_dir = g_build_filename (data, "rag", NULL);
+  g_autofree char *rag = g_build_filename (rag_dir, "search.json", NULL);
+  OsiArchiveLimits limits;
+
+  g_assert_cmpint (g_mkdir_with_parents (rag_dir, 0755), ==, 0);
+  g_assert_true (g_file_set_contents (rag, osi_test_valid_rag (), -1, NULL));
+  for (guint d = 0; d < 20; d++)
+    {
+      g_autofree char *dir = g_strdup_printf ("%s/data/section-%02u", data, d);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
+      for (guint i = 0; i < 200; i++)
+        {
+          g_autofree char *file = g_strdup_printf ("%s/document-%04u.json", dir, i);
+          g_assert_true (g_file_set_contents (file, "", 0, NULL));
+        }
+    }
+  g_assert_true (osi_archive_create (data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+
+  /* judged from the first byte rather than past 32 MiB */
+  osi_archive_limits_init (&limits);
+  limits.ratio_grace_bytes = 0;
+  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  g_assert_no_error (error);
+  assert_restorable (report);
+  g_assert_cmpuint (osi_verify_report_get_entries (report)->len, ==, 1 + 1 + 1 + 20 + 20 * 200);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -660,6 +1091,18 @@ main (int    argc,
   g_test_add_func ("/archive/default-name", test_default_name);
   g_test_add ("/archive/async", Fixture, NULL, fixture_setup, test_async, fixture_teardown);
   g_test_add ("/archive/cancel", Fixture, NULL, fixture_setup, test_cancel, fixture_teardown);
+  g_test_add ("/archive/metadata/path-bytes", Fixture, NULL, tmp_setup, test_metadata_path_bytes, fixture_teardown);
+  g_test_add ("/archive/metadata/refused-entries-count", Fixture, NULL, tmp_setup,
+              test_metadata_refused_entries_count, fixture_teardown);
+  g_test_add ("/archive/metadata/findings-capped", Fixture, NULL, tmp_setup, test_metadata_findings_capped,
+              fixture_teardown);
+  g_test_add ("/archive/metadata/long-texts", Fixture, NULL, tmp_setup, test_metadata_long_texts, fixture_teardown);
+  g_test_add ("/archive/metadata/amplification-zstd", Fixture, NULL, tmp_setup, test_metadata_amplification_zstd,
+              fixture_teardown);
+  g_test_add ("/archive/metadata/amplification-gzip", Fixture, NULL, tmp_setup, test_metadata_amplification_gzip,
+              fixture_teardown);
+  g_test_add ("/archive/metadata/many-empty-files", Fixture, NULL, tmp_setup, test_metadata_many_empty_files,
+              fixture_teardown);
 
   return g_test_run ();
 }

@@ -835,6 +835,166 @@ test_verify_writes_nothing (Fixture       *f,
   g_assert_cmpstr (sha_after, ==, sha_before);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Metadata bombs: entries and names bounded like data (issue 11)           */
+
+/* n empty files with names of name_len bytes (folders of 200 bytes, then
+ * the file's number; the same name each time when same): a few hundred
+ * kilobytes of tar.zst that expand to hundreds of megabytes of headers. */
+static char *
+write_name_bomb (Fixture  *f,
+                 guint     n,
+                 gsize     name_len,
+                 gboolean  same)
+{
+  g_autofree char *folder = g_strnfill (200, 'x');
+  char *path = g_strdup_printf ("%s/names-%u-%" G_GSIZE_FORMAT "%s.tar.zst", f->tmp, n, name_len,
+                                same ? "-same" : "");
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+  g_autoptr(GString) prefix = g_string_new ("data/");
+
+  while (name_len - prefix->len > 208)
+    g_string_append_printf (prefix, "%s/", folder);
+  g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("%sf%0*u", prefix->str, (int)(name_len - prefix->len - 1),
+                                               same ? 0 : i);
+
+      g_assert_cmpuint (strlen (name), ==, name_len);
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, name);
+      archive_entry_set_filetype (entry, AE_IFREG);
+      archive_entry_set_perm (entry, 0644);
+      archive_entry_set_size (entry, 0);
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+    }
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+  return path;
+}
+
+static guint
+count_lines_starting (const char *text,
+                      const char *start)
+{
+  g_auto(GStrv) lines = g_strsplit (text, "\n", -1);
+  guint n = 0;
+
+  for (guint i = 0; lines[i] != NULL; i++)
+    n += g_str_has_prefix (lines[i], start);
+  return n;
+}
+
+/* 2,499 duplicates of one 3.8 KB path: the report lists the first 1,000
+ * and says how many more there are, in text and in JSON. */
+static void
+test_verify_findings_capped (Fixture       *f,
+                             gconstpointer  user_data)
+{
+  g_autofree char *archive = write_name_bomb (f, 2500, 3800, TRUE);
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  JsonObject *by_code;
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "verify", archive, NULL), ==, 1);
+  g_test_message ("verify: %" G_GSIZE_FORMAT " bytes of text", strlen (out));
+  g_assert_nonnull (strstr (out, "Verdict: not restorable\n"));
+  /* every duplicate counted, the RAG and the manifest missing */
+  g_assert_nonnull (strstr (out, "2501 problems found:\n"));
+  g_assert_cmpuint (count_lines_starting (out, "  - "), ==, 1000 + 2);
+  g_assert_nonnull (strstr (out, "\n  … and 1499 more problems of kinds listed above\n"));
+
+  g_assert_cmpint (osi_test_run_cli (&json, NULL, c_locale, "verify", "--json", archive, NULL), ==, 1);
+  g_test_message ("verify --json: %" G_GSIZE_FORMAT " bytes", strlen (json));
+  report = parse_object (json);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  g_assert_true (json_has_finding (report, "duplicate_path", NULL));
+  g_assert_true (json_has_finding (report, "manifest_missing", NULL));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "findings")), ==, 1000 + 2);
+  g_assert_cmpint (json_object_get_int_member_with_default (report, "findings_omitted", -1), ==, 1499);
+  g_assert_true (json_object_has_member (report, "findings_omitted_by_code"));
+  by_code = json_object_get_object_member (report, "findings_omitted_by_code");
+  g_assert_cmpint (json_object_get_int_member_with_default (by_code, "duplicate_path", -1), ==, 1499);
+  g_assert_cmpint (json_object_get_int_member_with_default (report, "files_omitted", -1), ==, 0);
+}
+
+/* --max-path-bytes: reading stops where the names pass it, and neither
+ * verify nor inspect lists more than the start of what was read. */
+static void
+test_verify_path_bytes_limit (Fixture       *f,
+                              gconstpointer  user_data)
+{
+  g_autofree char *archive = write_name_bomb (f, 1500, 1000, FALSE);
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autofree char *listing = NULL;
+  g_autoptr(JsonObject) report = NULL;
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "verify", "--max-path-bytes", "1200000", archive, NULL),
+                   ==, 1);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Verdict: not restorable\n"));
+  /* g_format_size () puts a no-break space before the unit */
+  g_assert_nonnull (strstr (out, "The names of the archive’s entries add up to more than the limit (1.2\u00a0MB): "
+                                 "probable metadata bomb."));
+
+  g_assert_cmpint (osi_test_run_cli (&json, NULL, c_locale, "verify", "--json", "--max-path-bytes", "1200000",
+                                     archive, NULL), ==, 1);
+  report = parse_object (json);
+  g_assert_true (json_has_finding (report, "paths_too_large", NULL));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "findings")), ==, 1);
+  /* 1,200 entries read (the 1,201st passes the limit), 1,000 listed */
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "files")), ==, 1000);
+  g_assert_cmpint (json_object_get_int_member (report, "files_omitted"), ==, 200);
+  g_assert_cmpint (json_object_get_int_member (report, "findings_omitted"), ==, 0);
+
+  g_assert_cmpint (osi_test_run_cli (&listing, NULL, c_locale, "inspect", "--max-path-bytes", "1200000", archive,
+                                     NULL), ==, 1);
+  g_assert_cmpuint (count_lines_starting (listing, "     0 bytes  data/"), ==, 1000);
+  g_assert_nonnull (strstr (listing, "  … and 200 more entries, not listed: reading stopped at a limit\n"));
+
+  assert_usage_error ("verify", "--max-path-bytes", "-1", archive, NULL);
+}
+
+/* The issue's archive: 100,000 empty files with 3.8 KB names in ~390 KB
+ * of tar.zst, checked with the default limits. Its 512 MB of headers
+ * made a 378 MB JSON report; reading now stops at a limit and the report
+ * stays a few megabytes. */
+static void
+test_verify_amplification (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  g_autofree char *archive = write_name_bomb (f, 100000, 3800, FALSE);
+  g_autofree char *out = NULL;
+  g_autofree char *json = NULL;
+  g_autoptr(JsonObject) report = NULL;
+  struct stat st;
+
+  g_assert_cmpint (stat (archive, &st), ==, 0);
+  g_test_message ("the archive: %" G_GINT64_FORMAT " bytes", (gint64)st.st_size);
+  g_assert_cmpint (st.st_size, <, 1024 * 1024);
+
+  g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "verify", archive, NULL), ==, 1);
+  g_test_message ("%s", out);
+  g_assert_nonnull (strstr (out, "Verdict: not restorable\n"));
+  g_assert_cmpuint (strlen (out), <, 64 * 1024);
+
+  g_assert_cmpint (osi_test_run_cli (&json, NULL, c_locale, "verify", "--json", archive, NULL), ==, 1);
+  g_test_message ("verify --json: %" G_GSIZE_FORMAT " bytes", strlen (json));
+  g_assert_cmpuint (strlen (json), <, 8 * 1024 * 1024);
+  report = parse_object (json);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  g_assert_true (json_has_finding (report, "ratio_exceeded", NULL) || json_has_finding (report, "paths_too_large", NULL));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "files")), <=, 1000);
+  g_assert_cmpint (json_object_get_int_member (report, "files_omitted"), >, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -851,6 +1011,9 @@ main (int    argc,
   ADD ("/cli/exit/usage", test_exit_usage);
   ADD ("/cli/exit/unreadable", test_exit_unreadable);
   ADD ("/cli/exit/problem", test_exit_problem);
+  ADD ("/cli/verify/findings-capped", test_verify_findings_capped);
+  ADD ("/cli/verify/path-bytes-limit", test_verify_path_bytes_limit);
+  ADD ("/cli/verify/amplification", test_verify_amplification);
   ADD ("/cli/demo-data", test_demo_data);
   ADD ("/cli/french", test_french);
   ADD ("/cli/diff/text", test_diff_text);

@@ -109,19 +109,36 @@ print_summary (OsiVerifyReport *report)
     }
 }
 
+/* A count as people read it in their locale: 99,980 or 99 980. */
+static char *
+format_count (guint64 n)
+{
+  return g_strdup_printf ("%'" G_GUINT64_FORMAT, n);
+}
+
+/* ngettext takes an unsigned long: past it, the plural form is all
+ * that matters. */
+static gulong
+plural_count (guint64 n)
+{
+  return (gulong)MIN (n, (guint64)G_MAXULONG);
+}
+
 static void
 print_findings (OsiVerifyReport *report)
 {
   GPtrArray *findings = osi_verify_report_get_findings (report);
+  guint64 omitted = osi_verify_report_get_omitted (report, OSI_N_FINDINGS);
+  guint64 total = findings->len + omitted;
 
-  if (findings->len == 0)
+  if (total == 0)
     {
       g_print ("%s\n", _("No problem found: every file matches the manifest."));
       return;
     }
 
-  g_print (g_dngettext (GETTEXT_PACKAGE, "%u problem found:\n", "%u problems found:\n", findings->len),
-           findings->len);
+  g_print (g_dngettext (GETTEXT_PACKAGE, "%u problem found:\n", "%u problems found:\n", plural_count (total)),
+           (guint)MIN (total, G_MAXUINT));
   for (guint i = 0; i < findings->len; i++)
     {
       const OsiFinding *finding = g_ptr_array_index (findings, i);
@@ -136,6 +153,18 @@ print_findings (OsiVerifyReport *report)
       else
         g_print ("  - %s\n", message);
     }
+  /* The report keeps the first of each kind: those left out are of
+   * kinds already listed. */
+  if (omitted > 0)
+    {
+      g_autofree char *count = format_count (omitted);
+
+      g_print ("  ");
+      /* Translators: %s is a number, such as “99,980” */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "… and %s more problem of a kind listed above\n",
+                            "… and %s more problems of kinds listed above\n", plural_count (omitted)),
+               count);
+    }
 }
 
 typedef struct
@@ -144,6 +173,7 @@ typedef struct
   gint64   max_size;
   gint64   max_ratio;
   gint64   max_entries;
+  gint64   max_path_bytes;
   char   **rest;
 } CheckOptions;
 
@@ -161,6 +191,8 @@ parse_check_options (int            argc,
     { "max-size", 0, 0, G_OPTION_ARG_INT64, &opts->max_size, N_("Largest total size accepted, in bytes"), N_("BYTES") },
     { "max-ratio", 0, 0, G_OPTION_ARG_INT64, &opts->max_ratio, N_("Largest compression ratio accepted"), "N" },
     { "max-entries", 0, 0, G_OPTION_ARG_INT64, &opts->max_entries, N_("Largest number of entries accepted"), "N" },
+    { "max-path-bytes", 0, 0, G_OPTION_ARG_INT64, &opts->max_path_bytes,
+      N_("Largest total size of the entries’ names accepted, in bytes"), N_("BYTES") },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &opts->rest, NULL, N_("FILE") },
     { NULL }
   };
@@ -179,7 +211,7 @@ parse_check_options (int            argc,
       *status = osi_cli_usage_error (_("name exactly one backup file"));
       return FALSE;
     }
-  if (opts->max_size < 0 || opts->max_ratio < 0 || opts->max_entries < 0)
+  if (opts->max_size < 0 || opts->max_ratio < 0 || opts->max_entries < 0 || opts->max_path_bytes < 0)
     {
       *status = osi_cli_usage_error (_("limits must be positive"));
       return FALSE;
@@ -201,6 +233,8 @@ run_check (CheckOptions  *opts)
     limits.max_ratio = (guint64)opts->max_ratio;
   if (opts->max_entries > 0)
     limits.max_entries = (guint64)opts->max_entries;
+  if (opts->max_path_bytes > 0)
+    limits.max_path_bytes = (guint64)opts->max_path_bytes;
 
   report = osi_archive_verify (opts->rest[0], &limits, NULL, NULL, NULL, &error);
   if (report == NULL)
@@ -212,8 +246,9 @@ static void
 print_listing (OsiVerifyReport *report)
 {
   GPtrArray *entries = osi_verify_report_get_entries (report);
+  guint n_listed = osi_verify_report_get_n_listed (report);
 
-  for (guint i = 0; i < entries->len; i++)
+  for (guint i = 0; i < n_listed; i++)
     {
       const OsiFileEntry *entry = g_ptr_array_index (entries, i);
       g_autofree char *path = osi_format_untrusted (entry->path);
@@ -225,6 +260,17 @@ print_listing (OsiVerifyReport *report)
           g_autofree char *size = g_format_size ((guint64)entry->size);
           g_print ("%12s  %s\n", size, path);
         }
+    }
+  if (entries->len > n_listed)
+    {
+      g_autofree char *count = format_count (entries->len - n_listed);
+
+      g_print ("%12s  ", "");
+      /* Translators: %s is a number, such as “99,980” */
+      g_print (g_dngettext (GETTEXT_PACKAGE, "… and %s more entry, not listed: reading stopped at a limit\n",
+                            "… and %s more entries, not listed: reading stopped at a limit\n",
+                            entries->len - n_listed),
+               count);
     }
 }
 

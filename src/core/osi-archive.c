@@ -38,12 +38,20 @@ osi_archive_limits_init (OsiArchiveLimits *limits)
   g_return_if_fail (limits != NULL);
 
   limits->max_content_bytes = G_GUINT64_CONSTANT (256) << 30;
-  limits->max_entries = 1000000;
   /* Real data (JSON text, configuration, embeddings) stays well under
-   * 100:1 with zstd; zeros reach 30000:1. */
+   * 100:1 with zstd; zeros reach 30000:1. So do tar headers of empty
+   * files: the ratio also judges the decompressed stream. */
   limits->max_ratio = 1000;
   limits->ratio_grace_bytes = 32 * 1024 * 1024;
   limits->max_manifest_bytes = 32 * 1024 * 1024;
+  /* The manifest lists every file with its path: a restorable archive
+   * names at most about 32 MiB of file paths, in at most ~350,000 records
+   * of ~100 bytes. The folders' names, fewer and shorter than their
+   * files', fit in the same again. Each entry read costs ~150 bytes
+   * beside its name (the report's entry, the table of paths seen), so
+   * these bound that memory near 140 MiB, the time near 2 s. */
+  limits->max_path_bytes = 2 * (guint64)limits->max_manifest_bytes;
+  limits->max_entries = 500000;
   limits->allow_unproven = FALSE;
 }
 
@@ -170,12 +178,9 @@ entry_path (struct archive_entry *entry)
 /* ------------------------------------------------------------------------ */
 /* Reading: verification and extraction share one pass                      */
 
-typedef struct
-{
-  gint64  size;
-  char    sha256[OSI_SHA256_HEX_LEN + 1];
-  guint   is_dir : 1;
-} Seen;
+/* What the table of paths seen holds for the manifest, which the report
+ * does not list: a size no manifest can promise. */
+static const OsiFileEntry manifest_seen = { (char *)OSI_MANIFEST_NAME, -1, NULL, FALSE };
 
 typedef struct
 {
@@ -193,8 +198,11 @@ typedef struct
   guint64                 content_bytes;
   guint64                 next_progress;
   guint64                 entries;
+  guint64                 path_bytes; /* names and link targets, as read */
 
-  GHashTable             *seen;       /* canonical path → Seen */
+  /* canonical path → the report's OsiFileEntry, which owns both: each
+   * path is stored once, and the table is bounded by max_path_bytes */
+  GHashTable             *seen;
   JsonObject             *manifest;
   OsiRagValidator        *rag;
   gboolean                rag_seen;
@@ -276,11 +284,14 @@ scan_stream_error (Scan *scan)
   scan->aborted = TRUE;
 }
 
-/* Judged after every block so that a bomb is stopped early. */
+/* Judged after every block and every header so that a bomb is stopped
+ * early, be it of data or of headers. */
 static gboolean
 scan_check_limits (Scan *scan)
 {
   guint64 compressed;
+  guint64 expanded;
+  la_int64_t stream;
 
   if (scan->content_bytes > scan->limits.max_content_bytes)
     {
@@ -291,11 +302,21 @@ scan_check_limits (Scan *scan)
       return FALSE;
     }
 
-  if (scan->content_bytes <= scan->limits.ratio_grace_bytes || scan->archive == NULL)
+  if (scan->archive == NULL)
+    return TRUE;
+
+  /* The decompressed stream holds the headers as well as the data: tar
+   * headers of empty files with long names expand like zeros, while the
+   * files' data counts nothing. The data alone is larger for sparse
+   * entries, whose holes the stream does not hold, and for zip, whose
+   * stream is the compressed file itself. */
+  stream = archive_filter_bytes (scan->archive, 0);
+  expanded = MAX (scan->content_bytes, (guint64)MAX (stream, 0));
+  if (expanded <= scan->limits.ratio_grace_bytes)
     return TRUE;
 
   compressed = MAX ((guint64)archive_filter_bytes (scan->archive, -1), 1);
-  if (scan->content_bytes / compressed > scan->limits.max_ratio)
+  if (expanded / compressed > scan->limits.max_ratio)
     {
       g_autofree char *limit = g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_ratio);
       /* Translators: %s is a number, the largest ratio allowed */
@@ -722,7 +743,7 @@ scan_check_manifest (Scan *scan)
         continue;
 
       {
-        Seen *seen = g_hash_table_lookup (scan->seen, path);
+        const OsiFileEntry *seen = g_hash_table_lookup (scan->seen, path);
 
         if (seen == NULL || seen->is_dir)
           osi_verify_report_add_finding (scan->report, OSI_FINDING_MISSING_FILE, path, NULL);
@@ -734,7 +755,7 @@ scan_check_manifest (Scan *scan)
             g_autofree char *detail = g_strdup_printf (_("%s bytes expected, %s found"), expected, found);
             osi_verify_report_add_finding (scan->report, OSI_FINDING_SIZE_MISMATCH, path, detail);
           }
-        else if (strcmp (seen->sha256, sha256) != 0)
+        else if (g_strcmp0 (seen->sha256, sha256) != 0)
           osi_verify_report_add_finding (scan->report, OSI_FINDING_CHECKSUM_MISMATCH, path, NULL);
       }
       continue;
@@ -793,7 +814,8 @@ scan_file_data (Scan                 *scan,
   size_t len;
   la_int64_t offset;
   int fd = -1;
-  Seen *seen;
+  char sha256[OSI_SHA256_HEX_LEN + 1];
+  const OsiFileEntry *seen;
 
   if (scan->root_fd >= 0 && !scan->write_failed)
     fd = scan_create_file (scan, path);
@@ -839,11 +861,9 @@ scan_file_data (Scan                 *scan,
   if (is_rag)
     scan->rag_seen = TRUE;
 
-  seen = g_new0 (Seen, 1);
-  seen->size = written;
-  osi_sha256_finish_hex (scan->sha, seen->sha256);
-  g_hash_table_insert (scan->seen, g_strdup (path), seen);
-  osi_verify_report_add_entry (scan->report, path, written, seen->sha256, FALSE);
+  osi_sha256_finish_hex (scan->sha, sha256);
+  seen = osi_verify_report_add_entry (scan->report, path, written, sha256, FALSE);
+  g_hash_table_insert (scan->seen, seen->path, (gpointer)seen);
 }
 
 static gboolean
@@ -856,7 +876,12 @@ scan_entry (Scan                 *scan,
   OsiFindingCode code;
   mode_t type;
 
+  /* Every entry counts, refused ones too: what reading costs grows with
+   * the headers read, whatever becomes of them. */
   scan->entries++;
+  scan->path_bytes += (raw != NULL ? strlen (raw) : 0) +
+                      (archive_entry_hardlink (entry) != NULL ? strlen (archive_entry_hardlink (entry)) : 0) +
+                      (archive_entry_symlink (entry) != NULL ? strlen (archive_entry_symlink (entry)) : 0);
   if (scan->entries > scan->limits.max_entries)
     {
       g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_entries);
@@ -865,6 +890,18 @@ scan_entry (Scan                 *scan,
       scan->aborted = TRUE;
       return FALSE;
     }
+  if (scan->path_bytes > scan->limits.max_path_bytes)
+    {
+      g_autofree char *limit = g_format_size (scan->limits.max_path_bytes);
+
+      osi_verify_report_add_finding (scan->report, OSI_FINDING_PATHS_TOO_LARGE, NULL, limit);
+      scan->aborted = TRUE;
+      return FALSE;
+    }
+  /* Empty entries bring no data block, where the limits are otherwise
+   * judged. */
+  if (!scan_check_limits (scan))
+    return FALSE;
 
   code = check_path (raw, &path, &detail);
   if (code != OSI_N_FINDINGS)
@@ -912,21 +949,16 @@ scan_entry (Scan                 *scan,
 
   if (type == AE_IFDIR)
     {
-      Seen *seen = g_new0 (Seen, 1);
+      const OsiFileEntry *seen = osi_verify_report_add_entry (scan->report, path, 0, NULL, TRUE);
 
-      seen->is_dir = TRUE;
-      g_hash_table_insert (scan->seen, g_strdup (path), seen);
-      osi_verify_report_add_entry (scan->report, path, 0, NULL, TRUE);
+      g_hash_table_insert (scan->seen, seen->path, (gpointer)seen);
       scan_make_dir (scan, path, archive_entry_perm (entry));
       return !scan->aborted;
     }
 
   if (strcmp (path, OSI_MANIFEST_NAME) == 0)
     {
-      Seen *seen = g_new0 (Seen, 1);
-
-      seen->size = -1;
-      g_hash_table_insert (scan->seen, g_strdup (path), seen);
+      g_hash_table_insert (scan->seen, manifest_seen.path, (gpointer)&manifest_seen);
       if (scan->manifest != NULL)
         return TRUE;
       return read_manifest (scan, path);
@@ -1011,12 +1043,12 @@ scan_bare_json (Scan *scan,
 
   scan->rag_seen = TRUE;
   {
-    Seen *seen = g_new0 (Seen, 1);
+    char sha256[OSI_SHA256_HEX_LEN + 1];
+    const OsiFileEntry *seen;
 
-    seen->size = written;
-    osi_sha256_finish_hex (scan->sha, seen->sha256);
-    g_hash_table_insert (scan->seen, g_strdup (OSI_RAG_PATH), seen);
-    osi_verify_report_add_entry (scan->report, OSI_RAG_PATH, written, seen->sha256, FALSE);
+    osi_sha256_finish_hex (scan->sha, sha256);
+    seen = osi_verify_report_add_entry (scan->report, OSI_RAG_PATH, written, sha256, FALSE);
+    g_hash_table_insert (scan->seen, seen->path, (gpointer)seen);
   }
 }
 
@@ -1082,7 +1114,7 @@ scan_run (const char              *file,
   scan.cancellable = cancellable;
   scan.on_data = on_data;
   scan.on_data_user = on_data_user;
-  scan.seen = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  scan.seen = g_hash_table_new (g_str_hash, g_str_equal);
   scan.rag = osi_rag_validator_new ();
   scan.sha = osi_sha256_new ();
   scan.buffer = g_malloc (IO_BLOCK);

@@ -16,11 +16,16 @@ typedef enum
   OSI_COMPRESSION_GZIP,
 } OsiCompression;
 
+/* What a reader accepts before it stops and calls the archive not
+ * restorable. Metadata is bounded like data: what reading costs in time
+ * and memory (the report, the table of paths seen) grows with the entries
+ * and their names, not only with the files' bytes. */
 typedef struct
 {
   guint64 max_content_bytes;  /* sum of the entries' uncompressed sizes */
-  guint64 max_entries;
-  guint64 max_ratio;          /* uncompressed / compressed */
+  guint64 max_entries;        /* entries of every kind, refused ones too */
+  guint64 max_path_bytes;     /* sum of the entries' names and link targets */
+  guint64 max_ratio;          /* uncompressed (data or stream, the larger) / compressed */
   guint64 ratio_grace_bytes;  /* the ratio is only judged past this much output */
   gsize   max_manifest_bytes;
   /* Extraction refuses what verification cannot prove whole (no manifest:

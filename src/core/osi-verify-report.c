@@ -3,6 +3,8 @@
 
 #include "config.h"
 
+#include <string.h>
+
 #include <glib/gi18n-lib.h>
 
 #include "osi-verify-report.h"
@@ -20,6 +22,9 @@ struct _OsiVerifyReport
   guint64     content_bytes;
   gint64      rag_entries;
   guint32     seen_codes[(OSI_N_FINDINGS + 31) / 32];
+  /* findings counted but not kept, by code */
+  guint64     omitted[OSI_N_FINDINGS];
+  guint64     n_omitted;
 };
 
 G_DEFINE_FINAL_TYPE (OsiVerifyReport, osi_verify_report, G_TYPE_OBJECT)
@@ -51,6 +56,7 @@ static const char * const finding_ids[OSI_N_FINDINGS] = {
   [OSI_FINDING_RATIO_EXCEEDED] = "ratio_exceeded",
   [OSI_FINDING_TOO_MANY_ENTRIES] = "too_many_entries",
   [OSI_FINDING_WRITE_FAILED] = "write_failed",
+  [OSI_FINDING_PATHS_TOO_LARGE] = "paths_too_large",
 };
 
 static void
@@ -63,14 +69,60 @@ finding_free (gpointer data)
   g_free (finding);
 }
 
-static void
-file_entry_free (gpointer data)
+/* One block for the entry and its strings: an archive may hold hundreds
+ * of thousands of entries, and three allocations each would cost more
+ * than the paths themselves. g_free () releases it. */
+static OsiFileEntry *
+file_entry_new (const char *path,
+                gint64      size,
+                const char *sha256,
+                gboolean    is_dir)
 {
-  OsiFileEntry *entry = data;
+  gsize path_len = strlen (path) + 1;
+  gsize sha_len = sha256 != NULL ? strlen (sha256) + 1 : 0;
+  OsiFileEntry *entry = g_malloc (sizeof *entry + path_len + sha_len);
+  char *text = (char *)(entry + 1);
 
-  g_free (entry->path);
-  g_free (entry->sha256);
-  g_free (entry);
+  entry->path = memcpy (text, path, path_len);
+  entry->sha256 = sha256 != NULL ? memcpy (text + path_len, sha256, sha_len) : NULL;
+  entry->size = size;
+  entry->is_dir = is_dir;
+  return entry;
+}
+
+/* text cut to OSI_VERIFY_REPORT_MAX_TEXT bytes on a character boundary,
+ * "…" marking the cut; not UTF-8, escaped so that the report stays valid
+ * JSON and printable. The archive decides how long its names and link
+ * targets are: a finding must not copy a megabyte of either. */
+static char *
+bounded_text (const char *text)
+{
+  g_autofree char *head = NULL;
+  g_autofree char *escaped = NULL;
+  const char *valid_end;
+  gsize len;
+  gsize cut;
+
+  if (text == NULL)
+    return NULL;
+
+  len = strnlen (text, OSI_VERIFY_REPORT_MAX_TEXT + 1);
+  /* A character that the limit cuts in two is not an invalid one. */
+  if (!g_utf8_validate_len (text, len, &valid_end) &&
+      (len <= OSI_VERIFY_REPORT_MAX_TEXT || valid_end < text + len - 3))
+    {
+      head = g_strndup (text, len);
+      escaped = g_strescape (head, NULL);
+      text = escaped;
+      len = strlen (escaped);
+    }
+  if (len <= OSI_VERIFY_REPORT_MAX_TEXT)
+    return g_strndup (text, len);
+
+  cut = OSI_VERIFY_REPORT_MAX_TEXT - strlen ("…");
+  while (cut > 0 && ((guchar)text[cut] & 0xC0) == 0x80)
+    cut--;
+  return g_strdup_printf ("%.*s…", (int)cut, text);
 }
 
 static char *
@@ -134,6 +186,10 @@ describe_finding (OsiFindingCode  code,
       return g_strdup_printf (_("The archive holds too many entries (%s)."), d);
     case OSI_FINDING_WRITE_FAILED:
       return g_strdup_printf (_("Could not write the restored file: %s"), d);
+    case OSI_FINDING_PATHS_TOO_LARGE:
+      /* Translators: %s is a size, such as “67.1 MB” */
+      return g_strdup_printf (_("The names of the archive’s entries add up to more than the limit (%s): "
+                                "probable metadata bomb."), d);
     case OSI_N_FINDINGS:
     default:
       break;
@@ -174,7 +230,7 @@ static void
 osi_verify_report_init (OsiVerifyReport *self)
 {
   self->findings = g_ptr_array_new_with_free_func (finding_free);
-  self->entries = g_ptr_array_new_with_free_func (file_entry_free);
+  self->entries = g_ptr_array_new_with_free_func (g_free);
   self->rag_entries = -1;
 }
 
@@ -194,6 +250,8 @@ osi_verify_report_get_file (OsiVerifyReport *self)
   return self->file;
 }
 
+/* From the codes seen rather than the findings kept, so that one left
+ * out still counts; a code's severity is fixed. */
 OsiVerdict
 osi_verify_report_get_verdict (OsiVerifyReport *self)
 {
@@ -201,13 +259,13 @@ osi_verify_report_get_verdict (OsiVerifyReport *self)
 
   g_return_val_if_fail (OSI_IS_VERIFY_REPORT (self), OSI_VERDICT_NOT_RESTORABLE);
 
-  for (guint i = 0; i < self->findings->len; i++)
+  for (guint code = 0; code < OSI_N_FINDINGS; code++)
     {
-      const OsiFinding *finding = g_ptr_array_index (self->findings, i);
-
-      if (finding->severity == OSI_SEVERITY_ERROR)
+      if (!osi_verify_report_has_finding (self, code))
+        continue;
+      if (severity_for (code) == OSI_SEVERITY_ERROR)
         return OSI_VERDICT_NOT_RESTORABLE;
-      if (finding->severity == OSI_SEVERITY_UNPROVEN)
+      if (severity_for (code) == OSI_SEVERITY_UNPROVEN)
         verdict = OSI_VERDICT_UNPROVEN;
     }
 
@@ -237,6 +295,16 @@ osi_verify_report_has_finding (OsiVerifyReport *self,
   return (self->seen_codes[code / 32] & (1u << (code % 32))) != 0;
 }
 
+guint64
+osi_verify_report_get_omitted (OsiVerifyReport *self,
+                               OsiFindingCode   code)
+{
+  g_return_val_if_fail (OSI_IS_VERIFY_REPORT (self), 0);
+  g_return_val_if_fail (code <= OSI_N_FINDINGS, 0);
+
+  return code == OSI_N_FINDINGS ? self->n_omitted : self->omitted[code];
+}
+
 void
 osi_verify_report_add_finding (OsiVerifyReport *self,
                                OsiFindingCode   code,
@@ -244,20 +312,30 @@ osi_verify_report_add_finding (OsiVerifyReport *self,
                                const char      *detail)
 {
   OsiFinding *finding;
+  g_autofree char *bounded_detail = NULL;
 
   g_return_if_fail (OSI_IS_VERIFY_REPORT (self));
   g_return_if_fail (code < OSI_N_FINDINGS);
 
+  /* An archive of a hundred thousand bad entries must not make a report
+   * of a hundred thousand findings: past the limit, a finding is kept
+   * only when it is the first of its code (so that every kind found is
+   * shown, whatever came before it, such as the limit that stopped the
+   * reading) and otherwise just counted. */
+  if (self->findings->len >= OSI_VERIFY_REPORT_MAX_FINDINGS &&
+      osi_verify_report_has_finding (self, code))
+    {
+      self->omitted[code]++;
+      self->n_omitted++;
+      return;
+    }
+
   finding = g_new0 (OsiFinding, 1);
   finding->code = code;
   finding->severity = severity_for (code);
-  /* Paths that are not UTF-8 are shown escaped so that the report stays
-   * valid JSON and printable. */
-  if (path != NULL)
-    finding->path = g_utf8_validate (path, -1, NULL)
-      ? g_strdup (path)
-      : g_strescape (path, NULL);
-  finding->message = describe_finding (code, detail);
+  finding->path = bounded_text (path);
+  bounded_detail = bounded_text (detail);
+  finding->message = describe_finding (code, bounded_detail);
   g_ptr_array_add (self->findings, finding);
   self->seen_codes[code / 32] |= 1u << (code % 32);
 }
@@ -269,7 +347,25 @@ osi_verify_report_get_entries (OsiVerifyReport *self)
   return self->entries;
 }
 
-void
+guint
+osi_verify_report_get_n_listed (OsiVerifyReport *self)
+{
+  static const OsiFindingCode limits[] = {
+    OSI_FINDING_TOO_LARGE,
+    OSI_FINDING_RATIO_EXCEEDED,
+    OSI_FINDING_TOO_MANY_ENTRIES,
+    OSI_FINDING_PATHS_TOO_LARGE,
+  };
+
+  g_return_val_if_fail (OSI_IS_VERIFY_REPORT (self), 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (limits); i++)
+    if (osi_verify_report_has_finding (self, limits[i]))
+      return MIN (self->entries->len, OSI_VERIFY_REPORT_MAX_LISTED);
+  return self->entries->len;
+}
+
+const OsiFileEntry *
 osi_verify_report_add_entry (OsiVerifyReport *self,
                              const char      *path,
                              gint64           size,
@@ -278,15 +374,12 @@ osi_verify_report_add_entry (OsiVerifyReport *self,
 {
   OsiFileEntry *entry;
 
-  g_return_if_fail (OSI_IS_VERIFY_REPORT (self));
-  g_return_if_fail (path != NULL);
+  g_return_val_if_fail (OSI_IS_VERIFY_REPORT (self), NULL);
+  g_return_val_if_fail (path != NULL, NULL);
 
-  entry = g_new0 (OsiFileEntry, 1);
-  entry->path = g_strdup (path);
-  entry->size = size;
-  entry->sha256 = g_strdup (sha256);
-  entry->is_dir = is_dir;
+  entry = file_entry_new (path, size, sha256, is_dir);
   g_ptr_array_add (self->entries, entry);
+  return entry;
 }
 
 void
@@ -444,10 +537,12 @@ osi_verify_report_to_json (OsiVerifyReport *self)
 {
   g_autoptr(JsonBuilder) builder = json_builder_new ();
   OsiVerdict verdict;
+  guint n_listed;
 
   g_return_val_if_fail (OSI_IS_VERIFY_REPORT (self), NULL);
 
   verdict = osi_verify_report_get_verdict (self);
+  n_listed = osi_verify_report_get_n_listed (self);
 
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "file");
@@ -476,7 +571,7 @@ osi_verify_report_to_json (OsiVerifyReport *self)
 
   json_builder_set_member_name (builder, "files");
   json_builder_begin_array (builder);
-  for (guint i = 0; i < self->entries->len; i++)
+  for (guint i = 0; i < n_listed; i++)
     {
       const OsiFileEntry *entry = g_ptr_array_index (self->entries, i);
 
@@ -495,6 +590,10 @@ osi_verify_report_to_json (OsiVerifyReport *self)
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+  /* Beside the lists rather than in them, so that their readers see only
+   * what they always saw: how many more were read or found. */
+  json_builder_set_member_name (builder, "files_omitted");
+  json_builder_add_int_value (builder, self->entries->len - n_listed);
 
   json_builder_set_member_name (builder, "findings");
   json_builder_begin_array (builder);
@@ -517,6 +616,17 @@ osi_verify_report_to_json (OsiVerifyReport *self)
       json_builder_end_object (builder);
     }
   json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "findings_omitted");
+  json_builder_add_int_value (builder, (gint64)self->n_omitted);
+  json_builder_set_member_name (builder, "findings_omitted_by_code");
+  json_builder_begin_object (builder);
+  for (guint code = 0; code < OSI_N_FINDINGS; code++)
+    if (self->omitted[code] > 0)
+      {
+        json_builder_set_member_name (builder, finding_ids[code]);
+        json_builder_add_int_value (builder, (gint64)self->omitted[code]);
+      }
+  json_builder_end_object (builder);
   json_builder_end_object (builder);
 
   return json_builder_get_root (builder);

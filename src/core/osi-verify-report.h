@@ -50,8 +50,21 @@ typedef enum
   OSI_FINDING_RATIO_EXCEEDED,
   OSI_FINDING_TOO_MANY_ENTRIES,
   OSI_FINDING_WRITE_FAILED,
+  OSI_FINDING_PATHS_TOO_LARGE,
   OSI_N_FINDINGS
 } OsiFindingCode;
+
+/* A report's size is bounded whatever the archive holds. It keeps the
+ * first OSI_VERIFY_REPORT_MAX_FINDINGS findings and the first of each
+ * code, and only counts the others (osi_verify_report_get_omitted); a
+ * finding's path and detail are cut past OSI_VERIFY_REPORT_MAX_TEXT
+ * bytes. Its entries are bounded by the archive limits (entries, path
+ * bytes) that the reader enforces, and its outputs list at most
+ * OSI_VERIFY_REPORT_MAX_LISTED of them when a limit stopped the reading
+ * (osi_verify_report_get_n_listed). */
+#define OSI_VERIFY_REPORT_MAX_FINDINGS 1000
+#define OSI_VERIFY_REPORT_MAX_LISTED   1000
+#define OSI_VERIFY_REPORT_MAX_TEXT     4096
 
 typedef struct
 {
@@ -77,9 +90,15 @@ OsiVerifyReport *osi_verify_report_new                 (const char      *file);
 const char      *osi_verify_report_get_file            (OsiVerifyReport *self);
 OsiVerdict       osi_verify_report_get_verdict         (OsiVerifyReport *self);
 gboolean         osi_verify_report_is_restorable       (OsiVerifyReport *self);
-/* Element type OsiFinding, in the order found. */
+/* Element type OsiFinding, in the order found: those kept (see
+ * OSI_VERIFY_REPORT_MAX_FINDINGS). */
 GPtrArray       *osi_verify_report_get_findings        (OsiVerifyReport *self);
+/* Whether a finding of that code was added, kept or not. */
 gboolean         osi_verify_report_has_finding         (OsiVerifyReport *self,
+                                                        OsiFindingCode   code);
+/* How many findings were counted but not kept: of that code, or of any
+ * code when code is OSI_N_FINDINGS. */
+guint64          osi_verify_report_get_omitted         (OsiVerifyReport *self,
                                                         OsiFindingCode   code);
 void             osi_verify_report_add_finding         (OsiVerifyReport *self,
                                                         OsiFindingCode   code,
@@ -88,7 +107,14 @@ void             osi_verify_report_add_finding         (OsiVerifyReport *self,
 
 /* What was read. Element type OsiFileEntry, in archive order. */
 GPtrArray       *osi_verify_report_get_entries         (OsiVerifyReport *self);
-void             osi_verify_report_add_entry           (OsiVerifyReport *self,
+/* How many of the entries (the first ones) outputs show: all of them,
+ * unless a limit (size, ratio, entries, path bytes) stopped the reading.
+ * What was read then is only the start of a bomb, and listing it whole
+ * would make the report as large as the limit allows. */
+guint            osi_verify_report_get_n_listed        (OsiVerifyReport *self);
+/* The entry added, owned by the report: its strings live as long as the
+ * report. */
+const OsiFileEntry *osi_verify_report_add_entry        (OsiVerifyReport *self,
                                                         const char      *path,
                                                         gint64           size,
                                                         const char      *sha256,
