@@ -531,7 +531,7 @@ test_hostile (Fixture       *f,
 
     write_file (fifo_dir, "rag/placeholder", "");
     g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
-    assert_fails (fifo_dir, f->dir_a, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
+    assert_fails (fifo_dir, f->dir_a, G_IO_ERROR, G_IO_ERROR_NOT_REGULAR_FILE);
     /* elsewhere it is left out, as a backup leaves it out */
     g_assert_cmpint (mkfifo (config_fifo, 0600), ==, 0);
     {

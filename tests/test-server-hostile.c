@@ -9,6 +9,7 @@
 #include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -716,6 +717,146 @@ test_slow_clients_default_cap (Fixture       *f,
   g_assert_cmpint (recovered, <, 5000);
 }
 
+/* ------------------------------------------------------------------------ */
+/* What else a backup folder may hold                                       */
+
+#define FIFO_BACKUP "backup_20250101_120000.tar.zst"
+#define REAL_BACKUP "backup_20250102_120000.tar.zst"
+
+/* A POST with a JSON body on a new connection, closed after; the status
+ * (0: no answer within timeout_ms). */
+static guint
+http_post_json (Fixture    *f,
+                const char *path,
+                const char *body,
+                int         timeout_ms)
+{
+  g_autofree char *request = g_strdup_printf ("POST %s HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
+                                              "Authorization: Bearer " TOKEN "\r\n"
+                                              "Content-Type: application/json\r\n"
+                                              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+                                              path, f->port, strlen (body), body);
+  g_autoptr(GString) response = g_string_new (NULL);
+  int fd = tcp_connect (f);
+
+  send_all (fd, request, strlen (request));
+  read_until_closed (fd, timeout_ms, response);
+  close (fd);
+  return status_of (response->str);
+}
+
+/* Whether the list answers, in time, with REAL_BACKUP and its checksum
+ * and without FIFO_BACKUP. */
+static void
+assert_list_answers (Fixture *f)
+{
+  g_autofree char *response = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonArray *backups;
+  gboolean found = FALSE;
+
+  g_assert_cmpuint (http_call (f, "GET", "/api/rag/backup", 10000, &response), ==, 200);
+  g_assert_true (json_parser_load_from_data (parser, body_of (response), -1, &error));
+  g_assert_no_error (error);
+  backups = json_object_get_array_member (json_node_get_object (json_parser_get_root (parser)), "backups");
+  g_assert_nonnull (backups);
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      const char *name = json_object_get_string_member (json_array_get_object_element (backups, i), "name");
+
+      g_assert_cmpstr (name, !=, FIFO_BACKUP);
+      found |= g_strcmp0 (name, REAL_BACKUP) == 0;
+    }
+  g_assert_true (found);
+}
+
+/* Each action by name on something that is not a regular file of the
+ * folder: a 404 in time, never a hang, and the server still answers. */
+static void
+assert_not_a_backup (Fixture    *f,
+                     const char *name)
+{
+  g_autofree char *query = g_strdup_printf ("?filename=%s", name);
+  g_autofree char *download = g_strconcat ("/api/rag/backup", query, NULL);
+  g_autofree char *verify = g_strconcat ("/api/rag/backup/verify", query, NULL);
+  g_autofree char *diff = g_strconcat ("/api/rag/backup/diff", query, NULL);
+  g_autofree char *restore = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
+
+  g_assert_cmpuint (http_call (f, "GET", download, 10000, NULL), ==, 404);
+  g_assert_cmpuint (http_call (f, "GET", verify, 10000, NULL), ==, 404);
+  g_assert_cmpuint (http_call (f, "GET", diff, 10000, NULL), ==, 404);
+  g_assert_cmpuint (http_post_json (f, "/api/rag/backup/restore", restore, 10000), ==, 404);
+  g_assert_cmpuint (http_call (f, "GET", "/api/health", 10000, NULL), ==, 200);
+}
+
+static void
+make_real_backup (Fixture *f)
+{
+  g_autofree char *path = g_build_filename (f->backups, REAL_BACKUP, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (osi_archive_create (f->data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* A FIFO named like a backup: opening it for reading would wait for a
+ * writer for ever, on the main loop. */
+static void
+test_fifo_backup (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autofree char *fifo = g_build_filename (f->backups, FIFO_BACKUP, NULL);
+
+  make_real_backup (f);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  start_server (f, 0, NULL);
+
+  assert_list_answers (f);
+  assert_not_a_backup (f, FIFO_BACKUP);
+  assert_list_answers (f);
+}
+
+/* A FIFO named like a backup's checksum file, read when the list is. */
+static void
+test_fifo_checksum (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  g_autofree char *fifo = g_build_filename (f->backups, "." REAL_BACKUP ".sha256", NULL);
+  g_autofree char *download = g_strdup ("/api/rag/backup?filename=" REAL_BACKUP);
+  g_autofree char *response = NULL;
+
+  make_real_backup (f);
+  g_assert_cmpint (mkfifo (fifo, 0600), ==, 0);
+  start_server (f, 0, NULL);
+
+  assert_list_answers (f);
+  /* the checksum is computed instead, and sent */
+  g_assert_cmpuint (http_call (f, "GET", download, 10000, &response), ==, 200);
+  g_assert_nonnull (strstr (response, "\r\nRepr-Digest: sha-256=:"));
+  g_assert_cmpuint (http_call (f, "GET", "/api/health", 10000, NULL), ==, 200);
+}
+
+/* A symbolic link named like a backup, to a valid backup outside the
+ * folder: never followed, whatever the action. */
+static void
+test_symlink_backup (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autofree char *outside = g_build_filename (f->tmp, "outside.tar.zst", NULL);
+  g_autofree char *link = g_build_filename (f->backups, FIFO_BACKUP, NULL);
+  g_autoptr(GError) error = NULL;
+
+  make_real_backup (f);
+  g_assert_true (osi_archive_create (f->data, outside, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (symlink (outside, link), ==, 0);
+  start_server (f, 0, NULL);
+
+  assert_list_answers (f);
+  assert_not_a_backup (f, FIFO_BACKUP);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -733,6 +874,9 @@ main (int    argc,
   ADD ("connections/cap", test_cap);
   ADD ("connections/out-of-descriptors", test_out_of_descriptors);
   ADD ("connections/slow-clients-default-cap", test_slow_clients_default_cap);
+  ADD ("files/fifo-backup", test_fifo_backup);
+  ADD ("files/fifo-checksum", test_fifo_checksum);
+  ADD ("files/symlink-backup", test_symlink_backup);
 
   return g_test_run ();
 }

@@ -23,4 +23,13 @@ OsiVerifyReport *osi_archive_verify_reading (const char              *archive_pa
                                              GCancellable            *cancellable,
                                              GError                 **error);
 
+/* The same from a descriptor, as osi_archive_verify_fd (). */
+OsiVerifyReport *osi_archive_verify_reading_fd (int                      archive_fd,
+                                                const char              *archive_name,
+                                                const OsiArchiveLimits  *limits,
+                                                OsiArchiveDataFunc       on_data,
+                                                gpointer                 user_data,
+                                                GCancellable            *cancellable,
+                                                GError                 **error);
+
 G_END_DECLS

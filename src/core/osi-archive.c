@@ -22,6 +22,7 @@
 #include "osi-archive-private.h"
 #include "osi-error.h"
 #include "osi-json.h"
+#include "osi-open.h"
 #include "osi-progress-relay.h"
 #include "osi-rag-validator.h"
 #include "osi-sha256.h"
@@ -1085,8 +1086,13 @@ copy_fd_into_staging (Scan *scan,
   return !scan->write_failed;
 }
 
+/* Reads the archive from fd (from its first byte, left open) when it is
+ * not -1, else opens the path FILE as osi_open_regular_at () does,
+ * following a symlink the user named. FILE names it in the report and
+ * tells a bare knowledge base by its suffix. */
 static OsiVerifyReport *
 scan_run (const char              *file,
+          int                      given_fd,
           const char              *staging_dir,
           const OsiArchiveLimits  *limits,
           OsiProgressFunc          progress,
@@ -1135,13 +1141,32 @@ scan_run (const char              *file,
         }
     }
 
-  fd = open (file, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
+  if (given_fd >= 0)
     {
-      const char *why = fd < 0 ? g_strerror (errno) : _("it is not a regular file");
+      /* Checked by whoever opened it; checked again, for nothing else is
+       * read. dup: this function closes what it reads from. */
+      int saved = 0;
 
-      osi_verify_report_add_finding (report, OSI_FINDING_UNREADABLE, NULL, why);
-      goto out;
+      fd = fcntl (given_fd, F_DUPFD_CLOEXEC, 0);
+      if (fd < 0 || fstat (fd, &st) < 0 || lseek (fd, 0, SEEK_SET) < 0)
+        saved = errno;
+      if (saved != 0 || !S_ISREG (st.st_mode))
+        {
+          osi_verify_report_add_finding (report, OSI_FINDING_UNREADABLE, NULL,
+                                         saved != 0 ? g_strerror (saved) : _("it is not a regular file"));
+          goto out;
+        }
+    }
+  else
+    {
+      g_autoptr(GError) open_error = NULL;
+
+      fd = osi_open_regular_at (AT_FDCWD, file, OSI_OPEN_FOLLOW, &st, &open_error);
+      if (fd < 0)
+        {
+          osi_verify_report_add_finding (report, OSI_FINDING_UNREADABLE, NULL, open_error->message);
+          goto out;
+        }
     }
   scan.file_size = (guint64)st.st_size;
   osi_verify_report_set_totals (report, scan.file_size, 0);
@@ -1248,7 +1273,43 @@ osi_archive_verify (const char              *archive_path,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_path, NULL, limits, progress, progress_data, NULL, NULL, cancellable, error);
+  return scan_run (archive_path, -1, NULL, limits, progress, progress_data, NULL, NULL, cancellable, error);
+}
+
+OsiVerifyReport *
+osi_archive_verify_fd (int                      archive_fd,
+                       const char              *archive_name,
+                       const OsiArchiveLimits  *limits,
+                       OsiProgressFunc          progress,
+                       gpointer                 progress_data,
+                       GCancellable            *cancellable,
+                       GError                 **error)
+{
+  g_return_val_if_fail (archive_fd >= 0, NULL);
+  g_return_val_if_fail (archive_name != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  return scan_run (archive_name, archive_fd, NULL, limits, progress, progress_data, NULL, NULL, cancellable,
+                   error);
+}
+
+OsiVerifyReport *
+osi_archive_verify_reading_fd (int                      archive_fd,
+                               const char              *archive_name,
+                               const OsiArchiveLimits  *limits,
+                               OsiArchiveDataFunc       on_data,
+                               gpointer                 user_data,
+                               GCancellable            *cancellable,
+                               GError                 **error)
+{
+  g_return_val_if_fail (archive_fd >= 0, NULL);
+  g_return_val_if_fail (archive_name != NULL, NULL);
+  g_return_val_if_fail (on_data != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  return scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
 }
 
 OsiVerifyReport *
@@ -1264,27 +1325,25 @@ osi_archive_verify_reading (const char              *archive_path,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_path, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
+  return scan_run (archive_path, -1, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
 }
 
-gboolean
-osi_archive_extract (const char              *archive_path,
-                     const char              *staging_dir,
-                     const OsiArchiveLimits  *limits,
-                     OsiVerifyReport        **out_report,
-                     OsiProgressFunc          progress,
-                     gpointer                 progress_data,
-                     GCancellable            *cancellable,
-                     GError                 **error)
+/* From archive_fd when it is not -1, else from archive_path. */
+static gboolean
+extract (const char              *archive_path,
+         int                      archive_fd,
+         const char              *staging_dir,
+         const OsiArchiveLimits  *limits,
+         OsiVerifyReport        **out_report,
+         OsiProgressFunc          progress,
+         gpointer                 progress_data,
+         GCancellable            *cancellable,
+         GError                 **error)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   OsiVerdict verdict;
 
-  g_return_val_if_fail (archive_path != NULL, FALSE);
-  g_return_val_if_fail (staging_dir != NULL, FALSE);
-  g_return_val_if_fail (!error || !*error, FALSE);
-
-  report = scan_run (archive_path, staging_dir, limits, progress, progress_data, NULL, NULL, cancellable, error);
+  report = scan_run (archive_path, archive_fd, staging_dir, limits, progress, progress_data, NULL, NULL, cancellable, error);
   if (report == NULL)
     return FALSE;
 
@@ -1314,6 +1373,44 @@ osi_archive_extract (const char              *archive_path,
     }
 
   return TRUE;
+}
+
+gboolean
+osi_archive_extract (const char              *archive_path,
+                     const char              *staging_dir,
+                     const OsiArchiveLimits  *limits,
+                     OsiVerifyReport        **out_report,
+                     OsiProgressFunc          progress,
+                     gpointer                 progress_data,
+                     GCancellable            *cancellable,
+                     GError                 **error)
+{
+  g_return_val_if_fail (archive_path != NULL, FALSE);
+  g_return_val_if_fail (staging_dir != NULL, FALSE);
+  g_return_val_if_fail (!error || !*error, FALSE);
+
+  return extract (archive_path, -1, staging_dir, limits, out_report, progress, progress_data, cancellable,
+                  error);
+}
+
+gboolean
+osi_archive_extract_fd (int                      archive_fd,
+                        const char              *archive_name,
+                        const char              *staging_dir,
+                        const OsiArchiveLimits  *limits,
+                        OsiVerifyReport        **out_report,
+                        OsiProgressFunc          progress,
+                        gpointer                 progress_data,
+                        GCancellable            *cancellable,
+                        GError                 **error)
+{
+  g_return_val_if_fail (archive_fd >= 0, FALSE);
+  g_return_val_if_fail (archive_name != NULL, FALSE);
+  g_return_val_if_fail (staging_dir != NULL, FALSE);
+  g_return_val_if_fail (!error || !*error, FALSE);
+
+  return extract (archive_name, archive_fd, staging_dir, limits, out_report, progress, progress_data,
+                  cancellable, error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1620,13 +1717,14 @@ write_file_data (struct archive   *a,
                  GError          **error)
 {
   gint64 left = item->size;
-  int fd = openat (root_fd, item->path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  GError *reason = NULL;
+  /* a FIFO swapped in since the walk would block the backup for ever */
+  int fd = osi_open_regular_at (root_fd, item->path, OSI_OPEN_NONE, NULL, &reason);
 
   if (fd < 0)
     {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot read “%s”: %s"), item->path, g_strerror (saved));
+      g_set_error (error, reason->domain, reason->code, _("Cannot read “%s”: %s"), item->path, reason->message);
+      g_error_free (reason);
       return FALSE;
     }
 

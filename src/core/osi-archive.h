@@ -86,6 +86,17 @@ OsiVerifyReport *osi_archive_verify          (const char              *archive_p
                                               gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
+/* The same, reading from archive_fd (from its first byte, whatever its
+ * offset; the descriptor stays open), which the caller opened with
+ * osi_open_regular_at (): what it checked is what is verified.
+ * archive_name names it in the report. */
+OsiVerifyReport *osi_archive_verify_fd       (int                      archive_fd,
+                                              const char              *archive_name,
+                                              const OsiArchiveLimits  *limits,
+                                              OsiProgressFunc          progress,
+                                              gpointer                 progress_data,
+                                              GCancellable            *cancellable,
+                                              GError                 **error);
 void             osi_archive_verify_async    (const char              *archive_path,
                                               const OsiArchiveLimits  *limits,
                                               OsiProgressFunc          progress,
@@ -104,6 +115,16 @@ OsiVerifyReport *osi_archive_verify_finish   (GAsyncResult            *result,
  * limits->allow_unproven); on FALSE the staging directory may hold a
  * partial tree that the caller removes. The report (optional) says why. */
 gboolean         osi_archive_extract         (const char              *archive_path,
+                                              const char              *staging_dir,
+                                              const OsiArchiveLimits  *limits,
+                                              OsiVerifyReport        **out_report,
+                                              OsiProgressFunc          progress,
+                                              gpointer                 progress_data,
+                                              GCancellable            *cancellable,
+                                              GError                 **error);
+/* The same, reading from archive_fd as osi_archive_verify_fd () does. */
+gboolean         osi_archive_extract_fd      (int                      archive_fd,
+                                              const char              *archive_name,
                                               const char              *staging_dir,
                                               const OsiArchiveLimits  *limits,
                                               OsiVerifyReport        **out_report,

@@ -22,6 +22,17 @@ OsiDiff *osi_diff_compare_full (const char        *a,
                                 GCancellable      *cancellable,
                                 GError           **error);
 
+/* The same with B an archive already open on b_fd (read from its first
+ * byte; the descriptor stays open), named b_name: what the caller opened
+ * and checked is what is compared. */
+OsiDiff *osi_diff_compare_archive_fd (const char        *a,
+                                      int                b_fd,
+                                      const char        *b_name,
+                                      OsiDiffFlags       flags,
+                                      OsiVerifyReport  **out_report_b,
+                                      GCancellable      *cancellable,
+                                      GError           **error);
+
 /* What the JSON calls A and B ("current" and the backup's name rather
  * than where a server keeps them). */
 void     osi_diff_set_labels   (OsiDiff           *self,

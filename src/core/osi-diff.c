@@ -18,6 +18,7 @@
 #include "osi-diff.h"
 #include "osi-error.h"
 #include "osi-json-scan-private.h"
+#include "osi-open.h"
 #include "osi-sha256.h"
 
 /* Two knowledge bases of tens of thousands of entries are compared
@@ -1084,15 +1085,20 @@ on_archive_data (const char   *path,
     side_feed (side, data, len);
 }
 
+/* The archive is read from fd when it is not -1, else from path. */
 static gboolean
 read_archive (Side         *side,
               const char   *path,
+              int           fd,
               GError      **error)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   GPtrArray *entries;
 
-  report = osi_archive_verify_reading (path, NULL, on_archive_data, side, side->cancellable, error);
+  if (fd >= 0)
+    report = osi_archive_verify_reading_fd (fd, path, NULL, on_archive_data, side, side->cancellable, error);
+  else
+    report = osi_archive_verify_reading (path, NULL, on_archive_data, side, side->cancellable, error);
   if (report == NULL)
     return FALSE;
   side->report = g_object_ref (report);
@@ -1133,10 +1139,8 @@ set_errno_error (GError     **error,
                  int          saved,
                  const char  *path)
 {
-  /* EINVAL: what open_regular () says of a FIFO or a device */
   g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               _("Cannot read “%s”: %s"), path,
-               saved == EINVAL ? _("it is not a regular file") : g_strerror (saved));
+               _("Cannot read “%s”: %s"), path, g_strerror (saved));
   return FALSE;
 }
 
@@ -1182,22 +1186,21 @@ feed_side (gpointer      side,
   side_feed (side, data, len);
 }
 
-/* A regular file of a data folder, or -1 (errno set): never a FIFO or a
- * device, which could block or never end. */
+/* A regular file of a data folder, as osi_open_regular_at () opens it:
+ * never a FIFO or a device, which could block or never end. */
 static int
-open_regular (int         dir_fd,
-              const char *name)
+open_regular (int           dir_fd,
+              const char   *name,
+              const char   *shown,
+              GError      **error)
 {
-  struct stat st;
-  int fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
+  GError *reason = NULL;
+  int fd = osi_open_regular_at (dir_fd, name, OSI_OPEN_NONE, NULL, &reason);
 
   if (fd < 0)
-    return -1;
-  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || fcntl (fd, F_SETFL, 0) < 0)
     {
-      close (fd);
-      errno = EINVAL;
-      return -1;
+      g_set_error (error, reason->domain, reason->code, _("Cannot read “%s”: %s"), shown, reason->message);
+      g_error_free (reason);
     }
   return fd;
 }
@@ -1259,9 +1262,9 @@ walk_files (Side        *side,
           char hex[OSI_SHA256_HEX_LEN + 1];
           gboolean ok;
 
-          child = open_regular (dir_fd, name);
+          child = open_regular (dir_fd, name, path, error);
           if (child < 0)
-            return set_errno_error (error, errno, path);
+            return FALSE;
           osi_sha256_reset (sha);
           ok = read_fd (child, buffer, path, feed_sha, sha, side->cancellable, error);
           close (child);
@@ -1283,6 +1286,7 @@ read_directory (Side        *side,
   g_autoptr(OsiSha256) sha = osi_sha256_new ();
   g_autofree guint8 *buffer = g_malloc (IO_BLOCK);
   static const char *const sections[] = { "config", "data" };
+  g_autoptr(GError) open_error = NULL;
   gboolean found = FALSE;
   int root;
   int fd;
@@ -1291,7 +1295,7 @@ read_directory (Side        *side,
   if (root < 0)
     return set_errno_error (error, errno, path);
 
-  fd = open_regular (root, OSI_RAG_PATH);
+  fd = open_regular (root, OSI_RAG_PATH, OSI_RAG_PATH, &open_error);
   if (fd >= 0)
     {
       gboolean ok = read_fd (fd, buffer, OSI_RAG_PATH, feed_side, side, side->cancellable, error);
@@ -1307,9 +1311,9 @@ read_directory (Side        *side,
           goto fail;
         }
     }
-  else if (errno != ENOENT)
+  else if (!g_error_matches (open_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     {
-      set_errno_error (error, errno, OSI_RAG_PATH);
+      g_propagate_error (error, g_steal_pointer (&open_error));
       goto fail;
     }
   else
@@ -1355,11 +1359,14 @@ fail:
 static gboolean
 read_side (Side        *side,
            const char  *path,
+           int          fd,
            gboolean     missing_is_empty,
            GError     **error)
 {
   struct stat st;
 
+  if (fd >= 0)
+    return read_archive (side, path, fd, error);
   if (stat (path, &st) < 0)
     {
       if (errno == ENOENT && missing_is_empty)
@@ -1369,7 +1376,7 @@ read_side (Side        *side,
   if (S_ISDIR (st.st_mode))
     return read_directory (side, path, missing_is_empty, error);
   if (S_ISREG (st.st_mode))
-    return read_archive (side, path, error);
+    return read_archive (side, path, -1, error);
   g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
                _("“%s” is neither a backup file nor a data folder."), path);
   return FALSE;
@@ -1379,6 +1386,7 @@ typedef struct
 {
   Side        side;
   const char *path;
+  int         fd;      /* an archive already open, or -1 */
   gboolean    missing_is_empty;
   gboolean    ok;
   GError     *error;
@@ -1389,7 +1397,7 @@ side_thread (gpointer data)
 {
   SideJob *job = data;
 
-  job->ok = read_side (&job->side, job->path, job->missing_is_empty, &job->error);
+  job->ok = read_side (&job->side, job->path, job->fd, job->missing_is_empty, &job->error);
   return NULL;
 }
 
@@ -1597,25 +1605,22 @@ osi_diff_sort (OsiDiff *self)
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
 
-OsiDiff *
-osi_diff_compare_full (const char        *a,
-                       const char        *b,
-                       OsiDiffFlags       flags,
-                       OsiVerifyReport  **out_report_b,
-                       GCancellable      *cancellable,
-                       GError           **error)
+/* B is read from b_fd when it is not -1, else from the path b. */
+static OsiDiff *
+compare (const char        *a,
+         const char        *b,
+         int                b_fd,
+         OsiDiffFlags       flags,
+         OsiVerifyReport  **out_report_b,
+         GCancellable      *cancellable,
+         GError           **error)
 {
   g_autoptr(OsiDiff) self = NULL;
-  SideJob job_a = { 0 };
-  SideJob job_b = { 0 };
+  SideJob job_a = { .fd = -1 };
+  SideJob job_b = { .fd = b_fd };
   GThread *thread;
   Digest key;
   gboolean ok;
-
-  g_return_val_if_fail (a != NULL, NULL);
-  g_return_val_if_fail (b != NULL, NULL);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (!error || !*error, NULL);
 
   key.lo = ((guint64)g_random_int () << 32) | g_random_int ();
   key.hi = ((guint64)g_random_int () << 32) | g_random_int ();
@@ -1658,6 +1663,40 @@ osi_diff_compare_full (const char        *a,
   side_clear (&job_a.side);
   side_clear (&job_b.side);
   return g_steal_pointer (&self);
+}
+
+OsiDiff *
+osi_diff_compare_full (const char        *a,
+                       const char        *b,
+                       OsiDiffFlags       flags,
+                       OsiVerifyReport  **out_report_b,
+                       GCancellable      *cancellable,
+                       GError           **error)
+{
+  g_return_val_if_fail (a != NULL, NULL);
+  g_return_val_if_fail (b != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  return compare (a, b, -1, flags, out_report_b, cancellable, error);
+}
+
+OsiDiff *
+osi_diff_compare_archive_fd (const char        *a,
+                             int                b_fd,
+                             const char        *b_name,
+                             OsiDiffFlags       flags,
+                             OsiVerifyReport  **out_report_b,
+                             GCancellable      *cancellable,
+                             GError           **error)
+{
+  g_return_val_if_fail (a != NULL, NULL);
+  g_return_val_if_fail (b_fd >= 0, NULL);
+  g_return_val_if_fail (b_name != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  return compare (a, b_name, b_fd, flags, out_report_b, cancellable, error);
 }
 
 char *

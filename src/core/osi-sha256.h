@@ -22,9 +22,20 @@ void       osi_sha256_finish_hex (OsiSha256    *self,
 void       osi_sha256_finish_raw (OsiSha256    *self,
                                   guint8        raw[OSI_SHA256_LEN]);
 
-/* The SHA-256 of a whole file, read in blocks; blocking. */
+/* The SHA-256 of a whole file, read in blocks; blocking. The path is
+ * opened with osi_open_regular_at (), following a symlink: a FIFO or a
+ * device is refused rather than waited on. */
 gboolean   osi_sha256_file       (const char   *path,
                                   char          hex[OSI_SHA256_HEX_LEN + 1],
+                                  GCancellable *cancellable,
+                                  GError      **error);
+/* The SHA-256 of the whole regular file behind fd, from its first byte,
+ * read with pread () so that the descriptor's offset does not move and
+ * another reader of it is not disturbed; blocking. out_size receives the
+ * number of bytes hashed. */
+gboolean   osi_sha256_fd         (int           fd,
+                                  char          hex[OSI_SHA256_HEX_LEN + 1],
+                                  guint64      *out_size,
                                   GCancellable *cancellable,
                                   GError      **error);
 

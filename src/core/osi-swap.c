@@ -16,6 +16,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-error.h"
+#include "osi-open.h"
 #include "osi-progress-relay.h"
 #include "osi-swap.h"
 
@@ -288,19 +289,17 @@ read_journal (const Where  *where,
   g_autofree char *path = journal_path (where);
   g_auto(GStrv) lines = NULL;
   const char *why = NULL;
+  g_autoptr(GError) open_error = NULL;
   char text[JOURNAL_MAX_BYTES + 1];
-  struct stat st;
   gsize len = 0;
   int fd;
 
   /* Not a FIFO, a symlink or a huge file either. */
-  fd = open (path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-  if (fd < 0 && errno == ENOENT)
+  fd = osi_open_regular_at (AT_FDCWD, path, OSI_OPEN_NONE, NULL, &open_error);
+  if (fd < 0 && g_error_matches (open_error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND))
     return JOURNAL_NONE;
   if (fd < 0)
-    why = g_strerror (errno);
-  else if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode))
-    why = "not a regular file";
+    why = open_error->message;
   else
     {
       ssize_t n;
@@ -605,6 +604,44 @@ osi_swap_recover (const char  *data_dir,
   return TRUE;
 }
 
+/* The archive is read from archive_fd when it is not -1, else from
+ * archive_path. */
+static gboolean
+restore_archive (const char              *data_dir,
+                 const char              *archive_path,
+                 int                      archive_fd,
+                 const OsiArchiveLimits  *limits,
+                 OsiVerifyReport        **out_report,
+                 OsiProgressFunc          progress,
+                 gpointer                 progress_data,
+                 GCancellable            *cancellable,
+                 GError                 **error)
+{
+  g_autofree char *staging = NULL;
+  gboolean extracted;
+
+  if (!osi_swap_recover (data_dir, error))
+    return FALSE;
+
+  staging = osi_swap_make_staging (data_dir, error);
+  if (staging == NULL)
+    return FALSE;
+
+  if (archive_fd >= 0)
+    extracted = osi_archive_extract_fd (archive_fd, archive_path, staging, limits, out_report,
+                                        progress, progress_data, cancellable, error);
+  else
+    extracted = osi_archive_extract (archive_path, staging, limits, out_report, progress, progress_data,
+                                     cancellable, error);
+  if (!extracted || !osi_swap_commit (data_dir, staging, error))
+    {
+      osi_remove_tree (staging, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
+}
+
 gboolean
 osi_swap_restore_archive (const char              *data_dir,
                           const char              *archive_path,
@@ -615,27 +652,30 @@ osi_swap_restore_archive (const char              *data_dir,
                           GCancellable            *cancellable,
                           GError                 **error)
 {
-  g_autofree char *staging = NULL;
-
   g_return_val_if_fail (data_dir != NULL, FALSE);
   g_return_val_if_fail (archive_path != NULL, FALSE);
 
-  if (!osi_swap_recover (data_dir, error))
-    return FALSE;
+  return restore_archive (data_dir, archive_path, -1, limits, out_report, progress, progress_data,
+                          cancellable, error);
+}
 
-  staging = osi_swap_make_staging (data_dir, error);
-  if (staging == NULL)
-    return FALSE;
+gboolean
+osi_swap_restore_archive_fd (const char              *data_dir,
+                             int                      archive_fd,
+                             const char              *archive_name,
+                             const OsiArchiveLimits  *limits,
+                             OsiVerifyReport        **out_report,
+                             OsiProgressFunc          progress,
+                             gpointer                 progress_data,
+                             GCancellable            *cancellable,
+                             GError                 **error)
+{
+  g_return_val_if_fail (data_dir != NULL, FALSE);
+  g_return_val_if_fail (archive_fd >= 0, FALSE);
+  g_return_val_if_fail (archive_name != NULL, FALSE);
 
-  if (!osi_archive_extract (archive_path, staging, limits, out_report, progress, progress_data,
-                            cancellable, error) ||
-      !osi_swap_commit (data_dir, staging, error))
-    {
-      osi_remove_tree (staging, NULL);
-      return FALSE;
-    }
-
-  return TRUE;
+  return restore_archive (data_dir, archive_name, archive_fd, limits, out_report, progress, progress_data,
+                          cancellable, error);
 }
 
 typedef struct

@@ -49,6 +49,18 @@ gboolean  osi_swap_restore_archive    (const char              *data_dir,
                                        gpointer                 progress_data,
                                        GCancellable            *cancellable,
                                        GError                 **error);
+/* The same, reading the archive from archive_fd (from its first byte;
+ * the descriptor stays open), as osi_archive_extract_fd (): what the
+ * caller opened and checked is what is restored. */
+gboolean  osi_swap_restore_archive_fd (const char              *data_dir,
+                                       int                      archive_fd,
+                                       const char              *archive_name,
+                                       const OsiArchiveLimits  *limits,
+                                       OsiVerifyReport        **out_report,
+                                       OsiProgressFunc          progress,
+                                       gpointer                 progress_data,
+                                       GCancellable            *cancellable,
+                                       GError                 **error);
 void      osi_swap_restore_archive_async  (const char              *data_dir,
                                            const char              *archive_path,
                                            const OsiArchiveLimits  *limits,

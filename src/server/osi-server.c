@@ -27,6 +27,7 @@
 #include "osi-archive.h"
 #include "osi-backup-info.h"
 #include "osi-json.h"
+#include "osi-open.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
 #include "osi-swap.h"
@@ -291,10 +292,10 @@ read_sidecar (int                dir_fd,
   ssize_t n;
   int fd;
 
-  fd = openat (dir_fd, side, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = osi_open_regular_at (dir_fd, side, OSI_OPEN_NONE, &st, NULL);
   if (fd < 0)
     return NULL;
-  if (fstat (fd, &st) < 0 || !S_ISREG (st.st_mode) || stat_mtime_ns (&st) < stat_ctime_ns (file_st))
+  if (stat_mtime_ns (&st) < stat_ctime_ns (file_st))
     {
       close (fd);
       return NULL;
@@ -348,8 +349,34 @@ write_sidecar (int         dir_fd,
     }
 }
 
-/* Hashes NAME inside the folder, never following a symlink. out_st
- * receives what was hashed. */
+/* Hashes the backup open on fd from its first byte, without moving the
+ * descriptor's offset; NAME is for the message. */
+static char *
+hash_backup_fd (int            fd,
+                const char    *name,
+                GCancellable  *cancellable,
+                GError       **error)
+{
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *reason = NULL;
+
+  if (!osi_sha256_fd (fd, hex, NULL, cancellable, &reason))
+    {
+      if (g_error_matches (reason, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, reason);
+      else
+        {
+          g_set_error (error, reason->domain, reason->code,
+                       _("Cannot read the backup “%s”: %s"), name, reason->message);
+          g_error_free (reason);
+        }
+      return NULL;
+    }
+  return g_strdup (hex);
+}
+
+/* Hashes NAME inside the folder, opened as osi_open_regular_at () does:
+ * never a symlink, never a FIFO. out_st receives what was hashed. */
 static char *
 hash_file_at (int            dir_fd,
               const char    *name,
@@ -357,50 +384,21 @@ hash_file_at (int            dir_fd,
               GCancellable  *cancellable,
               GError       **error)
 {
-  g_autoptr(OsiSha256) sha = osi_sha256_new ();
-  g_autofree guint8 *buffer = NULL;
-  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *reason = NULL;
+  char *sha;
   int fd;
 
-  fd = openat (dir_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, out_st) < 0 || !S_ISREG (out_st->st_mode))
+  fd = osi_open_regular_at (dir_fd, name, OSI_OPEN_NONE, out_st, &reason);
+  if (fd < 0)
     {
-      int saved = fd < 0 ? errno : EINVAL;
-
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+      g_set_error (error, reason->domain, reason->code,
+                   _("Cannot read the backup “%s”: %s"), name, reason->message);
+      g_error_free (reason);
       return NULL;
     }
-
-  buffer = g_malloc (HASH_BLOCK);
-  for (;;)
-    {
-      ssize_t n = read (fd, buffer, HASH_BLOCK);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        {
-          int saved = errno;
-          close (fd);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
-          return NULL;
-        }
-      if (n == 0)
-        break;
-      osi_sha256_update (sha, buffer, (gsize)n);
-      if (g_cancellable_set_error_if_cancelled (cancellable, error))
-        {
-          close (fd);
-          return NULL;
-        }
-    }
+  sha = hash_backup_fd (fd, name, cancellable, error);
   close (fd);
-  osi_sha256_finish_hex (sha, hex);
-  return g_strdup (hex);
+  return sha;
 }
 
 static guint64
@@ -1187,7 +1185,8 @@ require_filename (SoupServerMessage *msg)
     }
 }
 
-/* Opens a backup of the folder by name, never following a symlink. */
+/* Opens a backup of the folder by name as osi_open_regular_at () does:
+ * never a symlink, a FIFO or a device, never blocking. */
 static int
 open_backup (OsiServer   *self,
              const char  *name,
@@ -1200,15 +1199,9 @@ open_backup (OsiServer   *self,
       errno = ENOENT;
       return -1;
     }
-  fd = openat (self->backup_fd, name, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+  fd = osi_open_regular_at (self->backup_fd, name, OSI_OPEN_NONE, st, NULL);
   if (fd < 0)
-    return -1;
-  if (fstat (fd, st) < 0 || !S_ISREG (st->st_mode))
-    {
-      close (fd);
-      errno = ENOENT;
-      return -1;
-    }
+    errno = ENOENT;
   return fd;
 }
 
@@ -1703,6 +1696,7 @@ download_prepare (OsiServer         *self,
 typedef struct
 {
   char        *name;
+  int          fd;      /* its own duplicate of the download's */
   struct stat  st;
   char        *sha256;
 } HashTaskJob;
@@ -1712,6 +1706,8 @@ hash_task_job_free (gpointer data)
 {
   HashTaskJob *job = data;
 
+  if (job->fd >= 0)
+    close (job->fd);
   g_free (job->name);
   g_free (job->sha256);
   g_free (job);
@@ -1727,14 +1723,30 @@ hash_now_thread (GTask        *task,
   HashTaskJob *job = task_data;
   GError *error = NULL;
 
-  job->sha256 = hash_file_at (self->backup_fd, job->name, &job->st, cancellable, &error);
+  /* The very file being sent, not whatever has its name now. */
+  if (fstat (job->fd, &job->st) < 0)
+    {
+      int saved = errno;
+
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Cannot read the backup “%s”: %s"), job->name, g_strerror (saved));
+      return;
+    }
+  job->sha256 = hash_backup_fd (job->fd, job->name, cancellable, &error);
   if (job->sha256 == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
   cache_store_sha (self, job->name, &job->st, job->sha256);
-  write_sidecar (self->backup_fd, job->name, job->sha256);
+  /* The sidecar speaks for the name: only while the name is this file. */
+  {
+    struct stat now;
+
+    if (fstatat (self->backup_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
+      write_sidecar (self->backup_fd, job->name, job->sha256);
+  }
   g_task_return_boolean (task, TRUE);
 }
 
@@ -1815,6 +1827,17 @@ handle_download (OsiServer         *self,
     HashTaskJob *job = g_new0 (HashTaskJob, 1);
 
     job->name = g_strdup (name);
+    /* Its own descriptor: the request, and the stream's, may end first. */
+    job->fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+    if (job->fd < 0)
+      {
+        int saved = errno;
+
+        hash_task_job_free (job);
+        respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, _("Cannot read the backup “%s”: %s"), name,
+                       g_strerror (saved));
+        return;
+      }
     run_in_thread (self, msg, job, hash_task_job_free, hash_now_thread, hash_now_done);
   }
 }
@@ -1966,7 +1989,7 @@ handle_create (OsiServer         *self,
 typedef struct
 {
   char            *name;
-  char            *path;
+  int              fd;
   char            *prefix;
   char            *safety_name;
   char            *safety_sha256;
@@ -1980,7 +2003,8 @@ restore_job_free (gpointer data)
   RestoreJob *job = data;
 
   g_free (job->name);
-  g_free (job->path);
+  if (job->fd >= 0)
+    close (job->fd);
   g_free (job->prefix);
   g_free (job->safety_name);
   g_free (job->safety_sha256);
@@ -2046,7 +2070,9 @@ restore_thread (GTask        *task,
   struct stat data_st;
   gboolean have_data;
 
-  job->report = osi_archive_verify (job->path, NULL, NULL, NULL, cancellable, &error);
+  /* The file opened when the request came, verified and then restored:
+   * whatever takes its name meanwhile is not read. */
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
   if (job->report == NULL)
     {
       g_task_return_error (task, error);
@@ -2091,8 +2117,8 @@ restore_thread (GTask        *task,
   osi_archive_limits_init (&limits);
   limits.allow_unproven = is_json;
   g_clear_object (&job->report);
-  if (!osi_swap_restore_archive (self->options.data_dir, job->path, &limits, &job->report,
-                                 NULL, NULL, cancellable, &error))
+  if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
+                                    NULL, NULL, cancellable, &error))
     {
       if (job->report != NULL && !report_acceptable (job->report, is_json))
         {
@@ -2256,6 +2282,7 @@ handle_restore (OsiServer         *self,
   const char *name;
   RestoreJob *job;
   struct stat st;
+  int fd;
 
   if (req->body != NULL && req->body->len > 0)
     root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
@@ -2277,13 +2304,15 @@ handle_restore (OsiServer         *self,
       respond_bad_name (msg);
       return;
     }
-  if (!backup_exists (self, name, &st))
+  fd = open_backup (self, name, &st);
+  if (fd < 0)
     {
       respond_unknown (msg, name);
       return;
     }
   if (self->op != OP_NONE)
     {
+      close (fd);
       respond_busy (msg);
       return;
     }
@@ -2293,7 +2322,7 @@ handle_restore (OsiServer         *self,
   default_name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
   job = g_new0 (RestoreJob, 1);
   job->name = g_strdup (name);
-  job->path = backup_path (self, name);
+  job->fd = fd;
   job->prefix = g_strdup_printf ("%.*s_safety", (int)(strlen (default_name) - strlen (".tar.zst")), default_name);
   g_message ("Restoring %s", name);
   run_in_thread (self, msg, job, restore_job_free, restore_thread, restore_done);
@@ -2348,7 +2377,7 @@ handle_delete (OsiServer         *self,
 typedef struct
 {
   char            *name;
-  char            *path;
+  int              fd;
   OsiVerifyReport *report;
 } VerifyJob;
 
@@ -2358,7 +2387,8 @@ verify_job_free (gpointer data)
   VerifyJob *job = data;
 
   g_free (job->name);
-  g_free (job->path);
+  if (job->fd >= 0)
+    close (job->fd);
   g_clear_object (&job->report);
   g_free (job);
 }
@@ -2372,7 +2402,7 @@ verify_thread (GTask        *task,
   VerifyJob *job = task_data;
   GError *error = NULL;
 
-  job->report = osi_archive_verify (job->path, NULL, NULL, NULL, cancellable, &error);
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
   if (job->report != NULL)
     g_task_return_boolean (task, TRUE);
   else
@@ -2410,15 +2440,17 @@ handle_verify (OsiServer         *self,
 {
   VerifyJob *job;
   struct stat st;
+  int fd;
 
-  if (!backup_exists (self, name, &st))
+  fd = open_backup (self, name, &st);
+  if (fd < 0)
     {
       respond_unknown (msg, name);
       return;
     }
   job = g_new0 (VerifyJob, 1);
   job->name = g_strdup (name);
-  job->path = backup_path (self, name);
+  job->fd = fd;
   run_in_thread (self, msg, job, verify_job_free, verify_thread, verify_done);
 }
 
@@ -2428,7 +2460,7 @@ handle_verify (OsiServer         *self,
 typedef struct
 {
   char            *name;
-  char            *path;
+  int              fd;
   OsiDiff         *diff;
   OsiVerifyReport *report;
 } DiffJob;
@@ -2439,7 +2471,8 @@ diff_job_free (gpointer data)
   DiffJob *job = data;
 
   g_free (job->name);
-  g_free (job->path);
+  if (job->fd >= 0)
+    close (job->fd);
   g_clear_object (&job->diff);
   g_clear_object (&job->report);
   g_free (job);
@@ -2457,8 +2490,8 @@ diff_thread (GTask        *task,
   DiffJob *job = task_data;
   GError *error = NULL;
 
-  job->diff = osi_diff_compare_full (self->options.data_dir, job->path, OSI_DIFF_MISSING_A_IS_EMPTY,
-                                     &job->report, cancellable, &error);
+  job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
+                                           OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, &error);
   if (job->report != NULL && !report_acceptable (job->report, has_suffix_ci (job->name, ".json")))
     {
       g_clear_error (&error);
@@ -2506,15 +2539,17 @@ handle_diff (OsiServer         *self,
 {
   DiffJob *job;
   struct stat st;
+  int fd;
 
-  if (!backup_exists (self, name, &st))
+  fd = open_backup (self, name, &st);
+  if (fd < 0)
     {
       respond_unknown (msg, name);
       return;
     }
   job = g_new0 (DiffJob, 1);
   job->name = g_strdup (name);
-  job->path = backup_path (self, name);
+  job->fd = fd;
   run_in_thread (self, msg, job, diff_job_free, diff_thread, diff_done);
 }
 
@@ -2672,7 +2707,8 @@ upload_begin (OsiServer         *self,
   /* Verification recognises a bare knowledge base by its suffix. */
   tmpl = g_strdup_printf ("%s/.%s.XXXXXX" TEMP_SUFFIX "%s", self->backup_dir, name,
                           has_suffix_ci (name, ".json") ? ".json" : "");
-  fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0600);
+  /* Read and write: verification reads back the very file written. */
+  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
     {
       respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, _("Cannot store the upload: %s"), g_strerror (errno));
@@ -2729,10 +2765,7 @@ upload_thread (GTask        *task,
                                _("Cannot store the upload: %s"), g_strerror (saved));
       return;
     }
-  close (job->fd);
-  job->fd = -1;
-
-  job->report = osi_archive_verify (job->tmp_path, NULL, NULL, NULL, cancellable, &error);
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
   if (job->report == NULL)
     {
       g_task_return_error (task, error);
@@ -2777,11 +2810,19 @@ upload_thread (GTask        *task,
   g_clear_pointer (&job->tmp_path, g_free);
   fsync (self->backup_fd);
 
-  if (fstatat (self->backup_fd, job->name, &job->st, AT_SYMLINK_NOFOLLOW) == 0)
-    {
-      write_sidecar (self->backup_fd, job->name, job->sha256);
-      cache_store_sha (self, job->name, &job->st, job->sha256);
-    }
+  /* The checksum is of the file written and verified: it speaks for the
+   * name only while the name is that file. */
+  {
+    struct stat now;
+
+    if (fstat (job->fd, &job->st) == 0 &&
+        fstatat (self->backup_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
+      {
+        write_sidecar (self->backup_fd, job->name, job->sha256);
+        cache_store_sha (self, job->name, &job->st, job->sha256);
+      }
+  }
   g_task_return_boolean (task, TRUE);
 }
 

@@ -1,0 +1,34 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <sys/stat.h>
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  OSI_OPEN_NONE   = 0,
+  /* Follow a symbolic link at the last component: only for a path the
+   * user typed, never for a name found in a backup or data folder. */
+  OSI_OPEN_FOLLOW = 1 << 0,
+} OsiOpenFlags;
+
+/* The one way a reader opens a file it did not write itself: NAME
+ * relative to dir_fd (or AT_FDCWD), without following a symbolic link,
+ * without blocking on a FIFO or a device, and only if what was opened is
+ * a regular file. Whoever calls it then uses that descriptor for
+ * everything (check, hash, send, verify, restore), so what was checked is
+ * what is used. Returns the descriptor (blocking again, close-on-exec)
+ * and its fstat () in out_st, or -1 with an error whose message is only
+ * the reason, for the caller to put in its own sentence:
+ * G_IO_ERROR_NOT_REGULAR_FILE for a FIFO, a device or a folder,
+ * otherwise the code of errno. */
+int osi_open_regular_at (int            dir_fd,
+                         const char    *name,
+                         OsiOpenFlags   flags,
+                         struct stat   *out_st,
+                         GError       **error);
+
+G_END_DECLS
