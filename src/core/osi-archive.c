@@ -1546,6 +1546,10 @@ typedef struct
   int        fd;
   OsiSha256 *sha;
   int        error_code;
+  /* Set by any failure, the close callback's too: libarchive 3.6 does
+   * not pass on what that one returns, and it writes the end of the
+   * zstd stream, which a full disk can refuse. */
+  gboolean   failed;
   ZSTD_CCtx *zstd;
   guint8    *out;
   gsize      out_size;
@@ -1563,6 +1567,7 @@ sink_emit (struct archive *a,
   if (!write_all (sink->fd, buffer, length, &saved))
     {
       sink->error_code = saved;
+      sink->failed = TRUE;
       archive_set_error (a, saved, "%s", g_strerror (saved));
       return FALSE;
     }
@@ -1596,6 +1601,7 @@ sink_compress (struct archive    *a,
 
       if (ZSTD_isError (left))
         {
+          sink->failed = TRUE;
           archive_set_error (a, EIO, "zstd: %s", ZSTD_getErrorName (left));
           return FALSE;
         }
@@ -1871,7 +1877,7 @@ osi_archive_create (const char      *data_dir,
   guint64 done = 0;
   guint64 next_progress = 0;
   gint64 rag_entries = 0;
-  Sink sink = { -1, NULL, 0, NULL, NULL, 0, 0 };
+  Sink sink = { .fd = -1 };
   LocaleScope locale_scope = { 0 };
   gboolean ok = FALSE;
   int root_fd;
@@ -1990,7 +1996,8 @@ osi_archive_create (const char      *data_dir,
       }
   }
 
-  if (archive_write_close (a) != ARCHIVE_OK)
+  /* Whatever archive_write_close () says: see Sink.failed. */
+  if (archive_write_close (a) != ARCHIVE_OK || sink.failed)
     {
       set_archive_error (a, &sink, error);
       goto out;
