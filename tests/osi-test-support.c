@@ -262,6 +262,66 @@ osi_test_write_archive (const char          *path,
   archive_write_free (a);
 }
 
+/* The path of file i, exactly len bytes: folders of 200 bytes, as a real
+ * tree could have, then the file's number. */
+static char *
+bomb_name (gsize         len,
+           OsiTestNames  names,
+           guint         i)
+{
+  g_autofree char *folder = g_strnfill (200, 'x');
+  GString *name = g_string_new ("data/");
+
+  g_assert_cmpuint (len, >=, 16);
+  while (len - name->len > 208)
+    g_string_append_printf (name, "%s/", folder);
+  g_string_append_printf (name, "f%0*u", (int)(len - name->len - 1), names == OSI_TEST_NAMES_SAME ? 0 : i);
+  g_assert_cmpuint (name->len, ==, len);
+  return g_string_free (name, FALSE);
+}
+
+void
+osi_test_write_name_bomb (const char   *path,
+                          int           filter,
+                          guint         n,
+                          gsize         name_len,
+                          OsiTestNames  names,
+                          gboolean      symlink_last)
+{
+  struct archive *a = archive_write_new ();
+  struct archive_entry *entry = archive_entry_new ();
+
+  g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
+  if (filter == ARCHIVE_FILTER_GZIP)
+    g_assert_cmpint (archive_write_set_filter_option (a, "gzip", "compression-level", "1"), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
+  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
+  for (guint i = 0; i < n; i++)
+    {
+      g_autofree char *name = bomb_name (name_len, names, i);
+
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, name);
+      archive_entry_set_filetype (entry, AE_IFREG);
+      archive_entry_set_perm (entry, 0644);
+      archive_entry_set_mtime (entry, 1764000000, 0);
+      archive_entry_set_size (entry, 0);
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+    }
+  if (symlink_last)
+    {
+      archive_entry_clear (entry);
+      archive_entry_copy_pathname (entry, "data/link");
+      archive_entry_set_filetype (entry, AE_IFLNK);
+      archive_entry_set_perm (entry, 0777);
+      archive_entry_copy_symlink (entry, "/etc/passwd");
+      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
+    }
+  archive_entry_free (entry);
+  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
+  archive_write_free (a);
+}
+
 const char *
 osi_test_valid_rag (void)
 {

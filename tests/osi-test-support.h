@@ -47,6 +47,25 @@ void      osi_test_write_archive  (const char          *path,
                                    guint                n_entries,
                                    gboolean             with_manifest);
 
+/* A metadata bomb: n empty files whose names are exactly name_len bytes
+ * (folders of 200 bytes, as a real tree could have, then the file's
+ * number; OSI_TEST_NAMES_SAME repeats file 0), then, when symlink_last,
+ * a symbolic link data/link → /etc/passwd. A few hundred kilobytes of
+ * tar.zst that expand to hundreds of megabytes of headers and names.
+ * filter: ARCHIVE_FILTER_ZSTD or ARCHIVE_FILTER_GZIP (level 1). */
+typedef enum
+{
+  OSI_TEST_NAMES_UNIQUE,
+  OSI_TEST_NAMES_SAME,
+} OsiTestNames;
+
+void      osi_test_write_name_bomb (const char   *path,
+                                    int           filter,
+                                    guint         n,
+                                    gsize         name_len,
+                                    OsiTestNames  names,
+                                    gboolean      symlink_last);
+
 /* A small valid RAG knowledge base. */
 const char *osi_test_valid_rag    (void);
 

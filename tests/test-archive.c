@@ -647,75 +647,6 @@ test_cancel (Fixture       *f,
 /* Metadata limits: what reading costs grows with the entries and their     */
 /* names, not only with the files' bytes (issue 11)                          */
 
-typedef enum
-{
-  NAMES_UNIQUE,   /* a valid tree: data/xxx…/xxx…/f0000042 */
-  NAMES_SAME,     /* one valid path, again and again */
-} NameKind;
-
-/* The path of file i, exactly len bytes: folders of 200 bytes, as a real
- * tree could have, then the file's number. */
-static char *
-bomb_name (gsize    len,
-           NameKind kind,
-           guint    i)
-{
-  g_autofree char *folder = g_strnfill (200, 'x');
-  GString *name = g_string_new ("data/");
-
-  g_assert_cmpuint (len, >=, 16);
-  while (len - name->len > 208)
-    g_string_append_printf (name, "%s/", folder);
-  g_string_append_printf (name, "f%0*u", (int)(len - name->len - 1), kind == NAMES_SAME ? 0 : i);
-  g_assert_cmpuint (name->len, ==, len);
-  return g_string_free (name, FALSE);
-}
-
-/* n empty files named with name_len bytes each, and then, when
- * symlink_last, a symbolic link: an archive of a few hundred kilobytes
- * that expands to hundreds of megabytes of headers and names. */
-static void
-write_name_bomb (const char *path,
-                 int         filter,
-                 guint       n,
-                 gsize       name_len,
-                 NameKind    kind,
-                 gboolean    symlink_last)
-{
-  struct archive *a = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-
-  g_assert_cmpint (archive_write_add_filter (a, filter), ==, ARCHIVE_OK);
-  if (filter == ARCHIVE_FILTER_GZIP)
-    g_assert_cmpint (archive_write_set_filter_option (a, "gzip", "compression-level", "1"), ==, ARCHIVE_OK);
-  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
-  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *name = bomb_name (name_len, kind, i);
-
-      archive_entry_clear (entry);
-      archive_entry_copy_pathname (entry, name);
-      archive_entry_set_filetype (entry, AE_IFREG);
-      archive_entry_set_perm (entry, 0644);
-      archive_entry_set_mtime (entry, 1764000000, 0);
-      archive_entry_set_size (entry, 0);
-      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
-    }
-  if (symlink_last)
-    {
-      archive_entry_clear (entry);
-      archive_entry_copy_pathname (entry, "data/link");
-      archive_entry_set_filetype (entry, AE_IFLNK);
-      archive_entry_set_perm (entry, 0777);
-      archive_entry_copy_symlink (entry, "/etc/passwd");
-      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
-    }
-  archive_entry_free (entry);
-  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
-  archive_write_free (a);
-}
-
 static JsonObject *
 report_json (OsiVerifyReport *report,
              gsize           *out_length)
@@ -794,7 +725,7 @@ test_metadata_path_bytes (Fixture       *f,
   OsiArchiveLimits limits;
   GPtrArray *findings;
 
-  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, NAMES_UNIQUE, FALSE);
+  osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, OSI_TEST_NAMES_UNIQUE, FALSE);
   osi_archive_limits_init (&limits);
   limits.max_path_bytes = 1500 * 1000 + 500;
 
@@ -822,7 +753,7 @@ test_metadata_refused_entries_count (Fixture       *f,
   g_autofree char *archive = g_build_filename (f->tmp, "same.tar.zst", NULL);
   OsiArchiveLimits limits;
 
-  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, NAMES_SAME, FALSE);
+  osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, OSI_TEST_NAMES_SAME, FALSE);
   osi_archive_limits_init (&limits);
   limits.max_path_bytes = 1200 * 1000;
   report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
@@ -860,7 +791,7 @@ test_metadata_findings_capped (Fixture       *f,
   guint duplicates = 0;
   gboolean symlink_kept = FALSE;
 
-  write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, n, 300, NAMES_SAME, TRUE);
+  osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, n, 300, OSI_TEST_NAMES_SAME, TRUE);
   report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   log_findings (report);
@@ -993,7 +924,7 @@ amplification (Fixture *f,
 
   osi_archive_limits_init (&limits);
   start = g_get_monotonic_time ();
-  write_name_bomb (archive, filter, n, 3800, NAMES_UNIQUE, FALSE);
+  osi_test_write_name_bomb (archive, filter, n, 3800, OSI_TEST_NAMES_UNIQUE, FALSE);
   g_assert_cmpint (stat (archive, &st), ==, 0);
   g_test_message ("%u names of 3800 bytes in %" G_GINT64_FORMAT " bytes, written in %.2f s", n, (gint64)st.st_size,
                   (g_get_monotonic_time () - start) / 1e6);

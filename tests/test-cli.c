@@ -838,43 +838,18 @@ test_verify_writes_nothing (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* Metadata bombs: entries and names bounded like data (issue 11)           */
 
-/* n empty files with names of name_len bytes (folders of 200 bytes, then
- * the file's number; the same name each time when same): a few hundred
- * kilobytes of tar.zst that expand to hundreds of megabytes of headers. */
+/* The shared metadata bomb, as tar.zst in the fixture's folder. */
 static char *
 write_name_bomb (Fixture  *f,
                  guint     n,
                  gsize     name_len,
                  gboolean  same)
 {
-  g_autofree char *folder = g_strnfill (200, 'x');
   char *path = g_strdup_printf ("%s/names-%u-%" G_GSIZE_FORMAT "%s.tar.zst", f->tmp, n, name_len,
                                 same ? "-same" : "");
-  struct archive *a = archive_write_new ();
-  struct archive_entry *entry = archive_entry_new ();
-  g_autoptr(GString) prefix = g_string_new ("data/");
 
-  while (name_len - prefix->len > 208)
-    g_string_append_printf (prefix, "%s/", folder);
-  g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);
-  g_assert_cmpint (archive_write_set_format_pax_restricted (a), ==, ARCHIVE_OK);
-  g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
-  for (guint i = 0; i < n; i++)
-    {
-      g_autofree char *name = g_strdup_printf ("%sf%0*u", prefix->str, (int)(name_len - prefix->len - 1),
-                                               same ? 0 : i);
-
-      g_assert_cmpuint (strlen (name), ==, name_len);
-      archive_entry_clear (entry);
-      archive_entry_copy_pathname (entry, name);
-      archive_entry_set_filetype (entry, AE_IFREG);
-      archive_entry_set_perm (entry, 0644);
-      archive_entry_set_size (entry, 0);
-      g_assert_cmpint (archive_write_header (a, entry), ==, ARCHIVE_OK);
-    }
-  archive_entry_free (entry);
-  g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
-  archive_write_free (a);
+  osi_test_write_name_bomb (path, ARCHIVE_FILTER_ZSTD, n, name_len,
+                            same ? OSI_TEST_NAMES_SAME : OSI_TEST_NAMES_UNIQUE, FALSE);
   return path;
 }
 

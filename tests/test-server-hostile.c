@@ -771,6 +771,25 @@ assert_list_answers (Fixture *f)
   g_assert_true (found);
 }
 
+/* The list answers, empty, and the folder holds nothing. */
+static void
+assert_list_answers_empty (Fixture *f)
+{
+  g_autofree char *response = NULL;
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) dir = NULL;
+
+  g_assert_cmpuint (http_call (f, "GET", "/api/rag/backup", 10000, &response), ==, 200);
+  g_assert_true (json_parser_load_from_data (parser, body_of (response), -1, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (
+                      json_node_get_object (json_parser_get_root (parser)), "backups")), ==, 0);
+  dir = g_dir_open (f->backups, 0, &error);
+  g_assert_no_error (error);
+  g_assert_null (g_dir_read_name (dir));
+}
+
 /* Each action by name on something that is not a regular file of the
  * folder: a 404 in time, never a hang, and the server still answers. */
 static void
@@ -857,6 +876,67 @@ test_symlink_backup (Fixture       *f,
   assert_not_a_backup (f, FIFO_BACKUP);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Metadata amplification                                                   */
+
+/* The issue's archive uploaded: 100,000 empty files with 3.8 KB names,
+ * ~390 KB that expand to 512 MB of headers. The server grew to 1.6 GB
+ * and answered a 387 MB 422; now the reading stops at a limit and the
+ * report lists only the start of it. The peak is logged (VmHWM). */
+static void
+test_upload_metadata_bomb (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  g_autofree char *archive = g_build_filename (f->tmp, "bomb.tar.zst", NULL);
+  g_autofree char *contents = NULL;
+  g_autofree char *head = NULL;
+  g_autofree char *status_path = NULL;
+  g_autofree char *status = NULL;
+  g_autoptr(GString) response = g_string_new (NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  JsonObject *report;
+  const char *hwm;
+  gsize len;
+  int fd;
+
+  osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 100000, 3800, OSI_TEST_NAMES_UNIQUE, FALSE);
+  g_assert_true (g_file_get_contents (archive, &contents, &len, &error));
+  g_assert_no_error (error);
+  start_server (f, 0, NULL);
+
+  head = g_strdup_printf ("POST /api/rag/backup/upload?filename=backup_20250101_120000.tar.zst HTTP/1.1\r\n"
+                          "Host: 127.0.0.1:%u\r\nAuthorization: Bearer " TOKEN "\r\n"
+                          "Content-Type: application/octet-stream\r\n"
+                          "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n",
+                          f->port, len);
+  fd = tcp_connect (f);
+  send_all (fd, head, strlen (head));
+  send_all (fd, contents, len);
+  g_assert_true (read_until_closed (fd, 120000, response));
+  close (fd);
+
+  status_path = g_strdup_printf ("/proc/%d/status", (int)f->pid);
+  g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
+  hwm = strstr (status, "VmHWM:");
+  g_assert_nonnull (hwm);
+  g_test_message ("%" G_GSIZE_FORMAT " bytes uploaded: %u, a %" G_GSIZE_FORMAT "-byte answer; server peak %.*s",
+                  len, status_of (response->str), response->len, (int)strcspn (hwm, "\n"), hwm);
+
+  g_assert_cmpuint (status_of (response->str), ==, 422);
+  /* 1,000 entries of 3.8 KB listed, not 100,000 */
+  g_assert_cmpuint (response->len, <, 8 * MIB);
+  g_assert_true (json_parser_load_from_data (parser, body_of (response->str), -1, &error));
+  g_assert_no_error (error);
+  report = json_object_get_object_member (json_node_get_object (json_parser_get_root (parser)), "report");
+  g_assert_nonnull (report);
+  g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
+  g_assert_cmpint (json_object_get_int_member (report, "files_omitted"), >, 0);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "files")), <=, 1000);
+  /* nothing kept */
+  assert_list_answers_empty (f);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -877,6 +957,7 @@ main (int    argc,
   ADD ("files/fifo-backup", test_fifo_backup);
   ADD ("files/fifo-checksum", test_fifo_checksum);
   ADD ("files/symlink-backup", test_symlink_backup);
+  ADD ("upload/metadata-bomb", test_upload_metadata_bomb);
 
   return g_test_run ();
 }
