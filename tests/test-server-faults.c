@@ -941,6 +941,76 @@ test_disk_full_create (void)
   osi_test_remove_tmpdir (tmp);
 }
 
+/* A restore whose staging copy, beside the data folder, does not fit:
+ * the server's estimate (the archive's bytes) lets it start, as 5,000
+ * small files take a page each; the disk fills while it extracts. 507
+ * and the client's "no space", not "failed verification"; the data
+ * folder as it was, no staging folder left; then, with room, the
+ * restore goes through. */
+static void
+test_disk_full_restore (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *tmp = osi_test_make_tmpdir ();
+  g_autofree char *backups = g_build_filename (tmp, "backups", NULL);
+  g_autofree char *big = make_random_data (tmp, "big", 5000, 800, 13);
+  g_autofree char *archive = g_build_filename (backups, "backup_20250101_120000.tar.zst", NULL);
+  g_autofree char *before = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *current = NULL;
+  g_autofree char *files = NULL;
+  g_autofree char *why = NULL;
+  OsiTestServer *server;
+  guint64 tree;
+  char *small;
+
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  g_free (make_archive (big, archive));
+  tree = tree_bytes (big);
+  small = small_fs_new (tmp, "small", 64 * KIB);
+  if (small == NULL)
+    {
+      osi_test_remove_tmpdir (tmp);
+      return;
+    }
+  small_fs_set_free (small, 4 * MIB);
+  current = make_random_data (small, "data", 2, 1000, 17);
+  before = make_random_data (tmp, "before", 2, 1000, 17);
+  data = g_strdup (current);
+  server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
+  client = osi_client_new (server->url, TOKEN);
+
+  /* more than the archive's bytes, less than their pages */
+  small_fs_set_free (small, tree + tree / 2);
+  g_assert_cmpuint (fs_free (small), <, 5000 * PAGE);
+  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, store_result, &result);
+  g_assert_false (osi_client_restore_finish (client, wait_for (&result), NULL, NULL, &error));
+  g_test_message ("%" G_GUINT64_FORMAT " bytes free for %" G_GUINT64_FORMAT " bytes of data: %s",
+                  fs_free (small), tree, error->message);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NO_SPACE);
+  g_clear_error (&error);
+  g_clear_object (&result);
+  g_assert_true (osi_test_trees_equal (before, data, &why));
+  files = dir_listing (small);
+  g_test_message ("beside the data: %s", files);
+  g_assert_null (strstr (files, "staging"));
+
+  /* room */
+  small_fs_set_free (small, 64 * MIB);
+  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, store_result, &result);
+  g_assert_true (osi_client_restore_finish (client, wait_for (&result), NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (osi_test_trees_equal (big, data, &why));
+
+  g_clear_object (&client);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+  small_fs_free (small);
+  osi_test_remove_tmpdir (tmp);
+}
+
 /* An upload in chunks (no length to check first); the server's answer,
  * heard while the body still goes. */
 static guint
@@ -1559,6 +1629,7 @@ main (int    argc,
       g_test_add_func ("/faults/disk-full/create", test_disk_full_create);
       g_test_add_func ("/faults/disk-full/upload", test_disk_full_upload);
       g_test_add_func ("/faults/disk-full/download", test_disk_full_download);
+      g_test_add_func ("/faults/disk-full/restore", test_disk_full_restore);
       g_test_add_func ("/faults/kill/download", test_kill_download);
       g_test_add_func ("/faults/kill/upload", test_kill_upload);
     }

@@ -216,6 +216,7 @@ typedef struct
   char                   *dir_path;
   mode_t                  umask;      /* the process's */
   gboolean                write_failed;
+  int                     write_errno;  /* the first write failure's */
 
   /* the stream could not be read to its end: completeness is unknowable */
   gboolean                aborted;
@@ -361,6 +362,8 @@ scan_write_failed (Scan       *scan,
 {
   osi_verify_report_add_finding (scan->report, OSI_FINDING_WRITE_FAILED, path,
                                  g_strerror (saved_errno));
+  if (!scan->write_failed)
+    scan->write_errno = saved_errno;
   scan->write_failed = TRUE;
   scan->aborted = TRUE;
 }
@@ -1099,6 +1102,7 @@ scan_run (const char              *file,
           gpointer                 progress_data,
           OsiArchiveDataFunc       on_data,
           gpointer                 on_data_user,
+          int                     *out_write_errno,
           GCancellable            *cancellable,
           GError                 **error)
 {
@@ -1252,6 +1256,8 @@ out:
       close (scan.root_fd);
     }
 
+  if (out_write_errno != NULL)
+    *out_write_errno = scan.write_errno;
   scan_clear (&scan);
   pop_locale (&locale_scope);
 
@@ -1273,7 +1279,7 @@ osi_archive_verify (const char              *archive_path,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_path, -1, NULL, limits, progress, progress_data, NULL, NULL, cancellable, error);
+  return scan_run (archive_path, -1, NULL, limits, progress, progress_data, NULL, NULL, NULL, cancellable, error);
 }
 
 OsiVerifyReport *
@@ -1290,7 +1296,7 @@ osi_archive_verify_fd (int                      archive_fd,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_name, archive_fd, NULL, limits, progress, progress_data, NULL, NULL, cancellable,
+  return scan_run (archive_name, archive_fd, NULL, limits, progress, progress_data, NULL, NULL, NULL, cancellable,
                    error);
 }
 
@@ -1309,7 +1315,7 @@ osi_archive_verify_reading_fd (int                      archive_fd,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
+  return scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, NULL, cancellable, error);
 }
 
 OsiVerifyReport *
@@ -1325,7 +1331,7 @@ osi_archive_verify_reading (const char              *archive_path,
   g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
   g_return_val_if_fail (!error || !*error, NULL);
 
-  return scan_run (archive_path, -1, NULL, limits, NULL, NULL, on_data, user_data, cancellable, error);
+  return scan_run (archive_path, -1, NULL, limits, NULL, NULL, on_data, user_data, NULL, cancellable, error);
 }
 
 /* From archive_fd when it is not -1, else from archive_path. */
@@ -1342,8 +1348,10 @@ extract (const char              *archive_path,
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   OsiVerdict verdict;
+  int write_errno = 0;
 
-  report = scan_run (archive_path, archive_fd, staging_dir, limits, progress, progress_data, NULL, NULL, cancellable, error);
+  report = scan_run (archive_path, archive_fd, staging_dir, limits, progress, progress_data, NULL, NULL,
+                     &write_errno, cancellable, error);
   if (report == NULL)
     return FALSE;
 
@@ -1363,8 +1371,15 @@ extract (const char              *archive_path,
       GPtrArray *findings = osi_verify_report_get_findings (report);
       const OsiFinding *first = g_ptr_array_index (findings, 0);
 
-      if (osi_verify_report_has_finding (report, OSI_FINDING_WRITE_FAILED))
-        g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, "%s", first->message);
+      /* Not the archive's fault: what the disk said, so that a full one
+       * reads as such (a server's 507). */
+      if (write_errno == ENOSPC || write_errno == EDQUOT)
+        g_set_error (error, G_IO_ERROR, G_IO_ERROR_NO_SPACE, "%s",
+                     _("Not enough disk space beside the data folder to restore the backup: free some space "
+                       "and try again. Nothing was changed."));
+      else if (osi_verify_report_has_finding (report, OSI_FINDING_WRITE_FAILED))
+        g_set_error (error, G_IO_ERROR, write_errno != 0 ? g_io_error_from_errno (write_errno) : G_IO_ERROR_FAILED,
+                     "%s", first->message);
       else
         g_set_error (error, OSI_ERROR, OSI_ERROR_VERIFICATION_FAILED,
                      _("The backup failed verification and was not restored: %s"),

@@ -2120,7 +2120,10 @@ restore_thread (GTask        *task,
   if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
                                     NULL, NULL, cancellable, &error))
     {
-      if (job->report != NULL && !report_acceptable (job->report, is_json))
+      /* A disk that refused a write is not the backup's fault: 507 or
+       * 500 with what the disk said, not "failed verification". */
+      if (job->report != NULL && !report_acceptable (job->report, is_json) &&
+          !osi_verify_report_has_finding (job->report, OSI_FINDING_WRITE_FAILED))
         {
           g_clear_error (&error);
           set_verification_error (&error, job->name, job->report);
