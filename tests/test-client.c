@@ -713,6 +713,17 @@ test_upload (Fixture       *f,
   list = do_list (f->client, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 2);
+
+  /* The same name again: the server's 409 says the name is taken, not
+   * that something is running. */
+  g_clear_object (&info);
+  info = do_upload (f->client, copy, NULL, &error);
+  g_assert_null (info);
+  g_test_message ("EXISTS: %s", error->message);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_EXISTS);
+  g_assert_nonnull (strstr (error->message, "uploaded_copy.tar.zst"));
+  g_assert_null (strstr (error->message, "running"));
+  assert_files_equal (uploaded, on_server);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -311,6 +311,7 @@ troubleshooting (const GError *error,
         STEP (_("Ask the server’s administrator to raise its upload limit, or restore a smaller backup."));
         break;
       case OSI_CLIENT_ERROR_UNSUPPORTED:
+      case OSI_CLIENT_ERROR_EXISTS:
         /* The message says what to do instead; the server is not at fault. */
         break;
       case OSI_CLIENT_ERROR_BAD_REQUEST:

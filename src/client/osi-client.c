@@ -747,10 +747,28 @@ http_error (GTask *task)
                                     self->base_url);
       break;
 
+    /* Our server answers 409 for three conflicts; only the operation
+     * tells them apart. */
     case SOUP_STATUS_CONFLICT:
-      code = OSI_CLIENT_ERROR_BUSY;
-      sentence = g_strdup (_("A backup or a restore is already running on the server: wait for it to "
-                             "finish, then try again."));
+      if (call->op == OP_UPLOAD && call->name != NULL)
+        {
+          code = OSI_CLIENT_ERROR_EXISTS;
+          shown = printable (call->name, -1, 120);
+          sentence = g_strdup_printf (_("The server already has a different backup named “%s”. Rename the "
+                                        "file, keeping its extension, and try again."),
+                                      shown);
+        }
+      else if (call->op == OP_DOWNLOAD)
+        {
+          code = OSI_CLIENT_ERROR_BUSY;
+          sentence = g_strdup (_("The backup changed on the server while it was being read: try again."));
+        }
+      else
+        {
+          code = OSI_CLIENT_ERROR_BUSY;
+          sentence = g_strdup (_("A backup or a restore is already running on the server: wait for it to "
+                                 "finish, then try again."));
+        }
       break;
 
     case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:

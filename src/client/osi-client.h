@@ -23,7 +23,8 @@ typedef enum
   OSI_CLIENT_ERROR_UNAUTHORIZED,  /* 401 */
   OSI_CLIENT_ERROR_BAD_REQUEST,   /* 400 */
   OSI_CLIENT_ERROR_NOT_FOUND,     /* 404 */
-  OSI_CLIENT_ERROR_BUSY,          /* 409: a create or restore is running */
+  OSI_CLIENT_ERROR_BUSY,          /* 409: a create or restore is running, or the
+                                   * backup changed while it was being read */
   OSI_CLIENT_ERROR_TOO_LARGE,     /* 413 */
   OSI_CLIENT_ERROR_INTEGRITY,     /* 422, or a download whose digest does not match */
   OSI_CLIENT_ERROR_NO_SPACE,      /* 507, or the local disk is full */
@@ -31,6 +32,7 @@ typedef enum
   OSI_CLIENT_ERROR_PROTOCOL,      /* a response that is not what DESIGN §2 says */
   OSI_CLIENT_ERROR_LOCAL,         /* the local file system (download, upload) */
   OSI_CLIENT_ERROR_UNSUPPORTED,   /* the server does not offer it (DESIGN §5), or 405 */
+  OSI_CLIENT_ERROR_EXISTS,        /* 409 to an upload: the server has a backup of that name */
 } OsiClientError;
 
 GQuark osi_client_error_quark (void);
