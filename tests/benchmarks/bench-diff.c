@@ -19,11 +19,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -37,8 +35,6 @@
 #define RUNS            3
 #define TIME_TARGET     2.0
 #define RSS_TARGET_MIB  200.0
-
-extern char **environ;
 
 typedef struct
 {
@@ -212,36 +208,16 @@ run_cli (const char *cli,
          double     *rss_mib)
 {
   char *argv[] = { (char *)cli, (char *)"diff", (char *)"--json", (char *)a, (char *)b, NULL };
-  posix_spawn_file_actions_t actions;
-  struct rusage usage;
-  gint64 start;
-  int status;
-  pid_t pid;
-  int r;
+  BenchRun run;
 
-  posix_spawn_file_actions_init (&actions);
-  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  start = g_get_monotonic_time ();
-  r = posix_spawn (&pid, cli, &actions, NULL, argv, environ);
-  posix_spawn_file_actions_destroy (&actions);
-  if (r != 0)
+  if (!bench_run_measured (argv, out_path, &run))
+    return FALSE;
+  *seconds = run.seconds;
+  *rss_mib = run.rss_mib;
+  *cpu_seconds = run.cpu_seconds;
+  if (run.exit_status != 0)
     {
-      g_printerr ("bench-diff: cannot run %s: %s\n", cli, g_strerror (r));
-      return FALSE;
-    }
-  while (wait4 (pid, &status, 0, &usage) < 0)
-    if (errno != EINTR)
-      {
-        g_printerr ("bench-diff: wait4: %s\n", g_strerror (errno));
-        return FALSE;
-      }
-  *seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
-  *rss_mib = usage.ru_maxrss / 1024.0;
-  *cpu_seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
-                 (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
-  if (!WIFEXITED (status) || WEXITSTATUS (status) != 0)
-    {
-      g_printerr ("bench-diff: osi-backup-cli diff failed (status %d)\n", status);
+      g_printerr ("bench-diff: osi-backup-cli diff failed (status %d)\n", run.exit_status);
       return FALSE;
     }
   return TRUE;

@@ -19,9 +19,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <locale.h>
-#include <spawn.h>
 #include <string.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -33,8 +31,6 @@
 #define NAME_LEN        3800
 #define TIME_TARGET     5.0
 #define RSS_TARGET_MIB  128.0
-
-extern char **environ;
 
 /* Runs `osi-backup-cli verify [--json] archive` with stdout into
  * out_path: its wall time, peak RSS and exit status. */
@@ -48,37 +44,18 @@ run_verify (const char *cli,
             int        *exit_status)
 {
   char *argv[] = { (char *)cli, (char *)"verify", (char *)archive, NULL, NULL };
-  posix_spawn_file_actions_t actions;
-  struct rusage usage;
-  gint64 start;
-  int status;
-  pid_t pid;
-  int r;
+  BenchRun run;
 
   if (json)
     {
       argv[2] = (char *)"--json";
       argv[3] = (char *)archive;
     }
-  posix_spawn_file_actions_init (&actions);
-  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
-  start = g_get_monotonic_time ();
-  r = posix_spawn (&pid, cli, &actions, NULL, argv, environ);
-  posix_spawn_file_actions_destroy (&actions);
-  if (r != 0)
-    {
-      g_printerr ("bench-metadata: cannot run %s: %s\n", cli, g_strerror (r));
-      return FALSE;
-    }
-  while (wait4 (pid, &status, 0, &usage) < 0)
-    if (errno != EINTR)
-      {
-        g_printerr ("bench-metadata: wait4: %s\n", g_strerror (errno));
-        return FALSE;
-      }
-  *seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
-  *rss_mib = usage.ru_maxrss / 1024.0;
-  *exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  if (!bench_run_measured (argv, out_path, &run))
+    return FALSE;
+  *seconds = run.seconds;
+  *rss_mib = run.rss_mib;
+  *exit_status = run.exit_status;
   return TRUE;
 }
 

@@ -2,11 +2,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <spawn.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 
 #include "bench-support.h"
 
@@ -151,4 +155,42 @@ bench_parse_size_mb (int    argc,
       return 0;
     }
   return mb;
+}
+
+extern char **environ;
+
+gboolean
+bench_run_measured (char * const  *argv,
+                    const char    *out_path,
+                    BenchRun      *run)
+{
+  posix_spawn_file_actions_t actions;
+  struct rusage usage;
+  gint64 start;
+  int status;
+  pid_t pid;
+  int r;
+
+  posix_spawn_file_actions_init (&actions);
+  posix_spawn_file_actions_addopen (&actions, STDOUT_FILENO, out_path, O_WRONLY | O_CREAT | O_TRUNC, 0644);
+  start = g_get_monotonic_time ();
+  r = posix_spawn (&pid, argv[0], &actions, NULL, argv, environ);
+  posix_spawn_file_actions_destroy (&actions);
+  if (r != 0)
+    {
+      g_printerr ("%s: cannot run %s: %s\n", g_get_prgname (), argv[0], g_strerror (r));
+      return FALSE;
+    }
+  while (wait4 (pid, &status, 0, &usage) < 0)
+    if (errno != EINTR)
+      {
+        g_printerr ("%s: wait4: %s\n", g_get_prgname (), g_strerror (errno));
+        return FALSE;
+      }
+  run->seconds = (double)(g_get_monotonic_time () - start) / G_USEC_PER_SEC;
+  run->cpu_seconds = usage.ru_utime.tv_sec + usage.ru_stime.tv_sec +
+                     (usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6;
+  run->rss_mib = usage.ru_maxrss / 1024.0;
+  run->exit_status = WIFEXITED (status) ? WEXITSTATUS (status) : -1;
+  return TRUE;
 }

@@ -32,4 +32,20 @@ const char  *bench_program_from_env (const char    *variable);
 guint64      bench_parse_size_mb    (int            argc,
                                      char         **argv);
 
+/* Runs argv (argv[0] the program's path) with its standard output into
+ * out_path and waits: FALSE with a message when it cannot. Its wall
+ * time, CPU time (user and system), peak RSS and exit status (-1 when it
+ * did not exit) go where given. */
+typedef struct
+{
+  double seconds;
+  double cpu_seconds;
+  double rss_mib;
+  int    exit_status;
+} BenchRun;
+
+gboolean     bench_run_measured     (char * const  *argv,
+                                     const char    *out_path,
+                                     BenchRun      *run);
+
 G_END_DECLS
