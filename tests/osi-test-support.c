@@ -548,6 +548,31 @@ osi_test_wait_for (OsiTestCondition  done,
   g_source_remove (tick);
 }
 
+void
+osi_test_store_result (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
+{
+  GAsyncResult **slot = user_data;
+
+  g_assert_null (*slot);
+  *slot = g_object_ref (result);
+}
+
+static gboolean
+result_arrived (gpointer data)
+{
+  return *(GAsyncResult **)data != NULL;
+}
+
+GAsyncResult *
+osi_test_wait_result (GAsyncResult **slot,
+                      const char    *what)
+{
+  osi_test_wait_for (result_arrived, slot, what);
+  return *slot;
+}
+
 /* In the server, before exec: it ends with the test, however the test
  * ends (a signal no handler catches, SIGKILL). A server left running
  * would hold the test's stderr open, and meson would wait for it until

@@ -121,6 +121,17 @@ void      osi_test_wait_for       (OsiTestCondition  done,
                                    gpointer          data,
                                    const char       *what);
 
+/* An async call waited for: osi_test_store_result () as its callback
+ * with &slot (a GAsyncResult * that starts NULL) as user data, then
+ * osi_test_wait_result (&slot, what) runs the default main context until
+ * the result arrives, bounded as osi_test_wait_for (). The caller owns the
+ * result and clears the slot before the next call. */
+void          osi_test_store_result (GObject       *source,
+                                     GAsyncResult  *result,
+                                     gpointer       user_data);
+GAsyncResult *osi_test_wait_result  (GAsyncResult **slot,
+                                     const char    *what);
+
 /* A real osi-backup-server ($OSI_BACKUP_SERVER) on 127.0.0.1, port 0, over
  * data_dir and backup_dir, with the token given (written to a 0600 token
  * file in tmp_dir; NULL for none) and any extra arguments, ending with

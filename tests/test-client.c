@@ -98,33 +98,14 @@ fixture_teardown (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* Synchronous wrappers: run the default main context until the callback   */
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
 static GPtrArray *
 do_list (OsiClient  *client,
          GError    **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_list_async (client, NULL, store_result, &result);
-  return osi_client_list_finish (client, wait_for (&result), error);
+  osi_client_list_async (client, NULL, osi_test_store_result, &result);
+  return osi_client_list_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 /* The backup made, NULL on an error; *made says whether the server made
@@ -139,8 +120,8 @@ do_create_full (OsiClient  *client,
   OsiBackupInfo *info = NULL;
   gboolean ok;
 
-  osi_client_create_async (client, NULL, store_result, &result);
-  ok = osi_client_create_finish (client, wait_for (&result), &info, message, error);
+  osi_client_create_async (client, NULL, osi_test_store_result, &result);
+  ok = osi_client_create_finish (client, osi_test_wait_result (&result, "the answer"), &info, message, error);
   g_assert_true (ok == (error == NULL || *error == NULL));
   if (made != NULL)
     *made = ok;
@@ -163,8 +144,8 @@ do_restore_full (OsiClient   *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_restore_async (client, name, NULL, store_result, &result);
-  return osi_client_restore_finish (client, wait_for (&result), safety, message, error);
+  osi_client_restore_async (client, name, NULL, osi_test_store_result, &result);
+  return osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), safety, message, error);
 }
 
 /* The safety backup's name, NULL on an error. */
@@ -188,8 +169,8 @@ do_delete (OsiClient   *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_delete_async (client, name, NULL, store_result, &result);
-  return osi_client_delete_finish (client, wait_for (&result), error);
+  osi_client_delete_async (client, name, NULL, osi_test_store_result, &result);
+  return osi_client_delete_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 static JsonNode *
@@ -199,8 +180,8 @@ do_verify (OsiClient   *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_verify_async (client, name, NULL, store_result, &result);
-  return osi_client_verify_finish (client, wait_for (&result), error);
+  osi_client_verify_async (client, name, NULL, osi_test_store_result, &result);
+  return osi_client_verify_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 static OsiDiff *
@@ -211,8 +192,8 @@ do_diff (OsiClient     *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_diff_async (client, name, cancellable, store_result, &result);
-  return osi_client_diff_finish (client, wait_for (&result), error);
+  osi_client_diff_async (client, name, cancellable, osi_test_store_result, &result);
+  return osi_client_diff_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 static JsonObject *
@@ -221,8 +202,8 @@ do_health (OsiClient  *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_health_async (client, NULL, store_result, &result);
-  return osi_client_health_finish (client, wait_for (&result), error);
+  osi_client_health_async (client, NULL, osi_test_store_result, &result);
+  return osi_client_health_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 typedef struct
@@ -283,8 +264,8 @@ do_download (OsiClient     *client,
   g_autoptr(GAsyncResult) result = NULL;
 
   osi_client_download_async (client, name, directory, progress != NULL ? on_progress : NULL, progress,
-                             cancellable, store_result, &result);
-  return osi_client_download_finish (client, wait_for (&result), NULL, error);
+                             cancellable, osi_test_store_result, &result);
+  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), NULL, error);
 }
 
 static OsiBackupInfo *
@@ -296,8 +277,8 @@ do_upload (OsiClient     *client,
   g_autoptr(GAsyncResult) result = NULL;
 
   osi_client_upload_async (client, path, progress != NULL ? on_progress : NULL, progress, NULL,
-                           store_result, &result);
-  return osi_client_upload_finish (client, wait_for (&result), error);
+                           osi_test_store_result, &result);
+  return osi_client_upload_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -416,8 +397,8 @@ test_base_url (void)
   g_assert_cmpstr (osi_client_get_base_url (a), ==, "http://127.0.0.1:8000");
   g_assert_cmpstr (osi_client_get_base_url (b), ==, "https://example.org/osi");
 
-  osi_client_health_async (bad, NULL, store_result, &result);
-  health = osi_client_health_finish (bad, wait_for (&result), &error);
+  osi_client_health_async (bad, NULL, osi_test_store_result, &result);
+  health = osi_client_health_finish (bad, osi_test_wait_result (&result, "the answer"), &error);
   g_assert_null (health);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
@@ -638,7 +619,7 @@ test_restore_answer_lost (void)
 
   fixture_start (&f, 32 * 1024 * 1024, NULL, NULL);
   name = create_backup (&f);
-  osi_client_restore_async (f.client, name, NULL, store_result, &result);
+  osi_client_restore_async (f.client, name, NULL, osi_test_store_result, &result);
   deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
   while (!has_entry_with_suffix (f.backups, ".part"))
     {
@@ -648,7 +629,8 @@ test_restore_answer_lost (void)
     }
   osi_test_server_kill (f.server);
 
-  g_assert_false (osi_client_restore_finish (f.client, wait_for (&result), &safety, NULL, &error));
+  g_assert_false (osi_client_restore_finish (f.client, osi_test_wait_result (&result, "the answer"), &safety, NULL,
+                                             &error));
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("LOST: %s", error->message);
   g_assert_nonnull (strstr (error->message, "may have been done"));
@@ -1127,9 +1109,10 @@ test_silent_server (void)
 
   start = g_get_monotonic_time ();
   /* A restore: the server works between the request and its answer. */
-  osi_client_restore_async (client, "backup_20260101_000000.tar.zst", cancellable, store_result, &restore_result);
-  osi_client_list_async (client, NULL, store_result, &list_result);
-  list = osi_client_list_finish (client, wait_for (&list_result), &error);
+  osi_client_restore_async (client, "backup_20260101_000000.tar.zst", cancellable, osi_test_store_result,
+                            &restore_result);
+  osi_client_list_async (client, NULL, osi_test_store_result, &list_result);
+  list = osi_client_list_finish (client, osi_test_wait_result (&list_result, "the answer"), &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
@@ -1141,7 +1124,8 @@ test_silent_server (void)
   /* Still waiting for the server, well past the list's timeout: the
    * server's work on a restore has no limit but the user's cancel. */
   g_timeout_add_seconds (3 * SILENT_TIMEOUT_S, cancel_later, cancellable);
-  g_assert_false (osi_client_restore_finish (client, wait_for (&restore_result), &safety, NULL, &error));
+  g_assert_false (osi_client_restore_finish (client, osi_test_wait_result (&restore_result, "the answer"), &safety,
+                                             NULL, &error));
   g_assert_null (safety);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_cmpint (g_get_monotonic_time () - start, >=, 4 * SILENT_TIMEOUT_S * G_USEC_PER_SEC - G_USEC_PER_SEC);
@@ -1157,8 +1141,8 @@ test_cancel_list (Fixture       *f,
   g_autoptr(GPtrArray) list = NULL;
 
   g_cancellable_cancel (cancellable);
-  osi_client_list_async (f->client, cancellable, store_result, &result);
-  list = osi_client_list_finish (f->client, wait_for (&result), &error);
+  osi_client_list_async (f->client, cancellable, osi_test_store_result, &result);
+  list = osi_client_list_finish (f->client, osi_test_wait_result (&result, "the answer"), &error);
   g_assert_null (list);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -1208,8 +1192,8 @@ test_busy (void)
    * the machine: it handles the second a few milliseconds after the
    * first, whose 64 MiB take far longer. */
   kill (f->server->pid, SIGSTOP);
-  osi_client_create_async (f->client, NULL, store_result, &r1);
-  osi_client_create_async (f->client, NULL, store_result, &r2);
+  osi_client_create_async (f->client, NULL, osi_test_store_result, &r1);
+  osi_client_create_async (f->client, NULL, osi_test_store_result, &r2);
   {
     gint64 until = g_get_monotonic_time () + G_USEC_PER_SEC / 2;
 
@@ -1217,8 +1201,8 @@ test_busy (void)
       g_main_context_iteration (NULL, FALSE);
   }
   kill (f->server->pid, SIGCONT);
-  osi_client_create_finish (f->client, wait_for (&r1), &i1, NULL, &e1);
-  osi_client_create_finish (f->client, wait_for (&r2), &i2, NULL, &e2);
+  osi_client_create_finish (f->client, osi_test_wait_result (&r1, "the answer"), &i1, NULL, &e1);
+  osi_client_create_finish (f->client, osi_test_wait_result (&r2, "the answer"), &i2, NULL, &e2);
 
   /* Exactly one of the two ran. */
   g_assert_true ((i1 != NULL) != (i2 != NULL));
@@ -2001,8 +1985,8 @@ do_download_sha (OsiClient   *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_download_async (client, name, directory, NULL, NULL, NULL, store_result, &result);
-  return osi_client_download_finish (client, wait_for (&result), sha256, error);
+  osi_client_download_async (client, name, directory, NULL, NULL, NULL, osi_test_store_result, &result);
+  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), sha256, error);
 }
 
 /* Bytes as served (application/json, no Range, no Repr-Digest); the

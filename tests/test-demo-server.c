@@ -29,24 +29,6 @@ static char *tmp_root;
 /* ------------------------------------------------------------------------ */
 /* Helpers. */
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_for_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
 static gboolean
 start (OsiDemoServer  *server,
        GCancellable   *cancellable,
@@ -54,8 +36,8 @@ start (OsiDemoServer  *server,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_demo_server_start_async (server, cancellable, store_result, &result);
-  return osi_demo_server_start_finish (server, wait_for_result (&result), error);
+  osi_demo_server_start_async (server, cancellable, osi_test_store_result, &result);
+  return osi_demo_server_start_finish (server, osi_test_wait_result (&result, "the demo server"), error);
 }
 
 static OsiDemoServer *
@@ -82,8 +64,8 @@ list_backups (const char  *url,
   g_autoptr(OsiClient) client = osi_client_new (url, token);
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_list_async (client, NULL, store_result, &result);
-  return osi_client_list_finish (client, wait_for_result (&result), error);
+  osi_client_list_async (client, NULL, osi_test_store_result, &result);
+  return osi_client_list_finish (client, osi_test_wait_result (&result, "the demo server"), error);
 }
 
 static GPtrArray *
@@ -217,8 +199,8 @@ test_start (void)
   g_assert_cmpint (age, >, 60 * G_TIME_SPAN_DAY);
 
   client = osi_client_new (osi_demo_server_get_url (server), token);
-  osi_client_health_async (client, NULL, store_result, &result);
-  health = osi_client_health_finish (client, wait_for_result (&result), &error);
+  osi_client_health_async (client, NULL, osi_test_store_result, &result);
+  health = osi_client_health_finish (client, osi_test_wait_result (&result, "the demo server"), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
   g_assert_cmpint (json_object_get_int_member (health, "backup_count"), ==, 40);

@@ -29,30 +29,6 @@ static const SecretSchema schema = {
   }
 };
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  *slot = g_object_ref (result);
-}
-
-static gboolean
-has_result (gpointer data)
-{
-  return *(GAsyncResult **)data != NULL;
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot,
-             const char    *what)
-{
-  osi_test_wait_for (has_result, slot, what);
-  return *slot;
-}
-
 /* Runs the main context until *slot is set, or until seconds passed. */
 static GAsyncResult *
 wait_bounded (GAsyncResult **slot,
@@ -84,12 +60,12 @@ keyring_ready (char **why)
   g_autoptr(SecretCollection) collection = NULL;
   g_autoptr(GError) error = NULL;
 
-  secret_service_get (SECRET_SERVICE_NONE, cancellable, store_result, &got_service);
+  secret_service_get (SECRET_SERVICE_NONE, cancellable, osi_test_store_result, &got_service);
   service = secret_service_get_finish (wait_bounded (&got_service, cancellable, 5), &error);
   if (service != NULL)
     {
       secret_collection_for_alias (service, SECRET_COLLECTION_DEFAULT, SECRET_COLLECTION_NONE, cancellable,
-                                   store_result, &got_collection);
+                                   osi_test_store_result, &got_collection);
       collection = secret_collection_for_alias_finish (wait_bounded (&got_collection, cancellable, 5), &error);
     }
   if (error != NULL)
@@ -126,8 +102,8 @@ test_keyring_round_trip (void)
       return;
     }
 
-  osi_secret_store_async (PROFILE, "OSI Backup test", TOKEN, NULL, store_result, &stored);
-  g_assert_true (osi_secret_store_finish (wait_result (&stored, "the token stored"), &backend, &error));
+  osi_secret_store_async (PROFILE, "OSI Backup test", TOKEN, NULL, osi_test_store_result, &stored);
+  g_assert_true (osi_secret_store_finish (osi_test_wait_result (&stored, "the token stored"), &backend, &error));
   g_assert_no_error (error);
   if (backend != OSI_SECRET_BACKEND_KEYRING)
     {
@@ -142,13 +118,13 @@ test_keyring_round_trip (void)
   g_assert_cmpstr (in_keyring, ==, TOKEN);
   g_assert_false (g_file_test (fallback, G_FILE_TEST_EXISTS));
 
-  osi_secret_lookup_async (PROFILE, NULL, store_result, &looked_up);
-  token = osi_secret_lookup_finish (wait_result (&looked_up, "the token looked up"), &error);
+  osi_secret_lookup_async (PROFILE, NULL, osi_test_store_result, &looked_up);
+  token = osi_secret_lookup_finish (osi_test_wait_result (&looked_up, "the token looked up"), &error);
   g_assert_no_error (error);
   g_assert_cmpstr (token, ==, TOKEN);
 
-  osi_secret_clear_async (PROFILE, NULL, store_result, &cleared);
-  g_assert_true (osi_secret_clear_finish (wait_result (&cleared, "the token cleared"), &error));
+  osi_secret_clear_async (PROFILE, NULL, osi_test_store_result, &cleared);
+  g_assert_true (osi_secret_clear_finish (osi_test_wait_result (&cleared, "the token cleared"), &error));
   g_assert_no_error (error);
   g_clear_pointer (&in_keyring, secret_password_free);
   in_keyring = secret_password_lookup_sync (&schema, NULL, &error, "profile", PROFILE, NULL);

@@ -456,38 +456,14 @@ make_archive (const char *data,
 /* ------------------------------------------------------------------------ */
 /* The client, waited for on the main context                              */
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
-{
-  GAsyncResult **slot = user_data;
-
-  g_assert_null (*slot);
-  *slot = g_object_ref (result);
-}
-
-static gboolean
-result_arrived (gpointer data)
-{
-  return *(GAsyncResult **)data != NULL;
-}
-
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  osi_test_wait_for (result_arrived, slot, "the client's answer");
-  return *slot;
-}
-
 static GPtrArray *
 do_list (OsiClient  *client,
          GError    **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_list_async (client, NULL, store_result, &result);
-  return osi_client_list_finish (client, wait_for (&result), error);
+  osi_client_list_async (client, NULL, osi_test_store_result, &result);
+  return osi_client_list_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 static OsiBackupInfo *
@@ -497,8 +473,8 @@ do_create (OsiClient  *client,
   g_autoptr(GAsyncResult) result = NULL;
   OsiBackupInfo *info = NULL;
 
-  osi_client_create_async (client, NULL, store_result, &result);
-  if (!osi_client_create_finish (client, wait_for (&result), &info, NULL, error))
+  osi_client_create_async (client, NULL, osi_test_store_result, &result);
+  if (!osi_client_create_finish (client, osi_test_wait_result (&result, "the answer"), &info, NULL, error))
     return NULL;
   g_assert_nonnull (info);
   return info;
@@ -511,8 +487,8 @@ do_delete (OsiClient   *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_delete_async (client, name, NULL, store_result, &result);
-  return osi_client_delete_finish (client, wait_for (&result), error);
+  osi_client_delete_async (client, name, NULL, osi_test_store_result, &result);
+  return osi_client_delete_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 typedef struct
@@ -548,8 +524,8 @@ do_upload (OsiClient  *client,
 {
   g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_upload_async (client, path, NULL, NULL, NULL, store_result, &result);
-  return osi_client_upload_finish (client, wait_for (&result), error);
+  osi_client_upload_async (client, path, NULL, NULL, NULL, osi_test_store_result, &result);
+  return osi_client_upload_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 static char *
@@ -562,8 +538,8 @@ do_download (OsiClient   *client,
   g_autoptr(GAsyncResult) result = NULL;
 
   osi_client_download_async (client, name, dir, progress != NULL ? on_progress : NULL, progress, NULL,
-                             store_result, &result);
-  return osi_client_download_finish (client, wait_for (&result), NULL, error);
+                             osi_test_store_result, &result);
+  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), NULL, error);
 }
 
 /* The names the server lists. */
@@ -985,8 +961,8 @@ test_disk_full_restore (void)
   /* more than the archive's bytes, less than their pages */
   small_fs_set_free (small, tree + tree / 2);
   g_assert_cmpuint (fs_free (small), <, 5000 * PAGE);
-  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, store_result, &result);
-  g_assert_false (osi_client_restore_finish (client, wait_for (&result), NULL, NULL, &error));
+  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, osi_test_store_result, &result);
+  g_assert_false (osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), NULL, NULL, &error));
   g_test_message ("%" G_GUINT64_FORMAT " bytes free for %" G_GUINT64_FORMAT " bytes of data: %s",
                   fs_free (small), tree, error->message);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NO_SPACE);
@@ -999,8 +975,8 @@ test_disk_full_restore (void)
 
   /* room */
   small_fs_set_free (small, 64 * MIB);
-  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, store_result, &result);
-  g_assert_true (osi_client_restore_finish (client, wait_for (&result), NULL, NULL, &error));
+  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, osi_test_store_result, &result);
+  g_assert_true (osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (osi_test_trees_equal (big, data, &why));
 
@@ -1159,7 +1135,7 @@ test_disk_full_upload (void)
    * turns; the server is stopped as soon as the file shows, the loop no
    * longer turns, the disk is filled, then both go on */
   watch = watch_start (backups, "." UPLOAD_NAME ".", 0, server->pid, SIGSTOP);
-  osi_client_upload_async (client, archive, NULL, NULL, NULL, store_result, &result);
+  osi_client_upload_async (client, archive, NULL, NULL, NULL, osi_test_store_result, &result);
   osi_test_wait_for (watch_fired, watch, "the server to start receiving");
   g_assert_true (watch_finish (watch, NULL));
   temp = osi_test_only_entry_with_prefix (backups, "." UPLOAD_NAME ".");
@@ -1169,7 +1145,7 @@ test_disk_full_upload (void)
   g_assert_cmpuint (written + 2 * MIB, <, len);
   filler = fill (small, 64 * KIB);
   g_assert_cmpint (kill (server->pid, SIGCONT), ==, 0);
-  info = osi_client_upload_finish (client, wait_for (&result), &error);
+  info = osi_client_upload_finish (client, osi_test_wait_result (&result, "the answer"), &error);
   assert_no_space (info, error, backups);
   g_test_message ("the client, filled mid-upload: %s", error->message);
   g_clear_error (&error);
@@ -1448,7 +1424,7 @@ lister_thread (gpointer data)
       gint64 start = g_get_monotonic_time ();
       gint64 took;
 
-      osi_client_list_async (client, NULL, store_result, &result);
+      osi_client_list_async (client, NULL, osi_test_store_result, &result);
       while (result == NULL)
         g_main_context_iteration (context, TRUE);
       list = osi_client_list_finish (client, result, &error);
