@@ -14,6 +14,7 @@
 #include <glib/gstdio.h>
 #include <libsecret/secret.h>
 
+#include "osi-error.h"
 #include "osi-secret.h"
 
 /* Which failures mean "there is no keyring here", so that the token goes
@@ -149,32 +150,6 @@ tokens_dir (void)
   return g_build_filename (g_get_user_config_dir (), "osi-backup", "tokens", NULL);
 }
 
-static gboolean set_errno_error (GError     **error,
-                                 int          saved_errno,
-                                 const char  *format,
-                                 ...) G_GNUC_PRINTF (3, 4);
-
-/* format names the path with %s; the system's reason follows. Paths are
- * bytes: made valid UTF-8, as the message may end up in a label. */
-static gboolean
-set_errno_error (GError     **error,
-                 int          saved_errno,
-                 const char  *format,
-                 ...)
-{
-  g_autofree char *sentence = NULL;
-  g_autofree char *valid = NULL;
-  va_list ap;
-
-  va_start (ap, format);
-  sentence = g_strdup_vprintf (format, ap);
-  va_end (ap);
-  valid = g_utf8_make_valid (sentence, -1);
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               "%s (%s)", valid, g_strerror (saved_errno));
-  return FALSE;
-}
-
 /* Creates the folder 0700 if needed, and takes back a folder someone made
  * readable by others. Returns a descriptor to fsync it, or -1. */
 static int
@@ -188,7 +163,7 @@ open_tokens_dir (const char  *dir,
   if (g_mkdir_with_parents (dir, 0700) < 0)
     {
       saved_errno = errno;
-      set_errno_error (error, saved_errno, _("Cannot create the folder %s"), dir);
+      osi_set_error_from_errno (error, saved_errno, _("Cannot create the folder %s"), dir);
       return -1;
     }
 
@@ -196,7 +171,7 @@ open_tokens_dir (const char  *dir,
   if (fd < 0)
     {
       saved_errno = errno;
-      set_errno_error (error, saved_errno, _("Cannot open the folder %s"), dir);
+      osi_set_error_from_errno (error, saved_errno, _("Cannot open the folder %s"), dir);
       return -1;
     }
 
@@ -204,21 +179,21 @@ open_tokens_dir (const char  *dir,
     {
       saved_errno = errno;
       close (fd);
-      set_errno_error (error, saved_errno, _("Cannot open the folder %s"), dir);
+      osi_set_error_from_errno (error, saved_errno, _("Cannot open the folder %s"), dir);
       return -1;
     }
   if (st.st_uid != getuid ())
     {
       /* Someone else's folder: our tokens would be theirs to read. */
       close (fd);
-      set_errno_error (error, EPERM, _("Cannot use the folder %s"), dir);
+      osi_set_error_from_errno (error, EPERM, _("Cannot use the folder %s"), dir);
       return -1;
     }
   if ((st.st_mode & 07777) != 0700 && fchmod (fd, 0700) < 0)
     {
       saved_errno = errno;
       close (fd);
-      set_errno_error (error, saved_errno, _("Cannot protect the folder %s"), dir);
+      osi_set_error_from_errno (error, saved_errno, _("Cannot protect the folder %s"), dir);
       return -1;
     }
   return fd;
@@ -268,7 +243,7 @@ file_store (const char  *profile_id,
       int saved_errno = errno;
 
       close (dir_fd);
-      return set_errno_error (error, saved_errno, _("Cannot save the token in %s"), dir);
+      return osi_set_error_from_errno (error, saved_errno, _("Cannot save the token in %s"), dir);
     }
 
   if (fchmod (fd, 0600) < 0 ||
@@ -280,7 +255,7 @@ file_store (const char  *profile_id,
       close (fd);
       g_unlink (tmp);
       close (dir_fd);
-      return set_errno_error (error, saved_errno, _("Cannot save the token in %s"), path);
+      return osi_set_error_from_errno (error, saved_errno, _("Cannot save the token in %s"), path);
     }
   if (close (fd) < 0 || rename (tmp, path) < 0)
     {
@@ -288,7 +263,7 @@ file_store (const char  *profile_id,
 
       g_unlink (tmp);
       close (dir_fd);
-      return set_errno_error (error, saved_errno, _("Cannot save the token in %s"), path);
+      return osi_set_error_from_errno (error, saved_errno, _("Cannot save the token in %s"), path);
     }
   /* The rename itself survives a crash only once the folder is synced. */
   fsync (dir_fd);
@@ -317,19 +292,19 @@ file_lookup (const char  *profile_id,
 
       if (saved_errno == ENOENT)
         return TRUE;
-      return set_errno_error (error, saved_errno, _("Cannot read the token in %s"), path);
+      return osi_set_error_from_errno (error, saved_errno, _("Cannot read the token in %s"), path);
     }
   if (fstat (fd, &st) < 0)
     {
       int saved_errno = errno;
 
       close (fd);
-      return set_errno_error (error, saved_errno, _("Cannot read the token in %s"), path);
+      return osi_set_error_from_errno (error, saved_errno, _("Cannot read the token in %s"), path);
     }
   if (!S_ISREG (st.st_mode) || st.st_size > MAX_TOKEN_BYTES)
     {
       close (fd);
-      return set_errno_error (error, EINVAL, _("Cannot read the token in %s"), path);
+      return osi_set_error_from_errno (error, EINVAL, _("Cannot read the token in %s"), path);
     }
   /* Someone made it readable by others: take it back. */
   if ((st.st_mode & 077) != 0)
@@ -348,7 +323,7 @@ file_lookup (const char  *profile_id,
 
           explicit_bzero (data, len);
           close (fd);
-          return set_errno_error (error, saved_errno, _("Cannot read the token in %s"), path);
+          return osi_set_error_from_errno (error, saved_errno, _("Cannot read the token in %s"), path);
         }
       if (n == 0)
         break;
@@ -363,7 +338,7 @@ file_lookup (const char  *profile_id,
   if (memchr (data, '\0', len) != NULL || !g_utf8_validate (data, len, NULL))
     {
       explicit_bzero (data, len);
-      return set_errno_error (error, EINVAL, _("Cannot read the token in %s"), path);
+      return osi_set_error_from_errno (error, EINVAL, _("Cannot read the token in %s"), path);
     }
   *token = g_steal_pointer (&data);
   return TRUE;
@@ -382,7 +357,7 @@ file_clear (const char  *profile_id,
   saved_errno = errno;
   if (saved_errno == ENOENT)
     return TRUE;
-  return set_errno_error (error, saved_errno, _("Cannot remove the token in %s"), path);
+  return osi_set_error_from_errno (error, saved_errno, _("Cannot remove the token in %s"), path);
 }
 
 static void

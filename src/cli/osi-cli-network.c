@@ -245,7 +245,7 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
         g_print ("    %s\n", problem);
     }
   g_print (g_dngettext (GETTEXT_PACKAGE, "%u backup\n", "%u backups\n", backups->len), backups->len);
-  if (backups->len < 3)
+  if (backups->len < OSI_MIN_KEPT_BACKUPS)
     g_print ("%s\n", _("Fewer than three backups: keep at least three recent ones."));
   return OSI_CLI_EXIT_OK;
 }

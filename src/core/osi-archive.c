@@ -665,17 +665,6 @@ read_manifest (Scan       *scan,
   return TRUE;
 }
 
-static gboolean
-is_sha256_hex (const char *s)
-{
-  if (s == NULL || strlen (s) != OSI_SHA256_HEX_LEN)
-    return FALSE;
-  for (; *s; s++)
-    if (!g_ascii_isxdigit (*s) || g_ascii_isupper (*s))
-      return FALSE;
-  return TRUE;
-}
-
 /* Compares what was read with what the manifest promises. Only once the
  * whole stream was read: a truncated archive is reported as such, not as
  * a list of every file after the cut. */
@@ -730,7 +719,7 @@ scan_check_manifest (Scan *scan)
       path = json_object_get_string_member_with_default (file, "path", NULL);
       sha256 = json_object_get_string_member_with_default (file, "sha256", NULL);
       size = json_object_get_int_member_with_default (file, "size", -1);
-      if (path == NULL || size < 0 || !is_sha256_hex (sha256))
+      if (path == NULL || size < 0 || !osi_sha256_is_hex (sha256))
         goto bad_entry;
       {
         const char *unused;
@@ -759,7 +748,7 @@ scan_check_manifest (Scan *scan)
             g_autofree char *detail = g_strdup_printf (_("%s bytes expected, %s found"), expected, found);
             osi_verify_report_add_finding (scan->report, OSI_FINDING_SIZE_MISMATCH, path, detail);
           }
-        else if (g_strcmp0 (seen->sha256, sha256) != 0)
+        else if (seen->sha256 == NULL || g_ascii_strcasecmp (seen->sha256, sha256) != 0)
           osi_verify_report_add_finding (scan->report, OSI_FINDING_CHECKSUM_MISMATCH, path, NULL);
       }
       continue;
@@ -999,16 +988,6 @@ scan_set_format (Scan *scan)
   }
 }
 
-static gboolean
-has_suffix_ci (const char *s,
-               const char *suffix)
-{
-  gsize ls = strlen (s);
-  gsize lx = strlen (suffix);
-
-  return ls >= lx && g_ascii_strcasecmp (s + ls - lx, suffix) == 0;
-}
-
 /* A bare knowledge base (older backends): checked as rag/search.json, with
  * no manifest to prove it whole. */
 static void
@@ -1181,7 +1160,7 @@ scan_run (const char              *file,
       goto out;
     }
 
-  if (has_suffix_ci (file, ".json"))
+  if (osi_archive_name_is_bare_json (file))
     {
       scan_bare_json (&scan, fd);
       if (!scan.aborted && !g_cancellable_is_cancelled (cancellable))
@@ -1265,6 +1244,17 @@ out:
     return NULL;
 
   return g_steal_pointer (&report);
+}
+
+gboolean
+osi_archive_name_is_bare_json (const char *name)
+{
+  gsize len;
+
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  len = strlen (name);
+  return len >= 5 && g_ascii_strcasecmp (name + len - 5, ".json") == 0;
 }
 
 OsiVerifyReport *

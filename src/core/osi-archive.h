@@ -76,6 +76,11 @@ gboolean         osi_archive_create_finish   (GAsyncResult            *result,
                                               char                   **out_sha256,
                                               GError                 **error);
 
+/* Whether a file so named is read as a bare knowledge base (an older
+ * backend's backup, docs/archive-format.md §7): its suffix is .json, of
+ * any case. */
+gboolean         osi_archive_name_is_bare_json (const char            *name);
+
 /* Reads the archive once, streaming, in bounded memory, and reports every
  * finding of DESIGN §3. Writes nothing. Returns NULL only with an error
  * (cancelled); a bad archive is a report with findings. limits may be

@@ -12,6 +12,7 @@
 #include "osi-backup-info-private.h"
 #include "osi-error.h"
 #include "osi-search.h"
+#include "osi-sha256.h"
 
 #define SHA256_HEX_LEN 64
 /* Longest name echoed back in an error message. */
@@ -55,20 +56,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static gboolean
-is_sha256_hex (const char *text)
-{
-  gsize i;
-
-  for (i = 0; i < SHA256_HEX_LEN; i++)
-    {
-      if (!g_ascii_isxdigit (text[i]))
-        return FALSE;
-    }
-
-  return text[SHA256_HEX_LEN] == '\0';
-}
 
 /* A name as it may appear in an error message: valid UTF-8, bounded length. */
 static char *
@@ -404,7 +391,7 @@ osi_backup_info_new (const char *name,
   g_return_val_if_fail (name != NULL && *name != '\0', NULL);
   g_return_val_if_fail (g_utf8_validate (name, -1, NULL), NULL);
   g_return_val_if_fail (date != NULL, NULL);
-  g_return_val_if_fail (sha256 == NULL || is_sha256_hex (sha256), NULL);
+  g_return_val_if_fail (sha256 == NULL || osi_sha256_is_hex (sha256), NULL);
 
   return g_object_new (OSI_TYPE_BACKUP_INFO,
                        "name", name,
@@ -500,7 +487,7 @@ info_from_fields (const Field  *name,
       return NULL;
     }
 
-  if (sha256->kind != FIELD_ABSENT && (sha256->kind != FIELD_STRING || !is_sha256_hex (sha256->string)))
+  if (sha256->kind != FIELD_ABSENT && (sha256->kind != FIELD_STRING || !osi_sha256_is_hex (sha256->string)))
     {
       g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
                            _("The backup checksum is not 64 hexadecimal digits"));
@@ -542,7 +529,7 @@ info_from_entry (const Field *name,
                        "date", date,
                        "date-known", date != NULL,
                        "size", size->kind == FIELD_INT && size->integer >= 0 ? size->integer : (gint64)-1,
-                       "sha256", sha256->kind == FIELD_STRING && is_sha256_hex (sha256->string) ? sha256->string
+                       "sha256", sha256->kind == FIELD_STRING && osi_sha256_is_hex (sha256->string) ? sha256->string
                                                                                                  : NULL,
                        "problem", problem,
                        NULL);

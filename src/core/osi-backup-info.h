@@ -6,6 +6,11 @@
 
 G_BEGIN_DECLS
 
+/* The good practice the tools remind of: keep at least this many recent
+ * backups (the list, the delete confirmation, and the retention policy
+ * that will never prune below it). */
+#define OSI_MIN_KEPT_BACKUPS 3
+
 #define OSI_TYPE_BACKUP_INFO (osi_backup_info_get_type ())
 
 G_DECLARE_FINAL_TYPE (OsiBackupInfo, osi_backup_info, OSI, BACKUP_INFO, GObject)

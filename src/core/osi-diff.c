@@ -1134,16 +1134,6 @@ read_archive (Side         *side,
   return TRUE;
 }
 
-static gboolean
-set_errno_error (GError     **error,
-                 int          saved,
-                 const char  *path)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               _("Cannot read “%s”: %s"), path, g_strerror (saved));
-  return FALSE;
-}
-
 /* Reads fd to its end, handing each block to func. */
 static gboolean
 read_fd (int           fd,
@@ -1161,7 +1151,7 @@ read_fd (int           fd,
       if (n < 0 && errno == EINTR)
         continue;
       if (n < 0)
-        return set_errno_error (error, errno, path);
+        return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), path);
       if (n == 0)
         return TRUE;
       func (user_data, buffer, (gsize)n);
@@ -1227,7 +1217,7 @@ walk_files (Side        *side,
 
       if (fd >= 0)
         close (fd);
-      return set_errno_error (error, saved, shown);
+      return osi_set_error_from_errno (error, saved, _("Cannot read “%s”"), shown);
     }
   while ((d = readdir (dir)) != NULL)
     if (strcmp (d->d_name, ".") != 0 && strcmp (d->d_name, "..") != 0)
@@ -1244,14 +1234,14 @@ walk_files (Side        *side,
       if (g_cancellable_set_error_if_cancelled (side->cancellable, error))
         return FALSE;
       if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-        return set_errno_error (error, errno, path);
+        return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), path);
       if (S_ISDIR (st.st_mode))
         {
           gboolean ok;
 
           child = openat (dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (child < 0)
-            return set_errno_error (error, errno, path);
+            return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), path);
           ok = walk_files (side, child, path, shown, sha, buffer, error);
           close (child);
           if (!ok)
@@ -1293,7 +1283,7 @@ read_directory (Side        *side,
 
   root = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (root < 0)
-    return set_errno_error (error, errno, path);
+    return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), path);
 
   fd = open_regular (root, OSI_RAG_PATH, OSI_RAG_PATH, &open_error);
   if (fd >= 0)
@@ -1332,7 +1322,7 @@ read_directory (Side        *side,
         {
           if (errno == ENOENT)
             continue;
-          set_errno_error (error, errno, sections[i]);
+          osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), sections[i]);
           goto fail;
         }
       found = TRUE;
@@ -1371,7 +1361,7 @@ read_side (Side        *side,
     {
       if (errno == ENOENT && missing_is_empty)
         return TRUE;
-      return set_errno_error (error, errno, path);
+      return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), path);
     }
   if (S_ISDIR (st.st_mode))
     return read_directory (side, path, missing_is_empty, error);

@@ -19,4 +19,14 @@ typedef enum
 
 GQuark osi_error_quark (void);
 
+/* Sets a G_IO_ERROR whose code comes from saved_errno and whose message
+ * is the sentence format makes, then the system's reason ("Cannot remove
+ * “/x”: Permission denied"); paths are bytes, so the message is made
+ * valid UTF-8, for it may end up in a label. Returns FALSE, for
+ * `return osi_set_error_from_errno (…);`. */
+gboolean osi_set_error_from_errno (GError     **error,
+                                   int          saved_errno,
+                                   const char  *format,
+                                   ...) G_GNUC_PRINTF (3, 4);
+
 G_END_DECLS

@@ -97,6 +97,17 @@ osi_sha256_finish_hex (OsiSha256 *self,
 }
 
 gboolean
+osi_sha256_is_hex (const char *text)
+{
+  if (text == NULL)
+    return FALSE;
+  for (guint i = 0; i < OSI_SHA256_HEX_LEN; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return text[OSI_SHA256_HEX_LEN] == '\0';
+}
+
+gboolean
 osi_sha256_fd (int           fd,
                char          hex[OSI_SHA256_HEX_LEN + 1],
                guint64      *out_size,

@@ -22,6 +22,11 @@ void       osi_sha256_finish_hex (OsiSha256    *self,
 void       osi_sha256_finish_raw (OsiSha256    *self,
                                   guint8        raw[OSI_SHA256_LEN]);
 
+/* Whether text is exactly 64 hexadecimal digits, of either case: what a
+ * list, a manifest or a checksum file may hold. Whoever compares it with
+ * a computed digest (lowercase) lowers it first or compares without case. */
+gboolean   osi_sha256_is_hex     (const char   *text);
+
 /* The SHA-256 of a whole file, read in blocks; blocking. The path is
  * opened with osi_open_regular_at (), following a symlink: a FIFO or a
  * device is refused rather than waited on. */

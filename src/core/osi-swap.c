@@ -108,17 +108,6 @@ staging_name_matches (const Where *where,
 }
 
 static gboolean
-set_errno_error (GError     **error,
-                 int          saved,
-                 const char  *format_what,
-                 const char  *path)
-{
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-               "%s “%s”: %s", format_what, path, g_strerror (saved));
-  return FALSE;
-}
-
-static gboolean
 sync_dir (const char  *path,
           GError     **error)
 {
@@ -129,7 +118,7 @@ sync_dir (const char  *path,
       int saved = errno;
       if (fd >= 0)
         close (fd);
-      return set_errno_error (error, saved, _("Cannot sync the folder"), path);
+      return osi_set_error_from_errno (error, saved, _("Cannot sync the folder “%s”"), path);
     }
   close (fd);
   return TRUE;
@@ -147,7 +136,7 @@ remove_at (int          parent_fd,
     {
       if (errno == ENOENT)
         return TRUE;
-      return set_errno_error (error, errno, _("Cannot remove"), shown);
+      return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), shown);
     }
 
   if (S_ISDIR (st.st_mode))
@@ -161,7 +150,7 @@ remove_at (int          parent_fd,
           int saved = errno;
           if (fd >= 0)
             close (fd);
-          return set_errno_error (error, saved, _("Cannot remove"), shown);
+          return osi_set_error_from_errno (error, saved, _("Cannot remove “%s”"), shown);
         }
       while ((de = readdir (dir)) != NULL)
         {
@@ -175,12 +164,12 @@ remove_at (int          parent_fd,
         }
       closedir (dir);
       if (unlinkat (parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
-        return set_errno_error (error, errno, _("Cannot remove"), shown);
+        return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), shown);
       return TRUE;
     }
 
   if (unlinkat (parent_fd, name, 0) < 0 && errno != ENOENT)
-    return set_errno_error (error, errno, _("Cannot remove"), shown);
+    return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), shown);
   return TRUE;
 }
 
@@ -202,7 +191,7 @@ osi_remove_tree (const char  *path,
     {
       if (errno == ENOENT)
         return TRUE;
-      return set_errno_error (error, errno, _("Cannot remove"), path);
+      return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), path);
     }
   ok = remove_at (fd, name, path, error);
   close (fd);
@@ -227,7 +216,7 @@ osi_swap_make_staging (const char  *data_dir,
    * holds (config/ and its secrets) is reachable by nobody else meanwhile. */
   if (g_mkdtemp_full (tmpl, 0700) == NULL)
     {
-      set_errno_error (error, errno, _("Cannot create a staging folder beside"), data_dir);
+      osi_set_error_from_errno (error, errno, _("Cannot create a staging folder beside “%s”"), data_dir);
       return NULL;
     }
   return g_steal_pointer (&tmpl);
@@ -252,20 +241,20 @@ write_journal (const Where  *where,
    * own leftover) is neither followed nor truncated. */
   fd = open (tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
   if (fd < 0)
-    return set_errno_error (error, errno, _("Cannot write the journal"), tmp);
+    return osi_set_error_from_errno (error, errno, _("Cannot write the journal “%s”"), tmp);
   if (write (fd, text, len) != (ssize_t)len || fsync (fd) < 0)
     {
       int saved = errno;
       close (fd);
       g_unlink (tmp);
-      return set_errno_error (error, saved ? saved : EIO, _("Cannot write the journal"), tmp);
+      return osi_set_error_from_errno (error, saved ? saved : EIO, _("Cannot write the journal “%s”"), tmp);
     }
   close (fd);
   if (rename (tmp, path) < 0)
     {
       int saved = errno;
       g_unlink (tmp);
-      return set_errno_error (error, saved, _("Cannot write the journal"), path);
+      return osi_set_error_from_errno (error, saved, _("Cannot write the journal “%s”"), path);
     }
   return sync_dir (where->parent, error);
 }
@@ -389,14 +378,14 @@ adopt_live_attributes (const char  *live,
     {
       if (errno == ENOENT)
         return TRUE;
-      return set_errno_error (error, errno, _("Cannot read the data folder"), live);
+      return osi_set_error_from_errno (error, errno, _("Cannot read the data folder “%s”"), live);
     }
   if (!S_ISDIR (live_st.st_mode))
     return TRUE; /* the exchange itself refuses */
 
   fd = open (staged, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
   if (fd < 0)
-    return set_errno_error (error, errno, _("Cannot use the staging folder"), staged);
+    return osi_set_error_from_errno (error, errno, _("Cannot use the staging folder “%s”"), staged);
   if (fstat (fd, &staged_st) == 0 && (staged_st.st_uid != live_st.st_uid || staged_st.st_gid != live_st.st_gid))
     {
       int failed = chown_tree (staged, live_st.st_uid, live_st.st_gid);
@@ -404,8 +393,9 @@ adopt_live_attributes (const char  *live,
       if (failed != 0)
         {
           close (fd);
-          return set_errno_error (error, failed > 0 ? failed : errno,
-                                  _("Cannot give the restored folder the owner and permissions of"), live);
+          return osi_set_error_from_errno (error, failed > 0 ? failed : errno,
+                                           _("Cannot give the restored folder the owner and permissions of “%s”"),
+                                           live);
         }
     }
   /* The owner first: a chown clears the setgid bit. */
@@ -416,8 +406,9 @@ adopt_live_attributes (const char  *live,
     {
       int saved = errno;
       close (fd);
-      return set_errno_error (error, saved,
-                              _("Cannot give the restored folder the owner and permissions of"), live);
+      return osi_set_error_from_errno (error, saved,
+                                       _("Cannot give the restored folder the owner and permissions of “%s”"),
+                                       live);
     }
   close (fd);
   return TRUE;
@@ -467,7 +458,8 @@ _osi_swap_commit_until (const char   *data_dir,
   journal = journal_path (&where);
 
   if (lstat (staged, &st) < 0 || !S_ISDIR (st.st_mode))
-    return set_errno_error (error, errno ? errno : ENOTDIR, _("Cannot use the staging folder"), staged);
+    return osi_set_error_from_errno (error, errno ? errno : ENOTDIR, _("Cannot use the staging folder “%s”"),
+                                     staged);
 
   if (stop_after == OSI_SWAP_STEP_STAGED)
     return TRUE;
@@ -519,7 +511,7 @@ _osi_swap_commit_until (const char   *data_dir,
 
   /* 5 */
   if (g_unlink (journal) < 0 && errno != ENOENT)
-    return set_errno_error (error, errno, _("Cannot remove"), journal);
+    return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), journal);
   return sync_dir (where.parent, error);
 }
 
@@ -565,7 +557,7 @@ osi_swap_recover (const char  *data_dir,
         {
           /* The first restore of an empty place: finish it. */
           if (rename (staged, live) < 0)
-            return set_errno_error (error, errno, _("Cannot recover the data folder"), live);
+            return osi_set_error_from_errno (error, errno, _("Cannot recover the data folder “%s”"), live);
         }
       /* Whatever the staging name holds now is not the live data: before
        * the exchange, the new data never committed; after it, the old. */
