@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 #
-# A stand-in for the deployed OSI dashboard backend (DESIGN.md §5), for tests.
+# A stand-in for the deployed OSI dashboard backend (docs/api.md §5.1), for tests.
 #
 # The real service is a Python FastAPI application whose source is not
 # public; the clients must work against it as well as against our own

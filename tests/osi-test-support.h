@@ -151,7 +151,7 @@ OsiTestServer *osi_test_server_start (const char  *tmp_dir,
                                       const char  *token,
                                       const char  *first_extra_arg,
                                       ...);
-/* The stand-in of the deployed OSI backend (DESIGN §5), a FastAPI service
+/* The stand-in of the deployed OSI backend (docs/api.md §5.1), a FastAPI service
  * ($OSI_BACKUP_FASTAPI, tests/osi-fastapi-backend.py), started and
  * stopped the same way. data_dir/rag/search.json is its knowledge base;
  * its extra arguments: --time-zone TZ, --create-without-filename,

@@ -129,7 +129,7 @@ test_round_trip_gzip (Fixture       *f,
   round_trip (f, OSI_COMPRESSION_GZIP, "backup_20261126_101500.tar.gz", "tar.gz");
 }
 
-/* An archive written by another tool that follows DESIGN §3: plain tar
+/* An archive written by another tool that follows docs/archive-format.md §4: plain tar
  * entries with "./" prefixes, directories listed, manifest first. */
 static void
 test_foreign_archive (Fixture       *f,

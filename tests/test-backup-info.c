@@ -373,7 +373,7 @@ test_list_invalid (void)
 static GPtrArray *list_through_tree (const char  *text,
                                      GError     **error);
 
-/* DESIGN §5: one malformed entry never fails the list. Each is kept as
+/* docs/api.md §5.3: one malformed entry never fails the list. Each is kept as
  * well as it can be read, saying what is wrong; both readers agree. */
 static void
 test_list_tolerant (void)
@@ -449,7 +449,7 @@ test_display_name (void)
   g_assert_cmpstr (osi_backup_info_get_display_name (list->pdata[0]), ==, "evil\ufffd[31m\ufffdred\ufffdtxt.json");
 }
 
-/* DESIGN §5: the deployed backend sends Python's naive isoformat (), its
+/* docs/api.md §5.3: the deployed backend sends Python's naive isoformat (), its
  * local time. Read in the server's zone, across a DST change, a shown
  * date never shifts by the UTC offset. */
 static void

@@ -969,7 +969,7 @@ test_compare (void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The deployed OSI backend (DESIGN §5)                                     */
+/* The deployed OSI backend (docs/api.md §5)                                     */
 
 #define SERVICE_BACKUP "search_backup_20260301_101500.json"
 #define NO_UPLOAD      "This server does not offer sending a backup from this computer: restore one of its own " \
@@ -1007,7 +1007,7 @@ check_downloaded (Fixture    *f,
 {
   OsiCheckWindow *report = check (f, path);
 
-  /* Bare .json: no manifest, so integrity stays unproven (DESIGN §3). */
+  /* Bare .json: no manifest, so integrity stays unproven (docs/archive-format.md §7). */
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Integrity Unproven");
   return osi_test_wait_download_text (report);
 }

@@ -12,7 +12,7 @@
 #include "osi-test-support.h"
 
 /* osi-backup-cli's network commands against a real osi-backup-server, and
- * against the stand-in of the deployed OSI backend (DESIGN §5,
+ * against the stand-in of the deployed OSI backend (docs/api.md §5,
  * tests/osi-fastapi-backend.py): /cli-network/fastapi/…. */
 
 typedef struct
@@ -261,7 +261,7 @@ test_errors (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Against the stand-in of the deployed OSI backend (DESIGN §5)             */
+/* Against the stand-in of the deployed OSI backend (docs/api.md §5)             */
 
 #define FASTAPI_TOKEN "s3cret-token"
 
@@ -512,7 +512,7 @@ test_fastapi_round_trip (Fixture       *f,
   g_assert_nonnull (strstr (out, said));
   g_assert_cmpint (cli_utc (f, NULL, NULL, NULL, "download", name, "-o", f->downloads, NULL), ==, 3);
 
-  /* DESIGN §5: a downloaded .json is checked offline as a knowledge base
+  /* docs/api.md §5.3: a downloaded .json is checked offline as a knowledge base
    * (JSON and schema, entry count); without a manifest its verdict stays
    * "integrity unproven". */
   {

@@ -11,7 +11,7 @@
 #include "osi-archive.h"
 #include "osi-test-support.h"
 
-/* The real osi-backup-cli binary, run as scripts run it (DESIGN §4). */
+/* The real osi-backup-cli binary, run as scripts run it (docs/api.md §9). */
 
 #define DATA_SIZE (1024 * 1024)
 

@@ -23,7 +23,7 @@
 #include "osi-test-support.h"
 
 /* OsiClient against a real osi-backup-server on 127.0.0.1, port 0, and
- * against the stand-in of the deployed OSI backend (DESIGN §5,
+ * against the stand-in of the deployed OSI backend (docs/api.md §5,
  * tests/osi-fastapi-backend.py): /client/fastapi/…. */
 
 #define TOKEN "client-test-token"
@@ -324,7 +324,7 @@ file_size (const char *path)
 static void
 assert_server_detail (const GError *error)
 {
-  /* Every error of DESIGN §2 carries {"detail": …}; the client keeps it. */
+  /* Every error of docs/api.md §2.4 carries {"detail": …}; the client keeps it. */
   g_assert_nonnull (strstr (error->message, "(server: "));
 }
 
@@ -604,7 +604,7 @@ has_entry_with_suffix (const char *dir,
   return found;
 }
 
-/* DESIGN §5: a restore whose answer is lost may have been done; the
+/* docs/api.md §5.4: a restore whose answer is lost may have been done; the
  * error must not say it failed, but tell to look before trying again.
  * The server is killed while it writes the safety backup. */
 static void
@@ -1453,7 +1453,7 @@ test_tls (void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The deployed OSI backend (DESIGN §5), through its FastAPI stand-in       */
+/* The deployed OSI backend (docs/api.md §5), through its FastAPI stand-in       */
 
 /* This process's own zone (set in main): neither UTC nor Paris, so that a
  * date read in the wrong zone shows. UTC+7, no summer time. */

@@ -285,7 +285,7 @@ assert_message (JsonObject *message)
   assert_string_member (message, "OpenQuestionLink");
 }
 
-/* Parses rag/search.json and checks every entry against DESIGN §3;
+/* Parses rag/search.json and checks every entry against docs/archive-format.md §6;
  * returns the number of entries. */
 static guint
 assert_knowledge_base (const char *dir)

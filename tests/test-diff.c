@@ -608,7 +608,7 @@ parse (const char *text)
   return json_node_copy (json_parser_get_root (parser));
 }
 
-/* The JSON of DESIGN §2 and back, as the client reads it. */
+/* The JSON of docs/api.md §3.9 and back, as the client reads it. */
 static void
 test_json (Fixture       *f,
            gconstpointer  user_data)

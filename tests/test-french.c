@@ -1170,7 +1170,7 @@ case_tab_order (Walk *walk)
 
 /* ------------------------------------------------------------------------ */
 
-/* The deployed OSI backend (DESIGN §5), its stand-in
+/* The deployed OSI backend (docs/api.md §5), its stand-in
  * (tests/osi-fastapi-backend.py) with malformed entries appended to its
  * list: the rows it cannot date or name (their tooltips), the restore
  * warning of a server without a preview, the toast of a refused name, the

@@ -936,7 +936,7 @@ test_window_test_connection (void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* Time zones (DESIGN §5: the deployed backend sends naive local times)     */
+/* Time zones (docs/api.md §5.3: the deployed backend sends naive local times)     */
 
 static char *
 stored_time_zones (GSettings *settings)

@@ -496,7 +496,7 @@ test_health (Fixture       *f,
     g_assert_cmpstr (string_member (r, "version"), ==, VERSION);
     g_assert_false (json_object_has_member (object_of (r), "free_bytes"));
     g_assert_false (json_object_has_member (object_of (r), "backup_count"));
-    /* DESIGN §5: what it offers beyond the four base actions. */
+    /* docs/api.md §3.1: what it offers beyond the four base actions. */
     {
       JsonArray *features = json_object_get_array_member (object_of (r), "features");
       static const char * const offered[] = { "verify", "diff", "upload", "range", "digest" };
@@ -1592,7 +1592,7 @@ test_hook_failure (Fixture       *f,
   g_assert_cmpuint (status, ==, SOUP_STATUS_CREATED);
 }
 
-/* DESIGN §2: a create and a restore at once, one gets 409. The data is big
+/* docs/api.md §3.4: a create and a restore at once, one gets 409. The data is big
  * enough (16 MiB) that the first is still running when the second comes. */
 static void
 test_create_and_restore_at_once (Fixture       *f,

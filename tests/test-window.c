@@ -1480,7 +1480,7 @@ test_no_server (void)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The deployed OSI backend (DESIGN §5)                                     */
+/* The deployed OSI backend (docs/api.md §5)                                     */
 
 /* The stand-in of the OSI dashboard's FastAPI service
  * (tests/osi-fastapi-backend.py): bare .json backups dated by their

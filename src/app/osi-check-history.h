@@ -18,7 +18,7 @@ typedef struct
   OsiVerdict  verdict;
   gint64      checked;   /* when, in seconds since the epoch */
   gboolean    modified;  /* the file changed (or went away) since */
-  /* DESIGN §5: the SHA-256 of the file as it was downloaded, NULL when
+  /* docs/api.md §5.3: the SHA-256 of the file as it was downloaded, NULL when
    * this computer did not download it. A backup without a manifest
    * cannot prove its integrity, but it can be unchanged since. */
   char       *downloaded_sha256;

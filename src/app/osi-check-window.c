@@ -355,7 +355,7 @@ update_actions (OsiCheckWindow *self)
 {
   g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
   gboolean restorable = self->report != NULL && osi_verify_report_is_restorable (self->report);
-  /* DESIGN §5: what the server lacks is explained, not tried. */
+  /* docs/api.md §5.2: what the server lacks is explained, not tried. */
   gboolean no_upload = window != NULL && osi_window_server_lacks (window, "upload");
   const char *why = no_upload ? osi_window_no_upload_text () : NULL;
 
@@ -390,7 +390,7 @@ on_window_working (OsiCheckWindow *self,
 /* ------------------------------------------------------------------------ */
 /* Unchanged since its download                                             */
 
-/* DESIGN §5: a backup without a manifest cannot prove its integrity, but
+/* docs/api.md §5.3: a backup without a manifest cannot prove its integrity, but
  * it can prove it is what the server sent, from the SHA-256 the history
  * kept at download. The file is read in a worker; the window is held
  * weakly, so that closing it does not wait for the end of the reading. */

@@ -9,7 +9,7 @@ G_BEGIN_DECLS
 
 /* A server the app can connect to: a name for people, the base URL, an
  * optional CA file for self-hosted HTTPS and the server's time zone (the
- * deployed OSI backend sends dates without an offset, DESIGN §5). The
+ * deployed OSI backend sends dates without an offset, docs/api.md §5.3). The
  * token is not here: it lives in the keyring (osi-secret.h), keyed by the
  * profile's id. */
 #define OSI_TYPE_PROFILE (osi_profile_get_type ())

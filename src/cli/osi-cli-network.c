@@ -15,7 +15,7 @@
 
 /* The network commands: each opens a client from the global options, runs
  * one asynchronous call to its end on a private main context, and turns
- * the outcome into the exit status of DESIGN §4. */
+ * the outcome into the exit status of docs/api.md §9. */
 
 static int
 fail (const GError *error)

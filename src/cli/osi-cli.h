@@ -5,7 +5,7 @@
 
 G_BEGIN_DECLS
 
-/* Exit status of DESIGN §4. */
+/* Exit status of docs/api.md §9. */
 enum
 {
   OSI_CLI_EXIT_OK = 0,

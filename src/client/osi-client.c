@@ -196,14 +196,14 @@ struct _OsiClient
   GPtrArray    *last_list;
   guint8        last_list_digest[OSI_SHA256_LEN];
 
-  /* Offset-less dates are the server's local time (DESIGN §5). NULL:
+  /* Offset-less dates are the server's local time (docs/api.md §5.3). NULL:
    * this desktop's time zone. */
   GTimeZone    *server_tz;
   guint         tz_generation;  /* bumped by each change of server_tz */
 
-  /* What the server offers (DESIGN §5 "Capabilities"), learnt once by
+  /* What the server offers (docs/api.md §5.2 "Capabilities"), learnt once by
    * the first operation that needs it. full_api: /api/health answered
-   * with "features", so the server answers as DESIGN §2 says (a create
+   * with "features", so the server answers as docs/api.md §3.4 says (a create
    * gives its "backup"). */
   gboolean      features_known;
   gboolean      full_api;
@@ -286,7 +286,7 @@ struct _Download
   gboolean      have_digest;
   guint8        digest[OSI_SHA256_LEN];
   char         *sha256_hex;    /* of the file as written, once finished */
-  /* What the last list promised for this backup (DESIGN §2 list members),
+  /* What the last list promised for this backup (docs/api.md §3.2 list members),
    * checked whether or not the server sends Repr-Digest: -1 and NULL when
    * it promised nothing. */
   gint64        listed_size;
@@ -299,7 +299,7 @@ typedef void (*ParseFunc) (GTask    *task,
 typedef void (*CallStart) (GTask *task);
 
 /* What a create or a restore returns: the server made it, whatever else
- * its answer holds (DESIGN §5). */
+ * its answer holds (docs/api.md §5.3). */
 typedef struct
 {
   OsiBackupInfo *backup;
@@ -640,7 +640,7 @@ append_validation_item (GString  *joined,
   g_string_append (joined, msg);
 }
 
-/* What an error answer says (DESIGN §5): its "detail" (a string, or
+/* What an error answer says (docs/api.md §5.3): its "detail" (a string, or
  * FastAPI's list of {"loc", "msg"}), else its "error", else its
  * "message". */
 static char *
@@ -728,7 +728,7 @@ http_error (GTask *task)
 
     case SOUP_STATUS_NOT_FOUND:
       code = OSI_CLIENT_ERROR_NOT_FOUND;
-      /* FastAPI's own answer for a route it does not have (DESIGN §5):
+      /* FastAPI's own answer for a route it does not have (docs/api.md §5.3):
        * a missing endpoint, never a missing backup. */
       if (g_strcmp0 (detail, "Not Found") == 0)
         {
@@ -1303,7 +1303,7 @@ on_body_read (GObject      *source,
   if (bytes == NULL)
     {
       /* An error answer without its detail is still the answer; so is a
-       * 2xx whose status alone says the server did it (DESIGN §5), even
+       * 2xx whose status alone says the server did it (docs/api.md §5.3), even
        * if its body is cut or the caller cancels while it comes. */
       if ((!SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg)) &&
            !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED)) ||
@@ -1370,7 +1370,7 @@ static void on_created_listed (GObject      *source,
 
 /* A create or a restore whose whole request went, then whose answer was
  * lost (the connection broke, a proxy gave up with 502 or 504): the
- * server may have done it, and DESIGN §5 forbids calling it a failure. A
+ * server may have done it, and docs/api.md §5.4 forbids calling it a failure. A
  * create is looked for in the list (where the names before are known);
  * otherwise the error says to look before trying again. Returns FALSE,
  * leaving error to the caller, for anything else. */
@@ -1713,7 +1713,7 @@ osi_client_set_ca_file (OsiClient   *self,
   return TRUE;
 }
 
-/* Features (DESIGN §5 "Capabilities") ------------------------------------ */
+/* Features (docs/api.md §5.2 "Capabilities") ------------------------------------ */
 
 static void
 set_features (OsiClient  *self,
@@ -1866,7 +1866,7 @@ on_health_listed (GObject      *source,
   g_task_return_pointer (task, object, (GDestroyNotify)json_object_unref);
 }
 
-/* DESIGN §5: /api/health (osi-backup-server, with "features"), then
+/* docs/api.md §5.2: /api/health (osi-backup-server, with "features"), then
  * /health (the deployed OSI backend), then the list itself. */
 static void
 parse_health (GTask    *task,
@@ -2050,7 +2050,7 @@ on_created_listed (GObject      *source,
     }
   if (call->outcome->backup == NULL && newest != NULL)
     call->outcome->backup = g_object_ref (newest);
-  /* The answer was lost (DESIGN §5): made only if the list says so. */
+  /* The answer was lost (docs/api.md §5.3): made only if the list says so. */
   if (call->unsure != NULL && call->outcome->backup == NULL)
     {
       g_task_return_error (task, g_steal_pointer (&call->unsure));
@@ -2059,7 +2059,7 @@ on_created_listed (GObject      *source,
   g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
 }
 
-/* DESIGN §5: success is the 2xx. Our server names the backup it made
+/* docs/api.md §5.3: success is the 2xx. Our server names the backup it made
  * ("backup"); the deployed OSI backend may give its "filename", or
  * nothing, and the backup is then found by listing again. */
 static void
@@ -2218,7 +2218,7 @@ parse_backup (GTask    *task,
 
 /* restore ---------------------------------------------------------------- */
 
-/* DESIGN §5: success is the 2xx; the safety backup is named only by our
+/* docs/api.md §5.3: success is the 2xx; the safety backup is named only by our
  * server (the deployed backend keeps its own). */
 static void
 parse_restore (GTask    *task,

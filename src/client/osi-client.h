@@ -9,7 +9,7 @@
 
 G_BEGIN_DECLS
 
-/* The API client of DESIGN §2, on libsoup 3. Every call is asynchronous
+/* The API client of docs/api.md §3, on libsoup 3. Every call is asynchronous
  * and cancellable. Failures are OSI_CLIENT_ERROR errors whose message is a
  * translated sentence saying what to do, followed by the server's
  * "detail" when it sent one. */
@@ -29,9 +29,9 @@ typedef enum
   OSI_CLIENT_ERROR_INTEGRITY,     /* 422, or a download whose digest does not match */
   OSI_CLIENT_ERROR_NO_SPACE,      /* 507, or the local disk is full */
   OSI_CLIENT_ERROR_SERVER,        /* 500 and anything else unexpected */
-  OSI_CLIENT_ERROR_PROTOCOL,      /* a response that is not what DESIGN §2 says */
+  OSI_CLIENT_ERROR_PROTOCOL,      /* a response that is not what docs/api.md §3 says */
   OSI_CLIENT_ERROR_LOCAL,         /* the local file system (download, upload) */
-  OSI_CLIENT_ERROR_UNSUPPORTED,   /* the server does not offer it (DESIGN §5), or 405 */
+  OSI_CLIENT_ERROR_UNSUPPORTED,   /* the server does not offer it (docs/api.md §5.2), or 405 */
   OSI_CLIENT_ERROR_EXISTS,        /* 409 to an upload: the server has a backup of that name */
 } OsiClientError;
 
@@ -64,14 +64,14 @@ gboolean       osi_client_set_ca_file      (OsiClient            *self,
 void           osi_client_set_idle_timeout (OsiClient            *self,
                                             guint                 seconds);
 
-/* Offset-less dates in the server's answers are its local time (DESIGN
- * §5): identifier names its time zone ("Europe/Paris"); NULL or "" means
+/* Offset-less dates in the server's answers are its local time
+ * (docs/api.md §5.3): identifier names its time zone ("Europe/Paris"); NULL or "" means
  * this desktop's. An unknown identifier is an error and changes nothing. */
 gboolean       osi_client_set_server_time_zone (OsiClient        *self,
                                             const char           *identifier,
                                             GError              **error);
 
-/* Asks /api/health, then /health, then the list (DESIGN §5), and learns
+/* Asks /api/health, then /health, then the list (docs/api.md §5.2), and learns
  * what the server offers. Returns the health object (a plain
  * {"status": "ok"} when only the list answered). Operations that need a
  * feature ask once by themselves. */

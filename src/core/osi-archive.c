@@ -1447,7 +1447,7 @@ compare_names (gconstpointer a,
 }
 
 /* Lists the tree in a stable order without following symlinks; files that
- * are neither regular nor folders cannot be in a backup (DESIGN §3). */
+ * are neither regular nor folders cannot be in a backup (docs/archive-format.md §3). */
 static gboolean
 collect_items (int          dir_fd,
                const char  *prefix,

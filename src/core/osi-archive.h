@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* The archive format of DESIGN §3: a tar (zstd or gzip), zip or bare JSON
+/* The archive format of docs/archive-format.md: a tar (zstd or gzip), zip or bare JSON
  * file holding rag/, config/, data/ and a manifest.json. */
 
 typedef enum
@@ -82,7 +82,7 @@ gboolean         osi_archive_create_finish   (GAsyncResult            *result,
 gboolean         osi_archive_name_is_bare_json (const char            *name);
 
 /* Reads the archive once, streaming, in bounded memory, and reports every
- * finding of DESIGN §3. Writes nothing. Returns NULL only with an error
+ * finding of docs/archive-format.md §8.2. Writes nothing. Returns NULL only with an error
  * (cancelled); a bad archive is a report with findings. limits may be
  * NULL for the defaults. */
 OsiVerifyReport *osi_archive_verify          (const char              *archive_path,

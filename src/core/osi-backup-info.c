@@ -26,7 +26,7 @@ struct _OsiBackupInfo
   GDateTime    *date;
   gint64        size;
   char         *sha256;
-  /* What the server sent wrong in this entry (DESIGN §5: one bad entry
+  /* What the server sent wrong in this entry (docs/api.md §5.3: one bad entry
    * never fails the list), or NULL. */
   char         *problem;
   gboolean      date_known;
@@ -425,7 +425,7 @@ typedef struct
   gint64      integer;
 } Field;
 
-/* DESIGN §5: a date without an offset is the server's local time, given
+/* docs/api.md §5.3: a date without an offset is the server's local time, given
  * by naive_tz (NULL: this desktop's time zone, the usual case of a server
  * next door). A date with an offset or 'Z' keeps its own. */
 static GDateTime *
@@ -498,7 +498,7 @@ info_from_fields (const Field  *name,
                               sha256->kind == FIELD_STRING ? sha256->string : NULL);
 }
 
-/* An entry of a list, as well as it can be read (DESIGN §5): one bad
+/* An entry of a list, as well as it can be read (docs/api.md §5.3): one bad
  * entry never fails the list. What is wrong becomes the entry's problem;
  * a name outside the grammar is kept for display only (nothing acts on
  * it), a bad date is "unknown", a bad size or checksum is left out. */

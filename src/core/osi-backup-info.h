@@ -52,9 +52,9 @@ const char    *osi_backup_info_get_display_name  (OsiBackupInfo  *self);
 /* Case- and accent-folded name, computed once, for the search matcher. */
 const char    *osi_backup_info_get_folded_name   (OsiBackupInfo  *self);
 
-/* Parses {"backups":[...]} (DESIGN §2) into a GPtrArray of OsiBackupInfo.
+/* Parses {"backups":[...]} (docs/api.md §3.2) into a GPtrArray of OsiBackupInfo.
  * Only a list that is not one fails: each entry is read as well as it can
- * be, what is wrong in it said by its problem (DESIGN §5). */
+ * be, what is wrong in it said by its problem (docs/api.md §5.3). */
 GPtrArray     *osi_backup_info_list_from_json    (JsonNode       *root,
                                                   GTimeZone      *naive_tz,
                                                   GError        **error);

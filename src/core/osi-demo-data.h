@@ -6,7 +6,7 @@
 G_BEGIN_DECLS
 
 /* Writes a realistic OSI data directory into dir (created if missing):
- *   rag/search.json     a RAG knowledge base in the DESIGN §3 schema with
+ *   rag/search.json     a RAG knowledge base in the docs/archive-format.md §6 schema with
  *                       French text, about half of size_bytes;
  *   config/…json|.yaml a few configuration files;
  *   data/embeddings.bin incompressible bytes, about the other half;
@@ -29,8 +29,8 @@ gboolean osi_demo_data_write_knowledge_base (const char    *path,
                                              GCancellable  *cancellable,
                                              GError       **error);
 
-/* Fills backup_dir (created if missing) with count valid backups (DESIGN
- * §3 archives made by osi_archive_create from small generated data
+/* Fills backup_dir (created if missing) with count valid backups
+ * (archives as docs/archive-format.md describes, made by osi_archive_create from small generated data
  * folders; a few distinct contents, so that sizes differ, growing from the
  * oldest to the newest) named backup_YYYYMMDD_HHMMSS.tar.zst (UTC). They
  * are dated from newest backwards over several months (40 backups span

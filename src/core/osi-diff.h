@@ -67,7 +67,7 @@ guint        osi_diff_get_unchanged     (OsiDiff              *self,
 gboolean     osi_diff_is_empty          (OsiDiff              *self);
 
 /* The JSON of `osi-backup-cli diff A B --json` and of the server's
- * GET /api/rag/backup/diff (DESIGN §2), and back (for the client). */
+ * GET /api/rag/backup/diff (docs/api.md §3.9), and back (for the client). */
 JsonNode    *osi_diff_to_json           (OsiDiff              *self);
 OsiDiff     *osi_diff_new_from_json     (JsonNode             *node,
                                          GError              **error);

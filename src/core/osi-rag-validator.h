@@ -6,7 +6,7 @@
 G_BEGIN_DECLS
 
 /* A push parser that checks, in one pass and bounded memory, that a byte
- * stream is a RAG knowledge base (DESIGN §3): valid UTF-8 JSON whose root is
+ * stream is a RAG knowledge base (docs/archive-format.md §6): valid UTF-8 JSON whose root is
  * an object of entries with the documented schema. */
 
 typedef struct _OsiRagValidator OsiRagValidator;

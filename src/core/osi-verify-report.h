@@ -141,7 +141,7 @@ const char      *osi_verdict_to_string                 (OsiVerdict       verdict
 /* A translated one-line verdict for people: "restaurable", … */
 const char      *osi_verdict_describe                  (OsiVerdict       verdict);
 
-/* The report as `osi-backup-cli verify --json` prints it (DESIGN §2). */
+/* The report as `osi-backup-cli verify --json` prints it (docs/archive-format.md §8.4). */
 JsonNode        *osi_verify_report_to_json             (OsiVerifyReport *self);
 
 G_END_DECLS
