@@ -25,6 +25,7 @@
 #include <openssl/crypto.h>
 
 #include "osi-archive.h"
+#include "osi-backup-folder.h"
 #include "osi-backup-info.h"
 #include "osi-json.h"
 #include "osi-open.h"
@@ -41,9 +42,6 @@
 #define MAX_JSON_BODY       (64 * 1024)
 #define MAX_NAME_ATTEMPTS   1000
 #define FINDINGS_IN_DETAIL  3
-#define NSEC_PER_SEC        G_GINT64_CONSTANT (1000000000)
-#define SIDECAR_SUFFIX      ".sha256"
-#define TEMP_SUFFIX         ".part"
 
 /* Connections */
 #define DEFAULT_HEADER_TIMEOUT   15      /* seconds */
@@ -72,21 +70,6 @@ typedef enum
   ROUTE_VERIFY,
   ROUTE_DIFF,
 } Route;
-
-/* What the server knows of one file of the backup folder. The SHA-256 and
- * the rendered JSON stay valid while size, mtime and ctime do. */
-typedef struct
-{
-  char     *name;
-  gint64    size;
-  gint64    mtime_ns;
-  gint64    ctime_ns;
-  char     *sha256;
-  char     *json;
-  guint     generation;
-  gboolean  sidecar_checked;
-  gboolean  hash_queued;
-} CacheEntry;
 
 /* Attached to each SoupServerMessage. */
 typedef struct
@@ -149,8 +132,7 @@ struct _OsiServer
   GObject           parent_instance;
 
   OsiServerOptions  options;
-  char             *backup_dir;
-  int               backup_fd;
+  OsiBackupFolder  *folder;
   GTlsCertificate  *certificate;
   SoupServer       *soup;
   char             *url;
@@ -178,21 +160,6 @@ struct _OsiServer
   /* Without a token: the Host values naming this server. */
   GStrv             local_hosts;
 
-  /* Guards cache and every CacheEntry: hashing threads fill them in. */
-  GMutex            cache_lock;
-  GHashTable       *cache;
-  guint             generation;
-  GThreadPool      *hash_pool;
-  /* The rendered list, kept while nothing in the backup folder changes:
-   * an inotify watch says when something did (-1: no watch, no cache). */
-  int               watch_fd;
-  GBytes           *list_body;
-  /* What the watch reported since the folder was last read: the names
-   * that changed, or, when it lost track (its queue overflowed, the
-   * folder itself moved), that everything must be read again. */
-  GHashTable       *changed_names;
-  gboolean          rescan;
-
   /* Cancelled at shutdown: every operation under way watches it. */
   GCancellable     *cancellable;
   Operation         op;
@@ -216,8 +183,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char * const backup_suffixes[] = { ".tar.zst", ".tar.gz", ".tgz", ".zip", ".json" };
-
 /* Errors whose code is the HTTP status to answer with. */
 static GQuark
 http_error_quark (void)
@@ -229,177 +194,7 @@ http_error_quark (void)
 static void maybe_finish_shutdown (OsiServer *self);
 
 /* ------------------------------------------------------------------------ */
-/* Names and files                                                          */
-
-static gboolean
-has_suffix_ci (const char *s,
-               const char *suffix)
-{
-  gsize ls = strlen (s);
-  gsize lx = strlen (suffix);
-
-  return ls > lx && g_ascii_strcasecmp (s + ls - lx, suffix) == 0;
-}
-
-static gboolean
-is_backup_name (const char *name)
-{
-  if (!osi_backup_name_is_valid (name))
-    return FALSE;
-  for (guint i = 0; i < G_N_ELEMENTS (backup_suffixes); i++)
-    if (has_suffix_ci (name, backup_suffixes[i]))
-      return TRUE;
-  return FALSE;
-}
-
-static gint64
-stat_mtime_ns (const struct stat *st)
-{
-  return (gint64)st->st_mtim.tv_sec * NSEC_PER_SEC + st->st_mtim.tv_nsec;
-}
-
-static gint64
-stat_ctime_ns (const struct stat *st)
-{
-  return (gint64)st->st_ctim.tv_sec * NSEC_PER_SEC + st->st_ctim.tv_nsec;
-}
-
-static char *
-sidecar_name (const char *name)
-{
-  return g_strconcat (".", name, SIDECAR_SUFFIX, NULL);
-}
-
-static gboolean
-is_sha256_hex (const char *text)
-{
-  for (guint i = 0; i < OSI_SHA256_HEX_LEN; i++)
-    if (!g_ascii_isxdigit (text[i]))
-      return FALSE;
-  return TRUE;
-}
-
-/* The sidecar is trusted only when written after the file last changed:
- * its mtime not before the file's ctime, which no copy can set back. */
-static char *
-read_sidecar (int                dir_fd,
-              const char        *name,
-              const struct stat *file_st)
-{
-  g_autofree char *side = sidecar_name (name);
-  char text[OSI_SHA256_HEX_LEN + 1];
-  struct stat st;
-  ssize_t n;
-  int fd;
-
-  fd = osi_open_regular_at (dir_fd, side, OSI_OPEN_NONE, &st, NULL);
-  if (fd < 0)
-    return NULL;
-  if (stat_mtime_ns (&st) < stat_ctime_ns (file_st))
-    {
-      close (fd);
-      return NULL;
-    }
-  n = read (fd, text, OSI_SHA256_HEX_LEN);
-  close (fd);
-  if (n != OSI_SHA256_HEX_LEN || !is_sha256_hex (text))
-    return NULL;
-  text[OSI_SHA256_HEX_LEN] = '\0';
-  return g_ascii_strdown (text, -1);
-}
-
-/* In sha256sum's format, so that `sha256sum -c` can use it too. Written
- * through a temporary name that the start-up cleaning recognises. */
-static void
-write_sidecar (int         dir_fd,
-               const char *name,
-               const char *sha256)
-{
-  g_autofree char *side = sidecar_name (name);
-  g_autofree char *text = g_strdup_printf ("%s  %s\n", sha256, name);
-  g_autofree char *tmp = NULL;
-  gsize len = strlen (text);
-  int fd = -1;
-
-  for (guint i = 0; i < 100 && fd < 0; i++)
-    {
-      g_free (tmp);
-      tmp = g_strdup_printf ("%s.%06x" TEMP_SUFFIX, side, g_random_int () & 0xffffff);
-      fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
-      if (fd < 0 && errno != EEXIST)
-        break;
-    }
-  if (fd < 0)
-    {
-      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
-      return;
-    }
-  if (write (fd, text, len) != (ssize_t)len)
-    {
-      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
-      close (fd);
-      unlinkat (dir_fd, tmp, 0);
-      return;
-    }
-  close (fd);
-  if (renameat (dir_fd, tmp, dir_fd, side) < 0)
-    {
-      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
-      unlinkat (dir_fd, tmp, 0);
-    }
-}
-
-/* Hashes the backup open on fd from its first byte, without moving the
- * descriptor's offset; NAME is for the message. */
-static char *
-hash_backup_fd (int            fd,
-                const char    *name,
-                GCancellable  *cancellable,
-                GError       **error)
-{
-  char hex[OSI_SHA256_HEX_LEN + 1];
-  GError *reason = NULL;
-
-  if (!osi_sha256_fd (fd, hex, NULL, cancellable, &reason))
-    {
-      if (g_error_matches (reason, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_propagate_error (error, reason);
-      else
-        {
-          g_set_error (error, reason->domain, reason->code,
-                       _("Cannot read the backup “%s”: %s"), name, reason->message);
-          g_error_free (reason);
-        }
-      return NULL;
-    }
-  return g_strdup (hex);
-}
-
-/* Hashes NAME inside the folder, opened as osi_open_regular_at () does:
- * never a symlink, never a FIFO. out_st receives what was hashed. */
-static char *
-hash_file_at (int            dir_fd,
-              const char    *name,
-              struct stat   *out_st,
-              GCancellable  *cancellable,
-              GError       **error)
-{
-  GError *reason = NULL;
-  char *sha;
-  int fd;
-
-  fd = osi_open_regular_at (dir_fd, name, OSI_OPEN_NONE, out_st, &reason);
-  if (fd < 0)
-    {
-      g_set_error (error, reason->domain, reason->code,
-                   _("Cannot read the backup “%s”: %s"), name, reason->message);
-      g_error_free (reason);
-      return NULL;
-    }
-  sha = hash_backup_fd (fd, name, cancellable, error);
-  close (fd);
-  return sha;
-}
+/* Disk space                                                               */
 
 static guint64
 free_bytes (const char *path)
@@ -473,388 +268,6 @@ check_space (const char  *dir,
   return FALSE;
 }
 
-/* Leftovers of interrupted work: .NAME.XXXXXX.part (creates, uploads),
- * .NAME.XXXXXX.part.json (uploads of bare knowledge bases),
- * .NAME.sha256.XXXXXX.part, and sidecars whose backup is gone. Only names
- * of that shape are touched: the folder may hold other things. */
-static gboolean
-is_temp_leftover (const char *name)
-{
-  g_autofree char *inner = NULL;
-  const char *end;
-  gsize len;
-
-  if (name[0] != '.')
-    return FALSE;
-  if (g_str_has_suffix (name, TEMP_SUFFIX ".json"))
-    len = strlen (name) - strlen (TEMP_SUFFIX ".json");
-  else if (g_str_has_suffix (name, TEMP_SUFFIX))
-    len = strlen (name) - strlen (TEMP_SUFFIX);
-  else
-    return FALSE;
-
-  /* name[1 .. len) is NAME.XXXXXX or NAME.sha256.XXXXXX */
-  inner = g_strndup (name + 1, len - 1);
-  end = strrchr (inner, '.');
-  if (end == NULL)
-    return FALSE;
-  inner[end - inner] = '\0';
-  if (g_str_has_suffix (inner, SIDECAR_SUFFIX))
-    inner[strlen (inner) - strlen (SIDECAR_SUFFIX)] = '\0';
-  return is_backup_name (inner);
-}
-
-static void
-clean_backup_dir (OsiServer *self)
-{
-  int fd = openat (self->backup_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *de;
-
-  if (dir == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
-  while ((de = readdir (dir)) != NULL)
-    {
-      const char *name = de->d_name;
-      struct stat st;
-
-      if (name[0] != '.' || fstatat (dirfd (dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
-          !S_ISREG (st.st_mode))
-        continue;
-
-      if (is_temp_leftover (name))
-        {
-          g_message ("Removing %s, left by an interrupted operation", name);
-          unlinkat (dirfd (dir), name, 0);
-        }
-      else if (g_str_has_suffix (name, SIDECAR_SUFFIX))
-        {
-          g_autofree char *backup = g_strndup (name + 1, strlen (name) - 1 - strlen (SIDECAR_SUFFIX));
-          struct stat bst;
-
-          if (is_backup_name (backup) &&
-              fstatat (dirfd (dir), backup, &bst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-            unlinkat (dirfd (dir), name, 0);
-        }
-    }
-  closedir (dir);
-}
-
-/* ------------------------------------------------------------------------ */
-/* The cache of backups                                                     */
-
-static void
-cache_entry_free (gpointer data)
-{
-  CacheEntry *entry = data;
-
-  g_free (entry->name);
-  g_free (entry->sha256);
-  g_free (entry->json);
-  g_free (entry);
-}
-
-static gboolean
-cache_entry_matches (const CacheEntry  *entry,
-                     const struct stat *st)
-{
-  return entry->size == (gint64)st->st_size &&
-         entry->mtime_ns == stat_mtime_ns (st) &&
-         entry->ctime_ns == stat_ctime_ns (st);
-}
-
-/* Called with the lock held. */
-static CacheEntry *
-cache_lookup_locked (OsiServer         *self,
-                     const char        *name,
-                     const struct stat *st)
-{
-  CacheEntry *entry = g_hash_table_lookup (self->cache, name);
-
-  if (entry == NULL)
-    {
-      entry = g_new0 (CacheEntry, 1);
-      entry->name = g_strdup (name);
-      g_hash_table_insert (self->cache, entry->name, entry);
-    }
-  else if (cache_entry_matches (entry, st))
-    return entry;
-
-  entry->size = st->st_size;
-  entry->mtime_ns = stat_mtime_ns (st);
-  entry->ctime_ns = stat_ctime_ns (st);
-  g_clear_pointer (&entry->sha256, g_free);
-  g_clear_pointer (&entry->json, g_free);
-  entry->sidecar_checked = FALSE;
-  return entry;
-}
-
-/* Records a SHA-256 computed for the file as st describes it. */
-static void
-cache_store_sha (OsiServer         *self,
-                 const char        *name,
-                 const struct stat *st,
-                 const char        *sha256)
-{
-  CacheEntry *entry;
-
-  g_mutex_lock (&self->cache_lock);
-  entry = cache_lookup_locked (self, name, st);
-  entry->sidecar_checked = TRUE;
-  if (g_strcmp0 (entry->sha256, sha256) != 0)
-    {
-      g_free (entry->sha256);
-      entry->sha256 = g_strdup (sha256);
-      g_clear_pointer (&entry->json, g_free);
-      g_clear_pointer (&self->list_body, g_bytes_unref);
-    }
-  g_mutex_unlock (&self->cache_lock);
-}
-
-static void
-cache_forget (OsiServer  *self,
-              const char *name)
-{
-  g_mutex_lock (&self->cache_lock);
-  g_hash_table_remove (self->cache, name);
-  g_clear_pointer (&self->list_body, g_bytes_unref);
-  g_mutex_unlock (&self->cache_lock);
-}
-
-static OsiBackupInfo *
-info_new (const char        *name,
-          const struct stat *st,
-          const char        *sha256)
-{
-  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (st->st_mtim.tv_sec);
-
-  return osi_backup_info_new (name, date, st->st_size, sha256);
-}
-
-static const char *
-cache_entry_json (CacheEntry *entry)
-{
-  if (entry->json == NULL)
-    {
-      g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (entry->mtime_ns / NSEC_PER_SEC);
-      g_autoptr(OsiBackupInfo) info = osi_backup_info_new (entry->name, date, entry->size, entry->sha256);
-      g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
-
-      entry->json = json_to_string (node, FALSE);
-    }
-  return entry->json;
-}
-
-typedef struct
-{
-  char   *name;
-  gint64  size;
-  gint64  mtime_ns;
-  gint64  ctime_ns;
-} HashJob;
-
-static void
-hash_job_free (HashJob *job)
-{
-  g_free (job->name);
-  g_free (job);
-}
-
-/* The lazy hashing thread: one file at a time, so that a folder of
- * thousands of unhashed backups never starves the operations. */
-static void
-hash_worker (gpointer data,
-             gpointer user_data)
-{
-  HashJob *job = data;
-  OsiServer *self = user_data;
-  g_autofree char *sha = NULL;
-  CacheEntry *entry;
-  struct stat st;
-
-  if (!g_cancellable_is_cancelled (self->cancellable))
-    sha = hash_file_at (self->backup_fd, job->name, &st, self->cancellable, NULL);
-
-  g_mutex_lock (&self->cache_lock);
-  entry = g_hash_table_lookup (self->cache, job->name);
-  if (entry != NULL)
-    {
-      entry->hash_queued = FALSE;
-      if (sha != NULL && cache_entry_matches (entry, &st) &&
-          entry->size == job->size && entry->mtime_ns == job->mtime_ns &&
-          entry->ctime_ns == job->ctime_ns && entry->sha256 == NULL)
-        {
-          entry->sha256 = g_strdup (sha);
-          g_clear_pointer (&entry->json, g_free);
-          g_clear_pointer (&self->list_body, g_bytes_unref);
-        }
-      else
-        g_clear_pointer (&sha, g_free);
-    }
-  else
-    g_clear_pointer (&sha, g_free);
-  g_mutex_unlock (&self->cache_lock);
-
-  if (sha != NULL)
-    write_sidecar (self->backup_fd, job->name, sha);
-  hash_job_free (job);
-}
-
-static int
-compare_newest_first (gconstpointer a,
-                      gconstpointer b)
-{
-  const CacheEntry *ea = *(CacheEntry * const *)a;
-  const CacheEntry *eb = *(CacheEntry * const *)b;
-
-  if (ea->mtime_ns != eb->mtime_ns)
-    return ea->mtime_ns > eb->mtime_ns ? -1 : 1;
-  return -strcmp (ea->name, eb->name);
-}
-
-/* Records a backup seen in the folder (stamped with the current
- * generation: present), with its checksum from the sidecar file or queued
- * for hashing. Called with the lock held. */
-static CacheEntry *
-see_backup_locked (OsiServer         *self,
-                   int                dir_fd,
-                   const char        *name,
-                   const struct stat *st,
-                   gboolean           queue_hashes)
-{
-  CacheEntry *entry = cache_lookup_locked (self, name, st);
-
-  entry->generation = self->generation;
-  if (entry->sha256 == NULL && !entry->sidecar_checked)
-    {
-      entry->sha256 = read_sidecar (dir_fd, name, st);
-      entry->sidecar_checked = TRUE;
-    }
-  if (entry->sha256 == NULL && !entry->hash_queued && queue_hashes && self->hash_pool != NULL)
-    {
-      HashJob *job = g_new0 (HashJob, 1);
-
-      job->name = g_strdup (entry->name);
-      job->size = entry->size;
-      job->mtime_ns = entry->mtime_ns;
-      job->ctime_ns = entry->ctime_ns;
-      entry->hash_queued = TRUE;
-      g_thread_pool_push (self->hash_pool, job, NULL);
-    }
-  return entry;
-}
-
-/* After a full read, the backups again, from the cache, looking again
- * only at the names the watch reported: a backup made, removed or touched
- * among 100,000 costs one fstatat (), not 100,000. Newest first, as
- * scan_backups_locked (). Called with the lock held. */
-static GPtrArray *
-update_backups_locked (OsiServer  *self,
-                       GHashTable *names)
-{
-  GPtrArray *found;
-  GHashTableIter iter;
-  gpointer key, value;
-
-  g_hash_table_iter_init (&iter, names);
-  while (g_hash_table_iter_next (&iter, &key, NULL))
-    {
-      const char *name = key;
-      CacheEntry *entry;
-      struct stat st;
-
-      if (name[0] == '.' || !is_backup_name (name))
-        continue;
-      if (fstatat (self->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode))
-        see_backup_locked (self, self->backup_fd, name, &st, TRUE);
-      else if ((entry = g_hash_table_lookup (self->cache, name)) != NULL)
-        {
-          if (entry->hash_queued)
-            entry->generation = 0;   /* gone; the hashing thread forgets it */
-          else
-            g_hash_table_remove (self->cache, name);
-        }
-    }
-
-  found = g_ptr_array_sized_new (g_hash_table_size (self->cache));
-  g_hash_table_iter_init (&iter, self->cache);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      CacheEntry *entry = value;
-
-      if (entry->generation == self->generation)
-        g_ptr_array_add (found, entry);
-    }
-  g_ptr_array_sort (found, compare_newest_first);
-  return found;
-}
-
-/* Reads the folder and returns its backups, newest first, as CacheEntry
- * pointers valid until the lock is released. Called with the lock held. */
-static GPtrArray *
-scan_backups_locked (OsiServer *self,
-                     gboolean   queue_hashes)
-{
-  GPtrArray *found = g_ptr_array_new ();
-  int fd = openat (self->backup_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *de;
-  GHashTableIter iter;
-  gpointer value;
-
-  if (dir == NULL)
-    {
-      if (fd >= 0)
-        close (fd);
-      return found;
-    }
-
-  self->generation++;
-  while ((de = readdir (dir)) != NULL)
-    {
-      struct stat st;
-
-      if (de->d_name[0] == '.' || !is_backup_name (de->d_name))
-        continue;
-      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
-        continue;
-
-      g_ptr_array_add (found, see_backup_locked (self, dirfd (dir), de->d_name, &st, queue_hashes));
-    }
-  closedir (dir);
-
-  /* forget what disappeared */
-  g_hash_table_iter_init (&iter, self->cache);
-  while (g_hash_table_iter_next (&iter, NULL, &value))
-    {
-      CacheEntry *entry = value;
-
-      if (entry->generation != self->generation && !entry->hash_queued)
-        g_hash_table_iter_remove (&iter);
-    }
-
-  g_ptr_array_sort (found, compare_newest_first);
-  return found;
-}
-
-static guint
-count_backups (OsiServer *self)
-{
-  GPtrArray *found;
-  guint n;
-
-  g_mutex_lock (&self->cache_lock);
-  found = scan_backups_locked (self, FALSE);
-  n = found->len;
-  g_ptr_array_unref (found);
-  g_mutex_unlock (&self->cache_lock);
-  return n;
-}
-
 /* ------------------------------------------------------------------------ */
 /* Requests and responses                                                   */
 
@@ -910,6 +323,16 @@ respond_json (SoupServerMessage *msg,
   soup_message_headers_replace (soup_server_message_get_response_headers (msg),
                                 "Cache-Control", "no-store");
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
+}
+
+static OsiBackupInfo *
+info_new (const char        *name,
+          const struct stat *st,
+          const char        *sha256)
+{
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (st->st_mtim.tv_sec);
+
+  return osi_backup_info_new (name, date, st->st_size, sha256);
 }
 
 /* 201 for a backup the server has just made or received (DESIGN §2). */
@@ -1192,17 +615,7 @@ open_backup (OsiServer   *self,
              const char  *name,
              struct stat *st)
 {
-  int fd;
-
-  if (!is_backup_name (name))
-    {
-      errno = ENOENT;
-      return -1;
-    }
-  fd = osi_open_regular_at (self->backup_fd, name, OSI_OPEN_NONE, st, NULL);
-  if (fd < 0)
-    errno = ENOENT;
-  return fd;
+  return osi_backup_folder_open (self->folder, name, st);
 }
 
 static gboolean
@@ -1210,16 +623,14 @@ backup_exists (OsiServer   *self,
                const char  *name,
                struct stat *st)
 {
-  return is_backup_name (name) &&
-         fstatat (self->backup_fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
-         S_ISREG (st->st_mode);
+  return osi_backup_folder_exists (self->folder, name, st);
 }
 
 static char *
 backup_path (OsiServer  *self,
              const char *name)
 {
-  return g_build_filename (self->backup_dir, name, NULL);
+  return osi_backup_folder_build_path (self->folder, name);
 }
 
 static void
@@ -1281,109 +692,17 @@ handle_health (OsiServer         *self,
   /* The details only for those who may see the backups. */
   if (is_authorized (self, msg))
     {
-      json_object_set_int_member (object, "free_bytes", (gint64)MIN (free_bytes (self->backup_dir), G_MAXINT64));
-      json_object_set_int_member (object, "backup_count", count_backups (self));
+      json_object_set_int_member (object, "free_bytes", (gint64)MIN (free_bytes (osi_backup_folder_get_path (self->folder)), G_MAXINT64));
+      json_object_set_int_member (object, "backup_count", osi_backup_folder_count (self->folder));
     }
   respond_json (msg, SOUP_STATUS_OK, object);
-}
-
-/* Whether the rendered list still holds: nothing happened in the backup
- * folder since it was rendered. The kernel queues an inotify event for
- * any file made, removed, renamed, written or touched there, by this
- * server or anyone else, so reading the queue now (it never blocks) is
- * enough. Called with the lock held. */
-static gboolean
-list_cache_valid_locked (OsiServer *self)
-{
-  char events[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
-  gboolean changed = FALSE;
-  gssize n;
-
-  if (self->watch_fd < 0)
-    return FALSE;
-  while ((n = read (self->watch_fd, events, sizeof events)) > 0)
-    {
-      changed = TRUE;
-      for (gssize at = 0; at + (gssize)sizeof (struct inotify_event) <= n;)
-        {
-          const struct inotify_event *event = (const struct inotify_event *)(events + at);
-
-          if (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
-            self->rescan = TRUE;
-          else if (event->len > 0)
-            g_hash_table_add (self->changed_names, g_strndup (event->name, event->len));
-          at += (gssize)sizeof (struct inotify_event) + event->len;
-        }
-    }
-  if (n < 0 && errno != EAGAIN && errno != EINTR)
-    {
-      /* A watch that fails is a cache that cannot be trusted. */
-      g_warning ("Cannot read the backup folder's change events: %s", g_strerror (errno));
-      close (self->watch_fd);
-      self->watch_fd = -1;
-      self->rescan = TRUE;
-      changed = TRUE;
-    }
-  if (changed)
-    g_clear_pointer (&self->list_body, g_bytes_unref);
-  return self->list_body != NULL;
-}
-
-static GBytes *
-render_list_locked (OsiServer *self)
-{
-  GString *body = g_string_sized_new (4096);
-  g_autoptr(JsonNode) message = json_node_alloc ();
-  g_autofree char *message_text = NULL;
-  g_autofree char *message_json = NULL;
-  GPtrArray *found;
-  guint n;
-
-  /* Entries are rendered once and kept: 10,000 backups are a walk of the
-   * folder and a concatenation; with the watch, only what it reported is
-   * looked at again. */
-  if (self->rescan || self->watch_fd < 0)
-    found = scan_backups_locked (self, TRUE);
-  else
-    found = update_backups_locked (self, self->changed_names);
-  self->rescan = FALSE;
-  g_hash_table_remove_all (self->changed_names);
-  n = found->len;
-  g_string_append (body, "{\"backups\":[");
-  for (guint i = 0; i < found->len; i++)
-    {
-      if (i > 0)
-        g_string_append_c (body, ',');
-      g_string_append (body, cache_entry_json (g_ptr_array_index (found, i)));
-    }
-  g_ptr_array_unref (found);
-
-  message_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backup", "%u backups", n), n);
-  json_node_init_string (message, message_text);
-  message_json = json_to_string (message, FALSE);
-  g_string_append_printf (body, "],\"message\":%s}", message_json);
-  return g_string_free_to_bytes (body);
 }
 
 static void
 handle_list (OsiServer         *self,
              SoupServerMessage *msg)
 {
-  g_autoptr(GBytes) body = NULL;
-
-  /* Walking 100,000 backups costs 100,000 fstatat (), most of the answer's
-   * time: the answer is kept until the folder changes. */
-  g_mutex_lock (&self->cache_lock);
-  if (!list_cache_valid_locked (self))
-    {
-      g_clear_pointer (&self->list_body, g_bytes_unref);
-      body = render_list_locked (self);
-      if (self->watch_fd >= 0)
-        self->list_body = g_bytes_ref (body);
-    }
-  else
-    body = g_bytes_ref (self->list_body);
-  g_mutex_unlock (&self->cache_lock);
+  g_autoptr(GBytes) body = osi_backup_folder_list_json (self->folder);
 
   soup_server_message_set_status (msg, SOUP_STATUS_OK, NULL);
   soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Cache-Control", "no-store");
@@ -1732,20 +1051,20 @@ hash_now_thread (GTask        *task,
                                _("Cannot read the backup “%s”: %s"), job->name, g_strerror (saved));
       return;
     }
-  job->sha256 = hash_backup_fd (job->fd, job->name, cancellable, &error);
+  job->sha256 = osi_backup_folder_hash_fd (job->fd, job->name, cancellable, &error);
   if (job->sha256 == NULL)
     {
       g_task_return_error (task, error);
       return;
     }
-  cache_store_sha (self, job->name, &job->st, job->sha256);
+  osi_backup_folder_store_sha256 (self->folder, job->name, &job->st, job->sha256);
   /* The sidecar speaks for the name: only while the name is this file. */
   {
     struct stat now;
 
-    if (fstatat (self->backup_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+    if (fstatat (osi_backup_folder_get_fd (self->folder), job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
         now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
-      write_sidecar (self->backup_fd, job->name, job->sha256);
+      osi_backup_folder_write_sidecar (self->folder, job->name, job->sha256);
   }
   g_task_return_boolean (task, TRUE);
 }
@@ -1791,7 +1110,6 @@ handle_download (OsiServer         *self,
 {
   Request *req = request_get (msg);
   g_autofree char *sha256 = NULL;
-  CacheEntry *entry;
   struct stat st;
   int fd;
 
@@ -1805,15 +1123,7 @@ handle_download (OsiServer         *self,
   req->download_name = g_strdup (name);
   req->download_size = (guint64)st.st_size;
 
-  g_mutex_lock (&self->cache_lock);
-  entry = cache_lookup_locked (self, name, &st);
-  if (entry->sha256 == NULL && !entry->sidecar_checked)
-    {
-      entry->sha256 = read_sidecar (self->backup_fd, name, &st);
-      entry->sidecar_checked = TRUE;
-    }
-  sha256 = g_strdup (entry->sha256);
-  g_mutex_unlock (&self->cache_lock);
+  sha256 = osi_backup_folder_lookup_sha256 (self->folder, name, &st);
 
   if (sha256 != NULL)
     {
@@ -1856,9 +1166,10 @@ make_backup (OsiServer     *self,
              GCancellable  *cancellable,
              GError       **error)
 {
+  int dir_fd = osi_backup_folder_get_fd (self->folder);
   guint64 estimate = tree_size (self->options.data_dir);
 
-  if (!check_space (self->backup_dir, estimate, error))
+  if (!check_space (osi_backup_folder_get_path (self->folder), estimate, error))
     return FALSE;
 
   for (guint i = 0; i < MAX_NAME_ATTEMPTS; i++)
@@ -1871,7 +1182,7 @@ make_backup (OsiServer     *self,
       g_autoptr(GError) local_error = NULL;
       struct stat st;
 
-      if (fstatat (self->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+      if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
         continue;
 
       path = backup_path (self, name);
@@ -1884,15 +1195,15 @@ make_backup (OsiServer     *self,
           return FALSE;
         }
 
-      if (fstatat (self->backup_fd, name, out_st, AT_SYMLINK_NOFOLLOW) < 0)
+      if (fstatat (dir_fd, name, out_st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                        _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
           return FALSE;
         }
-      write_sidecar (self->backup_fd, name, sha256);
-      cache_store_sha (self, name, out_st, sha256);
+      osi_backup_folder_write_sidecar (self->folder, name, sha256);
+      osi_backup_folder_store_sha256 (self->folder, name, out_st, sha256);
       *out_name = g_steal_pointer (&name);
       *out_sha256 = g_steal_pointer (&sha256);
       return TRUE;
@@ -2064,7 +1375,7 @@ restore_thread (GTask        *task,
 {
   OsiServer *self = source_object;
   RestoreJob *job = task_data;
-  gboolean is_json = has_suffix_ci (job->name, ".json");
+  gboolean is_json = osi_backup_folder_is_json_name (job->name);
   OsiArchiveLimits limits;
   GError *error = NULL;
   struct stat data_st;
@@ -2089,14 +1400,15 @@ restore_thread (GTask        *task,
   have_data = stat (self->options.data_dir, &data_st) == 0 && S_ISDIR (data_st.st_mode);
   {
     g_autofree char *data_parent = g_path_get_dirname (self->options.data_dir);
+    const char *backup_dir = osi_backup_folder_get_path (self->folder);
     guint64 data_size = have_data ? tree_size (self->options.data_dir) : 0;
     guint64 staged = osi_verify_report_get_content_bytes (job->report);
     struct stat backup_st, parent_st;
-    gboolean same_fs = stat (self->backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
+    gboolean same_fs = stat (backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
                        backup_st.st_dev == parent_st.st_dev;
 
-    if (same_fs ? !check_space (self->backup_dir, data_size + staged, &error)
-                : (!check_space (self->backup_dir, data_size, &error) ||
+    if (same_fs ? !check_space (backup_dir, data_size + staged, &error)
+                : (!check_space (backup_dir, data_size, &error) ||
                    !check_space (data_parent, staged, &error)))
       {
         g_task_return_error (task, error);
@@ -2340,7 +1652,6 @@ handle_delete (OsiServer         *self,
                const char        *name)
 {
   g_autoptr(JsonObject) object = NULL;
-  g_autofree char *side = sidecar_name (name);
   g_autofree char *message = NULL;
   struct stat st;
 
@@ -2354,7 +1665,7 @@ handle_delete (OsiServer         *self,
       respond_error (msg, SOUP_STATUS_CONFLICT, _("The backup “%s” is being restored: delete it afterwards."), name);
       return;
     }
-  if (unlinkat (self->backup_fd, name, 0) < 0)
+  if (!osi_backup_folder_delete (self->folder, name))
     {
       int saved = errno;
 
@@ -2365,9 +1676,6 @@ handle_delete (OsiServer         *self,
                        _("Cannot delete the backup “%s”: %s"), name, g_strerror (saved));
       return;
     }
-  unlinkat (self->backup_fd, side, 0);
-  fsync (self->backup_fd);
-  cache_forget (self, name);
   g_message ("Deleted %s", name);
 
   message = g_strdup_printf (_("Backup “%s” deleted."), name);
@@ -2495,7 +1803,7 @@ diff_thread (GTask        *task,
 
   job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
                                            OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, &error);
-  if (job->report != NULL && !report_acceptable (job->report, has_suffix_ci (job->name, ".json")))
+  if (job->report != NULL && !report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
     {
       g_clear_error (&error);
       g_clear_object (&job->diff);
@@ -2675,13 +1983,13 @@ upload_begin (OsiServer         *self,
   name = require_filename (msg);
   if (name == NULL)
     return;
-  if (!is_backup_name (name))
+  if (!osi_backup_folder_is_backup_name (name))
     {
       respond_error (msg, SOUP_STATUS_BAD_REQUEST,
                      _("“%s” is not a backup file name: it must end in .tar.zst, .tar.gz, .tgz, .zip or .json."), name);
       return;
     }
-  if (fstatat (self->backup_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+  if (fstatat (osi_backup_folder_get_fd (self->folder), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
       respond_error (msg, SOUP_STATUS_CONFLICT, _("A backup named “%s” already exists."), name);
       return;
@@ -2699,7 +2007,7 @@ upload_begin (OsiServer         *self,
           upload_refuse_too_large (msg, self->options.max_upload);
           return;
         }
-      if (!check_space (self->backup_dir, length, &error))
+      if (!check_space (osi_backup_folder_get_path (self->folder), length, &error))
         {
           req->body_refused = TRUE;
           respond_error_and_close (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, error->message);
@@ -2708,8 +2016,8 @@ upload_begin (OsiServer         *self,
     }
 
   /* Verification recognises a bare knowledge base by its suffix. */
-  tmpl = g_strdup_printf ("%s/.%s.XXXXXX" TEMP_SUFFIX "%s", self->backup_dir, name,
-                          has_suffix_ci (name, ".json") ? ".json" : "");
+  tmpl = g_strdup_printf ("%s/.%s.XXXXXX" OSI_BACKUP_FOLDER_TEMP_SUFFIX "%s", osi_backup_folder_get_path (self->folder), name,
+                          osi_backup_folder_is_json_name (name) ? ".json" : "");
   /* Read and write: verification reads back the very file written. */
   fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -2759,6 +2067,7 @@ upload_thread (GTask        *task,
   OsiServer *self = source_object;
   UploadJob *job = task_data;
   g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
+  int dir_fd = osi_backup_folder_get_fd (self->folder);
   GError *error = NULL;
 
   if (fsync (job->fd) < 0)
@@ -2774,7 +2083,7 @@ upload_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  if (!report_acceptable (job->report, has_suffix_ci (job->name, ".json")))
+  if (!report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
     {
       g_autofree char *summary = findings_summary (job->report);
 
@@ -2785,14 +2094,14 @@ upload_thread (GTask        *task,
     }
 
   /* Never replace a backup of the same name. */
-  if (renameat2 (self->backup_fd, tmp_name, self->backup_fd, job->name, RENAME_NOREPLACE) < 0)
+  if (renameat2 (dir_fd, tmp_name, dir_fd, job->name, RENAME_NOREPLACE) < 0)
     {
       int saved = errno;
 
       if ((saved == EINVAL || saved == ENOSYS) &&
-          linkat (self->backup_fd, tmp_name, self->backup_fd, job->name, 0) == 0)
+          linkat (dir_fd, tmp_name, dir_fd, job->name, 0) == 0)
         {
-          unlinkat (self->backup_fd, tmp_name, 0);
+          unlinkat (dir_fd, tmp_name, 0);
           saved = 0;
         }
       else if (saved == EINVAL || saved == ENOSYS)
@@ -2811,7 +2120,7 @@ upload_thread (GTask        *task,
         }
     }
   g_clear_pointer (&job->tmp_path, g_free);
-  fsync (self->backup_fd);
+  fsync (dir_fd);
 
   /* The checksum is of the file written and verified: it speaks for the
    * name only while the name is that file. */
@@ -2819,11 +2128,11 @@ upload_thread (GTask        *task,
     struct stat now;
 
     if (fstat (job->fd, &job->st) == 0 &&
-        fstatat (self->backup_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        fstatat (dir_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
         now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
       {
-        write_sidecar (self->backup_fd, job->name, job->sha256);
-        cache_store_sha (self, job->name, &job->st, job->sha256);
+        osi_backup_folder_write_sidecar (self->folder, job->name, job->sha256);
+        osi_backup_folder_store_sha256 (self->folder, job->name, &job->st, job->sha256);
       }
   }
   g_task_return_boolean (task, TRUE);
@@ -3662,11 +2971,8 @@ static void
 stop_background_work (OsiServer *self)
 {
   g_cancellable_cancel (self->cancellable);
-  if (self->hash_pool != NULL)
-    {
-      g_thread_pool_free (self->hash_pool, TRUE, TRUE);
-      self->hash_pool = NULL;
-    }
+  if (self->folder != NULL)
+    osi_backup_folder_stop (self->folder);
   /* A reload command still running is left to finish on its own. */
   g_clear_handle_id (&self->hook_watch, g_source_remove);
 }
@@ -3716,6 +3022,7 @@ osi_server_dispose (GObject *object)
     }
   g_clear_object (&self->listen_socket);
   g_clear_object (&self->certificate);
+  g_clear_object (&self->folder);
 
   G_OBJECT_CLASS (osi_server_parent_class)->dispose (object);
 }
@@ -3726,16 +3033,7 @@ osi_server_finalize (GObject *object)
   OsiServer *self = (OsiServer *)object;
 
   options_clear (&self->options);
-  g_free (self->backup_dir);
-  if (self->backup_fd >= 0)
-    close (self->backup_fd);
-  if (self->watch_fd >= 0)
-    close (self->watch_fd);
-  g_clear_pointer (&self->list_body, g_bytes_unref);
-  g_clear_pointer (&self->changed_names, g_hash_table_unref);
   g_free (self->url);
-  g_clear_pointer (&self->cache, g_hash_table_unref);
-  g_mutex_clear (&self->cache_lock);
   g_clear_object (&self->cancellable);
   g_free (self->op_name);
   g_clear_pointer (&self->shutdown_tasks, g_ptr_array_unref);
@@ -3785,13 +3083,6 @@ osi_server_class_init (OsiServerClass *klass)
 static void
 osi_server_init (OsiServer *self)
 {
-  self->backup_fd = -1;
-  self->watch_fd = -1;
-  /* Nothing read yet: the first list reads the whole folder. */
-  self->rescan = TRUE;
-  self->changed_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_mutex_init (&self->cache_lock);
-  self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
   self->cancellable = g_cancellable_new ();
   self->conns = g_hash_table_new_full (NULL, NULL, NULL, conn_unref);
 }
@@ -3836,42 +3127,15 @@ osi_server_new (const OsiServerOptions  *options,
   self->options.max_connections = options->max_connections;
   self->options.header_timeout = options->header_timeout;
   self->options.idle_timeout = options->idle_timeout;
-  self->backup_dir = g_strdup (self->options.backup_dir);
   self->max_connections = options->max_connections != 0 ? options->max_connections : default_max_connections ();
   self->header_timeout = options->header_timeout != 0 ? options->header_timeout : DEFAULT_HEADER_TIMEOUT;
   self->idle_timeout = options->idle_timeout != 0 ? options->idle_timeout : DEFAULT_IDLE_TIMEOUT;
   self->keep_alive = soup_check_version (3, 3, 0);
   self->refusal = refusal_response ();
 
-  if (g_mkdir_with_parents (self->backup_dir, 0700) < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot create the backup folder “%s”: %s"), self->backup_dir, g_strerror (saved));
-      return NULL;
-    }
-  self->backup_fd = open (self->backup_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (self->backup_fd < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot open the backup folder “%s”: %s"), self->backup_dir, g_strerror (saved));
-      return NULL;
-    }
-  /* Without a watch (no inotify, or no watch left) the list is rendered
-   * anew for every request. The watch sees local changes only: a folder
-   * shared over NFS and written by another machine is not seen. */
-  self->watch_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
-  if (self->watch_fd >= 0 &&
-      inotify_add_watch (self->watch_fd, self->backup_dir,
-                         IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
-                         IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0)
-    {
-      g_message ("Cannot watch the backup folder (%s): the list is read anew for every request",
-                 g_strerror (errno));
-      close (self->watch_fd);
-      self->watch_fd = -1;
-    }
+  self->folder = osi_backup_folder_new (self->options.backup_dir, error);
+  if (self->folder == NULL)
+    return NULL;
   if (stat (self->options.data_dir, &st) < 0)
     g_message ("The data folder %s does not exist yet: a restore will create it", self->options.data_dir);
   else if (!S_ISDIR (st.st_mode))
@@ -3884,7 +3148,7 @@ osi_server_new (const OsiServerOptions  *options,
   /* Finish or undo whatever a crash interrupted, before serving. */
   if (!osi_swap_recover (self->options.data_dir, error))
     return NULL;
-  clean_backup_dir (self);
+  osi_backup_folder_clean (self->folder);
 
   if (options->tls_cert != NULL)
     {
@@ -3901,9 +3165,6 @@ osi_server_new (const OsiServerOptions  *options,
   g_signal_connect (self->soup, "request-started", G_CALLBACK (request_started), self);
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (request_aborted), self);
-
-  /* Jobs still queued at shutdown are dropped and freed. */
-  self->hash_pool = g_thread_pool_new_full (hash_worker, self, (GDestroyNotify)hash_job_free, 1, FALSE, NULL);
 
   return g_steal_pointer (&self);
 }
@@ -3987,7 +3248,7 @@ osi_server_listen (OsiServer   *self,
       g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
     }
   g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
-  g_message ("Serving %s from %s, data %s%s; at most %u connections", self->url, self->backup_dir,
+  g_message ("Serving %s from %s, data %s%s; at most %u connections", self->url, osi_backup_folder_get_path (self->folder),
              self->options.data_dir, self->options.no_auth ? " (no authentication)" : "", self->max_connections);
   return TRUE;
 }

@@ -1,0 +1,966 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-server"
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/inotify.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-backup-folder.h"
+#include "osi-backup-info.h"
+#include "osi-open.h"
+#include "osi-sha256.h"
+
+#define NSEC_PER_SEC        G_GINT64_CONSTANT (1000000000)
+#define SIDECAR_SUFFIX      ".sha256"
+#define TEMP_SUFFIX         OSI_BACKUP_FOLDER_TEMP_SUFFIX
+
+/* What the server knows of one file of the backup folder. The SHA-256 and
+ * the rendered JSON stay valid while size, mtime and ctime do. */
+typedef struct
+{
+  char     *name;
+  gint64    size;
+  gint64    mtime_ns;
+  gint64    ctime_ns;
+  char     *sha256;
+  char     *json;
+  guint     generation;
+  gboolean  sidecar_checked;
+  gboolean  hash_queued;
+} CacheEntry;
+
+struct _OsiBackupFolder
+{
+  GObject       parent_instance;
+
+  char         *path;
+  int           fd;
+
+  /* Guards cache and every CacheEntry: hashing threads fill them in. */
+  GMutex        cache_lock;
+  GHashTable   *cache;
+  guint         generation;
+  GThreadPool  *hash_pool;
+  /* Cancelled by osi_backup_folder_stop (): the hashing thread watches it. */
+  GCancellable *cancellable;
+  /* The rendered list, kept while nothing in the backup folder changes:
+   * an inotify watch says when something did (-1: no watch, no cache). */
+  int           watch_fd;
+  GBytes       *list_body;
+  /* What the watch reported since the folder was last read: the names
+   * that changed, or, when it lost track (its queue overflowed, the
+   * folder itself moved), that everything must be read again. */
+  GHashTable   *changed_names;
+  gboolean      rescan;
+};
+
+G_DEFINE_FINAL_TYPE (OsiBackupFolder, osi_backup_folder, G_TYPE_OBJECT)
+
+static const char * const backup_suffixes[] = { ".tar.zst", ".tar.gz", ".tgz", ".zip", ".json" };
+
+/* ------------------------------------------------------------------------ */
+/* Names and files                                                          */
+
+static gboolean
+has_suffix_ci (const char *s,
+               const char *suffix)
+{
+  gsize ls = strlen (s);
+  gsize lx = strlen (suffix);
+
+  return ls > lx && g_ascii_strcasecmp (s + ls - lx, suffix) == 0;
+}
+
+static gboolean
+is_backup_name (const char *name)
+{
+  if (!osi_backup_name_is_valid (name))
+    return FALSE;
+  for (guint i = 0; i < G_N_ELEMENTS (backup_suffixes); i++)
+    if (has_suffix_ci (name, backup_suffixes[i]))
+      return TRUE;
+  return FALSE;
+}
+
+static gint64
+stat_mtime_ns (const struct stat *st)
+{
+  return (gint64)st->st_mtim.tv_sec * NSEC_PER_SEC + st->st_mtim.tv_nsec;
+}
+
+static gint64
+stat_ctime_ns (const struct stat *st)
+{
+  return (gint64)st->st_ctim.tv_sec * NSEC_PER_SEC + st->st_ctim.tv_nsec;
+}
+
+static char *
+sidecar_name (const char *name)
+{
+  return g_strconcat (".", name, SIDECAR_SUFFIX, NULL);
+}
+
+static gboolean
+is_sha256_hex (const char *text)
+{
+  for (guint i = 0; i < OSI_SHA256_HEX_LEN; i++)
+    if (!g_ascii_isxdigit (text[i]))
+      return FALSE;
+  return TRUE;
+}
+
+/* The sidecar is trusted only when written after the file last changed:
+ * its mtime not before the file's ctime, which no copy can set back. */
+static char *
+read_sidecar (int                dir_fd,
+              const char        *name,
+              const struct stat *file_st)
+{
+  g_autofree char *side = sidecar_name (name);
+  char text[OSI_SHA256_HEX_LEN + 1];
+  struct stat st;
+  ssize_t n;
+  int fd;
+
+  fd = osi_open_regular_at (dir_fd, side, OSI_OPEN_NONE, &st, NULL);
+  if (fd < 0)
+    return NULL;
+  if (stat_mtime_ns (&st) < stat_ctime_ns (file_st))
+    {
+      close (fd);
+      return NULL;
+    }
+  n = read (fd, text, OSI_SHA256_HEX_LEN);
+  close (fd);
+  if (n != OSI_SHA256_HEX_LEN || !is_sha256_hex (text))
+    return NULL;
+  text[OSI_SHA256_HEX_LEN] = '\0';
+  return g_ascii_strdown (text, -1);
+}
+
+/* In sha256sum's format, so that `sha256sum -c` can use it too. Written
+ * through a temporary name that the start-up cleaning recognises. */
+static void
+write_sidecar (int         dir_fd,
+               const char *name,
+               const char *sha256)
+{
+  g_autofree char *side = sidecar_name (name);
+  g_autofree char *text = g_strdup_printf ("%s  %s\n", sha256, name);
+  g_autofree char *tmp = NULL;
+  gsize len = strlen (text);
+  int fd = -1;
+
+  for (guint i = 0; i < 100 && fd < 0; i++)
+    {
+      g_free (tmp);
+      tmp = g_strdup_printf ("%s.%06x" TEMP_SUFFIX, side, g_random_int () & 0xffffff);
+      fd = openat (dir_fd, tmp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+      if (fd < 0 && errno != EEXIST)
+        break;
+    }
+  if (fd < 0)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      return;
+    }
+  if (write (fd, text, len) != (ssize_t)len)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      close (fd);
+      unlinkat (dir_fd, tmp, 0);
+      return;
+    }
+  close (fd);
+  if (renameat (dir_fd, tmp, dir_fd, side) < 0)
+    {
+      g_message ("Cannot write the checksum of %s: %s", name, g_strerror (errno));
+      unlinkat (dir_fd, tmp, 0);
+    }
+}
+
+/* Hashes the backup open on fd from its first byte, without moving the
+ * descriptor's offset; NAME is for the message. */
+char *
+osi_backup_folder_hash_fd (int            fd,
+                           const char    *name,
+                           GCancellable  *cancellable,
+                           GError       **error)
+{
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *reason = NULL;
+
+  if (!osi_sha256_fd (fd, hex, NULL, cancellable, &reason))
+    {
+      if (g_error_matches (reason, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+        g_propagate_error (error, reason);
+      else
+        {
+          g_set_error (error, reason->domain, reason->code,
+                       _("Cannot read the backup “%s”: %s"), name, reason->message);
+          g_error_free (reason);
+        }
+      return NULL;
+    }
+  return g_strdup (hex);
+}
+
+/* Hashes NAME inside the folder, opened as osi_open_regular_at () does:
+ * never a symlink, never a FIFO. out_st receives what was hashed. */
+static char *
+hash_file_at (int            dir_fd,
+              const char    *name,
+              struct stat   *out_st,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  GError *reason = NULL;
+  char *sha;
+  int fd;
+
+  fd = osi_open_regular_at (dir_fd, name, OSI_OPEN_NONE, out_st, &reason);
+  if (fd < 0)
+    {
+      g_set_error (error, reason->domain, reason->code,
+                   _("Cannot read the backup “%s”: %s"), name, reason->message);
+      g_error_free (reason);
+      return NULL;
+    }
+  sha = osi_backup_folder_hash_fd (fd, name, cancellable, error);
+  close (fd);
+  return sha;
+}
+
+
+/* Leftovers of interrupted work: .NAME.XXXXXX.part (creates, uploads),
+ * .NAME.XXXXXX.part.json (uploads of bare knowledge bases),
+ * .NAME.sha256.XXXXXX.part, and sidecars whose backup is gone. Only names
+ * of that shape are touched: the folder may hold other things. */
+static gboolean
+is_temp_leftover (const char *name)
+{
+  g_autofree char *inner = NULL;
+  const char *end;
+  gsize len;
+
+  if (name[0] != '.')
+    return FALSE;
+  if (g_str_has_suffix (name, TEMP_SUFFIX ".json"))
+    len = strlen (name) - strlen (TEMP_SUFFIX ".json");
+  else if (g_str_has_suffix (name, TEMP_SUFFIX))
+    len = strlen (name) - strlen (TEMP_SUFFIX);
+  else
+    return FALSE;
+
+  /* name[1 .. len) is NAME.XXXXXX or NAME.sha256.XXXXXX */
+  inner = g_strndup (name + 1, len - 1);
+  end = strrchr (inner, '.');
+  if (end == NULL)
+    return FALSE;
+  inner[end - inner] = '\0';
+  if (g_str_has_suffix (inner, SIDECAR_SUFFIX))
+    inner[strlen (inner) - strlen (SIDECAR_SUFFIX)] = '\0';
+  return is_backup_name (inner);
+}
+
+void
+osi_backup_folder_clean (OsiBackupFolder *self)
+{
+  int fd = openat (self->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return;
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      const char *name = de->d_name;
+      struct stat st;
+
+      if (name[0] != '.' || fstatat (dirfd (dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+          !S_ISREG (st.st_mode))
+        continue;
+
+      if (is_temp_leftover (name))
+        {
+          g_message ("Removing %s, left by an interrupted operation", name);
+          unlinkat (dirfd (dir), name, 0);
+        }
+      else if (g_str_has_suffix (name, SIDECAR_SUFFIX))
+        {
+          g_autofree char *backup = g_strndup (name + 1, strlen (name) - 1 - strlen (SIDECAR_SUFFIX));
+          struct stat bst;
+
+          if (is_backup_name (backup) &&
+              fstatat (dirfd (dir), backup, &bst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+            unlinkat (dirfd (dir), name, 0);
+        }
+    }
+  closedir (dir);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The cache of backups                                                     */
+
+static void
+cache_entry_free (gpointer data)
+{
+  CacheEntry *entry = data;
+
+  g_free (entry->name);
+  g_free (entry->sha256);
+  g_free (entry->json);
+  g_free (entry);
+}
+
+static gboolean
+cache_entry_matches (const CacheEntry  *entry,
+                     const struct stat *st)
+{
+  return entry->size == (gint64)st->st_size &&
+         entry->mtime_ns == stat_mtime_ns (st) &&
+         entry->ctime_ns == stat_ctime_ns (st);
+}
+
+/* Called with the lock held. */
+static CacheEntry *
+cache_lookup_locked (OsiBackupFolder   *self,
+                     const char        *name,
+                     const struct stat *st)
+{
+  CacheEntry *entry = g_hash_table_lookup (self->cache, name);
+
+  if (entry == NULL)
+    {
+      entry = g_new0 (CacheEntry, 1);
+      entry->name = g_strdup (name);
+      g_hash_table_insert (self->cache, entry->name, entry);
+    }
+  else if (cache_entry_matches (entry, st))
+    return entry;
+
+  entry->size = st->st_size;
+  entry->mtime_ns = stat_mtime_ns (st);
+  entry->ctime_ns = stat_ctime_ns (st);
+  g_clear_pointer (&entry->sha256, g_free);
+  g_clear_pointer (&entry->json, g_free);
+  entry->sidecar_checked = FALSE;
+  return entry;
+}
+
+void
+osi_backup_folder_store_sha256 (OsiBackupFolder   *self,
+                                const char        *name,
+                                const struct stat *st,
+                                const char        *sha256)
+{
+  CacheEntry *entry;
+
+  g_return_if_fail (OSI_IS_BACKUP_FOLDER (self));
+  g_return_if_fail (name != NULL && sha256 != NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  entry = cache_lookup_locked (self, name, st);
+  entry->sidecar_checked = TRUE;
+  if (g_strcmp0 (entry->sha256, sha256) != 0)
+    {
+      g_free (entry->sha256);
+      entry->sha256 = g_strdup (sha256);
+      g_clear_pointer (&entry->json, g_free);
+      g_clear_pointer (&self->list_body, g_bytes_unref);
+    }
+  g_mutex_unlock (&self->cache_lock);
+}
+
+static void
+cache_forget (OsiBackupFolder *self,
+              const char *name)
+{
+  g_mutex_lock (&self->cache_lock);
+  g_hash_table_remove (self->cache, name);
+  g_clear_pointer (&self->list_body, g_bytes_unref);
+  g_mutex_unlock (&self->cache_lock);
+}
+
+static const char *
+cache_entry_json (CacheEntry *entry)
+{
+  if (entry->json == NULL)
+    {
+      g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (entry->mtime_ns / NSEC_PER_SEC);
+      g_autoptr(OsiBackupInfo) info = osi_backup_info_new (entry->name, date, entry->size, entry->sha256);
+      g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+
+      entry->json = json_to_string (node, FALSE);
+    }
+  return entry->json;
+}
+
+typedef struct
+{
+  char   *name;
+  gint64  size;
+  gint64  mtime_ns;
+  gint64  ctime_ns;
+} HashJob;
+
+static void
+hash_job_free (HashJob *job)
+{
+  g_free (job->name);
+  g_free (job);
+}
+
+/* The lazy hashing thread: one file at a time, so that a folder of
+ * thousands of unhashed backups never starves the operations. */
+static void
+hash_worker (gpointer data,
+             gpointer user_data)
+{
+  HashJob *job = data;
+  OsiBackupFolder *self = user_data;
+  g_autofree char *sha = NULL;
+  CacheEntry *entry;
+  struct stat st;
+
+  if (!g_cancellable_is_cancelled (self->cancellable))
+    sha = hash_file_at (self->fd, job->name, &st, self->cancellable, NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  entry = g_hash_table_lookup (self->cache, job->name);
+  if (entry != NULL)
+    {
+      entry->hash_queued = FALSE;
+      if (sha != NULL && cache_entry_matches (entry, &st) &&
+          entry->size == job->size && entry->mtime_ns == job->mtime_ns &&
+          entry->ctime_ns == job->ctime_ns && entry->sha256 == NULL)
+        {
+          entry->sha256 = g_strdup (sha);
+          g_clear_pointer (&entry->json, g_free);
+          g_clear_pointer (&self->list_body, g_bytes_unref);
+        }
+      else
+        g_clear_pointer (&sha, g_free);
+    }
+  else
+    g_clear_pointer (&sha, g_free);
+  g_mutex_unlock (&self->cache_lock);
+
+  if (sha != NULL)
+    write_sidecar (self->fd, job->name, sha);
+  hash_job_free (job);
+}
+
+static int
+compare_newest_first (gconstpointer a,
+                      gconstpointer b)
+{
+  const CacheEntry *ea = *(CacheEntry * const *)a;
+  const CacheEntry *eb = *(CacheEntry * const *)b;
+
+  if (ea->mtime_ns != eb->mtime_ns)
+    return ea->mtime_ns > eb->mtime_ns ? -1 : 1;
+  return -strcmp (ea->name, eb->name);
+}
+
+/* Records a backup seen in the folder (stamped with the current
+ * generation: present), with its checksum from the sidecar file or queued
+ * for hashing. Called with the lock held. */
+static CacheEntry *
+see_backup_locked (OsiBackupFolder   *self,
+                   int                dir_fd,
+                   const char        *name,
+                   const struct stat *st,
+                   gboolean           queue_hashes)
+{
+  CacheEntry *entry = cache_lookup_locked (self, name, st);
+
+  entry->generation = self->generation;
+  if (entry->sha256 == NULL && !entry->sidecar_checked)
+    {
+      entry->sha256 = read_sidecar (dir_fd, name, st);
+      entry->sidecar_checked = TRUE;
+    }
+  if (entry->sha256 == NULL && !entry->hash_queued && queue_hashes && self->hash_pool != NULL)
+    {
+      HashJob *job = g_new0 (HashJob, 1);
+
+      job->name = g_strdup (entry->name);
+      job->size = entry->size;
+      job->mtime_ns = entry->mtime_ns;
+      job->ctime_ns = entry->ctime_ns;
+      entry->hash_queued = TRUE;
+      g_thread_pool_push (self->hash_pool, job, NULL);
+    }
+  return entry;
+}
+
+/* After a full read, the backups again, from the cache, looking again
+ * only at the names the watch reported: a backup made, removed or touched
+ * among 100,000 costs one fstatat (), not 100,000. Newest first, as
+ * scan_backups_locked (). Called with the lock held. */
+static GPtrArray *
+update_backups_locked (OsiBackupFolder *self,
+                       GHashTable *names)
+{
+  GPtrArray *found;
+  GHashTableIter iter;
+  gpointer key, value;
+
+  g_hash_table_iter_init (&iter, names);
+  while (g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      const char *name = key;
+      CacheEntry *entry;
+      struct stat st;
+
+      if (name[0] == '.' || !is_backup_name (name))
+        continue;
+      if (fstatat (self->fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG (st.st_mode))
+        see_backup_locked (self, self->fd, name, &st, TRUE);
+      else if ((entry = g_hash_table_lookup (self->cache, name)) != NULL)
+        {
+          if (entry->hash_queued)
+            entry->generation = 0;   /* gone; the hashing thread forgets it */
+          else
+            g_hash_table_remove (self->cache, name);
+        }
+    }
+
+  found = g_ptr_array_sized_new (g_hash_table_size (self->cache));
+  g_hash_table_iter_init (&iter, self->cache);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      CacheEntry *entry = value;
+
+      if (entry->generation == self->generation)
+        g_ptr_array_add (found, entry);
+    }
+  g_ptr_array_sort (found, compare_newest_first);
+  return found;
+}
+
+/* Reads the folder and returns its backups, newest first, as CacheEntry
+ * pointers valid until the lock is released. Called with the lock held. */
+static GPtrArray *
+scan_backups_locked (OsiBackupFolder *self,
+                     gboolean   queue_hashes)
+{
+  GPtrArray *found = g_ptr_array_new ();
+  int fd = openat (self->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+  GHashTableIter iter;
+  gpointer value;
+
+  if (dir == NULL)
+    {
+      if (fd >= 0)
+        close (fd);
+      return found;
+    }
+
+  self->generation++;
+  while ((de = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (de->d_name[0] == '.' || !is_backup_name (de->d_name))
+        continue;
+      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0 || !S_ISREG (st.st_mode))
+        continue;
+
+      g_ptr_array_add (found, see_backup_locked (self, dirfd (dir), de->d_name, &st, queue_hashes));
+    }
+  closedir (dir);
+
+  /* forget what disappeared */
+  g_hash_table_iter_init (&iter, self->cache);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      CacheEntry *entry = value;
+
+      if (entry->generation != self->generation && !entry->hash_queued)
+        g_hash_table_iter_remove (&iter);
+    }
+
+  g_ptr_array_sort (found, compare_newest_first);
+  return found;
+}
+
+guint
+osi_backup_folder_count (OsiBackupFolder *self)
+{
+  GPtrArray *found;
+  guint n;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), 0);
+
+  g_mutex_lock (&self->cache_lock);
+  found = scan_backups_locked (self, FALSE);
+  n = found->len;
+  g_ptr_array_unref (found);
+  g_mutex_unlock (&self->cache_lock);
+  return n;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The rendered list                                                        */
+
+/* Whether the rendered list still holds: nothing happened in the backup
+ * folder since it was rendered. The kernel queues an inotify event for
+ * any file made, removed, renamed, written or touched there, by this
+ * server or anyone else, so reading the queue now (it never blocks) is
+ * enough. Called with the lock held. */
+static gboolean
+list_cache_valid_locked (OsiBackupFolder *self)
+{
+  char events[4096] __attribute__ ((aligned (__alignof__ (struct inotify_event))));
+  gboolean changed = FALSE;
+  gssize n;
+
+  if (self->watch_fd < 0)
+    return FALSE;
+  while ((n = read (self->watch_fd, events, sizeof events)) > 0)
+    {
+      changed = TRUE;
+      for (gssize at = 0; at + (gssize)sizeof (struct inotify_event) <= n;)
+        {
+          const struct inotify_event *event = (const struct inotify_event *)(events + at);
+
+          if (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
+            self->rescan = TRUE;
+          else if (event->len > 0)
+            g_hash_table_add (self->changed_names, g_strndup (event->name, event->len));
+          at += (gssize)sizeof (struct inotify_event) + event->len;
+        }
+    }
+  if (n < 0 && errno != EAGAIN && errno != EINTR)
+    {
+      /* A watch that fails is a cache that cannot be trusted. */
+      g_warning ("Cannot read the backup folder's change events: %s", g_strerror (errno));
+      close (self->watch_fd);
+      self->watch_fd = -1;
+      self->rescan = TRUE;
+      changed = TRUE;
+    }
+  if (changed)
+    g_clear_pointer (&self->list_body, g_bytes_unref);
+  return self->list_body != NULL;
+}
+
+static GBytes *
+render_list_locked (OsiBackupFolder *self)
+{
+  GString *body = g_string_sized_new (4096);
+  g_autoptr(JsonNode) message = json_node_alloc ();
+  g_autofree char *message_text = NULL;
+  g_autofree char *message_json = NULL;
+  GPtrArray *found;
+  guint n;
+
+  /* Entries are rendered once and kept: 10,000 backups are a walk of the
+   * folder and a concatenation; with the watch, only what it reported is
+   * looked at again. */
+  if (self->rescan || self->watch_fd < 0)
+    found = scan_backups_locked (self, TRUE);
+  else
+    found = update_backups_locked (self, self->changed_names);
+  self->rescan = FALSE;
+  g_hash_table_remove_all (self->changed_names);
+  n = found->len;
+  g_string_append (body, "{\"backups\":[");
+  for (guint i = 0; i < found->len; i++)
+    {
+      if (i > 0)
+        g_string_append_c (body, ',');
+      g_string_append (body, cache_entry_json (g_ptr_array_index (found, i)));
+    }
+  g_ptr_array_unref (found);
+
+  message_text = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backup", "%u backups", n), n);
+  json_node_init_string (message, message_text);
+  message_json = json_to_string (message, FALSE);
+  g_string_append_printf (body, "],\"message\":%s}", message_json);
+  return g_string_free_to_bytes (body);
+}
+
+
+static void
+osi_backup_folder_dispose (GObject *object)
+{
+  OsiBackupFolder *self = (OsiBackupFolder *)object;
+
+  osi_backup_folder_stop (self);
+
+  G_OBJECT_CLASS (osi_backup_folder_parent_class)->dispose (object);
+}
+
+static void
+osi_backup_folder_finalize (GObject *object)
+{
+  OsiBackupFolder *self = (OsiBackupFolder *)object;
+
+  g_free (self->path);
+  if (self->fd >= 0)
+    close (self->fd);
+  if (self->watch_fd >= 0)
+    close (self->watch_fd);
+  g_clear_pointer (&self->list_body, g_bytes_unref);
+  g_clear_pointer (&self->changed_names, g_hash_table_unref);
+  g_clear_pointer (&self->cache, g_hash_table_unref);
+  g_mutex_clear (&self->cache_lock);
+  g_clear_object (&self->cancellable);
+
+  G_OBJECT_CLASS (osi_backup_folder_parent_class)->finalize (object);
+}
+
+static void
+osi_backup_folder_class_init (OsiBackupFolderClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+
+  object_class->dispose = osi_backup_folder_dispose;
+  object_class->finalize = osi_backup_folder_finalize;
+}
+
+static void
+osi_backup_folder_init (OsiBackupFolder *self)
+{
+  self->fd = -1;
+  self->watch_fd = -1;
+  /* Nothing read yet: the first list reads the whole folder. */
+  self->rescan = TRUE;
+  self->changed_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_init (&self->cache_lock);
+  self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
+  self->cancellable = g_cancellable_new ();
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+OsiBackupFolder *
+osi_backup_folder_new (const char  *path,
+                       GError     **error)
+{
+  g_autoptr(OsiBackupFolder) self = NULL;
+
+  g_return_val_if_fail (path != NULL, NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  self = g_object_new (OSI_TYPE_BACKUP_FOLDER, NULL);
+  self->path = g_strdup (path);
+
+  if (g_mkdir_with_parents (self->path, 0700) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot create the backup folder “%s”: %s"), self->path, g_strerror (saved));
+      return NULL;
+    }
+  self->fd = open (self->path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (self->fd < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot open the backup folder “%s”: %s"), self->path, g_strerror (saved));
+      return NULL;
+    }
+  /* Without a watch (no inotify, or no watch left) the list is rendered
+   * anew for every request. The watch sees local changes only: a folder
+   * shared over NFS and written by another machine is not seen. */
+  self->watch_fd = inotify_init1 (IN_NONBLOCK | IN_CLOEXEC);
+  if (self->watch_fd >= 0 &&
+      inotify_add_watch (self->watch_fd, self->path,
+                         IN_CREATE | IN_DELETE | IN_MODIFY | IN_ATTRIB | IN_CLOSE_WRITE | IN_MOVED_FROM |
+                         IN_MOVED_TO | IN_DELETE_SELF | IN_MOVE_SELF | IN_ONLYDIR) < 0)
+    {
+      g_message ("Cannot watch the backup folder (%s): the list is read anew for every request",
+                 g_strerror (errno));
+      close (self->watch_fd);
+      self->watch_fd = -1;
+    }
+
+  /* Jobs still queued at shutdown are dropped and freed. */
+  self->hash_pool = g_thread_pool_new_full (hash_worker, self, (GDestroyNotify)hash_job_free, 1, FALSE, NULL);
+
+  return g_steal_pointer (&self);
+}
+
+const char *
+osi_backup_folder_get_path (OsiBackupFolder *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), NULL);
+
+  return self->path;
+}
+
+int
+osi_backup_folder_get_fd (OsiBackupFolder *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), -1);
+
+  return self->fd;
+}
+
+gboolean
+osi_backup_folder_is_backup_name (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return is_backup_name (name);
+}
+
+gboolean
+osi_backup_folder_is_json_name (const char *name)
+{
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return has_suffix_ci (name, ".json");
+}
+
+void
+osi_backup_folder_stop (OsiBackupFolder *self)
+{
+  g_return_if_fail (OSI_IS_BACKUP_FOLDER (self));
+
+  g_cancellable_cancel (self->cancellable);
+  if (self->hash_pool != NULL)
+    {
+      g_thread_pool_free (self->hash_pool, TRUE, TRUE);
+      self->hash_pool = NULL;
+    }
+}
+
+int
+osi_backup_folder_open (OsiBackupFolder *self,
+                        const char      *name,
+                        struct stat     *st)
+{
+  int fd;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), -1);
+  g_return_val_if_fail (name != NULL, -1);
+
+  if (!is_backup_name (name))
+    {
+      errno = ENOENT;
+      return -1;
+    }
+  fd = osi_open_regular_at (self->fd, name, OSI_OPEN_NONE, st, NULL);
+  if (fd < 0)
+    errno = ENOENT;
+  return fd;
+}
+
+gboolean
+osi_backup_folder_exists (OsiBackupFolder *self,
+                          const char      *name,
+                          struct stat     *st)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  return is_backup_name (name) &&
+         fstatat (self->fd, name, st, AT_SYMLINK_NOFOLLOW) == 0 &&
+         S_ISREG (st->st_mode);
+}
+
+char *
+osi_backup_folder_build_path (OsiBackupFolder *self,
+                              const char      *name)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), NULL);
+
+  return g_build_filename (self->path, name, NULL);
+}
+
+gboolean
+osi_backup_folder_delete (OsiBackupFolder *self,
+                          const char      *name)
+{
+  g_autofree char *side = NULL;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), FALSE);
+  g_return_val_if_fail (name != NULL, FALSE);
+
+  if (unlinkat (self->fd, name, 0) < 0)
+    return FALSE;
+  side = sidecar_name (name);
+  unlinkat (self->fd, side, 0);
+  fsync (self->fd);
+  cache_forget (self, name);
+  return TRUE;
+}
+
+char *
+osi_backup_folder_lookup_sha256 (OsiBackupFolder   *self,
+                                 const char        *name,
+                                 const struct stat *st)
+{
+  CacheEntry *entry;
+  char *sha256;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), NULL);
+  g_return_val_if_fail (name != NULL, NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  entry = cache_lookup_locked (self, name, st);
+  if (entry->sha256 == NULL && !entry->sidecar_checked)
+    {
+      entry->sha256 = read_sidecar (self->fd, name, st);
+      entry->sidecar_checked = TRUE;
+    }
+  sha256 = g_strdup (entry->sha256);
+  g_mutex_unlock (&self->cache_lock);
+  return sha256;
+}
+
+void
+osi_backup_folder_write_sidecar (OsiBackupFolder *self,
+                                 const char      *name,
+                                 const char      *sha256)
+{
+  g_return_if_fail (OSI_IS_BACKUP_FOLDER (self));
+  g_return_if_fail (name != NULL && sha256 != NULL);
+
+  write_sidecar (self->fd, name, sha256);
+}
+
+GBytes *
+osi_backup_folder_list_json (OsiBackupFolder *self)
+{
+  GBytes *body;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), NULL);
+
+  /* Walking 100,000 backups costs 100,000 fstatat (), most of the answer's
+   * time: the answer is kept until the folder changes. */
+  g_mutex_lock (&self->cache_lock);
+  if (!list_cache_valid_locked (self))
+    {
+      g_clear_pointer (&self->list_body, g_bytes_unref);
+      body = render_list_locked (self);
+      if (self->watch_fd >= 0)
+        self->list_body = g_bytes_ref (body);
+    }
+  else
+    body = g_bytes_ref (self->list_body);
+  g_mutex_unlock (&self->cache_lock);
+  return body;
+}

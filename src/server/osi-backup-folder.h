@@ -1,0 +1,83 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <sys/stat.h>
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The server's backup folder: which of its files are backups, their
+ * SHA-256 (kept in sidecar files and hashed lazily in a thread), what is
+ * known of each, and the list of them rendered as JSON, kept while an
+ * inotify watch says nothing changed. Safe to call from any thread
+ * unless said otherwise. (docs/api.md §8.4 "The backup folder") */
+
+/* What the name of a file being written beside the backups ends in: the
+ * start-up cleaning removes what an interrupted operation left. */
+#define OSI_BACKUP_FOLDER_TEMP_SUFFIX ".part"
+
+#define OSI_TYPE_BACKUP_FOLDER (osi_backup_folder_get_type ())
+
+G_DECLARE_FINAL_TYPE (OsiBackupFolder, osi_backup_folder, OSI, BACKUP_FOLDER, GObject)
+
+/* Creates the folder when missing and opens it. */
+OsiBackupFolder *osi_backup_folder_new            (const char         *path,
+                                                   GError            **error);
+const char      *osi_backup_folder_get_path       (OsiBackupFolder    *self);
+/* The folder open as a directory, for the *at () calls. */
+int              osi_backup_folder_get_fd         (OsiBackupFolder    *self);
+
+/* A valid backup name with one of the backup suffixes. */
+gboolean         osi_backup_folder_is_backup_name (const char         *name);
+/* A bare knowledge base (.json, any case). */
+gboolean         osi_backup_folder_is_json_name   (const char         *name);
+
+/* Removes leftovers of interrupted creates and uploads and sidecars whose
+ * backup is gone. Called before serving. */
+void             osi_backup_folder_clean          (OsiBackupFolder    *self);
+/* Stops the hashing thread, dropping what it had still to do. */
+void             osi_backup_folder_stop           (OsiBackupFolder    *self);
+
+/* Opens a backup by name as osi_open_regular_at () does: never a
+ * symlink, a FIFO or a device, never blocking. -1 with errno ENOENT when
+ * there is no such backup. */
+int              osi_backup_folder_open           (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   struct stat        *st);
+gboolean         osi_backup_folder_exists         (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   struct stat        *st);
+char            *osi_backup_folder_build_path     (OsiBackupFolder    *self,
+                                                   const char         *name);
+/* Removes a backup and its sidecar; FALSE with errno set when the backup
+ * could not be removed. */
+gboolean         osi_backup_folder_delete         (OsiBackupFolder    *self,
+                                                   const char         *name);
+
+/* Hashes the backup open on fd from its first byte, without moving the
+ * descriptor's offset; NAME is for the message. */
+char            *osi_backup_folder_hash_fd        (int                 fd,
+                                                   const char         *name,
+                                                   GCancellable       *cancellable,
+                                                   GError            **error);
+/* The SHA-256 known for the file as st describes it, from the cache or
+ * its sidecar, or NULL. */
+char            *osi_backup_folder_lookup_sha256  (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   const struct stat  *st);
+/* Records a SHA-256 computed for the file as st describes it. */
+void             osi_backup_folder_store_sha256   (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   const struct stat  *st,
+                                                   const char         *sha256);
+/* Writes the sidecar of NAME. */
+void             osi_backup_folder_write_sidecar  (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   const char         *sha256);
+
+guint            osi_backup_folder_count          (OsiBackupFolder    *self);
+/* {"backups":[...],"message":...}, newest first (docs/api.md §3.2 "List"). */
+GBytes          *osi_backup_folder_list_json      (OsiBackupFolder    *self);
+
+G_END_DECLS
