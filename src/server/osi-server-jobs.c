@@ -1,0 +1,786 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-server"
+
+#include "config.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-archive.h"
+#include "osi-backup-info.h"
+#include "osi-diff-private.h"
+#include "osi-json.h"
+#include "osi-server-private.h"
+#include "osi-swap.h"
+
+#define MAX_NAME_ATTEMPTS   1000
+#define FINDINGS_IN_DETAIL  3
+
+/* ------------------------------------------------------------------------ */
+/* Shared by the jobs                                                       */
+
+static guint64
+tree_size_at (int dir_fd)
+{
+  DIR *dir = fdopendir (dir_fd);
+  struct dirent *de;
+  guint64 total = 0;
+
+  if (dir == NULL)
+    {
+      close (dir_fd);
+      return 0;
+    }
+  while ((de = readdir (dir)) != NULL)
+    {
+      struct stat st;
+
+      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
+        continue;
+      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+        continue;
+      if (S_ISREG (st.st_mode))
+        total += (guint64)st.st_size;
+      else if (S_ISDIR (st.st_mode))
+        {
+          int fd = openat (dirfd (dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          if (fd >= 0)
+            total += tree_size_at (fd);
+        }
+    }
+  closedir (dir);
+  return total;
+}
+
+/* The size of the data, as the estimate of what a backup of it takes. */
+static guint64
+tree_size (const char *path)
+{
+  int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+  return fd < 0 ? 0 : tree_size_at (fd);
+}
+
+static void
+respond_busy (SoupServerMessage *msg)
+{
+  _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT,
+                             "%s", _("A backup or a restore is already running: try again when it has finished."));
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup: create                                             */
+
+/* Writes a backup of the data folder as PREFIX.tar.zst, or PREFIX_N.tar.zst
+ * when that is taken, with its sidecar. Runs in a thread. */
+static gboolean
+make_backup (OsiServer     *self,
+             const char    *prefix,
+             char         **out_name,
+             struct stat   *out_st,
+             char         **out_sha256,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  int dir_fd = osi_backup_folder_get_fd (self->folder);
+  guint64 estimate = tree_size (self->options.data_dir);
+
+  if (!_osi_server_check_space (osi_backup_folder_get_path (self->folder), estimate, error))
+    return FALSE;
+
+  for (guint i = 0; i < MAX_NAME_ATTEMPTS; i++)
+    {
+      g_autofree char *name = i == 0
+        ? g_strconcat (prefix, ".tar.zst", NULL)
+        : g_strdup_printf ("%s_%u.tar.zst", prefix, i);
+      g_autofree char *path = NULL;
+      g_autofree char *sha256 = NULL;
+      g_autoptr(GError) local_error = NULL;
+      struct stat st;
+
+      if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+        continue;
+
+      path = osi_backup_folder_build_path (self->folder, name);
+      if (!osi_archive_create (self->options.data_dir, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL,
+                               &sha256, cancellable, &local_error))
+        {
+          if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
+            continue;
+          g_propagate_error (error, g_steal_pointer (&local_error));
+          return FALSE;
+        }
+
+      if (fstatat (dir_fd, name, out_st, AT_SYMLINK_NOFOLLOW) < 0)
+        {
+          int saved = errno;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+          return FALSE;
+        }
+      osi_backup_folder_write_sidecar (self->folder, name, sha256);
+      osi_backup_folder_store_sha256 (self->folder, name, out_st, sha256);
+      *out_name = g_steal_pointer (&name);
+      *out_sha256 = g_steal_pointer (&sha256);
+      return TRUE;
+    }
+
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."), prefix);
+  return FALSE;
+}
+
+typedef struct
+{
+  char        *prefix;
+  char        *name;
+  char        *sha256;
+  struct stat  st;
+} CreateJob;
+
+static void
+create_job_free (gpointer data)
+{
+  CreateJob *job = data;
+
+  g_free (job->prefix);
+  g_free (job->name);
+  g_free (job->sha256);
+  g_free (job);
+}
+
+static void
+create_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  CreateJob *job = task_data;
+  GError *error = NULL;
+
+  if (make_backup (source_object, job->prefix, &job->name, &job->st, &job->sha256, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+create_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  CreateJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  self->op = OP_NONE;
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Backup failed: %s", error->message);
+      _osi_server_respond_task_error (msg, error);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->name);
+
+      g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
+      _osi_server_respond_backup_made (msg, job->name, &job->st, job->sha256, message);
+    }
+  _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+void
+_osi_server_handle_create (OsiServer         *self,
+                           SoupServerMessage *msg)
+{
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
+  CreateJob *job;
+
+  if (self->op != OP_NONE)
+    {
+      respond_busy (msg);
+      return;
+    }
+  self->op = OP_CREATE;
+
+  job = g_new0 (CreateJob, 1);
+  job->prefix = g_strndup (name, strlen (name) - strlen (".tar.zst"));
+  _osi_server_run_in_thread (self, msg, job, create_job_free, create_thread, create_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup/restore                                             */
+
+typedef struct
+{
+  char            *name;
+  int              fd;
+  char            *prefix;
+  char            *safety_name;
+  char            *safety_sha256;
+  struct stat      safety_st;
+  OsiVerifyReport *report;
+} RestoreJob;
+
+static void
+restore_job_free (gpointer data)
+{
+  RestoreJob *job = data;
+
+  g_free (job->name);
+  if (job->fd >= 0)
+    close (job->fd);
+  g_free (job->prefix);
+  g_free (job->safety_name);
+  g_free (job->safety_sha256);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+char *
+_osi_server_findings_summary (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+  GString *text = g_string_new (NULL);
+  guint shown = 0;
+
+  for (guint i = 0; i < findings->len && shown < FINDINGS_IN_DETAIL; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      if (finding->severity == OSI_SEVERITY_WARNING)
+        continue;
+      if (shown++ > 0)
+        g_string_append (text, " ");
+      if (finding->path != NULL)
+        g_string_append_printf (text, "%s: ", finding->path);
+      g_string_append (text, finding->message);
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* Whether a verified file may be stored or restored: a bare knowledge base
+ * has no manifest and can at best be unproven. */
+gboolean
+_osi_server_report_acceptable (OsiVerifyReport *report,
+                               gboolean         is_json)
+{
+  OsiVerdict verdict = osi_verify_report_get_verdict (report);
+
+  return verdict == OSI_VERDICT_RESTORABLE || (is_json && verdict == OSI_VERDICT_UNPROVEN);
+}
+
+static void
+set_verification_error (GError          **error,
+                        const char       *name,
+                        OsiVerifyReport  *report)
+{
+  g_autofree char *summary = _osi_server_findings_summary (report);
+
+  g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+               _("The backup “%s” failed verification and cannot be restored: %s"), name, summary);
+}
+
+static void
+restore_thread (GTask        *task,
+                gpointer      source_object,
+                gpointer      task_data,
+                GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  RestoreJob *job = task_data;
+  gboolean is_json = osi_backup_folder_is_json_name (job->name);
+  OsiArchiveLimits limits;
+  GError *error = NULL;
+  struct stat data_st;
+  gboolean have_data;
+
+  /* The file opened when the request came, verified and then restored:
+   * whatever takes its name meanwhile is not read. */
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
+  if (job->report == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!_osi_server_report_acceptable (job->report, is_json))
+    {
+      set_verification_error (&error, job->name, job->report);
+      g_task_return_error (task, error);
+      return;
+    }
+
+  /* Room for the safety backup and for the staging copy beside the data. */
+  have_data = stat (self->options.data_dir, &data_st) == 0 && S_ISDIR (data_st.st_mode);
+  {
+    g_autofree char *data_parent = g_path_get_dirname (self->options.data_dir);
+    const char *backup_dir = osi_backup_folder_get_path (self->folder);
+    guint64 data_size = have_data ? tree_size (self->options.data_dir) : 0;
+    guint64 staged = osi_verify_report_get_content_bytes (job->report);
+    struct stat backup_st, parent_st;
+    gboolean same_fs = stat (backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
+                       backup_st.st_dev == parent_st.st_dev;
+
+    if (same_fs ? !_osi_server_check_space (backup_dir, data_size + staged, &error)
+                : (!_osi_server_check_space (backup_dir, data_size, &error) ||
+                   !_osi_server_check_space (data_parent, staged, &error)))
+      {
+        g_task_return_error (task, error);
+        return;
+      }
+  }
+
+  /* With no data yet there is nothing to keep. */
+  if (have_data &&
+      !make_backup (self, job->prefix, &job->safety_name, &job->safety_st, &job->safety_sha256,
+                    cancellable, &error))
+    {
+      g_prefix_error (&error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
+      g_task_return_error (task, error);
+      return;
+    }
+
+  osi_archive_limits_init (&limits);
+  limits.allow_unproven = is_json;
+  g_clear_object (&job->report);
+  if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
+                                    NULL, NULL, cancellable, &error))
+    {
+      /* A disk that refused a write is not the backup's fault: 507 or
+       * 500 with what the disk said, not "failed verification". */
+      if (job->report != NULL && !_osi_server_report_acceptable (job->report, is_json) &&
+          !osi_verify_report_has_finding (job->report, OSI_FINDING_WRITE_FAILED))
+        {
+          g_clear_error (&error);
+          set_verification_error (&error, job->name, job->report);
+        }
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+hook_exited (GPid     pid,
+             int      wait_status,
+             gpointer user_data)
+{
+  OsiServer *self = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (g_spawn_check_wait_status (wait_status, &error))
+    g_message ("The --on-restore command finished");
+  else
+    g_message ("The --on-restore command failed (the restore stands): %s", error->message);
+  g_spawn_close_pid (pid);
+  self->hook_watch = 0;
+  if (self->op == OP_RESTORE)
+    {
+      self->op = OP_NONE;
+      g_clear_pointer (&self->op_name, g_free);
+    }
+}
+
+/* The server's environment less the token: the command reloads a
+ * service and has no use for it, and whatever it runs would inherit it.
+ * Every OSI_BACKUP_TOKEN* variable goes, not only the one read. */
+static GStrv
+hook_environment (void)
+{
+  g_auto(GStrv) env = g_get_environ ();
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+
+  for (guint i = 0; env[i] != NULL; i++)
+    if (!g_str_has_prefix (env[i], "OSI_BACKUP_TOKEN"))
+      g_strv_builder_add (builder, env[i]);
+  return g_strv_builder_end (builder);
+}
+
+/* The restore counts as running until the command that reloads the
+ * service has finished: another restore meanwhile would swap the data
+ * under it. Returns whether it is being watched. */
+static gboolean
+run_restore_hook (OsiServer  *self,
+                  const char *name,
+                  const char *safety)
+{
+  const char *argv[] = { "/bin/sh", "-c", self->options.on_restore, NULL };
+  g_auto(GStrv) envp = hook_environment ();
+  g_autoptr(GError) error = NULL;
+  GPid pid;
+
+  envp = g_environ_setenv (envp, "OSI_BACKUP_RESTORED", name, TRUE);
+  envp = g_environ_setenv (envp, "OSI_BACKUP_SAFETY", safety != NULL ? safety : "", TRUE);
+  envp = g_environ_setenv (envp, "OSI_BACKUP_DATA_DIR", self->options.data_dir, TRUE);
+
+  /* Its output goes to the log, never to our standard output. When the
+   * server is stopping, the command still runs (the data did change) but
+   * is left to finish on its own. */
+  if (!g_spawn_async_with_pipes_and_fds (NULL, argv, (const char * const *)envp,
+                                         (self->shutting_down ? 0 : G_SPAWN_DO_NOT_REAP_CHILD) |
+                                         G_SPAWN_STDIN_FROM_DEV_NULL,
+                                         NULL, NULL, -1, STDERR_FILENO, STDERR_FILENO, NULL, NULL, 0,
+                                         &pid, NULL, NULL, NULL, &error))
+    {
+      g_message ("Cannot run the --on-restore command (the restore stands): %s", error->message);
+      return FALSE;
+    }
+  g_message ("Running the --on-restore command");
+  if (self->shutting_down)
+    return FALSE;
+  self->hook_watch = g_child_watch_add_full (G_PRIORITY_DEFAULT, pid, hook_exited,
+                                             g_object_ref (self), g_object_unref);
+  return TRUE;
+}
+
+/* A restore or an upload that failed: a backup that failed verification
+ * is a 422 carrying the verification report (DESIGN §2 errors, plus what
+ * was found), anything else the error's own status. */
+void
+_osi_server_respond_job_error (SoupServerMessage *msg,
+                               const GError      *error,
+                               OsiVerifyReport   *report,
+                               const char        *name)
+{
+  if (g_error_matches (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY) && report != NULL)
+    {
+      g_autoptr(JsonObject) object = _osi_server_error_object (error->message);
+      JsonNode *node = osi_verify_report_to_json (report);
+
+      json_object_set_string_member (json_node_get_object (node), "file", name);
+      json_object_set_member (object, "report", node);
+      _osi_server_respond_json (msg, SOUP_STATUS_UNPROCESSABLE_ENTITY, object);
+    }
+  else
+    _osi_server_respond_task_error (msg, error);
+}
+
+static void
+restore_done (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  RestoreJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+  gboolean hook_running = FALSE;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Restore of %s failed: %s", job->name, error->message);
+      _osi_server_respond_job_error (msg, error, job->report, job->name);
+    }
+  else
+    {
+      g_autoptr(JsonObject) object = json_object_new ();
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” restored."), job->name);
+
+      g_message ("Restored %s; safety backup %s", job->name,
+                 job->safety_name != NULL ? job->safety_name : "(none: there was no data)");
+      json_object_set_string_member (object, "status", "success");
+      json_object_set_string_member (object, "message", message);
+      if (job->safety_name != NULL)
+        json_object_set_string_member (object, "safety_backup", job->safety_name);
+      else
+        json_object_set_null_member (object, "safety_backup");
+      _osi_server_respond_json (msg, SOUP_STATUS_OK, object);
+
+      if (self->options.on_restore != NULL)
+        hook_running = run_restore_hook (self, job->name, job->safety_name);
+    }
+
+  if (!hook_running)
+    {
+      self->op = OP_NONE;
+      g_clear_pointer (&self->op_name, g_free);
+    }
+  _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+void
+_osi_server_handle_restore (OsiServer         *self,
+                            SoupServerMessage *msg)
+{
+  Request *req = _osi_server_request_get (msg);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autofree char *default_name = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonNode *member;
+  const char *name;
+  RestoreJob *job;
+  struct stat st;
+  int fd;
+
+  if (req->body != NULL && req->body->len > 0)
+    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
+  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
+                                 _("The request body must be a JSON object such as {\"backupFile\": \"backup_20250101_120000.tar.zst\"}."));
+      return;
+    }
+  member = json_object_get_member (json_node_get_object (root), "backupFile");
+  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The request body has no “backupFile” name."));
+      return;
+    }
+  name = json_node_get_string (member);
+  if (!osi_backup_name_is_valid (name))
+    {
+      _osi_server_respond_bad_name (msg);
+      return;
+    }
+  fd = osi_backup_folder_open (self->folder, name, &st);
+  if (fd < 0)
+    {
+      _osi_server_respond_unknown (msg, name);
+      return;
+    }
+  if (self->op != OP_NONE)
+    {
+      close (fd);
+      respond_busy (msg);
+      return;
+    }
+  self->op = OP_RESTORE;
+  self->op_name = g_strdup (name);
+
+  default_name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
+  job = g_new0 (RestoreJob, 1);
+  job->name = g_strdup (name);
+  job->fd = fd;
+  job->prefix = g_strdup_printf ("%.*s_safety", (int)(strlen (default_name) - strlen (".tar.zst")), default_name);
+  g_message ("Restoring %s", name);
+  _osi_server_run_in_thread (self, msg, job, restore_job_free, restore_thread, restore_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* DELETE and verify                                                        */
+
+void
+_osi_server_handle_delete (OsiServer         *self,
+                           SoupServerMessage *msg,
+                           const char        *name)
+{
+  g_autoptr(JsonObject) object = NULL;
+  g_autofree char *message = NULL;
+  struct stat st;
+
+  if (!osi_backup_folder_exists (self->folder, name, &st))
+    {
+      _osi_server_respond_unknown (msg, name);
+      return;
+    }
+  if (self->op == OP_RESTORE && g_strcmp0 (self->op_name, name) == 0)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, _("The backup “%s” is being restored: delete it afterwards."), name);
+      return;
+    }
+  if (!osi_backup_folder_delete (self->folder, name))
+    {
+      int saved = errno;
+
+      if (saved == ENOENT)
+        _osi_server_respond_unknown (msg, name);
+      else
+        _osi_server_respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                   _("Cannot delete the backup “%s”: %s"), name, g_strerror (saved));
+      return;
+    }
+  g_message ("Deleted %s", name);
+
+  message = g_strdup_printf (_("Backup “%s” deleted."), name);
+  object = json_object_new ();
+  json_object_set_string_member (object, "status", "success");
+  json_object_set_string_member (object, "message", message);
+  _osi_server_respond_json (msg, SOUP_STATUS_OK, object);
+}
+
+typedef struct
+{
+  char            *name;
+  int              fd;
+  OsiVerifyReport *report;
+} VerifyJob;
+
+static void
+verify_job_free (gpointer data)
+{
+  VerifyJob *job = data;
+
+  g_free (job->name);
+  if (job->fd >= 0)
+    close (job->fd);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+static void
+verify_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  VerifyJob *job = task_data;
+  GError *error = NULL;
+
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
+  if (job->report != NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+verify_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  VerifyJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    _osi_server_respond_task_error (msg, error);
+  else
+    {
+      g_autoptr(JsonNode) node = osi_verify_report_to_json (job->report);
+
+      /* the name, not where the server keeps it */
+      json_object_set_string_member (json_node_get_object (node), "file", job->name);
+      _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+    }
+  _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+void
+_osi_server_handle_verify (OsiServer         *self,
+                           SoupServerMessage *msg,
+                           const char        *name)
+{
+  VerifyJob *job;
+  struct stat st;
+  int fd;
+
+  fd = osi_backup_folder_open (self->folder, name, &st);
+  if (fd < 0)
+    {
+      _osi_server_respond_unknown (msg, name);
+      return;
+    }
+  job = g_new0 (VerifyJob, 1);
+  job->name = g_strdup (name);
+  job->fd = fd;
+  _osi_server_run_in_thread (self, msg, job, verify_job_free, verify_thread, verify_done);
+}
+
+/* ------------------------------------------------------------------------ */
+/* GET /api/rag/backup/diff                                                 */
+
+typedef struct
+{
+  char            *name;
+  int              fd;
+  OsiDiff         *diff;
+  OsiVerifyReport *report;
+} DiffJob;
+
+static void
+diff_job_free (gpointer data)
+{
+  DiffJob *job = data;
+
+  g_free (job->name);
+  if (job->fd >= 0)
+    close (job->fd);
+  g_clear_object (&job->diff);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+/* What restoring the backup would change: the current data is A, the
+ * backup B; a backup that a restore would refuse is a 422 as for restore. */
+static void
+diff_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  DiffJob *job = task_data;
+  GError *error = NULL;
+
+  job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
+                                           OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, &error);
+  if (job->report != NULL && !_osi_server_report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
+    {
+      g_clear_error (&error);
+      g_clear_object (&job->diff);
+      set_verification_error (&error, job->name, job->report);
+    }
+  if (job->diff == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  osi_diff_set_labels (job->diff, "current", job->name);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+diff_done (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  DiffJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Comparison with %s failed: %s", job->name, error->message);
+      _osi_server_respond_job_error (msg, error, job->report, job->name);
+    }
+  else
+    {
+      g_autoptr(JsonNode) node = osi_diff_to_json (job->diff);
+
+      _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+    }
+  _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+void
+_osi_server_handle_diff (OsiServer         *self,
+                         SoupServerMessage *msg,
+                         const char        *name)
+{
+  DiffJob *job;
+  struct stat st;
+  int fd;
+
+  fd = osi_backup_folder_open (self->folder, name, &st);
+  if (fd < 0)
+    {
+      _osi_server_respond_unknown (msg, name);
+      return;
+    }
+  job = g_new0 (DiffJob, 1);
+  job->name = g_strdup (name);
+  job->fd = fd;
+  _osi_server_run_in_thread (self, msg, job, diff_job_free, diff_thread, diff_done);
+}

@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+/* What the files of OsiServer share: the instance struct, the record
+ * attached to each message, and the helpers that answer requests. Each
+ * group of routes has its file (osi-server-list.c, -transfers.c, -jobs.c,
+ * -upload.c), connections theirs (osi-server-connections.c); osi-server.c
+ * sets up, routes, authenticates and shuts down. */
+
+#include <sys/stat.h>
+
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "osi-backup-folder.h"
+#include "osi-server.h"
+#include "osi-sha256.h"
+#include "osi-verify-report.h"
+
+G_BEGIN_DECLS
+
+typedef enum
+{
+  OP_NONE,
+  OP_CREATE,
+  OP_RESTORE,
+} Operation;
+
+/* Attached to each SoupServerMessage. */
+typedef struct
+{
+  gint64        start_us;
+  char         *start_time;
+  guint64       bytes_out;
+  gboolean      finished;
+
+  /* request body: JSON bodies are collected, uploads streamed to disk,
+   * anything else counted and dropped */
+  guint64       body_limit;
+  guint64       body_bytes;
+  gboolean      body_refused;
+  GByteArray   *body;
+
+  char         *upload_name;
+  char         *upload_path;
+  int           upload_fd;
+  OsiSha256    *upload_sha;
+  GByteArray   *upload_buffer;
+
+  GInputStream *download;
+  char         *download_name;
+  char         *download_digest;
+  guint64       download_size;
+  guint64       download_offset;
+  guint64       download_length;
+  guint64       download_left;      /* not yet read from disk */
+  guint         download_queued;    /* chunks appended, not yet written */
+  gboolean      download_partial;
+  gboolean      download_started;
+  gboolean      download_reading;
+} Request;
+
+struct _OsiServer
+{
+  GObject           parent_instance;
+
+  OsiServerOptions  options;
+  OsiBackupFolder  *folder;
+  GTlsCertificate  *certificate;
+  SoupServer       *soup;
+  char             *url;
+
+  /* Connections. libsoup accepts them on our listening socket; the
+   * server counts them, closes those that stall and refuses those
+   * beyond the cap. */
+  GSocket          *listen_socket;
+  SoupServerListenOptions listen_flags;
+  GSource          *stall_watch;      /* sees libsoup's listener give up */
+  gboolean          listen_paused;
+  gboolean          listen_stopped;
+  gint64            paused_since;
+  guint             resume_source;
+  guint             sweep_source;
+  GHashTable       *conns;            /* GSocket → Conn, open ones */
+  guint             n_serving;        /* in conns, not refused */
+  guint             max_connections;
+  guint             header_timeout;
+  guint             idle_timeout;
+  gboolean          keep_alive;
+  GBytes           *refusal;          /* the 503 written to refused connections */
+  gint64            refusal_logged;
+  guint             refused_unlogged;
+  /* Without a token: the Host values naming this server. */
+  GStrv             local_hosts;
+
+  /* Cancelled at shutdown: every operation under way watches it. */
+  GCancellable     *cancellable;
+  Operation         op;
+  char             *op_name;
+  guint             hook_watch;
+  /* Thread work and reads under way, each holding a reference. */
+  guint             n_pending;
+
+  gboolean          shutting_down;
+  GPtrArray        *shutdown_tasks;
+  guint             finish_source;
+};
+
+/* Errors whose code is the HTTP status to answer with. */
+#define HTTP_ERROR (_osi_server_http_error_quark ())
+GQuark      _osi_server_http_error_quark        (void);
+
+/* osi-server.c: disk space */
+guint64     _osi_server_free_bytes              (const char           *path);
+gboolean    _osi_server_check_space             (const char           *dir,
+                                                 guint64               needed,
+                                                 GError              **error);
+
+/* osi-server.c: requests and responses */
+Request    *_osi_server_request_get             (SoupServerMessage    *msg);
+void        _osi_server_respond_json            (SoupServerMessage    *msg,
+                                                 guint                 status,
+                                                 JsonObject           *object);
+void        _osi_server_respond_backup_made     (SoupServerMessage    *msg,
+                                                 const char           *name,
+                                                 const struct stat    *st,
+                                                 const char           *sha256,
+                                                 const char           *message);
+JsonObject *_osi_server_error_object            (const char           *detail);
+void        _osi_server_respond_error           (SoupServerMessage    *msg,
+                                                 guint                 status,
+                                                 const char           *format,
+                                                 ...) G_GNUC_PRINTF (3, 4);
+void        _osi_server_respond_error_and_close (SoupServerMessage    *msg,
+                                                 guint                 status,
+                                                 const char           *detail);
+void        _osi_server_respond_unknown         (SoupServerMessage    *msg,
+                                                 const char           *name);
+void        _osi_server_respond_task_error      (SoupServerMessage    *msg,
+                                                 const GError         *error);
+void        _osi_server_respond_bad_name        (SoupServerMessage    *msg);
+char       *_osi_server_require_filename        (SoupServerMessage    *msg);
+void        _osi_server_resume                  (SoupServerMessage    *msg);
+gboolean    _osi_server_is_authorized           (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_pending_begin           (OsiServer            *self);
+void        _osi_server_pending_end             (OsiServer            *self);
+void        _osi_server_run_in_thread           (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 gpointer              job,
+                                                 GDestroyNotify        job_free,
+                                                 GTaskThreadFunc       thread_func,
+                                                 GAsyncReadyCallback   callback);
+
+/* osi-server-list.c */
+void        _osi_server_handle_health           (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_handle_list             (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+
+/* osi-server-transfers.c */
+void        _osi_server_handle_download         (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 const char           *name);
+
+/* osi-server-jobs.c */
+void        _osi_server_handle_create           (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_handle_restore          (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_handle_delete           (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 const char           *name);
+void        _osi_server_handle_verify           (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 const char           *name);
+void        _osi_server_handle_diff             (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 const char           *name);
+char       *_osi_server_findings_summary        (OsiVerifyReport      *report);
+gboolean    _osi_server_report_acceptable       (OsiVerifyReport      *report,
+                                                 gboolean              is_json);
+void        _osi_server_respond_job_error       (SoupServerMessage    *msg,
+                                                 const GError         *error,
+                                                 OsiVerifyReport      *report,
+                                                 const char           *name);
+
+/* osi-server-upload.c */
+void        _osi_server_upload_begin            (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 Request              *req);
+void        _osi_server_request_got_chunk       (SoupServerMessage    *msg,
+                                                 GBytes               *chunk,
+                                                 gpointer              user_data);
+void        _osi_server_handle_upload           (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+
+/* osi-server-connections.c */
+void        _osi_server_connections_init        (OsiServer            *self);
+void        _osi_server_connections_configure   (OsiServer            *self,
+                                                 const OsiServerOptions *options);
+void        _osi_server_connections_start       (OsiServer            *self);
+void        _osi_server_listener_stop           (OsiServer            *self);
+void        _osi_server_connections_dispose     (OsiServer            *self);
+void        _osi_server_conn_track              (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+gboolean    _osi_server_conn_is_refused         (SoupServerMessage    *msg);
+void        _osi_server_respond_refused         (SoupServerMessage    *msg);
+GStrv       _osi_server_local_hosts_for         (GInetSocketAddress   *address,
+                                                 gboolean              https);
+gboolean    _osi_server_check_local_request     (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+gboolean    _osi_server_check_json_body         (SoupServerMessage    *msg);
+
+G_END_DECLS

@@ -1,0 +1,354 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-server"
+
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
+
+#include "osi-archive.h"
+#include "osi-server-private.h"
+
+#define UPLOAD_BUFFER_SIZE  (1024 * 1024)
+
+/* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup/upload                                              */
+
+static gboolean
+upload_flush (Request  *req,
+              int      *out_errno)
+{
+  const guint8 *data = req->upload_buffer->data;
+  gsize len = req->upload_buffer->len;
+
+  while (len > 0)
+    {
+      ssize_t n = write (req->upload_fd, data, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          *out_errno = errno;
+          return FALSE;
+        }
+      data += n;
+      len -= (gsize)n;
+    }
+  g_byte_array_set_size (req->upload_buffer, 0);
+  return TRUE;
+}
+
+static void
+upload_abandon (Request *req)
+{
+  if (req->upload_fd >= 0)
+    close (req->upload_fd);
+  req->upload_fd = -1;
+  if (req->upload_path != NULL)
+    g_unlink (req->upload_path);
+  g_clear_pointer (&req->upload_path, g_free);
+  g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
+}
+
+static void
+upload_refuse_too_large (SoupServerMessage *msg,
+                         guint64            limit)
+{
+  g_autofree char *max = g_format_size (limit);
+  g_autofree char *detail = g_strdup_printf (_("The upload is larger than this server accepts (%s)."), max);
+
+  _osi_server_respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, detail);
+}
+
+void
+_osi_server_request_got_chunk (SoupServerMessage *msg,
+                               GBytes            *chunk,
+                               gpointer           user_data)
+{
+  Request *req = _osi_server_request_get (msg);
+  gsize size = g_bytes_get_size (chunk);
+  const guint8 *data = g_bytes_get_data (chunk, NULL);
+
+  req->body_bytes += size;
+  if (req->body_refused)
+    return;
+
+  if (req->body_bytes > req->body_limit)
+    {
+      req->body_refused = TRUE;
+      soup_message_headers_replace (soup_server_message_get_response_headers (msg), "Connection", "close");
+      g_clear_pointer (&req->body, g_byte_array_unref);
+      if (req->upload_path != NULL)
+        upload_abandon (req);
+      if (soup_server_message_get_status (msg) == 0)
+        {
+          if (req->upload_name != NULL)
+            upload_refuse_too_large (msg, req->body_limit);
+          else
+            _osi_server_respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE,
+                                                 _("The request body is too large."));
+        }
+      return;
+    }
+
+  if (req->body != NULL)
+    g_byte_array_append (req->body, data, (guint)size);
+  else if (req->upload_path != NULL)
+    {
+      int saved = 0;
+
+      osi_sha256_update (req->upload_sha, data, size);
+      g_byte_array_append (req->upload_buffer, data, (guint)size);
+      if (req->upload_buffer->len >= UPLOAD_BUFFER_SIZE && !upload_flush (req, &saved))
+        {
+          g_autofree char *detail = g_strdup_printf (_("Cannot store the upload: %s"), g_strerror (saved));
+
+          req->body_refused = TRUE;
+          upload_abandon (req);
+          _osi_server_respond_error_and_close (msg, saved == ENOSPC || saved == EDQUOT
+                                                      ? SOUP_STATUS_INSUFFICIENT_STORAGE
+                                                      : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                               detail);
+        }
+    }
+}
+
+/* Before the body: refuse early what can be, then stream the body into a
+ * hidden temporary file beside the backups. */
+void
+_osi_server_upload_begin (OsiServer         *self,
+                          SoupServerMessage *msg,
+                          Request           *req)
+{
+  SoupMessageHeaders *headers = soup_server_message_get_request_headers (msg);
+  g_autofree char *name = NULL;
+  g_autofree char *tmpl = NULL;
+  struct stat st;
+  int fd;
+
+  name = _osi_server_require_filename (msg);
+  if (name == NULL)
+    return;
+  if (!osi_backup_folder_is_backup_name (name))
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST,
+                                 _("“%s” is not a backup file name: it must end in .tar.zst, .tar.gz, .tgz, .zip or .json."), name);
+      return;
+    }
+  if (fstatat (osi_backup_folder_get_fd (self->folder), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, _("A backup named “%s” already exists."), name);
+      return;
+    }
+
+  req->body_limit = self->options.max_upload;
+  if (soup_message_headers_get_encoding (headers) == SOUP_ENCODING_CONTENT_LENGTH)
+    {
+      guint64 length = (guint64)soup_message_headers_get_content_length (headers);
+      g_autoptr(GError) error = NULL;
+
+      if (length > self->options.max_upload)
+        {
+          req->body_refused = TRUE;
+          upload_refuse_too_large (msg, self->options.max_upload);
+          return;
+        }
+      if (!_osi_server_check_space (osi_backup_folder_get_path (self->folder), length, &error))
+        {
+          req->body_refused = TRUE;
+          _osi_server_respond_error_and_close (msg, SOUP_STATUS_INSUFFICIENT_STORAGE, error->message);
+          return;
+        }
+    }
+
+  /* Verification recognises a bare knowledge base by its suffix. */
+  tmpl = g_strdup_printf ("%s/.%s.XXXXXX" OSI_BACKUP_FOLDER_TEMP_SUFFIX "%s", osi_backup_folder_get_path (self->folder), name,
+                          osi_backup_folder_is_json_name (name) ? ".json" : "");
+  /* Read and write: verification reads back the very file written. */
+  fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, _("Cannot store the upload: %s"), g_strerror (errno));
+      return;
+    }
+  req->upload_fd = fd;
+  req->upload_path = g_steal_pointer (&tmpl);
+  req->upload_name = g_steal_pointer (&name);
+  req->upload_sha = osi_sha256_new ();
+  req->upload_buffer = g_byte_array_sized_new (UPLOAD_BUFFER_SIZE);
+}
+
+typedef struct
+{
+  char            *name;
+  char            *tmp_path;
+  int              fd;
+  char            *sha256;
+  struct stat      st;
+  OsiVerifyReport *report;
+} UploadJob;
+
+static void
+upload_job_free (gpointer data)
+{
+  UploadJob *job = data;
+
+  if (job->fd >= 0)
+    close (job->fd);
+  if (job->tmp_path != NULL)
+    g_unlink (job->tmp_path);
+  g_free (job->tmp_path);
+  g_free (job->name);
+  g_free (job->sha256);
+  g_clear_object (&job->report);
+  g_free (job);
+}
+
+static void
+upload_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  OsiServer *self = source_object;
+  UploadJob *job = task_data;
+  g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
+  int dir_fd = osi_backup_folder_get_fd (self->folder);
+  GError *error = NULL;
+
+  if (fsync (job->fd) < 0)
+    {
+      int saved = errno;
+      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                               _("Cannot store the upload: %s"), g_strerror (saved));
+      return;
+    }
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
+  if (job->report == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (!_osi_server_report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
+    {
+      g_autofree char *summary = _osi_server_findings_summary (job->report);
+
+      g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                               _("The uploaded backup “%s” failed verification and was not stored: %s"),
+                               job->name, summary);
+      return;
+    }
+
+  /* Never replace a backup of the same name. */
+  if (renameat2 (dir_fd, tmp_name, dir_fd, job->name, RENAME_NOREPLACE) < 0)
+    {
+      int saved = errno;
+
+      if ((saved == EINVAL || saved == ENOSYS) &&
+          linkat (dir_fd, tmp_name, dir_fd, job->name, 0) == 0)
+        {
+          unlinkat (dir_fd, tmp_name, 0);
+          saved = 0;
+        }
+      else if (saved == EINVAL || saved == ENOSYS)
+        saved = errno;
+      if (saved == EEXIST)
+        {
+          g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_CONFLICT,
+                                   _("A backup named “%s” already exists."), job->name);
+          return;
+        }
+      if (saved != 0)
+        {
+          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
+                                   _("Cannot store the upload: %s"), g_strerror (saved));
+          return;
+        }
+    }
+  g_clear_pointer (&job->tmp_path, g_free);
+  fsync (dir_fd);
+
+  /* The checksum is of the file written and verified: it speaks for the
+   * name only while the name is that file. */
+  {
+    struct stat now;
+
+    if (fstat (job->fd, &job->st) == 0 &&
+        fstatat (dir_fd, job->name, &now, AT_SYMLINK_NOFOLLOW) == 0 &&
+        now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
+      {
+        osi_backup_folder_write_sidecar (self->folder, job->name, job->sha256);
+        osi_backup_folder_store_sha256 (self->folder, job->name, &job->st, job->sha256);
+      }
+  }
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+upload_done (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  UploadJob *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    {
+      g_message ("Upload of %s refused: %s", job->name, error->message);
+      _osi_server_respond_job_error (msg, error, job->report, job->name);
+    }
+  else
+    {
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” received."), job->name);
+
+      g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
+      _osi_server_respond_backup_made (msg, job->name, &job->st, job->sha256, message);
+    }
+  _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+void
+_osi_server_handle_upload (OsiServer         *self,
+                           SoupServerMessage *msg)
+{
+  Request *req = _osi_server_request_get (msg);
+  UploadJob *job;
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  int saved = 0;
+
+  if (req->upload_path == NULL)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_INTERNAL_SERVER_ERROR, "%s", _("The upload was not received."));
+      return;
+    }
+  if (!upload_flush (req, &saved))
+    {
+      upload_abandon (req);
+      _osi_server_respond_error (msg, saved == ENOSPC || saved == EDQUOT
+                                        ? SOUP_STATUS_INSUFFICIENT_STORAGE
+                                        : SOUP_STATUS_INTERNAL_SERVER_ERROR,
+                                 _("Cannot store the upload: %s"), g_strerror (saved));
+      return;
+    }
+
+  /* The temporary file is the job's from now on. */
+  job = g_new0 (UploadJob, 1);
+  job->name = g_steal_pointer (&req->upload_name);
+  job->tmp_path = g_steal_pointer (&req->upload_path);
+  job->fd = req->upload_fd;
+  req->upload_fd = -1;
+  osi_sha256_finish_hex (req->upload_sha, hex);
+  job->sha256 = g_strdup (hex);
+  g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
+  _osi_server_run_in_thread (self, msg, job, upload_job_free, upload_thread, upload_done);
+}
