@@ -441,8 +441,9 @@ run_restore_hook (OsiServer  *self,
 }
 
 /* A restore or an upload that failed: a backup that failed verification
- * is a 422 carrying the verification report (DESIGN §2 errors, plus what
- * was found), anything else the error's own status. */
+ * is a 422 carrying the verification report (docs/api.md §3.5 "Restore",
+ * the 422 body, and §4 "Status codes"), anything else the error's own
+ * status. */
 void
 _osi_server_respond_job_error (SoupServerMessage *msg,
                                const GError      *error,

@@ -154,7 +154,8 @@ info_new (const char        *name,
   return osi_backup_info_new (name, date, st->st_size, sha256);
 }
 
-/* 201 for a backup the server has just made or received (DESIGN §2). */
+/* 201 for a backup the server has just made or received (docs/api.md
+ * §3.4 "Create" and §3.7 "Upload"). */
 void
 _osi_server_respond_backup_made (SoupServerMessage *msg,
                                  const char        *name,
@@ -251,8 +252,9 @@ route_for_path (const char *path)
     Route       route;
   } routes[] = {
     { "/api/health", ROUTE_HEALTH },
-    /* Where the deployed OSI backend answers it (DESIGN §5), so that the
-     * dashboard's health indicator works against this server too. */
+    /* Where the deployed OSI backend answers it (docs/api.md §3.1
+     * "Health"), so that the dashboard's health indicator works against
+     * this server too. */
     { "/health", ROUTE_HEALTH },
     { "/api/rag/backup", ROUTE_BACKUP },
     { "/api/rag/backup/restore", ROUTE_RESTORE },

@@ -5,8 +5,8 @@
 
 G_BEGIN_DECLS
 
-/* The reference backend of DESIGN §2 over a data directory and a backup
- * directory, on SoupServer. */
+/* The reference backend of the HTTP API (docs/api.md §3 "Endpoints")
+ * over a data directory and a backup directory, on SoupServer. */
 
 typedef struct
 {
