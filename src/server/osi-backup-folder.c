@@ -110,15 +110,6 @@ sidecar_name (const char *name)
   return g_strconcat (".", name, SIDECAR_SUFFIX, NULL);
 }
 
-static gboolean
-is_sha256_hex (const char *text)
-{
-  for (guint i = 0; i < OSI_SHA256_HEX_LEN; i++)
-    if (!g_ascii_isxdigit (text[i]))
-      return FALSE;
-  return TRUE;
-}
-
 /* The sidecar is trusted only when written after the file last changed:
  * its mtime not before the file's ctime, which no copy can set back. */
 static char *
@@ -142,9 +133,11 @@ read_sidecar (int                dir_fd,
     }
   n = read (fd, text, OSI_SHA256_HEX_LEN);
   close (fd);
-  if (n != OSI_SHA256_HEX_LEN || !is_sha256_hex (text))
+  if (n != OSI_SHA256_HEX_LEN)
     return NULL;
   text[OSI_SHA256_HEX_LEN] = '\0';
+  if (!osi_sha256_is_hex (text))
+    return NULL;
   return g_ascii_strdown (text, -1);
 }
 
@@ -824,14 +817,6 @@ osi_backup_folder_is_backup_name (const char *name)
   g_return_val_if_fail (name != NULL, FALSE);
 
   return is_backup_name (name);
-}
-
-gboolean
-osi_backup_folder_is_json_name (const char *name)
-{
-  g_return_val_if_fail (name != NULL, FALSE);
-
-  return has_suffix_ci (name, ".json");
 }
 
 void

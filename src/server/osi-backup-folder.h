@@ -30,8 +30,6 @@ int              osi_backup_folder_get_fd         (OsiBackupFolder    *self);
 
 /* A valid backup name with one of the backup suffixes. */
 gboolean         osi_backup_folder_is_backup_name (const char         *name);
-/* A bare knowledge base (.json, any case). */
-gboolean         osi_backup_folder_is_json_name   (const char         *name);
 
 /* Removes leftovers of interrupted creates and uploads and sidecars whose
  * backup is gone. Called before serving. */

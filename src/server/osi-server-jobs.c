@@ -296,7 +296,7 @@ restore_thread (GTask        *task,
 {
   OsiServer *self = source_object;
   RestoreJob *job = task_data;
-  gboolean is_json = osi_backup_folder_is_json_name (job->name);
+  gboolean is_json = osi_archive_name_is_bare_json (job->name);
   OsiArchiveLimits limits;
   GError *error = NULL;
   struct stat data_st;
@@ -725,7 +725,7 @@ diff_thread (GTask        *task,
 
   job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
                                            OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, &error);
-  if (job->report != NULL && !_osi_server_report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
+  if (job->report != NULL && !_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
     {
       g_clear_error (&error);
       g_clear_object (&job->diff);

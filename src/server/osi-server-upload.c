@@ -170,7 +170,7 @@ _osi_server_upload_begin (OsiServer         *self,
 
   /* Verification recognises a bare knowledge base by its suffix. */
   tmpl = g_strdup_printf ("%s/.%s.XXXXXX" OSI_BACKUP_FOLDER_TEMP_SUFFIX "%s", osi_backup_folder_get_path (self->folder), name,
-                          osi_backup_folder_is_json_name (name) ? ".json" : "");
+                          osi_archive_name_is_bare_json (name) ? ".json" : "");
   /* Read and write: verification reads back the very file written. */
   fd = g_mkstemp_full (tmpl, O_RDWR | O_CLOEXEC, 0600);
   if (fd < 0)
@@ -236,7 +236,7 @@ upload_thread (GTask        *task,
       g_task_return_error (task, error);
       return;
     }
-  if (!_osi_server_report_acceptable (job->report, osi_backup_folder_is_json_name (job->name)))
+  if (!_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
     {
       g_autofree char *summary = _osi_server_findings_summary (job->report);
 
