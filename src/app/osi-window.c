@@ -25,6 +25,19 @@
 
 static const guint page_sizes[] = { 10, 25, 50, 100 };
 
+/* The long job under way. Create, restore and delete (the server's
+ * operations), a download, a check and an upload share the status line,
+ * its cancel button and a cancellable: one at a time, the other actions
+ * disabled meanwhile. */
+typedef enum
+{
+  OSI_WINDOW_JOB_NONE,
+  OSI_WINDOW_JOB_OPERATION,   /* create, restore or delete */
+  OSI_WINDOW_JOB_DOWNLOAD,
+  OSI_WINDOW_JOB_CHECK,
+  OSI_WINDOW_JOB_UPLOAD,      /* or the comparison with the server's backup of that name */
+} OsiWindowJob;
+
 struct _OsiWindow
 {
   AdwApplicationWindow  parent_instance;
@@ -70,10 +83,7 @@ struct _OsiWindow
   gboolean              loaded;      /* a list came from this client */
   gboolean              listing;
   guint                 present_timeout_id;  /* present_when_listed () */
-  gboolean              busy;        /* create, restore or delete */
-  gboolean              downloading;
-  gboolean              checking;
-  gboolean              uploading;
+  OsiWindowJob          job;
   guint                 restore_diffs;   /* restore confirmations asking what would change */
   /* DESIGN §5: what the server offers, asked once per client after its
    * first list, in the background. */
@@ -171,13 +181,17 @@ notify_working (OsiWindow *self)
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKING]);
 }
 
-/* Create, restore, delete, a download and a check share the status line,
- * its cancel button and the transfer cancellable: one at a time, the
- * other actions disabled meanwhile. */
 static gboolean
 long_job_running (OsiWindow *self)
 {
-  return self->busy || self->downloading || self->checking || self->uploading;
+  return self->job != OSI_WINDOW_JOB_NONE;
+}
+
+/* A download, a check or an upload: what win.cancel-transfer stops. */
+static gboolean
+transfer_running (OsiWindow *self)
+{
+  return long_job_running (self) && self->job != OSI_WINDOW_JOB_OPERATION;
 }
 
 /* Every row's buttons watch win.restore, win.download and win.delete:
@@ -208,10 +222,10 @@ update_actions (OsiWindow *self)
   set_action_enabled (self, "win.download", connected && free_hands);
   /* Refreshing does not use the status line, so it may run beside a
    * download; a create, restore or delete refreshes when it ends. */
-  set_action_enabled (self, "win.refresh", connected && !self->busy);
+  set_action_enabled (self, "win.refresh", connected && self->job != OSI_WINDOW_JOB_OPERATION);
   set_action_enabled (self, "win.check-file", free_hands);
   set_action_enabled (self, "win.check-path", free_hands);
-  set_action_enabled (self, "win.cancel-transfer", self->downloading || self->checking || self->uploading);
+  set_action_enabled (self, "win.cancel-transfer", transfer_running (self));
   set_action_enabled (self, "win.page-first", self->page > 0);
   set_action_enabled (self, "win.page-previous", self->page > 0);
   set_action_enabled (self, "win.page-next", self->page + 1 < n_pages);
@@ -951,33 +965,36 @@ refresh (OsiWindow *self)
 /* ------------------------------------------------------------------------ */
 /* Create, restore, delete                                                  */
 
+/* The server's operations have their own cancellable, which only the
+ * window's end cancels; the transfers', win.cancel-transfer cancels. */
 static void
-operation_start (OsiWindow  *self,
-                 const char *status)
+long_job_start (OsiWindow    *self,
+                OsiWindowJob  job,
+                const char   *status)
 {
-  self->busy = TRUE;
-  g_clear_object (&self->op_cancellable);
-  self->op_cancellable = g_cancellable_new ();
-  status_show (self, status, FALSE);
+  GCancellable **cancellable = job == OSI_WINDOW_JOB_OPERATION ? &self->op_cancellable
+                                                               : &self->transfer_cancellable;
+
+  g_assert (job != OSI_WINDOW_JOB_NONE);
+  g_assert (!long_job_running (self));
+  self->job = job;
+  g_clear_object (cancellable);
+  *cancellable = g_cancellable_new ();
+  status_show (self, status, job != OSI_WINDOW_JOB_OPERATION);
   update_actions (self);
   notify_working (self);
 }
 
-/* running: the flag of the job that ended (busy, downloading…). */
+/* job: the job that ended, which is the one under way. */
 static void
-long_job_end (OsiWindow *self,
-              gboolean  *running)
+long_job_end (OsiWindow    *self,
+              OsiWindowJob  job)
 {
-  *running = FALSE;
+  if (self->job == job)
+    self->job = OSI_WINDOW_JOB_NONE;
   status_hide (self);
   update_actions (self);
   notify_working (self);
-}
-
-static void
-operation_end (OsiWindow *self)
-{
-  long_job_end (self, &self->busy);
 }
 
 static void
@@ -993,7 +1010,7 @@ on_created (GObject      *source,
   osi_client_create_finish (OSI_CLIENT (source), result, &info, &message, &error);
   if (is_disposed (self) || is_cancelled (error))
     return;
-  operation_end (self);
+  long_job_end (self, OSI_WINDOW_JOB_OPERATION);
   if (error != NULL)
     {
       show_error (self, _("The Backup Failed"), error, FALSE);
@@ -1016,7 +1033,7 @@ on_create_response (OsiWindow        *self,
 {
   if (g_strcmp0 (response, "create") != 0 || self->client == NULL || long_job_running (self))
     return;
-  operation_start (self, _("Creating a backup of the server’s data…"));
+  long_job_start (self, OSI_WINDOW_JOB_OPERATION, _("Creating a backup of the server’s data…"));
   osi_client_create_async (self->client, self->op_cancellable, on_created, g_object_ref (self));
 }
 
@@ -1052,7 +1069,7 @@ on_restored (GObject      *source,
   osi_client_restore_finish (OSI_CLIENT (source), result, &safety, &message, &error);
   if (is_disposed (self) || is_cancelled (error))
     return;
-  operation_end (self);
+  long_job_end (self, OSI_WINDOW_JOB_OPERATION);
   if (error != NULL)
     {
       show_error (self, _("The Restore Failed"), error, TRUE);
@@ -1087,7 +1104,7 @@ on_restore_response (OsiWindow        *self,
       refuse_unnamable (self, name))
     return;
   status = g_strdup_printf (_("Restoring %s… The server first makes a safety backup of the current data."), name);
-  operation_start (self, status);
+  long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
   osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
 }
 
@@ -1243,7 +1260,7 @@ on_deleted (GObject      *source,
   osi_client_delete_finish (OSI_CLIENT (source), result, &error);
   if (is_disposed (self) || is_cancelled (error))
     return;
-  operation_end (self);
+  long_job_end (self, OSI_WINDOW_JOB_OPERATION);
   if (error != NULL)
     show_error (self, _("The Backup Could Not Be Deleted"), error, FALSE);
   else
@@ -1263,7 +1280,7 @@ on_delete_response (OsiWindow        *self,
       refuse_unnamable (self, name))
     return;
   status = g_strdup_printf (_("Deleting %s…"), name);
-  operation_start (self, status);
+  long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
   osi_client_delete_async (self->client, name, self->op_cancellable, on_deleted, g_object_ref (self));
 }
 
@@ -1322,20 +1339,20 @@ show_transfer_progress (OsiWindow *self,
 
   /* Progress may still arrive after the window was closed (its widgets
    * are gone), before the download's own callback. */
-  if (is_disposed (self) || !(self->downloading || self->uploading))
+  if (is_disposed (self) || (self->job != OSI_WINDOW_JOB_DOWNLOAD && self->job != OSI_WINDOW_JOB_UPLOAD))
     return;
   if (total > 0)
     {
       g_autofree char *total_text = g_format_size (total);
 
       /* TRANSLATORS: bytes done, bytes in all, bytes per second */
-      text = self->uploading ? g_strdup_printf (_("Sending: %s of %s (%s/s)"), done_text, total_text, rate_text)
+      text = self->job == OSI_WINDOW_JOB_UPLOAD ? g_strdup_printf (_("Sending: %s of %s (%s/s)"), done_text, total_text, rate_text)
                              : g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
       gtk_progress_bar_set_fraction (self->status_progress, (double)done / (double)total);
     }
   else
     {
-      text = self->uploading ? g_strdup_printf (_("Sending: %s (%s/s)"), done_text, rate_text)
+      text = self->job == OSI_WINDOW_JOB_UPLOAD ? g_strdup_printf (_("Sending: %s (%s/s)"), done_text, rate_text)
                              : g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
       gtk_progress_bar_pulse (self->status_progress);
     }
@@ -1375,7 +1392,7 @@ static void
 download_done (OsiWindow  *self,
                const char *path)
 {
-  long_job_end (self, &self->downloading);
+  long_job_end (self, OSI_WINDOW_JOB_DOWNLOAD);
   {
     AdwToast *toast = adw_toast_new (_("Download complete"));
     GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
@@ -1467,7 +1484,7 @@ on_downloaded (GObject      *source,
     return;
   if (path == NULL)
     {
-      long_job_end (self, &self->downloading);
+      long_job_end (self, OSI_WINDOW_JOB_DOWNLOAD);
       if (is_cancelled (error))
         osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
       else
@@ -1515,13 +1532,8 @@ action_download (GtkWidget  *widget,
       show_error (self, _("The Download Failed"), error, FALSE);
       return;
     }
-  self->downloading = TRUE;
-  g_clear_object (&self->transfer_cancellable);
-  self->transfer_cancellable = g_cancellable_new ();
   status = g_strdup_printf (_("Downloading %s…"), name);
-  status_show (self, status, TRUE);
-  update_actions (self);
-  notify_working (self);
+  long_job_start (self, OSI_WINDOW_JOB_DOWNLOAD, status);
   osi_client_download_async (self->client, name, folder, on_download_progress, self,
                              self->transfer_cancellable, on_downloaded, g_object_ref (self));
 }
@@ -1545,7 +1557,7 @@ on_check_progress (guint64  done,
   g_autofree char *done_text = g_format_size (done);
   g_autofree char *text = NULL;
 
-  if (is_disposed (self) || !self->checking)
+  if (is_disposed (self) || self->job != OSI_WINDOW_JOB_CHECK)
     return;
   if (total > 0)
     {
@@ -1616,7 +1628,7 @@ on_checked (GObject      *source,
   report = osi_archive_verify_finish (result, &error);
   if (is_disposed (self))
     return;
-  long_job_end (self, &self->checking);
+  long_job_end (self, OSI_WINDOW_JOB_CHECK);
   if (report == NULL)
     {
       if (is_cancelled (error))
@@ -1641,12 +1653,7 @@ check_path (OsiWindow  *self,
 
   if (long_job_running (self))
     return;
-  self->checking = TRUE;
-  g_clear_object (&self->transfer_cancellable);
-  self->transfer_cancellable = g_cancellable_new ();
-  status_show (self, status, TRUE);
-  update_actions (self);
-  notify_working (self);
+  long_job_start (self, OSI_WINDOW_JOB_CHECK, status);
   /* The relay brings progress from the checking thread to this one; it
    * holds the window until the check ends. */
   relay = osi_progress_relay_new (on_check_progress, self);
@@ -1730,7 +1737,7 @@ on_uploaded (GObject      *source,
   info = osi_client_upload_finish (OSI_CLIENT (source), result, &error);
   if (is_disposed (self))
     return;
-  long_job_end (self, &self->uploading);
+  long_job_end (self, OSI_WINDOW_JOB_UPLOAD);
   if (is_cancelled (error))
     {
       osi_window_add_toast (self, adw_toast_new (_("Sending cancelled: the server keeps nothing of it")));
@@ -1789,7 +1796,7 @@ on_file_hashed (GObject      *source,
   digest = g_task_propagate_pointer (G_TASK (result), &error);
   if (is_disposed (self))
     return;
-  long_job_end (self, &self->uploading);
+  long_job_end (self, OSI_WINDOW_JOB_UPLOAD);
   if (is_cancelled (error))
     return;
   if (digest == NULL)
@@ -2390,7 +2397,7 @@ osi_window_check_files (OsiWindow *self,
 
   g_return_val_if_fail (OSI_IS_WINDOW (self), 0);
 
-  if (long_job_running (self) && !self->checking)
+  if (long_job_running (self) && self->job != OSI_WINDOW_JOB_CHECK)
     {
       osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then check "
                                                    "the files again")));
@@ -2455,26 +2462,21 @@ osi_window_restore_file (OsiWindow  *self,
       refuse_taken_name (self, name);
       return;
     }
-  self->uploading = TRUE;
-  g_clear_object (&self->transfer_cancellable);
-  self->transfer_cancellable = g_cancellable_new ();
   if (taken != NULL)
     {
-      g_autoptr(GTask) task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
+      g_autoptr(GTask) task = NULL;
 
       status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
-      status_show (self, status, TRUE);
+      long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
+      /* Hashing says nothing of how far it is. */
       gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
-      update_actions (self);
-      notify_working (self);
+      task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
       g_task_set_task_data (task, g_strdup (path), g_free);
       g_task_run_in_thread (task, hash_thread);
       return;
     }
   status = g_strdup_printf (_("Sending %s to the server…"), name);
-  status_show (self, status, TRUE);
-  update_actions (self);
-  notify_working (self);
+  long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
   osi_client_upload_async (self->client, path, on_upload_progress, self, self->transfer_cancellable,
                            on_uploaded, g_object_ref (self));
 }
