@@ -1,12 +1,160 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* What the tests and the benchmark look at. */
+/* The window's insides, which its files share as GNOME Text Editor's
+ * window does: osi-window.c (construction, state, the list and its
+ * pages), osi-window-columns.c (how a row shows a backup),
+ * osi-window-actions.c (the win.* actions, create, restore and delete),
+ * osi-window-transfers.c (download, check, upload) and osi-window-dnd.c.
+ * Then what the tests and the benchmark look at. */
 
+#include "osi-backup-filter-model.h"
+#include "osi-backup-info.h"
+#include "osi-check-history.h"
 #include "osi-check-window.h"
+#include "osi-slot-model.h"
 #include "osi-window.h"
 
 G_BEGIN_DECLS
+
+/* The long job under way. Create, restore and delete (the server's
+ * operations), a download, a check and an upload share the status line,
+ * its cancel button and a cancellable: one at a time, the other actions
+ * disabled meanwhile. */
+typedef enum
+{
+  OSI_WINDOW_JOB_NONE,
+  OSI_WINDOW_JOB_OPERATION,   /* create, restore or delete */
+  OSI_WINDOW_JOB_DOWNLOAD,
+  OSI_WINDOW_JOB_CHECK,
+  OSI_WINDOW_JOB_UPLOAD,      /* or the comparison with the server's backup of that name */
+} OsiWindowJob;
+
+struct _OsiWindow
+{
+  AdwApplicationWindow  parent_instance;
+
+  /* template */
+  AdwToastOverlay      *toast_overlay;
+  AdwWindowTitle       *window_title;
+  GtkButton            *create_button;
+  GtkInfoBar           *banner;
+  GtkLabel             *banner_label;
+  GtkRevealer          *status_revealer;
+  GtkSpinner           *status_spinner;
+  GtkLabel             *status_label;
+  GtkProgressBar       *status_progress;
+  GtkButton            *status_cancel;
+  GtkStack             *stack;
+  AdwStatusPage        *unreachable_page;
+  GtkSpinner           *loading_spinner;
+  AdwEntryRow          *connect_url_row;
+  AdwPasswordEntryRow  *connect_token_row;
+  GtkLabel             *connect_error_label;
+  GtkSearchEntry       *search_entry;
+  GtkLabel             *count_label;
+  GtkStack             *list_stack;
+  GtkColumnView        *column_view;
+  GtkLabel             *page_label;
+  GtkDropDown          *page_size_dropdown;
+
+  GSettings            *settings;
+  GHashTable           *action_states;   /* action name → 1 disabled, 2 enabled */
+  OsiClient            *client;
+
+  /* store → sort → filter → slice (the page) → the column view */
+  GListStore           *store;
+  OsiBackupFilterModel *filter_model;
+  GtkSortListModel     *sort_model;
+  GtkSliceListModel    *slice_model;
+  OsiSlotModel         *slot_model;   /* the page as the view shows it */
+  guint                 page;
+  guint                 page_size;
+  guint                 view_updates;
+
+  gboolean              loaded;      /* a list came from this client */
+  gboolean              listing;
+  guint                 present_timeout_id;  /* present_when_listed () */
+  OsiWindowJob          job;
+  guint                 restore_diffs;   /* restore confirmations asking what would change */
+  /* DESIGN §5: what the server offers, asked once per client after its
+   * first list, in the background. */
+  gboolean              features_asked;
+  gboolean              probing;
+  GCancellable         *features_cancellable;
+  GCancellable         *list_cancellable;
+  GCancellable         *op_cancellable;
+  GCancellable         *transfer_cancellable;
+
+  AdwMessageDialog     *dialog;
+  OsiCheckHistory      *check_history;
+  OsiCheckWindow       *check_window;
+  GQueue                check_queue;     /* paths dropped, waiting for their check */
+  char                 *last_toast;
+  char                 *banner_text;
+};
+
+static inline gboolean
+_osi_window_is_cancelled (const GError *error)
+{
+  return g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+}
+
+/* An answer that arrives after the window was closed has nowhere to go. */
+static inline gboolean
+_osi_window_is_disposed (OsiWindow *self)
+{
+  return self->store == NULL;
+}
+
+static inline gboolean
+_osi_window_long_job_running (OsiWindow *self)
+{
+  return self->job != OSI_WINDOW_JOB_NONE;
+}
+
+/* osi-window.c */
+OsiBackupInfo    *_osi_window_find_backup        (OsiWindow      *self,
+                                                  const char     *name);
+gboolean          _osi_window_refuse_unnamable   (OsiWindow      *self,
+                                                  const char     *name);
+void              _osi_window_notify_working     (OsiWindow      *self);
+void              _osi_window_long_job_start     (OsiWindow      *self,
+                                                  OsiWindowJob    job,
+                                                  const char     *status);
+void              _osi_window_long_job_end       (OsiWindow      *self,
+                                                  OsiWindowJob    job);
+AdwMessageDialog *_osi_window_new_dialog         (OsiWindow      *self,
+                                                  const char     *heading,
+                                                  const char     *body);
+void              _osi_window_show_error         (OsiWindow      *self,
+                                                  const char     *heading,
+                                                  const GError   *error,
+                                                  gboolean        restore);
+void              _osi_window_update_view        (OsiWindow      *self);
+void              _osi_window_refresh            (OsiWindow      *self);
+
+/* osi-window-columns.c */
+void              _osi_window_columns_init       (OsiWindow      *self);
+
+/* osi-window-actions.c */
+void              _osi_window_class_actions_init (OsiWindowClass *klass);
+void              _osi_window_actions_init       (OsiWindow      *self);
+void              _osi_window_actions_update     (OsiWindow      *self);
+void              _osi_window_confirm_restore    (OsiWindow      *self,
+                                                  const char     *name,
+                                                  const char     *date);
+
+/* osi-window-transfers.c */
+void              _osi_window_download           (OsiWindow      *self,
+                                                  const char     *name);
+void              _osi_window_check_path         (OsiWindow      *self,
+                                                  const char     *path);
+
+/* osi-window-dnd.c */
+void              _osi_window_dnd_init           (OsiWindow      *self);
+
+/* What the tests and the benchmark look at. */
 
 GListStore  *osi_window_get_store         (OsiWindow *self);
 /* The filtered and sorted backups, before the page is cut. */

@@ -1,0 +1,528 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-window"
+
+#include "config.h"
+
+#include <errno.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-archive.h"
+#include "osi-backup-info.h"
+#include "osi-check-history.h"
+#include "osi-check-window.h"
+#include "osi-progress-relay.h"
+#include "osi-sha256.h"
+#include "osi-window-private.h"
+
+/* ------------------------------------------------------------------------ */
+/* Download                                                                 */
+
+static void
+show_transfer_progress (OsiWindow *self,
+                        guint64    done,
+                        guint64    total,
+                        double     rate)
+{
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *rate_text = g_format_size ((guint64)MAX (rate, 0));
+  g_autofree char *text = NULL;
+
+  /* Progress may still arrive after the window was closed (its widgets
+   * are gone), before the download's own callback. */
+  if (_osi_window_is_disposed (self) || (self->job != OSI_WINDOW_JOB_DOWNLOAD && self->job != OSI_WINDOW_JOB_UPLOAD))
+    return;
+  if (total > 0)
+    {
+      g_autofree char *total_text = g_format_size (total);
+
+      /* TRANSLATORS: bytes done, bytes in all, bytes per second */
+      text = self->job == OSI_WINDOW_JOB_UPLOAD ? g_strdup_printf (_("Sending: %s of %s (%s/s)"), done_text, total_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s of %s (%s/s)"), done_text, total_text, rate_text);
+      gtk_progress_bar_set_fraction (self->status_progress, (double)done / (double)total);
+    }
+  else
+    {
+      text = self->job == OSI_WINDOW_JOB_UPLOAD ? g_strdup_printf (_("Sending: %s (%s/s)"), done_text, rate_text)
+                             : g_strdup_printf (_("Downloading: %s (%s/s)"), done_text, rate_text);
+      gtk_progress_bar_pulse (self->status_progress);
+    }
+  gtk_label_set_text (self->status_label, text);
+}
+
+static void
+on_transfer_progress (guint64  done,
+                      guint64  total,
+                      double   rate,
+                      gpointer user_data)
+{
+  show_transfer_progress (user_data, done, total, rate);
+}
+
+static void
+open_folder (OsiWindow  *self,
+             const char *folder)
+{
+  g_autofree char *uri = g_filename_to_uri (folder, NULL, NULL);
+
+  if (uri != NULL)
+    gtk_show_uri (GTK_WINDOW (self), uri, GDK_CURRENT_TIME);
+}
+
+static void
+on_open_folder_clicked (GtkButton *button,
+                        OsiWindow *self)
+{
+  const char *folder = g_object_get_data (G_OBJECT (button), "folder");
+
+  open_folder (self, folder);
+}
+
+/* The download's end, once it is remembered. */
+static void
+download_done (OsiWindow  *self,
+               const char *path)
+{
+  _osi_window_long_job_end (self, OSI_WINDOW_JOB_DOWNLOAD);
+  {
+    AdwToast *toast = adw_toast_new (_("Download complete"));
+    GtkWidget *box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
+    GtkWidget *open = gtk_button_new_with_mnemonic (_("_Open Folder"));
+    g_autofree char *folder = g_path_get_dirname (path);
+
+    gtk_box_append (GTK_BOX (box), gtk_label_new (_("Download complete")));
+    g_object_set_data_full (G_OBJECT (open), "folder", g_steal_pointer (&folder), g_free);
+    g_signal_connect_object (open, "clicked", G_CALLBACK (on_open_folder_clicked), self, 0);
+    gtk_widget_add_css_class (open, "flat");
+    gtk_box_append (GTK_BOX (box), open);
+    adw_toast_set_custom_title (toast, box);
+    adw_toast_set_button_label (toast, _("_Check"));
+    adw_toast_set_action_name (toast, "win.check-path");
+    adw_toast_set_action_target_value (toast, g_variant_new_string (path));
+    adw_toast_set_timeout (toast, 10);
+    osi_window_add_toast (self, toast);
+    g_free (self->last_toast);
+    self->last_toast = g_strdup (_("Download complete"));
+  }
+}
+
+/* The history's file, written in a worker: a history of its own on the
+ * same file (the window's emits "changed" on this thread, after). */
+typedef struct
+{
+  char *history;
+  char *path;
+  char *sha256;
+} DownloadRecord;
+
+static void
+download_record_free (DownloadRecord *record)
+{
+  g_free (record->history);
+  g_free (record->path);
+  g_free (record->sha256);
+  g_free (record);
+}
+
+static void
+record_thread (GTask        *task,
+               gpointer      source_object,
+               gpointer      task_data,
+               GCancellable *cancellable)
+{
+  DownloadRecord *record = task_data;
+  g_autoptr(OsiCheckHistory) history = osi_check_history_new (record->history);
+  GError *error = NULL;
+
+  if (osi_check_history_record_download (history, record->path, record->sha256, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+on_download_recorded (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  OsiWindow *self = OSI_WINDOW (source);
+  DownloadRecord *record = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  /* A history that cannot be written costs the "unchanged since", never
+   * the download. */
+  if (!g_task_propagate_boolean (G_TASK (result), &error))
+    g_debug ("the download of %s is not remembered: %s", record->path, error->message);
+  if (_osi_window_is_disposed (self))
+    return;
+  if (error == NULL)
+    g_signal_emit_by_name (self->check_history, "changed");
+  download_done (self, record->path);
+}
+
+static void
+on_downloaded (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autofree char *path = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autoptr(GError) error = NULL;
+
+  path = osi_client_download_finish (OSI_CLIENT (source), result, &sha256, &error);
+  if (_osi_window_is_disposed (self))
+    return;
+  if (path == NULL)
+    {
+      _osi_window_long_job_end (self, OSI_WINDOW_JOB_DOWNLOAD);
+      if (_osi_window_is_cancelled (error))
+        osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
+      else
+        _osi_window_show_error (self, _("The Download Failed"), error, FALSE);
+      return;
+    }
+  /* DESIGN §5: the check history keeps what the server sent, so that a
+   * check can say later whether the file is still that. The download
+   * goes on until then: a check of the file waits for it. */
+  if (sha256 != NULL && g_path_is_absolute (path))
+    {
+      g_autoptr(GTask) task = g_task_new (self, NULL, on_download_recorded, NULL);
+      DownloadRecord *record = g_new0 (DownloadRecord, 1);
+
+      record->history = g_strdup (osi_check_history_get_path (self->check_history));
+      record->path = g_steal_pointer (&path);
+      record->sha256 = g_steal_pointer (&sha256);
+      g_task_set_source_tag (task, on_downloaded);
+      g_task_set_task_data (task, record, (GDestroyNotify)download_record_free);
+      g_task_run_in_thread (task, record_thread);
+      return;
+    }
+  download_done (self, path);
+}
+
+void
+_osi_window_download (OsiWindow  *self,
+                      const char *name)
+{
+  g_autofree char *folder = osi_window_dup_download_folder (self);
+  g_autofree char *status = NULL;
+
+  if (self->client == NULL || _osi_window_long_job_running (self) || _osi_window_refuse_unnamable (self, name))
+    return;
+  if (g_mkdir_with_parents (folder, 0700) != 0)
+    {
+      int saved_errno = errno;
+      g_autoptr(GError) error = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                             _("Cannot create the download folder %s: %s"), folder,
+                                             g_strerror (saved_errno));
+
+      _osi_window_show_error (self, _("The Download Failed"), error, FALSE);
+      return;
+    }
+  status = g_strdup_printf (_("Downloading %s…"), name);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_DOWNLOAD, status);
+  osi_client_download_async (self->client, name, folder, on_transfer_progress, self,
+                             self->transfer_cancellable, on_downloaded, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Check                                                                    */
+
+static void
+on_check_progress (guint64  done,
+                   guint64  total,
+                   gpointer user_data)
+{
+  OsiWindow *self = user_data;
+  g_autofree char *done_text = g_format_size (done);
+  g_autofree char *text = NULL;
+
+  if (_osi_window_is_disposed (self) || self->job != OSI_WINDOW_JOB_CHECK)
+    return;
+  if (total > 0)
+    {
+      g_autofree char *total_text = g_format_size (total);
+
+      text = g_strdup_printf (_("Checking: %s of %s"), done_text, total_text);
+      gtk_progress_bar_set_fraction (self->status_progress, MIN (1.0, (double)done / (double)total));
+    }
+  else
+    text = g_strdup_printf (_("Checking: %s"), done_text);
+  gtk_label_set_text (self->status_label, text);
+}
+
+static void
+on_check_window_destroyed (OsiWindow *self,
+                           GtkWidget *window)
+{
+  if ((GtkWidget *)self->check_window == window)
+    self->check_window = NULL;
+}
+
+/* One report window, which each new check updates; the file's former
+ * check is read before this one replaces it. */
+static void
+show_report (OsiWindow       *self,
+             OsiVerifyReport *report)
+{
+  const char *file = osi_verify_report_get_file (report);
+  g_autoptr(OsiCheckRecord) previous = osi_check_history_lookup (self->check_history, file);
+  g_autoptr(GError) error = NULL;
+
+  if (!osi_check_history_record (self->check_history, file, osi_verify_report_get_verdict (report), &error))
+    g_debug ("the check of %s is not remembered: %s", file, error->message);
+  if (self->check_window == NULL)
+    {
+      self->check_window = osi_check_window_new (self, self->check_history);
+      g_signal_connect_object (self->check_window, "destroy", G_CALLBACK (on_check_window_destroyed), self,
+                               G_CONNECT_SWAPPED);
+    }
+  osi_check_window_set_report (self->check_window, report, previous);
+  gtk_window_present (GTK_WINDOW (self->check_window));
+}
+
+/* Files dropped together are checked one after the other. */
+static void
+check_next (OsiWindow *self)
+{
+  g_autofree char *path = NULL;
+
+  if (_osi_window_long_job_running (self) || g_queue_is_empty (&self->check_queue))
+    return;
+  path = g_queue_pop_head (&self->check_queue);
+  _osi_window_check_path (self, path);
+}
+
+static void
+on_checked (GObject      *source,
+            GAsyncResult *result,
+            gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autoptr(GError) error = NULL;
+
+  report = osi_archive_verify_finish (result, &error);
+  if (_osi_window_is_disposed (self))
+    return;
+  _osi_window_long_job_end (self, OSI_WINDOW_JOB_CHECK);
+  if (report == NULL)
+    {
+      if (_osi_window_is_cancelled (error))
+        g_queue_clear_full (&self->check_queue, g_free);
+      else
+        _osi_window_show_error (self, _("The Check Failed"), error, FALSE);
+      check_next (self);
+      return;
+    }
+
+  show_report (self, report);
+  check_next (self);
+}
+
+void
+_osi_window_check_path (OsiWindow  *self,
+                        const char *path)
+{
+  OsiProgressRelay *relay;
+  g_autofree char *base = g_filename_display_basename (path);
+  g_autofree char *status = g_strdup_printf (_("Checking %s…"), base);
+
+  if (_osi_window_long_job_running (self))
+    return;
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_CHECK, status);
+  /* The relay brings progress from the checking thread to this one; it
+   * holds the window until the check ends. */
+  relay = osi_progress_relay_new (on_check_progress, self);
+  g_object_set_data_full (G_OBJECT (self->transfer_cancellable), "relay", relay,
+                          (GDestroyNotify)osi_progress_relay_unref);
+  osi_archive_verify_async (path, NULL, osi_progress_relay_report, relay, self->transfer_cancellable,
+                            on_checked, g_object_ref (self));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Restore from a file                                                      */
+
+static void
+on_uploaded (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  g_autoptr(OsiWindow) self = user_data;
+  g_autoptr(OsiBackupInfo) info = NULL;
+  g_autoptr(GError) error = NULL;
+
+  info = osi_client_upload_finish (OSI_CLIENT (source), result, &error);
+  if (_osi_window_is_disposed (self))
+    return;
+  _osi_window_long_job_end (self, OSI_WINDOW_JOB_UPLOAD);
+  if (_osi_window_is_cancelled (error))
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Sending cancelled: the server keeps nothing of it")));
+      return;
+    }
+  if (info == NULL)
+    {
+      _osi_window_show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  /* The server lists the file now, whatever the answer to the warning. */
+  _osi_window_refresh (self);
+  _osi_window_confirm_restore (self, osi_backup_info_get_name (info), osi_backup_info_get_display_date (info));
+}
+
+static void
+hash_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
+{
+  char hex[OSI_SHA256_HEX_LEN + 1];
+  GError *error = NULL;
+
+  if (osi_sha256_file (task_data, hex, cancellable, &error))
+    g_task_return_pointer (task, g_strdup (hex), g_free);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+refuse_taken_name (OsiWindow  *self,
+                   const char *name)
+{
+  g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_EXISTS,
+                                         _("The server already has a different backup named “%s”. Rename the "
+                                           "file, keeping its extension, and try again."),
+                                         name);
+
+  _osi_window_show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+}
+
+/* The file is the server's backup of that name, byte for byte, when
+ * their digests match: it is restored without sending it again. */
+static void
+on_file_hashed (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  OsiWindow *self = OSI_WINDOW (source);
+  g_autofree char *name = user_data;
+  g_autofree char *digest = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiBackupInfo *info;
+
+  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  if (_osi_window_is_disposed (self))
+    return;
+  _osi_window_long_job_end (self, OSI_WINDOW_JOB_UPLOAD);
+  if (_osi_window_is_cancelled (error))
+    return;
+  if (digest == NULL)
+    {
+      _osi_window_show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  info = _osi_window_find_backup (self, name);
+  if (info == NULL || g_ascii_strcasecmp (digest, osi_backup_info_get_sha256 (info)) != 0)
+    {
+      refuse_taken_name (self, name);
+      return;
+    }
+  _osi_window_confirm_restore (self, name, osi_backup_info_get_display_date (info));
+}
+
+/* ------------------------------------------------------------------------ */
+/* Public API                                                               */
+
+guint
+osi_window_check_files (OsiWindow *self,
+                        GSList    *files)
+{
+  guint queued = 0;
+
+  g_return_val_if_fail (OSI_IS_WINDOW (self), 0);
+
+  if (_osi_window_long_job_running (self) && self->job != OSI_WINDOW_JOB_CHECK)
+    {
+      osi_window_add_toast (self, adw_toast_new (_("Wait for the operation under way to end, then check "
+                                                   "the files again")));
+      return 0;
+    }
+  for (GSList *l = files; l != NULL; l = l->next)
+    {
+      char *path = G_IS_FILE (l->data) ? g_file_get_path (l->data) : NULL;
+
+      if (path == NULL)
+        continue;
+      g_queue_push_tail (&self->check_queue, path);
+      queued++;
+    }
+  if (queued < g_slist_length (files))
+    osi_window_add_toast (self, adw_toast_new (_("Only files on this computer can be checked")));
+  check_next (self);
+  return queued;
+}
+
+void
+osi_window_restore_file (OsiWindow  *self,
+                         const char *path)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *status = NULL;
+  OsiBackupInfo *taken;
+
+  g_return_if_fail (OSI_IS_WINDOW (self));
+  g_return_if_fail (path != NULL);
+
+  if (self->client == NULL || _osi_window_long_job_running (self))
+    return;
+  /* DESIGN §5: said before anything is read or sent. */
+  if (osi_window_server_lacks (self, "upload"))
+    {
+      g_autoptr(GError) error = g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                                                     osi_window_no_upload_text ());
+
+      _osi_window_show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  name = g_path_get_basename (path);
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_autofree char *shown = g_filename_display_basename (path);
+      g_autoptr(GError) error = g_error_new (G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME,
+                                             _("The server does not accept the name “%s”: rename the file with "
+                                               "letters, digits, dots, dashes and underscores only, keeping its "
+                                               "extension, and try again."),
+                                             shown);
+
+      _osi_window_show_error (self, _("The File Could Not Be Sent"), error, FALSE);
+      return;
+    }
+  /* The server never replaces a backup: it would refuse the file after
+   * it came, in words about a job under way. A file downloaded from it
+   * is usually that very backup, which needs no sending. */
+  taken = _osi_window_find_backup (self, name);
+  if (taken != NULL && osi_backup_info_get_sha256 (taken) == NULL)
+    {
+      refuse_taken_name (self, name);
+      return;
+    }
+  if (taken != NULL)
+    {
+      g_autoptr(GTask) task = NULL;
+
+      status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
+      _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
+      /* Hashing says nothing of how far it is. */
+      gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
+      task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
+      g_task_set_task_data (task, g_strdup (path), g_free);
+      g_task_run_in_thread (task, hash_thread);
+      return;
+    }
+  status = g_strdup_printf (_("Sending %s to the server…"), name);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
+  osi_client_upload_async (self->client, path, on_transfer_progress, self, self->transfer_cancellable,
+                           on_uploaded, g_object_ref (self));
+}
