@@ -64,6 +64,40 @@ _osi_window_actions_update (OsiWindow *self)
 /* ------------------------------------------------------------------------ */
 /* Create, restore, delete                                                  */
 
+/* The confirmations: Cancel, the default and the answer to Escape, beside
+ * the response that does it. */
+static void
+present_confirmation (OsiWindow             *self,
+                      AdwMessageDialog      *dialog,
+                      const char            *response,
+                      const char            *label,
+                      AdwResponseAppearance  appearance,
+                      GCallback              on_response)
+{
+  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), response, label, NULL);
+  adw_message_dialog_set_response_appearance (dialog, response, appearance);
+  adw_message_dialog_set_default_response (dialog, "cancel");
+  adw_message_dialog_set_close_response (dialog, "cancel");
+  g_signal_connect_object (dialog, "response", on_response, self, G_CONNECT_SWAPPED);
+  gtk_window_present (GTK_WINDOW (dialog));
+}
+
+/* The backup a restore or delete confirmation named, when its answer was
+ * wanted and the job can still be done; NULL otherwise. */
+static const char *
+confirmed_backup (OsiWindow        *self,
+                  AdwMessageDialog *dialog,
+                  const char       *response,
+                  const char       *wanted)
+{
+  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
+
+  if (g_strcmp0 (response, wanted) != 0 || self->client == NULL || _osi_window_long_job_running (self) ||
+      _osi_window_refuse_unnamable (self, name))
+    return NULL;
+  return name;
+}
+
 static const char *
 display_date (OsiWindow  *self,
               const char *name)
@@ -124,12 +158,8 @@ action_create (GtkWidget  *widget,
   dialog = _osi_window_new_dialog (self, _("Create a Backup?"),
                                    _("The server will save its knowledge base, its configuration and its other "
                                      "data into a new backup. Backing up before big changes lets you go back."));
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "create", _("C_reate"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "create", ADW_RESPONSE_SUGGESTED);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_create_response), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_confirmation (self, dialog, "create", _("C_reate"), ADW_RESPONSE_SUGGESTED,
+                        G_CALLBACK (on_create_response));
 }
 
 static void
@@ -173,11 +203,10 @@ on_restore_response (OsiWindow        *self,
                      const char       *response,
                      AdwMessageDialog *dialog)
 {
-  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
+  const char *name = confirmed_backup (self, dialog, response, "restore");
   g_autofree char *status = NULL;
 
-  if (g_strcmp0 (response, "restore") != 0 || self->client == NULL || _osi_window_long_job_running (self) ||
-      _osi_window_refuse_unnamable (self, name))
+  if (name == NULL)
     return;
   status = g_strdup_printf (_("Restoring %s… The server first makes a safety backup of the current data."), name);
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
@@ -306,12 +335,8 @@ _osi_window_confirm_restore (OsiWindow  *self,
       osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
       g_object_unref (cancellable);
     }
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "restore", _("_Restore"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "restore", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_restore_response), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_confirmation (self, dialog, "restore", _("_Restore"), ADW_RESPONSE_DESTRUCTIVE,
+                        G_CALLBACK (on_restore_response));
 }
 
 static void
@@ -349,11 +374,10 @@ on_delete_response (OsiWindow        *self,
                     const char       *response,
                     AdwMessageDialog *dialog)
 {
-  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
+  const char *name = confirmed_backup (self, dialog, response, "delete");
   g_autofree char *status = NULL;
 
-  if (g_strcmp0 (response, "delete") != 0 || self->client == NULL || _osi_window_long_job_running (self) ||
-      _osi_window_refuse_unnamable (self, name))
+  if (name == NULL)
     return;
   status = g_strdup_printf (_("Deleting %s…"), name);
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
@@ -392,12 +416,8 @@ action_delete (GtkWidget  *widget,
     }
   dialog = _osi_window_new_dialog (self, _("Delete This Backup?"), body);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), "delete", _("_Delete"), NULL);
-  adw_message_dialog_set_response_appearance (dialog, "delete", ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_delete_response), self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  present_confirmation (self, dialog, "delete", _("_Delete"), ADW_RESPONSE_DESTRUCTIVE,
+                        G_CALLBACK (on_delete_response));
 }
 
 /* ------------------------------------------------------------------------ */
