@@ -9,10 +9,6 @@
 #include "osi-check-window.h"
 #include "osi-window-private.h"
 
-/* Keep at least this many recent backups (the good practice the delete
- * confirmation reminds of). */
-#define MIN_KEPT_BACKUPS 3
-
 /* ------------------------------------------------------------------------ */
 /* Which actions can be used                                                */
 
@@ -241,7 +237,7 @@ restore_diff_free (RestoreDiff *data)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (RestoreDiff, restore_diff_free)
 
 /* What the warning says of the data before the restore. Our server names
- * its safety backup; the deployed OSI backend (DESIGN §5) keeps a copy of
+ * its safety backup; the deployed OSI backend (docs/api.md §5.1) keeps a copy of
  * its own without naming it: until the server is known to be ours, the
  * words hold for both. */
 static char *
@@ -311,7 +307,7 @@ _osi_window_confirm_restore (OsiWindow  *self,
   g_autofree char *body = NULL;
   g_autofree char *shown = NULL;
   AdwMessageDialog *dialog;
-  /* DESIGN §5: the preview is asked only of a server that may offer it. */
+  /* docs/api.md §5.2: the preview is asked only of a server that may offer it. */
   gboolean preview = !osi_window_server_lacks (self, "diff");
 
   if (self->client == NULL || _osi_window_refuse_unnamable (self, name))
@@ -400,7 +396,7 @@ action_delete (GtkWidget  *widget,
     return;
   body = g_strdup_printf (_("“%s” from %s will be deleted from the server. This cannot be undone."),
                           name, display_date (self, name));
-  if (remaining < MIN_KEPT_BACKUPS)
+  if (remaining < OSI_MIN_KEPT_BACKUPS)
     {
       /* "Only 0 backups" reads badly, and French would make it singular. */
       g_autofree char *warning = remaining == 0

@@ -133,7 +133,7 @@ name_row (GtkWidget     *label,
                                   -1);
 }
 
-/* DESIGN §5: an entry the server sent wrong is shown as well as it can
+/* docs/api.md §5.3: an entry the server sent wrong is shown as well as it can
  * be, what is wrong with it in its tooltip. Rows are reused: every bind
  * sets or clears it. */
 static void
@@ -243,7 +243,7 @@ bind_actions (GtkSignalListItemFactory *factory,
     }
   for (guint i = 0; i < G_N_ELEMENTS (labels); i++)
     g_free (labels[i]);
-  /* A name that cannot be sent back (DESIGN §5) leaves nothing to act on.
+  /* A name that cannot be sent back (docs/api.md §5.3) leaves nothing to act on.
    * The box, not the buttons: their actions set their own sensitivity. */
   gtk_widget_set_sensitive (box, named);
   gtk_widget_set_tooltip_text (box, named ? NULL : osi_backup_info_get_problem (info));

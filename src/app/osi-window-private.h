@@ -77,7 +77,7 @@ struct _OsiWindow
   guint                 present_timeout_id;  /* present_when_listed () */
   OsiWindowJob          job;
   guint                 restore_diffs;   /* restore confirmations asking what would change */
-  /* DESIGN §5: what the server offers, asked once per client after its
+  /* docs/api.md §5.2: what the server offers, asked once per client after its
    * first list, in the background. */
   gboolean              features_asked;
   gboolean              probing;

@@ -182,7 +182,7 @@ on_downloaded (GObject      *source,
         _osi_window_show_error (self, _("The Download Failed"), error, FALSE);
       return;
     }
-  /* DESIGN §5: the check history keeps what the server sent, so that a
+  /* docs/api.md §5.3: the check history keeps what the server sent, so that a
    * check can say later whether the file is still that. The download
    * goes on until then: a check of the file waits for it. */
   if (sha256 != NULL && g_path_is_absolute (path))
@@ -477,7 +477,7 @@ osi_window_restore_file (OsiWindow  *self,
 
   if (self->client == NULL || _osi_window_long_job_running (self))
     return;
-  /* DESIGN §5: said before anything is read or sent. */
+  /* docs/api.md §5.2: said before anything is read or sent. */
   if (osi_window_server_lacks (self, "upload"))
     {
       g_autoptr(GError) error = g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,

@@ -45,7 +45,7 @@ _osi_window_find_backup (OsiWindow  *self,
   return NULL;
 }
 
-/* DESIGN §5: a name the server sent outside the grammar is shown, never
+/* docs/api.md §5.3: a name the server sent outside the grammar is shown, never
  * sent back. TRUE, with the reason in a toast, for such a name. */
 gboolean
 _osi_window_refuse_unnamable (OsiWindow  *self,

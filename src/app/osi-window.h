@@ -36,7 +36,7 @@ guint      osi_window_check_files    (OsiWindow      *self,
  * it, as the list's restore does. */
 void       osi_window_restore_file   (OsiWindow      *self,
                                       const char     *path);
-/* DESIGN §5: TRUE when the server is known not to offer feature
+/* docs/api.md §5.2: TRUE when the server is known not to offer feature
  * ("upload", "diff", "verify"…); FALSE while that is not known yet (the
  * window asks once it has listed). */
 gboolean   osi_window_server_lacks   (OsiWindow      *self,
