@@ -607,23 +607,50 @@ _osi_server_handle_delete (OsiServer         *self,
   _osi_server_respond_json (msg, SOUP_STATUS_OK, object);
 }
 
+/* Verify and diff: the backup opened when the request came, read in a
+ * thread (the diff's report is what the comparison verified). */
 typedef struct
 {
   char            *name;
   int              fd;
   OsiVerifyReport *report;
-} VerifyJob;
+  OsiDiff         *diff;
+} ReadJob;
 
 static void
-verify_job_free (gpointer data)
+read_job_free (gpointer data)
 {
-  VerifyJob *job = data;
+  ReadJob *job = data;
 
   g_free (job->name);
   if (job->fd >= 0)
     close (job->fd);
   g_clear_object (&job->report);
+  g_clear_object (&job->diff);
   g_free (job);
+}
+
+static void
+start_read_job (OsiServer           *self,
+                SoupServerMessage   *msg,
+                const char          *name,
+                GTaskThreadFunc      thread,
+                GAsyncReadyCallback  done)
+{
+  ReadJob *job;
+  struct stat st;
+  int fd;
+
+  fd = osi_backup_folder_open (self->folder, name, &st);
+  if (fd < 0)
+    {
+      _osi_server_respond_unknown (msg, name);
+      return;
+    }
+  job = g_new0 (ReadJob, 1);
+  job->name = g_strdup (name);
+  job->fd = fd;
+  _osi_server_run_in_thread (self, msg, job, read_job_free, thread, done);
 }
 
 static void
@@ -632,7 +659,7 @@ verify_thread (GTask        *task,
                gpointer      task_data,
                GCancellable *cancellable)
 {
-  VerifyJob *job = task_data;
+  ReadJob *job = task_data;
   GError *error = NULL;
 
   job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
@@ -649,7 +676,7 @@ verify_done (GObject      *source,
 {
   g_autoptr(SoupServerMessage) msg = user_data;
   OsiServer *self = OSI_SERVER (source);
-  VerifyJob *job = g_task_get_task_data (G_TASK (result));
+  ReadJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -671,45 +698,11 @@ _osi_server_handle_verify (OsiServer         *self,
                            SoupServerMessage *msg,
                            const char        *name)
 {
-  VerifyJob *job;
-  struct stat st;
-  int fd;
-
-  fd = osi_backup_folder_open (self->folder, name, &st);
-  if (fd < 0)
-    {
-      _osi_server_respond_unknown (msg, name);
-      return;
-    }
-  job = g_new0 (VerifyJob, 1);
-  job->name = g_strdup (name);
-  job->fd = fd;
-  _osi_server_run_in_thread (self, msg, job, verify_job_free, verify_thread, verify_done);
+  start_read_job (self, msg, name, verify_thread, verify_done);
 }
 
 /* ------------------------------------------------------------------------ */
 /* GET /api/rag/backup/diff                                                 */
-
-typedef struct
-{
-  char            *name;
-  int              fd;
-  OsiDiff         *diff;
-  OsiVerifyReport *report;
-} DiffJob;
-
-static void
-diff_job_free (gpointer data)
-{
-  DiffJob *job = data;
-
-  g_free (job->name);
-  if (job->fd >= 0)
-    close (job->fd);
-  g_clear_object (&job->diff);
-  g_clear_object (&job->report);
-  g_free (job);
-}
 
 /* What restoring the backup would change: the current data is A, the
  * backup B; a backup that a restore would refuse is a 422 as for restore. */
@@ -720,7 +713,7 @@ diff_thread (GTask        *task,
              GCancellable *cancellable)
 {
   OsiServer *self = source_object;
-  DiffJob *job = task_data;
+  ReadJob *job = task_data;
   GError *error = NULL;
 
   job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
@@ -747,7 +740,7 @@ diff_done (GObject      *source,
 {
   g_autoptr(SoupServerMessage) msg = user_data;
   OsiServer *self = OSI_SERVER (source);
-  DiffJob *job = g_task_get_task_data (G_TASK (result));
+  ReadJob *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
   if (!g_task_propagate_boolean (G_TASK (result), &error))
@@ -770,18 +763,5 @@ _osi_server_handle_diff (OsiServer         *self,
                          SoupServerMessage *msg,
                          const char        *name)
 {
-  DiffJob *job;
-  struct stat st;
-  int fd;
-
-  fd = osi_backup_folder_open (self->folder, name, &st);
-  if (fd < 0)
-    {
-      _osi_server_respond_unknown (msg, name);
-      return;
-    }
-  job = g_new0 (DiffJob, 1);
-  job->name = g_strdup (name);
-  job->fd = fd;
-  _osi_server_run_in_thread (self, msg, job, diff_job_free, diff_thread, diff_done);
+  start_read_job (self, msg, name, diff_thread, diff_done);
 }
