@@ -1,7 +1,16 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <archive.h>
+#include <archive_entry.h>
+#include <locale.h>
+#include <sys/types.h>
+
+#include <json-glib/json-glib.h>
+
 #include "osi-archive.h"
+#include "osi-rag-validator.h"
+#include "osi-sha256.h"
 
 G_BEGIN_DECLS
 
@@ -31,5 +40,103 @@ OsiVerifyReport *osi_archive_verify_reading_fd (int                      archive
                                                 gpointer                 user_data,
                                                 GCancellable            *cancellable,
                                                 GError                 **error);
+
+/* What the files of the archive code share: osi-archive.c (limits, names,
+ * the asynchronous variants), osi-archive-read.c (the one pass that
+ * verification and extraction share), osi-archive-extract.c (writing that
+ * pass into a staging folder) and osi-archive-create.c. */
+
+#define OSI_ARCHIVE_IO_BLOCK       (1024 * 1024)
+#define OSI_ARCHIVE_PROGRESS_STEP  (4 * 1024 * 1024)
+
+/* libarchive converts names through the locale's charset; under "C" it
+ * cannot convert UTF-8 names at all. Archive work runs with a UTF-8 ctype
+ * on its own thread, whatever the program's locale; every other category,
+ * messages above all, stays the program's. */
+typedef struct
+{
+  locale_t previous;
+  locale_t utf8;
+} LocaleScope;
+
+void     _osi_archive_push_utf8_locale (LocaleScope  *scope);
+void     _osi_archive_pop_locale       (LocaleScope  *scope);
+gboolean _osi_archive_write_all        (int           fd,
+                                        const guint8 *data,
+                                        gsize         len,
+                                        int          *out_errno);
+
+typedef struct
+{
+  const char             *file;
+  OsiVerifyReport        *report;
+  OsiArchiveLimits        limits;
+  OsiProgressFunc         progress;
+  gpointer                progress_data;
+  GCancellable           *cancellable;
+  OsiArchiveDataFunc      on_data;
+  gpointer                on_data_user;
+
+  struct archive         *archive;
+  guint64                 file_size;
+  guint64                 content_bytes;
+  guint64                 next_progress;
+  guint64                 entries;
+  guint64                 path_bytes; /* names and link targets, as read */
+
+  /* canonical path → the report's OsiFileEntry, which owns both: each
+   * path is stored once, and the table is bounded by max_path_bytes */
+  GHashTable             *seen;
+  JsonObject             *manifest;
+  OsiRagValidator        *rag;
+  gboolean                rag_seen;
+  OsiSha256              *sha;
+  guint8                 *buffer;
+
+  /* extraction only */
+  int                     root_fd;    /* -1 when only verifying */
+  int                     dir_fd;     /* cached parent of the last file */
+  char                   *dir_path;
+  mode_t                  umask;      /* the process's */
+  gboolean                write_failed;
+  int                     write_errno;  /* the first write failure's */
+
+  /* the stream could not be read to its end: completeness is unknowable */
+  gboolean                aborted;
+} Scan;
+
+/* osi-archive-read.c: verifies FILE (or given_fd), writing what it reads
+ * into staging_dir when that is not NULL. */
+OsiVerifyReport *_osi_archive_scan_run (const char              *file,
+                                        int                      given_fd,
+                                        const char              *staging_dir,
+                                        const OsiArchiveLimits  *limits,
+                                        OsiProgressFunc          progress,
+                                        gpointer                 progress_data,
+                                        OsiArchiveDataFunc       on_data,
+                                        gpointer                 on_data_user,
+                                        int                     *out_write_errno,
+                                        GCancellable            *cancellable,
+                                        GError                 **error);
+
+/* osi-archive-extract.c: the scan's writing side. */
+gboolean _osi_archive_scan_open_staging      (Scan                 *scan,
+                                              const char           *staging_dir,
+                                              GError              **error);
+void     _osi_archive_scan_close_staging     (Scan                 *scan);
+void     _osi_archive_scan_write_failed      (Scan                 *scan,
+                                              const char           *path,
+                                              int                   saved_errno);
+void     _osi_archive_scan_make_dir          (Scan                 *scan,
+                                              const char           *path,
+                                              mode_t                archived);
+int      _osi_archive_scan_create_file       (Scan                 *scan,
+                                              const char           *path);
+void     _osi_archive_scan_finish_file       (Scan                 *scan,
+                                              int                   fd,
+                                              struct archive_entry *entry,
+                                              const char           *path);
+gboolean _osi_archive_scan_copy_into_staging (Scan                 *scan,
+                                              int                   src);
 
 G_END_DECLS
