@@ -16,36 +16,14 @@
 #include <libsoup/soup.h>
 
 #include "osi-client.h"
+#include "osi-client-private.h"
 #include "osi-json.h"
 #include "osi-sha256.h"
-
-/* Timeouts. libsoup's own "timeout" covers every socket read, including
- * the wait for the response headers: with it, a create or a restore that
- * keeps the server busy for minutes would fail. So the session has none,
- * and each request has a watchdog instead: it gives up after IDLE_TIMEOUT_S
- * seconds without any progress (connecting, sending, receiving), except
- * while the server works on a create, restore, verification or upload
- * between the end of the request and its answer. That wait has no limit
- * (the caller can cancel it); TCP keepalive notices a server that went
- * away meanwhile within about two minutes. */
-#define IDLE_TIMEOUT_S        30
-#define POOL_IDLE_TIMEOUT_S   60
-#define KEEPALIVE_IDLE_S      60
-#define KEEPALIVE_INTERVAL_S  10
-#define KEEPALIVE_COUNT       6
-/* A create and a download can run while the app lists and checks. */
-#define MAX_CONNS_PER_HOST    6
 
 /* Downloads: a ring of N_CHUNKS buffers goes round the main thread
  * (network reads), a writer thread and a hashing thread. */
 #define CHUNK_SIZE            (2 * 1024 * 1024)
 #define N_CHUNKS              4
-#define BODY_READ_SIZE        (64 * 1024)
-#define MAX_JSON_BYTES        (64 * 1024 * 1024)
-#define MAX_ERROR_BYTES       (64 * 1024)
-#define MAX_DETAIL_CHARS      400
-#define PROGRESS_INTERVAL_US  (G_USEC_PER_SEC / 10)
-#define RATE_WINDOW_US        G_USEC_PER_SEC
 
 G_DEFINE_QUARK (osi-client-error-quark, osi_client_error)
 
@@ -180,38 +158,6 @@ osi_client_ca_database_init (OsiClientCaDatabase *self)
 /* ------------------------------------------------------------------------ */
 /* The client                                                               */
 
-struct _OsiClient
-{
-  GObject       parent_instance;
-
-  SoupSession  *session;
-  char         *given_url;
-  char         *base_url;     /* scheme://host[:port][/prefix], no trailing slash */
-  char         *token;        /* never logged */
-  gboolean      url_valid;
-  gboolean      token_valid;
-
-  /* The last list read and the SHA-256 of its answer: an answer that
-   * comes back the same gives the same backups (see parse_list_thread). */
-  GPtrArray    *last_list;
-  guint8        last_list_digest[OSI_SHA256_LEN];
-
-  /* Offset-less dates are the server's local time (docs/api.md §5.3). NULL:
-   * this desktop's time zone. */
-  GTimeZone    *server_tz;
-  guint         tz_generation;  /* bumped by each change of server_tz */
-
-  /* What the server offers (docs/api.md §5.2 "Capabilities"), learnt once by
-   * the first operation that needs it. full_api: /api/health answered
-   * with "features", so the server answers as docs/api.md §3.4 says (a create
-   * gives its "backup"). */
-  gboolean      features_known;
-  gboolean      full_api;
-  GStrv         features;
-
-  guint         idle_timeout_s;
-};
-
 G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
 
 enum {
@@ -222,33 +168,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-typedef enum
-{
-  OP_HEALTH,
-  OP_LIST,
-  OP_CREATE,
-  OP_RESTORE,
-  OP_DELETE,
-  OP_VERIFY,
-  OP_DIFF,
-  OP_UPLOAD,
-  OP_DOWNLOAD,
-} Op;
-
-typedef struct
-{
-  OsiTransferProgress  func;
-  gpointer             data;
-  gint64               started;
-  gint64               last_call;
-  gint64               window_start;
-  guint64              window_done;
-  guint64              first_done;
-  double               rate;
-} Meter;
-
-typedef struct _Download Download;
 
 typedef struct
 {
@@ -294,21 +213,8 @@ struct _Download
   GError       *error;         /* the first failure, returned once reads and writes stopped */
 };
 
-typedef void (*ParseFunc) (GTask    *task,
-                           JsonNode *root);
-typedef void (*CallStart) (GTask *task);
-
-/* What a create or a restore returns: the server made it, whatever else
- * its answer holds (docs/api.md §5.3). */
-typedef struct
-{
-  OsiBackupInfo *backup;
-  char          *safety_backup;
-  char          *message;
-} Outcome;
-
-static void
-outcome_free (Outcome *outcome)
+void
+_osi_client_outcome_free (Outcome *outcome)
 {
   g_clear_object (&outcome->backup);
   g_free (outcome->safety_backup);
@@ -316,45 +222,10 @@ outcome_free (Outcome *outcome)
   g_free (outcome);
 }
 
-/* One request: the task data of every operation. */
-typedef struct
-{
-  Op                    op;
-  char                 *name;
-  SoupMessage          *msg;
-  GCancellable         *cancellable;       /* handed to libsoup: the caller's and the watchdog's */
-  GSource              *user_cancel_source;
-  GSource              *watchdog;
-  gint64                last_activity;
-  guint                 idle_timeout_s;
-  gboolean              server_works;      /* long server-side work before the answer */
-  gboolean              waiting_server;
-  gboolean              timed_out;
-  GTlsCertificateFlags  tls_errors;
-  GInputStream         *body;
-  GByteArray           *data;
-  gsize                 limit;
-  ParseFunc             parse;
-  gboolean              json_optional;     /* a 2xx is success whatever its body */
-  gboolean              any_status;        /* parse sees every answer (discovery) */
-  guint                 step;              /* discovery: which address is asked */
-  CallStart             start;             /* run once the features are known */
-  GHashTable           *before;            /* create: the names listed before */
-  gboolean              body_sent;         /* the whole request went: the server may have acted */
-  GError               *unsure;            /* create: the lost answer, unless the list shows the backup */
-  Outcome              *outcome;
-  Meter                 meter;
-  guint64               upload_size;
-  guint64               uploaded;
-  GInputStream         *upload_stream;
-  char                 *upload_path;
-  Download             *dl;
-} Call;
-
 static void download_stop_threads (Download *dl);
 
-static void
-download_free (Download *dl)
+void
+_osi_client_download_free (Download *dl)
 {
   if (dl == NULL)
     return;
@@ -376,8 +247,8 @@ download_free (Download *dl)
   g_free (dl);
 }
 
-static void
-call_stop_watchdog (Call *call)
+void
+_osi_client_call_stop_watchdog (Call *call)
 {
   if (call->watchdog == NULL)
     return;
@@ -390,7 +261,7 @@ call_free (gpointer data)
 {
   Call *call = data;
 
-  call_stop_watchdog (call);
+  _osi_client_call_stop_watchdog (call);
   if (call->user_cancel_source != NULL)
     {
       g_source_destroy (call->user_cancel_source);
@@ -410,8 +281,8 @@ call_free (gpointer data)
   g_free (call->name);
   g_clear_pointer (&call->before, g_hash_table_unref);
   g_clear_error (&call->unsure);
-  g_clear_pointer (&call->outcome, outcome_free);
-  download_free (call->dl);
+  g_clear_pointer (&call->outcome, _osi_client_outcome_free);
+  _osi_client_download_free (call->dl);
   g_free (call);
 }
 
@@ -420,10 +291,10 @@ call_free (gpointer data)
 
 /* Text from the server or the file system, made safe to show in a
  * terminal or a label: valid UTF-8, no control characters, bounded. */
-static char *
-printable (const char *text,
-           gssize      len,
-           guint       max_chars)
+char *
+_osi_client_printable (const char *text,
+                       gssize      len,
+                       guint       max_chars)
 {
   g_autofree char *valid = g_utf8_make_valid (text, len);
   GString *out = g_string_new (NULL);
@@ -449,11 +320,11 @@ printable (const char *text,
   return g_strstrip (g_string_free (out, FALSE));
 }
 
-static GError *
-with_detail (OsiClientError  code,
-             const char     *sentence,
-             const char     *detail,
-             gboolean        from_server)
+GError *
+_osi_client_with_detail (OsiClientError  code,
+                         const char     *sentence,
+                         const char     *detail,
+                         gboolean        from_server)
 {
   if (detail == NULL || detail[0] == '\0')
     return g_error_new_literal (OSI_CLIENT_ERROR, code, sentence);
@@ -472,13 +343,13 @@ connection_sentence (OsiClient *self)
                           self->base_url);
 }
 
-static GError *
-connection_error (OsiClient  *self,
-                  const char *detail)
+GError *
+_osi_client_connection_error (OsiClient  *self,
+                              const char *detail)
 {
   g_autofree char *sentence = connection_sentence (self);
 
-  return with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, detail, FALSE);
+  return _osi_client_with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, detail, FALSE);
 }
 
 static char *
@@ -532,25 +403,25 @@ tls_error (OsiClient            *self,
                                 "the server uses its own certificate authority, add its CA file to this "
                                 "server profile."),
                               self->base_url);
-  return with_detail (OSI_CLIENT_ERROR_TLS, sentence, cause != NULL ? cause->message : NULL, FALSE);
+  return _osi_client_with_detail (OSI_CLIENT_ERROR_TLS, sentence, cause != NULL ? cause->message : NULL, FALSE);
 }
 
-static GError *
-protocol_error (OsiClient  *self,
-                const char *detail)
+GError *
+_osi_client_protocol_error (OsiClient  *self,
+                            const char *detail)
 {
   g_autofree char *sentence = NULL;
 
   sentence = g_strdup_printf (_("The server at %s answered in a way this application does not "
                                 "understand: check that the address is the one of an OSI backend."),
                               self->base_url);
-  return with_detail (OSI_CLIENT_ERROR_PROTOCOL, sentence, detail, FALSE);
+  return _osi_client_with_detail (OSI_CLIENT_ERROR_PROTOCOL, sentence, detail, FALSE);
 }
 
 /* A failure of libsoup or of the network, as the caller should see it. */
-static GError *
-transport_error (GTask  *task,
-                 GError *error)
+GError *
+_osi_client_transport_error (GTask  *task,
+                             GError *error)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
@@ -562,22 +433,22 @@ transport_error (GTask  *task,
         {
           g_autofree char *detail = g_strdup_printf (_("no answer for %u seconds"), call->idle_timeout_s);
 
-          return connection_error (self, detail);
+          return _osi_client_connection_error (self, detail);
         }
       return g_steal_pointer (&owned);
     }
   if (error->domain == G_TLS_ERROR || call->tls_errors != 0)
     return tls_error (self, call->tls_errors, error);
   if (error->domain == SOUP_SESSION_ERROR)
-    return protocol_error (self, error->message);
+    return _osi_client_protocol_error (self, error->message);
   /* Refused, unreachable, timed out, reset, name resolution, proxy… */
-  return connection_error (self, error->message);
+  return _osi_client_connection_error (self, error->message);
 }
 
 /* A string member, or NULL whatever else the server sent there. */
-static const char *
-member_string (JsonObject *object,
-               const char *name)
+const char *
+_osi_client_member_string (JsonObject *object,
+                           const char *name)
 {
   JsonNode *node = json_object_get_member (object, name);
 
@@ -587,8 +458,8 @@ member_string (JsonObject *object,
 }
 
 /* The answer's body as JSON, or NULL when it is none. */
-static JsonNode *
-body_json (Call *call)
+JsonNode *
+_osi_client_body_json (Call *call)
 {
   if (call->data == NULL || call->data->len == 0)
     return NULL;
@@ -607,7 +478,7 @@ append_validation_item (GString  *joined,
   if (JSON_NODE_HOLDS_VALUE (item) && json_node_get_value_type (item) == G_TYPE_STRING)
     msg = json_node_get_string (item);
   else if (JSON_NODE_HOLDS_OBJECT (item))
-    msg = member_string (json_node_get_object (item), "msg");
+    msg = _osi_client_member_string (json_node_get_object (item), "msg");
   else
     return;
   if (msg == NULL)
@@ -660,7 +531,7 @@ extract_detail (JsonNode *root)
       if (node == NULL)
         continue;
       if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
-        return printable (json_node_get_string (node), -1, MAX_DETAIL_CHARS);
+        return _osi_client_printable (json_node_get_string (node), -1, MAX_DETAIL_CHARS);
       if (JSON_NODE_HOLDS_ARRAY (node))
         {
           JsonArray *array = json_node_get_array (node);
@@ -669,7 +540,7 @@ extract_detail (JsonNode *root)
           for (guint i = 0; i < json_array_get_length (array); i++)
             append_validation_item (joined, json_array_get_element (array, i));
           if (joined->len > 0)
-            return printable (joined->str, -1, MAX_DETAIL_CHARS);
+            return _osi_client_printable (joined->str, -1, MAX_DETAIL_CHARS);
         }
     }
   return NULL;
@@ -698,13 +569,13 @@ unsupported_sentence (OsiClient *self)
                           self->base_url);
 }
 
-static GError *
-http_error (GTask *task)
+GError *
+_osi_client_http_error (GTask *task)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   guint status = soup_message_get_status (call->msg);
-  g_autoptr(JsonNode) root = body_json (call);
+  g_autoptr(JsonNode) root = _osi_client_body_json (call);
   g_autofree char *detail = extract_detail (root);
   g_autofree char *sentence = NULL;
   g_autofree char *shown = NULL;
@@ -737,7 +608,7 @@ http_error (GTask *task)
         }
       else if (call->name != NULL && call->op != OP_UPLOAD)
         {
-          shown = printable (call->name, -1, 120);
+          shown = _osi_client_printable (call->name, -1, 120);
           sentence = g_strdup_printf (_("The server has no backup named “%s”: refresh the list of backups."),
                                       shown);
         }
@@ -753,7 +624,7 @@ http_error (GTask *task)
       if (call->op == OP_UPLOAD && call->name != NULL)
         {
           code = OSI_CLIENT_ERROR_EXISTS;
-          shown = printable (call->name, -1, 120);
+          shown = _osi_client_printable (call->name, -1, 120);
           sentence = g_strdup_printf (_("The server already has a different backup named “%s”. Rename the "
                                         "file, keeping its extension, and try again."),
                                       shown);
@@ -810,7 +681,7 @@ http_error (GTask *task)
 
         /* Never followed: the token must not go to another address. */
         code = OSI_CLIENT_ERROR_SERVER;
-        shown = printable (location != NULL ? location : "?", -1, 200);
+        shown = _osi_client_printable (location != NULL ? location : "?", -1, 200);
         sentence = g_strdup_printf (_("The server at %s redirects to %s: use that address in the server "
                                       "profile."),
                                     self->base_url, shown);
@@ -825,13 +696,13 @@ http_error (GTask *task)
       break;
     }
 
-  return with_detail (code, sentence, detail, TRUE);
+  return _osi_client_with_detail (code, sentence, detail, TRUE);
 }
 
-static GError *
-invalid_name_error (const char *name)
+GError *
+_osi_client_invalid_name_error (const char *name)
 {
-  g_autofree char *shown = printable (name, -1, 120);
+  g_autofree char *shown = _osi_client_printable (name, -1, 120);
 
   return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST,
                       _("“%s” is not a valid backup name: names have letters, digits, dots, dashes and "
@@ -839,17 +710,12 @@ invalid_name_error (const char *name)
                       shown);
 }
 
-static GError *local_error (int         saved_errno,
-                            const char *path,
-                            const char *format,
-                            ...) G_GNUC_PRINTF (3, 4);
-
 /* An errno of the local file system about path; format says what failed. */
-static GError *
-local_error (int         saved_errno,
-             const char *path,
-             const char *format,
-             ...)
+GError *
+_osi_client_local_error (int         saved_errno,
+                         const char *path,
+                         const char *format,
+                         ...)
 {
   g_autofree char *sentence = NULL;
   va_list args;
@@ -862,15 +728,15 @@ local_error (int         saved_errno,
   va_start (args, format);
   sentence = g_strdup_vprintf (format, args);
   va_end (args);
-  return with_detail (OSI_CLIENT_ERROR_LOCAL, sentence, g_strerror (saved_errno), FALSE);
+  return _osi_client_with_detail (OSI_CLIENT_ERROR_LOCAL, sentence, g_strerror (saved_errno), FALSE);
 }
 
 /* ------------------------------------------------------------------------ */
 /* Progress                                                                 */
 
-static void
-meter_start (Meter   *meter,
-             guint64  done)
+void
+_osi_client_meter_start (Meter   *meter,
+                         guint64  done)
 {
   meter->started = meter->window_start = g_get_monotonic_time ();
   meter->window_done = meter->first_done = done;
@@ -880,11 +746,11 @@ meter_start (Meter   *meter,
 
 /* At most PROGRESS_INTERVAL_US apart unless forced; the rate is measured
  * over windows of about a second, since the start during the first. */
-static void
-meter_report (Meter   *meter,
-              guint64  done,
-              guint64  total,
-              gboolean force)
+void
+_osi_client_meter_report (Meter   *meter,
+                          guint64  done,
+                          guint64  total,
+                          gboolean force)
 {
   gint64 now;
 
@@ -892,7 +758,7 @@ meter_report (Meter   *meter,
     return;
   now = g_get_monotonic_time ();
   if (done < meter->window_done)
-    meter_start (meter, done);
+    _osi_client_meter_start (meter, done);
   if (now - meter->window_start >= RATE_WINDOW_US)
     {
       meter->rate = (double)(done - meter->window_done) * G_USEC_PER_SEC / (double)(now - meter->window_start);
@@ -911,8 +777,8 @@ meter_report (Meter   *meter,
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                 */
 
-static void
-call_touch (Call *call)
+void
+_osi_client_call_touch (Call *call)
 {
   call->last_activity = g_get_monotonic_time ();
 }
@@ -964,7 +830,7 @@ on_network_event (SoupMessage        *msg,
                   GIOStream          *connection,
                   Call               *call)
 {
-  call_touch (call);
+  _osi_client_call_touch (call);
   if (event == G_SOCKET_CLIENT_CONNECTED)
     enable_keepalive (connection);
 }
@@ -974,21 +840,21 @@ on_wrote_body_data (SoupMessage *msg,
                     guint        chunk_size,
                     Call        *call)
 {
-  call_touch (call);
+  _osi_client_call_touch (call);
   if (call->op != OP_UPLOAD)
     return;
   call->uploaded += chunk_size;
-  meter_report (&call->meter, MIN (call->uploaded, call->upload_size), call->upload_size, FALSE);
+  _osi_client_meter_report (&call->meter, MIN (call->uploaded, call->upload_size), call->upload_size, FALSE);
 }
 
 static void
 on_wrote_body (SoupMessage *msg,
                Call        *call)
 {
-  call_touch (call);
+  _osi_client_call_touch (call);
   call->body_sent = TRUE;
   if (call->op == OP_UPLOAD)
-    meter_report (&call->meter, call->upload_size, call->upload_size, TRUE);
+    _osi_client_meter_report (&call->meter, call->upload_size, call->upload_size, TRUE);
   if (call->server_works)
     call->waiting_server = TRUE;
 }
@@ -997,7 +863,7 @@ static void
 on_activity (SoupMessage *msg,
              Call        *call)
 {
-  call_touch (call);
+  _osi_client_call_touch (call);
 }
 
 static void
@@ -1005,7 +871,7 @@ on_got_headers (SoupMessage *msg,
                 Call        *call)
 {
   call->waiting_server = FALSE;
-  call_touch (call);
+  _osi_client_call_touch (call);
 }
 
 /* Never accepts: recording why lets the error say what is wrong. */
@@ -1019,14 +885,14 @@ on_accept_certificate (SoupMessage          *msg,
   return FALSE;
 }
 
-static GTask *
-call_task_new (OsiClient           *self,
-               Op                   op,
-               const char          *name,
-               GCancellable        *cancellable,
-               GAsyncReadyCallback  callback,
-               gpointer             user_data,
-               gpointer             source_tag)
+GTask *
+_osi_client_call_task_new (OsiClient           *self,
+                           Op                   op,
+                           const char          *name,
+                           GCancellable        *cancellable,
+                           GAsyncReadyCallback  callback,
+                           gpointer             user_data,
+                           gpointer             source_tag)
 {
   GTask *task = g_task_new (self, cancellable, callback, user_data);
   Call *call = g_new0 (Call, 1);
@@ -1051,12 +917,12 @@ call_task_new (OsiClient           *self,
 }
 
 /* Makes call->msg, or returns FALSE after returning an error on task. */
-static gboolean
-call_prepare (GTask      *task,
-              const char *method,
-              const char *path,
-              gboolean    with_name_query,
-              gboolean    with_token)
+gboolean
+_osi_client_call_prepare (GTask      *task,
+                          const char *method,
+                          const char *path,
+                          gboolean    with_name_query,
+                          gboolean    with_token)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
@@ -1066,7 +932,7 @@ call_prepare (GTask      *task,
 
   if (!self->url_valid)
     {
-      g_autofree char *shown = printable (self->given_url, -1, 200);
+      g_autofree char *shown = _osi_client_printable (self->given_url, -1, 200);
 
       g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION,
                                _("The server address “%s” is not valid: use an address like "
@@ -1088,7 +954,7 @@ call_prepare (GTask      *task,
   call->msg = soup_message_new (method, url);
   if (call->msg == NULL)
     {
-      g_task_return_error (task, protocol_error (self, url));
+      g_task_return_error (task, _osi_client_protocol_error (self, url));
       return FALSE;
     }
 
@@ -1111,9 +977,9 @@ call_prepare (GTask      *task,
   return TRUE;
 }
 
-static void
-call_send (GTask               *task,
-           GAsyncReadyCallback  on_sent)
+void
+_osi_client_call_send (GTask               *task,
+                       GAsyncReadyCallback  on_sent)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
@@ -1121,7 +987,7 @@ call_send (GTask               *task,
   call->waiting_server = FALSE;
   call->timed_out = FALSE;
   call->tls_errors = 0;
-  call_touch (call);
+  _osi_client_call_touch (call);
   if (call->watchdog == NULL)
     {
       call->watchdog = g_timeout_source_new_seconds (1);
@@ -1206,7 +1072,7 @@ on_list_parsed (GObject      *source,
 
   if (backups == NULL)
     {
-      g_task_return_error (task, protocol_error (self, error->message));
+      g_task_return_error (task, _osi_client_protocol_error (self, error->message));
       return;
     }
   /* Dated in a zone that has changed since: not worth keeping. */
@@ -1247,7 +1113,7 @@ finish_response (GTask *task)
             return;
           g_error_free (cause);
         }
-      g_task_return_error (task, http_error (task));
+      g_task_return_error (task, _osi_client_http_error (task));
       return;
     }
 
@@ -1258,7 +1124,7 @@ finish_response (GTask *task)
     }
   if (call->data->len == 0)
     {
-      g_task_return_error (task, protocol_error (self, _("empty answer")));
+      g_task_return_error (task, _osi_client_protocol_error (self, _("empty answer")));
       return;
     }
   if (call->op == OP_LIST)
@@ -1282,7 +1148,7 @@ finish_response (GTask *task)
   root = osi_json_parse ((const char *)call->data->data, call->data->len, &error);
   if (root == NULL)
     {
-      g_task_return_error (task, protocol_error (self, error->message));
+      g_task_return_error (task, _osi_client_protocol_error (self, error->message));
       return;
     }
   call->parse (task, root);
@@ -1299,7 +1165,7 @@ on_body_read (GObject      *source,
   GError *error = NULL;
 
   bytes = g_input_stream_read_bytes_finish (G_INPUT_STREAM (source), result, &error);
-  call_touch (call);
+  _osi_client_call_touch (call);
   if (bytes == NULL)
     {
       /* An error answer without its detail is still the answer; so is a
@@ -1313,7 +1179,7 @@ on_body_read (GObject      *source,
           finish_response (task);
           return;
         }
-      g_task_return_error (task, transport_error (task, error));
+      g_task_return_error (task, _osi_client_transport_error (task, error));
       return;
     }
   if (g_bytes_get_size (bytes) == 0)
@@ -1329,7 +1195,7 @@ on_body_read (GObject      *source,
           g_autofree char *detail = g_strdup_printf (_("answer larger than %u MiB"),
                                                      (guint)(MAX_JSON_BYTES >> 20));
 
-          g_task_return_error (task, protocol_error (g_task_get_source_object (task), detail));
+          g_task_return_error (task, _osi_client_protocol_error (g_task_get_source_object (task), detail));
           return;
         }
       g_byte_array_set_size (call->data, call->limit);
@@ -1349,9 +1215,9 @@ read_body (GTask *task)
 }
 
 /* Reads the whole answer (bounded), then parses it or maps its status. */
-static void
-start_reading (GTask        *task,
-               GInputStream *stream)
+void
+_osi_client_start_reading (GTask        *task,
+                           GInputStream *stream)
 {
   Call *call = g_task_get_task_data (task);
 
@@ -1363,10 +1229,6 @@ start_reading (GTask        *task,
                                                                                 : MAX_ERROR_BYTES;
   read_body (task);
 }
-
-static void on_created_listed (GObject      *source,
-                               GAsyncResult *result,
-                               gpointer      user_data);
 
 /* A create or a restore whose whole request went, then whose answer was
  * lost (the connection broke, a proxy gave up with 502 or 504): the
@@ -1394,23 +1256,23 @@ answer_lost (GTask  *task,
                                   "have been done. Refresh the list and check the server's data before trying "
                                   "again."),
                                 self->base_url);
-  call->unsure = with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, error->message, FALSE);
+  call->unsure = _osi_client_with_detail (OSI_CLIENT_ERROR_CONNECTION, sentence, error->message, FALSE);
   g_error_free (error);
   if (call->op == OP_CREATE && call->before != NULL)
     {
       call->outcome = g_new0 (Outcome, 1);
       g_clear_pointer (&call->name, g_free);
-      osi_client_list_async (self, NULL, on_created_listed, g_object_ref (task));
+      osi_client_list_async (self, NULL, _osi_client_on_created_listed, g_object_ref (task));
     }
   else
     g_task_return_error (task, g_steal_pointer (&call->unsure));
   return TRUE;
 }
 
-static void
-on_json_sent (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+_osi_client_on_json_sent (GObject      *source,
+                          GAsyncResult *result,
+                          gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   g_autoptr(GInputStream) stream = NULL;
@@ -1420,28 +1282,28 @@ on_json_sent (GObject      *source,
   if (stream == NULL)
     {
       if (!answer_lost (task, error))
-        g_task_return_error (task, transport_error (task, error));
+        g_task_return_error (task, _osi_client_transport_error (task, error));
       return;
     }
-  start_reading (task, stream);
+  _osi_client_start_reading (task, stream);
 }
 
-static JsonObject *
-root_object (GTask    *task,
-             JsonNode *root)
+JsonObject *
+_osi_client_root_object (GTask    *task,
+                         JsonNode *root)
 {
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
-      g_task_return_error (task, protocol_error (g_task_get_source_object (task), _("not a JSON object")));
+      g_task_return_error (task, _osi_client_protocol_error (g_task_get_source_object (task), _("not a JSON object")));
       return NULL;
     }
   return json_node_get_object (root);
 }
 
-static gboolean
-check_result (gpointer      self,
-              GAsyncResult *result,
-              gpointer      source_tag)
+gboolean
+_osi_client_check_result (gpointer      self,
+                          GAsyncResult *result,
+                          gpointer      source_tag)
 {
   return g_task_is_valid (result, self) && g_task_get_source_tag (G_TASK (result)) == source_tag;
 }
@@ -1488,7 +1350,7 @@ osi_client_constructed (GObject *object)
       self->url_valid = TRUE;
     }
   else
-    self->base_url = printable (self->given_url != NULL ? self->given_url : "", -1, 200);
+    self->base_url = _osi_client_printable (self->given_url != NULL ? self->given_url : "", -1, 200);
 
   if (self->token != NULL)
     {
@@ -1701,7 +1563,7 @@ osi_client_set_ca_file (OsiClient   *self,
                                                      "signed the server's certificate."),
                                                    ca_file);
 
-      g_propagate_error (error, with_detail (OSI_CLIENT_ERROR_TLS, sentence, local->message, FALSE));
+      g_propagate_error (error, _osi_client_with_detail (OSI_CLIENT_ERROR_TLS, sentence, local->message, FALSE));
       return FALSE;
     }
 
@@ -1740,9 +1602,9 @@ set_features (OsiClient  *self,
   self->features_known = TRUE;
 }
 
-static GError *
-unsupported_error (OsiClient  *self,
-                   const char *feature)
+GError *
+_osi_client_unsupported_error (OsiClient  *self,
+                               const char *feature)
 {
   if (g_str_equal (feature, "verify"))
     return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
@@ -1788,9 +1650,9 @@ on_features_known (GObject      *source,
 
 /* Runs start once what the server offers is known: at once after the
  * first time. */
-static void
-call_with_features (GTask     *task,
-                    CallStart  start)
+void
+_osi_client_call_with_features (GTask     *task,
+                                CallStart  start)
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
@@ -1805,15 +1667,15 @@ call_with_features (GTask     *task,
 }
 
 /* Returns an error on task and FALSE where the server lacks feature. */
-static gboolean
-call_check_feature (GTask      *task,
-                    const char *feature)
+gboolean
+_osi_client_call_check_feature (GTask      *task,
+                                const char *feature)
 {
   OsiClient *self = g_task_get_source_object (task);
 
   if (osi_client_has_feature (self, feature))
     return TRUE;
-  g_task_return_error (task, unsupported_error (self, feature));
+  g_task_return_error (task, _osi_client_unsupported_error (self, feature));
   return FALSE;
 }
 
@@ -1822,23 +1684,23 @@ call_check_feature (GTask      *task,
 /* Sends a request answered in JSON, handled by parse (NULL for the list,
  * parsed in a worker: see finish_response). A request about a backup
  * checks its name first and sends it as ?filename=. */
-static void
-json_call (GTask      *task,
-           ParseFunc   parse,
-           const char *method,
-           const char *path,
-           gboolean    named)
+void
+_osi_client_json_call (GTask      *task,
+                       ParseFunc   parse,
+                       const char *method,
+                       const char *path,
+                       gboolean    named)
 {
   Call *call = g_task_get_task_data (task);
 
   call->parse = parse;
   if (named && !osi_backup_name_is_valid (call->name))
     {
-      g_task_return_error (task, invalid_name_error (call->name));
+      g_task_return_error (task, _osi_client_invalid_name_error (call->name));
       return;
     }
-  if (call_prepare (task, method, path, named, TRUE))
-    call_send (task, on_json_sent);
+  if (_osi_client_call_prepare (task, method, path, named, TRUE))
+    _osi_client_call_send (task, _osi_client_on_json_sent);
 }
 
 static void health_ask (GTask *task);
@@ -1875,12 +1737,12 @@ parse_health (GTask    *task,
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
   gboolean ok = SOUP_STATUS_IS_SUCCESSFUL (soup_message_get_status (call->msg));
-  g_autoptr(JsonNode) root = ok ? body_json (call) : NULL;
+  g_autoptr(JsonNode) root = ok ? _osi_client_body_json (call) : NULL;
   JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
 
   guint status = soup_message_get_status (call->msg);
 
-  if (call->step == 0 && object != NULL && member_string (object, "status") != NULL)
+  if (call->step == 0 && object != NULL && _osi_client_member_string (object, "status") != NULL)
     {
       set_features (self, object);
       g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify)json_object_unref);
@@ -1890,7 +1752,7 @@ parse_health (GTask    *task,
    * failing now is not one without features, and is not remembered so. */
   if (!ok && status != SOUP_STATUS_NOT_FOUND && status != SOUP_STATUS_METHOD_NOT_ALLOWED)
     {
-      g_task_return_error (task, http_error (task));
+      g_task_return_error (task, _osi_client_http_error (task));
       return;
     }
   if (call->step == 1 && ok)
@@ -1922,10 +1784,10 @@ health_ask (GTask *task)
   switch (call->step)
     {
     case 0:
-      json_call (task, parse_health, SOUP_METHOD_GET, "/api/health", FALSE);
+      _osi_client_json_call (task, parse_health, SOUP_METHOD_GET, "/api/health", FALSE);
       break;
     case 1:
-      json_call (task, parse_health, SOUP_METHOD_GET, "/health", FALSE);
+      _osi_client_json_call (task, parse_health, SOUP_METHOD_GET, "/health", FALSE);
       break;
     default:
       osi_client_list_async (self, g_task_get_cancellable (task), on_health_listed, g_object_ref (task));
@@ -1945,7 +1807,7 @@ osi_client_health_async (OsiClient           *self,
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_HEALTH, NULL, cancellable, callback, user_data, osi_client_health_async);
+  task = _osi_client_call_task_new (self, OP_HEALTH, NULL, cancellable, callback, user_data, osi_client_health_async);
   call = g_task_get_task_data (task);
   call->any_status = TRUE;
   health_ask (task);
@@ -1956,7 +1818,7 @@ osi_client_health_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_health_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_health_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -1992,8 +1854,8 @@ osi_client_list_async (OsiClient           *self,
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
-  json_call (task, NULL, SOUP_METHOD_GET, "/api/rag/backup", FALSE);
+  task = _osi_client_call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
+  _osi_client_json_call (task, NULL, SOUP_METHOD_GET, "/api/rag/backup", FALSE);
 }
 
 GPtrArray *
@@ -2001,7 +1863,7 @@ osi_client_list_finish (OsiClient     *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_list_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_list_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -2012,15 +1874,15 @@ osi_client_list_finish (OsiClient     *self,
 static char *
 server_message (JsonObject *object)
 {
-  const char *message = object != NULL ? member_string (object, "message") : NULL;
+  const char *message = object != NULL ? _osi_client_member_string (object, "message") : NULL;
 
-  return message != NULL && message[0] != '\0' ? printable (message, -1, MAX_DETAIL_CHARS) : NULL;
+  return message != NULL && message[0] != '\0' ? _osi_client_printable (message, -1, MAX_DETAIL_CHARS) : NULL;
 }
 
-static void
-on_created_listed (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
+void
+_osi_client_on_created_listed (GObject      *source,
+                               GAsyncResult *result,
+                               gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
   OsiClient *self = g_task_get_source_object (task);
@@ -2056,7 +1918,7 @@ on_created_listed (GObject      *source,
       g_task_return_error (task, g_steal_pointer (&call->unsure));
       return;
     }
-  g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
+  g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
 }
 
 /* docs/api.md §5.3: success is the 2xx. Our server names the backup it made
@@ -2068,10 +1930,10 @@ parse_create (GTask    *task,
 {
   OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonNode) root = body_json (call);
+  g_autoptr(JsonNode) root = _osi_client_body_json (call);
   JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
   JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
-  const char *filename = object != NULL ? member_string (object, "filename") : NULL;
+  const char *filename = object != NULL ? _osi_client_member_string (object, "filename") : NULL;
 
   call->outcome = g_new0 (Outcome, 1);
   call->outcome->message = server_message (object);
@@ -2079,17 +1941,17 @@ parse_create (GTask    *task,
     call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
   if (call->outcome->backup != NULL || (filename == NULL && call->before == NULL))
     {
-      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
+      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
       return;
     }
   g_free (call->name);
   call->name = filename != NULL && osi_backup_name_is_valid (filename) ? g_strdup (filename) : NULL;
   if (call->name == NULL && call->before == NULL)
     {
-      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)outcome_free);
+      g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
       return;
     }
-  osi_client_list_async (self, NULL, on_created_listed, g_object_ref (task));
+  osi_client_list_async (self, NULL, _osi_client_on_created_listed, g_object_ref (task));
 }
 
 static void
@@ -2098,7 +1960,7 @@ create_post (GTask *task)
   Call *call = g_task_get_task_data (task);
 
   call->json_optional = TRUE;
-  json_call (task, parse_create, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
+  _osi_client_json_call (task, parse_create, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
 }
 
 static void
@@ -2147,10 +2009,10 @@ osi_client_create_async (OsiClient           *self,
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
+  task = _osi_client_call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
   /* Once the server made it, a late cancellation must not say otherwise. */
   g_task_set_check_cancellable (task, FALSE);
-  call_with_features (task, create_start);
+  _osi_client_call_with_features (task, create_start);
 }
 
 /* Hands the outcome's parts to those who asked for them. */
@@ -2171,7 +2033,7 @@ propagate_outcome (GAsyncResult   *result,
     *safety_backup = g_steal_pointer (&outcome->safety_backup);
   if (message != NULL)
     *message = g_steal_pointer (&outcome->message);
-  outcome_free (outcome);
+  _osi_client_outcome_free (outcome);
   return TRUE;
 }
 
@@ -2182,7 +2044,7 @@ osi_client_create_finish (OsiClient      *self,
                           char          **message,
                           GError        **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_create_async), FALSE);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_create_async), FALSE);
 
   return propagate_outcome (result, backup, NULL, message, error);
 }
@@ -2194,7 +2056,7 @@ parse_backup (GTask    *task,
               JsonNode *root)
 {
   OsiClient *self = g_task_get_source_object (task);
-  JsonObject *object = root_object (task, root);
+  JsonObject *object = _osi_client_root_object (task, root);
   g_autoptr(GError) error = NULL;
   OsiBackupInfo *info;
   JsonNode *backup;
@@ -2204,13 +2066,13 @@ parse_backup (GTask    *task,
   backup = json_object_get_member (object, "backup");
   if (backup == NULL || !JSON_NODE_HOLDS_OBJECT (backup))
     {
-      g_task_return_error (task, protocol_error (self, _("no “backup” object")));
+      g_task_return_error (task, _osi_client_protocol_error (self, _("no “backup” object")));
       return;
     }
   info = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, &error);
   if (info == NULL)
     {
-      g_task_return_error (task, protocol_error (self, error->message));
+      g_task_return_error (task, _osi_client_protocol_error (self, error->message));
       return;
     }
   g_task_return_pointer (task, info, g_object_unref);
@@ -2225,15 +2087,15 @@ parse_restore (GTask    *task,
                JsonNode *unused)
 {
   Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonNode) root = body_json (call);
+  g_autoptr(JsonNode) root = _osi_client_body_json (call);
   JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  const char *safety = object != NULL ? member_string (object, "safety_backup") : NULL;
+  const char *safety = object != NULL ? _osi_client_member_string (object, "safety_backup") : NULL;
   Outcome *outcome = g_new0 (Outcome, 1);
 
   if (safety != NULL && osi_backup_name_is_valid (safety))
     outcome->safety_backup = g_strdup (safety);
   outcome->message = server_message (object);
-  g_task_return_pointer (task, outcome, (GDestroyNotify)outcome_free);
+  g_task_return_pointer (task, outcome, (GDestroyNotify)_osi_client_outcome_free);
 }
 
 void
@@ -2256,7 +2118,7 @@ osi_client_restore_async (OsiClient           *self,
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
+  task = _osi_client_call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
   /* Once the data was replaced, a late cancellation must not say otherwise. */
   g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
@@ -2264,10 +2126,10 @@ osi_client_restore_async (OsiClient           *self,
   call->json_optional = TRUE;
   if (!osi_backup_name_is_valid (name))
     {
-      g_task_return_error (task, invalid_name_error (name));
+      g_task_return_error (task, _osi_client_invalid_name_error (name));
       return;
     }
-  if (!call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, TRUE))
+  if (!_osi_client_call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, TRUE))
     return;
 
   builder = json_builder_new ();
@@ -2281,7 +2143,7 @@ osi_client_restore_async (OsiClient           *self,
   text = json_generator_to_data (generator, &len);
   bytes = g_bytes_new_take (text, len);
   soup_message_set_request_body_from_bytes (call->msg, "application/json", bytes);
-  call_send (task, on_json_sent);
+  _osi_client_call_send (task, _osi_client_on_json_sent);
 }
 
 gboolean
@@ -2291,7 +2153,7 @@ osi_client_restore_finish (OsiClient     *self,
                            char         **message,
                            GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_restore_async), FALSE);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_restore_async), FALSE);
 
   return propagate_outcome (result, NULL, safety_backup, message, error);
 }
@@ -2319,13 +2181,13 @@ osi_client_delete_async (OsiClient           *self,
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
+  task = _osi_client_call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
   /* Once the server deleted it, a late cancellation must not say otherwise. */
   g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
   /* Old backends may answer 204 or plain text. */
   call->json_optional = TRUE;
-  json_call (task, parse_delete, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE);
+  _osi_client_json_call (task, parse_delete, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE);
 }
 
 gboolean
@@ -2333,7 +2195,7 @@ osi_client_delete_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_delete_async), FALSE);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_delete_async), FALSE);
 
   return g_task_propagate_boolean (G_TASK (result), error);
 }
@@ -2344,7 +2206,7 @@ static void
 parse_verify (GTask    *task,
               JsonNode *root)
 {
-  if (root_object (task, root) == NULL)
+  if (_osi_client_root_object (task, root) == NULL)
     return;
   g_task_return_pointer (task, json_node_copy (root), (GDestroyNotify)json_node_unref);
 }
@@ -2352,8 +2214,8 @@ parse_verify (GTask    *task,
 static void
 verify_start (GTask *task)
 {
-  if (call_check_feature (task, "verify"))
-    json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
+  if (_osi_client_call_check_feature (task, "verify"))
+    _osi_client_json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
 }
 
 void
@@ -2369,8 +2231,8 @@ osi_client_verify_async (OsiClient           *self,
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
-  call_with_features (task, verify_start);
+  task = _osi_client_call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
+  _osi_client_call_with_features (task, verify_start);
 }
 
 JsonNode *
@@ -2378,7 +2240,7 @@ osi_client_verify_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_verify_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_verify_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -2392,12 +2254,12 @@ parse_diff (GTask    *task,
   GError *error = NULL;
   OsiDiff *diff;
 
-  if (root_object (task, root) == NULL)
+  if (_osi_client_root_object (task, root) == NULL)
     return;
   diff = osi_diff_new_from_json (root, &error);
   if (diff == NULL)
     {
-      GError *protocol = protocol_error (g_task_get_source_object (task), error->message);
+      GError *protocol = _osi_client_protocol_error (g_task_get_source_object (task), error->message);
 
       g_error_free (error);
       g_task_return_error (task, protocol);
@@ -2409,8 +2271,8 @@ parse_diff (GTask    *task,
 static void
 diff_start (GTask *task)
 {
-  if (call_check_feature (task, "diff"))
-    json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
+  if (_osi_client_call_check_feature (task, "diff"))
+    _osi_client_json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
 }
 
 void
@@ -2426,8 +2288,8 @@ osi_client_diff_async (OsiClient           *self,
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
-  call_with_features (task, diff_start);
+  task = _osi_client_call_task_new (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
+  _osi_client_call_with_features (task, diff_start);
 }
 
 OsiDiff *
@@ -2435,7 +2297,7 @@ osi_client_diff_finish (OsiClient     *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_diff_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_diff_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -2474,16 +2336,16 @@ on_upload_info (GObject      *source,
     }
 
   call->upload_size = (guint64)g_file_info_get_size (info);
-  if (!call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/upload", TRUE, TRUE))
+  if (!_osi_client_call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/upload", TRUE, TRUE))
     return;
   /* Lets the server refuse (401, 409, 413, 507) before the body is sent. */
   soup_message_headers_set_expectations (soup_message_get_request_headers (call->msg),
                                          SOUP_EXPECTATION_CONTINUE);
   soup_message_set_request_body (call->msg, "application/octet-stream", call->upload_stream,
                                  (gssize)call->upload_size);
-  meter_start (&call->meter, 0);
-  meter_report (&call->meter, 0, call->upload_size, TRUE);
-  call_send (task, on_json_sent);
+  _osi_client_meter_start (&call->meter, 0);
+  _osi_client_meter_report (&call->meter, 0, call->upload_size, TRUE);
+  _osi_client_call_send (task, _osi_client_on_json_sent);
 }
 
 static void
@@ -2522,7 +2384,7 @@ upload_start (GTask *task)
   Call *call = g_task_get_task_data (task);
   g_autoptr(GFile) file = NULL;
 
-  if (!call_check_feature (task, "upload"))
+  if (!_osi_client_call_check_feature (task, "upload"))
     return;
   file = g_file_new_for_path (call->upload_path);
   g_file_read_async (file, G_PRIORITY_DEFAULT, call->cancellable, on_upload_opened, g_object_ref (task));
@@ -2546,7 +2408,8 @@ osi_client_upload_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   basename = g_path_get_basename (path);
-  task = call_task_new (self, OP_UPLOAD, basename, cancellable, callback, user_data, osi_client_upload_async);
+  task = _osi_client_call_task_new (self, OP_UPLOAD, basename, cancellable, callback, user_data,
+                                    osi_client_upload_async);
   call = g_task_get_task_data (task);
   call->parse = parse_backup;
   call->upload_path = g_strdup (path);
@@ -2554,11 +2417,11 @@ osi_client_upload_async (OsiClient           *self,
   call->meter.data = progress_data;
   if (!osi_backup_name_is_valid (basename))
     {
-      g_task_return_error (task, invalid_name_error (basename));
+      g_task_return_error (task, _osi_client_invalid_name_error (basename));
       return;
     }
 
-  call_with_features (task, upload_start);
+  _osi_client_call_with_features (task, upload_start);
 }
 
 OsiBackupInfo *
@@ -2566,7 +2429,7 @@ osi_client_upload_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (check_result (self, result, osi_client_upload_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_upload_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
@@ -2591,7 +2454,8 @@ download_prepare_thread (GTask        *subtask,
   dl->dir_fd = open (dl->directory, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dl->dir_fd < 0)
     {
-      g_task_return_error (subtask, local_error (errno, dl->directory, _("Cannot open the folder %s"), dl->directory));
+      g_task_return_error (subtask, _osi_client_local_error (errno, dl->directory, _("Cannot open the folder %s"),
+                                                             dl->directory));
       return;
     }
   if (fstatat (dl->dir_fd, call->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
@@ -2612,7 +2476,7 @@ download_prepare_thread (GTask        *subtask,
         {
           g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
-          g_task_return_error (subtask, local_error (errno, path, _("Cannot open %s"), path));
+          g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot open %s"), path));
           return;
         }
       g_task_return_boolean (subtask, TRUE);
@@ -2637,7 +2501,7 @@ download_prepare_thread (GTask        *subtask,
         {
           g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
-          g_task_return_error (subtask, local_error (errno, path, _("Cannot read %s"), path));
+          g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot read %s"), path));
           return;
         }
       if (n == 0)
@@ -2652,7 +2516,7 @@ download_prepare_thread (GTask        *subtask,
     {
       g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
-      g_task_return_error (subtask, local_error (errno, path, _("Cannot write %s"), path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot write %s"), path));
       return;
     }
   dl->offset = hashed;
@@ -2775,7 +2639,7 @@ download_finish_thread (GTask        *subtask,
 
   if (dl->truncate && ftruncate (dl->part_fd, 0) < 0)
     {
-      g_task_return_error (subtask, local_error (errno, part_path, _("Cannot write %s"), part_path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, part_path, _("Cannot write %s"), part_path));
       return;
     }
   osi_sha256_finish_raw (dl->sha, raw);
@@ -2809,7 +2673,7 @@ download_finish_thread (GTask        *subtask,
 
   if (fsync (dl->part_fd) < 0)
     {
-      g_task_return_error (subtask, local_error (errno, part_path, _("Cannot write %s"), part_path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, part_path, _("Cannot write %s"), part_path));
       return;
     }
 
@@ -2840,8 +2704,9 @@ download_finish_thread (GTask        *subtask,
         }
       if (saved_errno != 0)
         {
-          g_task_return_error (subtask, local_error (saved_errno, final_path,
-                                                     _("Cannot rename the downloaded file to %s"), final_path));
+          g_task_return_error (subtask, _osi_client_local_error (saved_errno, final_path,
+                                                                 _("Cannot rename the downloaded file to %s"),
+                                                                 final_path));
           return;
         }
     }
@@ -2889,14 +2754,14 @@ download_settle (GTask *task)
   struct stat st;
 
   /* The network part is over: a slow fsync is no silent server. */
-  call_stop_watchdog (call);
+  _osi_client_call_stop_watchdog (call);
   download_stop_threads (dl);
   if (dl->error == NULL && dl->total > 0 && dl->done != dl->total)
     {
       g_autofree char *detail = g_strdup_printf (_("the transfer stopped after %llu of %llu bytes"),
                                                  (unsigned long long)dl->done, (unsigned long long)dl->total);
 
-      dl->error = connection_error (self, detail);
+      dl->error = _osi_client_connection_error (self, detail);
     }
 
   if (dl->error != NULL)
@@ -2912,7 +2777,7 @@ download_settle (GTask *task)
     }
 
   g_clear_object (&call->body);
-  meter_report (&call->meter, dl->done, dl->total != 0 ? dl->total : dl->done, TRUE);
+  _osi_client_meter_report (&call->meter, dl->done, dl->total != 0 ? dl->total : dl->done, TRUE);
   subtask = g_task_new (NULL, NULL, on_download_finished, g_object_ref (task));
   g_task_set_task_data (subtask, call, NULL);
   g_task_run_in_thread (subtask, download_finish_thread);
@@ -2930,7 +2795,7 @@ on_chunk_back (gpointer data)
 
   dl->away--;
   g_queue_push_tail (&dl->free_chunks, chunk);
-  call_touch (call);
+  _osi_client_call_touch (call);
   if (saved_errno != 0)
     {
       if (!dl->write_failed)
@@ -2938,14 +2803,14 @@ on_chunk_back (gpointer data)
           g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
           dl->write_failed = TRUE;
-          download_record (dl, local_error (saved_errno, path, _("Cannot write %s"), path));
+          download_record (dl, _osi_client_local_error (saved_errno, path, _("Cannot write %s"), path));
           g_cancellable_cancel (call->cancellable);
         }
     }
   else
     {
       dl->done += chunk->len;
-      meter_report (&call->meter, dl->done, dl->total, FALSE);
+      _osi_client_meter_report (&call->meter, dl->done, dl->total, FALSE);
     }
   download_pump (task);
   return G_SOURCE_REMOVE;
@@ -2972,7 +2837,7 @@ on_chunk_read (GObject      *source,
   gsize n = 0;
 
   dl->reading = FALSE;
-  call_touch (call);
+  _osi_client_call_touch (call);
   /* Bytes read before an error are good: they make the .part longer. */
   g_input_stream_read_all_finish (G_INPUT_STREAM (source), result, &n, &error);
   if (n > 0)
@@ -2988,7 +2853,7 @@ on_chunk_read (GObject      *source,
       g_async_queue_push (dl->to_write, chunk);
     }
   if (error != NULL)
-    download_record (dl, transport_error (task, error));
+    download_record (dl, _osi_client_transport_error (task, error));
   else if (n < CHUNK_SIZE)
     dl->eof = TRUE;
   download_pump (task);
@@ -3083,7 +2948,7 @@ on_download_sent (GObject      *source,
   stream = soup_session_send_finish (SOUP_SESSION (source), result, &error);
   if (stream == NULL)
     {
-      g_task_return_error (task, transport_error (task, error));
+      g_task_return_error (task, _osi_client_transport_error (task, error));
       return;
     }
   status = soup_message_get_status (call->msg);
@@ -3109,12 +2974,12 @@ on_download_sent (GObject      *source,
     {
       g_autofree char *detail = g_strdup_printf (_("HTTP status %u for a download"), status);
 
-      g_task_return_error (task, protocol_error (self, detail));
+      g_task_return_error (task, _osi_client_protocol_error (self, detail));
       return;
     }
   if (status != SOUP_STATUS_OK && status != SOUP_STATUS_PARTIAL_CONTENT)
     {
-      start_reading (task, stream);
+      _osi_client_start_reading (task, stream);
       return;
     }
 
@@ -3129,7 +2994,7 @@ on_download_sent (GObject      *source,
                                                        "another range"),
                                                      (unsigned long long)dl->offset);
 
-          g_task_return_error (task, protocol_error (self, detail));
+          g_task_return_error (task, _osi_client_protocol_error (self, detail));
           return;
         }
       dl->done = dl->offset;
@@ -3150,7 +3015,7 @@ on_download_sent (GObject      *source,
 
   if (!parse_repr_digest (soup_message_headers_get_list (headers, "Repr-Digest"), dl))
     {
-      g_task_return_error (task, protocol_error (self, _("malformed Repr-Digest")));
+      g_task_return_error (task, _osi_client_protocol_error (self, _("malformed Repr-Digest")));
       return;
     }
 
@@ -3161,13 +3026,13 @@ on_download_sent (GObject      *source,
         {
           g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
 
-          g_task_return_error (task, local_error (errno, path, _("Cannot write %s"), path));
+          g_task_return_error (task, _osi_client_local_error (errno, path, _("Cannot write %s"), path));
           return;
         }
     }
 
   call->body = g_steal_pointer (&stream);
-  meter_start (&call->meter, dl->done);
+  _osi_client_meter_start (&call->meter, dl->done);
   download_pump (task);
 }
 
@@ -3177,13 +3042,13 @@ download_send (GTask *task)
   Call *call = g_task_get_task_data (task);
   Download *dl = call->dl;
 
-  if (!call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", TRUE, TRUE))
+  if (!_osi_client_call_prepare (task, SOUP_METHOD_GET, "/api/rag/backup", TRUE, TRUE))
     return;
   /* The bytes as stored: offsets and digest are those of the file. */
   soup_message_disable_feature (call->msg, SOUP_TYPE_CONTENT_DECODER);
   if (dl->offset > 0)
     soup_message_headers_set_range (soup_message_get_request_headers (call->msg), (goffset)dl->offset, -1);
-  call_send (task, on_download_sent);
+  _osi_client_call_send (task, on_download_sent);
 }
 
 static void
@@ -3225,7 +3090,8 @@ osi_client_download_async (OsiClient           *self,
   g_return_if_fail (directory != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = call_task_new (self, OP_DOWNLOAD, name, cancellable, callback, user_data, osi_client_download_async);
+  task = _osi_client_call_task_new (self, OP_DOWNLOAD, name, cancellable, callback, user_data,
+                                    osi_client_download_async);
   /* Once renamed, the file is there: a late cancellation must not say
    * otherwise. Cancellation is checked at every step instead. */
   g_task_set_check_cancellable (task, FALSE);
@@ -3234,7 +3100,7 @@ osi_client_download_async (OsiClient           *self,
   call->meter.data = progress_data;
   if (!osi_backup_name_is_valid (name))
     {
-      g_task_return_error (task, invalid_name_error (name));
+      g_task_return_error (task, _osi_client_invalid_name_error (name));
       return;
     }
 
@@ -3278,7 +3144,7 @@ osi_client_download_finish (OsiClient     *self,
 {
   char *path;
 
-  g_return_val_if_fail (check_result (self, result, osi_client_download_async), NULL);
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_download_async), NULL);
 
   path = g_task_propagate_pointer (G_TASK (result), error);
   if (path != NULL && sha256 != NULL)
