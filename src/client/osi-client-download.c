@@ -14,7 +14,7 @@
 
 #include "osi-client-private.h"
 
-/* The download of a backup (docs/api.md §3.2): Range resume from a .part
+/* The download of a backup (docs/api.md §3.3): Range resume from a .part
  * file, the digest checked against Repr-Digest and the list, progress. */
 
 /* Downloads: a ring of N_CHUNKS buffers goes round the main thread

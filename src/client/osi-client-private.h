@@ -215,6 +215,9 @@ void         _osi_client_call_with_features (GTask                *task,
 gboolean     _osi_client_call_check_feature (GTask                *task,
                                              const char           *feature);
 
+/* osi-client-list.c */
+void         _osi_client_list_parse         (GTask                *task);
+
 /* osi-client.c */
 void         _osi_client_on_created_listed  (GObject              *source,
                                              GAsyncResult         *result,

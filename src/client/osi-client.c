@@ -926,94 +926,6 @@ _osi_client_call_send (GTask               *task,
 
 static void read_body (GTask *task);
 
-typedef struct
-{
-  GByteArray *data;
-  GTimeZone  *naive_tz;
-  guint       tz_generation;                 /* of naive_tz */
-  GPtrArray  *previous;                      /* the last list, or NULL */
-  guint8      previous_digest[OSI_SHA256_LEN];
-  guint8      digest[OSI_SHA256_LEN];        /* of data, set by the thread */
-} ListParse;
-
-static void
-list_parse_free (ListParse *parse)
-{
-  g_byte_array_unref (parse->data);
-  g_clear_pointer (&parse->naive_tz, g_time_zone_unref);
-  g_clear_pointer (&parse->previous, g_ptr_array_unref);
-  g_free (parse);
-}
-
-static gpointer
-copy_ref (gconstpointer object,
-          gpointer      user_data)
-{
-  return g_object_ref ((gpointer)object);
-}
-
-/* A list of 100,000 backups is a 15 MB answer: reading it and making the
- * OsiBackupInfo objects takes a few tenths of a second, which a worker
- * thread does so that the caller's main loop keeps drawing. The streaming
- * reader builds no JSON tree (a tree of that answer takes ~110 MB).
- * An answer identical to the last one (same SHA-256, ~10 ms to compute)
- * gives back the same backups instead: a refresh of an unchanged list
- * then makes no new objects, and a caller that holds the old ones can
- * tell nothing changed. */
-static void
-parse_list_thread (GTask        *subtask,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  ListParse *parse = task_data;
-  g_autoptr(OsiSha256) sha = osi_sha256_new ();
-  GError *error = NULL;
-  GPtrArray *backups;
-
-  osi_sha256_update (sha, parse->data->data, parse->data->len);
-  osi_sha256_finish_raw (sha, parse->digest);
-  if (parse->previous != NULL && memcmp (parse->digest, parse->previous_digest, OSI_SHA256_LEN) == 0)
-    backups = g_ptr_array_copy (parse->previous, copy_ref, NULL);
-  else
-    backups = osi_backup_info_list_parse ((const char *)parse->data->data, parse->data->len, parse->naive_tz,
-                                          &error);
-
-  if (backups == NULL)
-    g_task_return_error (subtask, error);
-  else
-    g_task_return_pointer (subtask, backups, (GDestroyNotify)g_ptr_array_unref);
-}
-
-static void
-on_list_parsed (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  OsiClient *self = g_task_get_source_object (task);
-  ListParse *parse = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-  GPtrArray *backups = g_task_propagate_pointer (G_TASK (result), &error);
-
-  if (backups == NULL)
-    {
-      g_task_return_error (task, _osi_client_protocol_error (self, error->message));
-      return;
-    }
-  /* Dated in a zone that has changed since: not worth keeping. */
-  if (parse->tz_generation != self->tz_generation)
-    {
-      g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
-      return;
-    }
-  g_clear_pointer (&self->last_list, g_ptr_array_unref);
-  self->last_list = g_ptr_array_copy (backups, copy_ref, NULL);
-  g_ptr_array_set_free_func (self->last_list, g_object_unref);
-  memcpy (self->last_list_digest, parse->digest, OSI_SHA256_LEN);
-  g_task_return_pointer (task, backups, (GDestroyNotify)g_ptr_array_unref);
-}
-
 static gboolean answer_lost (GTask  *task,
                              GError *error);
 
@@ -1055,20 +967,7 @@ finish_response (GTask *task)
     }
   if (call->op == OP_LIST)
     {
-      g_autoptr(GTask) subtask = g_task_new (NULL, NULL, on_list_parsed, g_object_ref (task));
-
-      ListParse *parse = g_new0 (ListParse, 1);
-
-      parse->data = g_byte_array_ref (call->data);
-      parse->naive_tz = self->server_tz != NULL ? g_time_zone_ref (self->server_tz) : NULL;
-      parse->tz_generation = self->tz_generation;
-      if (self->last_list != NULL)
-        {
-          parse->previous = g_ptr_array_ref (self->last_list);
-          memcpy (parse->previous_digest, self->last_list_digest, OSI_SHA256_LEN);
-        }
-      g_task_set_task_data (subtask, parse, (GDestroyNotify)list_parse_free);
-      g_task_run_in_thread (subtask, parse_list_thread);
+      _osi_client_list_parse (task);
       return;
     }
   root = osi_json_parse ((const char *)call->data->data, call->data->len, &error);
@@ -1767,33 +1666,6 @@ osi_client_has_feature (OsiClient  *self,
   return self->features != NULL && g_strv_contains ((const char * const *)self->features, feature);
 }
 
-/* list ------------------------------------------------------------------- */
-
-void
-osi_client_list_async (OsiClient           *self,
-                       GCancellable        *cancellable,
-                       GAsyncReadyCallback  callback,
-                       gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (OSI_IS_CLIENT (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = _osi_client_call_task_new (self, OP_LIST, NULL, cancellable, callback, user_data, osi_client_list_async);
-  _osi_client_json_call (task, NULL, SOUP_METHOD_GET, "/api/rag/backup", FALSE);
-}
-
-GPtrArray *
-osi_client_list_finish (OsiClient     *self,
-                        GAsyncResult  *result,
-                        GError       **error)
-{
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_list_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 /* create ----------------------------------------------------------------- */
 
 /* The answer's "message", shown to the user: printable and bounded. */
@@ -1973,35 +1845,6 @@ osi_client_create_finish (OsiClient      *self,
   g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_create_async), FALSE);
 
   return propagate_outcome (result, backup, NULL, message, error);
-}
-
-/* upload: {"backup": {…}} ------------------------------------------------- */
-
-static void
-parse_backup (GTask    *task,
-              JsonNode *root)
-{
-  OsiClient *self = g_task_get_source_object (task);
-  JsonObject *object = _osi_client_root_object (task, root);
-  g_autoptr(GError) error = NULL;
-  OsiBackupInfo *info;
-  JsonNode *backup;
-
-  if (object == NULL)
-    return;
-  backup = json_object_get_member (object, "backup");
-  if (backup == NULL || !JSON_NODE_HOLDS_OBJECT (backup))
-    {
-      g_task_return_error (task, _osi_client_protocol_error (self, _("no “backup” object")));
-      return;
-    }
-  info = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, &error);
-  if (info == NULL)
-    {
-      g_task_return_error (task, _osi_client_protocol_error (self, error->message));
-      return;
-    }
-  g_task_return_pointer (task, info, g_object_unref);
 }
 
 /* restore ---------------------------------------------------------------- */
@@ -2224,138 +2067,6 @@ osi_client_diff_finish (OsiClient     *self,
                         GError       **error)
 {
   g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_diff_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-/* upload ----------------------------------------------------------------- */
-
-static void
-on_upload_info (GObject      *source,
-                GAsyncResult *result,
-                gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
-  g_autoptr(GFileInfo) info = NULL;
-  GError *error = NULL;
-
-  info = g_file_input_stream_query_info_finish (G_FILE_INPUT_STREAM (source), result, &error);
-  if (info == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, error);
-      else
-        {
-          /* GIO's message names the file already. */
-          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                                   _("Cannot read the file to upload: %s"), error->message);
-          g_error_free (error);
-        }
-      return;
-    }
-  if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
-    {
-      g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                               _("%s is not a regular file: choose a backup archive."), call->upload_path);
-      return;
-    }
-
-  call->upload_size = (guint64)g_file_info_get_size (info);
-  if (!_osi_client_call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/upload", TRUE, TRUE))
-    return;
-  /* Lets the server refuse (401, 409, 413, 507) before the body is sent. */
-  soup_message_headers_set_expectations (soup_message_get_request_headers (call->msg),
-                                         SOUP_EXPECTATION_CONTINUE);
-  soup_message_set_request_body (call->msg, "application/octet-stream", call->upload_stream,
-                                 (gssize)call->upload_size);
-  _osi_client_meter_start (&call->meter, 0);
-  _osi_client_meter_report (&call->meter, 0, call->upload_size, TRUE);
-  _osi_client_call_send (task, _osi_client_on_json_sent);
-}
-
-static void
-on_upload_opened (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  Call *call = g_task_get_task_data (task);
-  GFileInputStream *stream;
-  GError *error = NULL;
-
-  stream = g_file_read_finish (G_FILE (source), result, &error);
-  if (stream == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, error);
-      else
-        {
-          /* GIO's message names the file already. */
-          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                                   _("Cannot read the file to upload: %s"), error->message);
-          g_error_free (error);
-        }
-      return;
-    }
-  call->upload_stream = G_INPUT_STREAM (stream);
-  g_file_input_stream_query_info_async (stream, G_FILE_ATTRIBUTE_STANDARD_TYPE "," G_FILE_ATTRIBUTE_STANDARD_SIZE,
-                                        G_PRIORITY_DEFAULT, call->cancellable, on_upload_info,
-                                        g_steal_pointer (&task));
-}
-
-static void
-upload_start (GTask *task)
-{
-  Call *call = g_task_get_task_data (task);
-  g_autoptr(GFile) file = NULL;
-
-  if (!_osi_client_call_check_feature (task, "upload"))
-    return;
-  file = g_file_new_for_path (call->upload_path);
-  g_file_read_async (file, G_PRIORITY_DEFAULT, call->cancellable, on_upload_opened, g_object_ref (task));
-}
-
-void
-osi_client_upload_async (OsiClient           *self,
-                         const char          *path,
-                         OsiTransferProgress  progress,
-                         gpointer             progress_data,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-  g_autofree char *basename = NULL;
-  Call *call;
-
-  g_return_if_fail (OSI_IS_CLIENT (self));
-  g_return_if_fail (path != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  basename = g_path_get_basename (path);
-  task = _osi_client_call_task_new (self, OP_UPLOAD, basename, cancellable, callback, user_data,
-                                    osi_client_upload_async);
-  call = g_task_get_task_data (task);
-  call->parse = parse_backup;
-  call->upload_path = g_strdup (path);
-  call->meter.func = progress;
-  call->meter.data = progress_data;
-  if (!osi_backup_name_is_valid (basename))
-    {
-      g_task_return_error (task, _osi_client_invalid_name_error (basename));
-      return;
-    }
-
-  _osi_client_call_with_features (task, upload_start);
-}
-
-OsiBackupInfo *
-osi_client_upload_finish (OsiClient     *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_upload_async), NULL);
 
   return g_task_propagate_pointer (G_TASK (result), error);
 }
