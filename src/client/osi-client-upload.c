@@ -39,6 +39,22 @@ parse_backup (GTask    *task,
   g_task_return_pointer (task, info, g_object_unref);
 }
 
+/* The file to upload could not be opened or read: error, or a sentence. */
+static void
+return_read_error (GTask  *task,
+                   GError *error)
+{
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_task_return_error (task, error);
+  else
+    {
+      /* GIO's message names the file already. */
+      g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                               _("Cannot read the file to upload: %s"), error->message);
+      g_error_free (error);
+    }
+}
+
 static void
 on_upload_info (GObject      *source,
                 GAsyncResult *result,
@@ -52,15 +68,7 @@ on_upload_info (GObject      *source,
   info = g_file_input_stream_query_info_finish (G_FILE_INPUT_STREAM (source), result, &error);
   if (info == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, error);
-      else
-        {
-          /* GIO's message names the file already. */
-          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                                   _("Cannot read the file to upload: %s"), error->message);
-          g_error_free (error);
-        }
+      return_read_error (task, error);
       return;
     }
   if (g_file_info_get_file_type (info) != G_FILE_TYPE_REGULAR)
@@ -96,15 +104,7 @@ on_upload_opened (GObject      *source,
   stream = g_file_read_finish (G_FILE (source), result, &error);
   if (stream == NULL)
     {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_task_return_error (task, error);
-      else
-        {
-          /* GIO's message names the file already. */
-          g_task_return_new_error (task, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                                   _("Cannot read the file to upload: %s"), error->message);
-          g_error_free (error);
-        }
+      return_read_error (task, error);
       return;
     }
   call->upload_stream = G_INPUT_STREAM (stream);
