@@ -605,6 +605,9 @@ osi_server_row_build (OsiServerRow *self)
   button = icon_button ("document-open-symbolic", "server.choose-ca", _("Choose a CA file…"));
   adw_action_row_add_suffix (self->ca_row, button);
   adw_action_row_set_activatable_widget (self->ca_row, button);
+  /* The row makes its button labelled by its title too: "Choose a CA
+   * file… CA file (optional)". Its own name says it all. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
   adw_expander_row_add_row (ADW_EXPANDER_ROW (self), GTK_WIDGET (self->ca_row));
 
   self->status_row = g_object_new (ADW_TYPE_ACTION_ROW,
