@@ -53,6 +53,19 @@ typedef struct
   OsiWindow     *window;
 } Fixture;
 
+static gboolean
+history_idle (gpointer user_data)
+{
+  return !osi_check_history_any_pending ();
+}
+
+/* The history's worker stats the file before a restore goes on. */
+static void
+wait_history (void)
+{
+  osi_test_wait_for (history_idle, NULL, "the history's work");
+}
+
 static char *
 history_path (void)
 {
@@ -451,17 +464,297 @@ test_history (void)
   odd_recent = osi_check_window_dup_recent (report);
   g_assert_cmpuint (g_strv_length (odd_recent), ==, g_strv_length (recent));
   g_clear_pointer (&recent, g_strfreev);
-
-  /* A damaged history is forgotten, not fatal. */
-  g_assert_true (g_file_set_contents (history, "[garbage\n\xff\xfe=\n[file-x]\npath=relative\n", -1, NULL));
-  report = check (&f, other);
-  g_assert_null (osi_check_window_get_last_check_text (report));
-  recent = osi_check_window_dup_recent (report);
-  g_assert_cmpuint (g_strv_length (recent), ==, 1);
-  g_assert_cmpstr (recent[0], ==, other);
-  g_assert_true (g_key_file_load_from_file (keys, history, G_KEY_FILE_NONE, NULL));
+  /* (A damaged history: /check/history-store/corrupt.) */
 
   fixture_finish (&f);
+}
+
+/* ------------------------------------------------------------------------ */
+/* The history as a store (no window)                                       */
+
+/* Every function of the store that touches the disk asserts that it runs
+ * in the worker, not on this thread: each case below also proves that. */
+
+typedef struct
+{
+  GPtrArray *order;   /* the records' tags, in the order they ended */
+  GError    *error;   /* the last one's */
+  guint      left;
+} Records;
+
+typedef struct
+{
+  Records *records;
+  guint    tag;
+} RecordCall;
+
+static void
+on_recorded (GObject      *source,
+             GAsyncResult *result,
+             gpointer      user_data)
+{
+  RecordCall *call = user_data;
+
+  g_clear_error (&call->records->error);
+  osi_check_history_record_finish (OSI_CHECK_HISTORY (source), result, &call->records->error);
+  g_ptr_array_add (call->records->order, GUINT_TO_POINTER (call->tag));
+  call->records->left--;
+  g_free (call);
+}
+
+static void
+record_tagged (OsiCheckHistory *history,
+               Records         *records,
+               const char      *file,
+               OsiVerdict       verdict,
+               guint            tag)
+{
+  RecordCall *call = g_new0 (RecordCall, 1);
+
+  call->records = records;
+  call->tag = tag;
+  records->left++;
+  osi_check_history_record_async (history, file, verdict, NULL, on_recorded, call);
+}
+
+static gboolean
+records_done (gpointer user_data)
+{
+  return ((Records *)user_data)->left == 0 && !osi_check_history_any_pending ();
+}
+
+static char *
+store_file (const char *folder,
+            const char *name)
+{
+  char *path = g_build_filename (folder, name, NULL);
+
+  g_assert_true (g_file_set_contents (path, name, -1, NULL));
+  return path;
+}
+
+/* The groups of the file as written, each a path → verdict. */
+static GHashTable *
+read_back (const char *path)
+{
+  g_autoptr(GKeyFile) keys = g_key_file_new ();
+  g_auto(GStrv) groups = NULL;
+  GHashTable *table = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+
+  g_assert_true (g_key_file_load_from_file (keys, path, G_KEY_FILE_NONE, NULL));
+  groups = g_key_file_get_groups (keys, NULL);
+  for (guint i = 0; groups[i] != NULL; i++)
+    g_hash_table_insert (table, g_key_file_get_string (keys, groups[i], "path", NULL),
+                         g_key_file_get_string (keys, groups[i], "verdict", NULL));
+  return table;
+}
+
+static void
+wait_loaded (OsiCheckHistory *history)
+{
+  GAsyncResult *result = NULL;
+
+  osi_check_history_load_async (history, NULL, osi_test_store_result, &result);
+  g_assert_true (osi_check_history_load_finish (history, osi_test_wait_result (&result, "the history's read"),
+                                                NULL));
+  g_clear_object (&result);
+}
+
+/* Records asked for back to back end in order; the last one of a file
+ * wins, in memory and on disk. */
+static void
+test_store_ordering (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("osi-test-store-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "new", "checks.ini", NULL);
+  g_autofree char *a = store_file (tmp, "a.tar.zst");
+  g_autofree char *b = store_file (tmp, "b.tar.zst");
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GHashTable) written = NULL;
+  g_autoptr(OsiCheckRecord) record = NULL;
+  Records records = { g_ptr_array_new (), NULL, 0 };
+  OsiCheckHistory *history;
+
+  g_assert_no_error (error);
+  history = osi_check_history_new (path);
+  g_assert_false (osi_check_history_is_loaded (history));
+  record_tagged (history, &records, a, OSI_VERDICT_RESTORABLE, 1);
+  record_tagged (history, &records, b, OSI_VERDICT_UNPROVEN, 2);
+  record_tagged (history, &records, a, OSI_VERDICT_NOT_RESTORABLE, 3);
+  /* Nothing is known before the worker answered. */
+  g_assert_null (osi_check_history_lookup (history, a));
+  osi_test_wait_for (records_done, &records, "the records");
+  g_assert_no_error (records.error);
+  g_assert_cmpuint (records.order->len, ==, 3);
+  for (guint i = 0; i < 3; i++)
+    g_assert_cmpuint (GPOINTER_TO_UINT (g_ptr_array_index (records.order, i)), ==, i + 1);
+
+  list = osi_check_history_list (history);
+  g_assert_cmpuint (list->len, ==, 2);
+  record = osi_check_history_lookup (history, a);
+  g_assert_nonnull (record);
+  g_assert_cmpint (record->verdict, ==, OSI_VERDICT_NOT_RESTORABLE);
+  g_assert_false (record->modified);
+  written = read_back (path);
+  g_assert_cmpuint (g_hash_table_size (written), ==, 2);
+  g_assert_cmpstr (g_hash_table_lookup (written, a), ==, "not_restorable");
+  g_assert_cmpstr (g_hash_table_lookup (written, b), ==, "unproven");
+
+  /* A file changed since its check: the worker's stat says so. */
+  g_assert_true (g_file_set_contents (a, "longer than before", -1, NULL));
+  {
+    GAsyncResult *result = NULL;
+    g_autoptr(OsiCheckRecord) changed = NULL;
+
+    osi_check_history_refresh_async (history, a, NULL, osi_test_store_result, &result);
+    g_assert_true (osi_check_history_refresh_finish (history, osi_test_wait_result (&result, "the refresh"), NULL));
+    g_clear_object (&result);
+    changed = osi_check_history_lookup (history, a);
+    g_assert_true (changed->modified);
+  }
+
+  g_ptr_array_unref (records.order);
+  g_assert_finalize_object (history);
+  osi_test_remove_tmpdir (tmp);
+}
+
+/* A record asked for while the file is still being read lands on what
+ * was read: the write keeps the former records. */
+static void
+test_store_race (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("osi-test-store-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "checks.ini", NULL);
+  g_autofree char *c = store_file (tmp, "c.tar.zst");
+  g_autofree char *d = store_file (tmp, "d.tar.zst");
+  g_autoptr(GHashTable) written = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  Records records = { g_ptr_array_new (), NULL, 0 };
+  OsiCheckHistory *history;
+
+  g_assert_no_error (error);
+  history = osi_check_history_new (path);
+  record_tagged (history, &records, c, OSI_VERDICT_RESTORABLE, 1);
+  osi_test_wait_for (records_done, &records, "the first record");
+  g_assert_no_error (records.error);
+  g_assert_finalize_object (history);
+
+  /* A new store of the same file, asked before it read anything. */
+  history = osi_check_history_new (path);
+  g_assert_false (osi_check_history_is_loaded (history));
+  record_tagged (history, &records, d, OSI_VERDICT_UNPROVEN, 2);
+  osi_test_wait_for (records_done, &records, "the racing record");
+  g_assert_no_error (records.error);
+  g_assert_true (osi_check_history_is_loaded (history));
+  list = osi_check_history_list (history);
+  g_assert_cmpuint (list->len, ==, 2);
+  /* (Checks of the same second are ordered by path.) */
+  written = read_back (path);
+  g_assert_cmpuint (g_hash_table_size (written), ==, 2);
+  g_assert_cmpstr (g_hash_table_lookup (written, c), ==, "restorable");
+  g_assert_cmpstr (g_hash_table_lookup (written, d), ==, "unproven");
+
+  g_ptr_array_unref (records.order);
+  g_assert_finalize_object (history);
+  osi_test_remove_tmpdir (tmp);
+}
+
+/* A damaged file is an empty history, not an error, and the next write
+ * heals it. */
+static void
+test_store_corrupt (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("osi-test-store-XXXXXX", &error);
+  g_autofree char *path = g_build_filename (tmp, "checks.ini", NULL);
+  g_autofree char *e = store_file (tmp, "e.tar.zst");
+  g_autoptr(GHashTable) written = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  Records records = { g_ptr_array_new (), NULL, 0 };
+  OsiCheckHistory *history;
+
+  g_assert_no_error (error);
+  g_assert_true (g_file_set_contents (path, "[garbage\n\xff\xfe=\n[file-x]\npath=relative\n", -1, NULL));
+  history = osi_check_history_new (path);
+  wait_loaded (history);
+  list = osi_check_history_list (history);
+  g_assert_cmpuint (list->len, ==, 0);
+  record_tagged (history, &records, e, OSI_VERDICT_RESTORABLE, 1);
+  osi_test_wait_for (records_done, &records, "the record");
+  g_assert_no_error (records.error);
+  written = read_back (path);
+  g_assert_cmpuint (g_hash_table_size (written), ==, 1);
+  g_assert_cmpstr (g_hash_table_lookup (written, e), ==, "restorable");
+
+  g_ptr_array_unref (records.order);
+  g_assert_finalize_object (history);
+  osi_test_remove_tmpdir (tmp);
+}
+
+/* Makes folder unwritable: read-only, or, for root, whom permissions do
+ * not stop, a file in its place. undo puts it back. */
+static void
+lock_folder (const char *folder,
+             gboolean    undo)
+{
+  g_autofree char *saved = g_strconcat (folder, ".saved", NULL);
+
+  g_assert_cmpint (g_mkdir_with_parents (undo ? saved : folder, 0700), ==, 0);
+  if (geteuid () != 0)
+    g_assert_cmpint (g_chmod (folder, undo ? 0700 : 0500), ==, 0);
+  else if (!undo)
+    {
+      g_assert_cmpint (g_rename (folder, saved), ==, 0);
+      g_assert_true (g_file_set_contents (folder, "", 0, NULL));
+    }
+  else
+    {
+      g_assert_cmpint (g_unlink (folder), ==, 0);
+      g_assert_cmpint (g_rename (saved, folder), ==, 0);
+    }
+}
+
+/* A folder that cannot be written: the record is kept in memory, the
+ * write's error reaches the caller, and the window says it in a toast. */
+static void
+test_store_read_only (void)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *tmp = g_dir_make_tmp ("osi-test-store-XXXXXX", &error);
+  g_autofree char *locked = g_build_filename (tmp, "locked", NULL);
+  g_autofree char *path = g_build_filename (locked, "checks.ini", NULL);
+  g_autofree char *f_file = store_file (tmp, "f.tar.zst");
+  g_autofree char *history = history_path ();
+  g_autofree char *history_dir = g_path_get_dirname (history);
+  g_autoptr(OsiCheckRecord) record = NULL;
+  Records records = { g_ptr_array_new (), NULL, 0 };
+  OsiCheckHistory *store;
+  Fixture fx;
+
+  g_assert_no_error (error);
+  lock_folder (locked, FALSE);
+  store = osi_check_history_new (path);
+  record_tagged (store, &records, f_file, OSI_VERDICT_RESTORABLE, 1);
+  osi_test_wait_for (records_done, &records, "the record");
+  g_assert_nonnull (records.error);
+  record = osi_check_history_lookup (store, f_file);
+  g_assert_nonnull (record);
+  g_assert_finalize_object (store);
+  g_clear_error (&records.error);
+  g_ptr_array_unref (records.order);
+  lock_folder (locked, TRUE);
+  osi_test_remove_tmpdir (tmp);
+
+  /* The window's history, in a folder made unwritable. */
+  if (!fixture_start (&fx, FALSE))
+    return;
+  lock_folder (history_dir, FALSE);
+  check (&fx, fx.archive);
+  g_assert_true (g_str_has_prefix (osi_window_get_last_toast (fx.window), "The history of checks cannot be saved: "));
+  lock_folder (history_dir, TRUE);
+  fixture_finish (&fx);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -527,6 +820,7 @@ test_restore_file (void)
 
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   g_assert_true (osi_window_get_working (f.window));
   osi_test_wait_idle (f.window);
   /* Sent, listed, and the usual warning, naming it. */
@@ -548,6 +842,7 @@ test_restore_file (void)
 
   /* Again: the server holds that very file, which is not sent twice. */
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   osi_test_wait_idle (f.window);
   g_assert_cmpuint (n_backup_files (f.backups), ==, 2);
   g_clear_pointer (&body, g_free);
@@ -560,6 +855,7 @@ test_restore_file (void)
   g_free (make_archive (f.data, f.archive));
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   osi_test_wait_idle (f.window);
   g_clear_pointer (&body, g_free);
   body = osi_test_answer_dialog (f.window, "close");
@@ -583,6 +879,7 @@ test_restore_file_cancel (void)
 
   report = check (&f, f.archive);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   g_assert_true (osi_window_get_working (f.window));
   /* One thing at a time. */
   g_assert_false (osi_check_window_can_restore (report));
@@ -595,6 +892,7 @@ test_restore_file_cancel (void)
   g_assert_false (osi_test_trees_equal (archived, f.data, NULL));
   g_assert_true (osi_check_window_can_restore (report));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   osi_test_wait_idle (f.window);
   g_free (osi_test_answer_dialog (f.window, "cancel"));
 
@@ -612,6 +910,7 @@ restore_refused (Fixture        *f,
   char *body;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   osi_test_wait_idle (f->window);
   body = osi_test_answer_dialog (f->window, "close");
   osi_test_wait_idle (f->window);
@@ -663,6 +962,7 @@ test_restore_file_changed (void)
   g_assert_true (g_file_get_contents (f.archive, &contents, &length, NULL));
   g_assert_true (g_file_set_contents (f.archive, contents, (gssize)(length / 2), NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.restore", NULL));
+  wait_history ();
   g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), "checked again"));
   osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
@@ -902,6 +1202,13 @@ choose_backup (OsiCheckWindow *report,
   g_signal_emit_by_name (osi_check_window_get_compare_backup_button (report), "clicked");
 }
 
+/* The download for a comparison is deleted in a worker. */
+static gboolean
+folder_empty (gpointer user_data)
+{
+  return osi_test_n_files (user_data) == 0;
+}
+
 static void
 test_compare (void)
 {
@@ -955,13 +1262,13 @@ test_compare (void)
   osi_test_wait_for (compare_done, report, "the download and comparison");
   diff = osi_check_window_get_diff_window (report);
   assert_counts (diff, archived, f.data);
-  g_assert_cmpuint (osi_test_n_files (cache), ==, 0);
+  osi_test_wait_for (folder_empty, cache, "the download's deletion");
 
   /* Cancelled during the download: nothing left in the cache. */
   osi_check_window_compare_with_backup (report, served_name);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.cancel", NULL));
   osi_test_wait_for (compare_done, report, "the cancelled comparison");
-  g_assert_cmpuint (osi_test_n_files (cache), ==, 0);
+  osi_test_wait_for (folder_empty, cache, "the download's deletion");
 
   g_object_ref (diff);
   fixture_finish (&f);
@@ -1168,6 +1475,7 @@ french_body (void)
   g_autofree char *edited = NULL;
   g_autoptr(OsiCheckHistory) history = NULL;
   g_autoptr(GError) error = NULL;
+  GAsyncResult *result = NULL;
   OsiCheckWindow *report;
   OsiDiffWindow *diff;
   guint n_rag;
@@ -1201,8 +1509,10 @@ french_body (void)
   g_assert_true (g_file_set_contents (json, osi_test_valid_rag (), -1, NULL));
   digest = g_compute_checksum_for_string (G_CHECKSUM_SHA256, osi_test_valid_rag (), -1);
   history = osi_check_history_new (NULL);
-  g_assert_true (osi_check_history_record_download (history, json, digest, &error));
+  osi_check_history_record_download_async (history, json, digest, NULL, osi_test_store_result, &result);
+  g_assert_true (osi_check_history_record_finish (history, osi_test_wait_result (&result, "the record"), &error));
   g_assert_no_error (error);
+  g_clear_object (&result);
   report = check (&f, json);
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Intégrité non prouvée");
   g_assert_true (g_str_has_prefix (osi_test_wait_download_text (report), "Inchangée depuis son téléchargement le "));
@@ -1246,6 +1556,10 @@ main (int argc, char **argv)
   g_test_add_func ("/check/truncated", test_truncated);
   g_test_add_func ("/check/unproven", test_unproven);
   g_test_add_func ("/check/history", test_history);
+  g_test_add_func ("/check/history-store/ordering", test_store_ordering);
+  g_test_add_func ("/check/history-store/race", test_store_race);
+  g_test_add_func ("/check/history-store/corrupt", test_store_corrupt);
+  g_test_add_func ("/check/history-store/read-only", test_store_read_only);
   g_test_add_func ("/check/restore-file", test_restore_file);
   g_test_add_func ("/check/restore-file-cancel", test_restore_file_cancel);
   g_test_add_func ("/check/restore-file-too-large", test_restore_file_too_large);

@@ -67,6 +67,7 @@ struct _OsiCheckWindow
   GCancellable         *job_cancellable;
   guint                 pulse_id;
   char                 *compare_dir;      /* holds the downloaded backup */
+  char                 *restore_file;     /* waits for the history's stat of it */
   char                 *other_label;
   OsiDiffWindow        *diff_window;
 };
@@ -575,25 +576,23 @@ action_recheck_current (GtkWidget  *widget,
     recheck (self, osi_verify_report_get_file (self->report));
 }
 
+/* The report no longer speaks for a file changed since: it is checked
+ * again rather than sent (the server would verify it too, but only once
+ * all of it had been sent). Whether it changed is asked of the history,
+ * which stats it in its worker. */
 static void
-action_restore (GtkWidget  *widget,
-                const char *action_name,
-                GVariant   *parameter)
+on_restore_refreshed (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
-  OsiCheckWindow *self = OSI_CHECK_WINDOW (widget);
+  g_autoptr(OsiCheckWindow) self = user_data;
   g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
+  g_autofree char *file = g_steal_pointer (&self->restore_file);
   g_autoptr(OsiCheckRecord) record = NULL;
-  const char *file;
 
-  if (window == NULL || self->report == NULL || !osi_verify_report_is_restorable (self->report))
+  osi_check_history_refresh_finish (OSI_CHECK_HISTORY (source), result, NULL);
+  if (window == NULL || file == NULL || self->history == NULL)
     return;
-  file = osi_verify_report_get_file (self->report);
-  /* The upload, the confirmation and the restore happen in the main
-   * window, beside the list they change. */
-  gtk_window_present (GTK_WINDOW (window));
-  /* The report no longer speaks for a file changed since: it is checked
-   * again rather than sent (the server would verify it too, but only
-   * once all of it had been sent). */
   record = osi_check_history_lookup (self->history, file);
   if (record != NULL && record->modified)
     {
@@ -603,6 +602,28 @@ action_restore (GtkWidget  *widget,
       return;
     }
   osi_window_restore_file (window, file);
+}
+
+static void
+action_restore (GtkWidget  *widget,
+                const char *action_name,
+                GVariant   *parameter)
+{
+  OsiCheckWindow *self = OSI_CHECK_WINDOW (widget);
+  g_autoptr(OsiWindow) window = g_weak_ref_get (&self->window);
+  const char *file;
+
+  if (window == NULL || self->report == NULL || !osi_verify_report_is_restorable (self->report))
+    return;
+  file = osi_verify_report_get_file (self->report);
+  /* The upload, the confirmation and the restore happen in the main
+   * window, beside the list they change. */
+  gtk_window_present (GTK_WINDOW (window));
+  /* A second click while the first waits is the same restore. */
+  if (self->restore_file != NULL)
+    return;
+  self->restore_file = g_strdup (file);
+  osi_check_history_refresh_async (self->history, file, NULL, on_restore_refreshed, g_object_ref (self));
 }
 
 static void
@@ -643,24 +664,39 @@ job_start (OsiCheckWindow *self,
   update_actions (self);
 }
 
-/* The downloaded backup was only for the comparison. */
 static void
-remove_compare_folder (OsiCheckWindow *self)
+remove_folder_thread (GTask        *task,
+                      gpointer      source_object,
+                      gpointer      task_data,
+                      GCancellable *cancellable)
 {
-  g_autoptr(GDir) dir = NULL;
+  const char *folder = task_data;
+  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
   const char *name;
 
-  if (self->compare_dir == NULL)
-    return;
-  dir = g_dir_open (self->compare_dir, 0, NULL);
   while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
     {
-      g_autofree char *path = g_build_filename (self->compare_dir, name, NULL);
+      g_autofree char *path = g_build_filename (folder, name, NULL);
 
       g_unlink (path);
     }
-  g_rmdir (self->compare_dir);
-  g_clear_pointer (&self->compare_dir, g_free);
+  g_rmdir (folder);
+  g_task_return_boolean (task, TRUE);
+}
+
+/* The downloaded backup was only for the comparison. Deleted in a
+ * worker: a backup of some gigabytes takes its time to unlink. */
+static void
+remove_compare_folder (OsiCheckWindow *self)
+{
+  g_autoptr(GTask) task = NULL;
+
+  if (self->compare_dir == NULL)
+    return;
+  task = g_task_new (NULL, NULL, NULL, NULL);
+  g_task_set_source_tag (task, remove_compare_folder);
+  g_task_set_task_data (task, g_steal_pointer (&self->compare_dir), g_free);
+  g_task_run_in_thread (task, remove_folder_thread);
 }
 
 static void
@@ -875,6 +911,7 @@ osi_check_window_finalize (GObject *object)
   g_free (self->host_text);
   g_free (self->rag_text);
   g_free (self->last_check_text);
+  g_free (self->restore_file);
   g_free (self->download_text);
   g_free (self->other_label);
   g_assert (self->compare_dir == NULL);

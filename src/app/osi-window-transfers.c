@@ -106,58 +106,70 @@ download_done (OsiWindow  *self,
   }
 }
 
-/* The history's file, written in a worker: a history of its own on the
- * same file (the window's emits "changed" on this thread, after). */
+/* A history that cannot be written costs the check's or download's
+ * memory across runs, never the check or the download: said, not more. */
+static void
+history_not_saved (OsiWindow    *self,
+                   const GError *error)
+{
+  g_autofree char *message = NULL;
+  g_autofree char *text = NULL;
+
+  g_debug ("not remembered: %s", error->message);
+  if (_osi_window_is_disposed (self) || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME))
+    return;
+  message = g_markup_escape_text (error->message, -1);
+  /* TRANSLATORS: the reason, from the system */
+  text = g_strdup_printf (_("The history of checks cannot be saved: %s"), message);
+  osi_window_add_toast (self, adw_toast_new (text));
+}
+
+/* What waits for the history: the window, and a file or a report. */
 typedef struct
 {
-  char *history;
-  char *path;
-  char *sha256;
-} DownloadRecord;
+  OsiWindow       *self;
+  char            *path;
+  OsiVerifyReport *report;
+} Pending;
 
-static void
-download_record_free (DownloadRecord *record)
+static Pending *
+pending_new (OsiWindow       *self,
+             const char      *path,
+             OsiVerifyReport *report)
 {
-  g_free (record->history);
-  g_free (record->path);
-  g_free (record->sha256);
-  g_free (record);
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->self = g_object_ref (self);
+  pending->path = g_strdup (path);
+  pending->report = report != NULL ? g_object_ref (report) : NULL;
+  return pending;
 }
 
 static void
-record_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+pending_free (Pending *pending)
 {
-  DownloadRecord *record = task_data;
-  g_autoptr(OsiCheckHistory) history = osi_check_history_new (record->history);
-  GError *error = NULL;
-
-  if (osi_check_history_record_download (history, record->path, record->sha256, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  g_object_unref (pending->self);
+  g_free (pending->path);
+  g_clear_object (&pending->report);
+  g_free (pending);
 }
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
 static void
 on_download_recorded (GObject      *source,
                       GAsyncResult *result,
                       gpointer      user_data)
 {
-  OsiWindow *self = OSI_WINDOW (source);
-  DownloadRecord *record = g_task_get_task_data (G_TASK (result));
+  g_autoptr(Pending) pending = user_data;
   g_autoptr(GError) error = NULL;
 
-  /* A history that cannot be written costs the "unchanged since", never
-   * the download. */
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    g_debug ("the download of %s is not remembered: %s", record->path, error->message);
-  if (_osi_window_is_disposed (self))
+  if (!osi_check_history_record_finish (OSI_CHECK_HISTORY (source), result, &error))
+    history_not_saved (pending->self, error);
+  if (_osi_window_is_disposed (pending->self))
     return;
-  if (error == NULL)
-    g_signal_emit_by_name (self->check_history, "changed");
-  download_done (self, record->path);
+  download_done (pending->self, pending->path);
 }
 
 static void
@@ -187,15 +199,8 @@ on_downloaded (GObject      *source,
    * goes on until then: a check of the file waits for it. */
   if (sha256 != NULL && g_path_is_absolute (path))
     {
-      g_autoptr(GTask) task = g_task_new (self, NULL, on_download_recorded, NULL);
-      DownloadRecord *record = g_new0 (DownloadRecord, 1);
-
-      record->history = g_strdup (osi_check_history_get_path (self->check_history));
-      record->path = g_steal_pointer (&path);
-      record->sha256 = g_steal_pointer (&sha256);
-      g_task_set_source_tag (task, on_downloaded);
-      g_task_set_task_data (task, record, (GDestroyNotify)download_record_free);
-      g_task_run_in_thread (task, record_thread);
+      osi_check_history_record_download_async (self->check_history, path, sha256, NULL, on_download_recorded,
+                                               pending_new (self, path, NULL));
       return;
     }
   download_done (self, path);
@@ -260,18 +265,35 @@ on_check_window_destroyed (OsiWindow *self,
     self->check_window = NULL;
 }
 
-/* One report window, which each new check updates; the file's former
- * check is read before this one replaces it. */
+/* The write may end after the window closed: it does not keep it. */
 static void
-show_report (OsiWindow       *self,
-             OsiVerifyReport *report)
+on_check_recorded (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  GWeakRef *weak = user_data;
+  g_autoptr(OsiWindow) self = g_weak_ref_get (weak);
+  g_autoptr(GError) error = NULL;
+
+  g_weak_ref_clear (weak);
+  g_free (weak);
+  if (!osi_check_history_record_finish (OSI_CHECK_HISTORY (source), result, &error) && self != NULL)
+    history_not_saved (self, error);
+}
+
+/* One report window, which each new check updates; the file's former
+ * check is read (from memory) before this one replaces it. */
+static void
+show_loaded_report (OsiWindow       *self,
+                    OsiVerifyReport *report)
 {
   const char *file = osi_verify_report_get_file (report);
   g_autoptr(OsiCheckRecord) previous = osi_check_history_lookup (self->check_history, file);
-  g_autoptr(GError) error = NULL;
+  GWeakRef *weak = g_new0 (GWeakRef, 1);
 
-  if (!osi_check_history_record (self->check_history, file, osi_verify_report_get_verdict (report), &error))
-    g_debug ("the check of %s is not remembered: %s", file, error->message);
+  g_weak_ref_init (weak, self);
+  osi_check_history_record_async (self->check_history, file, osi_verify_report_get_verdict (report), NULL,
+                                  on_check_recorded, weak);
   if (self->check_window == NULL)
     {
       self->check_window = osi_check_window_new (self, self->check_history);
@@ -280,6 +302,27 @@ show_report (OsiWindow       *self,
     }
   osi_check_window_set_report (self->check_window, report, previous);
   gtk_window_present (GTK_WINDOW (self->check_window));
+}
+
+static void check_next (OsiWindow *self);
+
+/* The check's end: once the history stated the file again (in its
+ * worker), so that the former check says whether the file changed since;
+ * the history is read by then. */
+static void
+on_history_refreshed (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  OsiWindow *self = pending->self;
+
+  osi_check_history_refresh_finish (OSI_CHECK_HISTORY (source), result, NULL);
+  if (_osi_window_is_disposed (self))
+    return;
+  _osi_window_long_job_end (self, OSI_WINDOW_JOB_CHECK);
+  show_loaded_report (self, pending->report);
+  check_next (self);
 }
 
 /* Files dropped together are checked one after the other. */
@@ -306,9 +349,9 @@ on_checked (GObject      *source,
   report = osi_archive_verify_finish (result, &error);
   if (_osi_window_is_disposed (self))
     return;
-  _osi_window_long_job_end (self, OSI_WINDOW_JOB_CHECK);
   if (report == NULL)
     {
+      _osi_window_long_job_end (self, OSI_WINDOW_JOB_CHECK);
       if (_osi_window_is_cancelled (error))
         g_queue_clear_full (&self->check_queue, g_free);
       else
@@ -317,8 +360,8 @@ on_checked (GObject      *source,
       return;
     }
 
-  show_report (self, report);
-  check_next (self);
+  osi_check_history_refresh_async (self->check_history, osi_verify_report_get_file (report), NULL,
+                                   on_history_refreshed, pending_new (self, NULL, report));
 }
 
 void
