@@ -7,6 +7,7 @@
 
 #include "osi-a11y.h"
 #include "osi-application.h"
+#include "osi-check-history.h"
 #include "osi-demo-server.h"
 #include "osi-preferences-window.h"
 #include "osi-profile-store.h"
@@ -17,6 +18,11 @@
 /* How long the first window waits for the server's list before it shows
  * anyway, with its loading page: about what goes unnoticed at start. */
 #define FIRST_LIST_WAIT_MS 150
+
+/* How long the application lingers, windowless, after its last window
+ * closed: past the demo server's own bound (SIGTERM, then SIGKILL, 5 s
+ * each), for the history's last write. */
+#define WIND_DOWN_MS (11 * 1000)
 
 struct _OsiApplication
 {
@@ -29,6 +35,10 @@ struct _OsiApplication
   char             *server_url;   /* --server */
   gboolean          demo_mode;    /* --demo, or the demo button */
   guint             connection;   /* bumped at each new connection: late answers are dropped */
+  /* The last window closed: the application holds itself while the
+   * demo server stops and the history is written. */
+  guint             wind_down_left;
+  guint             wind_down_id;
 };
 
 G_DEFINE_FINAL_TYPE (OsiApplication, osi_application, ADW_TYPE_APPLICATION)
@@ -462,12 +472,83 @@ osi_application_activate (GApplication *application)
   osi_window_present_when_listed (window, FIRST_LIST_WAIT_MS);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Winding down                                                             */
+
+static void
+wind_down_end (OsiApplication *self)
+{
+  if (self->wind_down_id == 0)
+    return;
+  g_clear_handle_id (&self->wind_down_id, g_source_remove);
+  g_application_release (G_APPLICATION (self));
+}
+
+static gboolean
+on_wind_down_timeout (gpointer user_data)
+{
+  OsiApplication *self = user_data;
+
+  g_message ("Quitting without waiting longer for the demo server or the history of checks");
+  self->wind_down_id = 0;
+  g_application_release (G_APPLICATION (self));
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_wound_down (GObject      *source,
+               GAsyncResult *result,
+               gpointer      user_data)
+{
+  g_autoptr(OsiApplication) self = user_data;
+
+  if (source != NULL)
+    osi_demo_server_stop_finish (OSI_DEMO_SERVER (source), result, NULL);
+  else
+    osi_check_history_flush_all_finish (result, NULL);
+  if (--self->wind_down_left == 0)
+    wind_down_end (self);
+}
+
+/* The windows go at once; what must end before the process does ends
+ * in the background, bounded by WIND_DOWN_MS, so that shutdown has
+ * nothing left to wait for. A window opened meanwhile keeps the
+ * application as usual. */
+static void
+wind_down (OsiApplication *self)
+{
+  if (self->wind_down_id != 0)
+    return;
+  g_application_hold (G_APPLICATION (self));
+  self->wind_down_id = g_timeout_add (WIND_DOWN_MS, on_wind_down_timeout, self);
+  self->wind_down_left++;
+  osi_check_history_flush_all_async (NULL, on_wound_down, g_object_ref (self));
+  if (self->demo != NULL)
+    {
+      self->wind_down_left++;
+      osi_demo_server_stop_async (self->demo, NULL, on_wound_down, g_object_ref (self));
+    }
+}
+
+static void
+osi_application_window_removed (GtkApplication *application,
+                                 GtkWindow      *window)
+{
+  GTK_APPLICATION_CLASS (osi_application_parent_class)->window_removed (application, window);
+
+  if (gtk_application_get_windows (application) == NULL)
+    wind_down (OSI_APPLICATION (application));
+}
+
 static void
 osi_application_shutdown (GApplication *application)
 {
   OsiApplication *self = OSI_APPLICATION (application);
 
   g_cancellable_cancel (self->cancellable);
+  g_clear_handle_id (&self->wind_down_id, g_source_remove);
+  /* Already stopped by wind_down () unless the process quits another
+   * way: then the demo server's own bound holds. */
   if (self->demo != NULL)
     osi_demo_server_stop (self->demo);
 
@@ -503,6 +584,7 @@ osi_application_class_init (OsiApplicationClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GApplicationClass *app_class = G_APPLICATION_CLASS (klass);
+  GtkApplicationClass *gtk_app_class = GTK_APPLICATION_CLASS (klass);
 
   object_class->dispose = osi_application_dispose;
   object_class->finalize = osi_application_finalize;
@@ -510,6 +592,7 @@ osi_application_class_init (OsiApplicationClass *klass)
   app_class->startup = osi_application_startup;
   app_class->activate = osi_application_activate;
   app_class->shutdown = osi_application_shutdown;
+  gtk_app_class->window_removed = osi_application_window_removed;
 }
 
 static void

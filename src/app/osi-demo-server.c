@@ -432,20 +432,110 @@ terminate (GSubprocess *subprocess)
     g_message ("The demo server survived SIGKILL for %u s", STOP_TIMEOUT_MS / 1000);
 }
 
-/* Returns whether there was a URL to forget. */
-static gboolean
-stop_child (OsiDemoServer *self)
+/* Without waiting: SIGTERM, then SIGKILL after STOP_TIMEOUT_MS, then
+ * giving up after as long again. The GTask holds the child until then. */
+typedef struct
 {
-  g_autoptr(GSubprocess) subprocess = g_steal_pointer (&self->subprocess);
-  gboolean had_url = self->url != NULL;
+  GSubprocess  *subprocess;
+  GCancellable *wait_cancellable;
+  guint         timeout_id;
+  gboolean      killed;
+} Stopping;
 
+static void
+stopping_free (Stopping *stopping)
+{
+  g_clear_handle_id (&stopping->timeout_id, g_source_remove);
+  g_object_unref (stopping->subprocess);
+  g_object_unref (stopping->wait_cancellable);
+  g_free (stopping);
+}
+
+static gboolean
+on_stop_timeout (gpointer user_data)
+{
+  Stopping *stopping = g_task_get_task_data (user_data);
+
+  if (!stopping->killed)
+    {
+      g_message ("The demo server ignored SIGTERM for %u s: killing it", STOP_TIMEOUT_MS / 1000);
+      g_subprocess_force_exit (stopping->subprocess);
+      stopping->killed = TRUE;
+      return G_SOURCE_CONTINUE;
+    }
+  g_message ("The demo server survived SIGKILL for %u s", STOP_TIMEOUT_MS / 1000);
+  stopping->timeout_id = 0;
+  g_cancellable_cancel (stopping->wait_cancellable);
+  return G_SOURCE_REMOVE;
+}
+
+static void
+on_child_stopped (GObject      *source,
+                  GAsyncResult *result,
+                  gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Stopping *stopping = g_task_get_task_data (task);
+
+  g_subprocess_wait_finish (G_SUBPROCESS (source), result, NULL);
+  g_clear_handle_id (&stopping->timeout_id, g_source_remove);
+  g_task_return_boolean (task, TRUE);
+}
+
+static void
+terminate_async (GSubprocess *subprocess,
+                 GTask       *task)
+{
+  Stopping *stopping = g_new0 (Stopping, 1);
+
+  stopping->subprocess = g_object_ref (subprocess);
+  stopping->wait_cancellable = g_cancellable_new ();
+  g_task_set_task_data (task, stopping, (GDestroyNotify)stopping_free);
+  g_subprocess_send_signal (subprocess, SIGTERM);
+  /* The timeout goes before the task: on_child_stopped removes it. */
+  stopping->timeout_id = g_timeout_add (STOP_TIMEOUT_MS, on_stop_timeout, task);
+  g_subprocess_wait_async (subprocess, stopping->wait_cancellable, on_child_stopped, g_object_ref (task));
+}
+
+/* Forgets the child, its URL and token; returns the child, if any. */
+static GSubprocess *
+forget_child (OsiDemoServer *self,
+              gboolean      *had_url)
+{
+  *had_url = self->url != NULL;
   self->generation++;
   self->starting = FALSE;
   g_clear_pointer (&self->url, g_free);
   clear_secret (&self->token);
+  return g_steal_pointer (&self->subprocess);
+}
+
+/* Returns whether there was a URL to forget. */
+static gboolean
+stop_child (OsiDemoServer *self)
+{
+  gboolean had_url;
+  g_autoptr(GSubprocess) subprocess = forget_child (self, &had_url);
 
   if (subprocess != NULL)
     terminate (subprocess);
+  return had_url;
+}
+
+/* For the UI thread, which must not wait for the child. */
+static gboolean
+stop_child_in_background (OsiDemoServer *self)
+{
+  gboolean had_url;
+  g_autoptr(GSubprocess) subprocess = forget_child (self, &had_url);
+
+  if (subprocess != NULL)
+    {
+      g_autoptr(GTask) task = g_task_new (NULL, NULL, NULL, NULL);
+
+      g_task_set_source_tag (task, stop_child_in_background);
+      terminate_async (subprocess, task);
+    }
   return had_url;
 }
 
@@ -614,7 +704,7 @@ url_read (GObject      *source,
 
   if (error != NULL)
     {
-      stop_child (self);
+      stop_child_in_background (self);
       g_task_return_error (task, g_steal_pointer (&error));
       return;
     }
@@ -868,6 +958,40 @@ osi_demo_server_stop (OsiDemoServer *self)
 
   if (stop_child (self))
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+}
+
+void
+osi_demo_server_stop_async (OsiDemoServer       *self,
+                            GCancellable        *cancellable,
+                            GAsyncReadyCallback  callback,
+                            gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  g_autoptr(GSubprocess) subprocess = NULL;
+  gboolean had_url;
+
+  g_return_if_fail (OSI_IS_DEMO_SERVER (self));
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (self, cancellable, callback, user_data);
+  g_task_set_source_tag (task, osi_demo_server_stop_async);
+  subprocess = forget_child (self, &had_url);
+  if (had_url)
+    g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
+  if (subprocess == NULL)
+    g_task_return_boolean (task, TRUE);
+  else
+    terminate_async (subprocess, task);
+}
+
+gboolean
+osi_demo_server_stop_finish (OsiDemoServer  *self,
+                             GAsyncResult   *result,
+                             GError        **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
 }
 
 /* ------------------------------------------------------------------------ */

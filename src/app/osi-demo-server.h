@@ -10,7 +10,8 @@ G_BEGIN_DECLS
  * ($XDG_CACHE_HOME/osi-backup/demo: data/ and backups/ holding about 40
  * backups spread over several months), with a random token. The child
  * dies with the app (PR_SET_PDEATHSIG) and is stopped (SIGTERM, then
- * waited for) by osi_demo_server_stop () or when the object goes away. */
+ * waited for) by osi_demo_server_stop () or _stop_async (), or when the
+ * object goes away. */
 #define OSI_TYPE_DEMO_SERVER (osi_demo_server_get_type ())
 
 G_DECLARE_FINAL_TYPE (OsiDemoServer, osi_demo_server, OSI, DEMO_SERVER, GObject)
@@ -28,6 +29,16 @@ gboolean       osi_demo_server_start_finish (OsiDemoServer        *self,
 /* NULL until started. */
 const char    *osi_demo_server_get_url      (OsiDemoServer        *self);
 const char    *osi_demo_server_get_token    (OsiDemoServer        *self);
+/* Blocks: for the tests and the last moment of the process. */
 void           osi_demo_server_stop         (OsiDemoServer        *self);
+/* The same without waiting: done once the child is gone, or given up on
+ * (bounded as osi_demo_server_stop ()). */
+void           osi_demo_server_stop_async   (OsiDemoServer        *self,
+                                             GCancellable         *cancellable,
+                                             GAsyncReadyCallback   callback,
+                                             gpointer              user_data);
+gboolean       osi_demo_server_stop_finish  (OsiDemoServer        *self,
+                                             GAsyncResult         *result,
+                                             GError              **error);
 
 G_END_DECLS
