@@ -85,16 +85,8 @@ write_backup_copy (const char    *backup_dir,
    * secrets, even a demo one shows how real ones are kept. */
   fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0)
-    {
-      g_autofree char *display = NULL;
-
-      errsv = errno;
-      display = g_filename_display_name (path);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot create a temporary file for “%s”: %s"),
-                   display, g_strerror (errsv));
-      return FALSE;
-    }
+    return _osi_demo_set_file_error (error, errno, path,
+                                     _("Cannot create a temporary file for “%s”: %s"));
 
   while (left > 0 && errsv == 0)
     {
@@ -121,12 +113,8 @@ write_backup_copy (const char    *backup_dir,
 
   if (errsv != 0)
     {
-      g_autofree char *display = g_filename_display_name (path);
-
       g_unlink (tmp_path);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot write “%s”: %s"), display, g_strerror (errsv));
-      return FALSE;
+      return _osi_demo_set_file_error (error, errsv, path, _("Cannot write “%s”: %s"));
     }
   return TRUE;
 }

@@ -172,6 +172,14 @@ demo_writer_size (const DemoWriter *w)
   return w->flushed + w->len;
 }
 
+/* Sets a G_IO_ERROR from saved_errno with the sentence format makes of
+ * path's display name and the system's reason ("Cannot write “%s”: %s");
+ * returns FALSE. */
+gboolean _osi_demo_set_file_error (GError     **error,
+                                   int          saved_errno,
+                                   const char  *path,
+                                   const char  *format) G_GNUC_PRINTF (4, 0);
+
 gboolean _osi_demo_make_dir (const char  *path,
                              GError     **error);
 

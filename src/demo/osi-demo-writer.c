@@ -16,6 +16,24 @@
 /* The generator's plumbing: a random number stream that gives the same
  * bytes on every machine, and a file writer that never leaves half a file. */
 
+gboolean
+_osi_demo_set_file_error (GError     **error,
+                          int          saved_errno,
+                          const char  *path,
+                          const char  *format)
+{
+  g_autofree char *display = g_filename_display_name (path);
+
+  /* format is always a caller's _() literal taking two strings, the
+   * name and the reason: not a string the user or a file could supply. */
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wformat-nonliteral"
+  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
+               format, display, g_strerror (saved_errno));
+#pragma GCC diagnostic pop
+  return FALSE;
+}
+
 static guint64
 splitmix64 (guint64 *x)
 {
@@ -64,15 +82,8 @@ _osi_demo_writer_open (DemoWriter    *w,
 
   fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
-    {
-      int errsv = errno;
-      g_autofree char *display = g_filename_display_name (path);
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot create a temporary file for “%s”: %s"),
-                   display, g_strerror (errsv));
-      return FALSE;
-    }
+    return _osi_demo_set_file_error (error, errno, path,
+                                     _("Cannot create a temporary file for “%s”: %s"));
 
   w->fd = fd;
   w->tmp_path = g_steal_pointer (&tmpl);
@@ -104,16 +115,10 @@ _osi_demo_writer_flush (DemoWriter *w)
 
       if (n < 0)
         {
-          int errsv = errno;
-          g_autofree char *display = NULL;
-
-          if (errsv == EINTR)
+          if (errno == EINTR)
             continue;
 
-          display = g_filename_display_name (w->path);
-          g_set_error (&w->error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       _("Cannot write “%s”: %s"),
-                       display, g_strerror (errsv));
+          _osi_demo_set_file_error (&w->error, errno, w->path, _("Cannot write “%s”: %s"));
           return;
         }
 
@@ -201,26 +206,12 @@ _osi_demo_writer_commit (DemoWriter  *w,
   fd = w->fd;
   w->fd = -1;
   if (close (fd) != 0 && errno != EINTR)
-    {
-      int errsv = errno;
-      g_autofree char *display = g_filename_display_name (w->path);
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot write “%s”: %s"),
-                   display, g_strerror (errsv));
-      return FALSE;
-    }
+    return _osi_demo_set_file_error (error, errno, w->path,
+                                     _("Cannot write “%s”: %s"));
 
   if (g_rename (w->tmp_path, w->path) != 0)
-    {
-      int errsv = errno;
-      g_autofree char *display = g_filename_display_name (w->path);
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot move “%s” into place: %s"),
-                   display, g_strerror (errsv));
-      return FALSE;
-    }
+    return _osi_demo_set_file_error (error, errno, w->path,
+                                     _("Cannot move “%s” into place: %s"));
   g_clear_pointer (&w->tmp_path, g_free);
 
   if (total != NULL)
@@ -233,14 +224,7 @@ _osi_demo_make_dir (const char  *path,
                     GError     **error)
 {
   if (g_mkdir_with_parents (path, 0755) != 0)
-    {
-      int errsv = errno;
-      g_autofree char *display = g_filename_display_name (path);
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot create the folder “%s”: %s"),
-                   display, g_strerror (errsv));
-      return FALSE;
-    }
+    return _osi_demo_set_file_error (error, errno, path,
+                                     _("Cannot create the folder “%s”: %s"));
   return TRUE;
 }
