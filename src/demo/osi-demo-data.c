@@ -341,25 +341,20 @@ osi_demo_data_generate (const char    *dir,
       !_osi_demo_make_dir (uploads_dir, error))
     return FALSE;
 
+/* made: an expression that returns the contents and sets len. */
+#define WRITE_MADE(folder, name, made)                                        \
+  G_STMT_START {                                                              \
+    g_free (path);                                                            \
+    g_free (contents);                                                        \
+    path = g_build_filename ((folder), (name), NULL);                         \
+    contents = (made);                                                        \
+    if (!write_small_file (path, contents, len, &total, cancellable, error))  \
+      return FALSE;                                                           \
+  } G_STMT_END
 #define WRITE_BUILT(folder, name, builder)                                    \
-  G_STMT_START {                                                              \
-    g_free (path);                                                            \
-    g_free (contents);                                                        \
-    path = g_build_filename ((folder), (name), NULL);                         \
-    contents = builder (seed, &len);                                          \
-    if (!write_small_file (path, contents, len, &total, cancellable, error))  \
-      return FALSE;                                                           \
-  } G_STMT_END
-
+  WRITE_MADE (folder, name, builder (seed, &len))
 #define WRITE_TEXT(folder, name, stream, fill)                                \
-  G_STMT_START {                                                              \
-    g_free (path);                                                            \
-    g_free (contents);                                                        \
-    path = g_build_filename ((folder), (name), NULL);                         \
-    contents = build_text (seed, (stream), (fill), &len);                     \
-    if (!write_small_file (path, contents, len, &total, cancellable, error))  \
-      return FALSE;                                                           \
-  } G_STMT_END
+  WRITE_MADE (folder, name, build_text (seed, (stream), (fill), &len))
 
 #define WRITE_STATIC(folder, name, text)                                      \
   G_STMT_START {                                                              \
@@ -383,6 +378,7 @@ osi_demo_data_generate (const char    *dir,
   WRITE_TEXT (docs_dir, "guide-de-rentree.txt", STREAM_GUIDE, fill_guide);
   WRITE_STATIC (docs_dir, "brouillon.txt", "");
 
+#undef WRITE_MADE
 #undef WRITE_BUILT
 #undef WRITE_TEXT
 #undef WRITE_STATIC

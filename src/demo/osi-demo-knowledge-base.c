@@ -85,6 +85,44 @@ gen_hex (Gen   *g,
     put_char (g->w, hex[v & 0xf]);
 }
 
+/* After item i of n in a JSON list: a comma unless it is the last. */
+static void
+put_separator (DemoWriter *w,
+               guint       i,
+               guint       n)
+{
+  if (i + 1 < n)
+    put_char (w, ',');
+  put_char (w, '\n');
+}
+
+/* The last member of a bubble or a button, its place from 1, and the end
+ * of the object. */
+static void
+put_order_end (DemoWriter *w,
+               guint       i,
+               guint       n)
+{
+  PUT (w, "\",\n"
+          "              \"Order\": ");
+  _osi_demo_put_uint (w, i + 1, 0);
+  PUT (w, "\n"
+          "            }");
+  put_separator (w, i, n);
+}
+
+/* A keyword of the entry's topic, percent times in a hundred, else a
+ * word any student might search for. */
+static void
+gen_keyword (Gen     *g,
+             guint32  percent)
+{
+  if (rng_chance (g->rng, percent))
+    put_tok (g, PICK (g->rng, g->topic->keywords));
+  else
+    put_tok (g, PICK (g->rng, search_words));
+}
+
 static void
 gen_entry_name (Gen     *g,
                 guint64  number)
@@ -123,14 +161,7 @@ gen_bubbles (Gen *g)
           PUT (w, "https://videos.univ-exemple.fr/video/");
           gen_hex (g, 12);
         }
-      PUT (w, "\",\n"
-              "              \"Order\": ");
-      _osi_demo_put_uint (w, i + 1, 0);
-      PUT (w, "\n"
-              "            }");
-      if (i + 1 < n)
-        put_char (w, ',');
-      put_char (w, '\n');
+      put_order_end (w, i, n);
     }
   PUT (w, "          ],\n");
 }
@@ -184,14 +215,7 @@ gen_buttons (Gen *g)
         PUT (w, "email");
       else
         PUT (w, "link");
-      PUT (w, "\",\n"
-              "              \"Order\": ");
-      _osi_demo_put_uint (w, i + 1, 0);
-      PUT (w, "\n"
-              "            }");
-      if (i + 1 < n)
-        put_char (w, ',');
-      put_char (w, '\n');
+      put_order_end (w, i, n);
     }
   PUT (w, "          ],\n");
 }
@@ -252,10 +276,7 @@ gen_entry (Gen     *g,
   for (guint i = 0; i < n; i++)
     {
       put_char (w, ' ');
-      if (rng_chance (g->rng, 60))
-        put_tok (g, PICK (g->rng, g->topic->keywords));
-      else
-        put_tok (g, PICK (g->rng, search_words));
+      gen_keyword (g, 60);
     }
   PUT (w, "\",\n"
           "    \"keywords\": [\n");
@@ -263,14 +284,9 @@ gen_entry (Gen     *g,
   for (guint i = 0; i < n; i++)
     {
       PUT (w, "      \"");
-      if (rng_chance (g->rng, 75))
-        put_tok (g, PICK (g->rng, g->topic->keywords));
-      else
-        put_tok (g, PICK (g->rng, search_words));
+      gen_keyword (g, 75);
       put_char (w, '"');
-      if (i + 1 < n)
-        put_char (w, ',');
-      put_char (w, '\n');
+      put_separator (w, i, n);
     }
   PUT (w, "    ],\n"
           "    \"links\": [\n");
@@ -280,9 +296,7 @@ gen_entry (Gen     *g,
       PUT (w, "      \"");
       gen_link (g);
       put_char (w, '"');
-      if (i + 1 < n)
-        put_char (w, ',');
-      put_char (w, '\n');
+      put_separator (w, i, n);
     }
   PUT (w, "    ],\n"
           "    \"details\": {\n"
@@ -297,9 +311,7 @@ gen_entry (Gen     *g,
   for (guint i = 0; i < n; i++)
     {
       gen_message (g);
-      if (i + 1 < n)
-        put_char (w, ',');
-      put_char (w, '\n');
+      put_separator (w, i, n);
     }
   PUT (w, "      ]\n"
           "    }\n"

@@ -641,9 +641,13 @@ gen_free_clause (Gen      *g,
 }
 
 static void
-gen_clause (Gen *g)
+gen_clause (Gen      *g,
+            gboolean  capital)
 {
-  put_tok (g, PICK (g->rng, subjects));
+  if (capital)
+    _osi_demo_put_tok_cap (g, PICK (g->rng, subjects));
+  else
+    put_tok (g, PICK (g->rng, subjects));
   put_char (g->w, ' ');
   put_tok (g, PICK (g->rng, predicates));
   put_tok (g, PICK (g->rng, complements));
@@ -812,6 +816,17 @@ gen_rubric (Gen *g)
     }
 }
 
+/* "Pour déposer votre dossier": what the reader wants to do. */
+static void
+gen_purpose (Gen *g)
+{
+  put_tok (g, PICK (g->rng, openers));
+  put_char (g->w, ' ');
+  put_tok (g, PICK (g->rng, verbs));
+  put_char (g->w, ' ');
+  gen_noun (g);
+}
+
 void
 _osi_demo_gen_sentence (Gen *g)
 {
@@ -822,11 +837,7 @@ _osi_demo_gen_sentence (Gen *g)
     {
     case 0:
     case 1:
-      put_tok (g, PICK (r, openers));
-      put_char (w, ' ');
-      put_tok (g, PICK (r, verbs));
-      put_char (w, ' ');
-      gen_noun (g);
+      gen_purpose (g);
       PUT (w, ", rendez-vous sur ");
       put_tok (g, PICK (r, online));
       if (rng_chance (r, 50))
@@ -835,11 +846,7 @@ _osi_demo_gen_sentence (Gen *g)
       break;
     case 2:
     case 3:
-      put_tok (g, PICK (r, openers));
-      put_char (w, ' ');
-      put_tok (g, PICK (r, verbs));
-      put_char (w, ' ');
-      gen_noun (g);
+      gen_purpose (g);
       PUT (w, ", ");
       gen_imperative (g);
       gen_when (g);
@@ -856,7 +863,7 @@ _osi_demo_gen_sentence (Gen *g)
         }
       else
         {
-          gen_clause (g);
+          gen_clause (g, FALSE);
         }
       put_char (w, '.');
       break;
@@ -870,7 +877,7 @@ _osi_demo_gen_sentence (Gen *g)
     case 8:
       put_tok (g, PICK (r, connectors));
       put_char (w, ' ');
-      gen_clause (g);
+      gen_clause (g, FALSE);
       put_char (w, '.');
       break;
     case 9:
@@ -887,10 +894,7 @@ _osi_demo_gen_sentence (Gen *g)
       break;
     case 11:
     case 12:
-      _osi_demo_put_tok_cap (g, PICK (r, subjects));
-      put_char (w, ' ');
-      put_tok (g, PICK (r, predicates));
-      put_tok (g, PICK (r, complements));
+      gen_clause (g, TRUE);
       gen_when (g);
       put_char (w, '.');
       break;
