@@ -1,12 +1,78 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* What the tests look at. */
-
+#include "osi-check-history.h"
 #include "osi-check-window.h"
 #include "osi-diff-window.h"
+#include "osi-verify-report.h"
 
 G_BEGIN_DECLS
+
+/* The window's state, shared by osi-check-window.c (the report, the
+ * history, restore) and osi-check-window-compare.c (comparisons). */
+struct _OsiCheckWindow
+{
+  AdwWindow             parent_instance;
+
+  /* template */
+  AdwWindowTitle       *window_title;
+  GtkRevealer          *job_revealer;
+  GtkLabel             *job_label;
+  GtkProgressBar       *job_progress;
+  GtkImage             *verdict_icon;
+  GtkLabel             *verdict_label;
+  GtkLabel             *file_label;
+  GtkLabel             *last_check_label;
+  GtkLabel             *download_label;
+  GtkButton            *restore_button;
+  GtkLabel             *restore_note_label;
+  GtkMenuButton        *compare_button;
+  GtkLabel             *backup_label;
+  GtkDropDown          *backup_dropdown;
+  GtkStringList        *backup_names;
+  GtkButton            *compare_backup_button;
+  AdwPreferencesGroup  *findings_group;
+  GtkListBox           *findings_list;
+  AdwPreferencesGroup  *content_group;
+  GtkListBox           *content_list;
+  AdwPreferencesGroup  *config_group;
+  GtkListBox           *config_list;
+  AdwPreferencesGroup  *files_group;
+  GtkListBox           *files_list;
+  GtkListBox           *recent_list;
+
+  GWeakRef              window;
+  OsiCheckHistory      *history;
+  OsiVerifyReport      *report;
+  char                 *created_text;
+  char                 *host_text;
+  char                 *rag_text;
+  char                 *last_check_text;
+  char                 *download_text;
+
+  /* Whether a downloaded file is still what the server sent. */
+  GCancellable         *hash_cancellable;
+
+  /* A comparison: the download of a server backup, then the diff. */
+  GCancellable         *job_cancellable;
+  guint                 pulse_id;
+  char                 *compare_dir;      /* holds the downloaded backup */
+  char                 *restore_file;     /* waits for the history's stat of it */
+  char                 *other_label;
+  OsiDiffWindow        *diff_window;
+};
+
+void        _osi_check_window_update_actions     (OsiCheckWindow *self);
+void        _osi_check_window_close_diff_window  (OsiCheckWindow *self);
+void        _osi_check_window_on_compare_popover_show   (OsiCheckWindow *self,
+                                                         GtkPopover     *popover);
+void        _osi_check_window_on_compare_backup_clicked (OsiCheckWindow *self,
+                                                         GtkButton      *button);
+void        _osi_check_window_action_compare_file       (GtkWidget      *widget,
+                                                         const char     *action_name,
+                                                         GVariant       *parameter);
+
+/* What the tests look at. */
 
 const char *osi_check_window_get_verdict_text    (OsiCheckWindow *self);
 /* The manifest's creation date (JJ/MM/AAAA HH:MM), host and the number
