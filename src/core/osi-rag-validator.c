@@ -39,6 +39,9 @@ typedef enum
   ST_UNICODE,
   ST_NUMBER,
   ST_LITERAL,
+  /* Not states: what a state's handler returns to stop the feed. */
+  STEP_OUT,
+  STEP_FAIL,
 } State;
 
 typedef enum
@@ -694,10 +697,30 @@ osi_rag_validator_free (OsiRagValidator *self)
   g_free (self);
 }
 
+/* Where a feed stands, shared by the state handlers below: each takes the
+ * bytes from p, leaves p past what it used and returns the state to go on
+ * in, or STEP_OUT (the bytes are used up: resume in this state next time)
+ * or STEP_FAIL (self->message says why). Only osi_rag_validator_feed ()
+ * takes its address, and the handlers are inlined there, so these stay in
+ * registers: loads through the guint8 input pointer could otherwise alias
+ * them and force reloads in the hot loops. */
+typedef struct
+{
+  const guint8 *data;
+  const guint8 *p;
+  const guint8 *end;
+  guint         u8_need;
+  guint8        u8_lo;
+  guint8        u8_hi;
+  /* Start of the key being read when it began in this buffer and has had no
+   * escape so far, so that it can be matched without a copy. */
+  const guint8 *key_begin;
+} Cursor;
+
 #define FAIL_JSON(reason) \
   G_STMT_START { \
-    set_json_error (self, self->offset + (guint64) (p - data), (reason)); \
-    return FALSE; \
+    set_json_error (self, self->offset + (guint64) (p - cur->data), (reason)); \
+    return STEP_FAIL; \
   } G_STMT_END
 
 #define CHECK_TYPE(spec, type) \
@@ -705,94 +728,115 @@ osi_rag_validator_free (OsiRagValidator *self)
     if (G_UNLIKELY (((spec)->types & (type)) == 0)) \
       { \
         set_type_error (self, (spec)); \
-        return FALSE; \
+        return STEP_FAIL; \
       } \
   } G_STMT_END
 
-gboolean
-osi_rag_validator_feed (OsiRagValidator *self,
-                        const guint8    *data,
-                        gsize            len)
+/* Leaves the cursor at p and goes on in `next`. */
+static inline State
+step_to (Cursor       *cur,
+         const guint8 *p,
+         State         next)
 {
-  const guint8 *p;
-  const guint8 *end;
-  const guint8 *run;
-  const FieldSpec *spec;
-  Frame *top;
-  guint u8_need;
-  guint8 u8_lo;
-  guint8 u8_hi;
-  guint8 c;
-  guint8 escaped;
-  /* Start of the key being read when it began in this buffer and has had no
-   * escape so far, so that it can be matched without a copy. */
-  const guint8 *key_begin = NULL;
-  const guint8 *key_text = NULL;
-  gsize key_size = 0;
-  gboolean key_cut = FALSE;
+  cur->p = p;
+  return next;
+}
 
-  g_return_val_if_fail (self != NULL, FALSE);
-  g_return_val_if_fail (data != NULL || len == 0, FALSE);
-  g_return_val_if_fail (!self->finished, FALSE);
+/* After a whole value: the next member or element, or the end. */
+static inline State
+value_done (OsiRagValidator *self)
+{
+  return self->depth == 0 ? ST_DONE : ST_AFTER_VALUE;
+}
 
-  if (self->status != OSI_RAG_OK)
-    return FALSE;
-  if (len == 0)
-    return TRUE;
+/* The '}' of an object has been read: every required member must have
+ * been seen. */
+static inline State
+close_object (OsiRagValidator *self)
+{
+  Frame *top = &self->frames[self->depth - 1];
 
-  /* Kept in locals: every load through the guint8 input pointer could
-   * otherwise alias them and force reloads in the hot loops. */
-  p = data;
-  end = data + len;
-  u8_need = self->u8_need;
-  u8_lo = self->u8_lo;
-  u8_hi = self->u8_hi;
-
-  switch (self->state)
+  if (G_UNLIKELY ((top->seen & kind_required[top->kind]) != kind_required[top->kind]))
     {
-    case ST_VALUE:        goto st_value;
-    case ST_ARRAY_FIRST:  goto st_array_first;
-    case ST_OBJECT_FIRST: goto st_object_first;
-    case ST_KEY:          goto st_key;
-    case ST_COLON:        goto st_colon;
-    case ST_AFTER_VALUE:  goto st_after_value;
-    case ST_DONE:         goto st_done;
-    case ST_STRING:       goto st_string;
-    case ST_ESCAPE:       goto st_escape;
-    case ST_UNICODE:      goto st_unicode;
-    case ST_NUMBER:       goto st_number;
-    case ST_LITERAL:      goto st_literal;
-    default:              g_assert_not_reached ();
-    }
+      const FieldSpec *fields = kind_fields[top->kind];
 
-st_array_first:
-  p = skip_ws (p, end);
-  if (p == end)
-    {
-      self->state = ST_ARRAY_FIRST;
-      goto out;
+      for (guint i = 0; fields[i].name != NULL; i++)
+        {
+          if ((kind_required[top->kind] & (1u << i)) != 0 && (top->seen & (1u << i)) == 0)
+            {
+              set_missing_error (self, fields[i].name);
+              return STEP_FAIL;
+            }
+        }
     }
+  self->depth--;
+  return value_done (self);
+}
+
+static inline State
+step_array_first (OsiRagValidator *self,
+                  Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
   if (*p == ']')
     {
-      p++;
       self->depth--;
-      goto value_done;
+      return step_to (cur, p + 1, value_done (self));
     }
-  goto st_value;
+  return step_to (cur, p, ST_VALUE);
+}
 
-st_value:
-  p = skip_ws (p, end);
-  if (p == end)
+/* A '{' or '[' whose type has been checked: one level deeper. */
+static inline State
+open_container (OsiRagValidator *self,
+                Cursor          *cur,
+                const guint8    *p,
+                const FieldSpec *spec)
+{
+  Frame *top;
+
+  if (G_UNLIKELY (self->depth == MAX_DEPTH))
     {
-      self->state = ST_VALUE;
-      goto out;
+      g_autofree char *reason =
+        g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
+                                      "nested deeper than %d level",
+                                      "nested deeper than %d levels",
+                                      MAX_DEPTH),
+                         MAX_DEPTH);
+      FAIL_JSON (reason);
     }
+  top = &self->frames[self->depth];
+  top->name = (self->depth > 0 && !self->frames[self->depth - 1].is_array) ? spec->name : NULL;
+  top->count = 0;
+  top->seen = 0;
+  top->is_array = (*p == '[');
+  top->kind = top->is_array ? spec->arr_kind : spec->obj_kind;
+  self->depth++;
+  return step_to (cur, p + 1, top->is_array ? ST_ARRAY_FIRST : ST_OBJECT_FIRST);
+}
+
+/* The first byte of a value: its type against the schema, then the state
+ * that reads the rest. */
+static inline State
+step_value (OsiRagValidator *self,
+            Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+  const FieldSpec *spec;
+  guint8 c;
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
 
   if (self->depth == 0)
     spec = &root_spec;
   else
     {
-      top = &self->frames[self->depth - 1];
+      Frame *top = &self->frames[self->depth - 1];
+
       if (top->is_array)
         {
           top->count++;
@@ -807,35 +851,14 @@ st_value:
     {
     case '"':
       CHECK_TYPE (spec, T_STRING);
-      p++;
       self->in_key = FALSE;
       self->capture = FALSE;
-      goto st_string;
+      return step_to (cur, p + 1, ST_STRING);
 
     case '{':
     case '[':
       CHECK_TYPE (spec, c == '{' ? T_OBJECT : T_ARRAY);
-      if (G_UNLIKELY (self->depth == MAX_DEPTH))
-        {
-          g_autofree char *reason =
-            g_strdup_printf (g_dngettext (GETTEXT_PACKAGE,
-                                          "nested deeper than %d level",
-                                          "nested deeper than %d levels",
-                                          MAX_DEPTH),
-                             MAX_DEPTH);
-          FAIL_JSON (reason);
-        }
-      top = &self->frames[self->depth];
-      top->name = (self->depth > 0 && !self->frames[self->depth - 1].is_array) ? spec->name : NULL;
-      top->count = 0;
-      top->seen = 0;
-      top->is_array = (c == '[');
-      top->kind = top->is_array ? spec->arr_kind : spec->obj_kind;
-      self->depth++;
-      p++;
-      if (c == '[')
-        goto st_array_first;
-      goto st_object_first;
+      return open_container (self, cur, p, spec);
 
     case 't':
     case 'f':
@@ -843,237 +866,145 @@ st_value:
       CHECK_TYPE (spec, c == 'n' ? T_NULL : T_BOOL);
       self->literal = c == 't' ? "true" : c == 'f' ? "false" : "null";
       self->literal_pos = 0;
-      goto st_literal;
+      return step_to (cur, p, ST_LITERAL);
 
     case '-':
     case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
       CHECK_TYPE (spec, T_NUMBER);
       self->num_state = N_START;
-      goto st_number;
+      return step_to (cur, p, ST_NUMBER);
 
     default:
-      if (c == 0xef && self->offset + (guint64) (p - data) == 0)
+      if (c == 0xef && self->offset + (guint64) (p - cur->data) == 0)
         FAIL_JSON (_("a byte order mark is not allowed"));
       FAIL_JSON (_("expected a value"));
     }
+}
 
-st_object_first:
-  p = skip_ws (p, end);
-  if (p == end)
-    {
-      self->state = ST_OBJECT_FIRST;
-      goto out;
-    }
+static inline State
+step_object_first (OsiRagValidator *self,
+                   Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
   if (*p == '}')
-    {
-      p++;
-      goto close_object;
-    }
-  goto st_key;
+    return step_to (cur, p + 1, close_object (self));
+  return step_to (cur, p, ST_KEY);
+}
 
-st_key:
-  p = skip_ws (p, end);
-  if (p == end)
-    {
-      self->state = ST_KEY;
-      goto out;
-    }
+/* The opening quote of a member name. */
+static inline State
+step_key (OsiRagValidator *self,
+          Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
   if (*p != '"')
     FAIL_JSON (_("expected a member name"));
   p++;
   self->in_key = TRUE;
   self->capture = self->frames[self->depth - 1].kind != K_ANY;
-  key_begin = NULL;
+  cur->key_begin = NULL;
   if (self->capture)
     {
       self->key_len = 0;
       self->key_overflow = FALSE;
       self->pending_high = 0;
-      key_begin = p;
+      cur->key_begin = p;
     }
-  goto st_string;
+  return step_to (cur, p, ST_STRING);
+}
 
-st_colon:
-  p = skip_ws (p, end);
-  if (p == end)
-    {
-      self->state = ST_COLON;
-      goto out;
-    }
+static inline State
+step_colon (OsiRagValidator *self,
+            Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
   if (*p != ':')
     FAIL_JSON (_("expected “:”"));
-  p++;
-  goto st_value;
+  return step_to (cur, p + 1, ST_VALUE);
+}
 
-st_after_value:
-  p = skip_ws (p, end);
-  if (p == end)
-    {
-      self->state = ST_AFTER_VALUE;
-      goto out;
-    }
+/* A ',' or the end of the array or object the value was in. */
+static inline State
+step_after_value (OsiRagValidator *self,
+                  Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
+  const Frame *top;
+  guint8 c;
+
+  if (p == cur->end)
+    return step_to (cur, p, STEP_OUT);
   top = &self->frames[self->depth - 1];
   c = *p;
   if (c == ',')
-    {
-      p++;
-      if (top->is_array)
-        goto st_value;
-      goto st_key;
-    }
+    return step_to (cur, p + 1, top->is_array ? ST_VALUE : ST_KEY);
   if (top->is_array)
     {
       if (c != ']')
         FAIL_JSON (_("expected “,” or “]”"));
-      p++;
       self->depth--;
-      goto value_done;
+      return step_to (cur, p + 1, value_done (self));
     }
   if (c != '}')
     FAIL_JSON (_("expected “,” or “}”"));
-  p++;
-  goto close_object;
+  return step_to (cur, p + 1, close_object (self));
+}
 
-close_object:
-  top = &self->frames[self->depth - 1];
-  if (G_UNLIKELY ((top->seen & kind_required[top->kind]) != kind_required[top->kind]))
-    {
-      const FieldSpec *fields = kind_fields[top->kind];
+/* After the top-level value: only whitespace. */
+static inline State
+step_done (OsiRagValidator *self,
+           Cursor          *cur)
+{
+  const guint8 *p = skip_ws (cur->p, cur->end);
 
-      for (guint i = 0; fields[i].name != NULL; i++)
-        {
-          if ((kind_required[top->kind] & (1u << i)) != 0 && (top->seen & (1u << i)) == 0)
-            {
-              set_missing_error (self, fields[i].name);
-              return FALSE;
-            }
-        }
-    }
-  self->depth--;
-  goto value_done;
-
-value_done:
-  if (self->depth == 0)
-    goto st_done;
-  goto st_after_value;
-
-st_done:
-  p = skip_ws (p, end);
-  if (p < end)
+  if (p < cur->end)
     FAIL_JSON (_("unexpected data after the top-level value"));
-  self->state = ST_DONE;
-  goto out;
+  return step_to (cur, p, STEP_OUT);
+}
 
-st_string:
-  run = p;
-  /* A character split across two feeds resumes inside the loop below. */
-  if (G_UNLIKELY (u8_need != 0))
-    goto utf8_continuation;
+/* The closing quote of a member name is at `quote`: the name is matched
+ * against the members of its object, or kept as the entry's name. */
+static inline State
+key_done (OsiRagValidator *self,
+          Cursor          *cur,
+          const guint8    *run,
+          const guint8    *quote)
+{
+  const guint8 *key_text;
+  gsize key_size;
+  gboolean key_cut;
+  Frame *top;
 
-  for (;;)
+  if (cur->key_begin != NULL)
     {
-      p = scan_plain (p, end);
-      if (G_UNLIKELY (p == end))
+      /* The whole key is in this buffer and has no escape: match it where
+       * it lies. */
+      key_text = cur->key_begin;
+      key_size = MIN ((gsize) (quote - cur->key_begin), KEY_CAP);
+      key_cut = (gsize) (quote - cur->key_begin) > KEY_CAP;
+    }
+  else
+    {
+      if (self->capture)
         {
-          if (self->capture)
-            key_append (self, run, p - run);
-          self->state = ST_STRING;
-          goto out;
+          key_append (self, run, quote - run);
+          key_flush (self);
         }
-
-      c = *p;
-      if (c == '"')
-        {
-          p++;
-          if (!self->in_key)
-            goto value_done;
-          if (key_begin != NULL)
-            {
-              /* The whole key is in this buffer and has no escape: match it
-               * where it lies. */
-              key_text = key_begin;
-              key_size = MIN ((gsize) (p - 1 - key_begin), KEY_CAP);
-              key_cut = (gsize) (p - 1 - key_begin) > KEY_CAP;
-            }
-          else
-            {
-              if (self->capture)
-                {
-                  key_append (self, run, p - 1 - run);
-                  key_flush (self);
-                }
-              key_text = (const guint8 *) self->key;
-              key_size = self->key_len;
-              key_cut = self->key_overflow;
-            }
-          goto key_done;
-        }
-      if (c == '\\')
-        {
-          if (self->capture)
-            key_append (self, run, p - run);
-          key_begin = NULL;
-          p++;
-          goto st_escape;
-        }
-      if (c < 0x20)
-        FAIL_JSON (_("unescaped control character in a string"));
-
-      /* Unicode Table 3-7: the lead byte fixes the length and the range of
-       * the first continuation byte, which excludes overlong forms,
-       * surrogates and code points above U+10FFFF. */
-      if (c >= 0xc2 && c <= 0xdf)
-        {
-          /* Two-byte sequences carry most accented Latin letters. */
-          if (G_LIKELY (end - p >= 2))
-            {
-              if (G_UNLIKELY ((p[1] & 0xc0) != 0x80))
-                {
-                  p++;
-                  FAIL_JSON (_("invalid UTF-8"));
-                }
-              p += 2;
-              continue;
-            }
-          u8_need = 1, u8_lo = 0x80, u8_hi = 0xbf;
-        }
-      else if (c == 0xe0)
-        u8_need = 2, u8_lo = 0xa0, u8_hi = 0xbf;
-      else if (c == 0xed)
-        u8_need = 2, u8_lo = 0x80, u8_hi = 0x9f;
-      else if (c >= 0xe1 && c <= 0xef)
-        u8_need = 2, u8_lo = 0x80, u8_hi = 0xbf;
-      else if (c == 0xf0)
-        u8_need = 3, u8_lo = 0x90, u8_hi = 0xbf;
-      else if (c >= 0xf1 && c <= 0xf3)
-        u8_need = 3, u8_lo = 0x80, u8_hi = 0xbf;
-      else if (c == 0xf4)
-        u8_need = 3, u8_lo = 0x80, u8_hi = 0x8f;
-      else
-        FAIL_JSON (_("invalid UTF-8"));
-      p++;
-
-utf8_continuation:
-      while (u8_need > 0)
-        {
-          if (p == end)
-            {
-              if (self->capture)
-                key_append (self, run, p - run);
-              self->state = ST_STRING;
-              goto out;
-            }
-          if (*p < u8_lo || *p > u8_hi)
-            FAIL_JSON (_("invalid UTF-8"));
-          u8_lo = 0x80;
-          u8_hi = 0xbf;
-          u8_need--;
-          p++;
-        }
+      key_text = (const guint8 *) self->key;
+      key_size = self->key_len;
+      key_cut = self->key_overflow;
     }
 
-key_done:
   top = &self->frames[self->depth - 1];
   self->cur_field = &any_spec;
   if (top->kind == K_ROOT)
@@ -1092,14 +1023,133 @@ key_done:
           top->seen |= 1u << index;
         }
     }
-  goto st_colon;
+  return ST_COLON;
+}
 
-st_escape:
-  if (p == end)
+/* Unicode Table 3-7: the lead byte c of a sequence of three or four bytes,
+ * or of two at the end of the buffer, fixes how many continuation bytes
+ * follow and the range of the first, which excludes overlong forms,
+ * surrogates and code points above U+10FFFF. FALSE if c leads none. */
+static inline gboolean
+utf8_lead (guint8  c,
+           guint  *need,
+           guint8 *lo,
+           guint8 *hi)
+{
+  if (c >= 0xc2 && c <= 0xdf)
+    *need = 1, *lo = 0x80, *hi = 0xbf;
+  else if (c == 0xe0)
+    *need = 2, *lo = 0xa0, *hi = 0xbf;
+  else if (c == 0xed)
+    *need = 2, *lo = 0x80, *hi = 0x9f;
+  else if (c >= 0xe1 && c <= 0xef)
+    *need = 2, *lo = 0x80, *hi = 0xbf;
+  else if (c == 0xf0)
+    *need = 3, *lo = 0x90, *hi = 0xbf;
+  else if (c >= 0xf1 && c <= 0xf3)
+    *need = 3, *lo = 0x80, *hi = 0xbf;
+  else if (c == 0xf4)
+    *need = 3, *lo = 0x80, *hi = 0x8f;
+  else
+    return FALSE;
+  return TRUE;
+}
+
+/* Inside a string, a value or a member name, up to its closing quote or a
+ * backslash; plain runs are skipped in bulk and their UTF-8 checked. */
+static inline State
+step_string (OsiRagValidator *self,
+             Cursor          *cur)
+{
+  const guint8 *p = cur->p;
+  const guint8 *end = cur->end;
+  const guint8 *run = p;
+  guint u8_need = cur->u8_need;
+  guint8 u8_lo = cur->u8_lo;
+  guint8 u8_hi = cur->u8_hi;
+  guint8 c;
+
+  /* A character split across two feeds resumes inside the loop below. */
+  if (G_UNLIKELY (u8_need != 0))
     {
-      self->state = ST_ESCAPE;
-      goto out;
+      cur->u8_need = 0;
+      goto utf8_continuation;
     }
+
+  for (;;)
+    {
+      p = scan_plain (p, end);
+      if (G_UNLIKELY (p == end))
+        break;
+
+      c = *p;
+      if (c == '"')
+        {
+          if (!self->in_key)
+            return step_to (cur, p + 1, value_done (self));
+          return step_to (cur, p + 1, key_done (self, cur, run, p));
+        }
+      if (c == '\\')
+        {
+          if (self->capture)
+            key_append (self, run, p - run);
+          cur->key_begin = NULL;
+          return step_to (cur, p + 1, ST_ESCAPE);
+        }
+      if (c < 0x20)
+        FAIL_JSON (_("unescaped control character in a string"));
+
+      /* Two-byte sequences carry most accented Latin letters. */
+      if (c >= 0xc2 && c <= 0xdf && G_LIKELY (end - p >= 2))
+        {
+          if (G_UNLIKELY ((p[1] & 0xc0) != 0x80))
+            {
+              p++;
+              FAIL_JSON (_("invalid UTF-8"));
+            }
+          p += 2;
+          continue;
+        }
+      if (!utf8_lead (c, &u8_need, &u8_lo, &u8_hi))
+        FAIL_JSON (_("invalid UTF-8"));
+      p++;
+
+utf8_continuation:
+      while (u8_need > 0)
+        {
+          if (p == end)
+            {
+              cur->u8_need = u8_need;
+              cur->u8_lo = u8_lo;
+              cur->u8_hi = u8_hi;
+              goto out;
+            }
+          if (*p < u8_lo || *p > u8_hi)
+            FAIL_JSON (_("invalid UTF-8"));
+          u8_lo = 0x80;
+          u8_hi = 0xbf;
+          u8_need--;
+          p++;
+        }
+    }
+
+out:
+  if (self->capture)
+    key_append (self, run, p - run);
+  return step_to (cur, p, STEP_OUT);
+}
+
+/* The character after a backslash in a string. */
+static inline State
+step_escape (OsiRagValidator *self,
+             Cursor          *cur)
+{
+  const guint8 *p = cur->p;
+  const guint8 *end = cur->end;
+  guint8 escaped;
+
+  if (p == end)
+    return step_to (cur, p, STEP_OUT);
   escaped = *p;
   switch (escaped)
     {
@@ -1121,33 +1171,35 @@ st_escape:
 
           if ((h0 | h1 | h2 | h3) >= 0)
             {
-              p += 4;
               if (self->capture)
                 key_append_unichar (self, (gunichar) ((h0 << 12) | (h1 << 8) | (h2 << 4) | h3));
-              goto st_string;
+              return step_to (cur, p + 4, ST_STRING);
             }
         }
       self->uni_count = 0;
       self->uni_code = 0;
-      goto st_unicode;
+      return step_to (cur, p, ST_UNICODE);
     default:
       FAIL_JSON (_("invalid escape sequence"));
     }
   if (self->capture)
     key_append (self, &escaped, 1);
-  p++;
-  goto st_string;
+  return step_to (cur, p + 1, ST_STRING);
+}
 
-st_unicode:
+/* The four hexadecimal digits of a \u escape, one at a time. */
+static inline State
+step_unicode (OsiRagValidator *self,
+              Cursor          *cur)
+{
+  const guint8 *p = cur->p;
+
   while (self->uni_count < 4)
     {
       int v;
 
-      if (p == end)
-        {
-          self->state = ST_UNICODE;
-          goto out;
-        }
+      if (p == cur->end)
+        return step_to (cur, p, STEP_OUT);
       v = hex_value (*p);
       if (v < 0)
         FAIL_JSON (_("invalid hexadecimal digit in a \\u escape"));
@@ -1158,16 +1210,22 @@ st_unicode:
   /* Lone surrogate escapes are tolerated, as by most JSON parsers. */
   if (self->capture)
     key_append_unichar (self, self->uni_code);
-  goto st_string;
+  return step_to (cur, p, ST_STRING);
+}
 
-st_number:
+/* A number, with its own resumable grammar in self->num_state. */
+static inline State
+step_number (OsiRagValidator *self,
+             Cursor          *cur)
+{
+  const guint8 *p = cur->p;
+  const guint8 *end = cur->end;
+  guint8 c;
+
   for (;;)
     {
       if (p == end)
-        {
-          self->state = ST_NUMBER;
-          goto out;
-        }
+        return step_to (cur, p, STEP_OUT);
       c = *p;
       switch (self->num_state)
         {
@@ -1204,7 +1262,7 @@ st_number:
           else if (c == 'e' || c == 'E')
             self->num_state = N_EXP;
           else
-            goto value_done;
+            return step_to (cur, p, value_done (self));
           p++;
           continue;
 
@@ -1226,7 +1284,7 @@ st_number:
               p++;
               continue;
             }
-          goto value_done;
+          return step_to (cur, p, value_done (self));
 
         case N_EXP:
           if (c == '+' || c == '-')
@@ -1248,32 +1306,93 @@ st_number:
             p++;
           if (p == end)
             continue;
-          goto value_done;
+          return step_to (cur, p, value_done (self));
 
         default:
           g_assert_not_reached ();
         }
     }
+}
 
-st_literal:
+/* The rest of true, false or null. */
+static inline State
+step_literal (OsiRagValidator *self,
+              Cursor          *cur)
+{
+  const guint8 *p = cur->p;
+
   while (self->literal[self->literal_pos] != '\0')
     {
-      if (p == end)
-        {
-          self->state = ST_LITERAL;
-          goto out;
-        }
+      if (p == cur->end)
+        return step_to (cur, p, STEP_OUT);
       if (*p != (guint8) self->literal[self->literal_pos])
         FAIL_JSON (_("invalid literal"));
       self->literal_pos++;
       p++;
     }
-  goto value_done;
+  return step_to (cur, p, value_done (self));
+}
 
-out:
-  self->u8_need = u8_need;
-  self->u8_lo = u8_lo;
-  self->u8_hi = u8_hi;
+gboolean
+osi_rag_validator_feed (OsiRagValidator *self,
+                        const guint8    *data,
+                        gsize            len)
+{
+  Cursor cur;
+  State state;
+
+  g_return_val_if_fail (self != NULL, FALSE);
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (!self->finished, FALSE);
+
+  if (self->status != OSI_RAG_OK)
+    return FALSE;
+  if (len == 0)
+    return TRUE;
+
+  cur.data = data;
+  cur.p = data;
+  cur.end = data + len;
+  cur.u8_need = self->u8_need;
+  cur.u8_lo = self->u8_lo;
+  cur.u8_hi = self->u8_hi;
+  cur.key_begin = NULL;
+
+  state = self->state;
+  for (;;)
+    {
+      State next;
+
+      switch (state)
+        {
+        case ST_VALUE:        next = step_value (self, &cur); break;
+        case ST_ARRAY_FIRST:  next = step_array_first (self, &cur); break;
+        case ST_OBJECT_FIRST: next = step_object_first (self, &cur); break;
+        case ST_KEY:          next = step_key (self, &cur); break;
+        case ST_COLON:        next = step_colon (self, &cur); break;
+        case ST_AFTER_VALUE:  next = step_after_value (self, &cur); break;
+        case ST_DONE:         next = step_done (self, &cur); break;
+        case ST_STRING:       next = step_string (self, &cur); break;
+        case ST_ESCAPE:       next = step_escape (self, &cur); break;
+        case ST_UNICODE:      next = step_unicode (self, &cur); break;
+        case ST_NUMBER:       next = step_number (self, &cur); break;
+        case ST_LITERAL:      next = step_literal (self, &cur); break;
+        case STEP_OUT:
+        case STEP_FAIL:
+        default:              g_assert_not_reached ();
+        }
+
+      if (G_UNLIKELY (next == STEP_FAIL))
+        return FALSE;
+      if (next == STEP_OUT)
+        break;
+      state = next;
+    }
+
+  self->state = state;
+  self->u8_need = cur.u8_need;
+  self->u8_lo = cur.u8_lo;
+  self->u8_hi = cur.u8_hi;
   self->offset += len;
   return TRUE;
 }
