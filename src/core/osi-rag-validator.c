@@ -12,106 +12,15 @@
 #endif
 
 #include "osi-json-scan-private.h"
-#include "osi-rag-validator.h"
+#include "osi-rag-validator-private.h"
 
 /* Knowledge bases run to hundreds of megabytes and are checked while they
  * are being decompressed, so this is a resumable state machine over the raw
  * bytes: no tree, no token buffer, a fixed stack, and string bodies (most of
  * the data) are skipped in bulk. */
 
-#define MAX_DEPTH 64
-/* Schema keys are short; longer keys only need to be known not to match. */
-#define KEY_CAP   256
-/* Enough of an entry name to recognise it in a message. */
-#define NAME_CAP  200
-
-typedef enum
-{
-  ST_VALUE,
-  ST_ARRAY_FIRST,
-  ST_OBJECT_FIRST,
-  ST_KEY,
-  ST_COLON,
-  ST_AFTER_VALUE,
-  ST_DONE,
-  ST_STRING,
-  ST_ESCAPE,
-  ST_UNICODE,
-  ST_NUMBER,
-  ST_LITERAL,
-  /* Not states: what a state's handler returns to stop the feed. */
-  STEP_OUT,
-  STEP_FAIL,
-} State;
-
-typedef enum
-{
-  N_START,
-  N_MINUS,
-  N_ZERO,
-  N_INT,
-  N_DOT,
-  N_FRAC,
-  N_EXP,
-  N_EXP_SIGN,
-  N_EXP_DIGITS,
-} NumState;
-
-typedef enum
-{
-  T_STRING = 1 << 0,
-  T_NUMBER = 1 << 1,
-  T_BOOL   = 1 << 2,
-  T_NULL   = 1 << 3,
-  T_OBJECT = 1 << 4,
-  T_ARRAY  = 1 << 5,
-  T_ANY    = 0x3f,
-} TypeMask;
-
-/* What a container is in the schema; K_ANY subtrees are only parsed. */
-typedef enum
-{
-  K_ANY,
-  K_ROOT,
-  K_ENTRY,
-  K_DETAILS,
-  K_MESSAGE,
-  K_BUBBLE,
-  K_BUTTON,
-  K_KEYWORDS,
-  K_LINKS,
-  K_MESSAGES,
-  K_BUBBLES,
-  K_BUTTONS,
-  N_KINDS
-} Kind;
-
-/* Each wrong-type message is a whole sentence so that translators never
- * have to assemble fragments. */
-typedef enum
-{
-  TM_NONE,
-  TM_ROOT_OBJECT,
-  TM_ENTRY_OBJECT,
-  TM_STRING,
-  TM_STRING_OR_NULL,
-  TM_NUMBER,
-  TM_OBJECT,
-  TM_ARRAY,
-  TM_ARRAY_OR_STRING,
-  TM_BOOL_STRING_OR_NULL,
-  TM_STRING_OR_OBJECT,
-} TypeMessage;
-
-typedef struct
-{
-  const char *name;
-  guint8      name_len;
-  guint8      types;
-  guint8      obj_kind;
-  guint8      arr_kind;
-  guint8      message;
-} FieldSpec;
+/* The schema of a knowledge base (docs/archive-format.md §6), as tables
+ * that the state machine walks; kept here, where the compiler sees them. */
 
 #define FIELD(n, t, o, a, m) { n, sizeof (n) - 1, t, o, a, m }
 #define ELEMENT(t, o, a, m)  { NULL, 0, t, o, a, m }
@@ -188,51 +97,6 @@ static const FieldSpec kind_elements[N_KINDS] = {
 static const guint8 kind_required[N_KINDS] = {
   [K_ENTRY] = 0x3f,
   [K_DETAILS] = 0x07,
-};
-
-typedef struct
-{
-  /* Field name through which the container was reached, NULL for an array
-   * element; with the parent's count this rebuilds the path for messages. */
-  const char *name;
-  guint64     count;
-  guint8      kind;
-  guint8      is_array;
-  guint8      seen;
-} Frame;
-
-struct _OsiRagValidator
-{
-  guint64          offset;
-  guint64          entries;
-
-  State            state;
-  NumState         num_state;
-  const char      *literal;
-  guint            literal_pos;
-  guint            u8_need;
-  guint8           u8_lo;
-  guint8           u8_hi;
-  guint            uni_count;
-  gunichar         uni_code;
-  gunichar         pending_high;
-
-  gboolean         in_key;
-  gboolean         capture;
-  gboolean         key_overflow;
-  guint            key_len;
-  char             key[KEY_CAP];
-
-  const FieldSpec *cur_field;
-
-  char             entry_name[NAME_CAP + sizeof "…"];
-
-  guint            depth;
-  Frame            frames[MAX_DEPTH];
-
-  OsiRagStatus     status;
-  char            *message;
-  gboolean         finished;
 };
 
 static inline gboolean
@@ -525,157 +389,6 @@ lookup_field (const FieldSpec *fields,
   return -1;
 }
 
-static void
-remember_entry_name (OsiRagValidator *self,
-                     const guint8    *key,
-                     gsize            len,
-                     gboolean         cut)
-{
-  if (len > NAME_CAP)
-    {
-      len = NAME_CAP;
-      cut = TRUE;
-      /* Back up to a character boundary; the key is already valid UTF-8. */
-      while (len > 0 && (key[len] & 0xc0) == 0x80)
-        len--;
-    }
-
-  memcpy (self->entry_name, key, len);
-  if (cut)
-    memcpy (self->entry_name + len, "…", sizeof "…");
-  else
-    self->entry_name[len] = '\0';
-}
-
-static void
-set_json_error (OsiRagValidator *self,
-                guint64          offset,
-                const char      *reason)
-{
-  char where[24];
-
-  g_snprintf (where, sizeof where, "%" G_GUINT64_FORMAT, offset);
-  self->status = OSI_RAG_INVALID_JSON;
-  /* The offset is passed pre-formatted: xgettext cannot see through
-   * G_GUINT64_FORMAT and would cut the msgid short. */
-  self->message = g_strdup_printf (_("Invalid JSON at byte %s: %s"), where, reason);
-}
-
-/* The path of the current container relative to its entry, e.g.
- * “details.Messages[2].Bubbles[0]”; empty at the entry itself. */
-static GString *
-container_path (OsiRagValidator *self)
-{
-  GString *path = g_string_new (NULL);
-
-  for (guint i = 2; i < self->depth; i++)
-    {
-      const Frame *frame = &self->frames[i];
-
-      if (frame->name != NULL)
-        {
-          if (path->len > 0)
-            g_string_append_c (path, '.');
-          g_string_append (path, frame->name);
-        }
-      else
-        g_string_append_printf (path, "[%" G_GUINT64_FORMAT "]", self->frames[i - 1].count - 1);
-    }
-
-  return path;
-}
-
-static void
-append_member (GString    *path,
-               const char *name)
-{
-  if (path->len > 0)
-    g_string_append_c (path, '.');
-  g_string_append (path, name);
-}
-
-static void
-set_missing_error (OsiRagValidator *self,
-                   const char      *field)
-{
-  g_autoptr(GString) path = container_path (self);
-
-  append_member (path, field);
-  self->status = OSI_RAG_INVALID_SCHEMA;
-  self->message = g_strdup_printf (_("Entry “%s”: field “%s” is missing"),
-                                   self->entry_name, path->str);
-}
-
-static void
-set_type_error (OsiRagValidator *self,
-                const FieldSpec *spec)
-{
-  g_autoptr(GString) path = NULL;
-  const char *entry = self->entry_name;
-  const Frame *top;
-
-  self->status = OSI_RAG_INVALID_SCHEMA;
-
-  if (spec->message == TM_ROOT_OBJECT)
-    {
-      self->message = g_strdup (_("The knowledge base must be a JSON object"));
-      return;
-    }
-  if (spec->message == TM_ENTRY_OBJECT)
-    {
-      self->message = g_strdup_printf (_("Entry “%s” must be a JSON object"), entry);
-      return;
-    }
-
-  path = container_path (self);
-  top = &self->frames[self->depth - 1];
-  if (top->is_array)
-    g_string_append_printf (path, "[%" G_GUINT64_FORMAT "]", top->count - 1);
-  else
-    append_member (path, spec->name);
-
-  switch ((TypeMessage) spec->message)
-    {
-    case TM_STRING:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be a string"),
-                                       entry, path->str);
-      break;
-    case TM_STRING_OR_NULL:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be a string or null"),
-                                       entry, path->str);
-      break;
-    case TM_NUMBER:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be a number"),
-                                       entry, path->str);
-      break;
-    case TM_OBJECT:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be an object"),
-                                       entry, path->str);
-      break;
-    case TM_ARRAY:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be an array"),
-                                       entry, path->str);
-      break;
-    case TM_ARRAY_OR_STRING:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be an array or a string"),
-                                       entry, path->str);
-      break;
-    case TM_BOOL_STRING_OR_NULL:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be a boolean, a string or null"),
-                                       entry, path->str);
-      break;
-    case TM_STRING_OR_OBJECT:
-      self->message = g_strdup_printf (_("Entry “%s”: field “%s” must be a string or an object"),
-                                       entry, path->str);
-      break;
-    case TM_NONE:
-    case TM_ROOT_OBJECT:
-    case TM_ENTRY_OBJECT:
-    default:
-      g_assert_not_reached ();
-    }
-}
-
 OsiRagValidator *
 osi_rag_validator_new (void)
 {
@@ -719,7 +432,7 @@ typedef struct
 
 #define FAIL_JSON(reason) \
   G_STMT_START { \
-    set_json_error (self, self->offset + (guint64) (p - cur->data), (reason)); \
+    _osi_rag_validator_set_json_error (self, self->offset + (guint64) (p - cur->data), (reason)); \
     return STEP_FAIL; \
   } G_STMT_END
 
@@ -727,7 +440,7 @@ typedef struct
   G_STMT_START { \
     if (G_UNLIKELY (((spec)->types & (type)) == 0)) \
       { \
-        set_type_error (self, (spec)); \
+        _osi_rag_validator_set_type_error (self, (spec)); \
         return STEP_FAIL; \
       } \
   } G_STMT_END
@@ -755,16 +468,17 @@ static inline State
 close_object (OsiRagValidator *self)
 {
   Frame *top = &self->frames[self->depth - 1];
+  guint8 required = kind_required[top->kind];
 
-  if (G_UNLIKELY ((top->seen & kind_required[top->kind]) != kind_required[top->kind]))
+  if (G_UNLIKELY ((top->seen & required) != required))
     {
       const FieldSpec *fields = kind_fields[top->kind];
 
       for (guint i = 0; fields[i].name != NULL; i++)
         {
-          if ((kind_required[top->kind] & (1u << i)) != 0 && (top->seen & (1u << i)) == 0)
+          if ((required & (1u << i)) != 0 && (top->seen & (1u << i)) == 0)
             {
-              set_missing_error (self, fields[i].name);
+              _osi_rag_validator_set_missing_error (self, fields[i].name);
               return STEP_FAIL;
             }
         }
@@ -1009,7 +723,7 @@ key_done (OsiRagValidator *self,
   self->cur_field = &any_spec;
   if (top->kind == K_ROOT)
     {
-      remember_entry_name (self, key_text, key_size, key_cut);
+      _osi_rag_validator_remember_entry_name (self, key_text, key_size, key_cut);
       self->entries++;
       self->cur_field = &entry_spec;
     }
@@ -1417,9 +1131,9 @@ osi_rag_validator_finish (OsiRagValidator *self,
           else if (self->state == ST_STRING
                    || self->state == ST_ESCAPE
                    || self->state == ST_UNICODE)
-            set_json_error (self, self->offset, _("unterminated string"));
+            _osi_rag_validator_set_json_error (self, self->offset, _("unterminated string"));
           else
-            set_json_error (self, self->offset, _("unexpected end of data"));
+            _osi_rag_validator_set_json_error (self, self->offset, _("unexpected end of data"));
         }
     }
 
