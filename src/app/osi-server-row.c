@@ -9,9 +9,9 @@
 
 #include "osi-backup-info.h"
 #include "osi-client.h"
+#include "osi-resources.h"
 #include "osi-secret.h"
 #include "osi-server-row.h"
-
 
 struct _OsiServerRow
 {
@@ -29,13 +29,25 @@ struct _OsiServerRow
   AdwEntryRow          *url_row;
   AdwEntryRow          *token_row;         /* an AdwPasswordEntryRow */
   AdwEntryRow          *time_zone_row;
-  AdwActionRow         *ca_row;
+  GtkWidget            *ca_choose_button;
   AdwActionRow         *status_row;
+  gboolean              current;
   gboolean              token_edited;
   gboolean              testing;
 };
 
 G_DEFINE_FINAL_TYPE (OsiServerRow, osi_server_row, ADW_TYPE_EXPANDER_ROW)
+
+enum {
+  PROP_0,
+  PROP_STORE,
+  PROP_PROFILE,
+  PROP_CANCELLABLE,
+  PROP_CURRENT,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
 
 typedef enum
 {
@@ -93,35 +105,53 @@ entry_text (AdwEntryRow *row)
   return g_strstrip (g_strdup (gtk_editable_get_text (GTK_EDITABLE (row))));
 }
 
-static void
-update_ca_row (OsiServerRow *self)
+/* The closures of the template's bindings. */
+static char *
+shown_ca_file (gpointer    unused,
+               const char *ca_file)
 {
-  const char *ca_file = osi_profile_get_ca_file (self->profile);
-
-  if (ca_file != NULL)
-    {
-      g_autofree char *shown = g_filename_display_name (ca_file);
-
-      adw_action_row_set_subtitle (self->ca_row, shown);
-    }
-  else
-    adw_action_row_set_subtitle (self->ca_row, _("None"));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "server.clear-ca", ca_file != NULL);
+  if (ca_file == NULL)
+    return g_strdup (_("None"));
+  return g_filename_display_name (ca_file);
 }
 
+static double
+opacity_for_current (gpointer unused,
+                     gboolean current)
+{
+  return current ? 1.0 : 0.0;
+}
+
+static char *
+tooltip_for_current (gpointer unused,
+                     gboolean current)
+{
+  return current ? g_strdup (_("Current server")) : NULL;
+}
+
+static void
+on_profile_ca_file_changed (OsiServerRow *self)
+{
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "server.clear-ca",
+                                 osi_profile_get_ca_file (self->profile) != NULL);
+}
+
+/* The template shows the icon by opacity, not visibility, so that the
+ * titles of all rows stay aligned: screen readers are told here that it
+ * is not there. */
 static void
 update_current (OsiServerRow *self)
 {
   gboolean current = osi_profile_store_get_current (self->store) == self->profile;
 
-  /* Hidden by opacity, not visibility: the titles of all rows stay
-   * aligned. Screen readers are told it is not there. */
-  gtk_widget_set_opacity (self->current_icon, current ? 1.0 : 0.0);
-  gtk_widget_set_tooltip_text (self->current_icon, current ? _("Current server") : NULL);
   gtk_accessible_update_state (GTK_ACCESSIBLE (self->current_icon),
                                GTK_ACCESSIBLE_STATE_HIDDEN, !current,
                                -1);
   gtk_widget_action_set_enabled (GTK_WIDGET (self), "server.use", !current);
+  if (self->current == current)
+    return;
+  self->current = current;
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT]);
 }
 
 /* An external change (another window, dconf) shows in the fields, unless
@@ -501,39 +531,6 @@ clear_ca_action (GtkWidget  *widget,
   osi_profile_store_save (self->store);
 }
 
-static GtkWidget *
-icon_button (const char *icon_name,
-             const char *action_name,
-             const char *label)
-{
-  GtkWidget *button = gtk_button_new_from_icon_name (icon_name);
-
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), action_name);
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  gtk_widget_set_tooltip_text (button, label);
-  gtk_accessible_update_property (GTK_ACCESSIBLE (button),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, label,
-                                  -1);
-  gtk_widget_add_css_class (button, "flat");
-  return button;
-}
-
-static AdwEntryRow *
-add_entry_row (OsiServerRow *self,
-               GType         type,
-               const char   *name,
-               const char   *title)
-{
-  GtkWidget *row = g_object_new (type,
-                                 "title", title,
-                                 "use-markup", FALSE,
-                                 NULL);
-
-  gtk_widget_set_name (row, name);
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (self), row);
-  return ADW_ENTRY_ROW (row);
-}
-
 static void
 on_window_cancelled (GCancellable *window_cancellable,
                      GCancellable *own)
@@ -541,112 +538,58 @@ on_window_cancelled (GCancellable *window_cancellable,
   g_cancellable_cancel (own);
 }
 
+/* The texts are set before the apply buttons are on: only typing shows
+ * them. */
 static void
-osi_server_row_build (OsiServerRow *self)
+osi_server_row_constructed (GObject *object)
 {
-  GtkWidget *button;
-  GtkWidget *box;
-  GtkWidget *row;
+  OsiServerRow *self = OSI_SERVER_ROW (object);
+  AdwEntryRow *entry_rows[] = { self->name_row, self->url_row, self->token_row, self->time_zone_row };
+  GtkEditable *time_zone_text;
+
+  G_OBJECT_CLASS (osi_server_row_parent_class)->constructed (object);
+
+  /* The expander row passes "use-markup" on to its header row when told
+   * of the change, and GObject tells it only at the end of g_object_new,
+   * after the title set below: told now, a name with a "&" is never read
+   * as markup. */
+  g_signal_emit_by_name (self, "notify::use-markup",
+                         g_object_class_find_property (G_OBJECT_GET_CLASS (self), "use-markup"));
+
+  g_assert (OSI_IS_PROFILE_STORE (self->store));
+  g_assert (OSI_IS_PROFILE (self->profile));
+  g_assert (G_IS_CANCELLABLE (self->window_cancellable));
+
+  /* Closing the window stops what its rows started, even a row that a
+   * pending callback keeps alive a little longer. */
+  self->window_cancelled_id = g_cancellable_connect (self->window_cancellable,
+                                                     G_CALLBACK (on_window_cancelled),
+                                                     g_object_ref (self->cancellable), g_object_unref);
+
+  /* AdwEntryRow 1.2 has no placeholder of its own. */
+  time_zone_text = gtk_editable_get_delegate (GTK_EDITABLE (self->time_zone_row));
+  gtk_text_set_placeholder_text (GTK_TEXT (time_zone_text), _("This computer’s"));
 
   g_object_bind_property (self->profile, "name", self, "title", G_BINDING_SYNC_CREATE);
   g_object_bind_property (self->profile, "url", self, "subtitle", G_BINDING_SYNC_CREATE);
 
-  self->current_icon = gtk_image_new_from_icon_name ("object-select-symbolic");
-  gtk_accessible_update_property (GTK_ACCESSIBLE (self->current_icon),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, _("Current server"),
-                                  -1);
-  adw_expander_row_add_prefix (ADW_EXPANDER_ROW (self), self->current_icon);
-
-  /* Texts set before the apply buttons are on: only typing shows them. */
-  self->name_row = add_entry_row (self, ADW_TYPE_ENTRY_ROW, "name-row", _("Name"));
   gtk_editable_set_text (GTK_EDITABLE (self->name_row), osi_profile_get_name (self->profile));
-  adw_entry_row_set_show_apply_button (self->name_row, TRUE);
-  g_signal_connect_object (self->name_row, "apply", G_CALLBACK (on_name_apply), self, G_CONNECT_SWAPPED);
-  g_signal_connect (self->name_row, "changed", G_CALLBACK (on_entry_changed), NULL);
-
-  self->url_row = add_entry_row (self, ADW_TYPE_ENTRY_ROW, "url-row", _("URL"));
-  adw_entry_row_set_input_purpose (self->url_row, GTK_INPUT_PURPOSE_URL);
   gtk_editable_set_text (GTK_EDITABLE (self->url_row), osi_profile_get_url (self->profile));
-  adw_entry_row_set_show_apply_button (self->url_row, TRUE);
-  g_signal_connect_object (self->url_row, "apply", G_CALLBACK (on_url_apply), self, G_CONNECT_SWAPPED);
-  g_signal_connect (self->url_row, "changed", G_CALLBACK (on_entry_changed), NULL);
-
-  self->token_row = add_entry_row (self, ADW_TYPE_PASSWORD_ENTRY_ROW, "token-row", _("Token"));
-  adw_entry_row_set_show_apply_button (self->token_row, TRUE);
-  g_signal_connect_object (self->token_row, "apply", G_CALLBACK (on_token_apply), self, G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->token_row, "changed", G_CALLBACK (on_token_changed), self,
-                           G_CONNECT_SWAPPED);
-
-  /* The deployed OSI backend sends its local time without an offset. */
-  self->time_zone_row = add_entry_row (self, ADW_TYPE_ENTRY_ROW, "time-zone-row", _("Server time zone"));
-  gtk_text_set_placeholder_text (GTK_TEXT (gtk_editable_get_delegate (GTK_EDITABLE (self->time_zone_row))),
-                                 _("This computer’s"));
   gtk_editable_set_text (GTK_EDITABLE (self->time_zone_row), osi_profile_get_time_zone (self->profile));
-  adw_entry_row_set_show_apply_button (self->time_zone_row, TRUE);
-  g_signal_connect_object (self->time_zone_row, "apply", G_CALLBACK (on_time_zone_apply), self,
-                           G_CONNECT_SWAPPED);
-  g_signal_connect (self->time_zone_row, "changed", G_CALLBACK (on_entry_changed), NULL);
-
-  self->ca_row = g_object_new (ADW_TYPE_ACTION_ROW,
-                               "title", _("CA file (optional)"),
-                               "use-markup", FALSE,
-                               NULL);
-  gtk_widget_set_name (GTK_WIDGET (self->ca_row), "ca-row");
-  adw_action_row_add_suffix (self->ca_row, icon_button ("edit-clear-symbolic", "server.clear-ca",
-                                                        _("Stop using this CA file")));
-  button = icon_button ("document-open-symbolic", "server.choose-ca", _("Choose a CA file…"));
-  adw_action_row_add_suffix (self->ca_row, button);
-  adw_action_row_set_activatable_widget (self->ca_row, button);
-  /* The row makes its button labelled by its title too: "Choose a CA
-   * file… CA file (optional)". Its own name says it all. */
-  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (self), GTK_WIDGET (self->ca_row));
-
-  self->status_row = g_object_new (ADW_TYPE_ACTION_ROW,
-                                   "title", _("Connection"),
-                                   "use-markup", FALSE,
-                                   NULL);
-  gtk_widget_set_name (GTK_WIDGET (self->status_row), "status-row");
-  button = gtk_button_new_with_label (_("Test connection"));
-  gtk_widget_set_name (button, "test-button");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "server.test");
-  gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
-  adw_action_row_add_suffix (self->status_row, button);
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (self), GTK_WIDGET (self->status_row));
-
-  /* A plain row, not activatable: its buttons take the focus. */
-  box = gtk_box_new (GTK_ORIENTATION_HORIZONTAL, 12);
-  gtk_widget_set_halign (box, GTK_ALIGN_END);
-  gtk_widget_set_margin_top (box, 8);
-  gtk_widget_set_margin_bottom (box, 8);
-  gtk_widget_set_margin_start (box, 12);
-  gtk_widget_set_margin_end (box, 12);
-  button = gtk_button_new_with_mnemonic (_("_Use this server"));
-  gtk_widget_set_name (button, "use-button");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "server.use");
-  gtk_box_append (GTK_BOX (box), button);
-  button = gtk_button_new_with_mnemonic (_("_Remove"));
-  gtk_widget_set_name (button, "remove-button");
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "server.remove");
-  gtk_widget_add_css_class (button, "destructive-action");
-  gtk_box_append (GTK_BOX (box), button);
-  row = gtk_list_box_row_new ();
-  gtk_list_box_row_set_activatable (GTK_LIST_BOX_ROW (row), FALSE);
-  gtk_widget_set_focusable (row, FALSE);
-  gtk_list_box_row_set_child (GTK_LIST_BOX_ROW (row), box);
-  adw_expander_row_add_row (ADW_EXPANDER_ROW (self), row);
+  for (guint i = 0; i < G_N_ELEMENTS (entry_rows); i++)
+    adw_entry_row_set_show_apply_button (entry_rows[i], TRUE);
 
   g_signal_connect_object (self->profile, "notify::name", G_CALLBACK (on_profile_name_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->profile, "notify::url", G_CALLBACK (on_profile_url_changed), self,
                            G_CONNECT_SWAPPED);
-  g_signal_connect_object (self->profile, "notify::ca-file", G_CALLBACK (update_ca_row), self,
+  g_signal_connect_object (self->profile, "notify::ca-file", G_CALLBACK (on_profile_ca_file_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->profile, "notify::time-zone", G_CALLBACK (on_profile_time_zone_changed), self,
                            G_CONNECT_SWAPPED);
   g_signal_connect_object (self->store, "notify::current", G_CALLBACK (update_current), self,
                            G_CONNECT_SWAPPED);
-  update_ca_row (self);
+  on_profile_ca_file_changed (self);
   update_current (self);
 
   osi_secret_lookup_async (osi_profile_get_id (self->profile), self->cancellable,
@@ -678,6 +621,8 @@ osi_server_row_dispose (GObject *object)
   g_clear_object (&self->store);
   g_clear_object (&self->profile);
 
+  gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_SERVER_ROW);
+
   G_OBJECT_CLASS (osi_server_row_parent_class)->dispose (object);
 }
 
@@ -692,13 +637,123 @@ osi_server_row_finalize (GObject *object)
 }
 
 static void
+osi_server_row_get_property (GObject    *object,
+                             guint       prop_id,
+                             GValue     *value,
+                             GParamSpec *pspec)
+{
+  OsiServerRow *self = OSI_SERVER_ROW (object);
+
+  switch (prop_id)
+    {
+    case PROP_STORE:
+      g_value_set_object (value, self->store);
+      break;
+
+    case PROP_PROFILE:
+      g_value_set_object (value, self->profile);
+      break;
+
+    case PROP_CANCELLABLE:
+      g_value_set_object (value, self->window_cancellable);
+      break;
+
+    case PROP_CURRENT:
+      g_value_set_boolean (value, self->current);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_server_row_set_property (GObject      *object,
+                             guint         prop_id,
+                             const GValue *value,
+                             GParamSpec   *pspec)
+{
+  OsiServerRow *self = OSI_SERVER_ROW (object);
+
+  /* All construct-only; the template's bindings watch "profile". */
+  switch (prop_id)
+    {
+    case PROP_STORE:
+      self->store = g_value_dup_object (value);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+
+    case PROP_PROFILE:
+      self->profile = g_value_dup_object (value);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+
+    case PROP_CANCELLABLE:
+      self->window_cancellable = g_value_dup_object (value);
+      g_object_notify_by_pspec (object, pspec);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
 osi_server_row_class_init (OsiServerRowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
+  object_class->constructed = osi_server_row_constructed;
   object_class->dispose = osi_server_row_dispose;
   object_class->finalize = osi_server_row_finalize;
+  object_class->get_property = osi_server_row_get_property;
+  object_class->set_property = osi_server_row_set_property;
+
+  properties[PROP_STORE] =
+    g_param_spec_object ("store", NULL, NULL,
+                         OSI_TYPE_PROFILE_STORE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  properties[PROP_PROFILE] =
+    g_param_spec_object ("profile", NULL, NULL,
+                         OSI_TYPE_PROFILE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  /* The window's: cancelling it stops the row's lookups and tests. */
+  properties[PROP_CANCELLABLE] =
+    g_param_spec_object ("cancellable", NULL, NULL,
+                         G_TYPE_CANCELLABLE,
+                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
+                         G_PARAM_STATIC_STRINGS);
+  /* Whether the profile is the store's current one. */
+  properties[PROP_CURRENT] =
+    g_param_spec_boolean ("current", NULL, NULL,
+                          FALSE,
+                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  /* The template looks properties up on profiles by type name. */
+  g_type_ensure (OSI_TYPE_PROFILE);
+  osi_resources_ensure ();
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-server-row.ui");
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, current_icon);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, name_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, url_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, token_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, time_zone_row);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, ca_choose_button);
+  gtk_widget_class_bind_template_child (widget_class, OsiServerRow, status_row);
+  gtk_widget_class_bind_template_callback (widget_class, on_name_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_url_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_token_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_time_zone_apply);
+  gtk_widget_class_bind_template_callback (widget_class, on_entry_changed);
+  gtk_widget_class_bind_template_callback (widget_class, on_token_changed);
+  gtk_widget_class_bind_template_callback (widget_class, shown_ca_file);
+  gtk_widget_class_bind_template_callback (widget_class, opacity_for_current);
+  gtk_widget_class_bind_template_callback (widget_class, tooltip_for_current);
 
   gtk_widget_class_install_action (widget_class, "server.test", NULL, test_action);
   gtk_widget_class_install_action (widget_class, "server.use", NULL, use_action);
@@ -710,27 +765,31 @@ osi_server_row_class_init (OsiServerRowClass *klass)
 static void
 osi_server_row_init (OsiServerRow *self)
 {
+  gtk_widget_init_template (GTK_WIDGET (self));
+
   self->cancellable = g_cancellable_new ();
+
+  /* The action row makes its activatable button labelled by its title
+   * too: "Choose a CA file… CA file (optional)". Its own name says it
+   * all. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (self->ca_choose_button),
+                                 GTK_ACCESSIBLE_RELATION_LABELLED_BY);
 }
 
 GtkWidget *
 osi_server_row_new (OsiProfileStore *store,
                     OsiProfile      *profile,
-                    GCancellable    *window_cancellable)
+                    GCancellable    *cancellable)
 {
-  OsiServerRow *self = g_object_new (OSI_TYPE_SERVER_ROW,
-                                     "use-markup", FALSE,
-                                     NULL);
+  g_return_val_if_fail (OSI_IS_PROFILE_STORE (store), NULL);
+  g_return_val_if_fail (OSI_IS_PROFILE (profile), NULL);
+  g_return_val_if_fail (G_IS_CANCELLABLE (cancellable), NULL);
 
-  self->store = g_object_ref (store);
-  self->profile = g_object_ref (profile);
-  /* Closing the window stops what its rows started, even a row that a
-   * pending callback keeps alive a little longer. */
-  self->window_cancellable = g_object_ref (window_cancellable);
-  self->window_cancelled_id = g_cancellable_connect (window_cancellable, G_CALLBACK (on_window_cancelled),
-                                                     g_object_ref (self->cancellable), g_object_unref);
-  osi_server_row_build (self);
-  return GTK_WIDGET (self);
+  return g_object_new (OSI_TYPE_SERVER_ROW,
+                       "store", store,
+                       "profile", profile,
+                       "cancellable", cancellable,
+                       NULL);
 }
 
 OsiProfile *
