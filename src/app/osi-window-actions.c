@@ -12,49 +12,98 @@
 /* ------------------------------------------------------------------------ */
 /* Which actions can be used                                                */
 
+/* The actions whose use depends on the window's state, in the order of
+ * their names below. */
+typedef enum
+{
+  ACTION_CREATE,
+  ACTION_RESTORE,
+  ACTION_DELETE,
+  ACTION_DOWNLOAD,
+  ACTION_REFRESH,
+  ACTION_CHECK_FILE,
+  ACTION_CHECK_PATH,
+  ACTION_CANCEL_TRANSFER,
+  ACTION_PAGE_FIRST,
+  ACTION_PAGE_PREVIOUS,
+  ACTION_PAGE_NEXT,
+  ACTION_PAGE_LAST,
+  N_ACTIONS
+} Action;
+
+static const char * const action_names[N_ACTIONS] = {
+  [ACTION_CREATE]          = "win.create",
+  [ACTION_RESTORE]         = "win.restore",
+  [ACTION_DELETE]          = "win.delete",
+  [ACTION_DOWNLOAD]        = "win.download",
+  [ACTION_REFRESH]         = "win.refresh",
+  [ACTION_CHECK_FILE]      = "win.check-file",
+  [ACTION_CHECK_PATH]      = "win.check-path",
+  [ACTION_CANCEL_TRANSFER] = "win.cancel-transfer",
+  [ACTION_PAGE_FIRST]      = "win.page-first",
+  [ACTION_PAGE_PREVIOUS]   = "win.page-previous",
+  [ACTION_PAGE_NEXT]       = "win.page-next",
+  [ACTION_PAGE_LAST]       = "win.page-last",
+};
+
+G_STATIC_ASSERT (N_ACTIONS <= sizeof (guint) * 8);
+
+#define ACTION_BIT(action) (1u << (action))
+
+/* The whole rule of which action can be used when, from the long job
+ * under way (one OsiWindowJob), the connection and the page. */
+static guint
+enabled_actions (OsiWindow *self)
+{
+  gboolean connected = self->client != NULL;
+  guint n_pages = osi_window_get_n_pages (self);
+  guint enabled = 0;
+
+  switch (self->job)
+    {
+    case OSI_WINDOW_JOB_NONE:
+      if (connected)
+        enabled |= ACTION_BIT (ACTION_CREATE) | ACTION_BIT (ACTION_RESTORE) | ACTION_BIT (ACTION_DELETE)
+                   | ACTION_BIT (ACTION_DOWNLOAD);
+      enabled |= ACTION_BIT (ACTION_CHECK_FILE) | ACTION_BIT (ACTION_CHECK_PATH);
+      break;
+
+    case OSI_WINDOW_JOB_DOWNLOAD:
+    case OSI_WINDOW_JOB_CHECK:
+    case OSI_WINDOW_JOB_UPLOAD:
+      /* A download, a check or an upload: what win.cancel-transfer stops. */
+      enabled |= ACTION_BIT (ACTION_CANCEL_TRANSFER);
+      break;
+
+    case OSI_WINDOW_JOB_OPERATION:
+    default:
+      break;
+    }
+  /* Refreshing does not use the status line, so it may run beside a
+   * download; a create, restore or delete refreshes when it ends. */
+  if (connected && self->job != OSI_WINDOW_JOB_OPERATION)
+    enabled |= ACTION_BIT (ACTION_REFRESH);
+  if (self->page > 0)
+    enabled |= ACTION_BIT (ACTION_PAGE_FIRST) | ACTION_BIT (ACTION_PAGE_PREVIOUS);
+  if (self->page + 1 < n_pages)
+    enabled |= ACTION_BIT (ACTION_PAGE_NEXT) | ACTION_BIT (ACTION_PAGE_LAST);
+  return enabled;
+}
+
 /* Every row's buttons watch win.restore, win.download and win.delete:
- * telling them what did not change costs milliseconds per update. */
-static void
-set_action_enabled (OsiWindow  *self,
-                    const char *action,
-                    gboolean    enabled)
-{
-  gpointer known = g_hash_table_lookup (self->action_states, action);
-
-  if (known != NULL && GPOINTER_TO_INT (known) == (enabled ? 2 : 1))
-    return;
-  g_hash_table_insert (self->action_states, (gpointer)action, GINT_TO_POINTER (enabled ? 2 : 1));
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), action, enabled);
-}
-
-/* A download, a check or an upload: what win.cancel-transfer stops. */
-static gboolean
-transfer_running (OsiWindow *self)
-{
-  return _osi_window_long_job_running (self) && self->job != OSI_WINDOW_JOB_OPERATION;
-}
-
+ * telling them what did not change costs milliseconds per update, so
+ * only the actions whose state changed are told. */
 void
 _osi_window_actions_update (OsiWindow *self)
 {
-  gboolean connected = self->client != NULL;
-  gboolean free_hands = !_osi_window_long_job_running (self);
-  guint n_pages = osi_window_get_n_pages (self);
+  guint disabled = ~enabled_actions (self) & (ACTION_BIT (N_ACTIONS) - 1);
+  guint changed = disabled ^ self->disabled_actions;
 
-  set_action_enabled (self, "win.create", connected && free_hands);
-  set_action_enabled (self, "win.restore", connected && free_hands);
-  set_action_enabled (self, "win.delete", connected && free_hands);
-  set_action_enabled (self, "win.download", connected && free_hands);
-  /* Refreshing does not use the status line, so it may run beside a
-   * download; a create, restore or delete refreshes when it ends. */
-  set_action_enabled (self, "win.refresh", connected && self->job != OSI_WINDOW_JOB_OPERATION);
-  set_action_enabled (self, "win.check-file", free_hands);
-  set_action_enabled (self, "win.check-path", free_hands);
-  set_action_enabled (self, "win.cancel-transfer", transfer_running (self));
-  set_action_enabled (self, "win.page-first", self->page > 0);
-  set_action_enabled (self, "win.page-previous", self->page > 0);
-  set_action_enabled (self, "win.page-next", self->page + 1 < n_pages);
-  set_action_enabled (self, "win.page-last", self->page + 1 < n_pages);
+  self->disabled_actions = disabled;
+  for (Action action = 0; action < N_ACTIONS; action++)
+    if (changed & ACTION_BIT (action))
+      gtk_widget_action_set_enabled (GTK_WIDGET (self), action_names[action],
+                                     (disabled & ACTION_BIT (action)) == 0);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -59,7 +59,9 @@ struct _OsiWindow
   GtkDropDown          *page_size_dropdown;
 
   GSettings            *settings;
-  GHashTable           *action_states;   /* action name → 1 disabled, 2 enabled */
+  /* The win.* actions last told disabled, one bit per action of
+   * osi-window-actions.c; none at first, as GTK installs them enabled. */
+  guint                 disabled_actions;
   OsiClient            *client;
 
   /* store → sort → filter → slice (the page) → the column view */

@@ -671,7 +671,6 @@ osi_window_finalize (GObject *object)
   g_clear_object (&self->features_cancellable);
   g_free (self->last_toast);
   g_free (self->banner_text);
-  g_clear_pointer (&self->action_states, g_hash_table_unref);
 
   G_OBJECT_CLASS (osi_window_parent_class)->finalize (object);
 }
@@ -751,7 +750,6 @@ osi_window_init (OsiWindow *self)
   gtk_widget_init_template (GTK_WIDGET (self));
 
   self->settings = g_settings_new (APP_ID);
-  self->action_states = g_hash_table_new (g_str_hash, g_str_equal);
   self->page_size = (guint)g_settings_get_enum (self->settings, "items-per-page");
   if (self->page_size == 0)
     self->page_size = 25;
