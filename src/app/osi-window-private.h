@@ -3,7 +3,8 @@
 
 /* The window's insides, which its files share as GNOME Text Editor's
  * window does: osi-window.c (construction, state, the list and its
- * pages), osi-window-columns.c (how a row shows a backup),
+ * pages), osi-window-columns.c (how the columns sort; the cells are
+ * OsiBackupCell and OsiBackupRowActions),
  * osi-window-actions.c (the win.* actions, create, restore and delete),
  * osi-window-transfers.c (download, check, upload) and osi-window-dnd.c.
  * Then what the tests and the benchmark look at. */
@@ -55,6 +56,9 @@ struct _OsiWindow
   GtkLabel             *count_label;
   GtkStack             *list_stack;
   GtkColumnView        *column_view;
+  GtkColumnViewColumn  *name_column;
+  GtkColumnViewColumn  *date_column;
+  GtkColumnViewColumn  *size_column;
   GtkLabel             *page_label;
   GtkDropDown          *page_size_dropdown;
 

@@ -5,13 +5,16 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "osi-backup-cell.h"
 #include "osi-backup-filter-model.h"
 #include "osi-backup-info.h"
+#include "osi-backup-row-actions.h"
 #include "osi-check-history.h"
 #include "osi-check-window.h"
 #include "osi-resources.h"
 #include "osi-search.h"
 #include "osi-slot-model.h"
+#include "osi-slot.h"
 #include "osi-window-private.h"
 
 static const guint page_sizes[] = { 10, 25, 50, 100 };
@@ -712,6 +715,10 @@ osi_window_class_init (OsiWindowClass *klass)
   g_object_class_install_properties (object_class, N_PROPS, properties);
 
   osi_resources_ensure ();
+  /* The list item factories of osi-window.ui name these types. */
+  g_type_ensure (OSI_TYPE_SLOT);
+  g_type_ensure (OSI_TYPE_BACKUP_CELL);
+  g_type_ensure (OSI_TYPE_BACKUP_ROW_ACTIONS);
   gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-window.ui");
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, toast_overlay);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, window_title);
@@ -733,6 +740,9 @@ osi_window_class_init (OsiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, count_label);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, list_stack);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, column_view);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, name_column);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, date_column);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, size_column);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_label);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_size_dropdown);
   gtk_widget_class_bind_template_callback (widget_class, on_banner_response);

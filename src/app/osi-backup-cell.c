@@ -1,0 +1,258 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#define G_LOG_DOMAIN "osi-window"
+
+#include "config.h"
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-backup-cell.h"
+#include "osi-resources.h"
+
+/* A cell of the backups list: its name, date or size. */
+
+struct _OsiBackupCell
+{
+  GtkWidget            parent_instance;
+
+  /* template */
+  GtkLabel            *label;
+
+  OsiBackupInfo       *item;
+  OsiBackupCellColumn  column;
+};
+
+G_DEFINE_FINAL_TYPE (OsiBackupCell, osi_backup_cell, GTK_TYPE_WIDGET)
+
+G_DEFINE_ENUM_TYPE (OsiBackupCellColumn, osi_backup_cell_column,
+                    G_DEFINE_ENUM_VALUE (OSI_BACKUP_CELL_NAME, "name"),
+                    G_DEFINE_ENUM_VALUE (OSI_BACKUP_CELL_DATE, "date"),
+                    G_DEFINE_ENUM_VALUE (OSI_BACKUP_CELL_SIZE, "size"))
+
+enum {
+  PROP_0,
+  PROP_ITEM,
+  PROP_COLUMN,
+  N_PROPS
+};
+
+static GParamSpec *properties[N_PROPS];
+
+/* The size column's text: an older backend may not say the size. */
+static char *
+size_text (OsiBackupInfo *info)
+{
+  gint64 size = osi_backup_info_get_size (info);
+
+  return size >= 0 ? g_format_size ((guint64)size) : g_strdup ("—");
+}
+
+/* The row, not a cell, takes the focus when arrows move through the
+ * list: its accessible name is what Orca reads then. GTK 4.8 gives a row
+ * no name of its own, so the name cell names it: "NAME, DATE, SIZE". The
+ * cell is within the row once bound; if GTK ever binds it unparented,
+ * the label itself carries the name. */
+static void
+name_row (GtkWidget     *label,
+          OsiBackupInfo *info)
+{
+  const char *date = osi_backup_info_get_display_date (info);
+  /* Older backends may not say the size: a dash is no word to hear. */
+  g_autofree char *size = osi_backup_info_get_size (info) >= 0 ? size_text (info) : g_strdup (_("size unknown"));
+  /* TRANSLATORS: how a screen reader names a row of the list: the
+   * backup's name, its date, its size */
+  g_autofree char *text = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_display_name (info),
+                                           date != NULL && *date != '\0' ? date : _("date unknown"), size);
+  GtkWidget *row = label;
+
+  while (row != NULL && gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (row)) != GTK_ACCESSIBLE_ROLE_ROW)
+    row = gtk_widget_get_parent (row);
+  gtk_accessible_update_property (GTK_ACCESSIBLE (row != NULL ? row : label),
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text,
+                                  -1);
+}
+
+/* docs/api.md §5.3: an entry the server sent wrong is shown as well as it can
+ * be, what is wrong with it in its tooltip. Cells are reused: every item
+ * sets or clears it. */
+static void
+show_problem (GtkWidget     *widget,
+              OsiBackupInfo *info)
+{
+  const char *problem = osi_backup_info_get_problem (info);
+
+  gtk_widget_set_tooltip_text (widget, problem);
+  if (problem != NULL)
+    gtk_widget_add_css_class (widget, "warning");
+  else
+    gtk_widget_remove_css_class (widget, "warning");
+}
+
+static void
+show_item (OsiBackupCell *self)
+{
+  OsiBackupInfo *info = self->item;
+  g_autofree char *size = NULL;
+
+  /* A cell without an item (set up, or unbound) is not shown. */
+  if (info == NULL)
+    return;
+
+  switch (self->column)
+    {
+    case OSI_BACKUP_CELL_NAME:
+      gtk_label_set_text (self->label, osi_backup_info_get_display_name (info));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->label), osi_backup_info_get_problem (info));
+      name_row (GTK_WIDGET (self->label), info);
+      break;
+
+    case OSI_BACKUP_CELL_DATE:
+      /* "Unknown date" for a date the server did not send right. */
+      gtk_label_set_text (self->label, osi_backup_info_get_display_date (info));
+      show_problem (GTK_WIDGET (self->label), info);
+      break;
+
+    case OSI_BACKUP_CELL_SIZE:
+      size = size_text (info);
+      gtk_label_set_text (self->label, size);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
+}
+
+static void
+osi_backup_cell_dispose (GObject *object)
+{
+  OsiBackupCell *self = OSI_BACKUP_CELL (object);
+
+  gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_BACKUP_CELL);
+  g_clear_object (&self->item);
+
+  G_OBJECT_CLASS (osi_backup_cell_parent_class)->dispose (object);
+}
+
+static void
+osi_backup_cell_get_property (GObject    *object,
+                              guint       prop_id,
+                              GValue     *value,
+                              GParamSpec *pspec)
+{
+  OsiBackupCell *self = OSI_BACKUP_CELL (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      g_value_set_object (value, self->item);
+      break;
+
+    case PROP_COLUMN:
+      g_value_set_enum (value, self->column);
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_backup_cell_set_property (GObject      *object,
+                              guint         prop_id,
+                              const GValue *value,
+                              GParamSpec   *pspec)
+{
+  OsiBackupCell *self = OSI_BACKUP_CELL (object);
+
+  switch (prop_id)
+    {
+    case PROP_ITEM:
+      osi_backup_cell_set_item (self, g_value_get_object (value));
+      break;
+
+    case PROP_COLUMN:
+      osi_backup_cell_set_column (self, g_value_get_enum (value));
+      break;
+
+    default:
+      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
+    }
+}
+
+static void
+osi_backup_cell_class_init (OsiBackupCellClass *klass)
+{
+  GObjectClass *object_class = G_OBJECT_CLASS (klass);
+  GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
+
+  object_class->dispose = osi_backup_cell_dispose;
+  object_class->get_property = osi_backup_cell_get_property;
+  object_class->set_property = osi_backup_cell_set_property;
+
+  properties[PROP_ITEM] =
+    g_param_spec_object ("item", NULL, NULL,
+                         OSI_TYPE_BACKUP_INFO,
+                         G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  properties[PROP_COLUMN] =
+    g_param_spec_enum ("column", NULL, NULL,
+                       OSI_TYPE_BACKUP_CELL_COLUMN, OSI_BACKUP_CELL_NAME,
+                       G_PARAM_READWRITE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
+  g_object_class_install_properties (object_class, N_PROPS, properties);
+
+  osi_resources_ensure ();
+  gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-backup-cell.ui");
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, label);
+  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+}
+
+static void
+osi_backup_cell_init (OsiBackupCell *self)
+{
+  gtk_widget_init_template (GTK_WIDGET (self));
+}
+
+OsiBackupInfo *
+osi_backup_cell_get_item (OsiBackupCell *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_CELL (self), NULL);
+
+  return self->item;
+}
+
+void
+osi_backup_cell_set_item (OsiBackupCell *self,
+                          OsiBackupInfo *item)
+{
+  g_return_if_fail (OSI_IS_BACKUP_CELL (self));
+  g_return_if_fail (item == NULL || OSI_IS_BACKUP_INFO (item));
+
+  if (!g_set_object (&self->item, item))
+    return;
+  show_item (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_ITEM]);
+}
+
+OsiBackupCellColumn
+osi_backup_cell_get_column (OsiBackupCell *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_CELL (self), OSI_BACKUP_CELL_NAME);
+
+  return self->column;
+}
+
+void
+osi_backup_cell_set_column (OsiBackupCell       *self,
+                            OsiBackupCellColumn  column)
+{
+  gboolean numeric = column == OSI_BACKUP_CELL_SIZE;
+
+  g_return_if_fail (OSI_IS_BACKUP_CELL (self));
+
+  if (self->column == column)
+    return;
+  self->column = column;
+  gtk_label_set_xalign (self->label, numeric ? 1 : 0);
+  gtk_widget_remove_css_class (GTK_WIDGET (self->label), numeric ? "body" : "numeric");
+  gtk_widget_add_css_class (GTK_WIDGET (self->label), numeric ? "numeric" : "body");
+  show_item (self);
+  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLUMN]);
+}
