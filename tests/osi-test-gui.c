@@ -8,6 +8,7 @@
 
 #include "osi-test-gui.h"
 #include "osi-check-history.h"
+#include "osi-demo-data.h"
 #include "osi-test-support.h"
 
 static gboolean have_display;
@@ -199,4 +200,75 @@ osi_test_wait_download_text (OsiCheckWindow *report)
 {
   osi_test_wait_for (download_text_shown, report, "the comparison with the download");
   return osi_check_window_get_download_text (report);
+}
+
+void
+osi_test_gui_shared_start (OsiTestGuiShared *shared,
+                           gsize             data_size,
+                           guint             n_backups,
+                           const char       *token)
+{
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  g_autoptr(GError) error = NULL;
+
+  shared->tmp = osi_test_make_tmpdir ();
+  shared->data = osi_test_generate_data (shared->tmp, data_size, 3);
+  shared->backups = g_build_filename (shared->tmp, "backups", NULL);
+  shared->empty_backups = g_build_filename (shared->tmp, "empty", NULL);
+  g_assert_true (osi_demo_backups_populate (shared->backups, n_backups, newest, 11, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (g_mkdir (shared->empty_backups, 0700), ==, 0);
+  shared->server = osi_test_server_start (shared->tmp, shared->data, shared->backups, token, NULL);
+
+  shared->app = osi_application_new ();
+  g_application_set_flags (G_APPLICATION (shared->app), G_APPLICATION_NON_UNIQUE);
+  g_assert_true (g_application_register (G_APPLICATION (shared->app), NULL, &error));
+  g_assert_no_error (error);
+}
+
+void
+osi_test_gui_shared_finish (OsiTestGuiShared *shared)
+{
+  if (shared->server != NULL)
+    {
+      g_assert_cmpint (osi_test_server_stop (shared->server), ==, 0);
+      osi_test_server_free (shared->server);
+    }
+  g_clear_object (&shared->app);
+  osi_test_remove_tmpdir (shared->tmp);
+  g_clear_pointer (&shared->tmp, g_free);
+  g_clear_pointer (&shared->data, g_free);
+  g_clear_pointer (&shared->backups, g_free);
+  g_clear_pointer (&shared->empty_backups, g_free);
+}
+
+static gboolean
+turned_enough (gpointer data)
+{
+  guint *turns = data;
+
+  return ++*turns > 20;
+}
+
+void
+osi_test_settle (void)
+{
+  guint turns = 0;
+
+  osi_test_wait_for (turned_enough, &turns, "the loop to turn");
+}
+
+GtkWindow *
+osi_test_find_toplevel (GType type)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
+
+      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
+        return window;
+    }
+  return NULL;
 }

@@ -3,6 +3,7 @@
 
 #include "osi-test-support.h"
 #include "osi-check-window-private.h"
+#include "osi-application.h"
 #include "osi-window-private.h"
 
 G_BEGIN_DECLS
@@ -52,5 +53,31 @@ char *osi_test_answer_dialog  (OsiWindow        *window,
 /* Until the report has compared its file with the download the check
  * history remembers of it; returns what it says of that. */
 const char *osi_test_wait_download_text (OsiCheckWindow *report);
+
+/* What the tests that walk every window share: a real server over
+ * n_backups demo backups of generated data (with an empty backup folder
+ * beside, for the empty list), and the application registered, for the
+ * windows' actions, accelerators and the a11y hook. */
+typedef struct
+{
+  OsiApplication *app;
+  char           *tmp;
+  char           *data;
+  char           *backups;
+  char           *empty_backups;
+  OsiTestServer  *server;        /* over backups */
+} OsiTestGuiShared;
+
+void       osi_test_gui_shared_start  (OsiTestGuiShared *shared,
+                                       gsize             data_size,
+                                       guint             n_backups,
+                                       const char       *token);
+void       osi_test_gui_shared_finish (OsiTestGuiShared *shared);
+
+/* A few turns of the main loop, for what GTK does at idle (building a
+ * popover, laying out rows). */
+void       osi_test_settle            (void);
+/* The first toplevel window of that type, or NULL. */
+GtkWindow *osi_test_find_toplevel     (GType             type);
 
 G_END_DECLS

@@ -43,6 +43,8 @@
 #define N_BACKUPS   23
 #define DATA_SIZE   (128 * 1024)
 
+static OsiTestGuiShared shared;
+
 #define ATSPI_ACCESSIBLE "org.a11y.atspi.Accessible"
 #define ATSPI_ROOT       "/org/a11y/atspi/accessible/root"
 
@@ -375,75 +377,7 @@ walk_app (Walk *walk)
 }
 
 /* ------------------------------------------------------------------------ */
-/* The application and its server                                          */
-
-typedef struct
-{
-  OsiApplication *app;
-  char           *tmp;
-  char           *data;
-  char           *backups;        /* N_BACKUPS backups */
-  char           *empty_backups;  /* none */
-  OsiTestServer  *server;         /* over backups */
-} Shared;
-
-static Shared shared;
-
-static void
-shared_start (void)
-{
-  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
-  g_autoptr(GError) error = NULL;
-
-  shared.tmp = osi_test_make_tmpdir ();
-  shared.data = osi_test_generate_data (shared.tmp, DATA_SIZE, 3);
-  shared.backups = g_build_filename (shared.tmp, "backups", NULL);
-  shared.empty_backups = g_build_filename (shared.tmp, "empty", NULL);
-  g_assert_true (osi_demo_backups_populate (shared.backups, N_BACKUPS, newest, 11, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_mkdir (shared.empty_backups, 0700), ==, 0);
-  shared.server = osi_test_server_start (shared.tmp, shared.data, shared.backups, TOKEN, NULL);
-
-  /* The application gives the windows their actions and the hook that
-   * names what the libraries make (osi-a11y.c). */
-  shared.app = osi_application_new ();
-  g_application_set_flags (G_APPLICATION (shared.app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (shared.app), NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-shared_finish (void)
-{
-  g_assert_cmpint (osi_test_server_stop (shared.server), ==, 0);
-  osi_test_server_free (shared.server);
-  g_clear_object (&shared.app);
-  osi_test_remove_tmpdir (shared.tmp);
-  g_free (shared.tmp);
-  g_free (shared.data);
-  g_free (shared.backups);
-  g_free (shared.empty_backups);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Windows                                                                  */
-
-static gboolean
-turned_enough (gpointer data)
-{
-  guint *turns = data;
-
-  return ++*turns > 20;
-}
-
-/* A few turns of the loop, for what GTK does at idle. */
-static void
-settle (void)
-{
-  guint turns = 0;
-
-  osi_test_wait_for (turned_enough, &turns, "the loop to turn");
-}
 
 static OsiWindow *
 open_window (const char *url)
@@ -458,7 +392,7 @@ open_window (const char *url)
       osi_window_set_client (window, client, NULL);
       osi_test_wait_idle (window);
     }
-  settle ();
+  osi_test_settle ();
   return window;
 }
 
@@ -477,21 +411,6 @@ close_window (OsiWindow *window)
   osi_test_wait_idle (window);
   gtk_window_destroy (GTK_WINDOW (window));
   g_assert_finalize_object (window);
-}
-
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-  return NULL;
 }
 
 static GtkWidget *
@@ -521,10 +440,10 @@ walk_menu (Walk      *walk,
 {
   g_assert_nonnull (button);
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   gtk_menu_button_popdown (GTK_MENU_BUTTON (button));
-  settle ();
+  osi_test_settle ();
 }
 
 /* The window's dialog for action (on target), walked, then cancelled. */
@@ -539,7 +458,7 @@ walk_dialog (Walk       *walk,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, target != NULL ? "s" : NULL, target));
   dialog = osi_window_get_dialog (window);
   g_assert_nonnull (dialog);
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   adw_message_dialog_response (dialog, "cancel");
   gtk_window_destroy (GTK_WINDOW (dialog));
@@ -641,7 +560,7 @@ case_download_check_compare (Walk *walk)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.download", "s", name));
   osi_test_wait_idle (window);
   g_assert_cmpstr (osi_window_get_last_toast (window), ==, _("Download complete"));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-path", "s", downloaded));
@@ -649,7 +568,7 @@ case_download_check_compare (Walk *walk)
   report = osi_window_get_check_window (window);
   g_assert_nonnull (report);
   g_assert_true (osi_check_window_can_restore (report));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   walk_menu (walk, find_widget (GTK_WIDGET (report), GTK_TYPE_MENU_BUTTON, "compare_button"));
 
@@ -658,7 +577,7 @@ case_download_check_compare (Walk *walk)
   g_assert_no_error (error);
   compare = osi_diff_window_new (GTK_WINDOW (report), diff, empty, name);
   gtk_window_present (GTK_WINDOW (compare));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   gtk_window_destroy (GTK_WINDOW (compare));
   gtk_window_destroy (GTK_WINDOW (report));
@@ -699,26 +618,26 @@ case_preferences (Walk *walk)
   osi_profile_store_add (store, "127.0.0.1", shared.server->url, NULL);
   preferences = g_object_ref (GTK_WIDGET (osi_preferences_window_new (GTK_WINDOW (window), settings, store)));
   gtk_window_present (GTK_WINDOW (preferences));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
 
   /* A new profile opens in its editor. */
   g_assert_true (gtk_widget_activate_action (preferences, "prefs.add-server", NULL));
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
 
   row = find_named (preferences, "test-button");
   g_assert_nonnull (row);
   g_assert_true (gtk_widget_activate_action (row, "server.remove", NULL));
-  confirmation = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  confirmation = osi_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_nonnull (confirmation);
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirmation), "cancel");
   gtk_window_destroy (confirmation);
 
   gtk_window_destroy (GTK_WINDOW (preferences));
-  settle ();
+  osi_test_settle ();
   g_object_unref (preferences);
   g_settings_reset (settings, "profiles");
   g_settings_reset (settings, "current-profile");
@@ -732,7 +651,7 @@ case_shortcuts (Walk *walk)
   GtkShortcutsWindow *shortcuts;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  settle ();
+  osi_test_settle ();
   shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (shortcuts);
   walk_app (walk);
@@ -747,9 +666,9 @@ case_about (Walk *walk)
   GtkWindow *about;
 
   g_action_group_activate_action (G_ACTION_GROUP (shared.app), "about", NULL);
-  about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  about = osi_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
   g_assert_nonnull (about);
-  settle ();
+  osi_test_settle ();
   walk_app (walk);
   gtk_window_destroy (about);
   close_window (window);
@@ -870,7 +789,7 @@ main (int argc, char **argv)
         g_test_message ("GTK_A11Y=%s: GTK is not on the accessibility bus", g_getenv ("GTK_A11Y"));
       else if ((a11y_bus = connect_a11y_bus (&error)) == NULL)
         g_test_message ("no accessibility bus: %s", error->message);
-      shared_start ();
+      osi_test_gui_shared_start (&shared, DATA_SIZE, N_BACKUPS, TOKEN);
     }
 
   g_test_add_func ("/a11y/rules", test_rules);
@@ -882,7 +801,7 @@ main (int argc, char **argv)
     }
   status = g_test_run ();
   if (shared.app != NULL)
-    shared_finish ();
+    osi_test_gui_shared_finish (&shared);
   if (a11y_bus != NULL)
     g_dbus_connection_close_sync (a11y_bus, NULL, NULL);
   g_clear_object (&a11y_bus);

@@ -49,7 +49,7 @@
  *     OsiWindow *window = open_list_window ();
  *
  *     gtk_widget_activate_action (GTK_WIDGET (window), "win.report", NULL);
- *     walk_widget (walk, GTK_WIDGET (find_toplevel (OSI_TYPE_REPORT_WINDOW)));
+ *     walk_widget (walk, GTK_WIDGET (osi_test_find_toplevel (OSI_TYPE_REPORT_WINDOW)));
  *     ...close it...
  *     close_window (window);
  *   }
@@ -59,6 +59,8 @@
 #define TOKEN       "french-test-token-3b9e"
 #define N_BACKUPS   23
 #define DATA_SIZE   (128 * 1024)
+
+static OsiTestGuiShared shared;
 #define BIG_BACKUP  "backup_29991231_235959.tar.zst"
 #define BIG_SIZE    (64 * 1024 * 1024)
 
@@ -85,60 +87,6 @@ static GHashTable *english;     /* the words above */
 static GRegex *user_data_regex; /* what is the user's data in a string */
 
 /* ------------------------------------------------------------------------ */
-/* The shared parts: the application and the servers                       */
-
-typedef struct
-{
-  OsiApplication *app;
-  char           *tmp;
-  char           *data;
-  char           *backups;        /* N_BACKUPS backups */
-  char           *empty_backups;  /* none, at first */
-  OsiTestServer  *server;         /* over backups */
-} Shared;
-
-static Shared shared;
-
-static void
-shared_start (void)
-{
-  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
-  g_autoptr(GError) error = NULL;
-
-  shared.tmp = osi_test_make_tmpdir ();
-  shared.data = osi_test_generate_data (shared.tmp, DATA_SIZE, 3);
-  shared.backups = g_build_filename (shared.tmp, "backups", NULL);
-  shared.empty_backups = g_build_filename (shared.tmp, "empty", NULL);
-  g_assert_true (osi_demo_backups_populate (shared.backups, N_BACKUPS, newest, 11, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (g_mkdir (shared.empty_backups, 0700), ==, 0);
-  shared.server = osi_test_server_start (shared.tmp, shared.data, shared.backups, TOKEN, NULL);
-
-  /* The application gives the windows its actions (app.preferences,
-   * app.about), its accelerators and the shortcuts window. */
-  shared.app = osi_application_new ();
-  g_application_set_flags (G_APPLICATION (shared.app), G_APPLICATION_NON_UNIQUE);
-  g_assert_true (g_application_register (G_APPLICATION (shared.app), NULL, &error));
-  g_assert_no_error (error);
-}
-
-static void
-shared_finish (void)
-{
-  if (shared.server != NULL)
-    {
-      g_assert_cmpint (osi_test_server_stop (shared.server), ==, 0);
-      osi_test_server_free (shared.server);
-    }
-  g_clear_object (&shared.app);
-  osi_test_remove_tmpdir (shared.tmp);
-  g_free (shared.tmp);
-  g_free (shared.data);
-  g_free (shared.backups);
-  g_free (shared.empty_backups);
-}
-
-/* ------------------------------------------------------------------------ */
 /* Waiting                                                                  */
 
 static gboolean
@@ -163,24 +111,6 @@ static gboolean
 dialog_shown (gpointer data)
 {
   return osi_window_get_dialog (OSI_WINDOW (data)) != NULL;
-}
-
-/* A few turns of the loop, for what GTK does at idle (building a
- * popover, laying out rows). */
-static gboolean
-turned_enough (gpointer data)
-{
-  guint *turns = data;
-
-  return ++*turns > 20;
-}
-
-static void
-settle (void)
-{
-  guint turns = 0;
-
-  osi_test_wait_for (turned_enough, &turns, "the loop to turn");
 }
 
 /* ------------------------------------------------------------------------ */
@@ -223,21 +153,6 @@ close_window (OsiWindow *window)
 }
 
 /* The first toplevel of type, NULL if none. */
-static GtkWindow *
-find_toplevel (GType type)
-{
-  GListModel *toplevels = gtk_window_get_toplevels ();
-
-  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
-    {
-      g_autoptr(GtkWindow) window = g_list_model_get_item (toplevels, i);
-
-      if (G_TYPE_CHECK_INSTANCE_TYPE (window, type))
-        return window;
-    }
-  return NULL;
-}
-
 typedef gboolean (*Match) (GtkWidget     *widget,
                            gconstpointer  key);
 
@@ -619,7 +534,7 @@ case_list (Walk *walk)
   OsiWindow *window = open_list_window ();
 
   g_assert_cmpstr (osi_window_get_list_state (window), ==, "rows");
-  settle ();
+  osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (window));
   close_window (window);
 }
@@ -898,7 +813,7 @@ case_menu (Walk *walk)
   button = find_widget (GTK_WIDGET (window), is_menu_button, NULL);
   g_assert_nonnull (button);
   gtk_menu_button_popup (GTK_MENU_BUTTON (button));
-  settle ();
+  osi_test_settle ();
   popover = gtk_menu_button_get_popover (GTK_MENU_BUTTON (button));
   g_assert_nonnull (popover);
   walk_widget (walk, GTK_WIDGET (popover));
@@ -931,7 +846,7 @@ case_preferences (Walk *walk)
   osi_profile_store_add (store, "127.0.0.1", shared.server->url, NULL);
   preferences = g_object_ref (GTK_WIDGET (osi_preferences_window_new (GTK_WINDOW (window), settings, store)));
   gtk_window_present (GTK_WINDOW (preferences));
-  settle ();
+  osi_test_settle ();
   walk_widget (walk, preferences);
 
   /* A new profile opens in the editor; its test fails without a host. */
@@ -948,14 +863,14 @@ case_preferences (Walk *walk)
   walk_widget (walk, preferences);
 
   g_assert_true (gtk_widget_activate_action (row, "server.remove", NULL));
-  confirmation = find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
+  confirmation = osi_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG);
   g_assert_nonnull (confirmation);
   walk_widget (walk, GTK_WIDGET (confirmation));
   adw_message_dialog_response (ADW_MESSAGE_DIALOG (confirmation), "cancel");
   gtk_window_destroy (confirmation);
 
   gtk_window_destroy (GTK_WINDOW (preferences));
-  settle ();
+  osi_test_settle ();
   g_object_unref (preferences);
   g_settings_reset (settings, "profiles");
   g_settings_reset (settings, "current-profile");
@@ -974,13 +889,13 @@ case_shortcuts (Walk *walk)
   /* Built when first shown, then kept. */
   g_assert_null (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  settle ();
+  osi_test_settle ();
   shortcuts = gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window));
   g_assert_nonnull (shortcuts);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
   gtk_widget_set_visible (GTK_WIDGET (shortcuts), FALSE);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.show-help-overlay", NULL));
-  settle ();
+  osi_test_settle ();
   g_assert_true (gtk_application_window_get_help_overlay (GTK_APPLICATION_WINDOW (window)) == shortcuts);
   g_assert_true (gtk_widget_get_visible (GTK_WIDGET (shortcuts)));
   walk_widget (walk, GTK_WIDGET (shortcuts));
@@ -995,9 +910,9 @@ case_about (Walk *walk)
   GtkWindow *about;
 
   g_action_group_activate_action (G_ACTION_GROUP (shared.app), "about", NULL);
-  about = find_toplevel (ADW_TYPE_ABOUT_WINDOW);
+  about = osi_test_find_toplevel (ADW_TYPE_ABOUT_WINDOW);
   g_assert_nonnull (about);
-  settle ();
+  osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (about));
   gtk_window_destroy (about);
   close_window (window);
@@ -1018,12 +933,12 @@ case_check_chooser (Walk *walk)
   g_settings_set_string (settings, "download-folder", folder);
   window = open_list_window ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.check-file", NULL));
-  chooser = find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+  chooser = osi_test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
   g_assert_nonnull (chooser);
-  settle ();
+  osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (chooser));
   gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
-  settle ();
+  osi_test_settle ();
   close_window (window);
   g_settings_reset (settings, "download-folder");
 }
@@ -1042,7 +957,7 @@ case_rows (Walk *walk)
   g_autoptr(GPtrArray) stack = g_ptr_array_new ();
   guint n_rows = 0;
 
-  settle ();
+  osi_test_settle ();
   for (guint i = 0; i < g_list_model_get_n_items (page); i++)
     {
       g_autoptr(OsiBackupInfo) info = g_list_model_get_item (page, i);
@@ -1127,7 +1042,7 @@ case_tab_order (Walk *walk)
   g_settings_set_enum (settings, "items-per-page", 10);
   window = open_list_window ();
 
-  settle ();
+  osi_test_settle ();
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.search", NULL));
   g_assert_cmpint (region_of (gtk_root_get_focus (GTK_ROOT (window))), ==, REGION_SEARCH);
   seen[REGION_SEARCH] = TRUE;
@@ -1207,7 +1122,7 @@ case_fastapi (Walk *walk)
   wait_idle (window);
   g_assert_cmpstr (osi_window_get_state (window), ==, "list");
   g_assert_true (osi_window_server_lacks (window, "upload"));
-  settle ();
+  osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (window));
 
   walk_confirmation (walk, window, "win.restore", SERVICE_BACKUP);
@@ -1334,7 +1249,7 @@ test_walk_finds_english (void)
   gtk_box_append (GTK_BOX (box), gtk_button_new_from_icon_name ("edit-undo-symbolic"));
   gtk_window_set_child (GTK_WINDOW (window), box);
   gtk_window_present (GTK_WINDOW (window));
-  settle ();
+  osi_test_settle ();
 
   walk_init (&walk);
   walk_widget (&walk, box);
@@ -1391,7 +1306,7 @@ main (int argc, char **argv)
     {
       /* Without the catalog, check (a) would see nothing. */
       g_assert_cmpstr (g_dgettext (GETTEXT_PACKAGE, "Backups"), !=, "Backups");
-      shared_start ();
+      osi_test_gui_shared_start (&shared, DATA_SIZE, N_BACKUPS, TOKEN);
     }
 
   g_test_add_func ("/french/self-check", test_walk_finds_english);
@@ -1403,7 +1318,7 @@ main (int argc, char **argv)
     }
   status = g_test_run ();
   if (shared.app != NULL)
-    shared_finish ();
+    osi_test_gui_shared_finish (&shared);
   g_regex_unref (user_data_regex);
   g_hash_table_unref (english);
   osi_test_remove_tmpdir (home);
