@@ -1,0 +1,272 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+/* The retention planner: see osi-retention.h for the rules. */
+#define G_LOG_DOMAIN "osi-core"
+
+#include "config.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include <glib/gi18n-lib.h>
+
+#include "osi-error.h"
+#include "osi-retention.h"
+
+#define SECONDS_PER_DAY 86400
+
+/* The sentence of osi_retention_policy_validate says "three". */
+G_STATIC_ASSERT (OSI_MIN_KEPT_BACKUPS == 3);
+
+typedef struct
+{
+  gint64      usec;  /* the instant, in microseconds since 1970-01-01 UTC */
+  const char *name;  /* never NULL */
+  guint       index; /* in the caller's array */
+  gboolean    known;
+} Ranked;
+
+static const struct
+{
+  OsiRetentionReasons  reasons;
+  const char          *word;
+} reason_words[OSI_RETENTION_MAX_STRINGS] = {
+  { OSI_RETENTION_LAST, "last" },
+  { OSI_RETENTION_DAILY, "daily" },
+  { OSI_RETENTION_WEEKLY, "weekly" },
+  { OSI_RETENTION_MONTHLY, "monthly" },
+  { OSI_RETENTION_PROTECTED | OSI_RETENTION_UNKNOWN_DATE, "protected" },
+};
+
+static inline gint64
+floor_div (gint64 a,
+           gint64 b)
+{
+  gint64 quotient = a / b;
+
+  return (a % b != 0 && a < 0) ? quotient - 1 : quotient;
+}
+
+/* Newest first, then the greater name first; backups without a date after
+ * all the others, by name. The index makes the order total, so that the
+ * plan does not depend on qsort's handling of equal elements. */
+static int
+compare_ranked (const void *a,
+                const void *b)
+{
+  const Ranked *x = a;
+  const Ranked *y = b;
+  int by_name;
+
+  if (x->known != y->known)
+    return x->known ? -1 : 1;
+  if (x->known && x->usec != y->usec)
+    return x->usec > y->usec ? -1 : 1;
+
+  by_name = strcmp (x->name, y->name);
+  if (by_name != 0)
+    return x->known ? -by_name : by_name;
+
+  return (x->index > y->index) - (x->index < y->index);
+}
+
+/* The local day (days since 1970-01-01) of an instant: the wall clock of
+ * time_zone then, whatever daylight saving time does around it. */
+static gint64
+local_day (GTimeZone *time_zone,
+           gint64     seconds)
+{
+  int interval = g_time_zone_find_interval (time_zone, G_TIME_TYPE_UNIVERSAL, seconds);
+
+  return floor_div (seconds + g_time_zone_get_offset (time_zone, interval), SECONDS_PER_DAY);
+}
+
+/* The ISO 8601 week of a day: weeks run from Monday to Sunday, and
+ * 1970-01-01 was a Thursday, so shifting by 3 days makes every Monday
+ * start a multiple of 7. Two days share an ISO year-week exactly when
+ * they share this number. */
+static gint64
+week_of_day (gint64 day)
+{
+  return floor_div (day + 3, 7);
+}
+
+/* year * 12 + month - 1 of a day counted from 1970-01-01 in the
+ * proleptic Gregorian calendar. Years are taken to begin on 1 March, so
+ * that a leap day ends its year, and counted in eras of 400 years
+ * (146,097 days each), within which the calendar repeats. */
+static gint64
+month_of_day (gint64 day)
+{
+  /* 0000-03-01 is 719,468 days before 1970-01-01. */
+  gint64 from_march_0 = day + 719468;
+  gint64 era = floor_div (from_march_0, 146097);
+  gint64 day_of_era = from_march_0 - era * 146097;
+  /* Less the leap days before it: every 4 years, but not every 100,
+   * but every 400 (the era's last day). */
+  gint64 year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  gint64 day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  /* March to July and August to December both last 153 days. */
+  gint64 month_from_march = (5 * day_of_year + 2) / 153;
+  gint64 month = month_from_march < 10 ? month_from_march + 3 : month_from_march - 9;
+  gint64 year = era * 400 + year_of_era + (month <= 2 ? 1 : 0);
+
+  return year * 12 + month - 1;
+}
+
+gboolean
+osi_retention_policy_validate (const OsiRetentionPolicy  *policy,
+                               GError                   **error)
+{
+  static const char * const members[] = { "keep_daily", "keep_weekly", "keep_monthly" };
+  int values[G_N_ELEMENTS (members)];
+
+  g_return_val_if_fail (policy != NULL, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (policy->keep_last < OSI_MIN_KEPT_BACKUPS)
+    {
+      g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
+                   _("“keep_last” is %d: it must be 3 or more, to keep at least three recent backups."),
+                   policy->keep_last);
+      return FALSE;
+    }
+
+  values[0] = policy->keep_daily;
+  values[1] = policy->keep_weekly;
+  values[2] = policy->keep_monthly;
+  for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+    if (values[i] < 0)
+      {
+        g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
+                     _("“%s” is %d: it must be 0 or more."), members[i], values[i]);
+        return FALSE;
+      }
+
+  return TRUE;
+}
+
+guint
+osi_retention_reasons_to_strings (OsiRetentionReasons   reasons,
+                                  const char          **strings)
+{
+  guint n = 0;
+
+  g_return_val_if_fail (strings != NULL, 0);
+
+  for (guint i = 0; i < G_N_ELEMENTS (reason_words); i++)
+    if ((reasons & reason_words[i].reasons) != 0)
+      strings[n++] = reason_words[i].word;
+  strings[n] = NULL;
+
+  return n;
+}
+
+void
+osi_retention_plan (const OsiRetentionBackup  *backups,
+                    guint                      n_backups,
+                    const OsiRetentionPolicy  *policy,
+                    GTimeZone                 *time_zone,
+                    OsiRetentionReasons       *reasons,
+                    guint                     *order)
+{
+  g_autoptr(GTimeZone) local = NULL;
+  g_autofree Ranked *ranked = NULL;
+  gint64 keep_last;
+  gint64 left_daily;
+  gint64 left_weekly;
+  gint64 left_monthly;
+  gint64 last_day = G_MININT64;
+  gint64 last_week = G_MININT64;
+  gint64 last_month = G_MININT64;
+
+  g_return_if_fail (reasons != NULL || n_backups == 0);
+
+  if (n_backups == 0)
+    return;
+  if (G_UNLIKELY (backups == NULL || policy == NULL))
+    {
+      /* A caller's mistake: reasons left as they were could read as
+       * "remove", so nothing is. */
+      g_critical ("%s: no %s given", G_STRFUNC, backups == NULL ? "backups" : "policy");
+      for (guint i = 0; i < n_backups; i++)
+        reasons[i] = OSI_RETENTION_LAST;
+      return;
+    }
+
+  if (time_zone == NULL)
+    time_zone = local = g_time_zone_new_local ();
+
+  ranked = g_new (Ranked, n_backups);
+  for (guint i = 0; i < n_backups; i++)
+    {
+      GDateTime *date = backups[i].date;
+
+      ranked[i].known = date != NULL;
+      ranked[i].usec = date != NULL
+                       ? g_date_time_to_unix (date) * G_USEC_PER_SEC + g_date_time_get_microsecond (date)
+                       : 0;
+      ranked[i].name = backups[i].name != NULL ? backups[i].name : "";
+      ranked[i].index = i;
+    }
+  qsort (ranked, n_backups, sizeof *ranked, compare_ranked);
+
+  keep_last = MAX (policy->keep_last, OSI_MIN_KEPT_BACKUPS);
+  left_daily = MAX (policy->keep_daily, 0);
+  left_weekly = MAX (policy->keep_weekly, 0);
+  left_monthly = MAX (policy->keep_monthly, 0);
+
+  /* Dated backups rank first, so position i is also the rank among them. */
+  for (guint i = 0; i < n_backups; i++)
+    {
+      const Ranked *r = &ranked[i];
+      OsiRetentionReasons why = OSI_RETENTION_REMOVE;
+
+      if (order != NULL)
+        order[i] = r->index;
+      if (backups[r->index].is_protected)
+        why |= OSI_RETENTION_PROTECTED;
+
+      if (!r->known)
+        {
+          reasons[r->index] = why | OSI_RETENTION_UNKNOWN_DATE;
+          continue;
+        }
+
+      if (i < keep_last)
+        why |= OSI_RETENTION_LAST;
+
+      /* Like restic, a bucket is compared with the last one kept only,
+       * and only while its count lasts. */
+      if (left_daily > 0 || left_weekly > 0 || left_monthly > 0)
+        {
+          gint64 day = local_day (time_zone, floor_div (r->usec, G_USEC_PER_SEC));
+          gint64 week = week_of_day (day);
+
+          if (left_daily > 0 && day != last_day)
+            {
+              why |= OSI_RETENTION_DAILY;
+              last_day = day;
+              left_daily--;
+            }
+          if (left_weekly > 0 && week != last_week)
+            {
+              why |= OSI_RETENTION_WEEKLY;
+              last_week = week;
+              left_weekly--;
+            }
+          if (left_monthly > 0)
+            {
+              gint64 month = month_of_day (day);
+
+              if (month != last_month)
+                {
+                  why |= OSI_RETENTION_MONTHLY;
+                  last_month = month;
+                  left_monthly--;
+                }
+            }
+        }
+
+      reasons[r->index] = why;
+    }
+}
