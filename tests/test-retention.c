@@ -170,6 +170,16 @@ static const Case cases[] = {
     },
   },
   {
+    /* Instants a microsecond apart are not equal, whatever the names. */
+    "/retention/microseconds", { 3, 2, 0, 0 },
+    {
+      { "z", "2026-05-02T00:00:00.000000", FALSE, L | D },
+      { "a", "2026-05-01T23:59:59.999999", FALSE, L | D },
+      { "b", "2026-05-01T23:59:59.999998", FALSE, L },
+      { "c", "2026-05-01T23:59:59.999997", FALSE, RM },
+    },
+  },
+  {
     /* Protection keeps a backup and changes nothing else: the protected
      * newest one is still one of the three "last", and the protected
      * newest of 3 May still fills that day. */

@@ -4,7 +4,6 @@
 
 #include "config.h"
 
-#include <stdlib.h>
 #include <string.h>
 
 #include <glib/gi18n-lib.h>
@@ -17,13 +16,23 @@
 /* The sentence of osi_retention_policy_validate says "three". */
 G_STATIC_ASSERT (OSI_MIN_KEPT_BACKUPS == 3);
 
+/* A backup as the planner ranks it: 16 bytes, so that sorting moves
+ * little, and what the walk reads of it without going back to the
+ * caller's array. */
 typedef struct
 {
-  gint64      usec;  /* the instant, in microseconds since 1970-01-01 UTC */
-  const char *name;  /* never NULL */
-  guint       index; /* in the caller's array */
-  gboolean    known;
+  /* The smaller, the higher in the ranking: the instant turned so that
+   * newer is smaller (dated backups), or G_MAXUINT64 (no date). */
+  guint64 key;
+  guint   index : 30;  /* in the caller's array */
+  guint   known : 1;
+  guint   is_protected : 1;
 } Ranked;
+
+G_STATIC_ASSERT (sizeof (Ranked) == 16);
+
+/* At most this many backups (the index's width). */
+#define MAX_BACKUPS (1u << 30)
 
 static const struct
 {
@@ -46,27 +55,121 @@ floor_div (gint64 a,
   return (a % b != 0 && a < 0) ? quotient - 1 : quotient;
 }
 
-/* Newest first, then the greater name first; backups without a date after
- * all the others, by name. The index makes the order total, so that the
- * plan does not depend on qsort's handling of equal elements. */
-static int
-compare_ranked (const void *a,
-                const void *b)
+/* The key of an instant (microseconds since 1970-01-01 UTC): unsigned
+ * order is the signed order once the sign bit is flipped, and reversed
+ * by the complement, so that the newest comes first. A GDateTime (years
+ * 1 to 9999) never makes G_MAXUINT64, the key of no date. */
+static inline guint64
+key_of_instant (gint64 usec)
 {
+  return ~((guint64) usec ^ G_GUINT64_CONSTANT (0x8000000000000000));
+}
+
+static inline gint64
+instant_of_key (guint64 key)
+{
+  return (gint64) (~key ^ G_GUINT64_CONSTANT (0x8000000000000000));
+}
+
+/* Sorts by key, keeping the order of equal keys (a least significant
+ * digit radix sort, a byte at a time; bytes that every key shares, such
+ * as the top ones of dates a few decades apart, take no pass). */
+static void
+sort_by_key (Ranked *items,
+             Ranked *scratch,
+             guint   n)
+{
+  guint counts[8][256] = { { 0 } };
+  Ranked *from = items;
+  Ranked *to = scratch;
+
+  for (guint i = 0; i < n; i++)
+    for (guint digit = 0; digit < 8; digit++)
+      counts[digit][(items[i].key >> (8 * digit)) & 0xff]++;
+
+  for (guint digit = 0; digit < 8; digit++)
+    {
+      guint *count = counts[digit];
+      guint position = 0;
+      Ranked *swap;
+
+      if (count[(from[0].key >> (8 * digit)) & 0xff] == n)
+        continue;
+      for (guint value = 0; value < 256; value++)
+        {
+          guint here = count[value];
+
+          count[value] = position;
+          position += here;
+        }
+      for (guint i = 0; i < n; i++)
+        to[count[(from[i].key >> (8 * digit)) & 0xff]++] = from[i];
+      swap = from;
+      from = to;
+      to = swap;
+    }
+
+  if (from != items)
+    memcpy (items, from, n * sizeof *items);
+}
+
+/* Among equal keys: dated backups by the greater name first, backups
+ * without a date by name; then by index, so that the order is total. */
+static int
+compare_equal_keys (gconstpointer a,
+                    gconstpointer b,
+                    gpointer      user_data)
+{
+  const OsiRetentionBackup *backups = user_data;
   const Ranked *x = a;
   const Ranked *y = b;
-  int by_name;
+  const char *x_name = backups[x->index].name;
+  const char *y_name = backups[y->index].name;
+  int by_name = strcmp (x_name != NULL ? x_name : "", y_name != NULL ? y_name : "");
 
-  if (x->known != y->known)
-    return x->known ? -1 : 1;
-  if (x->known && x->usec != y->usec)
-    return x->usec > y->usec ? -1 : 1;
-
-  by_name = strcmp (x->name, y->name);
   if (by_name != 0)
     return x->known ? -by_name : by_name;
 
   return (x->index > y->index) - (x->index < y->index);
+}
+
+/* Ranks the backups: newest first, equal instants by name, the greater
+ * first, then the backups without a date by name. */
+static Ranked *
+rank (const OsiRetentionBackup *backups,
+      guint                     n_backups)
+{
+  Ranked *ranked = g_new (Ranked, n_backups);
+  g_autofree Ranked *scratch = g_new (Ranked, n_backups);
+  guint start = 0;
+
+  for (guint i = 0; i < n_backups; i++)
+    {
+      GDateTime *date = backups[i].date;
+
+      ranked[i].key = date != NULL
+                      ? key_of_instant (g_date_time_to_unix (date) * G_USEC_PER_SEC
+                                        + g_date_time_get_microsecond (date))
+                      : G_MAXUINT64;
+      ranked[i].index = i;
+      ranked[i].known = date != NULL;
+      ranked[i].is_protected = backups[i].is_protected != FALSE;
+    }
+
+  sort_by_key (ranked, scratch, n_backups);
+
+  /* Runs of equal keys are rare (and short) but for the backups without
+   * a date. */
+  for (guint i = 1; i <= n_backups; i++)
+    if (i == n_backups || ranked[i].key != ranked[start].key)
+      {
+        if (i - start > 1)
+          g_qsort_with_data (ranked + start, (int) (i - start), sizeof *ranked,
+                             compare_equal_keys, (gpointer) backups);
+        start = i;
+      }
+
+  return ranked;
 }
 
 /* The local day (days since 1970-01-01) of an instant: the wall clock of
@@ -183,11 +286,12 @@ osi_retention_plan (const OsiRetentionBackup  *backups,
 
   if (n_backups == 0)
     return;
-  if (G_UNLIKELY (backups == NULL || policy == NULL))
+  if (G_UNLIKELY (backups == NULL || policy == NULL || n_backups > MAX_BACKUPS))
     {
       /* A caller's mistake: reasons left as they were could read as
        * "remove", so nothing is. */
-      g_critical ("%s: no %s given", G_STRFUNC, backups == NULL ? "backups" : "policy");
+      g_critical ("%s: %s", G_STRFUNC,
+                  backups == NULL ? "no backups given" : policy == NULL ? "no policy given" : "too many backups");
       for (guint i = 0; i < n_backups; i++)
         reasons[i] = OSI_RETENTION_LAST;
       return;
@@ -196,19 +300,7 @@ osi_retention_plan (const OsiRetentionBackup  *backups,
   if (time_zone == NULL)
     time_zone = local = g_time_zone_new_local ();
 
-  ranked = g_new (Ranked, n_backups);
-  for (guint i = 0; i < n_backups; i++)
-    {
-      GDateTime *date = backups[i].date;
-
-      ranked[i].known = date != NULL;
-      ranked[i].usec = date != NULL
-                       ? g_date_time_to_unix (date) * G_USEC_PER_SEC + g_date_time_get_microsecond (date)
-                       : 0;
-      ranked[i].name = backups[i].name != NULL ? backups[i].name : "";
-      ranked[i].index = i;
-    }
-  qsort (ranked, n_backups, sizeof *ranked, compare_ranked);
+  ranked = rank (backups, n_backups);
 
   keep_last = MAX (policy->keep_last, OSI_MIN_KEPT_BACKUPS);
   left_daily = MAX (policy->keep_daily, 0);
@@ -223,7 +315,7 @@ osi_retention_plan (const OsiRetentionBackup  *backups,
 
       if (order != NULL)
         order[i] = r->index;
-      if (backups[r->index].is_protected)
+      if (r->is_protected)
         why |= OSI_RETENTION_PROTECTED;
 
       if (!r->known)
@@ -239,7 +331,7 @@ osi_retention_plan (const OsiRetentionBackup  *backups,
        * and only while its count lasts. */
       if (left_daily > 0 || left_weekly > 0 || left_monthly > 0)
         {
-          gint64 day = local_day (time_zone, floor_div (r->usec, G_USEC_PER_SEC));
+          gint64 day = local_day (time_zone, floor_div (instant_of_key (r->key), G_USEC_PER_SEC));
           gint64 week = week_of_day (day);
 
           if (left_daily > 0 && day != last_day)

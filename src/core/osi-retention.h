@@ -62,9 +62,10 @@ G_BEGIN_DECLS
  * anyway, keeps the 3 newest as "last". A list of 3 backups or fewer is
  * kept whole.
  *
- * Cost: one sort and one walk, O(n log n), no allocation per backup but
- * one array; days are counted in integers from the instant and the time
- * zone's offset then (no GDateTime made per backup).
+ * Cost: one sort (a radix sort on the instants, so O(n) but for the
+ * names of equal instants) and one walk, two arrays of 16 bytes a backup
+ * and no allocation per backup; days are counted in integers from the
+ * instant and the time zone's offset then (no GDateTime made per backup).
  */
 
 typedef struct
@@ -123,9 +124,9 @@ typedef struct
  * dates last). time_zone is the one days, weeks and months are counted
  * in (the policy's schedule time zone); NULL means this machine's. An
  * invalid policy is planned with keep_last raised to the floor and
- * negative counts read as 0. Without backups or a policy (a caller's
- * mistake), a critical warning, and every backup is kept. Nothing is kept
- * of the arguments. */
+ * negative counts read as 0. Without backups or a policy, or with more
+ * than 2^30 backups (a caller's mistake), a critical warning, and every
+ * backup is kept. Nothing is kept of the arguments. */
 void     osi_retention_plan               (const OsiRetentionBackup  *backups,
                                            guint                      n_backups,
                                            const OsiRetentionPolicy  *policy,
