@@ -179,7 +179,6 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
                   int                   argc,
                   char                **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(OsiClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) backups = NULL;
@@ -191,11 +190,8 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
     { NULL }
   };
 
-  g_option_context_set_summary (context, _("Lists the server’s backups, newest first."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return osi_cli_usage_error (error->message);
+  if (!osi_cli_parse_options (&argc, &argv, _("Lists the server’s backups, newest first."), NULL, entries, &status))
+    return status;
   if (argc != 1)
     return osi_cli_usage_error (_("“list” takes no argument"));
 
@@ -340,7 +336,6 @@ osi_cli_cmd_download (const OsiCliGlobals  *globals,
                       int                   argc,
                       char                **argv)
 {
-  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
   g_autoptr(OsiClient) client = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
@@ -354,11 +349,9 @@ osi_cli_cmd_download (const OsiCliGlobals  *globals,
     { NULL }
   };
 
-  g_option_context_set_summary (context, _("Downloads a backup; an interrupted download resumes where it stopped."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return osi_cli_usage_error (error->message);
+  if (!osi_cli_parse_options (&argc, &argv, _("Downloads a backup; an interrupted download resumes where it stopped."),
+                              NULL, entries, &status))
+    return status;
   if (!take_one_name (argc, argv, "download", &name, &status))
     return status;
   if ((client = open_client (globals, &status)) == NULL)

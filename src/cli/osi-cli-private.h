@@ -20,8 +20,14 @@ typedef int (*OsiCliCommand) (const OsiCliGlobals *globals,
                               int                  argc,
                               char               **argv);
 
-int  osi_cli_usage_error (const char *message);
-void osi_cli_print_json  (JsonNode   *node);
+int      osi_cli_usage_error   (const char          *message);
+gboolean osi_cli_parse_options (int                 *argc,
+                                char              ***argv,
+                                const char          *summary,
+                                const char          *description,
+                                const GOptionEntry  *entries,
+                                int                 *status);
+void     osi_cli_print_json    (JsonNode            *node);
 
 int  osi_cli_cmd_list    (const OsiCliGlobals *globals, int argc, char **argv);
 int  osi_cli_cmd_create  (const OsiCliGlobals *globals, int argc, char **argv);

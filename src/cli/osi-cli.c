@@ -46,6 +46,29 @@ osi_cli_usage_error (const char *message)
   return OSI_CLI_EXIT_USAGE;
 }
 
+/* A command's options (argv[0] is the command): what is left stays in
+ * argc and argv. FALSE, with *status, after a usage error. */
+gboolean
+osi_cli_parse_options (int                 *argc,
+                       char              ***argv,
+                       const char          *summary,
+                       const char          *description,
+                       const GOptionEntry  *entries,
+                       int                 *status)
+{
+  g_autoptr(GOptionContext) context = g_option_context_new (NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_option_context_set_summary (context, summary);
+  g_option_context_set_description (context, description);
+  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
+  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
+  if (g_option_context_parse (context, argc, argv, &error))
+    return TRUE;
+  *status = osi_cli_usage_error (error->message);
+  return FALSE;
+}
+
 void
 osi_cli_print_json (JsonNode *node)
 {
@@ -184,8 +207,6 @@ parse_check_options (int            argc,
                      CheckOptions  *opts,
                      int           *status)
 {
-  g_autoptr(GOptionContext) context = NULL;
-  g_autoptr(GError) error = NULL;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &opts->json, N_("Print the report as JSON"), NULL },
     { "max-size", 0, 0, G_OPTION_ARG_INT64, &opts->max_size, N_("Largest total size accepted, in bytes"), N_("BYTES") },
@@ -197,15 +218,8 @@ parse_check_options (int            argc,
     { NULL }
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, summary);
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    {
-      *status = osi_cli_usage_error (error->message);
-      return FALSE;
-    }
+  if (!osi_cli_parse_options (&argc, &argv, summary, NULL, entries, status))
+    return FALSE;
   if (opts->rest == NULL || g_strv_length (opts->rest) != 1)
     {
       *status = osi_cli_usage_error (_("name exactly one backup file"));
@@ -433,29 +447,27 @@ cmd_diff (const OsiCliGlobals  *globals,
           int                   argc,
           char                **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiDiff) diff = NULL;
   g_auto(GStrv) rest = NULL;
   gboolean json = FALSE;
+  int status;
   GOptionEntry entries[] = {
     { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the comparison as JSON"), NULL },
     { G_OPTION_REMAINING, 0, 0, G_OPTION_ARG_FILENAME_ARRAY, &rest, NULL, N_("A B") },
     { NULL }
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, _("Shows what changes from A to B, each a backup file or a data folder: "
-                                           "knowledge base entries added, removed or modified (and which fields), "
-                                           "configuration and data files added, removed or modified. For a "
-                                           "restore, A is the current data and B the backup."));
-  g_option_context_set_description (context, _("Exit status: 0 when the comparison was made, whether or not "
-                                               "A and B differ; 1 when A or B cannot be read or fails "
-                                               "verification; 2 usage."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return osi_cli_usage_error (error->message);
+  if (!osi_cli_parse_options (&argc, &argv,
+                              _("Shows what changes from A to B, each a backup file or a data folder: "
+                                "knowledge base entries added, removed or modified (and which fields), "
+                                "configuration and data files added, removed or modified. For a "
+                                "restore, A is the current data and B the backup."),
+                              _("Exit status: 0 when the comparison was made, whether or not "
+                                "A and B differ; 1 when A or B cannot be read or fails "
+                                "verification; 2 usage."),
+                              entries, &status))
+    return status;
   if (rest == NULL || g_strv_length (rest) != 2)
     return osi_cli_usage_error (_("name two backups or data folders, A then B"));
 
@@ -481,11 +493,11 @@ cmd_demo_data (const OsiCliGlobals  *globals,
                int                   argc,
                char                **argv)
 {
-  g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_auto(GStrv) rest = NULL;
   gint64 size_mb = 16;
   gint64 seed = 1;
+  int status;
   GOptionEntry entries[] = {
     { "size-mb", 0, 0, G_OPTION_ARG_INT64, &size_mb, N_("Approximate size in MiB (default 16)"), "N" },
     { "seed", 0, 0, G_OPTION_ARG_INT64, &seed, N_("Seed of the generator (default 1)"), "N" },
@@ -493,12 +505,10 @@ cmd_demo_data (const OsiCliGlobals  *globals,
     { NULL }
   };
 
-  context = g_option_context_new (NULL);
-  g_option_context_set_summary (context, _("Writes a realistic OSI data folder (knowledge base, configuration, embeddings) for trials and tests."));
-  g_option_context_add_main_entries (context, entries, GETTEXT_PACKAGE);
-  g_option_context_set_translation_domain (context, GETTEXT_PACKAGE);
-  if (!g_option_context_parse (context, &argc, &argv, &error))
-    return osi_cli_usage_error (error->message);
+  if (!osi_cli_parse_options (&argc, &argv,
+                              _("Writes a realistic OSI data folder (knowledge base, configuration, embeddings) for trials and tests."),
+                              NULL, entries, &status))
+    return status;
   if (rest == NULL || g_strv_length (rest) != 1)
     return osi_cli_usage_error (_("name exactly one folder"));
   if (size_mb < 1 || size_mb > 1024 * 1024)
