@@ -94,40 +94,6 @@ store_result (GObject      *source,
   *out = g_object_ref (result);
 }
 
-/* Runs the main context until the call started just before has ended. */
-static GAsyncResult *
-wait_for (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return *slot;
-}
-
-/* Only names that a server could hold: anything else is a usage error,
- * said before any network traffic. */
-static gboolean
-take_one_name (int          argc,
-               char       **argv,
-               const char  *what,
-               const char **out,
-               int         *status)
-{
-  if (argc != 2)
-    {
-      g_autofree char *message = g_strdup_printf (_("“%s” takes exactly one backup name"), what);
-      *status = osi_cli_usage_error (message);
-      return FALSE;
-    }
-  if (!osi_backup_name_is_valid (argv[1]))
-    {
-      g_autofree char *message = g_strdup_printf (_("“%s” is not a valid backup name"), argv[1]);
-      *status = osi_cli_usage_error (message);
-      return FALSE;
-    }
-  *out = argv[1];
-  return TRUE;
-}
-
 typedef struct
 {
   gboolean tty;
@@ -167,63 +133,37 @@ on_transfer_progress (guint64  done,
     }
 }
 
-static void
-end_progress (const ProgressLine *line)
+/* One network command under way: what it was given and the call that
+ * runs it. */
+typedef struct
 {
-  if (line->tty)
+  OsiClient    *client;
+  const char   *arg;          /* the backup name or the file given, if any */
+  gboolean      json;         /* list --json */
+  char         *directory;    /* download -o */
+  ProgressLine  line;         /* shown by transfers only */
+  GAsyncResult *result;
+} Call;
+
+/* Runs the main context until the call started just before has ended,
+ * then ends the progress line. */
+static GAsyncResult *
+wait_for (Call *call)
+{
+  while (call->result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  if (call->line.tty)
     g_printerr ("\n");
+  return call->result;
 }
 
-int
-osi_cli_cmd_list (const OsiCliGlobals  *globals,
-                  int                   argc,
-                  char                **argv)
+static void
+print_list (GPtrArray *backups)
 {
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GPtrArray) backups = NULL;
-  g_autoptr(GError) error = NULL;
-  gboolean json = FALSE;
-  int status = OSI_CLI_EXIT_OK;
-  GOptionEntry entries[] = {
-    { "json", 0, 0, G_OPTION_ARG_NONE, &json, N_("Print the list as JSON"), NULL },
-    { NULL }
-  };
-
-  if (!osi_cli_parse_options (&argc, &argv, _("Lists the server’s backups, newest first."), NULL, entries, &status))
-    return status;
-  if (argc != 1)
-    return osi_cli_usage_error (_("“list” takes no argument"));
-
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
-
-  osi_client_list_async (client, NULL, store_result, &result);
-  backups = osi_client_list_finish (client, wait_for (&result), &error);
-  if (backups == NULL)
-    return fail (error);
-
-  if (json)
-    {
-      g_autoptr(JsonBuilder) builder = json_builder_new ();
-      g_autoptr(JsonNode) root = NULL;
-
-      json_builder_begin_object (builder);
-      json_builder_set_member_name (builder, "backups");
-      json_builder_begin_array (builder);
-      for (guint i = 0; i < backups->len; i++)
-        json_builder_add_value (builder, osi_backup_info_to_json (g_ptr_array_index (backups, i)));
-      json_builder_end_array (builder);
-      json_builder_end_object (builder);
-      root = json_builder_get_root (builder);
-      osi_cli_print_json (root);
-      return OSI_CLI_EXIT_OK;
-    }
-
   if (backups->len == 0)
     {
       g_print ("%s\n", _("No backup on this server."));
-      return OSI_CLI_EXIT_OK;
+      return;
     }
 
   for (guint i = 0; i < backups->len; i++)
@@ -243,159 +183,234 @@ osi_cli_cmd_list (const OsiCliGlobals  *globals,
   g_print (g_dngettext (GETTEXT_PACKAGE, "%u backup\n", "%u backups\n", backups->len), backups->len);
   if (backups->len < OSI_MIN_KEPT_BACKUPS)
     g_print ("%s\n", _("Fewer than three backups: keep at least three recent ones."));
-  return OSI_CLI_EXIT_OK;
 }
 
-int
-osi_cli_cmd_create (const OsiCliGlobals  *globals,
-                    int                   argc,
-                    char                **argv)
+static gboolean
+run_list (Call    *call,
+          GError **error)
 {
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(JsonBuilder) builder = NULL;
+  g_autoptr(JsonNode) root = NULL;
+
+  osi_client_list_async (call->client, NULL, store_result, &call->result);
+  backups = osi_client_list_finish (call->client, wait_for (call), error);
+  if (backups == NULL)
+    return FALSE;
+  if (!call->json)
+    {
+      print_list (backups);
+      return TRUE;
+    }
+
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "backups");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < backups->len; i++)
+    json_builder_add_value (builder, osi_backup_info_to_json (g_ptr_array_index (backups, i)));
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  osi_cli_print_json (root);
+  return TRUE;
+}
+
+static void
+print_server_message (const char *message)
+{
+  if (message != NULL)
+    g_print (_("Server: %s\n"), message);
+}
+
+static gboolean
+run_create (Call    *call,
+            GError **error)
+{
   g_autoptr(OsiBackupInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *message = NULL;
-  int status = OSI_CLI_EXIT_OK;
 
-  if (argc != 1)
-    return osi_cli_usage_error (_("“create” takes no argument"));
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
-
-  osi_client_create_async (client, NULL, store_result, &result);
-  if (!osi_client_create_finish (client, wait_for (&result), &info, &message, &error))
-    return fail (error);
+  osi_client_create_async (call->client, NULL, store_result, &call->result);
+  if (!osi_client_create_finish (call->client, wait_for (call), &info, &message, error))
+    return FALSE;
 
   if (info != NULL)
     g_print (_("Backup created: %s\n"), osi_backup_info_get_name (info));
   else
     g_print ("%s\n", _("Backup created. The server did not say under which name: list the backups to see it."));
-  if (message != NULL)
-    g_print (_("Server: %s\n"), message);
-  return OSI_CLI_EXIT_OK;
+  print_server_message (message);
+  return TRUE;
+}
+
+static gboolean
+run_restore (Call    *call,
+             GError **error)
+{
+  g_autofree char *safety = NULL;
+  g_autofree char *message = NULL;
+
+  osi_client_restore_async (call->client, call->arg, NULL, store_result, &call->result);
+  if (!osi_client_restore_finish (call->client, wait_for (call), &safety, &message, error))
+    return FALSE;
+
+  if (safety != NULL)
+    g_print (_("Restored %s. The data it replaced is kept in the safety backup %s.\n"), call->arg, safety);
+  else
+    g_print (_("Restored %s. The server did not name a safety backup of the data it replaced.\n"), call->arg);
+  print_server_message (message);
+  return TRUE;
+}
+
+static gboolean
+run_delete (Call    *call,
+            GError **error)
+{
+  osi_client_delete_async (call->client, call->arg, NULL, store_result, &call->result);
+  if (!osi_client_delete_finish (call->client, wait_for (call), error))
+    return FALSE;
+  g_print (_("Deleted %s.\n"), call->arg);
+  return TRUE;
+}
+
+static gboolean
+run_download (Call    *call,
+              GError **error)
+{
+  g_autofree char *path = NULL;
+
+  osi_client_download_async (call->client, call->arg, call->directory != NULL ? call->directory : ".",
+                             on_transfer_progress, &call->line, NULL, store_result, &call->result);
+  path = osi_client_download_finish (call->client, wait_for (call), NULL, error);
+  if (path == NULL)
+    return FALSE;
+  g_print (_("Downloaded to %s\n"), path);
+  return TRUE;
+}
+
+static gboolean
+run_upload (Call    *call,
+            GError **error)
+{
+  g_autoptr(OsiBackupInfo) info = NULL;
+
+  osi_client_upload_async (call->client, call->arg, on_transfer_progress, &call->line, NULL,
+                           store_result, &call->result);
+  info = osi_client_upload_finish (call->client, wait_for (call), error);
+  if (info == NULL)
+    return FALSE;
+  g_print (_("Uploaded as %s\n"), osi_backup_info_get_name (info));
+  return TRUE;
+}
+
+typedef enum
+{
+  TAKES_NOTHING,
+  TAKES_BACKUP_NAME,   /* only names a server could hold */
+  TAKES_FILE,
+} Argument;
+
+typedef struct
+{
+  const char *name;
+  Argument    argument;
+  gboolean    transfer;    /* shows its progress on a terminal */
+  const char *option;      /* its one option, if any */
+  const char *summary;     /* for --help; NULL: takes no option */
+  gboolean  (*run) (Call *call, GError **error);
+} Command;
+
+static const Command commands[] = {
+  { "list", TAKES_NOTHING, FALSE, "json", N_("Lists the server’s backups, newest first."), run_list },
+  { "create", TAKES_NOTHING, FALSE, NULL, NULL, run_create },
+  { "restore", TAKES_BACKUP_NAME, FALSE, NULL, NULL, run_restore },
+  { "delete", TAKES_BACKUP_NAME, FALSE, NULL, NULL, run_delete },
+  { "download", TAKES_BACKUP_NAME, TRUE, "output",
+    N_("Downloads a backup; an interrupted download resumes where it stopped."), run_download },
+  { "upload", TAKES_FILE, TRUE, NULL, NULL, run_upload },
+};
+
+/* The options of the command, when it has any. */
+static gboolean
+parse_options (const Command   *command,
+               Call            *call,
+               int             *argc,
+               char          ***argv,
+               int             *status)
+{
+  const GOptionEntry options[] = {
+    { "json", 0, 0, G_OPTION_ARG_NONE, &call->json, N_("Print the list as JSON"), NULL },
+    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &call->directory,
+      N_("Folder to download into (default: the current one)"), N_("DIR") },
+  };
+  GOptionEntry entries[2] = { { NULL } };
+
+  if (command->summary == NULL)
+    return TRUE;
+  for (guint i = 0; i < G_N_ELEMENTS (options); i++)
+    if (g_strcmp0 (options[i].long_name, command->option) == 0)
+      entries[0] = options[i];
+  return osi_cli_parse_options (argc, argv, _(command->summary), NULL, entries, status);
+}
+
+/* What the command is given, said wrong before any network traffic. */
+static gboolean
+take_argument (const Command  *command,
+               int             argc,
+               char          **argv,
+               const char    **out,
+               int            *status)
+{
+  g_autofree char *message = NULL;
+
+  if (command->argument == TAKES_NOTHING)
+    {
+      if (argc == 1)
+        return TRUE;
+      message = g_strdup_printf (_("“%s” takes no argument"), command->name);
+    }
+  else if (argc != 2)
+    message = g_strdup_printf (command->argument == TAKES_FILE ? _("“%s” takes exactly one file")
+                                                              : _("“%s” takes exactly one backup name"),
+                               command->name);
+  else if (command->argument == TAKES_BACKUP_NAME && !osi_backup_name_is_valid (argv[1]))
+    message = g_strdup_printf (_("“%s” is not a valid backup name"), argv[1]);
+  else if (command->argument == TAKES_FILE && !g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
+    message = g_strdup_printf (_("“%s” is not a file"), argv[1]);
+  else
+    {
+      *out = argv[1];
+      return TRUE;
+    }
+  *status = osi_cli_usage_error (message);
+  return FALSE;
 }
 
 int
-osi_cli_cmd_restore (const OsiCliGlobals  *globals,
+osi_cli_cmd_network (const OsiCliGlobals  *globals,
                      int                   argc,
                      char                **argv)
 {
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
+  const Command *command = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *safety = NULL;
-  g_autofree char *message = NULL;
-  const char *name;
+  Call call = { NULL };
   int status = OSI_CLI_EXIT_OK;
 
-  if (!take_one_name (argc, argv, "restore", &name, &status))
-    return status;
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
+  for (guint i = 0; i < G_N_ELEMENTS (commands); i++)
+    if (strcmp (argv[0], commands[i].name) == 0)
+      command = &commands[i];
+  g_return_val_if_fail (command != NULL, OSI_CLI_EXIT_USAGE);
 
-  osi_client_restore_async (client, name, NULL, store_result, &result);
-  if (!osi_client_restore_finish (client, wait_for (&result), &safety, &message, &error))
-    return fail (error);
-
-  if (safety != NULL)
-    g_print (_("Restored %s. The data it replaced is kept in the safety backup %s.\n"), name, safety);
-  else
-    g_print (_("Restored %s. The server did not name a safety backup of the data it replaced.\n"), name);
-  if (message != NULL)
-    g_print (_("Server: %s\n"), message);
-  return OSI_CLI_EXIT_OK;
-}
-
-int
-osi_cli_cmd_delete (const OsiCliGlobals  *globals,
-                    int                   argc,
-                    char                **argv)
-{
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  const char *name;
-  int status = OSI_CLI_EXIT_OK;
-
-  if (!take_one_name (argc, argv, "delete", &name, &status))
-    return status;
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
-
-  osi_client_delete_async (client, name, NULL, store_result, &result);
-  if (!osi_client_delete_finish (client, wait_for (&result), &error))
-    return fail (error);
-
-  g_print (_("Deleted %s.\n"), name);
-  return OSI_CLI_EXIT_OK;
-}
-
-int
-osi_cli_cmd_download (const OsiCliGlobals  *globals,
-                      int                   argc,
-                      char                **argv)
-{
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  g_autofree char *directory = NULL;
-  g_autofree char *path = NULL;
-  const char *name;
-  ProgressLine line = { isatty (STDERR_FILENO), 0 };
-  int status = OSI_CLI_EXIT_OK;
-  GOptionEntry entries[] = {
-    { "output", 'o', 0, G_OPTION_ARG_FILENAME, &directory, N_("Folder to download into (default: the current one)"), N_("DIR") },
-    { NULL }
-  };
-
-  if (!osi_cli_parse_options (&argc, &argv, _("Downloads a backup; an interrupted download resumes where it stopped."),
-                              NULL, entries, &status))
-    return status;
-  if (!take_one_name (argc, argv, "download", &name, &status))
-    return status;
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
-
-  osi_client_download_async (client, name, directory != NULL ? directory : ".",
-                             on_transfer_progress, &line, NULL, store_result, &result);
-  path = osi_client_download_finish (client, wait_for (&result), NULL, &error);
-  end_progress (&line);
-  if (path == NULL)
-    return fail (error);
-
-  g_print (_("Downloaded to %s\n"), path);
-  return OSI_CLI_EXIT_OK;
-}
-
-int
-osi_cli_cmd_upload (const OsiCliGlobals  *globals,
-                    int                   argc,
-                    char                **argv)
-{
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(OsiBackupInfo) info = NULL;
-  g_autoptr(GError) error = NULL;
-  ProgressLine line = { isatty (STDERR_FILENO), 0 };
-  int status = OSI_CLI_EXIT_OK;
-
-  if (argc != 2)
-    return osi_cli_usage_error (_("“upload” takes exactly one file"));
-  if (!g_file_test (argv[1], G_FILE_TEST_IS_REGULAR))
+  if (parse_options (command, &call, &argc, &argv, &status) &&
+      take_argument (command, argc, argv, &call.arg, &status) &&
+      (call.client = open_client (globals, &status)) != NULL)
     {
-      g_autofree char *message = g_strdup_printf (_("“%s” is not a file"), argv[1]);
-      return osi_cli_usage_error (message);
+      call.line.tty = command->transfer && isatty (STDERR_FILENO);
+      if (!command->run (&call, &error))
+        status = fail (error);
     }
-  if ((client = open_client (globals, &status)) == NULL)
-    return status;
 
-  osi_client_upload_async (client, argv[1], on_transfer_progress, &line, NULL, store_result, &result);
-  info = osi_client_upload_finish (client, wait_for (&result), &error);
-  end_progress (&line);
-  if (info == NULL)
-    return fail (error);
-
-  g_print (_("Uploaded as %s\n"), osi_backup_info_get_name (info));
-  return OSI_CLI_EXIT_OK;
+  g_clear_object (&call.client);
+  g_clear_object (&call.result);
+  g_free (call.directory);
+  return status;
 }

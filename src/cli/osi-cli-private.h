@@ -29,11 +29,9 @@ gboolean osi_cli_parse_options (int                 *argc,
                                 int                 *status);
 void     osi_cli_print_json    (JsonNode            *node);
 
-int  osi_cli_cmd_list    (const OsiCliGlobals *globals, int argc, char **argv);
-int  osi_cli_cmd_create  (const OsiCliGlobals *globals, int argc, char **argv);
-int  osi_cli_cmd_download (const OsiCliGlobals *globals, int argc, char **argv);
-int  osi_cli_cmd_restore (const OsiCliGlobals *globals, int argc, char **argv);
-int  osi_cli_cmd_delete  (const OsiCliGlobals *globals, int argc, char **argv);
-int  osi_cli_cmd_upload  (const OsiCliGlobals *globals, int argc, char **argv);
+/* list, create, download, restore, delete and upload: argv[0] says which. */
+int      osi_cli_cmd_network   (const OsiCliGlobals *globals,
+                                int                  argc,
+                                char               **argv);
 
 G_END_DECLS

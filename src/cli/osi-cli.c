@@ -546,12 +546,12 @@ osi_cli_run (int    argc,
     const char    *name;
     OsiCliCommand  run;
   } commands[] = {
-    { "list", osi_cli_cmd_list },
-    { "create", osi_cli_cmd_create },
-    { "download", osi_cli_cmd_download },
-    { "restore", osi_cli_cmd_restore },
-    { "delete", osi_cli_cmd_delete },
-    { "upload", osi_cli_cmd_upload },
+    { "list", osi_cli_cmd_network },
+    { "create", osi_cli_cmd_network },
+    { "download", osi_cli_cmd_network },
+    { "restore", osi_cli_cmd_network },
+    { "delete", osi_cli_cmd_network },
+    { "upload", osi_cli_cmd_network },
     { "verify", cmd_verify },
     { "inspect", cmd_inspect },
     { "diff", cmd_diff },
