@@ -537,6 +537,48 @@ osi_cli_init_i18n (void)
   textdomain (GETTEXT_PACKAGE);
 }
 
+/* --server URL or --server=URL, and so on: the value goes into globals
+ * and *i past the option. */
+static gboolean
+take_global_option (OsiCliGlobals  *globals,
+                    int             argc,
+                    char          **argv,
+                    int            *i)
+{
+  static const struct
+  {
+    const char *name;
+    gsize       offset;
+  } options[] = {
+    { "--server", G_STRUCT_OFFSET (OsiCliGlobals, server) },
+    { "--token-file", G_STRUCT_OFFSET (OsiCliGlobals, token_file) },
+    { "--server-time-zone", G_STRUCT_OFFSET (OsiCliGlobals, server_time_zone) },
+  };
+  const char *arg = argv[*i];
+
+  for (guint o = 0; o < G_N_ELEMENTS (options); o++)
+    {
+      const char **value = G_STRUCT_MEMBER_P (globals, options[o].offset);
+      gsize len = strlen (options[o].name);
+
+      if (strncmp (arg, options[o].name, len) != 0)
+        continue;
+      if (arg[len] == '=')
+        {
+          *value = arg + len + 1;
+          *i += 1;
+          return TRUE;
+        }
+      if (arg[len] == '\0' && *i + 1 < argc)
+        {
+          *value = argv[*i + 1];
+          *i += 2;
+          return TRUE;
+        }
+    }
+  return FALSE;
+}
+
 int
 osi_cli_run (int    argc,
              char **argv)
@@ -573,46 +615,11 @@ osi_cli_run (int    argc,
           g_print ("osi-backup-cli %s\n", VERSION);
           return OSI_CLI_EXIT_OK;
         }
-      if (strcmp (argv[i], "--server") == 0 && i + 1 < argc)
+      if (!take_global_option (&globals, argc, argv, &i))
         {
-          globals.server = argv[i + 1];
-          i += 2;
-          continue;
+          g_autofree char *message = g_strdup_printf (_("unknown option “%s”"), argv[i]);
+          return osi_cli_usage_error (message);
         }
-      if (strcmp (argv[i], "--token-file") == 0 && i + 1 < argc)
-        {
-          globals.token_file = argv[i + 1];
-          i += 2;
-          continue;
-        }
-      if (strcmp (argv[i], "--server-time-zone") == 0 && i + 1 < argc)
-        {
-          globals.server_time_zone = argv[i + 1];
-          i += 2;
-          continue;
-        }
-      if (g_str_has_prefix (argv[i], "--server-time-zone="))
-        {
-          globals.server_time_zone = argv[i] + strlen ("--server-time-zone=");
-          i++;
-          continue;
-        }
-      if (g_str_has_prefix (argv[i], "--server="))
-        {
-          globals.server = argv[i] + strlen ("--server=");
-          i++;
-          continue;
-        }
-      if (g_str_has_prefix (argv[i], "--token-file="))
-        {
-          globals.token_file = argv[i] + strlen ("--token-file=");
-          i++;
-          continue;
-        }
-      {
-        g_autofree char *message = g_strdup_printf (_("unknown option “%s”"), argv[i]);
-        return osi_cli_usage_error (message);
-      }
     }
 
   if (i >= argc)
