@@ -2,11 +2,12 @@
 #include "config.h"
 
 #include "osi-cli.h"
+#include "osi-i18n.h"
 
 int
 main (int    argc,
       char **argv)
 {
-  osi_cli_init_i18n ();
+  osi_i18n_init ();
   return osi_cli_run (argc, argv);
 }

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <locale.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -524,17 +523,6 @@ cmd_demo_data (const OsiCliGlobals  *globals,
 
   g_print (_("Demonstration data written to %s\n"), rest[0]);
   return OSI_CLI_EXIT_OK;
-}
-
-void
-osi_cli_init_i18n (void)
-{
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
 }
 
 /* --server URL or --server=URL, and so on: the value goes into globals

@@ -14,8 +14,7 @@ enum
   OSI_CLI_EXIT_SERVER = 3,
 };
 
-void osi_cli_init_i18n (void);
-int  osi_cli_run       (int    argc,
-                        char **argv);
+int osi_cli_run (int    argc,
+                 char **argv);
 
 G_END_DECLS

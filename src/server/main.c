@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <fcntl.h>
-#include <locale.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 
+#include "osi-i18n.h"
 #include "osi-server.h"
 
 #define EXIT_USAGE          2
@@ -30,17 +30,6 @@ typedef struct
   OsiServer *server;
   gboolean   stopping;
 } State;
-
-static void
-init_i18n (void)
-{
-  const char *localedir = g_getenv ("OSI_BACKUP_LOCALEDIR");
-
-  setlocale (LC_ALL, "");
-  bindtextdomain (GETTEXT_PACKAGE, localedir != NULL ? localedir : LOCALEDIR);
-  bind_textdomain_codeset (GETTEXT_PACKAGE, "UTF-8");
-  textdomain (GETTEXT_PACKAGE);
-}
 
 /* A token file must be the owner's alone: anyone else who can read it can
  * restore over the data. */
@@ -198,7 +187,7 @@ main (int    argc,
     { NULL }
   };
 
-  init_i18n ();
+  osi_i18n_init ();
   /* Standard output carries the URL alone; every log goes to stderr. */
   g_log_writer_default_set_use_stderr (TRUE);
   signal (SIGPIPE, SIG_IGN);
