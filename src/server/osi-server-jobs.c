@@ -76,17 +76,16 @@ respond_busy (SoupServerMessage *msg)
 /* ------------------------------------------------------------------------ */
 /* POST /api/rag/backup: create                                             */
 
-/* Writes a backup of the data folder as PREFIX.tar.zst, or PREFIX_N.tar.zst
- * when that is taken, with its sidecar. Runs in a thread. */
+/* Writes a backup of the data folder as job->prefix.tar.zst, or
+ * PREFIX_N.tar.zst when that is taken, with its sidecar, into job->made,
+ * job->st and job->sha256: the work of a create. Runs in a thread. */
 static gboolean
 make_backup (OsiServer     *self,
-             const char    *prefix,
-             char         **out_name,
-             struct stat   *out_st,
-             char         **out_sha256,
+             Job           *job,
              GCancellable  *cancellable,
              GError       **error)
 {
+  const char *prefix = job->prefix;
   int dir_fd = osi_backup_folder_get_fd (self->folder);
   guint64 estimate = tree_size (self->options.data_dir);
 
@@ -116,7 +115,7 @@ make_backup (OsiServer     *self,
           return FALSE;
         }
 
-      if (fstatat (dir_fd, name, out_st, AT_SYMLINK_NOFOLLOW) < 0)
+      if (fstatat (dir_fd, name, &job->st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           int saved = errno;
           g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
@@ -124,9 +123,9 @@ make_backup (OsiServer     *self,
           return FALSE;
         }
       osi_backup_folder_write_sidecar (self->folder, name, sha256);
-      osi_backup_folder_store_sha256 (self->folder, name, out_st, sha256);
-      *out_name = g_steal_pointer (&name);
-      *out_sha256 = g_steal_pointer (&sha256);
+      osi_backup_folder_store_sha256 (self->folder, name, &job->st, sha256);
+      job->made = g_steal_pointer (&name);
+      job->sha256 = g_steal_pointer (&sha256);
       return TRUE;
     }
 
@@ -134,65 +133,26 @@ make_backup (OsiServer     *self,
   return FALSE;
 }
 
-typedef struct
+static gboolean
+create_done (OsiServer         *self,
+             SoupServerMessage *msg,
+             Job               *job,
+             const GError      *error)
 {
-  char        *prefix;
-  char        *name;
-  char        *sha256;
-  struct stat  st;
-} CreateJob;
-
-static void
-create_job_free (gpointer data)
-{
-  CreateJob *job = data;
-
-  g_free (job->prefix);
-  g_free (job->name);
-  g_free (job->sha256);
-  g_free (job);
-}
-
-static void
-create_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  CreateJob *job = task_data;
-  GError *error = NULL;
-
-  if (make_backup (source_object, job->prefix, &job->name, &job->st, &job->sha256, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-create_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  CreateJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-
   self->op = OP_NONE;
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (error != NULL)
     {
       g_message ("Backup failed: %s", error->message);
       _osi_server_respond_task_error (msg, error);
     }
   else
     {
-      g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->name);
+      g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->made);
 
-      g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
-      _osi_server_respond_backup_made (msg, job->name, &job->st, job->sha256, message);
+      g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->made, (gint64)job->st.st_size);
+      _osi_server_respond_backup_made (msg, job->made, &job->st, job->sha256, message);
     }
-  _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  return TRUE;
 }
 
 void
@@ -201,7 +161,7 @@ _osi_server_handle_create (OsiServer         *self,
 {
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
   g_autofree char *name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
-  CreateJob *job;
+  Job *job;
 
   if (self->op != OP_NONE)
     {
@@ -210,39 +170,13 @@ _osi_server_handle_create (OsiServer         *self,
     }
   self->op = OP_CREATE;
 
-  job = g_new0 (CreateJob, 1);
+  job = _osi_server_job_new (NULL, -1, make_backup, create_done);
   job->prefix = g_strndup (name, strlen (name) - strlen (".tar.zst"));
-  _osi_server_run_in_thread (self, msg, job, create_job_free, create_thread, create_done);
+  _osi_server_job_run (self, msg, job);
 }
 
 /* ------------------------------------------------------------------------ */
 /* POST /api/rag/backup/restore                                             */
-
-typedef struct
-{
-  char            *name;
-  int              fd;
-  char            *prefix;
-  char            *safety_name;
-  char            *safety_sha256;
-  struct stat      safety_st;
-  OsiVerifyReport *report;
-} RestoreJob;
-
-static void
-restore_job_free (gpointer data)
-{
-  RestoreJob *job = data;
-
-  g_free (job->name);
-  if (job->fd >= 0)
-    close (job->fd);
-  g_free (job->prefix);
-  g_free (job->safety_name);
-  g_free (job->safety_sha256);
-  g_clear_object (&job->report);
-  g_free (job);
-}
 
 char *
 _osi_server_findings_summary (OsiVerifyReport *report)
@@ -277,7 +211,7 @@ _osi_server_report_acceptable (OsiVerifyReport *report,
   return verdict == OSI_VERDICT_RESTORABLE || (is_json && verdict == OSI_VERDICT_UNPROVEN);
 }
 
-static void
+static gboolean
 set_verification_error (GError          **error,
                         const char       *name,
                         OsiVerifyReport  *report)
@@ -286,36 +220,38 @@ set_verification_error (GError          **error,
 
   g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
                _("The backup “%s” failed verification and cannot be restored: %s"), name, summary);
+  return FALSE;
 }
 
-static void
-restore_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
+/* The work of a verify, and the first step of a restore and of an
+ * upload: the file opened when the request came, so that whatever takes
+ * its name meanwhile is not read. */
+gboolean
+_osi_server_verify_work (OsiServer     *self,
+                         Job           *job,
+                         GCancellable  *cancellable,
+                         GError       **error)
 {
-  OsiServer *self = source_object;
-  RestoreJob *job = task_data;
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, error);
+  return job->report != NULL;
+}
+
+static gboolean
+restore_work (OsiServer     *self,
+              Job           *job,
+              GCancellable  *cancellable,
+              GError       **error)
+{
   gboolean is_json = osi_archive_name_is_bare_json (job->name);
   OsiArchiveLimits limits;
-  GError *error = NULL;
   struct stat data_st;
   gboolean have_data;
 
-  /* The file opened when the request came, verified and then restored:
-   * whatever takes its name meanwhile is not read. */
-  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
-  if (job->report == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  /* Verified, then restored from the same descriptor. */
+  if (!_osi_server_verify_work (self, job, cancellable, error))
+    return FALSE;
   if (!_osi_server_report_acceptable (job->report, is_json))
-    {
-      set_verification_error (&error, job->name, job->report);
-      g_task_return_error (task, error);
-      return;
-    }
+    return set_verification_error (error, job->name, job->report);
 
   /* Room for the safety backup and for the staging copy beside the data. */
   have_data = stat (self->options.data_dir, &data_st) == 0 && S_ISDIR (data_st.st_mode);
@@ -328,43 +264,36 @@ restore_thread (GTask        *task,
     gboolean same_fs = stat (backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
                        backup_st.st_dev == parent_st.st_dev;
 
-    if (same_fs ? !_osi_server_check_space (backup_dir, data_size + staged, &error)
-                : (!_osi_server_check_space (backup_dir, data_size, &error) ||
-                   !_osi_server_check_space (data_parent, staged, &error)))
-      {
-        g_task_return_error (task, error);
-        return;
-      }
+    if (same_fs ? !_osi_server_check_space (backup_dir, data_size + staged, error)
+                : (!_osi_server_check_space (backup_dir, data_size, error) ||
+                   !_osi_server_check_space (data_parent, staged, error)))
+      return FALSE;
   }
 
   /* With no data yet there is nothing to keep. */
-  if (have_data &&
-      !make_backup (self, job->prefix, &job->safety_name, &job->safety_st, &job->safety_sha256,
-                    cancellable, &error))
+  if (have_data && !make_backup (self, job, cancellable, error))
     {
-      g_prefix_error (&error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
-      g_task_return_error (task, error);
-      return;
+      g_prefix_error (error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
+      return FALSE;
     }
 
   osi_archive_limits_init (&limits);
   limits.allow_unproven = is_json;
   g_clear_object (&job->report);
   if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
-                                    NULL, NULL, cancellable, &error))
+                                    NULL, NULL, cancellable, error))
     {
       /* A disk that refused a write is not the backup's fault: 507 or
        * 500 with what the disk said, not "failed verification". */
       if (job->report != NULL && !_osi_server_report_acceptable (job->report, is_json) &&
           !osi_verify_report_has_finding (job->report, OSI_FINDING_WRITE_FAILED))
         {
-          g_clear_error (&error);
-          set_verification_error (&error, job->name, job->report);
+          g_clear_error (error);
+          set_verification_error (error, job->name, job->report);
         }
-      g_task_return_error (task, error);
-      return;
+      return FALSE;
     }
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
 }
 
 static void
@@ -463,18 +392,15 @@ _osi_server_respond_job_error (SoupServerMessage *msg,
     _osi_server_respond_task_error (msg, error);
 }
 
-static void
-restore_done (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+static gboolean
+restore_done (OsiServer         *self,
+              SoupServerMessage *msg,
+              Job               *job,
+              const GError      *error)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  RestoreJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
   gboolean hook_running = FALSE;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (error != NULL)
     {
       g_message ("Restore of %s failed: %s", job->name, error->message);
       _osi_server_respond_job_error (msg, error, job->report, job->name);
@@ -485,17 +411,17 @@ restore_done (GObject      *source,
       g_autofree char *message = g_strdup_printf (_("Backup “%s” restored."), job->name);
 
       g_message ("Restored %s; safety backup %s", job->name,
-                 job->safety_name != NULL ? job->safety_name : "(none: there was no data)");
+                 job->made != NULL ? job->made : "(none: there was no data)");
       json_object_set_string_member (object, "status", "success");
       json_object_set_string_member (object, "message", message);
-      if (job->safety_name != NULL)
-        json_object_set_string_member (object, "safety_backup", job->safety_name);
+      if (job->made != NULL)
+        json_object_set_string_member (object, "safety_backup", job->made);
       else
         json_object_set_null_member (object, "safety_backup");
       _osi_server_respond_json (msg, SOUP_STATUS_OK, object);
 
       if (self->options.on_restore != NULL)
-        hook_running = run_restore_hook (self, job->name, job->safety_name);
+        hook_running = run_restore_hook (self, job->name, job->made);
     }
 
   if (!hook_running)
@@ -503,8 +429,7 @@ restore_done (GObject      *source,
       self->op = OP_NONE;
       g_clear_pointer (&self->op_name, g_free);
     }
-  _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  return TRUE;
 }
 
 void
@@ -517,7 +442,7 @@ _osi_server_handle_restore (OsiServer         *self,
   g_autoptr(JsonNode) root = NULL;
   JsonNode *member;
   const char *name;
-  RestoreJob *job;
+  Job *job;
   struct stat st;
   int fd;
 
@@ -557,12 +482,10 @@ _osi_server_handle_restore (OsiServer         *self,
   self->op_name = g_strdup (name);
 
   default_name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
-  job = g_new0 (RestoreJob, 1);
-  job->name = g_strdup (name);
-  job->fd = fd;
+  job = _osi_server_job_new (name, fd, restore_work, restore_done);
   job->prefix = g_strdup_printf ("%.*s_safety", (int)(strlen (default_name) - strlen (".tar.zst")), default_name);
   g_message ("Restoring %s", name);
-  _osi_server_run_in_thread (self, msg, job, restore_job_free, restore_thread, restore_done);
+  _osi_server_job_run (self, msg, job);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -609,35 +532,13 @@ _osi_server_handle_delete (OsiServer         *self,
 
 /* Verify and diff: the backup opened when the request came, read in a
  * thread (the diff's report is what the comparison verified). */
-typedef struct
-{
-  char            *name;
-  int              fd;
-  OsiVerifyReport *report;
-  OsiDiff         *diff;
-} ReadJob;
-
 static void
-read_job_free (gpointer data)
+start_read_job (OsiServer         *self,
+                SoupServerMessage *msg,
+                const char        *name,
+                JobWork            work,
+                JobDone            done)
 {
-  ReadJob *job = data;
-
-  g_free (job->name);
-  if (job->fd >= 0)
-    close (job->fd);
-  g_clear_object (&job->report);
-  g_clear_object (&job->diff);
-  g_free (job);
-}
-
-static void
-start_read_job (OsiServer           *self,
-                SoupServerMessage   *msg,
-                const char          *name,
-                GTaskThreadFunc      thread,
-                GAsyncReadyCallback  done)
-{
-  ReadJob *job;
   struct stat st;
   int fd;
 
@@ -647,50 +548,27 @@ start_read_job (OsiServer           *self,
       _osi_server_respond_unknown (msg, name);
       return;
     }
-  job = g_new0 (ReadJob, 1);
-  job->name = g_strdup (name);
-  job->fd = fd;
-  _osi_server_run_in_thread (self, msg, job, read_job_free, thread, done);
+  _osi_server_job_run (self, msg, _osi_server_job_new (name, fd, work, done));
 }
 
-static void
-verify_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+static gboolean
+verify_done (OsiServer         *self,
+             SoupServerMessage *msg,
+             Job               *job,
+             const GError      *error)
 {
-  ReadJob *job = task_data;
-  GError *error = NULL;
+  g_autoptr(JsonNode) node = NULL;
 
-  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
-  if (job->report != NULL)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
-verify_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
-{
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  ReadJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
-    _osi_server_respond_task_error (msg, error);
-  else
+  if (error != NULL)
     {
-      g_autoptr(JsonNode) node = osi_verify_report_to_json (job->report);
-
-      /* the name, not where the server keeps it */
-      json_object_set_string_member (json_node_get_object (node), "file", job->name);
-      _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+      _osi_server_respond_task_error (msg, error);
+      return TRUE;
     }
-  _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  node = osi_verify_report_to_json (job->report);
+  /* the name, not where the server keeps it */
+  json_object_set_string_member (json_node_get_object (node), "file", job->name);
+  _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+  return TRUE;
 }
 
 void
@@ -698,7 +576,7 @@ _osi_server_handle_verify (OsiServer         *self,
                            SoupServerMessage *msg,
                            const char        *name)
 {
-  start_read_job (self, msg, name, verify_thread, verify_done);
+  start_read_job (self, msg, name, _osi_server_verify_work, verify_done);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -706,56 +584,43 @@ _osi_server_handle_verify (OsiServer         *self,
 
 /* What restoring the backup would change: the current data is A, the
  * backup B; a backup that a restore would refuse is a 422 as for restore. */
-static void
-diff_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
+static gboolean
+diff_work (OsiServer     *self,
+           Job           *job,
+           GCancellable  *cancellable,
+           GError       **error)
 {
-  OsiServer *self = source_object;
-  ReadJob *job = task_data;
-  GError *error = NULL;
-
   job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
-                                           OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, &error);
+                                           OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, error);
   if (job->report != NULL && !_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
     {
-      g_clear_error (&error);
+      g_clear_error (error);
       g_clear_object (&job->diff);
-      set_verification_error (&error, job->name, job->report);
+      set_verification_error (error, job->name, job->report);
     }
   if (job->diff == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return FALSE;
   osi_diff_set_labels (job->diff, "current", job->name);
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
 }
 
-static void
-diff_done (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
+static gboolean
+diff_done (OsiServer         *self,
+           SoupServerMessage *msg,
+           Job               *job,
+           const GError      *error)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  ReadJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) node = NULL;
 
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (error != NULL)
     {
       g_message ("Comparison with %s failed: %s", job->name, error->message);
       _osi_server_respond_job_error (msg, error, job->report, job->name);
+      return TRUE;
     }
-  else
-    {
-      g_autoptr(JsonNode) node = osi_diff_to_json (job->diff);
-
-      _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
-    }
-  _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  node = osi_diff_to_json (job->diff);
+  _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+  return TRUE;
 }
 
 void
@@ -763,5 +628,5 @@ _osi_server_handle_diff (OsiServer         *self,
                          SoupServerMessage *msg,
                          const char        *name)
 {
-  start_read_job (self, msg, name, diff_thread, diff_done);
+  start_read_job (self, msg, name, diff_work, diff_done);
 }

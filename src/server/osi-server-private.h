@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 
 #include "osi-backup-folder.h"
+#include "osi-diff.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
 #include "osi-verify-report.h"
@@ -106,6 +107,37 @@ struct _OsiServer
   guint             finish_source;
 };
 
+/* The work a request hands to a thread, the message paused meanwhile: one
+ * structure for every kind (create, restore, verify, diff, upload, the
+ * hash before a download), freed by one function. work runs in the
+ * thread; done then answers on the main context, error set when work
+ * failed, and returns whether to resume the message. */
+typedef struct _Job Job;
+
+typedef gboolean (*JobWork) (OsiServer          *self,
+                             Job                *job,
+                             GCancellable       *cancellable,
+                             GError            **error);
+typedef gboolean (*JobDone) (OsiServer          *self,
+                             SoupServerMessage  *msg,
+                             Job                *job,
+                             const GError       *error);
+
+struct _Job
+{
+  JobWork          work;
+  JobDone          done;
+  char            *name;      /* the backup the request names */
+  int              fd;        /* that backup, opened when the request came, or -1 */
+  char            *tmp_path;  /* an upload not stored yet: removed with the job */
+  char            *prefix;    /* of the name of the backup to make */
+  char            *made;      /* the backup made: create's, or restore's safety backup */
+  char            *sha256;    /* of the backup made, received or hashed */
+  struct stat      st;        /* of the same */
+  OsiVerifyReport *report;
+  OsiDiff         *diff;
+};
+
 /* Errors whose code is the HTTP status to answer with. */
 #define HTTP_ERROR (_osi_server_http_error_quark ())
 GQuark      _osi_server_http_error_quark        (void);
@@ -145,12 +177,13 @@ gboolean    _osi_server_is_authorized           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 void        _osi_server_pending_begin           (OsiServer            *self);
 void        _osi_server_pending_end             (OsiServer            *self);
-void        _osi_server_run_in_thread           (OsiServer            *self,
+Job        *_osi_server_job_new                 (const char           *name,
+                                                 int                   fd,
+                                                 JobWork               work,
+                                                 JobDone               done);
+void        _osi_server_job_run                 (OsiServer            *self,
                                                  SoupServerMessage    *msg,
-                                                 gpointer              job,
-                                                 GDestroyNotify        job_free,
-                                                 GTaskThreadFunc       thread_func,
-                                                 GAsyncReadyCallback   callback);
+                                                 Job                  *job);
 
 /* osi-server-list.c */
 void        _osi_server_handle_health           (OsiServer            *self,
@@ -177,6 +210,10 @@ void        _osi_server_handle_verify           (OsiServer            *self,
 void        _osi_server_handle_diff             (OsiServer            *self,
                                                  SoupServerMessage    *msg,
                                                  const char           *name);
+gboolean    _osi_server_verify_work             (OsiServer            *self,
+                                                 Job                  *job,
+                                                 GCancellable         *cancellable,
+                                                 GError              **error);
 char       *_osi_server_findings_summary        (OsiVerifyReport      *report);
 gboolean    _osi_server_report_acceptable       (OsiVerifyReport      *report,
                                                  gboolean              is_json);

@@ -317,51 +317,25 @@ download_prepare (OsiServer         *self,
   download_begin (self, msg);
 }
 
-typedef struct
+/* job->fd: its own duplicate of the download's. */
+static gboolean
+hash_work (OsiServer     *self,
+           Job           *job,
+           GCancellable  *cancellable,
+           GError       **error)
 {
-  char        *name;
-  int          fd;      /* its own duplicate of the download's */
-  struct stat  st;
-  char        *sha256;
-} HashTaskJob;
-
-static void
-hash_task_job_free (gpointer data)
-{
-  HashTaskJob *job = data;
-
-  if (job->fd >= 0)
-    close (job->fd);
-  g_free (job->name);
-  g_free (job->sha256);
-  g_free (job);
-}
-
-static void
-hash_now_thread (GTask        *task,
-                 gpointer      source_object,
-                 gpointer      task_data,
-                 GCancellable *cancellable)
-{
-  OsiServer *self = source_object;
-  HashTaskJob *job = task_data;
-  GError *error = NULL;
-
   /* The very file being sent, not whatever has its name now. */
   if (fstat (job->fd, &job->st) < 0)
     {
       int saved = errno;
 
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                               _("Cannot read the backup “%s”: %s"), job->name, g_strerror (saved));
-      return;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot read the backup “%s”: %s"), job->name, g_strerror (saved));
+      return FALSE;
     }
-  job->sha256 = osi_backup_folder_hash_fd (job->fd, job->name, cancellable, &error);
+  job->sha256 = osi_backup_folder_hash_fd (job->fd, job->name, cancellable, error);
   if (job->sha256 == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+    return FALSE;
   osi_backup_folder_store_sha256 (self->folder, job->name, &job->st, job->sha256);
   /* The sidecar speaks for the name: only while the name is this file. */
   {
@@ -371,41 +345,30 @@ hash_now_thread (GTask        *task,
         now.st_dev == job->st.st_dev && now.st_ino == job->st.st_ino)
       osi_backup_folder_write_sidecar (self->folder, job->name, job->sha256);
   }
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
 }
 
-static void
-hash_now_done (GObject      *source,
-               GAsyncResult *result,
-               gpointer      user_data)
+static gboolean
+hash_done (OsiServer         *self,
+           SoupServerMessage *msg,
+           Job               *job,
+           const GError      *error)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  HashTaskJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
   Request *req = _osi_server_request_get (msg);
 
-  if (!req->finished)
+  if (req->finished)
+    return FALSE;
+  if (error != NULL)
+    _osi_server_respond_task_error (msg, error);
+  else if ((guint64)job->st.st_size != req->download_size)
+    _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, "%s", _("The backup changed while being read: try again."));
+  else
     {
-      if (!g_task_propagate_boolean (G_TASK (result), &error))
-        {
-          _osi_server_respond_task_error (msg, error);
-          soup_server_message_unpause (msg);
-        }
-      else if ((guint64)job->st.st_size != req->download_size)
-        {
-          _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, "%s", _("The backup changed while being read: try again."));
-          soup_server_message_unpause (msg);
-        }
-      else
-        {
-          /* still paused: it stays so while the first chunk is read */
-          download_prepare (self, msg, job->sha256);
-          if (!req->download_reading)
-            soup_server_message_unpause (msg);
-        }
+      /* still paused: it stays so while the first chunk is read */
+      download_prepare (self, msg, job->sha256);
+      return !req->download_reading;
     }
-  _osi_server_pending_end (self);
+  return TRUE;
 }
 
 void
@@ -416,7 +379,7 @@ _osi_server_handle_download (OsiServer         *self,
   Request *req = _osi_server_request_get (msg);
   g_autofree char *sha256 = NULL;
   struct stat st;
-  int fd;
+  int fd, hash_fd;
 
   fd = osi_backup_folder_open (self->folder, name, &st);
   if (fd < 0)
@@ -437,22 +400,16 @@ _osi_server_handle_download (OsiServer         *self,
     }
 
   /* Repr-Digest is the digest of the whole file: know it before the
-   * headers go out. */
-  {
-    HashTaskJob *job = g_new0 (HashTaskJob, 1);
+   * headers go out. The job has its own descriptor: the request, and
+   * the stream's, may end first. */
+  hash_fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
+  if (hash_fd < 0)
+    {
+      int saved = errno;
 
-    job->name = g_strdup (name);
-    /* Its own descriptor: the request, and the stream's, may end first. */
-    job->fd = fcntl (fd, F_DUPFD_CLOEXEC, 0);
-    if (job->fd < 0)
-      {
-        int saved = errno;
-
-        hash_task_job_free (job);
-        _osi_server_respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, _("Cannot read the backup “%s”: %s"), name,
-                                   g_strerror (saved));
-        return;
-      }
-    _osi_server_run_in_thread (self, msg, job, hash_task_job_free, hash_now_thread, hash_now_done);
-  }
+      _osi_server_respond_error (msg, SOUP_STATUS_SERVICE_UNAVAILABLE, _("Cannot read the backup “%s”: %s"), name,
+                                 g_strerror (saved));
+      return;
+    }
+  _osi_server_job_run (self, msg, _osi_server_job_new (name, hash_fd, hash_work, hash_done));
 }

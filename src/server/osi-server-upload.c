@@ -185,65 +185,32 @@ _osi_server_upload_begin (OsiServer         *self,
   req->upload_buffer = g_byte_array_sized_new (UPLOAD_BUFFER_SIZE);
 }
 
-typedef struct
+static gboolean
+upload_work (OsiServer     *self,
+             Job           *job,
+             GCancellable  *cancellable,
+             GError       **error)
 {
-  char            *name;
-  char            *tmp_path;
-  int              fd;
-  char            *sha256;
-  struct stat      st;
-  OsiVerifyReport *report;
-} UploadJob;
-
-static void
-upload_job_free (gpointer data)
-{
-  UploadJob *job = data;
-
-  if (job->fd >= 0)
-    close (job->fd);
-  if (job->tmp_path != NULL)
-    g_unlink (job->tmp_path);
-  g_free (job->tmp_path);
-  g_free (job->name);
-  g_free (job->sha256);
-  g_clear_object (&job->report);
-  g_free (job);
-}
-
-static void
-upload_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
-{
-  OsiServer *self = source_object;
-  UploadJob *job = task_data;
   g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
   int dir_fd = osi_backup_folder_get_fd (self->folder);
-  GError *error = NULL;
 
   if (fsync (job->fd) < 0)
     {
       int saved = errno;
-      g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                               _("Cannot store the upload: %s"), g_strerror (saved));
-      return;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot store the upload: %s"), g_strerror (saved));
+      return FALSE;
     }
-  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, &error);
-  if (job->report == NULL)
-    {
-      g_task_return_error (task, error);
-      return;
-    }
+  if (!_osi_server_verify_work (self, job, cancellable, error))
+    return FALSE;
   if (!_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
     {
       g_autofree char *summary = _osi_server_findings_summary (job->report);
 
-      g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-                               _("The uploaded backup “%s” failed verification and was not stored: %s"),
-                               job->name, summary);
-      return;
+      g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                   _("The uploaded backup “%s” failed verification and was not stored: %s"),
+                   job->name, summary);
+      return FALSE;
     }
 
   /* Never replace a backup of the same name. */
@@ -261,15 +228,15 @@ upload_thread (GTask        *task,
         saved = errno;
       if (saved == EEXIST)
         {
-          g_task_return_new_error (task, HTTP_ERROR, SOUP_STATUS_CONFLICT,
-                                   _("A backup named “%s” already exists."), job->name);
-          return;
+          g_set_error (error, HTTP_ERROR, SOUP_STATUS_CONFLICT,
+                       _("A backup named “%s” already exists."), job->name);
+          return FALSE;
         }
       if (saved != 0)
         {
-          g_task_return_new_error (task, G_IO_ERROR, g_io_error_from_errno (saved),
-                                   _("Cannot store the upload: %s"), g_strerror (saved));
-          return;
+          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                       _("Cannot store the upload: %s"), g_strerror (saved));
+          return FALSE;
         }
     }
   g_clear_pointer (&job->tmp_path, g_free);
@@ -288,20 +255,16 @@ upload_thread (GTask        *task,
         osi_backup_folder_store_sha256 (self->folder, job->name, &job->st, job->sha256);
       }
   }
-  g_task_return_boolean (task, TRUE);
+  return TRUE;
 }
 
-static void
-upload_done (GObject      *source,
-             GAsyncResult *result,
-             gpointer      user_data)
+static gboolean
+upload_done (OsiServer         *self,
+             SoupServerMessage *msg,
+             Job               *job,
+             const GError      *error)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
-  UploadJob *job = g_task_get_task_data (G_TASK (result));
-  g_autoptr(GError) error = NULL;
-
-  if (!g_task_propagate_boolean (G_TASK (result), &error))
+  if (error != NULL)
     {
       g_message ("Upload of %s refused: %s", job->name, error->message);
       _osi_server_respond_job_error (msg, error, job->report, job->name);
@@ -313,8 +276,7 @@ upload_done (GObject      *source,
       g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
       _osi_server_respond_backup_made (msg, job->name, &job->st, job->sha256, message);
     }
-  _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  return TRUE;
 }
 
 void
@@ -322,7 +284,7 @@ _osi_server_handle_upload (OsiServer         *self,
                            SoupServerMessage *msg)
 {
   Request *req = _osi_server_request_get (msg);
-  UploadJob *job;
+  Job *job;
   char hex[OSI_SHA256_HEX_LEN + 1];
   int saved = 0;
 
@@ -342,13 +304,12 @@ _osi_server_handle_upload (OsiServer         *self,
     }
 
   /* The temporary file is the job's from now on. */
-  job = g_new0 (UploadJob, 1);
-  job->name = g_steal_pointer (&req->upload_name);
+  job = _osi_server_job_new (req->upload_name, req->upload_fd, upload_work, upload_done);
+  g_clear_pointer (&req->upload_name, g_free);
   job->tmp_path = g_steal_pointer (&req->upload_path);
-  job->fd = req->upload_fd;
   req->upload_fd = -1;
   osi_sha256_finish_hex (req->upload_sha, hex);
   job->sha256 = g_strdup (hex);
   g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
-  _osi_server_run_in_thread (self, msg, job, upload_job_free, upload_thread, upload_done);
+  _osi_server_job_run (self, msg, job);
 }

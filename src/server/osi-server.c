@@ -440,17 +440,80 @@ _osi_server_pending_end (OsiServer *self)
   maybe_finish_shutdown (self);
 }
 
-/* Runs thread_func with job as task data, the message paused meanwhile.
- * The callback gets the message as user data, with a reference. */
-void
-_osi_server_run_in_thread (OsiServer           *self,
-                           SoupServerMessage   *msg,
-                           gpointer             job,
-                           GDestroyNotify       job_free,
-                           GTaskThreadFunc      thread_func,
-                           GAsyncReadyCallback  callback)
+/* Takes fd. */
+Job *
+_osi_server_job_new (const char *name,
+                     int         fd,
+                     JobWork     work,
+                     JobDone     done)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, callback, g_object_ref (msg));
+  Job *job = g_new0 (Job, 1);
+
+  job->work = work;
+  job->done = done;
+  job->name = g_strdup (name);
+  job->fd = fd;
+  return job;
+}
+
+static void
+job_free (gpointer data)
+{
+  Job *job = data;
+
+  if (job->fd >= 0)
+    close (job->fd);
+  if (job->tmp_path != NULL)
+    g_unlink (job->tmp_path);
+  g_free (job->tmp_path);
+  g_free (job->name);
+  g_free (job->prefix);
+  g_free (job->made);
+  g_free (job->sha256);
+  g_clear_object (&job->report);
+  g_clear_object (&job->diff);
+  g_free (job);
+}
+
+static void
+job_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
+{
+  Job *job = task_data;
+  GError *error = NULL;
+
+  if (job->work (source_object, job, cancellable, &error))
+    g_task_return_boolean (task, TRUE);
+  else
+    g_task_return_error (task, error);
+}
+
+static void
+job_finished (GObject      *source,
+              GAsyncResult *result,
+              gpointer      user_data)
+{
+  g_autoptr(SoupServerMessage) msg = user_data;
+  OsiServer *self = OSI_SERVER (source);
+  Job *job = g_task_get_task_data (G_TASK (result));
+  g_autoptr(GError) error = NULL;
+
+  g_task_propagate_boolean (G_TASK (result), &error);
+  if (job->done (self, msg, job, error))
+    _osi_server_resume (msg);
+  _osi_server_pending_end (self);
+}
+
+/* Runs the job, which it takes, in a thread, the message paused
+ * meanwhile. */
+void
+_osi_server_job_run (OsiServer         *self,
+                     SoupServerMessage *msg,
+                     Job               *job)
+{
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, job_finished, g_object_ref (msg));
 
   /* A restore that passed its swap reports success even if shutdown
    * began meanwhile. */
@@ -458,7 +521,7 @@ _osi_server_run_in_thread (OsiServer           *self,
   g_task_set_task_data (task, job, job_free);
   soup_server_message_pause (msg);
   _osi_server_pending_begin (self);
-  g_task_run_in_thread (task, thread_func);
+  g_task_run_in_thread (task, job_thread);
 }
 
 /* ------------------------------------------------------------------------ */
