@@ -80,11 +80,11 @@ respond_busy (SoupServerMessage *msg)
  * PREFIX_N.tar.zst when that is taken, with its sidecar, into job->made,
  * job->st and job->sha256: the work of a create. Runs in a thread. */
 static gboolean
-make_backup (OsiServer     *self,
-             Job           *job,
+make_backup (Job           *job,
              GCancellable  *cancellable,
              GError       **error)
 {
+  OsiServer *self = job->server;
   const char *prefix = job->prefix;
   int dir_fd = osi_backup_folder_get_fd (self->folder);
   guint64 estimate = tree_size (self->options.data_dir);
@@ -134,23 +134,21 @@ make_backup (OsiServer     *self,
 }
 
 static gboolean
-create_done (OsiServer         *self,
-             SoupServerMessage *msg,
-             Job               *job,
-             const GError      *error)
+create_done (Job          *job,
+             const GError *error)
 {
-  self->op = OP_NONE;
+  job->server->op = OP_NONE;
   if (error != NULL)
     {
       g_message ("Backup failed: %s", error->message);
-      _osi_server_respond_task_error (msg, error);
+      _osi_server_respond_task_error (job->msg, error);
     }
   else
     {
       g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->made);
 
       g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->made, (gint64)job->st.st_size);
-      _osi_server_respond_backup_made (msg, job->made, &job->st, job->sha256, message);
+      _osi_server_respond_backup_made (job->msg, job->made, &job->st, job->sha256, message);
     }
   return TRUE;
 }
@@ -227,8 +225,7 @@ set_verification_error (GError          **error,
  * upload: the file opened when the request came, so that whatever takes
  * its name meanwhile is not read. */
 gboolean
-_osi_server_verify_work (OsiServer     *self,
-                         Job           *job,
+_osi_server_verify_work (Job           *job,
                          GCancellable  *cancellable,
                          GError       **error)
 {
@@ -237,18 +234,18 @@ _osi_server_verify_work (OsiServer     *self,
 }
 
 static gboolean
-restore_work (OsiServer     *self,
-              Job           *job,
+restore_work (Job           *job,
               GCancellable  *cancellable,
               GError       **error)
 {
+  OsiServer *self = job->server;
   gboolean is_json = osi_archive_name_is_bare_json (job->name);
   OsiArchiveLimits limits;
   struct stat data_st;
   gboolean have_data;
 
   /* Verified, then restored from the same descriptor. */
-  if (!_osi_server_verify_work (self, job, cancellable, error))
+  if (!_osi_server_verify_work (job, cancellable, error))
     return FALSE;
   if (!_osi_server_report_acceptable (job->report, is_json))
     return set_verification_error (error, job->name, job->report);
@@ -271,7 +268,7 @@ restore_work (OsiServer     *self,
   }
 
   /* With no data yet there is nothing to keep. */
-  if (have_data && !make_backup (self, job, cancellable, error))
+  if (have_data && !make_backup (job, cancellable, error))
     {
       g_prefix_error (error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
       return FALSE;
@@ -393,17 +390,16 @@ _osi_server_respond_job_error (SoupServerMessage *msg,
 }
 
 static gboolean
-restore_done (OsiServer         *self,
-              SoupServerMessage *msg,
-              Job               *job,
-              const GError      *error)
+restore_done (Job          *job,
+              const GError *error)
 {
+  OsiServer *self = job->server;
   gboolean hook_running = FALSE;
 
   if (error != NULL)
     {
       g_message ("Restore of %s failed: %s", job->name, error->message);
-      _osi_server_respond_job_error (msg, error, job->report, job->name);
+      _osi_server_respond_job_error (job->msg, error, job->report, job->name);
     }
   else
     {
@@ -418,7 +414,7 @@ restore_done (OsiServer         *self,
         json_object_set_string_member (object, "safety_backup", job->made);
       else
         json_object_set_null_member (object, "safety_backup");
-      _osi_server_respond_json (msg, SOUP_STATUS_OK, object);
+      _osi_server_respond_json (job->msg, SOUP_STATUS_OK, object);
 
       if (self->options.on_restore != NULL)
         hook_running = run_restore_hook (self, job->name, job->made);
@@ -552,22 +548,20 @@ start_read_job (OsiServer         *self,
 }
 
 static gboolean
-verify_done (OsiServer         *self,
-             SoupServerMessage *msg,
-             Job               *job,
-             const GError      *error)
+verify_done (Job          *job,
+             const GError *error)
 {
   g_autoptr(JsonNode) node = NULL;
 
   if (error != NULL)
     {
-      _osi_server_respond_task_error (msg, error);
+      _osi_server_respond_task_error (job->msg, error);
       return TRUE;
     }
   node = osi_verify_report_to_json (job->report);
   /* the name, not where the server keeps it */
   json_object_set_string_member (json_node_get_object (node), "file", job->name);
-  _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+  _osi_server_respond_json (job->msg, SOUP_STATUS_OK, json_node_get_object (node));
   return TRUE;
 }
 
@@ -585,11 +579,11 @@ _osi_server_handle_verify (OsiServer         *self,
 /* What restoring the backup would change: the current data is A, the
  * backup B; a backup that a restore would refuse is a 422 as for restore. */
 static gboolean
-diff_work (OsiServer     *self,
-           Job           *job,
+diff_work (Job           *job,
            GCancellable  *cancellable,
            GError       **error)
 {
+  OsiServer *self = job->server;
   job->diff = osi_diff_compare_archive_fd (self->options.data_dir, job->fd, job->name,
                                            OSI_DIFF_MISSING_A_IS_EMPTY, &job->report, cancellable, error);
   if (job->report != NULL && !_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
@@ -605,21 +599,19 @@ diff_work (OsiServer     *self,
 }
 
 static gboolean
-diff_done (OsiServer         *self,
-           SoupServerMessage *msg,
-           Job               *job,
-           const GError      *error)
+diff_done (Job          *job,
+           const GError *error)
 {
   g_autoptr(JsonNode) node = NULL;
 
   if (error != NULL)
     {
       g_message ("Comparison with %s failed: %s", job->name, error->message);
-      _osi_server_respond_job_error (msg, error, job->report, job->name);
+      _osi_server_respond_job_error (job->msg, error, job->report, job->name);
       return TRUE;
     }
   node = osi_diff_to_json (job->diff);
-  _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (node));
+  _osi_server_respond_json (job->msg, SOUP_STATUS_OK, json_node_get_object (node));
   return TRUE;
 }
 

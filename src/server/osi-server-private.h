@@ -114,28 +114,27 @@ struct _OsiServer
  * failed, and returns whether to resume the message. */
 typedef struct _Job Job;
 
-typedef gboolean (*JobWork) (OsiServer          *self,
-                             Job                *job,
-                             GCancellable       *cancellable,
-                             GError            **error);
-typedef gboolean (*JobDone) (OsiServer          *self,
-                             SoupServerMessage  *msg,
-                             Job                *job,
-                             const GError       *error);
+typedef gboolean (*JobWork) (Job           *job,
+                             GCancellable  *cancellable,
+                             GError       **error);
+typedef gboolean (*JobDone) (Job           *job,
+                             const GError  *error);
 
 struct _Job
 {
-  JobWork          work;
-  JobDone          done;
-  char            *name;      /* the backup the request names */
-  int              fd;        /* that backup, opened when the request came, or -1 */
-  char            *tmp_path;  /* an upload not stored yet: removed with the job */
-  char            *prefix;    /* of the name of the backup to make */
-  char            *made;      /* the backup made: create's, or restore's safety backup */
-  char            *sha256;    /* of the backup made, received or hashed */
-  struct stat      st;        /* of the same */
-  OsiVerifyReport *report;
-  OsiDiff         *diff;
+  OsiServer         *server;
+  SoupServerMessage *msg;
+  JobWork            work;
+  JobDone            done;
+  char              *name;      /* the backup the request names */
+  int                fd;        /* that backup, opened when the request came, or -1 */
+  char              *tmp_path;  /* an upload not stored yet: removed with the job */
+  char              *prefix;    /* of the name of the backup to make */
+  char              *made;      /* the backup made: create's, or restore's safety backup */
+  char              *sha256;    /* of the backup made, received or hashed */
+  struct stat        st;        /* of the same */
+  OsiVerifyReport   *report;
+  OsiDiff           *diff;
 };
 
 /* Errors whose code is the HTTP status to answer with. */
@@ -210,8 +209,7 @@ void        _osi_server_handle_verify           (OsiServer            *self,
 void        _osi_server_handle_diff             (OsiServer            *self,
                                                  SoupServerMessage    *msg,
                                                  const char           *name);
-gboolean    _osi_server_verify_work             (OsiServer            *self,
-                                                 Job                  *job,
+gboolean    _osi_server_verify_work             (Job                  *job,
                                                  GCancellable         *cancellable,
                                                  GError              **error);
 char       *_osi_server_findings_summary        (OsiVerifyReport      *report);

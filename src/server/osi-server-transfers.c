@@ -319,11 +319,11 @@ download_prepare (OsiServer         *self,
 
 /* job->fd: its own duplicate of the download's. */
 static gboolean
-hash_work (OsiServer     *self,
-           Job           *job,
+hash_work (Job           *job,
            GCancellable  *cancellable,
            GError       **error)
 {
+  OsiServer *self = job->server;
   /* The very file being sent, not whatever has its name now. */
   if (fstat (job->fd, &job->st) < 0)
     {
@@ -349,23 +349,21 @@ hash_work (OsiServer     *self,
 }
 
 static gboolean
-hash_done (OsiServer         *self,
-           SoupServerMessage *msg,
-           Job               *job,
-           const GError      *error)
+hash_done (Job          *job,
+           const GError *error)
 {
-  Request *req = _osi_server_request_get (msg);
+  Request *req = _osi_server_request_get (job->msg);
 
   if (req->finished)
     return FALSE;
   if (error != NULL)
-    _osi_server_respond_task_error (msg, error);
+    _osi_server_respond_task_error (job->msg, error);
   else if ((guint64)job->st.st_size != req->download_size)
-    _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, "%s", _("The backup changed while being read: try again."));
+    _osi_server_respond_error (job->msg, SOUP_STATUS_CONFLICT, "%s", _("The backup changed while being read: try again."));
   else
     {
       /* still paused: it stays so while the first chunk is read */
-      download_prepare (self, msg, job->sha256);
+      download_prepare (job->server, job->msg, job->sha256);
       return !req->download_reading;
     }
   return TRUE;

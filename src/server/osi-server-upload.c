@@ -186,11 +186,11 @@ _osi_server_upload_begin (OsiServer         *self,
 }
 
 static gboolean
-upload_work (OsiServer     *self,
-             Job           *job,
+upload_work (Job           *job,
              GCancellable  *cancellable,
              GError       **error)
 {
+  OsiServer *self = job->server;
   g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
   int dir_fd = osi_backup_folder_get_fd (self->folder);
 
@@ -201,7 +201,7 @@ upload_work (OsiServer     *self,
                    _("Cannot store the upload: %s"), g_strerror (saved));
       return FALSE;
     }
-  if (!_osi_server_verify_work (self, job, cancellable, error))
+  if (!_osi_server_verify_work (job, cancellable, error))
     return FALSE;
   if (!_osi_server_report_acceptable (job->report, osi_archive_name_is_bare_json (job->name)))
     {
@@ -259,22 +259,20 @@ upload_work (OsiServer     *self,
 }
 
 static gboolean
-upload_done (OsiServer         *self,
-             SoupServerMessage *msg,
-             Job               *job,
-             const GError      *error)
+upload_done (Job          *job,
+             const GError *error)
 {
   if (error != NULL)
     {
       g_message ("Upload of %s refused: %s", job->name, error->message);
-      _osi_server_respond_job_error (msg, error, job->report, job->name);
+      _osi_server_respond_job_error (job->msg, error, job->report, job->name);
     }
   else
     {
       g_autofree char *message = g_strdup_printf (_("Backup “%s” received."), job->name);
 
       g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
-      _osi_server_respond_backup_made (msg, job->name, &job->st, job->sha256, message);
+      _osi_server_respond_backup_made (job->msg, job->name, &job->st, job->sha256, message);
     }
   return TRUE;
 }

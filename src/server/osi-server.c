@@ -461,6 +461,8 @@ job_free (gpointer data)
 {
   Job *job = data;
 
+  g_clear_object (&job->server);
+  g_clear_object (&job->msg);
   if (job->fd >= 0)
     close (job->fd);
   if (job->tmp_path != NULL)
@@ -484,7 +486,7 @@ job_thread (GTask        *task,
   Job *job = task_data;
   GError *error = NULL;
 
-  if (job->work (source_object, job, cancellable, &error))
+  if (job->work (job, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
@@ -495,15 +497,13 @@ job_finished (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
 {
-  g_autoptr(SoupServerMessage) msg = user_data;
-  OsiServer *self = OSI_SERVER (source);
   Job *job = g_task_get_task_data (G_TASK (result));
   g_autoptr(GError) error = NULL;
 
   g_task_propagate_boolean (G_TASK (result), &error);
-  if (job->done (self, msg, job, error))
-    _osi_server_resume (msg);
-  _osi_server_pending_end (self);
+  if (job->done (job, error))
+    _osi_server_resume (job->msg);
+  _osi_server_pending_end (job->server);
 }
 
 /* Runs the job, which it takes, in a thread, the message paused
@@ -513,8 +513,10 @@ _osi_server_job_run (OsiServer         *self,
                      SoupServerMessage *msg,
                      Job               *job)
 {
-  g_autoptr(GTask) task = g_task_new (self, self->cancellable, job_finished, g_object_ref (msg));
+  g_autoptr(GTask) task = g_task_new (self, self->cancellable, job_finished, NULL);
 
+  job->server = g_object_ref (self);
+  job->msg = g_object_ref (msg);
   /* A restore that passed its swap reports success even if shutdown
    * began meanwhile. */
   g_task_set_check_cancellable (task, FALSE);
