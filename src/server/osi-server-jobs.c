@@ -138,17 +138,12 @@ create_done (Job          *job,
              const GError *error)
 {
   job->server->op = OP_NONE;
-  if (error != NULL)
+  if (error == NULL)
+    _osi_server_respond_backup_made (job, job->made, FALSE);
+  else
     {
       g_message ("Backup failed: %s", error->message);
       _osi_server_respond_task_error (job->msg, error);
-    }
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("Backup “%s” created."), job->made);
-
-      g_message ("Created %s (%" G_GINT64_FORMAT " bytes)", job->made, (gint64)job->st.st_size);
-      _osi_server_respond_backup_made (job->msg, job->made, &job->st, job->sha256, message);
     }
   return TRUE;
 }

@@ -152,11 +152,9 @@ Request    *_osi_server_request_get             (SoupServerMessage    *msg);
 void        _osi_server_respond_json            (SoupServerMessage    *msg,
                                                  guint                 status,
                                                  JsonObject           *object);
-void        _osi_server_respond_backup_made     (SoupServerMessage    *msg,
+void        _osi_server_respond_backup_made     (Job                  *job,
                                                  const char           *name,
-                                                 const struct stat    *st,
-                                                 const char           *sha256,
-                                                 const char           *message);
+                                                 gboolean              received);
 JsonObject *_osi_server_error_object            (const char           *detail);
 void        _osi_server_respond_error           (SoupServerMessage    *msg,
                                                  guint                 status,

@@ -262,18 +262,13 @@ static gboolean
 upload_done (Job          *job,
              const GError *error)
 {
-  if (error != NULL)
+  if (error == NULL)
     {
-      g_message ("Upload of %s refused: %s", job->name, error->message);
-      _osi_server_respond_job_error (job->msg, error, job->report, job->name);
+      _osi_server_respond_backup_made (job, job->name, TRUE);
+      return TRUE;
     }
-  else
-    {
-      g_autofree char *message = g_strdup_printf (_("Backup “%s” received."), job->name);
-
-      g_message ("Received %s (%" G_GINT64_FORMAT " bytes)", job->name, (gint64)job->st.st_size);
-      _osi_server_respond_backup_made (job->msg, job->name, &job->st, job->sha256, message);
-    }
+  g_message ("Upload of %s refused: %s", job->name, error->message);
+  _osi_server_respond_job_error (job->msg, error, job->report, job->name);
   return TRUE;
 }
 

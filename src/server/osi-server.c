@@ -144,32 +144,25 @@ _osi_server_respond_json (SoupServerMessage *msg,
   soup_server_message_set_response (msg, "application/json", SOUP_MEMORY_TAKE, text, strlen (text));
 }
 
-static OsiBackupInfo *
-info_new (const char        *name,
-          const struct stat *st,
-          const char        *sha256)
-{
-  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (st->st_mtim.tv_sec);
-
-  return osi_backup_info_new (name, date, st->st_size, sha256);
-}
-
-/* 201 for a backup the server has just made or received (docs/api.md
- * §3.4 "Create" and §3.7 "Upload"). */
+/* 201 for the backup NAME a create has just made or an upload received
+ * (docs/api.md §3.4 "Create" and §3.7 "Upload"), as the job's stat and
+ * SHA-256 describe it. */
 void
-_osi_server_respond_backup_made (SoupServerMessage *msg,
-                                 const char        *name,
-                                 const struct stat *st,
-                                 const char        *sha256,
-                                 const char        *message)
+_osi_server_respond_backup_made (Job        *job,
+                                 const char *name,
+                                 gboolean    received)
 {
-  g_autoptr(OsiBackupInfo) info = info_new (name, st, sha256);
+  g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (job->st.st_mtim.tv_sec);
+  g_autoptr(OsiBackupInfo) info = osi_backup_info_new (name, date, job->st.st_size, job->sha256);
   g_autoptr(JsonObject) object = json_object_new ();
+  g_autofree char *message = received ? g_strdup_printf (_("Backup “%s” received."), name)
+                                      : g_strdup_printf (_("Backup “%s” created."), name);
 
+  g_message ("%s %s (%" G_GINT64_FORMAT " bytes)", received ? "Received" : "Created", name, (gint64)job->st.st_size);
   json_object_set_string_member (object, "status", "success");
   json_object_set_string_member (object, "message", message);
   json_object_set_member (object, "backup", osi_backup_info_to_json (info));
-  _osi_server_respond_json (msg, SOUP_STATUS_CREATED, object);
+  _osi_server_respond_json (job->msg, SOUP_STATUS_CREATED, object);
 }
 
 JsonObject *
