@@ -826,6 +826,40 @@ test_oracle (void)
     }
 }
 
+/* The answer of a prune, as docs/api.md §6 writes it. */
+static void
+test_json (void)
+{
+  g_autoptr(GTimeZone) utc = g_time_zone_new_utc ();
+  const char *names[] = { "b4", "b1", "b3", "b2", "b0" };
+  const char *dates[] = { "2026-12-05T10:00:00Z", "2026-12-02T10:00:00Z", "2026-12-04T10:00:00Z",
+                          "2026-12-03T10:00:00Z", "2026-12-01T10:00:00Z" };
+  OsiRetentionBackup backups[5];
+  OsiRetentionReasons reasons[5];
+  guint order[5];
+  const OsiRetentionPolicy policy = OSI_RETENTION_POLICY_DEFAULT;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *text = NULL;
+
+  for (guint i = 0; i < 5; i++)
+    {
+      backups[i].name = names[i];
+      backups[i].date = g_date_time_new_from_iso8601 (dates[i], NULL);
+      backups[i].is_protected = g_str_equal (names[i], "b0");
+    }
+  osi_retention_plan (backups, 5, &policy, utc, reasons, order);
+  node = osi_retention_plan_to_json (backups, 5, reasons, order, TRUE);
+  text = json_to_string (node, FALSE);
+  g_assert_cmpstr (text, ==,
+                   "{\"dry_run\":true,"
+                   "\"keep\":[{\"name\":\"b4\",\"reasons\":[\"last\"]},{\"name\":\"b3\",\"reasons\":[\"last\"]},"
+                   "{\"name\":\"b2\",\"reasons\":[\"last\"]},{\"name\":\"b0\",\"reasons\":[\"protected\"]}],"
+                   "\"remove\":[{\"name\":\"b1\"}]}");
+
+  for (guint i = 0; i < 5; i++)
+    g_date_time_unref (backups[i].date);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -847,6 +881,7 @@ main (int   argc,
   g_test_add_func ("/retention/null-names", test_null_names);
   g_test_add_func ("/retention/no-policy", test_no_policy);
   g_test_add_func ("/retention/oracle", test_oracle);
+  g_test_add_func ("/retention/json", test_json);
 
   return g_test_run ();
 }

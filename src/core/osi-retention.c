@@ -362,3 +362,52 @@ osi_retention_plan (const OsiRetentionBackup  *backups,
       reasons[r->index] = why;
     }
 }
+
+JsonNode *
+osi_retention_plan_to_json (const OsiRetentionBackup  *backups,
+                            guint                      n_backups,
+                            const OsiRetentionReasons *reasons,
+                            const guint               *order,
+                            gboolean                   dry_run)
+{
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+
+  g_return_val_if_fail (n_backups == 0 || (backups != NULL && reasons != NULL && order != NULL), NULL);
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "dry_run");
+  json_builder_add_boolean_value (builder, dry_run);
+
+  for (guint pass = 0; pass < 2; pass++)
+    {
+      gboolean keep = pass == 0;
+
+      json_builder_set_member_name (builder, keep ? "keep" : "remove");
+      json_builder_begin_array (builder);
+      for (guint i = 0; i < n_backups; i++)
+        {
+          guint k = order[i];
+          const char *strings[OSI_RETENTION_MAX_STRINGS + 1];
+
+          if ((reasons[k] != OSI_RETENTION_REMOVE) != keep)
+            continue;
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "name");
+          json_builder_add_string_value (builder, backups[k].name != NULL ? backups[k].name : "");
+          if (keep)
+            {
+              osi_retention_reasons_to_strings (reasons[k], strings);
+              json_builder_set_member_name (builder, "reasons");
+              json_builder_begin_array (builder);
+              for (guint s = 0; strings[s] != NULL; s++)
+                json_builder_add_string_value (builder, strings[s]);
+              json_builder_end_array (builder);
+            }
+          json_builder_end_object (builder);
+        }
+      json_builder_end_array (builder);
+    }
+
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-#include <glib.h>
+#include <json-glib/json-glib.h>
 
 #include "osi-backup-info.h"
 
@@ -133,5 +133,14 @@ void     osi_retention_plan               (const OsiRetentionBackup  *backups,
                                            GTimeZone                 *time_zone,
                                            OsiRetentionReasons       *reasons,
                                            guint                     *order);
+
+/* The plan as docs/api.md §6 writes the answer of a prune:
+ * {"dry_run", "keep": [{"name", "reasons": [...]}], "remove": [{"name"}]},
+ * both lists in the order osi_retention_plan () gave. */
+JsonNode *osi_retention_plan_to_json      (const OsiRetentionBackup  *backups,
+                                           guint                      n_backups,
+                                           const OsiRetentionReasons *reasons,
+                                           const guint               *order,
+                                           gboolean                   dry_run);
 
 G_END_DECLS
