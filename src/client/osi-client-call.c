@@ -50,6 +50,7 @@ call_free (gpointer data)
       g_object_unref (call->msg);
     }
   g_clear_object (&call->body);
+  g_clear_pointer (&call->request_json, json_node_unref);
   g_clear_object (&call->cancellable);
   g_clear_object (&call->upload_stream);
   if (call->data != NULL)
@@ -234,7 +235,8 @@ _osi_client_call_task_new (OsiClient           *self,
   call->idle_timeout_s = self->idle_timeout_s;
   call->name = g_strdup (name);
   call->cancellable = g_cancellable_new ();
-  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_DIFF || op == OP_UPLOAD;
+  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_DIFF || op == OP_UPLOAD
+                       || op == OP_PRUNE;
   g_task_set_task_data (task, call, call_free);
 
   if (cancellable != NULL)
@@ -629,6 +631,18 @@ _osi_client_json_call (GTask      *task,
                        const char *path,
                        gboolean    named)
 {
+  _osi_client_json_call_with_body (task, parse, method, path, named, NULL);
+}
+
+/* The same with a JSON request body, when body is not NULL. */
+void
+_osi_client_json_call_with_body (GTask      *task,
+                                 ParseFunc   parse,
+                                 const char *method,
+                                 const char *path,
+                                 gboolean    named,
+                                 JsonNode   *body)
+{
   Call *call = g_task_get_task_data (task);
 
   call->parse = parse;
@@ -637,8 +651,21 @@ _osi_client_json_call (GTask      *task,
       g_task_return_error (task, _osi_client_invalid_name_error (call->name));
       return;
     }
-  if (_osi_client_call_prepare (task, method, path, named, TRUE))
-    _osi_client_call_send (task, _osi_client_on_json_sent);
+  if (!_osi_client_call_prepare (task, method, path, named, TRUE))
+    return;
+  if (body != NULL)
+    {
+      g_autoptr(JsonGenerator) generator = json_generator_new ();
+      g_autoptr(GBytes) bytes = NULL;
+      gsize len;
+      char *text;
+
+      json_generator_set_root (generator, body);
+      text = json_generator_to_data (generator, &len);
+      bytes = g_bytes_new_take (text, len);
+      soup_message_set_request_body_from_bytes (call->msg, "application/json", bytes);
+    }
+  _osi_client_call_send (task, _osi_client_on_json_sent);
 }
 
 static void health_ask (GTask *task);

@@ -312,7 +312,12 @@ _osi_client_http_error (GTask *task)
     {
     case SOUP_STATUS_BAD_REQUEST:
       code = OSI_CLIENT_ERROR_BAD_REQUEST;
-      sentence = g_strdup (_("The server refused the request as invalid: check the backup name."));
+      if (call->op == OP_POLICY_SET)
+        sentence = g_strdup (_("The server refused the policy."));
+      else if (call->op == OP_PATCH)
+        sentence = g_strdup (_("The server refused the change to the backup."));
+      else
+        sentence = g_strdup (_("The server refused the request as invalid: check the backup name."));
       break;
 
     case SOUP_STATUS_UNAUTHORIZED:
@@ -345,7 +350,7 @@ _osi_client_http_error (GTask *task)
                                     self->base_url);
       break;
 
-    /* Our server answers 409 for three conflicts; only the operation
+    /* Our server answers 409 for four conflicts; only the operation
      * tells them apart. */
     case SOUP_STATUS_CONFLICT:
       if (call->op == OP_UPLOAD && call->name != NULL)
@@ -360,6 +365,14 @@ _osi_client_http_error (GTask *task)
         {
           code = OSI_CLIENT_ERROR_BUSY;
           sentence = g_strdup (_("The backup changed on the server while it was being read: try again."));
+        }
+      else if (call->op == OP_DELETE)
+        {
+          /* A protected backup (docs/api.md §6), or one being restored:
+           * the server's detail says which. */
+          code = OSI_CLIENT_ERROR_BUSY;
+          shown = _osi_client_printable (call->name, -1, 120);
+          sentence = g_strdup_printf (_("The server keeps the backup “%s” for now."), shown);
         }
       else
         {

@@ -80,6 +80,10 @@ typedef enum
   OP_DIFF,
   OP_UPLOAD,
   OP_DOWNLOAD,
+  OP_POLICY,
+  OP_POLICY_SET,
+  OP_PRUNE,
+  OP_PATCH,
 } Op;
 
 typedef struct
@@ -133,6 +137,10 @@ typedef struct
   gboolean              any_status;        /* parse sees every answer (discovery) */
   guint                 step;              /* discovery: which address is asked */
   CallStart             start;             /* run once the features are known */
+  /* What start sends, for calls that wait for the features first. */
+  const char           *request_method;
+  const char           *request_path;
+  JsonNode             *request_json;
   GHashTable           *before;            /* create: the names listed before */
   gboolean              body_sent;         /* the whole request went: the server may have acted */
   GError               *unsure;            /* create: the lost answer, unless the list shows the backup */
@@ -210,6 +218,12 @@ void         _osi_client_json_call          (GTask                *task,
                                              const char           *method,
                                              const char           *path,
                                              gboolean              named);
+void         _osi_client_json_call_with_body (GTask               *task,
+                                             ParseFunc             parse,
+                                             const char           *method,
+                                             const char           *path,
+                                             gboolean              named,
+                                             JsonNode             *body);
 void         _osi_client_call_with_features (GTask                *task,
                                              CallStart             start);
 gboolean     _osi_client_call_check_feature (GTask                *task,

@@ -630,11 +630,7 @@ osi_client_restore_async (OsiClient           *self,
 {
   g_autoptr(GTask) task = NULL;
   g_autoptr(JsonBuilder) builder = NULL;
-  g_autoptr(JsonGenerator) generator = NULL;
   g_autoptr(JsonNode) body = NULL;
-  g_autoptr(GBytes) bytes = NULL;
-  char *text;
-  gsize len;
   Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
@@ -645,28 +641,19 @@ osi_client_restore_async (OsiClient           *self,
   /* Once the data was replaced, a late cancellation must not say otherwise. */
   g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
-  call->parse = parse_restore;
   call->json_optional = TRUE;
   if (!osi_backup_name_is_valid (name))
     {
       g_task_return_error (task, _osi_client_invalid_name_error (name));
       return;
     }
-  if (!_osi_client_call_prepare (task, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, TRUE))
-    return;
-
   builder = json_builder_new ();
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "backupFile");
   json_builder_add_string_value (builder, name);
   json_builder_end_object (builder);
   body = json_builder_get_root (builder);
-  generator = json_generator_new ();
-  json_generator_set_root (generator, body);
-  text = json_generator_to_data (generator, &len);
-  bytes = g_bytes_new_take (text, len);
-  soup_message_set_request_body_from_bytes (call->msg, "application/json", bytes);
-  _osi_client_call_send (task, _osi_client_on_json_sent);
+  _osi_client_json_call_with_body (task, parse_restore, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, body);
 }
 
 gboolean

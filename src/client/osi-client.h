@@ -6,6 +6,7 @@
 
 #include "osi-backup-info.h"
 #include "osi-diff.h"
+#include "osi-policy.h"
 
 G_BEGIN_DECLS
 
@@ -185,6 +186,58 @@ void           osi_client_download_async   (OsiClient            *self,
 char          *osi_client_download_finish  (OsiClient            *self,
                                             GAsyncResult         *result,
                                             char                **sha256,
+                                            GError              **error);
+
+/* The backup policy (docs/api.md §6), on servers that offer "policy";
+ * OSI_CLIENT_ERROR_UNSUPPORTED elsewhere. */
+
+/* The server's answer: the policy (osi_policy_from_json reads it) with
+ * "next_backup", "next_verify" and "last_runs". */
+void           osi_client_get_policy_async (OsiClient            *self,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+JsonObject    *osi_client_get_policy_finish (OsiClient           *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+/* Stores policy; returns the policy the server stored. A policy the
+ * server refuses is OSI_CLIENT_ERROR_BAD_REQUEST, its reason in the
+ * message. */
+void           osi_client_set_policy_async (OsiClient            *self,
+                                            const OsiPolicy      *policy,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+JsonObject    *osi_client_set_policy_finish (OsiClient           *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+/* The server's retention plan, {"dry_run", "keep", "remove"}; without
+ * dry_run the server deletes what the plan removes. */
+void           osi_client_prune_async      (OsiClient            *self,
+                                            gboolean              dry_run,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+JsonObject    *osi_client_prune_finish     (OsiClient            *self,
+                                            GAsyncResult         *result,
+                                            GError              **error);
+/* Protects (or not) the backup name, or sets its note (NULL or "" for
+ * none): one PATCH each. Returns the backup as the server now lists it. */
+void           osi_client_set_protected_async (OsiClient         *self,
+                                            const char           *name,
+                                            gboolean              is_protected,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+void           osi_client_set_note_async   (OsiClient            *self,
+                                            const char           *name,
+                                            const char           *note,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+/* For both. */
+OsiBackupInfo *osi_client_update_backup_finish (OsiClient        *self,
+                                            GAsyncResult         *result,
                                             GError              **error);
 
 G_END_DECLS
