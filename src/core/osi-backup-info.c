@@ -11,6 +11,7 @@
 #include "osi-backup-info.h"
 #include "osi-backup-info-private.h"
 #include "osi-error.h"
+#include "osi-json-tokenizer.h"
 #include "osi-search.h"
 #include "osi-sha256.h"
 
@@ -759,252 +760,129 @@ osi_backup_info_list_from_json (JsonNode   *root,
 
 /* A list of 100,000 backups is a 15 MB answer; as a json-glib tree it
  * takes about 110 MB and a third of a second before the first backup is
- * made. This reader walks the text once and makes each backup as soon as
- * its entry ends, keeping only that entry's four members. It accepts
- * standard JSON (RFC 8259) only and refuses what it does not understand. */
+ * made. This reader walks the text once, through the core's JSON
+ * tokenizer, and makes each backup as soon as its entry ends, keeping only
+ * that entry's four members. It accepts standard JSON (RFC 8259) only and
+ * refuses what it does not understand; NUL characters and lone surrogate
+ * escapes too, anywhere: no backup field needs them and C strings cannot
+ * hold the first. */
 
 #define MAX_DEPTH 64
 
 typedef struct
 {
-  const char *p;
-  const char *end;
-  gboolean    failed;
+  OsiJsonTokenizer tk;
+  const guint8    *p;
+  const guint8    *end;
+  OsiJsonSpan      span;
 } Reader;
 
-static gboolean
-reader_fail (Reader *reader)
+/* The whole text is one chunk, the last: no NEED_MORE. */
+static inline OsiJsonToken
+next_token (Reader *reader)
 {
-  reader->failed = TRUE;
-  return FALSE;
+  return osi_json_tokenizer_next (&reader->tk, &reader->p, reader->end, &reader->span);
 }
 
-static void
-skip_blanks (Reader *reader)
-{
-  while (reader->p < reader->end &&
-         (*reader->p == ' ' || *reader->p == '\t' || *reader->p == '\n' || *reader->p == '\r'))
-    reader->p++;
-}
-
-/* Skips blanks, then takes c if it comes next. */
+/* The rest of a string whose first part was just read, into out; with
+ * out NULL, the rest is skipped. */
 static gboolean
-take (Reader *reader,
-      char    c)
+read_string (Reader       *reader,
+             OsiJsonToken  first,
+             GString      *out)
 {
-  skip_blanks (reader);
-  if (reader->p < reader->end && *reader->p == c)
+  if (out == NULL)
     {
-      reader->p++;
+      osi_json_tokenizer_skip (&reader->tk);
       return TRUE;
     }
-  return FALSE;
-}
-
-static gboolean
-read_hex4 (Reader   *reader,
-           gunichar *value)
-{
-  *value = 0;
-  if (reader->end - reader->p < 4)
-    return FALSE;
-  for (guint i = 0; i < 4; i++)
-    {
-      int digit = g_ascii_xdigit_value (*reader->p++);
-
-      if (digit < 0)
-        return FALSE;
-      *value = *value << 4 | (gunichar)digit;
-    }
-  return TRUE;
-}
-
-/* Reads a string (the opening quote next), unescaped into out when out is
- * not NULL. NUL characters and invalid UTF-8 are refused: no backup field
- * needs them and C strings cannot hold the first. */
-static gboolean
-read_string (Reader  *reader,
-             GString *out)
-{
-  const char *start;
-
-  if (!take (reader, '"'))
-    return reader_fail (reader);
-  if (out != NULL)
-    g_string_truncate (out, 0);
+  g_string_truncate (out, 0);
   for (;;)
     {
-      start = reader->p;
-      while (reader->p < reader->end && *reader->p != '"' && *reader->p != '\\' && (guchar)*reader->p >= 0x20)
-        reader->p++;
-      if (!g_utf8_validate_len (start, (gsize)(reader->p - start), NULL))
-        return reader_fail (reader);
-      if (out != NULL)
-        g_string_append_len (out, start, reader->p - start);
-      if (reader->p >= reader->end || (guchar)*reader->p < 0x20)
-        return reader_fail (reader);
-      if (*reader->p++ == '"')
+      g_string_append_len (out, (const char *)reader->span.data, (gssize)reader->span.len);
+      if (reader->span.last)
         return TRUE;
-
-      /* An escape. */
-      if (reader->p >= reader->end)
-        return reader_fail (reader);
-      switch (*reader->p++)
-        {
-        case '"': if (out) g_string_append_c (out, '"'); break;
-        case '\\': if (out) g_string_append_c (out, '\\'); break;
-        case '/': if (out) g_string_append_c (out, '/'); break;
-        case 'b': if (out) g_string_append_c (out, '\b'); break;
-        case 'f': if (out) g_string_append_c (out, '\f'); break;
-        case 'n': if (out) g_string_append_c (out, '\n'); break;
-        case 'r': if (out) g_string_append_c (out, '\r'); break;
-        case 't': if (out) g_string_append_c (out, '\t'); break;
-        case 'u':
-          {
-            gunichar c;
-
-            if (!read_hex4 (reader, &c) || c == 0 || (c >= 0xDC00 && c <= 0xDFFF))
-              return reader_fail (reader);
-            if (c >= 0xD800 && c <= 0xDBFF)
-              {
-                gunichar low;
-
-                if (reader->end - reader->p < 2 || reader->p[0] != '\\' || reader->p[1] != 'u')
-                  return reader_fail (reader);
-                reader->p += 2;
-                if (!read_hex4 (reader, &low) || low < 0xDC00 || low > 0xDFFF)
-                  return reader_fail (reader);
-                c = 0x10000 + ((c - 0xD800) << 10) + (low - 0xDC00);
-              }
-            if (out != NULL)
-              g_string_append_unichar (out, c);
-          }
-          break;
-        default:
-          return reader_fail (reader);
-        }
+      if (next_token (reader) != first)
+        return FALSE;
     }
 }
 
-/* Reads a number; *kind says whether it is an integer that fits gint64. */
+/* Whether a number's text is an integer that fits gint64. */
 static gboolean
-read_number (Reader    *reader,
-             FieldKind *kind,
-             gint64    *value)
+number_is_int64 (const OsiJsonSpan *span,
+                 gint64            *value)
 {
-  const char *start = reader->p;
-  gboolean integer = TRUE;
   char text[32];
   char *text_end;
 
-  if (reader->p < reader->end && *reader->p == '-')
-    reader->p++;
-  if (reader->p >= reader->end || !g_ascii_isdigit (*reader->p))
-    return reader_fail (reader);
-  if (*reader->p == '0')
-    reader->p++;
-  else
-    while (reader->p < reader->end && g_ascii_isdigit (*reader->p))
-      reader->p++;
-  if (reader->p < reader->end && *reader->p == '.')
-    {
-      integer = FALSE;
-      reader->p++;
-      if (reader->p >= reader->end || !g_ascii_isdigit (*reader->p))
-        return reader_fail (reader);
-      while (reader->p < reader->end && g_ascii_isdigit (*reader->p))
-        reader->p++;
-    }
-  if (reader->p < reader->end && (*reader->p == 'e' || *reader->p == 'E'))
-    {
-      integer = FALSE;
-      reader->p++;
-      if (reader->p < reader->end && (*reader->p == '+' || *reader->p == '-'))
-        reader->p++;
-      if (reader->p >= reader->end || !g_ascii_isdigit (*reader->p))
-        return reader_fail (reader);
-      while (reader->p < reader->end && g_ascii_isdigit (*reader->p))
-        reader->p++;
-    }
-
-  *kind = FIELD_OTHER;
-  if (integer && reader->p - start < (gssize)sizeof text)
-    {
-      memcpy (text, start, (gsize)(reader->p - start));
-      text[reader->p - start] = '\0';
-      errno = 0;
-      *value = g_ascii_strtoll (text, &text_end, 10);
-      if (errno == 0 && *text_end == '\0')
-        *kind = FIELD_INT;
-    }
-  return TRUE;
+  if (span->data == NULL || span->len >= sizeof text || memchr (span->data, '.', span->len) != NULL ||
+      memchr (span->data, 'e', span->len) != NULL || memchr (span->data, 'E', span->len) != NULL)
+    return FALSE;
+  memcpy (text, span->data, span->len);
+  text[span->len] = '\0';
+  errno = 0;
+  *value = g_ascii_strtoll (text, &text_end, 10);
+  return errno == 0 && *text_end == '\0';
 }
 
+/* Reads the value whose first token is `token`. For a string or a number,
+ * *field (when not NULL) says what it was, the string going into string. */
 static gboolean
-read_word (Reader     *reader,
-           const char *word)
-{
-  gsize len = strlen (word);
-
-  if ((gsize)(reader->end - reader->p) < len || memcmp (reader->p, word, len) != 0)
-    return reader_fail (reader);
-  reader->p += len;
-  return TRUE;
-}
-
-/* Reads any value. For a string or a number, *field (when not NULL) says
- * what it was, the string going into string. */
-static gboolean
-read_value (Reader  *reader,
-            guint    depth,
-            Field   *field,
-            GString *string)
+read_value (Reader       *reader,
+            OsiJsonToken  token,
+            Field        *field,
+            GString      *string)
 {
   Field ignored;
 
   if (field == NULL)
-    field = &ignored;
-  field->kind = FIELD_OTHER;
-  skip_blanks (reader);
-  if (reader->p >= reader->end || depth > MAX_DEPTH)
-    return reader_fail (reader);
-  switch (*reader->p)
     {
-    case '"':
-      if (!read_string (reader, field == &ignored ? NULL : string))
-        return FALSE;
-      field->kind = FIELD_STRING;
-      return TRUE;
-
-    case '{':
-    case '[':
-      {
-        char close = *reader->p == '{' ? '}' : ']';
-
-        reader->p++;
-        if (take (reader, close))
-          return TRUE;
-        do
-          {
-            if (close == '}' && (!read_string (reader, NULL) || !take (reader, ':')))
-              return reader_fail (reader);
-            if (!read_value (reader, depth + 1, NULL, NULL))
-              return FALSE;
-          }
-        while (take (reader, ','));
-        return take (reader, close) || reader_fail (reader);
-      }
-
-    case 't':
-      return read_word (reader, "true");
-    case 'f':
-      return read_word (reader, "false");
-    case 'n':
-      field->kind = FIELD_ABSENT;
-      return read_word (reader, "null");
-    default:
-      return read_number (reader, &field->kind, &field->integer);
+      field = &ignored;
+      string = NULL;
     }
+  field->kind = FIELD_OTHER;
+  switch (token)
+    {
+    case OSI_JSON_TOKEN_STRING_PART:
+      field->kind = FIELD_STRING;
+      return read_string (reader, token, string);
+    case OSI_JSON_TOKEN_NUMBER:
+      if (number_is_int64 (&reader->span, &field->integer))
+        field->kind = FIELD_INT;
+      return TRUE;
+    case OSI_JSON_TOKEN_NULL:
+      field->kind = FIELD_ABSENT;
+      return TRUE;
+    case OSI_JSON_TOKEN_TRUE:
+    case OSI_JSON_TOKEN_FALSE:
+      return TRUE;
+    case OSI_JSON_TOKEN_BEGIN_OBJECT:
+    case OSI_JSON_TOKEN_BEGIN_ARRAY:
+      osi_json_tokenizer_skip (&reader->tk);
+      return TRUE;
+    default:
+      return FALSE;
+    }
+}
+
+/* The next member name of an object into key, or FALSE with *closed set
+ * at the object's end. */
+static gboolean
+read_key (Reader   *reader,
+          GString  *key,
+          gboolean *closed)
+{
+  OsiJsonToken token = next_token (reader);
+
+  *closed = token == OSI_JSON_TOKEN_END_OBJECT;
+  return token == OSI_JSON_TOKEN_KEY_PART && read_string (reader, token, key);
+}
+
+static gboolean
+key_is (const GString *key,
+        const char    *name)
+{
+  return key->len == strlen (name) && memcmp (key->str, name, key->len) == 0;
 }
 
 typedef struct
@@ -1015,52 +893,38 @@ typedef struct
 
 static const char * const entry_members[] = { "name", "date", "size", "sha256" };
 
-/* Reads one backup entry (an object) into fields, strings pointing into
- * buffers. Returns FALSE on a syntax error; *is_object says whether the
- * value was an object at all. */
+/* Reads the members of one backup entry (its '{' read) into fields,
+ * strings pointing into buffers. */
 static gboolean
 read_entry (Reader       *reader,
             EntryBuffers *buffers,
-            Field        *fields,
-            gboolean     *is_object)
+            Field        *fields)
 {
+  gboolean closed;
+
   for (guint i = 0; i < G_N_ELEMENTS (entry_members); i++)
     fields[i] = (Field){ FIELD_ABSENT, NULL, 0 };
-  *is_object = take (reader, '{');
-  if (!*is_object)
-    {
-      /* Kept as a name, if it is a string. */
-      if (!read_value (reader, 1, &fields[0], buffers->strings[0]))
-        return FALSE;
-      fields[0].string = buffers->strings[0]->str;
-      return TRUE;
-    }
-  if (take (reader, '}'))
-    return TRUE;
-  do
+  while (read_key (reader, buffers->key, &closed))
     {
       guint member = G_N_ELEMENTS (entry_members);
 
-      if (!read_string (reader, buffers->key) || !take (reader, ':'))
-        return reader_fail (reader);
       for (guint i = 0; i < G_N_ELEMENTS (entry_members); i++)
-        if (strcmp (buffers->key->str, entry_members[i]) == 0 && buffers->key->len == strlen (entry_members[i]))
+        if (key_is (buffers->key, entry_members[i]))
           member = i;
       /* A member given twice counts once, the last time, as in json-glib. */
       if (member < G_N_ELEMENTS (entry_members))
         {
-          if (!read_value (reader, 2, &fields[member], buffers->strings[member]))
+          if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
             return FALSE;
           fields[member].string = buffers->strings[member]->str;
         }
-      else if (!read_value (reader, 2, NULL, NULL))
+      else if (!read_value (reader, next_token (reader), NULL, NULL))
         return FALSE;
     }
-  while (take (reader, ','));
-  return take (reader, '}') || reader_fail (reader);
+  return closed;
 }
 
-/* Reads the "backups" array (its '[' next) into list. */
+/* Reads the "backups" array (its '[' read) into list. */
 static gboolean
 read_backups (Reader     *reader,
               GPtrArray  *list,
@@ -1071,33 +935,70 @@ read_backups (Reader     *reader,
   gboolean ok = FALSE;
 
   g_ptr_array_set_size (list, 0);
-  if (take (reader, ']'))
-    ok = TRUE;
-  else
-    do
-      {
-        Field fields[G_N_ELEMENTS (entry_members)];
-        gboolean is_object;
-        OsiBackupInfo *info;
+  for (;;)
+    {
+      OsiJsonToken token = next_token (reader);
+      Field fields[G_N_ELEMENTS (entry_members)];
+      OsiBackupInfo *info;
 
-        if (!read_entry (reader, &buffers, fields, &is_object))
-          goto out;
-        if (is_object)
+      if (token == OSI_JSON_TOKEN_END_ARRAY)
+        {
+          ok = TRUE;
+          break;
+        }
+      if (token == OSI_JSON_TOKEN_BEGIN_OBJECT)
+        {
+          if (!read_entry (reader, &buffers, fields))
+            break;
           info = info_from_entry (&fields[0], &fields[1], &fields[2], &fields[3], naive_tz);
-        else
+        }
+      else
+        {
+          /* Kept as a name, if it is a string. */
+          if (!read_value (reader, token, &fields[0], buffers.strings[0]))
+            break;
+          fields[0].string = buffers.strings[0]->str;
           info = info_from_other (&fields[0], naive_tz);
-        g_ptr_array_add (list, info);
-      }
-    while (take (reader, ','));
-  if (!ok && !take (reader, ']'))
-    reader_fail (reader);
-  ok = !reader->failed;
+        }
+      g_ptr_array_add (list, info);
+    }
 
-out:
   g_string_free (buffers.key, TRUE);
   for (guint i = 0; i < G_N_ELEMENTS (buffers.strings); i++)
     g_string_free (buffers.strings[i], TRUE);
   return ok;
+}
+
+/* Reads the members of the top-level object (its '{' read). */
+static gboolean
+read_list (Reader     *reader,
+           GPtrArray  *list,
+           GTimeZone  *naive_tz,
+           gboolean   *has_backups)
+{
+  g_autoptr(GString) key = g_string_new (NULL);
+  gboolean closed;
+
+  while (read_key (reader, key, &closed))
+    {
+      OsiJsonToken token = next_token (reader);
+
+      if (key_is (key, "backups") && token == OSI_JSON_TOKEN_BEGIN_ARRAY)
+        {
+          *has_backups = TRUE;
+          if (!read_backups (reader, list, naive_tz))
+            return FALSE;
+        }
+      else
+        {
+          /* A later non-array "backups" replaces an earlier array. */
+          if (key_is (key, "backups"))
+            *has_backups = FALSE;
+          if (!read_value (reader, token, NULL, NULL))
+            return FALSE;
+        }
+    }
+  return closed;
 }
 
 GPtrArray *
@@ -1107,59 +1008,41 @@ osi_backup_info_list_parse (const char  *data,
                             GError     **error)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autoptr(GString) key = g_string_new (NULL);
-  Reader reader = { data, data + length, FALSE };
+  Reader reader;
+  OsiJsonToken token;
   gboolean has_backups = FALSE;
+  gboolean ok;
+  guint64 offset;
 
   g_return_val_if_fail (data != NULL || length == 0, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
 
-  if (!take (&reader, '{'))
+  osi_json_tokenizer_init (&reader.tk, MAX_DEPTH,
+                           OSI_JSON_TOKENIZER_REFUSE_NUL | OSI_JSON_TOKENIZER_REFUSE_LONE_SURROGATES);
+  osi_json_tokenizer_finish (&reader.tk);
+  reader.p = (const guint8 *)data;
+  reader.end = length > 0 ? reader.p + length : reader.p;
+
+  token = next_token (&reader);
+  if (token == OSI_JSON_TOKEN_BEGIN_OBJECT)
+    ok = read_list (&reader, list, naive_tz, &has_backups);
+  else
     {
-      skip_blanks (&reader);
-      if (reader.p < reader.end && read_value (&reader, 0, NULL, NULL) && (skip_blanks (&reader), reader.p == reader.end))
+      ok = read_value (&reader, token, NULL, NULL);
+      if (ok && next_token (&reader) == OSI_JSON_TOKEN_END)
         {
           g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
                                _("The backup list is not a JSON object"));
           return NULL;
         }
-      reader.failed = TRUE;
-    }
-  else if (!take (&reader, '}'))
-    {
-      do
-        {
-          if (!read_string (&reader, key) || !take (&reader, ':'))
-            {
-              reader.failed = TRUE;
-              break;
-            }
-          if (g_str_equal (key->str, "backups") && key->len == strlen ("backups") && take (&reader, '['))
-            {
-              has_backups = TRUE;
-              if (!read_backups (&reader, list, naive_tz))
-                break;
-            }
-          else
-            {
-              /* A later non-array "backups" replaces an earlier array. */
-              if (g_str_equal (key->str, "backups"))
-                has_backups = FALSE;
-              if (!read_value (&reader, 1, NULL, NULL))
-                break;
-            }
-        }
-      while (take (&reader, ','));
-      if (!take (&reader, '}'))
-        reader.failed = TRUE;
     }
 
-  skip_blanks (&reader);
-  if (reader.failed || reader.p != reader.end)
+  if (!ok || next_token (&reader) != OSI_JSON_TOKEN_END)
     {
+      if (osi_json_tokenizer_get_error (&reader.tk, &offset) == OSI_JSON_ERROR_NONE)
+        offset = osi_json_tokenizer_get_offset (&reader.tk);
       g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                   _("The backup list is not valid JSON (at byte %lu)"),
-                   (gulong)(MIN (reader.p, reader.end) - data));
+                   _("The backup list is not valid JSON (at byte %lu)"), (gulong)offset);
       return NULL;
     }
   if (!has_backups)
