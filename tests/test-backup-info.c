@@ -555,6 +555,17 @@ assert_readers_agree (const char *text)
       g_assert_cmpint (osi_backup_info_get_date_known (stream->pdata[i]), ==,
                        osi_backup_info_get_date_known (tree->pdata[i]));
       g_assert_cmpstr (osi_backup_info_get_problem (stream->pdata[i]), ==, osi_backup_info_get_problem (tree->pdata[i]));
+      g_assert_cmpint (osi_backup_info_get_protected (stream->pdata[i]), ==,
+                       osi_backup_info_get_protected (tree->pdata[i]));
+      g_assert_cmpstr (osi_backup_info_get_note (stream->pdata[i]), ==, osi_backup_info_get_note (tree->pdata[i]));
+      g_assert_cmpstr (osi_backup_info_get_kind (stream->pdata[i]), ==, osi_backup_info_get_kind (tree->pdata[i]));
+      g_assert_cmpstr (osi_backup_info_get_verdict (stream->pdata[i]), ==,
+                       osi_backup_info_get_verdict (tree->pdata[i]));
+      g_assert_true ((osi_backup_info_get_verified_at (stream->pdata[i]) == NULL) ==
+                     (osi_backup_info_get_verified_at (tree->pdata[i]) == NULL));
+      if (osi_backup_info_get_verified_at (tree->pdata[i]) != NULL)
+        g_assert_true (g_date_time_equal (osi_backup_info_get_verified_at (stream->pdata[i]),
+                                          osi_backup_info_get_verified_at (tree->pdata[i])));
     }
 }
 
@@ -663,6 +674,67 @@ test_list_parse (void)
     }
 }
 
+/* docs/api.md §6: the members a server with a policy adds, read by both
+ * readers alike, leniently, and written back. */
+static void
+test_policy_members (void)
+{
+  static const char * const agree[] = {
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"protected\": true,"
+    " \"note\": \"avant la migration\", \"kind\": \"scheduled\","
+    " \"verified\": {\"at\": \"2026-12-03T10:00:00Z\", \"verdict\": \"restorable\"}}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"protected\": \"yes\","
+    " \"note\": 5, \"kind\": \"weird\", \"verified\": {\"verdict\": \"maybe\", \"at\": 1}}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"protected\": false,"
+    " \"note\": \"\", \"verified\": [1, 2]}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"verified\": {\"verdict\": \"not-restorable\", \"x\": {\"at\": 3}}, \"verified\": {\"verdict\": \"unproven\"}}]}",
+  };
+  const char *text = agree[0];
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(JsonNode) node = NULL;
+  g_autofree char *written = NULL;
+  OsiBackupInfo *info;
+
+  for (guint i = 0; i < G_N_ELEMENTS (agree); i++)
+    assert_readers_agree (agree[i]);
+
+  list = osi_backup_info_list_parse (text, strlen (text), NULL, &error);
+  g_assert_no_error (error);
+  info = list->pdata[0];
+  g_assert_true (osi_backup_info_get_protected (info));
+  g_assert_cmpstr (osi_backup_info_get_note (info), ==, "avant la migration");
+  g_assert_cmpstr (osi_backup_info_get_kind (info), ==, "scheduled");
+  g_assert_cmpstr (osi_backup_info_get_verdict (info), ==, "restorable");
+  g_assert_cmpint (g_date_time_to_unix (osi_backup_info_get_verified_at (info)), ==, 1796292000);
+  node = osi_backup_info_to_json (info);
+  written = json_to_string (node, FALSE);
+  g_assert_cmpstr (written, ==,
+                   "{\"name\":\"a.zip\",\"date\":\"2026-01-01T00:00:00Z\",\"protected\":true,"
+                   "\"note\":\"avant la migration\",\"kind\":\"scheduled\","
+                   "\"verified\":{\"at\":\"2026-12-03T10:00:00Z\",\"verdict\":\"restorable\"}}");
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* What is of the wrong type or unknown is left out, the entry kept. */
+  list = osi_backup_info_list_parse (agree[1], strlen (agree[1]), NULL, &error);
+  g_assert_no_error (error);
+  info = list->pdata[0];
+  g_assert_false (osi_backup_info_get_protected (info));
+  g_assert_null (osi_backup_info_get_note (info));
+  g_assert_null (osi_backup_info_get_kind (info));
+  g_assert_null (osi_backup_info_get_verdict (info));
+  g_assert_null (osi_backup_info_get_verified_at (info));
+  g_assert_null (osi_backup_info_get_problem (info));
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* The last "verified" counts, as json-glib reads it. */
+  list = osi_backup_info_list_parse (agree[3], strlen (agree[3]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_verdict (list->pdata[0]), ==, "unproven");
+  g_assert_null (osi_backup_info_get_verified_at (list->pdata[0]));
+}
+
 static void
 test_new (void)
 {
@@ -689,6 +761,7 @@ main (int   argc,
   g_test_init (&argc, &argv, NULL);
 
   g_test_add_func ("/backup-info/round-trip", test_round_trip);
+  g_test_add_func ("/backup-info/policy-members", test_policy_members);
   g_test_add_func ("/backup-info/old-backend", test_old_backend);
   g_test_add_func ("/backup-info/plain-json-name", test_plain_json_name);
   g_test_add_func ("/backup-info/dates", test_dates);

@@ -32,6 +32,13 @@ struct _OsiBackupInfo
   char         *problem;
   gboolean      date_known;
 
+  /* What a server with a policy says of the backup (docs/api.md §6). */
+  gboolean      is_protected;
+  char         *note;
+  char         *kind;
+  GDateTime    *verified_at;
+  char         *verdict;
+
   /* Filled in constructed(): the matcher reads it for every item on every
    * keystroke, and the object is immutable, so it never goes stale. */
   OsiLocalDate  local_date;
@@ -53,6 +60,11 @@ enum {
   PROP_SHA256,
   PROP_DATE_KNOWN,
   PROP_PROBLEM,
+  PROP_PROTECTED,
+  PROP_NOTE,
+  PROP_KIND,
+  PROP_VERIFIED_AT,
+  PROP_VERDICT,
   N_PROPS
 };
 
@@ -186,6 +198,10 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->date, g_date_time_unref);
   g_clear_pointer (&self->sha256, g_free);
   g_clear_pointer (&self->problem, g_free);
+  g_clear_pointer (&self->note, g_free);
+  g_clear_pointer (&self->kind, g_free);
+  g_clear_pointer (&self->verified_at, g_date_time_unref);
+  g_clear_pointer (&self->verdict, g_free);
   g_clear_pointer (&self->display_date, g_free);
   g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->folded_name, g_free);
@@ -225,6 +241,26 @@ osi_backup_info_get_property (GObject    *object,
 
     case PROP_PROBLEM:
       g_value_set_string (value, self->problem);
+      break;
+
+    case PROP_PROTECTED:
+      g_value_set_boolean (value, self->is_protected);
+      break;
+
+    case PROP_NOTE:
+      g_value_set_string (value, self->note);
+      break;
+
+    case PROP_KIND:
+      g_value_set_string (value, self->kind);
+      break;
+
+    case PROP_VERIFIED_AT:
+      g_value_set_boxed (value, self->verified_at);
+      break;
+
+    case PROP_VERDICT:
+      g_value_set_string (value, self->verdict);
       break;
 
     default:
@@ -275,6 +311,30 @@ osi_backup_info_set_property (GObject      *object,
       self->problem = g_value_dup_string (value);
       break;
 
+    case PROP_PROTECTED:
+      self->is_protected = g_value_get_boolean (value);
+      break;
+
+    case PROP_NOTE:
+      g_free (self->note);
+      self->note = g_value_dup_string (value);
+      break;
+
+    case PROP_KIND:
+      g_free (self->kind);
+      self->kind = g_value_dup_string (value);
+      break;
+
+    case PROP_VERIFIED_AT:
+      g_clear_pointer (&self->verified_at, g_date_time_unref);
+      self->verified_at = g_value_dup_boxed (value);
+      break;
+
+    case PROP_VERDICT:
+      g_free (self->verdict);
+      self->verdict = g_value_dup_string (value);
+      break;
+
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -317,6 +377,31 @@ osi_backup_info_class_init (OsiBackupInfoClass *klass)
 
   properties[PROP_PROBLEM] =
     g_param_spec_string ("problem", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_PROTECTED] =
+    g_param_spec_boolean ("protected", NULL, NULL,
+                          FALSE,
+                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_NOTE] =
+    g_param_spec_string ("note", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_KIND] =
+    g_param_spec_string ("kind", NULL, NULL,
+                         NULL,
+                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_VERIFIED_AT] =
+    g_param_spec_boxed ("verified-at", NULL, NULL,
+                        G_TYPE_DATE_TIME,
+                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
+
+  properties[PROP_VERDICT] =
+    g_param_spec_string ("verdict", NULL, NULL,
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
@@ -416,6 +501,7 @@ typedef enum
   FIELD_ABSENT,   /* or JSON null */
   FIELD_STRING,
   FIELD_INT,
+  FIELD_BOOL,     /* integer 0 or 1 */
   FIELD_OTHER,
 } FieldKind;
 
@@ -425,6 +511,57 @@ typedef struct
   const char *string;
   gint64      integer;
 } Field;
+
+/* The optional members a server with a policy adds to an entry
+ * (docs/api.md §6), read leniently: one it does not know, or of the wrong
+ * type, is left out, never a reason to refuse the entry. */
+typedef struct
+{
+  Field is_protected;
+  Field note;
+  Field kind;
+  Field verified_at;   /* "verified": {"at", "verdict"} */
+  Field verdict;
+} Extras;
+
+static const Extras no_extras = { { FIELD_ABSENT, NULL, 0 } };
+
+static const char *
+known_word (const Field        *field,
+            const char * const *words)
+{
+  if (field->kind != FIELD_STRING)
+    return NULL;
+  for (guint i = 0; words[i] != NULL; i++)
+    if (strcmp (field->string, words[i]) == 0)
+      return words[i];
+  return NULL;
+}
+
+static GDateTime *date_from_text (const char *text, GTimeZone *naive_tz);
+
+/* Called while the entry is made, before anyone else sees it. */
+static void
+apply_extras (OsiBackupInfo *self,
+              const Extras  *extras,
+              GTimeZone     *naive_tz)
+{
+  static const char * const kinds[] = { "manual", "scheduled", "safety", "upload", NULL };
+  static const char * const verdicts[] = { "restorable", "not-restorable", "unproven", NULL };
+  const char *word;
+
+  self->is_protected = extras->is_protected.kind == FIELD_BOOL && extras->is_protected.integer != 0;
+  if (extras->note.kind == FIELD_STRING && extras->note.string[0] != '\0')
+    self->note = g_utf8_make_valid (extras->note.string, -1);
+  if ((word = known_word (&extras->kind, kinds)) != NULL)
+    self->kind = g_strdup (word);
+  if ((word = known_word (&extras->verdict, verdicts)) != NULL)
+    {
+      self->verdict = g_strdup (word);
+      if (extras->verified_at.kind == FIELD_STRING)
+        self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
+    }
+}
 
 /* docs/api.md §5.3: a date without an offset is the server's local time, given
  * by naive_tz (NULL: this desktop's time zone, the usual case of a server
@@ -444,10 +581,12 @@ info_from_fields (const Field  *name,
                   const Field  *date_text,
                   const Field  *size,
                   const Field  *sha256,
+                  const Extras *extras,
                   GTimeZone    *naive_tz,
                   GError      **error)
 {
   g_autoptr(GDateTime) date = NULL;
+  OsiBackupInfo *info;
 
   if (name->kind != FIELD_STRING)
     {
@@ -495,8 +634,10 @@ info_from_fields (const Field  *name,
       return NULL;
     }
 
-  return osi_backup_info_new (name->string, date, size->kind == FIELD_INT ? size->integer : -1,
+  info = osi_backup_info_new (name->string, date, size->kind == FIELD_INT ? size->integer : -1,
                               sha256->kind == FIELD_STRING ? sha256->string : NULL);
+  apply_extras (info, extras, naive_tz);
+  return info;
 }
 
 /* An entry of a list, as well as it can be read (docs/api.md §5.3): one bad
@@ -504,14 +645,16 @@ info_from_fields (const Field  *name,
  * a name outside the grammar is kept for display only (nothing acts on
  * it), a bad date is "unknown", a bad size or checksum is left out. */
 static OsiBackupInfo *
-info_from_entry (const Field *name,
-                 const Field *date_text,
-                 const Field *size,
-                 const Field *sha256,
-                 GTimeZone   *naive_tz)
+info_from_entry (const Field  *name,
+                 const Field  *date_text,
+                 const Field  *size,
+                 const Field  *sha256,
+                 const Extras *extras,
+                 GTimeZone    *naive_tz)
 {
   g_autoptr(GDateTime) date = NULL;
   const char *problem = NULL;
+  OsiBackupInfo *info;
   gboolean named = name->kind == FIELD_STRING && name->string[0] != '\0';
 
   if (!named)
@@ -525,7 +668,7 @@ info_from_entry (const Field *name,
   if (date == NULL && problem == NULL)
     problem = _("The server sent no valid date for this backup.");
 
-  return g_object_new (OSI_TYPE_BACKUP_INFO,
+  info = g_object_new (OSI_TYPE_BACKUP_INFO,
                        "name", named ? name->string : "",
                        "date", date,
                        "date-known", date != NULL,
@@ -534,6 +677,8 @@ info_from_entry (const Field *name,
                                                                                                  : NULL,
                        "problem", problem,
                        NULL);
+  apply_extras (info, extras, naive_tz);
+  return info;
 }
 
 static Field
@@ -554,7 +699,29 @@ field_from_node (JsonNode *node)
       field.kind = FIELD_INT;
       field.integer = json_node_get_int (node);
     }
+  else if (JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_BOOLEAN)
+    {
+      field.kind = FIELD_BOOL;
+      field.integer = json_node_get_boolean (node);
+    }
   return field;
+}
+
+static Extras
+extras_from_object (JsonObject *entry)
+{
+  JsonNode *verified = json_object_get_member (entry, "verified");
+  Extras extras = no_extras;
+
+  extras.is_protected = field_from_node (json_object_get_member (entry, "protected"));
+  extras.note = field_from_node (json_object_get_member (entry, "note"));
+  extras.kind = field_from_node (json_object_get_member (entry, "kind"));
+  if (verified != NULL && JSON_NODE_HOLDS_OBJECT (verified))
+    {
+      extras.verified_at = field_from_node (json_object_get_member (json_node_get_object (verified), "at"));
+      extras.verdict = field_from_node (json_object_get_member (json_node_get_object (verified), "verdict"));
+    }
+  return extras;
 }
 
 OsiBackupInfo *
@@ -563,6 +730,7 @@ osi_backup_info_new_from_json (JsonObject  *object,
                                GError     **error)
 {
   Field name, date, size, sha256;
+  Extras extras;
 
   g_return_val_if_fail (object != NULL, NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -571,7 +739,8 @@ osi_backup_info_new_from_json (JsonObject  *object,
   date = field_from_node (json_object_get_member (object, "date"));
   size = field_from_node (json_object_get_member (object, "size"));
   sha256 = field_from_node (json_object_get_member (object, "sha256"));
-  return info_from_fields (&name, &date, &size, &sha256, naive_tz, error);
+  extras = extras_from_object (object);
+  return info_from_fields (&name, &date, &size, &sha256, &extras, naive_tz, error);
 }
 
 JsonNode *
@@ -597,6 +766,26 @@ osi_backup_info_to_json (OsiBackupInfo *self)
     json_object_set_int_member (object, "size", self->size);
   if (self->sha256 != NULL)
     json_object_set_string_member (object, "sha256", self->sha256);
+  if (self->is_protected)
+    json_object_set_boolean_member (object, "protected", TRUE);
+  if (self->note != NULL)
+    json_object_set_string_member (object, "note", self->note);
+  if (self->kind != NULL)
+    json_object_set_string_member (object, "kind", self->kind);
+  if (self->verdict != NULL)
+    {
+      JsonObject *verified = json_object_new ();
+
+      if (self->verified_at != NULL)
+        {
+          g_autoptr(GDateTime) at = g_date_time_to_utc (self->verified_at);
+          g_autofree char *text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
+
+          json_object_set_string_member (verified, "at", text);
+        }
+      json_object_set_string_member (verified, "verdict", self->verdict);
+      json_object_set_object_member (object, "verified", verified);
+    }
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, object);
@@ -642,6 +831,46 @@ osi_backup_info_get_date_known (OsiBackupInfo *self)
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), FALSE);
 
   return self->date_known;
+}
+
+gboolean
+osi_backup_info_get_protected (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), FALSE);
+
+  return self->is_protected;
+}
+
+const char *
+osi_backup_info_get_note (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->note;
+}
+
+const char *
+osi_backup_info_get_kind (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->kind;
+}
+
+const char *
+osi_backup_info_get_verdict (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->verdict;
+}
+
+GDateTime *
+osi_backup_info_get_verified_at (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->verified_at;
 }
 
 const char *
@@ -691,7 +920,8 @@ info_from_other (const Field *value,
 {
   static const Field absent = { FIELD_ABSENT, NULL, 0 };
 
-  return info_from_entry (value->kind == FIELD_STRING ? value : &absent, &absent, &absent, &absent, naive_tz);
+  return info_from_entry (value->kind == FIELD_STRING ? value : &absent, &absent, &absent, &absent,
+                          &no_extras, naive_tz);
 }
 
 GPtrArray *
@@ -739,8 +969,9 @@ osi_backup_info_list_from_json (JsonNode   *root,
           Field date = field_from_node (json_object_get_member (entry, "date"));
           Field size = field_from_node (json_object_get_member (entry, "size"));
           Field sha256 = field_from_node (json_object_get_member (entry, "sha256"));
+          Extras extras = extras_from_object (entry);
 
-          info = info_from_entry (&name, &date, &size, &sha256, naive_tz);
+          info = info_from_entry (&name, &date, &size, &sha256, &extras, naive_tz);
         }
       else
         {
@@ -855,6 +1086,8 @@ read_value (Reader       *reader,
       return TRUE;
     case OSI_JSON_TOKEN_TRUE:
     case OSI_JSON_TOKEN_FALSE:
+      field->kind = FIELD_BOOL;
+      field->integer = token == OSI_JSON_TOKEN_TRUE;
       return TRUE;
     case OSI_JSON_TOKEN_BEGIN_OBJECT:
     case OSI_JSON_TOKEN_BEGIN_ARRAY:
@@ -885,13 +1118,59 @@ key_is (const GString *key,
   return key->len == strlen (name) && memcmp (key->str, name, key->len) == 0;
 }
 
+/* The members of an entry this reader keeps; "verified" is an object
+ * whose "at" and "verdict" go to the last two. */
+enum
+{
+  M_NAME,
+  M_DATE,
+  M_SIZE,
+  M_SHA256,
+  M_PROTECTED,
+  M_NOTE,
+  M_KIND,
+  M_VERIFIED,
+  M_VERIFIED_AT = M_VERIFIED,
+  M_VERDICT,
+  N_MEMBERS
+};
+
+static const char * const entry_members[] = { "name", "date", "size", "sha256", "protected", "note", "kind",
+                                              "verified" };
+
 typedef struct
 {
   GString *key;
-  GString *strings[4];   /* name, date, size (unused), sha256 */
+  GString *strings[N_MEMBERS];
 } EntryBuffers;
 
-static const char * const entry_members[] = { "name", "date", "size", "sha256" };
+/* The members of "verified" (its '{' read). */
+static gboolean
+read_verified (Reader       *reader,
+               EntryBuffers *buffers,
+               Field        *fields)
+{
+  static const char * const members[] = { "at", "verdict" };
+  gboolean closed;
+
+  while (read_key (reader, buffers->key, &closed))
+    {
+      guint member = G_N_ELEMENTS (members);
+
+      for (guint i = 0; i < G_N_ELEMENTS (members); i++)
+        if (key_is (buffers->key, members[i]))
+          member = M_VERIFIED_AT + i;
+      if (member < N_MEMBERS)
+        {
+          if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
+            return FALSE;
+          fields[member].string = buffers->strings[member]->str;
+        }
+      else if (!read_value (reader, next_token (reader), NULL, NULL))
+        return FALSE;
+    }
+  return closed;
+}
 
 /* Reads the members of one backup entry (its '{' read) into fields,
  * strings pointing into buffers. */
@@ -902,7 +1181,7 @@ read_entry (Reader       *reader,
 {
   gboolean closed;
 
-  for (guint i = 0; i < G_N_ELEMENTS (entry_members); i++)
+  for (guint i = 0; i < N_MEMBERS; i++)
     fields[i] = (Field){ FIELD_ABSENT, NULL, 0 };
   while (read_key (reader, buffers->key, &closed))
     {
@@ -911,8 +1190,17 @@ read_entry (Reader       *reader,
       for (guint i = 0; i < G_N_ELEMENTS (entry_members); i++)
         if (key_is (buffers->key, entry_members[i]))
           member = i;
+      if (member == M_VERIFIED)
+        {
+          OsiJsonToken token = next_token (reader);
+
+          fields[M_VERIFIED_AT] = fields[M_VERDICT] = (Field){ FIELD_ABSENT, NULL, 0 };
+          if (token == OSI_JSON_TOKEN_BEGIN_OBJECT ? !read_verified (reader, buffers, fields)
+                                                   : !read_value (reader, token, NULL, NULL))
+            return FALSE;
+        }
       /* A member given twice counts once, the last time, as in json-glib. */
-      if (member < G_N_ELEMENTS (entry_members))
+      else if (member < G_N_ELEMENTS (entry_members))
         {
           if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
             return FALSE;
@@ -930,15 +1218,16 @@ read_backups (Reader     *reader,
               GPtrArray  *list,
               GTimeZone  *naive_tz)
 {
-  EntryBuffers buffers = { g_string_new (NULL), { g_string_new (NULL), g_string_new (NULL),
-                                                  g_string_new (NULL), g_string_new (NULL) } };
+  EntryBuffers buffers = { g_string_new (NULL), { NULL } };
   gboolean ok = FALSE;
 
+  for (guint i = 0; i < N_MEMBERS; i++)
+    buffers.strings[i] = g_string_new (NULL);
   g_ptr_array_set_size (list, 0);
   for (;;)
     {
       OsiJsonToken token = next_token (reader);
-      Field fields[G_N_ELEMENTS (entry_members)];
+      Field fields[N_MEMBERS];
       OsiBackupInfo *info;
 
       if (token == OSI_JSON_TOKEN_END_ARRAY)
@@ -948,9 +1237,14 @@ read_backups (Reader     *reader,
         }
       if (token == OSI_JSON_TOKEN_BEGIN_OBJECT)
         {
+          Extras extras;
+
           if (!read_entry (reader, &buffers, fields))
             break;
-          info = info_from_entry (&fields[0], &fields[1], &fields[2], &fields[3], naive_tz);
+          extras = (Extras){ fields[M_PROTECTED], fields[M_NOTE], fields[M_KIND],
+                             fields[M_VERIFIED_AT], fields[M_VERDICT] };
+          info = info_from_entry (&fields[M_NAME], &fields[M_DATE], &fields[M_SIZE], &fields[M_SHA256],
+                                  &extras, naive_tz);
         }
       else
         {

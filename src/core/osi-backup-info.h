@@ -37,6 +37,17 @@ const char    *osi_backup_info_get_sha256        (OsiBackupInfo  *self);
 /* FALSE when the server sent no valid date: get_date is then meaningless
  * and the display date says "Unknown date". */
 gboolean       osi_backup_info_get_date_known    (OsiBackupInfo  *self);
+/* What a server with a policy says of the backup (docs/api.md §6),
+ * members it may leave out: protected (FALSE when not said), its note
+ * (NULL: none), how it came to be ("manual", "scheduled", "safety",
+ * "upload"; NULL when not said), and its latest verification: the verdict
+ * ("restorable", "not-restorable", "unproven"; NULL: never verified, or
+ * not said) and when (NULL when not said). */
+gboolean       osi_backup_info_get_protected     (OsiBackupInfo  *self);
+const char    *osi_backup_info_get_note          (OsiBackupInfo  *self);
+const char    *osi_backup_info_get_kind          (OsiBackupInfo  *self);
+const char    *osi_backup_info_get_verdict       (OsiBackupInfo  *self);
+GDateTime     *osi_backup_info_get_verified_at   (OsiBackupInfo  *self);
 /* A translated sentence saying what the server sent wrong in this list
  * entry, or NULL. */
 const char    *osi_backup_info_get_problem       (OsiBackupInfo  *self);
