@@ -20,7 +20,7 @@
 
 #include "osi-archive.h"
 #include "osi-client.h"
-#include "osi-test-support.h"
+#include "osi-test-client.h"
 
 /* OsiClient against a real osi-backup-server on 127.0.0.1, port 0, and
  * against the stand-in of the deployed OSI backend (docs/api.md §5,
@@ -37,9 +37,6 @@ typedef struct
   OsiTestServer *server;
   OsiClient     *client;
 } Fixture;
-
-static JsonObject *do_health (OsiClient  *client,
-                              GError    **error);
 
 static void
 fixture_start (Fixture    *f,
@@ -60,7 +57,7 @@ fixture_start (Fixture    *f,
    * would otherwise stop it while it starts. */
   {
     g_autoptr(GError) error = NULL;
-    g_autoptr(JsonObject) health = do_health (f->client, &error);
+    g_autoptr(JsonObject) health = osi_test_client_health (f->client, NULL, &error);
 
     g_assert_no_error (error);
     g_assert_nonnull (health);
@@ -96,57 +93,7 @@ fixture_teardown (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------------ */
-/* Synchronous wrappers: run the default main context until the callback   */
-
-static GPtrArray *
-do_list (OsiClient  *client,
-         GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_list_async (client, NULL, osi_test_store_result, &result);
-  return osi_client_list_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-/* The backup made, NULL on an error; *made says whether the server made
- * one (it may not say which). */
-static OsiBackupInfo *
-do_create_full (OsiClient  *client,
-                gboolean   *made,
-                char      **message,
-                GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  OsiBackupInfo *info = NULL;
-  gboolean ok;
-
-  osi_client_create_async (client, NULL, osi_test_store_result, &result);
-  ok = osi_client_create_finish (client, osi_test_wait_result (&result, "the answer"), &info, message, error);
-  g_assert_true (ok == (error == NULL || *error == NULL));
-  if (made != NULL)
-    *made = ok;
-  return info;
-}
-
-static OsiBackupInfo *
-do_create (OsiClient  *client,
-           GError    **error)
-{
-  return do_create_full (client, NULL, NULL, error);
-}
-
-static gboolean
-do_restore_full (OsiClient   *client,
-                 const char  *name,
-                 char       **safety,
-                 char       **message,
-                 GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_restore_async (client, name, NULL, osi_test_store_result, &result);
-  return osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), safety, message, error);
-}
+/* Calls waited for (osi-test-client.h), and what they report               */
 
 /* The safety backup's name, NULL on an error. */
 static char *
@@ -156,54 +103,10 @@ do_restore (OsiClient   *client,
 {
   char *safety = NULL;
 
-  if (!do_restore_full (client, name, &safety, NULL, error))
+  if (!osi_test_client_restore (client, name, NULL, &safety, NULL, error))
     return NULL;
   g_assert_nonnull (safety);
   return safety;
-}
-
-static gboolean
-do_delete (OsiClient   *client,
-           const char  *name,
-           GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_delete_async (client, name, NULL, osi_test_store_result, &result);
-  return osi_client_delete_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-static JsonNode *
-do_verify (OsiClient   *client,
-           const char  *name,
-           GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_verify_async (client, name, NULL, osi_test_store_result, &result);
-  return osi_client_verify_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-static OsiDiff *
-do_diff (OsiClient     *client,
-         const char    *name,
-         GCancellable  *cancellable,
-         GError       **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_diff_async (client, name, cancellable, osi_test_store_result, &result);
-  return osi_client_diff_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-static JsonObject *
-do_health (OsiClient  *client,
-           GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_health_async (client, NULL, osi_test_store_result, &result);
-  return osi_client_health_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 typedef struct
@@ -251,34 +154,6 @@ on_progress (guint64  done,
   p->last_total = total;
   p->last_rate = rate;
   p->last_time = now;
-}
-
-static char *
-do_download (OsiClient     *client,
-             const char    *name,
-             const char    *directory,
-             Progress      *progress,
-             GCancellable  *cancellable,
-             GError       **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_download_async (client, name, directory, progress != NULL ? on_progress : NULL, progress,
-                             cancellable, osi_test_store_result, &result);
-  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), NULL, error);
-}
-
-static OsiBackupInfo *
-do_upload (OsiClient     *client,
-           const char    *path,
-           Progress      *progress,
-           GError       **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_upload_async (client, path, progress != NULL ? on_progress : NULL, progress, NULL,
-                           osi_test_store_result, &result);
-  return osi_client_upload_finish (client, osi_test_wait_result (&result, "the answer"), error);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -332,7 +207,7 @@ static char *
 create_backup (Fixture *f)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OsiBackupInfo) info = do_create (f->client, &error);
+  g_autoptr(OsiBackupInfo) info = osi_test_client_create_backup (f->client, &error);
 
   g_assert_no_error (error);
   g_assert_nonnull (info);
@@ -370,7 +245,7 @@ test_health (Fixture       *f,
   g_autoptr(OsiClient) anonymous = osi_client_new (f->server->url, NULL);
   g_autoptr(JsonObject) public = NULL;
 
-  health = do_health (f->client, &error);
+  health = osi_test_client_health (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
   g_assert_true (json_object_has_member (health, "version"));
@@ -378,7 +253,7 @@ test_health (Fixture       *f,
   g_assert_true (json_object_has_member (health, "backup_count"));
 
   /* No token needed for health, and then no private figures. */
-  public = do_health (anonymous, &error);
+  public = osi_test_client_health (anonymous, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (public, "status"), ==, "ok");
   g_assert_false (json_object_has_member (public, "free_bytes"));
@@ -390,15 +265,13 @@ test_base_url (void)
   g_autoptr(OsiClient) a = osi_client_new ("http://127.0.0.1:8000/", NULL);
   g_autoptr(OsiClient) b = osi_client_new ("https://user:secret@example.org/osi//", "t");
   g_autoptr(OsiClient) bad = osi_client_new ("ftp://example.org", NULL);
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonObject) health = NULL;
 
   g_assert_cmpstr (osi_client_get_base_url (a), ==, "http://127.0.0.1:8000");
   g_assert_cmpstr (osi_client_get_base_url (b), ==, "https://example.org/osi");
 
-  osi_client_health_async (bad, NULL, osi_test_store_result, &result);
-  health = osi_client_health_finish (bad, osi_test_wait_result (&result, "the answer"), &error);
+  health = osi_test_client_health (bad, NULL, &error);
   g_assert_null (health);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
@@ -419,13 +292,13 @@ test_list_unchanged (Fixture       *f,
   g_autofree char *path = NULL;
   struct utimbuf times = { 1700000000, 1700000000 };
 
-  first = do_create (f->client, &error);
+  first = osi_test_client_create_backup (f->client, &error);
   g_assert_no_error (error);
-  second = do_create (f->client, &error);
+  second = osi_test_client_create_backup (f->client, &error);
   g_assert_no_error (error);
-  a = do_list (f->client, &error);
+  a = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
-  b = do_list (f->client, &error);
+  b = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (a->len, ==, 2);
   g_assert_cmpuint (b->len, ==, 2);
@@ -437,7 +310,7 @@ test_list_unchanged (Fixture       *f,
    * last and dated 2023-11-14. */
   path = g_build_filename (f->backups, osi_backup_info_get_name (first), NULL);
   g_assert_cmpint (utime (path, &times), ==, 0);
-  c = do_list (f->client, &error);
+  c = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (c->len, ==, 2);
   g_assert_cmpstr (osi_backup_info_get_name (c->pdata[1]), ==, osi_backup_info_get_name (first));
@@ -459,11 +332,11 @@ test_list_create_verify_delete (Fixture       *f,
   g_autofree char *on_disk = NULL;
   OsiBackupInfo *listed;
 
-  before = do_list (f->client, &error);
+  before = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (before->len, ==, 0);
 
-  info = do_create (f->client, &error);
+  info = osi_test_client_create_backup (f->client, &error);
   g_assert_no_error (error);
   g_assert_true (osi_backup_name_is_valid (osi_backup_info_get_name (info)));
   g_assert_cmpint (osi_backup_info_get_size (info), >, 0);
@@ -471,7 +344,7 @@ test_list_create_verify_delete (Fixture       *f,
   on_disk = g_build_filename (f->backups, osi_backup_info_get_name (info), NULL);
   g_assert_cmpint (file_size (on_disk), ==, osi_backup_info_get_size (info));
 
-  after = do_list (f->client, &error);
+  after = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (after->len, ==, 1);
   listed = g_ptr_array_index (after, 0);
@@ -479,15 +352,15 @@ test_list_create_verify_delete (Fixture       *f,
   g_assert_cmpint (osi_backup_info_get_size (listed), ==, osi_backup_info_get_size (info));
   g_assert_cmpstr (osi_backup_info_get_sha256 (listed), ==, osi_backup_info_get_sha256 (info));
 
-  report = do_verify (f->client, osi_backup_info_get_name (info), &error);
+  report = osi_test_client_verify (f->client, osi_backup_info_get_name (info), NULL, &error);
   g_assert_no_error (error);
   g_assert_true (JSON_NODE_HOLDS_OBJECT (report));
   g_assert_true (json_object_has_member (json_node_get_object (report), "verdict"));
 
-  g_assert_true (do_delete (f->client, osi_backup_info_get_name (info), &error));
+  g_assert_true (osi_test_client_delete (f->client, osi_backup_info_get_name (info), NULL, &error));
   g_assert_no_error (error);
   g_assert_false (g_file_test (on_disk, G_FILE_TEST_EXISTS));
-  empty = do_list (f->client, &error);
+  empty = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (empty->len, ==, 0);
 }
@@ -511,7 +384,7 @@ test_restore (Fixture       *f,
   g_assert_cmpstr (safety, !=, name);
   g_assert_false (g_file_test (added, G_FILE_TEST_EXISTS));
 
-  list = do_list (f->client, &error);
+  list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < list->len; i++)
     if (g_strcmp0 (osi_backup_info_get_name (g_ptr_array_index (list, i)), safety) == 0)
@@ -531,7 +404,7 @@ test_download (Fixture       *f,
   Progress progress = { 0 };
   struct stat st;
 
-  path = do_download (f->client, name, f->downloads, &progress, NULL, &error);
+  path = osi_test_client_download (f->client, name, f->downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (path, ==, expected);
   assert_files_equal (path, on_server);
@@ -563,14 +436,14 @@ test_download_not_as_listed (Fixture       *f,
   g_autofree char *contents = NULL;
   gsize len;
 
-  listed = do_list (f->client, &error);
+  listed = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   /* Replaced on the server, same name, same size, other bytes. */
   g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
   contents[len / 2] ^= 0x20;
   g_assert_true (g_file_set_contents (on_server, contents, (gssize)len, NULL));
 
-  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
   g_test_message ("INTEGRITY: %s", error->message);
@@ -581,9 +454,9 @@ test_download_not_as_listed (Fixture       *f,
 
   /* Listed again, it is the backup the list shows. */
   g_clear_pointer (&listed, g_ptr_array_unref);
-  listed = do_list (f->client, &error);
+  listed = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
-  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   assert_files_equal (path, on_server);
 }
@@ -651,7 +524,7 @@ test_download_existing (Fixture       *f,
   g_autofree char *contents = NULL;
 
   g_assert_true (g_file_set_contents (existing, "keep me", -1, NULL));
-  path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
   g_test_message ("LOCAL: %s", error->message);
@@ -680,7 +553,7 @@ test_upload (Fixture       *f,
   g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
   g_assert_true (g_file_set_contents (copy, contents, (gssize)len, NULL));
 
-  info = do_upload (f->client, copy, &progress, &error);
+  info = osi_test_client_upload (f->client, copy, on_progress, &progress, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (osi_backup_info_get_name (info), ==, "uploaded_copy.tar.zst");
   g_assert_cmpint (osi_backup_info_get_size (info), ==, (gint64)len);
@@ -692,14 +565,14 @@ test_upload (Fixture       *f,
   g_assert_cmpuint (progress.last_done, ==, len);
   g_assert_cmpuint (progress.last_total, ==, len);
 
-  list = do_list (f->client, &error);
+  list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 2);
 
   /* The same name again: the server's 409 says the name is taken, not
    * that something is running. */
   g_clear_object (&info);
-  info = do_upload (f->client, copy, NULL, &error);
+  info = osi_test_client_upload (f->client, copy, NULL, NULL, NULL, &error);
   g_assert_null (info);
   g_test_message ("EXISTS: %s", error->message);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_EXISTS);
@@ -722,7 +595,7 @@ test_unauthorized (Fixture       *f,
   g_autoptr(OsiBackupInfo) info = NULL;
   g_autofree char *path = NULL;
 
-  list = do_list (wrong, &error);
+  list = osi_test_client_list (wrong, NULL, &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
@@ -731,13 +604,14 @@ test_unauthorized (Fixture       *f,
   assert_server_detail (error);
   g_clear_error (&error);
 
-  info = do_create (none, &error);
+  info = osi_test_client_create_backup (none, &error);
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
   g_clear_error (&error);
 
-  path = do_download (wrong, "backup_20260101_000000.tar.zst", f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (wrong, "backup_20260101_000000.tar.zst", f->downloads, NULL, NULL, NULL, NULL,
+                                   &error);
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
@@ -763,20 +637,20 @@ test_not_found (Fixture       *f,
   assert_server_detail (error);
   g_clear_error (&error);
 
-  g_assert_false (do_delete (f->client, missing, &error));
+  g_assert_false (osi_test_client_delete (f->client, missing, NULL, &error));
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   assert_server_detail (error);
   g_clear_error (&error);
 
-  report = do_verify (f->client, missing, &error);
+  report = osi_test_client_verify (f->client, missing, NULL, &error);
   g_assert_null (report);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   g_clear_error (&error);
 
   /* No .part for a backup that is not there. */
-  path = do_download (f->client, missing, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, missing, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
@@ -806,17 +680,17 @@ test_bad_name (Fixture       *f,
       g_test_message ("BAD_REQUEST: %s", error->message);
       g_clear_error (&error);
 
-      g_assert_false (do_delete (f->client, name, &error));
+      g_assert_false (osi_test_client_delete (f->client, name, NULL, &error));
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_test_message ("BAD_REQUEST: %s", error->message);
       g_clear_error (&error);
 
-      report = do_verify (f->client, name, &error);
+      report = osi_test_client_verify (f->client, name, NULL, &error);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_test_message ("BAD_REQUEST: %s", error->message);
       g_clear_error (&error);
 
-      path = do_download (f->client, name, f->downloads, NULL, NULL, &error);
+      path = osi_test_client_download (f->client, name, f->downloads, NULL, NULL, NULL, NULL, &error);
       g_assert_null (path);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_test_message ("BAD_REQUEST: %s", error->message);
@@ -829,7 +703,7 @@ test_bad_name (Fixture       *f,
     g_autoptr(OsiBackupInfo) info = NULL;
 
     g_assert_true (g_file_set_contents (hidden, "x", -1, NULL));
-    info = do_upload (f->client, hidden, NULL, &error);
+    info = osi_test_client_upload (f->client, hidden, NULL, NULL, NULL, &error);
     g_assert_null (info);
     g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
     g_test_message ("BAD_REQUEST: %s", error->message);
@@ -846,7 +720,7 @@ test_upload_missing_file (Fixture       *f,
   g_autoptr(OsiBackupInfo) info = NULL;
   g_autofree char *missing = g_build_filename (f->downloads, "nothing.tar.zst", NULL);
 
-  info = do_upload (f->client, missing, NULL, &error);
+  info = osi_test_client_upload (f->client, missing, NULL, NULL, NULL, &error);
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
   g_test_message ("LOCAL: %s", error->message);
@@ -872,7 +746,7 @@ test_integrity (Fixture       *f,
     contents[i] ^= 0x5a;
   g_assert_true (g_file_set_contents (tampered, contents, (gssize)len, NULL));
 
-  info = do_upload (f->client, tampered, NULL, &error);
+  info = osi_test_client_upload (f->client, tampered, NULL, NULL, NULL, &error);
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
   g_test_message ("INTEGRITY: %s", error->message);
@@ -900,7 +774,7 @@ test_diff (Fixture       *f,
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
   gsize len = 0;
 
-  same = do_diff (f->client, name, NULL, &error);
+  same = osi_test_client_diff (f->client, name, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (osi_diff_is_empty (same));
   g_assert_cmpstr (osi_diff_get_a (same), ==, "current");
@@ -911,7 +785,7 @@ test_diff (Fixture       *f,
   other = osi_test_generate_data (other_parent, 1024 * 1024, 8);
   osi_archive_create (other, other_backup, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  diff = do_diff (f->client, "other.tar.zst", NULL, &error);
+  diff = osi_test_client_diff (f->client, "other.tar.zst", NULL, &error);
   g_assert_no_error (error);
   expected = osi_diff_compare (f->data, other_backup, NULL, &error);
   g_assert_no_error (error);
@@ -943,25 +817,25 @@ test_diff (Fixture       *f,
   for (gsize i = len / 2; i < len / 2 + 16; i++)
     contents[i] ^= 0x5a;
   g_assert_true (g_file_set_contents (tampered, contents, (gssize)len, NULL));
-  none = do_diff (f->client, "tampered.tar.zst", NULL, &error);
+  none = osi_test_client_diff (f->client, "tampered.tar.zst", NULL, &error);
   g_assert_null (none);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
   g_test_message ("INTEGRITY: %s", error->message);
   assert_server_detail (error);
   g_clear_error (&error);
 
-  none = do_diff (f->client, "missing.tar.zst", NULL, &error);
+  none = osi_test_client_diff (f->client, "missing.tar.zst", NULL, &error);
   g_assert_null (none);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_clear_error (&error);
 
-  none = do_diff (f->client, "../x", NULL, &error);
+  none = osi_test_client_diff (f->client, "../x", NULL, &error);
   g_assert_null (none);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
   g_clear_error (&error);
 
   g_cancellable_cancel (cancellable);
-  none = do_diff (f->client, name, cancellable, &error);
+  none = osi_test_client_diff (f->client, name, cancellable, &error);
   g_assert_null (none);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -987,7 +861,7 @@ test_too_large (void)
   big = g_build_filename (f->downloads, "large_upload.tar.gz", NULL);
   osi_test_write_archive (big, ARCHIVE_FILTER_GZIP, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, entries, 2, TRUE);
 
-  info = do_upload (f->client, big, NULL, &error);
+  info = osi_test_client_upload (f->client, big, NULL, NULL, NULL, &error);
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TOO_LARGE);
   g_test_message ("TOO_LARGE: %s", error->message);
@@ -997,7 +871,7 @@ test_too_large (void)
 
   /* The connection is still usable afterwards. */
   {
-    g_autoptr(GPtrArray) list = do_list (f->client, &error);
+    g_autoptr(GPtrArray) list = osi_test_client_list (f->client, NULL, &error);
 
     g_assert_no_error (error);
     g_assert_cmpuint (list->len, ==, 0);
@@ -1016,7 +890,7 @@ test_connection_refused (void)
   g_autofree char *dir = osi_test_make_tmpdir ();
   g_autofree char *path = NULL;
 
-  list = do_list (client, &error);
+  list = osi_test_client_list (client, NULL, &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
@@ -1025,12 +899,12 @@ test_connection_refused (void)
   g_assert_null (strstr (error->message, TOKEN));
   g_clear_error (&error);
 
-  health = do_health (client, &error);
+  health = osi_test_client_health (client, NULL, &error);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
   g_clear_error (&error);
 
-  path = do_download (client, "backup_20260101_000000.tar.zst", dir, NULL, NULL, &error);
+  path = osi_test_client_download (client, "backup_20260101_000000.tar.zst", dir, NULL, NULL, NULL, NULL, &error);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
   g_assert_cmpuint (count_entries (dir), ==, 0);
@@ -1057,7 +931,7 @@ test_french (void)
       return;
     }
 
-  list = do_list (client, &error);
+  list = osi_test_client_list (client, NULL, &error);
   osi_test_restore_locale (saved);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
@@ -1136,13 +1010,11 @@ test_cancel_list (Fixture       *f,
                   gconstpointer  user_data)
 {
   g_autoptr(GCancellable) cancellable = g_cancellable_new ();
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
 
   g_cancellable_cancel (cancellable);
-  osi_client_list_async (f->client, cancellable, osi_test_store_result, &result);
-  list = osi_client_list_finish (f->client, osi_test_wait_result (&result, "the answer"), &error);
+  list = osi_test_client_list (f->client, cancellable, &error);
   g_assert_null (list);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
 }
@@ -1211,7 +1083,7 @@ test_busy (void)
   g_test_message ("BUSY: %s", busy->message);
   g_assert_nonnull (strstr (busy->message, "already running"));
   assert_server_detail (busy);
-  g_assert_true (do_delete (f->client, osi_backup_info_get_name (i1 != NULL ? i1 : i2), NULL));
+  g_assert_true (osi_test_client_delete (f->client, osi_backup_info_get_name (i1 != NULL ? i1 : i2), NULL, NULL));
 }
 
 static char *
@@ -1237,7 +1109,8 @@ cancelled_download (Fixture *f)
   Progress progress = { .cancel_at_first = cancellable };
   gint64 size;
 
-  path = do_download (f->client, big_name, f->downloads, &progress, cancellable, &error);
+  path = osi_test_client_download (f->client, big_name, f->downloads, on_progress, &progress, cancellable, NULL,
+                                   &error);
   g_assert_null (path);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
@@ -1263,7 +1136,7 @@ test_download_resume (void)
   part_size = cancelled_download (f);
   g_test_message ("cancelled with %" G_GINT64_FORMAT " bytes in the .part", part_size);
 
-  path = do_download (f->client, big_name, f->downloads, &progress, NULL, &error);
+  path = osi_test_client_download (f->client, big_name, f->downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
   /* Resumed with Range: the first report already counts the old bytes
    * (from zero, it would be at most one chunk, less than the .part). */
@@ -1291,7 +1164,7 @@ test_download_tampered_part (void)
   contents[len / 2] ^= 0x01;
   g_assert_true (g_file_set_contents (part, contents, (gssize)len, NULL));
 
-  path = do_download (f->client, big_name, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, big_name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
   g_test_message ("INTEGRITY: %s", error->message);
@@ -1316,7 +1189,7 @@ test_download_write_error (void)
   limited.rlim_cur = 3 * 1024 * 1024;
   old_handler = signal (SIGXFSZ, SIG_IGN);
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &limited), ==, 0);
-  path = do_download (f->client, big_name, f->downloads, NULL, NULL, &error);
+  path = osi_test_client_download (f->client, big_name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_cmpint (setrlimit (RLIMIT_FSIZE, &saved), ==, 0);
   signal (SIGXFSZ, old_handler);
 
@@ -1338,7 +1211,7 @@ test_download_progress_throttled (void)
   g_autofree char *on_server = g_build_filename (f->backups, big_name, NULL);
   Progress progress = { 0 };
 
-  path = do_download (f->client, big_name, f->downloads, &progress, NULL, &error);
+  path = osi_test_client_download (f->client, big_name, f->downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
   assert_files_equal (path, on_server);
   /* About ten a second at most. Counted against the time it took rather
@@ -1423,7 +1296,7 @@ test_tls (void)
   client = osi_client_new (server->url, TOKEN);
 
   /* Not trusted: refused, with what to do. */
-  list = do_list (client, &error);
+  list = osi_test_client_list (client, NULL, &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
   g_test_message ("TLS: %s", error->message);
@@ -1439,7 +1312,7 @@ test_tls (void)
 
   g_assert_true (osi_client_set_ca_file (client, ca, &error));
   g_assert_no_error (error);
-  again = do_list (client, &error);
+  again = osi_test_client_list (client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (again->len, ==, 0);
 
@@ -1595,7 +1468,7 @@ test_fastapi_list (Fixture       *f,
 
   g_assert_true (osi_client_set_server_time_zone (f->client, "Europe/Paris", &error));
   g_assert_no_error (error);
-  paris = do_list (f->client, &error);
+  paris = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (paris->len, ==, 2);
   for (guint i = 0; i < 2; i++)
@@ -1618,7 +1491,7 @@ test_fastapi_list (Fixture       *f,
 
   /* The same answer read in another zone: other instants. */
   g_assert_true (osi_client_set_server_time_zone (f->client, "UTC", &error));
-  utc = do_list (f->client, &error);
+  utc = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (utc->len, ==, 2);
   for (guint i = 0; i < 2; i++)
@@ -1631,7 +1504,7 @@ test_fastapi_list (Fixture       *f,
 
   /* No zone given: this desktop's. */
   g_assert_true (osi_client_set_server_time_zone (f->client, NULL, &error));
-  local = do_list (f->client, &error);
+  local = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (local->len, ==, 2);
   for (guint i = 0; i < 2; i++)
@@ -1675,7 +1548,7 @@ test_fastapi_list_malformed (void)
   fastapi_launch (f, NULL, "--extra-entries", extra);
   g_assert_true (osi_client_set_server_time_zone (f->client, "Europe/Paris", &error));
 
-  list = do_list (f->client, &error);
+  list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 5);
 
@@ -1727,18 +1600,18 @@ test_fastapi_list_malformed (void)
       OsiClient *client = c == 0 ? f->client : nowhere;
       g_autofree char *path = NULL;
 
-      g_assert_false (do_restore_full (client, bad_name, NULL, NULL, &error));
+      g_assert_false (osi_test_client_restore (client, bad_name, NULL, NULL, NULL, &error));
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_test_message ("BAD_REQUEST: %s", error->message);
       g_assert_null (strstr (error->message, "(server: "));
       g_clear_error (&error);
 
-      g_assert_false (do_delete (client, bad_name, &error));
+      g_assert_false (osi_test_client_delete (client, bad_name, NULL, &error));
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_assert_null (strstr (error->message, "(server: "));
       g_clear_error (&error);
 
-      path = do_download (client, bad_name, f->downloads, NULL, NULL, &error);
+      path = osi_test_client_download (client, bad_name, f->downloads, NULL, NULL, NULL, NULL, &error);
       g_assert_null (path);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
       g_assert_null (strstr (error->message, "(server: "));
@@ -1771,7 +1644,7 @@ test_fastapi_create (Fixture       *f,
   gboolean made = FALSE;
 
   g_assert_false (osi_client_get_features_known (f->client));
-  info = do_create_full (f->client, &made, &message, &error);
+  made = osi_test_client_create (f->client, NULL, &info, &message, &error);
   g_assert_no_error (error);
   g_assert_true (made);
   g_assert_nonnull (info);
@@ -1820,16 +1693,16 @@ test_fastapi_create_without_filename (void)
                      utc_unix (1, 1, 0, 0) + 4 * 365 * 24 * 3600, 0);
   fastapi_launch (f, NULL, "--create-without-filename", NULL);
 
-  before = do_list (f->client, &error);
+  before = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (before->len, ==, 2);
 
-  info = do_create_full (f->client, &made, &message, &error);
+  made = osi_test_client_create (f->client, NULL, &info, &message, &error);
   g_assert_no_error (error);
   g_assert_true (made);
   g_assert_cmpstr (message, ==, "Backup created successfully");
 
-  after = do_list (f->client, &error);
+  after = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (after->len, ==, 3);
   for (guint i = 0; i < after->len; i++)
@@ -1862,7 +1735,7 @@ test_fastapi_create_kb_missing (void)
   fastapi_prepare (f, FALSE);
   fastapi_launch (f, NULL, NULL, NULL);
 
-  info = do_create_full (f->client, &made, &message, &error);
+  made = osi_test_client_create (f->client, NULL, &info, &message, &error);
   g_assert_false (made);
   g_assert_null (info);
   g_assert_null (message);
@@ -1896,7 +1769,7 @@ test_fastapi_restore (Fixture       *f,
   /* The live knowledge base has changed since the backup. */
   g_assert_true (g_file_set_contents (kb, other_rag, -1, NULL));
 
-  g_assert_true (do_restore_full (f->client, BEFORE_DST_NAME, &safety, &message, &error));
+  g_assert_true (osi_test_client_restore (f->client, BEFORE_DST_NAME, NULL, &safety, &message, &error));
   g_assert_no_error (error);
   g_assert_null (safety);
   g_assert_nonnull (message);
@@ -1912,7 +1785,7 @@ test_fastapi_restore (Fixture       *f,
   g_assert_true (g_file_get_contents (pre_path, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, other_rag);
 
-  g_assert_false (do_restore_full (f->client, missing, NULL, NULL, &error));
+  g_assert_false (osi_test_client_restore (f->client, missing, NULL, NULL, NULL, &error));
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   g_assert_nonnull (strstr (error->message, missing));
@@ -1938,7 +1811,7 @@ test_fastapi_restore_field_renamed (void)
   backup = put_file (f->backups, BEFORE_DST_NAME, other_rag, utc_unix (3, 29, 0, 30), 0);
   fastapi_launch (f, NULL, "--restore-field", "filename");
 
-  g_assert_false (do_restore_full (f->client, BEFORE_DST_NAME, &safety, &message, &error));
+  g_assert_false (osi_test_client_restore (f->client, BEFORE_DST_NAME, NULL, &safety, &message, &error));
   g_assert_null (safety);
   g_assert_null (message);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_BAD_REQUEST);
@@ -1964,29 +1837,16 @@ test_fastapi_delete (Fixture       *f,
   g_autofree char *kept = put_file (f->backups, AFTER_DST_NAME, osi_test_valid_rag (),
                                     utc_unix (3, 29, 1, 30), 0);
 
-  g_assert_true (do_delete (f->client, BEFORE_DST_NAME, &error));
+  g_assert_true (osi_test_client_delete (f->client, BEFORE_DST_NAME, NULL, &error));
   g_assert_no_error (error);
   g_assert_false (g_file_test (backup, G_FILE_TEST_EXISTS));
   g_assert_true (g_file_test (kept, G_FILE_TEST_EXISTS));
 
-  g_assert_false (do_delete (f->client, BEFORE_DST_NAME, &error));
+  g_assert_false (osi_test_client_delete (f->client, BEFORE_DST_NAME, NULL, &error));
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   g_assert_nonnull (strstr (error->message, BEFORE_DST_NAME));
   g_assert_cmpuint (count_entries (f->backups), ==, 1);
-}
-
-static char *
-do_download_sha (OsiClient   *client,
-                 const char  *name,
-                 const char  *directory,
-                 char       **sha256,
-                 GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_download_async (client, name, directory, NULL, NULL, NULL, osi_test_store_result, &result);
-  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), sha256, error);
 }
 
 /* Bytes as served (application/json, no Range, no Repr-Digest); the
@@ -2010,7 +1870,7 @@ test_fastapi_download (Fixture       *f,
   g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
   expected_sha = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
 
-  path = do_download_sha (f->client, AFTER_DST_NAME, f->downloads, &sha, &error);
+  path = osi_test_client_download (f->client, AFTER_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
   g_assert_no_error (error);
   g_assert_nonnull (path);
   assert_files_equal (path, on_server);
@@ -2019,7 +1879,7 @@ test_fastapi_download (Fixture       *f,
 
   /* Never replaced. */
   g_clear_pointer (&sha, g_free);
-  again = do_download_sha (f->client, AFTER_DST_NAME, f->downloads, &sha, &error);
+  again = osi_test_client_download (f->client, AFTER_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
   g_assert_null (again);
   g_assert_null (sha);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
@@ -2041,7 +1901,7 @@ test_fastapi_download (Fixture       *f,
         prefix[1000] ^= 0x20;
       g_assert_true (g_file_set_contents (part, prefix, 3 * 1024 * 1024, NULL));
       g_clear_pointer (&sha, g_free);
-      resumed = do_download_sha (f->client, AFTER_DST_NAME, f->downloads, &sha, &error);
+      resumed = osi_test_client_download (f->client, AFTER_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
       g_assert_no_error (error);
       assert_files_equal (resumed, on_server);
       g_assert_cmpstr (sha, ==, expected_sha);
@@ -2052,7 +1912,7 @@ test_fastapi_download (Fixture       *f,
 
   /* Unknown: NOT_FOUND, and no .part. */
   g_clear_pointer (&sha, g_free);
-  again = do_download_sha (f->client, BEFORE_DST_NAME, f->downloads, &sha, &error);
+  again = osi_test_client_download (f->client, BEFORE_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
   g_assert_null (again);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_assert_cmpuint (count_entries (f->downloads), ==, 0);
@@ -2092,7 +1952,7 @@ test_fastapi_health (Fixture       *f,
 
   /* The deployed backend: /health only, no features. */
   g_assert_false (osi_client_get_features_known (f->client));
-  health = do_health (f->client, &error);
+  health = osi_test_client_health (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (health);
   g_assert_cmpstr (json_object_get_string_member_with_default (health, "status", NULL), ==, "healthy");
@@ -2103,7 +1963,7 @@ test_fastapi_health (Fixture       *f,
   /* Ours: /api/health with its features… */
   fixture_start (&ours, 64 * 1024, NULL, NULL);
   g_assert_true (osi_client_get_features_known (ours.client));
-  our_health = do_health (ours.client, &error);
+  our_health = osi_test_client_health (ours.client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member_with_default (our_health, "status", NULL), ==, "ok");
   for (guint i = 0; i < G_N_ELEMENTS (ours_offer); i++)
@@ -2141,27 +2001,27 @@ test_fastapi_unsupported (Fixture       *f,
 
       if (round == 1)
         {
-          g_autoptr(JsonObject) health = do_health (client, &error);
+          g_autoptr(JsonObject) health = osi_test_client_health (client, NULL, &error);
 
           g_assert_no_error (error);
           g_assert_true (osi_client_get_features_known (client));
         }
 
-      report = do_verify (client, AFTER_DST_NAME, &error);
+      report = osi_test_client_verify (client, AFTER_DST_NAME, NULL, &error);
       g_assert_null (report);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED);
       g_test_message ("UNSUPPORTED: %s", error->message);
       g_assert_nonnull (strstr (error->message, f->server->url));
       g_clear_error (&error);
 
-      diff = do_diff (client, AFTER_DST_NAME, NULL, &error);
+      diff = osi_test_client_diff (client, AFTER_DST_NAME, NULL, &error);
       g_assert_null (diff);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED);
       g_test_message ("UNSUPPORTED: %s", error->message);
       g_assert_nonnull (strstr (error->message, f->server->url));
       g_clear_error (&error);
 
-      uploaded = do_upload (client, to_upload, NULL, &error);
+      uploaded = osi_test_client_upload (client, to_upload, NULL, NULL, NULL, &error);
       g_assert_null (uploaded);
       g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED);
       g_test_message ("UNSUPPORTED: %s", error->message);
@@ -2190,7 +2050,7 @@ test_fastapi_unauthorized (void)
   wrong = osi_client_new (f->server->url, "not-the-token");
   none = osi_client_new (f->server->url, NULL);
 
-  list = do_list (wrong, &error);
+  list = osi_test_client_list (wrong, NULL, &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
@@ -2198,7 +2058,7 @@ test_fastapi_unauthorized (void)
   g_assert_null (strstr (error->message, "not-the-token"));
   g_clear_error (&error);
 
-  list = do_list (none, &error);
+  list = osi_test_client_list (none, NULL, &error);
   g_assert_null (list);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
@@ -2207,14 +2067,14 @@ test_fastapi_unauthorized (void)
 
   /* A create with the wrong token makes nothing (its health step passes:
    * /health needs no token). */
-  info = do_create_full (wrong, &made, NULL, &error);
+  made = osi_test_client_create (wrong, NULL, &info, NULL, &error);
   g_assert_false (made);
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_clear_error (&error);
   g_assert_cmpuint (count_entries (f->backups), ==, 0);
 
-  list = do_list (f->client, &error);
+  list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (list->len, ==, 0);
 
@@ -2258,11 +2118,11 @@ test_base_actions_both (void)
       /* Knowing nothing of the server yet. */
       client = osi_client_new (f->server->url, TOKEN);
 
-      before = do_list (client, &error);
+      before = osi_test_client_list (client, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (before->len, ==, 0);
 
-      info = do_create_full (client, &made, &created_message, &error);
+      made = osi_test_client_create (client, NULL, &info, &created_message, &error);
       g_assert_no_error (error);
       g_assert_true (made);
       g_assert_nonnull (info);
@@ -2271,30 +2131,30 @@ test_base_actions_both (void)
       on_server = g_build_filename (f->backups, name, NULL);
       g_assert_true (g_file_test (on_server, G_FILE_TEST_IS_REGULAR));
 
-      listed = do_list (client, &error);
+      listed = osi_test_client_list (client, NULL, &error);
       g_assert_no_error (error);
       g_assert_cmpuint (listed->len, ==, 1);
       g_assert_cmpstr (osi_backup_info_get_name (listed->pdata[0]), ==, name);
       g_assert_null (osi_backup_info_get_problem (listed->pdata[0]));
 
-      path = do_download_sha (client, name, f->downloads, &sha, &error);
+      path = osi_test_client_download (client, name, f->downloads, NULL, NULL, NULL, &sha, &error);
       g_assert_no_error (error);
       g_assert_nonnull (path);
       assert_files_equal (path, on_server);
       g_assert_nonnull (sha);
       g_assert_cmpuint (strlen (sha), ==, 64);
 
-      g_assert_true (do_restore_full (client, name, &safety, &restored_message, &error));
+      g_assert_true (osi_test_client_restore (client, name, NULL, &safety, &restored_message, &error));
       g_assert_no_error (error);
       g_assert_nonnull (restored_message);
       /* Ours names its safety backup; the other keeps its own. */
       g_assert_true ((safety != NULL) == !fastapi);
 
-      g_assert_true (do_delete (client, name, &error));
+      g_assert_true (osi_test_client_delete (client, name, NULL, &error));
       g_assert_no_error (error);
       g_assert_false (g_file_test (on_server, G_FILE_TEST_EXISTS));
 
-      after = do_list (client, &error);
+      after = osi_test_client_list (client, NULL, &error);
       g_assert_no_error (error);
       /* The safety backup of the restore, whichever made it. */
       g_assert_cmpuint (after->len, ==, 1);

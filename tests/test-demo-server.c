@@ -14,10 +14,9 @@
 
 #include <glib/gstdio.h>
 
-#include "osi-client.h"
 #include "osi-demo-server.h"
 #include "osi-demo-server-private.h"
-#include "osi-test-support.h"
+#include "osi-test-client.h"
 
 #define DEMO_CHILD_ARG "--demo-child"
 #define GONE_TIMEOUT_US (5 * G_USEC_PER_SEC)
@@ -62,10 +61,8 @@ list_backups (const char  *url,
               GError     **error)
 {
   g_autoptr(OsiClient) client = osi_client_new (url, token);
-  g_autoptr(GAsyncResult) result = NULL;
 
-  osi_client_list_async (client, NULL, osi_test_store_result, &result);
-  return osi_client_list_finish (client, osi_test_wait_result (&result, "the demo server"), error);
+  return osi_test_client_list (client, NULL, error);
 }
 
 static GPtrArray *
@@ -154,7 +151,6 @@ test_start (void)
   g_autoptr(GPtrArray) backups = NULL;
   g_autoptr(GPtrArray) refused = NULL;
   g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(JsonObject) health = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
@@ -199,8 +195,7 @@ test_start (void)
   g_assert_cmpint (age, >, 60 * G_TIME_SPAN_DAY);
 
   client = osi_client_new (osi_demo_server_get_url (server), token);
-  osi_client_health_async (client, NULL, osi_test_store_result, &result);
-  health = osi_client_health_finish (client, osi_test_wait_result (&result, "the demo server"), &error);
+  health = osi_test_client_health (client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (json_object_get_string_member (health, "status"), ==, "ok");
   g_assert_cmpint (json_object_get_int_member (health, "backup_count"), ==, 40);

@@ -19,9 +19,8 @@
 #include <glib/gstdio.h>
 
 #include "osi-archive.h"
-#include "osi-client.h"
 #include "osi-sha256.h"
-#include "osi-test-support.h"
+#include "osi-test-client.h"
 
 /* Faults and load, against the real osi-backup-server on 127.0.0.1 and
  * the real client library:
@@ -454,42 +453,7 @@ make_archive (const char *data,
 }
 
 /* ------------------------------------------------------------------------ */
-/* The client, waited for on the main context                              */
-
-static GPtrArray *
-do_list (OsiClient  *client,
-         GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_list_async (client, NULL, osi_test_store_result, &result);
-  return osi_client_list_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-static OsiBackupInfo *
-do_create (OsiClient  *client,
-           GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  OsiBackupInfo *info = NULL;
-
-  osi_client_create_async (client, NULL, osi_test_store_result, &result);
-  if (!osi_client_create_finish (client, osi_test_wait_result (&result, "the answer"), &info, NULL, error))
-    return NULL;
-  g_assert_nonnull (info);
-  return info;
-}
-
-static gboolean
-do_delete (OsiClient   *client,
-           const char  *name,
-           GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_delete_async (client, name, NULL, osi_test_store_result, &result);
-  return osi_client_delete_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
+/* The client (osi-test-client.h)                                           */
 
 typedef struct
 {
@@ -517,37 +481,12 @@ on_progress (guint64  done,
     }
 }
 
-static OsiBackupInfo *
-do_upload (OsiClient  *client,
-           const char *path,
-           GError    **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_upload_async (client, path, NULL, NULL, NULL, osi_test_store_result, &result);
-  return osi_client_upload_finish (client, osi_test_wait_result (&result, "the answer"), error);
-}
-
-static char *
-do_download (OsiClient   *client,
-             const char  *name,
-             const char  *dir,
-             Progress    *progress,
-             GError     **error)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-
-  osi_client_download_async (client, name, dir, progress != NULL ? on_progress : NULL, progress, NULL,
-                             osi_test_store_result, &result);
-  return osi_client_download_finish (client, osi_test_wait_result (&result, "the answer"), NULL, error);
-}
-
 /* The names the server lists. */
 static char *
 listed_names (OsiClient *client)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = do_list (client, &error);
+  g_autoptr(GPtrArray) list = osi_test_client_list (client, NULL, &error);
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
 
   g_assert_no_error (error);
@@ -562,7 +501,7 @@ listed (OsiClient  *client,
         const char *name)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) list = do_list (client, &error);
+  g_autoptr(GPtrArray) list = osi_test_client_list (client, NULL, &error);
 
   g_assert_no_error (error);
   for (guint i = 0; i < list->len; i++)
@@ -880,7 +819,7 @@ test_disk_full_create (void)
 
   /* room for half the data */
   small_fs_set_free (small, tree / 2);
-  info = do_create (client, &error);
+  info = osi_test_client_create_backup (client, &error);
   assert_no_space (info, error, backups);
   g_test_message ("%" G_GUINT64_FORMAT " bytes free: %s", fs_free (small), error->message);
   g_clear_error (&error);
@@ -890,7 +829,7 @@ test_disk_full_create (void)
   small_fs_set_free (small, tree + (archive - tree) / 2);
   g_assert_cmpuint (fs_free (small), >=, tree);
   g_assert_cmpuint (fs_free (small), <, archive);
-  info = do_create (client, &error);
+  info = osi_test_client_create_backup (client, &error);
   assert_no_space (info, error, backups);
   g_test_message ("%" G_GUINT64_FORMAT " bytes free: %s", fs_free (small), error->message);
   g_clear_error (&error);
@@ -899,7 +838,7 @@ test_disk_full_create (void)
 
   /* room */
   small_fs_set_free (small, 2 * archive + MIB);
-  info = do_create (client, &error);
+  info = osi_test_client_create_backup (client, &error);
   g_assert_no_error (error);
   assert_listed_whole (client, backups, osi_backup_info_get_name (info));
   path = g_build_filename (backups, osi_backup_info_get_name (info), NULL);
@@ -928,7 +867,6 @@ test_disk_full_restore (void)
 {
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *tmp = osi_test_make_tmpdir ();
   g_autofree char *backups = g_build_filename (tmp, "backups", NULL);
   g_autofree char *big = make_random_data (tmp, "big", 5000, 800, 13);
@@ -961,13 +899,11 @@ test_disk_full_restore (void)
   /* more than the archive's bytes, less than their pages */
   small_fs_set_free (small, tree + tree / 2);
   g_assert_cmpuint (fs_free (small), <, 5000 * PAGE);
-  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, osi_test_store_result, &result);
-  g_assert_false (osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), NULL, NULL, &error));
+  g_assert_false (osi_test_client_restore (client, "backup_20250101_120000.tar.zst", NULL, NULL, NULL, &error));
   g_test_message ("%" G_GUINT64_FORMAT " bytes free for %" G_GUINT64_FORMAT " bytes of data: %s",
                   fs_free (small), tree, error->message);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NO_SPACE);
   g_clear_error (&error);
-  g_clear_object (&result);
   g_assert_true (osi_test_trees_equal (before, data, &why));
   files = dir_listing (small);
   g_test_message ("beside the data: %s", files);
@@ -975,8 +911,7 @@ test_disk_full_restore (void)
 
   /* room */
   small_fs_set_free (small, 64 * MIB);
-  osi_client_restore_async (client, "backup_20250101_120000.tar.zst", NULL, osi_test_store_result, &result);
-  g_assert_true (osi_client_restore_finish (client, osi_test_wait_result (&result, "the answer"), NULL, NULL, &error));
+  g_assert_true (osi_test_client_restore (client, "backup_20250101_120000.tar.zst", NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (osi_test_trees_equal (big, data, &why));
 
@@ -1107,7 +1042,7 @@ test_disk_full_upload (void)
 
   /* the client: room for half, refused before the body */
   small_fs_set_free (small, len / 2);
-  info = do_upload (client, archive, &error);
+  info = osi_test_client_upload (client, archive, NULL, NULL, NULL, &error);
   assert_no_space (info, error, backups);
   g_test_message ("%zu bytes, %" G_GUINT64_FORMAT " free: %s", len, fs_free (small), error->message);
   g_clear_error (&error);
@@ -1153,7 +1088,7 @@ test_disk_full_upload (void)
   g_assert_cmpint (g_unlink (filler), ==, 0);
 
   /* room */
-  info = do_upload (client, archive, &error);
+  info = osi_test_client_upload (client, archive, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, sha256);
   assert_listed_whole (client, backups, UPLOAD_NAME);
@@ -1205,7 +1140,7 @@ test_disk_full_download (void)
   names = listed_names (client);
   g_assert_cmpstr (names, ==, BIG_NAME);
 
-  path = do_download (client, BIG_NAME, downloads, NULL, &error);
+  path = osi_test_client_download (client, BIG_NAME, downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_null (path);
   g_test_message ("%zu bytes into %" G_GUINT64_FORMAT " free: %s", size, fs_used (small), error->message);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NO_SPACE);
@@ -1218,7 +1153,7 @@ test_disk_full_download (void)
 
   /* room: resumed from the .part, not started over */
   small_fs_set_free (small, 2 * size);
-  path = do_download (client, BIG_NAME, downloads, &progress, &error);
+  path = osi_test_client_download (client, BIG_NAME, downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("with room: resumed from %" G_GINT64_FORMAT " bytes (first report at %" G_GUINT64_FORMAT ")",
                   part_size, progress.first_done);
@@ -1270,7 +1205,7 @@ test_kill_download (void)
   g_assert_cmpstr (names, ==, BIG_NAME);
 
   progress.kill_pid = server->pid;
-  path = do_download (client, BIG_NAME, downloads, &progress, &error);
+  path = osi_test_client_download (client, BIG_NAME, downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_null (path);
   g_test_message ("killed at %" G_GUINT64_FORMAT " bytes: %s", progress.killed_at, error->message);
   g_assert_cmpuint (progress.killed_at, >, 0);
@@ -1294,7 +1229,7 @@ test_kill_download (void)
   g_assert_cmpstr (names, ==, BIG_NAME);
   assert_listed_whole (client, backups, BIG_NAME);
 
-  path = do_download (client, BIG_NAME, downloads, &resumed, &error);
+  path = osi_test_client_download (client, BIG_NAME, downloads, on_progress, &resumed, NULL, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("restarted: resumed from %" G_GINT64_FORMAT " bytes (first report at %" G_GUINT64_FORMAT ")",
                   part_size, resumed.first_done);
@@ -1341,7 +1276,7 @@ test_kill_upload (void)
   g_assert_cmpstr (names, ==, "");
 
   watch = watch_start (backups, "." UPLOAD_NAME ".", 4 * MIB, server->pid, SIGKILL);
-  info = do_upload (client, archive, &error);
+  info = osi_test_client_upload (client, archive, NULL, NULL, NULL, &error);
   g_assert_null (info);
   g_assert_true (watch_finish (watch, &received));
   g_test_message ("killed with %" G_GUINT64_FORMAT " bytes received: %s", received, error->message);
@@ -1368,7 +1303,7 @@ test_kill_upload (void)
   files = dir_listing (backups);
   g_assert_cmpstr (files, ==, "");
 
-  info = do_upload (client, archive, &error);
+  info = osi_test_client_upload (client, archive, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, sha256);
   assert_listed_whole (client, backups, UPLOAD_NAME);
@@ -1508,7 +1443,7 @@ test_load_list_during_create (void)
       gint64 began = g_get_monotonic_time ();
       gint64 took;
 
-      info = do_create (client, &error);
+      info = osi_test_client_create_backup (client, &error);
       g_assert_no_error (error);
       took = g_get_monotonic_time () - began;
       longest = MAX (longest, took);
@@ -1523,7 +1458,7 @@ test_load_list_during_create (void)
       }
       if (previous != NULL)
         {
-          g_assert_true (do_delete (client, previous, &error));
+          g_assert_true (osi_test_client_delete (client, previous, NULL, &error));
           g_assert_no_error (error);
         }
       g_free (previous);
