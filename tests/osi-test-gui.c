@@ -112,17 +112,6 @@ osi_test_gui_private_user_dirs (const char *tmpl)
   return home;
 }
 
-guint
-osi_test_n_files (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  while (d != NULL && g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
 OsiTestServer *
 osi_test_fastapi_serve (const char *data,
                         const char *backups,

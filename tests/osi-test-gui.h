@@ -27,9 +27,6 @@ gboolean osi_test_french_possible (void);
  * folder, for osi_test_remove_tmpdir () once the tests ran. */
 char    *osi_test_gui_private_user_dirs (const char *tmpl);
 
-/* The number of entries of dir; 0 when it does not exist. */
-guint    osi_test_n_files     (const char *dir);
-
 /* osi_test_fastapi_start () with what the service needs: data's
  * knowledge base (data/rag/search.json, a valid one) and backups, a new
  * empty folder the caller fills. Its files (the token's, the extra

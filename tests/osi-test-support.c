@@ -55,13 +55,6 @@ osi_test_generate_data (const char *parent,
   return dir;
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(char * const *)a, *(char * const *)b);
-}
-
 static gboolean
 trees_equal (const char  *a,
              const char  *b,
@@ -85,8 +78,8 @@ trees_equal (const char  *a,
         g_ptr_array_add (nb, g_strdup (name));
       g_dir_close (d);
     }
-  g_ptr_array_sort (na, compare_strings);
-  g_ptr_array_sort (nb, compare_strings);
+  g_ptr_array_sort (na, osi_test_compare_strings);
+  g_ptr_array_sort (nb, osi_test_compare_strings);
 
   if (na->len != nb->len)
     {
@@ -401,6 +394,110 @@ osi_test_only_entry_with_prefix (const char *dir,
   g_dir_close (d);
   g_assert_nonnull (found);
   return found;
+}
+
+int
+osi_test_compare_strings (gconstpointer a,
+                          gconstpointer b)
+{
+  return strcmp (*(char * const *)a, *(char * const *)b);
+}
+
+GStrv
+osi_test_dir_names (const char *dir)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDir) d = g_dir_open (dir, 0, &error);
+  const char *name;
+
+  g_assert_no_error (error);
+  while ((name = g_dir_read_name (d)) != NULL)
+    g_ptr_array_add (names, g_strdup (name));
+  g_ptr_array_sort (names, osi_test_compare_strings);
+  g_ptr_array_add (names, NULL);
+  g_ptr_array_set_free_func (names, NULL);
+  return (GStrv)g_ptr_array_free (g_steal_pointer (&names), FALSE);
+}
+
+guint
+osi_test_count_entries (const char *dir)
+{
+  g_assert_true (g_file_test (dir, G_FILE_TEST_IS_DIR));
+  return osi_test_n_files (dir);
+}
+
+guint
+osi_test_n_files (const char *dir)
+{
+  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
+  guint n = 0;
+
+  while (d != NULL && g_dir_read_name (d) != NULL)
+    n++;
+  return n;
+}
+
+gint64
+osi_test_file_size (const char *path)
+{
+  struct stat st;
+
+  if (g_stat (path, &st) < 0)
+    return -1;
+  return st.st_size;
+}
+
+char *
+osi_test_file_sha256 (const char *path)
+{
+  g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
+  g_autofree guchar *buffer = g_malloc (1024 * 1024);
+  ssize_t n;
+  int fd = open (path, O_RDONLY | O_CLOEXEC);
+
+  g_assert_cmpint (fd, >=, 0);
+  while ((n = read (fd, buffer, 1024 * 1024)) > 0)
+    g_checksum_update (checksum, buffer, n);
+  g_assert_cmpint (n, ==, 0);
+  close (fd);
+  return g_strdup (g_checksum_get_string (checksum));
+}
+
+void
+osi_test_assert_files_equal (const char *a,
+                             const char *b)
+{
+  const gsize piece = 1024 * 1024;
+  g_autoptr(GFile) file_a = g_file_new_for_path (a);
+  g_autoptr(GFile) file_b = g_file_new_for_path (b);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GFileInputStream) in_a = g_file_read (file_a, NULL, &error);
+  g_autoptr(GFileInputStream) in_b = NULL;
+  g_autofree char *buffer_a = g_malloc (piece);
+  g_autofree char *buffer_b = g_malloc (piece);
+  guint64 at = 0;
+
+  g_assert_no_error (error);
+  in_b = g_file_read (file_b, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_test_file_size (a), ==, osi_test_file_size (b));
+  for (;;)
+    {
+      gsize len_a = 0, len_b = 0;
+
+      g_assert_true (g_input_stream_read_all (G_INPUT_STREAM (in_a), buffer_a, piece, &len_a, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_true (g_input_stream_read_all (G_INPUT_STREAM (in_b), buffer_b, piece, &len_b, NULL, &error));
+      g_assert_no_error (error);
+      g_assert_cmpuint (len_a, ==, len_b);
+      if (len_a == 0)
+        break;
+      if (memcmp (buffer_a, buffer_b, len_a) != 0)
+        g_error ("%s and %s differ between bytes %" G_GUINT64_FORMAT " and %" G_GUINT64_FORMAT,
+                 a, b, at, at + len_a);
+      at += len_a;
+    }
 }
 
 void

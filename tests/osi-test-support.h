@@ -82,6 +82,28 @@ int       osi_test_run_cli        (char       **out_stdout,
 char     *osi_test_only_entry_with_prefix (const char *dir,
                                            const char *prefix);
 
+/* For g_ptr_array_sort () of strings (char *). */
+int       osi_test_compare_strings (gconstpointer a,
+                                    gconstpointer b);
+
+/* The names of dir's entries, sorted (dir asserted readable). */
+GStrv     osi_test_dir_names      (const char *dir);
+
+/* The number of entries of dir (asserted readable), hidden ones too. */
+guint     osi_test_count_entries  (const char *dir);
+/* The same, 0 when dir does not exist. */
+guint     osi_test_n_files        (const char *dir);
+
+/* path's size, -1 when it cannot be read. */
+gint64    osi_test_file_size      (const char *path);
+/* path's SHA-256 in lowercase hexadecimal (asserted readable), by GLib,
+ * independently of osi_sha256 (). */
+char     *osi_test_file_sha256    (const char *path);
+/* The two files hold the same bytes (read a piece at a time: they may be
+ * large). */
+void      osi_test_assert_files_equal (const char *a,
+                                       const char *b);
+
 /* Sets path's mtime (and atime) to unix_time + nsec (asserted). */
 void      osi_test_set_mtime      (const char *path,
                                    gint64      unix_time,

@@ -227,13 +227,6 @@ collect_config (const char *dir,
     }
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(char * const *)a, *(char * const *)b);
-}
-
 /* The config/ files of data, sorted. */
 static GPtrArray *
 config_files (const char *data)
@@ -242,7 +235,7 @@ config_files (const char *data)
   GPtrArray *files = g_ptr_array_new_with_free_func (g_free);
 
   collect_config (dir, "config", files);
-  g_ptr_array_sort (files, compare_strings);
+  g_ptr_array_sort (files, osi_test_compare_strings);
   return files;
 }
 
@@ -254,7 +247,7 @@ assert_strv_sorted_equal (GStrv      shown,
 
   for (guint i = 0; shown[i] != NULL; i++)
     g_ptr_array_add (sorted, shown[i]);
-  g_ptr_array_sort (sorted, compare_strings);
+  g_ptr_array_sort (sorted, osi_test_compare_strings);
   g_assert_cmpuint (sorted->len, ==, expected->len);
   for (guint i = 0; i < expected->len; i++)
     g_assert_cmpstr (g_ptr_array_index (sorted, i), ==, g_ptr_array_index (expected, i));
@@ -774,19 +767,6 @@ n_backup_files (const char *dir)
   return n;
 }
 
-/* Hidden ones (partial uploads) too. */
-static guint
-n_entries (const char *dir)
-{
-  g_autoptr(GDir) d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (d);
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  return n;
-}
-
 static gboolean
 changes_shown (gpointer data)
 {
@@ -914,7 +894,7 @@ restore_refused (Fixture        *f,
   osi_test_wait_idle (f->window);
   body = osi_test_answer_dialog (f->window, "close");
   osi_test_wait_idle (f->window);
-  g_assert_cmpuint (n_entries (f->backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 0);
   g_assert_false (osi_test_trees_equal (archived, f->data, NULL));
   g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (osi_window_get_store (f->window))), ==, 0);
   return body;
@@ -971,7 +951,7 @@ test_restore_file_changed (void)
                    OSI_VERDICT_NOT_RESTORABLE);
   g_assert_false (osi_check_window_can_restore (report));
   /* Nothing was sent. */
-  g_assert_cmpuint (n_entries (f.backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f.backups), ==, 0);
 
   fixture_finish (&f);
 }
@@ -1162,7 +1142,7 @@ assert_modified_rows (OsiDiffWindow *diff,
         if (!json_object_has_member (eb, f->data) ||
             !json_node_equal (json_object_get_member (ea, f->data), json_object_get_member (eb, f->data)))
           g_ptr_array_add (differing, f->data);
-      g_ptr_array_sort (differing, compare_strings);
+      g_ptr_array_sort (differing, osi_test_compare_strings);
       g_ptr_array_add (differing, NULL);
       joined = g_strjoinv (", ", (char **)differing->pdata);
       row = g_strdup_printf ("%s\tmodified\t%s", (const char *)l->data, joined);

@@ -107,20 +107,6 @@ only_line_token (const char *out,
 }
 
 static void
-assert_same_file (const char *a,
-                  const char *b)
-{
-  g_autofree char *ca = NULL;
-  g_autofree char *cb = NULL;
-  gsize la, lb;
-
-  g_assert_true (g_file_get_contents (a, &ca, &la, NULL));
-  g_assert_true (g_file_get_contents (b, &cb, &lb, NULL));
-  g_assert_cmpuint (la, ==, lb);
-  g_assert_true (memcmp (ca, cb, la) == 0);
-}
-
-static void
 test_round_trip (Fixture       *f,
                  gconstpointer  user_data)
 {
@@ -167,7 +153,7 @@ test_round_trip (Fixture       *f,
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (cli (f, &out, NULL, "download", name, "-o", f->downloads, NULL), ==, 0);
   downloaded = g_build_filename (f->downloads, name, NULL);
-  assert_same_file (served, downloaded);
+  osi_test_assert_files_equal (served, downloaded);
   {
     g_autofree char *part = g_strconcat (downloaded, ".part", NULL);
     g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
@@ -505,7 +491,7 @@ test_fastapi_round_trip (Fixture       *f,
   g_clear_pointer (&err, g_free);
   g_assert_cmpint (cli_utc (f, NULL, &out, &err, "download", name, "-o", f->downloads, NULL), ==, 0);
   downloaded = g_build_filename (f->downloads, name, NULL);
-  assert_same_file (served, downloaded);
+  osi_test_assert_files_equal (served, downloaded);
   part = g_strconcat (downloaded, ".part", NULL);
   g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
   said = g_strdup_printf ("Downloaded to %s\n", downloaded);
@@ -564,7 +550,7 @@ test_fastapi_round_trip (Fixture       *f,
   g_assert_null (strstr (out, "search_pre_restore_"));
   g_assert_nonnull (strstr (out, "did not name a safety backup"));
   g_assert_nonnull (strstr (out, "restored successfully"));
-  assert_same_file (kb, served);
+  osi_test_assert_files_equal (kb, served);
   pre = osi_test_only_entry_with_prefix (f->backups, "search_pre_restore_");
   pre_path = g_build_filename (f->backups, pre, NULL);
   g_assert_true (g_file_get_contents (pre_path, &contents, NULL, NULL));

@@ -752,37 +752,21 @@ test_french (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* Checking writes nothing                                                  */
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(char * const *)a, *(char * const *)b);
-}
-
 /* Names, modes, sizes and modification times of a folder's entries. */
 static char *
 describe_folder (const char *path)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = osi_test_dir_names (path);
   GString *out = g_string_new (NULL);
-  GDir *dir = g_dir_open (path, 0, &error);
-  const char *name;
 
-  g_assert_no_error (error);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_dir_close (dir);
-  g_ptr_array_sort (names, compare_strings);
-
-  for (guint i = 0; i < names->len; i++)
+  for (guint i = 0; names[i] != NULL; i++)
     {
-      g_autofree char *file = g_build_filename (path, g_ptr_array_index (names, i), NULL);
+      g_autofree char *file = g_build_filename (path, names[i], NULL);
       struct stat st;
 
       g_assert_cmpint (lstat (file, &st), ==, 0);
       g_string_append_printf (out, "%s %o %" G_GINT64_FORMAT " %" G_GINT64_FORMAT ".%09ld\n",
-                              (char *)g_ptr_array_index (names, i), (guint)st.st_mode,
+                              names[i], (guint)st.st_mode,
                               (gint64)st.st_size, (gint64)st.st_mtim.tv_sec, st.st_mtim.tv_nsec);
     }
   return g_string_free (out, FALSE);

@@ -160,43 +160,6 @@ on_progress (guint64  done,
 /* Helpers                                                                  */
 
 static void
-assert_files_equal (const char *a,
-                    const char *b)
-{
-  g_autofree char *ca = NULL;
-  g_autofree char *cb = NULL;
-  gsize la = 0, lb = 0;
-
-  g_assert_true (g_file_get_contents (a, &ca, &la, NULL));
-  g_assert_true (g_file_get_contents (b, &cb, &lb, NULL));
-  g_assert_cmpuint (la, ==, lb);
-  g_assert_true (memcmp (ca, cb, la) == 0);
-}
-
-static guint
-count_entries (const char *dir)
-{
-  GDir *d = g_dir_open (dir, 0, NULL);
-  guint n = 0;
-
-  g_assert_nonnull (d);
-  while (g_dir_read_name (d) != NULL)
-    n++;
-  g_dir_close (d);
-  return n;
-}
-
-static gint64
-file_size (const char *path)
-{
-  struct stat st;
-
-  if (g_stat (path, &st) < 0)
-    return -1;
-  return st.st_size;
-}
-
-static void
 assert_server_detail (const GError *error)
 {
   /* Every error of docs/api.md §2.4 carries {"detail": …}; the client keeps it. */
@@ -342,7 +305,7 @@ test_list_create_verify_delete (Fixture       *f,
   g_assert_cmpint (osi_backup_info_get_size (info), >, 0);
   g_assert_nonnull (osi_backup_info_get_sha256 (info));
   on_disk = g_build_filename (f->backups, osi_backup_info_get_name (info), NULL);
-  g_assert_cmpint (file_size (on_disk), ==, osi_backup_info_get_size (info));
+  g_assert_cmpint (osi_test_file_size (on_disk), ==, osi_backup_info_get_size (info));
 
   after = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
@@ -407,16 +370,16 @@ test_download (Fixture       *f,
   path = osi_test_client_download (f->client, name, f->downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpstr (path, ==, expected);
-  assert_files_equal (path, on_server);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  osi_test_assert_files_equal (path, on_server);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
   /* Backups hold the whole configuration: for their owner only. */
   g_assert_cmpint (g_stat (path, &st), ==, 0);
   g_assert_cmpint (st.st_mode & 077, ==, 0);
 
   g_assert_cmpuint (progress.calls, >, 0);
   g_assert_false (progress.decreasing);
-  g_assert_cmpuint (progress.last_done, ==, (guint64)file_size (on_server));
-  g_assert_cmpuint (progress.last_total, ==, (guint64)file_size (on_server));
+  g_assert_cmpuint (progress.last_done, ==, (guint64)osi_test_file_size (on_server));
+  g_assert_cmpuint (progress.last_total, ==, (guint64)osi_test_file_size (on_server));
 }
 
 /* The list promised a backup; the server then serves other bytes under
@@ -458,7 +421,7 @@ test_download_not_as_listed (Fixture       *f,
   g_assert_no_error (error);
   path = osi_test_client_download (f->client, name, f->downloads, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
 }
 
 /* Whether a file ending in suffix is in dir: the server at work. */
@@ -531,7 +494,7 @@ test_download_existing (Fixture       *f,
   g_assert_nonnull (strstr (error->message, name));
   g_assert_true (g_file_get_contents (existing, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "keep me");
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
 }
 
 static void
@@ -558,7 +521,7 @@ test_upload (Fixture       *f,
   g_assert_cmpstr (osi_backup_info_get_name (info), ==, "uploaded_copy.tar.zst");
   g_assert_cmpint (osi_backup_info_get_size (info), ==, (gint64)len);
   uploaded = g_build_filename (f->backups, "uploaded_copy.tar.zst", NULL);
-  assert_files_equal (uploaded, on_server);
+  osi_test_assert_files_equal (uploaded, on_server);
 
   g_assert_cmpuint (progress.calls, >, 0);
   g_assert_false (progress.decreasing);
@@ -578,7 +541,7 @@ test_upload (Fixture       *f,
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_EXISTS);
   g_assert_nonnull (strstr (error->message, "uploaded_copy.tar.zst"));
   g_assert_null (strstr (error->message, "running"));
-  assert_files_equal (uploaded, on_server);
+  osi_test_assert_files_equal (uploaded, on_server);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -615,8 +578,8 @@ test_unauthorized (Fixture       *f,
   g_assert_null (path);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_test_message ("UNAUTHORIZED: %s", error->message);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
-  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 0);
 }
 
 static void
@@ -655,7 +618,7 @@ test_not_found (Fixture       *f,
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   assert_server_detail (error);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 0);
 }
 
 static void
@@ -709,7 +672,7 @@ test_bad_name (Fixture       *f,
     g_test_message ("BAD_REQUEST: %s", error->message);
   }
 
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
 }
 
 static void
@@ -866,7 +829,7 @@ test_too_large (void)
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TOO_LARGE);
   g_test_message ("TOO_LARGE: %s", error->message);
   assert_server_detail (error);
-  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 0);
   g_clear_error (&error);
 
   /* The connection is still usable afterwards. */
@@ -907,7 +870,7 @@ test_connection_refused (void)
   path = osi_test_client_download (client, "backup_20260101_000000.tar.zst", dir, NULL, NULL, NULL, NULL, &error);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_CONNECTION);
   g_test_message ("CONNECTION: %s", error->message);
-  g_assert_cmpuint (count_entries (dir), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (dir), ==, 0);
   osi_test_remove_tmpdir (dir);
 }
 
@@ -1114,11 +1077,11 @@ cancelled_download (Fixture *f)
   g_assert_null (path);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (g_file_test (final, G_FILE_TEST_EXISTS));
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
-  size = file_size (part);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
+  size = osi_test_file_size (part);
   g_assert_cmpint (size, >=, (gint64)progress.first_done);
   g_assert_cmpint (size, >, 0);
-  g_assert_cmpint (size, <, file_size (on_server));
+  g_assert_cmpint (size, <, osi_test_file_size (on_server));
   return size;
 }
 
@@ -1141,11 +1104,11 @@ test_download_resume (void)
   /* Resumed with Range: the first report already counts the old bytes
    * (from zero, it would be at most one chunk, less than the .part). */
   g_assert_cmpuint (progress.first_done, >, (guint64)part_size);
-  g_assert_cmpuint (progress.last_done, ==, (guint64)file_size (on_server));
+  g_assert_cmpuint (progress.last_done, ==, (guint64)osi_test_file_size (on_server));
   g_assert_false (progress.decreasing);
   g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
-  assert_files_equal (path, on_server);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  osi_test_assert_files_equal (path, on_server);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
   g_assert_cmpint (g_unlink (path), ==, 0);
 }
 
@@ -1169,7 +1132,7 @@ test_download_tampered_part (void)
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
   g_test_message ("INTEGRITY: %s", error->message);
   /* Neither a final file nor a .part to resume from. */
-  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 0);
 }
 
 /* The local disk refuses more bytes (here a file size limit, as ENOSPC
@@ -1197,8 +1160,8 @@ test_download_write_error (void)
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL);
   g_test_message ("LOCAL: %s", error->message);
   g_assert_nonnull (strstr (error->message, part));
-  g_assert_cmpint (file_size (part), ==, 3 * 1024 * 1024);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpint (osi_test_file_size (part), ==, 3 * 1024 * 1024);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
   g_assert_cmpint (g_unlink (part), ==, 0);
 }
 
@@ -1213,7 +1176,7 @@ test_download_progress_throttled (void)
 
   path = osi_test_client_download (f->client, big_name, f->downloads, on_progress, &progress, NULL, NULL, &error);
   g_assert_no_error (error);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
   /* About ten a second at most. Counted against the time it took rather
    * than gap by gap, so that a callback this loop runs late does not
    * count as early: unthrottled, it would be one call a read (hundreds). */
@@ -1617,8 +1580,8 @@ test_fastapi_list_malformed (void)
       g_assert_null (strstr (error->message, "(server: "));
       g_clear_error (&error);
     }
-  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
-  g_assert_cmpuint (count_entries (f->backups), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 1);
   {
     g_autofree char *kb = kb_path (f);
     g_autofree char *contents = NULL;
@@ -1654,7 +1617,7 @@ test_fastapi_create (Fixture       *f,
   assert_backup_name_of_service (osi_backup_info_get_name (info));
 
   /* The very file that appeared, the only one. */
-  g_assert_cmpuint (count_entries (f->backups), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 1);
   on_disk = osi_test_only_entry_with_prefix (f->backups, "search_backup_");
   g_assert_cmpstr (osi_backup_info_get_name (info), ==, on_disk);
   path = g_build_filename (f->backups, on_disk, NULL);
@@ -1743,7 +1706,7 @@ test_fastapi_create_kb_missing (void)
   g_test_message ("SERVER: %s", error->message);
   g_assert_nonnull (strstr (error->message, "(server: " KB_MISSING ")"));
   g_assert_nonnull (strstr (error->message, "HTTP error 500"));
-  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 0);
   fixture_stop (f);
 }
 
@@ -1775,10 +1738,10 @@ test_fastapi_restore (Fixture       *f,
   g_assert_nonnull (message);
   g_test_message ("restored, server: %s", message);
   g_assert_nonnull (strstr (message, "restored successfully"));
-  assert_files_equal (kb, backup);
+  osi_test_assert_files_equal (kb, backup);
 
   /* The service's own safety copy holds what was replaced. */
-  g_assert_cmpuint (count_entries (f->backups), ==, 2);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 2);
   pre = osi_test_only_entry_with_prefix (f->backups, "search_pre_restore_");
   g_assert_true (g_regex_match_simple ("^search_pre_restore_[0-9]{8}_[0-9]{6}\\.json$", pre, 0, 0));
   pre_path = g_build_filename (f->backups, pre, NULL);
@@ -1790,7 +1753,7 @@ test_fastapi_restore (Fixture       *f,
   g_test_message ("NOT_FOUND: %s", error->message);
   g_assert_nonnull (strstr (error->message, missing));
   g_assert_nonnull (strstr (error->message, "(server: Backup file not found)"));
-  assert_files_equal (kb, backup);
+  osi_test_assert_files_equal (kb, backup);
 }
 
 /* A backend that names the body's field otherwise: FastAPI's own 422 is a
@@ -1822,7 +1785,7 @@ test_fastapi_restore_field_renamed (void)
   kb = kb_path (f);
   g_assert_true (g_file_get_contents (kb, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, osi_test_valid_rag ());
-  g_assert_cmpuint (count_entries (f->backups), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 1);
   fixture_stop (f);
 }
 
@@ -1846,7 +1809,7 @@ test_fastapi_delete (Fixture       *f,
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
   g_test_message ("NOT_FOUND: %s", error->message);
   g_assert_nonnull (strstr (error->message, BEFORE_DST_NAME));
-  g_assert_cmpuint (count_entries (f->backups), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 1);
 }
 
 /* Bytes as served (application/json, no Range, no Repr-Digest); the
@@ -1873,9 +1836,9 @@ test_fastapi_download (Fixture       *f,
   path = osi_test_client_download (f->client, AFTER_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
   g_assert_no_error (error);
   g_assert_nonnull (path);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
   g_assert_cmpstr (sha, ==, expected_sha);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
 
   /* Never replaced. */
   g_clear_pointer (&sha, g_free);
@@ -1886,7 +1849,7 @@ test_fastapi_download (Fixture       *f,
   g_test_message ("LOCAL: %s", error->message);
   g_assert_nonnull (strstr (error->message, "already exists"));
   g_clear_error (&error);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
   g_assert_cmpint (g_unlink (path), ==, 0);
 
   /* A .part that is a true beginning, then one that is not: the server
@@ -1903,10 +1866,10 @@ test_fastapi_download (Fixture       *f,
       g_clear_pointer (&sha, g_free);
       resumed = osi_test_client_download (f->client, AFTER_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
       g_assert_no_error (error);
-      assert_files_equal (resumed, on_server);
+      osi_test_assert_files_equal (resumed, on_server);
       g_assert_cmpstr (sha, ==, expected_sha);
       g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
-      g_assert_cmpuint (count_entries (f->downloads), ==, 1);
+      g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 1);
       g_assert_cmpint (g_unlink (resumed), ==, 0);
     }
 
@@ -1915,7 +1878,7 @@ test_fastapi_download (Fixture       *f,
   again = osi_test_client_download (f->client, BEFORE_DST_NAME, f->downloads, NULL, NULL, NULL, &sha, &error);
   g_assert_null (again);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_NOT_FOUND);
-  g_assert_cmpuint (count_entries (f->downloads), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->downloads), ==, 0);
 }
 
 /* status and body of GET url, straight with libsoup. */
@@ -2030,7 +1993,7 @@ test_fastapi_unsupported (Fixture       *f,
 
       g_assert_finalize_object (g_steal_pointer (&fresh));
     }
-  g_assert_cmpuint (count_entries (f->backups), ==, 1);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 1);
 }
 
 /* A wrong token is FastAPI's 401; none at all, HTTPBearer's 403. */
@@ -2072,7 +2035,7 @@ test_fastapi_unauthorized (void)
   g_assert_null (info);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNAUTHORIZED);
   g_clear_error (&error);
-  g_assert_cmpuint (count_entries (f->backups), ==, 0);
+  g_assert_cmpuint (osi_test_count_entries (f->backups), ==, 0);
 
   list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
@@ -2140,7 +2103,7 @@ test_base_actions_both (void)
       path = osi_test_client_download (client, name, f->downloads, NULL, NULL, NULL, &sha, &error);
       g_assert_no_error (error);
       g_assert_nonnull (path);
-      assert_files_equal (path, on_server);
+      osi_test_assert_files_equal (path, on_server);
       g_assert_nonnull (sha);
       g_assert_cmpuint (strlen (sha), ==, 64);
 

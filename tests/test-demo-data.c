@@ -11,6 +11,7 @@
 
 #include "osi-archive.h"
 #include "osi-demo-data.h"
+#include "osi-test-support.h"
 
 #define MIB (G_GUINT64_CONSTANT (1024) * 1024)
 
@@ -73,13 +74,6 @@ generate (const char *parent,
   return dir;
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 /* Relative paths of the regular files under root, sorted, and their total
  * size. Anything that is neither a file nor a folder fails the test. */
 static void
@@ -116,7 +110,7 @@ collect_files (const char *root,
     }
 
   if (rel == NULL)
-    g_ptr_array_sort (out, compare_strings);
+    g_ptr_array_sort (out, osi_test_compare_strings);
 }
 
 static GBytes *

@@ -125,13 +125,6 @@ port_refuses (guint port)
   return connection == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CONNECTION_REFUSED);
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(const char *const *) a, *(const char *const *) b);
-}
-
 static void
 assert_same_file (const GStatBuf *a,
                   const GStatBuf *b)
@@ -154,12 +147,10 @@ test_start (void)
   g_autoptr(JsonObject) health = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GDir) folder = NULL;
+  g_auto(GStrv) names = NULL;
   g_autofree char *folder_path = demo_path (NULL);
   g_autofree char *rag = demo_path ("data/rag/search.json");
   const char *token;
-  const char *name;
   GTimeSpan age;
   GPid pid;
 
@@ -174,15 +165,11 @@ test_start (void)
     g_assert_true (g_ascii_isxdigit (*p));
 
   /* The token went to the server through a file, removed once read. */
-  folder = g_dir_open (folder_path, 0, &error);
-  g_assert_no_error (error);
-  while ((name = g_dir_read_name (folder)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_ptr_array_sort (names, compare_strings);
-  g_assert_cmpuint (names->len, ==, 3);
-  g_assert_cmpstr (g_ptr_array_index (names, 0), ==, ".complete");
-  g_assert_cmpstr (g_ptr_array_index (names, 1), ==, "backups");
-  g_assert_cmpstr (g_ptr_array_index (names, 2), ==, "data");
+  names = osi_test_dir_names (folder_path);
+  g_assert_cmpuint (g_strv_length (names), ==, 3);
+  g_assert_cmpstr (names[0], ==, ".complete");
+  g_assert_cmpstr (names[1], ==, "backups");
+  g_assert_cmpstr (names[2], ==, "data");
   g_assert_true (g_file_test (rag, G_FILE_TEST_IS_REGULAR));
 
   backups = list_ok (server);

@@ -69,32 +69,16 @@ copy_tree (const char *src,
   g_dir_close (dir);
 }
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(char * const *)a, *(char * const *)b);
-}
-
 /* The sorted names in a folder, one a line: compared as a whole so that a
  * failure shows what appeared. */
 static char *
 listing (const char *path)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
+  g_auto(GStrv) names = osi_test_dir_names (path);
   GString *out = g_string_new (NULL);
-  GDir *dir;
-  const char *name;
 
-  dir = g_dir_open (path, 0, &error);
-  g_assert_no_error (error);
-  while ((name = g_dir_read_name (dir)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_dir_close (dir);
-  g_ptr_array_sort (names, compare_strings);
-  for (guint i = 0; i < names->len; i++)
-    g_string_append_printf (out, "%s\n", (char *)g_ptr_array_index (names, i));
+  for (guint i = 0; names[i] != NULL; i++)
+    g_string_append_printf (out, "%s\n", names[i]);
   return g_string_free (out, FALSE);
 }
 

@@ -318,70 +318,25 @@ fill (const char *dir,
 /* ------------------------------------------------------------------------ */
 /* Files                                                                    */
 
-static int
-compare_strings (gconstpointer a,
-                 gconstpointer b)
-{
-  return strcmp (*(char * const *)a, *(char * const *)b);
-}
-
 /* names sorted, joined by spaces: what assertions show. */
 static char *
 join_sorted (GPtrArray *names)
 {
   g_autoptr(GString) out = g_string_new (NULL);
 
-  g_ptr_array_sort (names, compare_strings);
+  g_ptr_array_sort (names, osi_test_compare_strings);
   for (guint i = 0; i < names->len; i++)
     g_string_append_printf (out, "%s%s", i > 0 ? " " : "", (const char *)g_ptr_array_index (names, i));
   return g_string_free (g_steal_pointer (&out), FALSE);
 }
 
-/* dir's entries. */
+/* dir's entries, sorted, joined by spaces. */
 static char *
 dir_listing (const char *dir)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  GDir *d = g_dir_open (dir, 0, NULL);
-  const char *name;
+  g_auto(GStrv) names = osi_test_dir_names (dir);
 
-  g_assert_nonnull (d);
-  while ((name = g_dir_read_name (d)) != NULL)
-    g_ptr_array_add (names, g_strdup (name));
-  g_dir_close (d);
-  return join_sorted (names);
-}
-
-static gint64
-file_size (const char *path)
-{
-  struct stat st;
-
-  if (g_stat (path, &st) < 0)
-    return -1;
-  return st.st_size;
-}
-
-static char *
-file_sha256 (const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char hex[OSI_SHA256_HEX_LEN + 1];
-
-  g_assert_true (osi_sha256_file (path, hex, NULL, &error));
-  g_assert_no_error (error);
-  return g_strdup (hex);
-}
-
-static void
-assert_files_equal (const char *a,
-                    const char *b)
-{
-  g_autofree char *ha = file_sha256 (a);
-  g_autofree char *hb = file_sha256 (b);
-
-  g_assert_cmpint (file_size (a), ==, file_size (b));
-  g_assert_cmpstr (ha, ==, hb);
+  return g_strjoinv (" ", names);
 }
 
 /* parent/name: a valid knowledge base and n_files files of file_size
@@ -519,9 +474,9 @@ assert_listed_whole (OsiClient  *client,
 {
   g_autoptr(OsiBackupInfo) info = listed (client, name);
   g_autofree char *path = g_build_filename (dir, name, NULL);
-  g_autofree char *sha256 = file_sha256 (path);
+  g_autofree char *sha256 = osi_test_file_sha256 (path);
 
-  g_assert_cmpint (osi_backup_info_get_size (info), ==, file_size (path));
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, osi_test_file_size (path));
   g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, sha256);
 }
 
@@ -803,7 +758,7 @@ test_disk_full_create (void)
    * its date */
   g_free (make_archive (data, measure));
   tree = tree_bytes (data);
-  archive = (guint64)file_size (measure);
+  archive = (guint64)osi_test_file_size (measure);
   g_test_message ("data: %" G_GUINT64_FORMAT " bytes; its archive: %" G_GUINT64_FORMAT " bytes", tree, archive);
   g_assert_cmpuint (archive, >, tree + 16 * PAGE);
   small = small_fs_new (tmp, "small", 64 * KIB);
@@ -1075,7 +1030,7 @@ test_disk_full_upload (void)
   g_assert_true (watch_finish (watch, NULL));
   temp = osi_test_only_entry_with_prefix (backups, "." UPLOAD_NAME ".");
   temp_path = g_build_filename (backups, temp, NULL);
-  written = (guint64)file_size (temp_path);
+  written = (guint64)osi_test_file_size (temp_path);
   g_test_message ("stopped the server with %" G_GUINT64_FORMAT " of %zu bytes written", written, len);
   g_assert_cmpuint (written + 2 * MIB, <, len);
   filler = fill (small, 64 * KIB);
@@ -1147,7 +1102,7 @@ test_disk_full_download (void)
   g_clear_error (&error);
   files = dir_listing (downloads);
   g_assert_cmpstr (files, ==, BIG_NAME ".part");
-  part_size = file_size (part);
+  part_size = osi_test_file_size (part);
   g_assert_cmpint (part_size, >, 0);
   g_assert_cmpint (part_size, <, (gint64)size);
 
@@ -1158,7 +1113,7 @@ test_disk_full_download (void)
   g_test_message ("with room: resumed from %" G_GINT64_FORMAT " bytes (first report at %" G_GUINT64_FORMAT ")",
                   part_size, progress.first_done);
   g_assert_cmpuint (progress.first_done, >, (guint64)part_size);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
   g_free (files);
   files = dir_listing (downloads);
   g_assert_cmpstr (files, ==, BIG_NAME);
@@ -1217,7 +1172,7 @@ test_kill_download (void)
 
   files = dir_listing (downloads);
   g_assert_cmpstr (files, ==, BIG_NAME ".part");
-  part_size = file_size (part);
+  part_size = osi_test_file_size (part);
   g_assert_cmpint (part_size, >=, (gint64)progress.killed_at);
   g_assert_cmpint (part_size, <, (gint64)size);
 
@@ -1234,7 +1189,7 @@ test_kill_download (void)
   g_test_message ("restarted: resumed from %" G_GINT64_FORMAT " bytes (first report at %" G_GUINT64_FORMAT ")",
                   part_size, resumed.first_done);
   g_assert_cmpuint (resumed.first_done, >, (guint64)part_size);
-  assert_files_equal (path, on_server);
+  osi_test_assert_files_equal (path, on_server);
   g_free (files);
   files = dir_listing (downloads);
   g_assert_cmpstr (files, ==, BIG_NAME);

@@ -331,24 +331,6 @@ async_wait (AsyncCall *call)
 /* Files                                                                    */
 
 static char *
-file_sha256 (const char *path)
-{
-  g_autoptr(OsiSha256) sha = osi_sha256_new ();
-  g_autofree guint8 *buffer = g_malloc (MIB);
-  char hex[OSI_SHA256_HEX_LEN + 1];
-  ssize_t n;
-  int fd = open (path, O_RDONLY);
-
-  g_assert_cmpint (fd, >=, 0);
-  while ((n = read (fd, buffer, MIB)) > 0)
-    osi_sha256_update (sha, buffer, (gsize)n);
-  g_assert_cmpint (n, ==, 0);
-  close (fd);
-  osi_sha256_finish_hex (sha, hex);
-  return g_strdup (hex);
-}
-
-static char *
 digest_header_for (const char *hex)
 {
   guint8 raw[OSI_SHA256_LEN];
@@ -565,7 +547,7 @@ test_auth_required (Fixture       *f,
   g_autofree char *sha_before = NULL;
 
   put_archive (f, f->other, "keep.tar.zst");
-  sha_before = file_sha256 (keep);
+  sha_before = osi_test_file_sha256 (keep);
   start (f, NULL, NULL);
 
   for (guint i = 0; i < G_N_ELEMENTS (endpoints); i++)
@@ -586,7 +568,7 @@ test_auth_required (Fixture       *f,
   /* nothing was done */
   g_assert_cmpuint (count_visible (f), ==, 1);
   {
-    g_autofree char *sha_after = file_sha256 (keep);
+    g_autofree char *sha_after = osi_test_file_sha256 (keep);
     g_assert_cmpstr (sha_after, ==, sha_before);
   }
   assert_data_is (f, f->reference);
@@ -619,7 +601,7 @@ test_create_list_download (Fixture       *f,
     {
       JsonObject *entry = json_array_get_object_element (backups, i);
       g_autofree char *path = backup_file (f, json_object_get_string_member (entry, "name"));
-      g_autofree char *sha = file_sha256 (path);
+      g_autofree char *sha = osi_test_file_sha256 (path);
       g_autoptr(GDateTime) date = g_date_time_new_from_iso8601 (json_object_get_string_member (entry, "date"), NULL);
       struct stat st;
 
@@ -633,7 +615,7 @@ test_create_list_download (Fixture       *f,
   {
     g_autofree char *path = backup_file (f, second);
     g_autofree char *query = query_for ("/api/rag/backup", second);
-    g_autofree char *sha = file_sha256 (path);
+    g_autofree char *sha = osi_test_file_sha256 (path);
     g_autofree char *digest = digest_header_for (sha);
     g_autofree char *disposition = g_strdup_printf ("attachment; filename=\"%s\"", second);
     g_autoptr(Response) r = get (f, query);
@@ -759,7 +741,7 @@ test_range (Fixture       *f,
   path = backup_file (f, name);
   query = query_for ("/api/rag/backup", name);
   g_assert_true (g_file_get_contents (path, &contents, &size, NULL));
-  sha = file_sha256 (path);
+  sha = osi_test_file_sha256 (path);
   digest = digest_header_for (sha);
   g_assert_cmpuint (size, >, 200);
 
@@ -845,8 +827,8 @@ test_lazy_sha256 (Fixture       *f,
 
   put_archive (f, f->other, "backup_20250101_000000.tar.zst");
   put_archive (f, f->reference, "backup_20250102_000000.tar.zst");
-  a_sha = file_sha256 (a);
-  b_sha = file_sha256 (b);
+  a_sha = osi_test_file_sha256 (a);
+  b_sha = osi_test_file_sha256 (b);
   /* a stale sidecar, older than its file, with a wrong digest */
   g_assert_true (g_file_set_contents (b_side, "0000000000000000000000000000000000000000000000000000000000000000  x\n", -1, NULL));
   g_assert_cmpint (utimensat (AT_FDCWD, b_side, past, 0), ==, 0);
@@ -993,7 +975,7 @@ test_upload (Fixture       *f,
     g_assert_true (g_file_get_contents (stored, &contents, &len, NULL));
     g_assert_cmpuint (len, ==, g_bytes_get_size (archive));
     g_assert_true (memcmp (contents, g_bytes_get_data (archive, NULL), len) == 0);
-    sha = file_sha256 (stored);
+    sha = osi_test_file_sha256 (stored);
     g_assert_cmpstr (json_object_get_string_member (backup, "sha256"), ==, sha);
   }
 
@@ -1001,7 +983,7 @@ test_upload (Fixture       *f,
   {
     g_autoptr(GBytes) other = archive_bytes (f, f->reference);
     g_autoptr(Response) r = upload (f, name, other);
-    g_autofree char *sha_now = file_sha256 (stored);
+    g_autofree char *sha_now = osi_test_file_sha256 (stored);
     g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
 
     assert_error (r, SOUP_STATUS_CONFLICT);
@@ -2548,7 +2530,7 @@ test_many_backups (Fixture       *f,
     }
   {
     g_autofree char *path = backup_file (f, "backup_01234.tar.zst");
-    g_autofree char *sha = file_sha256 (path);
+    g_autofree char *sha = osi_test_file_sha256 (path);
     g_autoptr(Response) r = get (f, "/api/rag/backup?filename=backup_01234.tar.zst");
     g_autofree char *digest = digest_header_for (sha);
 
