@@ -180,6 +180,63 @@ add_entry (struct archive     *a,
   archive_entry_free (entry);
 }
 
+gsize
+osi_test_entry_len (const OsiTestEntry *entry)
+{
+  return entry->data == NULL ? 0 : entry->len >= 0 ? (gsize)entry->len : strlen (entry->data);
+}
+
+JsonBuilder *
+osi_test_manifest_begin (const char *format,
+                         gint64      version)
+{
+  JsonBuilder *builder = json_builder_new ();
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "format");
+  json_builder_add_string_value (builder, format);
+  json_builder_set_member_name (builder, "version");
+  json_builder_add_int_value (builder, version);
+  json_builder_set_member_name (builder, "created");
+  json_builder_add_string_value (builder, "2026-11-26T10:15:00Z");
+  json_builder_set_member_name (builder, "host");
+  json_builder_add_string_value (builder, "test-host");
+  json_builder_set_member_name (builder, "files");
+  json_builder_begin_array (builder);
+  return builder;
+}
+
+void
+osi_test_manifest_add (JsonBuilder *builder,
+                       const char  *path,
+                       gint64       size,
+                       const char  *sha256)
+{
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "path");
+  json_builder_add_string_value (builder, path);
+  json_builder_set_member_name (builder, "size");
+  json_builder_add_int_value (builder, size);
+  json_builder_set_member_name (builder, "sha256");
+  json_builder_add_string_value (builder, sha256);
+  json_builder_end_object (builder);
+}
+
+char *
+osi_test_manifest_end (JsonBuilder *builder)
+{
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = NULL;
+
+  json_builder_end_array (builder);
+  json_builder_set_member_name (builder, "rag_entries");
+  json_builder_add_int_value (builder, 1);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  json_generator_set_root (generator, root);
+  return json_generator_to_data (generator, NULL);
+}
+
 void
 osi_test_write_archive (const char          *path,
                         int                  filter,
@@ -188,7 +245,7 @@ osi_test_write_archive (const char          *path,
                         guint                n_entries,
                         gboolean             with_manifest)
 {
-  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonBuilder) builder = osi_test_manifest_begin ("osi-backup", 1);
   struct archive *a = archive_write_new ();
 
   if (filter == ARCHIVE_FILTER_ZSTD)
@@ -198,22 +255,10 @@ osi_test_write_archive (const char          *path,
   g_assert_cmpint (archive_write_set_format (a, format), ==, ARCHIVE_OK);
   g_assert_cmpint (archive_write_open_filename (a, path), ==, ARCHIVE_OK);
 
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_string_value (builder, "osi-backup");
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, 1);
-  json_builder_set_member_name (builder, "created");
-  json_builder_add_string_value (builder, "2026-11-26T10:15:00Z");
-  json_builder_set_member_name (builder, "host");
-  json_builder_add_string_value (builder, "test-host");
-  json_builder_set_member_name (builder, "files");
-  json_builder_begin_array (builder);
-
   for (guint i = 0; i < n_entries; i++)
     {
       const OsiTestEntry *e = &entries[i];
-      gsize len = e->data == NULL ? 0 : e->len >= 0 ? (gsize)e->len : strlen (e->data);
+      gsize len = osi_test_entry_len (e);
 
       add_entry (a, e, len);
       if (e->type == AE_IFREG && !e->hardlink)
@@ -223,36 +268,60 @@ osi_test_write_archive (const char          *path,
 
           osi_sha256_update (sha, e->data, len);
           osi_sha256_finish_hex (sha, hex);
-          json_builder_begin_object (builder);
-          json_builder_set_member_name (builder, "path");
-          json_builder_add_string_value (builder, e->path);
-          json_builder_set_member_name (builder, "size");
-          json_builder_add_int_value (builder, (gint64)len);
-          json_builder_set_member_name (builder, "sha256");
-          json_builder_add_string_value (builder, hex);
-          json_builder_end_object (builder);
+          osi_test_manifest_add (builder, e->path, (gint64)len, hex);
         }
     }
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "rag_entries");
-  json_builder_add_int_value (builder, 1);
-  json_builder_end_object (builder);
 
   if (with_manifest)
     {
-      g_autoptr(JsonGenerator) gen = json_generator_new ();
-      g_autoptr(JsonNode) root = json_builder_get_root (builder);
-      g_autofree char *text = NULL;
+      g_autofree char *text = osi_test_manifest_end (builder);
       OsiTestEntry manifest = { "manifest.json", AE_IFREG, NULL, -1, NULL, FALSE };
 
-      json_generator_set_root (gen, root);
-      text = json_generator_to_data (gen, NULL);
       manifest.data = text;
       add_entry (a, &manifest, strlen (text));
     }
 
   g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
   archive_write_free (a);
+}
+
+void
+osi_test_make_archive (const char      *data_dir,
+                       const char      *path,
+                       OsiCompression   compression,
+                       char           **sha256)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (osi_archive_create (data_dir, path, compression, 0, NULL, NULL, sha256, NULL, &error));
+  g_assert_no_error (error);
+}
+
+void
+osi_test_log_findings (OsiVerifyReport *report)
+{
+  GPtrArray *findings = osi_verify_report_get_findings (report);
+
+  for (guint i = 0; i < findings->len; i++)
+    {
+      const OsiFinding *finding = g_ptr_array_index (findings, i);
+
+      g_test_message ("finding %s: %s (%s)", osi_finding_code_to_string (finding->code),
+                      finding->message, finding->path ? finding->path : "-");
+    }
+}
+
+guint
+osi_test_count_rag_entries (const char *data_dir)
+{
+  g_autofree char *path = g_build_filename (data_dir, "rag", "search.json", NULL);
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (json_parser_load_from_file (parser, path, &error));
+  g_assert_no_error (error);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
+  return json_object_get_size (json_node_get_object (json_parser_get_root (parser)));
 }
 
 /* The path of file i, exactly len bytes: folders of 200 bytes, as a real

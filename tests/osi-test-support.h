@@ -4,6 +4,9 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-archive.h"
 
 G_BEGIN_DECLS
 
@@ -36,6 +39,10 @@ typedef struct
   gboolean    hardlink;
 } OsiTestEntry;
 
+/* The length of the entry's data: len, strlen (data) when len is -1, 0
+ * without data. */
+gsize     osi_test_entry_len      (const OsiTestEntry  *entry);
+
 /* filter: ARCHIVE_FILTER_ZSTD, ARCHIVE_FILTER_GZIP or ARCHIVE_FILTER_NONE;
  * format: ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, ARCHIVE_FORMAT_TAR_USTAR,
  * ARCHIVE_FORMAT_ZIP. with_manifest adds a manifest.json, last, listing
@@ -46,6 +53,31 @@ void      osi_test_write_archive  (const char          *path,
                                    const OsiTestEntry  *entries,
                                    guint                n_entries,
                                    gboolean             with_manifest);
+
+/* A manifest.json (docs/archive-format.md) written by hand, for archives
+ * the library would not make: osi_test_manifest_begin () with its format
+ * and version, osi_test_manifest_add () for each file, then
+ * osi_test_manifest_end () gives its text (rag_entries 1). */
+JsonBuilder *osi_test_manifest_begin (const char  *format,
+                                      gint64       version);
+void      osi_test_manifest_add   (JsonBuilder *builder,
+                                   const char  *path,
+                                   gint64       size,
+                                   const char  *sha256);
+char     *osi_test_manifest_end   (JsonBuilder *builder);
+
+/* path: an archive of data_dir by the library (osi_archive_create (),
+ * asserted to succeed); *sha256 (may be NULL): the digest it returned. */
+void      osi_test_make_archive   (const char      *data_dir,
+                                   const char      *path,
+                                   OsiCompression   compression,
+                                   char           **sha256);
+
+/* Every finding of report in the test's log, one a line. */
+void      osi_test_log_findings   (OsiVerifyReport *report);
+
+/* The entries of data_dir/rag/search.json, counted without the library. */
+guint     osi_test_count_rag_entries (const char *data_dir);
 
 /* A metadata bomb: n empty files whose names are exactly name_len bytes
  * (folders of 200 bytes, as a real tree could have, then the file's

@@ -40,15 +40,8 @@ fixture_teardown (Fixture       *f,
 static void
 assert_restorable (OsiVerifyReport *report)
 {
-  GPtrArray *findings = osi_verify_report_get_findings (report);
-
-  for (guint i = 0; i < findings->len; i++)
-    {
-      const OsiFinding *finding = g_ptr_array_index (findings, i);
-      g_test_message ("finding %s: %s (%s)", osi_finding_code_to_string (finding->code),
-                      finding->message, finding->path ? finding->path : "-");
-    }
-  g_assert_cmpuint (findings->len, ==, 0);
+  osi_test_log_findings (report);
+  g_assert_cmpuint (osi_verify_report_get_findings (report)->len, ==, 0);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
 }
 

@@ -76,10 +76,7 @@ static char *
 make_archive (const char *data,
               const char *path)
 {
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (osi_archive_create (data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (data, path, OSI_COMPRESSION_ZSTD, NULL);
   return g_strdup (path);
 }
 
@@ -194,18 +191,6 @@ check (Fixture    *f,
 /* ------------------------------------------------------------------------ */
 /* What the archive holds, computed from the data                          */
 
-static guint
-count_rag_entries (const char *data)
-{
-  g_autofree char *path = g_build_filename (data, "rag", "search.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  g_assert_true (json_parser_load_from_file (parser, path, &error));
-  g_assert_no_error (error);
-  return json_object_get_size (json_node_get_object (json_parser_get_root (parser)));
-}
-
 static void
 collect_config (const char *dir,
                 const char *rel,
@@ -288,7 +273,7 @@ test_good (void)
 
   report = check (&f, f.archive);
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Can Be Restored");
-  rag = g_strdup_printf ("%u entries", count_rag_entries (f.data));
+  rag = g_strdup_printf ("%u entries", osi_test_count_rag_entries (f.data));
   g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
   created = osi_check_window_get_created_text (report);
   g_assert_nonnull (created);
@@ -1464,7 +1449,7 @@ french_body (void)
     return;
   report = check (&f, f.archive);
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "Cette sauvegarde est restaurable");
-  n_rag = count_rag_entries (f.data);
+  n_rag = osi_test_count_rag_entries (f.data);
   rag = g_strdup_printf (n_rag > 1 ? "%u entrées" : "%u entrée", n_rag);
   g_assert_cmpstr (osi_check_window_get_rag_text (report), ==, rag);
 

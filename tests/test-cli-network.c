@@ -112,7 +112,6 @@ test_round_trip (Fixture       *f,
 {
   g_autoptr(JsonParser) parser = json_parser_new ();
   g_autoptr(JsonParser) parser2 = json_parser_new ();
-  g_autoptr(GError) error = NULL;
   g_autofree char *out = NULL;
   g_autofree char *err = NULL;
   g_autofree char *name = NULL;
@@ -164,9 +163,7 @@ test_round_trip (Fixture       *f,
   /* upload a backup of other data, then restore it */
   g_assert_cmpint (g_mkdir (other_dir, 0700), ==, 0);
   other_data = osi_test_generate_data (other_dir, 1024 * 1024, 4);
-  g_assert_true (osi_archive_create (other_data, other_archive, OSI_COMPRESSION_ZSTD, 0,
-                                     NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (other_data, other_archive, OSI_COMPRESSION_ZSTD, NULL);
   g_clear_pointer (&out, g_free);
   g_assert_cmpint (cli (f, &out, NULL, "upload", other_archive, NULL), ==, 0);
   g_assert_nonnull (strstr (out, "backup_20250101_120000.tar.zst"));
@@ -194,13 +191,12 @@ static void
 test_tampered_upload (Fixture       *f,
                       gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *archive = g_build_filename (f->tmp, "backup_20250102_080000.tar.gz", NULL);
   g_autofree char *err = NULL;
   g_autofree char *contents = NULL;
   gsize len;
 
-  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_GZIP, 0, NULL, NULL, NULL, NULL, &error));
+  osi_test_make_archive (f->data, archive, OSI_COMPRESSION_GZIP, NULL);
   g_assert_true (g_file_get_contents (archive, &contents, &len, NULL));
   contents[len / 2] ^= 0x40;
   g_assert_true (g_file_set_contents (archive, contents, len, NULL));

@@ -30,13 +30,10 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
-
   f->tmp = osi_test_make_tmpdir ();
   f->data = osi_test_generate_data (f->tmp, DATA_SIZE, 5);
   f->archive = g_build_filename (f->tmp, "backup_20261126_101500.tar.zst", NULL);
-  osi_archive_create (f->data, f->archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
+  osi_test_make_archive (f->data, f->archive, OSI_COMPRESSION_ZSTD, NULL);
 }
 
 static void
@@ -149,20 +146,6 @@ tree_items (const char *root)
   return items;
 }
 
-/* The number of entries in a knowledge base, counted without the library. */
-static guint
-count_rag_entries (const char *data_dir)
-{
-  g_autofree char *path = g_build_filename (data_dir, "rag", "search.json", NULL);
-  g_autoptr(JsonParser) parser = json_parser_new ();
-  g_autoptr(GError) error = NULL;
-
-  json_parser_load_from_file (parser, path, &error);
-  g_assert_no_error (error);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (json_parser_get_root (parser)));
-  return json_object_get_size (json_node_get_object (json_parser_get_root (parser)));
-}
-
 /* A copy of a backup with one byte of one file changed and the manifest
  * left as it was: what tampering looks like. */
 static void
@@ -262,7 +245,7 @@ test_verify_json (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "restorable");
   g_assert_true (json_object_get_boolean_member (report, "restorable"));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "findings")), ==, 0);
-  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, count_rag_entries (f->data));
+  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, osi_test_count_rag_entries (f->data));
 
   /* every file and folder of the data, as they are on disk */
   files = json_object_get_array_member (report, "files");
@@ -294,7 +277,7 @@ test_verify_json (Fixture       *f,
   g_assert_nonnull (manifest);
   g_assert_cmpint (json_object_get_int_member (manifest, "version"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (manifest, "file_count"), ==, n_files);
-  g_assert_cmpint (json_object_get_int_member (manifest, "rag_entries"), ==, count_rag_entries (f->data));
+  g_assert_cmpint (json_object_get_int_member (manifest, "rag_entries"), ==, osi_test_count_rag_entries (f->data));
 }
 
 static void
@@ -308,7 +291,7 @@ test_inspect_text (Fixture       *f,
   g_auto(GStrv) lines = NULL;
   GHashTableIter iter;
   TreeItem *item;
-  guint n = count_rag_entries (f->data);
+  guint n = osi_test_count_rag_entries (f->data);
 
   g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "inspect", f->archive, NULL), ==, 0);
   g_test_message ("%s", out);
@@ -394,7 +377,7 @@ test_inspect_json (Fixture       *f,
   g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "inspect", "--json", f->archive, NULL), ==, 0);
   report = parse_object (out);
   g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "restorable");
-  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, count_rag_entries (f->data));
+  g_assert_cmpint (json_object_get_int_member (report, "rag_entries"), ==, osi_test_count_rag_entries (f->data));
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (report, "files")), ==,
                     g_hash_table_size (expected));
 }
@@ -503,7 +486,7 @@ test_demo_data (Fixture       *f,
 
   g_assert_cmpint (osi_test_run_cli (&out, NULL, c_locale, "demo-data", dir, "--size-mb", "1", NULL), ==, 0);
   g_assert_true (g_file_test (rag, G_FILE_TEST_IS_REGULAR));
-  g_assert_cmpuint (count_rag_entries (dir), >, 0);
+  g_assert_cmpuint (osi_test_count_rag_entries (dir), >, 0);
 
   assert_usage_error ("demo-data", refused, "--size-mb", "0", NULL);
   g_assert_false (g_file_test (refused, G_FILE_TEST_EXISTS));
@@ -607,7 +590,7 @@ test_diff_json (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (rag, "added"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (rag, "removed"), ==, 1);
   g_assert_cmpint (json_object_get_int_member (rag, "modified"), ==, 1);
-  g_assert_cmpint (json_object_get_int_member (rag, "unchanged"), ==, count_rag_entries (f->data) - 2);
+  g_assert_cmpint (json_object_get_int_member (rag, "unchanged"), ==, osi_test_count_rag_entries (f->data) - 2);
   changes = json_object_get_array_member (rag, "changes");
   g_assert_cmpuint (json_array_get_length (changes), ==, 3);
   for (guint i = 0; i < 3; i++)

@@ -746,8 +746,7 @@ test_diff (Fixture       *f,
 
   g_assert_cmpint (g_mkdir (other_parent, 0700), ==, 0);
   other = osi_test_generate_data (other_parent, 1024 * 1024, 8);
-  osi_archive_create (other, other_backup, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
+  osi_test_make_archive (other, other_backup, OSI_COMPRESSION_ZSTD, NULL);
   diff = osi_test_client_diff (f->client, "other.tar.zst", NULL, &error);
   g_assert_no_error (error);
   expected = osi_diff_compare (f->data, other_backup, NULL, &error);

@@ -114,11 +114,9 @@ make_archive (Fixture        *f,
               const char     *name,
               OsiCompression  compression)
 {
-  g_autoptr(GError) error = NULL;
   char *path = g_build_filename (f->tmp, name, NULL);
 
-  osi_archive_create (dir, path, compression, 0, NULL, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
+  osi_test_make_archive (dir, path, compression, NULL);
   return path;
 }
 

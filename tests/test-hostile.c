@@ -165,68 +165,11 @@ typedef struct
   const char *path;
 } Tweak;
 
-static gsize
-entry_len (const OsiTestEntry *e)
-{
-  return e->data == NULL ? 0 : e->len >= 0 ? (gsize)e->len : strlen (e->data);
-}
-
 static char *
 sha256_hex (const char *data,
             gsize       len)
 {
   return g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)data, len);
-}
-
-static JsonBuilder *
-manifest_begin (const char *format,
-                gint64      version)
-{
-  JsonBuilder *builder = json_builder_new ();
-
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "format");
-  json_builder_add_string_value (builder, format);
-  json_builder_set_member_name (builder, "version");
-  json_builder_add_int_value (builder, version);
-  json_builder_set_member_name (builder, "created");
-  json_builder_add_string_value (builder, "2026-11-26T10:15:00Z");
-  json_builder_set_member_name (builder, "host");
-  json_builder_add_string_value (builder, "test-host");
-  json_builder_set_member_name (builder, "files");
-  json_builder_begin_array (builder);
-  return builder;
-}
-
-static void
-manifest_add (JsonBuilder *builder,
-              const char  *path,
-              gint64       size,
-              const char  *sha256)
-{
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "path");
-  json_builder_add_string_value (builder, path);
-  json_builder_set_member_name (builder, "size");
-  json_builder_add_int_value (builder, size);
-  json_builder_set_member_name (builder, "sha256");
-  json_builder_add_string_value (builder, sha256);
-  json_builder_end_object (builder);
-}
-
-static char *
-manifest_end (JsonBuilder *builder)
-{
-  g_autoptr(JsonGenerator) generator = json_generator_new ();
-  g_autoptr(JsonNode) root = NULL;
-
-  json_builder_end_array (builder);
-  json_builder_set_member_name (builder, "rag_entries");
-  json_builder_add_int_value (builder, 1);
-  json_builder_end_object (builder);
-  root = json_builder_get_root (builder);
-  json_generator_set_root (generator, root);
-  return json_generator_to_data (generator, NULL);
 }
 
 /* Entries a well-formed manifest can list: regular files with safe names.
@@ -256,7 +199,7 @@ make_manifest_full (const OsiTestEntry *entries,
                     const char         *format,
                     gint64              version)
 {
-  g_autoptr(JsonBuilder) builder = manifest_begin (format, version);
+  g_autoptr(JsonBuilder) builder = osi_test_manifest_begin (format, version);
   g_autoptr(GHashTable) listed = g_hash_table_new (g_str_hash, g_str_equal);
   TweakKind kind = tweak != NULL ? tweak->kind : TWEAK_NONE;
 
@@ -265,7 +208,7 @@ make_manifest_full (const OsiTestEntry *entries,
       const OsiTestEntry *e = &entries[i];
       gboolean targeted = tweak != NULL && g_strcmp0 (tweak->path, e->path) == 0;
       g_autofree char *sha = NULL;
-      gsize len = entry_len (e);
+      gsize len = osi_test_entry_len (e);
 
       if (!listable (e) || g_hash_table_contains (listed, e->path))
         continue;
@@ -276,16 +219,16 @@ make_manifest_full (const OsiTestEntry *entries,
       sha = targeted && kind == TWEAK_BAD_SHA
         ? sha256_hex ("something else", strlen ("something else"))
         : sha256_hex (e->data != NULL ? e->data : "", len);
-      manifest_add (builder, e->path, (gint64)len + (targeted && kind == TWEAK_BAD_SIZE ? 1 : 0), sha);
+      osi_test_manifest_add (builder, e->path, (gint64)len + (targeted && kind == TWEAK_BAD_SIZE ? 1 : 0), sha);
     }
 
   if (kind == TWEAK_ADD)
     {
       g_autofree char *sha = sha256_hex ("ghost", 5);
-      manifest_add (builder, tweak->path, 5, sha);
+      osi_test_manifest_add (builder, tweak->path, 5, sha);
     }
 
-  return manifest_end (builder);
+  return osi_test_manifest_end (builder);
 }
 
 static char *
@@ -339,7 +282,6 @@ make_valid_archive (Fixture        *f,
                     const char     *name,
                     OsiCompression  compression)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *parent = tmp_path (f, "source");
   g_autofree char *source = g_build_filename (parent, "data", NULL);
   char *path = tmp_path (f, name);
@@ -351,8 +293,7 @@ make_valid_archive (Fixture        *f,
       g_assert_cmpint (g_mkdir (parent, 0755), ==, 0);
       made = osi_test_generate_data (parent, DATA_SIZE, 2);
     }
-  osi_archive_create (source, path, compression, 0, NULL, NULL, NULL, NULL, &error);
-  g_assert_no_error (error);
+  osi_test_make_archive (source, path, compression, NULL);
   return path;
 }
 
@@ -382,19 +323,6 @@ typedef struct
   gboolean                has_also;   /* one other finding allowed: also */
   OsiFindingCode          also;
 } Expect;
-
-static void
-log_findings (OsiVerifyReport *report)
-{
-  GPtrArray *findings = osi_verify_report_get_findings (report);
-
-  for (guint i = 0; i < findings->len; i++)
-    {
-      const OsiFinding *finding = g_ptr_array_index (findings, i);
-      g_test_message ("finding %s: %s (%s)", osi_finding_code_to_string (finding->code),
-                      finding->message, finding->path ? finding->path : "-");
-    }
-}
 
 static gboolean
 report_has (OsiVerifyReport *report,
@@ -426,7 +354,7 @@ assert_verify (const char   *archive,
   report = osi_archive_verify (archive, expect->limits, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
-  log_findings (report);
+  osi_test_log_findings (report);
   g_assert_cmpstr (osi_verdict_to_string (osi_verify_report_get_verdict (report)), ==,
                    osi_verdict_to_string (expect->unproven ? OSI_VERDICT_UNPROVEN
                                                            : OSI_VERDICT_NOT_RESTORABLE));
@@ -580,7 +508,7 @@ test_control_valid (Fixture       *f,
 
   report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
   g_assert_no_error (error);
-  log_findings (report);
+  osi_test_log_findings (report);
   g_assert_cmpuint (osi_verify_report_get_findings (report)->len, ==, 0);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
 
@@ -978,7 +906,7 @@ test_manifest_missing (Fixture       *f,
       g_autofree char *dir = g_path_get_dirname (path);
 
       g_assert_cmpint (g_mkdir_with_parents (dir, 0755), ==, 0);
-      write_bytes (path, (const guint8 *)entries[i].data, entry_len (&entries[i]));
+      write_bytes (path, (const guint8 *)entries[i].data, osi_test_entry_len (&entries[i]));
     }
 
   /* unproven is not restored by default */
@@ -1153,7 +1081,7 @@ write_bomb (Fixture *f)
 {
   g_autofree guint8 *zeros = g_malloc0 (CHUNK);
   g_autoptr(GChecksum) checksum = g_checksum_new (G_CHECKSUM_SHA256);
-  g_autoptr(JsonBuilder) builder = manifest_begin ("osi-backup", 1);
+  g_autoptr(JsonBuilder) builder = osi_test_manifest_begin ("osi-backup", 1);
   g_autofree char *rag_sha = NULL;
   g_autofree char *manifest = NULL;
   const char *rag = osi_test_valid_rag ();
@@ -1165,9 +1093,9 @@ write_bomb (Fixture *f)
   for (guint64 done = 0; done < BOMB_SIZE; done += CHUNK)
     g_checksum_update (checksum, zeros, CHUNK);
   rag_sha = sha256_hex (rag, strlen (rag));
-  manifest_add (builder, OSI_RAG_PATH, (gint64)strlen (rag), rag_sha);
-  manifest_add (builder, "data/zeros.bin", (gint64)BOMB_SIZE, g_checksum_get_string (checksum));
-  manifest = manifest_end (builder);
+  osi_test_manifest_add (builder, OSI_RAG_PATH, (gint64)strlen (rag), rag_sha);
+  osi_test_manifest_add (builder, "data/zeros.bin", (gint64)BOMB_SIZE, g_checksum_get_string (checksum));
+  manifest = osi_test_manifest_end (builder);
 
   a = archive_write_new ();
   g_assert_cmpint (archive_write_add_filter_zstd (a), ==, ARCHIVE_OK);

@@ -198,8 +198,7 @@ test_verify_fd (Fixture       *f,
   g_autoptr(GError) error = NULL;
   int fd;
 
-  g_assert_true (osi_archive_create (data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (data, path, OSI_COMPRESSION_ZSTD, NULL);
   fd = osi_open_regular_at (f->dir_fd, "backup_20250102_120000.tar.zst", OSI_OPEN_NONE, NULL, &error);
   g_assert_no_error (error);
   /* the name now holds garbage; the descriptor, the archive */

@@ -37,7 +37,6 @@ static void
 fixture_setup (Fixture       *f,
                gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *ref_parent = NULL;
   g_autofree char *other_parent = NULL;
 
@@ -54,9 +53,7 @@ fixture_setup (Fixture       *f,
   g_assert_cmpint (g_mkdir (other_parent, 0700), ==, 0);
   f->other = osi_test_generate_data (other_parent, 16 * 1024 * 1024, 6);
   f->other_archive = g_build_filename (f->tmp, "backup_20250301_100000.tar.zst", NULL);
-  g_assert_true (osi_archive_create (f->other, f->other_archive, OSI_COMPRESSION_ZSTD, 0,
-                                     NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->other, f->other_archive, OSI_COMPRESSION_ZSTD, NULL);
 }
 
 static void
@@ -334,8 +331,7 @@ test_kill_restore (Fixture       *f,
           g_autofree char *ref_archive = g_build_filename (f->tmp, "ref.tar.zst", NULL);
 
           if (!g_file_test (ref_archive, G_FILE_TEST_EXISTS))
-            g_assert_true (osi_archive_create (f->reference, ref_archive, OSI_COMPRESSION_ZSTD, 0,
-                                               NULL, NULL, NULL, NULL, &error));
+            osi_test_make_archive (f->reference, ref_archive, OSI_COMPRESSION_ZSTD, NULL);
           osi_test_server_stop (f->server);
           g_assert_true (osi_swap_restore_archive (f->data, ref_archive, NULL, NULL, NULL, NULL, NULL, &error));
           g_assert_no_error (error);

@@ -395,18 +395,6 @@ tree_bytes (const char *dir)
   return total;
 }
 
-static char *
-make_archive (const char *data,
-              const char *path)
-{
-  g_autoptr(GError) error = NULL;
-  char *sha256 = NULL;
-
-  g_assert_true (osi_archive_create (data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, &sha256, NULL, &error));
-  g_assert_no_error (error);
-  return sha256;
-}
-
 /* ------------------------------------------------------------------------ */
 /* The client (osi-test-client.h)                                           */
 
@@ -756,7 +744,7 @@ test_disk_full_create (void)
 
   /* what the server's archive of it will weigh, give or take the bytes of
    * its date */
-  g_free (make_archive (data, measure));
+  osi_test_make_archive (data, measure, OSI_COMPRESSION_ZSTD, NULL);
   tree = tree_bytes (data);
   archive = (guint64)osi_test_file_size (measure);
   g_test_message ("data: %" G_GUINT64_FORMAT " bytes; its archive: %" G_GUINT64_FORMAT " bytes", tree, archive);
@@ -836,7 +824,7 @@ test_disk_full_restore (void)
   char *small;
 
   g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
-  g_free (make_archive (big, archive));
+  osi_test_make_archive (big, archive, OSI_COMPRESSION_ZSTD, NULL);
   tree = tree_bytes (big);
   small = small_fs_new (tmp, "small", 64 * KIB);
   if (small == NULL)
@@ -969,7 +957,7 @@ test_disk_full_upload (void)
   g_autofree char *tmp = osi_test_make_tmpdir ();
   g_autofree char *data = make_random_data (tmp, "data", 24, MIB, 21);
   g_autofree char *archive = g_build_filename (tmp, UPLOAD_NAME, NULL);
-  g_autofree char *sha256 = make_archive (data, archive);
+  g_autofree char *sha256 = NULL;
   g_autofree char *contents = NULL;
   g_autofree char *response = NULL;
   g_autofree char *filler = NULL;
@@ -982,6 +970,7 @@ test_disk_full_upload (void)
   guint64 written;
   char *small;
 
+  osi_test_make_archive (data, archive, OSI_COMPRESSION_ZSTD, &sha256);
   g_assert_true (g_file_get_contents (archive, &contents, &len, &error));
   g_assert_no_error (error);
   small = small_fs_new (tmp, "small", 64 * KIB);
@@ -1214,7 +1203,7 @@ test_kill_upload (void)
   g_autofree char *data = osi_test_generate_data (tmp, MIB, 2);
   g_autofree char *upload_data = make_random_data (tmp, "upload-data", 48, MIB, 31);
   g_autofree char *archive = g_build_filename (tmp, UPLOAD_NAME, NULL);
-  g_autofree char *sha256 = make_archive (upload_data, archive);
+  g_autofree char *sha256 = NULL;
   g_autofree char *backups = g_build_filename (tmp, "backups", NULL);
   g_autofree char *final = g_build_filename (backups, UPLOAD_NAME, NULL);
   g_autofree char *temp = NULL;
@@ -1224,6 +1213,7 @@ test_kill_upload (void)
   guint64 received = 0;
   Watch *watch;
 
+  osi_test_make_archive (upload_data, archive, OSI_COMPRESSION_ZSTD, &sha256);
   g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
   server = osi_test_server_start (tmp, data, backups, TOKEN, NULL);
   client = osi_client_new (server->url, TOKEN);

@@ -507,8 +507,7 @@ test_slow_transfers (Fixture       *f,
   start_server (f, 0, "--header-timeout", "1", "--idle-timeout", "2", NULL);
 
   /* upload: 20 pieces, 200 ms apart (4 s) */
-  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->data, archive, OSI_COMPRESSION_ZSTD, NULL);
   g_assert_true (g_file_get_contents (archive, &contents, &len, &error));
   g_assert_no_error (error);
   head = g_strdup_printf ("POST /api/rag/backup/upload?filename=trickled.tar.zst HTTP/1.1\r\n"
@@ -581,7 +580,6 @@ static void
 test_long_restore (Fixture       *f,
                    gconstpointer  user_data)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *data_parent = g_build_filename (f->tmp, "big", NULL);
   g_autofree char *archive = g_build_filename (f->backups, "backup_20250101_000000.tar.zst", NULL);
   g_autofree char *body = g_strdup ("{\"backupFile\": \"backup_20250101_000000.tar.zst\"}");
@@ -594,8 +592,7 @@ test_long_restore (Fixture       *f,
   g_assert_cmpint (g_mkdir (data_parent, 0700), ==, 0);
   g_free (f->data);
   f->data = osi_test_generate_data (data_parent, 64 * MIB, 3);
-  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->data, archive, OSI_COMPRESSION_ZSTD, NULL);
   start_server (f, 0, "--header-timeout", "1", "--idle-timeout", "1", NULL);
 
   request = g_strdup_printf ("POST /api/rag/backup/restore HTTP/1.1\r\nHost: 127.0.0.1:%u\r\n"
@@ -813,10 +810,8 @@ static void
 make_real_backup (Fixture *f)
 {
   g_autofree char *path = g_build_filename (f->backups, REAL_BACKUP, NULL);
-  g_autoptr(GError) error = NULL;
 
-  g_assert_true (osi_archive_create (f->data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->data, path, OSI_COMPRESSION_ZSTD, NULL);
 }
 
 /* A FIFO named like a backup: opening it for reading would wait for a
@@ -864,11 +859,9 @@ test_symlink_backup (Fixture       *f,
 {
   g_autofree char *outside = g_build_filename (f->tmp, "outside.tar.zst", NULL);
   g_autofree char *link = g_build_filename (f->backups, FIFO_BACKUP, NULL);
-  g_autoptr(GError) error = NULL;
 
   make_real_backup (f);
-  g_assert_true (osi_archive_create (f->data, outside, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->data, outside, OSI_COMPRESSION_ZSTD, NULL);
   g_assert_cmpint (symlink (outside, link), ==, 0);
   start_server (f, 0, NULL);
 

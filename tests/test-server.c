@@ -356,11 +356,9 @@ put_archive (Fixture    *f,
              const char *data_dir,
              const char *name)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *path = backup_file (f, name);
 
-  g_assert_true (osi_archive_create (data_dir, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (data_dir, path, OSI_COMPRESSION_ZSTD, NULL);
 }
 
 static GBytes *
@@ -925,14 +923,12 @@ static GBytes *
 archive_bytes (Fixture    *f,
                const char *data_dir)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *path = g_build_filename (f->tmp, "made.tar.zst", NULL);
   char *contents = NULL;
   gsize len;
 
   g_unlink (path);
-  g_assert_true (osi_archive_create (data_dir, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (data_dir, path, OSI_COMPRESSION_ZSTD, NULL);
   g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
   g_unlink (path);
   return g_bytes_new_take (contents, len);

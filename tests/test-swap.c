@@ -40,14 +40,11 @@ fixture_setup (Fixture       *f,
   g_assert_cmpint (g_mkdir (f->new_dir, 0755), ==, 0);
   f->new_data = osi_test_generate_data (f->new_dir, 1024 * 1024, 2);
   f->archive = g_build_filename (f->tmp, "new.tar.zst", NULL);
-  g_assert_true (osi_archive_create (f->new_data, f->archive, OSI_COMPRESSION_ZSTD, 0,
-                                     NULL, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (f->new_data, f->archive, OSI_COMPRESSION_ZSTD, NULL);
 
   /* an independent copy of the live data */
   old_archive = g_build_filename (f->tmp, "old.tar.zst", NULL);
-  g_assert_true (osi_archive_create (f->live, old_archive, OSI_COMPRESSION_ZSTD, 0,
-                                     NULL, NULL, NULL, NULL, &error));
+  osi_test_make_archive (f->live, old_archive, OSI_COMPRESSION_ZSTD, NULL);
   f->old_copy = g_build_filename (f->tmp, "old-copy", NULL);
   g_assert_cmpint (g_mkdir (f->old_copy, 0755), ==, 0);
   g_assert_true (osi_archive_extract (old_archive, f->old_copy, NULL, NULL, NULL, NULL, NULL, &error));
@@ -391,7 +388,6 @@ static char *
 make_secure_backup (Fixture    *f,
                     char      **out_archive)
 {
-  g_autoptr(GError) error = NULL;
   g_autofree char *sub = g_build_filename (f->tmp, "secure-src", NULL);
   g_autofree char *generated = NULL;
   g_autofree char *live = g_build_filename (f->tmp, "secure", NULL);
@@ -411,9 +407,7 @@ make_secure_backup (Fixture    *f,
   }
 
   *out_archive = g_build_filename (f->tmp, "secure.tar.zst", NULL);
-  g_assert_true (osi_archive_create (live, *out_archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL,
-                                     NULL, &error));
-  g_assert_no_error (error);
+  osi_test_make_archive (live, *out_archive, OSI_COMPRESSION_ZSTD, NULL);
   return g_steal_pointer (&live);
 }
 
