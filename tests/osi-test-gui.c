@@ -112,39 +112,6 @@ osi_test_gui_private_user_dirs (const char *tmpl)
   return home;
 }
 
-OsiTestServer *
-osi_test_fastapi_serve (const char *data,
-                        const char *backups,
-                        const char *token,
-                        const char *extra_entries,
-                        const char *zone)
-{
-  g_autofree char *dir = g_path_get_dirname (data);
-  g_autofree char *rag = g_build_filename (data, "rag", NULL);
-  g_autofree char *kb = g_build_filename (rag, "search.json", NULL);
-  g_autofree char *extra = NULL;
-  /* The options given, then the NULL that ends them. */
-  const char *options[5] = { NULL };
-  guint n = 0;
-
-  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
-  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
-  if (zone != NULL)
-    {
-      options[n++] = "--time-zone";
-      options[n++] = zone;
-    }
-  if (extra_entries != NULL)
-    {
-      extra = g_build_filename (dir, "extra-entries.json", NULL);
-      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
-      options[n++] = "--extra-entries";
-      options[n++] = extra;
-    }
-  return osi_test_fastapi_start (dir, data, backups, token, options[0], options[1], options[2], options[3], NULL);
-}
-
 static gboolean
 window_idle (gpointer data)
 {

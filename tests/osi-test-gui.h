@@ -27,18 +27,6 @@ gboolean osi_test_french_possible (void);
  * folder, for osi_test_remove_tmpdir () once the tests ran. */
 char    *osi_test_gui_private_user_dirs (const char *tmpl);
 
-/* osi_test_fastapi_start () with what the service needs: data's
- * knowledge base (data/rag/search.json, a valid one) and backups, a new
- * empty folder the caller fills. Its files (the token's, the extra
- * entries') go beside data. extra_entries is the JSON of the entries
- * every list appends, or NULL; zone is the service's time zone, or NULL
- * for its default. */
-OsiTestServer *osi_test_fastapi_serve (const char *data,
-                                       const char *backups,
-                                       const char *token,
-                                       const char *extra_entries,
-                                       const char *zone);
-
 /* osi_test_wait_for () is in osi-test-support.h. */
 /* Until the window's work (osi_window_get_working) ends. */
 void  osi_test_wait_idle      (OsiWindow        *window);

@@ -7,7 +7,10 @@
 #include <unistd.h>
 #include <locale.h>
 #include <string.h>
+#include <netinet/in.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/wait.h>
@@ -739,34 +742,51 @@ osi_test_wait_result (GAsyncResult **slot,
   return *slot;
 }
 
+typedef struct
+{
+  pid_t  parent;
+  rlim_t nofile;
+} ChildSetup;
+
 /* In the server, before exec: it ends with the test, however the test
  * ends (a signal no handler catches, SIGKILL). A server left running
  * would hold the test's stderr open, and meson would wait for it until
  * its timeout. */
 static void
-die_with_parent (gpointer user_data)
+child_setup (gpointer user_data)
 {
+  const ChildSetup *setup = user_data;
+
   prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (getppid () != (pid_t)GPOINTER_TO_INT (user_data))
+  if (getppid () != setup->parent)
     _exit (1);
+  if (setup->nofile > 0)
+    {
+      struct rlimit limit = { setup->nofile, setup->nofile };
+
+      if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
+        _exit (126);
+    }
 }
 
-/* Both servers take the same arguments and print their URL first. */
+/* Both servers take the same arguments and print their URL first. extra:
+ * the extra arguments (char *), NULL-terminated. */
 static OsiTestServer *
-server_start_valist (const char *server,
-                     const char *tmp_dir,
-                     const char *data_dir,
-                     const char *backup_dir,
-                     const char *token,
-                     const char *first_extra_arg,
-                     va_list     ap)
+server_start (const char                 *server,
+              const char                 *tmp_dir,
+              const char                 *data_dir,
+              const char                 *backup_dir,
+              const char                 *token,
+              const OsiTestServerOptions *options,
+              GPtrArray                  *extra)
 {
   g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
   g_autoptr(GError) error = NULL;
   g_autoptr(GIOChannel) channel = NULL;
   g_autofree char *line = NULL;
   OsiTestServer *self = g_new0 (OsiTestServer, 1);
-  const char *arg;
+  ChildSetup setup = { getpid (), options != NULL ? options->nofile : 0 };
+  int log_fd = -1;
   int out_fd = -1;
 
   g_assert_nonnull (server);
@@ -787,13 +807,21 @@ server_start_valist (const char *server,
       g_ptr_array_add (argv, g_strdup ("--token-file"));
       g_ptr_array_add (argv, g_strdup (self->token_file));
     }
-  for (arg = first_extra_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
+  for (guint i = 0; g_ptr_array_index (extra, i) != NULL; i++)
+    g_ptr_array_add (argv, g_strdup (g_ptr_array_index (extra, i)));
   g_ptr_array_add (argv, NULL);
 
-  g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD, die_with_parent,
-                            GINT_TO_POINTER (getpid ()), &self->pid, NULL, &out_fd, NULL, &error);
+  if (options != NULL && options->log_path != NULL)
+    {
+      log_fd = open (options->log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+      g_assert_cmpint (log_fd, >=, 0);
+    }
+  g_spawn_async_with_pipes_and_fds (NULL, (const char * const *)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
+                                    child_setup, &setup, -1, -1, log_fd, NULL, NULL, 0, &self->pid, NULL,
+                                    &out_fd, NULL, &error);
   g_assert_no_error (error);
+  if (log_fd >= 0)
+    close (log_fd);
   track_server (0, self->pid);
 
   /* The first line of its standard output is the URL it listens on. */
@@ -808,6 +836,19 @@ server_start_valist (const char *server,
   return self;
 }
 
+/* The arguments from first to the NULL that ends them, and that NULL. */
+static GPtrArray *
+collect_args (const char *first,
+              va_list     ap)
+{
+  GPtrArray *args = g_ptr_array_new ();
+
+  for (const char *arg = first; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (args, (gpointer)arg);
+  g_ptr_array_add (args, NULL);
+  return args;
+}
+
 OsiTestServer *
 osi_test_server_start (const char *tmp_dir,
                        const char *data_dir,
@@ -816,14 +857,29 @@ osi_test_server_start (const char *tmp_dir,
                        const char *first_extra_arg,
                        ...)
 {
-  OsiTestServer *self;
+  g_autoptr(GPtrArray) extra = NULL;
   va_list ap;
 
   va_start (ap, first_extra_arg);
-  self = server_start_valist (g_getenv ("OSI_BACKUP_SERVER"), tmp_dir, data_dir, backup_dir, token,
-                              first_extra_arg, ap);
+  extra = collect_args (first_extra_arg, ap);
   va_end (ap);
-  return self;
+  return server_start (g_getenv ("OSI_BACKUP_SERVER"), tmp_dir, data_dir, backup_dir, token, NULL, extra);
+}
+
+OsiTestServer *
+osi_test_server_start_full (const char                 *tmp_dir,
+                            const char                 *data_dir,
+                            const char                 *backup_dir,
+                            const char                 *token,
+                            const OsiTestServerOptions *options,
+                            const char * const         *extra_args)
+{
+  g_autoptr(GPtrArray) extra = g_ptr_array_new ();
+
+  for (guint i = 0; extra_args != NULL && extra_args[i] != NULL; i++)
+    g_ptr_array_add (extra, (gpointer)extra_args[i]);
+  g_ptr_array_add (extra, NULL);
+  return server_start (g_getenv ("OSI_BACKUP_SERVER"), tmp_dir, data_dir, backup_dir, token, options, extra);
 }
 
 OsiTestServer *
@@ -834,14 +890,80 @@ osi_test_fastapi_start (const char *tmp_dir,
                         const char *first_extra_arg,
                         ...)
 {
-  OsiTestServer *self;
+  g_autoptr(GPtrArray) extra = NULL;
   va_list ap;
 
   va_start (ap, first_extra_arg);
-  self = server_start_valist (g_getenv ("OSI_BACKUP_FASTAPI"), tmp_dir, data_dir, backup_dir, token,
-                              first_extra_arg, ap);
+  extra = collect_args (first_extra_arg, ap);
   va_end (ap);
-  return self;
+  return server_start (g_getenv ("OSI_BACKUP_FASTAPI"), tmp_dir, data_dir, backup_dir, token, NULL, extra);
+}
+
+OsiTestServer *
+osi_test_fastapi_serve (const char *data,
+                        const char *backups,
+                        const char *token,
+                        const char *extra_entries,
+                        const char *zone)
+{
+  g_autofree char *dir = g_path_get_dirname (data);
+  g_autofree char *rag = g_build_filename (data, "rag", NULL);
+  g_autofree char *kb = g_build_filename (rag, "search.json", NULL);
+  g_autofree char *extra = NULL;
+  /* The options given, then the NULL that ends them. */
+  const char *options[5] = { NULL };
+  guint n = 0;
+
+  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
+  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  if (zone != NULL)
+    {
+      options[n++] = "--time-zone";
+      options[n++] = zone;
+    }
+  if (extra_entries != NULL)
+    {
+      extra = g_build_filename (dir, "extra-entries.json", NULL);
+      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
+      options[n++] = "--extra-entries";
+      options[n++] = extra;
+    }
+  return osi_test_fastapi_start (dir, data, backups, token, options[0], options[1], options[2], options[3], NULL);
+}
+
+guint16
+osi_test_server_port (OsiTestServer *server)
+{
+  const char *port = server->url + strlen ("http://127.0.0.1:");
+  guint64 value = 0;
+
+  g_assert_true (g_str_has_prefix (server->url, "http://127.0.0.1:"));
+  g_assert_true (g_ascii_string_to_unsigned (port, 10, 1, 65535, &value, NULL));
+  return (guint16)value;
+}
+
+int
+osi_test_tcp_connect (guint16 port)
+{
+  struct sockaddr_in address = { 0 };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+
+  g_assert_cmpint (fd, >=, 0);
+  address.sin_family = AF_INET;
+  address.sin_port = htons (port);
+  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  if (connect (fd, (struct sockaddr *)&address, sizeof address) < 0)
+    g_error ("connect to 127.0.0.1:%u: %s", port, g_strerror (errno));
+  return fd;
+}
+
+guint
+osi_test_http_status (const char *response)
+{
+  if (!g_str_has_prefix (response, "HTTP/1.1 ") && !g_str_has_prefix (response, "HTTP/1.0 "))
+    return 0;
+  return (guint)g_ascii_strtoull (response + 9, NULL, 10);
 }
 
 static int

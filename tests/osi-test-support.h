@@ -205,6 +205,20 @@ OsiTestServer *osi_test_server_start (const char  *tmp_dir,
                                       const char  *token,
                                       const char  *first_extra_arg,
                                       ...);
+/* osi_test_server_start () with what a few tests need besides. extra_args:
+ * NULL-terminated, or NULL for none. */
+typedef struct
+{
+  const char *log_path;  /* its stderr (the access log) goes there; NULL: the test's */
+  guint       nofile;    /* its RLIMIT_NOFILE; 0: the test's */
+} OsiTestServerOptions;
+
+OsiTestServer *osi_test_server_start_full (const char                 *tmp_dir,
+                                           const char                 *data_dir,
+                                           const char                 *backup_dir,
+                                           const char                 *token,
+                                           const OsiTestServerOptions *options,
+                                           const char * const         *extra_args);
 /* The stand-in of the deployed OSI backend (docs/api.md §5.1), a FastAPI service
  * ($OSI_BACKUP_FASTAPI, tests/osi-fastapi-backend.py), started and
  * stopped the same way. data_dir/rag/search.json is its knowledge base;
@@ -216,6 +230,23 @@ OsiTestServer *osi_test_fastapi_start (const char  *tmp_dir,
                                        const char  *token,
                                        const char  *first_extra_arg,
                                        ...);
+/* osi_test_fastapi_start () with what the service needs: data's
+ * knowledge base (data/rag/search.json, a valid one) and backups, a new
+ * empty folder the caller fills. Its files (the token's, the extra
+ * entries') go beside data. extra_entries is the JSON of the entries
+ * every list appends, or NULL; zone is the service's time zone, or NULL
+ * for its default. */
+OsiTestServer *osi_test_fastapi_serve (const char *data,
+                                       const char *backups,
+                                       const char *token,
+                                       const char *extra_entries,
+                                       const char *zone);
+/* The port of a server on http://127.0.0.1 (asserted). */
+guint16        osi_test_server_port  (OsiTestServer *server);
+/* Raw HTTP, for requests no client library would send: a connection to
+ * 127.0.0.1:port (asserted), and a response's status (0: none). */
+int            osi_test_tcp_connect  (guint16        port);
+guint          osi_test_http_status  (const char    *response);
 /* Has the servers started and not yet stopped killed when the test
  * aborts or crashes. */
 void           osi_test_kill_servers_on_fatal_signals (void);

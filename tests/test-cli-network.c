@@ -286,30 +286,12 @@ static void
 fastapi_setup (Fixture       *f,
                gconstpointer  user_data)
 {
-  const char *extra_entries = user_data;
-  g_autofree char *rag = NULL;
-  g_autofree char *kb = NULL;
-  g_autofree char *extra = NULL;
-
   f->tmp = osi_test_make_tmpdir ();
   f->data = g_build_filename (f->tmp, "data", NULL);
-  rag = g_build_filename (f->data, "rag", NULL);
-  kb = g_build_filename (rag, "search.json", NULL);
   f->backups = g_build_filename (f->tmp, "backups", NULL);
   f->downloads = g_build_filename (f->tmp, "downloads", NULL);
-  g_assert_cmpint (g_mkdir_with_parents (rag, 0700), ==, 0);
-  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
   g_assert_cmpint (g_mkdir (f->downloads, 0700), ==, 0);
-  g_assert_true (g_file_set_contents (kb, osi_test_valid_rag (), -1, NULL));
-  if (extra_entries != NULL)
-    {
-      extra = g_build_filename (f->tmp, "extra.json", NULL);
-      g_assert_true (g_file_set_contents (extra, extra_entries, -1, NULL));
-      f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, FASTAPI_TOKEN, "--extra-entries", extra,
-                                          NULL);
-    }
-  else
-    f->server = osi_test_fastapi_start (f->tmp, f->data, f->backups, FASTAPI_TOKEN, NULL);
+  f->server = osi_test_fastapi_serve (f->data, f->backups, FASTAPI_TOKEN, user_data, NULL);
   f->env_server = g_strconcat ("OSI_BACKUP_SERVER=", f->server->url, NULL);
   f->env_token = g_strconcat ("OSI_BACKUP_TOKEN=", f->server->token, NULL);
 }

@@ -5,7 +5,6 @@
 #include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <netinet/in.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -471,39 +470,6 @@ assert_listed_whole (OsiClient  *client,
 /* ------------------------------------------------------------------------ */
 /* Raw HTTP, for bodies no client library would send                        */
 
-static guint16
-server_port (OsiTestServer *server)
-{
-  const char *colon = strrchr (server->url, ':');
-  guint64 port = 0;
-
-  g_assert_nonnull (colon);
-  g_assert_true (g_ascii_string_to_unsigned (colon + 1, 10, 1, 65535, &port, NULL));
-  return (guint16)port;
-}
-
-static int
-tcp_connect (guint16 port)
-{
-  struct sockaddr_in address = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  address.sin_family = AF_INET;
-  address.sin_port = htons (port);
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  g_assert_cmpint (connect (fd, (struct sockaddr *)&address, sizeof address), ==, 0);
-  return fd;
-}
-
-static guint
-status_of (const char *response)
-{
-  if (!g_str_has_prefix (response, "HTTP/1.1 ") && !g_str_has_prefix (response, "HTTP/1.0 "))
-    return 0;
-  return (guint)g_ascii_strtoull (response + 9, NULL, 10);
-}
-
 /* Whether response holds a whole response (head and Content-Length
  * bytes of body). */
 static gboolean
@@ -883,7 +849,7 @@ upload_chunked (OsiTestServer *server,
                           "POST /api/rag/backup/upload?filename=%s HTTP/1.1\r\n"
                           "Host: 127.0.0.1:%u\r\nAuthorization: Bearer " TOKEN "\r\n"
                           "Content-Type: application/octet-stream\r\nTransfer-Encoding: chunked\r\n"
-                          "Connection: close\r\n\r\n", name, server_port (server));
+                          "Connection: close\r\n\r\n", name, osi_test_server_port (server));
   for (gsize at = 0; at < len; at += piece)
     {
       gsize n = MIN (piece, len - at);
@@ -894,12 +860,12 @@ upload_chunked (OsiTestServer *server,
     }
   g_string_append (request, "0\r\n\r\n");
 
-  fd = tcp_connect (server_port (server));
+  fd = osi_test_tcp_connect (osi_test_server_port (server));
   send_reading (fd, request->str, request->len, response);
   read_response (fd, response);
   close (fd);
   *out_response = g_strdup (response->str);
-  return status_of (response->str);
+  return osi_test_http_status (response->str);
 }
 
 /* An upload with its length, which the server checks against the free
@@ -919,9 +885,9 @@ upload_filled_after_continue (OsiTestServer  *server,
                                            "Host: 127.0.0.1:%u\r\nAuthorization: Bearer " TOKEN "\r\n"
                                            "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n"
                                            "Expect: 100-continue\r\nConnection: close\r\n\r\n",
-                                           name, server_port (server), len);
+                                           name, osi_test_server_port (server), len);
   g_autoptr(GString) response = g_string_new (NULL);
-  int fd = tcp_connect (server_port (server));
+  int fd = osi_test_tcp_connect (osi_test_server_port (server));
 
   g_assert_cmpuint (send_reading (fd, head, strlen (head), response), ==, strlen (head));
   while (strstr (response->str, "\r\n\r\n") == NULL)
@@ -931,7 +897,7 @@ upload_filled_after_continue (OsiTestServer  *server,
       g_assert_cmpint (poll (&pfd, 1, OSI_TEST_WAIT_S * 1000), ==, 1);
       g_assert_true (read_some (fd, response));
     }
-  g_assert_cmpuint (status_of (response->str), ==, 100);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 100);
   g_string_erase (response, 0, strstr (response->str, "\r\n\r\n") + 4 - response->str);
 
   *out_filler = fill (small, leave);
@@ -939,7 +905,7 @@ upload_filled_after_continue (OsiTestServer  *server,
   read_response (fd, response);
   close (fd);
   *out_response = g_strdup (response->str);
-  return status_of (response->str);
+  return osi_test_http_status (response->str);
 }
 
 /* Uploads into a backup folder without room for them: refused before the

@@ -6,11 +6,8 @@
 #include <poll.h>
 #include <signal.h>
 #include <string.h>
-#include <sys/prctl.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
 #include <glib/gstdio.h>
@@ -38,12 +35,12 @@
 
 typedef struct
 {
-  char    *tmp;
-  char    *data;
-  char    *backups;
-  GPid     pid;
-  guint16  port;
-  GArray  *clients;   /* descriptors of held connections */
+  char          *tmp;
+  char          *data;
+  char          *backups;
+  OsiTestServer *server;
+  guint16        port;
+  GArray        *clients;   /* descriptors of held connections */
 } Fixture;
 
 static void
@@ -65,18 +62,6 @@ close_clients (Fixture *f)
   g_array_set_size (f->clients, 0);
 }
 
-static int
-wait_server (GPid pid)
-{
-  int status = 0;
-
-  g_assert_cmpint (waitpid (pid, &status, 0), ==, pid);
-  g_spawn_close_pid (pid);
-  if (WIFSIGNALED (status))
-    return -WTERMSIG (status);
-  return WEXITSTATUS (status);
-}
-
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  user_data)
@@ -84,11 +69,9 @@ fixture_teardown (Fixture       *f,
   close_clients (f);
   g_array_unref (f->clients);
   /* a clean exit on SIGTERM (and no leak under the sanitizers) */
-  if (f->pid > 0)
-    {
-      kill (f->pid, SIGTERM);
-      g_assert_cmpint (wait_server (f->pid), ==, 0);
-    }
+  if (f->server != NULL && f->server->pid > 0)
+    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  osi_test_server_free (f->server);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
   g_free (f->data);
@@ -98,22 +81,6 @@ fixture_teardown (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* The server, under a descriptor limit                                     */
 
-/* In the server, before exec. */
-static void
-child_setup (gpointer user_data)
-{
-  rlim_t nofile = GPOINTER_TO_UINT (user_data);
-
-  prctl (PR_SET_PDEATHSIG, SIGKILL);
-  if (nofile > 0)
-    {
-      struct rlimit limit = { nofile, nofile };
-
-      if (setrlimit (RLIMIT_NOFILE, &limit) < 0)
-        _exit (126);
-    }
-}
-
 /* nofile: RLIMIT_NOFILE for the server, 0 to keep the test's. Extra
  * arguments end with NULL. */
 static void
@@ -122,54 +89,26 @@ start_server (Fixture    *f,
               const char *first_extra,
               ...)
 {
-  g_autoptr(GPtrArray) argv = g_ptr_array_new_with_free_func (g_free);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) channel = NULL;
-  g_autofree char *token_file = g_build_filename (f->tmp, "token", NULL);
-  g_autofree char *line = NULL;
-  const char *arg;
-  const char *colon;
-  int out_fd = -1;
+  OsiTestServerOptions options = { .nofile = nofile };
+  g_autoptr(GPtrArray) extra = g_ptr_array_new ();
   va_list ap;
 
-  g_assert_true (g_file_set_contents_full (token_file, TOKEN, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error));
-  g_assert_no_error (error);
-  g_ptr_array_add (argv, g_strdup (g_getenv ("OSI_BACKUP_SERVER")));
-  g_ptr_array_add (argv, g_strdup ("--data-dir"));
-  g_ptr_array_add (argv, g_strdup (f->data));
-  g_ptr_array_add (argv, g_strdup ("--backup-dir"));
-  g_ptr_array_add (argv, g_strdup (f->backups));
-  g_ptr_array_add (argv, g_strdup ("--listen"));
-  g_ptr_array_add (argv, g_strdup ("127.0.0.1:0"));
-  g_ptr_array_add (argv, g_strdup ("--token-file"));
-  g_ptr_array_add (argv, g_strdup (token_file));
   va_start (ap, first_extra);
-  for (arg = first_extra; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, g_strdup (arg));
+  for (const char *arg = first_extra; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (extra, (gpointer)arg);
   va_end (ap);
-  g_ptr_array_add (argv, NULL);
+  g_ptr_array_add (extra, NULL);
 
-  g_assert_nonnull (g_ptr_array_index (argv, 0));
-  g_spawn_async_with_pipes (NULL, (char **)argv->pdata, NULL, G_SPAWN_DO_NOT_REAP_CHILD,
-                            child_setup, GUINT_TO_POINTER (nofile), &f->pid, NULL, &out_fd, NULL, &error);
-  g_assert_no_error (error);
-
-  channel = g_io_channel_unix_new (out_fd);
-  g_io_channel_set_close_on_unref (channel, TRUE);
-  g_io_channel_read_line (channel, &line, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-  g_strstrip (line);
-  g_assert_true (g_str_has_prefix (line, "http://127.0.0.1:"));
-  colon = strrchr (line, ':');
-  f->port = (guint16)g_ascii_strtoull (colon + 1, NULL, 10);
-  g_assert_cmpuint (f->port, >, 0);
+  g_assert_null (f->server);
+  f->server = osi_test_server_start_full (f->tmp, f->data, f->backups, TOKEN, &options,
+                                          (const char * const *)extra->pdata);
+  f->port = osi_test_server_port (f->server);
 }
 
 static guint
 count_server_fds (Fixture *f)
 {
-  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int)f->pid);
+  g_autofree char *path = g_strdup_printf ("/proc/%d/fd", (int)f->server->pid);
   g_autoptr(GDir) dir = g_dir_open (path, 0, NULL);
   guint n = 0;
 
@@ -188,29 +127,14 @@ now_ms (void)
   return g_get_monotonic_time () / 1000;
 }
 
-static int
-tcp_connect (Fixture *f)
-{
-  struct sockaddr_in address = { 0 };
-  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
-
-  g_assert_cmpint (fd, >=, 0);
-  address.sin_family = AF_INET;
-  address.sin_port = htons (f->port);
-  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
-  /* on loopback, the kernel completes the handshake as long as the
-   * backlog has room, whether or not the server accepts */
-  if (connect (fd, (struct sockaddr *)&address, sizeof address) < 0)
-    g_error ("connect: %s", g_strerror (errno));
-  return fd;
-}
-
-/* Held until the test closes it (or the server does). */
+/* Held until the test closes it (or the server does). On loopback, the
+ * kernel completes the handshake as long as the backlog has room, whether
+ * or not the server accepts. */
 static int
 hold_connection (Fixture    *f,
                  const char *sent)
 {
-  int fd = tcp_connect (f);
+  int fd = osi_test_tcp_connect (f->port);
 
   if (sent != NULL)
     g_assert_cmpint (send (fd, sent, strlen (sent), MSG_NOSIGNAL), ==, (gssize)strlen (sent));
@@ -299,15 +223,6 @@ read_response (int fd)
     }
 }
 
-/* The status of a response, 0 if there is none. */
-static guint
-status_of (const char *response)
-{
-  if (!g_str_has_prefix (response, "HTTP/1.1 ") && !g_str_has_prefix (response, "HTTP/1.0 "))
-    return 0;
-  return (guint)g_ascii_strtoull (response + 9, NULL, 10);
-}
-
 static const char *
 body_of (const char *response)
 {
@@ -331,13 +246,13 @@ http_call (Fixture    *f,
                                               "Connection: close\r\n\r\n",
                                               method, path, f->port);
   g_autoptr(GString) response = g_string_new (NULL);
-  int fd = tcp_connect (f);
+  int fd = osi_test_tcp_connect (f->port);
   guint status;
 
   send_all (fd, request, strlen (request));
   read_until_closed (fd, timeout_ms, response);
   close (fd);
-  status = status_of (response->str);
+  status = osi_test_http_status (response->str);
   if (out_response != NULL)
     *out_response = g_strdup (response->str);
   return status;
@@ -418,7 +333,7 @@ test_idle_timeout (Fixture       *f,
   fd = hold_connection (f, request);
   /* the whole response, then silence */
   response = read_response (fd);
-  g_assert_cmpuint (status_of (response->str), ==, 200);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 200);
   start = now_ms ();
   closed_ms = time_to_close (fd, start, 2000 + SLACK_MS);
   g_test_message ("idle connection closed %" G_GINT64_FORMAT " ms after its response", closed_ms);
@@ -444,12 +359,12 @@ test_closed_between_requests (Fixture       *f,
   for (guint i = 0; i < 100; i++)
     {
       g_autoptr(GString) response = NULL;
-      int fd = tcp_connect (f);
+      int fd = osi_test_tcp_connect (f->port);
 
       send_all (fd, request, strlen (request));
       /* the response, then the client goes */
       response = read_response (fd);
-      g_assert_cmpuint (status_of (response->str), ==, 200);
+      g_assert_cmpuint (osi_test_http_status (response->str), ==, 200);
       close (fd);
     }
   /* and with a 100 Continue first (curl's way for bodies over 1 MiB) */
@@ -461,7 +376,7 @@ test_closed_between_requests (Fixture       *f,
       g_autoptr(GString) response = NULL;
       char interim[256];
       gsize got = 0;
-      int fd = tcp_connect (f);
+      int fd = osi_test_tcp_connect (f->port);
 
       send_all (fd, head, strlen (head));
       while (got < 4 || memcmp (interim + got - 4, "\r\n\r\n", 4) != 0)
@@ -477,7 +392,7 @@ test_closed_between_requests (Fixture       *f,
       g_assert_true (g_str_has_prefix (interim, "HTTP/1.1 100 "));
       send_all (fd, "not a backup", 12);
       response = read_response (fd);
-      g_assert_cmpuint (status_of (response->str), ==, 422);
+      g_assert_cmpuint (osi_test_http_status (response->str), ==, 422);
       close (fd);
     }
   deadline = now_ms () + 5000;
@@ -515,7 +430,7 @@ test_slow_transfers (Fixture       *f,
                           "Content-Type: application/octet-stream\r\nContent-Length: %zu\r\n"
                           "Connection: close\r\n\r\n", f->port, len);
   start = now_ms ();
-  fd = tcp_connect (f);
+  fd = osi_test_tcp_connect (f->port);
   send_all (fd, head, strlen (head));
   piece = (len + pieces - 1) / pieces;
   for (gsize at = 0; at < len; at += piece)
@@ -526,8 +441,8 @@ test_slow_transfers (Fixture       *f,
   g_assert_true (read_until_closed (fd, 10000, response));
   close (fd);
   g_test_message ("upload of %zu bytes in %u pieces over %" G_GINT64_FORMAT " ms: %u",
-                  len, pieces, now_ms () - start, status_of (response->str));
-  g_assert_cmpuint (status_of (response->str), ==, 201);
+                  len, pieces, now_ms () - start, osi_test_http_status (response->str));
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 201);
 
   /* download: 6 MiB through a small window, 64 KiB every 25 ms */
   osi_test_write_random_file (big, 6 * MIB, 7);
@@ -569,7 +484,7 @@ test_slow_transfers (Fixture       *f,
   /* what came with the head (binary: not strlen) */
   received += response->len - (gsize)(body_of (response->str) - response->str);
   g_test_message ("download of %zu bytes over %" G_GINT64_FORMAT " ms", received, now_ms () - start);
-  g_assert_cmpuint (status_of (response->str), ==, 200);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 200);
   g_assert_cmpuint (received, ==, 6 * MIB);
 }
 
@@ -600,12 +515,12 @@ test_long_restore (Fixture       *f,
                              "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                              f->port, strlen (body), body);
   start = now_ms ();
-  fd = tcp_connect (f);
+  fd = osi_test_tcp_connect (f->port);
   send_all (fd, request, strlen (request));
   g_assert_true (read_until_closed (fd, 120000, response));
   close (fd);
-  g_test_message ("restore answered %u after %" G_GINT64_FORMAT " ms", status_of (response->str), now_ms () - start);
-  g_assert_cmpuint (status_of (response->str), ==, 200);
+  g_test_message ("restore answered %u after %" G_GINT64_FORMAT " ms", osi_test_http_status (response->str), now_ms () - start);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 200);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -618,7 +533,7 @@ assert_refused (const char *response)
   g_autoptr(GError) error = NULL;
   g_autofree char *lower = g_ascii_strdown (response, -1);
 
-  g_assert_cmpuint (status_of (response), ==, 503);
+  g_assert_cmpuint (osi_test_http_status (response), ==, 503);
   g_assert_nonnull (strstr (lower, "\r\nconnection: close\r\n"));
   g_assert_nonnull (strstr (lower, "\r\ncontent-type: application/json"));
   node = json_from_string (body_of (response), &error);
@@ -734,12 +649,12 @@ http_post_json (Fixture    *f,
                                               "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
                                               path, f->port, strlen (body), body);
   g_autoptr(GString) response = g_string_new (NULL);
-  int fd = tcp_connect (f);
+  int fd = osi_test_tcp_connect (f->port);
 
   send_all (fd, request, strlen (request));
   read_until_closed (fd, timeout_ms, response);
   close (fd);
-  return status_of (response->str);
+  return osi_test_http_status (response->str);
 }
 
 /* Whether the list answers, in time, with REAL_BACKUP and its checksum
@@ -903,20 +818,20 @@ test_upload_metadata_bomb (Fixture       *f,
                           "Content-Type: application/octet-stream\r\n"
                           "Content-Length: %" G_GSIZE_FORMAT "\r\nConnection: close\r\n\r\n",
                           f->port, len);
-  fd = tcp_connect (f);
+  fd = osi_test_tcp_connect (f->port);
   send_all (fd, head, strlen (head));
   send_all (fd, contents, len);
   g_assert_true (read_until_closed (fd, 120000, response));
   close (fd);
 
-  status_path = g_strdup_printf ("/proc/%d/status", (int)f->pid);
+  status_path = g_strdup_printf ("/proc/%d/status", (int)f->server->pid);
   g_assert_true (g_file_get_contents (status_path, &status, NULL, NULL));
   hwm = strstr (status, "VmHWM:");
   g_assert_nonnull (hwm);
   g_test_message ("%" G_GSIZE_FORMAT " bytes uploaded: %u, a %" G_GSIZE_FORMAT "-byte answer; server peak %.*s",
-                  len, status_of (response->str), response->len, (int)strcspn (hwm, "\n"), hwm);
+                  len, osi_test_http_status (response->str), response->len, (int)strcspn (hwm, "\n"), hwm);
 
-  g_assert_cmpuint (status_of (response->str), ==, 422);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 422);
   /* 1,000 entries of 3.8 KB listed, not 100,000 */
   g_assert_cmpuint (response->len, <, 8 * MIB);
   g_assert_true (json_parser_load_from_data (parser, body_of (response->str), -1, &error));

@@ -1778,34 +1778,10 @@ static void
 start_logging (Fixture    *f,
                const char *log_path)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GIOChannel) channel = NULL;
-  g_autofree char *token_file = g_build_filename (f->tmp, "token", NULL);
-  g_autofree char *line = NULL;
-  const char *argv[] = { g_getenv ("OSI_BACKUP_SERVER"), "--data-dir", f->data, "--backup-dir", f->backups,
-                         "--listen", "127.0.0.1:0", "--token-file", token_file, NULL };
-  int log_fd = open (log_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  int out_fd = -1;
-  GPid pid;
+  OsiTestServerOptions options = { .log_path = log_path };
 
-  g_assert_cmpint (log_fd, >=, 0);
-  g_assert_true (g_file_set_contents_full (token_file, TOKEN, -1, G_FILE_SET_CONTENTS_NONE, 0600, &error));
-  g_assert_true (g_spawn_async_with_pipes_and_fds (NULL, argv, NULL, G_SPAWN_DO_NOT_REAP_CHILD, NULL, NULL,
-                                                   -1, -1, log_fd, NULL, NULL, 0, &pid, NULL, &out_fd, NULL,
-                                                   &error));
-  g_assert_no_error (error);
-  close (log_fd);
-  channel = g_io_channel_unix_new (out_fd);
-  g_io_channel_set_close_on_unref (channel, TRUE);
-  g_io_channel_read_line (channel, &line, NULL, NULL, &error);
-  g_assert_no_error (error);
-  g_assert_nonnull (line);
-
-  f->server = g_new0 (OsiTestServer, 1);
-  f->server->pid = pid;
-  f->server->url = g_strdup (g_strstrip (line));
-  f->server->token = g_strdup (TOKEN);
-  f->server->token_file = g_steal_pointer (&token_file);
+  g_assert_null (f->server);
+  f->server = osi_test_server_start_full (f->tmp, f->data, f->backups, TOKEN, &options, NULL);
 }
 
 static void
