@@ -42,36 +42,16 @@ iterate_until_idle (void)
     ;
 }
 
-static void
-on_result (GObject      *source,
-           GAsyncResult *result,
-           gpointer      user_data)
-{
-  GAsyncResult **out = user_data;
-
-  *out = g_object_ref (result);
-}
-
-static GAsyncResult *
-wait_result (GAsyncResult **slot)
-{
-  while (*slot == NULL)
-    g_main_context_iteration (NULL, TRUE);
-  return g_steal_pointer (slot);
-}
-
 static OsiSecretBackend
 store_token (const char *id,
              const char *token)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GError) error = NULL;
-  GAsyncResult *slot = NULL;
   OsiSecretBackend backend = OSI_SECRET_BACKEND_KEYRING;
 
-  osi_secret_store_async (id, "Test server", token, NULL, on_result, &slot);
-  result = wait_result (&slot);
-  g_assert_true (osi_secret_store_finish (result, &backend, &error));
+  osi_secret_store_async (id, "Test server", token, NULL, osi_test_store_result, &result);
+  g_assert_true (osi_secret_store_finish (osi_test_wait_result (&result, "the token stored"), &backend, &error));
   g_assert_no_error (error);
   return backend;
 }
@@ -81,11 +61,9 @@ lookup_token (const char  *id,
               GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  GAsyncResult *slot = NULL;
 
-  osi_secret_lookup_async (id, NULL, on_result, &slot);
-  result = wait_result (&slot);
-  return osi_secret_lookup_finish (result, error);
+  osi_secret_lookup_async (id, NULL, osi_test_store_result, &result);
+  return osi_secret_lookup_finish (osi_test_wait_result (&result, "the token looked up"), error);
 }
 
 static gboolean
@@ -93,11 +71,9 @@ clear_token (const char  *id,
              GError     **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
-  GAsyncResult *slot = NULL;
 
-  osi_secret_clear_async (id, NULL, on_result, &slot);
-  result = wait_result (&slot);
-  return osi_secret_clear_finish (result, error);
+  osi_secret_clear_async (id, NULL, osi_test_store_result, &result);
+  return osi_secret_clear_finish (osi_test_wait_result (&result, "the token cleared"), error);
 }
 
 static char *
@@ -478,11 +454,9 @@ test_secret_invalid_id (void)
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
       g_autofree char *token = NULL;
-      GAsyncResult *slot = NULL;
 
-      osi_secret_store_async (bad[i], "Bad", TOKEN, NULL, on_result, &slot);
-      result = wait_result (&slot);
-      g_assert_false (osi_secret_store_finish (result, NULL, &error));
+      osi_secret_store_async (bad[i], "Bad", TOKEN, NULL, osi_test_store_result, &result);
+      g_assert_false (osi_secret_store_finish (osi_test_wait_result (&result, "the token stored"), NULL, &error));
       g_assert_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT);
       g_clear_error (&error);
       g_clear_object (&result);
