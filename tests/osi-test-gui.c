@@ -228,3 +228,38 @@ osi_test_find_toplevel (GType type)
     }
   return NULL;
 }
+
+void
+osi_test_offenders_add (GPtrArray  *offenders,
+                        const char *path,
+                        const char *separator,
+                        guint       n_steps,
+                        const char *what,
+                        const char *string,
+                        const char *why)
+{
+  g_auto(GStrv) steps = g_strsplit (path, separator, -1);
+  guint n = g_strv_length (steps);
+  g_autofree char *tail = g_strjoinv (separator, steps + (n > n_steps ? n - n_steps : 0));
+  char *line = g_strdup_printf ("%s%s%s: %s «%s» (%s)", n > n_steps ? "…" : "", n > n_steps ? separator : "",
+                                tail, what, string, why);
+
+  for (guint i = 0; i < offenders->len; i++)
+    if (g_str_equal (g_ptr_array_index (offenders, i), line))
+      {
+        g_free (line);
+        return;
+      }
+  g_ptr_array_add (offenders, line);
+}
+
+void
+osi_test_offenders_check (GPtrArray  *offenders,
+                          const char *problem)
+{
+  if (offenders->len == 0)
+    return;
+  for (guint i = 0; i < offenders->len; i++)
+    g_test_message ("offender: %s", (char *)g_ptr_array_index (offenders, i));
+  g_test_fail_printf ("%u %s (listed above)", offenders->len, problem);
+}

@@ -59,6 +59,22 @@ void       osi_test_gui_shared_start  (OsiTestGuiShared *shared,
                                        const char       *token);
 void       osi_test_gui_shared_finish (OsiTestGuiShared *shared);
 
+/* What a walk over the windows finds wrong (test-a11y.c, test-french.c):
+ * a line each, "path: what «string» (why)", the path cut to its last
+ * n_steps steps (separated by separator), each line kept once. */
+void       osi_test_offenders_add     (GPtrArray        *offenders,
+                                       const char       *path,
+                                       const char       *separator,
+                                       guint             n_steps,
+                                       const char       *what,
+                                       const char       *string,
+                                       const char       *why);
+/* Fails the case if there are any, listed in the log a line each (a
+ * multi-line failure message breaks the TAP stream meson reads), as
+ * "N problem (listed above)". */
+void       osi_test_offenders_check   (GPtrArray        *offenders,
+                                       const char       *problem);
+
 /* A few turns of the main loop, for what GTK does at idle (building a
  * popover, laying out rows). */
 void       osi_test_settle            (void);

@@ -233,18 +233,7 @@ offend (Walk       *walk,
         const char *why)
 {
   /* The last few steps of the path find the object. */
-  g_auto(GStrv) steps = g_strsplit (path, " / ", -1);
-  guint n_steps = g_strv_length (steps);
-  g_autofree char *tail = g_strjoinv (" / ", steps + (n_steps > 4 ? n_steps - 4 : 0));
-  char *line = g_strdup_printf ("%s%s: %s «%s» (%s)", n_steps > 4 ? "… / " : "", tail, role, name, why);
-
-  for (guint i = 0; i < walk->offenders->len; i++)
-    if (g_str_equal (g_ptr_array_index (walk->offenders, i), line))
-      {
-        g_free (line);
-        return;
-      }
-  g_ptr_array_add (walk->offenders, line);
+  osi_test_offenders_add (walk->offenders, path, " / ", 4, role, name, why);
 }
 
 /* NULL if the object went while the walk was under way (a toast, a row
@@ -713,14 +702,7 @@ run_case (gconstpointer data)
   g_test_message ("%s: %u objects, %u controls and images checked, %u calls on objects gone", c->name,
                   walk.n_objects, walk.n_checked, walk.n_gone);
   g_assert_cmpuint (walk.n_checked, >, 0);
-  if (walk.offenders->len > 0)
-    {
-      /* One TAP comment line each: a multi-line failure message breaks
-       * the TAP stream meson reads. */
-      for (guint i = 0; i < walk.offenders->len; i++)
-        g_test_message ("offender: %s", (char *)g_ptr_array_index (walk.offenders, i));
-      g_test_fail_printf ("%u names read wrong (listed above)", walk.offenders->len);
-    }
+  osi_test_offenders_check (walk.offenders, "names read wrong");
   walk_clear (&walk);
 }
 

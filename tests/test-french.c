@@ -227,18 +227,7 @@ offend (Walk       *walk,
         const char *why)
 {
   /* The last few steps of the path find the widget. */
-  g_auto(GStrv) steps = g_strsplit (path, "/", -1);
-  guint n_steps = g_strv_length (steps);
-  g_autofree char *tail = g_strjoinv ("/", steps + (n_steps > 6 ? n_steps - 6 : 0));
-  char *line = g_strdup_printf ("%s%s: %s «%s» (%s)", n_steps > 6 ? "…/" : "", tail, what, string, why);
-
-  for (guint i = 0; i < walk->offenders->len; i++)
-    if (g_str_equal (g_ptr_array_index (walk->offenders, i), line))
-      {
-        g_free (line);
-        return;
-      }
-  g_ptr_array_add (walk->offenders, line);
+  osi_test_offenders_add (walk->offenders, path, "/", 6, what, string, why);
 }
 
 /* The msgid string has a translation that is not on screen. The shortcuts
@@ -1208,14 +1197,7 @@ run_case (gconstpointer data)
   walk_init (&walk);
   c->run (&walk);
   g_test_message ("%s: %u strings checked", c->name, g_hash_table_size (walk.seen));
-  if (walk.offenders->len > 0)
-    {
-      /* One TAP comment line each: a multi-line failure message breaks
-       * the TAP stream meson reads. */
-      for (guint i = 0; i < walk.offenders->len; i++)
-        g_test_message ("offender: %s", (char *)g_ptr_array_index (walk.offenders, i));
-      g_test_fail_printf ("%u strings still in English or unnamed (listed above)", walk.offenders->len);
-    }
+  osi_test_offenders_check (walk.offenders, "strings still in English or unnamed");
   walk_clear (&walk);
 }
 
