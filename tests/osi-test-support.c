@@ -993,6 +993,14 @@ osi_test_server_stop (OsiTestServer *server)
 }
 
 void
+osi_test_server_finish (OsiTestServer *server)
+{
+  if (server != NULL && server->pid > 0)
+    g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
+void
 osi_test_server_kill (OsiTestServer *server)
 {
   g_assert_nonnull (server);

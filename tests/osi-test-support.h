@@ -252,6 +252,10 @@ guint          osi_test_http_status  (const char    *response);
 void           osi_test_kill_servers_on_fatal_signals (void);
 /* SIGTERM, then waits; returns the exit status (or -signal). */
 int            osi_test_server_stop  (OsiTestServer *server);
+/* For a fixture's teardown (server may be NULL): a server still running
+ * is stopped as osi_test_server_stop (), its exit asserted clean (0: on
+ * SIGTERM, and under the sanitizers without a leak); then it is freed. */
+void           osi_test_server_finish (OsiTestServer *server);
 /* SIGKILL, then waits. */
 void           osi_test_server_kill  (OsiTestServer *server);
 void           osi_test_server_free  (OsiTestServer *server);

@@ -45,9 +45,7 @@ static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  user_data)
 {
-  if (f->server->pid > 0)
-    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
-  osi_test_server_free (f->server);
+  osi_test_server_finish (f->server);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
   g_free (f->data);

@@ -75,9 +75,7 @@ static void
 fixture_stop (Fixture *f)
 {
   g_assert_finalize_object (f->client);
-  if (f->server->pid > 0)
-    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
-  osi_test_server_free (f->server);
+  osi_test_server_finish (f->server);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
   g_free (f->data);

@@ -65,10 +65,7 @@ static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  user_data)
 {
-  /* A clean exit on SIGTERM, and under the sanitizers no leak either. */
-  if (f->server != NULL && f->server->pid > 0)
-    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
-  osi_test_server_free (f->server);
+  osi_test_server_finish (f->server);
   g_clear_object (&f->session);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
