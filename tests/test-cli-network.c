@@ -579,6 +579,81 @@ test_fastapi_errors (Fixture       *f,
   }
 }
 
+/* docs/api.md §6: against a backend without "policy", prune plans here
+ * from the list and deletes through DELETE, never below three backups. */
+static void
+test_fastapi_prune (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_auto(GStrv) paths = g_new0 (char *, 7);
+  JsonObject *plan;
+  JsonArray *keep, *remove;
+
+  /* One a day, 20 to 25 March 2026, at 10:00 UTC. */
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("search_backup_202603%02u_100000.json", 20 + i);
+      g_autoptr(GDateTime) date = g_date_time_new_utc (2026, 3, 20 + i, 10, 0, 0);
+
+      paths[i] = put_backup (f, name, g_date_time_to_unix (date));
+    }
+
+  /* The defaults keep the three newest; a dry run removes nothing. */
+  g_assert_cmpint (cli_utc (f, NULL, &out, &err, "prune", "--dry-run", "--json", NULL), ==, 0);
+  g_test_message ("prune --dry-run --json:\n%s%s", out, err);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  plan = json_node_get_object (json_parser_get_root (parser));
+  g_assert_true (json_object_get_boolean_member (plan, "dry_run"));
+  keep = json_object_get_array_member (plan, "keep");
+  remove = json_object_get_array_member (plan, "remove");
+  g_assert_cmpuint (json_array_get_length (keep), ==, 3);
+  g_assert_cmpuint (json_array_get_length (remove), ==, 3);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (keep, 0), "name"), ==,
+                   "search_backup_20260325_100000.json");
+  g_assert_cmpstr (json_array_get_string_element (json_object_get_array_member (json_array_get_object_element (keep, 2),
+                                                                                  "reasons"), 0), ==, "last");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (remove, 0), "name"), ==,
+                   "search_backup_20260322_100000.json");
+  for (guint i = 0; i < 6; i++)
+    g_assert_true (g_file_test (paths[i], G_FILE_TEST_EXISTS));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, &out, NULL, "prune", "--dry-run", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "Keeps search_backup_20260325_100000.json (among the newest)\n"));
+  g_assert_nonnull (strstr (out, "Would remove search_backup_20260320_100000.json\n"));
+  g_assert_nonnull (strstr (out, "3 backups kept, 3 to remove.\n"));
+
+  /* Below three is refused before anything is asked. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, NULL, &err, "prune", "--keep-last", "2", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "keep_last"));
+
+  /* Four days: the fourth newest stays as the newest of its day. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, &out, NULL, "prune", "--keep-daily", "4", NULL), ==, 0);
+  g_test_message ("prune --keep-daily 4:\n%s", out);
+  g_assert_nonnull (strstr (out, "Keeps search_backup_20260322_100000.json (newest of its day)\n"));
+  g_assert_nonnull (strstr (out, "Keeps search_backup_20260325_100000.json (among the newest, newest of its day)\n"));
+  g_assert_nonnull (strstr (out, "Removed search_backup_20260320_100000.json\n"));
+  g_assert_nonnull (strstr (out, "4 backups kept, 2 removed.\n"));
+  for (guint i = 0; i < 6; i++)
+    g_assert_cmpint (g_file_test (paths[i], G_FILE_TEST_EXISTS), ==, i >= 2);
+
+  /* What the backend does not offer says so, and changes nothing. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, NULL, &err, "protect", "search_backup_20260325_100000.json", NULL), ==, 3);
+  g_test_message ("protect: %s", err);
+  g_assert_nonnull (strstr (err, "does not offer"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli_utc (f, NULL, NULL, &err, "policy", NULL), ==, 3);
+  g_assert_nonnull (strstr (err, "does not offer"));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -594,6 +669,7 @@ main (int    argc,
   g_test_add ("/cli-network/fastapi/round-trip", Fixture, NULL, fastapi_setup, test_fastapi_round_trip,
               fixture_teardown);
   g_test_add ("/cli-network/fastapi/errors", Fixture, NULL, fastapi_setup, test_fastapi_errors, fixture_teardown);
+  g_test_add ("/cli-network/fastapi/prune", Fixture, NULL, fastapi_setup, test_fastapi_prune, fixture_teardown);
 
   return g_test_run ();
 }

@@ -17,8 +17,8 @@
  * one asynchronous call to its end on a private main context, and turns
  * the outcome into the exit status of docs/api.md §9. */
 
-static int
-fail (const GError *error)
+int
+osi_cli_fail (const GError *error)
 {
   g_printerr ("osi-backup-cli: %s\n", error->message);
   /* The server refusing a damaged backup is a verification finding. */
@@ -51,8 +51,8 @@ read_token (const OsiCliGlobals  *globals,
   return NULL;
 }
 
-static OsiClient *
-open_client (const OsiCliGlobals *globals,
+OsiClient *
+osi_cli_open_client (const OsiCliGlobals *globals,
              int                 *status)
 {
   g_autoptr(GError) error = NULL;
@@ -84,14 +84,22 @@ open_client (const OsiCliGlobals *globals,
   return g_steal_pointer (&client);
 }
 
-static void
-store_result (GObject      *source,
-              GAsyncResult *result,
-              gpointer      user_data)
+void
+osi_cli_store_result (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
 {
   GAsyncResult **out = user_data;
 
   *out = g_object_ref (result);
+}
+
+GAsyncResult *
+osi_cli_wait (GAsyncResult **result)
+{
+  while (*result == NULL)
+    g_main_context_iteration (NULL, TRUE);
+  return *result;
 }
 
 typedef struct
@@ -150,8 +158,7 @@ typedef struct
 static GAsyncResult *
 wait_for (Call *call)
 {
-  while (call->result == NULL)
-    g_main_context_iteration (NULL, TRUE);
+  osi_cli_wait (&call->result);
   if (call->line.tty)
     g_printerr ("\n");
   return call->result;
@@ -193,7 +200,7 @@ run_list (Call    *call,
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) root = NULL;
 
-  osi_client_list_async (call->client, NULL, store_result, &call->result);
+  osi_client_list_async (call->client, NULL, osi_cli_store_result, &call->result);
   backups = osi_client_list_finish (call->client, wait_for (call), error);
   if (backups == NULL)
     return FALSE;
@@ -230,7 +237,7 @@ run_create (Call    *call,
   g_autoptr(OsiBackupInfo) info = NULL;
   g_autofree char *message = NULL;
 
-  osi_client_create_async (call->client, NULL, store_result, &call->result);
+  osi_client_create_async (call->client, NULL, osi_cli_store_result, &call->result);
   if (!osi_client_create_finish (call->client, wait_for (call), &info, &message, error))
     return FALSE;
 
@@ -249,7 +256,7 @@ run_restore (Call    *call,
   g_autofree char *safety = NULL;
   g_autofree char *message = NULL;
 
-  osi_client_restore_async (call->client, call->arg, NULL, store_result, &call->result);
+  osi_client_restore_async (call->client, call->arg, NULL, osi_cli_store_result, &call->result);
   if (!osi_client_restore_finish (call->client, wait_for (call), &safety, &message, error))
     return FALSE;
 
@@ -265,7 +272,7 @@ static gboolean
 run_delete (Call    *call,
             GError **error)
 {
-  osi_client_delete_async (call->client, call->arg, NULL, store_result, &call->result);
+  osi_client_delete_async (call->client, call->arg, NULL, osi_cli_store_result, &call->result);
   if (!osi_client_delete_finish (call->client, wait_for (call), error))
     return FALSE;
   g_print (_("Deleted %s.\n"), call->arg);
@@ -279,7 +286,7 @@ run_download (Call    *call,
   g_autofree char *path = NULL;
 
   osi_client_download_async (call->client, call->arg, call->directory != NULL ? call->directory : ".",
-                             on_transfer_progress, &call->line, NULL, store_result, &call->result);
+                             on_transfer_progress, &call->line, NULL, osi_cli_store_result, &call->result);
   path = osi_client_download_finish (call->client, wait_for (call), NULL, error);
   if (path == NULL)
     return FALSE;
@@ -294,7 +301,7 @@ run_upload (Call    *call,
   g_autoptr(OsiBackupInfo) info = NULL;
 
   osi_client_upload_async (call->client, call->arg, on_transfer_progress, &call->line, NULL,
-                           store_result, &call->result);
+                           osi_cli_store_result, &call->result);
   info = osi_client_upload_finish (call->client, wait_for (call), error);
   if (info == NULL)
     return FALSE;
@@ -402,11 +409,11 @@ osi_cli_cmd_network (const OsiCliGlobals  *globals,
 
   if (parse_options (command, &call, &argc, &argv, &status) &&
       take_argument (command, argc, argv, &call.arg, &status) &&
-      (call.client = open_client (globals, &status)) != NULL)
+      (call.client = osi_cli_open_client (globals, &status)) != NULL)
     {
       call.line.tty = command->transfer && isatty (STDERR_FILENO);
       if (!command->run (&call, &error))
-        status = fail (error);
+        status = osi_cli_fail (error);
     }
 
   g_clear_object (&call.client);

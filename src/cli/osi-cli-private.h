@@ -4,6 +4,7 @@
 #include <json-glib/json-glib.h>
 
 #include "osi-cli.h"
+#include "osi-client.h"
 
 G_BEGIN_DECLS
 
@@ -29,8 +30,30 @@ gboolean osi_cli_parse_options (int                 *argc,
                                 int                 *status);
 void     osi_cli_print_json    (JsonNode            *node);
 
+/* The network commands' common steps (osi-cli-network.c): a client from
+ * the global options (NULL with *status after a usage error), a callback
+ * that stores the result of a call in the GAsyncResult * its data points
+ * to, the wait for it, and the exit status of a failure, said on stderr. */
+OsiClient    *osi_cli_open_client  (const OsiCliGlobals *globals,
+                                    int                 *status);
+void          osi_cli_store_result (GObject             *source,
+                                    GAsyncResult        *result,
+                                    gpointer             user_data);
+GAsyncResult *osi_cli_wait         (GAsyncResult       **result);
+int           osi_cli_fail         (const GError        *error);
+
 /* list, create, download, restore, delete and upload: argv[0] says which. */
 int      osi_cli_cmd_network   (const OsiCliGlobals *globals,
+                                int                  argc,
+                                char               **argv);
+
+/* docs/api.md §6: policy [set], protect, unprotect and note
+ * (osi-cli-policy.c), argv[0] says which; prune (osi-cli-prune.c). */
+int      osi_cli_cmd_policy    (const OsiCliGlobals *globals,
+                                int                  argc,
+                                char               **argv);
+
+int      osi_cli_cmd_prune     (const OsiCliGlobals *globals,
                                 int                  argc,
                                 char               **argv);
 

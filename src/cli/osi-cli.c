@@ -18,7 +18,7 @@
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n%s\n",
+  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n%s\n",
            _("Usage: osi-backup-cli [--server URL] [--token-file FILE] [--server-time-zone TZ] COMMAND"),
            _("  list [--json]                 list the server’s backups, newest first"),
            _("  create                        make a backup of the server’s data now"),
@@ -30,6 +30,11 @@ print_usage (FILE *out)
            _("  inspect FILE [--json]         show what a backup holds"),
            _("  diff A B [--json]             show what changes from A to B (backups or data folders)"),
            _("  demo-data DIR [--size-mb N]   write a demonstration data folder"),
+           _("  policy [--json]               show the server’s schedule, retention and latest runs"),
+           _("  policy set [--every …] …      change them (see policy set --help)"),
+           _("  prune [--dry-run] [--json]    delete the backups the retention policy does not keep"),
+           _("  protect NAME, unprotect NAME  keep a backup from prune and delete, or no longer"),
+           _("  note NAME TEXT                write a note on a backup (\"\" removes it)"),
            _("The server and token come from --server and --token-file, or from $OSI_BACKUP_SERVER and $OSI_BACKUP_TOKEN."),
            _("Dates the server sends without a UTC offset are its local time: --server-time-zone (or "
              "$OSI_BACKUP_SERVER_TIME_ZONE) names its zone, such as Europe/Paris; the default is this computer’s."),
@@ -582,6 +587,11 @@ osi_cli_run (int    argc,
     { "restore", osi_cli_cmd_network },
     { "delete", osi_cli_cmd_network },
     { "upload", osi_cli_cmd_network },
+    { "policy", osi_cli_cmd_policy },
+    { "prune", osi_cli_cmd_prune },
+    { "protect", osi_cli_cmd_policy },
+    { "unprotect", osi_cli_cmd_policy },
+    { "note", osi_cli_cmd_policy },
     { "verify", cmd_verify },
     { "inspect", cmd_inspect },
     { "diff", cmd_diff },
