@@ -784,7 +784,8 @@ case_errors (Walk *walk)
   g_settings_set_string (settings, "download-folder", folder);
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.download", "s",
                                              osi_backup_info_get_name (first)));
-  g_assert_nonnull (osi_window_get_dialog (window));
+  /* The folder is made (here, not) off the UI thread. */
+  osi_test_wait_for (dialog_shown, window, "the download folder's error");
   walk_widget (walk, GTK_WIDGET (osi_window_get_dialog (window)));
   gtk_window_destroy (GTK_WINDOW (osi_window_get_dialog (window)));
   g_settings_reset (settings, "download-folder");

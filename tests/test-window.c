@@ -17,6 +17,7 @@
 #include "osi-profile.h"
 #include "osi-search.h"
 #include "osi-test-gui.h"
+#include "osi-test-io-watch.h"
 #include "osi-test-support.h"
 
 /* The main window under a display (Xvfb in CI), against a real
@@ -1200,6 +1201,86 @@ test_download (void)
   fixture_finish (&f);
 }
 
+/* A download folder that does not exist yet is made, 0700, off the UI
+ * thread (it may be on a slow or sleeping disk), and the download then
+ * goes on as usual. */
+static void
+test_download_new_folder (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *parent = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *local_path = NULL;
+  g_autofree char *server_path = NULL;
+  g_autofree char *expected = NULL;
+  g_autofree char *got = NULL;
+  gsize expected_len, got_len;
+  GStatBuf st;
+  DiskBackup *chosen;
+
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
+  parent = g_build_filename (f.tmp, "new", NULL);
+  folder = g_build_filename (parent, "downloads", NULL);
+  g_settings_set_string (f.settings, "download-folder", folder);
+  backups = disk_backups (f.backups);
+  chosen = g_ptr_array_index (backups, 0);
+  server_path = g_build_filename (f.backups, chosen->name, NULL);
+  local_path = g_build_filename (folder, chosen->name, NULL);
+  g_assert_false (g_file_test (parent, G_FILE_TEST_EXISTS));
+
+  osi_io_watch_start ((const char *[]) { parent, NULL });
+  activate_on (f.window, "win.download", chosen->name);
+  /* Under way at once, folder or not. */
+  g_assert_true (osi_window_get_working (f.window));
+  g_assert_true (action_enabled (f.window, "win.cancel-transfer"));
+  osi_test_wait_idle (f.window);
+  osi_io_watch_stop ("a download into a new folder");
+
+  g_assert_null (osi_window_get_dialog (f.window));
+  g_assert_cmpstr (osi_window_get_last_toast (f.window), ==, "Download complete");
+  g_assert_cmpint (g_stat (folder, &st), ==, 0);
+  g_assert_true (S_ISDIR (st.st_mode));
+  g_assert_cmpint (st.st_mode & 0777, ==, 0700);
+  g_assert_true (g_file_get_contents (server_path, &expected, &expected_len, NULL));
+  g_assert_true (g_file_get_contents (local_path, &got, &got_len, NULL));
+  g_assert_cmpmem (got, got_len, expected, expected_len);
+
+  fixture_finish (&f);
+}
+
+/* A download folder that cannot be made (a file stands in its way): the
+ * window says so, and the download never starts. */
+static void
+test_download_folder_error (void)
+{
+  Fixture f;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autofree char *blocker = NULL;
+  g_autofree char *folder = NULL;
+  g_autofree char *body = NULL;
+
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
+  blocker = g_build_filename (f.tmp, "not-a-folder", NULL);
+  g_assert_true (g_file_set_contents (blocker, "", 0, NULL));
+  folder = g_build_filename (blocker, "downloads", NULL);
+  g_settings_set_string (f.settings, "download-folder", folder);
+  backups = disk_backups (f.backups);
+
+  activate_on (f.window, "win.download", ((DiskBackup *)g_ptr_array_index (backups, 0))->name);
+  osi_test_wait_idle (f.window);
+  g_assert_nonnull (osi_window_get_dialog (f.window));
+  body = osi_test_answer_dialog (f.window, "close");
+  g_assert_nonnull (strstr (body, "Cannot create the download folder"));
+  g_assert_nonnull (strstr (body, folder));
+  g_assert_false (osi_window_get_working (f.window));
+  g_assert_true (action_enabled (f.window, "win.create"));
+
+  fixture_finish (&f);
+}
+
 static gboolean
 part_started (gpointer data)
 {
@@ -2300,6 +2381,8 @@ main (int argc, char **argv)
   g_test_add_func ("/window/empty", test_empty);
   g_test_add_func ("/window/download", test_download);
   g_test_add_func ("/window/download-cancel", test_download_cancel);
+  g_test_add_func ("/window/download-new-folder", test_download_new_folder);
+  g_test_add_func ("/window/download-folder-error", test_download_folder_error);
   g_test_add_func ("/window/server-stopped", test_server_stopped);
   g_test_add_func ("/window/unreachable", test_unreachable);
   g_test_add_func ("/window/wrong-token", test_wrong_token);

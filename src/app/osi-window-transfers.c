@@ -3,14 +3,13 @@
 
 #include "config.h"
 
-#include <errno.h>
-
 #include <glib/gi18n-lib.h>
 
 #include "osi-archive.h"
 #include "osi-backup-info.h"
 #include "osi-check-history.h"
 #include "osi-check-window.h"
+#include "osi-download.h"
 #include "osi-progress-relay.h"
 #include "osi-sha256.h"
 #include "osi-window-private.h"
@@ -178,11 +177,12 @@ on_downloaded (GObject      *source,
                gpointer      user_data)
 {
   g_autoptr(OsiWindow) self = user_data;
+  g_autofree char *made = NULL;
   g_autofree char *path = NULL;
   g_autofree char *sha256 = NULL;
   g_autoptr(GError) error = NULL;
 
-  path = osi_client_download_finish (OSI_CLIENT (source), result, &sha256, &error);
+  path = osi_download_finish (result, &made, &sha256, &error);
   if (_osi_window_is_disposed (self))
     return;
   if (path == NULL)
@@ -190,6 +190,14 @@ on_downloaded (GObject      *source,
       _osi_window_long_job_end (self, OSI_WINDOW_JOB_DOWNLOAD);
       if (_osi_window_is_cancelled (error))
         osi_window_add_toast (self, adw_toast_new (_("Download cancelled: it will resume where it stopped")));
+      else if (made == NULL)
+        {
+          g_autoptr(GError) sentence = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
+                                                    _("Cannot create the download folder %s: %s"),
+                                                    osi_download_get_folder (result), error->message);
+
+          _osi_window_show_error (self, _("The Download Failed"), sentence, FALSE);
+        }
       else
         _osi_window_show_error (self, _("The Download Failed"), error, FALSE);
       return;
@@ -206,6 +214,8 @@ on_downloaded (GObject      *source,
   download_done (self, path);
 }
 
+/* The download is under way (and can be cancelled) at once; its folder
+ * is made first, off the UI thread. */
 void
 _osi_window_download (OsiWindow  *self,
                       const char *name)
@@ -215,20 +225,10 @@ _osi_window_download (OsiWindow  *self,
 
   if (self->client == NULL || _osi_window_long_job_running (self) || _osi_window_refuse_unnamable (self, name))
     return;
-  if (g_mkdir_with_parents (folder, 0700) != 0)
-    {
-      int saved_errno = errno;
-      g_autoptr(GError) error = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                                             _("Cannot create the download folder %s: %s"), folder,
-                                             g_strerror (saved_errno));
-
-      _osi_window_show_error (self, _("The Download Failed"), error, FALSE);
-      return;
-    }
   status = g_strdup_printf (_("Downloading %s…"), name);
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_DOWNLOAD, status);
-  osi_client_download_async (self->client, name, folder, on_transfer_progress, self,
-                             self->transfer_cancellable, on_downloaded, g_object_ref (self));
+  osi_download_async (self->client, name, folder, FALSE, on_transfer_progress, self, self->transfer_cancellable,
+                      on_downloaded, g_object_ref (self));
 }
 
 /* ------------------------------------------------------------------------ */
