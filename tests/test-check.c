@@ -17,6 +17,7 @@
 #include "osi-diff-window-private.h"
 #include "osi-search.h"
 #include "osi-test-gui.h"
+#include "osi-test-io-watch.h"
 #include "osi-test-support.h"
 
 /* The offline check in the app: the report window of a real archive made
@@ -1185,8 +1186,10 @@ test_compare (void)
   g_autofree char *cache = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
   g_autofree char *bytes = NULL;
   gsize len;
+  g_autofree char *expected = NULL;
   OsiCheckWindow *report;
   OsiDiffWindow *diff;
+  AdwMessageDialog *dialog;
   const char *served_name = "backup_20260305_101500.tar.zst";
 
   if (!fixture_start (&f, TRUE))
@@ -1222,18 +1225,38 @@ test_compare (void)
   g_assert_true (g_file_set_contents (served, bytes, (gssize)len, NULL));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.refresh", NULL));
   osi_test_wait_idle (f.window);
+  /* Its folder in the cache is made and removed off the UI thread. */
+  osi_io_watch_start ((const char *[]) { cache, NULL });
   choose_backup (report, served_name, n_backup_files (f.backups));
   g_assert_true (osi_check_window_get_working (report));
   osi_test_wait_for (compare_done, report, "the download and comparison");
+  osi_io_watch_stop ("a comparison with a server backup");
   diff = osi_check_window_get_diff_window (report);
   assert_counts (diff, archived, f.data);
   osi_test_wait_for (folder_empty, cache, "the download's deletion");
 
-  /* Cancelled during the download: nothing left in the cache. */
+  /* Cancelled during the download (here, while its folder is made):
+   * nothing left in the cache. */
+  osi_io_watch_start ((const char *[]) { cache, NULL });
   osi_check_window_compare_with_backup (report, served_name);
+  g_assert_true (osi_check_window_get_working (report));
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (report), "check.cancel", NULL));
   osi_test_wait_for (compare_done, report, "the cancelled comparison");
+  osi_io_watch_stop ("a cancelled comparison");
   osi_test_wait_for (folder_empty, cache, "the download's deletion");
+
+  /* A cache where no folder can be made: said, and nothing else runs. */
+  g_assert_cmpint (g_rmdir (cache), ==, 0);
+  g_assert_true (g_file_set_contents (cache, "", 0, NULL));
+  osi_check_window_compare_with_backup (report, served_name);
+  osi_test_wait_for (compare_done, report, "the comparison that cannot start");
+  dialog = ADW_MESSAGE_DIALOG (osi_test_find_toplevel (ADW_TYPE_MESSAGE_DIALOG));
+  g_assert_nonnull (dialog);
+  g_assert_cmpstr (adw_message_dialog_get_heading (dialog), ==, "The Comparison Failed");
+  expected = g_strdup_printf ("Cannot create a folder in %s for the comparison: ", cache);
+  g_assert_true (g_str_has_prefix (adw_message_dialog_get_body (dialog), expected));
+  gtk_window_destroy (GTK_WINDOW (dialog));
+  g_assert_cmpint (g_unlink (cache), ==, 0);
 
   g_object_ref (diff);
   fixture_finish (&f);

@@ -3,13 +3,12 @@
 
 #include "config.h"
 
-#include <errno.h>
-
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
 #include "osi-check-window-private.h"
 #include "osi-diff-window.h"
+#include "osi-download.h"
 #include "osi-window-private.h"
 
 /* The check window's comparisons: with another backup file, or with a
@@ -189,7 +188,17 @@ on_downloaded (GObject      *source,
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
 
-  path = osi_client_download_finish (OSI_CLIENT (source), result, NULL, &error);
+  /* Whatever happens, the folder made goes with the job (job_end). */
+  path = osi_download_finish (result, &self->compare_dir, NULL, &error);
+  if (path == NULL && self->compare_dir == NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_autoptr(GError) sentence = g_error_new (G_IO_ERROR, error->code,
+                                                _("Cannot create a folder in %s for the comparison: %s"),
+                                                osi_download_get_folder (result), error->message);
+
+      g_clear_error (&error);
+      error = g_steal_pointer (&sentence);
+    }
   if (path == NULL || is_disposed (self))
     {
       job_end (self);
@@ -283,9 +292,7 @@ osi_check_window_compare_with_backup (OsiCheckWindow *self,
                                       const char     *name)
 {
   g_autoptr(OsiWindow) window = NULL;
-  g_autoptr(GError) error = NULL;
   g_autofree char *parent = NULL;
-  g_autofree char *folder = NULL;
   g_autofree char *text = NULL;
   OsiClient *client;
 
@@ -296,22 +303,11 @@ osi_check_window_compare_with_backup (OsiCheckWindow *self,
   client = window != NULL ? osi_window_get_client (window) : NULL;
   if (self->report == NULL || self->job_cancellable != NULL || client == NULL)
     return;
-  /* A folder of its own: the client resumes a .part it finds, and never
-   * replaces a file. */
-  parent = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
-  folder = g_build_filename (parent, "XXXXXX", NULL);
-  if (g_mkdir_with_parents (parent, 0700) != 0 || g_mkdtemp_full (folder, 0700) == NULL)
-    {
-      int saved_errno = errno;
-
-      g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-                   _("Cannot create a folder in %s for the comparison: %s"), parent, g_strerror (saved_errno));
-      show_error (self, _("The Comparison Failed"), error);
-      return;
-    }
-  self->compare_dir = g_steal_pointer (&folder);
   text = g_strdup_printf (_("Downloading %s for the comparison…"), name);
   job_start (self, text);
-  osi_client_download_async (client, name, self->compare_dir, on_download_progress, self, self->job_cancellable,
-                             on_downloaded, g_object_ref (self));
+  /* A folder of its own, made off the UI thread: the client resumes a
+   * .part it finds, and never replaces a file. */
+  parent = g_build_filename (g_get_user_cache_dir (), "osi-backup", "compare", NULL);
+  osi_download_async (client, name, parent, TRUE, on_download_progress, self, self->job_cancellable,
+                      on_downloaded, g_object_ref (self));
 }
