@@ -17,6 +17,8 @@
 #include "osi-demo-server.h"
 #include "osi-demo-server-private.h"
 #include "osi-test-client.h"
+#include "osi-test-io-watch.h"
+#include "osi-test-support.h"
 
 #define DEMO_CHILD_ARG "--demo-child"
 #define GONE_TIMEOUT_US (5 * G_USEC_PER_SEC)
@@ -28,15 +30,26 @@ static char *tmp_root;
 /* ------------------------------------------------------------------------ */
 /* Helpers. */
 
+/* Every start proves that this thread (the app's UI thread) reaches
+ * neither the demo folder, its lock and token file beside, nor the
+ * server program: the workers do. */
 static gboolean
 start (OsiDemoServer  *server,
        GCancellable   *cancellable,
        GError        **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *folder = _osi_demo_server_dup_folder ();
+  g_autofree char *parent = g_path_get_dirname (folder);
+  const char *program = g_getenv ("OSI_BACKUP_SERVER");
+  const char *watched[] = { parent, program != NULL && g_path_is_absolute (program) ? program : NULL, NULL };
+  gboolean started;
 
+  osi_io_watch_start (watched);
   osi_demo_server_start_async (server, cancellable, osi_test_store_result, &result);
-  return osi_demo_server_start_finish (server, osi_test_wait_result (&result, "the demo server"), error);
+  started = osi_demo_server_start_finish (server, osi_test_wait_result (&result, "the demo server"), error);
+  osi_io_watch_stop ("a start of the demo server");
+  return started;
 }
 
 static OsiDemoServer *

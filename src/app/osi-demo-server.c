@@ -195,12 +195,14 @@ make_token (GError **error)
   return hex;
 }
 
-/* What the worker thread hands over: a fresh token, and the file that
- * passes it to the child. */
+/* What the worker thread hands over: a fresh token, the file that
+ * passes it to the child, and the server program (NULL when none was
+ * found). */
 typedef struct
 {
   char *token;
   char *token_file;
+  char *program;
 } Prepared;
 
 static void
@@ -208,6 +210,7 @@ prepared_free (Prepared *prepared)
 {
   clear_secret (&prepared->token);
   g_free (prepared->token_file);
+  g_free (prepared->program);
   g_free (prepared);
 }
 
@@ -302,6 +305,9 @@ prepare_folder (const char    *demo_dir,
   return prepared->token_file != NULL ? g_steal_pointer (&prepared) : NULL;
 }
 
+static char *find_server_program (void);
+
+/* The program is looked for here too: its candidates are stat-ed. */
 static void
 prepare_thread (GTask        *task,
                 gpointer      source_object,
@@ -313,16 +319,20 @@ prepare_thread (GTask        *task,
   Prepared *prepared;
 
   prepared = prepare_folder (demo_dir, cancellable, &error);
-  if (prepared != NULL)
-    g_task_return_pointer (task, prepared, (GDestroyNotify) prepared_free);
-  else
-    g_task_return_error (task, error);
+  if (prepared == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  prepared->program = find_server_program ();
+  g_task_return_pointer (task, prepared, (GDestroyNotify) prepared_free);
 }
 
 /* ------------------------------------------------------------------------ */
 /* The child                                                                */
 
-/* Where the server program is, best guess first. */
+/* Where the server program is, best guess first. In a worker: it stats
+ * files. */
 static char *
 find_server_program (void)
 {
@@ -596,18 +606,54 @@ typedef struct
   gulong            cancelled_id;
   GSource          *timeout;
   gboolean          timed_out;
+  /* What the child said (its URL) or why not, kept while its token file
+   * is removed. */
+  char             *line;
+  GError           *error;
+  /* What to do once the token file is removed. */
+  void            (*forgotten) (GTask *task);
 } StartData;
 
-/* Done with once the child answered, whatever it said: it reads the file
- * before it prints anything. */
+/* task: NULL when nothing waits. */
 static void
-forget_token_file (StartData *data)
+on_token_file_deleted (GObject      *source,
+                       GAsyncResult *result,
+                       gpointer      user_data)
 {
-  if (data->prepared != NULL && data->prepared->token_file != NULL)
+  g_autoptr(GTask) task = user_data;
+  g_autoptr(GError) error = NULL;
+
+  if (!g_file_delete_finish (G_FILE (source), result, &error))
+    g_debug ("The demo server's token file stays: %s", error->message);
+  if (task != NULL)
     {
-      g_unlink (data->prepared->token_file);
-      g_clear_pointer (&data->prepared->token_file, g_free);
+      StartData *data = g_task_get_task_data (task);
+
+      data->forgotten (task);
     }
+}
+
+/* Removes the token file in a worker, off the UI thread, then runs
+ * forgotten (task) here; the start answers only then, so that the token
+ * lives in the two processes' memory alone once it does. Done with once
+ * the child answered, whatever it said (it reads the file before it
+ * prints anything), or once there is no child to read it. */
+static void
+forget_token_file (GTask *task,
+                   void (*forgotten) (GTask *task))
+{
+  StartData *data = g_task_get_task_data (task);
+  g_autoptr(GFile) file = NULL;
+
+  if (data->prepared == NULL || data->prepared->token_file == NULL)
+    {
+      forgotten (task);
+      return;
+    }
+  file = g_file_new_for_path (data->prepared->token_file);
+  g_clear_pointer (&data->prepared->token_file, g_free);
+  data->forgotten = forgotten;
+  g_file_delete_async (file, G_PRIORITY_DEFAULT, NULL, on_token_file_deleted, g_object_ref (task));
 }
 
 static void
@@ -624,8 +670,17 @@ start_data_free (StartData *data)
   g_clear_object (&data->read_cancellable);
   g_clear_object (&data->output);
   g_clear_object (&data->subprocess);
-  forget_token_file (data);
+  /* Every answer comes after forget_token_file (); should one not, the
+   * token still leaves the disk. */
+  if (data->prepared != NULL && data->prepared->token_file != NULL)
+    {
+      g_autoptr(GFile) file = g_file_new_for_path (data->prepared->token_file);
+
+      g_file_delete_async (file, G_PRIORITY_DEFAULT, NULL, on_token_file_deleted, NULL);
+    }
   g_clear_pointer (&data->prepared, prepared_free);
+  g_free (data->line);
+  g_clear_error (&data->error);
   g_free (data->demo_dir);
   g_free (data);
 }
@@ -655,20 +710,48 @@ return_stopped (GTask *task)
 }
 
 static void
+return_error (GTask *task)
+{
+  StartData *data = g_task_get_task_data (task);
+
+  g_task_return_error (task, g_steal_pointer (&data->error));
+}
+
+/* Without a child that reads it, the token file goes, then the start
+ * fails with error. */
+static void
+fail_start (GTask  *task,
+            GError *error)
+{
+  StartData *data = g_task_get_task_data (task);
+
+  data->error = error;
+  forget_token_file (task, return_error);
+}
+
+static void url_checked (GTask *task);
+
+static void
 url_read (GObject      *source,
           GAsyncResult *result,
           gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  StartData *data = g_task_get_task_data (task);
+
+  data->line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
+                                                          &data->error);
+  g_source_destroy (data->timeout);
+  forget_token_file (task, url_checked);
+}
+
+static void
+url_checked (GTask *task)
+{
   OsiDemoServer *self = g_task_get_source_object (task);
   StartData *data = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autofree char *line = NULL;
-
-  line = g_data_input_stream_read_line_finish_utf8 (G_DATA_INPUT_STREAM (source), result, NULL,
-                                                    &error);
-  g_source_destroy (data->timeout);
-  forget_token_file (data);
+  g_autoptr(GError) error = g_steal_pointer (&data->error);
+  g_autofree char *line = g_steal_pointer (&data->line);
 
   if (data->generation != self->generation)
     {
@@ -726,7 +809,6 @@ folder_prepared (GObject      *source,
   StartData *data = g_task_get_task_data (task);
   g_autoptr(GSubprocessLauncher) launcher = NULL;
   g_autoptr(GError) error = NULL;
-  g_autofree char *program = NULL;
   g_autofree char *data_dir = NULL;
   g_autofree char *backup_dir = NULL;
 
@@ -734,7 +816,7 @@ folder_prepared (GObject      *source,
 
   if (data->generation != self->generation)
     {
-      return_stopped (task);
+      forget_token_file (task, return_stopped);
       return;
     }
 
@@ -751,13 +833,12 @@ folder_prepared (GObject      *source,
       return;
     }
 
-  program = find_server_program ();
-  if (program == NULL)
+  if (data->prepared->program == NULL)
     {
       self->starting = FALSE;
-      g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
-                               _("Cannot find the program %s: check that OSI Backup is fully installed."),
-                               SERVER_PROGRAM);
+      fail_start (task, g_error_new (G_IO_ERROR, G_IO_ERROR_NOT_FOUND,
+                                     _("Cannot find the program %s: check that OSI Backup is fully installed."),
+                                     SERVER_PROGRAM));
       return;
     }
 
@@ -771,7 +852,7 @@ folder_prepared (GObject      *source,
   launcher = g_subprocess_launcher_new (G_SUBPROCESS_FLAGS_STDOUT_PIPE);
   g_subprocess_launcher_set_child_setup (launcher, child_setup, GINT_TO_POINTER (getpid ()), NULL);
   data->subprocess = g_subprocess_launcher_spawn (launcher, &error,
-                                                  program,
+                                                  data->prepared->program,
                                                   "--data-dir", data_dir,
                                                   "--backup-dir", backup_dir,
                                                   "--listen", "127.0.0.1:0",
@@ -781,7 +862,7 @@ folder_prepared (GObject      *source,
     {
       self->starting = FALSE;
       g_prefix_error (&error, _("Cannot start the demonstration server: "));
-      g_task_return_error (task, g_steal_pointer (&error));
+      fail_start (task, g_steal_pointer (&error));
       return;
     }
   self->subprocess = g_object_ref (data->subprocess);
