@@ -1282,6 +1282,67 @@ test_download_folder_error (void)
 }
 
 static gboolean
+chooser_shown (gpointer data)
+{
+  return osi_test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG) != NULL;
+}
+
+/* GTK's chooser goes to the folder it is told in its own time. */
+static gboolean
+chooser_in_folder (gpointer data)
+{
+  g_autoptr(GFile) current = gtk_file_chooser_get_current_folder (data);
+
+  return current != NULL;
+}
+
+/* "Check a Backup…" opens in the download folder when it is one, which
+ * the UI thread does not stat itself; elsewhere when it is not. */
+static void
+test_check_file_chooser (void)
+{
+  Fixture f;
+  g_autofree char *folder = NULL;
+  g_autofree char *missing = NULL;
+
+  if (!fixture_start (&f, N_BACKUPS, 10, NULL))
+    return;
+  folder = download_folder (&f);
+  g_assert_cmpint (g_mkdir (folder, 0700), ==, 0);
+  missing = g_build_filename (f.tmp, "missing", NULL);
+
+  for (guint i = 0; i < 2; i++)
+    {
+      const char *shown = i == 0 ? folder : missing;
+      g_autoptr(GFile) current = NULL;
+      g_autofree char *current_path = NULL;
+      GtkWindow *chooser;
+
+      g_settings_set_string (f.settings, "download-folder", shown);
+      osi_io_watch_start ((const char *[]) { shown, NULL });
+      g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.check-file", NULL));
+      osi_test_wait_for (chooser_shown, NULL, "the file chooser");
+      osi_io_watch_stop ("opening the file chooser");
+      chooser = osi_test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG);
+      if (i == 0)
+        osi_test_wait_for (chooser_in_folder, chooser, "the file chooser's folder");
+      else
+        osi_test_settle ();
+      current = gtk_file_chooser_get_current_folder (GTK_FILE_CHOOSER (chooser));
+      current_path = current != NULL ? g_file_get_path (current) : NULL;
+      if (i == 0)
+        g_assert_cmpstr (current_path, ==, folder);
+      else
+        g_assert_cmpstr (current_path, !=, missing);
+      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+      osi_test_settle ();
+      g_assert_null (osi_test_find_toplevel (GTK_TYPE_FILE_CHOOSER_DIALOG));
+    }
+
+  fixture_finish (&f);
+}
+
+static gboolean
 part_started (gpointer data)
 {
   GStatBuf st;
@@ -2383,6 +2444,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window/download-cancel", test_download_cancel);
   g_test_add_func ("/window/download-new-folder", test_download_new_folder);
   g_test_add_func ("/window/download-folder-error", test_download_folder_error);
+  g_test_add_func ("/window/check-file-chooser", test_check_file_chooser);
   g_test_add_func ("/window/server-stopped", test_server_stopped);
   g_test_add_func ("/window/unreachable", test_unreachable);
   g_test_add_func ("/window/wrong-token", test_wrong_token);

@@ -761,6 +761,29 @@ on_backup_file_chosen (GtkNativeDialog *chooser,
   g_object_unref (chooser);
 }
 
+/* The chooser opens in its folder once GIO's worker said the folder is
+ * one (a download folder may be on a sleeping disk); not at all if its
+ * window closed meanwhile (GTK forgets a destroyed parent). */
+static void
+on_chooser_folder_queried (GObject      *source,
+                           GAsyncResult *result,
+                           gpointer      user_data)
+{
+  GtkFileChooserNative *chooser = user_data;
+  g_autoptr(GFileInfo) info = g_file_query_info_finish (G_FILE (source), result, NULL);
+  GtkWindow *parent = gtk_native_dialog_get_transient_for (GTK_NATIVE_DIALOG (chooser));
+
+  if (parent == NULL)
+    {
+      gtk_native_dialog_destroy (GTK_NATIVE_DIALOG (chooser));
+      g_object_unref (chooser);
+      return;
+    }
+  if (info != NULL && g_file_info_get_file_type (info) == G_FILE_TYPE_DIRECTORY)
+    gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), G_FILE (source), NULL);
+  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+}
+
 void
 osi_backup_file_chooser_show (GtkWindow         *parent,
                               const char        *title,
@@ -772,7 +795,10 @@ osi_backup_file_chooser_show (GtkWindow         *parent,
   GtkFileChooserNative *chooser;
   g_autoptr(GtkFileFilter) backups = gtk_file_filter_new ();
   g_autoptr(GtkFileFilter) all = gtk_file_filter_new ();
+  g_autoptr(GFile) folder_file = NULL;
   static const char * const patterns[] = { "*.tar.zst", "*.tar.gz", "*.tgz", "*.zip", "*.json" };
+
+  g_return_if_fail (GTK_IS_WINDOW (parent));
 
   chooser = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_OPEN, accept_label, _("_Cancel"));
   gtk_file_filter_set_name (backups, _("Backups"));
@@ -782,16 +808,17 @@ osi_backup_file_chooser_show (GtkWindow         *parent,
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  if (folder != NULL && g_file_test (folder, G_FILE_TEST_IS_DIR))
-    {
-      g_autoptr(GFile) folder_file = g_file_new_for_path (folder);
-
-      gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (chooser), folder_file, NULL);
-    }
   gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_object_set_data (G_OBJECT (chooser), "chosen-func", (gpointer)func);
   g_signal_connect_object (chooser, "response", G_CALLBACK (on_backup_file_chosen), object, 0);
-  gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+  if (folder == NULL)
+    {
+      gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));
+      return;
+    }
+  folder_file = g_file_new_for_path (folder);
+  g_file_query_info_async (folder_file, G_FILE_ATTRIBUTE_STANDARD_TYPE, G_FILE_QUERY_INFO_NONE, G_PRIORITY_DEFAULT,
+                           NULL, on_chooser_folder_queried, chooser);
 }
 
 gboolean
