@@ -421,6 +421,11 @@ osi_application_startup (GApplication *application)
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.check-file", check_accels);
   gtk_application_set_accels_for_action (GTK_APPLICATION (self), "win.show-help-overlay", shortcuts_accels);
 
+  /* GLib reads ~/.config/user-dirs.dirs at the first question and keeps
+   * the answer: asked here, before any window shows, rather than by the
+   * first download or file chooser on the UI thread. */
+  g_get_user_special_dir (G_USER_DIRECTORY_DOWNLOAD);
+
   self->settings = g_settings_new (APP_ID);
   self->profiles = osi_profile_store_new (self->settings);
   g_signal_connect_object (self->profiles, "notify::current", G_CALLBACK (on_current_profile), self,
