@@ -458,6 +458,28 @@ keyring_failed (GTask  *task,
   return TRUE;
 }
 
+/* The session bus, on which the keyring is asked; NULL when the task is
+ * done with (cancelled) or went on to the file (no bus: no keyring). */
+static GDBusConnection *
+bus_or_file (GAsyncResult    *result,
+             GTask           *task,
+             GTaskThreadFunc  file_thread)
+{
+  g_autoptr(GError) error = NULL;
+  GDBusConnection *bus = g_bus_get_finish (result, &error);
+
+  if (bus != NULL)
+    return bus;
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return NULL;
+    }
+  g_debug ("No session bus (%s): to the token file", error->message);
+  g_task_run_in_thread (task, file_thread);
+  return NULL;
+}
+
 static void
 on_keyring_stored (GObject      *source,
                    GAsyncResult *result,
@@ -481,23 +503,12 @@ on_bus_for_store (GObject      *source,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, store_in_file_thread);
   Request *request = g_task_get_task_data (task);
   g_autofree char *label = NULL;
 
-  bus = g_bus_get_finish (result, &error);
   if (bus == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      g_debug ("No session bus (%s): using the token file", error->message);
-      g_task_run_in_thread (task, store_in_file_thread);
-      return;
-    }
+    return;
 
   /* TRANSLATORS: the label of the token in the keyring (Passwords and
    * Keys); %s is the name of the server profile. */
@@ -538,22 +549,11 @@ on_bus_for_lookup (GObject      *source,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, lookup_in_file_thread);
   Request *request = g_task_get_task_data (task);
 
-  bus = g_bus_get_finish (result, &error);
   if (bus == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      g_debug ("No session bus (%s): reading the token file", error->message);
-      g_task_run_in_thread (task, lookup_in_file_thread);
-      return;
-    }
+    return;
   secret_password_lookup (token_schema (), g_task_get_cancellable (task),
                           on_keyring_looked_up, g_object_ref (task),
                           "profile", request->profile_id,
@@ -589,21 +589,11 @@ on_bus_for_clear (GObject      *source,
                   gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = NULL;
-  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, clear_file_thread);
   Request *request = g_task_get_task_data (task);
 
-  bus = g_bus_get_finish (result, &error);
   if (bus == NULL)
-    {
-      if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        {
-          g_task_return_error (task, g_steal_pointer (&error));
-          return;
-        }
-      g_task_run_in_thread (task, clear_file_thread);
-      return;
-    }
+    return;
   secret_password_clear (token_schema (), g_task_get_cancellable (task),
                          on_keyring_cleared, g_object_ref (task),
                          "profile", request->profile_id,
