@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "osi-archive.h"
+#include "osi-progress-relay.h"
 #include "osi-rag-validator.h"
 #include "osi-sha256.h"
 
@@ -40,6 +41,46 @@ OsiVerifyReport *osi_archive_verify_reading_fd (int                      archive
                                                 gpointer                 user_data,
                                                 GCancellable            *cancellable,
                                                 GError                 **error);
+
+/* The _async variants of the archive and swap operations: each runs its
+ * synchronous variant in a worker thread, on a copy of its arguments,
+ * progress relayed to the caller's main context. */
+typedef struct _ArchiveJob ArchiveJob;
+
+typedef gboolean (*ArchiveJobFunc) (ArchiveJob    *job,
+                                    GCancellable  *cancellable,
+                                    GError       **error);
+
+struct _ArchiveJob
+{
+  ArchiveJobFunc     func;
+  char              *archive_path;
+  char              *other_path;   /* the data folder (create, restore) */
+  OsiArchiveLimits   limits;
+  OsiCompression     compression;
+  int                level;
+  OsiProgressRelay  *relay;
+  OsiVerifyReport   *report;
+  char              *sha256;
+};
+
+#define ARCHIVE_JOB_PROGRESS(job) ((job)->relay != NULL ? osi_progress_relay_report : NULL)
+
+ArchiveJob *_osi_archive_job_new    (ArchiveJobFunc           func,
+                                     const char              *archive_path,
+                                     const char              *other_path,
+                                     const OsiArchiveLimits  *limits,
+                                     OsiProgressFunc          progress,
+                                     gpointer                 progress_data);
+void        _osi_archive_job_start  (ArchiveJob              *job,
+                                     gpointer                 source_tag,
+                                     GCancellable            *cancellable,
+                                     GAsyncReadyCallback      callback,
+                                     gpointer                 user_data);
+ArchiveJob *_osi_archive_job_finish (GAsyncResult            *result,
+                                     gpointer                 source_tag,
+                                     OsiVerifyReport        **out_report,
+                                     GError                 **error);
 
 /* What the files of the archive code share: osi-archive.c (limits, names,
  * the asynchronous variants), osi-archive-read.c (the one pass that

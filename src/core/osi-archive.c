@@ -10,7 +10,6 @@
 
 #include "osi-archive.h"
 #include "osi-archive-private.h"
-#include "osi-progress-relay.h"
 
 /* The format's limits and names, and the asynchronous variants. Reading
  * (verification) is in osi-archive-read.c, writing what is read into a
@@ -116,22 +115,10 @@ osi_archive_name_is_bare_json (const char *name)
 /* ------------------------------------------------------------------------ */
 /* Asynchronous variants                                                    */
 
-typedef struct
-{
-  char              *archive_path;
-  char              *other_path;  /* data dir or staging dir */
-  OsiArchiveLimits   limits;
-  OsiCompression     compression;
-  int                level;
-  OsiProgressRelay  *relay;
-  OsiVerifyReport   *report;
-  char              *sha256;
-} Job;
-
 static void
 job_free (gpointer data)
 {
-  Job *job = data;
+  ArchiveJob *job = data;
 
   g_free (job->archive_path);
   g_free (job->other_path);
@@ -141,16 +128,19 @@ job_free (gpointer data)
   g_free (job);
 }
 
-static Job *
-job_new (GTask                  *task,
-         const char             *archive_path,
-         const char             *other_path,
-         const OsiArchiveLimits *limits,
-         OsiProgressFunc         progress,
-         gpointer                progress_data)
+/* func, given a copy of the arguments; limits may be NULL for the
+ * defaults. */
+ArchiveJob *
+_osi_archive_job_new (ArchiveJobFunc           func,
+                      const char              *archive_path,
+                      const char              *other_path,
+                      const OsiArchiveLimits  *limits,
+                      OsiProgressFunc          progress,
+                      gpointer                 progress_data)
 {
-  Job *job = g_new0 (Job, 1);
+  ArchiveJob *job = g_new0 (ArchiveJob, 1);
 
+  job->func = func;
   job->archive_path = g_strdup (archive_path);
   job->other_path = g_strdup (other_path);
   if (limits != NULL)
@@ -159,26 +149,65 @@ job_new (GTask                  *task,
     osi_archive_limits_init (&job->limits);
   if (progress != NULL)
     job->relay = osi_progress_relay_new (progress, progress_data);
-  g_task_set_task_data (task, job, job_free);
   return job;
 }
 
-#define JOB_PROGRESS(job) ((job)->relay != NULL ? osi_progress_relay_report : NULL)
-
 static void
-create_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+job_thread (GTask        *task,
+            gpointer      source_object,
+            gpointer      task_data,
+            GCancellable *cancellable)
 {
-  Job *job = task_data;
+  ArchiveJob *job = task_data;
   GError *error = NULL;
 
-  if (osi_archive_create (job->other_path, job->archive_path, job->compression, job->level,
-                          JOB_PROGRESS (job), job->relay, &job->sha256, cancellable, &error))
+  if (job->func (job, cancellable, &error))
     g_task_return_boolean (task, TRUE);
   else
     g_task_return_error (task, error);
+}
+
+/* Runs the job, which it takes, as the _async variant source_tag. */
+void
+_osi_archive_job_start (ArchiveJob          *job,
+                        gpointer             source_tag,
+                        GCancellable        *cancellable,
+                        GAsyncReadyCallback  callback,
+                        gpointer             user_data)
+{
+  g_autoptr(GTask) task = g_task_new (NULL, cancellable, callback, user_data);
+
+  g_task_set_source_tag (task, source_tag);
+  g_task_set_task_data (task, job, job_free);
+  g_task_run_in_thread (task, job_thread);
+}
+
+/* The job, done; NULL with error when it failed. *out_report (optional)
+ * gets its report either way, which says why. */
+ArchiveJob *
+_osi_archive_job_finish (GAsyncResult      *result,
+                         gpointer           source_tag,
+                         OsiVerifyReport  **out_report,
+                         GError           **error)
+{
+  ArchiveJob *job;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == source_tag, NULL);
+
+  job = g_task_get_task_data (G_TASK (result));
+  if (out_report != NULL)
+    *out_report = job->report != NULL ? g_object_ref (job->report) : NULL;
+  return g_task_propagate_boolean (G_TASK (result), error) ? job : NULL;
+}
+
+static gboolean
+create_job (ArchiveJob    *job,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  return osi_archive_create (job->other_path, job->archive_path, job->compression, job->level,
+                             ARCHIVE_JOB_PROGRESS (job), job->relay, &job->sha256, cancellable, error);
 }
 
 void
@@ -192,18 +221,15 @@ osi_archive_create_async (const char          *data_dir,
                           GAsyncReadyCallback  callback,
                           gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  Job *job;
+  ArchiveJob *job;
 
   g_return_if_fail (data_dir != NULL);
   g_return_if_fail (archive_path != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, osi_archive_create_async);
-  job = job_new (task, archive_path, data_dir, NULL, progress, progress_data);
+  job = _osi_archive_job_new (create_job, archive_path, data_dir, NULL, progress, progress_data);
   job->compression = compression;
   job->level = level;
-  g_task_run_in_thread (task, create_thread);
+  _osi_archive_job_start (job, osi_archive_create_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -211,35 +237,23 @@ osi_archive_create_finish (GAsyncResult  *result,
                            char         **out_sha256,
                            GError       **error)
 {
-  Job *job;
+  ArchiveJob *job = _osi_archive_job_finish (result, osi_archive_create_async, NULL, error);
 
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_archive_create_async, FALSE);
-
-  if (!g_task_propagate_boolean (G_TASK (result), error))
+  if (job == NULL)
     return FALSE;
-  job = g_task_get_task_data (G_TASK (result));
   if (out_sha256 != NULL)
     *out_sha256 = g_strdup (job->sha256);
   return TRUE;
 }
 
-static void
-verify_thread (GTask        *task,
-               gpointer      source_object,
-               gpointer      task_data,
-               GCancellable *cancellable)
+static gboolean
+verify_job (ArchiveJob    *job,
+            GCancellable  *cancellable,
+            GError       **error)
 {
-  Job *job = task_data;
-  GError *error = NULL;
-  OsiVerifyReport *report;
-
-  report = osi_archive_verify (job->archive_path, &job->limits, JOB_PROGRESS (job), job->relay,
-                               cancellable, &error);
-  if (report != NULL)
-    g_task_return_pointer (task, report, g_object_unref);
-  else
-    g_task_return_error (task, error);
+  job->report = osi_archive_verify (job->archive_path, &job->limits, ARCHIVE_JOB_PROGRESS (job), job->relay,
+                                    cancellable, error);
+  return job->report != NULL;
 }
 
 void
@@ -251,75 +265,17 @@ osi_archive_verify_async (const char              *archive_path,
                           GAsyncReadyCallback      callback,
                           gpointer                 user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
   g_return_if_fail (archive_path != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, osi_archive_verify_async);
-  job_new (task, archive_path, NULL, limits, progress, progress_data);
-  g_task_run_in_thread (task, verify_thread);
+  _osi_archive_job_start (_osi_archive_job_new (verify_job, archive_path, NULL, limits, progress, progress_data),
+                          osi_archive_verify_async, cancellable, callback, user_data);
 }
 
 OsiVerifyReport *
 osi_archive_verify_finish (GAsyncResult  *result,
                            GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_archive_verify_async, NULL);
+  ArchiveJob *job = _osi_archive_job_finish (result, osi_archive_verify_async, NULL, error);
 
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
-static void
-extract_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  Job *job = task_data;
-  GError *error = NULL;
-
-  if (osi_archive_extract (job->archive_path, job->other_path, &job->limits, &job->report,
-                           JOB_PROGRESS (job), job->relay, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
-}
-
-void
-osi_archive_extract_async (const char              *archive_path,
-                           const char              *staging_dir,
-                           const OsiArchiveLimits  *limits,
-                           OsiProgressFunc          progress,
-                           gpointer                 progress_data,
-                           GCancellable            *cancellable,
-                           GAsyncReadyCallback      callback,
-                           gpointer                 user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (archive_path != NULL);
-  g_return_if_fail (staging_dir != NULL);
-
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, osi_archive_extract_async);
-  job_new (task, archive_path, staging_dir, limits, progress, progress_data);
-  g_task_run_in_thread (task, extract_thread);
-}
-
-gboolean
-osi_archive_extract_finish (GAsyncResult     *result,
-                            OsiVerifyReport **out_report,
-                            GError          **error)
-{
-  Job *job;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_archive_extract_async, FALSE);
-
-  job = g_task_get_task_data (G_TASK (result));
-  if (out_report != NULL)
-    *out_report = job->report != NULL ? g_object_ref (job->report) : NULL;
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return job != NULL ? g_object_ref (job->report) : NULL;
 }

@@ -137,16 +137,5 @@ gboolean         osi_archive_extract_fd      (int                      archive_f
                                               gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
-void             osi_archive_extract_async   (const char              *archive_path,
-                                              const char              *staging_dir,
-                                              const OsiArchiveLimits  *limits,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
-                                              GCancellable            *cancellable,
-                                              GAsyncReadyCallback      callback,
-                                              gpointer                 user_data);
-gboolean         osi_archive_extract_finish  (GAsyncResult            *result,
-                                              OsiVerifyReport        **out_report,
-                                              GError                 **error);
 
 G_END_DECLS

@@ -17,7 +17,7 @@
 
 #include "osi-error.h"
 #include "osi-open.h"
-#include "osi-progress-relay.h"
+#include "osi-archive-private.h"
 #include "osi-swap.h"
 
 /* The one pattern of staging names, PARENT/.NAME.osi-staging.XXXXXX, where
@@ -670,42 +670,13 @@ osi_swap_restore_archive_fd (const char              *data_dir,
                           cancellable, error);
 }
 
-typedef struct
+static gboolean
+restore_job (ArchiveJob    *job,
+             GCancellable  *cancellable,
+             GError       **error)
 {
-  char             *data_dir;
-  char             *archive_path;
-  OsiArchiveLimits  limits;
-  OsiProgressRelay *relay;
-  OsiVerifyReport  *report;
-} RestoreJob;
-
-static void
-restore_job_free (gpointer data)
-{
-  RestoreJob *job = data;
-
-  g_free (job->data_dir);
-  g_free (job->archive_path);
-  g_clear_pointer (&job->relay, osi_progress_relay_unref);
-  g_clear_object (&job->report);
-  g_free (job);
-}
-
-static void
-restore_thread (GTask        *task,
-                gpointer      source_object,
-                gpointer      task_data,
-                GCancellable *cancellable)
-{
-  RestoreJob *job = task_data;
-  GError *error = NULL;
-
-  if (osi_swap_restore_archive (job->data_dir, job->archive_path, &job->limits, &job->report,
-                                job->relay != NULL ? osi_progress_relay_report : NULL, job->relay,
-                                cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  return osi_swap_restore_archive (job->other_path, job->archive_path, &job->limits, &job->report,
+                                   ARCHIVE_JOB_PROGRESS (job), job->relay, cancellable, error);
 }
 
 void
@@ -718,25 +689,11 @@ osi_swap_restore_archive_async (const char              *data_dir,
                                 GAsyncReadyCallback      callback,
                                 gpointer                 user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  RestoreJob *job;
-
   g_return_if_fail (data_dir != NULL);
   g_return_if_fail (archive_path != NULL);
 
-  task = g_task_new (NULL, cancellable, callback, user_data);
-  g_task_set_source_tag (task, osi_swap_restore_archive_async);
-  job = g_new0 (RestoreJob, 1);
-  job->data_dir = g_strdup (data_dir);
-  job->archive_path = g_strdup (archive_path);
-  if (limits != NULL)
-    job->limits = *limits;
-  else
-    osi_archive_limits_init (&job->limits);
-  if (progress != NULL)
-    job->relay = osi_progress_relay_new (progress, progress_data);
-  g_task_set_task_data (task, job, restore_job_free);
-  g_task_run_in_thread (task, restore_thread);
+  _osi_archive_job_start (_osi_archive_job_new (restore_job, archive_path, data_dir, limits, progress, progress_data),
+                          osi_swap_restore_archive_async, cancellable, callback, user_data);
 }
 
 gboolean
@@ -744,13 +701,5 @@ osi_swap_restore_archive_finish (GAsyncResult     *result,
                                  OsiVerifyReport **out_report,
                                  GError          **error)
 {
-  RestoreJob *job;
-
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_swap_restore_archive_async, FALSE);
-
-  job = g_task_get_task_data (G_TASK (result));
-  if (out_report != NULL)
-    *out_report = job->report != NULL ? g_object_ref (job->report) : NULL;
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return _osi_archive_job_finish (result, osi_swap_restore_archive_async, out_report, error) != NULL;
 }
