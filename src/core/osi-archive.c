@@ -10,6 +10,7 @@
 
 #include "osi-archive.h"
 #include "osi-archive-private.h"
+#include "osi-task.h"
 
 /* The format's limits and names, and the asynchronous variants. Reading
  * (verification) is in osi-archive-read.c, writing what is read into a
@@ -152,19 +153,14 @@ _osi_archive_job_new (ArchiveJobFunc           func,
   return job;
 }
 
-static void
-job_thread (GTask        *task,
-            gpointer      source_object,
-            gpointer      task_data,
-            GCancellable *cancellable)
+static gboolean
+run_job (gpointer       data,
+         GCancellable  *cancellable,
+         GError       **error)
 {
-  ArchiveJob *job = task_data;
-  GError *error = NULL;
+  ArchiveJob *job = data;
 
-  if (job->func (job, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  return job->func (job, cancellable, error);
 }
 
 /* Runs the job, which it takes, as the _async variant source_tag. */
@@ -179,7 +175,7 @@ _osi_archive_job_start (ArchiveJob          *job,
 
   g_task_set_source_tag (task, source_tag);
   g_task_set_task_data (task, job, job_free);
-  g_task_run_in_thread (task, job_thread);
+  osi_task_run_in_thread (task, run_job);
 }
 
 /* The job, done; NULL with error when it failed. *out_report (optional)

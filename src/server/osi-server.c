@@ -20,6 +20,7 @@
 #include "osi-backup-info.h"
 #include "osi-server-private.h"
 #include "osi-swap.h"
+#include "osi-task.h"
 
 #define DEFAULT_PORT        8000
 #define MAX_JSON_BODY       (64 * 1024)
@@ -470,19 +471,14 @@ job_free (gpointer data)
   g_free (job);
 }
 
-static void
-job_thread (GTask        *task,
-            gpointer      source_object,
-            gpointer      task_data,
-            GCancellable *cancellable)
+static gboolean
+run_job (gpointer       data,
+         GCancellable  *cancellable,
+         GError       **error)
 {
-  Job *job = task_data;
-  GError *error = NULL;
+  Job *job = data;
 
-  if (job->work (job, cancellable, &error))
-    g_task_return_boolean (task, TRUE);
-  else
-    g_task_return_error (task, error);
+  return job->work (job, cancellable, error);
 }
 
 static void
@@ -516,7 +512,7 @@ _osi_server_job_run (OsiServer         *self,
   g_task_set_task_data (task, job, job_free);
   soup_server_message_pause (msg);
   _osi_server_pending_begin (self);
-  g_task_run_in_thread (task, job_thread);
+  osi_task_run_in_thread (task, run_job);
 }
 
 /* ------------------------------------------------------------------------ */

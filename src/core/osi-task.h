@@ -1,0 +1,18 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <gio/gio.h>
+
+G_BEGIN_DECLS
+
+/* The work a worker thread does for a GTask: TRUE, or FALSE with error. */
+typedef gboolean (*OsiTaskFunc) (gpointer       task_data,
+                                 GCancellable  *cancellable,
+                                 GError       **error);
+
+/* g_task_run_in_thread () for work that succeeds or fails: func runs on
+ * the task's data, and the task returns TRUE or func's error. */
+void osi_task_run_in_thread (GTask       *task,
+                             OsiTaskFunc  func);
+
+G_END_DECLS
