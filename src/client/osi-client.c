@@ -144,15 +144,6 @@ osi_client_ca_database_init (OsiClientCaDatabase *self)
 
 G_DEFINE_FINAL_TYPE (OsiClient, osi_client, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_BASE_URL,
-  PROP_TOKEN,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* ------------------------------------------------------------------------ */
 /* GObject                                                                  */
 
@@ -163,54 +154,6 @@ token_is_valid (const char *token)
     if ((guchar)*p <= 0x20 || (guchar)*p >= 0x7f)
       return FALSE;
   return token[0] != '\0';
-}
-
-static void
-osi_client_constructed (GObject *object)
-{
-  OsiClient *self = OSI_CLIENT (object);
-  g_autoptr(GUri) uri = NULL;
-
-  G_OBJECT_CLASS (osi_client_parent_class)->constructed (object);
-
-  /* Not normalised by GUri, which would add the default port. */
-  if (self->given_url != NULL)
-    uri = g_uri_parse (self->given_url, SOUP_HTTP_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
-  if (uri != NULL &&
-      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 ||
-       g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0) &&
-      g_uri_get_host (uri) != NULL && g_uri_get_host (uri)[0] != '\0' &&
-      g_uri_get_query (uri) == NULL && g_uri_get_fragment (uri) == NULL)
-    {
-      g_autofree char *path = g_strdup (g_uri_get_path (uri));
-      g_autofree char *scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
-      gsize len = strlen (path);
-
-      while (len > 0 && path[len - 1] == '/')
-        path[--len] = '\0';
-      /* Without user information: the API authenticates by token, and a
-       * password must not appear in messages. */
-      self->base_url = g_uri_join (G_URI_FLAGS_ENCODED, scheme,
-                                   NULL, g_uri_get_host (uri), g_uri_get_port (uri), path, NULL, NULL);
-      self->url_valid = TRUE;
-    }
-  else
-    self->base_url = _osi_client_printable (self->given_url != NULL ? self->given_url : "", -1, 200);
-
-  if (self->token != NULL)
-    {
-      g_strstrip (self->token);
-      if (self->token[0] == '\0')
-        g_clear_pointer (&self->token, g_free);
-      else
-        self->token_valid = token_is_valid (self->token);
-    }
-
-  self->session = soup_session_new_with_options ("timeout", 0,
-                                                 "idle-timeout", POOL_IDLE_TIMEOUT_S,
-                                                 "max-conns-per-host", MAX_CONNS_PER_HOST,
-                                                 "user-agent", "osi-backup/" VERSION,
-                                                 NULL);
 }
 
 static void
@@ -245,70 +188,12 @@ osi_client_finalize (GObject *object)
 }
 
 static void
-osi_client_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
-{
-  OsiClient *self = OSI_CLIENT (object);
-
-  switch (prop_id)
-    {
-    case PROP_BASE_URL:
-      g_value_set_string (value, self->base_url);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-osi_client_set_property (GObject      *object,
-                         guint         prop_id,
-                         const GValue *value,
-                         GParamSpec   *pspec)
-{
-  OsiClient *self = OSI_CLIENT (object);
-
-  switch (prop_id)
-    {
-    case PROP_BASE_URL:
-      self->given_url = g_value_dup_string (value);
-      break;
-
-    case PROP_TOKEN:
-      self->token = g_value_dup_string (value);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 osi_client_class_init (OsiClientClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->constructed = osi_client_constructed;
   object_class->dispose = osi_client_dispose;
   object_class->finalize = osi_client_finalize;
-  object_class->get_property = osi_client_get_property;
-  object_class->set_property = osi_client_set_property;
-
-  /* Normalised: no trailing slash, no user information. */
-  properties[PROP_BASE_URL] =
-    g_param_spec_string ("base-url", NULL, NULL, NULL,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  /* Write-only: the token never leaves the client but in its header. */
-  properties[PROP_TOKEN] =
-    g_param_spec_string ("token", NULL, NULL, NULL,
-                         G_PARAM_WRITABLE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -326,12 +211,53 @@ OsiClient *
 osi_client_new (const char *base_url,
                 const char *token)
 {
+  OsiClient *self;
+  g_autoptr(GUri) uri = NULL;
+
   g_return_val_if_fail (base_url != NULL, NULL);
 
-  return g_object_new (OSI_TYPE_CLIENT,
-                       "base-url", base_url,
-                       "token", token,
-                       NULL);
+  self = g_object_new (OSI_TYPE_CLIENT, NULL);
+  self->given_url = g_strdup (base_url);
+  self->token = g_strdup (token);
+
+  /* Not normalised by GUri, which would add the default port. */
+  uri = g_uri_parse (self->given_url, SOUP_HTTP_URI_FLAGS & ~G_URI_FLAGS_SCHEME_NORMALIZE, NULL);
+  if (uri != NULL &&
+      (g_ascii_strcasecmp (g_uri_get_scheme (uri), "http") == 0 ||
+       g_ascii_strcasecmp (g_uri_get_scheme (uri), "https") == 0) &&
+      g_uri_get_host (uri) != NULL && g_uri_get_host (uri)[0] != '\0' &&
+      g_uri_get_query (uri) == NULL && g_uri_get_fragment (uri) == NULL)
+    {
+      g_autofree char *path = g_strdup (g_uri_get_path (uri));
+      g_autofree char *scheme = g_ascii_strdown (g_uri_get_scheme (uri), -1);
+      gsize len = strlen (path);
+
+      while (len > 0 && path[len - 1] == '/')
+        path[--len] = '\0';
+      /* Without user information: the API authenticates by token, and a
+       * password must not appear in messages. */
+      self->base_url = g_uri_join (G_URI_FLAGS_ENCODED, scheme,
+                                   NULL, g_uri_get_host (uri), g_uri_get_port (uri), path, NULL, NULL);
+      self->url_valid = TRUE;
+    }
+  else
+    self->base_url = _osi_client_printable (self->given_url, -1, 200);
+
+  if (self->token != NULL)
+    {
+      g_strstrip (self->token);
+      if (self->token[0] == '\0')
+        g_clear_pointer (&self->token, g_free);
+      else
+        self->token_valid = token_is_valid (self->token);
+    }
+
+  self->session = soup_session_new_with_options ("timeout", 0,
+                                                 "idle-timeout", POOL_IDLE_TIMEOUT_S,
+                                                 "max-conns-per-host", MAX_CONNS_PER_HOST,
+                                                 "user-agent", "osi-backup/" VERSION,
+                                                 NULL);
+  return self;
 }
 
 void
