@@ -38,14 +38,6 @@ typedef enum
 
 G_DEFINE_FINAL_TYPE (OsiServer, osi_server, G_TYPE_OBJECT)
 
-enum {
-  PROP_0,
-  PROP_URL,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* Errors whose code is the HTTP status to answer with. */
 GQuark
 _osi_server_http_error_quark (void)
@@ -829,39 +821,12 @@ osi_server_finalize (GObject *object)
 }
 
 static void
-osi_server_get_property (GObject    *object,
-                         guint       prop_id,
-                         GValue     *value,
-                         GParamSpec *pspec)
-{
-  OsiServer *self = OSI_SERVER (object);
-
-  switch (prop_id)
-    {
-    case PROP_URL:
-      g_value_set_string (value, self->url);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 osi_server_class_init (OsiServerClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
   object_class->dispose = osi_server_dispose;
   object_class->finalize = osi_server_finalize;
-  object_class->get_property = osi_server_get_property;
-
-  properties[PROP_URL] =
-    g_param_spec_string ("url", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS));
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 }
 
 static void
@@ -1023,7 +988,6 @@ osi_server_listen (OsiServer   *self,
         text[len - 1] = '\0';
       g_free (self->url);
       self->url = text;
-      g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_URL]);
     }
   g_slist_free_full (uris, (GDestroyNotify)g_uri_unref);
   g_message ("Serving %s from %s, data %s%s; at most %u connections", self->url, osi_backup_folder_get_path (self->folder),
