@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
+#include <json-glib/json-glib.h>
+
 #include "osi-backup-info.h"
 
 G_BEGIN_DECLS
@@ -18,5 +20,49 @@ typedef struct
 } OsiLocalDate;
 
 const OsiLocalDate *_osi_backup_info_get_local_date (OsiBackupInfo *self);
+
+/* What the two readers of a list share: osi-backup-info.c makes a backup
+ * from the members of an entry, osi-backup-info-list.c reads lists (as a
+ * json-glib tree or as a stream) into those members. */
+
+/* One member of a backup entry as read, before it is checked. */
+typedef enum
+{
+  FIELD_ABSENT,   /* or JSON null */
+  FIELD_STRING,
+  FIELD_INT,
+  FIELD_BOOL,     /* integer 0 or 1 */
+  FIELD_OTHER,
+} FieldKind;
+
+typedef struct
+{
+  FieldKind   kind;
+  const char *string;
+  gint64      integer;
+} Field;
+
+/* The optional members a server with a policy adds to an entry
+ * (docs/api.md §6), read leniently: one it does not know, or of the wrong
+ * type, is left out, never a reason to refuse the entry. */
+typedef struct
+{
+  Field is_protected;
+  Field note;
+  Field kind;
+  Field verified_at;   /* "verified": {"at", "verdict"} */
+  Field verdict;
+} Extras;
+
+/* An entry of a list, as well as it can be read (docs/api.md §5.3): one
+ * bad entry never fails the list. */
+OsiBackupInfo *_osi_backup_info_from_entry         (const Field  *name,
+                                                    const Field  *date_text,
+                                                    const Field  *size,
+                                                    const Field  *sha256,
+                                                    const Extras *extras,
+                                                    GTimeZone    *naive_tz);
+Field          _osi_backup_info_field_from_node    (JsonNode     *node);
+Extras         _osi_backup_info_extras_from_object (JsonObject   *entry);
 
 G_END_DECLS
