@@ -15,10 +15,11 @@
 
 /* Two knowledge bases of tens of thousands of entries are compared
  * without holding either as a tree: each side's rag/search.json is
- * streamed once through a small JSON parser that reduces every value to a
- * 128-bit digest (objects hashed over their members sorted, so that key
- * order and whitespace do not count), keeping per entry only its name,
- * the digest of the whole entry and one digest per top-level field.
+ * streamed once through the core's JSON tokenizer (which checks all of
+ * the syntax), and every value is reduced to a 128-bit digest (objects
+ * hashed over their members sorted, so that key order and whitespace do
+ * not count), keeping per entry only its name, the digest of the whole
+ * entry and one digest per top-level field.
  *
  * The digest (MurmurHash3's 128-bit construction, keyed at random per
  * comparison) is fast, not cryptographic: a knowledge base built to
@@ -200,11 +201,11 @@ _osi_diff_side_init (Side         *side,
   side->entries = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
   side->names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   side->files = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, g_free);
+  osi_json_tokenizer_init (&side->tk, MAX_DEPTH, OSI_JSON_TOKENIZER_DEFAULT);
   side->frames = g_array_new (FALSE, TRUE, sizeof (Frame));
   g_array_set_clear_func (side->frames, frame_clear);
   side->capture = g_string_new (NULL);
   side->entry_fields = g_array_new (FALSE, FALSE, sizeof (Field));
-  side->state = S_START;
 }
 
 void
@@ -222,31 +223,41 @@ _osi_diff_side_clear (Side *side)
   g_clear_error (&side->error);
 }
 
-static void side_fail (Side       *side,
-                       const char *format,
-                       ...) G_GNUC_PRINTF (2, 3);
-
-/* The knowledge base cannot be read: says where, once. */
+/* The knowledge base cannot be read: says why and where, once. */
 static void
-side_fail (Side       *side,
-           const char *format,
-           ...)
+side_fail_at (Side       *side,
+              guint64     offset,
+              const char *why)
 {
-  g_autofree char *why = NULL;
-  g_autofree char *offset = NULL;
-  va_list args;
+  g_autofree char *at = NULL;
 
   if (side->error != NULL)
     return;
-  va_start (args, format);
-  why = g_strdup_vprintf (format, args);
-  va_end (args);
-  offset = g_strdup_printf ("%" G_GUINT64_FORMAT, side->offset);
+  at = g_strdup_printf ("%" G_GUINT64_FORMAT, offset);
   /* Translators: the first %s is a backup or folder, the second the
    * problem, the third a byte offset in the knowledge base */
   side->error = g_error_new (OSI_ERROR, OSI_ERROR_INVALID_DATA,
                              _("The knowledge base of “%s” cannot be compared: %s (byte %s)."),
-                             side->label, why, offset);
+                             side->label, why, at);
+}
+
+/* A problem found in well-formed JSON, at the bytes just read. */
+static void
+side_fail (Side       *side,
+           const char *why)
+{
+  side_fail_at (side, osi_json_tokenizer_get_offset (&side->tk), why);
+}
+
+/* The tokenizer found the text is not JSON. */
+static void
+side_fail_syntax (Side *side)
+{
+  g_autofree char *why = osi_json_tokenizer_describe_error (&side->tk);
+  guint64 offset = 0;
+
+  osi_json_tokenizer_get_error (&side->tk, &offset);
+  side_fail_at (side, offset, why);
 }
 
 static const char *
@@ -335,10 +346,7 @@ side_value_done (Side         *side,
   Frame *top;
 
   if (side->depth == 0)
-    {
-      side->state = S_END;
-      return;
-    }
+    return;
 
   top = &g_array_index (side->frames, Frame, side->depth - 1);
   if (side->depth == 1)
@@ -362,26 +370,15 @@ side_value_done (Side         *side,
     }
   else
     hasher_digest (&top->h, value);
-
-  side->state = S_AFTER;
 }
 
+/* The tokenizer checks the nesting (MAX_DEPTH) and that brackets match. */
 static void
 side_open (Side     *side,
            gboolean  is_object)
 {
   Frame *frame;
 
-  if (side->depth == 0 && !is_object)
-    {
-      side_fail (side, "%s", _("it is not a JSON object of entries"));
-      return;
-    }
-  if (side->depth >= MAX_DEPTH)
-    {
-      side_fail (side, "%s", _("it is nested too deeply"));
-      return;
-    }
   if (side->depth == 1)
     side->entry_is_object = is_object;
 
@@ -390,28 +387,19 @@ side_open (Side     *side,
   frame = &g_array_index (side->frames, Frame, side->depth);
   frame->is_object = is_object;
   if (is_object)
-    {
-      frame->n_members = 0;
-    }
+    frame->n_members = 0;
   else
     hasher_init (&frame->h, &side->key, 'a');
   side->depth++;
-  side->state = is_object ? S_OBJECT_FIRST : S_ARRAY_FIRST;
 }
 
 static void
-side_close (Side     *side,
-            gboolean  is_object)
+side_close (Side *side)
 {
   Frame *frame = &g_array_index (side->frames, Frame, side->depth - 1);
   Digest digest = { 0, 0 };
 
-  if (frame->is_object != is_object)
-    {
-      side_fail (side, "%s", _("a bracket does not match"));
-      return;
-    }
-  if (is_object && side->depth > 1)
+  if (frame->is_object && side->depth > 1)
     {
       Hasher h;
 
@@ -420,7 +408,7 @@ side_close (Side     *side,
       hasher_update (&h, (const guint8 *)frame->members, frame->n_members * sizeof (Member));
       digest = hasher_finish (&h);
     }
-  else if (!is_object)
+  else if (!frame->is_object)
     digest = hasher_finish (&frame->h);
 
   side->depth--;
@@ -428,40 +416,49 @@ side_close (Side     *side,
 }
 
 static void
-side_constant (Side *side,
-               guint8 tag)
+side_constant (Side   *side,
+               guint8  tag)
 {
   Digest digest = short_digest (NULL, 0, tag);
 
   side_value_done (side, &digest);
 }
 
-/* Numbers compare by value: 1, 1.0 and 1e0 are the same. */
+/* A number's text, checked against the grammar by the tokenizer: digested
+ * in a canonical form, so that 1, 1.0 and 1e0 are the same. */
 static void
-side_number_done (Side *side)
+side_number (Side              *side,
+             const OsiJsonSpan *span)
 {
+  char n[OSI_JSON_NUMBER_MAX + 1];
   char canonical[G_ASCII_DTOSTR_BUF_SIZE + 32];
   Hasher h;
   Digest digest;
   char *end = NULL;
-  const char *n = side->number;
   double value;
 
-  side->number[side->number_len] = '\0';
-  /* Plain integers (every number of a knowledge base) are already in
-   * canonical form, but for "-0". */
-  if (side->number_len <= SHORT_MAX && strcmp (n, "-0") != 0)
+  if (span->data == NULL)
     {
-      const char *digits = n[0] == '-' ? n + 1 : n;
-      gsize n_digits = strspn (digits, "0123456789");
+      side_fail (side, _("a number is too long"));
+      return;
+    }
+  /* Plain integers (every number of a knowledge base) are already in
+   * canonical form, but for "-0" (JSON has no leading zeros). */
+  if (span->len <= SHORT_MAX && !(span->len == 2 && span->data[0] == '-' && span->data[1] == '0'))
+    {
+      gsize i = span->data[0] == '-' ? 1 : 0;
 
-      if (n_digits > 0 && digits[n_digits] == '\0' && (digits[0] != '0' || n_digits == 1))
+      while (i < span->len && g_ascii_isdigit (span->data[i]))
+        i++;
+      if (i == span->len)
         {
-          digest = short_digest ((const guint8 *)n, side->number_len, 'n');
+          digest = short_digest (span->data, span->len, 'n');
           side_value_done (side, &digest);
           return;
         }
     }
+  memcpy (n, span->data, span->len);
+  n[span->len] = '\0';
   if (strpbrk (n, ".eE") == NULL)
     {
       gint64 integer;
@@ -477,7 +474,7 @@ side_number_done (Side *side)
   value = g_ascii_strtod (n, &end);
   if (end == n || *end != '\0')
     {
-      side_fail (side, "%s", _("a number is not valid"));
+      side_fail (side, _("a number is not valid"));
       return;
     }
   /* The range first: converting a double outside gint64's is undefined. */
@@ -498,6 +495,7 @@ hash:
   side_value_done (side, &digest);
 }
 
+/* Decoded bytes of the string being read. */
 static void
 side_string_bytes (Side         *side,
                    const guint8 *data,
@@ -507,7 +505,8 @@ side_string_bytes (Side         *side,
     {
       if (side->short_len + len <= SHORT_MAX)
         {
-          memcpy (side->short_buf + side->short_len, data, len);
+          if (len > 0)
+            memcpy (side->short_buf + side->short_len, data, len);
           side->short_len += (guint)len;
         }
       else
@@ -524,44 +523,35 @@ side_string_bytes (Side         *side,
     {
       if (side->capture->len + len > side->capture_cap)
         {
-          side_fail (side, "%s", _("a name is too long"));
+          side_fail (side, _("a name is too long"));
+          return;
+        }
+      /* \u0000: the tokenizer decodes it, a C string cannot hold it. */
+      if (len > 0 && memchr (data, '\0', len) != NULL)
+        {
+          side_fail (side, _("a name holds a NUL character"));
           return;
         }
       g_string_append_len (side->capture, (const char *)data, (gssize)len);
     }
 }
 
-static void
-side_code_point (Side    *side,
-                 guint32  c)
+/* The entries' names, and the names of their fields, are kept as text. */
+static inline gboolean
+side_captures (Side     *side,
+               gboolean  in_key)
 {
-  char utf8[8];
-  int n = g_unichar_to_utf8 (c, utf8);
-
-  side_string_bytes (side, (const guint8 *)utf8, (gsize)n);
-}
-
-static void
-side_flush_surrogate (Side *side)
-{
-  if (side->high_surrogate != 0)
-    {
-      side->high_surrogate = 0;
-      side_code_point (side, 0xfffd);
-    }
+  return in_key && (side->depth == 1 || (side->depth == 2 && side->entry_is_object));
 }
 
 static void
 side_string_start (Side     *side,
                    gboolean  in_key)
 {
-  side->in_key = in_key;
-  side->state = S_STRING;
-  side->high_surrogate = 0;
+  side->in_string = TRUE;
   side->short_len = 0;
   side->hashing = FALSE;
-  /* The entries' names, and the names of their fields. */
-  side->capturing = in_key && (side->depth == 1 || (side->depth == 2 && side->entry_is_object));
+  side->capturing = side_captures (side, in_key);
   if (side->capturing)
     {
       g_string_truncate (side->capture, 0);
@@ -569,24 +559,39 @@ side_string_start (Side     *side,
     }
 }
 
+/* A whole string read: a value, or a member name (the tokenizer has
+ * checked that a captured name is UTF-8). */
 static void
 side_string_done (Side         *side,
-                  const Digest *digest);
-
-static void
-side_string_end (Side *side)
+                  gboolean      in_key,
+                  const Digest *digest)
 {
-  Digest digest;
+  if (!in_key)
+    {
+      side_value_done (side, digest);
+      return;
+    }
 
-  side_flush_surrogate (side);
-  digest = side->hashing ? hasher_finish (&side->sh) : short_digest (side->short_buf, side->short_len, 's');
-  side_string_done (side, &digest);
+  g_array_index (side->frames, Frame, side->depth - 1).key = *digest;
+  if (side->capturing)
+    {
+      if (side->depth == 1)
+        {
+          g_free (side->entry_name);
+          side->entry_name = g_strdup (side->capture->str);
+          g_array_set_size (side->entry_fields, 0);
+          side->entry_is_object = FALSE;
+        }
+      else
+        side->field_name = side_intern (side, side->capture->str);
+    }
 }
 
 /* A string whose whole body is data[0..len): the digest the streaming
  * path would give, without copying. */
 static void
 side_string_whole (Side         *side,
+                   gboolean      in_key,
                    const guint8 *data,
                    gsize         len)
 {
@@ -602,188 +607,92 @@ side_string_whole (Side         *side,
       hasher_update (&h, data, len);
       digest = hasher_finish (&h);
     }
-  side_string_done (side, &digest);
+  side_string_done (side, in_key, &digest);
 }
 
+/* A part of a string value or of a member name. */
 static void
-side_string_done (Side         *side,
-                  const Digest *value)
+side_string_part (Side              *side,
+                  gboolean           in_key,
+                  const OsiJsonSpan *span)
 {
-  Digest digest = *value;
+  Digest digest;
 
-  if (!side->in_key)
+  if (!side->in_string)
     {
-      side_value_done (side, &digest);
-      return;
-    }
-
-  g_array_index (side->frames, Frame, side->depth - 1).key = digest;
-  if (side->capturing)
-    {
-      if (!g_utf8_validate_len (side->capture->str, side->capture->len, NULL) ||
-          memchr (side->capture->str, '\0', side->capture->len) != NULL)
+      /* Most strings: in one part, not kept as a name. */
+      if (span->last && !side_captures (side, in_key))
         {
-          side_fail (side, "%s", _("a name is not valid UTF-8 text"));
+          side->capturing = FALSE;
+          side_string_whole (side, in_key, span->data, span->len);
           return;
         }
-      if (side->depth == 1)
-        {
-          g_free (side->entry_name);
-          side->entry_name = g_strdup (side->capture->str);
-          g_array_set_size (side->entry_fields, 0);
-          side->entry_is_object = FALSE;
-        }
-      else
-        {
-          side->field_name = side_intern (side, side->capture->str);
-        }
+      side_string_start (side, in_key);
     }
-  side->state = S_COLON;
+  side_string_bytes (side, span->data, span->len);
+  if (!span->last || side->error != NULL)
+    return;
+  side->in_string = FALSE;
+  digest = side->hashing ? hasher_finish (&side->sh) : short_digest (side->short_buf, side->short_len, 's');
+  side_string_done (side, in_key, &digest);
 }
 
-static void
-side_begin_value (Side   *side,
-                  guint8  c)
+/* Digests tokens up to the end of the chunk [*p, end), a syntax error, or
+ * the end of the knowledge base; returns the token it stopped at. */
+static OsiJsonToken
+side_pull (Side          *side,
+           const guint8 **p,
+           const guint8  *end)
 {
-  switch (c)
+  OsiJsonSpan span;
+  OsiJsonToken token = OSI_JSON_TOKEN_NEED_MORE;
+
+  while (side->error == NULL && (token = osi_json_tokenizer_next (&side->tk, p, end, &span)) > OSI_JSON_TOKEN_END)
     {
-    case '{':
-      side_open (side, TRUE);
-      break;
-    case '[':
-      side_open (side, FALSE);
-      break;
-    case '"':
-      if (side->depth == 0)
-        side_fail (side, "%s", _("it is not a JSON object of entries"));
-      else
-        side_string_start (side, FALSE);
-      break;
-    case 't':
-    case 'f':
-    case 'n':
-      if (side->depth == 0)
+      if (G_UNLIKELY (side->depth == 0) && token != OSI_JSON_TOKEN_BEGIN_OBJECT)
         {
-          side_fail (side, "%s", _("it is not a JSON object of entries"));
+          side_fail_at (side, side->root_start, _("it is not a JSON object of entries"));
           break;
         }
-      side->literal = c == 't' ? "true" : c == 'f' ? "false" : "null";
-      side->literal_pos = 1;
-      side->state = S_LITERAL;
-      break;
-    default:
-      if (c == '-' || (c >= '0' && c <= '9'))
+      switch (token)
         {
-          if (side->depth == 0)
-            {
-              side_fail (side, "%s", _("it is not a JSON object of entries"));
-              break;
-            }
-          side->number[0] = (char)c;
-          side->number_len = 1;
-          side->state = S_NUMBER;
+        case OSI_JSON_TOKEN_BEGIN_OBJECT:
+          side_open (side, TRUE);
+          break;
+        case OSI_JSON_TOKEN_BEGIN_ARRAY:
+          side_open (side, FALSE);
+          break;
+        case OSI_JSON_TOKEN_END_OBJECT:
+        case OSI_JSON_TOKEN_END_ARRAY:
+          side_close (side);
+          break;
+        case OSI_JSON_TOKEN_KEY_PART:
+          side_string_part (side, TRUE, &span);
+          break;
+        case OSI_JSON_TOKEN_STRING_PART:
+          side_string_part (side, FALSE, &span);
+          break;
+        case OSI_JSON_TOKEN_NUMBER:
+          side_number (side, &span);
+          break;
+        case OSI_JSON_TOKEN_TRUE:
+          side_constant (side, 't');
+          break;
+        case OSI_JSON_TOKEN_FALSE:
+          side_constant (side, 'f');
+          break;
+        case OSI_JSON_TOKEN_NULL:
+          side_constant (side, 'n');
+          break;
+        default:
+          g_assert_not_reached ();
         }
-      else
-        side_fail (side, "%s", _("a value is expected"));
-      break;
     }
-}
-
-/* After a value: a comma, or the end of its array or object. */
-static void
-side_after_value (Side   *side,
-                  guint8  c)
-{
-  gboolean in_object;
-
-  if (is_ws (c))
-    return;
-  in_object = g_array_index (side->frames, Frame, side->depth - 1).is_object;
-  if (c == ',')
-    side->state = in_object ? S_KEY : S_VALUE;
-  else if (c == '}' || c == ']')
-    side_close (side, c == '}');
-  else
-    side_fail (side, "%s", _("a comma or a closing bracket is expected"));
-}
-
-/* The character after a backslash in a string. */
-static void
-side_escape (Side   *side,
-             guint8  c)
-{
-  guint8 out;
-
-  side->state = S_STRING;
-  switch (c)
-    {
-    case '"': out = '"'; break;
-    case '\\': out = '\\'; break;
-    case '/': out = '/'; break;
-    case 'b': out = '\b'; break;
-    case 'f': out = '\f'; break;
-    case 'n': out = '\n'; break;
-    case 'r': out = '\r'; break;
-    case 't': out = '\t'; break;
-    case 'u':
-      side->unicode = 0;
-      side->unicode_digits = 0;
-      side->state = S_UNICODE;
-      out = 0;
-      break;
-    default:
-      side_fail (side, "%s", _("a text holds an invalid escape"));
-      out = 0;
-      break;
-    }
-  if (side->state == S_STRING && side->error == NULL)
-    {
-      side_flush_surrogate (side);
-      side_string_bytes (side, &out, 1);
-    }
-}
-
-/* One of the four hexadecimal digits of a \uXXXX escape. */
-static void
-side_unicode_digit (Side   *side,
-                    guint8  c)
-{
-  int v = g_ascii_xdigit_value (c);
-
-  if (v < 0)
-    {
-      side_fail (side, "%s", _("a text holds an invalid escape"));
-      return;
-    }
-  side->unicode = (side->unicode << 4) | (guint32)v;
-  if (++side->unicode_digits < 4)
-    return;
-  side->state = S_STRING;
-  if (side->unicode >= 0xd800 && side->unicode < 0xdc00)
-    {
-      side_flush_surrogate (side);
-      side->high_surrogate = side->unicode;
-    }
-  else if (side->unicode >= 0xdc00 && side->unicode < 0xe000)
-    {
-      if (side->high_surrogate != 0)
-        {
-          guint32 cp = 0x10000 + ((side->high_surrogate - 0xd800) << 10) + (side->unicode - 0xdc00);
-
-          side->high_surrogate = 0;
-          side_code_point (side, cp);
-        }
-      else
-        side_code_point (side, 0xfffd);
-    }
-  else
-    {
-      side_flush_surrogate (side);
-      if (side->unicode == 0 && side->capturing)
-        side_fail (side, "%s", _("a name holds a NUL character"));
-      else
-        side_code_point (side, side->unicode);
-    }
+  if (side->error != NULL)
+    return OSI_JSON_TOKEN_ERROR;
+  if (token == OSI_JSON_TOKEN_ERROR)
+    side_fail_syntax (side);
+  return token;
 }
 
 /* Feeds the next bytes of rag/search.json. */
@@ -792,152 +701,38 @@ _osi_diff_side_feed (Side         *side,
                      const guint8 *data,
                      gsize         len)
 {
-  gsize i = 0;
+  const guint8 *p = data;
+  const guint8 *end = len > 0 ? data + len : data;
 
-  side->rag_read = TRUE;
-  while (i < len && side->error == NULL)
+  if (side->error != NULL)
+    return;
+  /* Where the root begins, for the error when it is not an object. */
+  if (!side->root_found)
     {
-      guint8 c = data[i];
+      const guint8 *first = skip_ws (p, end);
 
-      if (is_ws (c) && side->state > S_START && side->state <= S_END)
+      if (first < end)
         {
-          gsize next = (gsize)(skip_ws (data + i, data + len) - data);
-
-          side->offset += next - i;
-          i = next;
-          continue;
+          side->root_start = osi_json_tokenizer_get_offset (&side->tk) + (guint64)(first - p);
+          side->root_found = TRUE;
         }
-
-      switch (side->state)
-        {
-        case S_START:
-          /* No byte order mark, as for verification. */
-          side->state = S_VALUE;
-          continue;
-
-        case S_VALUE:
-          if (!is_ws (c))
-            side_begin_value (side, c);
-          break;
-
-        case S_ARRAY_FIRST:
-          if (is_ws (c))
-            break;
-          if (c == ']')
-            side_close (side, FALSE);
-          else
-            side_begin_value (side, c);
-          break;
-
-        case S_OBJECT_FIRST:
-        case S_KEY:
-          if (is_ws (c))
-            break;
-          if (c == '"')
-            side_string_start (side, TRUE);
-          else if (c == '}' && side->state == S_OBJECT_FIRST)
-            side_close (side, TRUE);
-          else
-            side_fail (side, "%s", _("a member name is expected"));
-          break;
-
-        case S_COLON:
-          if (is_ws (c))
-            break;
-          if (c == ':')
-            side->state = S_VALUE;
-          else
-            side_fail (side, "%s", _("a colon is expected"));
-          break;
-
-        case S_AFTER:
-          side_after_value (side, c);
-          break;
-
-        case S_END:
-          if (!is_ws (c))
-            side_fail (side, "%s", _("there is text after the end of the JSON"));
-          break;
-
-        case S_STRING:
-          {
-            gsize start = i;
-
-            i = (gsize)(skip_string_run (data + i, data + len) - data);
-            side->offset += i - start;
-            /* Most strings: no escape, not kept as a name, within one block. */
-            if (i < len && data[i] == '"' && side->short_len == 0 && !side->hashing && !side->capturing &&
-                side->high_surrogate == 0)
-              {
-                side_string_whole (side, data + start, i - start);
-                break;
-              }
-            if (i > start)
-              {
-                side_flush_surrogate (side);
-                side_string_bytes (side, data + start, i - start);
-              }
-            if (i == len)
-              continue;
-            c = data[i];
-            if (c == '"')
-              side_string_end (side);
-            else if (c == '\\')
-              side->state = S_ESCAPE;
-            else
-              side_fail (side, "%s", _("a text holds a control character"));
-          }
-          break;
-
-        case S_ESCAPE:
-          side_escape (side, c);
-          break;
-
-        case S_UNICODE:
-          side_unicode_digit (side, c);
-          break;
-
-        case S_NUMBER:
-          if ((c >= '0' && c <= '9') || c == '.' || c == 'e' || c == 'E' || c == '+' || c == '-')
-            {
-              if (side->number_len >= MAX_NUMBER)
-                {
-                  side_fail (side, "%s", _("a number is too long"));
-                  break;
-                }
-              side->number[side->number_len++] = (char)c;
-              break;
-            }
-          side_number_done (side);
-          continue; /* c ends the number: read it again in the new state */
-
-        case S_LITERAL:
-          if (side->literal[side->literal_pos] != (char)c)
-            {
-              side_fail (side, "%s", _("a value is expected"));
-              break;
-            }
-          if (side->literal[++side->literal_pos] == '\0')
-            side_constant (side, (guint8)side->literal[0]);
-          break;
-
-        default:
-          g_assert_not_reached ();
-        }
-      i++;
-      side->offset++;
     }
+  side_pull (side, &p, end);
 }
 
 void
 _osi_diff_side_finish_rag (Side *side)
 {
+  static const guint8 nothing = 0;
+  const guint8 *p = &nothing;
+  OsiJsonToken token;
+
   if (side->error != NULL)
     return;
-  if (side->state == S_NUMBER)
-    side_number_done (side);
-  if (side->state != S_END)
-    side_fail (side, "%s", side->state == S_START ? _("the file is empty") : _("it ends too early"));
+  osi_json_tokenizer_finish (&side->tk);
+  token = side_pull (side, &p, p);
+  /* Once finished, the tokenizer no longer needs more. */
+  g_assert (token == OSI_JSON_TOKEN_END || side->error != NULL);
 }
 
 char *

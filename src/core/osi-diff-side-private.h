@@ -3,6 +3,7 @@
 
 #include <glib.h>
 
+#include "osi-json-tokenizer.h"
 #include "osi-sha256.h"
 #include "osi-verify-report.h"
 
@@ -80,25 +81,6 @@ typedef struct
   gboolean is_object;
 } Frame;
 
-typedef enum
-{
-  S_START,
-  S_VALUE,
-  S_ARRAY_FIRST,
-  S_OBJECT_FIRST,
-  S_KEY,
-  S_COLON,
-  S_AFTER,
-  S_END,
-  S_STRING,
-  S_ESCAPE,
-  S_UNICODE,
-  S_NUMBER,
-  S_LITERAL,
-} State;
-
-#define MAX_NUMBER      512
-
 typedef struct
 {
   const char   *label;       /* for messages */
@@ -108,30 +90,23 @@ typedef struct
   GHashTable   *names;       /* field names, interned per side */
   GHashTable   *files;       /* path → FileInfo */
   OsiVerifyReport *report;
-  gboolean      rag_read;
   GError       *error;
   GCancellable *cancellable;
 
-  /* the parser */
-  State         state;
-  guint64       offset;
+  /* the reader */
+  OsiJsonTokenizer tk;
+  guint64       root_start;  /* offset of the root's first byte */
+  gboolean      root_found;
   GArray       *frames;      /* Frame */
   guint         depth;
   Hasher        sh;          /* the string being read, once longer than SHORT_MAX */
   guint8        short_buf[SHORT_MAX];
   guint         short_len;
   gboolean      hashing;
-  gboolean      in_key;
+  gboolean      in_string;   /* a string's first part was read, not its last */
   GString      *capture;     /* the root's keys and the entries' field names */
   gboolean      capturing;
   gsize         capture_cap;
-  guint32       unicode;
-  guint         unicode_digits;
-  guint32       high_surrogate;
-  char          number[MAX_NUMBER + 1];
-  guint         number_len;
-  const char   *literal;
-  guint         literal_pos;
   char         *entry_name;
   gboolean      entry_is_object;
   GArray       *entry_fields; /* Field */
