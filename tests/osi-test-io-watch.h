@@ -13,8 +13,10 @@
  *
  * Header-only, for one file of each test program that includes it. The
  * functions are named apart and given the C library's names in
- * assembler (open64 rather than open, as GLib is built with 64-bit
- * offsets), so that they clash with no declaration of the headers. */
+ * assembler, so that they clash with no declaration of the headers:
+ * both names where there are two, open64 for GLib (built with 64-bit
+ * offsets), open for libraries that are not, such as GnuTLS, which reads
+ * a CA file with fopen () and stat (). */
 
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -137,6 +139,11 @@ int osi_io_watch_rename (const char *from, const char *to) __asm__ ("rename");
 DIR *osi_io_watch_opendir (const char *path) __asm__ ("opendir");
 ssize_t osi_io_watch_readlink (const char *path, char *buf, size_t size) __asm__ ("readlink");
 FILE *osi_io_watch_fopen64 (const char *path, const char *mode) __asm__ ("fopen64");
+int osi_io_watch_open (const char *path, int flags, ...) __asm__ ("open");
+int osi_io_watch_openat (int dir_fd, const char *path, int flags, ...) __asm__ ("openat");
+int osi_io_watch_stat (const char *path, struct stat *buf) __asm__ ("stat");
+int osi_io_watch_lstat (const char *path, struct stat *buf) __asm__ ("lstat");
+FILE *osi_io_watch_fopen (const char *path, const char *mode) __asm__ ("fopen");
 
 /* The mode is read only when the flags say it is there. */
 static mode_t
@@ -314,5 +321,80 @@ osi_io_watch_fopen64 (const char *path,
   osi_io_watch_note ("fopen", path);
   if (next == NULL)
     next = osi_io_watch_next ("fopen64");
+  return next (path, mode);
+}
+
+/* The same under the names without 64. */
+
+int
+osi_io_watch_open (const char *path,
+                   int         flags,
+                   ...)
+{
+  static int (*next) (const char *, int, ...);
+  va_list args;
+  mode_t mode;
+
+  va_start (args, flags);
+  mode = osi_io_watch_mode (flags, args);
+  va_end (args);
+  osi_io_watch_note ("open", path);
+  if (next == NULL)
+    next = osi_io_watch_next ("open");
+  return next (path, flags, mode);
+}
+
+int
+osi_io_watch_openat (int         dir_fd,
+                     const char *path,
+                     int         flags,
+                     ...)
+{
+  static int (*next) (int, const char *, int, ...);
+  va_list args;
+  mode_t mode;
+
+  va_start (args, flags);
+  mode = osi_io_watch_mode (flags, args);
+  va_end (args);
+  osi_io_watch_note ("openat", path);
+  if (next == NULL)
+    next = osi_io_watch_next ("openat");
+  return next (dir_fd, path, flags, mode);
+}
+
+int
+osi_io_watch_stat (const char  *path,
+                   struct stat *buf)
+{
+  static int (*next) (const char *, struct stat *);
+
+  osi_io_watch_note ("stat", path);
+  if (next == NULL)
+    next = osi_io_watch_next ("stat");
+  return next (path, buf);
+}
+
+int
+osi_io_watch_lstat (const char  *path,
+                    struct stat *buf)
+{
+  static int (*next) (const char *, struct stat *);
+
+  osi_io_watch_note ("lstat", path);
+  if (next == NULL)
+    next = osi_io_watch_next ("lstat");
+  return next (path, buf);
+}
+
+FILE *
+osi_io_watch_fopen (const char *path,
+                    const char *mode)
+{
+  static FILE *(*next) (const char *, const char *);
+
+  osi_io_watch_note ("fopen", path);
+  if (next == NULL)
+    next = osi_io_watch_next ("fopen");
   return next (path, mode);
 }
