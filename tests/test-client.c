@@ -20,6 +20,7 @@
 
 #include "osi-archive.h"
 #include "osi-client.h"
+#include "osi-error.h"
 #include "osi-test-client.h"
 
 /* OsiClient against a real osi-backup-server on 127.0.0.1, port 0, and
@@ -1275,6 +1276,54 @@ test_tls (void)
   again = osi_test_client_list (client, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpuint (again->len, ==, 0);
+
+  /* The same, the files read in a worker (what the app does). */
+  {
+    g_autoptr(OsiClient) other = osi_client_new (server->url, TOKEN);
+    g_autoptr(GAsyncResult) result = NULL;
+    g_autoptr(GTlsDatabase) database = NULL;
+    g_autoptr(GTimeZone) tz = NULL;
+    g_autoptr(GPtrArray) listed = NULL;
+
+    osi_client_load_files_async (ca, "Asia/Tokyo", NULL, osi_test_store_result, &result);
+    g_assert_true (osi_client_load_files_finish (osi_test_wait_result (&result, "the files loaded"),
+                                                 &database, &tz, &error));
+    g_assert_no_error (error);
+    g_assert_true (G_IS_TLS_DATABASE (database));
+    g_assert_cmpstr (g_time_zone_get_identifier (tz), ==, "Asia/Tokyo");
+    osi_client_set_tls_database (other, database);
+    osi_client_set_server_tz (other, tz);
+    listed = osi_test_client_list (other, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (listed->len, ==, 0);
+    g_clear_object (&result);
+    g_clear_object (&database);
+    g_clear_pointer (&tz, g_time_zone_unref);
+
+    /* Neither: nothing to use but the system's and the desktop's. */
+    osi_client_load_files_async (NULL, "", NULL, osi_test_store_result, &result);
+    g_assert_true (osi_client_load_files_finish (osi_test_wait_result (&result, "the files loaded"),
+                                                 &database, &tz, &error));
+    g_assert_null (database);
+    g_assert_null (tz);
+    g_clear_object (&result);
+
+    /* With the setters' errors. */
+    osi_client_load_files_async (garbage, NULL, NULL, osi_test_store_result, &result);
+    g_assert_false (osi_client_load_files_finish (osi_test_wait_result (&result, "the files loaded"),
+                                                  &database, &tz, &error));
+    g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+    g_assert_null (database);
+    g_clear_error (&error);
+    g_clear_object (&result);
+    osi_client_load_files_async (ca, "Nowhere/Atlantis", NULL, osi_test_store_result, &result);
+    g_assert_false (osi_client_load_files_finish (osi_test_wait_result (&result, "the files loaded"),
+                                                  &database, &tz, &error));
+    g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+    g_assert_null (tz);
+    g_clear_error (&error);
+    g_assert_finalize_object (g_steal_pointer (&other));
+  }
 
   g_assert_finalize_object (g_steal_pointer (&client));
   /* Its exit status is for the server's tests: under AddressSanitizer,

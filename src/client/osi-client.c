@@ -286,12 +286,23 @@ osi_client_set_server_time_zone (OsiClient   *self,
       if (tz == NULL)
         return FALSE;
     }
+  osi_client_set_server_tz (self, tz);
+  return TRUE;
+}
+
+void
+osi_client_set_server_tz (OsiClient *self,
+                          GTimeZone *tz)
+{
+  g_return_if_fail (OSI_IS_CLIENT (self));
+
+  if (tz != NULL)
+    g_time_zone_ref (tz);
   g_clear_pointer (&self->server_tz, g_time_zone_unref);
-  self->server_tz = g_steal_pointer (&tz);
+  self->server_tz = tz;
   self->tz_generation++;
   /* The backups of the last list were dated in the old zone. */
   g_clear_pointer (&self->last_list, g_ptr_array_unref);
-  return TRUE;
 }
 
 const char *
@@ -302,29 +313,15 @@ osi_client_get_base_url (OsiClient *self)
   return self->base_url;
 }
 
-/* ca_file NULL goes back to the system's certificate authorities only.
- * Connections already open keep the database they were made with. */
-gboolean
-osi_client_set_ca_file (OsiClient   *self,
-                        const char  *ca_file,
-                        GError     **error)
+/* The system's authorities and ca_file's. Reads ca_file (and, the first
+ * time, the system's authorities) on the calling thread. */
+static GTlsDatabase *
+new_ca_database (const char  *ca_file,
+                 GError     **error)
 {
   g_autoptr(GTlsDatabase) own = NULL;
   g_autoptr(GError) local = NULL;
   OsiClientCaDatabase *database;
-  GTlsBackend *backend;
-
-  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-
-  backend = g_tls_backend_get_default ();
-  if (ca_file == NULL)
-    {
-      g_autoptr(GTlsDatabase) system = g_tls_backend_get_default_database (backend);
-
-      soup_session_set_tls_database (self->session, system);
-      return TRUE;
-    }
 
   own = g_tls_file_database_new (ca_file, &local);
   if (own == NULL)
@@ -335,14 +332,130 @@ osi_client_set_ca_file (OsiClient   *self,
                                                    ca_file);
 
       g_propagate_error (error, _osi_client_with_detail (OSI_CLIENT_ERROR_TLS, sentence, local->message, FALSE));
-      return FALSE;
+      return NULL;
     }
 
   database = g_object_new (OSI_TYPE_CLIENT_CA_DATABASE, NULL);
   database->own = g_steal_pointer (&own);
-  database->system = g_tls_backend_get_default_database (backend);
-  soup_session_set_tls_database (self->session, G_TLS_DATABASE (database));
-  g_object_unref (database);
+  database->system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  return G_TLS_DATABASE (database);
+}
+
+/* ca_file NULL goes back to the system's certificate authorities only. */
+gboolean
+osi_client_set_ca_file (OsiClient   *self,
+                        const char  *ca_file,
+                        GError     **error)
+{
+  g_autoptr(GTlsDatabase) database = NULL;
+
+  g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (ca_file != NULL && (database = new_ca_database (ca_file, error)) == NULL)
+    return FALSE;
+  osi_client_set_tls_database (self, database);
+  return TRUE;
+}
+
+/* Connections already open keep the database they were made with. */
+void
+osi_client_set_tls_database (OsiClient    *self,
+                             GTlsDatabase *database)
+{
+  g_autoptr(GTlsDatabase) system = NULL;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
+
+  if (database == NULL)
+    database = system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  soup_session_set_tls_database (self->session, database);
+}
+
+/* The files of a client, read in a worker -------------------------------- */
+
+typedef struct
+{
+  char         *ca_file;
+  char         *identifier;
+  GTlsDatabase *database;
+  GTimeZone    *tz;
+} LoadFiles;
+
+static void
+load_files_free (LoadFiles *load)
+{
+  g_free (load->ca_file);
+  g_free (load->identifier);
+  g_clear_object (&load->database);
+  g_clear_pointer (&load->tz, g_time_zone_unref);
+  g_free (load);
+}
+
+static void
+load_files_thread (GTask        *task,
+                   gpointer      source_object,
+                   gpointer      task_data,
+                   GCancellable *cancellable)
+{
+  LoadFiles *load = task_data;
+  GError *error = NULL;
+
+  if (load->ca_file != NULL && (load->database = new_ca_database (load->ca_file, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  if (load->identifier != NULL && (load->tz = osi_time_zone_new (load->identifier, &error)) == NULL)
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  g_task_return_boolean (task, TRUE);
+}
+
+void
+osi_client_load_files_async (const char          *ca_file,
+                             const char          *identifier,
+                             GCancellable        *cancellable,
+                             GAsyncReadyCallback  callback,
+                             gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  LoadFiles *load;
+
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, osi_client_load_files_async);
+  load = g_new0 (LoadFiles, 1);
+  load->ca_file = g_strdup (ca_file);
+  if (identifier != NULL && identifier[0] != '\0')
+    load->identifier = g_strdup (identifier);
+  g_task_set_task_data (task, load, (GDestroyNotify)load_files_free);
+  g_task_run_in_thread (task, load_files_thread);
+}
+
+gboolean
+osi_client_load_files_finish (GAsyncResult  *result,
+                              GTlsDatabase **database,
+                              GTimeZone    **tz,
+                              GError       **error)
+{
+  LoadFiles *load;
+
+  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
+  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_client_load_files_async, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+
+  if (!g_task_propagate_boolean (G_TASK (result), error))
+    return FALSE;
+  load = g_task_get_task_data (G_TASK (result));
+  if (database != NULL)
+    *database = g_steal_pointer (&load->database);
+  if (tz != NULL)
+    *tz = g_steal_pointer (&load->tz);
   return TRUE;
 }
 

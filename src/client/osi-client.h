@@ -54,10 +54,17 @@ G_DECLARE_FINAL_TYPE (OsiClient, osi_client, OSI, CLIENT, GObject)
 OsiClient     *osi_client_new              (const char           *base_url,
                                             const char           *token);
 const char    *osi_client_get_base_url     (OsiClient            *self);
-/* Trust the certificates in ca_file (PEM) in addition to the system's. */
+/* Trust the certificates in ca_file (PEM) in addition to the system's.
+ * Reads ca_file on the calling thread: a UI thread uses
+ * osi_client_load_files_async () and osi_client_set_tls_database (). */
 gboolean       osi_client_set_ca_file      (OsiClient            *self,
                                             const char           *ca_file,
                                             GError              **error);
+/* The certificate authorities for the connections opened after the call:
+ * a database osi_client_load_files_async () made; NULL for the system's
+ * only. */
+void           osi_client_set_tls_database (OsiClient            *self,
+                                            GTlsDatabase         *database);
 
 /* How long a request may go without any progress before it fails
  * (default 30 s; not counting the server's work on a create, restore,
@@ -70,6 +77,28 @@ void           osi_client_set_idle_timeout (OsiClient            *self,
  * this desktop's. An unknown identifier is an error and changes nothing. */
 gboolean       osi_client_set_server_time_zone (OsiClient        *self,
                                             const char           *identifier,
+                                            GError              **error);
+/* The same with the time zone itself (NULL: this desktop's), which
+ * osi_client_load_files_async () read: GLib reads a zone's file from
+ * /usr/share/zoneinfo when it makes it. */
+void           osi_client_set_server_tz    (OsiClient            *self,
+                                            GTimeZone            *tz);
+
+/* Reads, in a worker thread, what osi_client_set_ca_file () and
+ * osi_client_set_server_time_zone () would read on the calling thread:
+ * the certificate database of ca_file (the system's authorities and
+ * ca_file's; NULL in *database when ca_file is NULL) and the time zone
+ * identifier names (NULL in *tz when identifier is NULL or "", this
+ * desktop's). An unusable CA file is OSI_CLIENT_ERROR_TLS, an unknown
+ * time zone OSI_ERROR_INVALID_DATA, with the sentences of the setters. */
+void           osi_client_load_files_async (const char           *ca_file,
+                                            const char           *identifier,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+gboolean       osi_client_load_files_finish (GAsyncResult        *result,
+                                            GTlsDatabase        **database,
+                                            GTimeZone           **tz,
                                             GError              **error);
 
 /* Asks /api/health, then /health, then the list (docs/api.md §5.2), and learns
