@@ -7,9 +7,11 @@
 #include <adwaita.h>
 #include <glib/gstdio.h>
 
+#include "osi-error.h"
 #include "osi-preferences-window.h"
 #include "osi-profile-store.h"
 #include "osi-secret.h"
+#include "osi-test-io-watch.h"
 #include "osi-test-support.h"
 
 /* Server profiles (GSettings, memory backend), their tokens (the file
@@ -1121,6 +1123,163 @@ test_window_time_zone (void)
   one_server_close (&s);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The UI thread reads neither the CA file nor the time zone's file        */
+
+static gboolean
+run_openssl (const char *cwd,
+             const char *command_line)
+{
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_shell_parse_argv (command_line, NULL, &argv, NULL));
+  if (!g_spawn_sync (cwd, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, &error))
+    return FALSE;
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+/* An HTTPS server whose certificate only tmp/ca.pem vouches for. */
+typedef struct
+{
+  char          *tmp;
+  char          *ca;
+  char          *zoneinfo;  /* where GLib reads time zones */
+  OsiTestServer *server;
+} TlsServer;
+
+/* FALSE, with the case skipped, without openssl. */
+static gboolean
+tls_server_start (TlsServer *t)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *ext = NULL;
+  g_autofree char *cert = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *data = NULL;
+  g_autofree char *backups = NULL;
+  const char *tzdir = g_getenv ("TZDIR");
+
+  memset (t, 0, sizeof *t);
+  if (openssl == NULL)
+    {
+      osi_test_missing ("no openssl to make certificates");
+      return FALSE;
+    }
+  t->tmp = osi_test_make_tmpdir ();
+  ext = g_build_filename (t->tmp, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (ext, "basicConstraints=CA:FALSE\n"
+                                           "subjectAltName=IP:127.0.0.1\n"
+                                           "extendedKeyUsage=serverAuth\n", -1, NULL));
+  g_assert_true (run_openssl (t->tmp, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                      "-keyout ca.key -out ca.pem -days 2 -subj /CN=OSI-Test-CA "
+                                      "-addext basicConstraints=critical,CA:TRUE "
+                                      "-addext keyUsage=critical,keyCertSign,cRLSign"));
+  g_assert_true (run_openssl (t->tmp, "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                      "-keyout server.key -out server.csr -subj /CN=127.0.0.1"));
+  g_assert_true (run_openssl (t->tmp, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+                                      "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf"));
+  t->ca = g_build_filename (t->tmp, "ca.pem", NULL);
+  cert = g_build_filename (t->tmp, "server.pem", NULL);
+  key = g_build_filename (t->tmp, "server.key", NULL);
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+
+  data = osi_test_generate_data (t->tmp, 64 * 1024, 2);
+  backups = g_build_filename (t->tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (backups, 0700), ==, 0);
+  t->server = osi_test_server_start (t->tmp, data, backups, TOKEN, "--tls-cert", cert, "--tls-key", key, NULL);
+  g_assert_true (g_str_has_prefix (t->server->url, "https://"));
+
+  t->zoneinfo = g_strdup (tzdir != NULL && g_path_is_absolute (tzdir) ? tzdir : "/usr/share/zoneinfo");
+  /* This desktop's zone, which GLib keeps once read, is not the point. */
+  g_time_zone_unref (g_time_zone_new_local ());
+  return TRUE;
+}
+
+static void
+tls_server_stop (TlsServer *t)
+{
+  /* Its exit status is for the server's tests (see test-client.c). */
+  osi_test_server_stop (t->server);
+  osi_test_server_free (t->server);
+  osi_test_remove_tmpdir (t->tmp);
+  g_free (t->tmp);
+  g_free (t->ca);
+  g_free (t->zoneinfo);
+}
+
+static void
+on_listed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) backups = osi_client_list_finish (OSI_CLIENT (source), result, &error);
+
+  g_assert_no_error (error);
+  g_assert_nonnull (backups);
+  *(guint *)user_data = backups->len + 1;
+}
+
+/* The client the app connects with (osi-application.c): a profile with a
+ * CA file and a time zone. Each zone of this file is used once: GLib
+ * keeps a zone while it is in use, and one kept is not read again. */
+static void
+test_new_client_reads_no_file (void)
+{
+  g_autoptr(GSettings) settings = fresh_settings ();
+  g_autoptr(OsiProfileStore) store = osi_profile_store_new (settings);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *missing = NULL;
+  OsiProfile *profile;
+  TlsServer t;
+  guint listed = 0;
+
+  if (!tls_server_start (&t))
+    return;
+  profile = osi_profile_store_add (store, "Secure", t.server->url, t.ca);
+  osi_profile_set_time_zone (profile, "Asia/Tokyo");
+
+  osi_io_watch_start ((const char *[]) { t.ca, t.zoneinfo, NULL });
+  osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
+  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (client);
+  /* Over HTTPS, trusted through the CA file. */
+  osi_client_list_async (client, NULL, on_listed, &listed);
+  while (listed == 0)
+    g_main_context_iteration (NULL, TRUE);
+  osi_io_watch_stop ("a profile's client made");
+  g_assert_cmpuint (listed, ==, 1);
+
+  /* An unusable CA file makes no client, with why. */
+  g_clear_object (&client);
+  missing = g_build_filename (t.tmp, "missing.pem", NULL);
+  osi_profile_set_ca_file (profile, missing);
+  g_clear_object (&result);
+  osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
+  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+  g_assert_null (client);
+  g_clear_error (&error);
+
+  /* Nor an unknown time zone. */
+  osi_profile_set_ca_file (profile, t.ca);
+  osi_profile_set_time_zone (profile, "Mars/Olympus_Mons");
+  g_clear_object (&result);
+  osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
+  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+  g_assert_null (client);
+
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tls_server_stop (&t);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1153,6 +1312,7 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/window/test-connection", test_window_test_connection);
   g_test_add_func ("/profiles/store/time-zone", test_store_time_zone);
   g_test_add_func ("/profiles/window/time-zone", test_window_time_zone);
+  g_test_add_func ("/profiles/ui-thread/new-client", test_new_client_reads_no_file);
 
   status = g_test_run ();
 

@@ -70,33 +70,7 @@ show_client_error (OsiApplication *self,
     }
 }
 
-/* Connects the window to url (no profile: no CA file, the desktop's time
- * zone) or to profile's server, with token. */
-static void
-connect_window (OsiApplication *self,
-                OsiProfile     *profile,
-                const char     *url,
-                const char     *token,
-                const char     *label)
-{
-  OsiWindow *window = main_window (self);
-  g_autoptr(OsiClient) client = NULL;
-  g_autoptr(GError) error = NULL;
-
-  if (window == NULL)
-    return;
-  client = profile != NULL ? osi_profile_new_client (profile, token, &error) : osi_client_new (url, token);
-  if (client == NULL)
-    {
-      show_client_error (self, error);
-      return;
-    }
-  osi_window_set_client (window, client, label);
-}
-
-/* ------------------------------------------------------------------------ */
-/* Profiles                                                                 */
-
+/* What a connection under way keeps until its client is made. */
 typedef struct
 {
   OsiApplication *self;
@@ -115,6 +89,74 @@ lookup_free (Lookup *lookup)
 }
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Lookup, lookup_free)
+
+static Lookup *
+lookup_new (OsiApplication *self,
+            OsiProfile     *profile,
+            const char     *label)
+{
+  Lookup *lookup = g_new0 (Lookup, 1);
+
+  lookup->self = g_object_ref (self);
+  lookup->connection = self->connection;
+  lookup->profile = profile != NULL ? g_object_ref (profile) : NULL;
+  lookup->label = g_strdup (label);
+  return lookup;
+}
+
+static void
+on_profile_client (GObject      *source,
+                   GAsyncResult *result,
+                   gpointer      user_data)
+{
+  g_autoptr(Lookup) lookup = user_data;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiWindow *window;
+
+  client = osi_profile_new_client_finish (OSI_PROFILE (source), result, &error);
+  if (lookup->connection != lookup->self->connection ||
+      g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    return;
+  window = main_window (lookup->self);
+  if (window == NULL)
+    return;
+  if (client == NULL)
+    {
+      show_client_error (lookup->self, error);
+      return;
+    }
+  osi_window_set_client (window, client, lookup->label);
+}
+
+/* Connects the window to url (no profile: no CA file, the desktop's time
+ * zone) at once, or to profile's server, with token, once a worker has
+ * read its CA file and time zone: both are files (a slow or sleeping
+ * disk must not freeze the window). */
+static void
+connect_window (OsiApplication *self,
+                OsiProfile     *profile,
+                const char     *url,
+                const char     *token,
+                const char     *label)
+{
+  OsiWindow *window = main_window (self);
+  g_autoptr(OsiClient) client = NULL;
+
+  if (window == NULL)
+    return;
+  if (profile != NULL)
+    {
+      osi_profile_new_client_async (profile, token, self->cancellable, on_profile_client,
+                                    lookup_new (self, NULL, label));
+      return;
+    }
+  client = osi_client_new (url, token);
+  osi_window_set_client (window, client, label);
+}
+
+/* ------------------------------------------------------------------------ */
+/* Profiles                                                                 */
 
 static void
 on_token_found (GObject      *source,
@@ -149,11 +191,7 @@ connect_profile (OsiApplication *self,
         osi_window_set_client (window, NULL, NULL);
       return;
     }
-  lookup = g_new0 (Lookup, 1);
-  lookup->self = g_object_ref (self);
-  lookup->connection = self->connection;
-  lookup->profile = g_object_ref (profile);
-  lookup->label = g_strdup (osi_profile_get_name (profile));
+  lookup = lookup_new (self, profile, osi_profile_get_name (profile));
   osi_secret_lookup_async (osi_profile_get_id (profile), self->cancellable, on_token_found, lookup);
 }
 

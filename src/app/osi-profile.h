@@ -40,9 +40,20 @@ void        osi_profile_set_time_zone (OsiProfile *self,
 
 /* A client for this profile's server, with its CA file and time zone;
  * token may be NULL. NULL, with error set, when the CA file or the time
- * zone cannot be used. */
+ * zone cannot be used. Reads both files on the calling thread: the UI
+ * uses osi_profile_new_client_async (). */
 OsiClient  *osi_profile_new_client  (OsiProfile  *self,
                                      const char  *token,
                                      GError     **error);
+/* The same, the files read in a worker: the client, made on the calling
+ * thread (which then uses it), is the profile's as it was at the call. */
+void        osi_profile_new_client_async  (OsiProfile          *self,
+                                           const char          *token,
+                                           GCancellable        *cancellable,
+                                           GAsyncReadyCallback  callback,
+                                           gpointer             user_data);
+OsiClient  *osi_profile_new_client_finish (OsiProfile          *self,
+                                           GAsyncResult        *result,
+                                           GError             **error);
 
 G_END_DECLS
