@@ -1073,11 +1073,29 @@ reread_time_zone (OsiProfile *profile)
   return g_strdup (osi_profile_get_time_zone (osi_profile_store_lookup (store, osi_profile_get_id (profile))));
 }
 
+/* A time zone applied is checked in a worker: wait for its answer. */
+static void
+wait_css_class (GtkWidget  *widget,
+                const char *css_class)
+{
+  while (!gtk_widget_has_css_class (widget, css_class))
+    g_main_context_iteration (NULL, TRUE);
+}
+
+static void
+wait_time_zone (OsiProfile *profile,
+                const char *time_zone)
+{
+  while (g_strcmp0 (osi_profile_get_time_zone (profile), time_zone) != 0)
+    g_main_context_iteration (NULL, TRUE);
+}
+
 static void
 test_window_time_zone (void)
 {
   OneServer s;
   g_autofree char *saved = NULL;
+  g_autofree char *refused = NULL;
   AdwEntryRow *zone_row;
   AdwActionRow *status_row;
   GtkText *text;
@@ -1093,21 +1111,25 @@ test_window_time_zone (void)
 
   /* A zone that does not exist: the error shown, nothing saved. */
   apply_text (zone_row, "Mars/Olympus_Mons");
+  wait_css_class (GTK_WIDGET (zone_row), "error");
   g_assert_cmpstr (osi_profile_get_time_zone (s.profile), ==, "");
-  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
-  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "");
+  refused = g_strdup (adw_action_row_get_subtitle (status_row));
+  g_assert_cmpstr (refused, !=, "");
   g_assert_cmpuint (n_stored_time_zones (s.settings), ==, 0);
-  /* Nor used to test the connection. */
+  /* Nor used to test the connection: refused before connecting (the
+   * server at port 1 would give another sentence). */
+  gtk_widget_remove_css_class (GTK_WIDGET (zone_row), "error");
   g_assert_true (gtk_widget_activate_action (s.row, "server.test", NULL));
-  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), !=, "Connecting…");
+  g_assert_cmpstr (wait_status (status_row), ==, refused);
   g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
+  g_assert_true (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
 
   /* A real one: saved, read back as at the next start. */
   gtk_editable_set_text (GTK_EDITABLE (zone_row), " Europe/Paris ");
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
   g_signal_emit_by_name (zone_row, "apply");
-  g_assert_cmpstr (osi_profile_get_time_zone (s.profile), ==, "Europe/Paris");
+  wait_time_zone (s.profile, "Europe/Paris");
   g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (status_row), "error"));
   saved = reread_time_zone (s.profile);
   g_assert_cmpstr (saved, ==, "Europe/Paris");
@@ -1280,6 +1302,55 @@ test_new_client_reads_no_file (void)
   tls_server_stop (&t);
 }
 
+/* The preferences: testing the connection of a profile with a CA file
+ * and a time zone, then applying another time zone. */
+static void
+test_window_reads_no_file (void)
+{
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(OsiProfileStore) store = NULL;
+  AdwEntryRow *token_row;
+  AdwEntryRow *zone_row;
+  AdwActionRow *status_row;
+  OsiProfile *profile;
+  GtkWidget *window;
+  GtkWidget *row;
+  TlsServer t;
+
+  if (skip_without_display () || !tls_server_start (&t))
+    return;
+  settings = fresh_settings ();
+  store = osi_profile_store_new (settings);
+  profile = osi_profile_store_add (store, "Secure", t.server->url, t.ca);
+  osi_profile_set_time_zone (profile, "Pacific/Auckland");
+  store_token (osi_profile_get_id (profile), TOKEN);
+
+  window = new_window (settings, store);
+  row = find_server_row (window, "Secure");
+  token_row = find_one (row, ADW_TYPE_PASSWORD_ENTRY_ROW, "token-row");
+  zone_row = find_one (row, ADW_TYPE_ENTRY_ROW, "time-zone-row");
+  status_row = find_one (row, ADW_TYPE_ACTION_ROW, "status-row");
+  while (g_strcmp0 (gtk_editable_get_text (GTK_EDITABLE (token_row)), TOKEN) != 0)
+    g_main_context_iteration (NULL, TRUE);
+
+  osi_io_watch_start ((const char *[]) { t.ca, t.zoneinfo, NULL });
+  g_assert_true (gtk_widget_activate_action (row, "server.test", NULL));
+  g_assert_cmpstr (adw_action_row_get_subtitle (status_row), ==, "Connecting…");
+  g_assert_cmpstr (wait_status (status_row), ==, "Connected: 0 backups");
+  osi_io_watch_stop ("a connection test");
+
+  osi_io_watch_start ((const char *[]) { t.ca, t.zoneinfo, NULL });
+  apply_text (zone_row, "America/Sao_Paulo");
+  wait_time_zone (profile, "America/Sao_Paulo");
+  osi_io_watch_stop ("a time zone applied");
+  g_assert_false (gtk_widget_has_css_class (GTK_WIDGET (zone_row), "error"));
+
+  destroy_window (window);
+  g_assert_true (clear_token (osi_profile_get_id (profile), NULL));
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tls_server_stop (&t);
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1313,6 +1384,7 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/store/time-zone", test_store_time_zone);
   g_test_add_func ("/profiles/window/time-zone", test_window_time_zone);
   g_test_add_func ("/profiles/ui-thread/new-client", test_new_client_reads_no_file);
+  g_test_add_func ("/profiles/ui-thread/window", test_window_reads_no_file);
 
   status = g_test_run ();
 

@@ -7,8 +7,8 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "osi-backup-info.h"
 #include "osi-client.h"
+#include "osi-error.h"
 #include "osi-resources.h"
 #include "osi-secret.h"
 #include "osi-server-row.h"
@@ -34,6 +34,7 @@ struct _OsiServerRow
   gboolean              current;
   gboolean              token_edited;
   gboolean              testing;
+  guint                 time_zone_checks;  /* bumped by each time zone applied */
 };
 
 G_DEFINE_FINAL_TYPE (OsiServerRow, osi_server_row, ADW_TYPE_EXPANDER_ROW)
@@ -184,22 +185,82 @@ on_profile_time_zone_changed (OsiServerRow *self)
   sync_entry (self->time_zone_row, osi_profile_get_time_zone (self->profile));
 }
 
-/* The time zone typed, checked: "" for this computer's. NULL, with the
- * row marked and the reason shown, when it names no time zone. */
-static char *
-typed_time_zone (OsiServerRow *self)
+/* A time zone or a test under way: GLib reads a time zone from its file,
+ * and a CA file is read too, so both are read in a worker
+ * (osi_client_load_files_async ()). */
+typedef struct
 {
-  g_autofree char *time_zone = entry_text (self->time_zone_row);
-  g_autoptr(GTimeZone) tz = NULL;
+  OsiServerRow *self;
+  guint         check;      /* self->time_zone_checks when applied */
+  char         *time_zone;  /* as typed, stripped */
+  char         *url;        /* a test's */
+  char         *token;      /* a test's, NULL for none */
+} Pending;
+
+static Pending *
+pending_new (OsiServerRow *self,
+             const char   *time_zone)
+{
+  Pending *pending = g_new0 (Pending, 1);
+
+  pending->self = g_object_ref (self);
+  pending->time_zone = g_strdup (time_zone);
+  return pending;
+}
+
+static void
+pending_free (Pending *pending)
+{
+  g_object_unref (pending->self);
+  g_free (pending->time_zone);
+  g_free (pending->url);
+  if (pending->token != NULL)
+    {
+      explicit_bzero (pending->token, strlen (pending->token));
+      g_free (pending->token);
+    }
+  g_free (pending);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
+
+/* A time zone that names none: the row marked, the reason shown. */
+static void
+refuse_time_zone (OsiServerRow *self,
+                  const GError *error)
+{
+  gtk_widget_add_css_class (GTK_WIDGET (self->time_zone_row), "error");
+  set_status (self, STATUS_ERROR, error->message);
+}
+
+static void
+apply_time_zone (OsiServerRow *self,
+                 const char   *time_zone)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (self->time_zone_row), "error");
+  set_status (self, STATUS_PLAIN, NULL);
+  osi_profile_set_time_zone (self->profile, time_zone);
+  osi_profile_store_save (self->store);
+}
+
+static void
+on_time_zone_checked (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  OsiServerRow *self = pending->self;
   g_autoptr(GError) error = NULL;
 
-  if (time_zone[0] != '\0' && (tz = osi_time_zone_new (time_zone, &error)) == NULL)
-    {
-      gtk_widget_add_css_class (GTK_WIDGET (self->time_zone_row), "error");
-      set_status (self, STATUS_ERROR, error->message);
-      return NULL;
-    }
-  return g_steal_pointer (&time_zone);
+  osi_client_load_files_finish (result, NULL, NULL, &error);
+  /* Gone, or overtaken by a time zone applied later. */
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->profile == NULL ||
+      pending->check != self->time_zone_checks)
+    return;
+  if (error != NULL)
+    refuse_time_zone (self, error);
+  else
+    apply_time_zone (self, pending->time_zone);
 }
 
 /* A wrong time zone would shift every date shown: refused here, where it
@@ -207,14 +268,19 @@ typed_time_zone (OsiServerRow *self)
 static void
 on_time_zone_apply (OsiServerRow *self)
 {
-  g_autofree char *time_zone = typed_time_zone (self);
+  g_autofree char *time_zone = entry_text (self->time_zone_row);
+  Pending *pending;
 
-  if (time_zone == NULL)
-    return;
-  gtk_widget_remove_css_class (GTK_WIDGET (self->time_zone_row), "error");
-  set_status (self, STATUS_PLAIN, NULL);
-  osi_profile_set_time_zone (self->profile, time_zone);
-  osi_profile_store_save (self->store);
+  self->time_zone_checks++;
+  /* This computer's: nothing to read. */
+  if (time_zone[0] == '\0')
+    {
+      apply_time_zone (self, time_zone);
+      return;
+    }
+  pending = pending_new (self, time_zone);
+  pending->check = self->time_zone_checks;
+  osi_client_load_files_async (NULL, time_zone, self->cancellable, on_time_zone_checked, pending);
 }
 
 static void
@@ -353,6 +419,13 @@ on_token_apply (OsiServerRow *self)
 }
 
 static void
+test_done (OsiServerRow *self)
+{
+  self->testing = FALSE;
+  gtk_widget_action_set_enabled (GTK_WIDGET (self), "server.test", TRUE);
+}
+
+static void
 on_test_done (GObject      *source,
               GAsyncResult *result,
               gpointer      user_data)
@@ -366,8 +439,7 @@ on_test_done (GObject      *source,
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->profile == NULL)
     return;
 
-  self->testing = FALSE;
-  gtk_widget_action_set_enabled (GTK_WIDGET (self), "server.test", TRUE);
+  test_done (self);
   if (backups == NULL)
     {
       set_status (self, STATUS_ERROR, error->message);
@@ -379,6 +451,39 @@ on_test_done (GObject      *source,
   set_status (self, STATUS_SUCCESS, text);
 }
 
+static void
+on_test_files_loaded (GObject      *source,
+                      GAsyncResult *result,
+                      gpointer      user_data)
+{
+  g_autoptr(Pending) pending = user_data;
+  OsiServerRow *self = pending->self;
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GError) error = NULL;
+
+  osi_client_load_files_finish (result, &database, &tz, &error);
+  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->profile == NULL)
+    return;
+  if (error != NULL)
+    {
+      test_done (self);
+      if (error->domain == OSI_ERROR)
+        refuse_time_zone (self, error);
+      else
+        set_status (self, STATUS_ERROR, error->message);
+      return;
+    }
+
+  /* Made here, on the thread that uses it. */
+  client = osi_client_new (pending->url, pending->token);
+  if (database != NULL)
+    osi_client_set_tls_database (client, database);
+  osi_client_set_server_tz (client, tz);
+  osi_client_list_async (client, self->cancellable, on_test_done, g_object_ref (self));
+}
+
 /* Tests what the fields show, applied or not: people test before they
  * save. */
 static void
@@ -388,11 +493,10 @@ test_action (GtkWidget  *widget,
 {
   OsiServerRow *self = OSI_SERVER_ROW (widget);
   g_autofree char *url = entry_text (self->url_row);
+  g_autofree char *time_zone = entry_text (self->time_zone_row);
   const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
-  const char *ca_file = osi_profile_get_ca_file (self->profile);
-  g_autofree char *time_zone = NULL;
-  g_autoptr(OsiClient) client = NULL;
   g_autoptr(GError) error = NULL;
+  Pending *pending;
 
   if (self->testing)
     return;
@@ -402,21 +506,15 @@ test_action (GtkWidget  *widget,
       set_status (self, STATUS_ERROR, error->message);
       return;
     }
-  if ((time_zone = typed_time_zone (self)) == NULL)
-    return;
-
-  client = osi_client_new (url, token[0] != '\0' ? token : NULL);
-  if ((ca_file != NULL && !osi_client_set_ca_file (client, ca_file, &error)) ||
-      !osi_client_set_server_time_zone (client, time_zone, &error))
-    {
-      set_status (self, STATUS_ERROR, error->message);
-      return;
-    }
 
   self->testing = TRUE;
   gtk_widget_action_set_enabled (widget, "server.test", FALSE);
   set_status (self, STATUS_PLAIN, _("Connecting…"));
-  osi_client_list_async (client, self->cancellable, on_test_done, g_object_ref (self));
+  pending = pending_new (self, time_zone);
+  pending->url = g_steal_pointer (&url);
+  pending->token = token[0] != '\0' ? g_strdup (token) : NULL;
+  osi_client_load_files_async (osi_profile_get_ca_file (self->profile), time_zone, self->cancellable,
+                               on_test_files_loaded, pending);
 }
 
 static void
