@@ -11,11 +11,8 @@
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
-#include <sqlite3.h>
 
-#include "osi-backup-info.h"
-#include "osi-catalog.h"
-#include "osi-sha256.h"
+#include "osi-catalog-private.h"
 
 /* Durability. In WAL mode a transaction is in the WAL file once its
  * COMMIT returns: a crash of the process, even SIGKILL, loses nothing
@@ -78,33 +75,6 @@ static const char * const migrations[] = {
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == OSI_CATALOG_SCHEMA_VERSION);
 
-#define ENTRY_COLUMNS "name, protected, note, kind, sha256, size, mtime_ns, ctime_ns, verdict, verified_at"
-#define RUN_COLUMNS   "kind, at, ok, detail"
-
-/* Every statement, prepared once at open. */
-typedef enum
-{
-  STMT_BEGIN,
-  STMT_COMMIT,
-  STMT_ROLLBACK,
-  STMT_GET_ENTRY,
-  STMT_LOAD_ALL,
-  STMT_SET_PROTECTED,
-  STMT_SET_NOTE,
-  STMT_SET_KIND,
-  STMT_SET_SHA256,
-  STMT_IMPORT_SHA256,
-  STMT_SET_VERIFICATION,
-  STMT_FORGET,
-  STMT_GET_SETTING,
-  STMT_SET_SETTING,
-  STMT_ADD_RUN,
-  STMT_PRUNE_RUNS,
-  STMT_LIST_RUNS,
-  STMT_LAST_RUN,
-  N_STMTS
-} Stmt;
-
 #define SET_SHA256_SQL \
   "INSERT INTO backups (name, sha256, size, mtime_ns, ctime_ns) VALUES (?1, ?2, ?3, ?4, ?5)" \
   " ON CONFLICT (name) DO UPDATE SET sha256 = excluded.sha256, size = excluded.size," \
@@ -147,254 +117,7 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_LAST_RUN] = "SELECT " RUN_COLUMNS " FROM runs WHERE kind = ?1 ORDER BY id DESC LIMIT 1",
 };
 
-#define SETTING_POLICY "policy"
-
-struct _OsiCatalog
-{
-  GObject       parent_instance;
-
-  char         *dir;
-  char         *path;
-  char         *moved_aside;
-  char         *moved_aside_reason;
-  GThread      *owner;
-  sqlite3      *db;
-  sqlite3_stmt *stmts[N_STMTS];
-};
-
 G_DEFINE_FINAL_TYPE (OsiCatalog, osi_catalog, G_TYPE_OBJECT)
-
-/* ------------------------------------------------------------------------ */
-/* Names of kinds, verdicts and runs                                        */
-
-static const char * const kind_names[] = {
-  [OSI_CATALOG_KIND_UNKNOWN] = NULL,
-  [OSI_CATALOG_KIND_MANUAL] = "manual",
-  [OSI_CATALOG_KIND_SCHEDULED] = "scheduled",
-  [OSI_CATALOG_KIND_SAFETY] = "safety",
-  [OSI_CATALOG_KIND_UPLOAD] = "upload",
-};
-
-static const char * const verdict_names[] = {
-  [OSI_CATALOG_VERDICT_NONE] = NULL,
-  [OSI_CATALOG_VERDICT_RESTORABLE] = "restorable",
-  [OSI_CATALOG_VERDICT_NOT_RESTORABLE] = "not-restorable",
-  [OSI_CATALOG_VERDICT_UNPROVEN] = "unproven",
-};
-
-static const char * const run_kind_names[] = {
-  [OSI_CATALOG_RUN_BACKUP] = "backup",
-  [OSI_CATALOG_RUN_VERIFY] = "verify",
-  [OSI_CATALOG_RUN_PRUNE] = "prune",
-};
-
-static gboolean
-name_lookup (const char * const *names,
-             guint               n_names,
-             const char         *text,
-             int                *value)
-{
-  if (text == NULL)
-    return FALSE;
-  for (guint i = 0; i < n_names; i++)
-    if (names[i] != NULL && strcmp (names[i], text) == 0)
-      {
-        *value = (int)i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
-const char *
-osi_catalog_kind_to_string (OsiCatalogKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (kind_names), NULL);
-
-  return kind_names[kind];
-}
-
-gboolean
-osi_catalog_kind_from_string (const char     *text,
-                              OsiCatalogKind *kind)
-{
-  int value;
-
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  if (!name_lookup (kind_names, G_N_ELEMENTS (kind_names), text, &value))
-    return FALSE;
-  *kind = value;
-  return TRUE;
-}
-
-const char *
-osi_catalog_verdict_to_string (OsiCatalogVerdict verdict)
-{
-  g_return_val_if_fail ((guint)verdict < G_N_ELEMENTS (verdict_names), NULL);
-
-  return verdict_names[verdict];
-}
-
-gboolean
-osi_catalog_verdict_from_string (const char        *text,
-                                 OsiCatalogVerdict *verdict)
-{
-  int value;
-
-  g_return_val_if_fail (verdict != NULL, FALSE);
-
-  if (!name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), text, &value))
-    return FALSE;
-  *verdict = value;
-  return TRUE;
-}
-
-const char *
-osi_catalog_run_kind_to_string (OsiCatalogRunKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (run_kind_names), NULL);
-
-  return run_kind_names[kind];
-}
-
-gboolean
-osi_catalog_run_kind_from_string (const char        *text,
-                                  OsiCatalogRunKind *kind)
-{
-  int value;
-
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  if (!name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), text, &value))
-    return FALSE;
-  *kind = value;
-  return TRUE;
-}
-
-/* ------------------------------------------------------------------------ */
-/* Entries, stamps, runs, notes                                             */
-
-void
-osi_catalog_stamp_from_stat (OsiCatalogStamp   *stamp,
-                             const struct stat *st)
-{
-  g_return_if_fail (stamp != NULL && st != NULL);
-
-  stamp->size = st->st_size;
-  stamp->mtime_ns = (gint64)st->st_mtim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_mtim.tv_nsec;
-  stamp->ctime_ns = (gint64)st->st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_ctim.tv_nsec;
-}
-
-/* An entry and its strings are one allocation: 100,000 of them are read
- * at once. */
-static OsiCatalogEntry *
-entry_new (const char *name,
-           gsize       name_len,
-           const char *note,
-           gsize       note_len,
-           const char *sha256,
-           gsize       sha256_len)
-{
-  gsize size = sizeof (OsiCatalogEntry) + name_len + 1;
-  OsiCatalogEntry *entry;
-  char *p;
-
-  if (note != NULL)
-    size += note_len + 1;
-  if (sha256 != NULL)
-    size += sha256_len + 1;
-  entry = g_malloc0 (size);
-  p = (char *)(entry + 1);
-  memcpy (p, name, name_len);
-  p[name_len] = '\0';
-  entry->name = p;
-  p += name_len + 1;
-  if (note != NULL)
-    {
-      memcpy (p, note, note_len);
-      p[note_len] = '\0';
-      entry->note = p;
-      p += note_len + 1;
-    }
-  if (sha256 != NULL)
-    {
-      memcpy (p, sha256, sha256_len);
-      p[sha256_len] = '\0';
-      entry->sha256 = p;
-    }
-  return entry;
-}
-
-void
-osi_catalog_entry_free (OsiCatalogEntry *entry)
-{
-  g_free (entry);
-}
-
-const char *
-osi_catalog_entry_get_sha256 (const OsiCatalogEntry *entry,
-                              const struct stat     *st)
-{
-  OsiCatalogStamp stamp;
-
-  g_return_val_if_fail (entry != NULL && st != NULL, NULL);
-
-  if (entry->sha256 == NULL)
-    return NULL;
-  osi_catalog_stamp_from_stat (&stamp, st);
-  if (stamp.size != entry->stamp.size || stamp.mtime_ns != entry->stamp.mtime_ns ||
-      stamp.ctime_ns != entry->stamp.ctime_ns)
-    return NULL;
-  return entry->sha256;
-}
-
-void
-osi_catalog_run_free (OsiCatalogRun *run)
-{
-  if (run == NULL)
-    return;
-  g_free (run->detail);
-  g_free (run);
-}
-
-gboolean
-osi_catalog_note_is_valid (const char  *note,
-                           GError     **error)
-{
-  glong n_chars;
-
-  if (note == NULL)
-    return TRUE;
-  if (!g_utf8_validate (note, -1, NULL))
-    {
-      g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                           _("The note is not valid UTF-8 text."));
-      return FALSE;
-    }
-  n_chars = g_utf8_strlen (note, -1);
-  if (n_chars > OSI_CATALOG_NOTE_MAX_CHARS)
-    {
-      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                   _("The note has %ld characters; at most %d are allowed."),
-                   n_chars, OSI_CATALOG_NOTE_MAX_CHARS);
-      return FALSE;
-    }
-  /* A note is shown as text, in lists and in logs: line feeds and tabs
-   * lay it out, other controls (carriage return, escape sequences, C1)
-   * would only garble what shows it. */
-  for (const char *p = note; *p != '\0'; p = g_utf8_next_char (p))
-    {
-      gunichar c = g_utf8_get_char (p);
-
-      if (c != '\n' && c != '\t' && g_unichar_iscntrl (c))
-        {
-          g_set_error_literal (error, G_IO_ERROR, G_IO_ERROR_INVALID_ARGUMENT,
-                               _("The note contains a control character; only line breaks and tabs are allowed."));
-          return FALSE;
-        }
-    }
-  return TRUE;
-}
 
 /* ------------------------------------------------------------------------ */
 /* Statements                                                               */
@@ -421,8 +144,8 @@ io_error_from_sqlite (int rc)
     }
 }
 
-static void
-set_sqlite_error (OsiCatalog  *self,
+void
+_osi_catalog_set_error (OsiCatalog  *self,
                   GError     **error,
                   int          rc,
                   gboolean     writing)
@@ -438,8 +161,8 @@ set_sqlite_error (OsiCatalog  *self,
 }
 
 /* The statement, reset and unbound, or NULL with an error when closed. */
-static sqlite3_stmt *
-get_stmt (OsiCatalog  *self,
+sqlite3_stmt *
+_osi_catalog_get_stmt (OsiCatalog  *self,
           Stmt         which,
           GError     **error)
 {
@@ -451,16 +174,16 @@ get_stmt (OsiCatalog  *self,
   return self->stmts[which];
 }
 
-static void
-finish_stmt (sqlite3_stmt *stmt)
+void
+_osi_catalog_finish_stmt (sqlite3_stmt *stmt)
 {
   sqlite3_reset (stmt);
   sqlite3_clear_bindings (stmt);
 }
 
 /* Runs a statement that writes and returns no row. */
-static gboolean
-run_stmt (OsiCatalog    *self,
+gboolean
+_osi_catalog_run_stmt (OsiCatalog    *self,
           sqlite3_stmt  *stmt,
           GError       **error)
 {
@@ -468,95 +191,31 @@ run_stmt (OsiCatalog    *self,
 
   if (rc != SQLITE_DONE)
     {
-      set_sqlite_error (self, error, rc, TRUE);
-      finish_stmt (stmt);
+      _osi_catalog_set_error (self, error, rc, TRUE);
+      _osi_catalog_finish_stmt (stmt);
       return FALSE;
     }
-  finish_stmt (stmt);
+  _osi_catalog_finish_stmt (stmt);
   return TRUE;
 }
 
-static gboolean
-run_simple (OsiCatalog  *self,
+gboolean
+_osi_catalog_run_simple (OsiCatalog  *self,
             Stmt         which,
             GError     **error)
 {
-  sqlite3_stmt *stmt = get_stmt (self, which, error);
+  sqlite3_stmt *stmt = _osi_catalog_get_stmt (self, which, error);
 
-  return stmt != NULL && run_stmt (self, stmt, error);
+  return stmt != NULL && _osi_catalog_run_stmt (self, stmt, error);
 }
 
 /* Undoes the transaction under way, if a failed statement did not
  * already. */
-static void
-rollback (OsiCatalog *self)
+void
+_osi_catalog_rollback (OsiCatalog *self)
 {
   if (self->db != NULL && !sqlite3_get_autocommit (self->db))
-    run_simple (self, STMT_ROLLBACK, NULL);
-}
-
-static void
-bind_text_or_null (sqlite3_stmt *stmt,
-                   int           index,
-                   const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, index);
-}
-
-static char *
-column_strdup (sqlite3_stmt *stmt,
-               int           column)
-{
-  return g_strdup ((const char *)sqlite3_column_text (stmt, column));
-}
-
-static OsiCatalogEntry *
-entry_from_row (sqlite3_stmt *stmt)
-{
-  /* sqlite3_column_bytes () after sqlite3_column_text (): the length of
-   * the text as returned. */
-  const char *name = (const char *)sqlite3_column_text (stmt, 0);
-  gsize name_len = sqlite3_column_bytes (stmt, 0);
-  const char *note = (const char *)sqlite3_column_text (stmt, 2);
-  gsize note_len = sqlite3_column_bytes (stmt, 2);
-  const char *sha256 = (const char *)sqlite3_column_text (stmt, 4);
-  gsize sha256_len = sqlite3_column_bytes (stmt, 4);
-  OsiCatalogEntry *entry;
-  int value;
-
-  entry = entry_new (name != NULL ? name : "", name_len, note, note_len, sha256, sha256_len);
-  entry->is_protected = sqlite3_column_int (stmt, 1) != 0;
-  if (name_lookup (kind_names, G_N_ELEMENTS (kind_names), (const char *)sqlite3_column_text (stmt, 3), &value))
-    entry->kind = value;
-  entry->stamp.size = sqlite3_column_int64 (stmt, 5);
-  entry->stamp.mtime_ns = sqlite3_column_int64 (stmt, 6);
-  entry->stamp.ctime_ns = sqlite3_column_int64 (stmt, 7);
-  if (name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), (const char *)sqlite3_column_text (stmt, 8), &value))
-    {
-      entry->verdict = value;
-      entry->verified_at = sqlite3_column_int64 (stmt, 9);
-    }
-  return entry;
-}
-
-static OsiCatalogRun *
-run_from_row (sqlite3_stmt *stmt)
-{
-  OsiCatalogRun *run = g_new0 (OsiCatalogRun, 1);
-  int value;
-
-  /* The schema's CHECK allows only known kinds. */
-  if (name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), (const char *)sqlite3_column_text (stmt, 0), &value))
-    run->kind = value;
-  run->at = sqlite3_column_int64 (stmt, 1);
-  run->ok = sqlite3_column_int (stmt, 2) != 0;
-  run->detail = column_strdup (stmt, 3);
-  if (run->detail == NULL)
-    run->detail = g_strdup ("");
-  return run;
+    _osi_catalog_run_simple (self, STMT_ROLLBACK, NULL);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -938,9 +597,6 @@ osi_catalog_init (OsiCatalog *self)
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
 
-#define CHECK_THREAD(self, val) \
-  g_return_val_if_fail ((self)->owner == g_thread_self (), (val))
-
 OsiCatalog *
 osi_catalog_open (const char  *backup_dir,
                   GError     **error)
@@ -1008,404 +664,4 @@ osi_catalog_close (OsiCatalog *self)
   for (guint i = 0; i < N_STMTS; i++)
     g_clear_pointer (&self->stmts[i], sqlite3_finalize);
   g_clear_pointer (&self->db, sqlite3_close_v2);
-}
-
-OsiCatalogEntry *
-osi_catalog_get_entry (OsiCatalog  *self,
-                       const char  *name,
-                       GError     **error)
-{
-  sqlite3_stmt *stmt;
-  OsiCatalogEntry *entry;
-  int rc;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  CHECK_THREAD (self, NULL);
-
-  if ((stmt = get_stmt (self, STMT_GET_ENTRY, error)) == NULL)
-    return NULL;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    entry = entry_from_row (stmt);
-  else if (rc == SQLITE_DONE)
-    entry = entry_new (name, strlen (name), NULL, 0, NULL, 0);
-  else
-    {
-      set_sqlite_error (self, error, rc, FALSE);
-      entry = NULL;
-    }
-  finish_stmt (stmt);
-  return entry;
-}
-
-GHashTable *
-osi_catalog_load_all (OsiCatalog  *self,
-                      GError     **error)
-{
-  g_autoptr(GHashTable) entries = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  CHECK_THREAD (self, NULL);
-
-  if ((stmt = get_stmt (self, STMT_LOAD_ALL, error)) == NULL)
-    return NULL;
-  entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)osi_catalog_entry_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    {
-      OsiCatalogEntry *entry = entry_from_row (stmt);
-
-      g_hash_table_replace (entries, (char *)entry->name, entry);
-    }
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, error, rc, FALSE);
-      finish_stmt (stmt);
-      return NULL;
-    }
-  finish_stmt (stmt);
-  return g_steal_pointer (&entries);
-}
-
-gboolean
-osi_catalog_set_protected (OsiCatalog  *self,
-                           const char  *name,
-                           gboolean     is_protected,
-                           GError     **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_SET_PROTECTED, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  sqlite3_bind_int (stmt, 2, is_protected ? 1 : 0);
-  return run_stmt (self, stmt, error);
-}
-
-gboolean
-osi_catalog_set_note (OsiCatalog  *self,
-                      const char  *name,
-                      const char  *note,
-                      GError     **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if (!osi_catalog_note_is_valid (note, error))
-    return FALSE;
-  if ((stmt = get_stmt (self, STMT_SET_NOTE, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  bind_text_or_null (stmt, 2, note != NULL && note[0] != '\0' ? note : NULL);
-  return run_stmt (self, stmt, error);
-}
-
-gboolean
-osi_catalog_set_kind (OsiCatalog      *self,
-                      const char      *name,
-                      OsiCatalogKind   kind,
-                      GError         **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (kind_names), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_SET_KIND, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  bind_text_or_null (stmt, 2, kind_names[kind]);
-  return run_stmt (self, stmt, error);
-}
-
-static void
-bind_sha256 (sqlite3_stmt          *stmt,
-             const char            *name,
-             const char            *sha256,
-             const OsiCatalogStamp *stamp)
-{
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  if (sha256 == NULL)
-    return;   /* all NULL */
-  sqlite3_bind_text (stmt, 2, g_ascii_strdown (sha256, -1), -1, g_free);
-  sqlite3_bind_int64 (stmt, 3, stamp->size);
-  sqlite3_bind_int64 (stmt, 4, stamp->mtime_ns);
-  sqlite3_bind_int64 (stmt, 5, stamp->ctime_ns);
-}
-
-gboolean
-osi_catalog_set_sha256 (OsiCatalog             *self,
-                        const char             *name,
-                        const char             *sha256,
-                        const OsiCatalogStamp  *stamp,
-                        GError                **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (sha256 == NULL || (osi_sha256_is_hex (sha256) && stamp != NULL), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_SET_SHA256, error)) == NULL)
-    return FALSE;
-  bind_sha256 (stmt, name, sha256, stamp);
-  return run_stmt (self, stmt, error);
-}
-
-gboolean
-osi_catalog_set_verification (OsiCatalog         *self,
-                              const char         *name,
-                              OsiCatalogVerdict   verdict,
-                              gint64              at,
-                              GError            **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail ((guint)verdict < G_N_ELEMENTS (verdict_names), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_SET_VERIFICATION, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  if (verdict != OSI_CATALOG_VERDICT_NONE)
-    {
-      sqlite3_bind_text (stmt, 2, verdict_names[verdict], -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 3, at);
-    }
-  return run_stmt (self, stmt, error);
-}
-
-gboolean
-osi_catalog_forget (OsiCatalog  *self,
-                    const char  *name,
-                    GError     **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_FORGET, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  return run_stmt (self, stmt, error);
-}
-
-gboolean
-osi_catalog_import_checksums (OsiCatalog                *self,
-                              const OsiCatalogChecksum  *checksums,
-                              guint                      n_checksums,
-                              GError                   **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (checksums != NULL || n_checksums == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-  /* Checked before the transaction begins: all or none. */
-  for (guint i = 0; i < n_checksums; i++)
-    {
-      g_return_val_if_fail (osi_backup_name_is_valid (checksums[i].name), FALSE);
-      g_return_val_if_fail (osi_sha256_is_hex (checksums[i].sha256), FALSE);
-    }
-
-  if (n_checksums == 0)
-    return TRUE;
-  if ((stmt = get_stmt (self, STMT_IMPORT_SHA256, error)) == NULL)
-    return FALSE;
-  if (!run_simple (self, STMT_BEGIN, error))
-    return FALSE;
-  for (guint i = 0; i < n_checksums; i++)
-    {
-      bind_sha256 (stmt, checksums[i].name, checksums[i].sha256, &checksums[i].stamp);
-      if (!run_stmt (self, stmt, error))
-        {
-          rollback (self);
-          return FALSE;
-        }
-    }
-  if (!run_simple (self, STMT_COMMIT, error))
-    {
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-gboolean
-osi_catalog_get_policy (OsiCatalog  *self,
-                        char       **json,
-                        GError     **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (json != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  *json = NULL;
-  if ((stmt = get_stmt (self, STMT_GET_SETTING, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, SETTING_POLICY, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *json = column_strdup (stmt, 0);
-  else if (rc != SQLITE_DONE)
-    set_sqlite_error (self, error, rc, FALSE);
-  finish_stmt (stmt);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE;
-}
-
-gboolean
-osi_catalog_set_policy (OsiCatalog  *self,
-                        const char  *json,
-                        GError     **error)
-{
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (json != NULL && g_utf8_validate (json, -1, NULL), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((stmt = get_stmt (self, STMT_SET_SETTING, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, SETTING_POLICY, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, json, -1, SQLITE_STATIC);
-  return run_stmt (self, stmt, error);
-}
-
-/* Valid UTF-8, at most OSI_CATALOG_DETAIL_MAX_CHARS characters. */
-static char *
-clean_detail (const char *detail)
-{
-  g_autofree char *valid = g_utf8_make_valid (detail != NULL ? detail : "", -1);
-  const char *cut;
-
-  if (g_utf8_strlen (valid, -1) <= OSI_CATALOG_DETAIL_MAX_CHARS)
-    return g_steal_pointer (&valid);
-  cut = g_utf8_offset_to_pointer (valid, OSI_CATALOG_DETAIL_MAX_CHARS - 1);
-  return g_strdup_printf ("%.*s…", (int)(cut - valid), valid);
-}
-
-gboolean
-osi_catalog_add_run (OsiCatalog         *self,
-                     OsiCatalogRunKind   kind,
-                     gint64              at,
-                     gboolean            ok,
-                     const char         *detail,
-                     GError            **error)
-{
-  g_autofree char *text = NULL;
-  sqlite3_stmt *add, *prune;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (run_kind_names), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  if ((add = get_stmt (self, STMT_ADD_RUN, error)) == NULL)
-    return FALSE;
-  prune = self->stmts[STMT_PRUNE_RUNS];
-  text = clean_detail (detail);
-
-  if (!run_simple (self, STMT_BEGIN, error))
-    return FALSE;
-  sqlite3_bind_text (add, 1, run_kind_names[kind], -1, SQLITE_STATIC);
-  sqlite3_bind_int64 (add, 2, at);
-  sqlite3_bind_int (add, 3, ok ? 1 : 0);
-  sqlite3_bind_text (add, 4, text, -1, SQLITE_STATIC);
-  sqlite3_bind_int (prune, 1, OSI_CATALOG_RUNS_KEPT);
-  if (!run_stmt (self, add, error) || !run_stmt (self, prune, error) ||
-      !run_simple (self, STMT_COMMIT, error))
-    {
-      finish_stmt (prune);
-      rollback (self);
-      return FALSE;
-    }
-  return TRUE;
-}
-
-GPtrArray *
-osi_catalog_list_runs (OsiCatalog  *self,
-                       guint        n,
-                       GError     **error)
-{
-  g_autoptr(GPtrArray) runs = NULL;
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-  CHECK_THREAD (self, NULL);
-
-  if ((stmt = get_stmt (self, STMT_LIST_RUNS, error)) == NULL)
-    return NULL;
-  runs = g_ptr_array_new_with_free_func ((GDestroyNotify)osi_catalog_run_free);
-  sqlite3_bind_int64 (stmt, 1, n);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (runs, run_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      set_sqlite_error (self, error, rc, FALSE);
-      finish_stmt (stmt);
-      return NULL;
-    }
-  finish_stmt (stmt);
-  return g_steal_pointer (&runs);
-}
-
-gboolean
-osi_catalog_get_last_run (OsiCatalog         *self,
-                          OsiCatalogRunKind   kind,
-                          OsiCatalogRun     **run,
-                          GError            **error)
-{
-  sqlite3_stmt *stmt;
-  int rc;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (run_kind_names), FALSE);
-  g_return_val_if_fail (run != NULL, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
-
-  *run = NULL;
-  if ((stmt = get_stmt (self, STMT_LAST_RUN, error)) == NULL)
-    return FALSE;
-  sqlite3_bind_text (stmt, 1, run_kind_names[kind], -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *run = run_from_row (stmt);
-  else if (rc != SQLITE_DONE)
-    set_sqlite_error (self, error, rc, FALSE);
-  finish_stmt (stmt);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE;
 }
