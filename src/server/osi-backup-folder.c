@@ -15,54 +15,14 @@
 #include <glib/gi18n-lib.h>
 #include <json-glib/json-glib.h>
 
-#include "osi-backup-folder.h"
+#include "osi-backup-folder-private.h"
 #include "osi-backup-info.h"
 #include "osi-open.h"
 #include "osi-sha256.h"
 
 #define NSEC_PER_SEC        G_GINT64_CONSTANT (1000000000)
-#define SIDECAR_SUFFIX      ".sha256"
+#define SIDECAR_SUFFIX      OSI_BACKUP_FOLDER_SIDECAR_SUFFIX
 #define TEMP_SUFFIX         OSI_BACKUP_FOLDER_TEMP_SUFFIX
-
-/* What the server knows of one file of the backup folder. The SHA-256 and
- * the rendered JSON stay valid while size, mtime and ctime do. */
-typedef struct
-{
-  char     *name;
-  gint64    size;
-  gint64    mtime_ns;
-  gint64    ctime_ns;
-  char     *sha256;
-  char     *json;
-  guint     generation;
-  gboolean  sidecar_checked;
-  gboolean  hash_queued;
-} CacheEntry;
-
-struct _OsiBackupFolder
-{
-  GObject       parent_instance;
-
-  char         *path;
-  int           fd;
-
-  /* Guards cache and every CacheEntry: hashing threads fill them in. */
-  GMutex        cache_lock;
-  GHashTable   *cache;
-  guint         generation;
-  GThreadPool  *hash_pool;
-  /* Cancelled by osi_backup_folder_stop (): the hashing thread watches it. */
-  GCancellable *cancellable;
-  /* The rendered list, kept while nothing in the backup folder changes:
-   * an inotify watch says when something did (-1: no watch, no cache). */
-  int           watch_fd;
-  GBytes       *list_body;
-  /* What the watch reported since the folder was last read: the names
-   * that changed, or, when it lost track (its queue overflowed, the
-   * folder itself moved), that everything must be read again. */
-  GHashTable   *changed_names;
-  gboolean      rescan;
-};
 
 G_DEFINE_FINAL_TYPE (OsiBackupFolder, osi_backup_folder, G_TYPE_OBJECT)
 
@@ -112,10 +72,10 @@ sidecar_name (const char *name)
 
 /* The sidecar is trusted only when written after the file last changed:
  * its mtime not before the file's ctime, which no copy can set back. */
-static char *
-read_sidecar (int                dir_fd,
-              const char        *name,
-              const struct stat *file_st)
+char *
+_osi_backup_folder_read_sidecar (int                dir_fd,
+                                 const char        *name,
+                                 const struct stat *file_st)
 {
   g_autofree char *side = sidecar_name (name);
   char text[OSI_SHA256_HEX_LEN + 1];
@@ -376,6 +336,7 @@ osi_backup_folder_store_sha256 (OsiBackupFolder   *self,
       g_clear_pointer (&entry->json, g_free);
       g_clear_pointer (&self->list_body, g_bytes_unref);
     }
+  _osi_backup_folder_queue_sha256_locked (self, name, sha256, entry->size, entry->mtime_ns, entry->ctime_ns);
   g_mutex_unlock (&self->cache_lock);
 }
 
@@ -389,8 +350,10 @@ cache_forget (OsiBackupFolder *self,
   g_mutex_unlock (&self->cache_lock);
 }
 
+/* Called with the lock held. */
 static const char *
-cache_entry_json (CacheEntry *entry)
+cache_entry_json_locked (OsiBackupFolder *self,
+                         CacheEntry      *entry)
 {
   if (entry->json == NULL)
     {
@@ -398,6 +361,7 @@ cache_entry_json (CacheEntry *entry)
       g_autoptr(OsiBackupInfo) info = osi_backup_info_new (entry->name, date, entry->size, entry->sha256);
       g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
 
+      _osi_backup_folder_add_members_locked (self, entry->name, json_node_get_object (node));
       entry->json = json_to_string (node, FALSE);
     }
   return entry->json;
@@ -445,6 +409,8 @@ hash_worker (gpointer data,
           entry->sha256 = g_strdup (sha);
           g_clear_pointer (&entry->json, g_free);
           g_clear_pointer (&self->list_body, g_bytes_unref);
+          _osi_backup_folder_queue_sha256_locked (self, entry->name, sha, entry->size, entry->mtime_ns,
+                                                  entry->ctime_ns);
         }
       else
         g_clear_pointer (&sha, g_free);
@@ -470,6 +436,25 @@ compare_newest_first (gconstpointer a,
   return -strcmp (ea->name, eb->name);
 }
 
+/* The checksum of entry's file, from the catalog, else from its sidecar
+ * file (written by an older server, or copied in with the backup), which
+ * the catalog then records. Called with the lock held. */
+static void
+look_up_sha256_locked (OsiBackupFolder   *self,
+                       int                dir_fd,
+                       CacheEntry        *entry,
+                       const struct stat *st)
+{
+  entry->sidecar_checked = TRUE;
+  entry->sha256 = _osi_backup_folder_known_sha256_locked (self, entry);
+  if (entry->sha256 != NULL)
+    return;
+  entry->sha256 = _osi_backup_folder_read_sidecar (dir_fd, entry->name, st);
+  if (entry->sha256 != NULL)
+    _osi_backup_folder_queue_sha256_locked (self, entry->name, entry->sha256, entry->size, entry->mtime_ns,
+                                            entry->ctime_ns);
+}
+
 /* Records a backup seen in the folder (stamped with the current
  * generation: present), with its checksum from the sidecar file or queued
  * for hashing. Called with the lock held. */
@@ -484,10 +469,7 @@ see_backup_locked (OsiBackupFolder   *self,
 
   entry->generation = self->generation;
   if (entry->sha256 == NULL && !entry->sidecar_checked)
-    {
-      entry->sha256 = read_sidecar (dir_fd, name, st);
-      entry->sidecar_checked = TRUE;
-    }
+    look_up_sha256_locked (self, dir_fd, entry, st);
   if (entry->sha256 == NULL && !entry->hash_queued && queue_hashes && self->hash_pool != NULL)
     {
       HashJob *job = g_new0 (HashJob, 1);
@@ -630,16 +612,21 @@ list_cache_valid_locked (OsiBackupFolder *self)
     return FALSE;
   while ((n = read (self->watch_fd, events, sizeof events)) > 0)
     {
-      changed = TRUE;
       for (gssize at = 0; at + (gssize)sizeof (struct inotify_event) <= n;)
         {
           const struct inotify_event *event = (const struct inotify_event *)(events + at);
 
+          at += (gssize)sizeof (struct inotify_event) + event->len;
+          /* Every write to the catalog touches its WAL: what the list
+           * shows of the catalog is invalidated where it is written
+           * (osi-backup-folder-catalog.c), not by the watch. */
+          if (event->len > 0 && g_str_has_prefix (event->name, OSI_CATALOG_FILE_NAME))
+            continue;
+          changed = TRUE;
           if (event->mask & (IN_Q_OVERFLOW | IN_IGNORED | IN_DELETE_SELF | IN_MOVE_SELF))
             self->rescan = TRUE;
           else if (event->len > 0)
             g_hash_table_add (self->changed_names, g_strndup (event->name, event->len));
-          at += (gssize)sizeof (struct inotify_event) + event->len;
         }
     }
   if (n < 0 && errno != EAGAIN && errno != EINTR)
@@ -656,6 +643,21 @@ list_cache_valid_locked (OsiBackupFolder *self)
   return self->list_body != NULL;
 }
 
+GPtrArray *
+_osi_backup_folder_current_locked (OsiBackupFolder *self)
+{
+  GPtrArray *found;
+
+  list_cache_valid_locked (self);
+  if (self->rescan || self->watch_fd < 0)
+    found = scan_backups_locked (self, TRUE);
+  else
+    found = update_backups_locked (self, self->changed_names);
+  self->rescan = FALSE;
+  g_hash_table_remove_all (self->changed_names);
+  return found;
+}
+
 static GBytes *
 render_list_locked (OsiBackupFolder *self)
 {
@@ -669,19 +671,14 @@ render_list_locked (OsiBackupFolder *self)
   /* Entries are rendered once and kept: 10,000 backups are a walk of the
    * folder and a concatenation; with the watch, only what it reported is
    * looked at again. */
-  if (self->rescan || self->watch_fd < 0)
-    found = scan_backups_locked (self, TRUE);
-  else
-    found = update_backups_locked (self, self->changed_names);
-  self->rescan = FALSE;
-  g_hash_table_remove_all (self->changed_names);
+  found = _osi_backup_folder_current_locked (self);
   n = found->len;
   g_string_append (body, "{\"backups\":[");
   for (guint i = 0; i < found->len; i++)
     {
       if (i > 0)
         g_string_append_c (body, ',');
-      g_string_append (body, cache_entry_json (g_ptr_array_index (found, i)));
+      g_string_append (body, cache_entry_json_locked (self, g_ptr_array_index (found, i)));
     }
   g_ptr_array_unref (found);
 
@@ -716,6 +713,7 @@ osi_backup_folder_finalize (GObject *object)
   g_clear_pointer (&self->list_body, g_bytes_unref);
   g_clear_pointer (&self->changed_names, g_hash_table_unref);
   g_clear_pointer (&self->cache, g_hash_table_unref);
+  _osi_backup_folder_catalog_finalize (self);
   g_mutex_clear (&self->cache_lock);
   g_clear_object (&self->cancellable);
 
@@ -741,6 +739,7 @@ osi_backup_folder_init (OsiBackupFolder *self)
   self->changed_names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
   g_mutex_init (&self->cache_lock);
   self->cache = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, cache_entry_free);
+  self->records = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)osi_catalog_entry_free);
   self->cancellable = g_cancellable_new ();
 }
 
@@ -830,6 +829,7 @@ osi_backup_folder_stop (OsiBackupFolder *self)
       g_thread_pool_free (self->hash_pool, TRUE, TRUE);
       self->hash_pool = NULL;
     }
+  _osi_backup_folder_catalog_stop (self);
 }
 
 int
@@ -890,6 +890,7 @@ osi_backup_folder_delete (OsiBackupFolder *self,
   unlinkat (self->fd, side, 0);
   fsync (self->fd);
   cache_forget (self, name);
+  _osi_backup_folder_forget (self, name);
   return TRUE;
 }
 
@@ -907,10 +908,7 @@ osi_backup_folder_lookup_sha256 (OsiBackupFolder   *self,
   g_mutex_lock (&self->cache_lock);
   entry = cache_lookup_locked (self, name, st);
   if (entry->sha256 == NULL && !entry->sidecar_checked)
-    {
-      entry->sha256 = read_sidecar (self->fd, name, st);
-      entry->sidecar_checked = TRUE;
-    }
+    look_up_sha256_locked (self, self->fd, entry, st);
   sha256 = g_strdup (entry->sha256);
   g_mutex_unlock (&self->cache_lock);
   return sha256;

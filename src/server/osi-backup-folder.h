@@ -4,14 +4,18 @@
 #include <sys/stat.h>
 
 #include <gio/gio.h>
+#include <json-glib/json-glib.h>
+
+#include "osi-catalog.h"
 
 G_BEGIN_DECLS
 
 /* The server's backup folder: which of its files are backups, their
- * SHA-256 (kept in sidecar files and hashed lazily in a thread), what is
- * known of each, and the list of them rendered as JSON, kept while an
- * inotify watch says nothing changed. Safe to call from any thread
- * unless said otherwise. (docs/api.md §8.4 "The backup folder") */
+ * SHA-256 (recorded in the catalog, also written to sidecar files, hashed
+ * lazily in a thread), what is known of each, and the list of them
+ * rendered as JSON, kept while an inotify watch says nothing changed.
+ * Safe to call from any thread unless said otherwise. (docs/api.md §8.4
+ * "The backup folder") */
 
 /* What the name of a file being written beside the backups ends in: the
  * start-up cleaning removes what an interrupted operation left. */
@@ -73,6 +77,53 @@ void             osi_backup_folder_store_sha256   (OsiBackupFolder    *self,
 void             osi_backup_folder_write_sidecar  (OsiBackupFolder    *self,
                                                    const char         *name,
                                                    const char         *sha256);
+
+/* The catalog (docs/api.md §6), osi-backup-folder-catalog.c. Once
+ * attached, the list carries what it records, and checksums are recorded
+ * there (the sidecars are still written). The calls below are made on the
+ * thread that attached it (the main loop's), but is_protected and
+ * add_members, which any thread may make. */
+
+/* Imports the checksums of the sidecar files the first time, forgets the
+ * records of backups deleted meanwhile, and reads the records. A failure
+ * is logged: the folder then works with what it could read. */
+void             osi_backup_folder_attach_catalog (OsiBackupFolder    *self,
+                                                   OsiCatalog         *catalog);
+OsiCatalog      *osi_backup_folder_get_catalog    (OsiBackupFolder    *self);
+gboolean         osi_backup_folder_is_protected   (OsiBackupFolder    *self,
+                                                   const char         *name);
+/* What the catalog records of name (all defaults when nothing). */
+OsiCatalogEntry *osi_backup_folder_get_record     (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   GError            **error);
+/* Each records one thing of a backup, returning when it is on disk, and
+ * has the list show it. */
+gboolean         osi_backup_folder_set_protected  (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   gboolean            is_protected,
+                                                   GError            **error);
+gboolean         osi_backup_folder_set_note       (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   const char         *note,
+                                                   GError            **error);
+gboolean         osi_backup_folder_set_kind       (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   OsiCatalogKind      kind,
+                                                   GError            **error);
+gboolean         osi_backup_folder_set_verification (OsiBackupFolder  *self,
+                                                   const char         *name,
+                                                   OsiCatalogVerdict   verdict,
+                                                   gint64              at,
+                                                   GError            **error);
+/* Adds to a list entry of name what the catalog records ("protected",
+ * "note", "kind", "verified"). */
+void             osi_backup_folder_add_members    (OsiBackupFolder    *self,
+                                                   const char         *name,
+                                                   JsonObject         *object);
+/* name's list entry, as the list renders it, or NULL when there is no
+ * such backup. */
+JsonNode        *osi_backup_folder_entry_to_json  (OsiBackupFolder    *self,
+                                                   const char         *name);
 
 guint            osi_backup_folder_count          (OsiBackupFolder    *self);
 /* {"backups":[...],"message":...}, newest first (docs/api.md §3.2 "List"). */

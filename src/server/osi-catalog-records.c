@@ -521,6 +521,44 @@ osi_catalog_forget (OsiCatalog  *self,
 }
 
 gboolean
+osi_catalog_forget_many (OsiCatalog          *self,
+                         const char * const  *names,
+                         guint                n_names,
+                         GError             **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
+  g_return_val_if_fail (names != NULL || n_names == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  CHECK_THREAD (self, FALSE);
+  for (guint i = 0; i < n_names; i++)
+    g_return_val_if_fail (osi_backup_name_is_valid (names[i]), FALSE);
+
+  if (n_names == 0)
+    return TRUE;
+  if ((stmt = _osi_catalog_get_stmt (self, STMT_FORGET, error)) == NULL)
+    return FALSE;
+  if (!_osi_catalog_run_simple (self, STMT_BEGIN, error))
+    return FALSE;
+  for (guint i = 0; i < n_names; i++)
+    {
+      sqlite3_bind_text (stmt, 1, names[i], -1, SQLITE_STATIC);
+      if (!_osi_catalog_run_stmt (self, stmt, error))
+        {
+          _osi_catalog_rollback (self);
+          return FALSE;
+        }
+    }
+  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
+    {
+      _osi_catalog_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
+gboolean
 osi_catalog_import_checksums (OsiCatalog                *self,
                               const OsiCatalogChecksum  *checksums,
                               guint                      n_checksums,
@@ -563,25 +601,27 @@ osi_catalog_import_checksums (OsiCatalog                *self,
 }
 
 gboolean
-osi_catalog_get_policy (OsiCatalog  *self,
-                        char       **json,
-                        GError     **error)
+osi_catalog_get_setting (OsiCatalog  *self,
+                         const char  *key,
+                         char       **value,
+                         GError     **error)
 {
   sqlite3_stmt *stmt;
   int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (json != NULL, FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL, FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   CHECK_THREAD (self, FALSE);
 
-  *json = NULL;
+  *value = NULL;
   if ((stmt = _osi_catalog_get_stmt (self, STMT_GET_SETTING, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, SETTING_POLICY, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
   rc = sqlite3_step (stmt);
   if (rc == SQLITE_ROW)
-    *json = column_strdup (stmt, 0);
+    *value = column_strdup (stmt, 0);
   else if (rc != SQLITE_DONE)
     _osi_catalog_set_error (self, error, rc, FALSE);
   _osi_catalog_finish_stmt (stmt);
@@ -589,22 +629,40 @@ osi_catalog_get_policy (OsiCatalog  *self,
 }
 
 gboolean
-osi_catalog_set_policy (OsiCatalog  *self,
-                        const char  *json,
-                        GError     **error)
+osi_catalog_set_setting (OsiCatalog  *self,
+                         const char  *key,
+                         const char  *value,
+                         GError     **error)
 {
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (json != NULL && g_utf8_validate (json, -1, NULL), FALSE);
+  g_return_val_if_fail (key != NULL, FALSE);
+  g_return_val_if_fail (value != NULL && g_utf8_validate (value, -1, NULL), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
   CHECK_THREAD (self, FALSE);
 
   if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_SETTING, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, SETTING_POLICY, -1, SQLITE_STATIC);
-  sqlite3_bind_text (stmt, 2, json, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
+  sqlite3_bind_text (stmt, 2, value, -1, SQLITE_STATIC);
   return _osi_catalog_run_stmt (self, stmt, error);
+}
+
+gboolean
+osi_catalog_get_policy (OsiCatalog  *self,
+                        char       **json,
+                        GError     **error)
+{
+  return osi_catalog_get_setting (self, SETTING_POLICY, json, error);
+}
+
+gboolean
+osi_catalog_set_policy (OsiCatalog  *self,
+                        const char  *json,
+                        GError     **error)
+{
+  return osi_catalog_set_setting (self, SETTING_POLICY, json, error);
 }
 
 /* Valid UTF-8, at most OSI_CATALOG_DETAIL_MAX_CHARS characters. */

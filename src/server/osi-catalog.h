@@ -214,6 +214,12 @@ gboolean    osi_catalog_set_verification     (OsiCatalog        *self,
 gboolean    osi_catalog_forget               (OsiCatalog        *self,
                                               const char        *name,
                                               GError           **error);
+/* The same for n_names backups, all or none, in one transaction (one
+ * sync): for the backups found gone at start. */
+gboolean    osi_catalog_forget_many          (OsiCatalog        *self,
+                                              const char * const *names,
+                                              guint              n_names,
+                                              GError           **error);
 
 /* Records the checksums read from sidecar files (.NAME.sha256), all or
  * none, in one transaction: the caller removes the sidecars, if it wants,
@@ -232,6 +238,16 @@ gboolean    osi_catalog_get_policy           (OsiCatalog        *self,
                                               GError           **error);
 gboolean    osi_catalog_set_policy           (OsiCatalog        *self,
                                               const char        *json,
+                                              GError           **error);
+/* Any other setting of the server by key (the policy is "policy"), as
+ * UTF-8 text; *value NULL when the key was never set. */
+gboolean    osi_catalog_get_setting          (OsiCatalog        *self,
+                                              const char        *key,
+                                              char             **value,
+                                              GError           **error);
+gboolean    osi_catalog_set_setting          (OsiCatalog        *self,
+                                              const char        *key,
+                                              const char        *value,
                                               GError           **error);
 
 /* Adds a run to the log, keeping the OSI_CATALOG_RUNS_KEPT newest. detail

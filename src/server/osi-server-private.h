@@ -13,6 +13,7 @@
 #include <libsoup/soup.h>
 
 #include "osi-backup-folder.h"
+#include "osi-catalog.h"
 #include "osi-diff.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
@@ -67,6 +68,9 @@ struct _OsiServer
 
   OsiServerOptions  options;
   OsiBackupFolder  *folder;
+  /* The folder's catalog (DESIGN §6): called on the main loop's thread
+   * only. */
+  OsiCatalog       *catalog;
   GTlsCertificate  *certificate;
   SoupServer       *soup;
   char             *url;

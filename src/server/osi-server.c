@@ -765,6 +765,28 @@ stop_background_work (OsiServer *self)
 }
 
 /* ------------------------------------------------------------------------ */
+/* The catalog                                                              */
+
+/* Opens the backup folder's catalog, which the folder then reads. Without
+ * it the server does not start: it could not honour a protection it
+ * recorded. One that cannot be read is moved aside, a fresh one made, and
+ * the server says so loudly: what it recorded is lost (never a backup). */
+static gboolean
+open_catalog (OsiServer  *self,
+              GError    **error)
+{
+  self->catalog = osi_catalog_open (self->options.backup_dir, error);
+  if (self->catalog == NULL)
+    return FALSE;
+  if (osi_catalog_get_moved_aside (self->catalog) != NULL)
+    g_warning ("The backup catalog could not be read (%s): it was moved aside to %s and a fresh one started. "
+               "The protections, notes, kinds, verifications and runs it recorded are lost; the backups are not",
+               osi_catalog_get_moved_aside_reason (self->catalog), osi_catalog_get_moved_aside (self->catalog));
+  osi_backup_folder_attach_catalog (self->folder, self->catalog);
+  return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
 
 static void
 options_clear (OsiServerOptions *options)
@@ -779,6 +801,7 @@ options_clear (OsiServerOptions *options)
   g_clear_pointer (&options->on_restore, g_free);
   g_clear_pointer (&options->tls_cert, g_free);
   g_clear_pointer (&options->tls_key, g_free);
+  g_clear_object (&options->clock);
 }
 
 static void
@@ -799,6 +822,7 @@ osi_server_dispose (GObject *object)
   g_clear_object (&self->listen_socket);
   g_clear_object (&self->certificate);
   g_clear_object (&self->folder);
+  g_clear_object (&self->catalog);
 
   G_OBJECT_CLASS (osi_server_parent_class)->dispose (object);
 }
@@ -876,6 +900,7 @@ osi_server_new (const OsiServerOptions  *options,
   self->options.max_connections = options->max_connections;
   self->options.header_timeout = options->header_timeout;
   self->options.idle_timeout = options->idle_timeout;
+  self->options.clock = options->clock != NULL ? g_object_ref (options->clock) : osi_clock_new_system ();
   _osi_server_connections_configure (self, options);
 
   self->folder = osi_backup_folder_new (self->options.backup_dir, error);
@@ -894,6 +919,8 @@ osi_server_new (const OsiServerOptions  *options,
   if (!osi_swap_recover (self->options.data_dir, error))
     return NULL;
   osi_backup_folder_clean (self->folder);
+  if (!open_catalog (self, error))
+    return NULL;
 
   if (options->tls_cert != NULL)
     {

@@ -3,6 +3,8 @@
 
 #include <gio/gio.h>
 
+#include "osi-clock.h"
+
 G_BEGIN_DECLS
 
 /* The reference backend of the HTTP API (docs/api.md §3 "Endpoints")
@@ -22,6 +24,10 @@ typedef struct
   guint    max_connections;   /* open at once; beyond, 503 (default: from RLIMIT_NOFILE) */
   guint    header_timeout;    /* seconds a new connection has to send a request head (15) */
   guint    idle_timeout;      /* seconds of silence between requests and within transfers (60) */
+  /* What time it is for the names and dates of the backups the server
+   * makes and for its schedule: NULL for the system clock; the tests
+   * give a manual one. */
+  OsiClock *clock;
 } OsiServerOptions;
 
 #define OSI_TYPE_SERVER (osi_server_get_type ())

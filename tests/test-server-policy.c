@@ -1,0 +1,421 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "osi-archive.h"
+#include "osi-catalog.h"
+#include "osi-clock.h"
+#include "osi-server.h"
+#include "osi-test-support.h"
+
+/* The backup policy of DESIGN §6 as osi-backup-server serves it
+ * (docs/api.md §6): the catalog in the server (checksums, the sidecar
+ * migration, a catalog moved aside, deleted backups forgotten), the list's
+ * new members, the endpoints (PATCH, policy, prune, DELETE of a protected
+ * backup), and the scheduler.
+ *
+ * The endpoints are tested against the real osi-backup-server on
+ * 127.0.0.1 port 0; the scheduler against an OsiServer in this process,
+ * driven by a manual OsiClock that the test moves forward by hand, so
+ * that weeks of schedule run in no time and nothing sleeps. */
+
+#define TOKEN "policy-test-token-7c2e"
+#define FAKE_SHA256 "abababababababababababababababababababababababababababababababab"
+
+typedef struct
+{
+  char          *tmp;
+  char          *data;
+  char          *backups;
+  OsiTestServer *server;
+  SoupSession   *session;
+} Fixture;
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, 64 * 1024, 1);
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  f->session = soup_session_new ();
+  if (g_getenv ("OSI_BACKUP_TOKEN") != NULL)
+    g_unsetenv ("OSI_BACKUP_TOKEN");
+}
+
+static void
+stop (Fixture *f)
+{
+  if (f->server != NULL && f->server->pid > 0)
+    g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  g_clear_pointer (&f->server, osi_test_server_free);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  stop (f);
+  g_clear_object (&f->session);
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->backups);
+}
+
+static void
+start (Fixture *f)
+{
+  g_assert_null (f->server);
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+}
+
+static char *
+backup_path (Fixture    *f,
+             const char *name)
+{
+  return g_build_filename (f->backups, name, NULL);
+}
+
+/* A real archive of the data, put into the backup folder by hand. */
+static void
+put_archive (Fixture    *f,
+             const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = backup_path (f, name);
+
+  g_assert_true (osi_archive_create (f->data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+}
+
+/* The catalog as the server left it (the server stopped). */
+static OsiCatalog *
+open_catalog (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  OsiCatalog *catalog = osi_catalog_open (f->backups, &error);
+
+  g_assert_no_error (error);
+  g_assert_null (osi_catalog_get_moved_aside (catalog));
+  return catalog;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Requests                                                                 */
+
+typedef struct
+{
+  guint     status;
+  GBytes   *body;
+  JsonNode *json;
+} Response;
+
+static void
+response_free (Response *r)
+{
+  g_clear_pointer (&r->body, g_bytes_unref);
+  g_clear_pointer (&r->json, json_node_unref);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
+
+/* body: JSON text sent as application/json, or NULL for none. */
+static Response *
+request (Fixture    *f,
+         const char *method,
+         const char *path_query,
+         const char *body)
+{
+  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  Response *r = g_new0 (Response, 1);
+  const char *type;
+
+  g_assert_nonnull (msg);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
+  if (body != NULL)
+    {
+      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
+
+      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
+    }
+  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (msg);
+  type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
+    {
+      g_autoptr(JsonParser) parser = json_parser_new ();
+      gsize len;
+      const char *data = g_bytes_get_data (r->body, &len);
+
+      g_assert_true (json_parser_load_from_data (parser, data, (gssize)len, &error));
+      g_assert_no_error (error);
+      r->json = json_node_ref (json_parser_get_root (parser));
+    }
+  return r;
+}
+
+static void
+assert_status (Response *r,
+               guint     status)
+{
+  if (r->status != status)
+    g_error ("expected %u, got %u: %.*s", status, r->status,
+             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
+}
+
+static JsonObject *
+object_of (Response *r)
+{
+  g_assert_nonnull (r->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
+  return json_node_get_object (r->json);
+}
+
+/* Every error is {"detail": "..."}: returns the detail. */
+static const char *
+assert_error (Response *r,
+              guint     status)
+{
+  const char *detail;
+
+  assert_status (r, status);
+  detail = json_object_get_string_member_with_default (object_of (r), "detail", NULL);
+  g_assert_nonnull (detail);
+  g_assert_cmpuint (strlen (detail), >, 0);
+  return detail;
+}
+
+/* The list's entries, newest first; r keeps them. */
+static JsonArray *
+list_backups (Fixture   *f,
+              Response **r)
+{
+  *r = request (f, "GET", "/api/rag/backup", NULL);
+  assert_status (*r, SOUP_STATUS_OK);
+  return json_object_get_array_member (object_of (*r), "backups");
+}
+
+/* The list entry of name (a new reference), or NULL. */
+static JsonObject *
+find_entry (Fixture    *f,
+            const char *name)
+{
+  g_autoptr(Response) r = NULL;
+  JsonArray *backups = list_backups (f, &r);
+
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (backups, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
+        return json_object_ref (entry);
+    }
+  return NULL;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The catalog in the server                                                */
+
+/* Backups with sidecar files from an older server: their checksums are
+ * imported into the catalog at start, and listed once the sidecars are
+ * gone. The sidecar of one holds a checksum that is not the
+ * file's (a server trusts its sidecars): seeing it listed after the
+ * sidecars are gone proves it came from the catalog, not from hashing. */
+static void
+test_sidecar_migration (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  static const char * const names[] = { "backup_20250101_000000.tar.zst", "backup_20250102_000000.tar.zst" };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *side = g_strdup_printf ("%s/.%s.sha256", f->backups, names[i]);
+      g_autofree char *text = g_strdup_printf ("%s  %s\n", FAKE_SHA256, names[i]);
+
+      put_archive (f, names[i]);
+      g_assert_true (g_file_set_contents (side, text, -1, NULL));
+    }
+
+  /* Imported at start, before anything was listed. */
+  start (f);
+  stop (f);
+
+  {
+    g_autoptr(OsiCatalog) catalog = open_catalog (f);
+
+    for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+      {
+        g_autoptr(OsiCatalogEntry) entry = osi_catalog_get_entry (catalog, names[i], NULL);
+
+        g_assert_cmpstr (entry->sha256, ==, FAKE_SHA256);
+      }
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *side = g_strdup_printf ("%s/.%s.sha256", f->backups, names[i]);
+
+      g_assert_cmpint (g_unlink (side), ==, 0);
+    }
+
+  start (f);
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autoptr(JsonObject) entry = find_entry (f, names[i]);
+
+      g_assert_cmpstr (json_object_get_string_member (entry, "sha256"), ==, FAKE_SHA256);
+    }
+}
+
+/* The checksum of a backup the server made goes into the catalog; a
+ * backup deleted while the server was stopped is forgotten at start. */
+static void
+test_catalog_records_and_forgets (Fixture       *f,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *sha256 = NULL;
+
+  start (f);
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+    JsonObject *backup;
+
+    assert_status (r, SOUP_STATUS_CREATED);
+    backup = json_object_get_object_member (object_of (r), "backup");
+    name = g_strdup (json_object_get_string_member (backup, "name"));
+    sha256 = g_strdup (json_object_get_string_member (backup, "sha256"));
+  }
+  stop (f);
+
+  {
+    g_autoptr(OsiCatalog) catalog = open_catalog (f);
+    g_autoptr(OsiCatalogEntry) entry = osi_catalog_get_entry (catalog, name, NULL);
+    g_autofree char *path = backup_path (f, name);
+    struct stat st;
+
+    g_assert_cmpint (stat (path, &st), ==, 0);
+    g_assert_cmpstr (osi_catalog_entry_get_sha256 (entry, &st), ==, sha256);
+  }
+
+  {
+    g_autofree char *path = backup_path (f, name);
+
+    g_assert_cmpint (g_unlink (path), ==, 0);
+  }
+  start (f);
+  {
+    g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", name, NULL);
+    g_autoptr(Response) r = request (f, "DELETE", query, NULL);
+
+    assert_error (r, SOUP_STATUS_NOT_FOUND);
+  }
+  stop (f);
+  {
+    g_autoptr(OsiCatalog) catalog = open_catalog (f);
+    g_autoptr(GHashTable) all = osi_catalog_load_all (catalog, NULL);
+
+    g_assert_nonnull (all);
+    g_assert_false (g_hash_table_contains (all, name));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* In this process                                                          */
+
+/* An OsiServer of this process over the fixture's folders, with clock
+ * (NULL: the system's). */
+static OsiServer *
+server_in_process (Fixture  *f,
+                   OsiClock *clock)
+{
+  g_autoptr(GError) error = NULL;
+  OsiServerOptions options = { 0 };
+  OsiServer *server;
+
+  options.data_dir = f->data;
+  options.backup_dir = f->backups;
+  options.token = (char *)TOKEN;
+  options.max_upload = G_MAXUINT32;
+  options.clock = clock;
+  server = osi_server_new (&options, &error);
+  g_assert_no_error (error);
+  return server;
+}
+
+static gboolean
+task_arrived (gpointer data)
+{
+  return *(GAsyncResult **)data != NULL;
+}
+
+static void
+server_shutdown (OsiServer *server)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+
+  osi_server_shutdown_async (server, osi_test_store_result, &result);
+  osi_test_wait_for (task_arrived, &result, "the server's shutdown");
+  g_assert_true (osi_server_shutdown_finish (server, result, &error));
+  g_assert_no_error (error);
+  g_clear_object (&result);
+  g_assert_finalize_object (server);
+}
+
+/* A catalog that is not one is moved aside, loudly, and a fresh one
+ * started: the server serves on. */
+static void
+test_catalog_moved_aside (Fixture       *f,
+                          gconstpointer  user_data)
+{
+  g_autofree char *path = g_build_filename (f->backups, ".osi-catalog.sqlite", NULL);
+  g_autoptr(GDir) dir = NULL;
+  const char *entry;
+  gboolean found = FALSE;
+  OsiServer *server;
+
+  g_assert_true (g_file_set_contents (path, "not a database, not at all, no: just some text", -1, NULL));
+  g_test_expect_message ("osi-server", G_LOG_LEVEL_WARNING, "*moved aside*");
+  server = server_in_process (f, NULL);
+  g_test_assert_expected_messages ();
+  server_shutdown (server);
+
+  dir = g_dir_open (f->backups, 0, NULL);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    found |= g_str_has_prefix (entry, ".osi-catalog.sqlite.corrupt-");
+  g_assert_true (found);
+  {
+    g_autoptr(OsiCatalog) catalog = open_catalog (f);
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  g_test_init (&argc, &argv, NULL);
+  osi_test_kill_servers_on_fatal_signals ();
+
+  g_test_add ("/server-policy/catalog/sidecar-migration", Fixture, NULL, fixture_setup,
+              test_sidecar_migration, fixture_teardown);
+  g_test_add ("/server-policy/catalog/records-and-forgets", Fixture, NULL, fixture_setup,
+              test_catalog_records_and_forgets, fixture_teardown);
+  g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
+              test_catalog_moved_aside, fixture_teardown);
+  return g_test_run ();
+}
