@@ -169,6 +169,26 @@ request (Fixture    *f,
   return r;
 }
 
+/* body: bytes sent as application/octet-stream (an upload). */
+static Response *
+request_bytes (Fixture    *f,
+               const char *method,
+               const char *path_query,
+               GBytes     *body)
+{
+  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  g_autoptr(GError) error = NULL;
+  Response *r = g_new0 (Response, 1);
+
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
+  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
+  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
+  g_assert_no_error (error);
+  r->status = soup_message_get_status (msg);
+  return r;
+}
+
 static void
 assert_status (Response *r,
                guint     status)
@@ -335,6 +355,148 @@ test_catalog_records_and_forgets (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------------ */
+/* List members: kind, protected, verified                                  */
+
+/* The name of a backup made by POST /api/rag/backup; its 201 entry is a
+ * list entry with the catalog's members. */
+static char *
+create_backup (Fixture *f)
+{
+  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+  JsonObject *backup;
+
+  assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (object_of (r), "backup");
+  g_assert_cmpstr (json_object_get_string_member (backup, "kind"), ==, "manual");
+  g_assert_false (json_object_get_boolean_member (backup, "protected"));
+  return g_strdup (json_object_get_string_member (backup, "name"));
+}
+
+static const char *
+kind_of (JsonObject *entry)
+{
+  return json_object_get_string_member_with_default (entry, "kind", NULL);
+}
+
+static JsonObject *
+verify (Fixture    *f,
+        const char *name)
+{
+  g_autofree char *query = g_strconcat ("/api/rag/backup/verify?filename=", name, NULL);
+  g_autoptr(Response) r = request (f, "GET", query, NULL);
+  g_autoptr(JsonObject) entry = NULL;
+  JsonObject *verified;
+
+  assert_status (r, SOUP_STATUS_OK);
+  entry = find_entry (f, name);
+  g_assert_nonnull (entry);
+  verified = json_object_get_object_member (entry, "verified");
+  g_assert_nonnull (verified);
+  /* "at": ISO 8601 UTC, whole seconds */
+  {
+    const char *at = json_object_get_string_member (verified, "at");
+    g_autoptr(GDateTime) date = g_date_time_new_from_iso8601 (at, NULL);
+
+    g_assert_nonnull (date);
+    g_assert_true (g_str_has_suffix (at, "Z"));
+    g_assert_cmpuint (strlen (at), ==, strlen ("2026-01-01T00:00:00Z"));
+  }
+  /* the verdict the report gave */
+  g_assert_cmpstr (json_object_get_string_member (verified, "verdict"), ==,
+                   g_strcmp0 (json_object_get_string_member (object_of (r), "verdict"), "not_restorable") == 0
+                     ? "not-restorable" : json_object_get_string_member (object_of (r), "verdict"));
+  return json_object_ref (verified);
+}
+
+/* Each way a backup comes to be is its kind; a verification is recorded
+ * with its verdict; what the catalog does not know is not written. */
+static void
+test_kinds_and_verified (Fixture       *f,
+                         gconstpointer  user_data)
+{
+  g_autofree char *made = NULL;
+  g_autofree char *safety = NULL;
+  g_autofree char *kb = g_build_filename (f->tmp, "kb.json", NULL);
+
+  put_archive (f, "by-hand_20250101.tar.zst");
+  start (f);
+
+  made = create_backup (f);
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    safety = g_strdup (json_object_get_string_member (object_of (r), "safety_backup"));
+    g_assert_nonnull (safety);
+  }
+  {
+    g_autoptr(GBytes) bytes = g_bytes_new_static (osi_test_valid_rag (), strlen (osi_test_valid_rag ()));
+    g_autoptr(Response) r = request_bytes (f, "POST", "/api/rag/backup/upload?filename=kb_20250101.json", bytes);
+
+    assert_status (r, SOUP_STATUS_CREATED);
+  }
+
+  {
+    g_autoptr(JsonObject) by_hand = find_entry (f, "by-hand_20250101.tar.zst");
+    g_autoptr(JsonObject) created = find_entry (f, made);
+    g_autoptr(JsonObject) safe = find_entry (f, safety);
+    g_autoptr(JsonObject) uploaded = find_entry (f, "kb_20250101.json");
+
+    g_assert_null (kind_of (by_hand));
+    g_assert_cmpstr (kind_of (created), ==, "manual");
+    g_assert_cmpstr (kind_of (safe), ==, "safety");
+    g_assert_cmpstr (kind_of (uploaded), ==, "upload");
+    /* known to the catalog: unprotected; no note, never verified */
+    for (JsonObject *entries[] = { by_hand, created, safe, uploaded, NULL }, **e = entries; *e != NULL; e++)
+      {
+        g_assert_true (json_object_has_member (*e, "protected"));
+        g_assert_false (json_object_get_boolean_member (*e, "protected"));
+        g_assert_false (json_object_has_member (*e, "note"));
+        g_assert_false (json_object_has_member (*e, "verified"));
+      }
+  }
+
+  {
+    g_autoptr(JsonObject) verified = verify (f, made);
+
+    g_assert_cmpstr (json_object_get_string_member (verified, "verdict"), ==, "restorable");
+  }
+  {
+    g_autoptr(JsonObject) verified = verify (f, "kb_20250101.json");
+
+    g_assert_cmpstr (json_object_get_string_member (verified, "verdict"), ==, "unproven");
+  }
+  /* A backup altered on disk: not restorable, and said so in the list. */
+  {
+    g_autofree char *path = backup_path (f, "by-hand_20250101.tar.zst");
+    g_autofree char *contents = NULL;
+    gsize len;
+
+    g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+    contents[len / 2] ^= 0x5a;
+    g_assert_true (g_file_set_contents (path, contents, len, NULL));
+  }
+  {
+    g_autoptr(JsonObject) verified = verify (f, "by-hand_20250101.tar.zst");
+
+    g_assert_cmpstr (json_object_get_string_member (verified, "verdict"), ==, "not-restorable");
+  }
+
+  /* All of it outlives the server. */
+  stop (f);
+  start (f);
+  {
+    g_autoptr(JsonObject) created = find_entry (f, made);
+    g_autoptr(JsonObject) uploaded = find_entry (f, "kb_20250101.json");
+
+    g_assert_cmpstr (kind_of (created), ==, "manual");
+    g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (created, "verified"), "verdict"),
+                     ==, "restorable");
+    g_assert_cmpstr (kind_of (uploaded), ==, "upload");
+  }
+}
+
+/* ------------------------------------------------------------------------ */
 /* In this process                                                          */
 
 /* An OsiServer of this process over the fixture's folders, with clock
@@ -415,6 +577,8 @@ main (int    argc,
               test_sidecar_migration, fixture_teardown);
   g_test_add ("/server-policy/catalog/records-and-forgets", Fixture, NULL, fixture_setup,
               test_catalog_records_and_forgets, fixture_teardown);
+  g_test_add ("/server-policy/list/kinds-and-verified", Fixture, NULL, fixture_setup,
+              test_kinds_and_verified, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
   return g_test_run ();

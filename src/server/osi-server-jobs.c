@@ -139,7 +139,10 @@ create_done (Job          *job,
 {
   job->server->op = OP_NONE;
   if (error == NULL)
-    _osi_server_respond_backup_made (job, job->made, FALSE);
+    {
+      _osi_server_record_kind (job->server, job->made, OSI_CATALOG_KIND_MANUAL);
+      _osi_server_respond_backup_made (job, job->made, FALSE);
+    }
   else
     {
       g_message ("Backup failed: %s", error->message);
@@ -391,6 +394,9 @@ restore_done (Job          *job,
   OsiServer *self = job->server;
   gboolean hook_running = FALSE;
 
+  /* Made even when the restore then failed: it is a backup like any. */
+  if (job->made != NULL)
+    _osi_server_record_kind (self, job->made, OSI_CATALOG_KIND_SAFETY);
   if (error != NULL)
     {
       g_message ("Restore of %s failed: %s", job->name, error->message);
@@ -553,6 +559,7 @@ verify_done (Job          *job,
       _osi_server_respond_task_error (job->msg, error);
       return TRUE;
     }
+  _osi_server_record_verdict (job->server, job->name, job->fd, job->report);
   node = osi_verify_report_to_json (job->report);
   /* the name, not where the server keeps it */
   json_object_set_string_member (json_node_get_object (node), "file", job->name);

@@ -222,6 +222,16 @@ void        _osi_server_respond_job_error       (SoupServerMessage    *msg,
                                                  OsiVerifyReport      *report,
                                                  const char           *name);
 
+/* osi-server-catalog.c */
+void        _osi_server_record_kind             (OsiServer            *self,
+                                                 const char           *name,
+                                                 OsiCatalogKind        kind);
+OsiCatalogVerdict _osi_server_catalog_verdict   (OsiVerifyReport      *report);
+void        _osi_server_record_verdict          (OsiServer            *self,
+                                                 const char           *name,
+                                                 int                   fd,
+                                                 OsiVerifyReport      *report);
+
 /* osi-server-upload.c */
 void        _osi_server_upload_begin            (OsiServer            *self,
                                                  SoupServerMessage    *msg,

@@ -264,6 +264,7 @@ upload_done (Job          *job,
 {
   if (error == NULL)
     {
+      _osi_server_record_kind (job->server, job->name, OSI_CATALOG_KIND_UPLOAD);
       _osi_server_respond_backup_made (job, job->name, TRUE);
       return TRUE;
     }

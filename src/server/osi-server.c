@@ -150,11 +150,14 @@ _osi_server_respond_backup_made (Job        *job,
   g_autoptr(JsonObject) object = json_object_new ();
   g_autofree char *message = received ? g_strdup_printf (_("Backup “%s” received."), name)
                                       : g_strdup_printf (_("Backup “%s” created."), name);
+  JsonNode *backup = osi_backup_info_to_json (info);
 
   g_message ("%s %s (%" G_GINT64_FORMAT " bytes)", received ? "Received" : "Created", name, (gint64)job->st.st_size);
+  /* A list entry (docs/api.md §3.2), with what the catalog records. */
+  osi_backup_folder_add_members (job->server->folder, name, json_node_get_object (backup));
   json_object_set_string_member (object, "status", "success");
   json_object_set_string_member (object, "message", message);
-  json_object_set_member (object, "backup", osi_backup_info_to_json (info));
+  json_object_set_member (object, "backup", backup);
   _osi_server_respond_json (job->msg, SOUP_STATUS_CREATED, object);
 }
 
