@@ -368,7 +368,7 @@ create_backup (Fixture *f)
   assert_status (r, SOUP_STATUS_CREATED);
   backup = json_object_get_object_member (object_of (r), "backup");
   g_assert_cmpstr (json_object_get_string_member (backup, "kind"), ==, "manual");
-  g_assert_false (json_object_get_boolean_member (backup, "protected"));
+  g_assert_false (json_object_has_member (backup, "protected"));
   return g_strdup (json_object_get_string_member (backup, "name"));
 }
 
@@ -446,11 +446,10 @@ test_kinds_and_verified (Fixture       *f,
     g_assert_cmpstr (kind_of (created), ==, "manual");
     g_assert_cmpstr (kind_of (safe), ==, "safety");
     g_assert_cmpstr (kind_of (uploaded), ==, "upload");
-    /* known to the catalog: unprotected; no note, never verified */
+    /* unprotected ("protected" only when true), no note, never verified */
     for (JsonObject *entries[] = { by_hand, created, safe, uploaded, NULL }, **e = entries; *e != NULL; e++)
       {
-        g_assert_true (json_object_has_member (*e, "protected"));
-        g_assert_false (json_object_get_boolean_member (*e, "protected"));
+        g_assert_false (json_object_has_member (*e, "protected"));
         g_assert_false (json_object_has_member (*e, "note"));
         g_assert_false (json_object_has_member (*e, "verified"));
       }
@@ -493,6 +492,229 @@ test_kinds_and_verified (Fixture       *f,
     g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (created, "verified"), "verdict"),
                      ==, "restorable");
     g_assert_cmpstr (kind_of (uploaded), ==, "upload");
+  }
+}
+
+/* ------------------------------------------------------------------------ */
+/* PATCH and DELETE                                                         */
+
+static Response *
+patch (Fixture    *f,
+       const char *name,
+       const char *body)
+{
+  g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", name, NULL);
+
+  return request (f, "PATCH", query, body);
+}
+
+static Response *
+delete_backup (Fixture    *f,
+               const char *name)
+{
+  g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", name, NULL);
+
+  return request (f, "DELETE", query, NULL);
+}
+
+/* The answer to a PATCH is the backup's list entry. */
+static void
+assert_same_as_listed (Fixture    *f,
+                       const char *name,
+                       Response   *r)
+{
+  g_autoptr(JsonObject) listed = find_entry (f, name);
+  g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), listed);
+
+  g_assert_true (json_node_equal (node, r->json));
+}
+
+static void
+test_patch (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *long_note = g_strnfill (501, 'n');
+  g_autofree char *long_note_body = g_strdup_printf ("{\"note\": \"%s\"}", long_note);
+  g_autofree char *longest_note_body = g_strdup_printf ("{\"note\": \"%.*s\"}", 500, long_note);
+  /* 500 characters, not bytes */
+  g_autoptr(GString) accents = g_string_new ("{\"note\": \"");
+  static const char * const refused[] = {
+    "{}",
+    "[]",
+    "\"protected\"",
+    "not json",
+    "{\"protected\": \"yes\"}",
+    "{\"protected\": 1}",
+    "{\"protected\": null}",
+    "{\"note\": 42}",
+    "{\"note\": null}",
+    "{\"note\": [\"a\"]}",
+    "{\"note\": \"a\\rb\"}",
+    "{\"protected\": true, \"kind\": \"manual\"}",
+    "{\"name\": \"other.tar.zst\"}",
+  };
+
+  start (f);
+  name = create_backup (f);
+
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"protected\": true}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpstr (json_object_get_string_member (object_of (r), "name"), ==, name);
+    g_assert_true (json_object_get_boolean_member (object_of (r), "protected"));
+    g_assert_cmpstr (kind_of (object_of (r)), ==, "manual");
+    g_assert_false (json_object_has_member (object_of (r), "note"));
+    assert_same_as_listed (f, name, r);
+  }
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"note\": \"Avant la migration\\nde mars\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_true (json_object_get_boolean_member (object_of (r), "protected"));
+    g_assert_cmpstr (json_object_get_string_member (object_of (r), "note"), ==, "Avant la migration\nde mars");
+    assert_same_as_listed (f, name, r);
+  }
+  {
+    g_autoptr(Response) r = patch (f, name, longest_note_body);
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  for (guint i = 0; i < 500; i++)
+    g_string_append (accents, "é");
+  g_string_append (accents, "\"}");
+  {
+    g_autoptr(Response) r = patch (f, name, accents->str);
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+
+  /* Refused: the backup unchanged. */
+  {
+    g_autoptr(Response) r = patch (f, name, long_note_body);
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(Response) r = patch (f, name, refused[i]);
+
+      if (r->status != SOUP_STATUS_BAD_REQUEST)
+        g_error ("PATCH %s: %u", refused[i], r->status);
+      assert_error (r, SOUP_STATUS_BAD_REQUEST);
+    }
+  {
+    g_autoptr(Response) r = patch (f, name, NULL);
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+  {
+    g_autoptr(JsonObject) entry = find_entry (f, name);
+    const char *note = json_object_get_string_member (entry, "note");
+
+    g_assert_true (json_object_get_boolean_member (entry, "protected"));
+    g_assert_cmpint (g_utf8_strlen (note, -1), ==, 500);
+    g_assert_true (g_str_has_prefix (note, "é"));
+  }
+
+  /* Names: unknown, invalid, missing. */
+  {
+    g_autoptr(Response) r = patch (f, "missing_20250101.tar.zst", "{\"protected\": true}");
+
+    assert_error (r, SOUP_STATUS_NOT_FOUND);
+  }
+  {
+    g_autoptr(Response) r = patch (f, "..%2Fbackups%2Fx.tar.zst", "{\"protected\": true}");
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+  {
+    g_autoptr(Response) r = request (f, "PATCH", "/api/rag/backup", "{\"protected\": true}");
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+
+  /* Both at once; an empty note removes it. */
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"protected\": false, \"note\": \"\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_has_member (object_of (r), "protected"));
+    g_assert_false (json_object_has_member (object_of (r), "note"));
+    assert_same_as_listed (f, name, r);
+  }
+}
+
+/* DELETE of a protected backup: 409, saying so and how to unprotect it;
+ * once unprotected, deleted. */
+static void
+test_delete_protected (Fixture       *f,
+                       gconstpointer  user_data)
+{
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+
+  start (f);
+  name = create_backup (f);
+  path = backup_path (f, name);
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"protected\": true}");
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  {
+    g_autoptr(Response) r = delete_backup (f, name);
+    const char *detail = assert_error (r, SOUP_STATUS_CONFLICT);
+
+    g_assert_nonnull (strstr (detail, "protected"));
+    g_assert_nonnull (strstr (detail, "osi-backup-cli unprotect"));
+    g_assert_nonnull (strstr (detail, name));
+  }
+  g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"protected\": false}");
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  {
+    g_autoptr(Response) r = delete_backup (f, name);
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+}
+
+/* What the server acknowledged survives its SIGKILL: the catalog is
+ * crash-safe (and a protection is what guards a backup from prune). */
+static void
+test_survives_sigkill (Fixture       *f,
+                       gconstpointer  user_data)
+{
+  g_autofree char *name = NULL;
+
+  start (f);
+  name = create_backup (f);
+  {
+    g_autoptr(Response) r = patch (f, name, "{\"protected\": true, \"note\": \"garder\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  osi_test_server_kill (f->server);
+  g_clear_pointer (&f->server, osi_test_server_free);
+
+  start (f);
+  {
+    g_autoptr(JsonObject) entry = find_entry (f, name);
+
+    g_assert_true (json_object_get_boolean_member (entry, "protected"));
+    g_assert_cmpstr (json_object_get_string_member (entry, "note"), ==, "garder");
+    g_assert_cmpstr (kind_of (entry), ==, "manual");
+  }
+  {
+    g_autoptr(Response) r = delete_backup (f, name);
+
+    assert_error (r, SOUP_STATUS_CONFLICT);
   }
 }
 
@@ -579,6 +801,11 @@ main (int    argc,
               test_catalog_records_and_forgets, fixture_teardown);
   g_test_add ("/server-policy/list/kinds-and-verified", Fixture, NULL, fixture_setup,
               test_kinds_and_verified, fixture_teardown);
+  g_test_add ("/server-policy/patch", Fixture, NULL, fixture_setup, test_patch, fixture_teardown);
+  g_test_add ("/server-policy/delete-protected", Fixture, NULL, fixture_setup,
+              test_delete_protected, fixture_teardown);
+  g_test_add ("/server-policy/catalog/survives-sigkill", Fixture, NULL, fixture_setup,
+              test_survives_sigkill, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
   return g_test_run ();

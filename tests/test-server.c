@@ -1454,7 +1454,7 @@ test_not_found_and_methods (Fixture       *f,
       const char *path;
     } wrong[] = {
       { "PUT", "/api/rag/backup" },
-      { "PATCH", "/api/rag/backup" },
+      { "PATCH", "/api/rag/backup/restore" },
       { "DELETE", "/api/health" },
       { "GET", "/api/rag/backup/upload?filename=a.tar.zst" },
       { "PUT", "/api/rag/backup/upload?filename=a.tar.zst" },

@@ -507,6 +507,13 @@ _osi_server_handle_delete (OsiServer         *self,
       _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, _("The backup “%s” is being restored: delete it afterwards."), name);
       return;
     }
+  if (osi_backup_folder_is_protected (self->folder, name))
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT,
+                                 _("The backup “%s” is protected and cannot be deleted: unprotect it first "
+                                   "(osi-backup-cli unprotect %s)."), name, name);
+      return;
+    }
   if (!osi_backup_folder_delete (self->folder, name))
     {
       int saved = errno;

@@ -227,6 +227,9 @@ void        _osi_server_record_kind             (OsiServer            *self,
                                                  const char           *name,
                                                  OsiCatalogKind        kind);
 OsiCatalogVerdict _osi_server_catalog_verdict   (OsiVerifyReport      *report);
+void        _osi_server_handle_patch            (OsiServer            *self,
+                                                 SoupServerMessage    *msg,
+                                                 const char           *name);
 void        _osi_server_record_verdict          (OsiServer            *self,
                                                  const char           *name,
                                                  int                   fd,

@@ -270,7 +270,7 @@ route_methods (Route route)
     case ROUTE_HEALTH:
       return "GET, HEAD";
     case ROUTE_BACKUP:
-      return "GET, HEAD, POST, DELETE";
+      return "GET, HEAD, POST, DELETE, PATCH";
     case ROUTE_RESTORE:
     case ROUTE_UPLOAD:
       return "POST";
@@ -513,6 +513,16 @@ _osi_server_job_run (OsiServer         *self,
 /* ------------------------------------------------------------------------ */
 /* Dispatch                                                                 */
 
+/* The requests whose JSON body the server reads (collected, at most
+ * MAX_JSON_BODY); others' bodies are dropped. */
+static gboolean
+takes_json_body (Route       route,
+                 const char *method)
+{
+  return (route == ROUTE_RESTORE) ||
+         (route == ROUTE_BACKUP && g_strcmp0 (method, "PATCH") == 0);
+}
+
 static void
 early_handler (SoupServer        *soup,
                SoupServerMessage *msg,
@@ -573,7 +583,7 @@ early_handler (SoupServer        *soup,
       _osi_server_upload_begin (self, msg, req);
       return;
     }
-  if (self->options.no_auth && route == ROUTE_RESTORE && !_osi_server_check_json_body (msg))
+  if (self->options.no_auth && takes_json_body (route, method) && !_osi_server_check_json_body (msg))
     {
       req->body_refused = TRUE;
       return;
@@ -586,7 +596,7 @@ early_handler (SoupServer        *soup,
       _osi_server_respond_error_and_close (msg, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, _("The request body is too large."));
       return;
     }
-  if (route == ROUTE_RESTORE)
+  if (takes_json_body (route, method))
     req->body = g_byte_array_new ();
 }
 
@@ -614,6 +624,11 @@ handler (SoupServer        *soup,
         {
           if ((name = _osi_server_require_filename (msg)) != NULL)
             _osi_server_handle_delete (self, msg, name);
+        }
+      else if (g_str_equal (method, "PATCH"))
+        {
+          if ((name = _osi_server_require_filename (msg)) != NULL)
+            _osi_server_handle_patch (self, msg, name);
         }
       else
         {
