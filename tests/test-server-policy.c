@@ -719,6 +719,180 @@ test_survives_sigkill (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------------ */
+/* GET and PUT /api/rag/backup/policy                                       */
+
+static Response *
+get_policy (Fixture *f)
+{
+  Response *r = request (f, "GET", "/api/rag/backup/policy", NULL);
+
+  assert_status (r, SOUP_STATUS_OK);
+  return r;
+}
+
+static JsonObject *
+member_object (JsonObject *object,
+               const char *name)
+{
+  JsonObject *member = json_object_get_object_member (object, name);
+
+  g_assert_nonnull (member);
+  return member;
+}
+
+static void
+test_policy_default (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  JsonObject *policy, *schedule, *retention;
+
+  start (f);
+  r = get_policy (f);
+  policy = object_of (r);
+  schedule = member_object (policy, "schedule");
+  retention = member_object (policy, "retention");
+  g_assert_cmpstr (json_object_get_string_member (schedule, "every"), ==, "off");
+  g_assert_cmpstr (json_object_get_string_member (schedule, "at"), ==, "02:30");
+  g_assert_nonnull (json_object_get_string_member (schedule, "time_zone"));
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_last"), ==, 3);
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_daily"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_weekly"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_monthly"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (member_object (policy, "verify"), "every"), ==, "off");
+  g_assert_true (json_object_get_null_member (policy, "next_backup"));
+  g_assert_true (json_object_get_null_member (policy, "next_verify"));
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (policy, "last_runs")), ==, 0);
+}
+
+#define DAILY_POLICY \
+  "{\"schedule\": {\"every\": \"daily\", \"at\": \"03:15\", \"time_zone\": \"Europe/Paris\"}," \
+  " \"retention\": {\"keep_last\": 5, \"keep_daily\": 7}, \"verify\": {\"every\": \"weekly\"}}"
+
+static void
+assert_daily_policy (JsonObject *policy)
+{
+  JsonObject *schedule = member_object (policy, "schedule");
+  JsonObject *retention = member_object (policy, "retention");
+
+  g_assert_cmpstr (json_object_get_string_member (schedule, "every"), ==, "daily");
+  g_assert_cmpstr (json_object_get_string_member (schedule, "at"), ==, "03:15");
+  g_assert_cmpstr (json_object_get_string_member (schedule, "time_zone"), ==, "Europe/Paris");
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_last"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_daily"), ==, 7);
+  g_assert_cmpint (json_object_get_int_member (retention, "keep_monthly"), ==, 0);
+  g_assert_cmpstr (json_object_get_string_member (member_object (policy, "verify"), "every"), ==, "weekly");
+}
+
+/* The next backup: after now, at 03:15 in Paris. */
+static void
+assert_next_backup (JsonObject *policy)
+{
+  const char *text = json_object_get_string_member (policy, "next_backup");
+  g_autoptr(GDateTime) next = g_date_time_new_from_iso8601 (text, NULL);
+  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+  g_autoptr(GTimeZone) paris = g_time_zone_new_identifier ("Europe/Paris");
+  g_autoptr(GDateTime) local = NULL;
+
+  g_assert_nonnull (next);
+  g_assert_true (g_str_has_suffix (text, "Z"));
+  g_assert_cmpint (g_date_time_compare (next, now), >, 0);
+  g_assert_cmpint (g_date_time_difference (next, now), <=, G_TIME_SPAN_DAY + G_TIME_SPAN_HOUR);
+  local = g_date_time_to_timezone (next, paris);
+  g_assert_cmpint (g_date_time_get_hour (local), ==, 3);
+  g_assert_cmpint (g_date_time_get_minute (local), ==, 15);
+}
+
+static void
+test_policy_put (Fixture       *f,
+                 gconstpointer  user_data)
+{
+  static const char * const invalid[] = {
+    "{\"retention\": {\"keep_last\": 2}}",
+    "{\"retention\": {\"keep_last\": 0}}",
+    "{\"retention\": {\"keep_last\": \"3\"}}",
+    "{\"retention\": {\"keep_daily\": -1}}",
+    "{\"retention\": 5}",
+    "{\"schedule\": {\"every\": \"hourly\"}}",
+    "{\"schedule\": {\"at\": \"25:00\"}}",
+    "{\"schedule\": {\"at\": \"3:15\"}}",
+    "{\"schedule\": {\"weekday\": 8}}",
+    "{\"schedule\": {\"day\": 29}}",
+    "{\"schedule\": {\"time_zone\": \"Mars/Olympus_Mons\"}}",
+    "{\"verify\": {\"every\": \"monthly\"}}",
+    "[]",
+    "not json",
+  };
+
+  start (f);
+  {
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", DAILY_POLICY);
+
+    assert_status (r, SOUP_STATUS_OK);
+    assert_daily_policy (object_of (r));
+  }
+  {
+    g_autoptr(Response) r = get_policy (f);
+
+    assert_daily_policy (object_of (r));
+    assert_next_backup (object_of (r));
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
+    {
+      g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", invalid[i]);
+      g_autoptr(Response) after = NULL;
+
+      if (r->status != SOUP_STATUS_BAD_REQUEST)
+        g_error ("PUT %s: %u", invalid[i], r->status);
+      assert_error (r, SOUP_STATUS_BAD_REQUEST);
+      after = get_policy (f);
+      assert_daily_policy (object_of (after));
+    }
+  /* keep_last below 3: the detail names the member */
+  {
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_last\": 2}}");
+
+    g_assert_nonnull (strstr (assert_error (r, SOUP_STATUS_BAD_REQUEST), "keep_last"));
+  }
+  {
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", NULL);
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+
+  /* What a GET answers can be put back as it is; a member left out keeps
+   * its value. */
+  {
+    g_autoptr(Response) got = get_policy (f);
+    g_autofree char *text = json_to_string (got->json, FALSE);
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", text);
+
+    assert_status (r, SOUP_STATUS_OK);
+    assert_daily_policy (object_of (r));
+    g_assert_false (json_object_has_member (object_of (r), "last_runs"));
+  }
+  {
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_weekly\": 4}}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_weekly"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_last"), ==, 5);
+  }
+
+  /* Stored: the same after a restart. */
+  stop (f);
+  start (f);
+  {
+    g_autoptr(Response) r = get_policy (f);
+
+    assert_daily_policy (object_of (r));
+    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_weekly"), ==, 4);
+    assert_next_backup (object_of (r));
+  }
+}
+
+/* ------------------------------------------------------------------------ */
 /* In this process                                                          */
 
 /* An OsiServer of this process over the fixture's folders, with clock
@@ -806,6 +980,8 @@ main (int    argc,
               test_delete_protected, fixture_teardown);
   g_test_add ("/server-policy/catalog/survives-sigkill", Fixture, NULL, fixture_setup,
               test_survives_sigkill, fixture_teardown);
+  g_test_add ("/server-policy/policy/default", Fixture, NULL, fixture_setup, test_policy_default, fixture_teardown);
+  g_test_add ("/server-policy/policy/put", Fixture, NULL, fixture_setup, test_policy_put, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
   return g_test_run ();

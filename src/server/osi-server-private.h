@@ -15,6 +15,7 @@
 #include "osi-backup-folder.h"
 #include "osi-catalog.h"
 #include "osi-diff.h"
+#include "osi-policy.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
 #include "osi-verify-report.h"
@@ -71,6 +72,8 @@ struct _OsiServer
   /* The folder's catalog (DESIGN §6): called on the main loop's thread
    * only. */
   OsiCatalog       *catalog;
+  /* The backup policy, as stored in the catalog. */
+  OsiPolicy         policy;
   GTlsCertificate  *certificate;
   SoupServer       *soup;
   char             *url;
@@ -234,6 +237,15 @@ void        _osi_server_record_verdict          (OsiServer            *self,
                                                  const char           *name,
                                                  int                   fd,
                                                  OsiVerifyReport      *report);
+
+/* osi-server-policy.c */
+void        _osi_server_load_policy             (OsiServer            *self);
+void        _osi_server_next_runs               (OsiServer            *self,
+                                                 GDateTime           **next_backup,
+                                                 GDateTime           **next_verify);
+void        _osi_server_policy_changed          (OsiServer            *self);
+void        _osi_server_handle_policy           (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
 
 /* osi-server-upload.c */
 void        _osi_server_upload_begin            (OsiServer            *self,

@@ -34,6 +34,7 @@ typedef enum
   ROUTE_UPLOAD,
   ROUTE_VERIFY,
   ROUTE_DIFF,
+  ROUTE_POLICY,
 } Route;
 
 G_DEFINE_FINAL_TYPE (OsiServer, osi_server, G_TYPE_OBJECT)
@@ -250,6 +251,7 @@ route_for_path (const char *path)
     { "/api/rag/backup/upload", ROUTE_UPLOAD },
     { "/api/rag/backup/verify", ROUTE_VERIFY },
     { "/api/rag/backup/diff", ROUTE_DIFF },
+    { "/api/rag/backup/policy", ROUTE_POLICY },
   };
   gsize len = strlen (path);
 
@@ -277,6 +279,8 @@ route_methods (Route route)
     case ROUTE_VERIFY:
     case ROUTE_DIFF:
       return "GET";
+    case ROUTE_POLICY:
+      return "GET, PUT";
     case ROUTE_NONE:
     default:
       return "";
@@ -520,7 +524,8 @@ takes_json_body (Route       route,
                  const char *method)
 {
   return (route == ROUTE_RESTORE) ||
-         (route == ROUTE_BACKUP && g_strcmp0 (method, "PATCH") == 0);
+         (route == ROUTE_BACKUP && g_strcmp0 (method, "PATCH") == 0) ||
+         (route == ROUTE_POLICY && g_strcmp0 (method, "PUT") == 0);
 }
 
 static void
@@ -666,6 +671,10 @@ handler (SoupServer        *soup,
         _osi_server_handle_diff (self, msg, name);
       break;
 
+    case ROUTE_POLICY:
+      _osi_server_handle_policy (self, msg);
+      break;
+
     case ROUTE_NONE:
     default:
       _osi_server_respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s", _("Not found."));
@@ -801,6 +810,7 @@ open_catalog (OsiServer  *self,
                "The protections, notes, kinds, verifications and runs it recorded are lost; the backups are not",
                osi_catalog_get_moved_aside_reason (self->catalog), osi_catalog_get_moved_aside (self->catalog));
   osi_backup_folder_attach_catalog (self->folder, self->catalog);
+  _osi_server_load_policy (self);
   return TRUE;
 }
 
@@ -851,6 +861,7 @@ osi_server_finalize (GObject *object)
   OsiServer *self = (OsiServer *)object;
 
   options_clear (&self->options);
+  osi_policy_clear (&self->policy);
   g_free (self->url);
   g_clear_object (&self->cancellable);
   g_free (self->op_name);
@@ -875,6 +886,7 @@ static void
 osi_server_init (OsiServer *self)
 {
   self->cancellable = g_cancellable_new ();
+  osi_policy_init_default (&self->policy);
   _osi_server_connections_init (self);
 }
 
