@@ -893,6 +893,224 @@ test_policy_put (Fixture       *f,
 }
 
 /* ------------------------------------------------------------------------ */
+/* POST /api/rag/backup/prune                                               */
+
+/* n archives by hand, named and dated a day apart from 2025-01-01 12:00
+ * UTC: name i is day i, newest last. */
+static void
+put_dated_archives (Fixture *f,
+                    guint    n)
+{
+  for (guint i = 0; i < n; i++)
+    {
+      g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 1, 1, 12, 0, 0);
+      g_autoptr(GDateTime) t = g_date_time_add_days (base, (int)i);
+      g_autofree char *name = g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+      g_autofree char *path = backup_path (f, name);
+
+      put_archive (f, name);
+      osi_test_set_mtime (path, g_date_time_to_unix (t), 0);
+    }
+}
+
+static char *
+day_name (guint day)
+{
+  g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 1, 1, 12, 0, 0);
+  g_autoptr(GDateTime) t = g_date_time_add_days (base, (int)day);
+
+  return g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+}
+
+/* "name:reason,reason name:reason …" for keep, "name name …" for remove,
+ * names shortened to their day of January, in the answer's order. */
+static char *
+describe (JsonArray *array)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (array, i);
+      const char *name = json_object_get_string_member (entry, "name");
+
+      g_assert_true (g_str_has_prefix (name, "backup_202501"));
+      g_string_append_printf (text, "%s%.2s", i > 0 ? " " : "", name + strlen ("backup_202501"));
+      if (json_object_has_member (entry, "reasons"))
+        {
+          JsonArray *reasons = json_object_get_array_member (entry, "reasons");
+
+          for (guint r = 0; r < json_array_get_length (reasons); r++)
+            g_string_append_printf (text, "%c%s", r == 0 ? ':' : ',', json_array_get_string_element (reasons, r));
+        }
+    }
+  return g_string_free (text, FALSE);
+}
+
+static guint
+count_backups (Fixture *f)
+{
+  g_autoptr(Response) r = NULL;
+
+  return json_array_get_length (list_backups (f, &r));
+}
+
+static void
+test_prune (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autofree char *oldest = day_name (0);
+  g_autofree char *third = day_name (2);
+
+  put_dated_archives (f, 8);
+  start (f);
+  {
+    g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", oldest, NULL);
+    g_autoptr(Response) r = request (f, "PATCH", query, "{\"protected\": true}");
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  {
+    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy",
+                                     "{\"retention\": {\"keep_last\": 3, \"keep_weekly\": 2},"
+                                     " \"schedule\": {\"time_zone\": \"UTC\"}}");
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+
+  /* The plan: the 3 newest, the newest of the 2 latest ISO weeks (Monday
+   * 2025-01-06 starts the second), the protected one; nothing deleted. */
+  for (guint i = 0; i < 2; i++)
+    {
+      g_autoptr(Response) r = request (f, "POST", i == 0 ? "/api/rag/backup/prune?dry_run=1"
+                                                         : "/api/rag/backup/prune?dry_run=true", NULL);
+      g_autofree char *keep = NULL;
+      g_autofree char *remove = NULL;
+
+      assert_status (r, SOUP_STATUS_OK);
+      g_assert_true (json_object_get_boolean_member (object_of (r), "dry_run"));
+      keep = describe (json_object_get_array_member (object_of (r), "keep"));
+      remove = describe (json_object_get_array_member (object_of (r), "remove"));
+      g_assert_cmpstr (keep, ==, "08:last,weekly 07:last 06:last 05:weekly 01:protected");
+      g_assert_cmpstr (remove, ==, "04 03 02");
+      g_assert_false (json_object_has_member (object_of (r), "detail"));
+      g_assert_cmpuint (count_backups (f), ==, 8);
+    }
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune?dry_run=maybe", NULL);
+
+    assert_error (r, SOUP_STATUS_BAD_REQUEST);
+  }
+  {
+    g_autoptr(Response) r = get_policy (f);
+
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "last_runs")), ==, 0);
+  }
+
+  /* Applied: the same plan, the remove list deleted, a run recorded. */
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autofree char *keep = NULL;
+    g_autofree char *remove = NULL;
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_get_boolean_member (object_of (r), "dry_run"));
+    keep = describe (json_object_get_array_member (object_of (r), "keep"));
+    remove = describe (json_object_get_array_member (object_of (r), "remove"));
+    g_assert_cmpstr (keep, ==, "08:last,weekly 07:last 06:last 05:weekly 01:protected");
+    g_assert_cmpstr (remove, ==, "04 03 02");
+    g_assert_false (json_object_has_member (object_of (r), "detail"));
+  }
+  g_assert_cmpuint (count_backups (f), ==, 5);
+  {
+    g_autofree char *path = backup_path (f, third);
+    g_autofree char *side = g_strdup_printf ("%s/.%s.sha256", f->backups, third);
+    g_autofree char *kept = backup_path (f, oldest);
+
+    g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+    g_assert_false (g_file_test (side, G_FILE_TEST_EXISTS));
+    g_assert_true (g_file_test (kept, G_FILE_TEST_EXISTS));
+  }
+  {
+    g_autoptr(Response) r = get_policy (f);
+    JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+    JsonObject *run;
+
+    g_assert_cmpuint (json_array_get_length (runs), ==, 1);
+    run = json_array_get_object_element (runs, 0);
+    g_assert_cmpstr (json_object_get_string_member (run, "kind"), ==, "prune");
+    g_assert_true (json_object_get_boolean_member (run, "ok"));
+    g_assert_nonnull (json_object_get_string_member (run, "at"));
+    g_assert_nonnull (strstr (json_object_get_string_member (run, "detail"), "3"));
+  }
+  /* Again: nothing more to remove. */
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "remove")), ==, 0);
+  }
+  g_assert_cmpuint (count_backups (f), ==, 5);
+}
+
+static void
+wait_for_file (const char *path)
+{
+  while (!g_file_test (path, G_FILE_TEST_EXISTS))
+    g_usleep (10000);
+}
+
+/* During a restore (until its --on-restore command ends) a prune is
+ * refused, its plan still answered. */
+static void
+test_prune_during_restore (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  g_autofree char *started = g_build_filename (f->tmp, "hook-started", NULL);
+  g_autofree char *release = g_build_filename (f->tmp, "hook-release", NULL);
+  g_autofree char *q_started = g_shell_quote (started);
+  g_autofree char *q_release = g_shell_quote (release);
+  g_autofree char *hook = g_strdup_printf ("touch %s; while [ ! -e %s ]; do sleep 0.02; done", q_started, q_release);
+  g_autofree char *first = day_name (0);
+  g_autofree char *body = g_strdup_printf ("{\"backupFile\": \"%s\"}", first);
+  guint status = SOUP_STATUS_CONFLICT;
+
+  put_dated_archives (f, 5);
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, "--on-restore", hook, NULL);
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", body);
+
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  wait_for_file (started);
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+
+    assert_error (r, SOUP_STATUS_CONFLICT);
+  }
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune?dry_run=1", NULL);
+
+    assert_status (r, SOUP_STATUS_OK);
+    /* 5 and the safety backup; keep_last 3 */
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "remove")), ==, 3);
+  }
+  g_assert_cmpuint (count_backups (f), ==, 6);
+
+  g_assert_true (g_file_set_contents (release, "", -1, NULL));
+  while (status == SOUP_STATUS_CONFLICT)
+    {
+      g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+
+      status = r->status;
+      if (status == SOUP_STATUS_CONFLICT)
+        g_usleep (20000);
+    }
+  g_assert_cmpuint (status, ==, SOUP_STATUS_OK);
+  g_assert_cmpuint (count_backups (f), ==, 3);
+}
+
+/* ------------------------------------------------------------------------ */
 /* In this process                                                          */
 
 /* An OsiServer of this process over the fixture's folders, with clock
@@ -982,6 +1200,9 @@ main (int    argc,
               test_survives_sigkill, fixture_teardown);
   g_test_add ("/server-policy/policy/default", Fixture, NULL, fixture_setup, test_policy_default, fixture_teardown);
   g_test_add ("/server-policy/policy/put", Fixture, NULL, fixture_setup, test_policy_put, fixture_teardown);
+  g_test_add ("/server-policy/prune", Fixture, NULL, fixture_setup, test_prune, fixture_teardown);
+  g_test_add ("/server-policy/prune/during-restore", Fixture, NULL, fixture_setup,
+              test_prune_during_restore, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
   return g_test_run ();

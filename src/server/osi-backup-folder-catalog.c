@@ -338,17 +338,19 @@ forget_gone (OsiBackupFolder *self,
 /* Internal                                                                 */
 
 void
-_osi_backup_folder_forget (OsiBackupFolder *self,
-                           const char      *name)
+_osi_backup_folder_forget (OsiBackupFolder    *self,
+                           const char * const *names,
+                           guint               n_names)
 {
   g_autoptr(GError) error = NULL;
 
-  if (!on_catalog_thread (self))
+  if (!on_catalog_thread (self) || n_names == 0)
     return;
-  if (!osi_catalog_forget (self->catalog, name, &error))
-    g_message ("Cannot forget %s in the backup catalog: %s", name, error->message);
+  if (!osi_catalog_forget_many (self->catalog, names, n_names, &error))
+    g_message ("Cannot forget %u deleted backups in the backup catalog: %s", n_names, error->message);
   g_mutex_lock (&self->cache_lock);
-  g_hash_table_remove (self->records, name);
+  for (guint i = 0; i < n_names; i++)
+    g_hash_table_remove (self->records, names[i]);
   g_mutex_unlock (&self->cache_lock);
 }
 
@@ -524,6 +526,46 @@ osi_backup_folder_add_members (OsiBackupFolder *self,
   g_mutex_lock (&self->cache_lock);
   _osi_backup_folder_add_members_locked (self, name, object);
   g_mutex_unlock (&self->cache_lock);
+}
+
+static void
+item_clear (gpointer data)
+{
+  OsiBackupFolderItem *item = data;
+
+  g_free (item->name);
+}
+
+GArray *
+osi_backup_folder_list_items (OsiBackupFolder *self)
+{
+  g_autoptr(GPtrArray) found = NULL;
+  GArray *items;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  found = _osi_backup_folder_current_locked (self);
+  items = g_array_sized_new (FALSE, TRUE, sizeof (OsiBackupFolderItem), found->len);
+  g_array_set_clear_func (items, item_clear);
+  for (guint i = 0; i < found->len; i++)
+    {
+      const CacheEntry *entry = g_ptr_array_index (found, i);
+      const OsiCatalogEntry *record = g_hash_table_lookup (self->records, entry->name);
+      OsiBackupFolderItem item = { 0 };
+
+      item.name = g_strdup (entry->name);
+      item.mtime_ns = entry->mtime_ns;
+      if (record != NULL)
+        {
+          item.is_protected = record->is_protected;
+          item.verdict = record->verdict;
+          item.verified_at = record->verified_at;
+        }
+      g_array_append_val (items, item);
+    }
+  g_mutex_unlock (&self->cache_lock);
+  return items;
 }
 
 JsonNode *

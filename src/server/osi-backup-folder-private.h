@@ -97,9 +97,10 @@ void        _osi_backup_folder_queue_sha256_locked (OsiBackupFolder  *self,
 void        _osi_backup_folder_add_members_locked  (OsiBackupFolder  *self,
                                                     const char       *name,
                                                     JsonObject       *object);
-/* After the file was deleted: the catalog forgets it. */
+/* After the files were deleted: the catalog forgets them. */
 void        _osi_backup_folder_forget              (OsiBackupFolder  *self,
-                                                    const char       *name);
+                                                    const char * const *names,
+                                                    guint             n_names);
 /* Records the checksums queued so far (on the catalog's thread). */
 void        _osi_backup_folder_catalog_stop        (OsiBackupFolder  *self);
 void        _osi_backup_folder_catalog_finalize    (OsiBackupFolder  *self);

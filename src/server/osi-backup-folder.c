@@ -890,8 +890,47 @@ osi_backup_folder_delete (OsiBackupFolder *self,
   unlinkat (self->fd, side, 0);
   fsync (self->fd);
   cache_forget (self, name);
-  _osi_backup_folder_forget (self, name);
+  _osi_backup_folder_forget (self, &name, 1);
   return TRUE;
+}
+
+guint
+osi_backup_folder_delete_many (OsiBackupFolder    *self,
+                               const char * const *names,
+                               guint               n_names,
+                               int                *errors)
+{
+  g_autoptr(GPtrArray) gone = g_ptr_array_new ();
+  guint n_failed = 0;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_FOLDER (self), n_names);
+  g_return_val_if_fail (names != NULL || n_names == 0, n_names);
+  g_return_val_if_fail (errors != NULL || n_names == 0, n_names);
+
+  for (guint i = 0; i < n_names; i++)
+    {
+      g_autofree char *side = NULL;
+
+      errors[i] = 0;
+      if (!is_backup_name (names[i]))
+        errors[i] = EINVAL;
+      else if (unlinkat (self->fd, names[i], 0) < 0 && errno != ENOENT)
+        errors[i] = errno;
+      if (errors[i] != 0)
+        {
+          n_failed++;
+          continue;
+        }
+      side = sidecar_name (names[i]);
+      unlinkat (self->fd, side, 0);
+      cache_forget (self, names[i]);
+      g_ptr_array_add (gone, (gpointer)names[i]);
+    }
+  /* One sync of the folder and one transaction for them all. */
+  if (gone->len > 0)
+    fsync (self->fd);
+  _osi_backup_folder_forget (self, (const char * const *)gone->pdata, gone->len);
+  return n_failed;
 }
 
 char *

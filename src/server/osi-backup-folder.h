@@ -53,9 +53,17 @@ gboolean         osi_backup_folder_exists         (OsiBackupFolder    *self,
 char            *osi_backup_folder_build_path     (OsiBackupFolder    *self,
                                                    const char         *name);
 /* Removes a backup and its sidecar; FALSE with errno set when the backup
- * could not be removed. */
+ * could not be removed. Called on the catalog's thread, which then
+ * forgets it. */
 gboolean         osi_backup_folder_delete         (OsiBackupFolder    *self,
                                                    const char         *name);
+/* The same for several backups at once, with one sync of the folder and
+ * one of the catalog: errors[i] is 0 when names[i] was removed (or was
+ * already gone), else the errno. Returns how many could not be removed. */
+guint            osi_backup_folder_delete_many    (OsiBackupFolder    *self,
+                                                   const char * const *names,
+                                                   guint               n_names,
+                                                   int                *errors);
 
 /* Hashes the backup open on fd from its first byte, without moving the
  * descriptor's offset; NAME is for the message. */
@@ -120,6 +128,19 @@ gboolean         osi_backup_folder_set_verification (OsiBackupFolder  *self,
 void             osi_backup_folder_add_members    (OsiBackupFolder    *self,
                                                    const char         *name,
                                                    JsonObject         *object);
+/* One backup and what the catalog records of it. */
+typedef struct
+{
+  char              *name;
+  gint64             mtime_ns;    /* the list's date */
+  gboolean           is_protected;
+  OsiCatalogVerdict  verdict;
+  gint64             verified_at;
+} OsiBackupFolderItem;
+
+/* Every backup, newest first as the list has them (OsiBackupFolderItem,
+ * freed with the array): what retention and verification go by. */
+GArray          *osi_backup_folder_list_items     (OsiBackupFolder    *self);
 /* name's list entry, as the list renders it, or NULL when there is no
  * such backup. */
 JsonNode        *osi_backup_folder_entry_to_json  (OsiBackupFolder    *self,

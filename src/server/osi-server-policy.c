@@ -187,3 +187,229 @@ _osi_server_handle_policy (OsiServer         *self,
   else
     handle_get (self, msg);
 }
+
+/* ------------------------------------------------------------------------ */
+/* Prune                                                                    */
+
+/* The plan of the policy's retention over the backups (items), in
+ * reasons (OsiRetentionReasons per item) and order (the items ranked
+ * newest first). */
+static void
+plan (OsiServer           *self,
+      GArray              *items,
+      OsiRetentionReasons *reasons,
+      guint               *order)
+{
+  g_autoptr(GTimeZone) tz = osi_policy_get_time_zone (&self->policy);
+  g_autofree OsiRetentionBackup *backups = g_new0 (OsiRetentionBackup, MAX (items->len, 1));
+
+  for (guint i = 0; i < items->len; i++)
+    {
+      const OsiBackupFolderItem *item = &g_array_index (items, OsiBackupFolderItem, i);
+      g_autoptr(GDateTime) seconds = g_date_time_new_from_unix_utc (item->mtime_ns / G_GINT64_CONSTANT (1000000000));
+
+      backups[i].name = item->name;
+      backups[i].date = seconds != NULL ? g_date_time_add (seconds, (item->mtime_ns % G_GINT64_CONSTANT (1000000000)) / 1000)
+                                        : NULL;
+      backups[i].is_protected = item->is_protected;
+    }
+  osi_retention_plan (backups, items->len, &self->policy.retention, tz, reasons, order);
+  for (guint i = 0; i < items->len; i++)
+    g_clear_pointer (&backups[i].date, g_date_time_unref);
+}
+
+/* Deletes what the plan removes, but what is protected or being restored
+ * (the plan keeps the one, a prune waits for the other: both checked
+ * again here); failures are logged, written into their remove entry and
+ * counted, and the rest goes on. */
+static guint
+apply (OsiServer *self,
+       GPtrArray *names,
+       JsonArray *remove,
+       GString   *failed)
+{
+  g_autofree int *errors = g_new0 (int, MAX (names->len, 1));
+  g_autoptr(GPtrArray) deletable = g_ptr_array_new ();
+  guint n_failed = 0;
+
+  for (guint i = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+
+      if (!osi_backup_folder_is_protected (self->folder, name) &&
+          !(self->op == OP_RESTORE && g_strcmp0 (self->op_name, name) == 0))
+        g_ptr_array_add (deletable, (gpointer)name);
+    }
+  osi_backup_folder_delete_many (self->folder, (const char * const *)deletable->pdata, deletable->len, errors);
+  for (guint i = 0, j = 0; i < names->len; i++)
+    {
+      const char *name = g_ptr_array_index (names, i);
+      JsonObject *entry = json_array_get_object_element (remove, i);
+      const char *reason;
+
+      if (j < deletable->len && g_ptr_array_index (deletable, j) == name)
+        {
+          int error = errors[j++];
+
+          if (error == 0)
+            continue;
+          reason = g_strerror (error);
+        }
+      else
+        reason = _("it is protected or being restored");
+      n_failed++;
+      g_message ("Prune: cannot delete %s: %s", name, reason);
+      json_object_set_string_member (entry, "error", reason);
+      g_string_append_printf (failed, "%s%s (%s)", failed->len > 0 ? ", " : "", name, reason);
+    }
+  return n_failed;
+}
+
+/* The prune's run, in the log and in the catalog's runs; failures also in
+ * the answer's detail. */
+static void
+record_prune (OsiServer  *self,
+              JsonObject *answer,
+              guint       n_removed,
+              guint       n_kept,
+              guint       n_failed,
+              const char *failed)
+{
+  g_autoptr(GDateTime) now = osi_clock_now (self->options.clock);
+  g_autoptr(GError) error = NULL;
+  g_autofree char *counts = NULL;
+  g_autofree char *summary = NULL;
+  g_autofree char *detail = NULL;
+
+  counts = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "Removed %u backup, kept %u.",
+                                         "Removed %u backups, kept %u.", n_removed),
+                            n_removed, n_kept);
+  if (n_failed > 0)
+    {
+      summary = g_strdup_printf (g_dngettext (GETTEXT_PACKAGE, "%u backup could not be deleted: %s.",
+                                              "%u backups could not be deleted: %s.", n_failed),
+                                 n_failed, failed);
+      json_object_set_string_member (answer, "detail", summary);
+    }
+  detail = summary != NULL ? g_strconcat (counts, " ", summary, NULL) : g_strdup (counts);
+  g_message ("Prune: %s", detail);
+  if (!osi_catalog_add_run (self->catalog, OSI_CATALOG_RUN_PRUNE, g_date_time_to_unix (now), n_failed == 0,
+                            detail, &error))
+    g_message ("Cannot record the prune in the backup catalog: %s", error->message);
+}
+
+/* Plans the policy's retention over the backups and, unless dry_run,
+ * applies it and records the run. Returns the answer of POST
+ * /api/rag/backup/prune (docs/api.md §6.5). */
+JsonObject *
+_osi_server_prune (OsiServer *self,
+                   gboolean   dry_run)
+{
+  g_autoptr(GArray) items = osi_backup_folder_list_items (self->folder);
+  g_autofree OsiRetentionReasons *reasons = g_new0 (OsiRetentionReasons, MAX (items->len, 1));
+  g_autofree guint *order = g_new0 (guint, MAX (items->len, 1));
+  g_autoptr(GPtrArray) names = g_ptr_array_new ();
+  g_autoptr(GString) failed = g_string_new (NULL);
+  JsonObject *answer = json_object_new ();
+  JsonArray *keep = json_array_new ();
+  JsonArray *remove = json_array_new ();
+  guint n_failed = 0;
+
+  plan (self, items, reasons, order);
+  for (guint k = 0; k < items->len; k++)
+    {
+      guint i = order[k];
+      const char *name = g_array_index (items, OsiBackupFolderItem, i).name;
+      JsonObject *entry = json_object_new ();
+
+      json_object_set_string_member (entry, "name", name);
+      if (reasons[i] == OSI_RETENTION_REMOVE)
+        {
+          json_array_add_object_element (remove, entry);
+          g_ptr_array_add (names, (gpointer)name);
+        }
+      else
+        {
+          const char *strings[OSI_RETENTION_MAX_STRINGS + 1];
+          guint n = osi_retention_reasons_to_strings (reasons[i], strings);
+          JsonArray *array = json_array_sized_new (n);
+
+          for (guint s = 0; s < n; s++)
+            json_array_add_string_element (array, strings[s]);
+          json_object_set_array_member (entry, "reasons", array);
+          json_array_add_object_element (keep, entry);
+        }
+    }
+
+  if (!dry_run)
+    n_failed = apply (self, names, remove, failed);
+  json_object_set_boolean_member (answer, "dry_run", dry_run);
+  json_object_set_array_member (answer, "keep", keep);
+  json_object_set_array_member (answer, "remove", remove);
+  if (!dry_run)
+    record_prune (self, answer, names->len - n_failed, items->len - names->len, n_failed, failed->str);
+  return answer;
+}
+
+/* dry_run=1 (or true, yes, or the bare name) for a plan only; 0, false or
+ * no, or no parameter, to apply it. FALSE for another value. */
+static gboolean
+read_dry_run (SoupServerMessage *msg,
+              gboolean          *dry_run)
+{
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_auto(GStrv) parts = NULL;
+
+  *dry_run = FALSE;
+  if (query == NULL)
+    return TRUE;
+  parts = g_strsplit (query, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      static const char * const yes[] = { "1", "true", "yes", NULL };
+      static const char * const no[] = { "0", "false", "no", NULL };
+      const char *value;
+
+      if (strcmp (parts[i], "dry_run") == 0)
+        value = "1";
+      else if (g_str_has_prefix (parts[i], "dry_run="))
+        value = parts[i] + strlen ("dry_run=");
+      else
+        continue;
+      if (g_strv_contains (yes, value))
+        *dry_run = TRUE;
+      else if (g_strv_contains (no, value))
+        *dry_run = FALSE;
+      else
+        return FALSE;
+    }
+  return TRUE;
+}
+
+/* POST /api/rag/backup/prune[?dry_run=1]. A prune never runs during a
+ * restore (the restore's safety backup and the backup restored are in
+ * play until its --on-restore command ends): 409 then; alongside a
+ * create it is harmless (the backup being made is not in the folder yet,
+ * or is and counts as the newest). A plan (dry run) is always answered. */
+void
+_osi_server_handle_prune (OsiServer         *self,
+                          SoupServerMessage *msg)
+{
+  g_autoptr(JsonObject) answer = NULL;
+  gboolean dry_run;
+
+  if (!read_dry_run (msg, &dry_run))
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
+                                 _("“dry_run” takes 1 (only show the plan) or 0 (apply it)."));
+      return;
+    }
+  if (!dry_run && self->op == OP_RESTORE)
+    {
+      _osi_server_respond_error (msg, SOUP_STATUS_CONFLICT, "%s",
+                                 _("A restore is running: prune when it has finished."));
+      return;
+    }
+  answer = _osi_server_prune (self, dry_run);
+  _osi_server_respond_json (msg, SOUP_STATUS_OK, answer);
+}

@@ -246,6 +246,10 @@ void        _osi_server_next_runs               (OsiServer            *self,
 void        _osi_server_policy_changed          (OsiServer            *self);
 void        _osi_server_handle_policy           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
+JsonObject *_osi_server_prune                   (OsiServer            *self,
+                                                 gboolean              dry_run);
+void        _osi_server_handle_prune            (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
 
 /* osi-server-upload.c */
 void        _osi_server_upload_begin            (OsiServer            *self,

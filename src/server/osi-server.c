@@ -35,6 +35,7 @@ typedef enum
   ROUTE_VERIFY,
   ROUTE_DIFF,
   ROUTE_POLICY,
+  ROUTE_PRUNE,
 } Route;
 
 G_DEFINE_FINAL_TYPE (OsiServer, osi_server, G_TYPE_OBJECT)
@@ -252,6 +253,7 @@ route_for_path (const char *path)
     { "/api/rag/backup/verify", ROUTE_VERIFY },
     { "/api/rag/backup/diff", ROUTE_DIFF },
     { "/api/rag/backup/policy", ROUTE_POLICY },
+    { "/api/rag/backup/prune", ROUTE_PRUNE },
   };
   gsize len = strlen (path);
 
@@ -275,6 +277,7 @@ route_methods (Route route)
       return "GET, HEAD, POST, DELETE, PATCH";
     case ROUTE_RESTORE:
     case ROUTE_UPLOAD:
+    case ROUTE_PRUNE:
       return "POST";
     case ROUTE_VERIFY:
     case ROUTE_DIFF:
@@ -673,6 +676,10 @@ handler (SoupServer        *soup,
 
     case ROUTE_POLICY:
       _osi_server_handle_policy (self, msg);
+      break;
+
+    case ROUTE_PRUNE:
+      _osi_server_handle_prune (self, msg);
       break;
 
     case ROUTE_NONE:
