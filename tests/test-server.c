@@ -480,7 +480,7 @@ test_health (Fixture       *f,
     /* docs/api.md §3.1: what it offers beyond the four base actions. */
     {
       JsonArray *features = json_object_get_array_member (object_of (r), "features");
-      static const char * const offered[] = { "verify", "diff", "upload", "range", "digest" };
+      static const char * const offered[] = { "verify", "diff", "upload", "range", "digest", "policy" };
 
       g_assert_nonnull (features);
       g_assert_cmpuint (json_array_get_length (features), ==, G_N_ELEMENTS (offered));

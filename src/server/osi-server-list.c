@@ -17,10 +17,10 @@ _osi_server_handle_health (OsiServer         *self,
   json_object_set_string_member (object, "status", "ok");
   json_object_set_string_member (object, "version", VERSION);
   /* What this server offers beyond the four base actions (docs/api.md
-   * §5.2 "Capabilities", members in §3.1 "Health"); "policy" comes with
-   * the backup policy (docs/api.md §6 "Backup policy"). */
+   * §5.2 "Capabilities", members in §3.1 "Health"; "policy": §6 "Backup
+   * policy"). */
   {
-    static const char * const features[] = { "verify", "diff", "upload", "range", "digest" };
+    static const char * const features[] = { "verify", "diff", "upload", "range", "digest", "policy" };
     JsonArray *array = json_array_sized_new (G_N_ELEMENTS (features));
 
     for (guint i = 0; i < G_N_ELEMENTS (features); i++)
