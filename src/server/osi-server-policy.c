@@ -191,17 +191,18 @@ _osi_server_handle_policy (OsiServer         *self,
 /* ------------------------------------------------------------------------ */
 /* Prune                                                                    */
 
-/* The plan of the policy's retention over the backups (items), in
- * reasons (OsiRetentionReasons per item) and order (the items ranked
- * newest first). */
-static void
-plan (OsiServer           *self,
-      GArray              *items,
-      OsiRetentionReasons *reasons,
-      guint               *order)
+/* The plan of the policy's retention over the backups (items), as the
+ * answer of a prune writes it (osi_retention_plan_to_json). */
+static JsonObject *
+plan (OsiServer *self,
+      GArray    *items,
+      gboolean   dry_run)
 {
   g_autoptr(GTimeZone) tz = osi_policy_get_time_zone (&self->policy);
   g_autofree OsiRetentionBackup *backups = g_new0 (OsiRetentionBackup, MAX (items->len, 1));
+  g_autofree OsiRetentionReasons *reasons = g_new0 (OsiRetentionReasons, MAX (items->len, 1));
+  g_autofree guint *order = g_new0 (guint, MAX (items->len, 1));
+  g_autoptr(JsonNode) node = NULL;
 
   for (guint i = 0; i < items->len; i++)
     {
@@ -214,8 +215,10 @@ plan (OsiServer           *self,
       backups[i].is_protected = item->is_protected;
     }
   osi_retention_plan (backups, items->len, &self->policy.retention, tz, reasons, order);
+  node = osi_retention_plan_to_json (backups, items->len, reasons, order, dry_run);
   for (guint i = 0; i < items->len; i++)
     g_clear_pointer (&backups[i].date, g_date_time_unref);
+  return json_object_ref (json_node_get_object (node));
 }
 
 /* Deletes what the plan removes, but what is protected or being restored
@@ -306,46 +309,17 @@ _osi_server_prune (OsiServer *self,
                    gboolean   dry_run)
 {
   g_autoptr(GArray) items = osi_backup_folder_list_items (self->folder);
-  g_autofree OsiRetentionReasons *reasons = g_new0 (OsiRetentionReasons, MAX (items->len, 1));
-  g_autofree guint *order = g_new0 (guint, MAX (items->len, 1));
   g_autoptr(GPtrArray) names = g_ptr_array_new ();
   g_autoptr(GString) failed = g_string_new (NULL);
-  JsonObject *answer = json_object_new ();
-  JsonArray *keep = json_array_new ();
-  JsonArray *remove = json_array_new ();
+  JsonObject *answer = plan (self, items, dry_run);
+  JsonArray *remove = json_object_get_array_member (answer, "remove");
   guint n_failed = 0;
 
-  plan (self, items, reasons, order);
-  for (guint k = 0; k < items->len; k++)
-    {
-      guint i = order[k];
-      const char *name = g_array_index (items, OsiBackupFolderItem, i).name;
-      JsonObject *entry = json_object_new ();
-
-      json_object_set_string_member (entry, "name", name);
-      if (reasons[i] == OSI_RETENTION_REMOVE)
-        {
-          json_array_add_object_element (remove, entry);
-          g_ptr_array_add (names, (gpointer)name);
-        }
-      else
-        {
-          const char *strings[OSI_RETENTION_MAX_STRINGS + 1];
-          guint n = osi_retention_reasons_to_strings (reasons[i], strings);
-          JsonArray *array = json_array_sized_new (n);
-
-          for (guint s = 0; s < n; s++)
-            json_array_add_string_element (array, strings[s]);
-          json_object_set_array_member (entry, "reasons", array);
-          json_array_add_object_element (keep, entry);
-        }
-    }
-
+  for (guint i = 0; i < json_array_get_length (remove); i++)
+    g_ptr_array_add (names, (gpointer)json_object_get_string_member (json_array_get_object_element (remove, i),
+                                                                      "name"));
   if (!dry_run)
     n_failed = apply (self, names, remove, failed);
-  json_object_set_boolean_member (answer, "dry_run", dry_run);
-  json_object_set_array_member (answer, "keep", keep);
-  json_object_set_array_member (answer, "remove", remove);
   if (!dry_run)
     record_prune (self, answer, names->len - n_failed, items->len - names->len, n_failed, failed->str);
   return answer;
