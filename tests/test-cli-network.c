@@ -64,7 +64,7 @@ cli (Fixture     *f,
      ...)
 {
   const char *env[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, f->env_token, NULL };
-  const char *args[8] = { NULL };
+  const char *args[12] = { NULL };
   const char *arg;
   guint n = 0;
   va_list ap;
@@ -75,7 +75,7 @@ cli (Fixture     *f,
   va_end (ap);
 
   return osi_test_run_cli (out, err, env, args[0], args[1], args[2], args[3], args[4],
-                           args[5], args[6], NULL);
+                           args[5], args[6], args[7], args[8], args[9], args[10], NULL);
 }
 
 static JsonArray *
@@ -654,6 +654,96 @@ test_fastapi_prune (Fixture       *f,
   g_assert_nonnull (strstr (err, "does not offer"));
 }
 
+/* docs/api.md §6 against our server: the policy, protection, notes and
+ * the server's own prune, from the command line. */
+static void
+test_policy (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *first = NULL;
+  g_autofree char *second = NULL;
+  JsonObject *root;
+  JsonArray *backups;
+
+  g_assert_cmpint (cli (f, &out, &err, "policy", "set", "--every", "weekly", "--at", "02:30", "--keep-last", "5",
+                        NULL), ==, 0);
+  g_test_message ("policy set:\n%s%s", out, err);
+  g_assert_nonnull (strstr (out, "Schedule: every week on Monday at 02:30 ("));
+  g_assert_nonnull (strstr (out, "Retention: the 5 newest"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "policy", "set", "--keep-weekly", "4", "--verify", "weekly", NULL), ==, 0);
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "policy", "--json", NULL), ==, 0);
+  json_parser_load_from_data (parser, out, -1, &error);
+  g_assert_no_error (error);
+  root = json_node_get_object (json_parser_get_root (parser));
+  /* What the first call set stays. */
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "retention"), "keep_last"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (root, "retention"), "keep_weekly"), ==, 4);
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "schedule"), "every"), ==,
+                   "weekly");
+  g_assert_cmpstr (json_object_get_string_member (json_object_get_object_member (root, "verify"), "every"), ==,
+                   "weekly");
+  g_assert_true (json_object_has_member (root, "next_backup"));
+
+  /* Refused by name, before anything is sent. */
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, NULL, &err, "policy", "set", "--keep-last", "2", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "retention.keep_last"));
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, NULL, &err, "policy", "set", "--at", "25:00", NULL), ==, 2);
+  g_assert_nonnull (strstr (err, "schedule.at"));
+
+  /* Protection and notes. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "create", NULL), ==, 0);
+  first = only_line_token (out, "Backup created: ");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "protect", first, NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "is protected"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "note", first, "Avant la migration", NULL), ==, 0);
+  g_clear_object (&parser);
+  parser = json_parser_new ();
+  backups = list_backups (f, parser);
+  g_assert_true (json_object_get_boolean_member (json_array_get_object_element (backups, 0), "protected"));
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (backups, 0), "note"), ==,
+                   "Avant la migration");
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (backups, 0), "kind"), ==, "manual");
+
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (cli (f, NULL, &err, "delete", first, NULL), ==, 3);
+  g_test_message ("delete protected: %s", err);
+  g_assert_nonnull (strstr (err, "protected"));
+  g_assert_nonnull (strstr (err, "unprotect"));
+
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "note", first, "", NULL), ==, 0);
+  g_assert_nonnull (strstr (out, "removed"));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "unprotect", first, NULL), ==, 0);
+  g_clear_object (&parser);
+  parser = json_parser_new ();
+  backups = list_backups (f, parser);
+  g_assert_false (json_object_has_member (json_array_get_object_element (backups, 0), "note"));
+
+  /* The server's own prune: with three backups or fewer, nothing goes. */
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "create", NULL), ==, 0);
+  second = only_line_token (out, "Backup created: ");
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "prune", NULL), ==, 0);
+  g_test_message ("prune:\n%s", out);
+  g_assert_nonnull (strstr (out, "2 backups kept, 0 removed.\n"));
+  g_assert_nonnull (strstr (out, second));
+  g_clear_pointer (&out, g_free);
+  g_assert_cmpint (cli (f, &out, NULL, "delete", first, NULL), ==, 0);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -663,6 +753,7 @@ main (int    argc,
   g_test_add ("/cli-network/round-trip", Fixture, NULL, fixture_setup, test_round_trip, fixture_teardown);
   g_test_add ("/cli-network/tampered-upload", Fixture, NULL, fixture_setup, test_tampered_upload, fixture_teardown);
   g_test_add ("/cli-network/errors", Fixture, NULL, fixture_setup, test_errors, fixture_teardown);
+  g_test_add ("/cli-network/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/cli-network/fastapi/list", Fixture, NULL, fastapi_setup, test_fastapi_list, fixture_teardown);
   g_test_add ("/cli-network/fastapi/list/malformed", Fixture, MALFORMED_ENTRIES, fastapi_setup,
               test_fastapi_list_malformed, fixture_teardown);
