@@ -3,13 +3,14 @@
 
 #include <glib.h>
 
+#include "osi-json-tokenizer.h"
 #include "osi-rag-validator.h"
 
 G_BEGIN_DECLS
 
 /* What the two files of the validator share, and no one else:
- * osi-rag-validator.c reads the JSON as a resumable state machine over the
- * raw bytes and checks it against the schema of a knowledge base
+ * osi-rag-validator.c walks the tokens of the core's JSON tokenizer and
+ * checks them against the schema of a knowledge base
  * (docs/archive-format.md §6); osi-rag-validator-messages.c writes the
  * sentences that say where a knowledge base goes wrong. */
 
@@ -19,37 +20,16 @@ G_BEGIN_DECLS
 /* Enough of an entry name to recognise it in a message. */
 #define NAME_CAP  200
 
+/* Where the look-ahead that checks a value's type at its first byte
+ * stands (see peek_value ()). */
 typedef enum
 {
-  ST_VALUE,
-  ST_ARRAY_FIRST,
-  ST_OBJECT_FIRST,
-  ST_KEY,
-  ST_COLON,
-  ST_AFTER_VALUE,
-  ST_DONE,
-  ST_STRING,
-  ST_ESCAPE,
-  ST_UNICODE,
-  ST_NUMBER,
-  ST_LITERAL,
-  /* Not states: what a state's handler returns to stop the feed. */
-  STEP_OUT,
-  STEP_FAIL,
-} State;
-
-typedef enum
-{
-  N_START,
-  N_MINUS,
-  N_ZERO,
-  N_INT,
-  N_DOT,
-  N_FRAC,
-  N_EXP,
-  N_EXP_SIGN,
-  N_EXP_DIGITS,
-} NumState;
+  PEEK_NONE,
+  /* Before the ':' after a member name, or the ',' after an element. */
+  PEEK_SEPARATOR,
+  /* Before the value's first byte. */
+  PEEK_VALUE,
+} Peek;
 
 typedef enum
 {
@@ -120,27 +100,19 @@ typedef struct
 
 struct _OsiRagValidator
 {
-  guint64          offset;
+  OsiJsonTokenizer tk;
   guint64          entries;
 
-  State            state;
-  NumState         num_state;
-  const char      *literal;
-  guint            literal_pos;
-  guint            u8_need;
-  guint8           u8_lo;
-  guint8           u8_hi;
-  guint            uni_count;
-  gunichar         uni_code;
-  gunichar         pending_high;
+  Peek             peek;
+  guint8           separator;
+  /* What the schema says of the value of the member just read. */
+  const FieldSpec *cur_field;
 
+  /* A member name that came in several parts. */
   gboolean         in_key;
-  gboolean         capture;
   gboolean         key_overflow;
   guint            key_len;
   char             key[KEY_CAP];
-
-  const FieldSpec *cur_field;
 
   char             entry_name[NAME_CAP + sizeof "…"];
 
@@ -159,8 +131,8 @@ void _osi_rag_validator_remember_entry_name (OsiRagValidator *self,
                                              gsize            len,
                                              gboolean         cut);
 
-/* Each sets self->status and self->message. Cold: the state machine takes
- * the branches that call them at most once per knowledge base, and lays its
+/* Each sets self->status and self->message. Cold: the walk takes the
+ * branches that call them at most once per knowledge base, and lays its
  * hot paths out as if they were never taken. */
 #define OSI_RAG_COLD __attribute__ ((cold))
 OSI_RAG_COLD
