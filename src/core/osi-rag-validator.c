@@ -147,6 +147,7 @@ key_append_part (OsiRagValidator *self,
     }
   key_append (self, bytes, len);
 }
+
 static int
 lookup_field (const FieldSpec *fields,
               const guint8    *key,
@@ -327,8 +328,11 @@ key_part (OsiRagValidator   *self,
       return;
     }
 
-  /* Most names come whole, as they lie in the chunk. */
-  if (!self->in_key && span->last && memchr (span->data, 0, span->len) == NULL)
+  /* Most names come whole, as they lie in the chunk. A NUL only matters
+   * in an entry's name: no schema member has one or U+FFFD, so a name with
+   * either matches none. */
+  if (!self->in_key && span->last
+      && (top->kind != K_ROOT || memchr (span->data, 0, span->len) == NULL))
     {
       key_done (self, top, span->data, MIN (span->len, KEY_CAP), span->len > KEY_CAP);
       return;
