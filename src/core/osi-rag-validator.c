@@ -148,32 +148,97 @@ key_append_part (OsiRagValidator *self,
   key_append (self, bytes, len);
 }
 
-static int
-lookup_field (const FieldSpec *fields,
-              const guint8    *key,
-              gsize            len)
+/* Whether the len bytes at a and b are the same, without a call: two
+ * loads that may overlap cover 4 to 16 bytes, and no load leaves either
+ * side. */
+static inline gboolean
+same_bytes (const guint8 *a,
+            const guint8 *b,
+            gsize         len)
 {
-  for (int i = 0; fields[i].name != NULL; i++)
+  if (len >= 8 && len <= 16)
     {
-      gsize j;
+      guint64 a0, a1, b0, b1;
 
-      /* Names are short: a byte loop beats a call to memcmp. */
-      if (fields[i].name_len != len || (guint8) fields[i].name[0] != key[0])
-        continue;
-      for (j = 1; j < len && (guint8) fields[i].name[j] == key[j]; j++)
-        ;
-      if (j == len)
-        return i;
+      memcpy (&a0, a, 8);
+      memcpy (&b0, b, 8);
+      memcpy (&a1, a + len - 8, 8);
+      memcpy (&b1, b + len - 8, 8);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
     }
+  if (len >= 4 && len < 8)
+    {
+      guint32 a0, a1, b0, b1;
 
-  return -1;
+      memcpy (&a0, a, 4);
+      memcpy (&b0, b, 4);
+      memcpy (&a1, a + len - 4, 4);
+      memcpy (&b1, b + len - 4, 4);
+      return ((a0 ^ b0) | (a1 ^ b1)) == 0;
+    }
+  for (gsize j = 0; j < len; j++)
+    if (a[j] != b[j])
+      return FALSE;
+  return TRUE;
+}
+
+/* A member name's slot in the table of its object kind: the sum is one to
+ * one over the names of each kind, which all have four bytes or more. */
+#define SLOT(name, len) (((name)[0] + 2 * (name)[1] + (name)[2] + 3 * (len)) & 15)
+
+/* Indexed by Kind and SLOT: 1 + the index of the member, 0 for none. */
+static guint8 kind_slots[N_KINDS][16];
+
+static void
+init_slots (void)
+{
+  for (guint kind = 0; kind < N_KINDS; kind++)
+    {
+      const FieldSpec *fields = kind_fields[kind];
+
+      for (guint i = 0; fields != NULL && fields[i].name != NULL; i++)
+        {
+          guint slot = SLOT ((const guint8 *) fields[i].name, fields[i].name_len);
+
+          /* A new member whose slot is taken needs another sum. */
+          g_assert (kind_slots[kind][slot] == 0);
+          kind_slots[kind][slot] = (guint8) (i + 1);
+        }
+    }
+}
+
+static inline int
+lookup_field (guint8        kind,
+              const guint8 *key,
+              gsize         len)
+{
+  const FieldSpec *field;
+  guint i;
+
+  if (len < 4)
+    return -1;
+  i = kind_slots[kind][SLOT (key, len)];
+  if (i == 0)
+    return -1;
+  field = &kind_fields[kind][i - 1];
+  if (field->name_len != len || !same_bytes ((const guint8 *) field->name, key, len))
+    return -1;
+  return (int) i - 1;
 }
 
 OsiRagValidator *
 osi_rag_validator_new (void)
 {
-  OsiRagValidator *self = g_new0 (OsiRagValidator, 1);
+  static gsize slots_ready = 0;
+  OsiRagValidator *self;
 
+  if (g_once_init_enter (&slots_ready))
+    {
+      init_slots ();
+      g_once_init_leave (&slots_ready, 1);
+    }
+
+  self = g_new0 (OsiRagValidator, 1);
   osi_json_tokenizer_init (&self->tk, MAX_DEPTH, OSI_JSON_TOKENIZER_DEFAULT);
   self->cur_field = &any_spec;
   /* The top-level value must be an object. */
@@ -282,7 +347,7 @@ peek_value (OsiRagValidator *self,
 
 /* The last part of a member name: it is matched against the members of
  * its object, or kept as the entry's name. */
-static inline void
+G_ALWAYS_INLINE static inline void
 key_done (OsiRagValidator *self,
           Frame           *top,
           const guint8    *key,
@@ -298,7 +363,7 @@ key_done (OsiRagValidator *self,
     }
   else if (!cut && len > 0)
     {
-      int index = lookup_field (kind_fields[top->kind], key, len);
+      int index = lookup_field (top->kind, key, len);
 
       if (index >= 0)
         {
