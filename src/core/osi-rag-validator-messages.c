@@ -11,7 +11,7 @@
 
 /* The messages of the validator: where a knowledge base stops being JSON or
  * breaks the schema of docs/archive-format.md §6, named by its entry and the
- * path inside it. The state machine in osi-rag-validator.c calls these only
+ * path inside it. The walk in osi-rag-validator.c calls these only
  * on the way out, and to keep the name of each entry. */
 
 void

@@ -201,7 +201,7 @@ init_slots (void)
           guint slot = SLOT ((const guint8 *) fields[i].name, fields[i].name_len);
 
           /* A new member whose slot is taken needs another sum. */
-          g_assert (kind_slots[kind][slot] == 0);
+          g_assert (fields[i].name_len >= 4 && kind_slots[kind][slot] == 0);
           kind_slots[kind][slot] = (guint8) (i + 1);
         }
     }
