@@ -32,7 +32,9 @@ struct _OsiBackupInfo
   char         *problem;
   gboolean      date_known;
 
-  /* What a server with a policy says of the backup (docs/api.md §6). */
+  /* What a server with a policy says of the backup (docs/api.md §6): set
+   * by the readers of lists as they make the object, read through the
+   * getters only. */
   gboolean      is_protected;
   char         *note;
   char         *kind;
@@ -60,11 +62,6 @@ enum {
   PROP_SHA256,
   PROP_DATE_KNOWN,
   PROP_PROBLEM,
-  PROP_PROTECTED,
-  PROP_NOTE,
-  PROP_KIND,
-  PROP_VERIFIED_AT,
-  PROP_VERDICT,
   N_PROPS
 };
 
@@ -243,26 +240,6 @@ osi_backup_info_get_property (GObject    *object,
       g_value_set_string (value, self->problem);
       break;
 
-    case PROP_PROTECTED:
-      g_value_set_boolean (value, self->is_protected);
-      break;
-
-    case PROP_NOTE:
-      g_value_set_string (value, self->note);
-      break;
-
-    case PROP_KIND:
-      g_value_set_string (value, self->kind);
-      break;
-
-    case PROP_VERIFIED_AT:
-      g_value_set_boxed (value, self->verified_at);
-      break;
-
-    case PROP_VERDICT:
-      g_value_set_string (value, self->verdict);
-      break;
-
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -311,30 +288,6 @@ osi_backup_info_set_property (GObject      *object,
       self->problem = g_value_dup_string (value);
       break;
 
-    case PROP_PROTECTED:
-      self->is_protected = g_value_get_boolean (value);
-      break;
-
-    case PROP_NOTE:
-      g_free (self->note);
-      self->note = g_value_dup_string (value);
-      break;
-
-    case PROP_KIND:
-      g_free (self->kind);
-      self->kind = g_value_dup_string (value);
-      break;
-
-    case PROP_VERIFIED_AT:
-      g_clear_pointer (&self->verified_at, g_date_time_unref);
-      self->verified_at = g_value_dup_boxed (value);
-      break;
-
-    case PROP_VERDICT:
-      g_free (self->verdict);
-      self->verdict = g_value_dup_string (value);
-      break;
-
     default:
       G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
     }
@@ -377,31 +330,6 @@ osi_backup_info_class_init (OsiBackupInfoClass *klass)
 
   properties[PROP_PROBLEM] =
     g_param_spec_string ("problem", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
-
-  properties[PROP_PROTECTED] =
-    g_param_spec_boolean ("protected", NULL, NULL,
-                          FALSE,
-                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
-
-  properties[PROP_NOTE] =
-    g_param_spec_string ("note", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
-
-  properties[PROP_KIND] =
-    g_param_spec_string ("kind", NULL, NULL,
-                         NULL,
-                         (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
-
-  properties[PROP_VERIFIED_AT] =
-    g_param_spec_boxed ("verified-at", NULL, NULL,
-                        G_TYPE_DATE_TIME,
-                        (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
-
-  properties[PROP_VERDICT] =
-    g_param_spec_string ("verdict", NULL, NULL,
                          NULL,
                          (G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_STATIC_STRINGS));
 
