@@ -36,7 +36,10 @@ typedef struct
   char          *tmp;
   char          *data;
   char          *backups;
-  OsiTestServer *server;
+  OsiTestServer *server;       /* the real osi-backup-server… */
+  OsiServer     *in_process;   /* …or one in this process */
+  OsiClock      *clock;        /* its clock */
+  char          *url;          /* of either */
   SoupSession   *session;
 } Fixture;
 
@@ -59,13 +62,19 @@ stop (Fixture *f)
   if (f->server != NULL && f->server->pid > 0)
     g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
   g_clear_pointer (&f->server, osi_test_server_free);
+  g_clear_pointer (&f->url, g_free);
 }
+
+static void stop_in_process (Fixture *f);
 
 static void
 fixture_teardown (Fixture       *f,
                   gconstpointer  user_data)
 {
   stop (f);
+  if (f->in_process != NULL)
+    stop_in_process (f);
+  g_clear_object (&f->clock);
   g_clear_object (&f->session);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
@@ -78,6 +87,7 @@ start (Fixture *f)
 {
   g_assert_null (f->server);
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+  f->url = g_strdup (f->server->url);
 }
 
 static char *
@@ -131,6 +141,23 @@ response_free (Response *r)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
 
+/* Sent and waited for on the main context, which an in-process server
+ * needs to answer. */
+static GBytes *
+send_and_read (Fixture     *f,
+               SoupMessage *msg)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *body;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, osi_test_store_result, &result);
+  osi_test_wait_result (&result, "an answer");
+  body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  return body;
+}
+
 /* body: JSON text sent as application/json, or NULL for none. */
 static Response *
 request (Fixture    *f,
@@ -138,7 +165,7 @@ request (Fixture    *f,
          const char *path_query,
          const char *body)
 {
-  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
   g_autoptr(GError) error = NULL;
   Response *r = g_new0 (Response, 1);
@@ -152,8 +179,7 @@ request (Fixture    *f,
 
       soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
     }
-  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
-  g_assert_no_error (error);
+  r->body = send_and_read (f, msg);
   r->status = soup_message_get_status (msg);
   type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
   if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
@@ -176,15 +202,13 @@ request_bytes (Fixture    *f,
                const char *path_query,
                GBytes     *body)
 {
-  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr(GError) error = NULL;
   Response *r = g_new0 (Response, 1);
 
   soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
-  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
-  g_assert_no_error (error);
+  r->body = send_and_read (f, msg);
   r->status = soup_message_get_status (msg);
   return r;
 }
@@ -1077,6 +1101,7 @@ test_prune_during_restore (Fixture       *f,
 
   put_dated_archives (f, 5);
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, "--on-restore", hook, NULL);
+  f->url = g_strdup (f->server->url);
   {
     g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", body);
 
@@ -1114,10 +1139,11 @@ test_prune_during_restore (Fixture       *f,
 /* In this process                                                          */
 
 /* An OsiServer of this process over the fixture's folders, with clock
- * (NULL: the system's). */
+ * (NULL: the system's) and on_restore (NULL: none), not listening. */
 static OsiServer *
-server_in_process (Fixture  *f,
-                   OsiClock *clock)
+server_in_process (Fixture    *f,
+                   OsiClock   *clock,
+                   const char *on_restore)
 {
   g_autoptr(GError) error = NULL;
   OsiServerOptions options = { 0 };
@@ -1128,6 +1154,7 @@ server_in_process (Fixture  *f,
   options.token = (char *)TOKEN;
   options.max_upload = G_MAXUINT32;
   options.clock = clock;
+  options.on_restore = (char *)on_restore;
   server = osi_server_new (&options, &error);
   g_assert_no_error (error);
   return server;
@@ -1153,6 +1180,378 @@ server_shutdown (OsiServer *server)
   g_assert_finalize_object (server);
 }
 
+static gboolean
+server_idle (gpointer data)
+{
+  return osi_server_is_idle (data);
+}
+
+/* Waits for what the clock set off (a backup, a verification pass) to
+ * end. */
+static void
+wait_idle (Fixture *f)
+{
+  osi_test_wait_for (server_idle, f->in_process, "the server's work");
+}
+
+/* A server of this process under the fixture's manual clock, listening
+ * on 127.0.0.1 port 0; what it does at start (a missed backup) is waited
+ * for. */
+static void
+start_in_process (Fixture    *f,
+                  const char *on_restore)
+{
+  g_autoptr(GError) error = NULL;
+
+  g_assert_null (f->in_process);
+  g_assert_nonnull (f->clock);
+  f->in_process = server_in_process (f, f->clock, on_restore);
+  g_assert_true (osi_server_listen (f->in_process, "127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  f->url = osi_server_get_url (f->in_process);
+  wait_idle (f);
+}
+
+static void
+stop_in_process (Fixture *f)
+{
+  server_shutdown (g_steal_pointer (&f->in_process));
+  g_clear_pointer (&f->url, g_free);
+}
+
+static GDateTime *
+utc (const char *iso)
+{
+  GDateTime *date = g_date_time_new_from_iso8601 (iso, NULL);
+
+  g_assert_nonnull (date);
+  return date;
+}
+
+/* Moves the clock to `to`, an hour at a time, each time waiting for what
+ * it set off: each alarm's work ends before the clock moves on, as it
+ * would in an hour of real time. */
+static void
+advance_hourly (Fixture    *f,
+                const char *to_iso)
+{
+  g_autoptr(GDateTime) to = utc (to_iso);
+
+  for (;;)
+    {
+      g_autoptr(GDateTime) now = osi_clock_now (f->clock);
+      g_autoptr(GDateTime) step = g_date_time_add_hours (now, 1);
+
+      if (g_date_time_compare (now, to) >= 0)
+        break;
+      osi_clock_advance_to (f->clock, g_date_time_compare (step, to) < 0 ? step : to);
+      wait_idle (f);
+    }
+}
+
+/* Exactly to `to`, without waiting. */
+static void
+advance_to (Fixture    *f,
+            const char *to_iso)
+{
+  g_autoptr(GDateTime) to = utc (to_iso);
+
+  osi_clock_advance_to (f->clock, to);
+}
+
+static void
+put_policy (Fixture    *f,
+            const char *policy)
+{
+  g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", policy);
+
+  assert_status (r, SOUP_STATUS_OK);
+}
+
+/* The names of the backups listed, newest first, with their kind:
+ * "NAME:KIND NAME:KIND". */
+static char *
+listed (Fixture *f)
+{
+  g_autoptr(Response) r = NULL;
+  JsonArray *backups = list_backups (f, &r);
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (backups, i);
+
+      g_string_append_printf (text, "%s%s:%s", i > 0 ? " " : "", json_object_get_string_member (entry, "name"),
+                              json_object_get_string_member_with_default (entry, "kind", "-"));
+    }
+  return g_string_free (text, FALSE);
+}
+
+/* The `at` of the runs of kind in the log (the 20 latest), oldest first,
+ * space-separated, each checked ok. */
+static char *
+runs_of (Fixture    *f,
+         const char *kind)
+{
+  g_autoptr(Response) r = get_policy (f);
+  JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+  GString *text = g_string_new (NULL);
+
+  for (guint i = json_array_get_length (runs); i-- > 0;)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+
+      if (g_strcmp0 (json_object_get_string_member (run, "kind"), kind) != 0)
+        continue;
+      if (!json_object_get_boolean_member (run, "ok"))
+        g_error ("a %s run failed: %s", kind, json_object_get_string_member (run, "detail"));
+      g_string_append_printf (text, "%s%s", text->len > 0 ? " " : "", json_object_get_string_member (run, "at"));
+    }
+  return g_string_free (text, FALSE);
+}
+
+static char *
+policy_member (Fixture    *f,
+               const char *member)
+{
+  g_autoptr(Response) r = get_policy (f);
+
+  if (json_object_get_null_member (object_of (r), member))
+    return g_strdup ("null");
+  return g_strdup (json_object_get_string_member (object_of (r), member));
+}
+
+static void
+assert_member (Fixture    *f,
+               const char *member,
+               const char *expected)
+{
+  g_autofree char *value = policy_member (f, member);
+
+  g_assert_cmpstr (value, ==, expected);
+}
+
+static void
+assert_runs (Fixture    *f,
+             const char *kind,
+             const char *expected)
+{
+  g_autofree char *runs = runs_of (f, kind);
+
+  g_assert_cmpstr (runs, ==, expected);
+}
+
+static void
+assert_listed (Fixture    *f,
+               const char *expected)
+{
+  g_autofree char *names = listed (f);
+
+  g_assert_cmpstr (names, ==, expected);
+}
+
+/* The verdict and time of the latest verification of name, "-" when
+ * never verified. */
+static char *
+verified_of (Fixture    *f,
+             const char *name)
+{
+  g_autoptr(JsonObject) entry = find_entry (f, name);
+  JsonObject *verified;
+
+  g_assert_nonnull (entry);
+  if (!json_object_has_member (entry, "verified"))
+    return g_strdup ("-");
+  verified = json_object_get_object_member (entry, "verified");
+  return g_strdup_printf ("%s@%s", json_object_get_string_member (verified, "verdict"),
+                          json_object_get_string_member (verified, "at"));
+}
+
+static void
+assert_verified (Fixture    *f,
+                 const char *name,
+                 const char *expected)
+{
+  g_autofree char *verified = verified_of (f, name);
+
+  g_assert_cmpstr (verified, ==, expected);
+}
+
+#define WEEKLY_POLICY \
+  "{\"schedule\": {\"every\": \"weekly\", \"weekday\": 7, \"at\": \"02:30\", \"time_zone\": \"Europe/Paris\"}," \
+  " \"retention\": {\"keep_last\": 3}, \"verify\": {\"every\": \"weekly\"}}"
+
+/* Six weeks of a weekly schedule, Sundays at 02:30 in Paris, across the
+ * change to summer time (2026-03-29, when 02:30 does not exist and the
+ * backup is made at 03:00): a backup on each Sunday at the right
+ * instant, named and dated by the clock, kept to the 3 newest but the
+ * protected one, a weekly verification pass verifying what was not
+ * verified within the week. */
+static void
+test_scheduler_weeks (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) start = utc ("2026-03-01T00:00:00Z");
+
+  f->clock = osi_clock_new_manual (start);
+  start_in_process (f, NULL);
+  assert_member (f, "next_backup", "null");
+  put_policy (f, WEEKLY_POLICY);
+  assert_member (f, "next_backup", "2026-03-01T01:30:00Z");
+  /* never verified: a pass at once */
+  assert_member (f, "next_verify", "2026-03-01T00:00:00Z");
+
+  advance_hourly (f, "2026-03-01T02:00:00Z");
+  assert_listed (f, "backup_20260301_013000.tar.zst:scheduled");
+  {
+    g_autoptr(JsonObject) entry = find_entry (f, "backup_20260301_013000.tar.zst");
+    g_autoptr(Response) r = request (f, "PATCH", "/api/rag/backup?filename=backup_20260301_013000.tar.zst",
+                                     "{\"protected\": true}");
+
+    g_assert_cmpstr (json_object_get_string_member (entry, "date"), ==, "2026-03-01T01:30:00Z");
+    assert_status (r, SOUP_STATUS_OK);
+  }
+  assert_member (f, "next_backup", "2026-03-08T01:30:00Z");
+  assert_member (f, "next_verify", "2026-03-08T00:00:00Z");
+
+  advance_hourly (f, "2026-04-13T00:00:00Z");
+  assert_listed (f, "backup_20260412_003000.tar.zst:scheduled backup_20260405_003000.tar.zst:scheduled "
+                 "backup_20260329_010000.tar.zst:scheduled backup_20260301_013000.tar.zst:scheduled");
+  assert_runs (f, "backup", "2026-03-01T01:30:00Z 2026-03-08T01:30:00Z 2026-03-15T01:30:00Z "
+               "2026-03-22T01:30:00Z 2026-03-29T01:00:00Z 2026-04-05T00:30:00Z 2026-04-12T00:30:00Z");
+  /* each backup followed by the retention, when it has been made: the
+   * clock is then at the end of the hour it was moved by */
+  assert_runs (f, "prune", "2026-03-01T02:00:00Z 2026-03-08T02:00:00Z 2026-03-15T02:00:00Z "
+               "2026-03-22T02:00:00Z 2026-03-29T01:00:00Z 2026-04-05T01:00:00Z 2026-04-12T01:00:00Z");
+  /* 21 runs, of which the log's 20 latest: the first pass's is not */
+  assert_runs (f, "verify", "2026-03-08T00:00:00Z 2026-03-15T00:00:00Z 2026-03-22T00:00:00Z "
+               "2026-03-29T00:00:00Z 2026-04-05T00:00:00Z 2026-04-12T00:00:00Z");
+  assert_verified (f, "backup_20260301_013000.tar.zst", "restorable@2026-04-12T00:00:00Z");
+  assert_verified (f, "backup_20260329_010000.tar.zst", "restorable@2026-04-12T00:00:00Z");
+  assert_verified (f, "backup_20260405_003000.tar.zst", "restorable@2026-04-12T00:00:00Z");
+  assert_verified (f, "backup_20260412_003000.tar.zst", "-");
+  assert_member (f, "next_backup", "2026-04-19T00:30:00Z");
+  assert_member (f, "next_verify", "2026-04-19T00:00:00Z");
+
+  /* A PUT reschedules at once: daily, from now on. */
+  put_policy (f, "{\"schedule\": {\"every\": \"daily\", \"at\": \"06:00\"}, \"verify\": {\"every\": \"off\"}}");
+  assert_member (f, "next_backup", "2026-04-13T04:00:00Z");
+  assert_member (f, "next_verify", "null");
+  put_policy (f, "{\"schedule\": {\"every\": \"off\"}}");
+  assert_member (f, "next_backup", "null");
+  advance_hourly (f, "2026-04-15T00:00:00Z");
+  assert_runs (f, "backup", "2026-03-01T01:30:00Z 2026-03-08T01:30:00Z 2026-03-15T01:30:00Z "
+               "2026-03-22T01:30:00Z 2026-03-29T01:00:00Z 2026-04-05T00:30:00Z 2026-04-12T00:30:00Z");
+}
+
+#define DAILY_UTC_POLICY \
+  "{\"schedule\": {\"every\": \"daily\", \"at\": \"03:00\", \"time_zone\": \"UTC\"}," \
+  " \"retention\": {\"keep_last\": 10}}"
+
+/* Backups missed while the server was down: one, at start, whatever the
+ * number missed; none when nothing was missed. */
+static void
+test_scheduler_missed (Fixture       *f,
+                       gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) start = utc ("2026-03-02T12:00:00Z");
+  g_autoptr(GDateTime) later = utc ("2026-03-06T12:00:00Z");
+  g_autoptr(GDateTime) soon = utc ("2026-03-07T05:00:00Z");
+
+  f->clock = osi_clock_new_manual (start);
+  start_in_process (f, NULL);
+  put_policy (f, DAILY_UTC_POLICY);
+  advance_hourly (f, "2026-03-03T12:00:00Z");
+  assert_listed (f, "backup_20260303_030000.tar.zst:scheduled");
+  stop_in_process (f);
+
+  /* Down for the runs of the 4th, 5th and 6th: one backup at start. */
+  g_clear_object (&f->clock);
+  f->clock = osi_clock_new_manual (later);
+  start_in_process (f, NULL);
+  assert_listed (f, "backup_20260306_120000.tar.zst:scheduled backup_20260303_030000.tar.zst:scheduled");
+  assert_runs (f, "backup", "2026-03-03T03:00:00Z 2026-03-06T12:00:00Z");
+  assert_member (f, "next_backup", "2026-03-07T03:00:00Z");
+  advance_hourly (f, "2026-03-07T04:00:00Z");
+  assert_runs (f, "backup", "2026-03-03T03:00:00Z 2026-03-06T12:00:00Z 2026-03-07T03:00:00Z");
+  stop_in_process (f);
+
+  /* Nothing missed: nothing at start. */
+  g_clear_object (&f->clock);
+  f->clock = osi_clock_new_manual (soon);
+  start_in_process (f, NULL);
+  assert_runs (f, "backup", "2026-03-03T03:00:00Z 2026-03-06T12:00:00Z 2026-03-07T03:00:00Z");
+  assert_listed (f, "backup_20260307_030000.tar.zst:scheduled backup_20260306_120000.tar.zst:scheduled "
+                 "backup_20260303_030000.tar.zst:scheduled");
+}
+
+static gboolean
+file_exists (gpointer data)
+{
+  return g_file_test (data, G_FILE_TEST_EXISTS);
+}
+
+/* While a restore runs (until its --on-restore command ends) no scheduled
+ * backup is made, it is tried again a minute later, and the verification
+ * waits; then both run, once. */
+static void
+test_scheduler_waits_for_restore (Fixture       *f,
+                                  gconstpointer  user_data)
+{
+  g_autofree char *started = g_build_filename (f->tmp, "hook-started", NULL);
+  g_autofree char *release = g_build_filename (f->tmp, "hook-release", NULL);
+  g_autofree char *q_started = g_shell_quote (started);
+  g_autofree char *q_release = g_shell_quote (release);
+  /* It ends with the test, should the test fail first. */
+  g_autofree char *hook = g_strdup_printf ("touch %s; while [ ! -e %s ] && kill -0 $PPID; do sleep 0.02; done",
+                                           q_started, q_release);
+  g_autoptr(GDateTime) start = utc ("2026-03-02T02:00:00Z");
+
+  put_archive (f, "by-hand_20250101.tar.zst");
+  f->clock = osi_clock_new_manual (start);
+  start_in_process (f, hook);
+  put_policy (f, "{\"schedule\": {\"every\": \"daily\", \"at\": \"03:00\", \"time_zone\": \"UTC\"},"
+                 " \"retention\": {\"keep_last\": 10}, \"verify\": {\"every\": \"daily\"}}");
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
+                                     "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpstr (json_object_get_string_member (object_of (r), "safety_backup"), ==,
+                     "backup_20260302_020000_safety.tar.zst");
+  }
+  osi_test_wait_for (file_exists, started, "the --on-restore command");
+
+  /* The verification falls due (02:00), then the backup (03:00), tried
+   * again a minute later, and again. */
+  advance_to (f, "2026-03-02T03:00:30Z");
+  assert_member (f, "next_backup", "2026-03-02T03:01:00Z");
+  advance_to (f, "2026-03-02T03:01:30Z");
+  assert_member (f, "next_backup", "2026-03-02T03:02:00Z");
+  assert_listed (f, "by-hand_20250101.tar.zst:- backup_20260302_020000_safety.tar.zst:safety");
+  assert_verified (f, "by-hand_20250101.tar.zst", "-");
+  assert_verified (f, "backup_20260302_020000_safety.tar.zst", "-");
+  assert_runs (f, "verify", "");
+
+  /* The restore ends: the verification goes on at once. */
+  g_assert_true (g_file_set_contents (release, "", -1, NULL));
+  wait_idle (f);
+  assert_verified (f, "by-hand_20250101.tar.zst", "restorable@2026-03-02T03:01:30Z");
+  assert_verified (f, "backup_20260302_020000_safety.tar.zst", "restorable@2026-03-02T03:01:30Z");
+  assert_runs (f, "verify", "2026-03-02T02:00:00Z");
+  assert_runs (f, "backup", "");
+
+  /* The backup at its next try, once. */
+  advance_to (f, "2026-03-02T03:02:30Z");
+  wait_idle (f);
+  assert_runs (f, "backup", "2026-03-02T03:02:00Z");
+  assert_listed (f, "by-hand_20250101.tar.zst:- backup_20260302_030200.tar.zst:scheduled "
+                 "backup_20260302_020000_safety.tar.zst:safety");
+  assert_member (f, "next_backup", "2026-03-03T03:00:00Z");
+  advance_hourly (f, "2026-03-03T04:00:00Z");
+  assert_runs (f, "backup", "2026-03-02T03:02:00Z 2026-03-03T03:00:00Z");
+}
+
 /* A catalog that is not one is moved aside, loudly, and a fresh one
  * started: the server serves on. */
 static void
@@ -1167,7 +1566,7 @@ test_catalog_moved_aside (Fixture       *f,
 
   g_assert_true (g_file_set_contents (path, "not a database, not at all, no: just some text", -1, NULL));
   g_test_expect_message ("osi-server", G_LOG_LEVEL_WARNING, "*moved aside*");
-  server = server_in_process (f, NULL);
+  server = server_in_process (f, NULL, NULL);
   g_test_assert_expected_messages ();
   server_shutdown (server);
 
@@ -1205,5 +1604,11 @@ main (int    argc,
               test_prune_during_restore, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
+  g_test_add ("/server-policy/scheduler/weeks", Fixture, NULL, fixture_setup,
+              test_scheduler_weeks, fixture_teardown);
+  g_test_add ("/server-policy/scheduler/missed", Fixture, NULL, fixture_setup,
+              test_scheduler_missed, fixture_teardown);
+  g_test_add ("/server-policy/scheduler/waits-for-restore", Fixture, NULL, fixture_setup,
+              test_scheduler_waits_for_restore, fixture_teardown);
   return g_test_run ();
 }

@@ -79,10 +79,10 @@ respond_busy (SoupServerMessage *msg)
 /* Writes a backup of the data folder as job->prefix.tar.zst, or
  * PREFIX_N.tar.zst when that is taken, with its sidecar, into job->made,
  * job->st and job->sha256: the work of a create. Runs in a thread. */
-static gboolean
-make_backup (Job           *job,
-             GCancellable  *cancellable,
-             GError       **error)
+gboolean
+_osi_server_make_backup (Job           *job,
+                         GCancellable  *cancellable,
+                         GError       **error)
 {
   OsiServer *self = job->server;
   const char *prefix = job->prefix;
@@ -115,6 +115,15 @@ make_backup (Job           *job,
           return FALSE;
         }
 
+      /* Dated when it was begun, by the server's clock, like its name. */
+      {
+        struct timespec times[2];
+
+        times[0].tv_sec = job->made_at_us / G_USEC_PER_SEC;
+        times[0].tv_nsec = (job->made_at_us % G_USEC_PER_SEC) * 1000;
+        times[1] = times[0];
+        utimensat (dir_fd, name, times, AT_SYMLINK_NOFOLLOW);
+      }
       if (fstatat (dir_fd, name, &job->st, AT_SYMLINK_NOFOLLOW) < 0)
         {
           int saved = errno;
@@ -133,11 +142,29 @@ make_backup (Job           *job,
   return FALSE;
 }
 
+/* A job that backs the data up, named and dated by the server's clock
+ * (prefix: "backup_YYYYMMDD_HHMMSS", then suffix): a create's, a
+ * scheduled backup's, a restore's safety backup. */
+Job *
+_osi_server_backup_job_new (OsiServer  *self,
+                            const char *suffix,
+                            JobWork     work,
+                            JobDone     done)
+{
+  g_autoptr(GDateTime) now = osi_clock_now (self->options.clock);
+  g_autofree char *name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
+  Job *job = _osi_server_job_new (NULL, -1, work != NULL ? work : _osi_server_make_backup, done);
+
+  job->prefix = g_strdup_printf ("%.*s%s", (int)(strlen (name) - strlen (".tar.zst")), name, suffix);
+  job->made_at_us = g_date_time_to_unix (now) * G_USEC_PER_SEC + g_date_time_get_microsecond (now);
+  return job;
+}
+
 static gboolean
 create_done (Job          *job,
              const GError *error)
 {
-  job->server->op = OP_NONE;
+  _osi_server_op_end (job->server);
   if (error == NULL)
     {
       _osi_server_record_kind (job->server, job->made, OSI_CATALOG_KIND_MANUAL);
@@ -155,20 +182,13 @@ void
 _osi_server_handle_create (OsiServer         *self,
                            SoupServerMessage *msg)
 {
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
-  Job *job;
-
   if (self->op != OP_NONE)
     {
       respond_busy (msg);
       return;
     }
-  self->op = OP_CREATE;
-
-  job = _osi_server_job_new (NULL, -1, make_backup, create_done);
-  job->prefix = g_strndup (name, strlen (name) - strlen (".tar.zst"));
-  _osi_server_job_run (self, msg, job);
+  _osi_server_op_begin (self, OP_CREATE, NULL);
+  _osi_server_job_run (self, msg, _osi_server_backup_job_new (self, "", NULL, create_done));
 }
 
 /* ------------------------------------------------------------------------ */
@@ -266,7 +286,7 @@ restore_work (Job           *job,
   }
 
   /* With no data yet there is nothing to keep. */
-  if (have_data && !make_backup (job, cancellable, error))
+  if (have_data && !_osi_server_make_backup (job, cancellable, error))
     {
       g_prefix_error (error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
       return FALSE;
@@ -306,10 +326,7 @@ hook_exited (GPid     pid,
   g_spawn_close_pid (pid);
   self->hook_watch = 0;
   if (self->op == OP_RESTORE)
-    {
-      self->op = OP_NONE;
-      g_clear_pointer (&self->op_name, g_free);
-    }
+    _osi_server_op_end (self);
 }
 
 /* The server's environment less the token: the command reloads a
@@ -422,10 +439,7 @@ restore_done (Job          *job,
     }
 
   if (!hook_running)
-    {
-      self->op = OP_NONE;
-      g_clear_pointer (&self->op_name, g_free);
-    }
+    _osi_server_op_end (self);
   return TRUE;
 }
 
@@ -434,8 +448,6 @@ _osi_server_handle_restore (OsiServer         *self,
                             SoupServerMessage *msg)
 {
   Request *req = _osi_server_request_get (msg);
-  g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
-  g_autofree char *default_name = NULL;
   g_autoptr(JsonNode) root = NULL;
   JsonNode *member;
   const char *name;
@@ -475,12 +487,11 @@ _osi_server_handle_restore (OsiServer         *self,
       respond_busy (msg);
       return;
     }
-  self->op = OP_RESTORE;
-  self->op_name = g_strdup (name);
+  _osi_server_op_begin (self, OP_RESTORE, name);
 
-  default_name = osi_archive_default_name (now, OSI_COMPRESSION_ZSTD);
-  job = _osi_server_job_new (name, fd, restore_work, restore_done);
-  job->prefix = g_strdup_printf ("%.*s_safety", (int)(strlen (default_name) - strlen (".tar.zst")), default_name);
+  job = _osi_server_backup_job_new (self, "_safety", restore_work, restore_done);
+  job->name = g_strdup (name);
+  job->fd = fd;
   g_message ("Restoring %s", name);
   _osi_server_job_run (self, msg, job);
 }

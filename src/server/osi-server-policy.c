@@ -76,25 +76,6 @@ _osi_server_load_policy (OsiServer *self)
   self->policy = policy;
 }
 
-/* When the next scheduled backup and verification fall (NULL: none). */
-void
-_osi_server_next_runs (OsiServer  *self,
-                       GDateTime **next_backup,
-                       GDateTime **next_verify)
-{
-  g_autoptr(GTimeZone) tz = osi_policy_get_time_zone (&self->policy);
-  g_autoptr(GDateTime) now = osi_clock_now (self->options.clock);
-
-  *next_backup = osi_schedule_next (&self->policy.schedule, tz, now);
-  *next_verify = NULL;
-}
-
-/* The policy just changed: what follows from it changes at once. */
-void
-_osi_server_policy_changed (OsiServer *self)
-{
-}
-
 /* ------------------------------------------------------------------------ */
 /* GET and PUT /api/rag/backup/policy                                       */
 
@@ -129,7 +110,8 @@ handle_get (OsiServer         *self,
       _osi_server_respond_task_error (msg, error);
       return;
     }
-  _osi_server_next_runs (self, &next_backup, &next_verify);
+  next_backup = osi_scheduler_get_next_backup (self->scheduler);
+  next_verify = osi_scheduler_get_next_verify (self->scheduler);
   set_time_or_null (object, "next_backup", next_backup);
   set_time_or_null (object, "next_verify", next_verify);
   array = json_array_sized_new (runs->len);
@@ -174,7 +156,7 @@ handle_put (OsiServer         *self,
   osi_policy_clear (&self->policy);
   self->policy = policy;
   g_message ("Backup policy stored: %s", text);
-  _osi_server_policy_changed (self);
+  osi_scheduler_reschedule (self->scheduler);
   _osi_server_respond_json (msg, SOUP_STATUS_OK, json_node_get_object (stored));
 }
 

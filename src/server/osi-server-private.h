@@ -16,6 +16,7 @@
 #include "osi-catalog.h"
 #include "osi-diff.h"
 #include "osi-policy.h"
+#include "osi-scheduler.h"
 #include "osi-server.h"
 #include "osi-sha256.h"
 #include "osi-verify-report.h"
@@ -72,8 +73,9 @@ struct _OsiServer
   /* The folder's catalog (DESIGN §6): called on the main loop's thread
    * only. */
   OsiCatalog       *catalog;
-  /* The backup policy, as stored in the catalog. */
+  /* The backup policy, as stored in the catalog, and what applies it. */
   OsiPolicy         policy;
+  OsiScheduler     *scheduler;
   GTlsCertificate  *certificate;
   SoupServer       *soup;
   char             *url;
@@ -137,12 +139,21 @@ struct _Job
   int                fd;        /* that backup, opened when the request came, or -1 */
   char              *tmp_path;  /* an upload not stored yet: removed with the job */
   char              *prefix;    /* of the name of the backup to make */
+  gint64             made_at_us;  /* its date, by the server's clock */
+  GCancellable      *cancellable; /* the work's own, else the server's */
   char              *made;      /* the backup made: create's, or restore's safety backup */
   char              *sha256;    /* of the backup made, received or hashed */
   struct stat        st;        /* of the same */
   OsiVerifyReport   *report;
   OsiDiff           *diff;
 };
+
+/* The one create or restore under way (self->op), begun and ended: the
+ * scheduler waits for it. */
+void        _osi_server_op_begin                (OsiServer            *self,
+                                                 Operation             op,
+                                                 const char           *name);
+void        _osi_server_op_end                  (OsiServer            *self);
 
 /* Errors whose code is the HTTP status to answer with. */
 #define HTTP_ERROR (_osi_server_http_error_quark ())
@@ -185,6 +196,7 @@ Job        *_osi_server_job_new                 (const char           *name,
                                                  int                   fd,
                                                  JobWork               work,
                                                  JobDone               done);
+/* msg NULL: work of the server's own (the scheduler's), answering none. */
 void        _osi_server_job_run                 (OsiServer            *self,
                                                  SoupServerMessage    *msg,
                                                  Job                  *job);
@@ -201,6 +213,13 @@ void        _osi_server_handle_download         (OsiServer            *self,
                                                  const char           *name);
 
 /* osi-server-jobs.c */
+Job        *_osi_server_backup_job_new          (OsiServer            *self,
+                                                 const char           *suffix,
+                                                 JobWork               work,
+                                                 JobDone               done);
+gboolean    _osi_server_make_backup             (Job                  *job,
+                                                 GCancellable         *cancellable,
+                                                 GError              **error);
 void        _osi_server_handle_create           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 void        _osi_server_handle_restore          (OsiServer            *self,
@@ -240,10 +259,6 @@ void        _osi_server_record_verdict          (OsiServer            *self,
 
 /* osi-server-policy.c */
 void        _osi_server_load_policy             (OsiServer            *self);
-void        _osi_server_next_runs               (OsiServer            *self,
-                                                 GDateTime           **next_backup,
-                                                 GDateTime           **next_verify);
-void        _osi_server_policy_changed          (OsiServer            *self);
 void        _osi_server_handle_policy           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 JsonObject *_osi_server_prune                   (OsiServer            *self,

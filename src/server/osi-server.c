@@ -423,6 +423,28 @@ _osi_server_require_filename (SoupServerMessage *msg)
 /* Work in threads                                                          */
 
 void
+_osi_server_op_begin (OsiServer  *self,
+                      Operation   op,
+                      const char *name)
+{
+  g_assert (self->op == OP_NONE && op != OP_NONE);
+  self->op = op;
+  g_free (self->op_name);
+  self->op_name = g_strdup (name);
+  if (op == OP_RESTORE && self->scheduler != NULL)
+    osi_scheduler_restore_started (self->scheduler);
+}
+
+void
+_osi_server_op_end (OsiServer *self)
+{
+  self->op = OP_NONE;
+  g_clear_pointer (&self->op_name, g_free);
+  if (self->scheduler != NULL)
+    osi_scheduler_operation_ended (self->scheduler);
+}
+
+void
 _osi_server_pending_begin (OsiServer *self)
 {
   self->n_pending++;
@@ -470,6 +492,7 @@ job_free (gpointer data)
   g_free (job->sha256);
   g_clear_object (&job->report);
   g_clear_object (&job->diff);
+  g_clear_object (&job->cancellable);
   g_free (job);
 }
 
@@ -480,7 +503,7 @@ run_job (gpointer       data,
 {
   Job *job = data;
 
-  return job->work (job, cancellable, error);
+  return job->work (job, job->cancellable != NULL ? job->cancellable : cancellable, error);
 }
 
 static void
@@ -492,7 +515,7 @@ job_finished (GObject      *source,
   g_autoptr(GError) error = NULL;
 
   g_task_propagate_boolean (G_TASK (result), &error);
-  if (job->done (job, error))
+  if (job->done (job, error) && job->msg != NULL)
     _osi_server_resume (job->msg);
   _osi_server_pending_end (job->server);
 }
@@ -507,12 +530,13 @@ _osi_server_job_run (OsiServer         *self,
   g_autoptr(GTask) task = g_task_new (self, self->cancellable, job_finished, NULL);
 
   job->server = g_object_ref (self);
-  job->msg = g_object_ref (msg);
+  job->msg = msg != NULL ? g_object_ref (msg) : NULL;
   /* A restore that passed its swap reports success even if shutdown
    * began meanwhile. */
   g_task_set_check_cancellable (task, FALSE);
   g_task_set_task_data (task, job, job_free);
-  soup_server_message_pause (msg);
+  if (msg != NULL)
+    soup_server_message_pause (msg);
   _osi_server_pending_begin (self);
   osi_task_run_in_thread (task, run_job);
 }
@@ -792,6 +816,8 @@ static void
 stop_background_work (OsiServer *self)
 {
   g_cancellable_cancel (self->cancellable);
+  if (self->scheduler != NULL)
+    osi_scheduler_stop (self->scheduler);
   if (self->folder != NULL)
     osi_backup_folder_stop (self->folder);
   /* A reload command still running is left to finish on its own. */
@@ -856,6 +882,7 @@ osi_server_dispose (GObject *object)
   _osi_server_connections_dispose (self);
   g_clear_object (&self->listen_socket);
   g_clear_object (&self->certificate);
+  g_clear_object (&self->scheduler);
   g_clear_object (&self->folder);
   g_clear_object (&self->catalog);
 
@@ -975,6 +1002,11 @@ osi_server_new (const OsiServerOptions  *options,
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (request_aborted), self);
 
+  /* Last: it runs at once a scheduled backup missed while the server was
+   * down. */
+  self->scheduler = osi_scheduler_new (self, self->options.clock);
+  osi_scheduler_start (self->scheduler);
+
   return g_steal_pointer (&self);
 }
 
@@ -1057,6 +1089,15 @@ osi_server_listen (OsiServer   *self,
   g_message ("Serving %s from %s, data %s%s; at most %u connections", self->url, osi_backup_folder_get_path (self->folder),
              self->options.data_dir, self->options.no_auth ? " (no authentication)" : "", self->max_connections);
   return TRUE;
+}
+
+gboolean
+osi_server_is_idle (OsiServer *self)
+{
+  g_return_val_if_fail (OSI_IS_SERVER (self), FALSE);
+
+  return self->op == OP_NONE && self->n_pending == 0 &&
+         (self->scheduler == NULL || !osi_scheduler_is_busy (self->scheduler));
 }
 
 char *

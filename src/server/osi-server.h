@@ -42,6 +42,10 @@ OsiServer  *osi_server_new          (const OsiServerOptions *options,
 gboolean    osi_server_listen       (OsiServer              *self,
                                      const char             *host_port,
                                      GError                **error);
+/* No create, restore, verification or other work in a thread under way,
+ * nor any the scheduler has begun: for the tests, which move a manual
+ * clock and wait for what it set off. */
+gboolean    osi_server_is_idle      (OsiServer              *self);
 /* e.g. "http://127.0.0.1:41234", valid after listen. */
 char       *osi_server_get_url      (OsiServer              *self);
 /* Stops accepting, lets the operation under way finish or roll back, then
