@@ -118,7 +118,9 @@ char     *osi_test_only_entry_with_prefix (const char *dir,
 int       osi_test_compare_strings (gconstpointer a,
                                     gconstpointer b);
 
-/* The names of dir's entries, sorted (dir asserted readable). */
+/* The names of dir's entries, sorted (dir asserted readable). These and
+ * the counts below leave out a server's catalog (.osi-catalog.sqlite and
+ * its WAL), which is not an entry (docs/api.md §8.4). */
 GStrv     osi_test_dir_names      (const char *dir);
 
 /* The number of entries of dir (asserted readable), hidden ones too. */
