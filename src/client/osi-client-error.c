@@ -296,6 +296,19 @@ unsupported_sentence (OsiClient *self)
                           self->base_url);
 }
 
+/* The statuses whose sentence says all there is to say. */
+static const struct
+{
+  guint           status;
+  OsiClientError  code;
+  const char     *sentence;
+} plain_statuses[] = {
+  { SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE, OSI_CLIENT_ERROR_TOO_LARGE,
+    N_("The file is larger than the server accepts: raise the server's upload limit.") },
+  { SOUP_STATUS_INSUFFICIENT_STORAGE, OSI_CLIENT_ERROR_NO_SPACE,
+    N_("Not enough space on the server: free space or delete old backups, then try again.") },
+};
+
 GError *
 _osi_client_http_error (GTask *task)
 {
@@ -307,6 +320,10 @@ _osi_client_http_error (GTask *task)
   g_autofree char *sentence = NULL;
   g_autofree char *shown = NULL;
   OsiClientError code;
+
+  for (guint i = 0; i < G_N_ELEMENTS (plain_statuses); i++)
+    if (plain_statuses[i].status == status)
+      return _osi_client_with_detail (plain_statuses[i].code, _(plain_statuses[i].sentence), detail, TRUE);
 
   switch (status)
     {
@@ -382,11 +399,6 @@ _osi_client_http_error (GTask *task)
         }
       break;
 
-    case SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE:
-      code = OSI_CLIENT_ERROR_TOO_LARGE;
-      sentence = g_strdup (_("The file is larger than the server accepts: raise the server's upload limit."));
-      break;
-
     case SOUP_STATUS_METHOD_NOT_ALLOWED:
       code = OSI_CLIENT_ERROR_UNSUPPORTED;
       sentence = unsupported_sentence (self);
@@ -402,12 +414,6 @@ _osi_client_http_error (GTask *task)
       code = OSI_CLIENT_ERROR_INTEGRITY;
       sentence = g_strdup (_("The server found the backup damaged or incomplete, and did not use it: "
                              "check the backup file or choose another backup."));
-      break;
-
-    case SOUP_STATUS_INSUFFICIENT_STORAGE:
-      code = OSI_CLIENT_ERROR_NO_SPACE;
-      sentence = g_strdup (_("Not enough space on the server: free space or delete old backups, then try "
-                             "again."));
       break;
 
     case SOUP_STATUS_MOVED_PERMANENTLY:
