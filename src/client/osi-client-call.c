@@ -541,6 +541,18 @@ _osi_client_check_result (gpointer      self,
   return g_task_is_valid (result, self) && g_task_get_source_tag (G_TASK (result)) == source_tag;
 }
 
+/* What a call of the _async function source_tag returned. */
+gpointer
+_osi_client_propagate_pointer (gpointer       self,
+                               GAsyncResult  *result,
+                               gpointer       source_tag,
+                               GError       **error)
+{
+  g_return_val_if_fail (_osi_client_check_result (self, result, source_tag), NULL);
+
+  return g_task_propagate_pointer (G_TASK (result), error);
+}
+
 /* Features (docs/api.md §5.2 "Capabilities") ------------------------------------ */
 
 static void
@@ -783,9 +795,7 @@ osi_client_health_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_health_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _osi_client_propagate_pointer (self, result, osi_client_health_async, error);
 }
 
 gboolean

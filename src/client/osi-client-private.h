@@ -213,6 +213,10 @@ JsonObject  *_osi_client_root_object        (GTask                *task,
 gboolean     _osi_client_check_result       (gpointer              self,
                                              GAsyncResult         *result,
                                              gpointer              source_tag);
+gpointer     _osi_client_propagate_pointer  (gpointer              self,
+                                             GAsyncResult         *result,
+                                             gpointer              source_tag,
+                                             GError              **error);
 void         _osi_client_json_call          (GTask                *task,
                                              ParseFunc             parse,
                                              const char           *method,

@@ -164,7 +164,5 @@ osi_client_upload_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_upload_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _osi_client_propagate_pointer (self, result, osi_client_upload_async, error);
 }

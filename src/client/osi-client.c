@@ -789,9 +789,7 @@ osi_client_verify_finish (OsiClient     *self,
                           GAsyncResult  *result,
                           GError       **error)
 {
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_verify_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _osi_client_propagate_pointer (self, result, osi_client_verify_async, error);
 }
 
 /* diff ------------------------------------------------------------------- */
@@ -846,8 +844,6 @@ osi_client_diff_finish (OsiClient     *self,
                         GAsyncResult  *result,
                         GError       **error)
 {
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_diff_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _osi_client_propagate_pointer (self, result, osi_client_diff_async, error);
 }
 
