@@ -218,6 +218,34 @@ on_accept_certificate (SoupMessage          *msg,
   return FALSE;
 }
 
+/* What each operation is. server_works: the server works long between
+ * the request and its answer, which has no idle limit meanwhile. acts:
+ * the 2xx is the success, whatever its body (old backends answer 204 or
+ * plain text). check_cancellable FALSE: once the server made, restored
+ * or deleted a backup, or a download renamed its file into place, a late
+ * cancellation must not say otherwise (a download checks cancellation at
+ * every step instead). */
+static const struct
+{
+  gboolean server_works;
+  gboolean acts;
+  gboolean check_cancellable;
+} op_kinds[] = {
+  [OP_HEALTH]     = { FALSE, FALSE, TRUE },
+  [OP_LIST]       = { FALSE, FALSE, TRUE },
+  [OP_CREATE]     = { TRUE, TRUE, FALSE },
+  [OP_RESTORE]    = { TRUE, TRUE, FALSE },
+  [OP_DELETE]     = { FALSE, TRUE, FALSE },
+  [OP_VERIFY]     = { TRUE, FALSE, TRUE },
+  [OP_DIFF]       = { TRUE, FALSE, TRUE },
+  [OP_UPLOAD]     = { TRUE, FALSE, TRUE },
+  [OP_DOWNLOAD]   = { FALSE, FALSE, FALSE },
+  [OP_POLICY]     = { FALSE, FALSE, TRUE },
+  [OP_POLICY_SET] = { FALSE, FALSE, FALSE },
+  [OP_PRUNE]      = { TRUE, FALSE, FALSE },
+  [OP_PATCH]      = { FALSE, FALSE, FALSE },
+};
+
 GTask *
 _osi_client_call_task_new (OsiClient           *self,
                            Op                   op,
@@ -231,12 +259,13 @@ _osi_client_call_task_new (OsiClient           *self,
   Call *call = g_new0 (Call, 1);
 
   g_task_set_source_tag (task, source_tag);
+  g_task_set_check_cancellable (task, op_kinds[op].check_cancellable);
   call->op = op;
   call->idle_timeout_s = self->idle_timeout_s;
   call->name = g_strdup (name);
   call->cancellable = g_cancellable_new ();
-  call->server_works = op == OP_CREATE || op == OP_RESTORE || op == OP_VERIFY || op == OP_DIFF || op == OP_UPLOAD
-                       || op == OP_PRUNE;
+  call->server_works = op_kinds[op].server_works;
+  call->json_optional = op_kinds[op].acts;
   g_task_set_task_data (task, call, call_free);
 
   if (cancellable != NULL)

@@ -749,9 +749,6 @@ osi_client_download_async (OsiClient           *self,
 
   task = _osi_client_call_task_new (self, OP_DOWNLOAD, name, cancellable, callback, user_data,
                                     osi_client_download_async);
-  /* Once renamed, the file is there: a late cancellation must not say
-   * otherwise. Cancellation is checked at every step instead. */
-  g_task_set_check_cancellable (task, FALSE);
   call = g_task_get_task_data (task);
   call->meter.func = progress;
   call->meter.data = progress_data;

@@ -55,9 +55,6 @@ policy_call (OsiClient           *self,
   g_autoptr(GTask) task = _osi_client_call_task_new (self, op, name, cancellable, callback, user_data, source_tag);
   Call *call = g_task_get_task_data (task);
 
-  /* A change the server made stays made, whatever a late cancel says. */
-  if (g_strcmp0 (method, SOUP_METHOD_GET) != 0)
-    g_task_set_check_cancellable (task, FALSE);
   call->parse = parse;
   call->request_method = method;
   call->request_path = path;

@@ -548,9 +548,6 @@ parse_create (GTask    *task,
 static void
 create_post (GTask *task)
 {
-  Call *call = g_task_get_task_data (task);
-
-  call->json_optional = TRUE;
   _osi_client_json_call (task, parse_create, SOUP_METHOD_POST, "/api/rag/backup", FALSE);
 }
 
@@ -601,8 +598,6 @@ osi_client_create_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = _osi_client_call_task_new (self, OP_CREATE, NULL, cancellable, callback, user_data, osi_client_create_async);
-  /* Once the server made it, a late cancellation must not say otherwise. */
-  g_task_set_check_cancellable (task, FALSE);
   _osi_client_call_with_features (task, create_start);
 }
 
@@ -670,17 +665,12 @@ osi_client_restore_async (OsiClient           *self,
   g_autoptr(GTask) task = NULL;
   g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) body = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = _osi_client_call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
-  /* Once the data was replaced, a late cancellation must not say otherwise. */
-  g_task_set_check_cancellable (task, FALSE);
-  call = g_task_get_task_data (task);
-  call->json_optional = TRUE;
   if (!osi_backup_name_is_valid (name))
     {
       g_task_return_error (task, _osi_client_invalid_name_error (name));
@@ -724,18 +714,12 @@ osi_client_delete_async (OsiClient           *self,
                          gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
   g_return_if_fail (name != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = _osi_client_call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
-  /* Once the server deleted it, a late cancellation must not say otherwise. */
-  g_task_set_check_cancellable (task, FALSE);
-  call = g_task_get_task_data (task);
-  /* Old backends may answer 204 or plain text. */
-  call->json_optional = TRUE;
   _osi_client_json_call (task, parse_delete, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE);
 }
 
