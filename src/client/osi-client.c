@@ -697,7 +697,7 @@ osi_client_restore_finish (OsiClient     *self,
   return propagate_outcome (result, NULL, safety_backup, message, error);
 }
 
-/* delete ----------------------------------------------------------------- */
+/* delete, verify and diff: a request about a backup, answered in JSON --- */
 
 static void
 parse_delete (GTask    *task,
@@ -706,35 +706,6 @@ parse_delete (GTask    *task,
   g_task_return_boolean (task, TRUE);
 }
 
-void
-osi_client_delete_async (OsiClient           *self,
-                         const char          *name,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (OSI_IS_CLIENT (self));
-  g_return_if_fail (name != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = _osi_client_call_task_new (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
-  _osi_client_json_call (task, parse_delete, SOUP_METHOD_DELETE, "/api/rag/backup", TRUE);
-}
-
-gboolean
-osi_client_delete_finish (OsiClient     *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_delete_async), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
-}
-
-/* verify ----------------------------------------------------------------- */
-
 static void
 parse_verify (GTask    *task,
               JsonNode *root)
@@ -742,38 +713,6 @@ parse_verify (GTask    *task,
   if (_osi_client_root_object (task, root) == NULL)
     return;
   g_task_return_pointer (task, json_node_copy (root), (GDestroyNotify)json_node_unref);
-}
-
-static void
-verify_start (GTask *task)
-{
-  if (_osi_client_call_check_feature (task, "verify"))
-    _osi_client_json_call (task, parse_verify, SOUP_METHOD_GET, "/api/rag/backup/verify", TRUE);
-}
-
-void
-osi_client_verify_async (OsiClient           *self,
-                         const char          *name,
-                         GCancellable        *cancellable,
-                         GAsyncReadyCallback  callback,
-                         gpointer             user_data)
-{
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (OSI_IS_CLIENT (self));
-  g_return_if_fail (name != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = _osi_client_call_task_new (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
-  _osi_client_call_with_features (task, verify_start);
-}
-
-JsonNode *
-osi_client_verify_finish (OsiClient     *self,
-                          GAsyncResult  *result,
-                          GError       **error)
-{
-  return _osi_client_propagate_pointer (self, result, osi_client_verify_async, error);
 }
 
 /* diff ------------------------------------------------------------------- */
@@ -799,11 +738,89 @@ parse_diff (GTask    *task,
   g_task_return_pointer (task, diff, g_object_unref);
 }
 
-static void
-diff_start (GTask *task)
+/* By operation, each with the feature the server must offer first, if
+ * any. */
+static const struct
 {
-  if (_osi_client_call_check_feature (task, "diff"))
-    _osi_client_json_call (task, parse_diff, SOUP_METHOD_GET, "/api/rag/backup/diff", TRUE);
+  const char *feature;
+  const char *method;
+  const char *path;
+  ParseFunc   parse;
+} named_calls[] = {
+  [OP_DELETE] = { NULL, "DELETE", "/api/rag/backup", parse_delete },
+  [OP_VERIFY] = { "verify", "GET", "/api/rag/backup/verify", parse_verify },
+  [OP_DIFF] = { "diff", "GET", "/api/rag/backup/diff", parse_diff },
+};
+
+static void
+named_call_start (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+  const char *feature = named_calls[call->op].feature;
+
+  if (feature == NULL || _osi_client_call_check_feature (task, feature))
+    _osi_client_json_call (task, named_calls[call->op].parse, named_calls[call->op].method,
+                           named_calls[call->op].path, TRUE);
+}
+
+static void
+named_call_async (OsiClient           *self,
+                  Op                   op,
+                  const char          *name,
+                  GCancellable        *cancellable,
+                  GAsyncReadyCallback  callback,
+                  gpointer             user_data,
+                  gpointer             source_tag)
+{
+  g_autoptr(GTask) task = NULL;
+
+  g_return_if_fail (OSI_IS_CLIENT (self));
+  g_return_if_fail (name != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = _osi_client_call_task_new (self, op, name, cancellable, callback, user_data, source_tag);
+  if (named_calls[op].feature == NULL)
+    named_call_start (task);
+  else
+    _osi_client_call_with_features (task, named_call_start);
+}
+
+void
+osi_client_delete_async (OsiClient           *self,
+                         const char          *name,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  named_call_async (self, OP_DELETE, name, cancellable, callback, user_data, osi_client_delete_async);
+}
+
+gboolean
+osi_client_delete_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_delete_async), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
+void
+osi_client_verify_async (OsiClient           *self,
+                         const char          *name,
+                         GCancellable        *cancellable,
+                         GAsyncReadyCallback  callback,
+                         gpointer             user_data)
+{
+  named_call_async (self, OP_VERIFY, name, cancellable, callback, user_data, osi_client_verify_async);
+}
+
+JsonNode *
+osi_client_verify_finish (OsiClient     *self,
+                          GAsyncResult  *result,
+                          GError       **error)
+{
+  return _osi_client_propagate_pointer (self, result, osi_client_verify_async, error);
 }
 
 void
@@ -813,14 +830,7 @@ osi_client_diff_async (OsiClient           *self,
                        GAsyncReadyCallback  callback,
                        gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-
-  g_return_if_fail (OSI_IS_CLIENT (self));
-  g_return_if_fail (name != NULL);
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
-
-  task = _osi_client_call_task_new (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
-  _osi_client_call_with_features (task, diff_start);
+  named_call_async (self, OP_DIFF, name, cancellable, callback, user_data, osi_client_diff_async);
 }
 
 OsiDiff *
@@ -830,4 +840,3 @@ osi_client_diff_finish (OsiClient     *self,
 {
   return _osi_client_propagate_pointer (self, result, osi_client_diff_async, error);
 }
-
