@@ -173,7 +173,7 @@ sink_emit (struct archive *a,
 {
   int saved;
 
-  if (!_osi_archive_write_all (sink->fd, buffer, length, &saved))
+  if (!osi_write_all (sink->fd, buffer, length, &saved))
     {
       sink->error_code = saved;
       sink->failed = TRUE;

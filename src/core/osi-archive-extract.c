@@ -217,7 +217,7 @@ _osi_archive_scan_copy_into_staging (Scan *scan,
         continue;
       if (n <= 0)
         break;
-      if (!_osi_archive_write_all (out, scan->buffer, (gsize)n, &saved))
+      if (!osi_write_all (out, scan->buffer, (gsize)n, &saved))
         {
           _osi_archive_scan_write_failed (scan, OSI_RAG_PATH, saved);
           break;

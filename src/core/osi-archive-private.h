@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "osi-archive.h"
+#include "osi-open.h"
 #include "osi-progress-relay.h"
 #include "osi-rag-validator.h"
 #include "osi-sha256.h"
@@ -102,10 +103,6 @@ typedef struct
 
 void     _osi_archive_push_utf8_locale (LocaleScope  *scope);
 void     _osi_archive_pop_locale       (LocaleScope  *scope);
-gboolean _osi_archive_write_all        (int           fd,
-                                        const guint8 *data,
-                                        gsize         len,
-                                        int          *out_errno);
 
 typedef struct
 {

@@ -246,7 +246,7 @@ scan_consume (Scan       *scan,
     {
       int saved;
 
-      if (!_osi_archive_write_all (fd, data, len, &saved))
+      if (!osi_write_all (fd, data, len, &saved))
         {
           _osi_archive_scan_write_failed (scan, path, saved);
           return FALSE;

@@ -3,10 +3,8 @@
 
 #include "config.h"
 
-#include <errno.h>
 #include <locale.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "osi-archive.h"
 #include "osi-archive-private.h"
@@ -77,29 +75,6 @@ osi_archive_default_name (GDateTime      *time,
   stamp = g_date_time_format (utc, "%Y%m%d_%H%M%S");
   return g_strdup_printf ("backup_%s.%s", stamp,
                           compression == OSI_COMPRESSION_GZIP ? "tar.gz" : "tar.zst");
-}
-
-gboolean
-_osi_archive_write_all (int           fd,
-                        const guint8 *data,
-                        gsize         len,
-                        int          *out_errno)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          *out_errno = errno;
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize)n;
-    }
-  return TRUE;
 }
 
 gboolean

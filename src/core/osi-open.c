@@ -71,3 +71,31 @@ osi_open_regular_at (int            dir_fd,
     *out_st = st;
   return fd;
 }
+
+gboolean
+osi_write_all (int         fd,
+               const void *data,
+               gsize       len,
+               int        *out_errno)
+{
+  const guint8 *p = data;
+
+  g_return_val_if_fail (data != NULL || len == 0, FALSE);
+  g_return_val_if_fail (out_errno != NULL, FALSE);
+
+  while (len > 0)
+    {
+      ssize_t n = write (fd, p, len);
+
+      if (n < 0)
+        {
+          if (errno == EINTR)
+            continue;
+          *out_errno = errno;
+          return FALSE;
+        }
+      p += n;
+      len -= (gsize)n;
+    }
+  return TRUE;
+}

@@ -31,4 +31,11 @@ int osi_open_regular_at (int            dir_fd,
                          struct stat   *out_st,
                          GError       **error);
 
+/* Writes all of data to fd, again after a short write or EINTR. FALSE,
+ * with errno in *out_errno, after a failure. */
+gboolean osi_write_all (int            fd,
+                        const void    *data,
+                        gsize          len,
+                        int           *out_errno);
+
 G_END_DECLS

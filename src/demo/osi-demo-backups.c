@@ -14,6 +14,7 @@
 #include "osi-archive.h"
 #include "osi-demo-data.h"
 #include "osi-demo-data-private.h"
+#include "osi-open.h"
 #include "osi-swap.h"
 
 /* ------------------------------------------------------------------------ */
@@ -76,8 +77,8 @@ write_backup_copy (const char    *backup_dir,
   g_autofree char *tmp_path = g_strdup_printf ("%s/.%s.XXXXXX.part", backup_dir, name);
   g_autofree char *path = g_build_filename (backup_dir, name, NULL);
   struct timespec times[2] = { { time, 0 }, { time, 0 } };
-  gsize left = 0;
-  const guint8 *p = g_bytes_get_data (contents, &left);
+  gsize len = 0;
+  const guint8 *data = g_bytes_get_data (contents, &len);
   int errsv = 0;
   int fd;
 
@@ -88,19 +89,7 @@ write_backup_copy (const char    *backup_dir,
     return _osi_demo_set_file_error (error, errno, path,
                                      _("Cannot create a temporary file for “%s”: %s"));
 
-  while (left > 0 && errsv == 0)
-    {
-      gssize n = write (fd, p, left);
-
-      if (n < 0 && errno != EINTR)
-        errsv = errno;
-      else if (n > 0)
-        {
-          p += n;
-          left -= (gsize) n;
-        }
-    }
-
+  osi_write_all (fd, data, len, &errsv);
   /* The server dates backups by their mtime. Set on the descriptor, before
    * the rename, so the final name never shows the wrong date. No fsync: a
    * demo folder is regenerated whenever it is found incomplete. */

@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-demo-data-private.h"
+#include "osi-open.h"
 
 /* The generator's plumbing: a random number stream that gives the same
  * bytes on every machine, and a file writer that never leaves half a file. */
@@ -98,8 +99,7 @@ _osi_demo_writer_open (DemoWriter    *w,
 void
 _osi_demo_writer_flush (DemoWriter *w)
 {
-  const guint8 *p = w->buf;
-  gsize left = w->len;
+  int saved;
 
   if (w->error != NULL)
     return;
@@ -109,21 +109,10 @@ _osi_demo_writer_flush (DemoWriter *w)
   if (g_cancellable_set_error_if_cancelled (w->cancellable, &w->error))
     return;
 
-  while (left > 0)
+  if (!osi_write_all (w->fd, w->buf, w->len, &saved))
     {
-      gssize n = write (w->fd, p, left);
-
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-
-          _osi_demo_set_file_error (&w->error, errno, w->path, _("Cannot write “%s”: %s"));
-          return;
-        }
-
-      p += n;
-      left -= (gsize) n;
+      _osi_demo_set_file_error (&w->error, saved, w->path, _("Cannot write “%s”: %s"));
+      return;
     }
 
   w->flushed += w->len;

@@ -13,6 +13,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-archive.h"
+#include "osi-open.h"
 #include "osi-server-private.h"
 
 #define UPLOAD_BUFFER_SIZE  (1024 * 1024)
@@ -24,23 +25,8 @@ static gboolean
 upload_flush (Request  *req,
               int      *out_errno)
 {
-  const guint8 *data = req->upload_buffer->data;
-  gsize len = req->upload_buffer->len;
-
-  while (len > 0)
-    {
-      ssize_t n = write (req->upload_fd, data, len);
-
-      if (n < 0)
-        {
-          if (errno == EINTR)
-            continue;
-          *out_errno = errno;
-          return FALSE;
-        }
-      data += n;
-      len -= (gsize)n;
-    }
+  if (!osi_write_all (req->upload_fd, req->upload_buffer->data, req->upload_buffer->len, out_errno))
+    return FALSE;
   g_byte_array_set_size (req->upload_buffer, 0);
   return TRUE;
 }
