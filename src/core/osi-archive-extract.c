@@ -260,23 +260,26 @@ _osi_archive_scan_close_staging (Scan *scan)
   scan->root_fd = -1;
 }
 
-/* From archive_fd when it is not -1, else from archive_path. */
-static gboolean
-extract (const char              *archive_path,
-         int                      archive_fd,
-         const char              *staging_dir,
-         const OsiArchiveLimits  *limits,
-         OsiVerifyReport        **out_report,
-         OsiProgressFunc          progress,
-         gpointer                 progress_data,
-         GCancellable            *cancellable,
-         GError                 **error)
+gboolean
+osi_archive_extract_fd (int                      archive_fd,
+                        const char              *archive_name,
+                        const char              *staging_dir,
+                        const OsiArchiveLimits  *limits,
+                        OsiVerifyReport        **out_report,
+                        OsiProgressFunc          progress,
+                        gpointer                 progress_data,
+                        GCancellable            *cancellable,
+                        GError                 **error)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   OsiVerdict verdict;
   int write_errno = 0;
 
-  report = _osi_archive_scan_run (archive_path, archive_fd, staging_dir, limits, progress, progress_data, NULL,
+  g_return_val_if_fail (archive_name != NULL, FALSE);
+  g_return_val_if_fail (staging_dir != NULL, FALSE);
+  g_return_val_if_fail (!error || !*error, FALSE);
+
+  report = _osi_archive_scan_run (archive_name, archive_fd, staging_dir, limits, progress, progress_data, NULL,
                                   NULL, &write_errno, cancellable, error);
   if (report == NULL)
     return FALSE;
@@ -326,30 +329,6 @@ osi_archive_extract (const char              *archive_path,
                      GCancellable            *cancellable,
                      GError                 **error)
 {
-  g_return_val_if_fail (archive_path != NULL, FALSE);
-  g_return_val_if_fail (staging_dir != NULL, FALSE);
-  g_return_val_if_fail (!error || !*error, FALSE);
-
-  return extract (archive_path, -1, staging_dir, limits, out_report, progress, progress_data, cancellable,
-                  error);
-}
-
-gboolean
-osi_archive_extract_fd (int                      archive_fd,
-                        const char              *archive_name,
-                        const char              *staging_dir,
-                        const OsiArchiveLimits  *limits,
-                        OsiVerifyReport        **out_report,
-                        OsiProgressFunc          progress,
-                        gpointer                 progress_data,
-                        GCancellable            *cancellable,
-                        GError                 **error)
-{
-  g_return_val_if_fail (archive_fd >= 0, FALSE);
-  g_return_val_if_fail (archive_name != NULL, FALSE);
-  g_return_val_if_fail (staging_dir != NULL, FALSE);
-  g_return_val_if_fail (!error || !*error, FALSE);
-
-  return extract (archive_name, archive_fd, staging_dir, limits, out_report, progress, progress_data,
-                  cancellable, error);
+  return osi_archive_extract_fd (-1, archive_path, staging_dir, limits, out_report, progress, progress_data,
+                                 cancellable, error);
 }

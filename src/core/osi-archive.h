@@ -127,7 +127,8 @@ gboolean         osi_archive_extract         (const char              *archive_p
                                               gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
-/* The same, reading from archive_fd as osi_archive_verify_fd () does. */
+/* The same, reading from archive_fd as osi_archive_verify_fd () does;
+ * with archive_fd -1, archive_name is the path of the archive. */
 gboolean         osi_archive_extract_fd      (int                      archive_fd,
                                               const char              *archive_name,
                                               const char              *staging_dir,

@@ -596,44 +596,6 @@ osi_swap_recover (const char  *data_dir,
   return TRUE;
 }
 
-/* The archive is read from archive_fd when it is not -1, else from
- * archive_path. */
-static gboolean
-restore_archive (const char              *data_dir,
-                 const char              *archive_path,
-                 int                      archive_fd,
-                 const OsiArchiveLimits  *limits,
-                 OsiVerifyReport        **out_report,
-                 OsiProgressFunc          progress,
-                 gpointer                 progress_data,
-                 GCancellable            *cancellable,
-                 GError                 **error)
-{
-  g_autofree char *staging = NULL;
-  gboolean extracted;
-
-  if (!osi_swap_recover (data_dir, error))
-    return FALSE;
-
-  staging = osi_swap_make_staging (data_dir, error);
-  if (staging == NULL)
-    return FALSE;
-
-  if (archive_fd >= 0)
-    extracted = osi_archive_extract_fd (archive_fd, archive_path, staging, limits, out_report,
-                                        progress, progress_data, cancellable, error);
-  else
-    extracted = osi_archive_extract (archive_path, staging, limits, out_report, progress, progress_data,
-                                     cancellable, error);
-  if (!extracted || !osi_swap_commit (data_dir, staging, error))
-    {
-      osi_remove_tree (staging, NULL);
-      return FALSE;
-    }
-
-  return TRUE;
-}
-
 gboolean
 osi_swap_restore_archive (const char              *data_dir,
                           const char              *archive_path,
@@ -644,11 +606,8 @@ osi_swap_restore_archive (const char              *data_dir,
                           GCancellable            *cancellable,
                           GError                 **error)
 {
-  g_return_val_if_fail (data_dir != NULL, FALSE);
-  g_return_val_if_fail (archive_path != NULL, FALSE);
-
-  return restore_archive (data_dir, archive_path, -1, limits, out_report, progress, progress_data,
-                          cancellable, error);
+  return osi_swap_restore_archive_fd (data_dir, -1, archive_path, limits, out_report, progress, progress_data,
+                                      cancellable, error);
 }
 
 gboolean
@@ -662,12 +621,27 @@ osi_swap_restore_archive_fd (const char              *data_dir,
                              GCancellable            *cancellable,
                              GError                 **error)
 {
+  g_autofree char *staging = NULL;
+
   g_return_val_if_fail (data_dir != NULL, FALSE);
-  g_return_val_if_fail (archive_fd >= 0, FALSE);
   g_return_val_if_fail (archive_name != NULL, FALSE);
 
-  return restore_archive (data_dir, archive_name, archive_fd, limits, out_report, progress, progress_data,
-                          cancellable, error);
+  if (!osi_swap_recover (data_dir, error))
+    return FALSE;
+
+  staging = osi_swap_make_staging (data_dir, error);
+  if (staging == NULL)
+    return FALSE;
+
+  if (!osi_archive_extract_fd (archive_fd, archive_name, staging, limits, out_report, progress, progress_data,
+                               cancellable, error) ||
+      !osi_swap_commit (data_dir, staging, error))
+    {
+      osi_remove_tree (staging, NULL);
+      return FALSE;
+    }
+
+  return TRUE;
 }
 
 static gboolean

@@ -50,8 +50,10 @@ gboolean  osi_swap_restore_archive    (const char              *data_dir,
                                        GCancellable            *cancellable,
                                        GError                 **error);
 /* The same, reading the archive from archive_fd (from its first byte;
- * the descriptor stays open), as osi_archive_extract_fd (): what the
- * caller opened and checked is what is restored. */
+ * the descriptor stays open), which the caller opened with
+ * osi_open_regular_at (): what it checked is what is restored.
+ * archive_name names it in the report; with archive_fd -1, it is the path
+ * of the archive, as for osi_swap_restore_archive (). */
 gboolean  osi_swap_restore_archive_fd (const char              *data_dir,
                                        int                      archive_fd,
                                        const char              *archive_name,
