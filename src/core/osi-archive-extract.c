@@ -275,9 +275,7 @@ osi_archive_extract_fd (int                      archive_fd,
   OsiVerdict verdict;
   int write_errno = 0;
 
-  g_return_val_if_fail (archive_name != NULL, FALSE);
   g_return_val_if_fail (staging_dir != NULL, FALSE);
-  g_return_val_if_fail (!error || !*error, FALSE);
 
   report = _osi_archive_scan_run (archive_name, archive_fd, staging_dir, limits, progress, progress_data, NULL,
                                   NULL, &write_errno, cancellable, error);

@@ -34,7 +34,8 @@ OsiVerifyReport *osi_archive_verify_reading (const char              *archive_pa
                                              GCancellable            *cancellable,
                                              GError                 **error);
 
-/* The same from a descriptor, as osi_archive_verify_fd (). */
+/* The same from a descriptor (or from archive_name as a path, with
+ * archive_fd -1), as osi_archive_verify_fd (). */
 OsiVerifyReport *osi_archive_verify_reading_fd (int                      archive_fd,
                                                 const char              *archive_name,
                                                 const OsiArchiveLimits  *limits,

@@ -769,7 +769,8 @@ scan_archive (Scan *scan,
 /* Reads the archive from fd (from its first byte, left open) when it is
  * not -1, else opens the path FILE as osi_open_regular_at () does,
  * following a symlink the user named. FILE names it in the report and
- * tells a bare knowledge base by its suffix. */
+ * tells a bare knowledge base by its suffix. Every public way of reading
+ * an archive comes here, which checks what they share. */
 OsiVerifyReport *
 _osi_archive_scan_run (const char              *file,
                        int                      given_fd,
@@ -783,12 +784,17 @@ _osi_archive_scan_run (const char              *file,
                        GCancellable            *cancellable,
                        GError                 **error)
 {
-  g_autoptr(OsiVerifyReport) report = osi_verify_report_new (file);
+  g_autoptr(OsiVerifyReport) report = NULL;
   struct stat st;
   Scan scan = { 0 };
   LocaleScope locale_scope = { 0 };
   int fd;
 
+  g_return_val_if_fail (file != NULL, NULL);
+  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
+  g_return_val_if_fail (!error || !*error, NULL);
+
+  report = osi_verify_report_new (file);
   scan.file = file;
   scan.report = report;
   if (limits != NULL)
@@ -892,12 +898,7 @@ osi_archive_verify (const char              *archive_path,
                     GCancellable            *cancellable,
                     GError                 **error)
 {
-  g_return_val_if_fail (archive_path != NULL, NULL);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (!error || !*error, NULL);
-
-  return _osi_archive_scan_run (archive_path, -1, NULL, limits, progress, progress_data, NULL, NULL, NULL,
-                                cancellable, error);
+  return osi_archive_verify_fd (-1, archive_path, limits, progress, progress_data, cancellable, error);
 }
 
 OsiVerifyReport *
@@ -909,31 +910,7 @@ osi_archive_verify_fd (int                      archive_fd,
                        GCancellable            *cancellable,
                        GError                 **error)
 {
-  g_return_val_if_fail (archive_fd >= 0, NULL);
-  g_return_val_if_fail (archive_name != NULL, NULL);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (!error || !*error, NULL);
-
   return _osi_archive_scan_run (archive_name, archive_fd, NULL, limits, progress, progress_data, NULL, NULL, NULL,
-                                cancellable, error);
-}
-
-OsiVerifyReport *
-osi_archive_verify_reading_fd (int                      archive_fd,
-                               const char              *archive_name,
-                               const OsiArchiveLimits  *limits,
-                               OsiArchiveDataFunc       on_data,
-                               gpointer                 user_data,
-                               GCancellable            *cancellable,
-                               GError                 **error)
-{
-  g_return_val_if_fail (archive_fd >= 0, NULL);
-  g_return_val_if_fail (archive_name != NULL, NULL);
-  g_return_val_if_fail (on_data != NULL, NULL);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (!error || !*error, NULL);
-
-  return _osi_archive_scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, NULL,
                                 cancellable, error);
 }
 
@@ -945,11 +922,20 @@ osi_archive_verify_reading (const char              *archive_path,
                             GCancellable            *cancellable,
                             GError                 **error)
 {
-  g_return_val_if_fail (archive_path != NULL, NULL);
-  g_return_val_if_fail (on_data != NULL, NULL);
-  g_return_val_if_fail (!cancellable || G_IS_CANCELLABLE (cancellable), NULL);
-  g_return_val_if_fail (!error || !*error, NULL);
+  return osi_archive_verify_reading_fd (-1, archive_path, limits, on_data, user_data, cancellable, error);
+}
 
-  return _osi_archive_scan_run (archive_path, -1, NULL, limits, NULL, NULL, on_data, user_data, NULL,
+OsiVerifyReport *
+osi_archive_verify_reading_fd (int                      archive_fd,
+                               const char              *archive_name,
+                               const OsiArchiveLimits  *limits,
+                               OsiArchiveDataFunc       on_data,
+                               gpointer                 user_data,
+                               GCancellable            *cancellable,
+                               GError                 **error)
+{
+  g_return_val_if_fail (on_data != NULL, NULL);
+
+  return _osi_archive_scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, NULL,
                                 cancellable, error);
 }

@@ -94,7 +94,8 @@ OsiVerifyReport *osi_archive_verify          (const char              *archive_p
 /* The same, reading from archive_fd (from its first byte, whatever its
  * offset; the descriptor stays open), which the caller opened with
  * osi_open_regular_at (): what it checked is what is verified.
- * archive_name names it in the report. */
+ * archive_name names it in the report; with archive_fd -1, it is the path
+ * of the archive. */
 OsiVerifyReport *osi_archive_verify_fd       (int                      archive_fd,
                                               const char              *archive_name,
                                               const OsiArchiveLimits  *limits,
