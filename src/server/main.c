@@ -148,38 +148,31 @@ int
 main (int    argc,
       char **argv)
 {
-  g_autofree char *data_dir = NULL;
-  g_autofree char *backup_dir = NULL;
   g_autofree char *listen = NULL;
   g_autofree char *token_file = NULL;
-  g_autofree char *on_restore = NULL;
   g_autofree char *max_upload = NULL;
-  g_autofree char *tls_cert = NULL;
-  g_autofree char *tls_key = NULL;
   g_autofree char *max_connections = NULL;
   g_autofree char *header_timeout = NULL;
   g_autofree char *idle_timeout = NULL;
-  g_autofree char *token = NULL;
   g_autofree char *url = NULL;
-  gboolean no_auth = FALSE;
   gboolean version = FALSE;
   g_autoptr(GOptionContext) context = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiServer) server = NULL;
   g_autoptr(GMainLoop) loop = NULL;
-  OsiServerOptions options = { 0 };
+  g_auto(OsiServerOptions) options = { 0 };
   State state = { 0 };
   guint sigterm_id, sigint_id;
   GOptionEntry entries[] = {
-    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &data_dir, N_("The data folder to back up and restore"), N_("DIR") },
-    { "backup-dir", 0, 0, G_OPTION_ARG_FILENAME, &backup_dir, N_("The folder that holds the backups"), N_("DIR") },
+    { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &options.data_dir, N_("The data folder to back up and restore"), N_("DIR") },
+    { "backup-dir", 0, 0, G_OPTION_ARG_FILENAME, &options.backup_dir, N_("The folder that holds the backups"), N_("DIR") },
     { "listen", 0, 0, G_OPTION_ARG_STRING, &listen, N_("Address and port to listen on (port 0 picks a free one; default 127.0.0.1:8000)"), N_("HOST:PORT") },
     { "token-file", 0, 0, G_OPTION_ARG_FILENAME, &token_file, N_("File holding the bearer token (mode 600); default $OSI_BACKUP_TOKEN"), N_("FILE") },
-    { "no-auth", 0, 0, G_OPTION_ARG_NONE, &no_auth, N_("Accept requests without a token (loopback addresses only)"), NULL },
-    { "on-restore", 0, 0, G_OPTION_ARG_STRING, &on_restore, N_("Shell command run after each restore, e.g. to reload the RAG service"), N_("COMMAND") },
+    { "no-auth", 0, 0, G_OPTION_ARG_NONE, &options.no_auth, N_("Accept requests without a token (loopback addresses only)"), NULL },
+    { "on-restore", 0, 0, G_OPTION_ARG_STRING, &options.on_restore, N_("Shell command run after each restore, e.g. to reload the RAG service"), N_("COMMAND") },
     { "max-upload", 0, 0, G_OPTION_ARG_STRING, &max_upload, N_("Largest upload accepted, in bytes (default 10 GiB)"), N_("BYTES") },
-    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &tls_cert, N_("PEM certificate: serve HTTPS"), N_("FILE") },
-    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &tls_key, N_("PEM private key of the certificate"), N_("FILE") },
+    { "tls-cert", 0, 0, G_OPTION_ARG_FILENAME, &options.tls_cert, N_("PEM certificate: serve HTTPS"), N_("FILE") },
+    { "tls-key", 0, 0, G_OPTION_ARG_FILENAME, &options.tls_key, N_("PEM private key of the certificate"), N_("FILE") },
     { "max-connections", 0, 0, G_OPTION_ARG_STRING, &max_connections, N_("Most connections open at once; beyond, new ones are answered 503 (default: from the open file limit)"), N_("N") },
     { "header-timeout", 0, 0, G_OPTION_ARG_STRING, &header_timeout, N_("Seconds a connection has to send a complete request head (default 15)"), N_("SECONDS") },
     { "idle-timeout", 0, 0, G_OPTION_ARG_STRING, &idle_timeout, N_("Seconds a connection may stay silent between requests or within a transfer (default 60)"), N_("SECONDS") },
@@ -206,7 +199,7 @@ main (int    argc,
       printf ("osi-backup-server %s\n", VERSION);
       return EXIT_SUCCESS;
     }
-  if (argc > 1 || data_dir == NULL || backup_dir == NULL)
+  if (argc > 1 || options.data_dir == NULL || options.backup_dir == NULL)
     {
       fprintf (stderr, "osi-backup-server: %s\n",
                _("Usage: osi-backup-server --data-dir DIR --backup-dir DIR [--listen HOST:PORT] [--token-file FILE]"));
@@ -227,26 +220,18 @@ main (int    argc,
 
   if (token_file != NULL)
     {
-      token = read_token_file (token_file, &error);
-      if (token == NULL)
+      options.token = read_token_file (token_file, &error);
+      if (options.token == NULL)
         return fail (error->message);
     }
   else if (g_getenv ("OSI_BACKUP_TOKEN") != NULL)
     {
-      token = g_strstrip (g_strdup (g_getenv ("OSI_BACKUP_TOKEN")));
-      if (token[0] == '\0')
-        g_clear_pointer (&token, g_free);
+      options.token = g_strstrip (g_strdup (g_getenv ("OSI_BACKUP_TOKEN")));
+      if (options.token[0] == '\0')
+        g_clear_pointer (&options.token, g_free);
     }
-  if (no_auth && token != NULL)
+  if (options.no_auth && options.token != NULL)
     g_message ("--no-auth given: the token is ignored");
-
-  options.data_dir = data_dir;
-  options.backup_dir = backup_dir;
-  options.token = token;
-  options.no_auth = no_auth;
-  options.on_restore = on_restore;
-  options.tls_cert = tls_cert;
-  options.tls_key = tls_key;
 
   server = osi_server_new (&options, &error);
   if (server == NULL)

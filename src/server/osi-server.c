@@ -850,22 +850,6 @@ open_catalog (OsiServer  *self,
 /* ------------------------------------------------------------------------ */
 
 static void
-options_clear (OsiServerOptions *options)
-{
-  g_clear_pointer (&options->data_dir, g_free);
-  g_clear_pointer (&options->backup_dir, g_free);
-  if (options->token != NULL)
-    {
-      explicit_bzero (options->token, strlen (options->token));
-      g_clear_pointer (&options->token, g_free);
-    }
-  g_clear_pointer (&options->on_restore, g_free);
-  g_clear_pointer (&options->tls_cert, g_free);
-  g_clear_pointer (&options->tls_key, g_free);
-  g_clear_object (&options->clock);
-}
-
-static void
 osi_server_dispose (GObject *object)
 {
   OsiServer *self = (OsiServer *)object;
@@ -894,7 +878,7 @@ osi_server_finalize (GObject *object)
 {
   OsiServer *self = (OsiServer *)object;
 
-  options_clear (&self->options);
+  osi_server_options_clear (&self->options);
   osi_policy_clear (&self->policy);
   g_free (self->url);
   g_clear_object (&self->cancellable);
@@ -926,6 +910,24 @@ osi_server_init (OsiServer *self)
 
 /* ------------------------------------------------------------------------ */
 /* Public API                                                               */
+
+void
+osi_server_options_clear (OsiServerOptions *options)
+{
+  g_return_if_fail (options != NULL);
+
+  g_clear_pointer (&options->data_dir, g_free);
+  g_clear_pointer (&options->backup_dir, g_free);
+  if (options->token != NULL)
+    {
+      explicit_bzero (options->token, strlen (options->token));
+      g_clear_pointer (&options->token, g_free);
+    }
+  g_clear_pointer (&options->on_restore, g_free);
+  g_clear_pointer (&options->tls_cert, g_free);
+  g_clear_pointer (&options->tls_key, g_free);
+  g_clear_object (&options->clock);
+}
 
 OsiServer *
 osi_server_new (const OsiServerOptions  *options,

@@ -30,6 +30,12 @@ typedef struct
   OsiClock *clock;
 } OsiServerOptions;
 
+/* Frees the strings of options, the token wiped first, and drops the
+ * reference to its clock. */
+void        osi_server_options_clear (OsiServerOptions      *options);
+
+G_DEFINE_AUTO_CLEANUP_CLEAR_FUNC (OsiServerOptions, osi_server_options_clear)
+
 #define OSI_TYPE_SERVER (osi_server_get_type ())
 
 G_DECLARE_FINAL_TYPE (OsiServer, osi_server, OSI, SERVER, GObject)
