@@ -524,7 +524,7 @@ answer_lost (GTask  *task,
     {
       call->outcome = g_new0 (Outcome, 1);
       g_clear_pointer (&call->name, g_free);
-      osi_client_list_async (self, NULL, _osi_client_on_created_listed, g_object_ref (task));
+      _osi_client_call_list (task, NULL, _osi_client_created_listed);
     }
   else
     g_task_return_error (task, g_steal_pointer (&call->unsure));
@@ -647,6 +647,32 @@ _osi_client_call_with_features (GTask     *task,
   osi_client_health_async (self, g_task_get_cancellable (task), on_features_known, g_object_ref (task));
 }
 
+static void
+on_listed (GObject      *source,
+           GAsyncResult *result,
+           gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) backups = osi_client_list_finish (OSI_CLIENT (source), result, &error);
+
+  call->listed (task, backups, &error);
+}
+
+/* Lists the backups for task, which goes on with listed. cancellable:
+ * the task's, or NULL for a list that must be read whatever happens. */
+void
+_osi_client_call_list (GTask        *task,
+                       GCancellable *cancellable,
+                       CallListed    listed)
+{
+  Call *call = g_task_get_task_data (task);
+
+  call->listed = listed;
+  osi_client_list_async (g_task_get_source_object (task), cancellable, on_listed, g_object_ref (task));
+}
+
 /* Returns an error on task and FALSE where the server lacks feature. */
 gboolean
 _osi_client_call_check_feature (GTask      *task,
@@ -712,23 +738,19 @@ _osi_client_json_call_with_body (GTask      *task,
 static void health_ask (GTask *task);
 
 static void
-on_health_listed (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+health_listed (GTask      *task,
+               GPtrArray  *backups,
+               GError    **error)
 {
-  g_autoptr(GTask) task = user_data;
-  OsiClient *self = g_task_get_source_object (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
   JsonObject *object;
 
   if (backups == NULL)
     {
-      g_task_return_error (task, g_steal_pointer (&error));
+      g_task_return_error (task, g_steal_pointer (error));
       return;
     }
   /* It lists: it offers the four base actions, nothing more. */
-  set_features (self, NULL);
+  set_features (g_task_get_source_object (task), NULL);
   object = json_object_new ();
   json_object_set_string_member (object, "status", "ok");
   g_task_return_pointer (task, object, (GDestroyNotify)json_object_unref);
@@ -784,7 +806,6 @@ parse_health (GTask    *task,
 static void
 health_ask (GTask *task)
 {
-  OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
 
   switch (call->step)
@@ -796,7 +817,7 @@ health_ask (GTask *task)
       _osi_client_json_call (task, parse_health, SOUP_METHOD_GET, "/health", FALSE);
       break;
     default:
-      osi_client_list_async (self, g_task_get_cancellable (task), on_health_listed, g_object_ref (task));
+      _osi_client_call_list (task, g_task_get_cancellable (task), health_listed);
       break;
     }
 }

@@ -104,6 +104,11 @@ typedef struct _Download Download;
 typedef void (*ParseFunc) (GTask    *task,
                            JsonNode *root);
 typedef void (*CallStart) (GTask *task);
+/* What a call does with the list it asked for on its way: backups, or
+ * NULL and *error (which it may take). */
+typedef void (*CallListed) (GTask      *task,
+                            GPtrArray  *backups,
+                            GError    **error);
 
 /* What a create or a restore returns: the server made it, whatever else
  * its answer holds (docs/api.md §5.3). */
@@ -137,6 +142,7 @@ typedef struct
   gboolean              any_status;        /* parse sees every answer (discovery) */
   guint                 step;              /* discovery: which address is asked */
   CallStart             start;             /* run once the features are known */
+  CallListed            listed;            /* run once the list asked for is read */
   /* What start sends, for calls that wait for the features first. */
   const char           *request_method;
   const char           *request_path;
@@ -232,14 +238,17 @@ void         _osi_client_call_with_features (GTask                *task,
                                              CallStart             start);
 gboolean     _osi_client_call_check_feature (GTask                *task,
                                              const char           *feature);
+void         _osi_client_call_list          (GTask                *task,
+                                             GCancellable         *cancellable,
+                                             CallListed            listed);
 
 /* osi-client-list.c */
 void         _osi_client_list_parse         (GTask                *task);
 
 /* osi-client.c */
-void         _osi_client_on_created_listed  (GObject              *source,
-                                             GAsyncResult         *result,
-                                             gpointer              user_data);
+void         _osi_client_created_listed     (GTask                *task,
+                                             GPtrArray            *backups,
+                                             GError              **error);
 
 /* osi-client-download.c */
 void         _osi_client_download_free      (Download             *dl);

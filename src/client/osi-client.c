@@ -471,20 +471,16 @@ server_message (JsonObject *object)
 }
 
 void
-_osi_client_on_created_listed (GObject      *source,
-                               GAsyncResult *result,
-                               gpointer      user_data)
+_osi_client_created_listed (GTask      *task,
+                            GPtrArray  *backups,
+                            GError    **error)
 {
-  g_autoptr(GTask) task = user_data;
-  OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
   OsiBackupInfo *newest = NULL;
 
   /* The backup was made: a list that fails now only leaves it unnamed. */
   if (backups == NULL)
-    g_debug ("made, but not found again: %s", error->message);
+    g_debug ("made, but not found again: %s", (*error)->message);
   /* The name it gave, else the newest of the names new since before. */
   for (guint i = 0; backups != NULL && call->name != NULL && i < backups->len; i++)
     if (osi_backup_info_can_be_named (backups->pdata[i]) &&
@@ -542,7 +538,7 @@ parse_create (GTask    *task,
       g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
       return;
     }
-  osi_client_list_async (self, NULL, _osi_client_on_created_listed, g_object_ref (task));
+  _osi_client_call_list (task, NULL, _osi_client_created_listed);
 }
 
 static void
@@ -552,19 +548,15 @@ create_post (GTask *task)
 }
 
 static void
-on_listed_before_create (GObject      *source,
-                         GAsyncResult *result,
-                         gpointer      user_data)
+listed_before_create (GTask      *task,
+                      GPtrArray  *backups,
+                      GError    **error)
 {
-  g_autoptr(GTask) task = user_data;
-  OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  GError *error = NULL;
-  g_autoptr(GPtrArray) backups = osi_client_list_finish (self, result, &error);
 
   if (backups == NULL)
     {
-      g_task_return_error (task, error);
+      g_task_return_error (task, g_steal_pointer (error));
       return;
     }
   call->before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
@@ -583,7 +575,7 @@ create_start (GTask *task)
   if (self->full_api)
     create_post (task);
   else
-    osi_client_list_async (self, g_task_get_cancellable (task), on_listed_before_create, g_object_ref (task));
+    _osi_client_call_list (task, g_task_get_cancellable (task), listed_before_create);
 }
 
 void
