@@ -16,7 +16,7 @@
 #include "osi-catalog.h"
 #include "osi-test-support.h"
 
-/* The server's catalog (DESIGN §6): every call, what survives a reopen,
+/* The server's catalog (docs/api.md §6.1): every call, what survives a reopen,
  * the schema version, catalogs that cannot be read (moved aside, a fresh
  * one made), 100,000 entries read at once, and a writer killed (SIGKILL)
  * at random moments, after which every write it was told had committed

@@ -17,7 +17,7 @@
 #include "osi-server.h"
 #include "osi-test-support.h"
 
-/* The backup policy of DESIGN §6 as osi-backup-server serves it
+/* The backup policy of docs/api.md §6 as osi-backup-server serves it
  * (docs/api.md §6): the catalog in the server (checksums, the sidecar
  * migration, a catalog moved aside, deleted backups forgotten), the list's
  * new members, the endpoints (PATCH, policy, prune, DELETE of a protected

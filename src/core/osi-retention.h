@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* The retention planner of DESIGN.md §6, shared by the server (the prune
+/* The retention planner of docs/api.md §6.5, shared by the server (the prune
  * endpoint, and right after a scheduled backup) and the CLI (a prune
  * computed client-side against a server without "policy"). It is a pure
  * function of the list, the policy and a time zone: it reads no clock,

@@ -7,7 +7,7 @@
 
 G_BEGIN_DECLS
 
-/* The catalog of the backup folder (DESIGN §6): what the server knows of
+/* The catalog of the backup folder (docs/api.md §6.1): what the server knows of
  * each backup beyond the file itself (protection, note, kind, checksum,
  * latest verification), the backup policy and the log of scheduled runs.
  *

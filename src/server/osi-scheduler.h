@@ -8,7 +8,7 @@
 
 G_BEGIN_DECLS
 
-/* The server's schedule (DESIGN §6, docs/api.md §6.6): on the server's
+/* The server's schedule (docs/api.md §6.6): on the server's
  * main loop, by its clock, the scheduled backups at the policy's times
  * (each followed by the retention when it succeeded) and the periodic
  * verification of the backups, each logged as a run in the catalog. A

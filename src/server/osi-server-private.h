@@ -70,7 +70,7 @@ struct _OsiServer
 
   OsiServerOptions  options;
   OsiBackupFolder  *folder;
-  /* The folder's catalog (DESIGN §6): called on the main loop's thread
+  /* The folder's catalog (docs/api.md §6.1): called on the main loop's thread
    * only. */
   OsiCatalog       *catalog;
   /* The backup policy, as stored in the catalog, and what applies it. */
