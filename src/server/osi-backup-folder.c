@@ -382,6 +382,19 @@ hash_job_free (HashJob *job)
   g_free (job);
 }
 
+/* Whether the digest just computed over the file st describes is still
+ * the one to list for entry: the file unchanged since the job was queued,
+ * and no digest known meanwhile. Called with cache_lock held. */
+static gboolean
+hash_is_fresh (CacheEntry    *entry,
+               const HashJob *job,
+               struct stat   *st)
+{
+  return cache_entry_matches (entry, st) &&
+         entry->size == job->size && entry->mtime_ns == job->mtime_ns &&
+         entry->ctime_ns == job->ctime_ns && entry->sha256 == NULL;
+}
+
 /* The lazy hashing thread: one file at a time, so that a folder of
  * thousands of unhashed backups never starves the operations. */
 static void
@@ -392,19 +405,27 @@ hash_worker (gpointer data,
   OsiBackupFolder *self = user_data;
   g_autofree char *sha = NULL;
   CacheEntry *entry;
+  gboolean fresh;
   struct stat st;
 
   if (!g_cancellable_is_cancelled (self->cancellable))
     sha = hash_file_at (self->fd, job->name, &st, self->cancellable, NULL);
+
+  /* The sidecar first, then the list: whoever sees the digest listed
+   * finds it beside the backup too. */
+  g_mutex_lock (&self->cache_lock);
+  entry = g_hash_table_lookup (self->cache, job->name);
+  fresh = sha != NULL && entry != NULL && hash_is_fresh (entry, job, &st);
+  g_mutex_unlock (&self->cache_lock);
+  if (fresh)
+    write_sidecar (self->fd, job->name, sha);
 
   g_mutex_lock (&self->cache_lock);
   entry = g_hash_table_lookup (self->cache, job->name);
   if (entry != NULL)
     {
       entry->hash_queued = FALSE;
-      if (sha != NULL && cache_entry_matches (entry, &st) &&
-          entry->size == job->size && entry->mtime_ns == job->mtime_ns &&
-          entry->ctime_ns == job->ctime_ns && entry->sha256 == NULL)
+      if (fresh && hash_is_fresh (entry, job, &st))
         {
           entry->sha256 = g_strdup (sha);
           g_clear_pointer (&entry->json, g_free);
@@ -412,15 +433,9 @@ hash_worker (gpointer data,
           _osi_backup_folder_queue_sha256_locked (self, entry->name, sha, entry->size, entry->mtime_ns,
                                                   entry->ctime_ns);
         }
-      else
-        g_clear_pointer (&sha, g_free);
     }
-  else
-    g_clear_pointer (&sha, g_free);
   g_mutex_unlock (&self->cache_lock);
 
-  if (sha != NULL)
-    write_sidecar (self->fd, job->name, sha);
   hash_job_free (job);
 }
 
