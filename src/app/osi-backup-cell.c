@@ -5,10 +5,13 @@
 
 #include <glib/gi18n-lib.h>
 
+#include "osi-backup-badges.h"
 #include "osi-backup-cell.h"
 #include "osi-resources.h"
 
-/* A cell of the backups list: its name, date or size. */
+/* A cell of the backups list: its name, date or size. The name's cell
+ * also shows the lock of a protected backup, its note, its kind and its
+ * latest verification (docs/api.md §6). */
 
 struct _OsiBackupCell
 {
@@ -16,6 +19,10 @@ struct _OsiBackupCell
 
   /* template */
   GtkLabel            *label;
+  GtkImage            *lock_icon;
+  GtkLabel            *note_label;
+  GtkLabel            *kind_label;
+  GtkLabel            *verification_label;
 
   OsiBackupInfo       *item;
   OsiBackupCellColumn  column;
@@ -60,15 +67,58 @@ name_row (GtkWidget     *label,
   g_autofree char *size = osi_backup_info_get_size (info) >= 0 ? size_text (info) : g_strdup (_("size unknown"));
   /* TRANSLATORS: how a screen reader names a row of the list: the
    * backup's name, its date, its size */
-  g_autofree char *text = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_display_name (info),
-                                           date != NULL && *date != '\0' ? date : _("date unknown"), size);
+  g_autofree char *named = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_display_name (info),
+                                            date != NULL && *date != '\0' ? date : _("date unknown"), size);
+  g_autofree char *verification = osi_backup_dup_verification_text (info);
+  const char *extras[] = {
+    osi_backup_info_get_protected (info) ? osi_backup_protected_text () : NULL,
+    osi_backup_kind_text (osi_backup_info_get_kind (info)),
+    verification,
+    osi_backup_info_get_note (info),
+  };
+  g_autoptr(GString) text = g_string_new (named);
   GtkWidget *row = label;
+
+  /* What the badges show is heard too, after what every row says. */
+  for (guint i = 0; i < G_N_ELEMENTS (extras); i++)
+    if (extras[i] != NULL && *extras[i] != '\0')
+      g_string_append_printf (text, ", %s", extras[i]);
 
   while (row != NULL && gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (row)) != GTK_ACCESSIBLE_ROLE_ROW)
     row = gtk_widget_get_parent (row);
   gtk_accessible_update_property (GTK_ACCESSIBLE (row != NULL ? row : label),
-                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text,
+                                  GTK_ACCESSIBLE_PROPERTY_LABEL, text->str,
                                   -1);
+}
+
+/* The badges of the name's cell; hidden in the other columns and for a
+ * backup the server says nothing of. */
+static void
+show_badges (OsiBackupCell *self,
+             OsiBackupInfo *info)
+{
+  gboolean name_column = self->column == OSI_BACKUP_CELL_NAME && info != NULL;
+  gboolean locked = name_column && osi_backup_info_get_protected (info);
+  const char *note = name_column ? osi_backup_info_get_note (info) : NULL;
+  const char *kind = name_column ? osi_backup_kind_text (osi_backup_info_get_kind (info)) : NULL;
+  g_autofree char *verification = name_column ? osi_backup_dup_verification_text (info) : NULL;
+  const char *verdict = name_column ? osi_backup_info_get_verdict (info) : NULL;
+
+  gtk_widget_set_visible (GTK_WIDGET (self->lock_icon), locked);
+  gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && *note != '\0');
+  gtk_label_set_text (self->note_label, note != NULL ? note : "");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->note_label), note);
+  gtk_widget_set_visible (GTK_WIDGET (self->kind_label), kind != NULL);
+  gtk_label_set_text (self->kind_label, kind != NULL ? kind : "");
+  gtk_widget_set_visible (GTK_WIDGET (self->verification_label), verification != NULL);
+  gtk_label_set_text (self->verification_label, verification != NULL ? verification : "");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->verification_label), "success");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->verification_label), "error");
+  gtk_widget_remove_css_class (GTK_WIDGET (self->verification_label), "warning");
+  if (verdict != NULL)
+    gtk_widget_add_css_class (GTK_WIDGET (self->verification_label),
+                              g_str_equal (verdict, "restorable") ? "success"
+                              : g_str_equal (verdict, "not-restorable") ? "error" : "warning");
 }
 
 /* docs/api.md §5.3: an entry the server sent wrong is shown as well as it can
@@ -93,6 +143,7 @@ show_item (OsiBackupCell *self)
   OsiBackupInfo *info = self->item;
   g_autofree char *size = NULL;
 
+  show_badges (self, info);
   /* A cell without an item (set up, or unbound) is not shown. */
   if (info == NULL)
     return;
@@ -201,13 +252,20 @@ osi_backup_cell_class_init (OsiBackupCellClass *klass)
   osi_resources_ensure ();
   gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-backup-cell.ui");
   gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, label);
-  gtk_widget_class_set_layout_manager_type (widget_class, GTK_TYPE_BIN_LAYOUT);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, lock_icon);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, note_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, kind_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, verification_label);
 }
 
 static void
 osi_backup_cell_init (OsiBackupCell *self)
 {
   gtk_widget_init_template (GTK_WIDGET (self));
+  /* The lock says in words what it means, to the eye and to Orca. */
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->lock_icon), osi_backup_protected_text ());
+  gtk_accessible_update_property (GTK_ACCESSIBLE (self->lock_icon), GTK_ACCESSIBLE_PROPERTY_LABEL,
+                                  osi_backup_protected_text (), -1);
 }
 
 OsiBackupInfo *
@@ -255,4 +313,28 @@ osi_backup_cell_set_column (OsiBackupCell       *self,
   gtk_widget_add_css_class (GTK_WIDGET (self->label), numeric ? "numeric" : "body");
   show_item (self);
   g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_COLUMN]);
+}
+
+/* What the tests look at: the name cell's badges as shown, NULL when
+ * hidden. */
+const char *
+osi_backup_cell_get_badge_text (OsiBackupCell *self,
+                                const char    *badge)
+{
+  GtkWidget *widget;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_CELL (self), NULL);
+
+  if (g_strcmp0 (badge, "lock") == 0)
+    return gtk_widget_get_visible (GTK_WIDGET (self->lock_icon))
+           ? gtk_widget_get_tooltip_text (GTK_WIDGET (self->lock_icon)) : NULL;
+  if (g_strcmp0 (badge, "note") == 0)
+    widget = GTK_WIDGET (self->note_label);
+  else if (g_strcmp0 (badge, "kind") == 0)
+    widget = GTK_WIDGET (self->kind_label);
+  else if (g_strcmp0 (badge, "verification") == 0)
+    widget = GTK_WIDGET (self->verification_label);
+  else
+    g_return_val_if_reached (NULL);
+  return gtk_widget_get_visible (widget) ? gtk_label_get_text (GTK_LABEL (widget)) : NULL;
 }

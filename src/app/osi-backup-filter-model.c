@@ -12,6 +12,9 @@
 
 #include "config.h"
 
+#include <string.h>
+
+#include "osi-backup-badges.h"
 #include "osi-backup-filter-model.h"
 
 struct _OsiBackupFilterModel
@@ -23,6 +26,16 @@ struct _OsiBackupFilterModel
   OsiSearchIndex *index;      /* over items */
   OsiSearchQuery *query;      /* NULL: everything */
   GArray         *positions;  /* guint, into items: what is shown */
+
+  /* docs/api.md §6: the words of a backup's badges (kind, verdict,
+   * protection, note; osi-backup-badges.h), folded, each item's followed
+   * by '\0', back to back as the index lays out names; NULL when no item
+   * has any, which is every list of a server without a policy: the
+   * query then goes to the index alone, as fast as before. */
+  char           *tags;
+  guint32        *tag_offsets;
+  /* The query's terms, folded, when it came as text (set_search). */
+  GStrv           terms;
 };
 
 static void osi_backup_filter_model_list_model_init (GListModelInterface *iface);
@@ -70,6 +83,95 @@ shown_item (GPtrArray *items,
   return g_ptr_array_index (items, g_array_index (positions, guint, i));
 }
 
+static void
+index_tags (OsiBackupFilterModel *self,
+            GPtrArray            *items)
+{
+  g_autoptr(GByteArray) tags = NULL;
+  gboolean any = FALSE;
+
+  g_clear_pointer (&self->tags, g_free);
+  g_clear_pointer (&self->tag_offsets, g_free);
+  /* Most lists have none: one look at each item, nothing kept. */
+  for (guint i = 0; i < items->len && !any; i++)
+    {
+      OsiBackupInfo *info = g_ptr_array_index (items, i);
+
+      any = osi_backup_info_get_kind (info) != NULL || osi_backup_info_get_verdict (info) != NULL ||
+            osi_backup_info_get_protected (info) || osi_backup_info_get_note (info) != NULL;
+    }
+  if (!any)
+    return;
+  tags = g_byte_array_new ();
+  self->tag_offsets = g_new (guint32, items->len + 1);
+  for (guint i = 0; i < items->len; i++)
+    {
+      g_autofree char *words = osi_backup_dup_search_tags (g_ptr_array_index (items, i));
+
+      self->tag_offsets[i] = tags->len;
+      g_byte_array_append (tags, (const guint8 *)(words != NULL ? words : ""), words != NULL ? strlen (words) + 1 : 1);
+    }
+  self->tag_offsets[items->len] = tags->len;
+  self->tags = (char *)g_byte_array_free (g_steal_pointer (&tags), FALSE);
+}
+
+/* Marks in hits the items whose tags hold term, as the index marks names. */
+static void
+mark_tags (OsiBackupFilterModel *self,
+           guint                 n_items,
+           const char           *term,
+           guint8               *hits)
+{
+  gsize needle_len = strlen (term);
+  const char *end = self->tags + self->tag_offsets[n_items];
+  const char *p = self->tags;
+  guint item = 0;
+
+  while (p < end)
+    {
+      const char *found = memmem (p, (gsize)(end - p), term, needle_len);
+      guint32 offset;
+
+      if (found == NULL)
+        break;
+      offset = (guint32)(found - self->tags);
+      while (self->tag_offsets[item + 1] <= offset)
+        item++;
+      hits[item] = 1;
+      p = self->tags + self->tag_offsets[item + 1];
+    }
+}
+
+/* Every term must match the name, the date or the tags: the index answers
+ * for the name and the date one term at a time, the tags are ORed in. */
+static void
+filter_with_tags (OsiBackupFilterModel *self,
+                  guint                 n_items)
+{
+  g_autofree guint8 *matches = g_malloc (MAX (n_items, 1));
+  g_autofree guint8 *hits = g_malloc (MAX (n_items, 1));
+  g_autoptr(GArray) found = g_array_new (FALSE, FALSE, sizeof (guint));
+
+  memset (matches, 1, n_items);
+  for (guint t = 0; self->terms[t] != NULL; t++)
+    {
+      g_autoptr(OsiSearchQuery) one = osi_search_query_new (self->terms[t]);
+      g_autofree char *folded = osi_search_fold (self->terms[t]);
+
+      g_array_set_size (found, 0);
+      osi_search_index_filter (self->index, one, found);
+      memset (hits, 0, n_items);
+      for (guint i = 0; i < found->len; i++)
+        hits[g_array_index (found, guint, i)] = 1;
+      mark_tags (self, n_items, folded, hits);
+      for (guint i = 0; i < n_items; i++)
+        matches[i] &= hits[i];
+    }
+  for (guint i = 0; i < n_items; i++)
+    if (matches[i])
+      g_array_append_val (self->positions, i);
+}
+
 /* Shows what the query matches in items (which the model takes), and
  * tells listeners about the one range between the unchanged head and
  * tail: the window's page only cares whether its slice moved. */
@@ -88,12 +190,15 @@ update (OsiBackupFilterModel *self,
     {
       g_clear_pointer (&self->index, osi_search_index_free);
       self->index = osi_search_index_new ((OsiBackupInfo * const *)items->pdata, items->len);
+      index_tags (self, items);
     }
   else
     g_ptr_array_ref (old_items);   /* the autoptr drops one */
   self->items = items;
   self->positions = g_array_sized_new (FALSE, FALSE, sizeof (guint), 64);
-  if (self->query != NULL)
+  if (self->query != NULL && self->tags != NULL && self->terms != NULL)
+    filter_with_tags (self, items->len);
+  else if (self->query != NULL)
     osi_search_index_filter (self->index, self->query, self->positions);
   else
     {
@@ -150,6 +255,9 @@ osi_backup_filter_model_finalize (GObject *object)
   g_clear_pointer (&self->query, osi_search_query_free);
   g_clear_pointer (&self->items, g_ptr_array_unref);
   g_clear_pointer (&self->positions, g_array_unref);
+  g_clear_pointer (&self->tags, g_free);
+  g_clear_pointer (&self->tag_offsets, g_free);
+  g_clear_pointer (&self->terms, g_strfreev);
 
   G_OBJECT_CLASS (osi_backup_filter_model_parent_class)->finalize (object);
 }
@@ -202,10 +310,58 @@ osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
   g_return_if_fail (OSI_IS_BACKUP_FILTER_MODEL (self));
 
   g_clear_pointer (&self->query, osi_search_query_free);
+  g_clear_pointer (&self->terms, g_strfreev);
   if (query != NULL && osi_search_query_is_empty (query))
     osi_search_query_free (query);
   else
     self->query = query;
+  update (self, self->items);
+}
+
+/* The terms as osi_search_query_new () splits them: at Unicode blanks. */
+static GStrv
+split_terms (const char *text)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *valid = g_utf8_make_valid (text, -1);
+  const char *p = valid;
+
+  while (*p != '\0')
+    {
+      const char *start;
+      g_autofree char *term = NULL;
+
+      while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      if (*p == '\0')
+        break;
+      start = p;
+      while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      term = g_strndup (start, (gsize)(p - start));
+      g_strv_builder_add (builder, term);
+    }
+  return g_strv_builder_end (builder);
+}
+
+void
+osi_backup_filter_model_set_search (OsiBackupFilterModel *self,
+                                    const char           *text)
+{
+  OsiSearchQuery *query;
+
+  g_return_if_fail (OSI_IS_BACKUP_FILTER_MODEL (self));
+
+  query = osi_search_query_new (text);
+  g_clear_pointer (&self->query, osi_search_query_free);
+  g_clear_pointer (&self->terms, g_strfreev);
+  if (osi_search_query_is_empty (query))
+    osi_search_query_free (query);
+  else
+    {
+      self->query = query;
+      self->terms = split_terms (text);
+    }
   update (self, self->items);
 }
 

@@ -18,6 +18,10 @@ GListModel           *osi_backup_filter_model_get_model (OsiBackupFilterModel *s
 /* Takes query (NULL: every backup). */
 void                  osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
                                                          OsiSearchQuery       *query);
+/* The query of text, whose terms also match the words of the backups'
+ * badges (kind, verification, protection, note: osi-backup-badges.h). */
+void                  osi_backup_filter_model_set_search (OsiBackupFilterModel *self,
+                                                          const char           *text);
 /* NULL when every backup is shown. */
 const OsiSearchQuery *osi_backup_filter_model_get_query (OsiBackupFilterModel *self);
 

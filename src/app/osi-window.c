@@ -312,12 +312,11 @@ static void
 on_search_changed (OsiWindow      *self,
                    GtkSearchEntry *entry)
 {
-  OsiSearchQuery *query = osi_search_query_new (gtk_editable_get_text (GTK_EDITABLE (entry)));
   guint updates = self->view_updates;
 
   /* A new search starts on its first page. */
   self->page = 0;
-  osi_backup_filter_model_set_query (self->filter_model, query);
+  osi_backup_filter_model_set_search (self->filter_model, gtk_editable_get_text (GTK_EDITABLE (entry)));
   /* When the backups shown changed, items-changed updated the view. */
   if (self->view_updates == updates)
     _osi_window_update_view (self);
