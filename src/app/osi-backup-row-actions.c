@@ -8,15 +8,18 @@
 #include "osi-backup-row-actions.h"
 #include "osi-resources.h"
 
-/* A row's restore, download and delete buttons. Their actions, the
- * window's win.restore, win.download and win.delete, take the backup's
- * name as their target. */
+/* A row's protect (or unprotect), note, restore, download and delete
+ * buttons. Their actions, the window's win.protect (win.unprotect),
+ * win.edit-note, win.restore, win.download and win.delete, take the
+ * backup's name as their target. */
 
 struct _OsiBackupRowActions
 {
   GtkWidget      parent_instance;
 
   /* template */
+  GtkButton     *protect_button;
+  GtkButton     *note_button;
   GtkButton     *restore_button;
   GtkButton     *download_button;
   GtkButton     *delete_button;
@@ -51,7 +54,9 @@ show_item (OsiBackupRowActions *self)
   OsiBackupInfo *info = self->item;
   const char *display_name;
   gboolean named;
-  GtkButton *buttons[] = { self->restore_button, self->download_button, self->delete_button };
+  gboolean locked;
+  GtkButton *buttons[] = { self->protect_button, self->note_button, self->restore_button, self->download_button,
+                           self->delete_button };
 
   /* Unbound, the row is not shown. */
   if (info == NULL)
@@ -59,9 +64,17 @@ show_item (OsiBackupRowActions *self)
 
   display_name = osi_backup_info_get_display_name (info);
   named = osi_backup_info_can_be_named (info);
+  locked = osi_backup_info_get_protected (info);
+  /* The action before its target: the target is the row's name either way. */
+  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->protect_button), locked ? "win.unprotect" : "win.protect");
+  gtk_button_set_icon_name (self->protect_button, locked ? "changes-allow-symbolic" : "changes-prevent-symbolic");
+  gtk_widget_set_tooltip_text (GTK_WIDGET (self->protect_button), locked ? _("Unprotect") : _("Protect"));
   for (guint i = 0; i < G_N_ELEMENTS (buttons); i++)
     gtk_actionable_set_action_target_value (GTK_ACTIONABLE (buttons[i]),
                                             g_variant_new_string (osi_backup_info_get_name (info)));
+  name_button (self->protect_button,
+               g_strdup_printf (locked ? _("Unprotect %s") : _("Protect %s"), display_name));
+  name_button (self->note_button, g_strdup_printf (_("Edit the note of %s"), display_name));
   name_button (self->restore_button, g_strdup_printf (_("Restore %s"), display_name));
   name_button (self->download_button, g_strdup_printf (_("Download %s"), display_name));
   name_button (self->delete_button, g_strdup_printf (_("Delete %s"), display_name));
@@ -138,6 +151,8 @@ osi_backup_row_actions_class_init (OsiBackupRowActionsClass *klass)
 
   osi_resources_ensure ();
   gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-backup-row-actions.ui");
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupRowActions, protect_button);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupRowActions, note_button);
   gtk_widget_class_bind_template_child (widget_class, OsiBackupRowActions, restore_button);
   gtk_widget_class_bind_template_child (widget_class, OsiBackupRowActions, download_button);
   gtk_widget_class_bind_template_child (widget_class, OsiBackupRowActions, delete_button);

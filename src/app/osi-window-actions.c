@@ -28,6 +28,11 @@ typedef enum
   ACTION_PAGE_PREVIOUS,
   ACTION_PAGE_NEXT,
   ACTION_PAGE_LAST,
+  ACTION_PROTECT,
+  ACTION_UNPROTECT,
+  ACTION_EDIT_NOTE,
+  ACTION_PRUNE,
+  ACTION_POLICY,
   N_ACTIONS
 } Action;
 
@@ -44,6 +49,11 @@ static const char * const action_names[N_ACTIONS] = {
   [ACTION_PAGE_PREVIOUS]   = "win.page-previous",
   [ACTION_PAGE_NEXT]       = "win.page-next",
   [ACTION_PAGE_LAST]       = "win.page-last",
+  [ACTION_PROTECT]         = "win.protect",
+  [ACTION_UNPROTECT]       = "win.unprotect",
+  [ACTION_EDIT_NOTE]       = "win.edit-note",
+  [ACTION_PRUNE]           = "win.prune",
+  [ACTION_POLICY]          = "win.policy",
 };
 
 G_STATIC_ASSERT (N_ACTIONS <= sizeof (guint) * 8);
@@ -64,7 +74,10 @@ enabled_actions (OsiWindow *self)
     case OSI_WINDOW_JOB_NONE:
       if (connected)
         enabled |= ACTION_BIT (ACTION_CREATE) | ACTION_BIT (ACTION_RESTORE) | ACTION_BIT (ACTION_DELETE)
-                   | ACTION_BIT (ACTION_DOWNLOAD);
+                   | ACTION_BIT (ACTION_DOWNLOAD) | ACTION_BIT (ACTION_PRUNE);
+      /* docs/api.md §6: protections and notes are a policy server's. */
+      if (connected && !osi_window_server_lacks (self, "policy"))
+        enabled |= ACTION_BIT (ACTION_PROTECT) | ACTION_BIT (ACTION_UNPROTECT) | ACTION_BIT (ACTION_EDIT_NOTE);
       enabled |= ACTION_BIT (ACTION_CHECK_FILE) | ACTION_BIT (ACTION_CHECK_PATH);
       break;
 
@@ -83,6 +96,9 @@ enabled_actions (OsiWindow *self)
    * download; a create, restore or delete refreshes when it ends. */
   if (connected && self->job != OSI_WINDOW_JOB_OPERATION)
     enabled |= ACTION_BIT (ACTION_REFRESH);
+  /* The policy's window works on its own. */
+  if (connected)
+    enabled |= ACTION_BIT (ACTION_POLICY);
   if (self->page > 0)
     enabled |= ACTION_BIT (ACTION_PAGE_FIRST) | ACTION_BIT (ACTION_PAGE_PREVIOUS);
   if (self->page + 1 < n_pages)
@@ -429,13 +445,10 @@ on_delete_response (OsiWindow        *self,
   osi_client_delete_async (self->client, name, self->op_cancellable, on_deleted, g_object_ref (self));
 }
 
-static void
-action_delete (GtkWidget  *widget,
-               const char *action_name,
-               GVariant   *parameter)
+void
+_osi_window_confirm_delete (OsiWindow  *self,
+                            const char *name)
 {
-  OsiWindow *self = OSI_WINDOW (widget);
-  const char *name = g_variant_get_string (parameter, NULL);
   guint total = g_list_model_get_n_items (G_LIST_MODEL (self->store));
   guint remaining = total > 0 ? total - 1 : 0;
   g_autofree char *body = NULL;
@@ -463,6 +476,21 @@ action_delete (GtkWidget  *widget,
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
   present_confirmation (self, dialog, "delete", _("_Delete"), ADW_RESPONSE_DESTRUCTIVE,
                         G_CALLBACK (on_delete_response));
+}
+
+static void
+action_delete (GtkWidget  *widget,
+               const char *action_name,
+               GVariant   *parameter)
+{
+  OsiWindow *self = OSI_WINDOW (widget);
+  const char *name = g_variant_get_string (parameter, NULL);
+
+  /* docs/api.md §6: a protected backup is never deleted; the dialog says
+   * why and offers to unprotect it. */
+  if (_osi_window_explain_protected (self, name))
+    return;
+  _osi_window_confirm_delete (self, name);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -13,6 +13,7 @@
 #include "osi-backup-info.h"
 #include "osi-check-history.h"
 #include "osi-check-window.h"
+#include "osi-retention.h"
 #include "osi-slot-model.h"
 #include "osi-window.h"
 
@@ -95,6 +96,7 @@ struct _OsiWindow
   AdwMessageDialog     *dialog;
   OsiCheckHistory      *check_history;
   OsiCheckWindow       *check_window;
+  GtkWindow            *policy_window;   /* weak: "Schedule and Retention" */
   GQueue                check_queue;     /* paths dropped, waiting for their check */
   char                 *last_toast;
   char                 *banner_text;
@@ -150,6 +152,28 @@ void              _osi_window_actions_update     (OsiWindow      *self);
 void              _osi_window_confirm_restore    (OsiWindow      *self,
                                                   const char     *name,
                                                   const char     *date);
+/* The delete confirmation of a backup that is not protected. */
+void              _osi_window_confirm_delete     (OsiWindow      *self,
+                                                  const char     *name);
+
+/* osi-window-policy.c */
+void              _osi_window_class_policy_init  (OsiWindowClass *klass);
+/* TRUE, having explained why and offered to unprotect it, when the list
+ * says name is protected. */
+gboolean          _osi_window_explain_protected  (OsiWindow      *self,
+                                                  const char     *name);
+/* Shows info (a backup the server sent back) in place of the backup of
+ * that name. */
+void              _osi_window_replace_backup     (OsiWindow      *self,
+                                                  OsiBackupInfo  *info);
+/* "Clean Up…": the plan first, then the deletes on confirmation. counts:
+ * plan here from the list with these counts; NULL: the server's own
+ * plan, or §6's defaults planned here on a server without "policy". */
+void              _osi_window_prune              (OsiWindow      *self,
+                                                  const OsiRetentionPolicy *counts);
+/* The plan {"keep", "remove"} in words; local: planned here. */
+char             *_osi_window_describe_plan      (JsonObject     *plan,
+                                                  gboolean        local);
 
 /* osi-window-transfers.c */
 void              _osi_window_download           (OsiWindow      *self,
@@ -191,6 +215,8 @@ gboolean     osi_window_get_working       (OsiWindow *self);
 const char  *osi_window_get_last_toast    (OsiWindow *self);
 /* The report of the last check, NULL when none is open. */
 OsiCheckWindow *osi_window_get_check_window (OsiWindow *self);
+/* "Schedule and Retention", NULL when not open. */
+GtkWindow   *osi_window_get_policy_window (OsiWindow *self);
 /* The folder downloads go to. */
 char        *osi_window_dup_download_folder (OsiWindow *self);
 

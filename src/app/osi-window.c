@@ -428,6 +428,8 @@ on_features_learned (GObject      *source,
   if (_osi_window_is_disposed (self) || _osi_window_is_cancelled (error) || (OsiClient *)source != self->client)
     return;
   self->probing = FALSE;
+  /* Protect and note need "policy". */
+  _osi_window_actions_update (self);
   /* The report window follows "working": a restore it offers may need a
    * feature this server lacks. */
   _osi_window_notify_working (self);
@@ -641,6 +643,8 @@ osi_window_dispose (GObject *object)
   g_clear_handle_id (&self->present_timeout_id, g_source_remove);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
+  if (self->policy_window != NULL)
+    gtk_window_destroy (self->policy_window);
   if (self->check_window != NULL)
     {
       /* GTK holds no reference to a transient parent: the report, which
@@ -749,6 +753,7 @@ osi_window_class_init (OsiWindowClass *klass)
   gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
 
   _osi_window_class_actions_init (klass);
+  _osi_window_class_policy_init (klass);
 }
 
 static void
@@ -833,6 +838,9 @@ osi_window_set_client (OsiWindow  *self,
       /* Another server: what it offers is asked again, after its list. */
       self->features_asked = FALSE;
       self->probing = FALSE;
+      /* The policy shown was the other server's. */
+      if (self->policy_window != NULL)
+        gtk_window_destroy (self->policy_window);
       hide_banner (self);
       g_list_store_remove_all (self->store);
     }
@@ -1007,6 +1015,12 @@ osi_window_no_upload_text (void)
 {
   return _("This server does not offer sending a backup from this computer: restore one of its own backups "
            "instead.");
+}
+
+GtkWindow *
+osi_window_get_policy_window (OsiWindow *self)
+{
+  return self->policy_window;
 }
 
 OsiCheckWindow *
