@@ -176,8 +176,12 @@ static void
 osi_backup_cell_dispose (GObject *object)
 {
   OsiBackupCell *self = OSI_BACKUP_CELL (object);
+  GtkWidget *child;
 
   gtk_widget_dispose_template (GTK_WIDGET (self), OSI_TYPE_BACKUP_CELL);
+  /* The box of the name and the note is no template child of its own. */
+  while ((child = gtk_widget_get_first_child (GTK_WIDGET (self))) != NULL)
+    gtk_widget_unparent (child);
   g_clear_object (&self->item);
 
   G_OBJECT_CLASS (osi_backup_cell_parent_class)->dispose (object);
