@@ -1779,10 +1779,14 @@ find_row (OsiWindow  *window,
   return row;
 }
 
+/* The labels shown: a name cell's badges (note, kind, verification)
+ * are hidden for a backup the server says nothing of. */
 static void
 collect_labels (GtkWidget *widget,
                 GPtrArray *labels)
 {
+  if (!gtk_widget_get_visible (widget))
+    return;
   if (GTK_IS_LABEL (widget))
     g_ptr_array_add (labels, widget);
   for (GtkWidget *child = gtk_widget_get_first_child (widget); child != NULL;
