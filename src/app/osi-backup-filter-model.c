@@ -115,7 +115,9 @@ index_tags (OsiBackupFilterModel *self,
   self->tags = (char *)g_byte_array_free (g_steal_pointer (&tags), FALSE);
 }
 
-/* Marks in hits the items whose tags hold term, as the index marks names. */
+/* Marks in hits the items whose tags hold term, as the index marks names;
+ * the items the name or the date already matched are skipped, so that a
+ * term most names hold ("b", "2026") costs next to nothing here. */
 static void
 mark_tags (OsiBackupFilterModel *self,
            guint                 n_items,
@@ -124,21 +126,27 @@ mark_tags (OsiBackupFilterModel *self,
 {
   gsize needle_len = strlen (term);
   const char *end = self->tags + self->tag_offsets[n_items];
-  const char *p = self->tags;
   guint item = 0;
 
-  while (p < end)
+  while (item < n_items)
     {
-      const char *found = memmem (p, (gsize)(end - p), term, needle_len);
+      const char *p;
+      const char *found;
       guint32 offset;
 
+      while (item < n_items && hits[item])
+        item++;
+      if (item == n_items)
+        break;
+      p = self->tags + self->tag_offsets[item];
+      found = memmem (p, (gsize)(end - p), term, needle_len);
       if (found == NULL)
         break;
       offset = (guint32)(found - self->tags);
+      /* Hits come in order: walk forward to the item holding this one. */
       while (self->tag_offsets[item + 1] <= offset)
         item++;
-      hits[item] = 1;
-      p = self->tags + self->tag_offsets[item + 1];
+      hits[item++] = 1;
     }
 }
 
