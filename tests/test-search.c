@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "osi-backup-badges.h"
 #include "osi-backup-info.h"
 #include "osi-backup-filter-model.h"
 #include "osi-search.h"
@@ -455,6 +456,117 @@ test_format_untrusted (void)
   }
 }
 
+/* docs/api.md §6: a term matches the name, the date or the words of the
+ * backup's badges (kind, verdict, protection, note). Every query over a
+ * list where some backups have badges and some not gives what a plain
+ * check of each backup gives. */
+static void
+test_filter_model_badges (void)
+{
+  static const char * const kinds[] = { NULL, "manual", "scheduled", "safety", "upload" };
+  static const char * const verdicts[] = { NULL, "restorable", "not-restorable", "unproven" };
+  static const char * const notes[] = { NULL, "Avant la migration", "été 2026", "" };
+  static const char * const queries[] = {
+    "scheduled", "SCHED", "safety", "manual", "uploaded", "verified", "failed", "proven", "protected",
+    "migration", "ete", "été", "backup", "b", "2026", "14:", "manual protected", "scheduled 2026",
+    "verified migration", "a", "e", "zzz", "10/",
+  };
+  g_autoptr(JsonBuilder) builder = json_builder_new ();
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(GListStore) store = g_list_store_new (OSI_TYPE_BACKUP_INFO);
+  g_autoptr(OsiBackupFilterModel) model = NULL;
+  g_autoptr(GError) error = NULL;
+
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "backups");
+  json_builder_begin_array (builder);
+  for (guint i = 0; i < 240; i++)
+    {
+      g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 12, 20, 9, 0, 0);
+      g_autoptr(GDateTime) date = g_date_time_add_minutes (base, (int)(i * 397));
+      g_autofree char *iso = g_date_time_format_iso8601 (date);
+      g_autofree char *name = g_date_time_format (date, "backup_%Y%m%d_%H%M%S.tar.zst");
+
+      json_builder_begin_object (builder);
+      json_builder_set_member_name (builder, "name");
+      json_builder_add_string_value (builder, name);
+      json_builder_set_member_name (builder, "date");
+      json_builder_add_string_value (builder, iso);
+      if (kinds[i % G_N_ELEMENTS (kinds)] != NULL)
+        {
+          json_builder_set_member_name (builder, "kind");
+          json_builder_add_string_value (builder, kinds[i % G_N_ELEMENTS (kinds)]);
+        }
+      if (verdicts[(i / 5) % G_N_ELEMENTS (verdicts)] != NULL)
+        {
+          json_builder_set_member_name (builder, "verified");
+          json_builder_begin_object (builder);
+          json_builder_set_member_name (builder, "at");
+          json_builder_add_string_value (builder, iso);
+          json_builder_set_member_name (builder, "verdict");
+          json_builder_add_string_value (builder, verdicts[(i / 5) % G_N_ELEMENTS (verdicts)]);
+          json_builder_end_object (builder);
+        }
+      if (i % 7 == 0)
+        {
+          json_builder_set_member_name (builder, "protected");
+          json_builder_add_boolean_value (builder, TRUE);
+        }
+      if (notes[(i / 3) % G_N_ELEMENTS (notes)] != NULL)
+        {
+          json_builder_set_member_name (builder, "note");
+          json_builder_add_string_value (builder, notes[(i / 3) % G_N_ELEMENTS (notes)]);
+        }
+      json_builder_end_object (builder);
+    }
+  json_builder_end_array (builder);
+  json_builder_end_object (builder);
+  root = json_builder_get_root (builder);
+  backups = osi_backup_info_list_from_json (root, NULL, &error);
+  g_assert_no_error (error);
+  g_list_store_splice (store, 0, 0, backups->pdata, backups->len);
+  model = osi_backup_filter_model_new (G_LIST_MODEL (store));
+
+  for (guint q = 0; q < G_N_ELEMENTS (queries); q++)
+    {
+      g_auto(GStrv) terms = g_strsplit (queries[q], " ", -1);
+      guint expected = 0;
+      guint shown = 0;
+
+      osi_backup_filter_model_set_search (model, queries[q]);
+      for (guint i = 0; i < backups->len; i++)
+        {
+          OsiBackupInfo *info = g_ptr_array_index (backups, i);
+          g_autofree char *tags = osi_backup_dup_search_tags (info);
+          gboolean all = TRUE;
+
+          for (guint t = 0; terms[t] != NULL; t++)
+            {
+              g_autoptr(OsiSearchQuery) one = osi_search_query_new (terms[t]);
+              g_autofree char *folded = osi_search_fold (terms[t]);
+
+              all = all && (osi_search_query_matches (one, info) || (tags != NULL && strstr (tags, folded) != NULL));
+            }
+          if (all)
+            {
+              g_autoptr(OsiBackupInfo) item = g_list_model_get_item (G_LIST_MODEL (model), shown);
+
+              g_assert_true (item == info);
+              shown++;
+            }
+          expected += all;
+        }
+      g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, expected);
+      g_test_message ("%s: %u", queries[q], expected);
+    }
+  /* The words are there: some queries find only through them. */
+  osi_backup_filter_model_set_search (model, "protected");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), ==, (240 + 6) / 7);
+  osi_backup_filter_model_set_search (model, "migration");
+  g_assert_cmpuint (g_list_model_get_n_items (G_LIST_MODEL (model)), >, 0);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -473,6 +585,7 @@ main (int   argc,
   g_test_add_func ("/search/format-date", test_format_date);
   g_test_add_func ("/search/index", test_index);
   g_test_add_func ("/search/filter-model", test_filter_model);
+  g_test_add_func ("/search/filter-model-badges", test_filter_model_badges);
   if (g_test_perf ())
     g_test_add_func ("/search/perf", test_perf);
 
