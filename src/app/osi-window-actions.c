@@ -127,13 +127,13 @@ _osi_window_actions_update (OsiWindow *self)
 
 /* The confirmations: Cancel, the default and the answer to Escape, beside
  * the response that does it. */
-static void
-present_confirmation (OsiWindow             *self,
-                      AdwMessageDialog      *dialog,
-                      const char            *response,
-                      const char            *label,
-                      AdwResponseAppearance  appearance,
-                      GCallback              on_response)
+void
+_osi_window_present_confirmation (OsiWindow             *self,
+                                  AdwMessageDialog      *dialog,
+                                  const char            *response,
+                                  const char            *label,
+                                  AdwResponseAppearance  appearance,
+                                  GCallback              on_response)
 {
   adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), response, label, NULL);
   adw_message_dialog_set_response_appearance (dialog, response, appearance);
@@ -219,8 +219,8 @@ action_create (GtkWidget  *widget,
   dialog = _osi_window_new_dialog (self, _("Create a Backup?"),
                                    _("The server will save its knowledge base, its configuration and its other "
                                      "data into a new backup. Backing up before big changes lets you go back."));
-  present_confirmation (self, dialog, "create", _("C_reate"), ADW_RESPONSE_SUGGESTED,
-                        G_CALLBACK (on_create_response));
+  _osi_window_present_confirmation (self, dialog, "create", _("C_reate"), ADW_RESPONSE_SUGGESTED,
+                                    G_CALLBACK (on_create_response));
 }
 
 static void
@@ -396,8 +396,8 @@ _osi_window_confirm_restore (OsiWindow  *self,
       osi_client_diff_async (self->client, name, cancellable, on_restore_diff, data);
       g_object_unref (cancellable);
     }
-  present_confirmation (self, dialog, "restore", _("_Restore"), ADW_RESPONSE_DESTRUCTIVE,
-                        G_CALLBACK (on_restore_response));
+  _osi_window_present_confirmation (self, dialog, "restore", _("_Restore"), ADW_RESPONSE_DESTRUCTIVE,
+                                    G_CALLBACK (on_restore_response));
 }
 
 static void
@@ -474,8 +474,8 @@ _osi_window_confirm_delete (OsiWindow  *self,
     }
   dialog = _osi_window_new_dialog (self, _("Delete This Backup?"), body);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
-  present_confirmation (self, dialog, "delete", _("_Delete"), ADW_RESPONSE_DESTRUCTIVE,
-                        G_CALLBACK (on_delete_response));
+  _osi_window_present_confirmation (self, dialog, "delete", _("_Delete"), ADW_RESPONSE_DESTRUCTIVE,
+                                    G_CALLBACK (on_delete_response));
 }
 
 static void

@@ -22,22 +22,6 @@
 /* The most names a clean-up confirmation lists of each kind. */
 #define PLAN_MAX_NAMES 15
 
-static void
-present_confirmation (OsiWindow             *self,
-                      AdwMessageDialog      *dialog,
-                      const char            *response,
-                      const char            *label,
-                      AdwResponseAppearance  appearance,
-                      GCallback              on_response)
-{
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), response, label, NULL);
-  adw_message_dialog_set_response_appearance (dialog, response, appearance);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", on_response, self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
-}
-
 /* The backup the dialog named, when its answer was wanted and the
  * window can act; NULL otherwise. */
 static const char *
@@ -221,7 +205,8 @@ action_edit_note (GtkWidget  *widget,
                          info != NULL && osi_backup_info_get_note (info) != NULL ? osi_backup_info_get_note (info) : "");
   gtk_accessible_update_property (GTK_ACCESSIBLE (entry), GTK_ACCESSIBLE_PROPERTY_LABEL, _("Note"), -1);
   adw_message_dialog_set_extra_child (dialog, entry);
-  present_confirmation (self, dialog, "save", _("_Save"), ADW_RESPONSE_SUGGESTED, G_CALLBACK (on_note_response));
+  _osi_window_present_confirmation (self, dialog, "save", _("_Save"), ADW_RESPONSE_SUGGESTED,
+                                    G_CALLBACK (on_note_response));
   gtk_widget_grab_focus (entry);
 }
 
@@ -254,8 +239,8 @@ _osi_window_explain_protected (OsiWindow  *self,
                           name);
   dialog = _osi_window_new_dialog (self, _("This Backup Is Protected"), body);
   g_object_set_data_full (G_OBJECT (dialog), "backup-name", g_strdup (name), g_free);
-  present_confirmation (self, dialog, "unprotect", _("_Unprotect"), ADW_RESPONSE_DESTRUCTIVE,
-                        G_CALLBACK (on_protected_response));
+  _osi_window_present_confirmation (self, dialog, "unprotect", _("_Unprotect"), ADW_RESPONSE_DESTRUCTIVE,
+                                    G_CALLBACK (on_protected_response));
   return TRUE;
 }
 
@@ -547,8 +532,8 @@ show_plan (OsiWindow  *self,
   dialog = _osi_window_new_dialog (self, _("Clean Up the Backups?"), body);
   g_object_set_data_full (G_OBJECT (dialog), "prune-plan", json_object_ref (plan), (GDestroyNotify)json_object_unref);
   g_object_set_data (G_OBJECT (dialog), "prune-local", GINT_TO_POINTER (local));
-  present_confirmation (self, dialog, "prune", _("_Clean Up"), ADW_RESPONSE_DESTRUCTIVE,
-                        G_CALLBACK (on_prune_response));
+  _osi_window_present_confirmation (self, dialog, "prune", _("_Clean Up"), ADW_RESPONSE_DESTRUCTIVE,
+                                    G_CALLBACK (on_prune_response));
 }
 
 static void

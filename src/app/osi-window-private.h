@@ -152,6 +152,14 @@ void              _osi_window_actions_update     (OsiWindow      *self);
 void              _osi_window_confirm_restore    (OsiWindow      *self,
                                                   const char     *name,
                                                   const char     *date);
+/* A confirmation: Cancel, the default and the answer to Escape, beside
+ * response, which on_response (swapped: self, response, dialog) does. */
+void              _osi_window_present_confirmation (OsiWindow             *self,
+                                                    AdwMessageDialog      *dialog,
+                                                    const char            *response,
+                                                    const char            *label,
+                                                    AdwResponseAppearance  appearance,
+                                                    GCallback              on_response);
 /* The delete confirmation of a backup that is not protected. */
 void              _osi_window_confirm_delete     (OsiWindow      *self,
                                                   const char     *name);
