@@ -26,6 +26,7 @@ struct _OsiBackupCell
 
   OsiBackupInfo       *item;
   OsiBackupCellColumn  column;
+  gboolean             badges_shown;   /* any badge of show_badges () */
 };
 
 G_DEFINE_FINAL_TYPE (OsiBackupCell, osi_backup_cell, GTK_TYPE_WIDGET)
@@ -103,7 +104,12 @@ show_badges (OsiBackupCell *self,
   const char *kind = name_column ? osi_backup_kind_text (osi_backup_info_get_kind (info)) : NULL;
   g_autofree char *verification = name_column ? osi_backup_dup_verification_text (info) : NULL;
   const char *verdict = name_column ? osi_backup_info_get_verdict (info) : NULL;
+  gboolean any = locked || (note != NULL && *note != '\0') || kind != NULL || verification != NULL;
 
+  /* Most lists have no badge at all: a page turned touches none. */
+  if (!any && !self->badges_shown)
+    return;
+  self->badges_shown = any;
   gtk_widget_set_visible (GTK_WIDGET (self->lock_icon), locked);
   gtk_widget_set_visible (GTK_WIDGET (self->note_label), note != NULL && *note != '\0');
   gtk_label_set_text (self->note_label, note != NULL ? note : "");

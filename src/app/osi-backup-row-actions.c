@@ -25,6 +25,7 @@ struct _OsiBackupRowActions
   GtkButton     *delete_button;
 
   OsiBackupInfo *item;
+  gboolean       locked;   /* what the protect button shows */
 };
 
 G_DEFINE_FINAL_TYPE (OsiBackupRowActions, osi_backup_row_actions, GTK_TYPE_WIDGET)
@@ -65,10 +66,16 @@ show_item (OsiBackupRowActions *self)
   display_name = osi_backup_info_get_display_name (info);
   named = osi_backup_info_can_be_named (info);
   locked = osi_backup_info_get_protected (info);
-  /* The action before its target: the target is the row's name either way. */
-  gtk_actionable_set_action_name (GTK_ACTIONABLE (self->protect_button), locked ? "win.unprotect" : "win.protect");
-  gtk_button_set_icon_name (self->protect_button, locked ? "changes-allow-symbolic" : "changes-prevent-symbolic");
-  gtk_widget_set_tooltip_text (GTK_WIDGET (self->protect_button), locked ? _("Unprotect") : _("Protect"));
+  /* A page turned rebinds every row: the button changes only with the
+   * state it shows. The action before its target: the target is the
+   * row's name either way. */
+  if (locked != self->locked || gtk_widget_get_tooltip_text (GTK_WIDGET (self->protect_button)) == NULL)
+    {
+      self->locked = locked;
+      gtk_actionable_set_action_name (GTK_ACTIONABLE (self->protect_button), locked ? "win.unprotect" : "win.protect");
+      gtk_button_set_icon_name (self->protect_button, locked ? "changes-allow-symbolic" : "changes-prevent-symbolic");
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->protect_button), locked ? _("Unprotect") : _("Protect"));
+    }
   for (guint i = 0; i < G_N_ELEMENTS (buttons); i++)
     gtk_actionable_set_action_target_value (GTK_ACTIONABLE (buttons[i]),
                                             g_variant_new_string (osi_backup_info_get_name (info)));
