@@ -365,24 +365,14 @@ plan_here (OsiWindow                *self,
 {
   GListModel *store = G_LIST_MODEL (self->store);
   guint n = g_list_model_get_n_items (store);
-  g_autoptr(GPtrArray) infos = g_ptr_array_new_with_free_func (g_object_unref);
-  g_autofree OsiRetentionBackup *items = g_new0 (OsiRetentionBackup, MAX (n, 1));
-  g_autofree OsiRetentionReasons *reasons = g_new0 (OsiRetentionReasons, MAX (n, 1));
-  g_autofree guint *order = g_new0 (guint, MAX (n, 1));
+  g_autoptr(GPtrArray) infos = g_ptr_array_new_full (n, g_object_unref);
   g_autoptr(JsonNode) node = NULL;
 
   for (guint i = 0; i < n; i++)
-    {
-      OsiBackupInfo *info = g_list_model_get_item (store, i);
-
-      g_ptr_array_add (infos, info);
-      items[i].name = osi_backup_info_get_name (info);
-      items[i].date = osi_backup_info_get_date_known (info) ? osi_backup_info_get_date (info) : NULL;
-      /* A name that cannot be sent back cannot be deleted. */
-      items[i].is_protected = osi_backup_info_get_protected (info) || !osi_backup_info_can_be_named (info);
-    }
-  osi_retention_plan (items, n, counts, NULL, reasons, order);
-  node = osi_retention_plan_to_json (items, n, reasons, order, dry_run);
+    g_ptr_array_add (infos, g_list_model_get_item (store, i));
+  /* Days and weeks as the server counts them: in its time zone. */
+  node = osi_retention_plan_infos ((OsiBackupInfo * const *)infos->pdata, n, counts,
+                                   osi_client_get_server_tz (self->client), dry_run);
   return json_object_ref (json_node_get_object (node));
 }
 

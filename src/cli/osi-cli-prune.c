@@ -93,41 +93,24 @@ print_removed (const char *name,
   g_print (done ? _("Removed %s\n") : _("Would remove %s\n"), shown);
 }
 
-/* The plan made here from the list. */
+/* The plan made here from the list, days counted in the server's time
+ * zone. */
 static JsonObject *
 plan_here (OsiClient                *client,
            const OsiRetentionPolicy *policy,
-           GTimeZone                *tz,
            gboolean                  dry_run,
            GError                  **error)
 {
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(GPtrArray) backups = NULL;
-  g_autofree OsiRetentionBackup *items = NULL;
-  g_autofree OsiRetentionReasons *reasons = NULL;
-  g_autofree guint *order = NULL;
   g_autoptr(JsonNode) node = NULL;
 
   osi_client_list_async (client, NULL, osi_cli_store_result, &result);
   backups = osi_client_list_finish (client, osi_cli_wait (&result), error);
   if (backups == NULL)
     return NULL;
-
-  items = g_new0 (OsiRetentionBackup, MAX (backups->len, 1));
-  reasons = g_new0 (OsiRetentionReasons, MAX (backups->len, 1));
-  order = g_new0 (guint, MAX (backups->len, 1));
-  for (guint i = 0; i < backups->len; i++)
-    {
-      OsiBackupInfo *info = g_ptr_array_index (backups, i);
-
-      items[i].name = osi_backup_info_get_name (info);
-      items[i].date = osi_backup_info_get_date_known (info) ? osi_backup_info_get_date (info) : NULL;
-      items[i].is_protected = osi_backup_info_get_protected (info)
-                              /* A name that cannot be sent back cannot be deleted. */
-                              || !osi_backup_info_can_be_named (info);
-    }
-  osi_retention_plan (items, backups->len, policy, tz, reasons, order);
-  node = osi_retention_plan_to_json (items, backups->len, reasons, order, dry_run);
+  node = osi_retention_plan_infos ((OsiBackupInfo * const *)backups->pdata, backups->len, policy,
+                                   osi_client_get_server_tz (client), dry_run);
   return json_object_ref (json_node_get_object (node));
 }
 
@@ -191,7 +174,6 @@ osi_cli_cmd_prune (const OsiCliGlobals  *globals,
   g_autoptr(GAsyncResult) result = NULL;
   g_autoptr(JsonObject) plan = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(GTimeZone) tz = NULL;
   g_autoptr(JsonArray) failed = json_array_new ();
   JsonArray *keep, *remove;
   guint n_keep, n_remove;
@@ -238,9 +220,7 @@ osi_cli_cmd_prune (const OsiCliGlobals  *globals,
     }
   else
     {
-      tz = globals->server_time_zone != NULL && *globals->server_time_zone != '\0'
-           ? g_time_zone_new_identifier (globals->server_time_zone) : NULL;
-      plan = plan_here (client, &policy, tz, dry_run, &error);
+      plan = plan_here (client, &policy, dry_run, &error);
     }
   if (plan == NULL)
     return osi_cli_fail (error);

@@ -305,6 +305,14 @@ osi_client_set_server_tz (OsiClient *self,
   g_clear_pointer (&self->last_list, g_ptr_array_unref);
 }
 
+GTimeZone *
+osi_client_get_server_tz (OsiClient *self)
+{
+  g_return_val_if_fail (OSI_IS_CLIENT (self), NULL);
+
+  return self->server_tz;
+}
+
 const char *
 osi_client_get_base_url (OsiClient *self)
 {

@@ -83,6 +83,8 @@ gboolean       osi_client_set_server_time_zone (OsiClient        *self,
  * /usr/share/zoneinfo when it makes it. */
 void           osi_client_set_server_tz    (OsiClient            *self,
                                             GTimeZone            *tz);
+/* The server's time zone, NULL for this desktop's. */
+GTimeZone     *osi_client_get_server_tz    (OsiClient            *self);
 
 /* Reads, in a worker thread, what osi_client_set_ca_file () and
  * osi_client_set_server_time_zone () would read on the calling thread:

@@ -411,3 +411,30 @@ osi_retention_plan_to_json (const OsiRetentionBackup  *backups,
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
 }
+
+JsonNode *
+osi_retention_plan_infos (OsiBackupInfo * const    *infos,
+                          guint                     n_infos,
+                          const OsiRetentionPolicy *policy,
+                          GTimeZone                *time_zone,
+                          gboolean                  dry_run)
+{
+  g_autofree OsiRetentionBackup *items = g_new0 (OsiRetentionBackup, MAX (n_infos, 1));
+  g_autofree OsiRetentionReasons *reasons = g_new0 (OsiRetentionReasons, MAX (n_infos, 1));
+  g_autofree guint *order = g_new0 (guint, MAX (n_infos, 1));
+
+  g_return_val_if_fail (n_infos == 0 || infos != NULL, NULL);
+  g_return_val_if_fail (policy != NULL, NULL);
+
+  for (guint i = 0; i < n_infos; i++)
+    {
+      OsiBackupInfo *info = infos[i];
+
+      items[i].name = osi_backup_info_get_name (info);
+      items[i].date = osi_backup_info_get_date_known (info) ? osi_backup_info_get_date (info) : NULL;
+      /* A name that cannot be sent back cannot be deleted. */
+      items[i].is_protected = osi_backup_info_get_protected (info) || !osi_backup_info_can_be_named (info);
+    }
+  osi_retention_plan (items, n_infos, policy, time_zone, reasons, order);
+  return osi_retention_plan_to_json (items, n_infos, reasons, order, dry_run);
+}

@@ -143,4 +143,13 @@ JsonNode *osi_retention_plan_to_json      (const OsiRetentionBackup  *backups,
                                            const guint               *order,
                                            gboolean                   dry_run);
 
+/* The plan over the backups a client listed, the way a client without
+ * the server's prune makes it (the CLI, the app): a protected backup, and
+ * one whose name cannot be sent back to the server, are never removed. */
+JsonNode *osi_retention_plan_infos        (OsiBackupInfo * const     *infos,
+                                           guint                      n_infos,
+                                           const OsiRetentionPolicy  *policy,
+                                           GTimeZone                 *time_zone,
+                                           gboolean                   dry_run);
+
 G_END_DECLS
