@@ -66,10 +66,6 @@ enum {
 
 static GParamSpec *properties[N_PROPS];
 
-static const char * const weekdays[] = {
-  N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"), N_("Friday"), N_("Saturday"), N_("Sunday"),
-};
-
 static void load (OsiPolicyWindow *self);
 
 static void
@@ -116,31 +112,6 @@ on_every_changed (OsiPolicyWindow *self)
   gtk_widget_set_visible (GTK_WIDGET (self->day_row), every == OSI_SCHEDULE_MONTHLY);
 }
 
-/* An ISO 8601 member of the answer as the list writes dates; "none". */
-static char *
-format_iso (JsonObject *object,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (object, member);
-  const char *text = node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING
-                     ? json_node_get_string (node) : NULL;
-  g_autoptr(GDateTime) date = text != NULL ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
-
-  return date != NULL ? osi_format_date (date) : g_strdup (C_("next run", "none"));
-}
-
-static const char *
-run_kind_name (const char *kind)
-{
-  if (g_strcmp0 (kind, "backup") == 0)
-    return C_("run", "backup");
-  if (g_strcmp0 (kind, "verify") == 0)
-    return C_("run", "verification");
-  if (g_strcmp0 (kind, "prune") == 0)
-    return C_("run", "prune");
-  return "?";
-}
-
 static void
 clear_runs (OsiPolicyWindow *self)
 {
@@ -184,9 +155,9 @@ show_runs (OsiPolicyWindow *self,
 
       if (run == NULL)
         continue;
-      at = format_iso (run, "at");
+      at = osi_policy_format_instant (run, "at");
       detail = osi_format_untrusted (json_object_get_string_member_with_default (run, "detail", ""));
-      title = g_strdup_printf ("%s — %s", run_kind_name (json_object_get_string_member_with_default (run, "kind", NULL)),
+      title = g_strdup_printf ("%s — %s", osi_policy_describe_run_kind (json_object_get_string_member_with_default (run, "kind", NULL)),
                                json_object_get_boolean_member_with_default (run, "ok", FALSE) ? C_("run", "ok")
                                                                                              : C_("run", "failed"));
       subtitle = *detail != '\0' ? g_strdup_printf ("%s — %s", at, detail) : g_strdup (at);
@@ -301,8 +272,8 @@ on_policy_loaded (GObject      *source,
       return;
     }
   osi_policy_window_set_policy (self, &self->policy);
-  next_backup = format_iso (answer, "next_backup");
-  next_verify = format_iso (answer, "next_verify");
+  next_backup = osi_policy_format_instant (answer, "next_backup");
+  next_verify = osi_policy_format_instant (answer, "next_verify");
   adw_action_row_set_subtitle (self->next_backup_row, next_backup);
   adw_action_row_set_subtitle (self->next_verify_row, next_verify);
   show_runs (self, answer);
@@ -497,8 +468,8 @@ osi_policy_window_init (OsiPolicyWindow *self)
   self->cancellable = g_cancellable_new ();
   self->run_rows = g_ptr_array_new ();
   osi_policy_init_default (&self->policy);
-  for (guint i = 0; i < G_N_ELEMENTS (weekdays); i++)
-    gtk_string_list_append (days, _(weekdays[i]));
+  for (guint i = 1; i <= 7; i++)
+    gtk_string_list_append (days, osi_policy_describe_weekday (i));
   adw_combo_row_set_model (self->weekday_row, G_LIST_MODEL (days));
   osi_policy_window_set_policy (self, &self->policy);
 }

@@ -247,48 +247,6 @@ _osi_window_explain_protected (OsiWindow  *self,
 /* ------------------------------------------------------------------------ */
 /* Clean up                                                                 */
 
-static JsonArray *
-plan_array (JsonObject *plan,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (plan, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static const char *
-element_name (JsonArray *array,
-              guint      i)
-{
-  JsonNode *node = json_array_get_element (array, i);
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-  return json_object_get_string_member_with_default (json_node_get_object (node), "name", NULL);
-}
-
-/* Why the plan keeps a backup, in words (the CLI's words). */
-static const char *
-reason_text (const char *reason)
-{
-  static const struct
-  {
-    const char *word;
-    const char *shown;
-  } names[] = {
-    { "last", NC_("kept because", "among the newest") },
-    { "daily", NC_("kept because", "newest of its day") },
-    { "weekly", NC_("kept because", "newest of its week") },
-    { "monthly", NC_("kept because", "newest of its month") },
-    { "protected", NC_("kept because", "protected") },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (g_strcmp0 (reason, names[i].word) == 0)
-      return g_dpgettext2 (GETTEXT_PACKAGE, "kept because", names[i].shown);
-  return NULL;
-}
-
 static void
 append_kept (GString    *text,
              JsonArray  *keep,
@@ -296,13 +254,13 @@ append_kept (GString    *text,
 {
   JsonNode *node = json_array_get_element (keep, i);
   JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-  JsonArray *reasons = object != NULL ? plan_array (object, "reasons") : NULL;
+  JsonArray *reasons = object != NULL ? osi_retention_plan_get_list (object, "reasons") : NULL;
   g_autoptr(GString) why = g_string_new (NULL);
 
   for (guint r = 0; reasons != NULL && r < json_array_get_length (reasons); r++)
     {
       JsonNode *reason = json_array_get_element (reasons, r);
-      const char *shown = reason_text (JSON_NODE_HOLDS_VALUE (reason) ? json_node_get_string (reason) : NULL);
+      const char *shown = osi_retention_describe_reason (JSON_NODE_HOLDS_VALUE (reason) ? json_node_get_string (reason) : NULL);
 
       if (shown == NULL)
         continue;
@@ -310,7 +268,7 @@ append_kept (GString    *text,
         g_string_append (why, ", ");
       g_string_append (why, shown);
     }
-  g_string_append_printf (text, "\n• %s", element_name (keep, i) != NULL ? element_name (keep, i) : "?");
+  g_string_append_printf (text, "\n• %s", osi_retention_plan_get_name (keep, i) != NULL ? osi_retention_plan_get_name (keep, i) : "?");
   if (why->len > 0)
     g_string_append_printf (text, " (%s)", why->str);
 }
@@ -332,8 +290,8 @@ char *
 _osi_window_describe_plan (JsonObject *plan,
                            gboolean    local)
 {
-  JsonArray *remove = plan_array (plan, "remove");
-  JsonArray *keep = plan_array (plan, "keep");
+  JsonArray *remove = osi_retention_plan_get_list (plan, "remove");
+  JsonArray *keep = osi_retention_plan_get_list (plan, "keep");
   guint n_remove = remove != NULL ? json_array_get_length (remove) : 0;
   guint n_keep = keep != NULL ? json_array_get_length (keep) : 0;
   GString *text = g_string_new (NULL);
@@ -346,7 +304,7 @@ _osi_window_describe_plan (JsonObject *plan,
       g_string_append_printf (text, ngettext ("%u backup will be deleted:", "%u backups will be deleted:", n_remove),
                               n_remove);
       for (guint i = 0; i < MIN (n_remove, PLAN_MAX_NAMES); i++)
-        g_string_append_printf (text, "\n• %s", element_name (remove, i) != NULL ? element_name (remove, i) : "?");
+        g_string_append_printf (text, "\n• %s", osi_retention_plan_get_name (remove, i) != NULL ? osi_retention_plan_get_name (remove, i) : "?");
       append_more (text, n_remove, PLAN_MAX_NAMES);
       g_string_append (text, "\n\n");
     }
@@ -468,7 +426,7 @@ on_pruned (GObject      *source,
   plan = osi_client_prune_finish (OSI_CLIENT (source), result, &error);
   if (_osi_window_is_disposed (self) || _osi_window_is_cancelled (error))
     return;
-  remove = plan != NULL ? plan_array (plan, "remove") : NULL;
+  remove = plan != NULL ? osi_retention_plan_get_list (plan, "remove") : NULL;
   prune_done (self, remove != NULL ? json_array_get_length (remove) : 0, error);
 }
 
@@ -490,13 +448,13 @@ on_prune_response (OsiWindow        *self,
       osi_client_prune_async (self->client, FALSE, self->op_cancellable, on_pruned, g_object_ref (self));
       return;
     }
-  remove = plan_array (plan, "remove");
+  remove = osi_retention_plan_get_list (plan, "remove");
   run = g_new0 (LocalPrune, 1);
   run->self = g_object_ref (self);
   run->names = g_ptr_array_new_with_free_func (g_free);
   for (guint i = 0; remove != NULL && i < json_array_get_length (remove); i++)
-    if (element_name (remove, i) != NULL)
-      g_ptr_array_add (run->names, g_strdup (element_name (remove, i)));
+    if (osi_retention_plan_get_name (remove, i) != NULL)
+      g_ptr_array_add (run->names, g_strdup (osi_retention_plan_get_name (remove, i)));
   local_prune_next (run);
 }
 
@@ -505,7 +463,7 @@ show_plan (OsiWindow  *self,
            JsonObject *plan,
            gboolean    local)
 {
-  JsonArray *remove = plan_array (plan, "remove");
+  JsonArray *remove = osi_retention_plan_get_list (plan, "remove");
   guint n_remove = remove != NULL ? json_array_get_length (remove) : 0;
   g_autofree char *body = _osi_window_describe_plan (plan, local);
   AdwMessageDialog *dialog;

@@ -17,29 +17,6 @@
 /* ------------------------------------------------------------------------ */
 /* Showing a policy                                                         */
 
-static char *
-format_iso (JsonObject *object,
-            const char *member)
-{
-  const char *text = json_object_has_member (object, member)
-                     && JSON_NODE_HOLDS_VALUE (json_object_get_member (object, member))
-                     ? json_object_get_string_member (object, member) : NULL;
-  g_autoptr(GDateTime) date = text != NULL ? g_date_time_new_from_iso8601 (text, NULL) : NULL;
-
-  return date != NULL ? osi_format_date (date) : g_strdup (C_("next run", "none"));
-}
-
-static const char *
-weekday_name (guint weekday)
-{
-  static const char * const names[] = {
-    N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
-    N_("Friday"), N_("Saturday"), N_("Sunday"),
-  };
-
-  return weekday >= 1 && weekday <= 7 ? _(names[weekday - 1]) : "?";
-}
-
 static void
 print_schedule (const OsiPolicy *policy)
 {
@@ -53,7 +30,7 @@ print_schedule (const OsiPolicy *policy)
     case OSI_SCHEDULE_WEEKLY:
       /* Translators: "every week on Monday at 02:30 (Europe/Paris)" */
       g_print (_("Schedule: every week on %s at %s (%s)\n"),
-               weekday_name (policy->schedule.weekday), at, policy->time_zone);
+               osi_policy_describe_weekday (policy->schedule.weekday), at, policy->time_zone);
       break;
     case OSI_SCHEDULE_MONTHLY:
       g_print (_("Schedule: every month on day %u at %s (%s)\n"), policy->schedule.day, at, policy->time_zone);
@@ -63,18 +40,6 @@ print_schedule (const OsiPolicy *policy)
       g_print ("%s\n", _("Schedule: off"));
       break;
     }
-}
-
-static const char *
-run_kind_name (const char *kind)
-{
-  if (g_strcmp0 (kind, "backup") == 0)
-    return C_("run", "backup");
-  if (g_strcmp0 (kind, "verify") == 0)
-    return C_("run", "verification");
-  if (g_strcmp0 (kind, "prune") == 0)
-    return C_("run", "prune");
-  return "?";
 }
 
 static void
@@ -98,10 +63,10 @@ print_runs (JsonObject *answer)
 
       if (run == NULL)
         continue;
-      at = format_iso (run, "at");
+      at = osi_policy_format_instant (run, "at");
       detail = osi_format_untrusted (json_object_get_string_member_with_default (run, "detail", ""));
       g_print ("  %s  %-12s  %-7s  %s\n", at,
-               run_kind_name (json_object_get_string_member_with_default (run, "kind", NULL)),
+               osi_policy_describe_run_kind (json_object_get_string_member_with_default (run, "kind", NULL)),
                json_object_get_boolean_member_with_default (run, "ok", FALSE) ? C_("run", "ok") : C_("run", "failed"),
                detail);
     }
@@ -111,8 +76,8 @@ static void
 print_policy (JsonObject      *answer,
               const OsiPolicy *policy)
 {
-  g_autofree char *next_backup = format_iso (answer, "next_backup");
-  g_autofree char *next_verify = format_iso (answer, "next_verify");
+  g_autofree char *next_backup = osi_policy_format_instant (answer, "next_backup");
+  g_autofree char *next_verify = osi_policy_format_instant (answer, "next_verify");
 
   print_schedule (policy);
   if (policy->schedule.every != OSI_SCHEDULE_OFF)

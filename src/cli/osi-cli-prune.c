@@ -18,67 +18,28 @@
  * backend included. Either way the plan never goes below three backups
  * and never removes a protected one. */
 
-static const char *
-reason_name (const char *reason)
-{
-  static const struct
-  {
-    const char *word;
-    const char *shown;
-  } names[] = {
-    { "last", NC_("kept because", "among the newest") },
-    { "daily", NC_("kept because", "newest of its day") },
-    { "weekly", NC_("kept because", "newest of its week") },
-    { "monthly", NC_("kept because", "newest of its month") },
-    { "protected", NC_("kept because", "protected") },
-  };
-
-  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
-    if (g_strcmp0 (reason, names[i].word) == 0)
-      return g_dpgettext2 (GETTEXT_PACKAGE, "kept because", names[i].shown);
-  return "?";
-}
-
-static JsonArray *
-plan_array (JsonObject *plan,
-            const char *member)
-{
-  JsonNode *node = json_object_get_member (plan, member);
-
-  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
-}
-
-static const char *
-element_name (JsonArray *array,
-              guint      i)
-{
-  JsonNode *node = json_array_get_element (array, i);
-
-  if (!JSON_NODE_HOLDS_OBJECT (node))
-    return NULL;
-  return json_object_get_string_member_with_default (json_node_get_object (node), "name", NULL);
-}
-
 static void
 print_keeps (JsonObject *plan)
 {
-  JsonArray *keep = plan_array (plan, "keep");
+  JsonArray *keep = osi_retention_plan_get_list (plan, "keep");
 
   for (guint i = 0; keep != NULL && i < json_array_get_length (keep); i++)
     {
       JsonNode *node = json_array_get_element (keep, i);
       JsonObject *object = JSON_NODE_HOLDS_OBJECT (node) ? json_node_get_object (node) : NULL;
-      JsonArray *reasons = object != NULL ? plan_array (object, "reasons") : NULL;
+      JsonArray *reasons = object != NULL ? osi_retention_plan_get_list (object, "reasons") : NULL;
       g_autoptr(GString) why = g_string_new (NULL);
-      g_autofree char *name = osi_format_untrusted (element_name (keep, i));
+      g_autofree char *name = osi_format_untrusted (osi_retention_plan_get_name (keep, i));
 
       for (guint r = 0; reasons != NULL && r < json_array_get_length (reasons); r++)
         {
           JsonNode *reason = json_array_get_element (reasons, r);
+          const char *shown = osi_retention_describe_reason (JSON_NODE_HOLDS_VALUE (reason)
+                                                             ? json_node_get_string (reason) : NULL);
 
           if (why->len > 0)
             g_string_append (why, ", ");
-          g_string_append (why, reason_name (JSON_NODE_HOLDS_VALUE (reason) ? json_node_get_string (reason) : NULL));
+          g_string_append (why, shown != NULL ? shown : "?");
         }
       g_print (_("Keeps %s (%s)\n"), name, why->str);
     }
@@ -122,11 +83,11 @@ delete_planned (OsiClient  *client,
                 gboolean    quiet,
                 JsonArray  *failed)
 {
-  JsonArray *remove = plan_array (plan, "remove");
+  JsonArray *remove = osi_retention_plan_get_list (plan, "remove");
 
   for (guint i = 0; remove != NULL && i < json_array_get_length (remove); i++)
     {
-      const char *name = element_name (remove, i);
+      const char *name = osi_retention_plan_get_name (remove, i);
       g_autoptr(GAsyncResult) result = NULL;
       g_autoptr(GError) error = NULL;
 
@@ -225,9 +186,9 @@ osi_cli_cmd_prune (const OsiCliGlobals  *globals,
   if (plan == NULL)
     return osi_cli_fail (error);
 
-  remove = plan_array (plan, "remove");
+  remove = osi_retention_plan_get_list (plan, "remove");
   n_remove = remove != NULL ? json_array_get_length (remove) : 0;
-  keep = plan_array (plan, "keep");
+  keep = osi_retention_plan_get_list (plan, "keep");
   n_keep = keep != NULL ? json_array_get_length (keep) : 0;
   if (!json)
     print_keeps (plan);
@@ -235,7 +196,7 @@ osi_cli_cmd_prune (const OsiCliGlobals  *globals,
     delete_planned (client, plan, json, failed);
   else if (!json)
     for (guint i = 0; i < n_remove; i++)
-      print_removed (element_name (remove, i), !dry_run);
+      print_removed (osi_retention_plan_get_name (remove, i), !dry_run);
 
   if (json)
     {

@@ -8,6 +8,7 @@
 #include "osi-backup-info.h"
 #include "osi-error.h"
 #include "osi-policy.h"
+#include "osi-search.h"
 
 static const char * const verify_names[] = {
   [OSI_VERIFY_OFF] = "off",
@@ -336,4 +337,42 @@ osi_policy_to_json (const OsiPolicy *policy)
 
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
+}
+
+char *
+osi_policy_format_instant (JsonObject *object,
+                           const char *member)
+{
+  JsonNode *node;
+  g_autoptr(GDateTime) date = NULL;
+
+  g_return_val_if_fail (object != NULL && member != NULL, NULL);
+
+  node = json_object_get_member (object, member);
+  if (node != NULL && JSON_NODE_HOLDS_VALUE (node) && json_node_get_value_type (node) == G_TYPE_STRING)
+    date = g_date_time_new_from_iso8601 (json_node_get_string (node), NULL);
+  return date != NULL ? osi_format_date (date) : g_strdup (C_("next run", "none"));
+}
+
+const char *
+osi_policy_describe_run_kind (const char *kind)
+{
+  if (g_strcmp0 (kind, "backup") == 0)
+    return C_("run", "backup");
+  if (g_strcmp0 (kind, "verify") == 0)
+    return C_("run", "verification");
+  if (g_strcmp0 (kind, "prune") == 0)
+    return C_("run", "prune");
+  return "?";
+}
+
+const char *
+osi_policy_describe_weekday (guint weekday)
+{
+  static const char * const names[] = {
+    N_("Monday"), N_("Tuesday"), N_("Wednesday"), N_("Thursday"),
+    N_("Friday"), N_("Saturday"), N_("Sunday"),
+  };
+
+  return weekday >= 1 && weekday <= 7 ? _(names[weekday - 1]) : "?";
 }

@@ -58,4 +58,13 @@ gboolean    osi_verify_every_from_string   (const char       *text,
 /* How long a verification stays fresh: a day or a week; 0 when off. */
 GTimeSpan   osi_verify_every_get_period    (OsiVerifyEvery    every);
 
+/* For showing the server's answer (docs/api.md §6.3), in this desktop's
+ * words: an ISO 8601 member of object as "JJ/MM/AAAA HH:MM" (local time),
+ * or "none" when absent or null; a run's kind ("backup", "verify",
+ * "prune"); a weekday, 1 (Monday) to 7. */
+char       *osi_policy_format_instant      (JsonObject       *object,
+                                            const char       *member);
+const char *osi_policy_describe_run_kind   (const char       *kind);
+const char *osi_policy_describe_weekday    (guint             weekday);
+
 G_END_DECLS

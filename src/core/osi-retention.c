@@ -438,3 +438,50 @@ osi_retention_plan_infos (OsiBackupInfo * const    *infos,
   osi_retention_plan (items, n_infos, policy, time_zone, reasons, order);
   return osi_retention_plan_to_json (items, n_infos, reasons, order, dry_run);
 }
+
+const char *
+osi_retention_describe_reason (const char *reason)
+{
+  static const struct
+  {
+    const char *word;
+    const char *shown;
+  } names[] = {
+    { "last", NC_("kept because", "among the newest") },
+    { "daily", NC_("kept because", "newest of its day") },
+    { "weekly", NC_("kept because", "newest of its week") },
+    { "monthly", NC_("kept because", "newest of its month") },
+    { "protected", NC_("kept because", "protected") },
+  };
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    if (g_strcmp0 (reason, names[i].word) == 0)
+      return g_dpgettext2 (GETTEXT_PACKAGE, "kept because", names[i].shown);
+  return NULL;
+}
+
+JsonArray *
+osi_retention_plan_get_list (JsonObject *plan,
+                             const char *member)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (plan != NULL && member != NULL, NULL);
+
+  node = json_object_get_member (plan, member);
+  return node != NULL && JSON_NODE_HOLDS_ARRAY (node) ? json_node_get_array (node) : NULL;
+}
+
+const char *
+osi_retention_plan_get_name (JsonArray *list,
+                             guint      i)
+{
+  JsonNode *node;
+
+  g_return_val_if_fail (list != NULL, NULL);
+
+  node = json_array_get_element (list, i);
+  if (node == NULL || !JSON_NODE_HOLDS_OBJECT (node))
+    return NULL;
+  return json_object_get_string_member_with_default (json_node_get_object (node), "name", NULL);
+}

@@ -152,4 +152,14 @@ JsonNode *osi_retention_plan_infos        (OsiBackupInfo * const     *infos,
                                            GTimeZone                 *time_zone,
                                            gboolean                   dry_run);
 
+/* Reading a plan: a reason word ("last", …, "protected") in this
+ * desktop's words (NULL for an unknown one); the plan's "keep" or
+ * "remove" list (NULL when absent); the name of the list's element i
+ * (NULL when it has none). */
+const char *osi_retention_describe_reason (const char                *reason);
+JsonArray  *osi_retention_plan_get_list   (JsonObject                *plan,
+                                           const char                *member);
+const char *osi_retention_plan_get_name   (JsonArray                 *list,
+                                           guint                      i);
+
 G_END_DECLS
