@@ -87,6 +87,8 @@ start (Fixture *f)
 {
   g_assert_null (f->server);
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+  /* A test may start the server again, at another address. */
+  g_free (f->url);
   f->url = g_strdup (f->server->url);
 }
 
