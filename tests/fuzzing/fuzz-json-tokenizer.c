@@ -190,10 +190,11 @@ json_glib_also_takes (OsiJsonError   error,
 {
   guint8 c = offset < size ? data[offset] : 0;
 
-  /* A surrogate escape followed by neither \u nor the closing quote:
-   * json-glib writes the surrogate out as three bytes (not UTF-8). */
-  if (error == OSI_JSON_ERROR_LONE_SURROGATE && offset + 7 < size && data[offset + 6] != '"' &&
-      (data[offset + 6] != '\\' || data[offset + 7] != 'u'))
+  /* A lone surrogate escape: json-glib writes it out as three bytes
+   * (not UTF-8), and a high one can swallow the closing quote, so the
+   * string goes on to the next quote; a low one alone it takes as it is.
+   * Whether it then accepts the text depends on what follows. */
+  if (error == OSI_JSON_ERROR_LONE_SURROGATE)
     return TRUE;
 
   /* After a top-level number, string or literal, json-glib reads an
