@@ -7,6 +7,7 @@
 
 #include "osi-backup-info.h"
 #include "osi-error.h"
+#include "osi-names.h"
 #include "osi-policy.h"
 #include "osi-search.h"
 
@@ -28,15 +29,14 @@ gboolean
 osi_verify_every_from_string (const char     *text,
                               OsiVerifyEvery *every)
 {
+  int value;
+
   g_return_val_if_fail (every != NULL, FALSE);
 
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (verify_names); i++)
-    if (strcmp (text, verify_names[i]) == 0)
-      {
-        *every = i;
-        return TRUE;
-      }
-  return FALSE;
+  if (!osi_name_lookup (verify_names, G_N_ELEMENTS (verify_names), text, &value))
+    return FALSE;
+  *every = value;
+  return TRUE;
 }
 
 GTimeSpan

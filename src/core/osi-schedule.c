@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "osi-names.h"
 #include "osi-schedule.h"
 
 static const char * const every_names[] = {
@@ -24,15 +25,14 @@ gboolean
 osi_schedule_every_from_string (const char       *text,
                                 OsiScheduleEvery *every)
 {
+  int value;
+
   g_return_val_if_fail (every != NULL, FALSE);
 
-  for (guint i = 0; text != NULL && i < G_N_ELEMENTS (every_names); i++)
-    if (strcmp (text, every_names[i]) == 0)
-      {
-        *every = i;
-        return TRUE;
-      }
-  return FALSE;
+  if (!osi_name_lookup (every_names, G_N_ELEMENTS (every_names), text, &value))
+    return FALSE;
+  *every = value;
+  return TRUE;
 }
 
 gboolean

@@ -9,6 +9,7 @@
 
 #include "osi-backup-info.h"
 #include "osi-catalog-private.h"
+#include "osi-names.h"
 #include "osi-sha256.h"
 
 /* What the catalog records, read and written through the statements
@@ -39,23 +40,6 @@ static const char * const run_kind_names[] = {
   [OSI_CATALOG_RUN_PRUNE] = "prune",
 };
 
-static gboolean
-name_lookup (const char * const *names,
-             guint               n_names,
-             const char         *text,
-             int                *value)
-{
-  if (text == NULL)
-    return FALSE;
-  for (guint i = 0; i < n_names; i++)
-    if (names[i] != NULL && strcmp (names[i], text) == 0)
-      {
-        *value = (int)i;
-        return TRUE;
-      }
-  return FALSE;
-}
-
 const char *
 osi_catalog_kind_to_string (OsiCatalogKind kind)
 {
@@ -72,7 +56,7 @@ osi_catalog_kind_from_string (const char     *text,
 
   g_return_val_if_fail (kind != NULL, FALSE);
 
-  if (!name_lookup (kind_names, G_N_ELEMENTS (kind_names), text, &value))
+  if (!osi_name_lookup (kind_names, G_N_ELEMENTS (kind_names), text, &value))
     return FALSE;
   *kind = value;
   return TRUE;
@@ -94,7 +78,7 @@ osi_catalog_verdict_from_string (const char        *text,
 
   g_return_val_if_fail (verdict != NULL, FALSE);
 
-  if (!name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), text, &value))
+  if (!osi_name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), text, &value))
     return FALSE;
   *verdict = value;
   return TRUE;
@@ -116,7 +100,7 @@ osi_catalog_run_kind_from_string (const char        *text,
 
   g_return_val_if_fail (kind != NULL, FALSE);
 
-  if (!name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), text, &value))
+  if (!osi_name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), text, &value))
     return FALSE;
   *kind = value;
   return TRUE;
@@ -281,12 +265,12 @@ entry_from_row (sqlite3_stmt *stmt)
 
   entry = entry_new (name != NULL ? name : "", name_len, note, note_len, sha256, sha256_len);
   entry->is_protected = sqlite3_column_int (stmt, 1) != 0;
-  if (name_lookup (kind_names, G_N_ELEMENTS (kind_names), (const char *)sqlite3_column_text (stmt, 3), &value))
+  if (osi_name_lookup (kind_names, G_N_ELEMENTS (kind_names), (const char *)sqlite3_column_text (stmt, 3), &value))
     entry->kind = value;
   entry->stamp.size = sqlite3_column_int64 (stmt, 5);
   entry->stamp.mtime_ns = sqlite3_column_int64 (stmt, 6);
   entry->stamp.ctime_ns = sqlite3_column_int64 (stmt, 7);
-  if (name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), (const char *)sqlite3_column_text (stmt, 8), &value))
+  if (osi_name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), (const char *)sqlite3_column_text (stmt, 8), &value))
     {
       entry->verdict = value;
       entry->verified_at = sqlite3_column_int64 (stmt, 9);
@@ -301,7 +285,7 @@ run_from_row (sqlite3_stmt *stmt)
   int value;
 
   /* The schema's CHECK allows only known kinds. */
-  if (name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), (const char *)sqlite3_column_text (stmt, 0), &value))
+  if (osi_name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), (const char *)sqlite3_column_text (stmt, 0), &value))
     run->kind = value;
   run->at = sqlite3_column_int64 (stmt, 1);
   run->ok = sqlite3_column_int (stmt, 2) != 0;
