@@ -1302,6 +1302,57 @@ test_new_client_reads_no_file (void)
   tls_server_stop (&t);
 }
 
+/* A profile without a CA file trusts the system's authorities, which
+ * GnuTLS reads from a bundle of some hundred kilobytes the first time a
+ * process asks for them. In a child process of its own, where no case
+ * before has read them yet. */
+static void
+test_system_authorities_read_off_thread (void)
+{
+  const char *bundle = "/etc/ssl/certs/ca-certificates.crt";
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(OsiProfileStore) store = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(OsiClient) client = NULL;
+  g_autoptr(GPtrArray) backups = NULL;
+  g_autoptr(GError) error = NULL;
+  OsiProfile *profile;
+  TlsServer t;
+
+  if (!g_file_test (bundle, G_FILE_TEST_EXISTS))
+    {
+      osi_test_missing ("no system bundle of certificate authorities");
+      return;
+    }
+  if (!g_test_subprocess ())
+    {
+      g_test_trap_subprocess (NULL, (guint64)4 * OSI_TEST_WAIT_S * G_USEC_PER_SEC, G_TEST_SUBPROCESS_INHERIT_STDERR);
+      g_test_trap_assert_passed ();
+      return;
+    }
+  if (!tls_server_start (&t))
+    return;
+  settings = fresh_settings ();
+  store = osi_profile_store_new (settings);
+  profile = osi_profile_store_add (store, "Secure", t.server->url, NULL);
+
+  osi_io_watch_start ((const char *[]) { bundle, NULL });
+  osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
+  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  g_assert_no_error (error);
+  /* The test authority is not the system's: refused, as it should be. */
+  g_clear_object (&result);
+  osi_client_list_async (client, NULL, osi_test_store_result, &result);
+  backups = osi_client_list_finish (client, osi_test_wait_result (&result, "the list"), &error);
+  osi_io_watch_stop ("a connection trusting the system's authorities");
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+  g_assert_null (backups);
+
+  g_clear_object (&client);
+  g_assert_finalize_object (g_steal_pointer (&store));
+  tls_server_stop (&t);
+}
+
 /* The preferences: testing the connection of a profile with a CA file
  * and a time zone, then applying another time zone. */
 static void
@@ -1385,6 +1436,7 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/window/time-zone", test_window_time_zone);
   g_test_add_func ("/profiles/ui-thread/new-client", test_new_client_reads_no_file);
   g_test_add_func ("/profiles/ui-thread/window", test_window_reads_no_file);
+  g_test_add_func ("/profiles/ui-thread/system-authorities", test_system_authorities_read_off_thread);
 
   status = g_test_run ();
 

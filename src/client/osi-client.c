@@ -12,7 +12,8 @@
 G_DEFINE_QUARK (osi-client-error-quark, osi_client_error)
 
 /* ------------------------------------------------------------------------ */
-/* A certificate database that trusts a CA file in addition to the system's */
+/* A certificate database that trusts a CA file in addition to the
+ * system's, or the system's alone (own NULL: see system_authorities ()). */
 
 #define OSI_TYPE_CLIENT_CA_DATABASE (osi_client_ca_database_get_type ())
 
@@ -21,7 +22,7 @@ G_DECLARE_FINAL_TYPE (OsiClientCaDatabase, osi_client_ca_database, OSI, CLIENT_C
 struct _OsiClientCaDatabase
 {
   GTlsDatabase  parent_instance;
-  GTlsDatabase *own;
+  GTlsDatabase *own;      /* NULL: the system's alone */
   GTlsDatabase *system;   /* may be NULL */
 };
 
@@ -40,6 +41,9 @@ osi_client_ca_database_verify_chain (GTlsDatabase             *database,
   OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
   GTlsCertificateFlags own;
 
+  if (self->own == NULL)
+    return g_tls_database_verify_chain (self->system, chain, purpose, identity, interaction, flags,
+                                        cancellable, error);
   own = g_tls_database_verify_chain (self->own, chain, purpose, identity, interaction, flags,
                                      cancellable, error);
   /* Anchored in the CA file: its verdict (expiry, host name) stands. */
@@ -60,10 +64,11 @@ osi_client_ca_database_lookup_certificate_issuer (GTlsDatabase             *data
                                                   GError                  **error)
 {
   OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
-  GTlsCertificate *issuer;
+  GTlsCertificate *issuer = NULL;
 
-  issuer = g_tls_database_lookup_certificate_issuer (self->own, certificate, interaction, flags,
-                                                     cancellable, error);
+  if (self->own != NULL)
+    issuer = g_tls_database_lookup_certificate_issuer (self->own, certificate, interaction, flags,
+                                                       cancellable, error);
   if (issuer != NULL || self->system == NULL || (error != NULL && *error != NULL))
     return issuer;
   return g_tls_database_lookup_certificate_issuer (self->system, certificate, interaction, flags,
@@ -79,10 +84,11 @@ osi_client_ca_database_lookup_certificates_issued_by (GTlsDatabase             *
                                                       GError                  **error)
 {
   OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
-  GList *list;
+  GList *list = NULL;
 
-  list = g_tls_database_lookup_certificates_issued_by (self->own, issuer_raw_dn, interaction, flags,
-                                                       cancellable, error);
+  if (self->own != NULL)
+    list = g_tls_database_lookup_certificates_issued_by (self->own, issuer_raw_dn, interaction, flags,
+                                                         cancellable, error);
   if (self->system == NULL || (error != NULL && *error != NULL))
     return list;
   return g_list_concat (list, g_tls_database_lookup_certificates_issued_by (self->system, issuer_raw_dn,
@@ -94,7 +100,9 @@ static char *
 osi_client_ca_database_create_certificate_handle (GTlsDatabase    *database,
                                                   GTlsCertificate *certificate)
 {
-  return g_tls_database_create_certificate_handle (OSI_CLIENT_CA_DATABASE (database)->own, certificate);
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
+
+  return g_tls_database_create_certificate_handle (self->own != NULL ? self->own : self->system, certificate);
 }
 
 static GTlsCertificate *
@@ -105,7 +113,9 @@ osi_client_ca_database_lookup_certificate_for_handle (GTlsDatabase             *
                                                       GCancellable             *cancellable,
                                                       GError                  **error)
 {
-  return g_tls_database_lookup_certificate_for_handle (OSI_CLIENT_CA_DATABASE (database)->own, handle,
+  OsiClientCaDatabase *self = OSI_CLIENT_CA_DATABASE (database);
+
+  return g_tls_database_lookup_certificate_for_handle (self->own != NULL ? self->own : self->system, handle,
                                                        interaction, flags, cancellable, error);
 }
 
@@ -321,18 +331,52 @@ osi_client_get_base_url (OsiClient *self)
   return self->base_url;
 }
 
-/* The system's authorities and ca_file's. Reads ca_file (and, the first
- * time, the system's authorities) on the calling thread. */
+/* The system's authorities (a new reference, NULL where the system has
+ * none), read on the calling thread the first time. They become the
+ * process's default database too: glib-networking makes each TLS
+ * connection over the default database before libsoup hands it the
+ * session's, and re-reads the system bundle for a connection made over
+ * its own (g_tls_database_gnutls_get_credentials () in 2.74), on the
+ * thread that opens it, the UI thread for an async request. Over a
+ * database of another type, a connection verifies the peer through it,
+ * in the handshake's thread, from the certificates read once. */
+static GTlsDatabase *
+system_authorities (void)
+{
+  static GMutex lock;
+  static GTlsDatabase *shared;
+  g_autoptr(GMutexLocker) locker = g_mutex_locker_new (&lock);
+  GTlsBackend *backend;
+  GTlsDatabase *system;
+  OsiClientCaDatabase *database;
+
+  if (shared != NULL)
+    return g_object_ref (shared);
+  backend = g_tls_backend_get_default ();
+  if ((system = g_tls_backend_get_default_database (backend)) == NULL)
+    return NULL;
+  database = g_object_new (OSI_TYPE_CLIENT_CA_DATABASE, NULL);
+  database->system = system;
+  shared = G_TLS_DATABASE (database);
+  g_tls_backend_set_default_database (backend, shared);
+  return g_object_ref (shared);
+}
+
+/* The system's authorities, and ca_file's when not NULL. Reads ca_file
+ * (and, the first time, the system's authorities) on the calling thread.
+ * NULL without an error where there is nothing to trust. */
 static GTlsDatabase *
 new_ca_database (const char  *ca_file,
                  GError     **error)
 {
   g_autoptr(GTlsDatabase) own = NULL;
+  g_autoptr(GTlsDatabase) system = system_authorities ();
   g_autoptr(GError) local = NULL;
   OsiClientCaDatabase *database;
 
-  own = g_tls_file_database_new (ca_file, &local);
-  if (own == NULL)
+  if (ca_file == NULL)
+    return g_steal_pointer (&system);
+  if ((own = g_tls_file_database_new (ca_file, &local)) == NULL)
     {
       g_autofree char *sentence = g_strdup_printf (_("Cannot use the certificate authority file %s: choose a "
                                                      "PEM file holding the certificate of the authority that "
@@ -345,7 +389,8 @@ new_ca_database (const char  *ca_file,
 
   database = g_object_new (OSI_TYPE_CLIENT_CA_DATABASE, NULL);
   database->own = g_steal_pointer (&own);
-  database->system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+  if (system != NULL)
+    database->system = g_object_ref (OSI_CLIENT_CA_DATABASE (system)->system);
   return G_TLS_DATABASE (database);
 }
 
@@ -356,12 +401,16 @@ osi_client_set_ca_file (OsiClient   *self,
                         GError     **error)
 {
   g_autoptr(GTlsDatabase) database = NULL;
+  GError *local = NULL;
 
   g_return_val_if_fail (OSI_IS_CLIENT (self), FALSE);
   g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
 
-  if (ca_file != NULL && (database = new_ca_database (ca_file, error)) == NULL)
-    return FALSE;
+  if ((database = new_ca_database (ca_file, &local)) == NULL && local != NULL)
+    {
+      g_propagate_error (error, local);
+      return FALSE;
+    }
   osi_client_set_tls_database (self, database);
   return TRUE;
 }
@@ -377,7 +426,7 @@ osi_client_set_tls_database (OsiClient    *self,
   g_return_if_fail (database == NULL || G_IS_TLS_DATABASE (database));
 
   if (database == NULL)
-    database = system = g_tls_backend_get_default_database (g_tls_backend_get_default ());
+    database = system = new_ca_database (NULL, NULL);
   soup_session_set_tls_database (self->session, database);
 }
 
@@ -410,7 +459,7 @@ load_files_thread (GTask        *task,
   LoadFiles *load = task_data;
   GError *error = NULL;
 
-  if (load->ca_file != NULL && (load->database = new_ca_database (load->ca_file, &error)) == NULL)
+  if ((load->database = new_ca_database (load->ca_file, &error)) == NULL && error != NULL)
     {
       g_task_return_error (task, error);
       return;

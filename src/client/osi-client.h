@@ -62,7 +62,7 @@ gboolean       osi_client_set_ca_file      (OsiClient            *self,
                                             GError              **error);
 /* The certificate authorities for the connections opened after the call:
  * a database osi_client_load_files_async () made; NULL for the system's
- * only. */
+ * only, read on the calling thread the first time the process asks. */
 void           osi_client_set_tls_database (OsiClient            *self,
                                             GTlsDatabase         *database);
 
@@ -88,8 +88,9 @@ GTimeZone     *osi_client_get_server_tz    (OsiClient            *self);
 
 /* Reads, in a worker thread, what osi_client_set_ca_file () and
  * osi_client_set_server_time_zone () would read on the calling thread:
- * the certificate database of ca_file (the system's authorities and
- * ca_file's; NULL in *database when ca_file is NULL) and the time zone
+ * the certificate database (the system's authorities, and ca_file's
+ * when ca_file is not NULL; the system's are read from their bundle the
+ * first time a process asks for them, here in the worker) and the time zone
  * identifier names (NULL in *tz when identifier is NULL or "", this
  * desktop's). An unusable CA file is OSI_CLIENT_ERROR_TLS, an unknown
  * time zone OSI_ERROR_INVALID_DATA, with the sentences of the setters. */
