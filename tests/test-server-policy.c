@@ -12,6 +12,7 @@
 #include <libsoup/soup.h>
 
 #include "osi-archive.h"
+#include "osi-backup-folder.h"
 #include "osi-catalog.h"
 #include "osi-clock.h"
 #include "osi-server.h"
@@ -378,6 +379,57 @@ test_catalog_records_and_forgets (Fixture       *f,
     g_assert_nonnull (all);
     g_assert_false (g_hash_table_contains (all, name));
   }
+}
+
+/* Checksums found are recorded together a moment later (one
+ * transaction): one found for a backup deleted before that moment, by a
+ * DELETE or a prune, is not recorded then, when the deletion has
+ * forgotten the backup's record. The folder stopping records what waits. */
+static void
+test_catalog_deleted_before_recorded (Fixture       *f,
+                                      gconstpointer  user_data)
+{
+  static const char * const names[] = {
+    "backup_20250101_000000.tar.zst", "backup_20250102_000000.tar.zst", "backup_20250103_000000.tar.zst",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupFolder) folder = NULL;
+  g_autoptr(OsiCatalog) catalog = NULL;
+  g_autoptr(GHashTable) all = NULL;
+  const OsiCatalogEntry *kept;
+  int errors[1];
+
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    put_archive (f, names[i]);
+  folder = osi_backup_folder_new (f->backups, &error);
+  g_assert_no_error (error);
+  catalog = osi_catalog_open (f->backups, &error);
+  g_assert_no_error (error);
+  osi_backup_folder_attach_catalog (folder, catalog);
+  /* No main loop runs meanwhile: the three wait to be recorded. */
+  for (guint i = 0; i < G_N_ELEMENTS (names); i++)
+    {
+      g_autofree char *path = backup_path (f, names[i]);
+      struct stat st;
+
+      g_assert_cmpint (stat (path, &st), ==, 0);
+      osi_backup_folder_store_sha256 (folder, names[i], &st, FAKE_SHA256);
+    }
+  g_assert_true (osi_backup_folder_delete (folder, names[0]));
+  g_assert_cmpuint (osi_backup_folder_delete_many (folder, &names[1], 1, errors), ==, 0);
+  g_assert_cmpint (errors[0], ==, 0);
+  osi_backup_folder_stop (folder);
+  g_clear_object (&folder);
+  g_clear_object (&catalog);
+
+  catalog = open_catalog (f);
+  all = osi_catalog_load_all (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_false (g_hash_table_contains (all, names[0]));
+  g_assert_false (g_hash_table_contains (all, names[1]));
+  kept = g_hash_table_lookup (all, names[2]);
+  g_assert_nonnull (kept);
+  g_assert_cmpstr (kept->sha256, ==, FAKE_SHA256);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1592,6 +1644,8 @@ main (int    argc,
               test_sidecar_migration, fixture_teardown);
   g_test_add ("/server-policy/catalog/records-and-forgets", Fixture, NULL, fixture_setup,
               test_catalog_records_and_forgets, fixture_teardown);
+  g_test_add ("/server-policy/catalog/deleted-before-recorded", Fixture, NULL, fixture_setup,
+              test_catalog_deleted_before_recorded, fixture_teardown);
   g_test_add ("/server-policy/list/kinds-and-verified", Fixture, NULL, fixture_setup,
               test_kinds_and_verified, fixture_teardown);
   g_test_add ("/server-policy/patch", Fixture, NULL, fixture_setup, test_patch, fixture_teardown);

@@ -228,6 +228,28 @@ _osi_backup_folder_queue_sha256_locked (OsiBackupFolder *self,
     }
 }
 
+/* The checksums queued for backups that are gone: dropped, or the next
+ * flush would record them again after their records were forgotten (a
+ * backup deleted within FLUSH_DELAY_MS of being hashed kept a record
+ * until the next start). The hashing threads queue none for them any
+ * more: their cache entries went first. Called with the lock held. */
+static void
+drop_pending_locked (OsiBackupFolder    *self,
+                     const char * const *names,
+                     guint               n_names)
+{
+  g_autoptr(GHashTable) gone = NULL;
+
+  if (self->pending == NULL || self->pending->len == 0)
+    return;
+  gone = g_hash_table_new (g_str_hash, g_str_equal);
+  for (guint i = 0; i < n_names; i++)
+    g_hash_table_add (gone, (gpointer)names[i]);
+  for (guint i = self->pending->len; i-- > 0;)
+    if (g_hash_table_contains (gone, g_array_index (self->pending, PendingChecksum, i).name))
+      g_array_remove_index_fast (self->pending, i);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Attaching: import, reconcile                                             */
 
@@ -346,6 +368,9 @@ _osi_backup_folder_forget (OsiBackupFolder    *self,
 
   if (!on_catalog_thread (self) || n_names == 0)
     return;
+  g_mutex_lock (&self->cache_lock);
+  drop_pending_locked (self, names, n_names);
+  g_mutex_unlock (&self->cache_lock);
   if (!osi_catalog_forget_many (self->catalog, names, n_names, &error))
     g_message ("Cannot forget %u deleted backups in the backup catalog: %s", n_names, error->message);
   g_mutex_lock (&self->cache_lock);
