@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -31,6 +32,51 @@
 
 #define TOKEN "policy-test-token-7c2e"
 #define FAKE_SHA256 "abababababababababababababababababababababababababababababababab"
+
+/* One backup that cannot be deleted, for the prune's failures. As root
+ * (the CI), neither a read-only folder nor anything but a mount on the
+ * file makes one file of a folder undeletable, and a container may allow
+ * no mount: unlinkat () is defined again here, in the test program,
+ * which the dynamic linker prefers to the C library for the server
+ * linked in (as tests/osi-test-io-watch.h does), and fails as it would
+ * for a mount point (EBUSY) on the name set, passing every other call
+ * on. */
+static char *undeletable;   /* a backup's name, or NULL; atomic */
+
+int test_unlinkat (int dir_fd, const char *path, int flags) __asm__ ("unlinkat");
+
+int
+test_unlinkat (int         dir_fd,
+               const char *path,
+               int         flags)
+{
+  static int (*next) (int, const char *, int);
+  int (*call) (int, const char *, int) = __atomic_load_n (&next, __ATOMIC_ACQUIRE);
+  const char *name = g_atomic_pointer_get (&undeletable);
+  const char *base = path != NULL ? strrchr (path, '/') : NULL;
+
+  if (call == NULL)
+    {
+      /* Looked up twice at worst, to the same function. */
+      call = (int (*) (int, const char *, int))dlsym (RTLD_NEXT, "unlinkat");
+      if (call == NULL)
+        abort ();
+      __atomic_store_n (&next, call, __ATOMIC_RELEASE);
+    }
+  base = base != NULL ? base + 1 : path;
+  if (name != NULL && base != NULL && strcmp (base, name) == 0)
+    {
+      errno = EBUSY;
+      return -1;
+    }
+  return call (dir_fd, path, flags);
+}
+
+static void
+set_undeletable (const char *name)
+{
+  g_free (g_atomic_pointer_exchange (&undeletable, g_strdup (name)));
+}
 
 typedef struct
 {
@@ -75,6 +121,7 @@ fixture_teardown (Fixture       *f,
   stop (f);
   if (f->in_process != NULL)
     stop_in_process (f);
+  set_undeletable (NULL);
   g_clear_object (&f->clock);
   g_clear_object (&f->session);
   osi_test_remove_tmpdir (f->tmp);
@@ -1606,6 +1653,161 @@ test_scheduler_waits_for_restore (Fixture       *f,
   assert_runs (f, "backup", "2026-03-02T03:02:00Z 2026-03-03T03:00:00Z");
 }
 
+/* The newest run of kind in the log: whether it went well, and its
+ * detail. */
+static char *
+newest_run (Fixture    *f,
+            const char *kind,
+            gboolean   *ok)
+{
+  g_autoptr(Response) r = get_policy (f);
+  JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+
+  for (guint i = 0; i < json_array_get_length (runs); i++)
+    {
+      JsonObject *run = json_array_get_object_element (runs, i);
+
+      if (g_strcmp0 (json_object_get_string_member (run, "kind"), kind) != 0)
+        continue;
+      *ok = json_object_get_boolean_member (run, "ok");
+      return g_strdup (json_object_get_string_member (run, "detail"));
+    }
+  g_error ("no %s run in the log", kind);
+}
+
+/* detail: NULL for any. */
+static void
+assert_newest_run (Fixture    *f,
+                   const char *kind,
+                   gboolean    ok,
+                   const char *detail)
+{
+  gboolean run_ok;
+  g_autofree char *run_detail = newest_run (f, kind, &run_ok);
+
+  if (detail != NULL)
+    g_assert_cmpstr (run_detail, ==, detail);
+  g_assert_cmpint (run_ok, ==, ok);
+}
+
+static char *
+note_of (Fixture    *f,
+         const char *name)
+{
+  g_autoptr(JsonObject) entry = find_entry (f, name);
+
+  g_assert_nonnull (entry);
+  return g_strdup (json_object_get_string_member_with_default (entry, "note", "-"));
+}
+
+/* A prune in which one deletion fails (docs/api.md §6.5), requested and
+ * after a scheduled backup: the others are deleted all the same; the
+ * answer is a 200 whose remove entry of that backup has the system's
+ * reason and whose detail names it; the run is recorded not ok, naming
+ * it; the backup stays, listed with what the catalog knows of it, and
+ * the records of those deleted are forgotten. Once it can be deleted,
+ * the next prune removes it. The server is this process's, which the
+ * test's unlinkat () reaches. */
+static void
+test_prune_deletion_fails (Fixture       *f,
+                           gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) start = utc ("2025-01-06T13:00:00Z");
+  g_autofree char *stuck = day_name (2);
+  g_autofree char *first = day_name (0);
+  g_autofree char *second = day_name (1);
+  g_autofree char *failed = g_strdup_printf ("1 backup could not be deleted: %s (%s).", stuck, g_strerror (EBUSY));
+  g_autofree char *removed_2 = g_strconcat ("Removed 2 backups, kept 3. ", failed, NULL);
+  g_autofree char *removed_1 = g_strconcat ("Removed 1 backup, kept 3. ", failed, NULL);
+
+  put_dated_archives (f, 6);
+  f->clock = osi_clock_new_manual (start);
+  start_in_process (f, NULL);
+  put_policy (f, "{\"schedule\": {\"time_zone\": \"UTC\"}, \"retention\": {\"keep_last\": 3}}");
+  {
+    g_autoptr(Response) r1 = patch (f, stuck, "{\"note\": \"stuck\"}");
+    g_autoptr(Response) r2 = patch (f, second, "{\"note\": \"deleted\"}");
+
+    assert_status (r1, SOUP_STATUS_OK);
+    assert_status (r2, SOUP_STATUS_OK);
+  }
+  set_undeletable (stuck);
+
+  /* Requested: 1 and 2 January deleted, 3 January not, and said so. */
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    JsonArray *remove;
+    g_autofree char *keep = NULL;
+    g_autofree char *removed = NULL;
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_get_boolean_member (object_of (r), "dry_run"));
+    keep = describe (json_object_get_array_member (object_of (r), "keep"));
+    remove = json_object_get_array_member (object_of (r), "remove");
+    removed = describe (remove);
+    g_assert_cmpstr (keep, ==, "06:last 05:last 04:last");
+    g_assert_cmpstr (removed, ==, "03 02 01");
+    g_assert_cmpstr (json_object_get_string_member_with_default (json_array_get_object_element (remove, 0), "error",
+                                                                 NULL), ==, g_strerror (EBUSY));
+    g_assert_false (json_object_has_member (json_array_get_object_element (remove, 1), "error"));
+    g_assert_false (json_object_has_member (json_array_get_object_element (remove, 2), "error"));
+    g_assert_cmpstr (json_object_get_string_member_with_default (object_of (r), "detail", NULL), ==, failed);
+  }
+  assert_listed (f, "backup_20250106_120000.tar.zst:- backup_20250105_120000.tar.zst:- "
+                 "backup_20250104_120000.tar.zst:- backup_20250103_120000.tar.zst:-");
+  {
+    g_autofree char *note = note_of (f, stuck);
+
+    g_assert_cmpstr (note, ==, "stuck");
+  }
+  {
+    g_autofree char *path = backup_path (f, stuck);
+    g_autofree char *deleted = backup_path (f, first);
+
+    g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
+    g_assert_false (g_file_test (deleted, G_FILE_TEST_EXISTS));
+  }
+  assert_newest_run (f, "prune", FALSE, removed_2);
+
+  /* The prune after a scheduled backup: the same. */
+  put_policy (f, "{\"schedule\": {\"every\": \"daily\", \"at\": \"03:00\"}}");
+  advance_hourly (f, "2025-01-07T04:00:00Z");
+  assert_listed (f, "backup_20250107_030000.tar.zst:scheduled backup_20250106_120000.tar.zst:- "
+                 "backup_20250105_120000.tar.zst:- backup_20250103_120000.tar.zst:-");
+  assert_newest_run (f, "backup", TRUE, NULL);
+  assert_newest_run (f, "prune", FALSE, removed_1);
+
+  /* It can be deleted again: the next prune removes it. */
+  set_undeletable (NULL);
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autofree char *removed = NULL;
+
+    assert_status (r, SOUP_STATUS_OK);
+    removed = describe (json_object_get_array_member (object_of (r), "remove"));
+    g_assert_cmpstr (removed, ==, "03");
+    g_assert_false (json_object_has_member (json_array_get_object_element (json_object_get_array_member (object_of (r),
+                                                                                                          "remove"), 0),
+                                            "error"));
+    g_assert_false (json_object_has_member (object_of (r), "detail"));
+  }
+  assert_listed (f, "backup_20250107_030000.tar.zst:scheduled backup_20250106_120000.tar.zst:- "
+                 "backup_20250105_120000.tar.zst:-");
+  assert_newest_run (f, "prune", TRUE, "Removed 1 backup, kept 3.");
+
+  /* The catalog forgot every backup deleted, the stuck one once deleted. */
+  stop_in_process (f);
+  {
+    g_autoptr(OsiCatalog) catalog = open_catalog (f);
+    g_autoptr(GHashTable) all = osi_catalog_load_all (catalog, NULL);
+
+    g_assert_nonnull (all);
+    g_assert_false (g_hash_table_contains (all, second));
+    g_assert_false (g_hash_table_contains (all, stuck));
+    g_assert_true (g_hash_table_contains (all, "backup_20250107_030000.tar.zst"));
+  }
+}
+
 /* A catalog that is not one is moved aside, loudly, and a fresh one
  * started: the server serves on. */
 static void
@@ -1658,6 +1860,8 @@ main (int    argc,
   g_test_add ("/server-policy/prune", Fixture, NULL, fixture_setup, test_prune, fixture_teardown);
   g_test_add ("/server-policy/prune/during-restore", Fixture, NULL, fixture_setup,
               test_prune_during_restore, fixture_teardown);
+  g_test_add ("/server-policy/prune/deletion-fails", Fixture, NULL, fixture_setup,
+              test_prune_deletion_fails, fixture_teardown);
   g_test_add ("/server-policy/catalog/moved-aside", Fixture, NULL, fixture_setup,
               test_catalog_moved_aside, fixture_teardown);
   g_test_add ("/server-policy/scheduler/weeks", Fixture, NULL, fixture_setup,
