@@ -16,6 +16,7 @@
 #include "osi-backup-folder.h"
 #include "osi-catalog.h"
 #include "osi-clock.h"
+#include "osi-demo-data.h"
 #include "osi-server.h"
 #include "osi-test-support.h"
 
@@ -76,6 +77,23 @@ static void
 set_undeletable (const char *name)
 {
   g_free (g_atomic_pointer_exchange (&undeletable, g_strdup (name)));
+}
+
+/* The times the scheduler said that its verification pass waits for a
+ * restore: it says so once the verification under way has stopped. */
+static int n_paused;   /* atomic */
+
+static GLogWriterOutput
+count_pauses (GLogLevelFlags   log_level,
+              const GLogField *fields,
+              gsize            n_fields,
+              gpointer         user_data)
+{
+  for (gsize i = 0; i < n_fields; i++)
+    if (g_strcmp0 (fields[i].key, "MESSAGE") == 0 && fields[i].length < 0 &&
+        g_str_has_prefix (fields[i].value, "Verification paused while a restore runs"))
+      g_atomic_int_inc (&n_paused);
+  return g_log_writer_default (log_level, fields, n_fields, user_data);
 }
 
 typedef struct
@@ -1700,6 +1718,148 @@ note_of (Fixture    *f,
   return g_strdup (json_object_get_string_member_with_default (entry, "note", "-"));
 }
 
+/* The newest backup, which a verification pass verifies first: big
+ * enough that it is still being verified when the restore, asked for as
+ * the pass begins, arrives (a tenth of its verification's time, at most,
+ * here); should it not be, the test fails, saying so. */
+#define BIG_DATA_SIZE (80 * 1024 * 1024)
+
+static gboolean
+paused (gpointer data)
+{
+  return g_atomic_int_get (&n_paused) > 0;
+}
+
+/* The verdicts of names: "-" for each not verified, else the verdict and
+ * time, space-separated. */
+static char *
+verdicts_of (Fixture            *f,
+             const char * const *names)
+{
+  GString *text = g_string_new (NULL);
+
+  for (guint i = 0; names[i] != NULL; i++)
+    {
+      g_autofree char *verified = verified_of (f, names[i]);
+
+      g_string_append_printf (text, "%s%s", i > 0 ? " " : "", verified);
+    }
+  return g_string_free (text, FALSE);
+}
+
+static void
+assert_verdicts (Fixture            *f,
+                 const char * const *names,
+                 const char         *expected)
+{
+  g_autofree char *verdicts = verdicts_of (f, names);
+
+  g_assert_cmpstr (verdicts, ==, expected);
+}
+
+/* A restore that begins while the verification pass verifies a backup
+ * stops that verification (docs/api.md §6.6), which records nothing;
+ * none runs while the restore and its --on-restore command run; the
+ * restore succeeds; once it has ended, the pass goes on with what it had
+ * left, the backup interrupted first, and records one run, each backup
+ * counted once. The restore's safety backup, made during the pass, is
+ * verified by the next pass. */
+static void
+test_scheduler_restore_stops_verification (Fixture       *f,
+                                           gconstpointer  user_data)
+{
+  static const char * const pass[] = {
+    "backup_20260301_020000.tar.zst",   /* the big one, verified first */
+    "backup_20260301_010000.tar.zst",
+    "by-hand_20250101.tar.zst",         /* the one restored */
+    NULL,
+  };
+  g_autofree char *started = g_build_filename (f->tmp, "hook-started", NULL);
+  g_autofree char *release = g_build_filename (f->tmp, "hook-release", NULL);
+  g_autofree char *q_started = g_shell_quote (started);
+  g_autofree char *q_release = g_shell_quote (release);
+  /* It ends with the test, should the test fail first. */
+  g_autofree char *hook = g_strdup_printf ("touch %s; while [ ! -e %s ] && kill -0 $PPID; do sleep 0.02; done",
+                                           q_started, q_release);
+  g_autofree char *big = g_build_filename (f->tmp, "big", NULL);
+  g_autofree char *big_path = backup_path (f, pass[0]);
+  g_autoptr(GDateTime) start = utc ("2026-03-02T12:00:00Z");
+  g_autoptr(GError) error = NULL;
+
+  g_assert_true (osi_demo_data_generate (big, BIG_DATA_SIZE, 2, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (osi_archive_create (big, big_path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  osi_test_remove_tmpdir (big);
+  for (guint i = 1; pass[i] != NULL; i++)
+    put_archive (f, pass[i]);
+  /* dated as named, the one restored a week before the pass */
+  for (guint i = 0; pass[i] != NULL; i++)
+    {
+      static const char * const dates[] = { "2026-03-01T02:00:00Z", "2026-03-01T01:00:00Z", "2026-02-23T12:00:00Z" };
+      g_autofree char *path = backup_path (f, pass[i]);
+      g_autoptr(GDateTime) date = utc (dates[i]);
+
+      osi_test_set_mtime (path, g_date_time_to_unix (date), 0);
+    }
+
+  f->clock = osi_clock_new_manual (start);
+  start_in_process (f, hook);
+  put_policy (f, "{\"verify\": {\"every\": \"daily\"}}");
+  assert_member (f, "next_verify", "2026-03-02T12:00:00Z");
+
+  /* The pass begins, verifying the big one; the restore comes at once. */
+  g_atomic_int_set (&n_paused, 0);
+  advance_to (f, "2026-03-02T12:00:00Z");
+  {
+    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
+                                     "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+
+    assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpstr (json_object_get_string_member (object_of (r), "safety_backup"), ==,
+                     "backup_20260302_120000_safety.tar.zst");
+  }
+  osi_test_wait_for (file_exists, started, "the --on-restore command");
+  /* The verification under way stopped, and recorded nothing: the pass
+   * waits. */
+  osi_test_wait_for (paused, NULL, "the verification pass to pause for the restore");
+  {
+    g_autofree char *verdicts = verdicts_of (f, pass);
+
+    if (!g_str_equal (verdicts, "- - -"))
+      g_error ("the restore came after the verification of %s had ended (%s): the backup is not big enough, "
+               "or a verification went on during the restore", pass[0], verdicts);
+  }
+
+  /* None while the restore runs: half an hour later, still none. */
+  advance_to (f, "2026-03-02T12:30:00Z");
+  assert_verdicts (f, pass, "- - -");
+  assert_runs (f, "verify", "");
+
+  /* The restore ends: the pass goes on with what it had left, and ends. */
+  advance_to (f, "2026-03-02T13:00:00Z");
+  g_assert_true (g_file_set_contents (release, "", -1, NULL));
+  wait_idle (f);
+  assert_verdicts (f, pass, "restorable@2026-03-02T13:00:00Z restorable@2026-03-02T13:00:00Z "
+                   "restorable@2026-03-02T13:00:00Z");
+  assert_runs (f, "verify", "2026-03-02T12:00:00Z");
+  assert_newest_run (f, "verify", TRUE, "Verified 3 backups: 3 restorable, 0 unproven, 0 not restorable.");
+  g_assert_cmpint (g_atomic_int_get (&n_paused), ==, 1);
+  assert_listed (f, "backup_20260302_120000_safety.tar.zst:safety backup_20260301_020000.tar.zst:- "
+                 "backup_20260301_010000.tar.zst:- by-hand_20250101.tar.zst:-");
+  assert_verified (f, "backup_20260302_120000_safety.tar.zst", "-");
+
+  /* The next pass, a day after this one began: the safety backup, and
+   * what this one verified a day ago or more (nothing: at 13:00). */
+  assert_member (f, "next_verify", "2026-03-03T12:00:00Z");
+  advance_hourly (f, "2026-03-03T12:30:00Z");
+  assert_verified (f, "backup_20260302_120000_safety.tar.zst", "restorable@2026-03-03T12:00:00Z");
+  assert_verdicts (f, pass, "restorable@2026-03-02T13:00:00Z restorable@2026-03-02T13:00:00Z "
+                   "restorable@2026-03-02T13:00:00Z");
+  assert_runs (f, "verify", "2026-03-02T12:00:00Z 2026-03-03T12:00:00Z");
+  assert_newest_run (f, "verify", TRUE, "Verified 1 backup: 1 restorable, 0 unproven, 0 not restorable.");
+}
+
 /* A prune in which one deletion fails (docs/api.md §6.5), requested and
  * after a scheduled backup: the others are deleted all the same; the
  * answer is a 200 whose remove entry of that backup has the system's
@@ -1839,6 +1999,7 @@ int
 main (int    argc,
       char **argv)
 {
+  g_log_set_writer_func (count_pauses, NULL, NULL);
   g_test_init (&argc, &argv, NULL);
   osi_test_kill_servers_on_fatal_signals ();
 
@@ -1870,5 +2031,7 @@ main (int    argc,
               test_scheduler_missed, fixture_teardown);
   g_test_add ("/server-policy/scheduler/waits-for-restore", Fixture, NULL, fixture_setup,
               test_scheduler_waits_for_restore, fixture_teardown);
+  g_test_add ("/server-policy/scheduler/restore-stops-verification", Fixture, NULL, fixture_setup,
+              test_scheduler_restore_stops_verification, fixture_teardown);
   return g_test_run ();
 }

@@ -592,6 +592,10 @@ osi_scheduler_operation_ended (OsiScheduler *self)
     return;
   g_message ("Verification resumed: the restore has ended");
   self->pass_waiting = FALSE;
-  fill_queue (self);
+  /* With what it had left, the backup the restore interrupted first, as
+   * when that verification comes back only after the restore ended: not
+   * the list again, which would add the restore's safety backup to this
+   * pass (verified by the next, as any backup made during a pass), and
+   * read again, and count twice, a backup this pass could not read. */
   verify_next (self);
 }
