@@ -198,6 +198,72 @@ osi_test_gui_shared_finish (OsiTestGuiShared *shared)
   g_clear_pointer (&shared->empty_backups, g_free);
 }
 
+OsiTestServer *
+osi_test_gui_server_start (OsiTestGuiShared *shared,
+                           const char       *folder,
+                           guint             n_backups,
+                           const char       *token)
+{
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  g_autofree char *backups = g_build_filename (shared->tmp, folder, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (g_file_test (backups, G_FILE_TEST_EXISTS));
+  g_assert_true (osi_demo_backups_populate (backups, n_backups, newest, 13, NULL, &error));
+  g_assert_no_error (error);
+  return osi_test_server_start (shared->tmp, shared->data, backups, token, NULL);
+}
+
+/* The name of the i-th backup shown (newest first). */
+static char *
+dup_shown_name (OsiWindow *window,
+                guint      i)
+{
+  g_autoptr(OsiBackupInfo) info = g_list_model_get_item (osi_window_get_sorted_model (window), i);
+
+  g_assert_nonnull (info);
+  return g_strdup (osi_backup_info_get_name (info));
+}
+
+void
+osi_test_gui_add_badges (OsiWindow   *window,
+                         const char  *note,
+                         char       **protected_name,
+                         char       **noted_name)
+{
+  OsiClient *client = osi_window_get_client (window);
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(JsonNode) report = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *verified = NULL;
+  AdwMessageDialog *dialog;
+
+  osi_test_wait_idle (window);
+  g_assert_cmpuint (g_list_model_get_n_items (osi_window_get_sorted_model (window)), >=, 4);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.create", NULL));
+  g_free (osi_test_answer_dialog (window, "create"));
+  osi_test_wait_idle (window);
+
+  *protected_name = dup_shown_name (window, 1);
+  *noted_name = dup_shown_name (window, 2);
+  verified = dup_shown_name (window, 3);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.protect", "s", *protected_name));
+  osi_test_wait_idle (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.edit-note", "s", *noted_name));
+  dialog = osi_window_get_dialog (window);
+  g_assert_nonnull (dialog);
+  gtk_editable_set_text (GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog)), note);
+  g_free (osi_test_answer_dialog (window, "save"));
+  osi_test_wait_idle (window);
+
+  osi_client_verify_async (client, verified, NULL, osi_test_store_result, &result);
+  report = osi_client_verify_finish (client, osi_test_wait_result (&result, "the verification"), &error);
+  g_assert_no_error (error);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
+  osi_test_wait_idle (window);
+  osi_test_settle ();
+}
+
 static gboolean
 turned_enough (gpointer data)
 {

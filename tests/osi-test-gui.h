@@ -59,6 +59,24 @@ void       osi_test_gui_shared_start  (OsiTestGuiShared *shared,
                                        const char       *token);
 void       osi_test_gui_shared_finish (OsiTestGuiShared *shared);
 
+/* For a case that changes what a server keeps (protections, notes,
+ * verifications, backups made): a server of its own over n_backups demo
+ * backups, in a new folder named folder in shared's. */
+OsiTestServer *osi_test_gui_server_start (OsiTestGuiShared *shared,
+                                          const char       *folder,
+                                          guint             n_backups,
+                                          const char       *token);
+/* Every badge of the list (docs/api.md §6) on the backups shown in
+ * window, on an osi-backup-server of at least four: a backup made from
+ * the app (its kind), the second shown protected and the third given
+ * note from the rows' buttons, the fourth verified by the server, then
+ * the list refreshed. Returns the names of the protected and the noted
+ * ones, for the caller to free. */
+void           osi_test_gui_add_badges   (OsiWindow        *window,
+                                          const char       *note,
+                                          char            **protected_name,
+                                          char            **noted_name);
+
 /* What a walk over the windows finds wrong (test-a11y.c, test-french.c):
  * a line each, "path: what «string» (why)", the path cut to its last
  * n_steps steps (separated by separator), each line kept once. */

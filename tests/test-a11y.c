@@ -13,6 +13,7 @@
 #include "osi-check-window-private.h"
 #include "osi-demo-data.h"
 #include "osi-diff-window.h"
+#include "osi-policy-window.h"
 #include "osi-preferences-window.h"
 #include "osi-profile-store.h"
 #include "osi-test-gui.h"
@@ -445,6 +446,8 @@ walk_dialog (Walk       *walk,
   AdwMessageDialog *dialog;
 
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, target != NULL ? "s" : NULL, target));
+  /* A clean-up asks the server for its plan first. */
+  osi_test_wait_idle (window);
   dialog = osi_window_get_dialog (window);
   g_assert_nonnull (dialog);
   osi_test_settle ();
@@ -663,6 +666,108 @@ case_about (Walk *walk)
   close_window (window);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The backup policy (docs/api.md §6)                                       */
+
+static gboolean
+policy_window_idle (gpointer data)
+{
+  return !osi_policy_window_get_working (OSI_POLICY_WINDOW (data));
+}
+
+/* "Schedule and Retention" of window's server, loaded. */
+static OsiPolicyWindow *
+open_policy_window (OsiWindow *window)
+{
+  OsiPolicyWindow *policy;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.policy", NULL));
+  policy = OSI_POLICY_WINDOW (osi_window_get_policy_window (window));
+  g_assert_nonnull (policy);
+  osi_test_wait_for (policy_window_idle, policy, "the policy to load");
+  osi_test_settle ();
+  return policy;
+}
+
+/* The list with every badge (the lock, the note, the kind, the
+ * verification) and the rows' protect and note buttons; then the note's
+ * editor, the delete of a protected backup, and the clean-up's plan. A
+ * server of its own: the others' lists stay as they were. */
+static void
+case_policy_list (Walk *walk)
+{
+  OsiTestServer *server = osi_test_gui_server_start (&shared, "policy-backups", 6, TOKEN);
+  OsiWindow *window = open_window (server->url);
+  g_autofree char *protected = NULL;
+  g_autofree char *noted = NULL;
+
+  osi_test_gui_add_badges (window, "Avant la migration vers la v2", &protected, &noted);
+  walk_app (walk);
+  walk_dialog (walk, window, "win.edit-note", noted);
+  walk_dialog (walk, window, "win.delete", protected);
+  walk_dialog (walk, window, "win.prune", NULL);
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
+/* "Schedule and Retention" on a server with a policy: the schedule, the
+ * retention's counts, the verification, the latest runs. */
+static void
+case_policy_window (Walk *walk)
+{
+  OsiWindow *window = open_list_window ();
+  OsiPolicyWindow *policy = open_policy_window (window);
+
+  g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "policy");
+  walk_app (walk);
+  gtk_window_destroy (GTK_WINDOW (policy));
+  close_window (window);
+}
+
+/* The FastAPI stand-in of the deployed backend has no policy: the page
+ * says so and offers a clean-up planned here, whose plan is walked too. */
+static void
+case_policy_unsupported (Walk *walk)
+{
+  g_autofree char *dir = g_build_filename (shared.tmp, "fastapi-policy", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  OsiTestServer *server = osi_test_fastapi_serve (data, backups, TOKEN, NULL, "UTC");
+  OsiPolicyWindow *policy;
+  AdwMessageDialog *dialog;
+  OsiWindow *window;
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_days (newest, -(gint)i);
+      g_autofree char *name = g_date_time_format (date, "search_backup_%Y%m%d_%H%M%S.json");
+      g_autofree char *path = g_build_filename (backups, name, NULL);
+
+      g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+      osi_test_set_mtime (path, g_date_time_to_unix (date), 0);
+    }
+  window = open_window (server->url);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "list");
+  policy = open_policy_window (window);
+  g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "unsupported");
+  walk_app (walk);
+
+  osi_policy_window_prune (policy);
+  dialog = osi_window_get_dialog (window);
+  g_assert_nonnull (dialog);
+  osi_test_settle ();
+  walk_app (walk);
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+
+  gtk_window_destroy (GTK_WINDOW (policy));
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
 typedef struct
 {
   const char *name;
@@ -679,6 +784,9 @@ static const Case cases[] = {
   { "preferences", case_preferences },
   { "shortcuts", case_shortcuts },
   { "about", case_about },
+  { "policy/list", case_policy_list },
+  { "policy/window", case_policy_window },
+  { "policy/unsupported", case_policy_unsupported },
 };
 
 static void
