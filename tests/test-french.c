@@ -11,6 +11,7 @@
 #include "osi-application.h"
 #include "osi-check-window-private.h"
 #include "osi-demo-data.h"
+#include "osi-policy-window.h"
 #include "osi-preferences-window.h"
 #include "osi-profile-store.h"
 #include "osi-test-gui.h"
@@ -68,12 +69,14 @@ static OsiTestGuiShared shared;
  * "are", "close", "page", "date", "menu", "file", "total", "test"...).
  * Checked against the msgstrs of fr.po. */
 static const char *const english_words[] = {
-  "about", "all", "and", "available", "backup", "backups", "be", "by", "cancel", "cannot", "check",
-  "choose", "connect", "connection", "could", "delete", "download", "downloads", "error", "failed",
-  "files", "first", "folder", "for", "from", "help", "keyboard", "last", "loading", "name", "new", "next",
-  "none", "not", "of", "open", "preferences", "previous", "quit", "refresh", "remove", "restore",
-  "results", "retry", "search", "select", "server", "servers", "settings", "shortcuts", "size", "the",
-  "this", "to", "unreachable", "will", "with", "your",
+  "about", "all", "and", "available", "backup", "backups", "be", "by", "cancel", "cannot", "check", "choose",
+  "clean", "connect", "connection", "could", "day", "delete", "deleted", "download", "downloads", "edit",
+  "error", "failed", "files", "first", "folder", "for", "from", "help", "hour", "integrity", "kept",
+  "keyboard", "last", "latest", "loading", "manual", "month", "name", "never", "new", "newest", "next",
+  "none", "not", "nothing", "of", "open", "preferences", "previous", "quit", "refresh", "remove", "restore",
+  "results", "retry", "safety", "save", "saved", "scheduled", "search", "select", "server", "servers",
+  "settings", "shortcuts", "size", "the", "this", "to", "unprotected", "unreachable", "uploaded",
+  "verification", "verified", "week", "will", "with", "your",
 };
 
 /* The string properties of widgets a user sees. "text" is left out: in an
@@ -345,6 +348,12 @@ dup_accessible_property (GtkAccessible         *accessible,
 static gboolean
 is_icon_only_button (GtkWidget *widget)
 {
+  GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget));
+
+  /* One GTK keeps from screen readers (a spin button's + and -: the spin
+   * button, named, is what they read and change) is not heard. */
+  if (role == GTK_ACCESSIBLE_ROLE_NONE || role == GTK_ACCESSIBLE_ROLE_PRESENTATION)
+    return FALSE;
   if (GTK_IS_MENU_BUTTON (widget))
     return gtk_menu_button_get_icon_name (GTK_MENU_BUTTON (widget)) != NULL &&
            gtk_menu_button_get_label (GTK_MENU_BUTTON (widget)) == NULL;
@@ -683,10 +692,12 @@ walk_confirmation (Walk       *walk,
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, "s", target));
   else
     g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, NULL));
+  /* A clean-up asks the server for its plan first. */
+  osi_test_wait_for (dialog_shown, window, "the dialog");
   dialog = osi_window_get_dialog (window);
-  g_assert_nonnull (dialog);
   walk_widget (walk, GTK_WIDGET (dialog));
-  for (const char *const *id = (const char *const[]) { "cancel", "create", "restore", "delete", "close", NULL };
+  for (const char *const *id = (const char *const[]) { "cancel", "create", "restore", "delete", "close", "save",
+                                                      "unprotect", "prune", NULL };
        *id != NULL; id++)
     if (adw_message_dialog_has_response (dialog, *id))
       {
@@ -1150,6 +1161,136 @@ case_fastapi (Walk *walk)
   osi_test_server_free (server);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The backup policy (docs/api.md §6)                                       */
+
+static gboolean
+policy_window_idle (gpointer data)
+{
+  return !osi_policy_window_get_working (OSI_POLICY_WINDOW (data));
+}
+
+/* "Schedule and Retention" of window's server, loaded. */
+static OsiPolicyWindow *
+open_policy_window (OsiWindow *window)
+{
+  OsiPolicyWindow *policy;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.policy", NULL));
+  policy = OSI_POLICY_WINDOW (osi_window_get_policy_window (window));
+  g_assert_nonnull (policy);
+  osi_test_wait_for (policy_window_idle, policy, "the policy to load");
+  osi_test_settle ();
+  return policy;
+}
+
+/* The list with every badge (the lock, the note, the kind, the
+ * verification; the rows' names say them too) and the rows' protect and
+ * note buttons, with the toasts that said what was done; then the note's
+ * editor, the delete of a protected backup, and the clean-up's plan. A
+ * server of its own: the others' lists stay as they were. */
+static void
+case_policy_list (Walk *walk)
+{
+  OsiTestServer *server = osi_test_gui_server_start (&shared, "policy-backups", 6, TOKEN);
+  OsiWindow *window = open_window (server->url, TOKEN);
+  g_autofree char *protected = NULL;
+  g_autofree char *noted = NULL;
+
+  wait_idle (window);
+  osi_test_gui_add_badges (window, "Avant la migration vers la v2", &protected, &noted);
+  walk_widget (walk, GTK_WIDGET (window));
+  walk_confirmation (walk, window, "win.edit-note", noted);
+  walk_confirmation (walk, window, "win.delete", protected);
+  walk_confirmation (walk, window, "win.prune", NULL);
+  /* Unprotected: the toast. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.unprotect", "s", protected));
+  wait_idle (window);
+  walk_toast (walk, window);
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
+/* "Schedule and Retention" on a server with a policy: the schedule, the
+ * retention's counts, the verification, the latest runs; saved, its
+ * toast and the next runs. */
+static void
+case_policy_window (Walk *walk)
+{
+  OsiTestServer *server = osi_test_gui_server_start (&shared, "policy-window-backups", 4, TOKEN);
+  OsiWindow *window = open_window (server->url, TOKEN);
+  OsiPolicyWindow *policy;
+  OsiPolicy edited;
+
+  wait_idle (window);
+  policy = open_policy_window (window);
+  g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "policy");
+  walk_widget (walk, GTK_WIDGET (policy));
+
+  /* Weekly, then monthly: the rows of each show. */
+  osi_policy_window_get_policy (policy, &edited);
+  edited.schedule.every = OSI_SCHEDULE_WEEKLY;
+  edited.verify = OSI_VERIFY_DAILY;
+  osi_policy_window_set_policy (policy, &edited);
+  osi_test_settle ();
+  walk_widget (walk, GTK_WIDGET (policy));
+  edited.schedule.every = OSI_SCHEDULE_MONTHLY;
+  osi_policy_window_set_policy (policy, &edited);
+  osi_policy_clear (&edited);
+  osi_policy_window_save (policy);
+  osi_test_wait_for (policy_window_idle, policy, "the policy to be saved");
+  g_assert_null (osi_policy_window_get_message (policy));
+  check_string (walk, "OsiPolicyWindow", "toast", osi_policy_window_get_last_toast (policy), NULL);
+  osi_test_settle ();
+  walk_widget (walk, GTK_WIDGET (policy));
+
+  gtk_window_destroy (GTK_WINDOW (policy));
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
+/* The FastAPI stand-in of the deployed backend has no policy: the page
+ * says so and offers a clean-up planned here, whose plan is walked too. */
+static void
+case_policy_unsupported (Walk *walk)
+{
+  g_autofree char *dir = g_build_filename (shared.tmp, "fastapi-policy", NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  OsiTestServer *server = osi_test_fastapi_serve (data, backups, TOKEN, NULL, "UTC");
+  OsiPolicyWindow *policy;
+  OsiWindow *window;
+
+  for (guint i = 0; i < 6; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_days (newest, -(gint)i);
+      g_autofree char *name = g_date_time_format (date, "search_backup_%Y%m%d_%H%M%S.json");
+      g_autofree char *path = g_build_filename (backups, name, NULL);
+
+      g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+      osi_test_set_mtime (path, g_date_time_to_unix (date), 0);
+    }
+  window = open_window (server->url, TOKEN);
+  wait_idle (window);
+  g_assert_cmpstr (osi_window_get_state (window), ==, "list");
+  policy = open_policy_window (window);
+  g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "unsupported");
+  walk_widget (walk, GTK_WIDGET (policy));
+
+  osi_policy_window_prune (policy);
+  g_assert_nonnull (osi_window_get_dialog (window));
+  walk_widget (walk, GTK_WIDGET (osi_window_get_dialog (window)));
+  g_free (osi_test_answer_dialog (window, "cancel"));
+
+  gtk_window_destroy (GTK_WINDOW (policy));
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
 typedef struct
 {
   const char *name;
@@ -1177,6 +1318,9 @@ static const Case cases[] = {
   { "a11y/rows", case_rows },
   { "a11y/tab-order", case_tab_order },
   { "main/fastapi", case_fastapi },
+  { "policy/list", case_policy_list },
+  { "policy/window", case_policy_window },
+  { "policy/unsupported", case_policy_unsupported },
 };
 
 static void
