@@ -711,8 +711,40 @@ case_policy_list (Walk *walk)
   osi_test_server_free (server);
 }
 
-/* "Schedule and Retention" on a server with a policy: the schedule, the
- * retention's counts, the verification, the latest runs. */
+/* The combo row's list of choices, shown, walked, then hidden. */
+static void
+walk_combo_row (Walk      *walk,
+                GtkWidget *row)
+{
+  GtkWidget *popover;
+
+  g_assert_nonnull (row);
+  adw_action_row_activate (ADW_ACTION_ROW (row));
+  osi_test_settle ();
+  popover = find_widget (row, GTK_TYPE_POPOVER, NULL);
+  g_assert_nonnull (popover);
+  g_assert_true (gtk_widget_get_visible (popover));
+  walk_app (walk);
+  gtk_popover_popdown (GTK_POPOVER (popover));
+  osi_test_settle ();
+}
+
+static void
+show_schedule (OsiPolicyWindow  *policy,
+               OsiScheduleEvery  every)
+{
+  OsiPolicy edited;
+
+  osi_policy_window_get_policy (policy, &edited);
+  edited.schedule.every = every;
+  osi_policy_window_set_policy (policy, &edited);
+  osi_policy_clear (&edited);
+  osi_test_settle ();
+}
+
+/* "Schedule and Retention" on a server with a policy: the schedule (the
+ * rows of a weekly one, of a monthly one), the retention's counts, the
+ * verification, the latest runs; and the lists of the drop-downs. */
 static void
 case_policy_window (Walk *walk)
 {
@@ -720,6 +752,13 @@ case_policy_window (Walk *walk)
   OsiPolicyWindow *policy = open_policy_window (window);
 
   g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "policy");
+  walk_app (walk);
+  show_schedule (policy, OSI_SCHEDULE_WEEKLY);
+  walk_app (walk);
+  for (const char *const *id = (const char *const[]) { "every_row", "weekday_row", "verify_row", NULL };
+       *id != NULL; id++)
+    walk_combo_row (walk, find_widget (GTK_WIDGET (policy), ADW_TYPE_COMBO_ROW, *id));
+  show_schedule (policy, OSI_SCHEDULE_MONTHLY);
   walk_app (walk);
   gtk_window_destroy (GTK_WINDOW (policy));
   close_window (window);

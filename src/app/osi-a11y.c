@@ -355,6 +355,69 @@ name_image (GtkWidget *image)
 }
 
 /* ------------------------------------------------------------------------ */
+/* Controls labelled twice                                                  */
+
+/* The label in root that says text (case folded) and alone labels
+ * widget, NULL if none. */
+static GtkWidget *
+find_labelling (GtkWidget  *root,
+                GtkWidget  *widget,
+                const char *text)
+{
+  if (GTK_IS_LABEL (root))
+    {
+      g_autofree char *shown = g_strstrip (g_strdup (gtk_label_get_text (GTK_LABEL (root))));
+      g_autofree char *folded = g_utf8_casefold (shown, -1);
+      g_autofree char *differs = NULL;
+
+      if (!g_str_equal (folded, text))
+        return NULL;
+      /* The test API returns the relation when it is not the one given. */
+      differs = gtk_test_accessible_check_relation (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_RELATION_LABELLED_BY,
+                                                    root, NULL);
+      return differs == NULL ? root : NULL;
+    }
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_labelling (child, widget, text);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* GTK 4.8 reads a control by the label that labels it (a row's title,
+ * "Time"), then by the name the app gave it ("Hour"). Where the
+ * translation makes both the same ("Heure Heure"), the name given goes:
+ * the label shown names the control alone. Only the controls that
+ * are not buttons (a spin button, an entry, a switch...): buttons are
+ * named above. */
+static void
+name_twice_labelled (GtkWidget *widget)
+{
+  GtkAccessibleRole role = gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (widget));
+  g_autofree char *given = NULL;
+  g_autofree char *folded = NULL;
+  GtkRoot *root;
+
+  if ((role != GTK_ACCESSIBLE_ROLE_SPIN_BUTTON && role != GTK_ACCESSIBLE_ROLE_TEXT_BOX &&
+       role != GTK_ACCESSIBLE_ROLE_SEARCH_BOX && role != GTK_ACCESSIBLE_ROLE_SWITCH &&
+       role != GTK_ACCESSIBLE_ROLE_SLIDER && role != GTK_ACCESSIBLE_ROLE_COMBO_BOX) ||
+      !has_label (widget) || !has_labelled_by (widget) || (root = gtk_widget_get_root (widget)) == NULL)
+    return;
+  /* The test API returns the value when it differs from the one given;
+   * nothing real is "\x01". */
+  given = gtk_test_accessible_check_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL, "\x01");
+  if (given == NULL)
+    return;
+  folded = g_utf8_casefold (g_strstrip (given), -1);
+  if (find_labelling (GTK_WIDGET (root), widget, folded) != NULL)
+    gtk_accessible_reset_property (GTK_ACCESSIBLE (widget), GTK_ACCESSIBLE_PROPERTY_LABEL);
+}
+
+/* ------------------------------------------------------------------------ */
 /* The hook                                                                 */
 
 static void name_widget (GtkWidget *widget);
@@ -439,6 +502,8 @@ name_widget (GtkWidget *widget)
       if (GTK_IS_BUTTON (widget))
         name_unlabelled_button (widget);
     }
+  else
+    name_twice_labelled (widget);
 }
 
 static void

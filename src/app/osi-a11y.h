@@ -13,7 +13,9 @@ G_BEGIN_DECLS
  * label once and without the underscore, not "C_reate Create"; a button
  * GTK names after its type ("GtkImage", "GtkToggleButton") takes its
  * tooltip, or the text it shows; a drop-down's button says what it
- * chooses and what is chosen; an image that only decorates is hidden.
+ * chooses and what is chosen; an image that only decorates is hidden;
+ * a control the app named as the label shown beside it names it ("Heure"
+ * for the hour of a row "Heure") is read once, not "Heure Heure".
  * A widget the app named itself is left alone. A window or popover is
  * gone through whole as it shows (a screen reader reads the pages of a
  * stack not shown too), each widget again as it shows, and a name follows
