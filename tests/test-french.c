@@ -1212,14 +1212,44 @@ case_policy_list (Walk *walk)
   osi_test_server_free (server);
 }
 
+static gboolean
+is_combo_row (GtkWidget     *widget,
+              gconstpointer  unused)
+{
+  return ADW_IS_COMBO_ROW (widget);
+}
+
+/* Every widget in root (root included) that matches, depth first. */
+static void
+collect_widgets (GtkWidget *root,
+                 Match      match,
+                 GPtrArray *found)
+{
+  if (match (root, NULL))
+    g_ptr_array_add (found, root);
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    collect_widgets (child, match, found);
+}
+
+static gboolean
+is_popover (GtkWidget     *widget,
+            gconstpointer  unused)
+{
+  return GTK_IS_POPOVER (widget);
+}
+
 /* "Schedule and Retention" on a server with a policy: the schedule, the
- * retention's counts, the verification, the latest runs; saved, its
- * toast and the next runs. */
+ * retention's counts, the verification, the latest runs, the lists of
+ * the drop-downs; saved, its toast and the next runs; then, the server
+ * gone, a save refused (its reason over the page) and a policy that
+ * cannot be read (the error page). */
 static void
 case_policy_window (Walk *walk)
 {
   OsiTestServer *server = osi_test_gui_server_start (&shared, "policy-window-backups", 4, TOKEN);
   OsiWindow *window = open_window (server->url, TOKEN);
+  g_autoptr(GPtrArray) rows = g_ptr_array_new ();
   OsiPolicyWindow *policy;
   OsiPolicy edited;
 
@@ -1235,6 +1265,21 @@ case_policy_window (Walk *walk)
   osi_policy_window_set_policy (policy, &edited);
   osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (policy));
+  collect_widgets (GTK_WIDGET (policy), is_combo_row, rows);
+  g_assert_cmpuint (rows->len, ==, 3);
+  for (guint i = 0; i < rows->len; i++)
+    {
+      GtkWidget *popover;
+
+      adw_action_row_activate (g_ptr_array_index (rows, i));
+      osi_test_settle ();
+      popover = find_widget (g_ptr_array_index (rows, i), is_popover, NULL);
+      g_assert_nonnull (popover);
+      g_assert_true (gtk_widget_get_visible (popover));
+      walk_widget (walk, popover);
+      gtk_popover_popdown (GTK_POPOVER (popover));
+      osi_test_settle ();
+    }
   edited.schedule.every = OSI_SCHEDULE_MONTHLY;
   osi_policy_window_set_policy (policy, &edited);
   osi_policy_clear (&edited);
@@ -1245,9 +1290,18 @@ case_policy_window (Walk *walk)
   osi_test_settle ();
   walk_widget (walk, GTK_WIDGET (policy));
 
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_policy_window_save (policy);
+  osi_test_wait_for (policy_window_idle, policy, "the save to fail");
+  g_assert_nonnull (osi_policy_window_get_message (policy));
+  walk_widget (walk, GTK_WIDGET (policy));
+  gtk_window_destroy (GTK_WINDOW (policy));
+  policy = open_policy_window (window);
+  g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "error");
+  walk_widget (walk, GTK_WIDGET (policy));
+
   gtk_window_destroy (GTK_WINDOW (policy));
   close_window (window);
-  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
   osi_test_server_free (server);
 }
 
