@@ -225,6 +225,27 @@ dup_shown_name (OsiWindow *window,
   return g_strdup (osi_backup_info_get_name (info));
 }
 
+/* The backup shown named name, or the i-th shown when name is NULL;
+ * the model keeps it. */
+static OsiBackupInfo *
+find_shown (OsiWindow  *window,
+            guint       i,
+            const char *name)
+{
+  GListModel *shown = osi_window_get_sorted_model (window);
+  guint n = g_list_model_get_n_items (shown);
+
+  for (guint k = name != NULL ? 0 : i; k < n; k++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (shown, k);
+
+      if (name == NULL || g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
+        return info;
+    }
+  g_assert_not_reached ();
+  return NULL;
+}
+
 void
 osi_test_gui_add_badges (OsiWindow   *window,
                          const char  *note,
@@ -262,6 +283,12 @@ osi_test_gui_add_badges (OsiWindow   *window,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.refresh", NULL));
   osi_test_wait_idle (window);
   osi_test_settle ();
+
+  /* The walks see every badge. */
+  g_assert_cmpstr (osi_backup_info_get_kind (find_shown (window, 0, NULL)), ==, "manual");
+  g_assert_true (osi_backup_info_get_protected (find_shown (window, 0, *protected_name)));
+  g_assert_cmpstr (osi_backup_info_get_note (find_shown (window, 0, *noted_name)), ==, note);
+  g_assert_cmpstr (osi_backup_info_get_verdict (find_shown (window, 0, verified)), ==, "restorable");
 }
 
 static gboolean

@@ -9,6 +9,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-application.h"
+#include "osi-backup-badges.h"
 #include "osi-check-window-private.h"
 #include "osi-demo-data.h"
 #include "osi-policy-window.h"
@@ -1184,6 +1185,46 @@ open_policy_window (OsiWindow *window)
   return policy;
 }
 
+/* The accessible label of the list's row of the backup name, NULL if no
+ * row shows it. */
+static char *
+dup_row_label (GtkWidget  *root,
+               const char *name)
+{
+  g_autofree char *prefix = g_strdup_printf ("%s, ", name);
+
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      char *label = NULL;
+
+      if (gtk_accessible_get_accessible_role (GTK_ACCESSIBLE (child)) == GTK_ACCESSIBLE_ROLE_ROW &&
+          gtk_widget_get_ancestor (child, GTK_TYPE_COLUMN_VIEW) != NULL &&
+          (label = dup_accessible_property (GTK_ACCESSIBLE (child), GTK_ACCESSIBLE_PROPERTY_LABEL)) != NULL)
+        {
+          if (g_str_has_prefix (label, prefix))
+            return label;
+          g_free (label);
+        }
+      if ((label = dup_row_label (child, name)) != NULL)
+        return label;
+    }
+  return NULL;
+}
+
+/* The row of name says its badge's words. */
+static void
+check_row_says (Walk       *walk,
+                OsiWindow  *window,
+                const char *name,
+                const char *words)
+{
+  g_autofree char *label = dup_row_label (GTK_WIDGET (window), name);
+
+  if (label == NULL || strstr (label, words) == NULL)
+    offend (walk, "OsiWindow/GtkColumnView/row", "row without its badge", label != NULL ? label : "", words);
+}
+
 /* The list with every badge (the lock, the note, the kind, the
  * verification; the rows' names say them too) and the rows' protect and
  * note buttons, with the toasts that said what was done; then the note's
@@ -1200,6 +1241,13 @@ case_policy_list (Walk *walk)
   wait_idle (window);
   osi_test_gui_add_badges (window, "Avant la migration vers la v2", &protected, &noted);
   walk_widget (walk, GTK_WIDGET (window));
+  {
+    g_autoptr(OsiBackupInfo) created = g_list_model_get_item (osi_window_get_sorted_model (window), 0);
+
+    check_row_says (walk, window, protected, osi_backup_protected_text ());
+    check_row_says (walk, window, noted, "Avant la migration vers la v2");
+    check_row_says (walk, window, osi_backup_info_get_name (created), osi_backup_kind_text ("manual"));
+  }
   walk_confirmation (walk, window, "win.edit-note", noted);
   walk_confirmation (walk, window, "win.delete", protected);
   walk_confirmation (walk, window, "win.prune", NULL);
