@@ -691,8 +691,9 @@ open_policy_window (OsiWindow *window)
 
 /* The list with every badge (the lock, the note, the kind, the
  * verification) and the rows' protect and note buttons; then the note's
- * editor, the delete of a protected backup, and the clean-up's plan. A
- * server of its own: the others' lists stay as they were. */
+ * editor, the delete of a protected backup, the clean-up's plan, and
+ * once cleaned up, that there is nothing to clean up. A server of its
+ * own: the others' lists stay as they were. */
 static void
 case_policy_list (Walk *walk)
 {
@@ -705,6 +706,12 @@ case_policy_list (Walk *walk)
   walk_app (walk);
   walk_dialog (walk, window, "win.edit-note", noted);
   walk_dialog (walk, window, "win.delete", protected);
+  walk_dialog (walk, window, "win.prune", NULL);
+  /* Cleaned up, then nothing left to clean up. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.prune", NULL));
+  osi_test_wait_idle (window);
+  g_free (osi_test_answer_dialog (window, "prune"));
+  osi_test_wait_idle (window);
   walk_dialog (walk, window, "win.prune", NULL);
   close_window (window);
   g_assert_cmpint (osi_test_server_stop (server), ==, 0);

@@ -1255,6 +1255,15 @@ case_policy_list (Walk *walk)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.unprotect", "s", protected));
   wait_idle (window);
   walk_toast (walk, window);
+  /* Cleaned up: the status line, the toast; then nothing left to clean
+   * up. */
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.prune", NULL));
+  osi_test_wait_for (dialog_shown, window, "the clean-up's plan");
+  g_free (osi_test_answer_dialog (window, "prune"));
+  walk_widget (walk, GTK_WIDGET (window));
+  wait_idle (window);
+  walk_toast (walk, window);
+  walk_confirmation (walk, window, "win.prune", NULL);
   close_window (window);
   g_assert_cmpint (osi_test_server_stop (server), ==, 0);
   osi_test_server_free (server);
