@@ -1227,9 +1227,11 @@ check_row_says (Walk       *walk,
 
 /* The list with every badge (the lock, the note, the kind, the
  * verification; the rows' names say them too) and the rows' protect and
- * note buttons, with the toasts that said what was done; then the note's
- * editor, the delete of a protected backup, and the clean-up's plan. A
- * server of its own: the others' lists stay as they were. */
+ * note buttons; then the note's editor, the delete of a protected
+ * backup, the clean-up's plan, the clean-up done, and then nothing to
+ * clean up; the status line and the toasts meanwhile; last, the server
+ * gone, the error of a protection. A server of its own: the others'
+ * lists stay as they were. */
 static void
 case_policy_list (Walk *walk)
 {
@@ -1237,8 +1239,16 @@ case_policy_list (Walk *walk)
   OsiWindow *window = open_window (server->url, TOKEN);
   g_autofree char *protected = NULL;
   g_autofree char *noted = NULL;
+  StatusWatch watch = { walk, NULL, 0 };
+  GtkLabel *status;
+  gulong id;
 
   wait_idle (window);
+  /* What the status line says as each is done: protecting, saving a
+   * note, working out a clean-up, cleaning up. */
+  status = GTK_LABEL (find_widget (GTK_WIDGET (window), is_label_with_class, "transfer-status"));
+  g_assert_nonnull (status);
+  id = g_signal_connect (status, "notify::label", G_CALLBACK (on_status_text), &watch);
   osi_test_gui_add_badges (window, "Avant la migration vers la v2", &protected, &noted);
   walk_widget (walk, GTK_WIDGET (window));
   {
@@ -1264,8 +1274,17 @@ case_policy_list (Walk *walk)
   wait_idle (window);
   walk_toast (walk, window);
   walk_confirmation (walk, window, "win.prune", NULL);
-  close_window (window);
+  g_assert_cmpuint (watch.n_changes, >=, 4);
+  g_signal_handler_disconnect (status, id);
+
+  /* The server gone: the protection could not be changed. */
   g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.protect", "s", protected));
+  osi_test_wait_for (dialog_shown, window, "the error");
+  walk_widget (walk, GTK_WIDGET (osi_window_get_dialog (window)));
+  gtk_window_destroy (GTK_WINDOW (osi_window_get_dialog (window)));
+  osi_test_wait_for (dialog_gone, window, "the error to go");
+  close_window (window);
   osi_test_server_free (server);
 }
 
