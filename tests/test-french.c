@@ -1477,7 +1477,7 @@ run_case (gconstpointer data)
 }
 
 /* The self-check: the walk sees an English string, and an unnamed icon
- * button on screen. */
+ * button on screen, but not one GTK keeps from screen readers. */
 static void
 test_walk_finds_english (void)
 {
@@ -1504,6 +1504,9 @@ test_walk_finds_english (void)
   gtk_box_append (GTK_BOX (box), gtk_label_new ("osi-test-NEW8Y3"));
   gtk_box_append (GTK_BOX (box), gtk_label_new (_("_Preferences")));
   gtk_box_append (GTK_BOX (box), gtk_button_new_from_icon_name ("edit-undo-symbolic"));
+  /* One kept from screen readers, as a spin button's + and -: not heard. */
+  gtk_box_append (GTK_BOX (box), g_object_new (GTK_TYPE_BUTTON, "accessible-role", GTK_ACCESSIBLE_ROLE_NONE,
+                                               "icon-name", "value-increase-symbolic", NULL));
   gtk_window_set_child (GTK_WINDOW (window), box);
   gtk_window_present (GTK_WINDOW (window));
   osi_test_settle ();
