@@ -214,6 +214,57 @@ osi_test_gui_server_start (OsiTestGuiShared *shared,
   return osi_test_server_start (shared->tmp, shared->data, backups, token, NULL);
 }
 
+OsiTestServer *
+osi_test_gui_fastapi_start (OsiTestGuiShared *shared,
+                            const char       *folder,
+                            guint             n_backups,
+                            const char       *token)
+{
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  g_autofree char *dir = g_build_filename (shared->tmp, folder, NULL);
+  g_autofree char *data = g_build_filename (dir, "data", NULL);
+  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
+  OsiTestServer *server;
+
+  g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
+  server = osi_test_fastapi_serve (data, backups, token, NULL, "UTC");
+  for (guint i = 0; i < n_backups; i++)
+    {
+      g_autoptr(GDateTime) date = g_date_time_add_days (newest, -(gint)i);
+      g_autofree char *name = g_date_time_format (date, "search_backup_%Y%m%d_%H%M%S.json");
+      g_autofree char *path = g_build_filename (backups, name, NULL);
+
+      g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
+      osi_test_set_mtime (path, g_date_time_to_unix (date), 0);
+    }
+  return server;
+}
+
+static gboolean
+policy_window_idle (gpointer data)
+{
+  return !osi_policy_window_get_working (OSI_POLICY_WINDOW (data));
+}
+
+OsiPolicyWindow *
+osi_test_gui_open_policy_window (OsiWindow *window)
+{
+  OsiPolicyWindow *policy;
+
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.policy", NULL));
+  policy = OSI_POLICY_WINDOW (osi_window_get_policy_window (window));
+  g_assert_nonnull (policy);
+  osi_test_gui_wait_policy_window (policy);
+  osi_test_settle ();
+  return policy;
+}
+
+void
+osi_test_gui_wait_policy_window (OsiPolicyWindow *policy)
+{
+  osi_test_wait_for (policy_window_idle, policy, "the policy window's work to end");
+}
+
 /* The name of the i-th backup shown (newest first). */
 static char *
 dup_shown_name (OsiWindow *window,

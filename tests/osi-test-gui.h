@@ -4,6 +4,7 @@
 #include "osi-test-support.h"
 #include "osi-check-window-private.h"
 #include "osi-application.h"
+#include "osi-policy-window.h"
 #include "osi-window-private.h"
 
 G_BEGIN_DECLS
@@ -66,6 +67,17 @@ OsiTestServer *osi_test_gui_server_start (OsiTestGuiShared *shared,
                                           const char       *folder,
                                           guint             n_backups,
                                           const char       *token);
+/* The same with the FastAPI stand-in of the deployed backend (no
+ * policy) over n_backups valid .json backups, a day apart, in UTC, in a
+ * new folder named folder in shared's. */
+OsiTestServer *osi_test_gui_fastapi_start (OsiTestGuiShared *shared,
+                                           const char       *folder,
+                                           guint             n_backups,
+                                           const char       *token);
+/* "Schedule and Retention" of window's server (win.policy), loaded. */
+OsiPolicyWindow *osi_test_gui_open_policy_window (OsiWindow *window);
+/* Until the window's policy is read or saved. */
+void           osi_test_gui_wait_policy_window (OsiPolicyWindow *policy);
 /* Every badge of the list (docs/api.md §6) on the backups shown in
  * window, on an osi-backup-server of at least four: a backup made from
  * the app (its kind), the second shown protected and the third given

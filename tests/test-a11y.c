@@ -13,7 +13,6 @@
 #include "osi-check-window-private.h"
 #include "osi-demo-data.h"
 #include "osi-diff-window.h"
-#include "osi-policy-window.h"
 #include "osi-preferences-window.h"
 #include "osi-profile-store.h"
 #include "osi-test-gui.h"
@@ -669,26 +668,6 @@ case_about (Walk *walk)
 /* ------------------------------------------------------------------------ */
 /* The backup policy (docs/api.md §6)                                       */
 
-static gboolean
-policy_window_idle (gpointer data)
-{
-  return !osi_policy_window_get_working (OSI_POLICY_WINDOW (data));
-}
-
-/* "Schedule and Retention" of window's server, loaded. */
-static OsiPolicyWindow *
-open_policy_window (OsiWindow *window)
-{
-  OsiPolicyWindow *policy;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.policy", NULL));
-  policy = OSI_POLICY_WINDOW (osi_window_get_policy_window (window));
-  g_assert_nonnull (policy);
-  osi_test_wait_for (policy_window_idle, policy, "the policy to load");
-  osi_test_settle ();
-  return policy;
-}
-
 /* The list with every badge (the lock, the note, the kind, the
  * verification) and the rows' protect and note buttons; then the note's
  * editor, the delete of a protected backup, the clean-up's plan, and
@@ -756,7 +735,7 @@ static void
 case_policy_window (Walk *walk)
 {
   OsiWindow *window = open_list_window ();
-  OsiPolicyWindow *policy = open_policy_window (window);
+  OsiPolicyWindow *policy = osi_test_gui_open_policy_window (window);
 
   g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "policy");
   walk_app (walk);
@@ -776,27 +755,14 @@ case_policy_window (Walk *walk)
 static void
 case_policy_unsupported (Walk *walk)
 {
-  g_autofree char *dir = g_build_filename (shared.tmp, "fastapi-policy", NULL);
-  g_autofree char *data = g_build_filename (dir, "data", NULL);
-  g_autofree char *backups = g_build_filename (dir, "backups", NULL);
-  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
-  OsiTestServer *server = osi_test_fastapi_serve (data, backups, TOKEN, NULL, "UTC");
+  OsiTestServer *server = osi_test_gui_fastapi_start (&shared, "fastapi-policy", 6, TOKEN);
   OsiPolicyWindow *policy;
   AdwMessageDialog *dialog;
   OsiWindow *window;
 
-  for (guint i = 0; i < 6; i++)
-    {
-      g_autoptr(GDateTime) date = g_date_time_add_days (newest, -(gint)i);
-      g_autofree char *name = g_date_time_format (date, "search_backup_%Y%m%d_%H%M%S.json");
-      g_autofree char *path = g_build_filename (backups, name, NULL);
-
-      g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
-      osi_test_set_mtime (path, g_date_time_to_unix (date), 0);
-    }
   window = open_window (server->url);
   g_assert_cmpstr (osi_window_get_state (window), ==, "list");
-  policy = open_policy_window (window);
+  policy = osi_test_gui_open_policy_window (window);
   g_assert_cmpstr (osi_policy_window_get_state (policy), ==, "unsupported");
   walk_app (walk);
 
