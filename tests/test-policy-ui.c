@@ -399,24 +399,6 @@ test_delete_protected (void)
 /* ------------------------------------------------------------------------ */
 /* Schedule and Retention                                                   */
 
-static gboolean
-policy_window_idle (gpointer data)
-{
-  return !osi_policy_window_get_working (OSI_POLICY_WINDOW (data));
-}
-
-static OsiPolicyWindow *
-open_policy_window (Fixture *f)
-{
-  OsiPolicyWindow *window;
-
-  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f->window), "win.policy", NULL));
-  window = OSI_POLICY_WINDOW (osi_window_get_policy_window (f->window));
-  g_assert_nonnull (window);
-  osi_test_wait_for (policy_window_idle, window, "the policy to load");
-  return window;
-}
-
 static void
 test_policy (void)
 {
@@ -431,7 +413,7 @@ test_policy (void)
 
   if (!fixture_start (&f, 3))
     return;
-  window = open_policy_window (&f);
+  window = osi_test_gui_open_policy_window (f.window);
   g_assert_cmpstr (osi_policy_window_get_state (window), ==, "policy");
   /* §6's defaults: nothing scheduled. */
   osi_policy_window_get_policy (window, &policy);
@@ -453,7 +435,7 @@ test_policy (void)
   osi_policy_window_set_policy (window, &policy);
   osi_policy_clear (&policy);
   osi_policy_window_save (window);
-  osi_test_wait_for (policy_window_idle, window, "the policy to be saved");
+  osi_test_gui_wait_policy_window (window);
   g_assert_null (osi_policy_window_get_message (window));
   g_assert_cmpstr (osi_policy_window_get_last_toast (window), ==, "Policy saved");
   g_assert_cmpstr (osi_policy_window_get_next_backup_text (window), !=, "none");
@@ -481,7 +463,7 @@ test_policy (void)
   /* A save that fails says why over the page, and keeps what was typed. */
   g_assert_cmpint (osi_test_server_stop (f.server), ==, 0);
   osi_policy_window_save (window);
-  osi_test_wait_for (policy_window_idle, window, "the save to fail");
+  osi_test_gui_wait_policy_window (window);
   g_assert_nonnull (osi_policy_window_get_message (window));
   osi_policy_window_get_policy (window, &policy);
   g_assert_cmpint (policy.retention.keep_last, ==, 5);
@@ -516,7 +498,7 @@ test_policy_unsupported (void)
 
   if (!fixture_start_fastapi (&f, 3))
     return;
-  window = open_policy_window (&f);
+  window = osi_test_gui_open_policy_window (f.window);
   g_assert_cmpstr (osi_policy_window_get_state (window), ==, "unsupported");
   /* No protection or note there: their row buttons are off. */
   osi_test_settle ();
