@@ -119,12 +119,21 @@ token_free (char *token)
   g_free (token);
 }
 
+typedef enum
+{
+  OP_STORE,
+  OP_LOOKUP,
+  OP_CLEAR,
+} Op;
+
 typedef struct
 {
-  char   *profile_id;
-  char   *label;
-  char   *token;
-  GError *keyring_error;   /* clear: returned after the file is removed */
+  Op        op;
+  gboolean  stored_in_keyring; /* store: only the old file is left to remove */
+  char     *profile_id;
+  char     *label;
+  char     *token;
+  GError   *keyring_error;     /* clear: returned after the file is removed */
 } Request;
 
 static void
@@ -360,75 +369,65 @@ file_clear (const char  *profile_id,
   return osi_set_error_from_errno (error, saved_errno, _("Cannot remove the token in %s"), path);
 }
 
+/* The file's part of a request: all of it without a keyring, the
+ * clean-up after one, or the keyring's fallback. */
 static void
-store_in_file_thread (GTask        *task,
-                      gpointer      source_object,
-                      gpointer      task_data,
-                      GCancellable *cancellable)
-{
-  Request *request = task_data;
-  GError *error = NULL;
-
-  if (file_store (request->profile_id, request->token, &error))
-    g_task_return_int (task, OSI_SECRET_BACKEND_FILE);
-  else
-    g_task_return_error (task, error);
-}
-
-/* After the keyring took the token: a copy left in a file from a time
- * without keyring would be a plain-text credential for nothing. */
-static void
-remove_file_copy_thread (GTask        *task,
-                         gpointer      source_object,
-                         gpointer      task_data,
-                         GCancellable *cancellable)
-{
-  Request *request = task_data;
-  g_autoptr(GError) error = NULL;
-
-  if (!file_clear (request->profile_id, &error))
-    g_debug ("Token kept in the keyring, but its old file stays: %s", error->message);
-  g_task_return_int (task, OSI_SECRET_BACKEND_KEYRING);
-}
-
-static void
-lookup_in_file_thread (GTask        *task,
-                       gpointer      source_object,
-                       gpointer      task_data,
-                       GCancellable *cancellable)
+file_thread (GTask        *task,
+             gpointer      source_object,
+             gpointer      task_data,
+             GCancellable *cancellable)
 {
   Request *request = task_data;
   GError *error = NULL;
   char *token = NULL;
 
-  if (file_lookup (request->profile_id, &token, &error))
-    g_task_return_pointer (task, token, (GDestroyNotify)token_free);
-  else
-    g_task_return_error (task, error);
-}
+  switch (request->op)
+    {
+    case OP_STORE:
+      if (request->stored_in_keyring)
+        {
+          /* After the keyring took the token: a copy left in a file from a
+           * time without keyring would be a plain-text credential for nothing. */
+          if (!file_clear (request->profile_id, &error))
+            {
+              g_debug ("Token kept in the keyring, but its old file stays: %s", error->message);
+              g_error_free (error);
+            }
+          g_task_return_int (task, OSI_SECRET_BACKEND_KEYRING);
+        }
+      else if (file_store (request->profile_id, request->token, &error))
+        g_task_return_int (task, OSI_SECRET_BACKEND_FILE);
+      else
+        g_task_return_error (task, error);
+      break;
 
-static void
-clear_file_thread (GTask        *task,
-                   gpointer      source_object,
-                   gpointer      task_data,
-                   GCancellable *cancellable)
-{
-  Request *request = task_data;
-  GError *error = NULL;
+    case OP_LOOKUP:
+      if (file_lookup (request->profile_id, &token, &error))
+        g_task_return_pointer (task, token, (GDestroyNotify)token_free);
+      else
+        g_task_return_error (task, error);
+      break;
 
-  if (!file_clear (request->profile_id, &error))
-    g_task_return_error (task, error);
-  else if (request->keyring_error != NULL)
-    g_task_return_error (task, g_steal_pointer (&request->keyring_error));
-  else
-    g_task_return_boolean (task, TRUE);
+    case OP_CLEAR:
+      if (!file_clear (request->profile_id, &error))
+        g_task_return_error (task, error);
+      else if (request->keyring_error != NULL)
+        g_task_return_error (task, g_steal_pointer (&request->keyring_error));
+      else
+        g_task_return_boolean (task, TRUE);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 /* ------------------------------------------------------------------------ */
 /* The keyring                                                              */
 
 static GTask *
-request_task_new (const char          *profile_id,
+request_task_new (Op                   op,
+                  const char          *profile_id,
                   GCancellable        *cancellable,
                   GAsyncReadyCallback  callback,
                   gpointer             user_data,
@@ -438,6 +437,7 @@ request_task_new (const char          *profile_id,
   Request *request = g_new0 (Request, 1);
 
   g_task_set_source_tag (task, source_tag);
+  request->op = op;
   request->profile_id = g_strdup (profile_id);
   g_task_set_task_data (task, request, request_free);
   return task;
@@ -458,65 +458,25 @@ keyring_failed (GTask  *task,
   return TRUE;
 }
 
-/* The session bus, on which the keyring is asked; NULL when the task is
- * done with (cancelled) or went on to the file (no bus: no keyring). */
-static GDBusConnection *
-bus_or_file (GAsyncResult    *result,
-             GTask           *task,
-             GTaskThreadFunc  file_thread)
-{
-  g_autoptr(GError) error = NULL;
-  GDBusConnection *bus = g_bus_get_finish (result, &error);
-
-  if (bus != NULL)
-    return bus;
-  if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-    {
-      g_task_return_error (task, g_steal_pointer (&error));
-      return NULL;
-    }
-  g_debug ("No session bus (%s): to the token file", error->message);
-  g_task_run_in_thread (task, file_thread);
-  return NULL;
-}
-
 static void
 on_keyring_stored (GObject      *source,
                    GAsyncResult *result,
                    gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
+  Request *request = g_task_get_task_data (task);
   GError *error = NULL;
 
   if (secret_password_store_finish (result, &error))
-    g_task_run_in_thread (task, remove_file_copy_thread);
+    {
+      request->stored_in_keyring = TRUE;
+      g_task_run_in_thread (task, file_thread);
+    }
   else if (error == NULL)
     g_task_return_new_error (task, G_IO_ERROR, G_IO_ERROR_FAILED,
                              _("The keyring did not keep the token."));
   else if (keyring_failed (task, error))
-    g_task_run_in_thread (task, store_in_file_thread);
-}
-
-static void
-on_bus_for_store (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, store_in_file_thread);
-  Request *request = g_task_get_task_data (task);
-  g_autofree char *label = NULL;
-
-  if (bus == NULL)
-    return;
-
-  /* TRANSLATORS: the label of the token in the keyring (Passwords and
-   * Keys); %s is the name of the server profile. */
-  label = g_strdup_printf (_("OSI Backup token – %s"), request->label);
-  secret_password_store (token_schema (), SECRET_COLLECTION_DEFAULT, label, request->token,
-                         g_task_get_cancellable (task), on_keyring_stored, g_object_ref (task),
-                         "profile", request->profile_id,
-                         NULL);
+    g_task_run_in_thread (task, file_thread);
 }
 
 static void
@@ -540,24 +500,7 @@ on_keyring_looked_up (GObject      *source,
     }
   /* Not in the keyring: it may be in a file from a time without one. */
   if (error == NULL || keyring_failed (task, error))
-    g_task_run_in_thread (task, lookup_in_file_thread);
-}
-
-static void
-on_bus_for_lookup (GObject      *source,
-                   GAsyncResult *result,
-                   gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, lookup_in_file_thread);
-  Request *request = g_task_get_task_data (task);
-
-  if (bus == NULL)
-    return;
-  secret_password_lookup (token_schema (), g_task_get_cancellable (task),
-                          on_keyring_looked_up, g_object_ref (task),
-                          "profile", request->profile_id,
-                          NULL);
+    g_task_run_in_thread (task, file_thread);
 }
 
 static void
@@ -580,24 +523,62 @@ on_keyring_cleared (GObject      *source,
     g_clear_error (&error);
   /* Both places, whatever the keyring said: the file may hold a copy. */
   request->keyring_error = error;
-  g_task_run_in_thread (task, clear_file_thread);
+  g_task_run_in_thread (task, file_thread);
 }
 
+/* Once the session bus, which libsecret shares, is there: no bus means
+ * no keyring, and the file does it all. */
 static void
-on_bus_for_clear (GObject      *source,
-                  GAsyncResult *result,
-                  gpointer      user_data)
+on_bus (GObject      *source,
+        GAsyncResult *result,
+        gpointer      user_data)
 {
   g_autoptr(GTask) task = user_data;
-  g_autoptr(GDBusConnection) bus = bus_or_file (result, task, clear_file_thread);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GDBusConnection) bus = g_bus_get_finish (result, &error);
   Request *request = g_task_get_task_data (task);
+  GCancellable *cancellable = g_task_get_cancellable (task);
+  g_autofree char *label = NULL;
 
+  if (bus == NULL && g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    {
+      g_task_return_error (task, g_steal_pointer (&error));
+      return;
+    }
   if (bus == NULL)
-    return;
-  secret_password_clear (token_schema (), g_task_get_cancellable (task),
-                         on_keyring_cleared, g_object_ref (task),
-                         "profile", request->profile_id,
-                         NULL);
+    {
+      g_debug ("No session bus (%s): to the token file", error->message);
+      g_task_run_in_thread (task, file_thread);
+      return;
+    }
+
+  switch (request->op)
+    {
+    case OP_STORE:
+      /* TRANSLATORS: the label of the token in the keyring (Passwords and
+       * Keys); %s is the name of the server profile. */
+      label = g_strdup_printf (_("OSI Backup token – %s"), request->label);
+      secret_password_store (token_schema (), SECRET_COLLECTION_DEFAULT, label, request->token,
+                             cancellable, on_keyring_stored, g_object_ref (task),
+                             "profile", request->profile_id,
+                             NULL);
+      break;
+
+    case OP_LOOKUP:
+      secret_password_lookup (token_schema (), cancellable, on_keyring_looked_up, g_object_ref (task),
+                              "profile", request->profile_id,
+                              NULL);
+      break;
+
+    case OP_CLEAR:
+      secret_password_clear (token_schema (), cancellable, on_keyring_cleared, g_object_ref (task),
+                             "profile", request->profile_id,
+                             NULL);
+      break;
+
+    default:
+      g_assert_not_reached ();
+    }
 }
 
 /* ------------------------------------------------------------------------ */
@@ -606,9 +587,7 @@ on_bus_for_clear (GObject      *source,
 /* Checks the profile id, then goes to the file (the keyring turned off)
  * or to the session bus for the keyring. Takes task. */
 static void
-request_start (GTask               *task,
-               GTaskThreadFunc      file_thread,
-               GAsyncReadyCallback  on_bus)
+request_start (GTask *task)
 {
   Request *request = g_task_get_task_data (task);
   GError *error = NULL;
@@ -641,11 +620,11 @@ osi_secret_store_async (const char          *profile_id,
   g_return_if_fail (token != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = request_task_new (profile_id, cancellable, callback, user_data, osi_secret_store_async);
+  task = request_task_new (OP_STORE, profile_id, cancellable, callback, user_data, osi_secret_store_async);
   request = g_task_get_task_data (task);
   request->label = g_strdup (label != NULL && label[0] != '\0' ? label : profile_id);
   request->token = g_strdup (token);
-  request_start (task, store_in_file_thread, on_bus_for_store);
+  request_start (task);
 }
 
 gboolean
@@ -676,8 +655,8 @@ osi_secret_lookup_async (const char          *profile_id,
   g_return_if_fail (profile_id != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  request_start (request_task_new (profile_id, cancellable, callback, user_data, osi_secret_lookup_async),
-                 lookup_in_file_thread, on_bus_for_lookup);
+  request_start (request_task_new (OP_LOOKUP, profile_id, cancellable, callback, user_data,
+                                   osi_secret_lookup_async));
 }
 
 char *
@@ -700,8 +679,8 @@ osi_secret_clear_async (const char          *profile_id,
   g_return_if_fail (profile_id != NULL);
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  request_start (request_task_new (profile_id, cancellable, callback, user_data, osi_secret_clear_async),
-                 clear_file_thread, on_bus_for_clear);
+  request_start (request_task_new (OP_CLEAR, profile_id, cancellable, callback, user_data,
+                                   osi_secret_clear_async));
 }
 
 gboolean
