@@ -403,6 +403,15 @@ run_next (OsiCheckHistory *self)
   g_task_run_in_thread (task, job_thread);
 }
 
+static Job *
+job_new (JobKind kind)
+{
+  Job *job = g_new0 (Job, 1);
+
+  job->kind = kind;
+  return job;
+}
+
 static void
 push_job (OsiCheckHistory *self,
           Job             *job)
@@ -494,11 +503,8 @@ queue_write (OsiCheckHistory *self,
   g_ptr_array_add (self->write_waiters, caller);
   if (!self->write_queued)
     {
-      Job *job = g_new0 (Job, 1);
-
-      job->kind = JOB_WRITE;
       self->write_queued = TRUE;
-      push_job (self, job);
+      push_job (self, job_new (JOB_WRITE));
     }
 }
 
@@ -647,13 +653,41 @@ osi_check_record_describe (const OsiCheckRecord *record)
   return g_strdup_printf (_("Last check: %s — %s"), when, osi_verdict_describe (record->verdict));
 }
 
+/* The caller's task, returned at once when done, or else kept among the
+ * waiters (made on first use) until it is. Takes task. */
+static void
+return_now_or_wait (GTask      *task,
+                    gboolean    done,
+                    GPtrArray **waiters)
+{
+  if (done)
+    {
+      g_task_return_boolean (task, TRUE);
+      g_object_unref (task);
+      return;
+    }
+  if (*waiters == NULL)
+    *waiters = g_ptr_array_new_with_free_func (g_object_unref);
+  g_ptr_array_add (*waiters, task);
+}
+
+/* Every _finish here: source is the store, or NULL for the ones of all. */
+static gboolean
+propagate_boolean (gpointer       source,
+                   GAsyncResult  *result,
+                   GError       **error)
+{
+  g_return_val_if_fail (g_task_is_valid (result, source), FALSE);
+
+  return g_task_propagate_boolean (G_TASK (result), error);
+}
+
 OsiCheckHistory *
 osi_check_history_new (const char *path)
 {
   g_autofree char *file = path != NULL ? g_strdup (path)
                                        : g_build_filename (g_get_user_data_dir (), "osi-backup", "checks.ini", NULL);
   OsiCheckHistory *self;
-  Job *job;
 
   if (owner_thread == NULL)
     owner_thread = g_thread_self ();
@@ -666,9 +700,7 @@ osi_check_history_new (const char *path)
   self = g_object_new (OSI_TYPE_CHECK_HISTORY, NULL);
   self->path = g_steal_pointer (&file);
   g_hash_table_insert (stores, self->path, self);
-  job = g_new0 (Job, 1);
-  job->kind = JOB_LOAD;
-  push_job (self, job);
+  push_job (self, job_new (JOB_LOAD));
   return self;
 }
 
@@ -701,10 +733,7 @@ osi_check_history_load_async (OsiCheckHistory     *self,
 
   task = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (task, osi_check_history_load_async);
-  if (self->loaded)
-    g_task_return_boolean (task, TRUE);
-  else
-    g_ptr_array_add (self->load_waiters, g_steal_pointer (&task));
+  return_now_or_wait (g_steal_pointer (&task), self->loaded, &self->load_waiters);
 }
 
 gboolean
@@ -712,9 +741,7 @@ osi_check_history_load_finish (OsiCheckHistory  *self,
                                GAsyncResult     *result,
                                GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return propagate_boolean (self, result, error);
 }
 
 static void
@@ -741,8 +768,7 @@ record_async (OsiCheckHistory     *self,
   record->checked = g_date_time_to_unix (now);
   if (record->downloaded_sha256 != NULL)
     record->downloaded = record->checked;
-  job = g_new0 (Job, 1);
-  job->kind = JOB_RECORD;
+  job = job_new (JOB_RECORD);
   job->caller = task;
   job->record = record;
   push_job (self, job);
@@ -795,9 +821,7 @@ osi_check_history_record_finish (OsiCheckHistory  *self,
                                  GAsyncResult     *result,
                                  GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return propagate_boolean (self, result, error);
 }
 
 void
@@ -812,8 +836,7 @@ osi_check_history_refresh_async (OsiCheckHistory     *self,
   g_return_if_fail (OSI_IS_CHECK_HISTORY (self));
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  job = g_new0 (Job, 1);
-  job->kind = JOB_REFRESH;
+  job = job_new (JOB_REFRESH);
   job->file = g_strdup (file);
   job->caller = g_task_new (self, cancellable, callback, user_data);
   g_task_set_source_tag (job->caller, osi_check_history_refresh_async);
@@ -825,9 +848,7 @@ osi_check_history_refresh_finish (OsiCheckHistory  *self,
                                   GAsyncResult     *result,
                                   GError          **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, self), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return propagate_boolean (self, result, error);
 }
 
 OsiCheckRecord *
@@ -866,23 +887,14 @@ osi_check_history_flush_all_async (GCancellable        *cancellable,
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, osi_check_history_flush_all_async);
-  if (n_pending == 0)
-    {
-      g_task_return_boolean (task, TRUE);
-      return;
-    }
-  if (flush_waiters == NULL)
-    flush_waiters = g_ptr_array_new_with_free_func (g_object_unref);
-  g_ptr_array_add (flush_waiters, g_steal_pointer (&task));
+  return_now_or_wait (g_steal_pointer (&task), n_pending == 0, &flush_waiters);
 }
 
 gboolean
 osi_check_history_flush_all_finish (GAsyncResult  *result,
                                     GError       **error)
 {
-  g_return_val_if_fail (g_task_is_valid (result, NULL), FALSE);
-
-  return g_task_propagate_boolean (G_TASK (result), error);
+  return propagate_boolean (NULL, result, error);
 }
 
 gboolean
