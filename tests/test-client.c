@@ -1329,7 +1329,24 @@ test_tls (void)
     g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
     g_assert_null (tz);
     g_clear_error (&error);
+    g_clear_object (&result);
     g_assert_finalize_object (g_steal_pointer (&other));
+
+    /* The client made of both, on this thread, ready to use. */
+    osi_client_new_async (server->url, TOKEN, ca, "Asia/Tokyo", NULL, osi_test_store_result, &result);
+    other = osi_client_new_finish (osi_test_wait_result (&result, "the client made"), &error);
+    g_assert_no_error (error);
+    g_assert_cmpstr (g_time_zone_get_identifier (osi_client_get_server_tz (other)), ==, "Asia/Tokyo");
+    g_clear_pointer (&listed, g_ptr_array_unref);
+    listed = osi_test_client_list (other, NULL, &error);
+    g_assert_no_error (error);
+    g_assert_cmpuint (listed->len, ==, 0);
+    g_clear_object (&result);
+    g_assert_finalize_object (g_steal_pointer (&other));
+    osi_client_new_async (server->url, NULL, garbage, NULL, NULL, osi_test_store_result, &result);
+    g_assert_null (osi_client_new_finish (osi_test_wait_result (&result, "the client refused"), &error));
+    g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
+    g_clear_error (&error);
   }
 
   g_assert_finalize_object (g_steal_pointer (&client));

@@ -1268,7 +1268,7 @@ test_new_client_reads_no_file (void)
 
   osi_io_watch_start ((const char *[]) { t.ca, t.zoneinfo, NULL });
   osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
-  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  client = osi_client_new_finish (osi_test_wait_result (&result, "the profile's client"), &error);
   g_assert_no_error (error);
   g_assert_nonnull (client);
   /* Over HTTPS, trusted through the CA file. */
@@ -1284,7 +1284,7 @@ test_new_client_reads_no_file (void)
   osi_profile_set_ca_file (profile, missing);
   g_clear_object (&result);
   osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
-  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  client = osi_client_new_finish (osi_test_wait_result (&result, "the profile's client"), &error);
   g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_TLS);
   g_assert_null (client);
   g_clear_error (&error);
@@ -1294,7 +1294,7 @@ test_new_client_reads_no_file (void)
   osi_profile_set_time_zone (profile, "Mars/Olympus_Mons");
   g_clear_object (&result);
   osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
-  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  client = osi_client_new_finish (osi_test_wait_result (&result, "the profile's client"), &error);
   g_assert_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
   g_assert_null (client);
 
@@ -1338,7 +1338,7 @@ test_system_authorities_read_off_thread (void)
 
   osi_io_watch_start ((const char *[]) { bundle, NULL });
   osi_profile_new_client_async (profile, TOKEN, NULL, osi_test_store_result, &result);
-  client = osi_profile_new_client_finish (profile, osi_test_wait_result (&result, "the profile's client"), &error);
+  client = osi_client_new_finish (osi_test_wait_result (&result, "the profile's client"), &error);
   g_assert_no_error (error);
   /* The test authority is not the system's: refused, as it should be. */
   g_clear_object (&result);

@@ -114,7 +114,7 @@ on_profile_client (GObject      *source,
   g_autoptr(GError) error = NULL;
   OsiWindow *window;
 
-  client = osi_profile_new_client_finish (OSI_PROFILE (source), result, &error);
+  client = osi_client_new_finish (result, &error);
   if (lookup->connection != lookup->self->connection ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;

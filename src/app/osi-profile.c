@@ -3,8 +3,6 @@
 
 #include "config.h"
 
-#include <string.h>
-
 #include "osi-profile.h"
 
 struct _OsiProfile
@@ -303,50 +301,7 @@ osi_profile_new_client (OsiProfile  *self,
   return g_steal_pointer (&client);
 }
 
-/* What the client is made of, kept while the worker reads the files. */
-typedef struct
-{
-  char *url;
-  char *token;
-} NewClient;
-
-static void
-new_client_free (NewClient *data)
-{
-  g_free (data->url);
-  if (data->token != NULL)
-    {
-      explicit_bzero (data->token, strlen (data->token));
-      g_free (data->token);
-    }
-  g_free (data);
-}
-
-/* Back on the caller's thread, which the client's session belongs to. */
-static void
-on_client_files_loaded (GObject      *source,
-                        GAsyncResult *result,
-                        gpointer      user_data)
-{
-  g_autoptr(GTask) task = user_data;
-  NewClient *data = g_task_get_task_data (task);
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GTimeZone) tz = NULL;
-  OsiClient *client;
-  GError *error = NULL;
-
-  if (!osi_client_load_files_finish (result, &database, &tz, &error))
-    {
-      g_task_return_error (task, error);
-      return;
-    }
-  client = osi_client_new (data->url, data->token);
-  if (database != NULL)
-    osi_client_set_tls_database (client, database);
-  osi_client_set_server_tz (client, tz);
-  g_task_return_pointer (task, client, g_object_unref);
-}
-
+/* The client's result: osi_client_new_finish () takes it. */
 void
 osi_profile_new_client_async (OsiProfile          *self,
                               const char          *token,
@@ -354,31 +309,7 @@ osi_profile_new_client_async (OsiProfile          *self,
                               GAsyncReadyCallback  callback,
                               gpointer             user_data)
 {
-  g_autoptr(GTask) task = NULL;
-  NewClient *data;
-
   g_return_if_fail (OSI_IS_PROFILE (self));
-  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
-  task = g_task_new (self, cancellable, callback, user_data);
-  g_task_set_source_tag (task, osi_profile_new_client_async);
-  data = g_new0 (NewClient, 1);
-  data->url = g_strdup (self->url);
-  data->token = g_strdup (token);
-  g_task_set_task_data (task, data, (GDestroyNotify)new_client_free);
-  osi_client_load_files_async (self->ca_file, self->time_zone, cancellable, on_client_files_loaded,
-                               g_steal_pointer (&task));
-}
-
-OsiClient *
-osi_profile_new_client_finish (OsiProfile    *self,
-                               GAsyncResult  *result,
-                               GError       **error)
-{
-  g_return_val_if_fail (OSI_IS_PROFILE (self), NULL);
-  g_return_val_if_fail (g_task_is_valid (result, self), NULL);
-  g_return_val_if_fail (g_task_get_source_tag (G_TASK (result)) == osi_profile_new_client_async, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  osi_client_new_async (self->url, token, self->ca_file, self->time_zone, cancellable, callback, user_data);
 }

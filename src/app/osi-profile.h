@@ -45,15 +45,13 @@ void        osi_profile_set_time_zone (OsiProfile *self,
 OsiClient  *osi_profile_new_client  (OsiProfile  *self,
                                      const char  *token,
                                      GError     **error);
-/* The same, the files read in a worker: the client, made on the calling
- * thread (which then uses it), is the profile's as it was at the call. */
+/* The same, the files read in a worker (osi_client_new_async ()): the
+ * client, made on the calling thread (which then uses it), is the
+ * profile's as it was at the call; osi_client_new_finish () returns it. */
 void        osi_profile_new_client_async  (OsiProfile          *self,
                                            const char          *token,
                                            GCancellable        *cancellable,
                                            GAsyncReadyCallback  callback,
                                            gpointer             user_data);
-OsiClient  *osi_profile_new_client_finish (OsiProfile          *self,
-                                           GAsyncResult        *result,
-                                           GError             **error);
 
 G_END_DECLS

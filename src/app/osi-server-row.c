@@ -185,16 +185,13 @@ on_profile_time_zone_changed (OsiServerRow *self)
   sync_entry (self->time_zone_row, osi_profile_get_time_zone (self->profile));
 }
 
-/* A time zone or a test under way: GLib reads a time zone from its file,
- * and a CA file is read too, so both are read in a worker
- * (osi_client_load_files_async ()). */
+/* A time zone under way: GLib reads a time zone from its file, so it is
+ * read in a worker (osi_client_load_files_async ()). */
 typedef struct
 {
   OsiServerRow *self;
   guint         check;      /* self->time_zone_checks when applied */
   char         *time_zone;  /* as typed, stripped */
-  char         *url;        /* a test's */
-  char         *token;      /* a test's, NULL for none */
 } Pending;
 
 static Pending *
@@ -213,12 +210,6 @@ pending_free (Pending *pending)
 {
   g_object_unref (pending->self);
   g_free (pending->time_zone);
-  g_free (pending->url);
-  if (pending->token != NULL)
-    {
-      explicit_bzero (pending->token, strlen (pending->token));
-      g_free (pending->token);
-    }
   g_free (pending);
 }
 
@@ -452,21 +443,18 @@ on_test_done (GObject      *source,
 }
 
 static void
-on_test_files_loaded (GObject      *source,
-                      GAsyncResult *result,
-                      gpointer      user_data)
+on_test_client_made (GObject      *source,
+                     GAsyncResult *result,
+                     gpointer      user_data)
 {
-  g_autoptr(Pending) pending = user_data;
-  OsiServerRow *self = pending->self;
-  g_autoptr(GTlsDatabase) database = NULL;
-  g_autoptr(GTimeZone) tz = NULL;
+  g_autoptr(OsiServerRow) self = user_data;
   g_autoptr(OsiClient) client = NULL;
   g_autoptr(GError) error = NULL;
 
-  osi_client_load_files_finish (result, &database, &tz, &error);
+  client = osi_client_new_finish (result, &error);
   if (g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED) || self->profile == NULL)
     return;
-  if (error != NULL)
+  if (client == NULL)
     {
       test_done (self);
       if (error->domain == OSI_ERROR)
@@ -475,12 +463,6 @@ on_test_files_loaded (GObject      *source,
         set_status (self, STATUS_ERROR, error->message);
       return;
     }
-
-  /* Made here, on the thread that uses it. */
-  client = osi_client_new (pending->url, pending->token);
-  if (database != NULL)
-    osi_client_set_tls_database (client, database);
-  osi_client_set_server_tz (client, tz);
   osi_client_list_async (client, self->cancellable, on_test_done, g_object_ref (self));
 }
 
@@ -496,7 +478,6 @@ test_action (GtkWidget  *widget,
   g_autofree char *time_zone = entry_text (self->time_zone_row);
   const char *token = gtk_editable_get_text (GTK_EDITABLE (self->token_row));
   g_autoptr(GError) error = NULL;
-  Pending *pending;
 
   if (self->testing)
     return;
@@ -510,11 +491,8 @@ test_action (GtkWidget  *widget,
   self->testing = TRUE;
   gtk_widget_action_set_enabled (widget, "server.test", FALSE);
   set_status (self, STATUS_PLAIN, _("Connecting…"));
-  pending = pending_new (self, time_zone);
-  pending->url = g_steal_pointer (&url);
-  pending->token = token[0] != '\0' ? g_strdup (token) : NULL;
-  osi_client_load_files_async (osi_profile_get_ca_file (self->profile), time_zone, self->cancellable,
-                               on_test_files_loaded, pending);
+  osi_client_new_async (url, token[0] != '\0' ? token : NULL, osi_profile_get_ca_file (self->profile), time_zone,
+                        self->cancellable, on_test_client_made, g_object_ref (self));
 }
 
 static void

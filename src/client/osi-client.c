@@ -516,6 +516,83 @@ osi_client_load_files_finish (GAsyncResult  *result,
   return TRUE;
 }
 
+/* A client whose files are read in a worker: what it is made of is kept
+ * meanwhile, the token wiped from memory once done with. */
+typedef struct
+{
+  char *base_url;
+  char *token;
+} NewClient;
+
+static void
+new_client_free (NewClient *data)
+{
+  g_free (data->base_url);
+  if (data->token != NULL)
+    {
+      explicit_bzero (data->token, strlen (data->token));
+      g_free (data->token);
+    }
+  g_free (data);
+}
+
+/* Back on the caller's thread, which the client's session belongs to. */
+static void
+on_new_client_files_loaded (GObject      *source,
+                            GAsyncResult *result,
+                            gpointer      user_data)
+{
+  g_autoptr(GTask) task = user_data;
+  NewClient *data = g_task_get_task_data (task);
+  g_autoptr(GTlsDatabase) database = NULL;
+  g_autoptr(GTimeZone) tz = NULL;
+  OsiClient *client;
+  GError *error = NULL;
+
+  if (!osi_client_load_files_finish (result, &database, &tz, &error))
+    {
+      g_task_return_error (task, error);
+      return;
+    }
+  client = osi_client_new (data->base_url, data->token);
+  if (database != NULL)
+    osi_client_set_tls_database (client, database);
+  osi_client_set_server_tz (client, tz);
+  g_task_return_pointer (task, client, g_object_unref);
+}
+
+void
+osi_client_new_async (const char          *base_url,
+                      const char          *token,
+                      const char          *ca_file,
+                      const char          *time_zone,
+                      GCancellable        *cancellable,
+                      GAsyncReadyCallback  callback,
+                      gpointer             user_data)
+{
+  g_autoptr(GTask) task = NULL;
+  NewClient *data;
+
+  g_return_if_fail (base_url != NULL);
+  g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
+
+  task = g_task_new (NULL, cancellable, callback, user_data);
+  g_task_set_source_tag (task, osi_client_new_async);
+  data = g_new0 (NewClient, 1);
+  data->base_url = g_strdup (base_url);
+  data->token = g_strdup (token);
+  g_task_set_task_data (task, data, (GDestroyNotify)new_client_free);
+  osi_client_load_files_async (ca_file, time_zone, cancellable, on_new_client_files_loaded,
+                               g_steal_pointer (&task));
+}
+
+OsiClient *
+osi_client_new_finish (GAsyncResult  *result,
+                       GError       **error)
+{
+  return _osi_client_propagate_pointer (NULL, result, osi_client_new_async, error);
+}
+
 /* create ----------------------------------------------------------------- */
 
 /* The answer's "message", shown to the user: printable and bounded. */

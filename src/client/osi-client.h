@@ -104,6 +104,19 @@ gboolean       osi_client_load_files_finish (GAsyncResult        *result,
                                             GTimeZone           **tz,
                                             GError              **error);
 
+/* A client for base_url (token may be NULL), its CA file and time zone read
+ * as osi_client_load_files_async () does, in a worker; the client is made
+ * on the calling thread, which then uses it. */
+void           osi_client_new_async        (const char           *base_url,
+                                            const char           *token,
+                                            const char           *ca_file,
+                                            const char           *time_zone,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+OsiClient     *osi_client_new_finish       (GAsyncResult         *result,
+                                            GError              **error);
+
 /* Asks /api/health, then /health, then the list (docs/api.md §5.2), and learns
  * what the server offers. Returns the health object (a plain
  * {"status": "ok"} when only the list answered). Operations that need a
