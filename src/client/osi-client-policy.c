@@ -18,17 +18,6 @@ parse_object (GTask    *task,
     g_task_return_pointer (task, json_object_ref (object), (GDestroyNotify) json_object_unref);
 }
 
-static JsonObject *
-propagate_object (OsiClient    *self,
-                  GAsyncResult *result,
-                  gpointer      source_tag,
-                  GError      **error)
-{
-  g_return_val_if_fail (_osi_client_check_result (self, result, source_tag), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
-}
-
 static void
 policy_start (GTask *task)
 {
@@ -80,7 +69,7 @@ osi_client_get_policy_finish (OsiClient     *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  return propagate_object (self, result, osi_client_get_policy_async, error);
+  return _osi_client_propagate_pointer (self, result, osi_client_get_policy_async, error);
 }
 
 void
@@ -104,7 +93,7 @@ osi_client_set_policy_finish (OsiClient     *self,
                               GAsyncResult  *result,
                               GError       **error)
 {
-  return propagate_object (self, result, osi_client_set_policy_async, error);
+  return _osi_client_propagate_pointer (self, result, osi_client_set_policy_async, error);
 }
 
 void
@@ -127,7 +116,7 @@ osi_client_prune_finish (OsiClient     *self,
                          GAsyncResult  *result,
                          GError       **error)
 {
-  return propagate_object (self, result, osi_client_prune_async, error);
+  return _osi_client_propagate_pointer (self, result, osi_client_prune_async, error);
 }
 
 static void
@@ -210,7 +199,5 @@ osi_client_update_backup_finish (OsiClient     *self,
                                  GAsyncResult  *result,
                                  GError       **error)
 {
-  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_set_note_async), NULL);
-
-  return g_task_propagate_pointer (G_TASK (result), error);
+  return _osi_client_propagate_pointer (self, result, osi_client_set_note_async, error);
 }
