@@ -7,6 +7,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-check-window-private.h"
+#include "osi-dialog.h"
 #include "osi-diff-window.h"
 #include "osi-download.h"
 #include "osi-window-private.h"
@@ -94,12 +95,8 @@ show_error (OsiCheckWindow *self,
             const char     *heading,
             const GError   *error)
 {
-  GtkWidget *dialog = adw_message_dialog_new (GTK_WINDOW (self), heading, error->message);
-
-  adw_message_dialog_add_response (ADW_MESSAGE_DIALOG (dialog), "close", _("_Close"));
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "close");
-  gtk_window_present (GTK_WINDOW (dialog));
+  osi_dialog_present_message (ADW_MESSAGE_DIALOG (adw_message_dialog_new (GTK_WINDOW (self), heading,
+                                                                         error->message)));
 }
 
 static void

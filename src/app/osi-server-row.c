@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-client.h"
+#include "osi-dialog.h"
 #include "osi-error.h"
 #include "osi-resources.h"
 #include "osi-secret.h"
@@ -529,19 +530,10 @@ remove_action (GtkWidget  *widget,
   dialog = adw_message_dialog_new (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL, heading,
                                    _("The server profile and its token will be forgotten. The "
                                      "backups on the server stay."));
-  adw_message_dialog_add_responses (ADW_MESSAGE_DIALOG (dialog),
-                                    "cancel", _("_Cancel"),
-                                    "remove", _("_Remove"),
-                                    NULL);
-  adw_message_dialog_set_response_appearance (ADW_MESSAGE_DIALOG (dialog), "remove",
-                                              ADW_RESPONSE_DESTRUCTIVE);
-  adw_message_dialog_set_default_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
-  adw_message_dialog_set_close_response (ADW_MESSAGE_DIALOG (dialog), "cancel");
   gtk_window_set_modal (GTK_WINDOW (dialog), TRUE);
   gtk_window_set_destroy_with_parent (GTK_WINDOW (dialog), TRUE);
-  g_signal_connect_object (dialog, "response", G_CALLBACK (on_remove_response), self,
-                           G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  osi_dialog_present_confirmation (ADW_MESSAGE_DIALOG (dialog), "remove", _("_Remove"), ADW_RESPONSE_DESTRUCTIVE,
+                                   G_CALLBACK (on_remove_response), self);
 }
 
 static void

@@ -7,6 +7,7 @@
 
 #include "osi-backup-info.h"
 #include "osi-check-window.h"
+#include "osi-dialog.h"
 #include "osi-window-private.h"
 
 /* ------------------------------------------------------------------------ */
@@ -135,12 +136,7 @@ _osi_window_present_confirmation (OsiWindow             *self,
                                   AdwResponseAppearance  appearance,
                                   GCallback              on_response)
 {
-  adw_message_dialog_add_responses (dialog, "cancel", _("_Cancel"), response, label, NULL);
-  adw_message_dialog_set_response_appearance (dialog, response, appearance);
-  adw_message_dialog_set_default_response (dialog, "cancel");
-  adw_message_dialog_set_close_response (dialog, "cancel");
-  g_signal_connect_object (dialog, "response", on_response, self, G_CONNECT_SWAPPED);
-  gtk_window_present (GTK_WINDOW (dialog));
+  osi_dialog_present_confirmation (dialog, response, label, appearance, on_response, self);
 }
 
 /* The backup a restore or delete confirmation named, when its answer was

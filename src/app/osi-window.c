@@ -11,6 +11,7 @@
 #include "osi-backup-row-actions.h"
 #include "osi-check-history.h"
 #include "osi-check-window.h"
+#include "osi-dialog.h"
 #include "osi-resources.h"
 #include "osi-search.h"
 #include "osi-slot-model.h"
@@ -224,12 +225,8 @@ _osi_window_show_error (OsiWindow    *self,
   g_autofree char *steps = troubleshooting (error, restore);
   g_autofree char *body = steps != NULL ? g_strdup_printf ("%s\n\n%s", error->message, steps)
                                         : g_strdup (error->message);
-  AdwMessageDialog *dialog = _osi_window_new_dialog (self, heading, body);
 
-  adw_message_dialog_add_response (dialog, "close", _("_Close"));
-  adw_message_dialog_set_default_response (dialog, "close");
-  adw_message_dialog_set_close_response (dialog, "close");
-  gtk_window_present (GTK_WINDOW (dialog));
+  osi_dialog_present_message (_osi_window_new_dialog (self, heading, body));
 }
 
 /* ------------------------------------------------------------------------ */
