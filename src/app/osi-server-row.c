@@ -216,23 +216,32 @@ pending_free (Pending *pending)
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Pending, pending_free)
 
-/* A time zone that names none: the row marked, the reason shown. */
+/* A field whose text cannot be used: the row marked, the reason shown. */
 static void
-refuse_time_zone (OsiServerRow *self,
-                  const GError *error)
+refuse_entry (OsiServerRow *self,
+              AdwEntryRow  *row,
+              const char   *reason)
 {
-  gtk_widget_add_css_class (GTK_WIDGET (self->time_zone_row), "error");
-  set_status (self, STATUS_ERROR, error->message);
+  gtk_widget_add_css_class (GTK_WIDGET (row), "error");
+  set_status (self, STATUS_ERROR, reason);
+}
+
+/* A field whose text the profile took: the row unmarked, the profile saved. */
+static void
+entry_applied (OsiServerRow *self,
+               AdwEntryRow  *row)
+{
+  gtk_widget_remove_css_class (GTK_WIDGET (row), "error");
+  set_status (self, STATUS_PLAIN, NULL);
+  osi_profile_store_save (self->store);
 }
 
 static void
 apply_time_zone (OsiServerRow *self,
                  const char   *time_zone)
 {
-  gtk_widget_remove_css_class (GTK_WIDGET (self->time_zone_row), "error");
-  set_status (self, STATUS_PLAIN, NULL);
   osi_profile_set_time_zone (self->profile, time_zone);
-  osi_profile_store_save (self->store);
+  entry_applied (self, self->time_zone_row);
 }
 
 static void
@@ -250,7 +259,7 @@ on_time_zone_checked (GObject      *source,
       pending->check != self->time_zone_checks)
     return;
   if (error != NULL)
-    refuse_time_zone (self, error);
+    refuse_entry (self, self->time_zone_row, error->message);
   else
     apply_time_zone (self, pending->time_zone);
 }
@@ -282,14 +291,11 @@ on_name_apply (OsiServerRow *self)
 
   if (name[0] == '\0')
     {
-      gtk_widget_add_css_class (GTK_WIDGET (self->name_row), "error");
-      set_status (self, STATUS_ERROR, _("Enter a name for this server."));
+      refuse_entry (self, self->name_row, _("Enter a name for this server."));
       return;
     }
-  gtk_widget_remove_css_class (GTK_WIDGET (self->name_row), "error");
-  set_status (self, STATUS_PLAIN, NULL);
   osi_profile_set_name (self->profile, name);
-  osi_profile_store_save (self->store);
+  entry_applied (self, self->name_row);
 }
 
 static void
@@ -302,14 +308,11 @@ on_url_apply (OsiServerRow *self)
    * where it was typed: refuse it here. */
   if (!check_url (url, &error))
     {
-      gtk_widget_add_css_class (GTK_WIDGET (self->url_row), "error");
-      set_status (self, STATUS_ERROR, error->message);
+      refuse_entry (self, self->url_row, error->message);
       return;
     }
-  gtk_widget_remove_css_class (GTK_WIDGET (self->url_row), "error");
-  set_status (self, STATUS_PLAIN, NULL);
   osi_profile_set_url (self->profile, url);
-  osi_profile_store_save (self->store);
+  entry_applied (self, self->url_row);
 }
 
 static void
@@ -459,7 +462,7 @@ on_test_client_made (GObject      *source,
     {
       test_done (self);
       if (error->domain == OSI_ERROR)
-        refuse_time_zone (self, error);
+        refuse_entry (self, self->time_zone_row, error->message);
       else
         set_status (self, STATUS_ERROR, error->message);
       return;
@@ -484,8 +487,7 @@ test_action (GtkWidget  *widget,
     return;
   if (!check_url (url, &error))
     {
-      gtk_widget_add_css_class (GTK_WIDGET (self->url_row), "error");
-      set_status (self, STATUS_ERROR, error->message);
+      refuse_entry (self, self->url_row, error->message);
       return;
     }
 
