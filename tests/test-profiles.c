@@ -827,6 +827,77 @@ test_window_remove (void)
   g_assert_finalize_object (g_steal_pointer (&store));
 }
 
+static GtkWindow *
+find_chooser (void)
+{
+  GListModel *toplevels = gtk_window_get_toplevels ();
+
+  for (guint i = 0; i < g_list_model_get_n_items (toplevels); i++)
+    {
+      g_autoptr(GObject) item = g_list_model_get_item (toplevels, i);
+
+      if (GTK_IS_FILE_CHOOSER_DIALOG (item))
+        return GTK_WINDOW (item);
+    }
+  return NULL;
+}
+
+/* Cancels the chooser an action opened, twice: the answer is heard, so
+ * the action opens a new chooser after it. */
+static void
+cancel_chooser (GtkWidget  *widget,
+                const char *action,
+                const char *title,
+                guint       n_filters)
+{
+  for (guint i = 0; i < 2; i++)
+    {
+      GtkWindow *chooser;
+      g_autoptr(GListModel) filters = NULL;
+
+      g_assert_true (gtk_widget_activate_action (widget, action, NULL));
+      while ((chooser = find_chooser ()) == NULL || !gtk_widget_get_mapped (GTK_WIDGET (chooser)))
+        g_main_context_iteration (NULL, TRUE);
+      g_assert_cmpstr (gtk_window_get_title (chooser), ==, title);
+      g_assert_true (gtk_window_get_modal (chooser));
+      filters = gtk_file_chooser_get_filters (GTK_FILE_CHOOSER (chooser));
+      g_assert_cmpuint (g_list_model_get_n_items (filters), ==, n_filters);
+      gtk_dialog_response (GTK_DIALOG (chooser), GTK_RESPONSE_CANCEL);
+      while (find_chooser () != NULL)
+        g_main_context_iteration (NULL, TRUE);
+    }
+}
+
+static void
+test_window_choosers (void)
+{
+  g_autoptr(GSettings) settings = NULL;
+  g_autoptr(OsiProfileStore) store = NULL;
+  OsiProfile *profile;
+  GtkWidget *window;
+
+  if (skip_without_display ())
+    return;
+
+  settings = fresh_settings ();
+  store = osi_profile_store_new (settings);
+  profile = osi_profile_store_add (store, "Home", "http://home:8000", NULL);
+  window = new_window (settings, store);
+  gtk_window_present (GTK_WINDOW (window));
+
+  cancel_chooser (window, "prefs.choose-download-folder", "Choose a Download Folder", 0);
+  {
+    g_autofree char *folder = g_settings_get_string (settings, "download-folder");
+
+    g_assert_cmpstr (folder, ==, "");
+  }
+  cancel_chooser (find_server_row (window, "Home"), "server.choose-ca", "Choose a Certificate Authority File", 2);
+  g_assert_null (osi_profile_get_ca_file (profile));
+
+  destroy_window (window);
+  g_assert_finalize_object (g_steal_pointer (&store));
+}
+
 static const char *
 wait_status (AdwActionRow *status_row)
 {
@@ -1431,6 +1502,7 @@ main (int argc, char **argv)
   g_test_add_func ("/profiles/window/add-server", test_window_add_server);
   g_test_add_func ("/profiles/window/validates-url", test_window_validates_url);
   g_test_add_func ("/profiles/window/remove", test_window_remove);
+  g_test_add_func ("/profiles/window/choosers", test_window_choosers);
   g_test_add_func ("/profiles/window/test-connection", test_window_test_connection);
   g_test_add_func ("/profiles/store/time-zone", test_store_time_zone);
   g_test_add_func ("/profiles/window/time-zone", test_window_time_zone);

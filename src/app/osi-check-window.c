@@ -10,6 +10,7 @@
 
 #include "osi-archive.h"
 #include "osi-check-window-private.h"
+#include "osi-dialog.h"
 #include "osi-diff-window.h"
 #include "osi-window-private.h"
 #include "osi-resources.h"
@@ -743,9 +744,9 @@ osi_check_window_get_report (OsiCheckWindow *self)
 }
 
 static void
-on_backup_file_chosen (GtkNativeDialog *chooser,
+on_backup_file_chosen (gpointer         object,
                        int              response,
-                       gpointer         object)
+                       GtkNativeDialog *chooser)
 {
   OsiFileChosenFunc func = (OsiFileChosenFunc)g_object_get_data (G_OBJECT (chooser), "chosen-func");
 
@@ -800,7 +801,8 @@ osi_backup_file_chooser_show (GtkWindow         *parent,
 
   g_return_if_fail (GTK_IS_WINDOW (parent));
 
-  chooser = gtk_file_chooser_native_new (title, parent, GTK_FILE_CHOOSER_ACTION_OPEN, accept_label, _("_Cancel"));
+  chooser = osi_dialog_new_file_chooser (parent, title, GTK_FILE_CHOOSER_ACTION_OPEN, accept_label,
+                                         G_CALLBACK (on_backup_file_chosen), object);
   gtk_file_filter_set_name (backups, _("Backups"));
   for (guint i = 0; i < G_N_ELEMENTS (patterns); i++)
     gtk_file_filter_add_pattern (backups, patterns[i]);
@@ -808,9 +810,7 @@ osi_backup_file_chooser_show (GtkWindow         *parent,
   gtk_file_filter_add_pattern (all, "*");
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), backups);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (chooser), all);
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
   g_object_set_data (G_OBJECT (chooser), "chosen-func", (gpointer)func);
-  g_signal_connect_object (chooser, "response", G_CALLBACK (on_backup_file_chosen), object, 0);
   if (folder == NULL)
     {
       gtk_native_dialog_show (GTK_NATIVE_DIALOG (chooser));

@@ -37,3 +37,22 @@ osi_dialog_present_message (AdwMessageDialog *dialog)
   adw_message_dialog_set_close_response (dialog, "close");
   gtk_window_present (GTK_WINDOW (dialog));
 }
+
+GtkFileChooserNative *
+osi_dialog_new_file_chooser (GtkWindow            *parent,
+                             const char           *title,
+                             GtkFileChooserAction  action,
+                             const char           *accept_label,
+                             GCallback             on_response,
+                             gpointer              object)
+{
+  GtkFileChooserNative *chooser;
+
+  g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
+  g_return_val_if_fail (G_IS_OBJECT (object), NULL);
+
+  chooser = gtk_file_chooser_native_new (title, parent, action, accept_label, _("_Cancel"));
+  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (chooser), TRUE);
+  g_signal_connect_object (chooser, "response", on_response, object, G_CONNECT_SWAPPED);
+  return chooser;
+}

@@ -19,4 +19,14 @@ void  osi_dialog_present_confirmation (AdwMessageDialog      *dialog,
 /* A message with only Close. Presents dialog. */
 void  osi_dialog_present_message      (AdwMessageDialog      *dialog);
 
+/* A modal file chooser with Cancel beside accept_label; on_response
+ * (object, response, chooser) is called while object lives. Not shown
+ * yet: the caller adds its filters or folder first. */
+GtkFileChooserNative *osi_dialog_new_file_chooser (GtkWindow            *parent,
+                                                   const char           *title,
+                                                   GtkFileChooserAction  action,
+                                                   const char           *accept_label,
+                                                   GCallback             on_response,
+                                                   gpointer              object);
+
 G_END_DECLS

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-a11y.h"
+#include "osi-dialog.h"
 #include "osi-preferences-window.h"
 #include "osi-resources.h"
 #include "osi-server-row.h"
@@ -107,14 +108,11 @@ choose_download_folder_action (GtkWidget  *widget,
   if (self->folder_chooser != NULL)
     return;
 
-  self->folder_chooser = gtk_file_chooser_native_new (_("Choose a Download Folder"), GTK_WINDOW (self),
-                                                      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER,
-                                                      _("_Select"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->folder_chooser), TRUE);
+  self->folder_chooser = osi_dialog_new_file_chooser (GTK_WINDOW (self), _("Choose a Download Folder"),
+                                                      GTK_FILE_CHOOSER_ACTION_SELECT_FOLDER, _("_Select"),
+                                                      G_CALLBACK (on_folder_chooser_response), self);
   folder = g_file_new_for_path (current[0] != '\0' ? current : default_download_folder ());
   gtk_file_chooser_set_current_folder (GTK_FILE_CHOOSER (self->folder_chooser), folder, NULL);
-  g_signal_connect_object (self->folder_chooser, "response", G_CALLBACK (on_folder_chooser_response),
-                           self, G_CONNECT_SWAPPED);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->folder_chooser));
 }
 

@@ -578,15 +578,12 @@ choose_ca_action (GtkWidget  *widget,
   gtk_file_filter_set_name (all, _("All files"));
   gtk_file_filter_add_pattern (all, "*");
 
-  self->ca_chooser = gtk_file_chooser_native_new (_("Choose a Certificate Authority File"),
-                                                  GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
-                                                  GTK_FILE_CHOOSER_ACTION_OPEN,
-                                                  _("_Select"), _("_Cancel"));
-  gtk_native_dialog_set_modal (GTK_NATIVE_DIALOG (self->ca_chooser), TRUE);
+  self->ca_chooser = osi_dialog_new_file_chooser (GTK_IS_WINDOW (root) ? GTK_WINDOW (root) : NULL,
+                                                  _("Choose a Certificate Authority File"),
+                                                  GTK_FILE_CHOOSER_ACTION_OPEN, _("_Select"),
+                                                  G_CALLBACK (on_ca_chooser_response), self);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->ca_chooser), pem);
   gtk_file_chooser_add_filter (GTK_FILE_CHOOSER (self->ca_chooser), all);
-  g_signal_connect_object (self->ca_chooser, "response", G_CALLBACK (on_ca_chooser_response), self,
-                           G_CONNECT_SWAPPED);
   gtk_native_dialog_show (GTK_NATIVE_DIALOG (self->ca_chooser));
 }
 
