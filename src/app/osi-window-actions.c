@@ -139,13 +139,11 @@ _osi_window_present_confirmation (OsiWindow             *self,
   osi_dialog_present_confirmation (dialog, response, label, appearance, on_response, self);
 }
 
-/* The backup a restore or delete confirmation named, when its answer was
- * wanted and the job can still be done; NULL otherwise. */
-static const char *
-confirmed_backup (OsiWindow        *self,
-                  AdwMessageDialog *dialog,
-                  const char       *response,
-                  const char       *wanted)
+const char *
+_osi_window_answered_backup (OsiWindow        *self,
+                             AdwMessageDialog *dialog,
+                             const char       *response,
+                             const char       *wanted)
 {
   const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
 
@@ -260,7 +258,7 @@ on_restore_response (OsiWindow        *self,
                      const char       *response,
                      AdwMessageDialog *dialog)
 {
-  const char *name = confirmed_backup (self, dialog, response, "restore");
+  const char *name = _osi_window_answered_backup (self, dialog, response, "restore");
   g_autofree char *status = NULL;
 
   if (name == NULL)
@@ -431,7 +429,7 @@ on_delete_response (OsiWindow        *self,
                     const char       *response,
                     AdwMessageDialog *dialog)
 {
-  const char *name = confirmed_backup (self, dialog, response, "delete");
+  const char *name = _osi_window_answered_backup (self, dialog, response, "delete");
   g_autofree char *status = NULL;
 
   if (name == NULL)

@@ -6,6 +6,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-backup-info.h"
+#include "osi-dialog.h"
 #include "osi-policy-window.h"
 #include "osi-retention.h"
 #include "osi-window-private.h"
@@ -21,22 +22,6 @@
 #define NOTE_MAX_CHARS 500
 /* The most names a clean-up confirmation lists of each kind. */
 #define PLAN_MAX_NAMES 15
-
-/* The backup the dialog named, when its answer was wanted and the
- * window can act; NULL otherwise. */
-static const char *
-answered_backup (OsiWindow        *self,
-                 AdwMessageDialog *dialog,
-                 const char       *response,
-                 const char       *wanted)
-{
-  const char *name = g_object_get_data (G_OBJECT (dialog), "backup-name");
-
-  if (g_strcmp0 (response, wanted) != 0 || self->client == NULL || _osi_window_long_job_running (self) ||
-      _osi_window_refuse_unnamable (self, name))
-    return NULL;
-  return name;
-}
 
 void
 _osi_window_replace_backup (OsiWindow     *self,
@@ -161,7 +146,7 @@ on_note_response (OsiWindow        *self,
                   const char       *response,
                   AdwMessageDialog *dialog)
 {
-  const char *name = answered_backup (self, dialog, response, "save");
+  const char *name = _osi_window_answered_backup (self, dialog, response, "save");
   GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
   g_autofree char *note = NULL;
   g_autofree char *status = NULL;
@@ -218,7 +203,7 @@ on_protected_response (OsiWindow        *self,
                        const char       *response,
                        AdwMessageDialog *dialog)
 {
-  const char *name = answered_backup (self, dialog, response, "unprotect");
+  const char *name = _osi_window_answered_backup (self, dialog, response, "unprotect");
 
   if (name != NULL)
     set_protected (self, name, FALSE, TRUE);
@@ -470,11 +455,7 @@ show_plan (OsiWindow  *self,
 
   if (n_remove == 0)
     {
-      dialog = _osi_window_new_dialog (self, _("Nothing to Clean Up"), body);
-      adw_message_dialog_add_response (dialog, "close", _("_Close"));
-      adw_message_dialog_set_default_response (dialog, "close");
-      adw_message_dialog_set_close_response (dialog, "close");
-      gtk_window_present (GTK_WINDOW (dialog));
+      osi_dialog_present_message (_osi_window_new_dialog (self, _("Nothing to Clean Up"), body));
       return;
     }
   dialog = _osi_window_new_dialog (self, _("Clean Up the Backups?"), body);

@@ -160,6 +160,12 @@ void              _osi_window_present_confirmation (OsiWindow             *self,
                                                     const char            *label,
                                                     AdwResponseAppearance  appearance,
                                                     GCallback              on_response);
+/* The backup the dialog named ("backup-name"), when its answer was
+ * wanted and the window can still act; NULL otherwise. */
+const char       *_osi_window_answered_backup    (OsiWindow        *self,
+                                                  AdwMessageDialog *dialog,
+                                                  const char       *response,
+                                                  const char       *wanted);
 /* The delete confirmation of a backup that is not protected. */
 void              _osi_window_confirm_delete     (OsiWindow      *self,
                                                   const char     *name);
