@@ -296,7 +296,7 @@ osi_test_make_archive (const char      *data_dir,
 {
   g_autoptr(GError) error = NULL;
 
-  g_assert_true (osi_archive_create (data_dir, path, compression, 0, NULL, NULL, sha256, NULL, &error));
+  g_assert_true (osi_archive_create (data_dir, path, compression, sha256, NULL, &error));
   g_assert_no_error (error);
 }
 

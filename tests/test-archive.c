@@ -78,14 +78,14 @@ round_trip (Fixture        *f,
   g_autofree char *why = NULL;
   struct stat st;
 
-  g_assert_true (osi_archive_create (f->data, archive, compression, 0, NULL, NULL, &sha, NULL, &error));
+  g_assert_true (osi_archive_create (f->data, archive, compression, &sha, NULL, &error));
   g_assert_no_error (error);
   assert_digest_of (archive, sha);
   g_assert_cmpint (stat (archive, &st), ==, 0);
   /* backups hold secrets */
   g_assert_cmpint (st.st_mode & 0077, ==, 0);
 
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   assert_restorable (report);
   g_assert_cmpstr (osi_verify_report_get_format (report), ==, format);
@@ -95,7 +95,7 @@ round_trip (Fixture        *f,
                    ==, osi_verify_report_get_rag_entries (report));
 
   g_assert_cmpint (g_mkdir (staging, 0755), ==, 0);
-  g_assert_true (osi_archive_extract (archive, staging, NULL, &extract_report, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (archive, staging, NULL, &extract_report, NULL, &error));
   g_assert_no_error (error);
   assert_restorable (extract_report);
 
@@ -148,7 +148,7 @@ test_foreign_archive (Fixture       *f,
 
       /* the manifest names canonical paths */
       osi_test_write_archive (archive, filters[i], archive_formats[i], entries, G_N_ELEMENTS (entries), TRUE);
-      report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+      report = osi_archive_verify (archive, NULL, NULL, &error);
       g_assert_no_error (error);
       /* the manifest lists "./rag/search.json": compared in canonical form */
       assert_restorable (report);
@@ -222,12 +222,12 @@ test_sparse_round_trip (Fixture       *f,
   g_assert_cmpint (archive_write_close (a), ==, ARCHIVE_OK);
   archive_write_free (a);
 
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   assert_restorable (report);
 
   g_assert_cmpint (g_mkdir (staging, 0755), ==, 0);
-  g_assert_true (osi_archive_extract (archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (g_file_get_contents (extracted_path, (char **)&extracted, &len, NULL));
   g_assert_cmpuint (len, ==, (gsize)size);
@@ -243,7 +243,7 @@ test_bare_json (Fixture       *f,
   g_autofree char *path = g_build_filename (f->tmp, "search.json", NULL);
 
   g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
-  report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (path, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_UNPROVEN);
   g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_MANIFEST_MISSING));
@@ -351,7 +351,7 @@ test_extract_modes (Fixture       *f,
 
       g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
       saved = umask (umasks[u]);
-      ok = osi_archive_extract (archive, staging, NULL, &report, NULL, NULL, NULL, &error);
+      ok = osi_archive_extract (archive, staging, NULL, &report, NULL, &error);
       umask (saved);
       g_assert_no_error (error);
       g_assert_true (ok);
@@ -390,7 +390,7 @@ test_extract_bare_json_mode (Fixture       *f,
   g_assert_true (g_file_set_contents (path, osi_test_valid_rag (), -1, NULL));
   g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
   saved = umask (077);
-  ok = osi_archive_extract (path, staging, &limits, NULL, NULL, NULL, NULL, &error);
+  ok = osi_archive_extract (path, staging, &limits, NULL, NULL, &error);
   umask (saved);
   g_assert_no_error (error);
   g_assert_true (ok);
@@ -418,7 +418,7 @@ test_create_records_modes (Fixture       *f,
   g_assert_cmpint (chmod (config, 0750), ==, 0);
   g_assert_true (g_file_set_contents (setuid, "#!/bin/sh\n", -1, NULL));
   g_assert_cmpint (chmod (setuid, 04750), ==, 0);
-  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_no_error (error);
 
   archive_read_support_filter_zstd (a);
@@ -461,7 +461,7 @@ test_create_never_replaces (Fixture       *f,
   const char *name;
 
   g_assert_true (g_file_set_contents (archive, "precious", -1, NULL));
-  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS);
   g_assert_true (g_file_get_contents (archive, &contents, NULL, NULL));
   g_assert_cmpstr (contents, ==, "precious");
@@ -481,7 +481,7 @@ test_create_missing_dir (Fixture       *f,
   g_autofree char *missing = g_build_filename (f->tmp, "nope", NULL);
   g_autofree char *archive = g_build_filename (f->tmp, "x.tar.zst", NULL);
 
-  g_assert_false (osi_archive_create (missing, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_false (osi_archive_create (missing, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_FOUND);
   g_assert_false (g_file_test (archive, G_FILE_TEST_EXISTS));
 }
@@ -561,7 +561,7 @@ test_async (Fixture       *f,
   state.loop = g_main_loop_new (NULL, FALSE);
   state.main_thread = g_thread_self ();
 
-  osi_archive_create_async (f->data, archive, OSI_COMPRESSION_ZSTD, 0, on_progress, &state, NULL,
+  osi_archive_create_async (f->data, archive, OSI_COMPRESSION_ZSTD, on_progress, &state, NULL,
                             on_created, &state);
   g_main_loop_run (state.loop);
   g_assert_no_error (state.error);
@@ -598,8 +598,7 @@ test_cancel (Fixture       *f,
   const char *name;
 
   g_cancellable_cancel (cancellable);
-  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL,
-                                      cancellable, &error));
+  g_assert_false (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, NULL, cancellable, &error));
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_assert_false (g_file_test (archive, G_FILE_TEST_EXISTS));
   dir = g_dir_open (f->tmp, 0, NULL);
@@ -608,8 +607,8 @@ test_cancel (Fixture       *f,
   g_dir_close (dir);
   g_clear_error (&error);
 
-  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
-  report = osi_archive_verify (archive, NULL, NULL, NULL, cancellable, &error);
+  g_assert_true (osi_archive_create (f->data, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
+  report = osi_archive_verify (archive, NULL, cancellable, &error);
   g_assert_null (report);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
   g_clear_error (&error);
@@ -620,12 +619,12 @@ test_cancel (Fixture       *f,
     g_autofree char *snapshot = g_build_filename (f->tmp, "snapshot", NULL);
     g_autofree char *why = NULL;
 
-    g_assert_true (osi_archive_create (f->data, copy, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+    g_assert_true (osi_archive_create (f->data, copy, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
     g_assert_cmpint (g_mkdir (snapshot, 0755), ==, 0);
-    g_assert_true (osi_archive_extract (copy, snapshot, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_true (osi_archive_extract (copy, snapshot, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
 
-    g_assert_false (osi_swap_restore_archive (f->data, archive, NULL, NULL, NULL, NULL, cancellable, &error));
+    g_assert_false (osi_swap_restore_archive (f->data, archive, NULL, NULL, cancellable, &error));
     g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
     if (!osi_test_trees_equal (f->data, snapshot, &why))
       g_error ("a cancelled restore changed the data: %s", why);
@@ -722,7 +721,7 @@ test_metadata_path_bytes (Fixture       *f,
   osi_archive_limits_init (&limits);
   limits.max_path_bytes = 1500 * 1000 + 500;
 
-  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, &limits, NULL, &error);
   g_assert_no_error (error);
   log_findings (report);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_NOT_RESTORABLE);
@@ -749,7 +748,7 @@ test_metadata_refused_entries_count (Fixture       *f,
   osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, 2000, 1000, OSI_TEST_NAMES_SAME, FALSE);
   osi_archive_limits_init (&limits);
   limits.max_path_bytes = 1200 * 1000;
-  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, &limits, NULL, &error);
   g_assert_no_error (error);
   log_findings (report);
   g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
@@ -760,7 +759,7 @@ test_metadata_refused_entries_count (Fixture       *f,
   g_clear_object (&report);
   osi_archive_limits_init (&limits);
   limits.max_entries = 1500;
-  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, &limits, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_TOO_MANY_ENTRIES));
   g_assert_false (osi_verify_report_has_finding (report, OSI_FINDING_PATHS_TOO_LARGE));
@@ -785,7 +784,7 @@ test_metadata_findings_capped (Fixture       *f,
   gboolean symlink_kept = FALSE;
 
   osi_test_write_name_bomb (archive, ARCHIVE_FILTER_ZSTD, n, 300, OSI_TEST_NAMES_SAME, TRUE);
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   log_findings (report);
 
@@ -865,7 +864,7 @@ test_metadata_long_texts (Fixture       *f,
   uselocale (previous);
   freelocale (utf8);
 
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   log_findings (report);
   findings = osi_verify_report_get_findings (report);
@@ -923,7 +922,7 @@ amplification (Fixture *f,
                   (g_get_monotonic_time () - start) / 1e6);
 
   start = g_get_monotonic_time ();
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   g_test_message ("verified in %.2f s", (g_get_monotonic_time () - start) / 1e6);
   log_findings (report);
@@ -984,13 +983,13 @@ test_metadata_many_empty_files (Fixture       *f,
           g_assert_true (g_file_set_contents (file, "", 0, NULL));
         }
     }
-  g_assert_true (osi_archive_create (data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_create (data, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_no_error (error);
 
   /* judged from the first byte rather than past 32 MiB */
   osi_archive_limits_init (&limits);
   limits.ratio_grace_bytes = 0;
-  report = osi_archive_verify (archive, &limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, &limits, NULL, &error);
   g_assert_no_error (error);
   assert_restorable (report);
   g_assert_cmpuint (osi_verify_report_get_entries (report)->len, ==, 1 + 1 + 1 + 20 + 20 * 200);

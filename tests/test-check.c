@@ -324,7 +324,7 @@ test_truncated (void)
   report = check (&f, path);
   g_assert_cmpstr (osi_check_window_get_verdict_text (report), ==, "This Backup Cannot Be Restored");
   /* The findings, each in words, are those of the archive module. */
-  direct = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+  direct = osi_archive_verify (path, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_true (osi_verify_report_has_finding (direct, OSI_FINDING_TRUNCATED) ||
                  osi_verify_report_has_finding (direct, OSI_FINDING_CORRUPT));

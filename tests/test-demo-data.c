@@ -745,7 +745,7 @@ test_backups (void)
       g_assert_cmpuint (b->mode & 077, ==, 0);
       g_hash_table_add (sizes, &b->size);
 
-      report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+      report = osi_archive_verify (path, NULL, NULL, &error);
       g_assert_no_error (error);
       if (osi_verify_report_get_verdict (report) != OSI_VERDICT_RESTORABLE)
         g_error ("%s does not verify", b->name);

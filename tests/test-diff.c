@@ -386,7 +386,7 @@ test_demo_data (Fixture       *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *data = osi_test_generate_data (f->tmp, 2 * 1024 * 1024, 11);
   g_autofree char *archive = make_archive (f, data, "demo.tar.zst", OSI_COMPRESSION_ZSTD);
-  g_autoptr(OsiVerifyReport) report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(OsiVerifyReport) report = osi_archive_verify (archive, NULL, NULL, &error);
   g_autoptr(OsiDiff) diff = NULL;
   GPtrArray *entries;
   guint files = 0;

@@ -351,7 +351,7 @@ assert_verify (const char   *archive,
   g_autoptr(OsiVerifyReport) report = NULL;
   GPtrArray *findings;
 
-  report = osi_archive_verify (archive, expect->limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, expect->limits, NULL, &error);
   g_assert_no_error (error);
   g_assert_nonnull (report);
   osi_test_log_findings (report);
@@ -467,7 +467,7 @@ assert_restore_refused (Fixture      *f,
   g_autoptr(OsiVerifyReport) report = NULL;
   gboolean ok;
 
-  ok = osi_swap_restore_archive (f->data, archive, expect->limits, &report, NULL, NULL, NULL, &error);
+  ok = osi_swap_restore_archive (f->data, archive, expect->limits, &report, NULL, &error);
   g_assert_false (ok);
   g_assert_error (error, OSI_ERROR, OSI_ERROR_VERIFICATION_FAILED);
   g_assert_nonnull (report);
@@ -506,7 +506,7 @@ test_control_valid (Fixture       *f,
   g_autofree char *outside = NULL;
   g_autofree char *why = NULL;
 
-  report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
   g_assert_no_error (error);
   osi_test_log_findings (report);
   g_assert_cmpuint (osi_verify_report_get_findings (report)->len, ==, 0);
@@ -518,7 +518,7 @@ test_control_valid (Fixture       *f,
   /* the live data is another data set: the restore must visibly replace it */
   g_assert_false (osi_test_trees_equal (f->data, source, NULL));
   before = listing (f->tmp);
-  g_assert_true (osi_swap_restore_archive (f->data, archive, NULL, &restore_report, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (f->data, archive, NULL, &restore_report, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (restore_report), ==, OSI_VERDICT_RESTORABLE);
   if (!osi_test_trees_equal (f->data, source, &why))
@@ -916,7 +916,7 @@ test_manifest_missing (Fixture       *f,
   /* only when the caller accepts it (a bare .json from an older backend) */
   osi_archive_limits_init (&limits);
   limits.allow_unproven = TRUE;
-  g_assert_true (osi_swap_restore_archive (f->data, archive, &limits, &restore_report, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (f->data, archive, &limits, &restore_report, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (report_has (restore_report, OSI_FINDING_MANIFEST_MISSING, NULL));
   if (!osi_test_trees_equal (f->data, expected, &why))

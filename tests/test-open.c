@@ -175,7 +175,7 @@ test_verify_fifo (Fixture       *f,
     {
       g_autofree char *path = g_build_filename (f->tmp, "backup_20250101_120000.tar.zst", NULL);
       g_autoptr(GError) error = NULL;
-      g_autoptr(OsiVerifyReport) report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+      g_autoptr(OsiVerifyReport) report = osi_archive_verify (path, NULL, NULL, &error);
 
       g_assert_no_error (error);
       g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_NOT_RESTORABLE);
@@ -206,7 +206,7 @@ test_verify_fd (Fixture       *f,
   g_assert_true (g_file_set_contents (path, "not an archive", -1, &error));
   g_assert_cmpint (lseek (fd, 100, SEEK_SET), ==, 100);
 
-  report = osi_archive_verify_fd (fd, "backup_20250102_120000.tar.zst", NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify_fd (fd, "backup_20250102_120000.tar.zst", NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
   /* still open, for whoever goes on with it */

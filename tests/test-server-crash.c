@@ -130,7 +130,7 @@ assert_consistent (Fixture *f)
           g_assert_false (g_str_has_suffix (name, ".part"));
           continue;
         }
-      report = osi_archive_verify (path, NULL, NULL, NULL, NULL, NULL);
+      report = osi_archive_verify (path, NULL, NULL, NULL);
       g_assert_nonnull (report);
       if (osi_verify_report_get_verdict (report) != OSI_VERDICT_RESTORABLE)
         g_error ("%s is listed but not whole", name);
@@ -333,7 +333,7 @@ test_kill_restore (Fixture       *f,
           if (!g_file_test (ref_archive, G_FILE_TEST_EXISTS))
             osi_test_make_archive (f->reference, ref_archive, OSI_COMPRESSION_ZSTD, NULL);
           osi_test_server_stop (f->server);
-          g_assert_true (osi_swap_restore_archive (f->data, ref_archive, NULL, NULL, NULL, NULL, NULL, &error));
+          g_assert_true (osi_swap_restore_archive (f->data, ref_archive, NULL, NULL, NULL, &error));
           g_assert_no_error (error);
           start_server (f);
         }

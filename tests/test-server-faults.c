@@ -696,7 +696,7 @@ assert_no_space (OsiBackupInfo *info,
     {
       const char *name = osi_backup_info_get_name (info);
       g_autofree char *path = g_build_filename (backups, name, NULL);
-      g_autoptr(OsiVerifyReport) report = osi_archive_verify (path, NULL, NULL, NULL, NULL, NULL);
+      g_autoptr(OsiVerifyReport) report = osi_archive_verify (path, NULL, NULL, NULL);
 
       g_error ("on a full disk, the server made and lists %s (%" G_GINT64_FORMAT " bytes), which verifies as %s",
                name, osi_backup_info_get_size (info),
@@ -771,7 +771,7 @@ test_disk_full_create (void)
   g_assert_no_error (error);
   assert_listed_whole (client, backups, osi_backup_info_get_name (info));
   path = g_build_filename (backups, osi_backup_info_get_name (info), NULL);
-  report = osi_archive_verify (path, NULL, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (path, NULL, NULL, &error);
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
   files = dir_listing (backups);

@@ -173,7 +173,7 @@ put_archive (Fixture    *f,
   g_autoptr(GError) error = NULL;
   g_autofree char *path = backup_path (f, name);
 
-  g_assert_true (osi_archive_create (f->data, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_create (f->data, path, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -1788,7 +1788,7 @@ test_scheduler_restore_stops_verification (Fixture       *f,
 
   g_assert_true (osi_demo_data_generate (big, BIG_DATA_SIZE, 2, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (osi_archive_create (big, big_path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_create (big, big_path, OSI_COMPRESSION_ZSTD, NULL, NULL, &error));
   g_assert_no_error (error);
   osi_test_remove_tmpdir (big);
   for (guint i = 1; pass[i] != NULL; i++)

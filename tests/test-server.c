@@ -639,7 +639,7 @@ test_create_list_download (Fixture       *f,
     g_autofree char *check = g_build_filename (f->tmp, "check", NULL);
 
     g_assert_cmpint (g_mkdir (check, 0700), ==, 0);
-    g_assert_true (osi_archive_extract (path, check, NULL, NULL, NULL, NULL, NULL, &error));
+    g_assert_true (osi_archive_extract (path, check, NULL, NULL, NULL, &error));
     g_assert_no_error (error);
     g_assert_true (osi_test_trees_equal (check, f->reference, NULL));
   }
@@ -1650,7 +1650,7 @@ assert_backups_whole (Fixture *f)
 
       if (name[0] == '.')
         continue;
-      report = osi_archive_verify (path, NULL, NULL, NULL, NULL, NULL);
+      report = osi_archive_verify (path, NULL, NULL, NULL);
       g_assert_nonnull (report);
       g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
     }

@@ -47,7 +47,7 @@ fixture_setup (Fixture       *f,
   osi_test_make_archive (f->live, old_archive, OSI_COMPRESSION_ZSTD, NULL);
   f->old_copy = g_build_filename (f->tmp, "old-copy", NULL);
   g_assert_cmpint (g_mkdir (f->old_copy, 0755), ==, 0);
-  g_assert_true (osi_archive_extract (old_archive, f->old_copy, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (old_archive, f->old_copy, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 }
 
@@ -102,7 +102,7 @@ stop_after (Fixture     *f,
   g_autofree char *staging = osi_swap_make_staging (f->live, &error);
 
   g_assert_no_error (error);
-  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
 
   /* "crash" right after the step */
@@ -149,7 +149,7 @@ test_complete (Fixture *f, gconstpointer d)
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiVerifyReport) report = NULL;
 
-  g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, &report, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, &report, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
   g_assert_cmpint (which_data (f), ==, 1);
@@ -195,7 +195,7 @@ test_first_restore (Fixture *f, gconstpointer d)
   g_autofree char *fresh = g_build_filename (f->tmp, "fresh", NULL);
   g_autofree char *why = NULL;
 
-  g_assert_true (osi_swap_restore_archive (fresh, f->archive, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (fresh, f->archive, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   if (!osi_test_trees_equal (fresh, f->new_data, &why))
     g_error ("%s", why);
@@ -229,7 +229,7 @@ start_restore (Fixture *f)
   g_assert_cmpint (pid, >=, 0);
   if (pid == 0)
     {
-      gboolean ok = osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, NULL);
+      gboolean ok = osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL);
       _exit (ok ? 0 : 1);
     }
   return pid;
@@ -278,7 +278,7 @@ test_killed (Fixture *f, gconstpointer d)
       /* each round starts from the old data */
       if (which_data (f) == 1)
         {
-          g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, NULL, NULL, &error));
+          g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, &error));
           g_assert_no_error (error);
         }
 
@@ -422,7 +422,7 @@ restore_as_server (const char *live,
   OsiArchiveLimits limits;
 
   osi_archive_limits_init (&limits);
-  g_assert_true (osi_swap_restore_archive (live, archive, &limits, &report, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (live, archive, &limits, &report, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (osi_verify_report_get_verdict (report), ==, OSI_VERDICT_RESTORABLE);
 }
@@ -507,7 +507,7 @@ test_permissions_staging (Fixture *f, gconstpointer d)
   staging = osi_swap_make_staging (f->live, &error);
   g_assert_no_error (error);
   g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
-  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
   g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_JOURNALED, &error));
@@ -521,7 +521,7 @@ test_permissions_staging (Fixture *f, gconstpointer d)
   g_clear_pointer (&staging, g_free);
   staging = osi_swap_make_staging (f->live, &error);
   g_assert_no_error (error);
-  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_EXCHANGED, &error));
   g_assert_no_error (error);
@@ -530,7 +530,7 @@ test_permissions_staging (Fixture *f, gconstpointer d)
   g_assert_true (osi_swap_recover (f->live, &error));
   g_assert_no_error (error);
 
-  g_assert_true (osi_swap_restore_archive (fresh, f->archive, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_swap_restore_archive (fresh, f->archive, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (mode_of (fresh, NULL), ==, 0700);
 }
@@ -729,7 +729,7 @@ test_journal_tmp_not_followed (Fixture *f, gconstpointer d)
         g_assert_cmpint (symlink (sentinel, tmp_name), ==, 0);
 
       /* a commit that finds it there refuses, the live data untouched */
-      g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, NULL, NULL, &error));
+      g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
       g_assert_no_error (error);
       committed = osi_swap_commit (f->live, staging, &error);
       g_assert_true (g_file_get_contents (sentinel, &contents, NULL, NULL));
@@ -744,7 +744,7 @@ test_journal_tmp_not_followed (Fixture *f, gconstpointer d)
       osi_remove_tree (staging, NULL);
 
       /* a restore starts by recovering, which removes the name (only) */
-      g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, NULL, NULL, &error));
+      g_assert_true (osi_swap_restore_archive (f->live, f->archive, NULL, NULL, NULL, &error));
       g_assert_no_error (error);
       g_assert_cmpint (which_data (f), ==, 1);
       g_assert_true (g_file_get_contents (sentinel, &contents, NULL, NULL));
@@ -754,7 +754,7 @@ test_journal_tmp_not_followed (Fixture *f, gconstpointer d)
 
       {
         g_autofree char *old_archive = g_build_filename (f->tmp, "old.tar.zst", NULL);
-        g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, NULL, NULL, &error));
+        g_assert_true (osi_swap_restore_archive (f->live, old_archive, NULL, NULL, NULL, &error));
         g_assert_no_error (error);
       }
     }

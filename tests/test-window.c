@@ -906,7 +906,7 @@ extract (const char *archive,
   char *dir = g_build_filename (parent, name, NULL);
 
   g_assert_cmpint (g_mkdir (dir, 0700), ==, 0);
-  g_assert_true (osi_archive_extract (archive, dir, NULL, NULL, NULL, NULL, NULL, &error));
+  g_assert_true (osi_archive_extract (archive, dir, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   return dir;
 }

@@ -35,7 +35,7 @@ main (int    argc,
   archive = g_build_filename (argv[1], name, NULL);
 
   if (!osi_demo_data_generate (data, size_mb * 1024 * 1024, 1, NULL, &error) ||
-      !osi_archive_create (data, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error))
+      !osi_archive_create (data, archive, OSI_COMPRESSION_ZSTD, NULL, NULL, &error))
     {
       g_printerr ("%s\n", error->message);
       return 1;

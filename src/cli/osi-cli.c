@@ -254,7 +254,7 @@ run_check (CheckOptions  *opts)
   if (opts->max_path_bytes > 0)
     limits.max_path_bytes = (guint64)opts->max_path_bytes;
 
-  report = osi_archive_verify (opts->rest[0], &limits, NULL, NULL, NULL, &error);
+  report = osi_archive_verify (opts->rest[0], &limits, NULL, &error);
   if (report == NULL)
     g_printerr ("osi-backup-cli: %s\n", error->message);
   return report;

@@ -326,8 +326,7 @@ write_file_data (struct archive   *a,
                  guint64          *done,
                  guint64           total,
                  guint64          *next_progress,
-                 OsiProgressFunc   progress,
-                 gpointer          progress_data,
+                 OsiProgressRelay *relay,
                  GCancellable     *cancellable,
                  GError          **error)
 {
@@ -379,10 +378,10 @@ write_file_data (struct archive   *a,
           close (fd);
           return FALSE;
         }
-      if (progress != NULL && *done >= *next_progress)
+      if (relay != NULL && *done >= *next_progress)
         {
           *next_progress = *done + OSI_ARCHIVE_PROGRESS_STEP;
-          progress (*done, total, progress_data);
+          osi_progress_relay_report (*done, total, relay);
         }
     }
 
@@ -460,13 +459,12 @@ sync_parent (const char  *path,
   return TRUE;
 }
 
-/* A pax archive into sink, compressed by libarchive's gzip filter or by
- * the sink's own zstd. */
+/* A pax archive into sink, compressed by libarchive's gzip filter (level
+ * 6) or by the sink's own zstd (level 3). */
 static gboolean
 open_writer (struct archive  *a,
              Sink            *sink,
              OsiCompression   compression,
-             int              level,
              GError         **error)
 {
   g_autofree char *option = NULL;
@@ -474,12 +472,12 @@ open_writer (struct archive  *a,
   if (compression == OSI_COMPRESSION_GZIP)
     {
       archive_write_add_filter_gzip (a);
-      option = g_strdup_printf ("gzip:compression-level=%d", level > 0 ? level : 6);
+      option = g_strdup ("gzip:compression-level=6");
     }
   else
     {
       option = g_strdup ("");
-      if (!sink_init_zstd (sink, level > 0 ? level : 3))
+      if (!sink_init_zstd (sink, 3))
         {
           g_set_error (error, G_IO_ERROR, G_IO_ERROR_FAILED, _("Cannot start the zstd compressor."));
           return FALSE;
@@ -508,8 +506,7 @@ write_items (struct archive   *a,
              GPtrArray        *digests,
              gint64           *rag_entries,
              guint64           total,
-             OsiProgressFunc   progress,
-             gpointer          progress_data,
+             OsiProgressRelay *relay,
              GCancellable     *cancellable,
              GError          **error)
 {
@@ -535,8 +532,7 @@ write_items (struct archive   *a,
         rag = osi_rag_validator_new ();
       file_sha = osi_sha256_new ();
       if (!write_file_data (a, root_fd, item, buffer, file_sha, is_rag ? rag : NULL, sink, hex,
-                            &done, total, &next_progress, progress, progress_data,
-                            cancellable, error))
+                            &done, total, &next_progress, relay, cancellable, error))
         return FALSE;
       g_ptr_array_add (digests, g_strdup (hex));
       if (is_rag)
@@ -604,16 +600,16 @@ save_without_replacing (const char  *tmp_path,
   return TRUE;
 }
 
-gboolean
-osi_archive_create (const char      *data_dir,
-                    const char      *archive_path,
-                    OsiCompression   compression,
-                    int              level,
-                    OsiProgressFunc  progress,
-                    gpointer         progress_data,
-                    char           **out_sha256,
-                    GCancellable    *cancellable,
-                    GError         **error)
+/* osi_archive_create (), its progress reported to relay when that is not
+ * NULL (the _async variant's). */
+static gboolean
+create_archive (const char        *data_dir,
+                const char        *archive_path,
+                OsiCompression     compression,
+                OsiProgressRelay  *relay,
+                char             **out_sha256,
+                GCancellable      *cancellable,
+                GError           **error)
 {
   g_autoptr(GPtrArray) items = g_ptr_array_new_with_free_func (item_free);
   g_autoptr(GPtrArray) digests = g_ptr_array_new_with_free_func (g_free);
@@ -664,11 +660,10 @@ osi_archive_create (const char      *data_dir,
   sink.sha = out_sha256 != NULL ? sha : NULL;
 
   a = archive_write_new ();
-  if (!open_writer (a, &sink, compression, level, error))
+  if (!open_writer (a, &sink, compression, error))
     goto out;
 
-  if (!write_items (a, root_fd, items, &sink, digests, &rag_entries, total, progress, progress_data,
-                    cancellable, error))
+  if (!write_items (a, root_fd, items, &sink, digests, &rag_entries, total, relay, cancellable, error))
     goto out;
 
   /* Last, so that the archive is written in one pass; readers look for it
@@ -701,8 +696,8 @@ osi_archive_create (const char      *data_dir,
   if (!sync_parent (archive_path, error))
     goto out;
 
-  if (progress != NULL)
-    progress (total, total, progress_data);
+  if (relay != NULL)
+    osi_progress_relay_report (total, total, relay);
   if (out_sha256 != NULL)
     {
       char hex[OSI_SHA256_HEX_LEN + 1];
@@ -722,4 +717,58 @@ out:
     g_unlink (tmp_path);
   close (root_fd);
   return ok;
+}
+
+gboolean
+osi_archive_create (const char      *data_dir,
+                    const char      *archive_path,
+                    OsiCompression   compression,
+                    char           **out_sha256,
+                    GCancellable    *cancellable,
+                    GError         **error)
+{
+  return create_archive (data_dir, archive_path, compression, NULL, out_sha256, cancellable, error);
+}
+
+static gboolean
+create_job (ArchiveJob    *job,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  return create_archive (job->other_path, job->archive_path, job->compression, job->relay, &job->sha256,
+                         cancellable, error);
+}
+
+void
+osi_archive_create_async (const char          *data_dir,
+                          const char          *archive_path,
+                          OsiCompression       compression,
+                          OsiProgressFunc      progress,
+                          gpointer             progress_data,
+                          GCancellable        *cancellable,
+                          GAsyncReadyCallback  callback,
+                          gpointer             user_data)
+{
+  ArchiveJob *job;
+
+  g_return_if_fail (data_dir != NULL);
+  g_return_if_fail (archive_path != NULL);
+
+  job = _osi_archive_job_new (create_job, archive_path, data_dir, NULL, progress, progress_data);
+  job->compression = compression;
+  _osi_archive_job_start (job, osi_archive_create_async, cancellable, callback, user_data);
+}
+
+gboolean
+osi_archive_create_finish (GAsyncResult  *result,
+                           char         **out_sha256,
+                           GError       **error)
+{
+  ArchiveJob *job = _osi_archive_job_finish (result, osi_archive_create_async, NULL, error);
+
+  if (job == NULL)
+    return FALSE;
+  if (out_sha256 != NULL)
+    *out_sha256 = g_strdup (job->sha256);
+  return TRUE;
 }

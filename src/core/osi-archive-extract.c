@@ -261,15 +261,11 @@ _osi_archive_scan_close_staging (Scan *scan)
 }
 
 gboolean
-osi_archive_extract_fd (int                      archive_fd,
-                        const char              *archive_name,
-                        const char              *staging_dir,
-                        const OsiArchiveLimits  *limits,
-                        OsiVerifyReport        **out_report,
-                        OsiProgressFunc          progress,
-                        gpointer                 progress_data,
-                        GCancellable            *cancellable,
-                        GError                 **error)
+_osi_archive_extract (const ScanRequest  *request,
+                      const char         *staging_dir,
+                      OsiVerifyReport   **out_report,
+                      GCancellable       *cancellable,
+                      GError            **error)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
   OsiVerdict verdict;
@@ -277,8 +273,7 @@ osi_archive_extract_fd (int                      archive_fd,
 
   g_return_val_if_fail (staging_dir != NULL, FALSE);
 
-  report = _osi_archive_scan_run (archive_name, archive_fd, staging_dir, limits, progress, progress_data, NULL,
-                                  NULL, &write_errno, cancellable, error);
+  report = _osi_archive_scan_run (request, staging_dir, &write_errno, cancellable, error);
   if (report == NULL)
     return FALSE;
 
@@ -286,7 +281,7 @@ osi_archive_extract_fd (int                      archive_fd,
   if (out_report != NULL)
     *out_report = g_object_ref (report);
 
-  if (verdict == OSI_VERDICT_UNPROVEN && !(limits != NULL && limits->allow_unproven))
+  if (verdict == OSI_VERDICT_UNPROVEN && !(request->limits != NULL && request->limits->allow_unproven))
     {
       g_set_error (error, OSI_ERROR, OSI_ERROR_VERIFICATION_FAILED,
                    _("The backup has no manifest: its integrity cannot be proven, so it was not restored."));
@@ -318,15 +313,26 @@ osi_archive_extract_fd (int                      archive_fd,
 }
 
 gboolean
+osi_archive_extract_fd (int                      archive_fd,
+                        const char              *archive_name,
+                        const char              *staging_dir,
+                        const OsiArchiveLimits  *limits,
+                        OsiVerifyReport        **out_report,
+                        GCancellable            *cancellable,
+                        GError                 **error)
+{
+  ScanRequest request = { .fd = archive_fd, .name = archive_name, .limits = limits };
+
+  return _osi_archive_extract (&request, staging_dir, out_report, cancellable, error);
+}
+
+gboolean
 osi_archive_extract (const char              *archive_path,
                      const char              *staging_dir,
                      const OsiArchiveLimits  *limits,
                      OsiVerifyReport        **out_report,
-                     OsiProgressFunc          progress,
-                     gpointer                 progress_data,
                      GCancellable            *cancellable,
                      GError                 **error)
 {
-  return osi_archive_extract_fd (-1, archive_path, staging_dir, limits, out_report, progress, progress_data,
-                                 cancellable, error);
+  return osi_archive_extract_fd (-1, archive_path, staging_dir, limits, out_report, cancellable, error);
 }

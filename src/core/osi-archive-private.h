@@ -24,29 +24,22 @@ typedef void (*OsiArchiveDataFunc) (const char   *path,
                                     gsize         len,
                                     gpointer      user_data);
 
-/* osi_archive_verify, also handing the data it reads to on_data (called
- * from the calling thread), so that a caller can look into the content
- * without a second pass. */
-OsiVerifyReport *osi_archive_verify_reading (const char              *archive_path,
-                                             const OsiArchiveLimits  *limits,
-                                             OsiArchiveDataFunc       on_data,
-                                             gpointer                 user_data,
-                                             GCancellable            *cancellable,
-                                             GError                 **error);
+/* What one pass over an archive is asked: verification, extraction, the
+ * diff and the _async variants all describe their reading so. */
+typedef struct
+{
+  int                     fd;            /* read from its first byte, left open; -1: open name */
+  const char             *name;          /* the archive's path, or its name in the report */
+  const OsiArchiveLimits *limits;        /* NULL: the defaults */
+  OsiProgressRelay       *relay;         /* where progress goes (an _async caller's), or NULL */
+  OsiArchiveDataFunc      on_data;       /* optional: handed the data it reads, in the reading thread */
+  gpointer                on_data_user;
+} ScanRequest;
 
-/* The same from a descriptor (or from archive_name as a path, with
- * archive_fd -1), as osi_archive_verify_fd (). */
-OsiVerifyReport *osi_archive_verify_reading_fd (int                      archive_fd,
-                                                const char              *archive_name,
-                                                const OsiArchiveLimits  *limits,
-                                                OsiArchiveDataFunc       on_data,
-                                                gpointer                 user_data,
-                                                GCancellable            *cancellable,
-                                                GError                 **error);
-
-/* The _async variants of the archive and swap operations: each runs its
- * synchronous variant in a worker thread, on a copy of its arguments,
- * progress relayed to the caller's main context. */
+/* The _async variants of the archive and swap operations: each does the
+ * work of its synchronous variant in a worker thread, on a copy of its
+ * arguments, progress relayed to the caller's main context (the
+ * synchronous variants report none). */
 typedef struct _ArchiveJob ArchiveJob;
 
 typedef gboolean (*ArchiveJobFunc) (ArchiveJob    *job,
@@ -60,13 +53,10 @@ struct _ArchiveJob
   char              *other_path;   /* the data folder (create, restore) */
   OsiArchiveLimits   limits;
   OsiCompression     compression;
-  int                level;
   OsiProgressRelay  *relay;
   OsiVerifyReport   *report;
   char              *sha256;
 };
-
-#define ARCHIVE_JOB_PROGRESS(job) ((job)->relay != NULL ? osi_progress_relay_report : NULL)
 
 ArchiveJob *_osi_archive_job_new    (ArchiveJobFunc           func,
                                      const char              *archive_path,
@@ -85,9 +75,9 @@ ArchiveJob *_osi_archive_job_finish (GAsyncResult            *result,
                                      GError                 **error);
 
 /* What the files of the archive code share: osi-archive.c (limits, names,
- * the asynchronous variants), osi-archive-read.c (the one pass that
- * verification and extraction share), osi-archive-extract.c (writing that
- * pass into a staging folder) and osi-archive-create.c. */
+ * the jobs of the asynchronous variants), osi-archive-read.c (the one pass
+ * that verification and extraction share), osi-archive-extract.c (writing
+ * that pass into a staging folder) and osi-archive-create.c. */
 
 #define OSI_ARCHIVE_IO_BLOCK       (1024 * 1024)
 #define OSI_ARCHIVE_PROGRESS_STEP  (4 * 1024 * 1024)
@@ -110,8 +100,7 @@ typedef struct
   const char             *file;
   OsiVerifyReport        *report;
   OsiArchiveLimits        limits;
-  OsiProgressFunc         progress;
-  gpointer                progress_data;
+  OsiProgressRelay       *relay;
   GCancellable           *cancellable;
   OsiArchiveDataFunc      on_data;
   gpointer                on_data_user;
@@ -144,19 +133,20 @@ typedef struct
   gboolean                aborted;
 } Scan;
 
-/* osi-archive-read.c: verifies FILE (or given_fd), writing what it reads
- * into staging_dir when that is not NULL. */
-OsiVerifyReport *_osi_archive_scan_run (const char              *file,
-                                        int                      given_fd,
-                                        const char              *staging_dir,
-                                        const OsiArchiveLimits  *limits,
-                                        OsiProgressFunc          progress,
-                                        gpointer                 progress_data,
-                                        OsiArchiveDataFunc       on_data,
-                                        gpointer                 on_data_user,
-                                        int                     *out_write_errno,
-                                        GCancellable            *cancellable,
-                                        GError                 **error);
+/* osi-archive-read.c: verifies what the request names, writing what it
+ * reads into staging_dir when that is not NULL. */
+OsiVerifyReport *_osi_archive_scan_run (const ScanRequest  *request,
+                                        const char         *staging_dir,
+                                        int                *out_write_errno,
+                                        GCancellable       *cancellable,
+                                        GError            **error);
+
+/* osi-archive-extract.c: osi_archive_extract_fd () of a request. */
+gboolean _osi_archive_extract (const ScanRequest  *request,
+                               const char         *staging_dir,
+                               OsiVerifyReport   **out_report,
+                               GCancellable       *cancellable,
+                               GError            **error);
 
 /* osi-archive-extract.c: the scan's writing side. */
 gboolean _osi_archive_scan_open_staging      (Scan                 *scan,

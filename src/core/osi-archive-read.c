@@ -119,13 +119,13 @@ scan_progress (Scan *scan,
 {
   guint64 done;
 
-  if (scan->progress == NULL)
+  if (scan->relay == NULL)
     return;
   done = scan->archive != NULL ? (guint64)archive_filter_bytes (scan->archive, -1) : scan->content_bytes;
   if (!force && done < scan->next_progress)
     return;
   scan->next_progress = done + OSI_ARCHIVE_PROGRESS_STEP;
-  scan->progress (MIN (done, scan->file_size), scan->file_size, scan->progress_data);
+  osi_progress_relay_report (MIN (done, scan->file_size), scan->file_size, scan->relay);
 }
 
 static gboolean
@@ -766,25 +766,21 @@ scan_archive (Scan *scan,
     }
 }
 
-/* Reads the archive from fd (from its first byte, left open) when it is
- * not -1, else opens the path FILE as osi_open_regular_at () does,
- * following a symlink the user named. FILE names it in the report and
- * tells a bare knowledge base by its suffix. Every public way of reading
+/* Reads the archive from request->fd (from its first byte, left open)
+ * when it is not -1, else opens the path request->name as
+ * osi_open_regular_at () does, following a symlink the user named. The
+ * name names it in the report and tells a bare knowledge base by its
+ * suffix. Every public way of reading
  * an archive comes here, which checks what they share. */
 OsiVerifyReport *
-_osi_archive_scan_run (const char              *file,
-                       int                      given_fd,
-                       const char              *staging_dir,
-                       const OsiArchiveLimits  *limits,
-                       OsiProgressFunc          progress,
-                       gpointer                 progress_data,
-                       OsiArchiveDataFunc       on_data,
-                       gpointer                 on_data_user,
-                       int                     *out_write_errno,
-                       GCancellable            *cancellable,
-                       GError                 **error)
+_osi_archive_scan_run (const ScanRequest  *request,
+                       const char         *staging_dir,
+                       int                *out_write_errno,
+                       GCancellable       *cancellable,
+                       GError            **error)
 {
   g_autoptr(OsiVerifyReport) report = NULL;
+  const char *file = request->name;
   struct stat st;
   Scan scan = { 0 };
   LocaleScope locale_scope = { 0 };
@@ -797,15 +793,14 @@ _osi_archive_scan_run (const char              *file,
   report = osi_verify_report_new (file);
   scan.file = file;
   scan.report = report;
-  if (limits != NULL)
-    scan.limits = *limits;
+  if (request->limits != NULL)
+    scan.limits = *request->limits;
   else
     osi_archive_limits_init (&scan.limits);
-  scan.progress = progress;
-  scan.progress_data = progress_data;
+  scan.relay = request->relay;
   scan.cancellable = cancellable;
-  scan.on_data = on_data;
-  scan.on_data_user = on_data_user;
+  scan.on_data = request->on_data;
+  scan.on_data_user = request->on_data_user;
   scan.seen = g_hash_table_new (g_str_hash, g_str_equal);
   scan.rag = osi_rag_validator_new ();
   scan.sha = osi_sha256_new ();
@@ -819,13 +814,13 @@ _osi_archive_scan_run (const char              *file,
       return NULL;
     }
 
-  if (given_fd >= 0)
+  if (request->fd >= 0)
     {
       /* Checked by whoever opened it; checked again, for nothing else is
        * read. dup: this function closes what it reads from. */
       int saved = 0;
 
-      fd = fcntl (given_fd, F_DUPFD_CLOEXEC, 0);
+      fd = fcntl (request->fd, F_DUPFD_CLOEXEC, 0);
       if (fd < 0 || fstat (fd, &st) < 0 || lseek (fd, 0, SEEK_SET) < 0)
         saved = errno;
       if (saved != 0 || !S_ISREG (st.st_mode))
@@ -893,49 +888,20 @@ out:
 OsiVerifyReport *
 osi_archive_verify (const char              *archive_path,
                     const OsiArchiveLimits  *limits,
-                    OsiProgressFunc          progress,
-                    gpointer                 progress_data,
                     GCancellable            *cancellable,
                     GError                 **error)
 {
-  return osi_archive_verify_fd (-1, archive_path, limits, progress, progress_data, cancellable, error);
+  return osi_archive_verify_fd (-1, archive_path, limits, cancellable, error);
 }
 
 OsiVerifyReport *
 osi_archive_verify_fd (int                      archive_fd,
                        const char              *archive_name,
                        const OsiArchiveLimits  *limits,
-                       OsiProgressFunc          progress,
-                       gpointer                 progress_data,
                        GCancellable            *cancellable,
                        GError                 **error)
 {
-  return _osi_archive_scan_run (archive_name, archive_fd, NULL, limits, progress, progress_data, NULL, NULL, NULL,
-                                cancellable, error);
-}
+  ScanRequest request = { .fd = archive_fd, .name = archive_name, .limits = limits };
 
-OsiVerifyReport *
-osi_archive_verify_reading (const char              *archive_path,
-                            const OsiArchiveLimits  *limits,
-                            OsiArchiveDataFunc       on_data,
-                            gpointer                 user_data,
-                            GCancellable            *cancellable,
-                            GError                 **error)
-{
-  return osi_archive_verify_reading_fd (-1, archive_path, limits, on_data, user_data, cancellable, error);
-}
-
-OsiVerifyReport *
-osi_archive_verify_reading_fd (int                      archive_fd,
-                               const char              *archive_name,
-                               const OsiArchiveLimits  *limits,
-                               OsiArchiveDataFunc       on_data,
-                               gpointer                 user_data,
-                               GCancellable            *cancellable,
-                               GError                 **error)
-{
-  g_return_val_if_fail (on_data != NULL, NULL);
-
-  return _osi_archive_scan_run (archive_name, archive_fd, NULL, limits, NULL, NULL, on_data, user_data, NULL,
-                                cancellable, error);
+  return _osi_archive_scan_run (&request, NULL, NULL, cancellable, error);
 }

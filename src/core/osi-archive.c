@@ -173,57 +173,13 @@ _osi_archive_job_finish (GAsyncResult      *result,
 }
 
 static gboolean
-create_job (ArchiveJob    *job,
-            GCancellable  *cancellable,
-            GError       **error)
-{
-  return osi_archive_create (job->other_path, job->archive_path, job->compression, job->level,
-                             ARCHIVE_JOB_PROGRESS (job), job->relay, &job->sha256, cancellable, error);
-}
-
-void
-osi_archive_create_async (const char          *data_dir,
-                          const char          *archive_path,
-                          OsiCompression       compression,
-                          int                  level,
-                          OsiProgressFunc      progress,
-                          gpointer             progress_data,
-                          GCancellable        *cancellable,
-                          GAsyncReadyCallback  callback,
-                          gpointer             user_data)
-{
-  ArchiveJob *job;
-
-  g_return_if_fail (data_dir != NULL);
-  g_return_if_fail (archive_path != NULL);
-
-  job = _osi_archive_job_new (create_job, archive_path, data_dir, NULL, progress, progress_data);
-  job->compression = compression;
-  job->level = level;
-  _osi_archive_job_start (job, osi_archive_create_async, cancellable, callback, user_data);
-}
-
-gboolean
-osi_archive_create_finish (GAsyncResult  *result,
-                           char         **out_sha256,
-                           GError       **error)
-{
-  ArchiveJob *job = _osi_archive_job_finish (result, osi_archive_create_async, NULL, error);
-
-  if (job == NULL)
-    return FALSE;
-  if (out_sha256 != NULL)
-    *out_sha256 = g_strdup (job->sha256);
-  return TRUE;
-}
-
-static gboolean
 verify_job (ArchiveJob    *job,
             GCancellable  *cancellable,
             GError       **error)
 {
-  job->report = osi_archive_verify (job->archive_path, &job->limits, ARCHIVE_JOB_PROGRESS (job), job->relay,
-                                    cancellable, error);
+  ScanRequest request = { .fd = -1, .name = job->archive_path, .limits = &job->limits, .relay = job->relay };
+
+  job->report = _osi_archive_scan_run (&request, NULL, NULL, cancellable, error);
   return job->report != NULL;
 }
 

@@ -52,21 +52,19 @@ char            *osi_archive_default_name    (GDateTime               *time,
 /* Writes an archive of every file and folder of data_dir to archive_path,
  * through a temporary file in the same folder, synced then renamed: the
  * final name never holds an incomplete archive, and an existing file of
- * that name is never replaced. level 0 means the default (zstd 3, gzip 6).
+ * that name is never replaced. zstd is written at level 3, gzip at 6.
  * out_sha256 (optional) receives the archive's own SHA-256. */
 gboolean         osi_archive_create          (const char              *data_dir,
                                               const char              *archive_path,
                                               OsiCompression           compression,
-                                              int                      level,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
                                               char                   **out_sha256,
                                               GCancellable            *cancellable,
                                               GError                 **error);
+/* The same in a worker thread, progress (optional) called in the caller's
+ * main context. */
 void             osi_archive_create_async    (const char              *data_dir,
                                               const char              *archive_path,
                                               OsiCompression           compression,
-                                              int                      level,
                                               OsiProgressFunc          progress,
                                               gpointer                 progress_data,
                                               GCancellable            *cancellable,
@@ -87,8 +85,6 @@ gboolean         osi_archive_name_is_bare_json (const char            *name);
  * NULL for the defaults. */
 OsiVerifyReport *osi_archive_verify          (const char              *archive_path,
                                               const OsiArchiveLimits  *limits,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
 /* The same, reading from archive_fd (from its first byte, whatever its
@@ -99,10 +95,10 @@ OsiVerifyReport *osi_archive_verify          (const char              *archive_p
 OsiVerifyReport *osi_archive_verify_fd       (int                      archive_fd,
                                               const char              *archive_name,
                                               const OsiArchiveLimits  *limits,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
+/* The same in a worker thread, progress (optional) called in the caller's
+ * main context. */
 void             osi_archive_verify_async    (const char              *archive_path,
                                               const OsiArchiveLimits  *limits,
                                               OsiProgressFunc          progress,
@@ -124,8 +120,6 @@ gboolean         osi_archive_extract         (const char              *archive_p
                                               const char              *staging_dir,
                                               const OsiArchiveLimits  *limits,
                                               OsiVerifyReport        **out_report,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
 /* The same, reading from archive_fd as osi_archive_verify_fd () does;
@@ -135,8 +129,6 @@ gboolean         osi_archive_extract_fd      (int                      archive_f
                                               const char              *staging_dir,
                                               const OsiArchiveLimits  *limits,
                                               OsiVerifyReport        **out_report,
-                                              OsiProgressFunc          progress,
-                                              gpointer                 progress_data,
                                               GCancellable            *cancellable,
                                               GError                 **error);
 

@@ -60,13 +60,11 @@ read_archive (Side         *side,
               int           fd,
               GError      **error)
 {
+  ScanRequest request = { .fd = fd, .name = path, .on_data = on_archive_data, .on_data_user = side };
   g_autoptr(OsiVerifyReport) report = NULL;
   GPtrArray *entries;
 
-  if (fd >= 0)
-    report = osi_archive_verify_reading_fd (fd, path, NULL, on_archive_data, side, side->cancellable, error);
-  else
-    report = osi_archive_verify_reading (path, NULL, on_archive_data, side, side->cancellable, error);
+  report = _osi_archive_scan_run (&request, NULL, NULL, side->cancellable, error);
   if (report == NULL)
     return FALSE;
   side->report = g_object_ref (report);

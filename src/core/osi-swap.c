@@ -596,35 +596,19 @@ osi_swap_recover (const char  *data_dir,
   return TRUE;
 }
 
-gboolean
-osi_swap_restore_archive (const char              *data_dir,
-                          const char              *archive_path,
-                          const OsiArchiveLimits  *limits,
-                          OsiVerifyReport        **out_report,
-                          OsiProgressFunc          progress,
-                          gpointer                 progress_data,
-                          GCancellable            *cancellable,
-                          GError                 **error)
-{
-  return osi_swap_restore_archive_fd (data_dir, -1, archive_path, limits, out_report, progress, progress_data,
-                                      cancellable, error);
-}
-
-gboolean
-osi_swap_restore_archive_fd (const char              *data_dir,
-                             int                      archive_fd,
-                             const char              *archive_name,
-                             const OsiArchiveLimits  *limits,
-                             OsiVerifyReport        **out_report,
-                             OsiProgressFunc          progress,
-                             gpointer                 progress_data,
-                             GCancellable            *cancellable,
-                             GError                 **error)
+/* osi_swap_restore_archive_fd () of a request, which the _async variant
+ * also makes. */
+static gboolean
+restore_archive (const char         *data_dir,
+                 const ScanRequest  *request,
+                 OsiVerifyReport   **out_report,
+                 GCancellable       *cancellable,
+                 GError            **error)
 {
   g_autofree char *staging = NULL;
 
   g_return_val_if_fail (data_dir != NULL, FALSE);
-  g_return_val_if_fail (archive_name != NULL, FALSE);
+  g_return_val_if_fail (request->name != NULL, FALSE);
 
   if (!osi_swap_recover (data_dir, error))
     return FALSE;
@@ -633,8 +617,7 @@ osi_swap_restore_archive_fd (const char              *data_dir,
   if (staging == NULL)
     return FALSE;
 
-  if (!osi_archive_extract_fd (archive_fd, archive_name, staging, limits, out_report, progress, progress_data,
-                               cancellable, error) ||
+  if (!_osi_archive_extract (request, staging, out_report, cancellable, error) ||
       !osi_swap_commit (data_dir, staging, error))
     {
       osi_remove_tree (staging, NULL);
@@ -649,8 +632,34 @@ restore_job (ArchiveJob    *job,
              GCancellable  *cancellable,
              GError       **error)
 {
-  return osi_swap_restore_archive (job->other_path, job->archive_path, &job->limits, &job->report,
-                                   ARCHIVE_JOB_PROGRESS (job), job->relay, cancellable, error);
+  ScanRequest request = { .fd = -1, .name = job->archive_path, .limits = &job->limits, .relay = job->relay };
+
+  return restore_archive (job->other_path, &request, &job->report, cancellable, error);
+}
+
+gboolean
+osi_swap_restore_archive (const char              *data_dir,
+                          const char              *archive_path,
+                          const OsiArchiveLimits  *limits,
+                          OsiVerifyReport        **out_report,
+                          GCancellable            *cancellable,
+                          GError                 **error)
+{
+  return osi_swap_restore_archive_fd (data_dir, -1, archive_path, limits, out_report, cancellable, error);
+}
+
+gboolean
+osi_swap_restore_archive_fd (const char              *data_dir,
+                             int                      archive_fd,
+                             const char              *archive_name,
+                             const OsiArchiveLimits  *limits,
+                             OsiVerifyReport        **out_report,
+                             GCancellable            *cancellable,
+                             GError                 **error)
+{
+  ScanRequest request = { .fd = archive_fd, .name = archive_name, .limits = limits };
+
+  return restore_archive (data_dir, &request, out_report, cancellable, error);
 }
 
 void

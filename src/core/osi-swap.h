@@ -45,8 +45,6 @@ gboolean  osi_swap_restore_archive    (const char              *data_dir,
                                        const char              *archive_path,
                                        const OsiArchiveLimits  *limits,
                                        OsiVerifyReport        **out_report,
-                                       OsiProgressFunc          progress,
-                                       gpointer                 progress_data,
                                        GCancellable            *cancellable,
                                        GError                 **error);
 /* The same, reading the archive from archive_fd (from its first byte;
@@ -59,10 +57,10 @@ gboolean  osi_swap_restore_archive_fd (const char              *data_dir,
                                        const char              *archive_name,
                                        const OsiArchiveLimits  *limits,
                                        OsiVerifyReport        **out_report,
-                                       OsiProgressFunc          progress,
-                                       gpointer                 progress_data,
                                        GCancellable            *cancellable,
                                        GError                 **error);
+/* The same in a worker thread, progress (optional) called in the caller's
+ * main context. */
 void      osi_swap_restore_archive_async  (const char              *data_dir,
                                            const char              *archive_path,
                                            const OsiArchiveLimits  *limits,

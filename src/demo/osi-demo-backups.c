@@ -135,8 +135,7 @@ make_backup_contents (const char    *work_dir,
        * one to the next and the diff view has something to show. */
       if (!osi_demo_data_generate (data_dir, backup_content_sizes[i], (guint32) rng_next (&rng),
                                    cancellable, error) ||
-          !osi_archive_create (data_dir, archive, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL,
-                               cancellable, error) ||
+          !osi_archive_create (data_dir, archive, OSI_COMPRESSION_ZSTD, NULL, cancellable, error) ||
           !g_file_get_contents (archive, &bytes, &len, error))
         return NULL;
 

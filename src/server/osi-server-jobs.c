@@ -106,8 +106,8 @@ _osi_server_make_backup (Job           *job,
         continue;
 
       path = osi_backup_folder_build_path (self->folder, name);
-      if (!osi_archive_create (self->options.data_dir, path, OSI_COMPRESSION_ZSTD, 0, NULL, NULL,
-                               &sha256, cancellable, &local_error))
+      if (!osi_archive_create (self->options.data_dir, path, OSI_COMPRESSION_ZSTD, &sha256, cancellable,
+                               &local_error))
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
             continue;
@@ -247,7 +247,7 @@ _osi_server_verify_work (Job           *job,
                          GCancellable  *cancellable,
                          GError       **error)
 {
-  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, NULL, NULL, cancellable, error);
+  job->report = osi_archive_verify_fd (job->fd, job->name, NULL, cancellable, error);
   return job->report != NULL;
 }
 
@@ -296,7 +296,7 @@ restore_work (Job           *job,
   limits.allow_unproven = is_json;
   g_clear_object (&job->report);
   if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
-                                    NULL, NULL, cancellable, error))
+                                    cancellable, error))
     {
       /* A disk that refused a write is not the backup's fault: 507 or
        * 500 with what the disk said, not "failed verification". */

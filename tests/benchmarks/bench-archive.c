@@ -67,7 +67,7 @@ child_create (const char *dir,
 {
   g_autoptr(GError) error = NULL;
 
-  if (!osi_archive_create (dir, out, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error))
+  if (!osi_archive_create (dir, out, OSI_COMPRESSION_ZSTD, NULL, NULL, &error))
     {
       g_printerr ("bench-archive: create failed: %s\n", error->message);
       return 1;
@@ -94,7 +94,7 @@ static int
 child_verify (const char *archive)
 {
   g_autoptr(GError) error = NULL;
-  g_autoptr(OsiVerifyReport) report = osi_archive_verify (archive, NULL, NULL, NULL, NULL, &error);
+  g_autoptr(OsiVerifyReport) report = osi_archive_verify (archive, NULL, NULL, &error);
   GPtrArray *findings;
 
   if (report == NULL)

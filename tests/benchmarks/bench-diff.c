@@ -186,8 +186,8 @@ prepare (const char *tmp,
            bench_file_size (rag_a) / 1048576.0, bench_file_size (rag_b) / 1048576.0,
            expected->removed, expected->modified, expected->added);
 
-  if (!osi_archive_create (a, archive_a, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error) ||
-      !osi_archive_create (b, archive_b, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, NULL, NULL, &error))
+  if (!osi_archive_create (a, archive_a, OSI_COMPRESSION_ZSTD, NULL, NULL, &error) ||
+      !osi_archive_create (b, archive_b, OSI_COMPRESSION_ZSTD, NULL, NULL, &error))
     {
       g_printerr ("bench-diff: cannot make the backups: %s\n", error->message);
       return 1;

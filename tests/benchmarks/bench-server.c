@@ -133,7 +133,7 @@ child_create (const char *dir,
   g_autofree char *sha256 = NULL;
 
   /* As the server does: it lists and serves the archive's digest. */
-  if (!osi_archive_create (dir, out, OSI_COMPRESSION_ZSTD, 0, NULL, NULL, &sha256, NULL, &error))
+  if (!osi_archive_create (dir, out, OSI_COMPRESSION_ZSTD, &sha256, NULL, &error))
     {
       g_printerr ("bench-server: create failed: %s\n", error->message);
       return 1;
@@ -148,7 +148,7 @@ child_restore (const char *live_dir,
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiVerifyReport) report = NULL;
 
-  if (!osi_swap_restore_archive (live_dir, archive, NULL, &report, NULL, NULL, NULL, &error))
+  if (!osi_swap_restore_archive (live_dir, archive, NULL, &report, NULL, &error))
     {
       if (error != NULL)
         g_printerr ("bench-server: restore failed: %s\n", error->message);

@@ -31,7 +31,7 @@ verify (const char *path)
   osi_archive_limits_init (&limits);
   limits.max_content_bytes = 64 * 1024 * 1024;
   limits.max_entries = 10000;
-  report = osi_archive_verify (path, &limits, NULL, NULL, NULL, NULL);
+  report = osi_archive_verify (path, &limits, NULL, NULL);
   g_assert (report != NULL);
   g_object_unref (report);
 }
