@@ -162,6 +162,19 @@ scan_stream_error (Scan *scan)
   scan->aborted = TRUE;
 }
 
+/* Stops the scan at a limit it went past: code, with detail (taken) saying
+ * the limit. Returns FALSE, for its callers to return. */
+static gboolean
+scan_stop_at_limit (Scan           *scan,
+                    OsiFindingCode  code,
+                    char           *detail)
+{
+  osi_verify_report_add_finding (scan->report, code, NULL, detail);
+  g_free (detail);
+  scan->aborted = TRUE;
+  return FALSE;
+}
+
 /* Judged after every block and every header so that a bomb is stopped
  * early, be it of data or of headers. */
 static gboolean
@@ -172,13 +185,7 @@ scan_check_limits (Scan *scan)
   la_int64_t stream;
 
   if (scan->content_bytes > scan->limits.max_content_bytes)
-    {
-      g_autofree char *limit = g_format_size (scan->limits.max_content_bytes);
-
-      osi_verify_report_add_finding (scan->report, OSI_FINDING_TOO_LARGE, NULL, limit);
-      scan->aborted = TRUE;
-      return FALSE;
-    }
+    return scan_stop_at_limit (scan, OSI_FINDING_TOO_LARGE, g_format_size (scan->limits.max_content_bytes));
 
   if (scan->archive == NULL)
     return TRUE;
@@ -197,12 +204,9 @@ scan_check_limits (Scan *scan)
   if (expanded / compressed > scan->limits.max_ratio)
     {
       g_autofree char *limit = g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_ratio);
-      /* Translators: %s is a number, the largest ratio allowed */
-      g_autofree char *ratio = g_strdup_printf (_("more than %s:1"), limit);
 
-      osi_verify_report_add_finding (scan->report, OSI_FINDING_RATIO_EXCEEDED, NULL, ratio);
-      scan->aborted = TRUE;
-      return FALSE;
+      /* Translators: %s is a number, the largest ratio allowed */
+      return scan_stop_at_limit (scan, OSI_FINDING_RATIO_EXCEEDED, g_strdup_printf (_("more than %s:1"), limit));
     }
 
   return TRUE;
@@ -552,21 +556,10 @@ scan_entry (Scan                 *scan,
                       (archive_entry_hardlink (entry) != NULL ? strlen (archive_entry_hardlink (entry)) : 0) +
                       (archive_entry_symlink (entry) != NULL ? strlen (archive_entry_symlink (entry)) : 0);
   if (scan->entries > scan->limits.max_entries)
-    {
-      g_autofree char *count = g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_entries);
-
-      osi_verify_report_add_finding (scan->report, OSI_FINDING_TOO_MANY_ENTRIES, NULL, count);
-      scan->aborted = TRUE;
-      return FALSE;
-    }
+    return scan_stop_at_limit (scan, OSI_FINDING_TOO_MANY_ENTRIES,
+                               g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_entries));
   if (scan->path_bytes > scan->limits.max_path_bytes)
-    {
-      g_autofree char *limit = g_format_size (scan->limits.max_path_bytes);
-
-      osi_verify_report_add_finding (scan->report, OSI_FINDING_PATHS_TOO_LARGE, NULL, limit);
-      scan->aborted = TRUE;
-      return FALSE;
-    }
+    return scan_stop_at_limit (scan, OSI_FINDING_PATHS_TOO_LARGE, g_format_size (scan->limits.max_path_bytes));
   /* Empty entries bring no data block, where the limits are otherwise
    * judged. */
   if (!scan_check_limits (scan))
