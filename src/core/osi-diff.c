@@ -324,31 +324,15 @@ osi_diff_compare (const char    *a,
   return osi_diff_compare_full (a, b, 0, NULL, cancellable, error);
 }
 
-typedef struct
-{
-  char *a;
-  char *b;
-} CompareJob;
-
-static void
-compare_job_free (gpointer data)
-{
-  CompareJob *job = data;
-
-  g_free (job->a);
-  g_free (job->b);
-  g_free (job);
-}
-
 static void
 compare_thread (GTask        *task,
                 gpointer      source_object,
                 gpointer      task_data,
                 GCancellable *cancellable)
 {
-  CompareJob *job = task_data;
+  char **paths = task_data;   /* A then B */
   GError *error = NULL;
-  OsiDiff *diff = osi_diff_compare (job->a, job->b, cancellable, &error);
+  OsiDiff *diff = osi_diff_compare (paths[0], paths[1], cancellable, &error);
 
   if (diff != NULL)
     g_task_return_pointer (task, diff, g_object_unref);
@@ -363,8 +347,8 @@ osi_diff_compare_async (const char          *a,
                         GAsyncReadyCallback  callback,
                         gpointer             user_data)
 {
+  const char *paths[] = { a, b, NULL };
   g_autoptr(GTask) task = NULL;
-  CompareJob *job;
 
   g_return_if_fail (a != NULL);
   g_return_if_fail (b != NULL);
@@ -372,10 +356,7 @@ osi_diff_compare_async (const char          *a,
 
   task = g_task_new (NULL, cancellable, callback, user_data);
   g_task_set_source_tag (task, osi_diff_compare_async);
-  job = g_new0 (CompareJob, 1);
-  job->a = g_strdup (a);
-  job->b = g_strdup (b);
-  g_task_set_task_data (task, job, compare_job_free);
+  g_task_set_task_data (task, g_strdupv ((char **)paths), (GDestroyNotify)g_strfreev);
   g_task_run_in_thread (task, compare_thread);
 }
 
