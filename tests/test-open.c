@@ -214,6 +214,30 @@ test_verify_fd (Fixture       *f,
   close (fd);
 }
 
+/* A file given up while being written: closed, gone, and the fields say
+ * so, which makes giving it up again harmless. */
+static void
+test_abandon_temporary (Fixture       *f,
+                        gconstpointer  user_data)
+{
+  char *tmp_path = g_build_filename (f->tmp, "upload.XXXXXX.part", NULL);
+  g_autofree char *kept = NULL;
+  int fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
+  int was = fd;
+
+  g_assert_cmpint (fd, >=, 0);
+  kept = g_strdup (tmp_path);
+  osi_abandon_temporary (&fd, &tmp_path);
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_null (tmp_path);
+  g_assert_cmpint (fcntl (was, F_GETFD), ==, -1);
+  g_assert_false (g_file_test (kept, G_FILE_TEST_EXISTS));
+
+  osi_abandon_temporary (&fd, &tmp_path);
+  g_assert_cmpint (fd, ==, -1);
+  g_assert_null (tmp_path);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -229,6 +253,7 @@ main (int    argc,
   ADD ("sha256/fd", test_sha256_fd);
   ADD ("verify/fifo", test_verify_fifo);
   ADD ("verify/fd", test_verify_fd);
+  ADD ("abandon-temporary", test_abandon_temporary);
 
   return g_test_run ();
 }

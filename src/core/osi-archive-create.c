@@ -711,10 +711,7 @@ out:
     archive_write_free (a);
   sink_clear (&sink);
   _osi_archive_pop_locale (&locale_scope);
-  if (sink.fd >= 0)
-    close (sink.fd);
-  if (tmp_path != NULL)
-    g_unlink (tmp_path);
+  osi_abandon_temporary (&sink.fd, &tmp_path);
   close (root_fd);
   return ok;
 }

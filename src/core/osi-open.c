@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "osi-open.h"
 
@@ -98,4 +99,16 @@ osi_write_all (int         fd,
       len -= (gsize)n;
     }
   return TRUE;
+}
+
+void
+osi_abandon_temporary (int    *fd,
+                       char  **tmp_path)
+{
+  if (*fd >= 0)
+    close (*fd);
+  *fd = -1;
+  if (*tmp_path != NULL)
+    g_unlink (*tmp_path);
+  g_clear_pointer (tmp_path, g_free);
 }

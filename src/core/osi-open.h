@@ -38,4 +38,10 @@ gboolean osi_write_all (int            fd,
                         gsize          len,
                         int           *out_errno);
 
+/* Gives up a file being written under a temporary name: closes *fd when
+ * it is open and removes *tmp_path when it is set, leaving -1 and NULL.
+ * Either may already be given up. */
+void     osi_abandon_temporary (int    *fd,
+                                char  **tmp_path);
+
 G_END_DECLS

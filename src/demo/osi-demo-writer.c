@@ -59,12 +59,7 @@ _osi_demo_rng_init (DemoRng *rng,
 void
 _osi_demo_writer_clear (DemoWriter *w)
 {
-  if (w->fd >= 0)
-    close (w->fd);
-  w->fd = -1;
-  if (w->tmp_path != NULL)
-    g_unlink (w->tmp_path);
-  g_clear_pointer (&w->tmp_path, g_free);
+  osi_abandon_temporary (&w->fd, &w->tmp_path);
   g_clear_pointer (&w->path, g_free);
   g_clear_pointer (&w->buf, g_free);
   g_clear_error (&w->error);

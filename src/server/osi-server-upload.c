@@ -34,12 +34,7 @@ upload_flush (Request  *req,
 static void
 upload_abandon (Request *req)
 {
-  if (req->upload_fd >= 0)
-    close (req->upload_fd);
-  req->upload_fd = -1;
-  if (req->upload_path != NULL)
-    g_unlink (req->upload_path);
-  g_clear_pointer (&req->upload_path, g_free);
+  osi_abandon_temporary (&req->upload_fd, &req->upload_path);
   g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
 }
 

@@ -18,6 +18,7 @@
 #include <openssl/crypto.h>
 
 #include "osi-backup-info.h"
+#include "osi-open.h"
 #include "osi-server-private.h"
 #include "osi-swap.h"
 #include "osi-task.h"
@@ -90,11 +91,7 @@ request_free (gpointer data)
 {
   Request *req = data;
 
-  if (req->upload_fd >= 0)
-    close (req->upload_fd);
-  if (req->upload_path != NULL)
-    g_unlink (req->upload_path);
-  g_free (req->upload_path);
+  osi_abandon_temporary (&req->upload_fd, &req->upload_path);
   g_free (req->upload_name);
   g_clear_pointer (&req->upload_sha, osi_sha256_free);
   g_clear_pointer (&req->upload_buffer, g_byte_array_unref);
