@@ -160,6 +160,29 @@ test_matcher (void)
     }
 }
 
+/* The terms a query reads, which the list's search field shows as it
+ * will use them: words between Unicode blanks, invalid bytes repaired. */
+static void
+test_split_terms (void)
+{
+  const char *blanks[] = { NULL, "", " ", "\t\n ", "\u00a0" };
+
+  for (guint b = 0; b < G_N_ELEMENTS (blanks); b++)
+    {
+      g_auto(GStrv) terms = osi_search_split_terms (blanks[b]);
+
+      g_assert_nonnull (terms);
+      g_assert_cmpuint (g_strv_length (terms), ==, 0);
+    }
+
+  {
+    g_auto(GStrv) terms = osi_search_split_terms (" backup\u00a02025\t14:30\n\xff ");
+    const char *expected[] = { "backup", "2025", "14:30", "\ufffd", NULL };
+
+    g_assert_cmpstrv (terms, expected);
+  }
+}
+
 static void
 test_empty (void)
 {
@@ -580,6 +603,7 @@ main (int   argc,
   g_test_add_func ("/search/timezone", test_timezone);
   g_test_add_func ("/search/matcher", test_matcher);
   g_test_add_func ("/search/empty", test_empty);
+  g_test_add_func ("/search/split-terms", test_split_terms);
   g_test_add_func ("/search/fold", test_fold);
   g_test_add_func ("/search/cached", test_cached);
   g_test_add_func ("/search/format-date", test_format_date);

@@ -253,38 +253,50 @@ search_term_matches_date (const SearchTerm   *term,
   return FALSE;
 }
 
+GStrv
+osi_search_split_terms (const char *text)
+{
+  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
+  g_autofree char *valid = NULL;
+  const char *p;
+
+  if (text == NULL)
+    return g_strv_builder_end (builder);
+
+  valid = g_utf8_make_valid (text, -1);
+  p = valid;
+  while (*p != '\0')
+    {
+      const char *start;
+      g_autofree char *term = NULL;
+
+      while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      if (*p == '\0')
+        break;
+
+      start = p;
+      while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
+        p = g_utf8_next_char (p);
+      term = g_strndup (start, (gsize)(p - start));
+      g_strv_builder_add (builder, term);
+    }
+  return g_strv_builder_end (builder);
+}
+
 OsiSearchQuery *
 osi_search_query_new (const char *text)
 {
+  g_auto(GStrv) words = osi_search_split_terms (text);
   g_autoptr(GArray) terms = g_array_new (FALSE, FALSE, sizeof (SearchTerm));
-  g_autofree char *valid = NULL;
   OsiSearchQuery *query;
-  const char *p;
 
-  if (text != NULL)
+  for (guint i = 0; words[i] != NULL; i++)
     {
-      valid = g_utf8_make_valid (text, -1);
-      p = valid;
+      SearchTerm term;
 
-      while (*p != '\0')
-        {
-          const char *start;
-          g_autofree char *word = NULL;
-          SearchTerm term;
-
-          while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
-            p = g_utf8_next_char (p);
-          if (*p == '\0')
-            break;
-
-          start = p;
-          while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
-            p = g_utf8_next_char (p);
-
-          word = g_strndup (start, p - start);
-          search_term_init (&term, word);
-          g_array_append_val (terms, term);
-        }
+      search_term_init (&term, words[i]);
+      g_array_append_val (terms, term);
     }
 
   query = g_new0 (OsiSearchQuery, 1);

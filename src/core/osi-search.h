@@ -7,6 +7,9 @@ G_BEGIN_DECLS
 
 typedef struct _OsiSearchQuery OsiSearchQuery;
 
+/* The terms of text as a query reads them: the words between Unicode
+ * blanks, of text made valid UTF-8. Empty for NULL or blank text. */
+GStrv           osi_search_split_terms        (const char           *text);
 OsiSearchQuery *osi_search_query_new          (const char           *text);
 void            osi_search_query_free         (OsiSearchQuery       *query);
 gboolean        osi_search_query_is_empty     (const OsiSearchQuery *query);
