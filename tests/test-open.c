@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #include "config.h"
 
+#include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -214,6 +216,42 @@ test_verify_fd (Fixture       *f,
   close (fd);
 }
 
+static int
+compare_strings (gconstpointer a,
+                 gconstpointer b)
+{
+  return strcmp (*(char * const *)a, *(char * const *)b);
+}
+
+/* A folder's names, whatever they are (a FIFO, a link, a folder), read
+ * again the same from the same descriptor; a file is no folder. */
+static void
+test_read_dir_names (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  const char *expected[] = { "backup_20250101_120000.tar.zst", "folder", "link", "regular" };
+  g_autofree char *regular = g_build_filename (f->tmp, "regular", NULL);
+  int file_fd;
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) names = osi_read_dir_names (f->dir_fd);
+
+      g_assert_nonnull (names);
+      g_ptr_array_sort (names, compare_strings);
+      g_assert_cmpuint (names->len, ==, G_N_ELEMENTS (expected));
+      for (guint i = 0; i < names->len; i++)
+        g_assert_cmpstr (g_ptr_array_index (names, i), ==, expected[i]);
+    }
+  g_assert_cmpint (fcntl (f->dir_fd, F_GETFD), >=, 0);
+
+  file_fd = open (regular, O_RDONLY | O_CLOEXEC);
+  g_assert_cmpint (file_fd, >=, 0);
+  g_assert_null (osi_read_dir_names (file_fd));
+  g_assert_cmpint (errno, ==, ENOTDIR);
+  close (file_fd);
+}
+
 /* A file given up while being written: closed, gone, and the fields say
  * so, which makes giving it up again harmless. */
 static void
@@ -253,6 +291,7 @@ main (int    argc,
   ADD ("sha256/fd", test_sha256_fd);
   ADD ("verify/fifo", test_verify_fifo);
   ADD ("verify/fd", test_verify_fd);
+  ADD ("read-dir-names", test_read_dir_names);
   ADD ("abandon-temporary", test_abandon_temporary);
 
   return g_test_run ();

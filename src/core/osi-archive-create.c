@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -59,24 +58,15 @@ collect_items (int          dir_fd,
                guint64     *total,
                GError     **error)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  DIR *dir;
-  struct dirent *de;
-  int dup_fd = dup (dir_fd);
+  g_autoptr(GPtrArray) names = osi_read_dir_names (dir_fd);
 
-  if (dup_fd < 0 || (dir = fdopendir (dup_fd)) == NULL)
+  if (names == NULL)
     {
       int saved = errno;
-      if (dup_fd >= 0)
-        close (dup_fd);
       g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
                    _("Cannot read the folder “%s”: %s"), *prefix ? prefix : ".", g_strerror (saved));
       return FALSE;
     }
-  while ((de = readdir (dir)) != NULL)
-    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
-      g_ptr_array_add (names, g_strdup (de->d_name));
-  closedir (dir);
   g_ptr_array_sort (names, compare_names);
 
   for (guint i = 0; i < names->len; i++)

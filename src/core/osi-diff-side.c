@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -172,23 +171,10 @@ walk_files (Side        *side,
             guint8      *buffer,
             GError     **error)
 {
-  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
-  DIR *dir;
-  struct dirent *d;
-  int fd = dup (dir_fd);
+  g_autoptr(GPtrArray) names = osi_read_dir_names (dir_fd);
 
-  if (fd < 0 || (dir = fdopendir (fd)) == NULL)
-    {
-      int saved = errno;
-
-      if (fd >= 0)
-        close (fd);
-      return osi_set_error_from_errno (error, saved, _("Cannot read “%s”"), shown);
-    }
-  while ((d = readdir (dir)) != NULL)
-    if (strcmp (d->d_name, ".") != 0 && strcmp (d->d_name, "..") != 0)
-      g_ptr_array_add (names, g_strdup (d->d_name));
-  closedir (dir);
+  if (names == NULL)
+    return osi_set_error_from_errno (error, errno, _("Cannot read “%s”"), shown);
 
   for (guint i = 0; i < names->len; i++)
     {

@@ -3,8 +3,10 @@
 
 #include "config.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -99,6 +101,30 @@ osi_write_all (int         fd,
       len -= (gsize)n;
     }
   return TRUE;
+}
+
+GPtrArray *
+osi_read_dir_names (int dir_fd)
+{
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  int fd = openat (dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
+  struct dirent *de;
+
+  if (dir == NULL)
+    {
+      int saved = errno;
+
+      if (fd >= 0)
+        close (fd);
+      errno = saved;
+      return NULL;
+    }
+  while ((de = readdir (dir)) != NULL)
+    if (strcmp (de->d_name, ".") != 0 && strcmp (de->d_name, "..") != 0)
+      g_ptr_array_add (names, g_strdup (de->d_name));
+  closedir (dir);
+  return g_steal_pointer (&names);
 }
 
 void

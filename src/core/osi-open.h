@@ -38,6 +38,12 @@ gboolean osi_write_all (int            fd,
                         gsize          len,
                         int           *out_errno);
 
+/* The names in the folder open as dir_fd, "." and ".." left out, in the
+ * order the folder gives them. It reads through a descriptor of its own:
+ * dir_fd is neither closed nor moved. NULL, with errno set, when the
+ * folder cannot be read. */
+GPtrArray *osi_read_dir_names (int dir_fd);
+
 /* Gives up a file being written under a temporary name: closes *fd when
  * it is open and removes *tmp_path when it is set, leaving -1 and NULL.
  * Either may already be given up. */

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -142,27 +141,21 @@ remove_at (int          parent_fd,
   if (S_ISDIR (st.st_mode))
     {
       int fd = openat (parent_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      DIR *dir;
-      struct dirent *de;
+      g_autoptr(GPtrArray) names = fd >= 0 ? osi_read_dir_names (fd) : NULL;
+      gboolean ok = TRUE;
 
-      if (fd < 0 || (dir = fdopendir (fd)) == NULL)
+      if (names == NULL)
         {
           int saved = errno;
           if (fd >= 0)
             close (fd);
           return osi_set_error_from_errno (error, saved, _("Cannot remove “%s”"), shown);
         }
-      while ((de = readdir (dir)) != NULL)
-        {
-          if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-            continue;
-          if (!remove_at (dirfd (dir), de->d_name, shown, error))
-            {
-              closedir (dir);
-              return FALSE;
-            }
-        }
-      closedir (dir);
+      for (guint i = 0; ok && i < names->len; i++)
+        ok = remove_at (fd, g_ptr_array_index (names, i), shown, error);
+      close (fd);
+      if (!ok)
+        return FALSE;
       if (unlinkat (parent_fd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
         return osi_set_error_from_errno (error, errno, _("Cannot remove “%s”"), shown);
       return TRUE;

@@ -229,29 +229,21 @@ is_temp_leftover (const char *name)
 void
 osi_backup_folder_clean (OsiBackupFolder *self)
 {
-  int fd = openat (self->fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  DIR *dir = fd >= 0 ? fdopendir (fd) : NULL;
-  struct dirent *de;
+  g_autoptr(GPtrArray) names = osi_read_dir_names (self->fd);
 
-  if (dir == NULL)
+  for (guint i = 0; names != NULL && i < names->len; i++)
     {
-      if (fd >= 0)
-        close (fd);
-      return;
-    }
-  while ((de = readdir (dir)) != NULL)
-    {
-      const char *name = de->d_name;
+      const char *name = g_ptr_array_index (names, i);
       struct stat st;
 
-      if (name[0] != '.' || fstatat (dirfd (dir), name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
+      if (name[0] != '.' || fstatat (self->fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
           !S_ISREG (st.st_mode))
         continue;
 
       if (is_temp_leftover (name))
         {
           g_message ("Removing %s, left by an interrupted operation", name);
-          unlinkat (dirfd (dir), name, 0);
+          unlinkat (self->fd, name, 0);
         }
       else if (g_str_has_suffix (name, SIDECAR_SUFFIX))
         {
@@ -259,11 +251,10 @@ osi_backup_folder_clean (OsiBackupFolder *self)
           struct stat bst;
 
           if (is_backup_name (backup) &&
-              fstatat (dirfd (dir), backup, &bst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
-            unlinkat (dirfd (dir), name, 0);
+              fstatat (self->fd, backup, &bst, AT_SYMLINK_NOFOLLOW) < 0 && errno == ENOENT)
+            unlinkat (self->fd, name, 0);
         }
     }
-  closedir (dir);
 }
 
 /* ------------------------------------------------------------------------ */

@@ -3,7 +3,6 @@
 
 #include "config.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <string.h>
@@ -15,6 +14,7 @@
 #include "osi-backup-info.h"
 #include "osi-diff-private.h"
 #include "osi-json.h"
+#include "osi-open.h"
 #include "osi-server-private.h"
 #include "osi-swap.h"
 
@@ -24,36 +24,30 @@
 /* ------------------------------------------------------------------------ */
 /* Shared by the jobs                                                       */
 
+/* The bytes of the regular files under dir_fd, which it closes. */
 static guint64
 tree_size_at (int dir_fd)
 {
-  DIR *dir = fdopendir (dir_fd);
-  struct dirent *de;
+  g_autoptr(GPtrArray) names = osi_read_dir_names (dir_fd);
   guint64 total = 0;
 
-  if (dir == NULL)
+  for (guint i = 0; names != NULL && i < names->len; i++)
     {
-      close (dir_fd);
-      return 0;
-    }
-  while ((de = readdir (dir)) != NULL)
-    {
+      const char *name = g_ptr_array_index (names, i);
       struct stat st;
 
-      if (strcmp (de->d_name, ".") == 0 || strcmp (de->d_name, "..") == 0)
-        continue;
-      if (fstatat (dirfd (dir), de->d_name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+      if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         continue;
       if (S_ISREG (st.st_mode))
         total += (guint64)st.st_size;
       else if (S_ISDIR (st.st_mode))
         {
-          int fd = openat (dirfd (dir), de->d_name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+          int fd = openat (dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (fd >= 0)
             total += tree_size_at (fd);
         }
     }
-  closedir (dir);
+  close (dir_fd);
   return total;
 }
 
