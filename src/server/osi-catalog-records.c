@@ -40,71 +40,33 @@ static const char * const run_kind_names[] = {
   [OSI_CATALOG_RUN_PRUNE] = "prune",
 };
 
-const char *
-osi_catalog_kind_to_string (OsiCatalogKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (kind_names), NULL);
+/* Each enumeration's two conversions, through its table. */
+#define DEFINE_NAME_CONVERSIONS(prefix, Type, names)                          \
+  const char *                                                                \
+  prefix##_to_string (Type value)                                             \
+  {                                                                           \
+    g_return_val_if_fail ((guint)value < G_N_ELEMENTS (names), NULL);         \
+                                                                              \
+    return names[value];                                                      \
+  }                                                                           \
+                                                                              \
+  gboolean                                                                    \
+  prefix##_from_string (const char *text,                                     \
+                        Type       *value)                                    \
+  {                                                                           \
+    int found;                                                                \
+                                                                              \
+    g_return_val_if_fail (value != NULL, FALSE);                              \
+                                                                              \
+    if (!osi_name_lookup (names, G_N_ELEMENTS (names), text, &found))         \
+      return FALSE;                                                           \
+    *value = found;                                                           \
+    return TRUE;                                                              \
+  }
 
-  return kind_names[kind];
-}
-
-gboolean
-osi_catalog_kind_from_string (const char     *text,
-                              OsiCatalogKind *kind)
-{
-  int value;
-
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  if (!osi_name_lookup (kind_names, G_N_ELEMENTS (kind_names), text, &value))
-    return FALSE;
-  *kind = value;
-  return TRUE;
-}
-
-const char *
-osi_catalog_verdict_to_string (OsiCatalogVerdict verdict)
-{
-  g_return_val_if_fail ((guint)verdict < G_N_ELEMENTS (verdict_names), NULL);
-
-  return verdict_names[verdict];
-}
-
-gboolean
-osi_catalog_verdict_from_string (const char        *text,
-                                 OsiCatalogVerdict *verdict)
-{
-  int value;
-
-  g_return_val_if_fail (verdict != NULL, FALSE);
-
-  if (!osi_name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), text, &value))
-    return FALSE;
-  *verdict = value;
-  return TRUE;
-}
-
-const char *
-osi_catalog_run_kind_to_string (OsiCatalogRunKind kind)
-{
-  g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (run_kind_names), NULL);
-
-  return run_kind_names[kind];
-}
-
-gboolean
-osi_catalog_run_kind_from_string (const char        *text,
-                                  OsiCatalogRunKind *kind)
-{
-  int value;
-
-  g_return_val_if_fail (kind != NULL, FALSE);
-
-  if (!osi_name_lookup (run_kind_names, G_N_ELEMENTS (run_kind_names), text, &value))
-    return FALSE;
-  *kind = value;
-  return TRUE;
-}
+DEFINE_NAME_CONVERSIONS (osi_catalog_kind, OsiCatalogKind, kind_names)
+DEFINE_NAME_CONVERSIONS (osi_catalog_verdict, OsiCatalogVerdict, verdict_names)
+DEFINE_NAME_CONVERSIONS (osi_catalog_run_kind, OsiCatalogRunKind, run_kind_names)
 
 /* ------------------------------------------------------------------------ */
 /* Entries, stamps, runs, notes                                             */
@@ -120,8 +82,18 @@ osi_catalog_stamp_from_stat (OsiCatalogStamp   *stamp,
   stamp->ctime_ns = (gint64)st->st_ctim.tv_sec * G_GINT64_CONSTANT (1000000000) + st->st_ctim.tv_nsec;
 }
 
+static char *
+copy_string (char       *p,
+             const char *text,
+             gsize       len)
+{
+  memcpy (p, text, len);
+  p[len] = '\0';
+  return p + len + 1;
+}
+
 /* An entry and its strings are one allocation: 100,000 of them are read
- * at once. */
+ * at once. All defaults but the strings; only the struct is cleared. */
 static OsiCatalogEntry *
 entry_new (const char *name,
            gsize       name_len,
@@ -138,24 +110,20 @@ entry_new (const char *name,
     size += note_len + 1;
   if (sha256 != NULL)
     size += sha256_len + 1;
-  entry = g_malloc0 (size);
+  entry = g_malloc (size);
+  *entry = (OsiCatalogEntry) { 0 };
   p = (char *)(entry + 1);
-  memcpy (p, name, name_len);
-  p[name_len] = '\0';
   entry->name = p;
-  p += name_len + 1;
+  p = copy_string (p, name, name_len);
   if (note != NULL)
     {
-      memcpy (p, note, note_len);
-      p[note_len] = '\0';
       entry->note = p;
-      p += note_len + 1;
+      p = copy_string (p, note, note_len);
     }
   if (sha256 != NULL)
     {
-      memcpy (p, sha256, sha256_len);
-      p[sha256_len] = '\0';
       entry->sha256 = p;
+      copy_string (p, sha256, sha256_len);
     }
   return entry;
 }
@@ -249,11 +217,27 @@ column_strdup (sqlite3_stmt *stmt,
   return g_strdup ((const char *)sqlite3_column_text (stmt, column));
 }
 
+/* The index of the name a TEXT column holds in names (the schema's
+ * CHECK allows only theirs, or NULL), 0 otherwise: compared in place,
+ * no copy. */
+static int
+column_name_index (sqlite3_stmt       *stmt,
+                   int                 column,
+                   const char * const *names,
+                   guint               n_names)
+{
+  const char *text = (const char *)sqlite3_column_text (stmt, column);
+  int value;
+
+  return osi_name_lookup (names, n_names, text, &value) ? value : 0;
+}
+
 static OsiCatalogEntry *
 entry_from_row (sqlite3_stmt *stmt)
 {
   /* sqlite3_column_bytes () after sqlite3_column_text (): the length of
-   * the text as returned. */
+   * the text as returned. The texts point into SQLite's row, copied once
+   * into the entry's block. */
   const char *name = (const char *)sqlite3_column_text (stmt, 0);
   gsize name_len = sqlite3_column_bytes (stmt, 0);
   const char *note = (const char *)sqlite3_column_text (stmt, 2);
@@ -261,20 +245,16 @@ entry_from_row (sqlite3_stmt *stmt)
   const char *sha256 = (const char *)sqlite3_column_text (stmt, 4);
   gsize sha256_len = sqlite3_column_bytes (stmt, 4);
   OsiCatalogEntry *entry;
-  int value;
 
   entry = entry_new (name != NULL ? name : "", name_len, note, note_len, sha256, sha256_len);
   entry->is_protected = sqlite3_column_int (stmt, 1) != 0;
-  if (osi_name_lookup (kind_names, G_N_ELEMENTS (kind_names), (const char *)sqlite3_column_text (stmt, 3), &value))
-    entry->kind = value;
+  entry->kind = column_name_index (stmt, 3, kind_names, G_N_ELEMENTS (kind_names));
   entry->stamp.size = sqlite3_column_int64 (stmt, 5);
   entry->stamp.mtime_ns = sqlite3_column_int64 (stmt, 6);
   entry->stamp.ctime_ns = sqlite3_column_int64 (stmt, 7);
-  if (osi_name_lookup (verdict_names, G_N_ELEMENTS (verdict_names), (const char *)sqlite3_column_text (stmt, 8), &value))
-    {
-      entry->verdict = value;
-      entry->verified_at = sqlite3_column_int64 (stmt, 9);
-    }
+  entry->verdict = column_name_index (stmt, 8, verdict_names, G_N_ELEMENTS (verdict_names));
+  if (entry->verdict != OSI_CATALOG_VERDICT_NONE)
+    entry->verified_at = sqlite3_column_int64 (stmt, 9);
   return entry;
 }
 
@@ -361,6 +341,78 @@ osi_catalog_load_all (OsiCatalog  *self,
   return g_steal_pointer (&entries);
 }
 
+/* What every call about one backup checks first. */
+#define CHECK_NAMED_CALL(self, name, error)                                  \
+  G_STMT_START {                                                             \
+    g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
+    g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);           \
+    g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
+    CHECK_THREAD (self, FALSE);                                              \
+  } G_STMT_END
+
+/* And every call about many, in an array. */
+#define CHECK_BATCH_CALL(self, items, n_items, error)                        \
+  G_STMT_START {                                                             \
+    g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
+    g_return_val_if_fail ((items) != NULL || (n_items) == 0, FALSE);         \
+    g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
+    CHECK_THREAD (self, FALSE);                                              \
+  } G_STMT_END
+
+/* The statement which with name bound to ?1, or NULL when closed. */
+static sqlite3_stmt *
+stmt_for_name (OsiCatalog  *self,
+               Stmt         which,
+               const char  *name,
+               GError     **error)
+{
+  sqlite3_stmt *stmt = _osi_catalog_get_stmt (self, which, error);
+
+  if (stmt != NULL)
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  return stmt;
+}
+
+/* Binds item i of an array to a statement of a batch. */
+typedef void (*BindItem) (sqlite3_stmt  *stmt,
+                          gconstpointer  items,
+                          guint          i);
+
+/* Runs which once for each of n_items items, all or none, in one
+ * transaction: one sync. */
+static gboolean
+run_batch (OsiCatalog     *self,
+           Stmt            which,
+           BindItem        bind,
+           gconstpointer   items,
+           guint           n_items,
+           GError        **error)
+{
+  sqlite3_stmt *stmt;
+
+  if (n_items == 0)
+    return TRUE;
+  if ((stmt = _osi_catalog_get_stmt (self, which, error)) == NULL)
+    return FALSE;
+  if (!_osi_catalog_run_simple (self, STMT_BEGIN, error))
+    return FALSE;
+  for (guint i = 0; i < n_items; i++)
+    {
+      bind (stmt, items, i);
+      if (!_osi_catalog_run_stmt (self, stmt, error))
+        {
+          _osi_catalog_rollback (self);
+          return FALSE;
+        }
+    }
+  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
+    {
+      _osi_catalog_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
+}
+
 gboolean
 osi_catalog_set_protected (OsiCatalog  *self,
                            const char  *name,
@@ -369,14 +421,10 @@ osi_catalog_set_protected (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
+  CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_PROTECTED, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_SET_PROTECTED, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 2, is_protected ? 1 : 0);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
@@ -389,16 +437,12 @@ osi_catalog_set_note (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
+  CHECK_NAMED_CALL (self, name, error);
 
   if (!osi_catalog_note_is_valid (note, error))
     return FALSE;
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_NOTE, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_SET_NOTE, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   bind_text_or_null (stmt, 2, note != NULL && note[0] != '\0' ? note : NULL);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
@@ -411,32 +455,29 @@ osi_catalog_set_kind (OsiCatalog      *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
+  CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (kind_names), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_KIND, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_SET_KIND, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   bind_text_or_null (stmt, 2, kind_names[kind]);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
 
+/* ?2 to ?5 of a statement that writes a checksum (all NULL when sha256
+ * is NULL), from first on. */
 static void
 bind_sha256 (sqlite3_stmt          *stmt,
-             const char            *name,
+             int                    first,
              const char            *sha256,
              const OsiCatalogStamp *stamp)
 {
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   if (sha256 == NULL)
     return;   /* all NULL */
-  sqlite3_bind_text (stmt, 2, g_ascii_strdown (sha256, -1), -1, g_free);
-  sqlite3_bind_int64 (stmt, 3, stamp->size);
-  sqlite3_bind_int64 (stmt, 4, stamp->mtime_ns);
-  sqlite3_bind_int64 (stmt, 5, stamp->ctime_ns);
+  sqlite3_bind_text (stmt, first, g_ascii_strdown (sha256, -1), -1, g_free);
+  sqlite3_bind_int64 (stmt, first + 1, stamp->size);
+  sqlite3_bind_int64 (stmt, first + 2, stamp->mtime_ns);
+  sqlite3_bind_int64 (stmt, first + 3, stamp->ctime_ns);
 }
 
 gboolean
@@ -448,16 +489,26 @@ osi_catalog_set_sha256 (OsiCatalog             *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
+  CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail (sha256 == NULL || (osi_sha256_is_hex (sha256) && stamp != NULL), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_SHA256, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_SET_SHA256, name, error)) == NULL)
     return FALSE;
-  bind_sha256 (stmt, name, sha256, stamp);
+  bind_sha256 (stmt, 2, sha256, stamp);
   return _osi_catalog_run_stmt (self, stmt, error);
+}
+
+/* ?first (the verdict's name) and ?first + 1 (when), NULL for none. */
+static void
+bind_verification (sqlite3_stmt      *stmt,
+                   int                first,
+                   OsiCatalogVerdict  verdict,
+                   gint64             at)
+{
+  if (verdict == OSI_CATALOG_VERDICT_NONE)
+    return;
+  sqlite3_bind_text (stmt, first, verdict_names[verdict], -1, SQLITE_STATIC);
+  sqlite3_bind_int64 (stmt, first + 1, at);
 }
 
 gboolean
@@ -469,21 +520,50 @@ osi_catalog_set_verification (OsiCatalog         *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
+  CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail ((guint)verdict < G_N_ELEMENTS (verdict_names), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_VERIFICATION, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_SET_VERIFICATION, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  if (verdict != OSI_CATALOG_VERDICT_NONE)
-    {
-      sqlite3_bind_text (stmt, 2, verdict_names[verdict], -1, SQLITE_STATIC);
-      sqlite3_bind_int64 (stmt, 3, at);
-    }
+  bind_verification (stmt, 2, verdict, at);
   return _osi_catalog_run_stmt (self, stmt, error);
+}
+
+static void
+bind_entry (sqlite3_stmt  *stmt,
+            gconstpointer  items,
+            guint          i)
+{
+  const OsiCatalogEntry *entry = (const OsiCatalogEntry *)items + i;
+
+  /* The columns of ENTRY_COLUMNS, in order. */
+  sqlite3_bind_text (stmt, 1, entry->name, -1, SQLITE_STATIC);
+  sqlite3_bind_int (stmt, 2, entry->is_protected ? 1 : 0);
+  bind_text_or_null (stmt, 3, entry->note != NULL && entry->note[0] != '\0' ? entry->note : NULL);
+  bind_text_or_null (stmt, 4, kind_names[entry->kind]);
+  bind_sha256 (stmt, 5, entry->sha256, &entry->stamp);
+  bind_verification (stmt, 9, entry->verdict, entry->verified_at);
+}
+
+gboolean
+osi_catalog_set_entries (OsiCatalog             *self,
+                         const OsiCatalogEntry  *entries,
+                         guint                   n_entries,
+                         GError                **error)
+{
+  CHECK_BATCH_CALL (self, entries, n_entries, error);
+  /* Checked before the transaction begins: all or none. */
+  for (guint i = 0; i < n_entries; i++)
+    {
+      g_return_val_if_fail (osi_backup_name_is_valid (entries[i].name), FALSE);
+      g_return_val_if_fail (entries[i].sha256 == NULL || osi_sha256_is_hex (entries[i].sha256), FALSE);
+      g_return_val_if_fail ((guint)entries[i].kind < G_N_ELEMENTS (kind_names), FALSE);
+      g_return_val_if_fail ((guint)entries[i].verdict < G_N_ELEMENTS (verdict_names), FALSE);
+      if (!osi_catalog_note_is_valid (entries[i].note, error))
+        return FALSE;
+    }
+
+  return run_batch (self, STMT_SET_ENTRY, bind_entry, entries, n_entries, error);
 }
 
 gboolean
@@ -493,15 +573,19 @@ osi_catalog_forget (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
 
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
+  CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_FORGET, error)) == NULL)
+  if ((stmt = stmt_for_name (self, STMT_FORGET, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   return _osi_catalog_run_stmt (self, stmt, error);
+}
+
+static void
+bind_name (sqlite3_stmt  *stmt,
+           gconstpointer  items,
+           guint          i)
+{
+  sqlite3_bind_text (stmt, 1, ((const char * const *)items)[i], -1, SQLITE_STATIC);
 }
 
 gboolean
@@ -510,36 +594,22 @@ osi_catalog_forget_many (OsiCatalog          *self,
                          guint                n_names,
                          GError             **error)
 {
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (names != NULL || n_names == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
+  CHECK_BATCH_CALL (self, names, n_names, error);
   for (guint i = 0; i < n_names; i++)
     g_return_val_if_fail (osi_backup_name_is_valid (names[i]), FALSE);
 
-  if (n_names == 0)
-    return TRUE;
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_FORGET, error)) == NULL)
-    return FALSE;
-  if (!_osi_catalog_run_simple (self, STMT_BEGIN, error))
-    return FALSE;
-  for (guint i = 0; i < n_names; i++)
-    {
-      sqlite3_bind_text (stmt, 1, names[i], -1, SQLITE_STATIC);
-      if (!_osi_catalog_run_stmt (self, stmt, error))
-        {
-          _osi_catalog_rollback (self);
-          return FALSE;
-        }
-    }
-  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    {
-      _osi_catalog_rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return run_batch (self, STMT_FORGET, bind_name, names, n_names, error);
+}
+
+static void
+bind_checksum (sqlite3_stmt  *stmt,
+               gconstpointer  items,
+               guint          i)
+{
+  const OsiCatalogChecksum *checksum = (const OsiCatalogChecksum *)items + i;
+
+  sqlite3_bind_text (stmt, 1, checksum->name, -1, SQLITE_STATIC);
+  bind_sha256 (stmt, 2, checksum->sha256, &checksum->stamp);
 }
 
 gboolean
@@ -548,12 +618,7 @@ osi_catalog_import_checksums (OsiCatalog                *self,
                               guint                      n_checksums,
                               GError                   **error)
 {
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
-  g_return_val_if_fail (checksums != NULL || n_checksums == 0, FALSE);
-  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
-  CHECK_THREAD (self, FALSE);
+  CHECK_BATCH_CALL (self, checksums, n_checksums, error);
   /* Checked before the transaction begins: all or none. */
   for (guint i = 0; i < n_checksums; i++)
     {
@@ -561,27 +626,7 @@ osi_catalog_import_checksums (OsiCatalog                *self,
       g_return_val_if_fail (osi_sha256_is_hex (checksums[i].sha256), FALSE);
     }
 
-  if (n_checksums == 0)
-    return TRUE;
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_IMPORT_SHA256, error)) == NULL)
-    return FALSE;
-  if (!_osi_catalog_run_simple (self, STMT_BEGIN, error))
-    return FALSE;
-  for (guint i = 0; i < n_checksums; i++)
-    {
-      bind_sha256 (stmt, checksums[i].name, checksums[i].sha256, &checksums[i].stamp);
-      if (!_osi_catalog_run_stmt (self, stmt, error))
-        {
-          _osi_catalog_rollback (self);
-          return FALSE;
-        }
-    }
-  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    {
-      _osi_catalog_rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return run_batch (self, STMT_IMPORT_SHA256, bind_checksum, checksums, n_checksums, error);
 }
 
 gboolean

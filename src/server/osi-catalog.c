@@ -104,6 +104,9 @@ static const char * const stmt_sql[N_STMTS] = {
   [STMT_SET_VERIFICATION] =
     "INSERT INTO backups (name, verdict, verified_at) VALUES (?1, ?2, ?3)"
     " ON CONFLICT (name) DO UPDATE SET verdict = excluded.verdict, verified_at = excluded.verified_at",
+  /* Every column, in ENTRY_COLUMNS's order. */
+  [STMT_SET_ENTRY] =
+    "INSERT OR REPLACE INTO backups (" ENTRY_COLUMNS ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
   [STMT_FORGET] = "DELETE FROM backups WHERE name = ?1",
   [STMT_GET_SETTING] = "SELECT value FROM settings WHERE key = ?1",
   [STMT_SET_SETTING] =

@@ -210,6 +210,17 @@ gboolean    osi_catalog_set_verification     (OsiCatalog        *self,
                                               OsiCatalogVerdict  verdict,
                                               gint64             at,
                                               GError           **error);
+/* Records n_entries entries whole, each replacing all the catalog knew
+ * of its backup (its sha256, when not NULL, for its stamp; its
+ * verified_at only with a verdict), all or none in one transaction (one
+ * sync): for a catalog written from another record of it, as the
+ * benchmarks fill one with 100,000 backups. A note that
+ * osi_catalog_note_is_valid () refuses fails the call and writes
+ * nothing. */
+gboolean    osi_catalog_set_entries          (OsiCatalog        *self,
+                                              const OsiCatalogEntry *entries,
+                                              guint              n_entries,
+                                              GError           **error);
 /* Forgets everything about name: for a backup that was deleted. */
 gboolean    osi_catalog_forget               (OsiCatalog        *self,
                                               const char        *name,
