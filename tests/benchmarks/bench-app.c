@@ -20,7 +20,10 @@
  *   2. with 100,000 backups on the server (tiny files named
  *      backup_YYYYMMDD_HHMMSS.tar.zst, one every 7 min 1 s, each last
  *      modified at the time of its name; the server hashes them in the
- *      background, and nothing is measured before it is done), in a child
+ *      background, and nothing is measured before it is done; its catalog
+ *      filled as a server that made and verified them would have,
+ *      bench-seed.c: every entry with a kind, most with a verification,
+ *      some with a note or protected), in a child
  *      process (--child-window) that links the window, osi_window_new
  *      (NULL) as tests/test-window.c does:
  *      - refresh after a change to the list shown, under 1 s: the median
@@ -102,6 +105,7 @@
 #include "osi-client.h"
 #include "osi-demo-data.h"
 #include "osi-test-support.h"
+#include "bench-seed.h"
 #include "bench-support.h"
 #include "osi-window-private.h"
 
@@ -1038,11 +1042,16 @@ write_file (const char            *path,
  * Beside each, the checksum the server keeps once it has hashed a backup
  * (.NAME.sha256, in sha256sum's format, written after the file): the
  * server starts as it runs after its first listing, without hashing
- * 100,000 files in the background first. */
+ * 100,000 files in the background first. And the catalog a server that
+ * made and verified them holds (bench-seed.c: every backup a kind, most
+ * verified, some with a note or protected): the list carries the
+ * members of docs/api.md §6.2. */
 static gboolean
 make_big_dir (const char *backups)
 {
   g_autoptr(GDateTime) newest = g_date_time_new_utc (2025, 6, 30, 22, 47, 13);
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gint64 *made_at = g_new (gint64, BIG_COUNT);
   char content[4096];
 
   memset (content, 'x', sizeof content);
@@ -1051,7 +1060,7 @@ make_big_dir (const char *backups)
   for (guint i = 0; i < BIG_COUNT && !stop_signal; i++)
     {
       g_autoptr(GDateTime) t = g_date_time_add_seconds (newest, -(double)i * BIG_STEP_S);
-      g_autofree char *name = g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
+      char *name = g_date_time_format (t, "backup_%Y%m%d_%H%M%S.tar.zst");
       g_autofree char *path = g_build_filename (backups, name, NULL);
       g_autofree char *side_name = g_strconcat (".", name, ".sha256", NULL);
       g_autofree char *side_path = g_build_filename (backups, side_name, NULL);
@@ -1060,12 +1069,14 @@ make_big_dir (const char *backups)
       struct timespec times[2] = { { g_date_time_to_unix (t), 0 }, { g_date_time_to_unix (t), 0 } };
       gsize len = 64 + (i * 7919u) % 3000;
 
+      g_ptr_array_add (names, name);
+      made_at[i] = g_date_time_to_unix (t);
       sha256 = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)content, len);
       side = g_strdup_printf ("%s  %s\n", sha256, name);
       if (!write_file (path, content, len, times) || !write_file (side_path, side, strlen (side), NULL))
         return FALSE;
     }
-  return !stop_signal;
+  return !stop_signal && bench_seed_catalog (backups, (char * const *)names->pdata, made_at, names->len);
 }
 
 /* GET /api/rag/backup read whole; the time in ms, or < 0. */

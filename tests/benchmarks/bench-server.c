@@ -5,7 +5,10 @@
  *      by `osi-backup-cli download` against `curl -o`, from the same server
  *      (at most 1.1x curl's time; client peak RSS under 32 MiB; the
  *      server's peak RSS must not grow with the size of what it sends);
- *   2. listing 100,000 backups (GET /api/rag/backup, timed by curl):
+ *   2. listing 100,000 backups (GET /api/rag/backup, timed by curl),
+ *      their catalog filled as a server that made and verified them would
+ *      have (bench-seed.c: every entry with a kind, most with a
+ *      verification, some with a note or protected):
  *      - cold, the first listing after the server started, every backup
  *        with its checksum file (the server reads every file's metadata
  *        and checksum and renders every entry): what an admin waits for
@@ -65,6 +68,7 @@
 #include <glib/gstdio.h>
 #include <json-glib/json-glib.h>
 
+#include "bench-seed.h"
 #include "bench-support.h"
 #include "osi-archive.h"
 #include "osi-backup-info.h"
@@ -1103,8 +1107,10 @@ phase_download (Bench *b)
 
 /* LIST_COUNT real (tiny) archives named as the server names them, one
  * every 47 minutes from 2025 on, each last modified at the time of its
- * name. No checksum files: the server hashes them in the background and
- * writes its own. */
+ * name, and the catalog a server that made and verified them holds
+ * (bench-seed.c: a kind, some notes, most verified, some protected). No
+ * checksum files: the server hashes them in the background and writes
+ * its own. */
 static char *
 list_name (guint i)
 {
@@ -1125,6 +1131,8 @@ make_list_dir (Bench      *b,
   g_autofree char *contents = NULL;
   g_autoptr(GDateTime) base = g_date_time_new_utc (2025, 1, 1, 0, 0, 0);
   g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) names = g_ptr_array_new_with_free_func (g_free);
+  g_autofree gint64 *made_at = g_new (gint64, LIST_COUNT);
   char *create_argv[] = { (char *)b->self, (char *)"--child-create", tiny, archive, NULL };
   gsize len;
   Run run;
@@ -1147,7 +1155,7 @@ make_list_dir (Bench      *b,
   for (guint i = 0; i < LIST_COUNT && !stopped (); i++)
     {
       g_autoptr(GDateTime) t = g_date_time_add_minutes (base, 47 * (int)i);
-      g_autofree char *name = list_name (i);
+      char *name = list_name (i);
       g_autofree char *path = g_build_filename (backups, name, NULL);
       int fd = open (path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
 
@@ -1159,10 +1167,15 @@ make_list_dir (Bench      *b,
           g_printerr ("bench-server: cannot write %s: %s\n", path, g_strerror (errno));
           if (fd >= 0)
             close (fd);
+          g_free (name);
           return FALSE;
         }
       close (fd);
+      g_ptr_array_add (names, name);
+      made_at[i] = g_date_time_to_unix (t);
     }
+  if (stopped () || !bench_seed_catalog (backups, (char * const *)names->pdata, made_at, names->len))
+    return FALSE;
   sync ();
   return !stopped ();
 }
