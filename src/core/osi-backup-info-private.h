@@ -9,14 +9,15 @@ G_BEGIN_DECLS
 
 /* The backup date broken down in local time, extracted once per item so
  * that the search matcher compares integers instead of building a local
- * GDateTime on every keystroke. */
+ * GDateTime on every keystroke. Six bytes: it is copied into the search
+ * index for each of 100,000 backups. */
 typedef struct
 {
-  gint year;
-  gint month;   /* 1–12 */
-  gint day;     /* 1–31 */
-  gint hour;    /* 0–23 */
-  gint minute;  /* 0–59 */
+  gint16 year;    /* 1–9999 */
+  guint8 month;   /* 1–12 */
+  guint8 day;     /* 1–31 */
+  guint8 hour;    /* 0–23 */
+  guint8 minute;  /* 0–59 */
 } OsiLocalDate;
 
 const OsiLocalDate *_osi_backup_info_get_local_date (OsiBackupInfo *self);
@@ -63,6 +64,10 @@ OsiBackupInfo *_osi_backup_info_from_entry         (const Field  *name,
                                                     const Extras *extras,
                                                     GTimeZone    *naive_tz);
 Field          _osi_backup_info_field_from_node    (JsonNode     *node);
+/* Whether a and b say the same of the same backup (immutable both): a
+ * list read again may then keep a. */
+gboolean       _osi_backup_info_same               (OsiBackupInfo *a,
+                                                    OsiBackupInfo *b);
 Extras         _osi_backup_info_extras_from_object (JsonObject   *entry);
 
 G_END_DECLS

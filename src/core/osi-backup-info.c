@@ -19,6 +19,14 @@
 /* Longest name echoed back in an error message. */
 #define MAX_NAME_IN_MESSAGE 64
 
+/* The words of docs/api.md §6.2 a backup's kind and verdict may be,
+ * after NULL (not said): an entry keeps the index, and the getters give
+ * these very strings. */
+static const char * const kind_words[] = { NULL, "manual", "scheduled", "safety", "upload" };
+static const char * const verdict_words[] = { NULL, "restorable", "not-restorable", "unproven" };
+
+/* A list holds 100,000 of these, twice while a refresh replaces it: the
+ * small members are packed after the pointers. */
 struct _OsiBackupInfo
 {
   GObject       parent_instance;
@@ -30,26 +38,27 @@ struct _OsiBackupInfo
   /* What the server sent wrong in this entry (docs/api.md §5.3: one bad entry
    * never fails the list), or NULL. */
   char         *problem;
-  gboolean      date_known;
 
   /* What a server with a policy says of the backup (docs/api.md §6): set
    * by the readers of lists as they make the object, read through the
    * getters only. */
-  gboolean      is_protected;
   char         *note;
-  char         *kind;
   GDateTime    *verified_at;
-  char         *verdict;
-
-  /* Filled in constructed(): the matcher reads it for every item on every
-   * keystroke, and the object is immutable, so it never goes stale. */
-  OsiLocalDate  local_date;
 
   /* Filled lazily, at most once, with a compare-and-exchange so that
    * concurrent readers never leak or free each other's string. */
   char         *display_date;
   char         *display_name;
   char         *folded_name;
+
+  /* Filled in constructed(): the matcher reads it for every item on every
+   * keystroke, and the object is immutable, so it never goes stale. */
+  OsiLocalDate  local_date;
+
+  guint8        date_known;
+  guint8        is_protected;
+  guint8        kind;      /* index into kind_words */
+  guint8        verdict;   /* index into verdict_words */
 };
 
 G_DEFINE_FINAL_TYPE (OsiBackupInfo, osi_backup_info, G_TYPE_OBJECT)
@@ -163,6 +172,7 @@ osi_backup_info_constructed (GObject *object)
 {
   OsiBackupInfo *self = OSI_BACKUP_INFO (object);
   g_autoptr(GDateTime) local = NULL;
+  int year, month, day;
 
   G_OBJECT_CLASS (osi_backup_info_parent_class)->constructed (object);
 
@@ -178,12 +188,12 @@ osi_backup_info_constructed (GObject *object)
   if (!self->date_known)
     return;
   local = g_date_time_to_timezone (self->date, local_time_zone ());
-  g_date_time_get_ymd (local,
-                       &self->local_date.year,
-                       &self->local_date.month,
-                       &self->local_date.day);
-  self->local_date.hour = g_date_time_get_hour (local);
-  self->local_date.minute = g_date_time_get_minute (local);
+  g_date_time_get_ymd (local, &year, &month, &day);
+  self->local_date.year = (gint16)year;
+  self->local_date.month = (guint8)month;
+  self->local_date.day = (guint8)day;
+  self->local_date.hour = (guint8)g_date_time_get_hour (local);
+  self->local_date.minute = (guint8)g_date_time_get_minute (local);
 }
 
 static void
@@ -196,9 +206,7 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->sha256, g_free);
   g_clear_pointer (&self->problem, g_free);
   g_clear_pointer (&self->note, g_free);
-  g_clear_pointer (&self->kind, g_free);
   g_clear_pointer (&self->verified_at, g_date_time_unref);
-  g_clear_pointer (&self->verdict, g_free);
   g_clear_pointer (&self->display_date, g_free);
   g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->folded_name, g_free);
@@ -280,7 +288,7 @@ osi_backup_info_set_property (GObject      *object,
       break;
 
     case PROP_DATE_KNOWN:
-      self->date_known = g_value_get_boolean (value);
+      self->date_known = g_value_get_boolean (value) != FALSE;
       break;
 
     case PROP_PROBLEM:
@@ -423,16 +431,19 @@ node_holds_string (JsonNode *node)
          && json_node_get_value_type (node) == G_TYPE_STRING;
 }
 
-static const char *
-known_word (const Field        *field,
-            const char * const *words)
+/* The index of field's text in words (NULL first), 0 when it is not
+ * one of them. */
+static guint8
+word_index (const Field        *field,
+            const char * const *words,
+            guint               n_words)
 {
   if (field->kind != FIELD_STRING)
-    return NULL;
-  for (guint i = 0; words[i] != NULL; i++)
+    return 0;
+  for (guint i = 1; i < n_words; i++)
     if (strcmp (field->string, words[i]) == 0)
-      return words[i];
-  return NULL;
+      return (guint8)i;
+  return 0;
 }
 
 static GDateTime *date_from_text (const char *text, GTimeZone *naive_tz);
@@ -443,21 +454,13 @@ apply_extras (OsiBackupInfo *self,
               const Extras  *extras,
               GTimeZone     *naive_tz)
 {
-  static const char * const kinds[] = { "manual", "scheduled", "safety", "upload", NULL };
-  static const char * const verdicts[] = { "restorable", "not-restorable", "unproven", NULL };
-  const char *word;
-
   self->is_protected = extras->is_protected.kind == FIELD_BOOL && extras->is_protected.integer != 0;
   if (extras->note.kind == FIELD_STRING && extras->note.string[0] != '\0')
     self->note = g_utf8_make_valid (extras->note.string, -1);
-  if ((word = known_word (&extras->kind, kinds)) != NULL)
-    self->kind = g_strdup (word);
-  if ((word = known_word (&extras->verdict, verdicts)) != NULL)
-    {
-      self->verdict = g_strdup (word);
-      if (extras->verified_at.kind == FIELD_STRING)
-        self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
-    }
+  self->kind = word_index (&extras->kind, kind_words, G_N_ELEMENTS (kind_words));
+  self->verdict = word_index (&extras->verdict, verdict_words, G_N_ELEMENTS (verdict_words));
+  if (self->verdict != 0 && extras->verified_at.kind == FIELD_STRING)
+    self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
 }
 
 /* docs/api.md §5.3: a date without an offset is the server's local time, given
@@ -578,6 +581,26 @@ _osi_backup_info_from_entry (const Field  *name,
   return info;
 }
 
+static gboolean
+same_date (GDateTime *a,
+           GDateTime *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return g_date_time_equal (a, b) && g_date_time_get_utc_offset (a) == g_date_time_get_utc_offset (b);
+}
+
+/* Every member compared, the caches aside (they follow from the rest). */
+gboolean
+_osi_backup_info_same (OsiBackupInfo *a,
+                       OsiBackupInfo *b)
+{
+  return strcmp (a->name, b->name) == 0 && a->date_known == b->date_known && same_date (a->date, b->date) &&
+         a->size == b->size && g_strcmp0 (a->sha256, b->sha256) == 0 && g_strcmp0 (a->problem, b->problem) == 0 &&
+         a->is_protected == b->is_protected && g_strcmp0 (a->note, b->note) == 0 && a->kind == b->kind &&
+         a->verdict == b->verdict && same_date (a->verified_at, b->verified_at);
+}
+
 Field
 _osi_backup_info_field_from_node (JsonNode *node)
 {
@@ -667,9 +690,9 @@ osi_backup_info_to_json (OsiBackupInfo *self)
     json_object_set_boolean_member (object, "protected", TRUE);
   if (self->note != NULL)
     json_object_set_string_member (object, "note", self->note);
-  if (self->kind != NULL)
-    json_object_set_string_member (object, "kind", self->kind);
-  if (self->verdict != NULL)
+  if (self->kind != 0)
+    json_object_set_string_member (object, "kind", kind_words[self->kind]);
+  if (self->verdict != 0)
     {
       JsonObject *verified = json_object_new ();
 
@@ -680,7 +703,7 @@ osi_backup_info_to_json (OsiBackupInfo *self)
 
           json_object_set_string_member (verified, "at", text);
         }
-      json_object_set_string_member (verified, "verdict", self->verdict);
+      json_object_set_string_member (verified, "verdict", verdict_words[self->verdict]);
       json_object_set_object_member (object, "verified", verified);
     }
 
@@ -751,7 +774,7 @@ osi_backup_info_get_kind (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return self->kind;
+  return kind_words[self->kind];
 }
 
 const char *
@@ -759,7 +782,7 @@ osi_backup_info_get_verdict (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return self->verdict;
+  return verdict_words[self->verdict];
 }
 
 GDateTime *
