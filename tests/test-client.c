@@ -240,7 +240,9 @@ test_base_url (void)
 }
 
 /* An answer identical to the last gives back the very same backups (the
- * window then has nothing to redo); any change gives new ones. */
+ * window then has nothing to redo); a changed one gives new objects for
+ * the backups that changed, and the same for the others (a refresh of
+ * 100,000 backups never holds two lists of objects). */
 static void
 test_list_unchanged (Fixture       *f,
                      gconstpointer  user_data)
@@ -277,8 +279,8 @@ test_list_unchanged (Fixture       *f,
   g_assert_cmpuint (c->len, ==, 2);
   g_assert_cmpstr (osi_backup_info_get_name (c->pdata[1]), ==, osi_backup_info_get_name (first));
   g_assert_cmpint (g_date_time_to_unix (osi_backup_info_get_date (c->pdata[1])), ==, 1700000000);
-  for (guint i = 0; i < c->len; i++)
-    g_assert_true (c->pdata[i] != b->pdata[0] && c->pdata[i] != b->pdata[1]);
+  g_assert_true (c->pdata[0] == b->pdata[0]);
+  g_assert_true (c->pdata[1] != b->pdata[0] && c->pdata[1] != b->pdata[1]);
 }
 
 static void

@@ -314,11 +314,45 @@ read_entry (Reader       *reader,
   return closed;
 }
 
+/* The list read before, whose objects are given back for the entries
+ * that did not change. Lists come in the same order each time (the
+ * server's, newest first): the entry read is compared with the previous
+ * list's next one, and with the one after it, which a backup removed or
+ * moved leaves there. */
+typedef struct
+{
+  GPtrArray *items;   /* NULL: none */
+  guint      next;
+} Previous;
+
+/* info, or the previous list's object that says the same (info then
+ * freed: the next entry's allocations reuse its memory). */
+static OsiBackupInfo *
+keep_previous (Previous      *previous,
+               OsiBackupInfo *info)
+{
+  if (previous->items == NULL)
+    return info;
+  for (guint skip = 0; skip < 2 && previous->next + skip < previous->items->len; skip++)
+    {
+      OsiBackupInfo *old = g_ptr_array_index (previous->items, previous->next + skip);
+
+      if (_osi_backup_info_same (old, info))
+        {
+          previous->next += skip + 1;
+          g_object_unref (info);
+          return g_object_ref (old);
+        }
+    }
+  return info;
+}
+
 /* Reads the "backups" array (its '[' read) into list. */
 static gboolean
 read_backups (Reader     *reader,
               GPtrArray  *list,
-              GTimeZone  *naive_tz)
+              GTimeZone  *naive_tz,
+              Previous   *previous)
 {
   EntryBuffers buffers = { g_string_new (NULL), { NULL } };
   gboolean ok = FALSE;
@@ -356,7 +390,7 @@ read_backups (Reader     *reader,
           fields[0].string = buffers.strings[0]->str;
           info = info_from_other (&fields[0], naive_tz);
         }
-      g_ptr_array_add (list, info);
+      g_ptr_array_add (list, keep_previous (previous, info));
     }
 
   g_string_free (buffers.key, TRUE);
@@ -370,6 +404,7 @@ static gboolean
 read_list (Reader     *reader,
            GPtrArray  *list,
            GTimeZone  *naive_tz,
+           Previous   *previous,
            gboolean   *has_backups)
 {
   g_autoptr(GString) key = g_string_new (NULL);
@@ -382,7 +417,8 @@ read_list (Reader     *reader,
       if (key_is (key, "backups") && token == OSI_JSON_TOKEN_BEGIN_ARRAY)
         {
           *has_backups = TRUE;
-          if (!read_backups (reader, list, naive_tz))
+          previous->next = 0;
+          if (!read_backups (reader, list, naive_tz, previous))
             return FALSE;
         }
       else
@@ -403,7 +439,18 @@ osi_backup_info_list_parse (const char  *data,
                             GTimeZone   *naive_tz,
                             GError     **error)
 {
+  return osi_backup_info_list_parse_again (data, length, naive_tz, NULL, error);
+}
+
+GPtrArray *
+osi_backup_info_list_parse_again (const char  *data,
+                                  gsize        length,
+                                  GTimeZone   *naive_tz,
+                                  GPtrArray   *previous_items,
+                                  GError     **error)
+{
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
+  Previous previous = { previous_items, 0 };
   Reader reader;
   OsiJsonToken token;
   gboolean has_backups = FALSE;
@@ -421,7 +468,7 @@ osi_backup_info_list_parse (const char  *data,
 
   token = next_token (&reader);
   if (token == OSI_JSON_TOKEN_BEGIN_OBJECT)
-    ok = read_list (&reader, list, naive_tz, &has_backups);
+    ok = read_list (&reader, list, naive_tz, &previous, &has_backups);
   else
     {
       ok = read_value (&reader, token, NULL, NULL);

@@ -77,6 +77,16 @@ GPtrArray     *osi_backup_info_list_parse        (const char     *data,
                                                   GTimeZone      *naive_tz,
                                                   GError        **error);
 
+/* The same, giving back the very objects of previous (a list read
+ * before, with the same naive_tz) for the entries that did not change:
+ * a refresh of 100,000 backups of which one changed makes one new object,
+ * and never holds two lists' worth of them. previous may be NULL. */
+GPtrArray     *osi_backup_info_list_parse_again  (const char     *data,
+                                                  gsize           length,
+                                                  GTimeZone      *naive_tz,
+                                                  GPtrArray      *previous,
+                                                  GError        **error);
+
 gboolean       osi_backup_name_is_valid          (const char     *name);
 
 /* A server's time zone by its identifier ("Europe/Paris", "UTC",
