@@ -31,7 +31,9 @@
  *        backup was added (with its checksum file, as the server writes
  *        it), touched (its date set back) or removed on the server, in
  *        turn, so that the answer's bytes differ: the whole answer read
- *        and parsed again, new backups, the models redone. For
+ *        and parsed again (the client keeps the objects of the backups
+ *        that did not change, osi_backup_info_list_parse_again, and makes
+ *        new ones for the others), the models redone. For
  *        information, 5 refreshes of an unchanged answer before them (the
  *        client sees its SHA-256 has not changed and gives back the same
  *        backups: nothing is parsed) and the first load
@@ -1388,8 +1390,8 @@ print_results (Bench *b)
       double *sorted;
 
       g_print ("refresh after a change on the server (win.refresh over the list shown, once each after a backup "
-               "was added, touched, removed, added, touched: the whole answer read and parsed again, new backups, "
-               "the models redone) runs (ms): %s\n", runs);
+               "was added, touched, removed, added, touched: the whole answer read and parsed again, new objects "
+               "for what changed, the models redone) runs (ms): %s\n", runs);
       g_print ("  medians: request, response and parse, to the store's items-changed %.1f ms; the models "
                "(filter, sort, page, rows, labels) %.1f ms; then the next frame painted %.1f ms (with what the "
                "main loop runs before it, such as the client freeing the old backups)\n",
