@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "osi-backup-info-private.h"
 #include "osi-backup-info.h"
 #include "osi-error.h"
 
@@ -452,6 +453,89 @@ test_display_name (void)
 /* docs/api.md §5.3: the deployed backend sends Python's naive isoformat (), its
  * local time. Read in the server's zone, across a DST change, a shown
  * date never shifts by the UTC offset. */
+/* The list reader reads osi-backup-server's own form of a date
+ * ("2026-12-05T15:14:58Z") itself, and works out the local date without
+ * a GDateTime: both must say what GLib says, for every day of the
+ * calendar's edges, the leap days and this desktop's changes of time
+ * (TEST_TZ), and refuse what GLib refuses. */
+static void
+test_server_dates (void)
+{
+  const char *refused[] = {
+    "2026-02-29T10:00:00Z", "2100-02-29T10:00:00Z", "2026-04-31T10:00:00Z", "2026-13-01T10:00:00Z",
+    "2026-00-10T10:00:00Z", "2026-12-00T10:00:00Z", "2026-12-05T24:00:00Z", "2026-12-05T23:60:00Z",
+    "2026-12-05T23:59:60Z", "0000-01-01T00:00:00Z",
+  };
+  const char *other_forms[] = {
+    "2026-12-05T15:14:58.5Z", "2026-12-05T15:14:58+01:00", "2026-12-05 15:14:58Z", "2026-12-05T15:14:58z",
+    "2026-12-05T15:14:58", "2026-12-05T15:14:58Zjunk",
+  };
+  g_autoptr(GTimeZone) local_tz = g_time_zone_new_local ();
+  g_autoptr(GString) text = g_string_new ("{\"backups\": [");
+  g_autoptr(GPtrArray) expected = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GPtrArray) list = NULL;
+  g_autoptr(GError) error = NULL;
+  const gint64 starts[] = {
+    G_GINT64_CONSTANT (-62135596800),  /* 0001-01-01 */
+    -86400 * 3, 951782400 - 86400 * 2, /* around 1970-01-01, 2000-02-29 */
+    1774742400 - 86400,                /* 2026-03-29, summer time */
+    1792281600 - 86400,                /* 2026-10-25, winter time */
+    4107542400 - 86400 * 2,            /* 2100-02-28, not a leap year */
+    G_GINT64_CONSTANT (253402300799) - 86400 * 2, /* 9999-12-31 */
+  };
+
+  /* Every 7 min 1 s over three days from each start. */
+  for (guint s = 0; s < G_N_ELEMENTS (starts); s++)
+    for (gint64 t = starts[s]; t < starts[s] + 3 * 86400 && t <= G_GINT64_CONSTANT (253402300799); t += 421)
+      {
+        g_autoptr(GDateTime) date = g_date_time_new_from_unix_utc (t);
+
+        g_ptr_array_add (expected, g_date_time_format (date, "%Y-%m-%dT%H:%M:%SZ"));
+      }
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    g_ptr_array_add (expected, g_strdup (refused[i]));
+  for (guint i = 0; i < G_N_ELEMENTS (other_forms); i++)
+    g_ptr_array_add (expected, g_strdup (other_forms[i]));
+  for (guint i = 0; i < expected->len; i++)
+    g_string_append_printf (text, "%s{\"name\": \"backup_20261205_151458.tar.zst\", \"date\": \"%s\"}",
+                            i > 0 ? "," : "", (const char *)expected->pdata[i]);
+  g_string_append (text, "]}");
+
+  list = osi_backup_info_list_parse (text->str, text->len, NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (list->len, ==, expected->len);
+  for (guint i = 0; i < list->len; i++)
+    {
+      const char *date_text = expected->pdata[i];
+      g_autoptr(GDateTime) glib = g_date_time_new_from_iso8601 (date_text, local_tz);
+      OsiBackupInfo *info = list->pdata[i];
+      GDateTime *date = osi_backup_info_get_date (info);
+      const OsiLocalDate *local;
+
+      g_test_message ("%s", date_text);
+      g_assert_cmpint (osi_backup_info_get_date_known (info), ==, glib != NULL);
+      if (glib == NULL)
+        continue;
+      g_assert_true (g_date_time_equal (date, glib));
+      g_assert_cmpint (g_date_time_get_utc_offset (date), ==, g_date_time_get_utc_offset (glib));
+      g_assert_cmpstr (g_time_zone_get_identifier (g_date_time_get_timezone (date)), ==,
+                       g_time_zone_get_identifier (g_date_time_get_timezone (glib)));
+      {
+        g_autoptr(GDateTime) in_local = g_date_time_to_timezone (glib, local_tz);
+
+        /* GLib has no local date past 9999-12-31 24:00 local time. */
+        if (in_local == NULL)
+          continue;
+        local = _osi_backup_info_get_local_date (info);
+        g_assert_cmpint (local->year, ==, g_date_time_get_year (in_local));
+        g_assert_cmpint (local->month, ==, g_date_time_get_month (in_local));
+        g_assert_cmpint (local->day, ==, g_date_time_get_day_of_month (in_local));
+        g_assert_cmpint (local->hour, ==, g_date_time_get_hour (in_local));
+        g_assert_cmpint (local->minute, ==, g_date_time_get_minute (in_local));
+      }
+    }
+}
+
 static void
 test_naive_dates (void)
 {
@@ -774,6 +858,7 @@ main (int   argc,
   g_test_add_func ("/backup-info/list-parse", test_list_parse);
   g_test_add_func ("/backup-info/list-tolerant", test_list_tolerant);
   g_test_add_func ("/backup-info/naive-dates", test_naive_dates);
+  g_test_add_func ("/backup-info/server-dates", test_server_dates);
   g_test_add_func ("/backup-info/display-name", test_display_name);
   g_test_add_func ("/backup-info/new", test_new);
 

@@ -167,33 +167,104 @@ local_time_zone (void)
   return local;
 }
 
+/* Days since 1970-01-01 of a proleptic Gregorian date, and back: the
+ * usual era arithmetic (400-year cycles of 146,097 days, years counted
+ * from March so that the leap day ends the year). */
+static gint64
+days_from_civil (gint64 year,
+                 guint  month,
+                 guint  day)
+{
+  gint64 era;
+  guint year_of_era, day_of_year, day_of_era;
+
+  year -= month <= 2;
+  era = (year >= 0 ? year : year - 399) / 400;
+  year_of_era = (guint)(year - era * 400);
+  day_of_year = (153 * (month > 2 ? month - 3 : month + 9) + 2) / 5 + day - 1;
+  day_of_era = year_of_era * 365 + year_of_era / 4 - year_of_era / 100 + day_of_year;
+  return era * 146097 + (gint64)day_of_era - 719468;
+}
+
+static void
+civil_from_days (gint64  days,
+                 int    *year,
+                 int    *month,
+                 int    *day)
+{
+  gint64 era;
+  guint day_of_era, year_of_era, day_of_year, mp;
+
+  days += 719468;
+  era = (days >= 0 ? days : days - 146096) / 146097;
+  day_of_era = (guint)(days - era * 146097);
+  year_of_era = (day_of_era - day_of_era / 1460 + day_of_era / 36524 - day_of_era / 146096) / 365;
+  day_of_year = day_of_era - (365 * year_of_era + year_of_era / 4 - year_of_era / 100);
+  mp = (5 * day_of_year + 2) / 153;
+  *day = (int)(day_of_year - (153 * mp + 2) / 5 + 1);
+  *month = (int)(mp < 10 ? mp + 3 : mp - 9);
+  *year = (int)(year_of_era + era * 400 + (*month <= 2));
+}
+
+/* The date in this desktop's time zone, as g_date_time_to_timezone ()
+ * finds it (the interval of the instant, its offset), without making a
+ * GDateTime for each of 100,000 backups. One local time zone for the
+ * process: g_date_time_to_local () loads it again for every call. */
+static void
+settle_local_date (OsiBackupInfo *self)
+{
+  GTimeZone *tz = local_time_zone ();
+  gint64 instant = g_date_time_to_unix (self->date);
+  gint64 local = instant + g_time_zone_get_offset (tz, g_time_zone_find_interval (tz, G_TIME_TYPE_UNIVERSAL,
+                                                                                   instant));
+  gint64 days = local >= 0 ? local / 86400 : (local - 86399) / 86400;
+  gint64 seconds = local - days * 86400;
+  int year, month, day;
+
+  civil_from_days (days, &year, &month, &day);
+  self->local_date.year = (gint16)year;
+  self->local_date.month = (guint8)month;
+  self->local_date.day = (guint8)day;
+  self->local_date.hour = (guint8)(seconds / 3600);
+  self->local_date.minute = (guint8)(seconds % 3600 / 60);
+}
+
+/* Lowercase so that comparisons with computed digests are plain
+ * strcmp (); a server's are lowercase already. */
+static char *
+lowercase_sha256 (const char *sha256)
+{
+  for (const char *c = sha256; *c != '\0'; c++)
+    if (g_ascii_isupper (*c))
+      return g_ascii_strdown (sha256, -1);
+  return g_strdup (sha256);
+}
+
+/* The date of an object made without one: the same for all. */
+static GDateTime *
+epoch (void)
+{
+  static GDateTime *date;
+
+  if (g_once_init_enter (&date))
+    g_once_init_leave (&date, g_date_time_new_from_unix_utc (0));
+  return date;
+}
+
 static void
 osi_backup_info_constructed (GObject *object)
 {
   OsiBackupInfo *self = OSI_BACKUP_INFO (object);
-  g_autoptr(GDateTime) local = NULL;
-  int year, month, day;
 
   G_OBJECT_CLASS (osi_backup_info_parent_class)->constructed (object);
 
   /* g_object_new() without a date still gives a usable object. */
   if (self->date == NULL)
-    self->date = g_date_time_new_from_unix_utc (0);
+    self->date = g_date_time_ref (epoch ());
   if (self->name == NULL)
     self->name = g_strdup ("");
-
-  /* One local time zone for the process: g_date_time_to_local () loads it
-   * again for every call, which was most of the time of parsing a list of
-   * 10,000 backups. */
-  if (!self->date_known)
-    return;
-  local = g_date_time_to_timezone (self->date, local_time_zone ());
-  g_date_time_get_ymd (local, &year, &month, &day);
-  self->local_date.year = (gint16)year;
-  self->local_date.month = (guint8)month;
-  self->local_date.day = (guint8)day;
-  self->local_date.hour = (guint8)g_date_time_get_hour (local);
-  self->local_date.minute = (guint8)g_date_time_get_minute (local);
+  if (self->date_known)
+    settle_local_date (self);
 }
 
 static void
@@ -282,8 +353,7 @@ osi_backup_info_set_property (GObject      *object,
         const char *sha256 = g_value_get_string (value);
 
         g_free (self->sha256);
-        /* Lowercase so that comparisons with computed digests are plain strcmp(). */
-        self->sha256 = sha256 != NULL ? g_ascii_strdown (sha256, -1) : NULL;
+        self->sha256 = sha256 != NULL ? lowercase_sha256 (sha256) : NULL;
       }
       break;
 
@@ -470,7 +540,32 @@ static GDateTime *
 date_from_text (const char *text,
                 GTimeZone  *naive_tz)
 {
-  return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
+  static const guint8 month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+  guint year, month, day, hour, minute, second;
+
+  /* What osi-backup-server writes, "2026-12-05T15:14:58Z", read directly:
+   * g_date_time_new_from_iso8601 () was a fifth of a list's parse. The
+   * same instant, in UTC, as it would give; anything else goes to it. */
+  for (guint i = 0; i < sizeof form - 1; i++)
+    if (form[i] == 'd' ? !g_ascii_isdigit (text[i]) : text[i] != form[i])
+      return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
+  if (text[sizeof form - 1] != '\0')
+    return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
+#define DIGITS2(at) ((guint)(text[at] - '0') * 10 + (guint)(text[at + 1] - '0'))
+  year = DIGITS2 (0) * 100 + DIGITS2 (2);
+  month = DIGITS2 (5);
+  day = DIGITS2 (8);
+  hour = DIGITS2 (11);
+  minute = DIGITS2 (14);
+  second = DIGITS2 (17);
+#undef DIGITS2
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+      (month == 2 && day == 29 && !g_date_is_leap_year ((GDateYear)year)) || hour > 23 || minute > 59 ||
+      second > 59)
+    return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
+  return g_date_time_new_from_unix_utc (days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                                        second);
 }
 
 /* The checks of a backup the server says it made (create, upload): every
@@ -568,15 +663,25 @@ _osi_backup_info_from_entry (const Field  *name,
   if (date == NULL && problem == NULL)
     problem = _("The server sent no valid date for this backup.");
 
-  info = g_object_new (OSI_TYPE_BACKUP_INFO,
-                       "name", named ? name->string : "",
-                       "date", date,
-                       "date-known", date != NULL,
-                       "size", size->kind == FIELD_INT && size->integer >= 0 ? size->integer : (gint64)-1,
-                       "sha256", sha256->kind == FIELD_STRING && osi_sha256_is_hex (sha256->string) ? sha256->string
-                                                                                                 : NULL,
-                       "problem", problem,
-                       NULL);
+  /* The members set directly rather than as properties: for each of
+   * 100,000 entries, GObject's lookup of six properties by name, their
+   * GValues and its notification queue were a fifth of a list's parse. */
+  info = g_object_new (OSI_TYPE_BACKUP_INFO, NULL);
+  g_free (info->name);
+  info->name = g_strdup (named ? name->string : "");
+  info->date_known = date != NULL;
+  if (date != NULL)
+    {
+      g_date_time_unref (info->date);
+      info->date = g_steal_pointer (&date);
+      settle_local_date (info);
+    }
+  else
+    memset (&info->local_date, 0, sizeof info->local_date);
+  info->size = size->kind == FIELD_INT && size->integer >= 0 ? size->integer : (gint64)-1;
+  if (sha256->kind == FIELD_STRING && osi_sha256_is_hex (sha256->string))
+    info->sha256 = lowercase_sha256 (sha256->string);
+  info->problem = g_strdup (problem);
   apply_extras (info, extras, naive_tz);
   return info;
 }
