@@ -326,32 +326,6 @@ osi_backup_filter_model_set_query (OsiBackupFilterModel *self,
   update (self, self->items);
 }
 
-/* The terms as osi_search_query_new () splits them: at Unicode blanks. */
-static GStrv
-split_terms (const char *text)
-{
-  g_autoptr(GStrvBuilder) builder = g_strv_builder_new ();
-  g_autofree char *valid = g_utf8_make_valid (text, -1);
-  const char *p = valid;
-
-  while (*p != '\0')
-    {
-      const char *start;
-      g_autofree char *term = NULL;
-
-      while (*p != '\0' && g_unichar_isspace (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      if (*p == '\0')
-        break;
-      start = p;
-      while (*p != '\0' && !g_unichar_isspace (g_utf8_get_char (p)))
-        p = g_utf8_next_char (p);
-      term = g_strndup (start, (gsize)(p - start));
-      g_strv_builder_add (builder, term);
-    }
-  return g_strv_builder_end (builder);
-}
-
 void
 osi_backup_filter_model_set_search (OsiBackupFilterModel *self,
                                     const char           *text)
@@ -368,7 +342,7 @@ osi_backup_filter_model_set_search (OsiBackupFilterModel *self,
   else
     {
       self->query = query;
-      self->terms = split_terms (text);
+      self->terms = osi_search_split_terms (text);
     }
   update (self, self->items);
 }
