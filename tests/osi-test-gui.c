@@ -265,6 +265,39 @@ osi_test_gui_wait_policy_window (OsiPolicyWindow *policy)
   osi_test_wait_for (policy_window_idle, policy, "the policy window's work to end");
 }
 
+static GtkWidget *
+find_popover (GtkWidget *root)
+{
+  if (GTK_IS_POPOVER (root))
+    return root;
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found = find_popover (child);
+
+      if (found != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+GtkWidget *
+osi_test_gui_pop_up_combo_row (AdwComboRow *row)
+{
+  GtkWidget *popover;
+
+  g_assert_true (ADW_IS_COMBO_ROW (row));
+  /* The viewport of the page scrolls to the focus. */
+  g_assert_true (gtk_widget_grab_focus (GTK_WIDGET (row)));
+  osi_test_settle ();
+  adw_action_row_activate (ADW_ACTION_ROW (row));
+  osi_test_settle ();
+  popover = find_popover (GTK_WIDGET (row));
+  g_assert_nonnull (popover);
+  g_assert_true (gtk_widget_get_visible (popover));
+  return popover;
+}
+
 /* The name of the i-th backup shown (newest first). */
 static char *
 dup_shown_name (OsiWindow *window,

@@ -78,6 +78,10 @@ OsiTestServer *osi_test_gui_fastapi_start (OsiTestGuiShared *shared,
 OsiPolicyWindow *osi_test_gui_open_policy_window (OsiWindow *window);
 /* Until the window's policy is read or saved. */
 void           osi_test_gui_wait_policy_window (OsiPolicyWindow *policy);
+/* The list of choices of a combo row, shown as a click shows it: the row
+ * scrolled into view first (a list popped up for a row out of view lies
+ * off the screen, where GTK 4.8 finds no monitor). Its popover, visible. */
+GtkWidget     *osi_test_gui_pop_up_combo_row  (AdwComboRow *row);
 /* Every badge of the list (docs/api.md §6) on the backups shown in
  * window, on an osi-backup-server of at least four: a backup made from
  * the app (its kind), the second shown protected and the third given

@@ -435,6 +435,20 @@ walk_menu (Walk      *walk,
   osi_test_settle ();
 }
 
+/* The window's dialog open now, walked, then cancelled. */
+static void
+walk_window_dialog (Walk      *walk,
+                    OsiWindow *window)
+{
+  AdwMessageDialog *dialog = osi_window_get_dialog (window);
+
+  g_assert_nonnull (dialog);
+  osi_test_settle ();
+  walk_app (walk);
+  adw_message_dialog_response (dialog, "cancel");
+  gtk_window_destroy (GTK_WINDOW (dialog));
+}
+
 /* The window's dialog for action (on target), walked, then cancelled. */
 static void
 walk_dialog (Walk       *walk,
@@ -442,17 +456,10 @@ walk_dialog (Walk       *walk,
              const char *action,
              const char *target)
 {
-  AdwMessageDialog *dialog;
-
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), action, target != NULL ? "s" : NULL, target));
   /* A clean-up asks the server for its plan first. */
   osi_test_wait_idle (window);
-  dialog = osi_window_get_dialog (window);
-  g_assert_nonnull (dialog);
-  osi_test_settle ();
-  walk_app (walk);
-  adw_message_dialog_response (dialog, "cancel");
-  gtk_window_destroy (GTK_WINDOW (dialog));
+  walk_window_dialog (walk, window);
   g_assert_null (osi_window_get_dialog (window));
 }
 
@@ -705,11 +712,7 @@ walk_combo_row (Walk      *walk,
   GtkWidget *popover;
 
   g_assert_nonnull (row);
-  adw_action_row_activate (ADW_ACTION_ROW (row));
-  osi_test_settle ();
-  popover = find_widget (row, GTK_TYPE_POPOVER, NULL);
-  g_assert_nonnull (popover);
-  g_assert_true (gtk_widget_get_visible (popover));
+  popover = osi_test_gui_pop_up_combo_row (ADW_COMBO_ROW (row));
   walk_app (walk);
   gtk_popover_popdown (GTK_POPOVER (popover));
   osi_test_settle ();
@@ -757,7 +760,6 @@ case_policy_unsupported (Walk *walk)
 {
   OsiTestServer *server = osi_test_gui_fastapi_start (&shared, "fastapi-policy", 6, TOKEN);
   OsiPolicyWindow *policy;
-  AdwMessageDialog *dialog;
   OsiWindow *window;
 
   window = open_window (server->url);
@@ -767,12 +769,7 @@ case_policy_unsupported (Walk *walk)
   walk_app (walk);
 
   osi_policy_window_prune (policy);
-  dialog = osi_window_get_dialog (window);
-  g_assert_nonnull (dialog);
-  osi_test_settle ();
-  walk_app (walk);
-  adw_message_dialog_response (dialog, "cancel");
-  gtk_window_destroy (GTK_WINDOW (dialog));
+  walk_window_dialog (walk, window);
 
   gtk_window_destroy (GTK_WINDOW (policy));
   close_window (window);

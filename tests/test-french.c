@@ -1287,13 +1287,6 @@ collect_widgets (GtkWidget *root,
     collect_widgets (child, match, found);
 }
 
-static gboolean
-is_popover (GtkWidget     *widget,
-            gconstpointer  unused)
-{
-  return GTK_IS_POPOVER (widget);
-}
-
 /* "Schedule and Retention" on a server with a policy: the schedule, the
  * retention's counts, the verification, the latest runs, the lists of
  * the drop-downs; saved, its toast and the next runs; then, the server
@@ -1326,11 +1319,7 @@ case_policy_window (Walk *walk)
     {
       GtkWidget *popover;
 
-      adw_action_row_activate (g_ptr_array_index (rows, i));
-      osi_test_settle ();
-      popover = find_widget (g_ptr_array_index (rows, i), is_popover, NULL);
-      g_assert_nonnull (popover);
-      g_assert_true (gtk_widget_get_visible (popover));
+      popover = osi_test_gui_pop_up_combo_row (g_ptr_array_index (rows, i));
       walk_widget (walk, popover);
       gtk_popover_popdown (GTK_POPOVER (popover));
       osi_test_settle ();
