@@ -298,6 +298,21 @@ object_of (Response *r)
   return json_node_get_object (r->json);
 }
 
+/* Restores the archive put as by-hand_20250101.tar.zst; the name of the
+ * safety backup the answer gives. */
+static char *
+restore_by_hand (Fixture *f)
+{
+  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
+                                   "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+  const char *safety;
+
+  assert_status (r, SOUP_STATUS_OK);
+  safety = json_object_get_string_member (object_of (r), "safety_backup");
+  g_assert_nonnull (safety);
+  return g_strdup (safety);
+}
+
 /* Every error is {"detail": "..."}: returns the detail. */
 static const char *
 assert_error (Response *r,
@@ -565,13 +580,7 @@ test_kinds_and_verified (Fixture       *f,
   start (f);
 
   made = create_backup (f);
-  {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
-
-    assert_status (r, SOUP_STATUS_OK);
-    safety = g_strdup (json_object_get_string_member (object_of (r), "safety_backup"));
-    g_assert_nonnull (safety);
-  }
+  safety = restore_by_hand (f);
   {
     g_autoptr(GBytes) bytes = g_bytes_new_static (osi_test_valid_rag (), strlen (osi_test_valid_rag ()));
     g_autoptr(Response) r = request_bytes (f, "POST", "/api/rag/backup/upload?filename=kb_20250101.json", bytes);
@@ -1632,12 +1641,9 @@ test_scheduler_waits_for_restore (Fixture       *f,
   put_policy (f, "{\"schedule\": {\"every\": \"daily\", \"at\": \"03:00\", \"time_zone\": \"UTC\"},"
                  " \"retention\": {\"keep_last\": 10}, \"verify\": {\"every\": \"daily\"}}");
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
-                                     "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+    g_autofree char *safety = restore_by_hand (f);
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_cmpstr (json_object_get_string_member (object_of (r), "safety_backup"), ==,
-                     "backup_20260302_020000_safety.tar.zst");
+    g_assert_cmpstr (safety, ==, "backup_20260302_020000_safety.tar.zst");
   }
   osi_test_wait_for (file_exists, started, "the --on-restore command");
 
@@ -1812,12 +1818,9 @@ test_scheduler_restore_stops_verification (Fixture       *f,
   g_atomic_int_set (&n_paused, 0);
   advance_to (f, "2026-03-02T12:00:00Z");
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
-                                     "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+    g_autofree char *safety = restore_by_hand (f);
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_cmpstr (json_object_get_string_member (object_of (r), "safety_backup"), ==,
-                     "backup_20260302_120000_safety.tar.zst");
+    g_assert_cmpstr (safety, ==, "backup_20260302_120000_safety.tar.zst");
   }
   osi_test_wait_for (file_exists, started, "the --on-restore command");
   /* The verification under way stopped, and recorded nothing: the pass
