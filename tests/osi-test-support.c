@@ -596,6 +596,50 @@ osi_test_missing (const char *what)
     g_test_skip (what);
 }
 
+static gboolean
+run_openssl (const char *cwd,
+             const char *command_line)
+{
+  g_auto(GStrv) argv = NULL;
+  g_autoptr(GError) error = NULL;
+  int status = 0;
+
+  g_assert_true (g_shell_parse_argv (command_line, NULL, &argv, NULL));
+  if (!g_spawn_sync (cwd, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
+                     NULL, NULL, NULL, NULL, &status, &error))
+    return FALSE;
+  return g_spawn_check_wait_status (status, NULL);
+}
+
+gboolean
+osi_test_make_tls_certificates (const char *dir)
+{
+  g_autofree char *openssl = g_find_program_in_path ("openssl");
+  g_autofree char *ext = NULL;
+  g_autofree char *key = NULL;
+
+  if (openssl == NULL)
+    {
+      osi_test_missing ("no openssl to make certificates");
+      return FALSE;
+    }
+  ext = g_build_filename (dir, "ext.cnf", NULL);
+  g_assert_true (g_file_set_contents (ext, "basicConstraints=CA:FALSE\n"
+                                           "subjectAltName=IP:127.0.0.1\n"
+                                           "extendedKeyUsage=serverAuth\n", -1, NULL));
+  g_assert_true (run_openssl (dir, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=OSI-Test-CA "
+                                   "-addext basicConstraints=critical,CA:TRUE "
+                                   "-addext keyUsage=critical,keyCertSign,cRLSign"));
+  g_assert_true (run_openssl (dir, "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
+                                   "-keyout server.key -out server.csr -subj /CN=127.0.0.1"));
+  g_assert_true (run_openssl (dir, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
+                                   "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf"));
+  key = g_build_filename (dir, "server.key", NULL);
+  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
+  return TRUE;
+}
+
 gboolean
 osi_test_have_locale (const char *name)
 {

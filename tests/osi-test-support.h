@@ -149,6 +149,12 @@ void      osi_test_set_mtime      (const char *path,
  * fails. */
 void      osi_test_missing        (const char *what);
 
+/* A test certificate authority and a server certificate it signed, for
+ * 127.0.0.1, made with openssl in dir: dir/ca.pem, dir/server.pem and
+ * dir/server.key (0600). FALSE, with the case skipped (osi_test_missing),
+ * where there is no openssl. */
+gboolean  osi_test_make_tls_certificates (const char *dir);
+
 /* Whether this machine has the named locale (tests that need French skip
  * without it; CI generates it). */
 gboolean  osi_test_have_locale    (const char *name);

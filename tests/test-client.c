@@ -1194,62 +1194,31 @@ test_download_progress_throttled (void)
 /* ------------------------------------------------------------------------ */
 /* TLS                                                                      */
 
-static gboolean
-run_openssl (const char *cwd,
-             const char *command_line)
-{
-  g_auto(GStrv) argv = NULL;
-  g_autoptr(GError) error = NULL;
-  int status = 0;
-
-  g_assert_true (g_shell_parse_argv (command_line, NULL, &argv, NULL));
-  if (!g_spawn_sync (cwd, argv, NULL, G_SPAWN_SEARCH_PATH | G_SPAWN_STDOUT_TO_DEV_NULL | G_SPAWN_STDERR_TO_DEV_NULL,
-                     NULL, NULL, NULL, NULL, &status, &error))
-    return FALSE;
-  return g_spawn_check_wait_status (status, NULL);
-}
-
 static void
 test_tls (void)
 {
   g_autofree char *tmp = NULL;
   g_autofree char *data = NULL;
   g_autofree char *backups = NULL;
-  g_autofree char *ext = NULL;
   g_autofree char *ca = NULL;
   g_autofree char *cert = NULL;
   g_autofree char *key = NULL;
   g_autofree char *garbage = NULL;
-  g_autofree char *openssl = g_find_program_in_path ("openssl");
   g_autoptr(OsiClient) client = NULL;
   g_autoptr(GError) error = NULL;
   g_autoptr(GPtrArray) list = NULL;
   g_autoptr(GPtrArray) again = NULL;
   OsiTestServer *server;
 
-  if (openssl == NULL)
+  tmp = osi_test_make_tmpdir ();
+  if (!osi_test_make_tls_certificates (tmp))
     {
-      osi_test_missing ("no openssl to make certificates");
+      osi_test_remove_tmpdir (tmp);
       return;
     }
-
-  tmp = osi_test_make_tmpdir ();
-  ext = g_build_filename (tmp, "ext.cnf", NULL);
-  g_assert_true (g_file_set_contents (ext, "basicConstraints=CA:FALSE\n"
-                                           "subjectAltName=IP:127.0.0.1\n"
-                                           "extendedKeyUsage=serverAuth\n", -1, NULL));
-  g_assert_true (run_openssl (tmp, "openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                                   "-keyout ca.key -out ca.pem -days 2 -subj /CN=OSI-Test-CA "
-                                   "-addext basicConstraints=critical,CA:TRUE "
-                                   "-addext keyUsage=critical,keyCertSign,cRLSign"));
-  g_assert_true (run_openssl (tmp, "openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes "
-                                   "-keyout server.key -out server.csr -subj /CN=127.0.0.1"));
-  g_assert_true (run_openssl (tmp, "openssl x509 -req -in server.csr -CA ca.pem -CAkey ca.key "
-                                   "-CAcreateserial -out server.pem -days 2 -extfile ext.cnf"));
   ca = g_build_filename (tmp, "ca.pem", NULL);
   cert = g_build_filename (tmp, "server.pem", NULL);
   key = g_build_filename (tmp, "server.key", NULL);
-  g_assert_cmpint (g_chmod (key, 0600), ==, 0);
 
   data = osi_test_generate_data (tmp, 64 * 1024, 5);
   backups = g_build_filename (tmp, "backups", NULL);
