@@ -596,6 +596,19 @@ osi_test_missing (const char *what)
     g_test_skip (what);
 }
 
+JsonNode *
+osi_test_parse_json (const char *data,
+                     gssize      len)
+{
+  g_autoptr(JsonParser) parser = json_parser_new ();
+  g_autoptr(GError) error = NULL;
+
+  json_parser_load_from_data (parser, data, len, &error);
+  g_assert_no_error (error);
+  g_assert_nonnull (json_parser_get_root (parser));
+  return json_node_ref (json_parser_get_root (parser));
+}
+
 static gboolean
 run_openssl (const char *cwd,
              const char *command_line)

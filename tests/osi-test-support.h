@@ -149,6 +149,11 @@ void      osi_test_set_mtime      (const char *path,
  * fails. */
 void      osi_test_missing        (const char *what);
 
+/* The root of the JSON text data (len bytes, or up to its NUL when
+ * -1), which must parse (asserted). */
+JsonNode *osi_test_parse_json     (const char *data,
+                                   gssize      len);
+
 /* A test certificate authority and a server certificate it signed, for
  * 127.0.0.1, made with openssl in dir: dir/ca.pem, dir/server.pem and
  * dir/server.key (0600). FALSE, with the case skipped (osi_test_missing),

@@ -235,7 +235,6 @@ request (Fixture    *f,
 {
   g_autofree char *url = g_strconcat (f->url, path_query, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr(GError) error = NULL;
   Response *r = g_new0 (Response, 1);
   const char *type;
 
@@ -252,13 +251,10 @@ request (Fixture    *f,
   type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
   if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
     {
-      g_autoptr(JsonParser) parser = json_parser_new ();
       gsize len;
       const char *data = g_bytes_get_data (r->body, &len);
 
-      g_assert_true (json_parser_load_from_data (parser, data, (gssize)len, &error));
-      g_assert_no_error (error);
-      r->json = json_node_ref (json_parser_get_root (parser));
+      r->json = osi_test_parse_json (data, (gssize)len);
     }
   return r;
 }
