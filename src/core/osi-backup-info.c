@@ -533,6 +533,40 @@ apply_extras (OsiBackupInfo *self,
     self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
 }
 
+static guint
+two_digits (const char *text)
+{
+  return (guint)(text[0] - '0') * 10 + (guint)(text[1] - '0');
+}
+
+/* What osi-backup-server writes, "2026-12-05T15:14:58Z", read directly:
+ * g_date_time_new_from_iso8601 () was a fifth of a list's parse. The same
+ * instant, in UTC, as it would give; NULL for any other text, valid or
+ * not. */
+static GDateTime *
+server_form_date (const char *text)
+{
+  static const guint8 month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+  static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
+  guint year, month, day, hour, minute, second;
+
+  for (guint i = 0; i < sizeof form; i++)
+    if (form[i] == 'd' ? !g_ascii_isdigit (text[i]) : text[i] != form[i])
+      return NULL;
+  year = two_digits (text) * 100 + two_digits (text + 2);
+  month = two_digits (text + 5);
+  day = two_digits (text + 8);
+  hour = two_digits (text + 11);
+  minute = two_digits (text + 14);
+  second = two_digits (text + 17);
+  if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
+      (month == 2 && day == 29 && !g_date_is_leap_year ((GDateYear)year)) || hour > 23 || minute > 59 ||
+      second > 59)
+    return NULL;
+  return g_date_time_new_from_unix_utc (days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60 +
+                                        second);
+}
+
 /* docs/api.md §5.3: a date without an offset is the server's local time, given
  * by naive_tz (NULL: this desktop's time zone, the usual case of a server
  * next door). A date with an offset or 'Z' keeps its own. */
@@ -540,32 +574,11 @@ static GDateTime *
 date_from_text (const char *text,
                 GTimeZone  *naive_tz)
 {
-  static const guint8 month_days[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
-  static const char form[] = "dddd-dd-ddTdd:dd:ddZ";
-  guint year, month, day, hour, minute, second;
+  GDateTime *date = server_form_date (text);
 
-  /* What osi-backup-server writes, "2026-12-05T15:14:58Z", read directly:
-   * g_date_time_new_from_iso8601 () was a fifth of a list's parse. The
-   * same instant, in UTC, as it would give; anything else goes to it. */
-  for (guint i = 0; i < sizeof form - 1; i++)
-    if (form[i] == 'd' ? !g_ascii_isdigit (text[i]) : text[i] != form[i])
-      return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
-  if (text[sizeof form - 1] != '\0')
-    return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
-#define DIGITS2(at) ((guint)(text[at] - '0') * 10 + (guint)(text[at + 1] - '0'))
-  year = DIGITS2 (0) * 100 + DIGITS2 (2);
-  month = DIGITS2 (5);
-  day = DIGITS2 (8);
-  hour = DIGITS2 (11);
-  minute = DIGITS2 (14);
-  second = DIGITS2 (17);
-#undef DIGITS2
-  if (year < 1 || month < 1 || month > 12 || day < 1 || day > month_days[month - 1] ||
-      (month == 2 && day == 29 && !g_date_is_leap_year ((GDateYear)year)) || hour > 23 || minute > 59 ||
-      second > 59)
-    return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
-  return g_date_time_new_from_unix_utc (days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60 +
-                                        second);
+  if (date != NULL)
+    return date;
+  return g_date_time_new_from_iso8601 (text, naive_tz != NULL ? naive_tz : local_time_zone ());
 }
 
 /* The checks of a backup the server says it made (create, upload): every
