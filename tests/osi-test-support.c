@@ -1028,6 +1028,86 @@ osi_test_http_status (const char *response)
   return (guint)g_ascii_strtoull (response + 9, NULL, 10);
 }
 
+typedef struct
+{
+  OsiTestServer *server;
+  const char    *name;
+  const char    *kind;
+} Listed;
+
+/* The body of a whole HTTP/1.1 response, its chunks joined. */
+static GString *
+response_body (const char *response,
+               gsize       len)
+{
+  const char *end = g_strstr_len (response, (gssize)len, "\r\n\r\n");
+  const char *p;
+  GString *body = g_string_new (NULL);
+
+  if (end == NULL)
+    return body;
+  p = end + 4;
+  if (g_strstr_len (response, end - response, "Transfer-Encoding: chunked") == NULL)
+    return g_string_append_len (body, p, response + len - p);
+  while (p < response + len)
+    {
+      char *after;
+      guint64 size = g_ascii_strtoull (p, &after, 16);
+      const char *data = strstr (after, "\r\n");
+
+      if (size == 0 || data == NULL || data + 2 + size > response + len)
+        break;
+      g_string_append_len (body, data + 2, (gssize)size);
+      p = data + 2 + size + 2;
+    }
+  return body;
+}
+
+static gboolean
+is_listed (gpointer data)
+{
+  Listed *listed = data;
+  g_autofree char *request = g_strdup_printf ("GET /api/rag/backup HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                                              "Authorization: Bearer %s\r\nConnection: close\r\n\r\n",
+                                              listed->server->token);
+  g_autoptr(GString) response = g_string_new (NULL);
+  g_autoptr(GString) body = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  JsonArray *backups;
+  char buffer[65536];
+  int fd = osi_test_tcp_connect (osi_test_server_port (listed->server));
+  ssize_t n;
+
+  g_assert_cmpint (write (fd, request, strlen (request)), ==, (ssize_t)strlen (request));
+  while ((n = read (fd, buffer, sizeof buffer)) > 0)
+    g_string_append_len (response, buffer, n);
+  close (fd);
+  g_assert_cmpuint (osi_test_http_status (response->str), ==, 200);
+  body = response_body (response->str, response->len);
+  root = osi_test_parse_json (body->str, (gssize)body->len);
+  backups = json_object_get_array_member (json_node_get_object (root), "backups");
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (backups, i);
+
+      if (g_strcmp0 (json_object_get_string_member_with_default (entry, "name", NULL), listed->name) == 0)
+        return g_strcmp0 (json_object_get_string_member_with_default (entry, "kind", NULL), listed->kind) == 0;
+    }
+  return FALSE;
+}
+
+void
+osi_test_server_wait_listed (OsiTestServer *server,
+                             const char    *name,
+                             const char    *kind)
+{
+  Listed listed = { server, name, kind };
+  g_autofree char *what = g_strdup_printf ("%s listed as a %s backup", name, kind);
+
+  g_assert_nonnull (server->token);
+  osi_test_wait_for (is_listed, &listed, what);
+}
+
 static int
 wait_for (GPid pid)
 {

@@ -263,6 +263,11 @@ guint          osi_test_http_status  (const char    *response);
 /* Has the servers started and not yet stopped killed when the test
  * aborts or crashes. */
 void           osi_test_kill_servers_on_fatal_signals (void);
+/* Waits until the server lists name with the given kind ("safety", …):
+ * a restore answers before its safety backup is made (docs/api.md §3.5). */
+void           osi_test_server_wait_listed (OsiTestServer *server,
+                                            const char    *name,
+                                            const char    *kind);
 /* SIGTERM, then waits; returns the exit status (or -signal). */
 int            osi_test_server_stop  (OsiTestServer *server);
 /* For a fixture's teardown (server may be NULL): a server still running

@@ -174,7 +174,9 @@ test_round_trip (Fixture       *f,
   if (!osi_test_trees_equal (f->data, other_data, &why))
     g_error ("the restore did not bring the uploaded data: %s", why);
 
-  /* the safety backup brings the previous data back, file for file */
+  /* the safety backup, made after the swap, brings the previous data
+   * back, file for file */
+  osi_test_server_wait_listed (f->server, safety, "safety");
   g_assert_cmpint (cli (f, NULL, NULL, "restore", safety, NULL), ==, 0);
   g_clear_pointer (&why, g_free);
   if (!osi_test_trees_equal (f->data, reference, &why))
@@ -522,7 +524,7 @@ test_fastapi_round_trip (Fixture       *f,
   g_clear_pointer (&said, g_free);
   said = g_strdup_printf ("Restored %s.", name);
   g_assert_nonnull (strstr (out, said));
-  g_assert_null (strstr (out, "kept in the safety backup"));
+  g_assert_null (strstr (out, "goes into the safety backup"));
   g_assert_null (strstr (out, "search_pre_restore_"));
   g_assert_nonnull (strstr (out, "did not name a safety backup"));
   g_assert_nonnull (strstr (out, "restored successfully"));

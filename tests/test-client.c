@@ -348,6 +348,8 @@ test_restore (Fixture       *f,
   g_assert_cmpstr (safety, !=, name);
   g_assert_false (g_file_test (added, G_FILE_TEST_EXISTS));
 
+  /* made after the swap: listed once whole */
+  osi_test_server_wait_listed (f->server, safety, "safety");
   list = osi_test_client_list (f->client, NULL, &error);
   g_assert_no_error (error);
   for (guint i = 0; i < list->len; i++)
@@ -425,17 +427,17 @@ test_download_not_as_listed (Fixture       *f,
   osi_test_assert_files_equal (path, on_server);
 }
 
-/* Whether a file ending in suffix is in dir: the server at work. */
+/* Whether a name containing part is in dir: the server at work. */
 static gboolean
-has_entry_with_suffix (const char *dir,
-                       const char *suffix)
+has_entry_containing (const char *dir,
+                      const char *part)
 {
   GDir *d = g_dir_open (dir, 0, NULL);
   const char *name;
   gboolean found = FALSE;
 
   while (d != NULL && !found && (name = g_dir_read_name (d)) != NULL)
-    found = g_str_has_suffix (name, suffix);
+    found = strstr (name, part) != NULL;
   if (d != NULL)
     g_dir_close (d);
   return found;
@@ -443,7 +445,7 @@ has_entry_with_suffix (const char *dir,
 
 /* docs/api.md §5.4: a restore whose answer is lost may have been done; the
  * error must not say it failed, but tell to look before trying again.
- * The server is killed while it writes the safety backup. */
+ * The server is killed while it stages the backup, before its swap. */
 static void
 test_restore_answer_lost (void)
 {
@@ -452,13 +454,15 @@ test_restore_answer_lost (void)
   g_autoptr(GError) error = NULL;
   g_autofree char *name = NULL;
   g_autofree char *safety = NULL;
+  g_autofree char *data_parent = NULL;
   gint64 deadline;
 
   fixture_start (&f, 32 * 1024 * 1024, NULL, NULL);
   name = create_backup (&f);
   osi_client_restore_async (f.client, name, NULL, osi_test_store_result, &result);
   deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
-  while (!has_entry_with_suffix (f.backups, ".part"))
+  data_parent = g_path_get_dirname (f.data);
+  while (!has_entry_containing (data_parent, ".osi-staging."))
     {
       g_assert_cmpint (g_get_monotonic_time (), <, deadline);
       g_assert_null (result);
@@ -2151,8 +2155,11 @@ test_base_actions_both (void)
       g_assert_true (osi_test_client_restore (client, name, NULL, &safety, &restored_message, &error));
       g_assert_no_error (error);
       g_assert_nonnull (restored_message);
-      /* Ours names its safety backup; the other keeps its own. */
+      /* Ours names its safety backup, made after the swap; the other
+       * keeps its own. */
       g_assert_true ((safety != NULL) == !fastapi);
+      if (safety != NULL)
+        osi_test_server_wait_listed (f->server, safety, "safety");
 
       g_assert_true (osi_test_client_delete (client, name, NULL, &error));
       g_assert_no_error (error);

@@ -105,18 +105,69 @@ start_server (Fixture *f)
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, "crash-token", NULL);
 }
 
-/* What must hold after any crash and restart. */
+/* Whether old data a restore kept waits beside the data for its safety
+ * backup. */
+static gboolean
+retired_waiting (Fixture *f)
+{
+  GDir *dir = g_dir_open (f->tmp, 0, NULL);
+  const char *name;
+  gboolean found = FALSE;
+
+  while (!found && (name = g_dir_read_name (dir)) != NULL)
+    found = strstr (name, ".osi-retired.") != NULL;
+  g_dir_close (dir);
+  return found;
+}
+
+static gboolean
+retired_archived (gpointer data)
+{
+  return !retired_waiting (data);
+}
+
+/* The names of the backups in the folder. */
+static GHashTable *
+backup_names (Fixture *f)
+{
+  GHashTable *names = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GDir *dir = g_dir_open (f->backups, 0, NULL);
+  const char *name;
+
+  while ((name = g_dir_read_name (dir)) != NULL)
+    if (name[0] != '.')
+      g_hash_table_add (names, g_strdup (name));
+  g_dir_close (dir);
+  return names;
+}
+
+/* What must hold after any crash and restart, once the restarted server
+ * made the safety backup of old data a restore kept: before (the names
+ * of the backups before the operation; NULL for none but a restore). A
+ * restore that took effect left a new safety backup that brings the old
+ * data back. */
 static void
-assert_consistent (Fixture *f)
+assert_consistent (Fixture    *f,
+                   GHashTable *before)
 {
   g_autofree char *why = NULL;
   g_autofree char *why_other = NULL;
+  g_autoptr(GHashTable) after = NULL;
+  gboolean restored = FALSE;
+  gboolean recovered = FALSE;
+  GHashTableIter iter;
+  gpointer key;
   GDir *dir;
   const char *name;
 
-  if (!osi_test_trees_equal (f->data, f->reference, &why) &&
-      !osi_test_trees_equal (f->data, f->other, &why_other))
-    g_error ("the data is neither the old (%s) nor the new (%s)", why, why_other);
+  osi_test_wait_for (retired_archived, f, "the safety backup of the old data");
+
+  if (!osi_test_trees_equal (f->data, f->reference, &why))
+    {
+      if (!osi_test_trees_equal (f->data, f->other, &why_other))
+        g_error ("the data is neither the old (%s) nor the new (%s)", why, why_other);
+      restored = TRUE;
+    }
 
   /* every backup in the folder is whole: nothing half-made under a name */
   dir = g_dir_open (f->backups, 0, NULL);
@@ -141,6 +192,29 @@ assert_consistent (Fixture *f)
   while ((name = g_dir_read_name (dir)) != NULL)
     g_assert_null (strstr (name, ".osi-staging."));
   g_dir_close (dir);
+
+  if (before == NULL || !restored)
+    return;
+  after = backup_names (f);
+  g_hash_table_iter_init (&iter, after);
+  while (!recovered && g_hash_table_iter_next (&iter, &key, NULL))
+    {
+      g_autoptr(GError) error = NULL;
+      g_autofree char *path = NULL;
+      g_autofree char *out = NULL;
+
+      if (g_hash_table_contains (before, key) || strstr (key, "_safety") == NULL)
+        continue;
+      path = g_build_filename (f->backups, key, NULL);
+      out = g_build_filename (f->tmp, "recovered", NULL);
+      g_assert_cmpint (g_mkdir (out, 0700), ==, 0);
+      g_assert_true (osi_archive_extract (path, out, NULL, NULL, NULL, &error));
+      g_assert_no_error (error);
+      recovered = osi_test_trees_equal (out, f->reference, NULL);
+      g_assert_true (osi_remove_tree (out, &error));
+    }
+  if (!recovered)
+    g_error ("the data was restored, but no new safety backup holds the data it replaced");
 }
 
 static gint64
@@ -176,7 +250,8 @@ work_under_way (Fixture *f)
 
   dir = g_dir_open (f->tmp, 0, NULL);
   while (!found && (name = g_dir_read_name (dir)) != NULL)
-    found = strstr (name, ".osi-staging.") != NULL || g_str_has_suffix (name, ".osi-swap");
+    found = strstr (name, ".osi-staging.") != NULL || g_str_has_suffix (name, ".osi-swap") ||
+            strstr (name, ".osi-retired.") != NULL;
   g_dir_close (dir);
 
   return found;
@@ -237,6 +312,7 @@ kill_round (Fixture    *f,
             gint64     *span,
             guint       round)
 {
+  g_autoptr(GHashTable) before = backup_names (f);
   GPid pid = spawn_cli (f, command, argument);
   gint64 wait_us = *span * (2 * round + 1) / (2 * ROUNDS);
   gboolean cli_running = FALSE;
@@ -258,7 +334,7 @@ kill_round (Fixture    *f,
                   !cli_running ? "the CLI had finished" : under_way ? "mid-operation" : "no work under way");
 
   start_server (f);
-  assert_consistent (f);
+  assert_consistent (f, before);
   if (cli_running && under_way)
     return TRUE;
   *span = MIN (*span, wait_us);
@@ -308,6 +384,24 @@ test_kill_upload (Fixture       *f,
   assert_enough_landed ("upload", landed);
 }
 
+/* Puts the data back to the old data (the reference), the server
+ * stopped meanwhile. */
+static void
+reset_data (Fixture *f)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *ref_archive = g_build_filename (f->tmp, "ref.tar.zst", NULL);
+
+  if (osi_test_trees_equal (f->data, f->reference, NULL))
+    return;
+  if (!g_file_test (ref_archive, G_FILE_TEST_EXISTS))
+    osi_test_make_archive (f->reference, ref_archive, OSI_COMPRESSION_ZSTD, NULL);
+  osi_test_server_stop (f->server);
+  g_assert_true (osi_swap_restore_archive (f->data, ref_archive, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  start_server (f);
+}
+
 static void
 test_kill_restore (Fixture       *f,
                    gconstpointer  user_data)
@@ -322,25 +416,68 @@ test_kill_restore (Fixture       *f,
   g_assert_true (g_file_test (uploaded, G_FILE_TEST_EXISTS));
 
   span = time_work (f, "restore", "backup_20250301_100000.tar.zst");
+  osi_test_wait_for (retired_archived, f, "the safety backup of the old data");
   for (guint round = 0; round < ROUNDS; round++)
     {
       /* each round starts from the old data, restored from the reference */
-      if (!osi_test_trees_equal (f->data, f->reference, NULL))
-        {
-          g_autoptr(GError) error = NULL;
-          g_autofree char *ref_archive = g_build_filename (f->tmp, "ref.tar.zst", NULL);
-
-          if (!g_file_test (ref_archive, G_FILE_TEST_EXISTS))
-            osi_test_make_archive (f->reference, ref_archive, OSI_COMPRESSION_ZSTD, NULL);
-          osi_test_server_stop (f->server);
-          g_assert_true (osi_swap_restore_archive (f->data, ref_archive, NULL, NULL, NULL, &error));
-          g_assert_no_error (error);
-          start_server (f);
-        }
+      reset_data (f);
 
       landed += kill_round (f, "restore", "backup_20250301_100000.tar.zst", &span, round);
     }
   assert_enough_landed ("restore", landed);
+}
+
+/* How long the safety backup of a restore takes, from the restore's
+ * answer until the old data kept aside is archived. */
+static gint64
+time_safety (Fixture *f)
+{
+  gint64 answered;
+  gint64 span;
+
+  g_assert_cmpint (reap (spawn_cli (f, "restore", "backup_20250301_100000.tar.zst")), ==, 0);
+  answered = g_get_monotonic_time ();
+  osi_test_wait_for (retired_archived, f, "the safety backup of the old data");
+  span = g_get_monotonic_time () - answered;
+  g_test_message ("the safety backup takes %" G_GINT64_FORMAT " us after the answer", span);
+  return span;
+}
+
+/* The restore answered, its safety backup being made from the old data
+ * kept aside: the server killed then, the old data must stay whole and
+ * become the safety backup at the next start. */
+static void
+test_kill_safety (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  guint landed = 0;
+  gint64 span;
+
+  start_server (f);
+  g_assert_cmpint (time_operation (f, "upload", f->other_archive) > 0, ==, TRUE);
+  span = time_safety (f);
+  for (guint round = 0; round < ROUNDS; round++)
+    {
+      g_autoptr(GHashTable) before = NULL;
+      gint64 wait_us = span * (2 * round + 1) / (2 * ROUNDS);
+      gboolean under_way;
+
+      reset_data (f);
+      before = backup_names (f);
+      g_assert_cmpint (reap (spawn_cli (f, "restore", "backup_20250301_100000.tar.zst")), ==, 0);
+      g_usleep ((gulong)wait_us);
+      osi_test_server_kill (f->server);
+      under_way = retired_waiting (f);
+      g_test_message ("safety, round %u: kill %" G_GINT64_FORMAT " us after the answer: %s", round, wait_us,
+                      under_way ? "the old data waited for its safety backup" : "the safety backup was made");
+      start_server (f);
+      assert_consistent (f, before);
+      if (under_way)
+        landed++;
+      else
+        span = MIN (span, wait_us);
+    }
+  assert_enough_landed ("safety", landed);
 }
 
 int
@@ -352,6 +489,7 @@ main (int    argc,
   g_test_add ("/server-crash/create", Fixture, NULL, fixture_setup, test_kill_create, fixture_teardown);
   g_test_add ("/server-crash/upload", Fixture, NULL, fixture_setup, test_kill_upload, fixture_teardown);
   g_test_add ("/server-crash/restore", Fixture, NULL, fixture_setup, test_kill_restore, fixture_teardown);
+  g_test_add ("/server-crash/restore-safety", Fixture, NULL, fixture_setup, test_kill_safety, fixture_teardown);
 
   return g_test_run ();
 }

@@ -296,19 +296,6 @@ object_of (Response *r)
 
 /* Restores the archive put as by-hand_20250101.tar.zst; the name of the
  * safety backup the answer gives. */
-static char *
-restore_by_hand (Fixture *f)
-{
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
-                                   "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
-  const char *safety;
-
-  assert_status (r, SOUP_STATUS_OK);
-  safety = json_object_get_string_member (object_of (r), "safety_backup");
-  g_assert_nonnull (safety);
-  return g_strdup (safety);
-}
-
 /* Every error is {"detail": "..."}: returns the detail. */
 static const char *
 assert_error (Response *r,
@@ -349,6 +336,46 @@ find_entry (Fixture    *f,
         return json_object_ref (entry);
     }
   return NULL;
+}
+
+typedef struct
+{
+  Fixture    *f;
+  const char *name;
+} Awaited;
+
+static gboolean
+listed_as_safety (gpointer data)
+{
+  Awaited *awaited = data;
+  g_autoptr(JsonObject) entry = find_entry (awaited->f, awaited->name);
+
+  return entry != NULL &&
+         g_strcmp0 (json_object_get_string_member_with_default (entry, "kind", NULL), "safety") == 0;
+}
+
+static void
+wait_listed_as_safety (Fixture    *f,
+                       const char *name)
+{
+  Awaited awaited = { f, name };
+
+  osi_test_wait_for (listed_as_safety, &awaited, "the safety backup to be listed");
+}
+
+static char *
+restore_by_hand (Fixture *f)
+{
+  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
+                                   "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
+  const char *safety;
+
+  assert_status (r, SOUP_STATUS_OK);
+  safety = json_object_get_string_member (object_of (r), "safety_backup");
+  g_assert_nonnull (safety);
+  /* made after the swap (docs/api.md §3.5): listed once whole */
+  wait_listed_as_safety (f, safety);
+  return g_strdup (safety);
 }
 
 /* ------------------------------------------------------------------------ */
@@ -1230,6 +1257,7 @@ test_prune_during_restore (Fixture       *f,
     g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", body);
 
     assert_status (r, SOUP_STATUS_OK);
+    wait_listed_as_safety (f, json_object_get_string_member (object_of (r), "safety_backup"));
   }
   wait_for_file (started);
   {

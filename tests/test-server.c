@@ -399,7 +399,8 @@ assert_no_leftovers (Fixture *f)
   dir = g_dir_open (f->tmp, 0, NULL);
   while ((name = g_dir_read_name (dir)) != NULL)
     {
-      if (strstr (name, ".osi-staging.") != NULL || strstr (name, ".osi-swap") != NULL)
+      if (strstr (name, ".osi-staging.") != NULL || strstr (name, ".osi-swap") != NULL ||
+          strstr (name, ".osi-retired.") != NULL)
         g_error ("leftover %s beside the data", name);
     }
   g_dir_close (dir);
@@ -1242,6 +1243,8 @@ test_restore (Fixture       *f,
 {
   g_autoptr(GRegex) pattern = g_regex_new ("^backup_\\d{8}_\\d{6}_safety(_\\d+)?\\.tar\\.zst$", 0, 0, NULL);
   g_autofree char *safety = NULL;
+  g_autofree char *second_safety = NULL;
+  g_autoptr(GDateTime) ready_at = NULL;
 
   put_archive (f, f->other, "backup_20250101_000000.tar.zst");
   start (f, NULL, NULL);
@@ -1253,11 +1256,15 @@ test_restore (Fixture       *f,
     g_assert_cmpstr (string_member (r, "status"), ==, "success");
     g_assert_nonnull (string_member (r, "message"));
     safety = g_strdup (string_member (r, "safety_backup"));
+    /* made after the swap: the answer says by when (an estimate) */
+    ready_at = g_date_time_new_from_iso8601 (string_member (r, "safety_backup_ready_at"), NULL);
+    g_assert_nonnull (ready_at);
   }
   g_assert_true (g_regex_match (pattern, safety, 0, NULL));
   assert_data_is (f, f->other);
 
   /* the safety backup is listed, whole, and brings the old data back */
+  osi_test_server_wait_listed (f->server, safety, "safety");
   {
     g_autoptr(Response) list = NULL;
     JsonArray *backups = list_backups (f, &list);
@@ -1270,13 +1277,13 @@ test_restore (Fixture       *f,
   }
   {
     g_autoptr(Response) r = restore (f, safety);
-    const char *second_safety;
 
     assert_status (r, SOUP_STATUS_OK);
-    second_safety = string_member (r, "safety_backup");
+    second_safety = g_strdup (string_member (r, "safety_backup"));
     g_assert_cmpstr (second_safety, !=, safety);
   }
   assert_data_is (f, f->reference);
+  osi_test_server_wait_listed (f->server, second_safety, "safety");
   g_assert_cmpuint (count_visible (f), ==, 3);
   assert_no_leftovers (f);
 }
@@ -1490,6 +1497,7 @@ test_busy_during_hook (Fixture       *f,
   g_autofree char *q_started = g_shell_quote (started);
   g_autofree char *q_release = g_shell_quote (release);
   g_autofree char *q_done = g_shell_quote (done);
+  g_autofree char *safety = NULL;
   g_autofree char *hook = g_strdup_printf ("touch %s; while [ ! -e %s ]; do sleep 0.02; done; "
                                            "echo \"$OSI_BACKUP_RESTORED\" > %s",
                                            q_started, q_release, q_done);
@@ -1501,9 +1509,12 @@ test_busy_during_hook (Fixture       *f,
   {
     g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
     assert_status (r, SOUP_STATUS_OK);
+    safety = g_strdup (string_member (r, "safety_backup"));
   }
   assert_data_is (f, f->other);
   wait_for_file (started);
+  /* the safety backup is made meanwhile, the command still running */
+  osi_test_server_wait_listed (f->server, safety, "safety");
   {
     g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_CONFLICT);

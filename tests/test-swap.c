@@ -106,7 +106,7 @@ stop_after (Fixture     *f,
   g_assert_no_error (error);
 
   /* "crash" right after the step */
-  g_assert_true (_osi_swap_commit_until (f->live, staging, step, &error));
+  g_assert_true (_osi_swap_commit_until (f->live, staging, NULL, step, &error));
   g_assert_no_error (error);
 
   g_assert_true (osi_swap_recover (f->live, &error));
@@ -141,6 +141,120 @@ static void
 test_stop_cleaned (Fixture *f, gconstpointer d)
 {
   stop_after (f, OSI_SWAP_STEP_CLEANED, 1);
+}
+
+/* A swap that keeps the old data, "crashed" right after step: recovery
+ * leaves the old data live (expected 0), or the new data live and the
+ * old in the retired folder, whole (expected 1); never both gone. */
+#define KEEP_TAG "backup_20261205_120000_safety"
+
+static void
+keep_stop_after (Fixture     *f,
+                 OsiSwapStep  step,
+                 int          expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *staging = osi_swap_make_staging (f->live, &error);
+  g_autofree char *retired = osi_swap_retired_path (f->live, KEEP_TAG);
+  g_autoptr(GPtrArray) tags = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (_osi_swap_commit_until (f->live, staging, KEEP_TAG, step, &error));
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      /* recovering twice changes nothing */
+      g_assert_true (osi_swap_recover (f->live, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (which_data (f), ==, expected);
+      assert_no_leftovers (f);
+      tags = osi_swap_list_retired (f->live);
+      if (expected == 0)
+        {
+          g_assert_cmpuint (tags->len, ==, 0);
+          g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+        }
+      else
+        {
+          g_assert_cmpuint (tags->len, ==, 1);
+          g_assert_cmpstr (g_ptr_array_index (tags, 0), ==, KEEP_TAG);
+          g_assert_true (osi_test_trees_equal (retired, f->old_copy, NULL));
+        }
+      g_clear_pointer (&tags, g_ptr_array_unref);
+    }
+}
+
+static void
+test_keep_stop_journaled (Fixture *f, gconstpointer d)
+{
+  keep_stop_after (f, OSI_SWAP_STEP_JOURNALED, 0);
+}
+
+static void
+test_keep_stop_exchanged (Fixture *f, gconstpointer d)
+{
+  keep_stop_after (f, OSI_SWAP_STEP_EXCHANGED, 1);
+}
+
+static void
+test_keep_stop_cleaned (Fixture *f, gconstpointer d)
+{
+  keep_stop_after (f, OSI_SWAP_STEP_CLEANED, 1);
+}
+
+/* The whole restore keeping the old data; a second one refuses to land
+ * its old data on the retired folder still there, and changes nothing. */
+static void
+test_keep_complete (Fixture *f, gconstpointer d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *retired = osi_swap_retired_path (f->live, KEEP_TAG);
+  g_autoptr(GPtrArray) tags = NULL;
+
+  g_assert_true (osi_swap_restore_archive_fd (f->live, -1, f->archive, NULL, KEEP_TAG, &report, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (which_data (f), ==, 1);
+  assert_no_leftovers (f);
+  g_assert_true (osi_test_trees_equal (retired, f->old_copy, NULL));
+
+  g_assert_false (osi_swap_restore_archive_fd (f->live, -1, f->archive, NULL, KEEP_TAG, NULL, NULL, &error));
+  g_assert_nonnull (error);
+  g_clear_error (&error);
+  g_assert_cmpint (which_data (f), ==, 1);
+  assert_no_leftovers (f);
+  g_assert_true (osi_test_trees_equal (retired, f->old_copy, NULL));
+  tags = osi_swap_list_retired (f->live);
+  g_assert_cmpuint (tags->len, ==, 1);
+
+  /* the owner archives it, then removes it */
+  g_assert_true (osi_remove_tree (retired, &error));
+  g_assert_no_error (error);
+  g_clear_pointer (&tags, g_ptr_array_unref);
+  tags = osi_swap_list_retired (f->live);
+  g_assert_cmpuint (tags->len, ==, 0);
+}
+
+/* A journal whose tag is not a backup name's stem is ignored whole. */
+static void
+test_keep_hostile_tag (Fixture *f, gconstpointer d)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *journal = g_build_filename (f->tmp, ".data.osi-swap", NULL);
+  g_autofree char *staging = osi_swap_make_staging (f->live, &error);
+  g_autofree char *staging_name = g_path_get_basename (staging);
+  g_autofree char *text = g_strdup_printf ("1\n%s\n../../etc\n", staging_name);
+
+  g_assert_true (g_file_set_contents (journal, text, -1, NULL));
+  g_test_expect_message ("osi-core", G_LOG_LEVEL_MESSAGE, "*Ignoring the restore journal*malformed*");
+  g_assert_true (osi_swap_recover (f->live, &error));
+  g_assert_no_error (error);
+  g_test_assert_expected_messages ();
+  g_assert_cmpint (which_data (f), ==, 0);
+  assert_no_leftovers (f);
 }
 
 static void
@@ -510,7 +624,7 @@ test_permissions_staging (Fixture *f, gconstpointer d)
   g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
   g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
-  g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_JOURNALED, &error));
+  g_assert_true (_osi_swap_commit_until (f->live, staging, NULL, OSI_SWAP_STEP_JOURNALED, &error));
   g_assert_no_error (error);
   g_assert_cmpint (mode_of (staging, NULL), ==, 0700);
   g_assert_true (osi_swap_recover (f->live, &error));
@@ -523,7 +637,7 @@ test_permissions_staging (Fixture *f, gconstpointer d)
   g_assert_no_error (error);
   g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
   g_assert_no_error (error);
-  g_assert_true (_osi_swap_commit_until (f->live, staging, OSI_SWAP_STEP_EXCHANGED, &error));
+  g_assert_true (_osi_swap_commit_until (f->live, staging, NULL, OSI_SWAP_STEP_EXCHANGED, &error));
   g_assert_no_error (error);
   g_assert_cmpint (which_data (f), ==, 1);
   g_assert_cmpint (mode_of (f->live, NULL), ==, 0750);
@@ -731,7 +845,7 @@ test_journal_tmp_not_followed (Fixture *f, gconstpointer d)
       /* a commit that finds it there refuses, the live data untouched */
       g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
       g_assert_no_error (error);
-      committed = osi_swap_commit (f->live, staging, &error);
+      committed = osi_swap_commit (f->live, staging, NULL, &error);
       g_assert_true (g_file_get_contents (sentinel, &contents, NULL, NULL));
       g_assert_cmpstr (contents, ==, "precious");
       g_clear_pointer (&contents, g_free);
@@ -768,7 +882,7 @@ test_commit_refuses_other_names (Fixture *f, gconstpointer d)
   g_autofree char *other = g_build_filename (f->tmp, ".data.restore", NULL);
 
   g_assert_cmpint (g_mkdir (other, 0700), ==, 0);
-  g_assert_false (osi_swap_commit (f->live, other, &error));
+  g_assert_false (osi_swap_commit (f->live, other, NULL, &error));
   g_assert_error (error, OSI_ERROR, OSI_ERROR_SWAP_FAILED);
   g_assert_cmpint (which_data (f), ==, 0);
   g_assert_true (g_file_test (other, G_FILE_TEST_IS_DIR));
@@ -786,6 +900,11 @@ main (int    argc,
   g_test_add ("/swap/stop/journaled", Fixture, NULL, fixture_setup, test_stop_journaled, fixture_teardown);
   g_test_add ("/swap/stop/exchanged", Fixture, NULL, fixture_setup, test_stop_exchanged, fixture_teardown);
   g_test_add ("/swap/stop/cleaned", Fixture, NULL, fixture_setup, test_stop_cleaned, fixture_teardown);
+  g_test_add ("/swap/keep/stop/journaled", Fixture, NULL, fixture_setup, test_keep_stop_journaled, fixture_teardown);
+  g_test_add ("/swap/keep/stop/exchanged", Fixture, NULL, fixture_setup, test_keep_stop_exchanged, fixture_teardown);
+  g_test_add ("/swap/keep/stop/cleaned", Fixture, NULL, fixture_setup, test_keep_stop_cleaned, fixture_teardown);
+  g_test_add ("/swap/keep/complete", Fixture, NULL, fixture_setup, test_keep_complete, fixture_teardown);
+  g_test_add ("/swap/keep/hostile-tag", Fixture, NULL, fixture_setup, test_keep_hostile_tag, fixture_teardown);
   g_test_add ("/swap/interrupted-extraction", Fixture, NULL, fixture_setup, test_interrupted_extraction, fixture_teardown);
   g_test_add ("/swap/corrupt-journal", Fixture, NULL, fixture_setup, test_corrupt_journal, fixture_teardown);
   g_test_add ("/swap/journal/hostile-names", Fixture, NULL, fixture_setup, test_journal_hostile_names, fixture_teardown);

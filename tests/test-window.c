@@ -932,6 +932,38 @@ assert_trees_equal (const char *a,
     g_error ("%s and %s differ: %s", a, b, why);
 }
 
+/* The name of the backup the toast of a restore names: the last word
+ * that reads as a backup name. */
+static char *
+safety_named_in (const char *toast)
+{
+  g_auto(GStrv) words = g_regex_split_simple ("[\\s,]+", toast, 0, 0);
+  char *found = NULL;
+
+  for (guint i = 0; words[i] != NULL; i++)
+    if (g_str_has_suffix (words[i], ".tar.zst") && osi_backup_name_is_valid (words[i]))
+      {
+        g_free (found);
+        found = g_strdup (words[i]);
+      }
+  g_assert_nonnull (found);
+  return found;
+}
+
+typedef struct
+{
+  OsiWindow  *window;
+  const char *name;
+} Listed;
+
+static gboolean
+shows_backup (gpointer data)
+{
+  Listed *listed = data;
+
+  return store_has (listed->window, listed->name);
+}
+
 static void
 test_restore (void)
 {
@@ -974,15 +1006,16 @@ test_restore (void)
   /* The data is now the backup's content. */
   assert_trees_equal (expected, f.data);
 
-  /* The server kept the data of before in a safety backup, which the
-   * toast names and the refreshed list shows. */
+  /* The server keeps the data of before in a safety backup, made after
+   * it answered: the toast names it, and the window reads the list again
+   * until it shows it. */
+  g_assert_nonnull (osi_window_get_last_toast (f.window));
+  safety = safety_named_in (osi_window_get_last_toast (f.window));
+  osi_test_wait_for (shows_backup, &(Listed) { f.window, safety }, "the safety backup in the list");
   after = disk_backups (f.backups);
   g_assert_cmpuint (after->len, ==, before->len + 1);
-  safety = new_backup_name (before, after);
-  g_assert_nonnull (osi_window_get_last_toast (f.window));
-  g_assert_nonnull (strstr (osi_window_get_last_toast (f.window), safety));
+  g_assert_cmpstr (new_backup_name (before, after), ==, safety);
   g_assert_cmpuint (n_items (G_LIST_MODEL (osi_window_get_store (f.window))), ==, after->len);
-  g_assert_true (store_has (f.window, safety));
   safety_path = g_build_filename (f.backups, safety, NULL);
   safety_tree = extract (safety_path, f.tmp, "safety");
   assert_trees_equal (original, safety_tree);

@@ -239,8 +239,8 @@ on_restored (GObject      *source,
     }
   {
     g_autofree char *title = safety != NULL && *safety != '\0'
-                               ? g_strdup_printf (_("Restore succeeded. The data from before is in the safety "
-                                                    "backup %s"), safety)
+                               ? g_strdup_printf (_("Restore succeeded. The data from before goes into the safety "
+                                                    "backup %s, listed once it is made"), safety)
                              : message != NULL
                                /* TRANSLATORS: %s is the server's own message */
                                ? g_strdup_printf (_("Restore succeeded. The server says: %s"), message)
@@ -250,6 +250,9 @@ on_restored (GObject      *source,
     adw_toast_set_timeout (toast, 10);
     osi_window_add_toast (self, toast);
   }
+  /* Our server answers before it made the safety backup. */
+  if (safety != NULL && *safety != '\0')
+    _osi_window_await_backup (self, safety);
   _osi_window_refresh (self);
 }
 
@@ -263,7 +266,7 @@ on_restore_response (OsiWindow        *self,
 
   if (name == NULL)
     return;
-  status = g_strdup_printf (_("Restoring %s… The server first makes a safety backup of the current data."), name);
+  status = g_strdup_printf (_("Restoring %s… The server keeps the current data aside for a safety backup."), name);
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
   osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
 }

@@ -82,6 +82,12 @@ struct _OsiWindow
   gboolean              loaded;      /* a list came from this client */
   gboolean              listing;
   guint                 present_timeout_id;  /* present_when_listed () */
+  /* A backup the server makes after answering (a restore's safety
+   * backup): the list is read again until it shows it. */
+  char                 *awaited_backup;
+  guint                 awaited_timeout_id;
+  guint                 awaited_delay_s;
+  gint64                awaited_until;
   OsiWindowJob          job;
   guint                 restore_diffs;   /* restore confirmations asking what would change */
   /* docs/api.md §5.2: what the server offers, asked once per client after its
@@ -140,6 +146,8 @@ void              _osi_window_show_error         (OsiWindow      *self,
                                                   const GError   *error,
                                                   gboolean        restore);
 void              _osi_window_update_view        (OsiWindow      *self);
+void              _osi_window_await_backup       (OsiWindow      *self,
+                                                  const char     *name);
 void              _osi_window_refresh            (OsiWindow      *self);
 
 /* osi-window-columns.c */

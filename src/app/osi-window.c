@@ -446,6 +446,55 @@ learn_features (OsiWindow *self)
   osi_client_health_async (self->client, self->features_cancellable, on_features_learned, g_object_ref (self));
 }
 
+/* How long the list is read again for a backup the server makes after
+ * answering, at most, and how often at least. */
+#define AWAIT_MAX_S    (30 * 60)
+#define AWAIT_STEP_MAX 15
+
+static void
+stop_awaiting (OsiWindow *self)
+{
+  g_clear_handle_id (&self->awaited_timeout_id, g_source_remove);
+  g_clear_pointer (&self->awaited_backup, g_free);
+}
+
+static gboolean
+refresh_for_awaited (gpointer user_data)
+{
+  OsiWindow *self = user_data;
+
+  self->awaited_timeout_id = 0;
+  _osi_window_refresh (self);
+  return G_SOURCE_REMOVE;
+}
+
+/* After each list: the awaited backup shown ends the wait; otherwise the
+ * list is read again, a little later each time (1, 2, 4… up to 15 s). */
+static void
+look_for_awaited (OsiWindow *self)
+{
+  if (self->awaited_backup == NULL || self->awaited_timeout_id != 0)
+    return;
+  if (_osi_window_find_backup (self, self->awaited_backup) != NULL ||
+      g_get_monotonic_time () > self->awaited_until)
+    {
+      stop_awaiting (self);
+      return;
+    }
+  self->awaited_timeout_id = g_timeout_add_seconds (self->awaited_delay_s, refresh_for_awaited, self);
+  self->awaited_delay_s = MIN (self->awaited_delay_s * 2, AWAIT_STEP_MAX);
+}
+
+void
+_osi_window_await_backup (OsiWindow  *self,
+                          const char *name)
+{
+  stop_awaiting (self);
+  self->awaited_backup = g_strdup (name);
+  self->awaited_delay_s = 1;
+  self->awaited_until = g_get_monotonic_time () + AWAIT_MAX_S * G_USEC_PER_SEC;
+}
+
 static void
 on_list_ready (GObject      *source,
                GAsyncResult *result,
@@ -492,6 +541,7 @@ on_list_ready (GObject      *source,
   _osi_window_update_view (self);
   present_if_pending (self);
   learn_features (self);
+  look_for_awaited (self);
 }
 
 void
@@ -638,6 +688,7 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->transfer_cancellable);
   g_cancellable_cancel (self->features_cancellable);
   g_clear_handle_id (&self->present_timeout_id, g_source_remove);
+  stop_awaiting (self);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
   if (self->policy_window != NULL)
@@ -830,6 +881,7 @@ osi_window_set_client (OsiWindow  *self,
       g_cancellable_cancel (self->list_cancellable);
       g_cancellable_cancel (self->features_cancellable);
       g_set_object (&self->client, client);
+      stop_awaiting (self);
       self->loaded = FALSE;
       self->listing = FALSE;
       /* Another server: what it offers is asked again, after its list. */

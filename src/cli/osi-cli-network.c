@@ -261,7 +261,8 @@ run_restore (Call    *call,
     return FALSE;
 
   if (safety != NULL)
-    g_print (_("Restored %s. The data it replaced is kept in the safety backup %s.\n"), call->arg, safety);
+    g_print (_("Restored %s. The data it replaced goes into the safety backup %s (listed once it is made).\n"),
+             call->arg, safety);
   else
     g_print (_("Restored %s. The server did not name a safety backup of the data it replaced.\n"), call->arg);
   print_server_message (message);

@@ -14,6 +14,7 @@
 #include <glib/gi18n-lib.h>
 #include <glib/gstdio.h>
 
+#include "osi-backup-info.h"
 #include "osi-error.h"
 #include "osi-open.h"
 #include "osi-archive-private.h"
@@ -28,8 +29,12 @@
 #define STAGING_RANDOM "XXXXXX"
 #define JOURNAL_SUFFIX ".osi-swap"
 #define JOURNAL_TMP    ".tmp"
-/* "INODE\nNAME\n" with NAME at most 255 bytes */
+/* "INODE\nNAME\n", or "INODE\nNAME\nTAG\n" for a swap that keeps the
+ * old data; NAME at most 255 bytes, TAG at most 201 */
 #define JOURNAL_MAX_BYTES 512
+/* PARENT/.NAME.osi-retired.TAG: the old data a swap kept, until its owner
+ * archived it (osi_swap_list_retired ()); TAG is a backup name's stem. */
+#define RETIRED_INFIX  ".osi-retired."
 
 typedef struct
 {
@@ -104,6 +109,28 @@ staging_name_matches (const Where *where,
     if (!g_ascii_isalnum (*c))
       return FALSE;
   return TRUE;
+}
+
+/* Whether tag may name a retired folder: what a backup name may be
+ * (docs/api.md §2), so that it is one path component and never "." or
+ * "..". */
+static gboolean
+tag_is_valid (const char *tag)
+{
+  return tag != NULL && osi_backup_name_is_valid (tag);
+}
+
+static char *
+retired_prefix (const Where *where)
+{
+  return g_strdup_printf (".%s" RETIRED_INFIX, where->name);
+}
+
+static char *
+retired_path (const Where *where,
+              const char  *tag)
+{
+  return g_strdup_printf ("%s/.%s" RETIRED_INFIX "%s", where->parent, where->name, tag);
 }
 
 static gboolean
@@ -222,10 +249,12 @@ static gboolean
 write_journal (const Where  *where,
                const char   *staging_name,
                guint64       inode,
+               const char   *keep_as,
                GError      **error)
 {
   g_autofree char *path = journal_path (where);
-  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s\n", inode, staging_name);
+  g_autofree char *text = g_strdup_printf ("%" G_GUINT64_FORMAT "\n%s\n%s%s", inode, staging_name,
+                                           keep_as != NULL ? keep_as : "", keep_as != NULL ? "\n" : "");
   g_autofree char *tmp = journal_tmp_path (where);
   gsize len = strlen (text);
   int fd;
@@ -259,13 +288,15 @@ typedef enum
   JOURNAL_INVALID,
 } JournalState;
 
-/* Reads the journal "INODE\nNAME\n", with NAME a staging name of this data
- * folder and nothing else: it is the one file recovery takes a path to
- * remove from, so anything else is logged and ignored. */
+/* Reads the journal "INODE\nNAME\n[TAG\n]", with NAME a staging name of
+ * this data folder and nothing else: it is the one file recovery takes a
+ * path to remove from, so anything else is logged and ignored. TAG, when
+ * there, names the retired folder the old data goes to. */
 static JournalState
 read_journal (const Where  *where,
               guint64      *inode,
-              char        **staging_name)
+              char        **staging_name,
+              char        **keep_as)
 {
   static const char bad_name[] = "it names no staging folder of this data folder";
   g_autofree char *path = journal_path (where);
@@ -301,10 +332,14 @@ read_journal (const Where  *where,
 
   if (why == NULL)
     {
+      guint n;
+
       text[len] = '\0';
       lines = g_strsplit (text, "\n", -1);
-      if (len != strlen (text) || g_strv_length (lines) != 3 || lines[2][0] != '\0' ||
-          !g_ascii_string_to_unsigned (lines[0], 10, 0, G_MAXUINT64, inode, NULL))
+      n = g_strv_length (lines);
+      if (len != strlen (text) || (n != 3 && n != 4) || lines[n - 1][0] != '\0' ||
+          !g_ascii_string_to_unsigned (lines[0], 10, 0, G_MAXUINT64, inode, NULL) ||
+          (n == 4 && !tag_is_valid (lines[2])))
         why = "malformed";
       else if (!staging_name_matches (where, lines[1]))
         why = bad_name;
@@ -322,6 +357,7 @@ read_journal (const Where  *where,
     }
 
   *staging_name = g_strdup (lines[1]);
+  *keep_as = g_strv_length (lines) == 4 ? g_strdup (lines[2]) : NULL;
   return JOURNAL_VALID;
 }
 
@@ -407,9 +443,29 @@ adopt_live_attributes (const char  *live,
   return TRUE;
 }
 
+/* Step 4 of a swap that keeps the old data: from the staging name, which
+ * holds it after the exchange, to the retired name for keep_as. Nothing
+ * there (a first restore, or done before a crash) is nothing to do. */
+static gboolean
+retire (const Where  *where,
+        const char   *staged,
+        const char   *keep_as,
+        GError      **error)
+{
+  g_autofree char *retired = retired_path (where, keep_as);
+  struct stat st;
+
+  if (lstat (staged, &st) < 0 && errno == ENOENT)
+    return TRUE;
+  if (renameat2 (AT_FDCWD, staged, AT_FDCWD, retired, RENAME_NOREPLACE) < 0)
+    return osi_set_error_from_errno (error, errno, _("Cannot keep the current data as “%s”"), retired);
+  return sync_dir (where->parent, error);
+}
+
 gboolean
 _osi_swap_commit_until (const char   *data_dir,
                         const char   *staging_dir,
+                        const char   *keep_as,
                         OsiSwapStep   stop_after,
                         GError      **error)
 {
@@ -423,6 +479,7 @@ _osi_swap_commit_until (const char   *data_dir,
 
   g_return_val_if_fail (data_dir != NULL, FALSE);
   g_return_val_if_fail (staging_dir != NULL, FALSE);
+  g_return_val_if_fail (keep_as == NULL || tag_is_valid (keep_as), FALSE);
 
   if (!where_init (&where, data_dir, error))
     return FALSE;
@@ -457,8 +514,19 @@ _osi_swap_commit_until (const char   *data_dir,
   if (stop_after == OSI_SWAP_STEP_STAGED)
     return TRUE;
 
+  /* The old data kept must not land on a folder kept before. */
+  if (keep_as != NULL)
+    {
+      g_autofree char *retired = retired_path (&where, keep_as);
+
+      if (lstat (retired, &st) == 0 || errno != ENOENT)
+        return osi_set_error_from_errno (error, EEXIST, _("Cannot keep the current data as “%s”"), retired);
+      if (lstat (staged, &st) < 0)
+        return osi_set_error_from_errno (error, errno, _("Cannot use the staging folder “%s”"), staged);
+    }
+
   /* 2 */
-  if (!write_journal (&where, staging_name, (guint64)st.st_ino, error))
+  if (!write_journal (&where, staging_name, (guint64)st.st_ino, keep_as, error))
     return FALSE;
   if (stop_after == OSI_SWAP_STEP_JOURNALED)
     return TRUE;
@@ -496,8 +564,14 @@ _osi_swap_commit_until (const char   *data_dir,
   if (stop_after == OSI_SWAP_STEP_EXCHANGED)
     return TRUE;
 
-  /* 4: the old data now sits under the staging name */
-  if (!osi_remove_tree (staged, error))
+  /* 4: the old data now sits under the staging name: deleted, or kept
+   * for the caller. With no old data (a first restore) there is none. */
+  if (keep_as != NULL)
+    {
+      if (!retire (&where, staged, keep_as, error))
+        return FALSE;
+    }
+  else if (!osi_remove_tree (staged, error))
     return FALSE;
   if (stop_after == OSI_SWAP_STEP_CLEANED)
     return TRUE;
@@ -511,9 +585,10 @@ _osi_swap_commit_until (const char   *data_dir,
 gboolean
 osi_swap_commit (const char  *data_dir,
                  const char  *staging_dir,
+                 const char  *keep_old_as,
                  GError     **error)
 {
-  return _osi_swap_commit_until (data_dir, staging_dir, OSI_SWAP_STEP_NONE, error);
+  return _osi_swap_commit_until (data_dir, staging_dir, keep_old_as, OSI_SWAP_STEP_NONE, error);
 }
 
 gboolean
@@ -524,6 +599,7 @@ osi_swap_recover (const char  *data_dir,
   g_autofree char *journal = NULL;
   g_autofree char *journal_tmp = NULL;
   g_autofree char *staging_name = NULL;
+  g_autofree char *keep_as = NULL;
   JournalState state;
   guint64 inode = 0;
   GDir *dir;
@@ -539,7 +615,7 @@ osi_swap_recover (const char  *data_dir,
   /* A journal still being written when the crash came never counted. */
   g_unlink (journal_tmp);
 
-  state = read_journal (&where, &inode, &staging_name);
+  state = read_journal (&where, &inode, &staging_name, &keep_as);
   if (state == JOURNAL_VALID)
     {
       g_autofree char *live = g_build_filename (where.parent, where.name, NULL);
@@ -553,8 +629,15 @@ osi_swap_recover (const char  *data_dir,
             return osi_set_error_from_errno (error, errno, _("Cannot recover the data folder “%s”"), live);
         }
       /* Whatever the staging name holds now is not the live data: before
-       * the exchange, the new data never committed; after it, the old. */
-      if (!osi_remove_tree (staged, error))
+       * the exchange, the new data never committed; after it, the old,
+       * which a swap that keeps it retires. The live folder holding the
+       * journal's inode tells the exchange happened. */
+      if (keep_as != NULL && lstat (live, &st) == 0 && (guint64)st.st_ino == inode)
+        {
+          if (!retire (&where, staged, keep_as, error))
+            return FALSE;
+        }
+      else if (!osi_remove_tree (staged, error))
         return FALSE;
       g_unlink (journal);
       if (!sync_dir (where.parent, error))
@@ -589,11 +672,19 @@ osi_swap_recover (const char  *data_dir,
   return TRUE;
 }
 
+static int
+compare_tags (gconstpointer a,
+              gconstpointer b)
+{
+  return strcmp (*(const char * const *)a, *(const char * const *)b);
+}
+
 /* osi_swap_restore_archive_fd () of a request, which the _async variant
  * also makes. */
 static gboolean
 restore_archive (const char         *data_dir,
                  const ScanRequest  *request,
+                 const char         *keep_old_as,
                  OsiVerifyReport   **out_report,
                  GCancellable       *cancellable,
                  GError            **error)
@@ -611,7 +702,7 @@ restore_archive (const char         *data_dir,
     return FALSE;
 
   if (!_osi_archive_extract (request, staging, out_report, cancellable, error) ||
-      !osi_swap_commit (data_dir, staging, error))
+      !osi_swap_commit (data_dir, staging, keep_old_as, error))
     {
       osi_remove_tree (staging, NULL);
       return FALSE;
@@ -627,7 +718,7 @@ restore_job (ArchiveJob    *job,
 {
   ScanRequest request = { .fd = -1, .name = job->archive_path, .limits = &job->limits, .relay = job->relay };
 
-  return restore_archive (job->other_path, &request, &job->report, cancellable, error);
+  return restore_archive (job->other_path, &request, NULL, &job->report, cancellable, error);
 }
 
 gboolean
@@ -638,7 +729,7 @@ osi_swap_restore_archive (const char              *data_dir,
                           GCancellable            *cancellable,
                           GError                 **error)
 {
-  return osi_swap_restore_archive_fd (data_dir, -1, archive_path, limits, out_report, cancellable, error);
+  return osi_swap_restore_archive_fd (data_dir, -1, archive_path, limits, NULL, out_report, cancellable, error);
 }
 
 gboolean
@@ -646,13 +737,63 @@ osi_swap_restore_archive_fd (const char              *data_dir,
                              int                      archive_fd,
                              const char              *archive_name,
                              const OsiArchiveLimits  *limits,
+                             const char              *keep_old_as,
                              OsiVerifyReport        **out_report,
                              GCancellable            *cancellable,
                              GError                 **error)
 {
   ScanRequest request = { .fd = archive_fd, .name = archive_name, .limits = limits };
 
-  return restore_archive (data_dir, &request, out_report, cancellable, error);
+  return restore_archive (data_dir, &request, keep_old_as, out_report, cancellable, error);
+}
+
+char *
+osi_swap_retired_path (const char *data_dir,
+                       const char *tag)
+{
+  g_auto(Where) where = { 0 };
+
+  g_return_val_if_fail (data_dir != NULL, NULL);
+  g_return_val_if_fail (tag_is_valid (tag), NULL);
+
+  if (!where_init (&where, data_dir, NULL))
+    return NULL;
+  return retired_path (&where, tag);
+}
+
+GPtrArray *
+osi_swap_list_retired (const char *data_dir)
+{
+  g_auto(Where) where = { 0 };
+  g_autoptr(GPtrArray) tags = g_ptr_array_new_with_free_func (g_free);
+  g_autofree char *prefix = NULL;
+  gsize prefix_len;
+  GDir *dir;
+  const char *name;
+
+  g_return_val_if_fail (data_dir != NULL, NULL);
+
+  if (!where_init (&where, data_dir, NULL))
+    return g_steal_pointer (&tags);
+  prefix = retired_prefix (&where);
+  prefix_len = strlen (prefix);
+  dir = g_dir_open (where.parent, 0, NULL);
+  if (dir == NULL)
+    return g_steal_pointer (&tags);
+  while ((name = g_dir_read_name (dir)) != NULL)
+    {
+      g_autofree char *path = NULL;
+      struct stat st;
+
+      if (strncmp (name, prefix, prefix_len) != 0 || !tag_is_valid (name + prefix_len))
+        continue;
+      path = g_build_filename (where.parent, name, NULL);
+      if (lstat (path, &st) == 0 && S_ISDIR (st.st_mode))
+        g_ptr_array_add (tags, g_strdup (name + prefix_len));
+    }
+  g_dir_close (dir);
+  g_ptr_array_sort (tags, compare_tags);
+  return g_steal_pointer (&tags);
 }
 
 void

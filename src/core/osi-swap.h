@@ -14,12 +14,16 @@ G_BEGIN_DECLS
  *   3. give the staging folder the data directory's mode and owner, then
  *      exchange the two in one renameat2 (RENAME_EXCHANGE), fsync the
  *      parent;
- *   4. delete the old data, now under the staging name;
+ *   4. delete the old data, now under the staging name, or, for a swap
+ *      that keeps it (keep_old_as), rename it PARENT/.NAME.osi-retired.TAG,
+ *      where it stays until its owner archived it;
  *   5. delete the journal.
  * osi_swap_recover () finishes or undoes whatever a crash interrupted: with
  * no journal, staging folders are incomplete and removed; with a journal,
- * the inode of the data directory tells whether step 3 happened. Recovery
- * touches only names of exactly that staging pattern; a journal naming
+ * the inode of the data directory tells whether step 3 happened (and so
+ * whether the staging name holds the new data, removed, or the old, kept
+ * when the journal says to). Recovery touches only names of exactly that
+ * staging pattern and never removes a retired folder; a journal naming
  * anything else is logged and discarded. */
 
 typedef enum
@@ -34,9 +38,12 @@ typedef enum
 /* Creates PARENT/.NAME.osi-staging.XXXXXX, empty and 0700, beside data_dir. */
 char     *osi_swap_make_staging       (const char              *data_dir,
                                        GError                 **error);
-/* Steps 2 to 5, given a complete and verified staging folder. */
+/* Steps 2 to 5, given a complete and verified staging folder. keep_old_as
+ * (a backup name's stem, or NULL to delete the old data) names the
+ * retired folder that keeps the old data. */
 gboolean  osi_swap_commit             (const char              *data_dir,
                                        const char              *staging_dir,
+                                       const char              *keep_old_as,
                                        GError                 **error);
 gboolean  osi_swap_recover            (const char              *data_dir,
                                        GError                 **error);
@@ -56,9 +63,16 @@ gboolean  osi_swap_restore_archive_fd (const char              *data_dir,
                                        int                      archive_fd,
                                        const char              *archive_name,
                                        const OsiArchiveLimits  *limits,
+                                       const char              *keep_old_as,
                                        OsiVerifyReport        **out_report,
                                        GCancellable            *cancellable,
                                        GError                 **error);
+/* The folder that keeps the old data of a swap made with keep_old_as tag,
+ * and the tags of those in place, sorted: their owner archives each, then
+ * removes it with osi_remove_tree (). */
+char     *osi_swap_retired_path       (const char              *data_dir,
+                                       const char              *tag);
+GPtrArray *osi_swap_list_retired      (const char              *data_dir);
 /* The same in a worker thread, progress (optional) called in the caller's
  * main context. */
 void      osi_swap_restore_archive_async  (const char              *data_dir,
@@ -79,6 +93,7 @@ gboolean  osi_remove_tree             (const char              *path,
 /* For tests: stop right after the given step, as a crash there would. */
 gboolean  _osi_swap_commit_until      (const char              *data_dir,
                                        const char              *staging_dir,
+                                       const char              *keep_old_as,
                                        OsiSwapStep              stop_after,
                                        GError                 **error);
 

@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -70,69 +71,106 @@ respond_busy (SoupServerMessage *msg)
 /* ------------------------------------------------------------------------ */
 /* POST /api/rag/backup: create                                             */
 
+/* Writes the backup name of the folder source (the data folder, or the
+ * old data a restore kept), dated job->made_at_us, with its sidecar, into
+ * job->made, job->st and job->sha256. G_IO_ERROR_EXISTS when the name is
+ * taken. Runs in a thread. */
+static gboolean
+write_backup (Job           *job,
+              const char    *source,
+              const char    *name,
+              GCancellable  *cancellable,
+              GError       **error)
+{
+  OsiServer *self = job->server;
+  int dir_fd = osi_backup_folder_get_fd (self->folder);
+  g_autofree char *path = osi_backup_folder_build_path (self->folder, name);
+  g_autofree char *sha256 = NULL;
+  struct timespec times[2];
+
+  if (!osi_archive_create (source, path, OSI_COMPRESSION_ZSTD, &sha256, cancellable, error))
+    return FALSE;
+
+  /* Dated when it was begun, by the server's clock, like its name. */
+  times[0].tv_sec = job->made_at_us / G_USEC_PER_SEC;
+  times[0].tv_nsec = (job->made_at_us % G_USEC_PER_SEC) * 1000;
+  times[1] = times[0];
+  utimensat (dir_fd, name, times, AT_SYMLINK_NOFOLLOW);
+  if (fstatat (dir_fd, name, &job->st, AT_SYMLINK_NOFOLLOW) < 0)
+    {
+      int saved = errno;
+      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                   _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
+      return FALSE;
+    }
+  osi_backup_folder_write_sidecar (self->folder, name, sha256);
+  osi_backup_folder_store_sha256 (self->folder, name, &job->st, sha256);
+  g_free (job->made);
+  job->made = g_strdup (name);
+  g_free (job->sha256);
+  job->sha256 = g_steal_pointer (&sha256);
+  return TRUE;
+}
+
+/* The name for job->prefix: PREFIX.tar.zst, or PREFIX_N.tar.zst when that
+ * is taken, in the backup folder or (when data_dir is not NULL) by the
+ * old data a restore keeps under that stem. Runs in a thread. */
+static char *
+free_name (Job        *job,
+           guint       attempt,
+           const char *data_dir)
+{
+  int dir_fd = osi_backup_folder_get_fd (job->server->folder);
+  g_autofree char *stem = attempt == 0 ? g_strdup (job->prefix) : g_strdup_printf ("%s_%u", job->prefix, attempt);
+  g_autofree char *name = g_strconcat (stem, ".tar.zst", NULL);
+  struct stat st;
+
+  if (!osi_backup_name_is_valid (name) || fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+    return NULL;
+  if (data_dir != NULL)
+    {
+      g_autofree char *retired = osi_swap_retired_path (data_dir, stem);
+
+      if (retired == NULL || lstat (retired, &st) == 0 || errno != ENOENT)
+        return NULL;
+    }
+  return g_steal_pointer (&name);
+}
+
 /* Writes a backup of the data folder as job->prefix.tar.zst, or
- * PREFIX_N.tar.zst when that is taken, with its sidecar, into job->made,
- * job->st and job->sha256: the work of a create. Runs in a thread. */
+ * PREFIX_N.tar.zst when that is taken: the work of a create and of a
+ * scheduled backup. Runs in a thread. */
 gboolean
 _osi_server_make_backup (Job           *job,
                          GCancellable  *cancellable,
                          GError       **error)
 {
   OsiServer *self = job->server;
-  const char *prefix = job->prefix;
-  int dir_fd = osi_backup_folder_get_fd (self->folder);
-  guint64 estimate = tree_size (self->options.data_dir);
+  gint64 started = g_get_monotonic_time ();
 
-  if (!_osi_server_check_space (osi_backup_folder_get_path (self->folder), estimate, error))
+  job->data_bytes = tree_size (self->options.data_dir);
+  if (!_osi_server_check_space (osi_backup_folder_get_path (self->folder), job->data_bytes, error))
     return FALSE;
 
   for (guint i = 0; i < MAX_NAME_ATTEMPTS; i++)
     {
-      g_autofree char *name = i == 0
-        ? g_strconcat (prefix, ".tar.zst", NULL)
-        : g_strdup_printf ("%s_%u.tar.zst", prefix, i);
-      g_autofree char *path = NULL;
-      g_autofree char *sha256 = NULL;
+      g_autofree char *name = free_name (job, i, NULL);
       g_autoptr(GError) local_error = NULL;
-      struct stat st;
 
-      if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) == 0 || errno != ENOENT)
+      if (name == NULL)
         continue;
-
-      path = osi_backup_folder_build_path (self->folder, name);
-      if (!osi_archive_create (self->options.data_dir, path, OSI_COMPRESSION_ZSTD, &sha256, cancellable,
-                               &local_error))
+      if (!write_backup (job, self->options.data_dir, name, cancellable, &local_error))
         {
           if (g_error_matches (local_error, G_IO_ERROR, G_IO_ERROR_EXISTS))
             continue;
           g_propagate_error (error, g_steal_pointer (&local_error));
           return FALSE;
         }
-
-      /* Dated when it was begun, by the server's clock, like its name. */
-      {
-        struct timespec times[2];
-
-        times[0].tv_sec = job->made_at_us / G_USEC_PER_SEC;
-        times[0].tv_nsec = (job->made_at_us % G_USEC_PER_SEC) * 1000;
-        times[1] = times[0];
-        utimensat (dir_fd, name, times, AT_SYMLINK_NOFOLLOW);
-      }
-      if (fstatat (dir_fd, name, &job->st, AT_SYMLINK_NOFOLLOW) < 0)
-        {
-          int saved = errno;
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Cannot read the backup “%s”: %s"), name, g_strerror (saved));
-          return FALSE;
-        }
-      osi_backup_folder_write_sidecar (self->folder, name, sha256);
-      osi_backup_folder_store_sha256 (self->folder, name, &job->st, sha256);
-      job->made = g_steal_pointer (&name);
-      job->sha256 = g_steal_pointer (&sha256);
+      job->elapsed_us = g_get_monotonic_time () - started;
       return TRUE;
     }
 
-  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."), prefix);
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."), job->prefix);
   return FALSE;
 }
 
@@ -161,6 +199,7 @@ create_done (Job          *job,
   _osi_server_op_end (job->server);
   if (error == NULL)
     {
+      _osi_server_note_backup_rate (job->server, job);
       _osi_server_record_kind (job->server, job->made, OSI_CATALOG_KIND_MANUAL);
       _osi_server_respond_backup_made (job, job->made, FALSE);
     }
@@ -245,6 +284,10 @@ _osi_server_verify_work (Job           *job,
   return job->report != NULL;
 }
 
+/* What the safety backup of a restore costs: archived at this many bytes
+ * of data a second until a backup made by this server measured better. */
+#define DEFAULT_BACKUP_RATE (100.0 * 1000 * 1000)
+
 static gboolean
 restore_work (Job           *job,
               GCancellable  *cancellable,
@@ -252,46 +295,57 @@ restore_work (Job           *job,
 {
   OsiServer *self = job->server;
   gboolean is_json = osi_archive_name_is_bare_json (job->name);
+  g_autofree char *keep_as = NULL;
   OsiArchiveLimits limits;
   struct stat data_st;
   gboolean have_data;
 
-  /* Verified, then restored from the same descriptor. */
-  if (!_osi_server_verify_work (job, cancellable, error))
-    return FALSE;
-  if (!_osi_server_report_acceptable (job->report, is_json))
-    return set_verification_error (error, job->name, job->report);
-
-  /* Room for the safety backup and for the staging copy beside the data. */
+  /* Room for the staging copy beside the data (at least the archive's
+   * size: extraction stops cleanly on a full disk anyway) and for the
+   * safety backup of the data it replaces. */
   have_data = stat (self->options.data_dir, &data_st) == 0 && S_ISDIR (data_st.st_mode);
   {
     g_autofree char *data_parent = g_path_get_dirname (self->options.data_dir);
     const char *backup_dir = osi_backup_folder_get_path (self->folder);
-    guint64 data_size = have_data ? tree_size (self->options.data_dir) : 0;
-    guint64 staged = osi_verify_report_get_content_bytes (job->report);
-    struct stat backup_st, parent_st;
+    struct stat backup_st, parent_st, archive_st;
+    guint64 staged = fstat (job->fd, &archive_st) == 0 ? (guint64)archive_st.st_size : 0;
     gboolean same_fs = stat (backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
                        backup_st.st_dev == parent_st.st_dev;
 
-    if (same_fs ? !_osi_server_check_space (backup_dir, data_size + staged, error)
-                : (!_osi_server_check_space (backup_dir, data_size, error) ||
+    job->data_bytes = have_data ? tree_size (self->options.data_dir) : 0;
+    if (same_fs ? !_osi_server_check_space (backup_dir, job->data_bytes + staged, error)
+                : (!_osi_server_check_space (backup_dir, job->data_bytes, error) ||
                    !_osi_server_check_space (data_parent, staged, error)))
       return FALSE;
   }
 
-  /* With no data yet there is nothing to keep. */
-  if (have_data && !_osi_server_make_backup (job, cancellable, error))
+  /* The old data is kept, under the stem of the safety backup it becomes
+   * once archived, after the swap (safety_work): the restore does not
+   * wait for its compression. With no data yet there is nothing to keep. */
+  if (have_data)
     {
-      g_prefix_error (error, "%s ", _("The safety backup of the current data failed, so nothing was restored:"));
-      return FALSE;
+      g_autofree char *name = NULL;
+
+      for (guint i = 0; name == NULL && i < MAX_NAME_ATTEMPTS; i++)
+        name = free_name (job, i, self->options.data_dir);
+      if (name == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."),
+                       job->prefix);
+          return FALSE;
+        }
+      keep_as = g_strndup (name, strlen (name) - strlen (".tar.zst"));
+      job->made = g_steal_pointer (&name);
     }
 
+  /* One pass verifies and stages: an archive that fails verification is
+   * refused before the swap, the data untouched. */
   osi_archive_limits_init (&limits);
   limits.allow_unproven = is_json;
-  g_clear_object (&job->report);
-  if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, &job->report,
+  if (!osi_swap_restore_archive_fd (self->options.data_dir, job->fd, job->name, &limits, keep_as, &job->report,
                                     cancellable, error))
     {
+      g_clear_pointer (&job->made, g_free);
       /* A disk that refused a write is not the backup's fault: 507 or
        * 500 with what the disk said, not "failed verification". */
       if (job->report != NULL && !_osi_server_report_acceptable (job->report, is_json) &&
@@ -303,6 +357,137 @@ restore_work (Job           *job,
       return FALSE;
     }
   return TRUE;
+}
+
+/* ------------------------------------------------------------------------ */
+/* The safety backup of a restore, made after its swap                      */
+
+/* "backup_YYYYMMDD_HHMMSS…": the date a stem of the server's names says,
+ * in microseconds since the epoch, or the clock's now. */
+static gint64
+stem_date_us (OsiServer  *self,
+              const char *stem)
+{
+  int y, mo, d, h, mi, sec;
+  char tail;
+  g_autoptr(GDateTime) date = NULL;
+
+  if (sscanf (stem, "backup_%4d%2d%2d_%2d%2d%2d%c", &y, &mo, &d, &h, &mi, &sec, &tail) >= 6)
+    date = g_date_time_new_utc (y, mo, d, h, mi, sec);
+  if (date == NULL)
+    date = osi_clock_now (self->options.clock);
+  return g_date_time_to_unix (date) * G_USEC_PER_SEC;
+}
+
+/* Archives the old data kept under job->prefix as the safety backup
+ * PREFIX.tar.zst, then removes it. Done before a crash, the backup is
+ * there already (written whole, then renamed): only the removal is left.
+ * Runs in a thread. */
+static gboolean
+safety_work (Job           *job,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  OsiServer *self = job->server;
+  g_autofree char *retired = osi_swap_retired_path (self->options.data_dir, job->prefix);
+  g_autofree char *name = g_strconcat (job->prefix, ".tar.zst", NULL);
+  gint64 started = g_get_monotonic_time ();
+  struct stat st;
+
+  if (!osi_backup_name_is_valid (name))
+    {
+      g_set_error (error, G_IO_ERROR, G_IO_ERROR_INVALID_FILENAME, _("“%s” is not a valid backup name"), name);
+      return FALSE;
+    }
+  if (fstatat (osi_backup_folder_get_fd (self->folder), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+    {
+      g_message ("The safety backup %s was made before the server stopped", name);
+      job->made = g_steal_pointer (&name);
+    }
+  else
+    {
+      job->data_bytes = tree_size (retired);
+      if (!write_backup (job, retired, name, cancellable, error))
+        return FALSE;
+      job->elapsed_us = g_get_monotonic_time () - started;
+    }
+  return osi_remove_tree (retired, error);
+}
+
+static gboolean
+safety_done (Job          *job,
+             const GError *error)
+{
+  OsiServer *self = job->server;
+
+  self->safety_running = FALSE;
+  if (error == NULL)
+    {
+      g_message ("Safety backup %s made", job->made);
+      _osi_server_record_kind (self, job->made, OSI_CATALOG_KIND_SAFETY);
+      _osi_server_note_backup_rate (self, job);
+      /* Old data another restore kept meanwhile. */
+      _osi_server_resume_safety (self);
+    }
+  else
+    {
+      g_autofree char *retired = osi_swap_retired_path (self->options.data_dir, job->prefix);
+
+      /* Kept as it is, for the next start to archive: never lost. */
+      g_message ("Cannot make the safety backup %s.tar.zst (tried again at the next start); the data the "
+                 "restore replaced stays in %s: %s", job->prefix, retired, error->message);
+    }
+  return TRUE;
+}
+
+static void
+start_safety (OsiServer  *self,
+              const char *stem)
+{
+  Job *job = _osi_server_job_new (NULL, -1, safety_work, safety_done);
+
+  job->prefix = g_strdup (stem);
+  job->made_at_us = stem_date_us (self, stem);
+  self->safety_running = TRUE;
+  g_message ("Archiving the data the restore replaced as the safety backup %s.tar.zst", stem);
+  _osi_server_job_run (self, NULL, job);
+}
+
+/* Archives the old data a restore kept and that is still waiting: at
+ * start (the server stopped before its safety backup was made), and after
+ * each safety backup (a second restore came meanwhile). One at a time.
+ * Returns whether one is being made. */
+gboolean
+_osi_server_resume_safety (OsiServer *self)
+{
+  g_autoptr(GPtrArray) stems = NULL;
+
+  if (self->safety_running || self->shutting_down)
+    return self->safety_running;
+  stems = osi_swap_list_retired (self->options.data_dir);
+  if (stems->len == 0)
+    return FALSE;
+  start_safety (self, g_ptr_array_index (stems, 0));
+  return TRUE;
+}
+
+/* A backup made: how fast this server archives, for the next estimate. */
+void
+_osi_server_note_backup_rate (OsiServer *self,
+                              Job       *job)
+{
+  if (job->elapsed_us > 0 && job->data_bytes >= 1024 * 1024)
+    self->backup_rate = (double)job->data_bytes * G_USEC_PER_SEC / (double)job->elapsed_us;
+}
+
+/* The restore counts as running until the command that reloads the
+ * service is done; not while its safety backup is made, from the old
+ * data that the swap kept aside and nothing else touches. */
+static void
+restore_maybe_end (OsiServer *self)
+{
+  if (self->op == OP_RESTORE && self->hook_watch == 0)
+    _osi_server_op_end (self);
 }
 
 static void
@@ -319,9 +504,9 @@ hook_exited (GPid     pid,
     g_message ("The --on-restore command failed (the restore stands): %s", error->message);
   g_spawn_close_pid (pid);
   self->hook_watch = 0;
-  if (self->op == OP_RESTORE)
-    _osi_server_op_end (self);
+  restore_maybe_end (self);
 }
+
 
 /* The server's environment less the token: the command reloads a
  * service and has no use for it, and whatever it runs would inherit it.
@@ -403,11 +588,7 @@ restore_done (Job          *job,
               const GError *error)
 {
   OsiServer *self = job->server;
-  gboolean hook_running = FALSE;
 
-  /* Made even when the restore then failed: it is a backup like any. */
-  if (job->made != NULL)
-    _osi_server_record_kind (self, job->made, OSI_CATALOG_KIND_SAFETY);
   if (error != NULL)
     {
       g_message ("Restore of %s failed: %s", job->name, error->message);
@@ -416,24 +597,42 @@ restore_done (Job          *job,
   else
     {
       g_autoptr(JsonObject) object = json_object_new ();
-      g_autofree char *message = g_strdup_printf (_("Backup “%s” restored."), job->name);
+      g_autofree char *message = NULL;
 
       g_message ("Restored %s; safety backup %s", job->name,
                  job->made != NULL ? job->made : "(none: there was no data)");
       json_object_set_string_member (object, "status", "success");
-      json_object_set_string_member (object, "message", message);
       if (job->made != NULL)
-        json_object_set_string_member (object, "safety_backup", job->made);
+        {
+          double rate = self->backup_rate > 0 ? self->backup_rate : DEFAULT_BACKUP_RATE;
+          guint seconds = (guint)MIN ((double)job->data_bytes / rate + 1, (double)G_MAXUINT);
+          g_autoptr(GDateTime) now = osi_clock_now (self->options.clock);
+          g_autoptr(GDateTime) ready = g_date_time_add_seconds (now, seconds);
+          g_autofree char *ready_text = g_date_time_format (ready, "%Y-%m-%dT%H:%M:%SZ");
+
+          message = g_strdup_printf (_("Backup “%s” restored. The data it replaced is being archived as the "
+                                       "safety backup “%s”, listed when it is made (in about %u s)."),
+                                     job->name, job->made, seconds);
+          json_object_set_string_member (object, "message", message);
+          json_object_set_string_member (object, "safety_backup", job->made);
+          /* docs/api.md §3.5: an estimate; the backup is listed once whole. */
+          json_object_set_string_member (object, "safety_backup_ready_at", ready_text);
+        }
       else
-        json_object_set_null_member (object, "safety_backup");
+        {
+          message = g_strdup_printf (_("Backup “%s” restored."), job->name);
+          json_object_set_string_member (object, "message", message);
+          json_object_set_null_member (object, "safety_backup");
+        }
       _osi_server_respond_json (job->msg, SOUP_STATUS_OK, object);
 
       if (self->options.on_restore != NULL)
-        hook_running = run_restore_hook (self, job->name, job->made);
+        run_restore_hook (self, job->name, job->made);
+      if (job->made != NULL)
+        _osi_server_resume_safety (self);
     }
 
-  if (!hook_running)
-    _osi_server_op_end (self);
+  restore_maybe_end (self);
   return TRUE;
 }
 

@@ -108,6 +108,11 @@ struct _OsiServer
   Operation         op;
   char             *op_name;
   guint             hook_watch;
+  /* A restore's safety backup being made, after its swap, from the old
+   * data the swap kept aside: one at a time. */
+  gboolean          safety_running;
+  /* Bytes of data a second at which the last backup was made, or 0. */
+  double            backup_rate;
   /* Thread work and reads under way, each holding a reference. */
   guint             n_pending;
 
@@ -142,6 +147,8 @@ struct _Job
   gint64             made_at_us;  /* its date, by the server's clock */
   GCancellable      *cancellable; /* the work's own, else the server's */
   char              *made;      /* the backup made: create's, or restore's safety backup */
+  guint64            data_bytes;  /* of the data it archives */
+  gint64             elapsed_us;  /* that archiving took */
   char              *sha256;    /* of the backup made, received or hashed */
   struct stat        st;        /* of the same */
   OsiVerifyReport   *report;
@@ -220,6 +227,9 @@ Job        *_osi_server_backup_job_new          (OsiServer            *self,
 gboolean    _osi_server_make_backup             (Job                  *job,
                                                  GCancellable         *cancellable,
                                                  GError              **error);
+gboolean    _osi_server_resume_safety           (OsiServer            *self);
+void        _osi_server_note_backup_rate        (OsiServer            *self,
+                                                 Job                  *job);
 void        _osi_server_handle_create           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 void        _osi_server_handle_restore          (OsiServer            *self,

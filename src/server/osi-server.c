@@ -1001,6 +1001,10 @@ osi_server_new (const OsiServerOptions  *options,
   g_signal_connect (self->soup, "request-finished", G_CALLBACK (request_finished), self);
   g_signal_connect (self->soup, "request-aborted", G_CALLBACK (request_aborted), self);
 
+  /* The old data of a restore whose safety backup was not made yet: made
+   * now, the restore counting as running meanwhile (the scheduler waits). */
+  _osi_server_resume_safety (self);
+
   /* Last: it runs at once a scheduled backup missed while the server was
    * down. */
   self->scheduler = osi_scheduler_new (self, self->options.clock);
