@@ -18,6 +18,7 @@
 #include "osi-archive.h"
 #include "osi-diff.h"
 #include "osi-sha256.h"
+#include "osi-swap.h"
 #include "osi-test-support.h"
 
 /* osi-backup-server, the real binary, on 127.0.0.1 port 0, driven with raw
@@ -1285,6 +1286,102 @@ test_restore (Fixture       *f,
   assert_data_is (f, f->reference);
   osi_test_server_wait_listed (f->server, second_safety, "safety");
   g_assert_cmpuint (count_visible (f), ==, 3);
+  assert_no_leftovers (f);
+}
+
+/* Old data a restore kept aside (.data.osi-retired.STEM) when the server
+ * stopped before its safety backup was made: the next start makes it. */
+#define KEPT_STEM "backup_20250101_000000_safety"
+
+static char *
+keep_aside (Fixture    *f,
+            const char *source)
+{
+  g_autofree char *retired = g_build_filename (f->tmp, ".data.osi-retired." KEPT_STEM, NULL);
+  g_autofree char *parent = g_build_filename (f->tmp, "kept", NULL);
+  g_autofree char *copy = NULL;
+
+  g_assert_cmpint (g_mkdir (parent, 0700), ==, 0);
+  copy = osi_test_generate_data (parent, MIB, source == f->reference ? 1 : 2);
+  g_assert_true (osi_test_trees_equal (copy, source, NULL));
+  g_assert_cmpint (g_rename (copy, retired), ==, 0);
+  g_assert_cmpint (g_rmdir (parent), ==, 0);
+  return g_steal_pointer (&retired);
+}
+
+static void
+assert_archive_holds (Fixture    *f,
+                      const char *name,
+                      const char *expected)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *path = backup_file (f, name);
+  g_autofree char *out = g_build_filename (f->tmp, "check-kept", NULL);
+  g_autofree char *why = NULL;
+
+  g_assert_cmpint (g_mkdir (out, 0700), ==, 0);
+  g_assert_true (osi_archive_extract (path, out, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  if (!osi_test_trees_equal (out, expected, &why))
+    g_error ("%s does not hold the data expected: %s", name, why);
+  g_assert_true (osi_remove_tree (out, &error));
+}
+
+static void
+test_restore_safety_resumed (Fixture       *f,
+                             gconstpointer  user_data)
+{
+  g_autofree char *retired = keep_aside (f, f->reference);
+
+  start (f, NULL, NULL);
+  osi_test_server_wait_listed (f->server, KEPT_STEM ".tar.zst", "safety");
+  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+  assert_archive_holds (f, KEPT_STEM ".tar.zst", f->reference);
+  assert_no_leftovers (f);
+}
+
+/* Made before the server stopped, which then did not remove the old
+ * data: only the removal is left, the backup kept as it is. */
+static void
+test_restore_safety_made_before (Fixture       *f,
+                                 gconstpointer  user_data)
+{
+  g_autofree char *retired = keep_aside (f, f->reference);
+  g_autofree char *path = backup_file (f, KEPT_STEM ".tar.zst");
+  g_autofree char *sha = NULL;
+  g_autofree char *after = NULL;
+
+  put_archive (f, f->reference, KEPT_STEM ".tar.zst");
+  sha = osi_test_file_sha256 (path);
+  start (f, NULL, NULL);
+  osi_test_server_wait_listed (f->server, KEPT_STEM ".tar.zst", "safety");
+  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+  after = osi_test_file_sha256 (path);
+  g_assert_cmpstr (after, ==, sha);
+  g_assert_cmpuint (count_visible (f), ==, 1);
+  assert_no_leftovers (f);
+}
+
+/* The name was given to another backup meanwhile (an upload of other
+ * data): it stays as it is, and the old data goes under the next name. */
+static void
+test_restore_safety_name_taken (Fixture       *f,
+                                gconstpointer  user_data)
+{
+  g_autofree char *retired = keep_aside (f, f->reference);
+  g_autofree char *path = backup_file (f, KEPT_STEM ".tar.zst");
+  g_autofree char *sha = NULL;
+  g_autofree char *after = NULL;
+
+  put_archive (f, f->other, KEPT_STEM ".tar.zst");
+  sha = osi_test_file_sha256 (path);
+  start (f, NULL, NULL);
+  osi_test_server_wait_listed (f->server, KEPT_STEM "_1.tar.zst", "safety");
+  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+  after = osi_test_file_sha256 (path);
+  g_assert_cmpstr (after, ==, sha);
+  assert_archive_holds (f, KEPT_STEM "_1.tar.zst", f->reference);
+  assert_archive_holds (f, KEPT_STEM ".tar.zst", f->other);
   assert_no_leftovers (f);
 }
 
@@ -2645,6 +2742,9 @@ main (int    argc,
   ADD ("diff", test_diff);
   ADD ("restore", test_restore);
   ADD ("restore/refused", test_restore_refused);
+  ADD ("restore/safety-resumed", test_restore_safety_resumed);
+  ADD ("restore/safety-made-before", test_restore_safety_made_before);
+  ADD ("restore/safety-name-taken", test_restore_safety_name_taken);
   ADD ("names/hostile", test_hostile_names);
   ADD ("not-found-and-methods", test_not_found_and_methods);
   ADD ("busy/during-reload-hook", test_busy_during_hook);

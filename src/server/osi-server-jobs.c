@@ -25,9 +25,11 @@
 /* ------------------------------------------------------------------------ */
 /* Shared by the jobs                                                       */
 
-/* The bytes of the regular files under dir_fd, which it closes. */
+/* The bytes of the regular files under dir_fd, which it closes, and
+ * (when n_files is not NULL) adds their number to *n_files. */
 static guint64
-tree_size_at (int dir_fd)
+tree_size_at (int      dir_fd,
+              guint64 *n_files)
 {
   g_autoptr(GPtrArray) names = osi_read_dir_names (dir_fd);
   guint64 total = 0;
@@ -40,12 +42,16 @@ tree_size_at (int dir_fd)
       if (fstatat (dir_fd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
         continue;
       if (S_ISREG (st.st_mode))
-        total += (guint64)st.st_size;
+        {
+          total += (guint64)st.st_size;
+          if (n_files != NULL)
+            (*n_files)++;
+        }
       else if (S_ISDIR (st.st_mode))
         {
           int fd = openat (dir_fd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
           if (fd >= 0)
-            total += tree_size_at (fd);
+            total += tree_size_at (fd, n_files);
         }
     }
   close (dir_fd);
@@ -54,11 +60,12 @@ tree_size_at (int dir_fd)
 
 /* The size of the data, as the estimate of what a backup of it takes. */
 static guint64
-tree_size (const char *path)
+tree_size (const char *path,
+           guint64    *n_files)
 {
   int fd = open (path, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
 
-  return fd < 0 ? 0 : tree_size_at (fd);
+  return fd < 0 ? 0 : tree_size_at (fd, n_files);
 }
 
 static void
@@ -148,7 +155,7 @@ _osi_server_make_backup (Job           *job,
   OsiServer *self = job->server;
   gint64 started = g_get_monotonic_time ();
 
-  job->data_bytes = tree_size (self->options.data_dir);
+  job->data_bytes = tree_size (self->options.data_dir, NULL);
   if (!_osi_server_check_space (osi_backup_folder_get_path (self->folder), job->data_bytes, error))
     return FALSE;
 
@@ -312,7 +319,7 @@ restore_work (Job           *job,
     gboolean same_fs = stat (backup_dir, &backup_st) == 0 && stat (data_parent, &parent_st) == 0 &&
                        backup_st.st_dev == parent_st.st_dev;
 
-    job->data_bytes = have_data ? tree_size (self->options.data_dir) : 0;
+    job->data_bytes = have_data ? tree_size (self->options.data_dir, NULL) : 0;
     if (same_fs ? !_osi_server_check_space (backup_dir, job->data_bytes + staged, error)
                 : (!_osi_server_check_space (backup_dir, job->data_bytes, error) ||
                    !_osi_server_check_space (data_parent, staged, error)))
@@ -379,10 +386,46 @@ stem_date_us (OsiServer  *self,
   return g_date_time_to_unix (date) * G_USEC_PER_SEC;
 }
 
+/* Whether the backup name holds the tree dir: restorable, with the same
+ * files of the same sizes. So is the safety backup made of dir before the
+ * server stopped; a backup of other data, given that name meanwhile, is
+ * not. */
+static gboolean
+backup_holds_tree (OsiServer  *self,
+                   const char *name,
+                   const char *dir)
+{
+  g_autofree char *path = osi_backup_folder_build_path (self->folder, name);
+  g_autoptr(OsiVerifyReport) report = osi_archive_verify (path, NULL, NULL, NULL);
+  GPtrArray *entries;
+  guint64 n_files = 0;
+  guint64 listed = 0;
+
+  if (report == NULL || osi_verify_report_get_verdict (report) != OSI_VERDICT_RESTORABLE)
+    return FALSE;
+  entries = osi_verify_report_get_entries (report);
+  for (guint i = 0; i < entries->len; i++)
+    {
+      const OsiFileEntry *entry = g_ptr_array_index (entries, i);
+      g_autofree char *file = NULL;
+      struct stat st;
+
+      if (entry->is_dir)
+        continue;
+      file = g_build_filename (dir, entry->path, NULL);
+      if (lstat (file, &st) < 0 || !S_ISREG (st.st_mode) || st.st_size != entry->size)
+        return FALSE;
+      listed++;
+    }
+  tree_size (dir, &n_files);
+  return listed == n_files;
+}
+
 /* Archives the old data kept under job->prefix as the safety backup
  * PREFIX.tar.zst, then removes it. Done before a crash, the backup is
- * there already (written whole, then renamed): only the removal is left.
- * Runs in a thread. */
+ * there already (written whole, then renamed): only the removal is left;
+ * a name another backup took meanwhile (an upload) gives way to the next
+ * free one. Runs in a thread. */
 static gboolean
 safety_work (Job           *job,
              GCancellable  *cancellable,
@@ -401,16 +444,28 @@ safety_work (Job           *job,
     }
   if (fstatat (osi_backup_folder_get_fd (self->folder), name, &st, AT_SYMLINK_NOFOLLOW) == 0)
     {
-      g_message ("The safety backup %s was made before the server stopped", name);
-      job->made = g_steal_pointer (&name);
+      if (backup_holds_tree (self, name, retired))
+        {
+          g_message ("The safety backup %s was made before the server stopped", name);
+          g_free (job->made);
+          job->made = g_steal_pointer (&name);
+          return osi_remove_tree (retired, error);
+        }
+      g_message ("%s is another backup: the data the restore replaced goes under another name", name);
+      g_clear_pointer (&name, g_free);
+      for (guint i = 1; name == NULL && i < MAX_NAME_ATTEMPTS; i++)
+        name = free_name (job, i, self->options.data_dir);
+      if (name == NULL)
+        {
+          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."),
+                       job->prefix);
+          return FALSE;
+        }
     }
-  else
-    {
-      job->data_bytes = tree_size (retired);
-      if (!write_backup (job, retired, name, cancellable, error))
-        return FALSE;
-      job->elapsed_us = g_get_monotonic_time () - started;
-    }
+  job->data_bytes = tree_size (retired, NULL);
+  if (!write_backup (job, retired, name, cancellable, error))
+    return FALSE;
+  job->elapsed_us = g_get_monotonic_time () - started;
   return osi_remove_tree (retired, error);
 }
 
