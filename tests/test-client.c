@@ -1116,6 +1116,43 @@ test_download_resume (void)
   g_assert_cmpint (g_unlink (path), ==, 0);
 }
 
+/* A .part that ends anywhere (not on a block boundary, as a crash may
+ * leave it): the chunks after it go to the disk directly, the first up to
+ * the next boundary and the last tail through the page cache, and the
+ * file is the backup, byte for byte. */
+static void
+test_download_resume_unaligned (void)
+{
+  Fixture *f = big_fixture ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *on_server = g_build_filename (f->backups, big_name, NULL);
+  g_autofree char *part = part_path (f, big_name);
+  g_autofree char *contents = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *sha = NULL;
+  g_autofree char *expected = NULL;
+  gsize len = 0;
+
+  g_assert_true (g_file_get_contents (on_server, &contents, &len, NULL));
+  /* over several of the client's chunks after the .part */
+  g_assert_cmpuint (len, >, 12 * 1024 * 1024);
+  expected = g_compute_checksum_for_data (G_CHECKSUM_SHA256, (const guchar *)contents, len);
+  for (gsize cut = 0; cut < 3; cut++)
+    {
+      gsize part_len = (gsize[]) { 4321, 1024 * 1024 + 1, 2 * 1024 * 1024 + 4095 }[cut];
+
+      g_assert_true (g_file_set_contents (part, contents, (gssize)part_len, NULL));
+      path = osi_test_client_download (f->client, big_name, f->downloads, NULL, NULL, NULL, &sha, &error);
+      g_assert_no_error (error);
+      osi_test_assert_files_equal (path, on_server);
+      g_assert_cmpstr (sha, ==, expected);
+      g_assert_false (g_file_test (part, G_FILE_TEST_EXISTS));
+      g_assert_cmpint (g_unlink (path), ==, 0);
+      g_clear_pointer (&path, g_free);
+      g_clear_pointer (&sha, g_free);
+    }
+}
+
 static void
 test_download_tampered_part (void)
 {
@@ -2216,6 +2253,7 @@ main (int   argc,
   g_test_add_func ("/client/error/busy", test_busy);
   g_test_add_func ("/client/error/restore-answer-lost", test_restore_answer_lost);
   g_test_add_func ("/client/download/resume", test_download_resume);
+  g_test_add_func ("/client/download/resume-unaligned", test_download_resume_unaligned);
   g_test_add_func ("/client/download/tampered-part", test_download_tampered_part);
   g_test_add_func ("/client/download/progress-throttled", test_download_progress_throttled);
   g_test_add_func ("/client/download/local-write-error", test_download_write_error);

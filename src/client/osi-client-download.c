@@ -21,6 +21,12 @@
  * (network reads), a writer thread and a hashing thread. */
 #define CHUNK_SIZE            (2 * 1024 * 1024)
 #define N_CHUNKS              4
+/* Whole chunks go to the disk directly (O_DIRECT), at offsets, lengths and
+ * addresses aligned so for any block size: no copy into the page cache,
+ * and little left for the final fsync. The rest (a resumed file's first
+ * bytes up to the next boundary, the last chunk's tail) goes through the
+ * page cache. */
+#define DIRECT_ALIGN          4096
 
 typedef struct
 {
@@ -37,6 +43,10 @@ struct _Download
   char         *part_name;
   int           dir_fd;
   int           part_fd;
+  int           direct_fd;     /* the .part again, O_DIRECT, or -1: the writer's */
+  guint64       write_pos;     /* where the writer writes next */
+  guint64       read_pos;      /* main thread: where the chunk being read goes */
+  gsize         read_want;     /* main thread: its size (shorter: the end) */
   guint64       offset;        /* bytes of the .part the request asks to skip */
   OsiSha256    *sha;
   Chunk         chunks[N_CHUNKS];
@@ -76,6 +86,8 @@ _osi_client_download_free (Download *dl)
   download_stop_threads (dl);
   if (dl->part_fd >= 0)
     close (dl->part_fd);
+  if (dl->direct_fd >= 0)
+    close (dl->direct_fd);
   if (dl->dir_fd >= 0)
     close (dl->dir_fd);
   g_free (dl->directory);
@@ -84,7 +96,7 @@ _osi_client_download_free (Download *dl)
   g_free (dl->listed_sha256);
   g_clear_pointer (&dl->sha, osi_sha256_free);
   for (guint i = 0; i < N_CHUNKS; i++)
-    g_free (dl->chunks[i].data);
+    g_aligned_free (dl->chunks[i].data);
   g_queue_clear (&dl->free_chunks);
   g_clear_pointer (&dl->context, g_main_context_unref);
   g_clear_error (&dl->error);
@@ -189,10 +201,37 @@ static Chunk stop_chunk;
 static void on_chunk_back_free (gpointer data);
 static gboolean on_chunk_back (gpointer data);
 
-/* The writer: appends each chunk to the .part, starts its writeback every
- * WRITEBACK_STEP bytes so that the final fsync does not wait for the whole
- * file, then hands the chunk to the hasher. After a failure it only
- * passes chunks on. */
+/* Writes what it can of a whole aligned chunk at dl->write_pos through
+ * the O_DIRECT descriptor, in one call; returns the bytes written. What
+ * a short write leaves goes through the page cache. EINVAL: not for this
+ * file system, which the writer then writes through the page cache. */
+static gsize
+write_direct (Download *dl,
+              Chunk    *chunk)
+{
+  ssize_t n;
+
+  do
+    n = pwrite (dl->direct_fd, chunk->data, chunk->len, (off_t)dl->write_pos);
+  while (n < 0 && errno == EINTR);
+  if (n >= 0)
+    return (gsize)n;
+  if (errno == EINVAL)
+    {
+      g_debug ("O_DIRECT writes refused (%s): through the page cache", g_strerror (errno));
+      close (dl->direct_fd);
+      dl->direct_fd = -1;
+    }
+  else
+    g_atomic_int_set (&dl->write_errno, errno);
+  return 0;
+}
+
+/* The writer: appends each chunk to the .part, whole aligned ones
+ * directly, others through the page cache, whose writeback it starts
+ * every WRITEBACK_STEP bytes so that the final fsync does not wait for
+ * the whole file; then hands the chunk to the hasher. After a failure it
+ * only passes chunks on. */
 static gpointer
 download_writer (gpointer data)
 {
@@ -211,8 +250,16 @@ download_writer (gpointer data)
           g_async_queue_push (dl->to_hash, chunk);
           continue;
         }
-      if (chunk->truncate && ftruncate (dl->part_fd, 0) < 0)
-        g_atomic_int_set (&dl->write_errno, errno);
+      if (chunk->truncate)
+        {
+          if (ftruncate (dl->part_fd, 0) < 0)
+            g_atomic_int_set (&dl->write_errno, errno);
+          dl->write_pos = 0;
+        }
+      if (dl->direct_fd >= 0 && dl->write_pos % DIRECT_ALIGN == 0 && chunk->len % DIRECT_ALIGN == 0 &&
+          g_atomic_int_get (&dl->write_errno) == 0)
+        written = write_direct (dl, chunk);
+      /* O_APPEND: after whatever the direct writes put before. */
       while (g_atomic_int_get (&dl->write_errno) == 0 && written < chunk->len)
         {
           ssize_t n = write (dl->part_fd, chunk->data + written, chunk->len - written);
@@ -222,9 +269,12 @@ download_writer (gpointer data)
           if (n < 0)
             g_atomic_int_set (&dl->write_errno, errno);
           else
-            written += (gsize)n;
+            {
+              written += (gsize)n;
+              since_writeback += (gsize)n;
+            }
         }
-      since_writeback += written;
+      dl->write_pos += written;
       if (since_writeback >= WRITEBACK_STEP)
         {
           sync_file_range (dl->part_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
@@ -501,6 +551,9 @@ on_chunk_read (GObject      *source,
     {
       Chunk *chunk = g_queue_pop_head (&dl->free_chunks);
 
+      if (dl->truncate)
+        dl->read_pos = 0;
+      dl->read_pos += n;
       chunk->len = n;
       chunk->truncate = dl->truncate;
       dl->truncate = FALSE;
@@ -511,7 +564,7 @@ on_chunk_read (GObject      *source,
     }
   if (error != NULL)
     download_record (dl, _osi_client_transport_error (task, error));
-  else if (n < CHUNK_SIZE)
+  else if (n < dl->read_want)
     dl->eof = TRUE;
   download_pump (task);
 }
@@ -533,8 +586,11 @@ download_pump (GTask *task)
     {
       Chunk *chunk = g_queue_peek_head (&dl->free_chunks);
 
+      /* Up to the next aligned offset, for the chunks after it to go
+       * to the disk directly. */
       dl->reading = TRUE;
-      g_input_stream_read_all_async (call->body, chunk->data, CHUNK_SIZE, G_PRIORITY_DEFAULT,
+      dl->read_want = CHUNK_SIZE - (gsize)((dl->truncate ? 0 : dl->read_pos) % DIRECT_ALIGN);
+      g_input_stream_read_all_async (call->body, chunk->data, dl->read_want, G_PRIORITY_DEFAULT,
                                      call->cancellable, on_chunk_read, g_object_ref (task));
     }
 
@@ -586,6 +642,24 @@ parse_repr_digest (const char *value,
       return TRUE;
     }
   return TRUE;
+}
+
+/* The .part once more, for O_DIRECT writes, if the file system takes
+ * them; the same file as part_fd (checked), or none. */
+static void
+open_direct (Download *dl)
+{
+  struct stat part_st, direct_st;
+
+  dl->direct_fd = openat (dl->dir_fd, dl->part_name, O_WRONLY | O_DIRECT | O_CLOEXEC | O_NOFOLLOW);
+  if (dl->direct_fd < 0)
+    return;
+  if (fstat (dl->part_fd, &part_st) < 0 || fstat (dl->direct_fd, &direct_st) < 0 ||
+      part_st.st_dev != direct_st.st_dev || part_st.st_ino != direct_st.st_ino)
+    {
+      close (dl->direct_fd);
+      dl->direct_fd = -1;
+    }
 }
 
 static void
@@ -687,6 +761,10 @@ on_download_sent (GObject      *source,
           return;
         }
     }
+  if (dl->direct_fd < 0)
+    open_direct (dl);
+  dl->read_pos = dl->offset;
+  dl->write_pos = dl->offset;
 
   call->body = g_steal_pointer (&stream);
   _osi_client_meter_start (&call->meter, dl->done);
@@ -761,6 +839,7 @@ osi_client_download_async (OsiClient           *self,
   dl = g_new0 (Download, 1);
   dl->dir_fd = -1;
   dl->part_fd = -1;
+  dl->direct_fd = -1;
   dl->listed_size = -1;
   for (guint i = 0; self->last_list != NULL && i < self->last_list->len; i++)
     {
@@ -778,7 +857,7 @@ osi_client_download_async (OsiClient           *self,
   for (guint i = 0; i < N_CHUNKS; i++)
     {
       dl->chunks[i].dl = dl;
-      dl->chunks[i].data = g_malloc (CHUNK_SIZE);
+      dl->chunks[i].data = g_aligned_alloc (1, CHUNK_SIZE, DIRECT_ALIGN);
       g_queue_push_tail (&dl->free_chunks, &dl->chunks[i]);
     }
   dl->context = g_main_context_ref_thread_default ();
