@@ -662,7 +662,8 @@ restore_done (Job          *job,
           double rate = self->backup_rate > 0 ? self->backup_rate : DEFAULT_BACKUP_RATE;
           guint seconds = (guint)MIN ((double)job->data_bytes / rate + 1, (double)G_MAXUINT);
           g_autoptr(GDateTime) now = osi_clock_now (self->options.clock);
-          g_autoptr(GDateTime) ready = g_date_time_add_seconds (now, seconds);
+          g_autoptr(GDateTime) later = g_date_time_add_seconds (now, seconds);
+          g_autoptr(GDateTime) ready = g_date_time_to_utc (later);
           g_autofree char *ready_text = g_date_time_format (ready, "%Y-%m-%dT%H:%M:%SZ");
 
           message = g_strdup_printf (_("Backup “%s” restored. The data it replaced is being archived as the "
