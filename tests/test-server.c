@@ -1340,49 +1340,46 @@ test_restore_safety_resumed (Fixture       *f,
   assert_no_leftovers (f);
 }
 
-/* Made before the server stopped, which then did not remove the old
- * data: only the removal is left, the backup kept as it is. */
+/* A backup already holds the safety backup's name at start, of the
+ * given data: made before the server stopped (the kept data: only the
+ * removal is left) or another backup given the name meanwhile (an upload
+ * of other data: the kept data goes under the next name). Either way
+ * that backup stays as it is. */
+static void
+safety_name_held (Fixture    *f,
+                  const char *held_data,
+                  const char *made)
+{
+  g_autofree char *retired = keep_aside (f, f->reference);
+  g_autofree char *path = backup_file (f, KEPT_STEM ".tar.zst");
+  g_autofree char *sha = NULL;
+  g_autofree char *after = NULL;
+
+  put_archive (f, held_data, KEPT_STEM ".tar.zst");
+  sha = osi_test_file_sha256 (path);
+  start (f, NULL, NULL);
+  osi_test_server_wait_listed (f->server, made, "safety");
+  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+  after = osi_test_file_sha256 (path);
+  g_assert_cmpstr (after, ==, sha);
+  assert_archive_holds (f, made, f->reference);
+  assert_archive_holds (f, KEPT_STEM ".tar.zst", held_data);
+  g_assert_cmpuint (count_visible (f), ==, held_data == f->reference ? 1 : 2);
+  assert_no_leftovers (f);
+}
+
 static void
 test_restore_safety_made_before (Fixture       *f,
                                  gconstpointer  user_data)
 {
-  g_autofree char *retired = keep_aside (f, f->reference);
-  g_autofree char *path = backup_file (f, KEPT_STEM ".tar.zst");
-  g_autofree char *sha = NULL;
-  g_autofree char *after = NULL;
-
-  put_archive (f, f->reference, KEPT_STEM ".tar.zst");
-  sha = osi_test_file_sha256 (path);
-  start (f, NULL, NULL);
-  osi_test_server_wait_listed (f->server, KEPT_STEM ".tar.zst", "safety");
-  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
-  after = osi_test_file_sha256 (path);
-  g_assert_cmpstr (after, ==, sha);
-  g_assert_cmpuint (count_visible (f), ==, 1);
-  assert_no_leftovers (f);
+  safety_name_held (f, f->reference, KEPT_STEM ".tar.zst");
 }
 
-/* The name was given to another backup meanwhile (an upload of other
- * data): it stays as it is, and the old data goes under the next name. */
 static void
 test_restore_safety_name_taken (Fixture       *f,
                                 gconstpointer  user_data)
 {
-  g_autofree char *retired = keep_aside (f, f->reference);
-  g_autofree char *path = backup_file (f, KEPT_STEM ".tar.zst");
-  g_autofree char *sha = NULL;
-  g_autofree char *after = NULL;
-
-  put_archive (f, f->other, KEPT_STEM ".tar.zst");
-  sha = osi_test_file_sha256 (path);
-  start (f, NULL, NULL);
-  osi_test_server_wait_listed (f->server, KEPT_STEM "_1.tar.zst", "safety");
-  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
-  after = osi_test_file_sha256 (path);
-  g_assert_cmpstr (after, ==, sha);
-  assert_archive_holds (f, KEPT_STEM "_1.tar.zst", f->reference);
-  assert_archive_holds (f, KEPT_STEM ".tar.zst", f->other);
-  assert_no_leftovers (f);
+  safety_name_held (f, f->other, KEPT_STEM "_1.tar.zst");
 }
 
 static void

@@ -93,30 +93,57 @@ which_data (Fixture *f)
   return -1;
 }
 
+/* A swap "crashed" right after step, then recovered, twice (the second
+ * changes nothing): the old data live (expected 0) or the new (1). A swap
+ * that keeps the old data (keep_as) leaves it, whole, in its retired
+ * folder once the new data is live; never both gone. */
+#define KEEP_TAG "backup_20261205_120000_safety"
+
+static void
+stop_after_keeping (Fixture     *f,
+                    OsiSwapStep  step,
+                    int          expected,
+                    const char  *keep_as)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *staging = osi_swap_make_staging (f->live, &error);
+  g_autofree char *retired = osi_swap_retired_path (f->live, KEEP_TAG);
+
+  g_assert_no_error (error);
+  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
+  g_assert_no_error (error);
+  g_assert_true (_osi_swap_commit_until (f->live, staging, keep_as, step, &error));
+  g_assert_no_error (error);
+
+  for (guint round = 0; round < 2; round++)
+    {
+      g_autoptr(GPtrArray) tags = NULL;
+
+      g_assert_true (osi_swap_recover (f->live, &error));
+      g_assert_no_error (error);
+      g_assert_cmpint (which_data (f), ==, expected);
+      assert_no_leftovers (f);
+      tags = osi_swap_list_retired (f->live);
+      if (keep_as == NULL || expected == 0)
+        {
+          g_assert_cmpuint (tags->len, ==, 0);
+          g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+        }
+      else
+        {
+          g_assert_cmpuint (tags->len, ==, 1);
+          g_assert_cmpstr (g_ptr_array_index (tags, 0), ==, keep_as);
+          g_assert_true (osi_test_trees_equal (retired, f->old_copy, NULL));
+        }
+    }
+}
+
 static void
 stop_after (Fixture     *f,
             OsiSwapStep  step,
             int          expected)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *staging = osi_swap_make_staging (f->live, &error);
-
-  g_assert_no_error (error);
-  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-
-  /* "crash" right after the step */
-  g_assert_true (_osi_swap_commit_until (f->live, staging, NULL, step, &error));
-  g_assert_no_error (error);
-
-  g_assert_true (osi_swap_recover (f->live, &error));
-  g_assert_no_error (error);
-  g_assert_cmpint (which_data (f), ==, expected);
-  assert_no_leftovers (f);
-
-  /* recovering twice changes nothing */
-  g_assert_true (osi_swap_recover (f->live, &error));
-  g_assert_cmpint (which_data (f), ==, expected);
+  stop_after_keeping (f, step, expected, NULL);
 }
 
 static void
@@ -143,48 +170,12 @@ test_stop_cleaned (Fixture *f, gconstpointer d)
   stop_after (f, OSI_SWAP_STEP_CLEANED, 1);
 }
 
-/* A swap that keeps the old data, "crashed" right after step: recovery
- * leaves the old data live (expected 0), or the new data live and the
- * old in the retired folder, whole (expected 1); never both gone. */
-#define KEEP_TAG "backup_20261205_120000_safety"
-
 static void
 keep_stop_after (Fixture     *f,
                  OsiSwapStep  step,
                  int          expected)
 {
-  g_autoptr(GError) error = NULL;
-  g_autofree char *staging = osi_swap_make_staging (f->live, &error);
-  g_autofree char *retired = osi_swap_retired_path (f->live, KEEP_TAG);
-  g_autoptr(GPtrArray) tags = NULL;
-
-  g_assert_no_error (error);
-  g_assert_true (osi_archive_extract (f->archive, staging, NULL, NULL, NULL, &error));
-  g_assert_no_error (error);
-  g_assert_true (_osi_swap_commit_until (f->live, staging, KEEP_TAG, step, &error));
-  g_assert_no_error (error);
-
-  for (guint round = 0; round < 2; round++)
-    {
-      /* recovering twice changes nothing */
-      g_assert_true (osi_swap_recover (f->live, &error));
-      g_assert_no_error (error);
-      g_assert_cmpint (which_data (f), ==, expected);
-      assert_no_leftovers (f);
-      tags = osi_swap_list_retired (f->live);
-      if (expected == 0)
-        {
-          g_assert_cmpuint (tags->len, ==, 0);
-          g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
-        }
-      else
-        {
-          g_assert_cmpuint (tags->len, ==, 1);
-          g_assert_cmpstr (g_ptr_array_index (tags, 0), ==, KEEP_TAG);
-          g_assert_true (osi_test_trees_equal (retired, f->old_copy, NULL));
-        }
-      g_clear_pointer (&tags, g_ptr_array_unref);
-    }
+  stop_after_keeping (f, step, expected, KEEP_TAG);
 }
 
 static void

@@ -144,6 +144,24 @@ free_name (Job        *job,
   return g_steal_pointer (&name);
 }
 
+/* The first free_name () from attempt on, free of the old data restores
+ * keep too: a safety backup's. */
+static char *
+first_free_name (Job     *job,
+                 guint    attempt,
+                 GError **error)
+{
+  for (guint i = attempt; i < MAX_NAME_ATTEMPTS; i++)
+    {
+      char *name = free_name (job, i, job->server->options.data_dir);
+
+      if (name != NULL)
+        return name;
+    }
+  g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."), job->prefix);
+  return NULL;
+}
+
 /* Writes a backup of the data folder as job->prefix.tar.zst, or
  * PREFIX_N.tar.zst when that is taken: the work of a create and of a
  * scheduled backup. Runs in a thread. */
@@ -331,16 +349,10 @@ restore_work (Job           *job,
    * wait for its compression. With no data yet there is nothing to keep. */
   if (have_data)
     {
-      g_autofree char *name = NULL;
+      g_autofree char *name = first_free_name (job, 0, error);
 
-      for (guint i = 0; name == NULL && i < MAX_NAME_ATTEMPTS; i++)
-        name = free_name (job, i, self->options.data_dir);
       if (name == NULL)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."),
-                       job->prefix);
-          return FALSE;
-        }
+        return FALSE;
       keep_as = g_strndup (name, strlen (name) - strlen (".tar.zst"));
       job->made = g_steal_pointer (&name);
     }
@@ -452,15 +464,10 @@ safety_work (Job           *job,
           return osi_remove_tree (retired, error);
         }
       g_message ("%s is another backup: the data the restore replaced goes under another name", name);
-      g_clear_pointer (&name, g_free);
-      for (guint i = 1; name == NULL && i < MAX_NAME_ATTEMPTS; i++)
-        name = free_name (job, i, self->options.data_dir);
+      g_free (name);
+      name = first_free_name (job, 1, error);
       if (name == NULL)
-        {
-          g_set_error (error, G_IO_ERROR, G_IO_ERROR_EXISTS, _("Cannot find a free name for the backup “%s”."),
-                       job->prefix);
-          return FALSE;
-        }
+        return FALSE;
     }
   job->data_bytes = tree_size (retired, NULL);
   if (!write_backup (job, retired, name, cancellable, error))
