@@ -18,7 +18,7 @@
  * file, the digest checked against Repr-Digest and the list, progress. */
 
 /* Downloads: a ring of N_CHUNKS buffers goes round the main thread
- * (network reads), a writer thread and a hashing thread. */
+ * (network reads) and, at once, a writer thread and a hashing thread. */
 #define CHUNK_SIZE            (2 * 1024 * 1024)
 #define N_CHUNKS              4
 /* Whole chunks go to the disk directly (O_DIRECT), at offsets, lengths and
@@ -35,6 +35,7 @@ typedef struct
   gsize     len;
   gboolean  truncate;   /* empty the .part before writing this one */
   GTask    *task;       /* held while the chunk is away from the main thread */
+  gint      away;       /* atomic: the writer and the hasher, each until done with it */
 } Chunk;
 
 struct _Download
@@ -201,6 +202,15 @@ static Chunk stop_chunk;
 static void on_chunk_back_free (gpointer data);
 static gboolean on_chunk_back (gpointer data);
 
+/* The writer or the hasher is done with the chunk: the second to be
+ * done sends it back to the main thread. */
+static void
+chunk_done (Chunk *chunk)
+{
+  if (g_atomic_int_dec_and_test (&chunk->away))
+    g_main_context_invoke_full (chunk->dl->context, G_PRIORITY_DEFAULT, on_chunk_back, chunk, on_chunk_back_free);
+}
+
 /* Writes what it can of a whole aligned chunk at dl->write_pos through
  * the O_DIRECT descriptor, in one call; returns the bytes written. What
  * a short write leaves goes through the page cache. EINVAL: not for this
@@ -247,7 +257,7 @@ download_writer (gpointer data)
         break;
       if (g_atomic_int_get (&dl->write_errno) != 0)
         {
-          g_async_queue_push (dl->to_hash, chunk);
+          chunk_done (chunk);
           continue;
         }
       if (chunk->truncate)
@@ -280,14 +290,13 @@ download_writer (gpointer data)
           sync_file_range (dl->part_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
           since_writeback = 0;
         }
-      g_async_queue_push (dl->to_hash, chunk);
+      chunk_done (chunk);
     }
-  g_async_queue_push (dl->to_hash, &stop_chunk);
   return NULL;
 }
 
-/* The hasher: the SHA-256 of what was written, alongside the next write;
- * then the chunk goes back to the main thread. */
+/* The hasher: the SHA-256 of each chunk, while the writer writes it (a
+ * failed write fails the download, whatever was hashed). */
 static gpointer
 download_hasher (gpointer data)
 {
@@ -301,7 +310,7 @@ download_hasher (gpointer data)
         break;
       if (g_atomic_int_get (&dl->write_errno) == 0)
         osi_sha256_update (dl->sha, chunk->data, chunk->len);
-      g_main_context_invoke_full (dl->context, G_PRIORITY_DEFAULT, on_chunk_back, chunk, on_chunk_back_free);
+      chunk_done (chunk);
     }
   return NULL;
 }
@@ -324,6 +333,7 @@ download_stop_threads (Download *dl)
   if (dl->writer == NULL)
     return;
   g_async_queue_push (dl->to_write, &stop_chunk);
+  g_async_queue_push (dl->to_hash, &stop_chunk);
   g_thread_join (g_steal_pointer (&dl->writer));
   g_thread_join (g_steal_pointer (&dl->hasher));
   g_clear_pointer (&dl->to_write, g_async_queue_unref);
@@ -560,7 +570,9 @@ on_chunk_read (GObject      *source,
       chunk->task = g_object_ref (task);
       dl->away++;
       download_start_threads (dl);
+      g_atomic_int_set (&chunk->away, 2);
       g_async_queue_push (dl->to_write, chunk);
+      g_async_queue_push (dl->to_hash, chunk);
     }
   if (error != NULL)
     download_record (dl, _osi_client_transport_error (task, error));
