@@ -802,8 +802,13 @@ report (const char *what,
            "(runs %.2f%s%.2f; target %s %.2f) %s\n",
            what, ours, max_rss (ours_runs), theirs, ref, max_rss (their_runs), ARROW, ratio,
            low, utf8 ? "–" : "-", high, LE, target, ok ? "OK" : "MISSED");
-  g_print ("  runs (s): osi %s; %s %s; CPU time (user + system, median): osi %.2f s, %s %.2f s\n",
-           ours_list, theirs, their_list, median_cpu (ours_runs), theirs, median_cpu (their_runs));
+  /* A request to the server has no CPU time of its own to give. */
+  if (median_cpu (ours_runs) > 0)
+    g_print ("  runs (s): osi %s; %s %s; CPU time (user + system, median): osi %.2f s, %s %.2f s\n",
+             ours_list, theirs, their_list, median_cpu (ours_runs), theirs, median_cpu (their_runs));
+  else
+    g_print ("  runs (s): osi %s; %s %s; CPU time (user + system, median): %s %.2f s\n",
+             ours_list, theirs, their_list, theirs, median_cpu (their_runs));
   g_print ("  throughput over the %.1f MiB of %s: osi %.0f MB/s, %s %.0f MB/s\n",
            bytes / MIB, bytes_what, bytes / 1e6 / ours, theirs, bytes / 1e6 / ref);
   return ok;
