@@ -57,9 +57,11 @@ char        *osi_s3_parse_initiate        (const char   *body,
                                            gsize         length,
                                            GError      **error);
 /* A CompleteMultipartUpload can fail after its 200 status line: the
- * body is then an <Error>, turned into the error it names. */
+ * body is then an <Error>, turned into the error it names. Returns the
+ * ETag, "" when the answer has none. */
 char        *osi_s3_parse_complete        (const char   *body,
                                            gsize         length,
+                                           const char   *key,
                                            const char   *credentials_path,
                                            const char   *bucket,
                                            GError      **error);

@@ -317,7 +317,12 @@ osi_s3_complete_multipart_upload (OsiS3         *self,
   request.cancellable = cancellable;
   if (osi_s3_run_locked (&request, error))
     etag = osi_s3_parse_complete ((const char *) request.response->data, request.response->len,
-                                  self->credentials_path, self->url.bucket, error);
+                                  key, self->credentials_path, self->url.bucket, error);
+  if (etag != NULL && etag[0] == '\0' && request.etag != NULL)
+    {
+      g_free (etag);
+      etag = g_steal_pointer (&request.etag);
+    }
   osi_s3_request_clear (&request);
   return etag;
 }

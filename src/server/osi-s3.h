@@ -138,7 +138,8 @@ char        *osi_s3_upload_part           (OsiS3        *self,
                                            GCancellable *cancellable,
                                            GError      **error);
 /* parts: OsiS3Part in ascending part numbers (their sizes are unused).
- * Returns the object's ETag. */
+ * Returns the object's ETag, or "" from a storage that tells none (the
+ * RADOS Gateway 16.2 of Debian 12): check the object with a HEAD. */
 char        *osi_s3_complete_multipart_upload (OsiS3    *self,
                                            const char   *key,
                                            const char   *upload_id,
