@@ -95,6 +95,28 @@ typedef struct
 void     _osi_archive_push_utf8_locale (LocaleScope  *scope);
 void     _osi_archive_pop_locale       (LocaleScope  *scope);
 
+/* osi-archive-pipe.c: a zstd archive decompressed in a thread of its own,
+ * read by libarchive as it would have read it through its zstd filter,
+ * and the knowledge base validated in another. */
+typedef struct _ArchivePipe ArchivePipe;
+
+gboolean     _osi_archive_pipe_wanted           (int              fd);
+ArchivePipe *_osi_archive_pipe_new              (int              fd,
+                                                 OsiRagValidator *rag);
+int          _osi_archive_pipe_open             (ArchivePipe     *pipe,
+                                                 struct archive  *a);
+guint64      _osi_archive_pipe_compressed_bytes (ArchivePipe     *pipe,
+                                                 struct archive  *a);
+void         _osi_archive_pipe_feed_rag         (ArchivePipe     *pipe,
+                                                 const guint8    *data,
+                                                 gsize            len);
+void         _osi_archive_pipe_sync_rag         (ArchivePipe     *pipe);
+void         _osi_archive_pipe_stop             (ArchivePipe     *pipe);
+void         _osi_archive_pipe_free             (ArchivePipe     *pipe);
+/* Tests: FALSE reads every archive through libarchive's own filters, the
+ * reference the pipe must match. */
+void         _osi_archive_pipe_set_enabled      (gboolean         enabled);
+
 typedef struct
 {
   const char             *file;
@@ -106,6 +128,7 @@ typedef struct
   gpointer                on_data_user;
 
   struct archive         *archive;
+  ArchivePipe            *pipe;       /* reading a zstd stream in threads, or NULL */
   guint64                 file_size;
   guint64                 content_bytes;
   guint64                 next_progress;

@@ -103,6 +103,7 @@ scan_clear (Scan *scan)
 {
   if (scan->archive != NULL)
     archive_read_free (scan->archive);
+  g_clear_pointer (&scan->pipe, _osi_archive_pipe_free);
   g_clear_pointer (&scan->seen, g_hash_table_unref);
   g_clear_pointer (&scan->manifest, json_object_unref);
   g_clear_pointer (&scan->rag, osi_rag_validator_free);
@@ -113,6 +114,29 @@ scan_clear (Scan *scan)
     close (scan->dir_fd);
 }
 
+/* Bytes of the archive file read so far, as libarchive's own filters
+ * count them. */
+static guint64
+scan_compressed_bytes (Scan *scan)
+{
+  if (scan->pipe != NULL)
+    return _osi_archive_pipe_compressed_bytes (scan->pipe, scan->archive);
+  return (guint64)MAX (archive_filter_bytes (scan->archive, -1), 0);
+}
+
+/* Hands data of the knowledge base to its validator, in a thread of its
+ * own when the archive is read through the pipe. */
+static void
+scan_feed_rag (Scan         *scan,
+               const guint8 *data,
+               gsize         len)
+{
+  if (scan->pipe != NULL)
+    _osi_archive_pipe_feed_rag (scan->pipe, data, len);
+  else
+    osi_rag_validator_feed (scan->rag, data, len);
+}
+
 static void
 scan_progress (Scan *scan,
                gboolean force)
@@ -121,7 +145,7 @@ scan_progress (Scan *scan,
 
   if (scan->relay == NULL)
     return;
-  done = scan->archive != NULL ? (guint64)archive_filter_bytes (scan->archive, -1) : scan->content_bytes;
+  done = scan->archive != NULL ? scan_compressed_bytes (scan) : scan->content_bytes;
   if (!force && done < scan->next_progress)
     return;
   scan->next_progress = done + OSI_ARCHIVE_PROGRESS_STEP;
@@ -145,7 +169,7 @@ scan_stream_error (Scan *scan)
   const char *msg = archive_error_string (scan->archive);
   /* Some decoders fail without a word when the input ends early (a gzip
    * cut inside its trailer): having read everything is the tell. */
-  gboolean at_end = (guint64)archive_filter_bytes (scan->archive, -1) >= scan->file_size;
+  gboolean at_end = scan_compressed_bytes (scan) >= scan->file_size;
 
   if (msg == NULL)
     msg = at_end ? _("unexpected end of file") : _("unknown error");
@@ -200,7 +224,7 @@ scan_check_limits (Scan *scan)
   if (expanded <= scan->limits.ratio_grace_bytes)
     return TRUE;
 
-  compressed = MAX ((guint64)archive_filter_bytes (scan->archive, -1), 1);
+  compressed = MAX (scan_compressed_bytes (scan), 1);
   if (expanded / compressed > scan->limits.max_ratio)
     {
       g_autofree char *limit = g_strdup_printf ("%" G_GUINT64_FORMAT, scan->limits.max_ratio);
@@ -243,7 +267,7 @@ scan_consume (Scan       *scan,
 {
   osi_sha256_update (scan->sha, data, len);
   if (is_rag)
-    osi_rag_validator_feed (scan->rag, data, len);
+    scan_feed_rag (scan, data, len);
   if (scan->on_data != NULL)
     scan->on_data (path, data, len, scan->on_data_user);
   if (fd >= 0)
@@ -278,7 +302,7 @@ scan_consume_hole (Scan       *scan,
 
       osi_sha256_update (scan->sha, zeros, n);
       if (is_rag)
-        osi_rag_validator_feed (scan->rag, zeros, n);
+        scan_feed_rag (scan, zeros, n);
       if (scan->on_data != NULL)
         scan->on_data (path, zeros, n, scan->on_data_user);
       if (fd >= 0 && lseek (fd, (off_t)n, SEEK_CUR) < 0)
@@ -458,6 +482,8 @@ scan_finish_rag (Scan *scan)
   g_autofree char *message = NULL;
   OsiRagStatus status;
 
+  if (scan->pipe != NULL)
+    _osi_archive_pipe_sync_rag (scan->pipe);
   if (!scan->rag_seen)
     {
       if (!scan->aborted)
@@ -640,6 +666,10 @@ scan_set_format (Scan *scan)
   base = format == ARCHIVE_FORMAT_ZIP ? "zip" : "tar";
   switch (archive_filter_code (scan->archive, 0))
     {
+    case ARCHIVE_FILTER_NONE:
+      /* The pipe decompresses zstd before libarchive reads. */
+      filter = scan->pipe != NULL ? ".zst" : "";
+      break;
     case ARCHIVE_FILTER_ZSTD:
       filter = ".zst";
       break;
@@ -711,6 +741,7 @@ scan_archive (Scan *scan,
               int   fd)
 {
   struct archive_entry *entry;
+  int r;
 
   scan->archive = archive_read_new ();
   archive_read_support_filter_zstd (scan->archive);
@@ -719,16 +750,23 @@ scan_archive (Scan *scan,
   archive_read_support_format_gnutar (scan->archive);
   archive_read_support_format_zip (scan->archive);
 
-  if (archive_read_open_fd (scan->archive, fd, OSI_ARCHIVE_IO_BLOCK) != ARCHIVE_OK)
+  if (_osi_archive_pipe_wanted (fd))
+    {
+      scan->pipe = _osi_archive_pipe_new (fd, scan->rag);
+      r = _osi_archive_pipe_open (scan->pipe, scan->archive);
+    }
+  else
+    r = archive_read_open_fd (scan->archive, fd, OSI_ARCHIVE_IO_BLOCK);
+  if (r != ARCHIVE_OK)
     {
       scan_stream_error (scan);
+      if (scan->pipe != NULL)
+        _osi_archive_pipe_stop (scan->pipe);
       return;
     }
 
   for (;;)
     {
-      int r;
-
       if (g_cancellable_is_cancelled (scan->cancellable))
         break;
 
@@ -757,6 +795,10 @@ scan_archive (Scan *scan,
       else if (!scan->aborted && !osi_verify_report_has_finding (scan->report, OSI_FINDING_MANIFEST_INVALID))
         osi_verify_report_add_finding (scan->report, OSI_FINDING_MANIFEST_MISSING, NULL, NULL);
     }
+
+  /* No thread outlives the scan, nor reads the file once it is closed. */
+  if (scan->pipe != NULL)
+    _osi_archive_pipe_stop (scan->pipe);
 }
 
 /* Reads the archive from request->fd (from its first byte, left open)
