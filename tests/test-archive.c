@@ -9,6 +9,7 @@
 #include <json-glib/json-glib.h>
 
 #include "osi-archive.h"
+#include "osi-archive-private.h"
 #include "osi-error.h"
 #include "osi-sha256.h"
 #include "osi-swap.h"
@@ -995,6 +996,295 @@ test_metadata_many_empty_files (Fixture       *f,
   g_assert_cmpuint (osi_verify_report_get_entries (report)->len, ==, 1 + 1 + 1 + 20 + 20 * 200);
 }
 
+/* ------------------------------------------------------------------------ */
+/* The pipe: a zstd archive decompressed in a thread of its own and its     */
+/* knowledge base validated in another reads exactly as through             */
+/* libarchive's own zstd filter, damaged or not (issue 14)                  */
+
+/* Large enough that the stream runs through many of the pipe's 1 MiB
+ * chunks and the knowledge base through several. */
+#define PIPE_DATA_BYTES (24 * 1024 * 1024)
+
+static void
+pipe_setup (Fixture       *f,
+            gconstpointer  user_data)
+{
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, PIPE_DATA_BYTES, 11);
+}
+
+static OsiVerifyReport *
+verify_through (const char *archive,
+                gboolean    pipe)
+{
+  g_autoptr(GError) error = NULL;
+  OsiVerifyReport *report;
+
+  _osi_archive_pipe_set_enabled (pipe);
+  report = osi_archive_verify (archive, NULL, NULL, &error);
+  _osi_archive_pipe_set_enabled (TRUE);
+  g_assert_no_error (error);
+  g_assert_nonnull (report);
+  return report;
+}
+
+/* Findings, files read and figures the same, message for message. */
+static void
+assert_same_reports (OsiVerifyReport *piped,
+                     OsiVerifyReport *reference)
+{
+  GPtrArray *a = osi_verify_report_get_findings (piped);
+  GPtrArray *b = osi_verify_report_get_findings (reference);
+
+  for (guint i = 0; i < MAX (a->len, b->len); i++)
+    {
+      const OsiFinding *fa = i < a->len ? g_ptr_array_index (a, i) : NULL;
+      const OsiFinding *fb = i < b->len ? g_ptr_array_index (b, i) : NULL;
+
+      g_test_message ("finding %u: pipe %s “%s”, filter %s “%s”", i,
+                      fa != NULL ? osi_finding_code_to_string (fa->code) : "-", fa != NULL ? fa->message : "",
+                      fb != NULL ? osi_finding_code_to_string (fb->code) : "-", fb != NULL ? fb->message : "");
+      g_assert_nonnull (fa);
+      g_assert_nonnull (fb);
+      g_assert_cmpint (fa->code, ==, fb->code);
+      g_assert_cmpstr (fa->path, ==, fb->path);
+      g_assert_cmpstr (fa->message, ==, fb->message);
+    }
+
+  a = osi_verify_report_get_entries (piped);
+  b = osi_verify_report_get_entries (reference);
+  g_assert_cmpuint (a->len, ==, b->len);
+  for (guint i = 0; i < a->len; i++)
+    {
+      const OsiFileEntry *ea = g_ptr_array_index (a, i);
+      const OsiFileEntry *eb = g_ptr_array_index (b, i);
+
+      g_assert_cmpstr (ea->path, ==, eb->path);
+      g_assert_cmpint (ea->size, ==, eb->size);
+      g_assert_cmpstr (ea->sha256, ==, eb->sha256);
+      g_assert_cmpint (ea->is_dir, ==, eb->is_dir);
+    }
+
+  g_assert_cmpint (osi_verify_report_get_verdict (piped), ==, osi_verify_report_get_verdict (reference));
+  g_assert_cmpstr (osi_verify_report_get_format (piped), ==, osi_verify_report_get_format (reference));
+  g_assert_cmpint (osi_verify_report_get_rag_entries (piped), ==, osi_verify_report_get_rag_entries (reference));
+  g_assert_cmpuint (osi_verify_report_get_content_bytes (piped), ==,
+                    osi_verify_report_get_content_bytes (reference));
+}
+
+/* Verifies archive both ways; returns the pipe's report. */
+static OsiVerifyReport *
+verify_both_ways (const char *archive)
+{
+  g_autoptr(OsiVerifyReport) reference = verify_through (archive, FALSE);
+  OsiVerifyReport *piped = verify_through (archive, TRUE);
+
+  assert_same_reports (piped, reference);
+  return piped;
+}
+
+static void
+write_bytes (const char   *path,
+             const guint8 *data,
+             gsize         len)
+{
+  g_autoptr(GError) error = NULL;
+
+  /* Replaced, not written over: a shorter file is not cut otherwise. */
+  g_assert_true (g_file_set_contents_full (path, (const char *)data, (gssize)len,
+                                           G_FILE_SET_CONTENTS_CONSISTENT, 0600, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (osi_test_file_size (path), ==, (gint64)len);
+}
+
+static void
+test_pipe_damaged (Fixture       *f,
+                   gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "backup.tar.zst", NULL);
+  g_autofree char *damaged = g_build_filename (f->tmp, "damaged.tar.zst", NULL);
+  g_autofree guint8 *contents = NULL;
+  gsize size;
+
+  osi_test_make_archive (f->data, archive, OSI_COMPRESSION_ZSTD, NULL);
+  g_assert_true (g_file_get_contents (archive, (char **)&contents, &size, &error));
+  g_assert_no_error (error);
+  /* The data compresses about twofold: several chunks of output. */
+  g_assert_cmpuint (size, >, 4 * 1024 * 1024);
+
+  {
+    g_autoptr(OsiVerifyReport) report = verify_both_ways (archive);
+
+    assert_restorable (report);
+    g_assert_cmpstr (osi_verify_report_get_format (report), ==, "tar.zst");
+    g_assert_cmpint (osi_verify_report_get_rag_entries (report), ==, osi_test_count_rag_entries (f->data));
+  }
+
+  /* Cut anywhere: in the first frame's header, in the middle of a block,
+   * just before the end. */
+  {
+    const gsize cuts[] = { 3, 13, 4096, size / 7, size / 3 + 77, size / 2, 2 * size / 3, size - 65536, size - 100,
+                           size - 1 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (cuts); i++)
+      {
+        g_autoptr(OsiVerifyReport) report = NULL;
+
+        g_test_message ("cut at %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT, cuts[i], size);
+        write_bytes (damaged, contents, cuts[i]);
+        report = verify_both_ways (damaged);
+        g_assert_false (osi_verify_report_is_restorable (report));
+        if (cuts[i] > 4096)
+          g_assert_true (osi_verify_report_has_finding (report, OSI_FINDING_TRUNCATED));
+      }
+  }
+
+  /* A byte changed anywhere past the first frame's header: zstd finds it,
+   * through its block checks or the frame's checksum. */
+  {
+    const gsize flips[] = { 100, 5000, size / 5, size / 3, size / 2 + 4321, 3 * size / 4, size - 40, size - 2 };
+
+    for (guint i = 0; i < G_N_ELEMENTS (flips); i++)
+      {
+        g_autoptr(GByteArray) copy = g_byte_array_new ();
+        g_autoptr(OsiVerifyReport) report = NULL;
+
+        g_test_message ("byte %" G_GSIZE_FORMAT " of %" G_GSIZE_FORMAT " changed", flips[i], size);
+        g_byte_array_append (copy, contents, (guint)size);
+        copy->data[flips[i]] ^= 0x5a;
+        write_bytes (damaged, copy->data, copy->len);
+        report = verify_both_ways (damaged);
+        g_assert_false (osi_verify_report_is_restorable (report));
+      }
+  }
+
+  /* Restoring reads the same way: a cut archive is refused with the same
+   * findings. */
+  {
+    g_autoptr(OsiVerifyReport) piped = NULL;
+    g_autoptr(OsiVerifyReport) reference = NULL;
+    g_autofree char *staging = g_build_filename (f->tmp, "staging", NULL);
+    g_autofree char *staging_ref = g_build_filename (f->tmp, "staging-reference", NULL);
+
+    write_bytes (damaged, contents, size / 2);
+    g_assert_cmpint (g_mkdir (staging, 0700), ==, 0);
+    g_assert_cmpint (g_mkdir (staging_ref, 0700), ==, 0);
+    _osi_archive_pipe_set_enabled (FALSE);
+    g_assert_false (osi_archive_extract (damaged, staging_ref, NULL, &reference, NULL, &error));
+    _osi_archive_pipe_set_enabled (TRUE);
+    g_clear_error (&error);
+    g_assert_false (osi_archive_extract (damaged, staging, NULL, &piped, NULL, &error));
+    g_clear_error (&error);
+    g_assert_nonnull (piped);
+    g_assert_nonnull (reference);
+    assert_same_reports (piped, reference);
+    g_assert_true (osi_verify_report_has_finding (piped, OSI_FINDING_TRUNCATED));
+  }
+}
+
+/* A knowledge base of many chunks whose error lies near its end: the
+ * validator's thread reads all of it, in order. */
+static void
+test_pipe_rag_error (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiVerifyReport) report = NULL;
+  g_autofree char *archive = g_build_filename (f->tmp, "rag.tar.zst", NULL);
+  g_autofree char *rag_path = g_build_filename (f->data, "rag", "search.json", NULL);
+  g_autofree char *rag = NULL;
+  g_autofree char *other = g_malloc (3 * 1024 * 1024);
+  gsize rag_len;
+  const GPtrArray *findings;
+
+  g_assert_true (g_file_get_contents (rag_path, &rag, &rag_len, &error));
+  g_assert_no_error (error);
+  g_assert_cmpuint (rag_len, >, 4 * 1024 * 1024);
+  /* no JSON value in the last entry, a few hundred bytes from the end */
+  {
+    char *value = g_strrstr (rag, "\"OpenQuestion\": false");
+
+    g_assert_nonnull (value);
+    g_assert_cmpuint (rag_len - (gsize)(value - rag), <, 4096);
+    value[strlen ("\"OpenQuestion\": ")] = 'x';
+  }
+  for (gsize i = 0; i < 3 * 1024 * 1024; i++)
+    other[i] = (char)g_test_rand_int_range (0, 256);
+
+  {
+    const OsiTestEntry entries[] = {
+      { "data/noise.bin", AE_IFREG, other, 3 * 1024 * 1024, NULL, FALSE },
+      { "rag/search.json", AE_IFREG, rag, (gssize)rag_len, NULL, FALSE },
+    };
+
+    osi_test_write_archive (archive, ARCHIVE_FILTER_ZSTD, ARCHIVE_FORMAT_TAR_PAX_RESTRICTED, entries,
+                            G_N_ELEMENTS (entries), TRUE);
+  }
+
+  report = verify_both_ways (archive);
+  findings = osi_verify_report_get_findings (report);
+  g_assert_cmpuint (findings->len, ==, 1);
+  g_assert_cmpint (((const OsiFinding *)g_ptr_array_index (findings, 0))->code, ==,
+                   OSI_FINDING_RAG_INVALID_JSON);
+}
+
+typedef struct
+{
+  GCancellable *cancellable;
+  guint64       seen;
+} CancelState;
+
+static void
+cancel_after_some (const char   *path,
+                   const guint8 *data,
+                   gsize         len,
+                   gpointer      user_data)
+{
+  CancelState *state = user_data;
+
+  state->seen += len;
+  if (state->seen > 3 * 1024 * 1024)
+    g_cancellable_cancel (state->cancellable);
+}
+
+static guint
+count_threads (void)
+{
+  g_autoptr(GDir) dir = g_dir_open ("/proc/self/task", 0, NULL);
+  guint n = 0;
+
+  g_assert_nonnull (dir);
+  while (g_dir_read_name (dir) != NULL)
+    n++;
+  return n;
+}
+
+/* Cancelled while the decompressing thread is ahead and the validator
+ * busy: the scan stops, and leaves no thread behind. */
+static void
+test_pipe_cancel (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GCancellable) cancellable = g_cancellable_new ();
+  g_autofree char *archive = g_build_filename (f->tmp, "backup.tar.zst", NULL);
+  CancelState state = { cancellable, 0 };
+  ScanRequest request = { .fd = -1, .on_data = cancel_after_some, .on_data_user = &state };
+  OsiVerifyReport *report;
+  guint threads;
+
+  osi_test_make_archive (f->data, archive, OSI_COMPRESSION_ZSTD, NULL);
+  request.name = archive;
+
+  threads = count_threads ();
+  report = _osi_archive_scan_run (&request, NULL, NULL, cancellable, &error);
+  g_assert_null (report);
+  g_assert_error (error, G_IO_ERROR, G_IO_ERROR_CANCELLED);
+  g_assert_cmpuint (state.seen, <, PIPE_DATA_BYTES);
+  g_assert_cmpuint (count_threads (), <=, threads);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1026,6 +1316,10 @@ main (int    argc,
               fixture_teardown);
   g_test_add ("/archive/metadata/many-empty-files", Fixture, NULL, tmp_setup, test_metadata_many_empty_files,
               fixture_teardown);
+
+  g_test_add ("/archive/pipe/damaged", Fixture, NULL, pipe_setup, test_pipe_damaged, fixture_teardown);
+  g_test_add ("/archive/pipe/rag-error", Fixture, NULL, pipe_setup, test_pipe_rag_error, fixture_teardown);
+  g_test_add ("/archive/pipe/cancel", Fixture, NULL, pipe_setup, test_pipe_cancel, fixture_teardown);
 
   return g_test_run ();
 }
