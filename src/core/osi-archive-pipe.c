@@ -54,7 +54,15 @@ typedef struct
 struct _ArchivePipe
 {
   GMutex            mutex;
-  GCond             cond;          /* any change: a chunk queued or freed, an item fed or done, stop */
+  /* Each thread waits on a condition of its own, signalled only when it
+   * waits: a signal is a system call even when nobody waits, and a
+   * thread woken for nothing costs a switch. */
+  GCond             decoder_cond;  /* a chunk freed */
+  GCond             scan_cond;     /* a chunk queued, or the validator done */
+  GCond             validator_cond; /* an item fed */
+  gboolean          decoder_waits;
+  gboolean          scan_waits;
+  gboolean          validator_waits;
   int               fd;
   gsize             unit_size;
   gsize             chunk_size;
@@ -92,7 +100,8 @@ chunk_unref_locked (ArchivePipe *pipe,
   if (--chunk->ref > 0)
     return;
   pipe->free_chunks = g_slist_prepend (pipe->free_chunks, chunk);
-  g_cond_broadcast (&pipe->cond);
+  if (pipe->decoder_waits)
+    g_cond_signal (&pipe->decoder_cond);
 }
 
 static void
@@ -112,7 +121,11 @@ decoder_take_chunk (ArchivePipe *pipe)
 
   g_mutex_lock (&pipe->mutex);
   while (!pipe->stopping && pipe->free_chunks == NULL && pipe->n_chunks >= MAX_CHUNKS)
-    g_cond_wait (&pipe->cond, &pipe->mutex);
+    {
+      pipe->decoder_waits = TRUE;
+      g_cond_wait (&pipe->decoder_cond, &pipe->mutex);
+      pipe->decoder_waits = FALSE;
+    }
   if (!pipe->stopping)
     {
       if (pipe->free_chunks != NULL)
@@ -298,7 +311,8 @@ decoder_thread (gpointer data)
           pipe->error_code = dec.error_code;
           pipe->end_compressed = dec.consumed;
         }
-      g_cond_broadcast (&pipe->cond);
+      if (pipe->scan_waits)
+        g_cond_signal (&pipe->scan_cond);
       g_mutex_unlock (&pipe->mutex);
     }
 
@@ -325,7 +339,11 @@ pipe_read (struct archive  *a,
   if (pipe->current != NULL)
     chunk_unref_locked (pipe, g_steal_pointer (&pipe->current));
   while (g_queue_is_empty (&pipe->ready) && !pipe->done)
-    g_cond_wait (&pipe->cond, &pipe->mutex);
+    {
+      pipe->scan_waits = TRUE;
+      g_cond_wait (&pipe->scan_cond, &pipe->mutex);
+      pipe->scan_waits = FALSE;
+    }
   next = g_queue_pop_head (&pipe->ready);
   if (next == NULL)
     {
@@ -389,7 +407,11 @@ validator_thread (gpointer data)
       RagItem *item;
 
       while (!pipe->stopping && g_queue_is_empty (&pipe->items))
-        g_cond_wait (&pipe->cond, &pipe->mutex);
+        {
+          pipe->validator_waits = TRUE;
+          g_cond_wait (&pipe->validator_cond, &pipe->mutex);
+          pipe->validator_waits = FALSE;
+        }
       if (pipe->stopping)
         break;
       item = g_queue_pop_head (&pipe->items);
@@ -400,7 +422,8 @@ validator_thread (gpointer data)
       g_mutex_lock (&pipe->mutex);
       rag_item_free_locked (pipe, item);
       pipe->items_done++;
-      g_cond_broadcast (&pipe->cond);
+      if (pipe->scan_waits && pipe->items_done == pipe->items_fed)
+        g_cond_signal (&pipe->scan_cond);
     }
   g_mutex_unlock (&pipe->mutex);
   return NULL;
@@ -436,7 +459,9 @@ _osi_archive_pipe_new (int              fd,
   ArchivePipe *pipe = g_new0 (ArchivePipe, 1);
 
   g_mutex_init (&pipe->mutex);
-  g_cond_init (&pipe->cond);
+  g_cond_init (&pipe->decoder_cond);
+  g_cond_init (&pipe->scan_cond);
+  g_cond_init (&pipe->validator_cond);
   g_queue_init (&pipe->ready);
   g_queue_init (&pipe->items);
   pipe->fd = fd;
@@ -519,7 +544,8 @@ _osi_archive_pipe_feed_rag (ArchivePipe  *pipe,
     pipe->validator = g_thread_new ("osi-rag", validator_thread, pipe);
   g_queue_push_tail (&pipe->items, item);
   pipe->items_fed++;
-  g_cond_broadcast (&pipe->cond);
+  if (pipe->validator_waits)
+    g_cond_signal (&pipe->validator_cond);
   g_mutex_unlock (&pipe->mutex);
 }
 
@@ -529,7 +555,11 @@ _osi_archive_pipe_sync_rag (ArchivePipe *pipe)
 {
   g_mutex_lock (&pipe->mutex);
   while (pipe->items_done < pipe->items_fed && !pipe->stopping)
-    g_cond_wait (&pipe->cond, &pipe->mutex);
+    {
+      pipe->scan_waits = TRUE;
+      g_cond_wait (&pipe->scan_cond, &pipe->mutex);
+      pipe->scan_waits = FALSE;
+    }
   g_mutex_unlock (&pipe->mutex);
 }
 
@@ -540,7 +570,8 @@ _osi_archive_pipe_stop (ArchivePipe *pipe)
 {
   g_mutex_lock (&pipe->mutex);
   pipe->stopping = TRUE;
-  g_cond_broadcast (&pipe->cond);
+  g_cond_broadcast (&pipe->decoder_cond);
+  g_cond_broadcast (&pipe->validator_cond);
   g_mutex_unlock (&pipe->mutex);
 
   g_clear_pointer (&pipe->decoder, g_thread_join);
@@ -566,6 +597,8 @@ _osi_archive_pipe_free (ArchivePipe *pipe)
   g_slist_free_full (pipe->free_chunks, chunk_free);
   g_free (pipe->error);
   g_mutex_clear (&pipe->mutex);
-  g_cond_clear (&pipe->cond);
+  g_cond_clear (&pipe->decoder_cond);
+  g_cond_clear (&pipe->scan_cond);
+  g_cond_clear (&pipe->validator_cond);
   g_free (pipe);
 }
