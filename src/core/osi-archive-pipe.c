@@ -400,7 +400,11 @@ static gpointer
 validator_thread (gpointer data)
 {
   ArchivePipe *pipe = data;
+  LocaleScope locale_scope = { 0 };
 
+  /* The validator words its findings as it reads: in the scan thread's
+   * locale, not the process's. */
+  _osi_archive_push_utf8_locale (&locale_scope);
   g_mutex_lock (&pipe->mutex);
   for (;;)
     {
@@ -426,6 +430,7 @@ validator_thread (gpointer data)
         g_cond_signal (&pipe->scan_cond);
     }
   g_mutex_unlock (&pipe->mutex);
+  _osi_archive_pop_locale (&locale_scope);
   return NULL;
 }
 
