@@ -67,7 +67,8 @@ struct _ArchivePipe
   gsize             unit_size;
   gsize             chunk_size;
   GThread          *decoder;
-  GThread          *validator;
+  GThread          *validator;     /* started by the first piece of the knowledge base */
+  gboolean          validator_tried;
   gboolean          stopping;
 
   /* the decoder's side, under mutex */
@@ -457,6 +458,7 @@ _osi_archive_pipe_wanted (int fd)
          memcmp (head, zstd_magic, sizeof head) == 0;
 }
 
+/* NULL when no thread can be started: the caller reads as before. */
 ArchivePipe *
 _osi_archive_pipe_new (int              fd,
                        OsiRagValidator *rag)
@@ -473,7 +475,9 @@ _osi_archive_pipe_new (int              fd,
   pipe->rag = rag;
   pipe->unit_size = ZSTD_DStreamOutSize ();
   pipe->chunk_size = pipe->unit_size * UNITS_PER_CHUNK;
-  pipe->decoder = g_thread_new ("osi-zstd", decoder_thread, pipe);
+  pipe->decoder = g_thread_try_new ("osi-zstd", decoder_thread, pipe, NULL);
+  if (pipe->decoder == NULL)
+    g_clear_pointer (&pipe, _osi_archive_pipe_free);
   return pipe;
 }
 
@@ -522,14 +526,25 @@ _osi_archive_pipe_feed_rag (ArchivePipe  *pipe,
                             const guint8 *data,
                             gsize         len)
 {
-  RagItem *item = g_new0 (RagItem, 1);
   Chunk *chunk = pipe->current;
+  RagItem *item;
 
   if (len == 0)
+    return;
+
+  /* No thread for it: validated here, in order all the same. */
+  if (pipe->validator == NULL && !pipe->validator_tried)
     {
-      g_free (item);
+      pipe->validator_tried = TRUE;
+      pipe->validator = g_thread_try_new ("osi-rag", validator_thread, pipe, NULL);
+    }
+  if (pipe->validator == NULL)
+    {
+      osi_rag_validator_feed (pipe->rag, data, len);
       return;
     }
+
+  item = g_new0 (RagItem, 1);
   if (chunk != NULL && data >= chunk->data && data + len <= chunk->data + chunk->len)
     {
       item->chunk = chunk;
@@ -545,8 +560,6 @@ _osi_archive_pipe_feed_rag (ArchivePipe  *pipe,
   g_mutex_lock (&pipe->mutex);
   if (item->chunk != NULL)
     item->chunk->ref++;
-  if (pipe->validator == NULL)
-    pipe->validator = g_thread_new ("osi-rag", validator_thread, pipe);
   g_queue_push_tail (&pipe->items, item);
   pipe->items_fed++;
   if (pipe->validator_waits)

@@ -751,10 +751,9 @@ scan_archive (Scan *scan,
   archive_read_support_format_zip (scan->archive);
 
   if (_osi_archive_pipe_wanted (fd))
-    {
-      scan->pipe = _osi_archive_pipe_new (fd, scan->rag);
-      r = _osi_archive_pipe_open (scan->pipe, scan->archive);
-    }
+    scan->pipe = _osi_archive_pipe_new (fd, scan->rag);
+  if (scan->pipe != NULL)
+    r = _osi_archive_pipe_open (scan->pipe, scan->archive);
   else
     r = archive_read_open_fd (scan->archive, fd, OSI_ARCHIVE_IO_BLOCK);
   if (r != ARCHIVE_OK)
