@@ -13,6 +13,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-client-private.h"
+#include "osi-task.h"
 
 /* The download of a backup (docs/api.md §3.3): Range resume from a .part
  * file, the digest checked against Repr-Digest and the list, progress. */
@@ -208,7 +209,7 @@ static void
 chunk_done (Chunk *chunk)
 {
   if (g_atomic_int_dec_and_test (&chunk->away))
-    g_main_context_invoke_full (chunk->dl->context, G_PRIORITY_DEFAULT, on_chunk_back, chunk, on_chunk_back_free);
+    osi_context_post (chunk->dl->context, on_chunk_back, chunk, on_chunk_back_free);
 }
 
 /* Writes what it can of a whole aligned chunk at dl->write_pos through

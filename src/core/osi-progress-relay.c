@@ -4,6 +4,7 @@
 #include "config.h"
 
 #include "osi-progress-relay.h"
+#include "osi-task.h"
 
 struct _OsiProgressRelay
 {
@@ -78,7 +79,6 @@ osi_progress_relay_report (guint64  done,
   if (schedule)
     {
       g_atomic_ref_count_inc (&relay->ref_count);
-      g_main_context_invoke_full (relay->context, G_PRIORITY_DEFAULT, relay_dispatch, relay,
-                                  (GDestroyNotify)osi_progress_relay_unref);
+      osi_context_post (relay->context, relay_dispatch, relay, (GDestroyNotify)osi_progress_relay_unref);
     }
 }

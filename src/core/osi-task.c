@@ -36,3 +36,18 @@ osi_task_run_in_thread (GTask       *task,
   g_object_set_data_full (G_OBJECT (task), FUNC_KEY, box, g_free);
   g_task_run_in_thread (task, task_thread);
 }
+
+void
+osi_context_post (GMainContext   *context,
+                  GSourceFunc     func,
+                  gpointer        data,
+                  GDestroyNotify  notify)
+{
+  GSource *source = g_idle_source_new ();
+
+  g_source_set_priority (source, G_PRIORITY_DEFAULT);
+  g_source_set_callback (source, func, data, notify);
+  g_source_set_static_name (source, "[osi] posted");
+  g_source_attach (source, context);
+  g_source_unref (source);
+}

@@ -15,4 +15,14 @@ typedef gboolean (*OsiTaskFunc) (gpointer       task_data,
 void osi_task_run_in_thread (GTask       *task,
                              OsiTaskFunc  func);
 
+/* Calls func (data) in the thread that runs context, from any thread:
+ * unlike g_main_context_invoke (), never in the calling thread, even when
+ * it could acquire context (a worker reporting before the caller's loop
+ * runs would otherwise call the caller's callback itself). notify frees
+ * data once func has run, or if context goes away first. */
+void osi_context_post       (GMainContext   *context,
+                             GSourceFunc     func,
+                             gpointer        data,
+                             GDestroyNotify  notify);
+
 G_END_DECLS
