@@ -221,12 +221,15 @@ test_keep_complete (Fixture *f, gconstpointer d)
   tags = osi_swap_list_retired (f->live);
   g_assert_cmpuint (tags->len, ==, 1);
 
-  /* the owner archives it, then removes it */
-  g_assert_true (osi_remove_tree (retired, &error));
+  /* the owner archives it, then discards it */
+  g_assert_true (osi_swap_discard_retired (f->live, KEEP_TAG, &error));
   g_assert_no_error (error);
   g_clear_pointer (&tags, g_ptr_array_unref);
   tags = osi_swap_list_retired (f->live);
   g_assert_cmpuint (tags->len, ==, 0);
+  g_assert_false (g_file_test (retired, G_FILE_TEST_EXISTS));
+  assert_no_leftovers (f);
+  g_assert_cmpint (which_data (f), ==, 1);
 }
 
 /* A journal whose tag is not a backup name's stem is ignored whole. */

@@ -761,6 +761,39 @@ osi_swap_retired_path (const char *data_dir,
   return retired_path (&where, tag);
 }
 
+gboolean
+osi_swap_discard_retired (const char  *data_dir,
+                          const char  *tag,
+                          GError     **error)
+{
+  g_auto(Where) where = { 0 };
+  g_autofree char *retired = NULL;
+  g_autofree char *trash = NULL;
+
+  g_return_val_if_fail (data_dir != NULL, FALSE);
+  g_return_val_if_fail (tag_is_valid (tag), FALSE);
+
+  if (!where_init (&where, data_dir, error))
+    return FALSE;
+  retired = retired_path (&where, tag);
+  /* Under a staging name first, in one rename: a crash halfway through
+   * the removal leaves a staging folder without a journal, which
+   * recovery removes, never a retired folder with part of the data. */
+  trash = osi_swap_make_staging (data_dir, error);
+  if (trash == NULL)
+    return FALSE;
+  if (rename (retired, trash) < 0)
+    {
+      int saved = errno;
+
+      g_rmdir (trash);
+      return osi_set_error_from_errno (error, saved, _("Cannot remove “%s”"), retired);
+    }
+  if (!sync_dir (where.parent, error))
+    return FALSE;
+  return osi_remove_tree (trash, error);
+}
+
 GPtrArray *
 osi_swap_list_retired (const char *data_dir)
 {

@@ -73,6 +73,11 @@ gboolean  osi_swap_restore_archive_fd (const char              *data_dir,
 char     *osi_swap_retired_path       (const char              *data_dir,
                                        const char              *tag);
 GPtrArray *osi_swap_list_retired      (const char              *data_dir);
+/* Removes the retired folder of tag, in a way a crash cannot leave half
+ * removed: renamed to a staging name (which recovery removes) first. */
+gboolean  osi_swap_discard_retired    (const char              *data_dir,
+                                       const char              *tag,
+                                       GError                 **error);
 /* The same in a worker thread, progress (optional) called in the caller's
  * main context. */
 void      osi_swap_restore_archive_async  (const char              *data_dir,

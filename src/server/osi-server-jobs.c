@@ -461,7 +461,7 @@ safety_work (Job           *job,
           g_message ("The safety backup %s was made before the server stopped", name);
           g_free (job->made);
           job->made = g_steal_pointer (&name);
-          return osi_remove_tree (retired, error);
+          return osi_swap_discard_retired (self->options.data_dir, job->prefix, error);
         }
       g_message ("%s is another backup: the data the restore replaced goes under another name", name);
       g_free (name);
@@ -473,7 +473,7 @@ safety_work (Job           *job,
   if (!write_backup (job, retired, name, cancellable, error))
     return FALSE;
   job->elapsed_us = g_get_monotonic_time () - started;
-  return osi_remove_tree (retired, error);
+  return osi_swap_discard_retired (self->options.data_dir, job->prefix, error);
 }
 
 static gboolean
