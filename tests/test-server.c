@@ -2421,6 +2421,7 @@ test_dashboard_api (Fixture       *f,
   g_autofree char *saved_data = NULL;
   g_autofree char *stored_data = NULL;
   gsize saved_len = 0, stored_len = 0;
+  g_auto(GStrv) safeties = g_new0 (char *, 3);
   JsonNode *json = NULL;
   JsonObject *root;
 
@@ -2471,12 +2472,17 @@ test_dashboard_api (Fixture       *f,
   g_assert_cmpuint (curl_call (f, curl, "POST", "/api/rag/backup/restore",
                                "{\"backupFile\": \"backup_20250101_000000.tar.zst\"}", NULL, &json), ==, 200);
   g_assert_cmpstr (json_object_get_string_member (json_node_get_object (json), "status"), ==, "success");
+  safeties[0] = g_strdup (json_object_get_string_member (json_node_get_object (json), "safety_backup"));
   g_clear_pointer (&json, json_node_unref);
   assert_data_is (f, f->other);
   body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
   g_assert_cmpuint (curl_call (f, curl, "POST", "/api/rag/backup/restore", body, NULL, &json), ==, 200);
+  safeties[1] = g_strdup (json_object_get_string_member (json_node_get_object (json), "safety_backup"));
   g_clear_pointer (&json, json_node_unref);
   assert_data_is (f, f->reference);
+  /* their safety backups, made after the answers */
+  for (guint i = 0; safeties[i] != NULL; i++)
+    osi_test_server_wait_listed (f->server, safeties[i], "safety");
 
   /* delete ?filename= */
   g_assert_cmpuint (curl_call (f, curl, "DELETE", path, NULL, NULL, &json), ==, 200);
