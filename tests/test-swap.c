@@ -138,62 +138,32 @@ stop_after_keeping (Fixture     *f,
     }
 }
 
-static void
-stop_after (Fixture     *f,
-            OsiSwapStep  step,
-            int          expected)
+/* The crash points, each a case of its own. */
+typedef struct
 {
-  stop_after_keeping (f, step, expected, NULL);
-}
+  const char  *path;
+  OsiSwapStep  step;
+  int          expected;
+  const char  *keep_as;
+} StopCase;
+
+static const StopCase stop_cases[] = {
+  { "/swap/stop/staged", OSI_SWAP_STEP_STAGED, 0, NULL },
+  { "/swap/stop/journaled", OSI_SWAP_STEP_JOURNALED, 0, NULL },
+  { "/swap/stop/exchanged", OSI_SWAP_STEP_EXCHANGED, 1, NULL },
+  { "/swap/stop/cleaned", OSI_SWAP_STEP_CLEANED, 1, NULL },
+  { "/swap/keep/stop/journaled", OSI_SWAP_STEP_JOURNALED, 0, KEEP_TAG },
+  { "/swap/keep/stop/exchanged", OSI_SWAP_STEP_EXCHANGED, 1, KEEP_TAG },
+  { "/swap/keep/stop/cleaned", OSI_SWAP_STEP_CLEANED, 1, KEEP_TAG },
+};
 
 static void
-test_stop_staged (Fixture *f, gconstpointer d)
+test_stop (Fixture       *f,
+           gconstpointer  user_data)
 {
-  stop_after (f, OSI_SWAP_STEP_STAGED, 0);
-}
+  const StopCase *c = user_data;
 
-static void
-test_stop_journaled (Fixture *f, gconstpointer d)
-{
-  stop_after (f, OSI_SWAP_STEP_JOURNALED, 0);
-}
-
-static void
-test_stop_exchanged (Fixture *f, gconstpointer d)
-{
-  stop_after (f, OSI_SWAP_STEP_EXCHANGED, 1);
-}
-
-static void
-test_stop_cleaned (Fixture *f, gconstpointer d)
-{
-  stop_after (f, OSI_SWAP_STEP_CLEANED, 1);
-}
-
-static void
-keep_stop_after (Fixture     *f,
-                 OsiSwapStep  step,
-                 int          expected)
-{
-  stop_after_keeping (f, step, expected, KEEP_TAG);
-}
-
-static void
-test_keep_stop_journaled (Fixture *f, gconstpointer d)
-{
-  keep_stop_after (f, OSI_SWAP_STEP_JOURNALED, 0);
-}
-
-static void
-test_keep_stop_exchanged (Fixture *f, gconstpointer d)
-{
-  keep_stop_after (f, OSI_SWAP_STEP_EXCHANGED, 1);
-}
-
-static void
-test_keep_stop_cleaned (Fixture *f, gconstpointer d)
-{
-  keep_stop_after (f, OSI_SWAP_STEP_CLEANED, 1);
+  stop_after_keeping (f, c->step, c->expected, c->keep_as);
 }
 
 /* The whole restore keeping the old data; a second one refuses to land
@@ -890,13 +860,8 @@ main (int    argc,
 
   g_test_add ("/swap/complete", Fixture, NULL, fixture_setup, test_complete, fixture_teardown);
   g_test_add ("/swap/first-restore", Fixture, NULL, fixture_setup, test_first_restore, fixture_teardown);
-  g_test_add ("/swap/stop/staged", Fixture, NULL, fixture_setup, test_stop_staged, fixture_teardown);
-  g_test_add ("/swap/stop/journaled", Fixture, NULL, fixture_setup, test_stop_journaled, fixture_teardown);
-  g_test_add ("/swap/stop/exchanged", Fixture, NULL, fixture_setup, test_stop_exchanged, fixture_teardown);
-  g_test_add ("/swap/stop/cleaned", Fixture, NULL, fixture_setup, test_stop_cleaned, fixture_teardown);
-  g_test_add ("/swap/keep/stop/journaled", Fixture, NULL, fixture_setup, test_keep_stop_journaled, fixture_teardown);
-  g_test_add ("/swap/keep/stop/exchanged", Fixture, NULL, fixture_setup, test_keep_stop_exchanged, fixture_teardown);
-  g_test_add ("/swap/keep/stop/cleaned", Fixture, NULL, fixture_setup, test_keep_stop_cleaned, fixture_teardown);
+  for (guint i = 0; i < G_N_ELEMENTS (stop_cases); i++)
+    g_test_add (stop_cases[i].path, Fixture, &stop_cases[i], fixture_setup, test_stop, fixture_teardown);
   g_test_add ("/swap/keep/complete", Fixture, NULL, fixture_setup, test_keep_complete, fixture_teardown);
   g_test_add ("/swap/keep/hostile-tag", Fixture, NULL, fixture_setup, test_keep_hostile_tag, fixture_teardown);
   g_test_add ("/swap/interrupted-extraction", Fixture, NULL, fixture_setup, test_interrupted_extraction, fixture_teardown);
