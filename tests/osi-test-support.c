@@ -720,9 +720,9 @@ osi_test_write_random_file (const char *path,
  * whatever reads that (meson) would wait for them. */
 static GPid live_servers[16];
 
-static void
-track_server (GPid old_pid,
-              GPid new_pid)
+void
+osi_test_track_server (GPid old_pid,
+                       GPid new_pid)
 {
   for (guint i = 0; i < G_N_ELEMENTS (live_servers); i++)
     if (live_servers[i] == old_pid)
@@ -884,7 +884,7 @@ server_start (const char                 *server,
   g_assert_no_error (error);
   if (log_fd >= 0)
     close (log_fd);
-  track_server (0, self->pid);
+  osi_test_track_server (0, self->pid);
 
   /* The first line of its standard output is the URL it listens on. */
   channel = g_io_channel_unix_new (out_fd);
@@ -1127,7 +1127,7 @@ osi_test_server_stop (OsiTestServer *server)
   g_assert_nonnull (server);
   g_assert_cmpint (server->pid, >, 0);
   kill (server->pid, SIGTERM);
-  track_server (server->pid, 0);
+  osi_test_track_server (server->pid, 0);
   status = wait_for (server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;
@@ -1148,7 +1148,7 @@ osi_test_server_kill (OsiTestServer *server)
   g_assert_nonnull (server);
   g_assert_cmpint (server->pid, >, 0);
   kill (server->pid, SIGKILL);
-  track_server (server->pid, 0);
+  osi_test_track_server (server->pid, 0);
   wait_for (server->pid);
   g_spawn_close_pid (server->pid);
   server->pid = 0;

@@ -263,6 +263,11 @@ guint          osi_test_http_status  (const char    *response);
 /* Has the servers started and not yet stopped killed when the test
  * aborts or crashes. */
 void           osi_test_kill_servers_on_fatal_signals (void);
+/* For a process started elsewhere (the RADOS Gateway's daemons): the
+ * pid old_pid (0: a free slot) becomes new_pid (0: no longer running)
+ * among those killed then. */
+void           osi_test_track_server (GPid old_pid,
+                                      GPid new_pid);
 /* Waits until the server lists name with the given kind ("safety", …):
  * a restore answers before its safety backup is made (docs/api.md §3.5). */
 void           osi_test_server_wait_listed (OsiTestServer *server,

@@ -1,0 +1,40 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#pragma once
+
+#include <glib.h>
+
+G_BEGIN_DECLS
+
+/* A real Ceph RADOS Gateway on 127.0.0.1 for the off-site copies' tests
+ * (DESIGN §7): one mon, one memstore OSD, auth none, radosgw on a free
+ * port, an S3 user with known keys and one bucket, all in a fresh folder
+ * under tmp_dir. Every daemon ends with the test, however it ends (the
+ * test's fatal signals, or the test's own death). */
+typedef struct _OsiTestRgw OsiTestRgw;
+
+/* NULL, with the case skipped (osi_test_missing: a failure under CI),
+ * where Ceph or s3cmd is not installed. A daemon that does not come up
+ * within 60 s fails the test with the tail of its log. */
+OsiTestRgw *osi_test_rgw_start          (const char *tmp_dir);
+/* Stops radosgw alone (SIGKILL: a gateway gone mid-request), then starts
+ * it again on the same port, waiting until it answers. */
+void        osi_test_rgw_stop_gateway   (OsiTestRgw *rgw);
+void        osi_test_rgw_start_gateway  (OsiTestRgw *rgw);
+/* Stops every daemon and removes the folder. */
+void        osi_test_rgw_free           (OsiTestRgw *rgw);
+
+/* http://127.0.0.1:PORT */
+const char *osi_test_rgw_get_endpoint   (OsiTestRgw *rgw);
+const char *osi_test_rgw_get_bucket     (OsiTestRgw *rgw);
+/* http://127.0.0.1:PORT/BUCKET, a --offsite-url without a prefix. */
+const char *osi_test_rgw_get_url        (OsiTestRgw *rgw);
+const char *osi_test_rgw_get_access_key (OsiTestRgw *rgw);
+const char *osi_test_rgw_get_secret_key (OsiTestRgw *rgw);
+/* A --offsite-credentials file (docs/api.md §7), mode 0600. */
+const char *osi_test_rgw_get_credentials (OsiTestRgw *rgw);
+/* An s3cmd configuration for the same user (s3cmd -c FILE). */
+const char *osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiTestRgw, osi_test_rgw_free)
+
+G_END_DECLS
