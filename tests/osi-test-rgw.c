@@ -325,9 +325,10 @@ osi_test_rgw_start (const char *tmp_dir)
   write_file (self->conf, conf_text);
 
   /* The mon. */
-  run_tool (self, (const char *[]){ "monmaptool", "--create", "--fsid", fsid, "--addv", "a", mon_addr,
-                                    monmap, NULL });
-  run_tool (self, (const char *[]){ "ceph-mon", "-c", self->conf, "-i", "a", "--mkfs", "--monmap", monmap, NULL });
+  g_free (run_tool (self, (const char *[]){ "monmaptool", "--create", "--fsid", fsid, "--addv", "a", mon_addr,
+                                            monmap, NULL }));
+  g_free (run_tool (self, (const char *[]){ "ceph-mon", "-c", self->conf, "-i", "a", "--mkfs", "--monmap", monmap,
+                                            NULL }));
   self->mon = spawn_daemon (self, "mon.a", (const char *[]){ "ceph-mon", "-c", self->conf, "-i", "a", "-f", NULL });
 
   /* The OSD: its id from the mon (which waits for the mon), its store,
@@ -337,7 +338,8 @@ osi_test_rgw_start (const char *tmp_dir)
   if (daemon_exited (&self->mon))
     daemon_failed (self, "mon.a", "exited");
   g_assert_cmpstr (g_strstrip (out), ==, "0");
-  run_tool (self, (const char *[]){ "ceph-osd", "-c", self->conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid, NULL });
+  g_free (run_tool (self, (const char *[]){ "ceph-osd", "-c", self->conf, "-i", "0", "--mkfs", "--osd-uuid", osd_uuid,
+                                            NULL }));
   self->osd = spawn_daemon (self, "osd.0", (const char *[]){ "ceph-osd", "-c", self->conf, "-i", "0", "-f", NULL });
 
   /* The gateway, which waits for the OSD to make its pools. */

@@ -340,13 +340,13 @@ test_list_pages (void)
   while (next != NULL);
   g_assert_cmpuint (pages, ==, 2);
   g_assert_cmpuint (g_hash_table_size (seen), ==, N_KEYS);
+  /* They stay: deleting them would double the case's time, and the
+   * cluster goes with the suite. */
   for (guint i = 0; i < N_KEYS; i++)
     {
       g_autofree char *key = g_strdup_printf ("%sbackup %04u é+.tar", prefix, i);
 
       g_assert_true (g_hash_table_contains (seen, key));
-      g_assert_true (osi_s3_delete_object (s3, key, NULL, &error));
-      g_assert_no_error (error);
     }
 }
 
