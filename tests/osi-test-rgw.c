@@ -213,6 +213,41 @@ gateway_answers (guint16 port)
   return ok;
 }
 
+/* Whether something listens on 127.0.0.1:port. */
+static gboolean
+port_listens (guint16 port)
+{
+  struct sockaddr_in address = { .sin_family = AF_INET, .sin_port = htons (port) };
+  int fd = socket (AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  gboolean ok;
+
+  g_assert_cmpint (fd, >=, 0);
+  address.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+  ok = connect (fd, (struct sockaddr *)&address, sizeof address) == 0;
+  close (fd);
+  return ok;
+}
+
+/* The mon listens on both its ports, or has exited (a port taken
+ * between its probe and the mon's bind): a clear failure then, rather
+ * than the ceph tool's wait for a mon that is not there. */
+static void
+wait_for_mon (OsiTestRgw *self,
+              guint16     v2,
+              guint16     v1)
+{
+  gint64 deadline = g_get_monotonic_time () + READY_S * G_USEC_PER_SEC;
+
+  while (!port_listens (v2) || !port_listens (v1))
+    {
+      if (daemon_exited (&self->mon))
+        daemon_failed (self, "mon.a", "exited before it listened");
+      if (g_get_monotonic_time () > deadline)
+        daemon_failed (self, "mon.a", "did not listen within " G_STRINGIFY (READY_S) " s");
+      g_usleep (20 * 1000);
+    }
+}
+
 /* Starts radosgw on self->port and waits until it answers. FALSE when it
  * exited before (its port taken, most likely), when may_fail. */
 static gboolean
@@ -336,6 +371,7 @@ osi_test_rgw_start (const char *tmp_dir)
   g_free (run_tool (self, (const char *[]){ "ceph-mon", "-c", self->conf, "-i", "a", "--mkfs", "--monmap", monmap,
                                             NULL }));
   self->mon = spawn_daemon (self, "mon.a", (const char *[]){ "ceph-mon", "-c", self->conf, "-i", "a", "-f", NULL });
+  wait_for_mon (self, mon_v2, mon_v1);
 
   /* The OSD: its id from the mon (which waits for the mon), its store,
    * then the daemon, which puts itself in the CRUSH map. */
