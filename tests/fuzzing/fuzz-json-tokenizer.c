@@ -197,17 +197,11 @@ json_glib_also_takes (OsiJsonError   error,
   if (error == OSI_JSON_ERROR_LONE_SURROGATE)
     return TRUE;
 
-  /* After a top-level number, string or literal, json-glib reads an
-   * array or object too (and keeps the first value). */
+  /* After a top-level value of any kind, json-glib reads more arrays
+   * and objects ("{}{}", "[1][2]", "1 {}"), where the tokenizer stops at
+   * the second value; a scalar there it refuses. */
   if (error == OSI_JSON_ERROR_TRAILING_DATA && (c == '{' || c == '['))
-    {
-      size_t first = 0;
-
-      while (first < size && strchr (" \t\n\r", data[first]) != NULL && data[first] != '\0')
-        first++;
-      if (first < size && data[first] != '{' && data[first] != '[')
-        return TRUE;
-    }
+    return TRUE;
 
   /* "1." is a number to json-glib, at the end of the text too. */
   if (error == OSI_JSON_ERROR_TRUNCATED && offset == size && size >= 2 && data[size - 1] == '.' &&
