@@ -13,6 +13,7 @@
 #include "osi-error.h"
 #include "osi-sha256.h"
 #include "osi-swap.h"
+#include "osi-test-reports.h"
 #include "osi-test-support.h"
 
 typedef struct
@@ -1028,50 +1029,6 @@ verify_through (const char *archive,
   return report;
 }
 
-/* Findings, files read and figures the same, message for message. */
-static void
-assert_same_reports (OsiVerifyReport *piped,
-                     OsiVerifyReport *reference)
-{
-  GPtrArray *a = osi_verify_report_get_findings (piped);
-  GPtrArray *b = osi_verify_report_get_findings (reference);
-
-  for (guint i = 0; i < MAX (a->len, b->len); i++)
-    {
-      const OsiFinding *fa = i < a->len ? g_ptr_array_index (a, i) : NULL;
-      const OsiFinding *fb = i < b->len ? g_ptr_array_index (b, i) : NULL;
-
-      g_test_message ("finding %u: pipe %s “%s”, filter %s “%s”", i,
-                      fa != NULL ? osi_finding_code_to_string (fa->code) : "-", fa != NULL ? fa->message : "",
-                      fb != NULL ? osi_finding_code_to_string (fb->code) : "-", fb != NULL ? fb->message : "");
-      g_assert_nonnull (fa);
-      g_assert_nonnull (fb);
-      g_assert_cmpint (fa->code, ==, fb->code);
-      g_assert_cmpstr (fa->path, ==, fb->path);
-      g_assert_cmpstr (fa->message, ==, fb->message);
-    }
-
-  a = osi_verify_report_get_entries (piped);
-  b = osi_verify_report_get_entries (reference);
-  g_assert_cmpuint (a->len, ==, b->len);
-  for (guint i = 0; i < a->len; i++)
-    {
-      const OsiFileEntry *ea = g_ptr_array_index (a, i);
-      const OsiFileEntry *eb = g_ptr_array_index (b, i);
-
-      g_assert_cmpstr (ea->path, ==, eb->path);
-      g_assert_cmpint (ea->size, ==, eb->size);
-      g_assert_cmpstr (ea->sha256, ==, eb->sha256);
-      g_assert_cmpint (ea->is_dir, ==, eb->is_dir);
-    }
-
-  g_assert_cmpint (osi_verify_report_get_verdict (piped), ==, osi_verify_report_get_verdict (reference));
-  g_assert_cmpstr (osi_verify_report_get_format (piped), ==, osi_verify_report_get_format (reference));
-  g_assert_cmpint (osi_verify_report_get_rag_entries (piped), ==, osi_verify_report_get_rag_entries (reference));
-  g_assert_cmpuint (osi_verify_report_get_content_bytes (piped), ==,
-                    osi_verify_report_get_content_bytes (reference));
-}
-
 /* Verifies archive both ways; returns the pipe's report. */
 static OsiVerifyReport *
 verify_both_ways (const char *archive)
@@ -1079,7 +1036,7 @@ verify_both_ways (const char *archive)
   g_autoptr(OsiVerifyReport) reference = verify_through (archive, FALSE);
   OsiVerifyReport *piped = verify_through (archive, TRUE);
 
-  assert_same_reports (piped, reference);
+  osi_test_assert_same_reports (piped, reference);
   return piped;
 }
 
@@ -1178,7 +1135,7 @@ test_pipe_damaged (Fixture       *f,
     g_clear_error (&error);
     g_assert_nonnull (piped);
     g_assert_nonnull (reference);
-    assert_same_reports (piped, reference);
+    osi_test_assert_same_reports (piped, reference);
     g_assert_true (osi_verify_report_has_finding (piped, OSI_FINDING_TRUNCATED));
   }
 }

@@ -11,6 +11,7 @@
 
 #include "osi-archive.h"
 #include "osi-archive-private.h"
+#include "osi-test-reports.h"
 
 int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
 
@@ -46,40 +47,12 @@ assert_same_as_filter (const char      *path,
                        OsiVerifyReport *piped)
 {
   OsiVerifyReport *reference;
-  GPtrArray *a;
-  GPtrArray *b;
 
   _osi_archive_pipe_set_enabled (FALSE);
   reference = verify (path);
   _osi_archive_pipe_set_enabled (TRUE);
 
-  a = osi_verify_report_get_findings (piped);
-  b = osi_verify_report_get_findings (reference);
-  g_assert_cmpuint (a->len, ==, b->len);
-  for (guint i = 0; i < a->len; i++)
-    {
-      const OsiFinding *fa = g_ptr_array_index (a, i);
-      const OsiFinding *fb = g_ptr_array_index (b, i);
-
-      g_assert_cmpint (fa->code, ==, fb->code);
-      g_assert_cmpstr (fa->path, ==, fb->path);
-      g_assert_cmpstr (fa->message, ==, fb->message);
-    }
-  a = osi_verify_report_get_entries (piped);
-  b = osi_verify_report_get_entries (reference);
-  g_assert_cmpuint (a->len, ==, b->len);
-  for (guint i = 0; i < a->len; i++)
-    {
-      const OsiFileEntry *ea = g_ptr_array_index (a, i);
-      const OsiFileEntry *eb = g_ptr_array_index (b, i);
-
-      g_assert_cmpstr (ea->path, ==, eb->path);
-      g_assert_cmpint (ea->size, ==, eb->size);
-      g_assert_cmpstr (ea->sha256, ==, eb->sha256);
-    }
-  g_assert_cmpuint (osi_verify_report_get_content_bytes (piped), ==,
-                    osi_verify_report_get_content_bytes (reference));
-  g_assert_cmpstr (osi_verify_report_get_format (piped), ==, osi_verify_report_get_format (reference));
+  osi_test_assert_same_reports (piped, reference);
   g_object_unref (reference);
 }
 
