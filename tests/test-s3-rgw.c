@@ -100,6 +100,26 @@ download (OsiS3      *s3,
   return path;
 }
 
+/* A file of size random bytes (seed) named file in the test's folder,
+ * returned, and the key of backup of host on the gateway. */
+static char *
+random_source (OsiS3      *s3,
+               const char *file,
+               gsize       size,
+               guint       seed,
+               const char *host,
+               const char *backup,
+               char      **key)
+{
+  g_autoptr(GError) error = NULL;
+  char *path = g_build_filename (tmp_dir, file, NULL);
+
+  osi_test_write_random_file (path, size, seed);
+  *key = osi_s3_backup_key (s3, host, backup, &error);
+  g_assert_no_error (error);
+  return path;
+}
+
 static void
 test_put_head (void)
 {
@@ -116,11 +136,8 @@ test_put_head (void)
   if (!have_gateway ())
     return;
   s3 = open_s3 ();
-  path = g_build_filename (tmp_dir, "small", NULL);
-  osi_test_write_random_file (path, 100000, 1);
+  path = random_source (s3, "small", 100000, 1, "hôte local", "a b+c%=&é.tar.zst", &key);
   sha256 = osi_test_file_sha256 (path);
-  key = osi_s3_backup_key (s3, "hôte local", "a b+c%=&é.tar.zst", &error);
-  g_assert_no_error (error);
 
   fd = open_file (path);
   etag = osi_s3_put_object (s3, key, fd, 0, osi_test_file_size (path), sha256, NULL, &error);
@@ -167,15 +184,12 @@ test_multipart (void)
   if (!have_gateway ())
     return;
   s3 = open_s3 ();
-  path = g_build_filename (tmp_dir, "large", NULL);
   /* 20 MiB and a piece: four parts of 5 MiB and a short last one. */
-  osi_test_write_random_file (path, 20 * MiB + 100000, 2);
+  path = random_source (s3, "large", 20 * MiB + 100000, 2, "multi", "large.tar.zst", &key);
   size = osi_test_file_size (path);
   n_parts = (size + 5 * MiB - 1) / (5 * MiB);
   g_assert_cmpuint (n_parts, ==, 5);
   sha256 = osi_test_file_sha256 (path);
-  key = osi_s3_backup_key (s3, "multi", "large.tar.zst", &error);
-  g_assert_no_error (error);
   prefix = osi_s3_host_prefix (s3, "multi", &error);
   g_assert_no_error (error);
 
@@ -250,10 +264,7 @@ test_abort (void)
   if (!have_gateway ())
     return;
   s3 = open_s3 ();
-  path = g_build_filename (tmp_dir, "part", NULL);
-  osi_test_write_random_file (path, 5 * MiB, 3);
-  key = osi_s3_backup_key (s3, "aborted", "left.tar.zst", &error);
-  g_assert_no_error (error);
+  path = random_source (s3, "part", 5 * MiB, 3, "aborted", "left.tar.zst", &key);
   prefix = osi_s3_host_prefix (s3, "aborted", &error);
   g_assert_no_error (error);
 
@@ -415,10 +426,7 @@ test_gateway_down (void)
   if (!have_gateway ())
     return;
   s3 = open_s3 ();
-  path = g_build_filename (tmp_dir, "down", NULL);
-  osi_test_write_random_file (path, 70000, 4);
-  key = osi_s3_backup_key (s3, "down", "while-down.tar.zst", &error);
-  g_assert_no_error (error);
+  path = random_source (s3, "down", 70000, 4, "down", "while-down.tar.zst", &key);
   fd = open_file (path);
 
   /* Twice: the OsiS3 keeps its connection open between calls, and
@@ -466,11 +474,8 @@ test_s3cmd_reads (void)
   if (!have_gateway ())
     return;
   s3 = open_s3 ();
-  path = g_build_filename (tmp_dir, "reference", NULL);
-  osi_test_write_random_file (path, 3 * MiB, 5);
+  path = random_source (s3, "reference", 3 * MiB, 5, "hôte", "réf a+b.tar.zst", &key);
   sha256 = osi_test_file_sha256 (path);
-  key = osi_s3_backup_key (s3, "hôte", "réf a+b.tar.zst", &error);
-  g_assert_no_error (error);
   fd = open_file (path);
   etag = osi_s3_put_object (s3, key, fd, 0, 3 * MiB, sha256, NULL, &error);
   g_assert_no_error (error);
