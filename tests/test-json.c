@@ -81,6 +81,44 @@ test_invalid (void)
     }
 }
 
+/* json-glib alone reads a second value after the first, comments, single
+ * quotes and raw control characters; the tokenizer in front refuses them,
+ * naming the byte. */
+static void
+test_strict (void)
+{
+  static const struct { const char *text; const char *message; } refused[] = {
+    { "{}{}", "Invalid JSON at byte 2: unexpected data after the top-level value" },
+    { "[1][2]", "Invalid JSON at byte 3: unexpected data after the top-level value" },
+    { "{\"a\":1} {\"a\":2}", "Invalid JSON at byte 8: unexpected data after the top-level value" },
+    { "1 {}", "Invalid JSON at byte 2: unexpected data after the top-level value" },
+    { "/* c */ {}", "Invalid JSON at byte 0: expected a value" },
+    { "{'a': 1}", "Invalid JSON at byte 1: expected a member name" },
+    { "[01]", "Invalid JSON at byte 2: leading zeros are not allowed in numbers" },
+    { "[\"a\tb\"]", "Invalid JSON at byte 3: unescaped control character in a string" },
+    { "[\"\\ud800\"]", "Invalid JSON at byte 2: unpaired surrogate in a \\u escape" },
+    { "  ", "Invalid JSON at byte 2: unexpected end of data" },
+  };
+  static const char text[] = " \n{\"a\": [1, 2.5e3, true, null, \"\\u00e9\"]}\r\n\t";
+  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(GError) error = NULL;
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) local_error = NULL;
+
+      g_test_message ("%s", refused[i].text);
+      g_assert_null (osi_json_parse (refused[i].text, strlen (refused[i].text), &local_error));
+      g_assert_error (local_error, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+      g_assert_cmpstr (local_error->message, ==, refused[i].message);
+    }
+
+  /* Whitespace around the one value is allowed, and the value read whole. */
+  root = osi_json_parse (text, strlen (text), &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (json_node_get_object (root), "a")), ==, 5);
+}
+
 int
 main (int   argc,
       char *argv[])
@@ -90,6 +128,7 @@ main (int   argc,
   g_test_add_func ("/json/depth-limit", test_depth_limit);
   g_test_add_func ("/json/strings-do-not-count", test_strings_do_not_count);
   g_test_add_func ("/json/invalid", test_invalid);
+  g_test_add_func ("/json/strict", test_strict);
 
   return g_test_run ();
 }

@@ -19,9 +19,12 @@ gboolean  osi_json_check_depth (const char  *data,
                                 guint        max_depth,
                                 GError     **error);
 
-/* The one way this project reads a JSON text into a tree: its nesting
- * checked first (OSI_JSON_MAX_DEPTH), then json-glib. Returns the root,
- * or NULL with an error. */
+/* The one way this project reads a JSON text into a tree: the text
+ * checked first by the project's tokenizer (osi-json-tokenizer.h: RFC 8259,
+ * nesting up to OSI_JSON_MAX_DEPTH, one value and nothing after it; lone
+ * surrogate escapes refused), then json-glib, which alone would read more
+ * ("{}{}", comments, single quotes). Returns the root, or NULL with
+ * OSI_ERROR_INVALID_DATA saying where the text goes wrong. */
 JsonNode *osi_json_parse       (const char  *data,
                                 gsize        length,
                                 GError     **error);
