@@ -227,16 +227,20 @@ json_glib_also_takes (OsiJsonError   error,
          ((c == 'x' || c == 'X') && offset > 0 && data[offset - 1] == '0');
 }
 
-/* Acceptance as json-glib's, through the project's one guarded way into
- * it, on inputs within the depth limit (deeper ones it does not parse). */
+/* Acceptance as json-glib's on inputs within the depth limit (deeper
+ * ones crash its recursive parser), and osi_json_parse (), the project's
+ * one way into it, taking exactly what both take. */
 static void
 check_json_glib (const uint8_t *data,
                  size_t         size)
 {
   /* json-glib refuses lone surrogate escapes, most of them at least. */
   static const Options like_json_glib = { OSI_JSON_TOKENIZER_REFUSE_LONE_SURROGATES, 0, FALSE };
+  g_autoptr(JsonParser) parser = NULL;
   g_autoptr(GError) error = NULL;
+  g_autoptr(GError) parse_error = NULL;
   g_autoptr(JsonNode) root = NULL;
+  gboolean glib_takes;
   Outcome ours;
 
   if (!osi_json_check_depth ((const char *) data, size, OSI_JSON_MAX_DEPTH, NULL))
@@ -245,18 +249,30 @@ check_json_glib (const uint8_t *data,
   g_string_free (ours.tokens, TRUE);
   if (ours.error == OSI_JSON_ERROR_TOO_DEEP)
     return;
-  root = osi_json_parse ((const char *) data, size, &error);
+  parser = json_parser_new ();
+  glib_takes = json_parser_load_from_data (parser, (const char *) data, (gssize) size, &error) &&
+               json_parser_get_root (parser) != NULL;
 
-  if (ours.error == OSI_JSON_ERROR_NONE && root == NULL)
+  if (ours.error == OSI_JSON_ERROR_NONE && !glib_takes)
     {
-      fprintf (stderr, "fuzz-json-tokenizer: accepted, but json-glib says: %s\n", error->message);
+      fprintf (stderr, "fuzz-json-tokenizer: accepted, but json-glib says: %s\n",
+               error != NULL ? error->message : "no value");
       abort ();
     }
-  if (ours.error != OSI_JSON_ERROR_NONE && root != NULL &&
+  if (ours.error != OSI_JSON_ERROR_NONE && glib_takes &&
       !json_glib_also_takes (ours.error, data, size, ours.offset))
     {
       fprintf (stderr, "fuzz-json-tokenizer: error %d at byte %" G_GUINT64_FORMAT ", but json-glib accepts\n",
                ours.error, ours.offset);
+      abort ();
+    }
+
+  root = osi_json_parse ((const char *) data, size, &parse_error);
+  if ((root != NULL) != (ours.error == OSI_JSON_ERROR_NONE && glib_takes))
+    {
+      fprintf (stderr, "fuzz-json-tokenizer: osi_json_parse %s what the tokenizer %s and json-glib %s\n",
+               root != NULL ? "takes" : "refuses", ours.error == OSI_JSON_ERROR_NONE ? "takes" : "refuses",
+               glib_takes ? "takes" : "refuses");
       abort ();
     }
 }
