@@ -15,6 +15,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-i18n.h"
+#include "osi-s3.h"
 #include "osi-server.h"
 
 #define EXIT_USAGE          2
@@ -23,6 +24,7 @@
 #define DEFAULT_MAX_UPLOAD  (G_GUINT64_CONSTANT (10) << 30)
 #define MAX_CONNECTIONS     1000000
 #define MAX_TIMEOUT         86400
+#define DEFAULT_RETRY_MAX   300
 
 typedef struct
 {
@@ -154,6 +156,7 @@ main (int    argc,
   g_autofree char *max_connections = NULL;
   g_autofree char *header_timeout = NULL;
   g_autofree char *idle_timeout = NULL;
+  g_autofree char *retry_max = NULL;
   g_autofree char *url = NULL;
   gboolean version = FALSE;
   g_autoptr(GOptionContext) context = NULL;
@@ -176,6 +179,10 @@ main (int    argc,
     { "max-connections", 0, 0, G_OPTION_ARG_STRING, &max_connections, N_("Most connections open at once; beyond, new ones are answered 503 (default: from the open file limit)"), N_("N") },
     { "header-timeout", 0, 0, G_OPTION_ARG_STRING, &header_timeout, N_("Seconds a connection has to send a complete request head (default 15)"), N_("SECONDS") },
     { "idle-timeout", 0, 0, G_OPTION_ARG_STRING, &idle_timeout, N_("Seconds a connection may stay silent between requests or within a transfer (default 60)"), N_("SECONDS") },
+    { "offsite-url", 0, 0, G_OPTION_ARG_STRING, &options.offsite_url, N_("Copy every backup to this S3-compatible bucket: https://HOST[:PORT]/BUCKET[/PREFIX]"), N_("URL") },
+    { "offsite-credentials", 0, 0, G_OPTION_ARG_FILENAME, &options.offsite_credentials, N_("File holding the storage's access_key and secret_key (mode 600)"), N_("FILE") },
+    { "offsite-region", 0, 0, G_OPTION_ARG_STRING, &options.offsite_region, N_("The storage's region (default us-east-1)"), N_("NAME") },
+    { "offsite-retry-max", 0, 0, G_OPTION_ARG_STRING, &retry_max, N_("Longest wait between two tries of an off-site copy, in seconds (default 300)"), N_("SECONDS") },
     { "version", 0, 0, G_OPTION_ARG_NONE, &version, N_("Print the version and exit"), NULL },
     { NULL }
   };
@@ -217,6 +224,40 @@ main (int    argc,
       !parse_count ("--header-timeout", header_timeout, 1, MAX_TIMEOUT, &options.header_timeout) ||
       !parse_count ("--idle-timeout", idle_timeout, 1, MAX_TIMEOUT, &options.idle_timeout))
     return EXIT_USAGE;
+
+  options.offsite_retry_max = DEFAULT_RETRY_MAX;
+  if (!parse_count ("--offsite-retry-max", retry_max, 1, MAX_TIMEOUT, &options.offsite_retry_max))
+    return EXIT_USAGE;
+  if (options.offsite_url == NULL &&
+      (options.offsite_credentials != NULL || options.offsite_region != NULL || retry_max != NULL))
+    {
+      fprintf (stderr, "osi-backup-server: %s\n",
+               _("--offsite-credentials, --offsite-region and --offsite-retry-max go with --offsite-url."));
+      return EXIT_USAGE;
+    }
+  if (options.offsite_url != NULL)
+    {
+      g_autoptr(OsiS3) s3 = NULL;
+
+      if (options.offsite_credentials == NULL)
+        {
+          fprintf (stderr, "osi-backup-server: %s\n",
+                   _("--offsite-url needs --offsite-credentials FILE (the storage's access_key and secret_key)."));
+          return EXIT_USAGE;
+        }
+      /* The keys are read now, so that a file the server cannot use stops
+       * it at once (docs/api.md §7.1); the gateway is not asked anything. */
+      if (!osi_s3_read_credentials (options.offsite_credentials, &options.offsite_access_key,
+                                    &options.offsite_secret_key, &error))
+        return fail (error->message);
+      s3 = osi_s3_new (options.offsite_url, options.offsite_access_key, options.offsite_secret_key,
+                       options.offsite_region, options.offsite_credentials, &error);
+      if (s3 == NULL)
+        {
+          fprintf (stderr, "osi-backup-server: %s\n", error->message);
+          return EXIT_USAGE;
+        }
+    }
 
   if (token_file != NULL)
     {

@@ -924,6 +924,15 @@ osi_server_options_clear (OsiServerOptions *options)
   g_clear_pointer (&options->tls_cert, g_free);
   g_clear_pointer (&options->tls_key, g_free);
   g_clear_object (&options->clock);
+  g_clear_pointer (&options->offsite_url, g_free);
+  g_clear_pointer (&options->offsite_credentials, g_free);
+  g_clear_pointer (&options->offsite_access_key, g_free);
+  if (options->offsite_secret_key != NULL)
+    {
+      explicit_bzero (options->offsite_secret_key, strlen (options->offsite_secret_key));
+      g_clear_pointer (&options->offsite_secret_key, g_free);
+    }
+  g_clear_pointer (&options->offsite_region, g_free);
 }
 
 OsiServer *
@@ -964,6 +973,12 @@ osi_server_new (const OsiServerOptions  *options,
   self->options.header_timeout = options->header_timeout;
   self->options.idle_timeout = options->idle_timeout;
   self->options.clock = options->clock != NULL ? g_object_ref (options->clock) : osi_clock_new_system ();
+  self->options.offsite_url = g_strdup (options->offsite_url);
+  self->options.offsite_credentials = g_strdup (options->offsite_credentials);
+  self->options.offsite_access_key = g_strdup (options->offsite_access_key);
+  self->options.offsite_secret_key = g_strdup (options->offsite_secret_key);
+  self->options.offsite_region = g_strdup (options->offsite_region);
+  self->options.offsite_retry_max = options->offsite_retry_max > 0 ? options->offsite_retry_max : 300;
   _osi_server_connections_configure (self, options);
 
   self->folder = osi_backup_folder_new (self->options.backup_dir, error);

@@ -28,6 +28,14 @@ typedef struct
    * makes and for its schedule: NULL for the system clock; the tests
    * give a manual one. */
   OsiClock *clock;
+  /* Off-site copies (docs/api.md §7): NULL offsite_url for none. The keys
+   * are read from offsite_credentials by the caller (main.c). */
+  char    *offsite_url;
+  char    *offsite_credentials;  /* the file the keys came from, for messages */
+  char    *offsite_access_key;
+  char    *offsite_secret_key;
+  char    *offsite_region;       /* NULL: us-east-1 */
+  guint    offsite_retry_max;    /* seconds; 0: the default (300) */
 } OsiServerOptions;
 
 /* Frees the strings of options, the token wiped first, and drops the
