@@ -639,7 +639,7 @@ test_schema_version (Fixture       *f,
   g_assert_cmpstr (version, ==, G_STRINGIFY (OSI_CATALOG_SCHEMA_VERSION));
   tables = raw_query (f->path, "SELECT group_concat (name, ',') FROM"
                                " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)");
-  g_assert_cmpstr (tables, ==, "backups,runs,settings");
+  g_assert_cmpstr (tables, ==, "backups,offsite,runs,settings");
   g_assert_true (osi_catalog_set_note (catalog, "kept.tar.zst", "kept", &error));
   g_assert_no_error (error);
   g_clear_object (&catalog);
@@ -1096,6 +1096,159 @@ test_crash (Fixture       *f,
   g_test_message ("%u kills landed before a batch of %u had been said committed", batch_next, CRASH_BATCH);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Off-site copies                                                          */
+
+/* A catalog of schema version 1 (what the server wrote before off-site
+ * copies) is brought to the current version with its data whole, and
+ * gains the table of copies. */
+static void
+test_offsite_upgrade (Fixture       *f,
+                      gconstpointer  user_data)
+{
+  g_autoptr(OsiCatalog) catalog = NULL;
+  g_autoptr(OsiCatalogEntry) entry = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autofree char *version = NULL;
+  g_autofree char *tables = NULL;
+  g_autofree char *policy = NULL;
+
+  /* version 1's schema as it was released, and some data in it */
+  raw_exec (f->path,
+            "CREATE TABLE backups ("
+            "  name        TEXT PRIMARY KEY NOT NULL,"
+            "  protected   INTEGER NOT NULL DEFAULT 0 CHECK (protected IN (0, 1)),"
+            "  note        TEXT CHECK (note IS NULL OR length (note) BETWEEN 1 AND 500),"
+            "  kind        TEXT CHECK (kind IN ('manual', 'scheduled', 'safety', 'upload')),"
+            "  sha256      TEXT CHECK (sha256 IS NULL OR"
+            "                          (length (sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*')),"
+            "  size        INTEGER,"
+            "  mtime_ns    INTEGER,"
+            "  ctime_ns    INTEGER,"
+            "  verdict     TEXT CHECK (verdict IN ('restorable', 'not-restorable', 'unproven')),"
+            "  verified_at INTEGER,"
+            "  CHECK ((verdict IS NULL) = (verified_at IS NULL))"
+            ") WITHOUT ROWID;"
+            "CREATE TABLE settings (key TEXT PRIMARY KEY NOT NULL, value TEXT NOT NULL) WITHOUT ROWID;"
+            "CREATE TABLE runs ("
+            "  id     INTEGER PRIMARY KEY,"
+            "  kind   TEXT NOT NULL CHECK (kind IN ('backup', 'verify', 'prune')),"
+            "  at     INTEGER NOT NULL,"
+            "  ok     INTEGER NOT NULL CHECK (ok IN (0, 1)),"
+            "  detail TEXT NOT NULL"
+            ");"
+            "CREATE INDEX runs_by_kind ON runs (kind, id);"
+            "INSERT INTO backups (name, protected, note, kind) VALUES ('old.tar.zst', 1, 'kept', 'manual');"
+            "INSERT INTO settings VALUES ('policy', '{}');"
+            "INSERT INTO runs (kind, at, ok, detail) VALUES ('prune', 5, 1, 'Removed 0 backups, kept 1.');"
+            "PRAGMA application_id = 1330858306;"
+            "PRAGMA user_version = 1;");
+  g_chmod (f->path, 0600);
+
+  catalog = open_catalog (f);
+  g_assert_null (osi_catalog_get_moved_aside (catalog));
+  version = raw_query (f->path, "PRAGMA user_version");
+  g_assert_cmpstr (version, ==, G_STRINGIFY (OSI_CATALOG_SCHEMA_VERSION));
+  tables = raw_query (f->path, "SELECT group_concat (name, ',') FROM"
+                               " (SELECT name FROM sqlite_schema WHERE type = 'table' ORDER BY name)");
+  g_assert_cmpstr (tables, ==, "backups,offsite,runs,settings");
+
+  entry = osi_catalog_get_entry (catalog, "old.tar.zst", &error);
+  g_assert_no_error (error);
+  g_assert_true (entry->is_protected);
+  g_assert_cmpstr (entry->note, ==, "kept");
+  g_assert_cmpint (entry->kind, ==, OSI_CATALOG_KIND_MANUAL);
+  g_assert_true (osi_catalog_get_policy (catalog, &policy, &error));
+  g_assert_cmpstr (policy, ==, "{}");
+  copies = osi_catalog_list_copies (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (copies->len, ==, 0);
+}
+
+/* Every column of a copy is written, read back after close and reopen,
+ * and each setter changes its own columns only; forgetting a backup's
+ * record leaves its copy. */
+static void
+test_offsite_copies (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  g_autoptr(OsiCatalog) catalog = open_catalog (f);
+  g_autoptr(OsiCatalogCopy) first = osi_catalog_copy_new ("b1.tar.zst");
+  g_autoptr(OsiCatalogCopy) second = osi_catalog_copy_new ("b2.tar.zst");
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(GError) error = NULL;
+  const OsiCatalogCopy *c;
+  OsiCopyState state;
+
+  g_assert_true (osi_copy_state_from_string ("copying", &state));
+  g_assert_cmpint (state, ==, OSI_COPY_COPYING);
+  g_assert_false (osi_copy_state_from_string ("lost", &state));
+  g_assert_cmpstr (osi_copy_state_to_string (OSI_COPY_FAILED), ==, "failed");
+
+  first->state = OSI_COPY_COPYING;
+  first->at = 1764947762;
+  first->size = 6291823;
+  first->sha256 = g_strdup ("dce923d134947e769da4a9aa2646f5fe86b0e765587054baf33685175d9a0cd3");
+  first->date_us = G_GINT64_CONSTANT (1764947694000000);
+  first->kind = OSI_CATALOG_KIND_SCHEDULED;
+  first->is_protected = TRUE;
+  first->upload_id = g_strdup ("2~abc");
+  first->queued = 2;
+  second->queued = 1;
+  g_assert_true (osi_catalog_put_copy (catalog, first, &error));
+  g_assert_no_error (error);
+  g_assert_true (osi_catalog_put_copy (catalog, second, &error));
+  g_assert_no_error (error);
+  g_assert_true (osi_catalog_set_kind (catalog, "b1.tar.zst", OSI_CATALOG_KIND_MANUAL, &error));
+  g_assert_true (osi_catalog_forget (catalog, "b1.tar.zst", &error));
+  g_assert_no_error (error);
+  g_clear_object (&catalog);
+
+  catalog = open_catalog (f);
+  copies = osi_catalog_list_copies (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (copies->len, ==, 2);
+  /* the queue's order */
+  c = g_ptr_array_index (copies, 0);
+  g_assert_cmpstr (c->name, ==, "b2.tar.zst");
+  g_assert_cmpint (c->state, ==, OSI_COPY_PENDING);
+  g_assert_cmpint (c->size, ==, -1);
+  g_assert_null (c->sha256);
+  g_assert_null (c->upload_id);
+  g_assert_cmpint (c->kind, ==, OSI_CATALOG_KIND_UNKNOWN);
+  c = g_ptr_array_index (copies, 1);
+  g_assert_cmpstr (c->name, ==, "b1.tar.zst");
+  g_assert_cmpint (c->state, ==, OSI_COPY_COPYING);
+  g_assert_cmpint (c->at, ==, 1764947762);
+  g_assert_cmpint (c->size, ==, 6291823);
+  g_assert_cmpstr (c->sha256, ==, first->sha256);
+  g_assert_cmpint (c->date_us, ==, first->date_us);
+  g_assert_cmpint (c->kind, ==, OSI_CATALOG_KIND_SCHEDULED);
+  g_assert_true (c->is_protected);
+  g_assert_cmpstr (c->upload_id, ==, "2~abc");
+  g_clear_pointer (&copies, g_ptr_array_unref);
+
+  g_assert_true (osi_catalog_set_copy_state (catalog, "b1.tar.zst", OSI_COPY_FAILED, 1764950000,
+                                             "The bucket does not exist.", &error));
+  g_assert_true (osi_catalog_set_copy_upload_id (catalog, "b1.tar.zst", NULL, &error));
+  g_assert_true (osi_catalog_forget_copy (catalog, "b2.tar.zst", &error));
+  g_assert_no_error (error);
+  g_clear_object (&catalog);
+
+  catalog = open_catalog (f);
+  copies = osi_catalog_list_copies (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (copies->len, ==, 1);
+  c = g_ptr_array_index (copies, 0);
+  g_assert_cmpint (c->state, ==, OSI_COPY_FAILED);
+  g_assert_cmpint (c->at, ==, 1764950000);
+  g_assert_cmpstr (c->detail, ==, "The bucket does not exist.");
+  g_assert_null (c->upload_id);
+  g_assert_cmpint (c->size, ==, 6291823);
+  g_assert_true (c->is_protected);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1121,6 +1274,8 @@ main (int    argc,
   g_test_add ("/catalog/corrupt/symlink", Fixture, NULL, fixture_setup, test_corrupt_not_a_file, fixture_teardown);
   g_test_add ("/catalog/corrupt/directory", Fixture, NULL, fixture_setup, test_corrupt_directory, fixture_teardown);
   g_test_add ("/catalog/bulk", Fixture, NULL, fixture_setup, test_bulk, fixture_teardown);
+  g_test_add ("/catalog/offsite/upgrade", Fixture, NULL, fixture_setup, test_offsite_upgrade, fixture_teardown);
+  g_test_add ("/catalog/offsite/copies", Fixture, NULL, fixture_setup, test_offsite_copies, fixture_teardown);
   g_test_add ("/catalog/crash", Fixture, NULL, fixture_setup, test_crash, fixture_teardown);
 
   return g_test_run ();

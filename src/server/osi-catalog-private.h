@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: GPL-3.0-or-later */
 #pragma once
 
-/* What the two files of OsiCatalog share: osi-catalog.c holds the
+/* What the files of OsiCatalog share: osi-catalog.c holds the
  * connection (open, schema and migrations, moving an unreadable catalog
  * aside, the prepared statements, close), osi-catalog-records.c what is
- * read and written through it (entries, policy, runs). */
+ * read and written through it (entries, policy, runs), and
+ * osi-catalog-offsite.c the off-site copies. */
 
 #include <sqlite3.h>
 
@@ -15,6 +16,8 @@ G_BEGIN_DECLS
 /* The columns entry_from_row () and run_from_row () read, in this order. */
 #define ENTRY_COLUMNS "name, protected, note, kind, sha256, size, mtime_ns, ctime_ns, verdict, verified_at"
 #define RUN_COLUMNS   "kind, at, ok, detail"
+/* The columns of the off-site copies, osi-catalog-offsite.c. */
+#define COPY_COLUMNS  "name, state, at, detail, size, sha256, date_us, kind, protected, upload_id, queued"
 
 /* Every statement, prepared once at open. */
 typedef enum
@@ -38,6 +41,11 @@ typedef enum
   STMT_PRUNE_RUNS,
   STMT_LIST_RUNS,
   STMT_LAST_RUN,
+  STMT_LIST_COPIES,
+  STMT_PUT_COPY,
+  STMT_SET_COPY_STATE,
+  STMT_SET_COPY_UPLOAD,
+  STMT_FORGET_COPY,
   N_STMTS
 } Stmt;
 

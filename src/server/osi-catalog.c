@@ -71,6 +71,22 @@ static const char * const migrations[] = {
   "  detail TEXT NOT NULL"
   ");"
   "CREATE INDEX runs_by_kind ON runs (kind, id);",
+  /* 1 → 2: the off-site copies (docs/api.md §7). A row outlives the
+   * backup's own record: a copy stays when the local file is deleted. */
+  "CREATE TABLE offsite ("
+  "  name      TEXT PRIMARY KEY NOT NULL,"
+  "  state     TEXT NOT NULL CHECK (state IN ('pending', 'copying', 'done', 'failed')),"
+  "  at        INTEGER NOT NULL,"
+  "  detail    TEXT NOT NULL DEFAULT '',"
+  "  size      INTEGER,"
+  "  sha256    TEXT CHECK (sha256 IS NULL OR"
+  "                        (length (sha256) = 64 AND sha256 NOT GLOB '*[^0-9a-f]*')),"
+  "  date_us   INTEGER,"
+  "  kind      TEXT CHECK (kind IN ('manual', 'scheduled', 'safety', 'upload')),"
+  "  protected INTEGER NOT NULL DEFAULT 0 CHECK (protected IN (0, 1)),"
+  "  upload_id TEXT,"
+  "  queued    INTEGER NOT NULL DEFAULT 0"
+  ") WITHOUT ROWID;",
 };
 
 G_STATIC_ASSERT (G_N_ELEMENTS (migrations) == OSI_CATALOG_SCHEMA_VERSION);
@@ -118,6 +134,12 @@ static const char * const stmt_sql[N_STMTS] = {
     "DELETE FROM runs WHERE id <= (SELECT id FROM runs ORDER BY id DESC LIMIT 1 OFFSET ?1)",
   [STMT_LIST_RUNS] = "SELECT " RUN_COLUMNS " FROM runs ORDER BY id DESC LIMIT ?1",
   [STMT_LAST_RUN] = "SELECT " RUN_COLUMNS " FROM runs WHERE kind = ?1 ORDER BY id DESC LIMIT 1",
+  [STMT_LIST_COPIES] = "SELECT " COPY_COLUMNS " FROM offsite ORDER BY queued, name",
+  [STMT_PUT_COPY] = "INSERT OR REPLACE INTO offsite (" COPY_COLUMNS ")"
+                    " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+  [STMT_SET_COPY_STATE] = "UPDATE offsite SET state = ?2, at = ?3, detail = ?4 WHERE name = ?1",
+  [STMT_SET_COPY_UPLOAD] = "UPDATE offsite SET upload_id = ?2 WHERE name = ?1",
+  [STMT_FORGET_COPY] = "DELETE FROM offsite WHERE name = ?1",
 };
 
 G_DEFINE_FINAL_TYPE (OsiCatalog, osi_catalog, G_TYPE_OBJECT)

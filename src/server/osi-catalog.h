@@ -31,7 +31,7 @@ G_BEGIN_DECLS
 
 #define OSI_CATALOG_FILE_NAME       ".osi-catalog.sqlite"
 /* The version of the schema this code writes (PRAGMA user_version). */
-#define OSI_CATALOG_SCHEMA_VERSION  1
+#define OSI_CATALOG_SCHEMA_VERSION  2
 /* The longest note, in characters (Unicode code points). */
 #define OSI_CATALOG_NOTE_MAX_CHARS  500
 /* How many runs the log keeps; older ones are pruned as runs are added. */
@@ -280,6 +280,67 @@ GPtrArray  *osi_catalog_list_runs            (OsiCatalog        *self,
 gboolean    osi_catalog_get_last_run         (OsiCatalog        *self,
                                               OsiCatalogRunKind  kind,
                                               OsiCatalogRun    **run,
+                                              GError           **error);
+
+/* ------------------------------------------------------------------------ */
+/* Off-site copies (docs/api.md §7), osi-catalog-offsite.c                   */
+
+typedef enum
+{
+  OSI_COPY_PENDING,
+  OSI_COPY_COPYING,
+  OSI_COPY_DONE,
+  OSI_COPY_FAILED,
+} OsiCopyState;
+
+/* "pending", "copying", "done", "failed" and back. */
+const char *osi_copy_state_to_string         (OsiCopyState       state);
+gboolean    osi_copy_state_from_string       (const char        *text,
+                                              OsiCopyState      *state);
+
+/* One backup's off-site copy, as the catalog records it. A row is its
+ * own: forgetting the backup's record (osi_catalog_forget ()) leaves it. */
+typedef struct
+{
+  char           *name;
+  OsiCopyState    state;
+  gint64          at;          /* when the state was reached, seconds */
+  char           *detail;      /* never NULL */
+  gint64          size;        /* -1: unknown */
+  char           *sha256;      /* NULL: unknown */
+  gint64          date_us;     /* the backup's date, µs since the epoch */
+  OsiCatalogKind  kind;
+  gboolean        is_protected;  /* mirrored from the backup's record */
+  char           *upload_id;   /* the multipart upload under way, or NULL */
+  gint64          queued;      /* the queue's order: smaller goes first */
+} OsiCatalogCopy;
+
+OsiCatalogCopy *osi_catalog_copy_new         (const char        *name);
+OsiCatalogCopy *osi_catalog_copy_dup         (const OsiCatalogCopy *copy);
+void        osi_catalog_copy_free            (OsiCatalogCopy    *copy);
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiCatalogCopy, osi_catalog_copy_free)
+
+/* Every copy (OsiCatalogCopy), in the queue's order. */
+GPtrArray  *osi_catalog_list_copies          (OsiCatalog        *self,
+                                              GError           **error);
+/* Each returns when the change is on disk. put writes the row whole. */
+gboolean    osi_catalog_put_copy             (OsiCatalog        *self,
+                                              const OsiCatalogCopy *copy,
+                                              GError           **error);
+gboolean    osi_catalog_set_copy_state       (OsiCatalog        *self,
+                                              const char        *name,
+                                              OsiCopyState       state,
+                                              gint64             at,
+                                              const char        *detail,
+                                              GError           **error);
+/* NULL forgets it. */
+gboolean    osi_catalog_set_copy_upload_id   (OsiCatalog        *self,
+                                              const char        *name,
+                                              const char        *upload_id,
+                                              GError           **error);
+gboolean    osi_catalog_forget_copy          (OsiCatalog        *self,
+                                              const char        *name,
                                               GError           **error);
 
 G_END_DECLS
