@@ -35,7 +35,8 @@ test_defaults (void)
   text = policy_text (&policy);
   expected = g_strdup_printf ("{\"schedule\":{\"every\":\"off\",\"at\":\"02:30\",\"weekday\":1,\"day\":1,"
                               "\"time_zone\":\"%s\"},\"retention\":{\"keep_last\":3,\"keep_daily\":0,"
-                              "\"keep_weekly\":0,\"keep_monthly\":0},\"verify\":{\"every\":\"off\"}}",
+                              "\"keep_weekly\":0,\"keep_monthly\":0},\"verify\":{\"every\":\"off\"},"
+                              "\"offsite\":{\"keep_last\":0,\"keep_weekly\":0,\"keep_monthly\":0}}",
                               policy.time_zone);
   g_assert_cmpstr (text, ==, expected);
   g_assert_cmpstr (policy.time_zone, ==, "Europe/Paris");
@@ -47,7 +48,8 @@ test_round_trip (void)
 {
   const char *full = "{\"schedule\":{\"every\":\"weekly\",\"at\":\"23:05\",\"weekday\":7,\"day\":28,"
                      "\"time_zone\":\"America/New_York\"},\"retention\":{\"keep_last\":5,\"keep_daily\":7,"
-                     "\"keep_weekly\":4,\"keep_monthly\":6},\"verify\":{\"every\":\"weekly\"}}";
+                     "\"keep_weekly\":4,\"keep_monthly\":6},\"verify\":{\"every\":\"weekly\"},"
+                     "\"offsite\":{\"keep_last\":0,\"keep_weekly\":2,\"keep_monthly\":12}}";
   g_autoptr(JsonNode) node = parse (full);
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
@@ -81,6 +83,34 @@ test_partial (void)
   g_assert_cmpint (policy.schedule.every, ==, OSI_SCHEDULE_DAILY);
   g_assert_cmpint (policy.retention.keep_last, ==, 3);
   g_assert_cmpint (policy.retention.keep_daily, ==, 7);
+  g_assert_false (osi_policy_offsite_retention_is_set (&policy));
+  osi_policy_clear (&policy);
+}
+
+/* The off-site retention: each count 0–100000 (keep_last 0 allowed,
+ * unlike the local one), a count left out keeps its value. */
+static void
+test_offsite (void)
+{
+  g_autoptr(JsonNode) set = parse ("{\"offsite\":{\"keep_last\":5,\"keep_monthly\":100000}}");
+  g_autoptr(JsonNode) partial = parse ("{\"offsite\":{\"keep_weekly\":0}}");
+  g_autoptr(JsonNode) zero = parse ("{\"offsite\":{\"keep_last\":0,\"keep_monthly\":0}}");
+  g_autoptr(GError) error = NULL;
+  OsiPolicy policy;
+
+  osi_policy_init_default (&policy);
+  g_assert_true (osi_policy_from_json (&policy, set, &error));
+  g_assert_no_error (error);
+  g_assert_cmpint (policy.offsite.keep_last, ==, 5);
+  g_assert_cmpint (policy.offsite.keep_weekly, ==, 0);
+  g_assert_cmpint (policy.offsite.keep_monthly, ==, 100000);
+  g_assert_cmpint (policy.offsite.keep_daily, ==, 0);
+  g_assert_true (osi_policy_offsite_retention_is_set (&policy));
+  g_assert_true (osi_policy_from_json (&policy, partial, &error));
+  g_assert_cmpint (policy.offsite.keep_last, ==, 5);
+  g_assert_cmpint (policy.offsite.keep_monthly, ==, 100000);
+  g_assert_true (osi_policy_from_json (&policy, zero, &error));
+  g_assert_false (osi_policy_offsite_retention_is_set (&policy));
   osi_policy_clear (&policy);
 }
 
@@ -109,6 +139,10 @@ static const struct
   { "{\"schedule\":\"daily\"}", "schedule" },
   { "{\"verify\":{\"every\":\"monthly\"}}", "verify.every" },
   { "{\"verify\":true}", "verify" },
+  { "{\"offsite\":{\"keep_last\":-1}}", "offsite.keep_last" },
+  { "{\"offsite\":{\"keep_weekly\":100001}}", "offsite.keep_weekly" },
+  { "{\"offsite\":{\"keep_monthly\":\"2\"}}", "offsite.keep_monthly" },
+  { "{\"offsite\":3}", "offsite" },
 };
 
 static void
@@ -144,6 +178,7 @@ main (int argc, char *argv[])
   g_test_add_func ("/policy/round-trip", test_round_trip);
   g_test_add_func ("/policy/partial", test_partial);
   g_test_add_func ("/policy/refused", test_refused);
+  g_test_add_func ("/policy/offsite", test_offsite);
 
   return g_test_run ();
 }

@@ -71,6 +71,15 @@ osi_policy_init_default (OsiPolicy *policy)
   policy->time_zone = g_strdup (g_time_zone_get_identifier (local));
   policy->retention = retention;
   policy->verify = OSI_VERIFY_OFF;
+  /* memset left the off-site retention all 0: copies are never deleted. */
+}
+
+gboolean
+osi_policy_offsite_retention_is_set (const OsiPolicy *policy)
+{
+  g_return_val_if_fail (policy != NULL, FALSE);
+
+  return policy->offsite.keep_last > 0 || policy->offsite.keep_weekly > 0 || policy->offsite.keep_monthly > 0;
 }
 
 void
@@ -236,6 +245,21 @@ read_retention (OsiPolicy   *policy,
          && osi_retention_policy_validate (&policy->retention, error);
 }
 
+/* keep_daily has no place here: off-site copies are counted by the
+ * newest, the weeks and the months (docs/api.md §7.2). */
+static gboolean
+read_offsite (OsiPolicy   *policy,
+              JsonObject  *object,
+              GError     **error)
+{
+  return read_count (object, "keep_last", "offsite.keep_last",
+                     0, MAX_COUNT, &policy->offsite.keep_last, error)
+         && read_count (object, "keep_weekly", "offsite.keep_weekly",
+                        0, MAX_COUNT, &policy->offsite.keep_weekly, error)
+         && read_count (object, "keep_monthly", "offsite.keep_monthly",
+                        0, MAX_COUNT, &policy->offsite.keep_monthly, error);
+}
+
 gboolean
 osi_policy_from_json (OsiPolicy  *policy,
                       JsonNode   *node,
@@ -281,6 +305,10 @@ osi_policy_from_json (OsiPolicy  *policy,
           goto refused;
         }
     }
+
+  object = read_object (root, "offsite", "offsite", &present, error);
+  if ((present && object == NULL) || (object != NULL && !read_offsite (&read, object, error)))
+    goto refused;
 
   osi_policy_clear (policy);
   *policy = read;
@@ -333,6 +361,16 @@ osi_policy_to_json (const OsiPolicy *policy)
   json_builder_begin_object (builder);
   json_builder_set_member_name (builder, "every");
   json_builder_add_string_value (builder, osi_verify_every_to_string (policy->verify));
+  json_builder_end_object (builder);
+
+  json_builder_set_member_name (builder, "offsite");
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "keep_last");
+  json_builder_add_int_value (builder, policy->offsite.keep_last);
+  json_builder_set_member_name (builder, "keep_weekly");
+  json_builder_add_int_value (builder, policy->offsite.keep_weekly);
+  json_builder_set_member_name (builder, "keep_monthly");
+  json_builder_add_int_value (builder, policy->offsite.keep_monthly);
   json_builder_end_object (builder);
 
   json_builder_end_object (builder);

@@ -27,11 +27,18 @@ typedef struct
   char               *time_zone;
   OsiRetentionPolicy  retention;
   OsiVerifyEvery      verify;
+  /* The off-site copies' retention (docs/api.md §7.2): keep_last,
+   * keep_weekly and keep_monthly, 0–100000 each (keep_daily stays 0);
+   * all 0, the default, never deletes a copy. */
+  OsiRetentionPolicy  offsite;
 } OsiPolicy;
 
+/* Whether the off-site retention deletes anything at all. */
+gboolean    osi_policy_offsite_retention_is_set (const OsiPolicy *policy);
+
 /* §6's defaults: schedule off (at 02:30, Mondays, the 1st, when turned
- * on), keep_last 3 and nothing else, verify off; the time zone this
- * machine's. */
+ * on), keep_last 3 and nothing else, verify off, off-site retention all
+ * 0; the time zone this machine's. */
 void        osi_policy_init_default        (OsiPolicy        *policy);
 void        osi_policy_clear               (OsiPolicy        *policy);
 void        osi_policy_copy                (OsiPolicy        *dest,
