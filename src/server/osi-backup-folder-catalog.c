@@ -82,6 +82,19 @@ on_catalog_thread (OsiBackupFolder *self)
 /* ------------------------------------------------------------------------ */
 /* Records                                                                  */
 
+/* The entry of name and the list are rendered again. Called with the
+ * lock held. */
+static void
+invalidate_locked (OsiBackupFolder *self,
+                   const char      *name)
+{
+  CacheEntry *cached = g_hash_table_lookup (self->cache, name);
+
+  if (cached != NULL)
+    g_clear_pointer (&cached->json, g_free);
+  g_clear_pointer (&self->list_body, g_bytes_unref);
+}
+
 /* Reads name's entry again after a write and has the list show it. */
 static void
 refresh_record (OsiBackupFolder *self,
@@ -89,17 +102,13 @@ refresh_record (OsiBackupFolder *self,
 {
   g_autoptr(GError) error = NULL;
   OsiCatalogEntry *record = osi_catalog_get_entry (self->catalog, name, &error);
-  CacheEntry *cached;
 
   g_mutex_lock (&self->cache_lock);
   if (record != NULL)
     g_hash_table_replace (self->records, (char *)record->name, record);
   else
     g_hash_table_remove (self->records, name);
-  cached = g_hash_table_lookup (self->cache, name);
-  if (cached != NULL)
-    g_clear_pointer (&cached->json, g_free);
-  g_clear_pointer (&self->list_body, g_bytes_unref);
+  invalidate_locked (self, name);
   g_mutex_unlock (&self->cache_lock);
   if (record == NULL)
     g_message ("Cannot read the catalog's record of %s: %s", name, error->message);
@@ -124,6 +133,8 @@ _osi_backup_folder_add_members_locked (OsiBackupFolder *self,
 {
   const OsiCatalogEntry *record = g_hash_table_lookup (self->records, name);
 
+  if (self->members_func != NULL)
+    self->members_func (name, object, self->members_data);
   if (record == NULL)
     return;
   /* Written only when true: "protected": false on every entry would make
@@ -436,6 +447,34 @@ osi_backup_folder_attach_catalog (OsiBackupFolder *self,
   g_hash_table_remove_all (self->cache);
   self->rescan = TRUE;
   g_clear_pointer (&self->list_body, g_bytes_unref);
+  g_mutex_unlock (&self->cache_lock);
+}
+
+void
+osi_backup_folder_set_members_func (OsiBackupFolder            *self,
+                                    OsiBackupFolderMembersFunc  func,
+                                    gpointer                    user_data)
+{
+  g_return_if_fail (OSI_IS_BACKUP_FOLDER (self));
+
+  g_mutex_lock (&self->cache_lock);
+  self->members_func = func;
+  self->members_data = user_data;
+  g_hash_table_remove_all (self->cache);
+  self->rescan = TRUE;
+  g_clear_pointer (&self->list_body, g_bytes_unref);
+  g_mutex_unlock (&self->cache_lock);
+}
+
+void
+osi_backup_folder_invalidate (OsiBackupFolder *self,
+                              const char      *name)
+{
+  g_return_if_fail (OSI_IS_BACKUP_FOLDER (self));
+  g_return_if_fail (name != NULL);
+
+  g_mutex_lock (&self->cache_lock);
+  invalidate_locked (self, name);
   g_mutex_unlock (&self->cache_lock);
 }
 

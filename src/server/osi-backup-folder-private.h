@@ -69,6 +69,9 @@ struct _OsiBackupFolder
    * written in one transaction by flush_source, a moment later. */
   GArray       *pending;
   GSource      *flush_source;
+  /* What adds the off-site members to a list entry, or NULL. */
+  OsiBackupFolderMembersFunc members_func;
+  gpointer      members_data;
 };
 
 /* osi-backup-folder.c */

@@ -128,6 +128,20 @@ gboolean         osi_backup_folder_set_verification (OsiBackupFolder  *self,
 void             osi_backup_folder_add_members    (OsiBackupFolder    *self,
                                                    const char         *name,
                                                    JsonObject         *object);
+/* What else a list entry carries (the off-site copy's state, docs/api.md
+ * §7.3): func adds it to the entry of name. Called with the folder's lock
+ * held, from any thread that renders the list: it must not call the
+ * folder. */
+typedef void (*OsiBackupFolderMembersFunc) (const char *name,
+                                            JsonObject *object,
+                                            gpointer    user_data);
+void             osi_backup_folder_set_members_func (OsiBackupFolder *self,
+                                                   OsiBackupFolderMembersFunc func,
+                                                   gpointer            user_data);
+/* What the members func adds to name changed: its entry and the list are
+ * rendered again, as after a write to the catalog. */
+void             osi_backup_folder_invalidate     (OsiBackupFolder    *self,
+                                                   const char         *name);
 /* One backup and what the catalog records of it. */
 typedef struct
 {

@@ -29,6 +29,10 @@ _osi_server_record_kind (OsiServer      *self,
   if (!osi_backup_folder_set_kind (self->folder, name, kind, &error))
     g_message ("Cannot record in the backup catalog that %s is a %s backup: %s", name,
                osi_catalog_kind_to_string (kind), error->message);
+  /* Every new backup passes here: its off-site copy is queued
+   * (docs/api.md §7.2). A fetched one records its kind elsewhere. */
+  if (self->offsite != NULL)
+    osi_offsite_enqueue (self->offsite, name, kind);
 }
 
 OsiCatalogVerdict
@@ -168,6 +172,8 @@ _osi_server_handle_patch (OsiServer         *self,
       _osi_server_respond_task_error (msg, error);
       return;
     }
+  if (patch.set_protected && self->offsite != NULL)
+    osi_offsite_set_protected (self->offsite, name, patch.is_protected);
   if (patch.set_protected)
     g_message ("%s %s", patch.is_protected ? "Protected" : "Unprotected", name);
   if (patch.set_note)

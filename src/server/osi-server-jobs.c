@@ -793,6 +793,8 @@ _osi_server_handle_delete (OsiServer         *self,
       return;
     }
   g_message ("Deleted %s", name);
+  if (self->offsite != NULL)
+    osi_offsite_backup_deleted (self->offsite, name);
 
   message = g_strdup_printf (_("Backup “%s” deleted."), name);
   object = json_object_new ();

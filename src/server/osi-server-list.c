@@ -21,10 +21,13 @@ _osi_server_handle_health (OsiServer         *self,
    * policy"). */
   {
     static const char * const features[] = { "verify", "diff", "upload", "range", "digest", "policy" };
-    JsonArray *array = json_array_sized_new (G_N_ELEMENTS (features));
+    JsonArray *array = json_array_sized_new (G_N_ELEMENTS (features) + 1);
 
     for (guint i = 0; i < G_N_ELEMENTS (features); i++)
       json_array_add_string_element (array, features[i]);
+    /* §7 "Off-site copies": only when configured. */
+    if (self->offsite != NULL)
+      json_array_add_string_element (array, "offsite");
     json_object_set_array_member (object, "features", array);
   }
   /* The details only for those who may see the backups. */

@@ -237,7 +237,11 @@ apply (OsiServer *self,
           int error = errors[j++];
 
           if (error == 0)
-            continue;
+            {
+              if (self->offsite != NULL)
+                osi_offsite_backup_deleted (self->offsite, name);
+              continue;
+            }
           reason = g_strerror (error);
         }
       else
@@ -342,6 +346,44 @@ read_dry_run (SoupServerMessage *msg,
   return TRUE;
 }
 
+typedef struct
+{
+  OsiServer         *server;
+  SoupServerMessage *msg;
+  JsonObject        *answer;
+} OffsitePrune;
+
+/* The copies the off-site retention removed are gone (or marked with
+ * their error in the answer's "offsite"): the prune is answered. */
+static void
+offsite_pruned (GObject      *source,
+                GAsyncResult *result,
+                gpointer      user_data)
+{
+  OffsitePrune *prune = user_data;
+  JsonObject *plan = json_object_get_object_member (prune->answer, "offsite");
+
+  osi_offsite_apply_finish (OSI_OFFSITE (source), result, NULL);
+  /* the offsite failures' summary belongs to the answer's detail */
+  if (json_object_has_member (plan, "detail"))
+    {
+      const char *offsite_detail = json_object_get_string_member (plan, "detail");
+      const char *detail = json_object_get_string_member_with_default (prune->answer, "detail", NULL);
+      g_autofree char *both = detail != NULL ? g_strconcat (detail, " ", offsite_detail, NULL)
+                                             : g_strdup (offsite_detail);
+
+      json_object_set_string_member (prune->answer, "detail", both);
+      json_object_remove_member (plan, "detail");
+    }
+  _osi_server_respond_json (prune->msg, SOUP_STATUS_OK, prune->answer);
+  _osi_server_resume (prune->msg);
+  _osi_server_pending_end (prune->server);
+  g_object_unref (prune->msg);
+  json_object_unref (prune->answer);
+  g_object_unref (prune->server);
+  g_free (prune);
+}
+
 /* POST /api/rag/backup/prune[?dry_run=1]. A prune never runs during a
  * restore (the restore's safety backup and the backup restored are in
  * play until its --on-restore command ends): 409 then; alongside a
@@ -367,5 +409,27 @@ _osi_server_handle_prune (OsiServer         *self,
       return;
     }
   answer = _osi_server_prune (self, dry_run);
+  if (self->offsite != NULL)
+    {
+      g_autoptr(JsonObject) plan = osi_offsite_plan (self->offsite, dry_run);
+      JsonArray *remove = plan != NULL ? json_object_get_array_member (plan, "remove") : NULL;
+
+      if (plan != NULL)
+        json_object_set_object_member (answer, "offsite", json_object_ref (plan));
+      if (!dry_run && remove != NULL && json_array_get_length (remove) > 0)
+        {
+          /* The copies are deleted from the storage before the answer,
+           * which says which could not be. */
+          OffsitePrune *prune = g_new0 (OffsitePrune, 1);
+
+          prune->server = g_object_ref (self);
+          prune->msg = g_object_ref (msg);
+          prune->answer = g_steal_pointer (&answer);
+          soup_server_message_pause (msg);
+          _osi_server_pending_begin (self);
+          osi_offsite_apply_async (self->offsite, plan, offsite_pruned, prune);
+          return;
+        }
+    }
   _osi_server_respond_json (msg, SOUP_STATUS_OK, answer);
 }

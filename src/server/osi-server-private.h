@@ -15,6 +15,7 @@
 #include "osi-backup-folder.h"
 #include "osi-catalog.h"
 #include "osi-diff.h"
+#include "osi-offsite.h"
 #include "osi-policy.h"
 #include "osi-scheduler.h"
 #include "osi-server.h"
@@ -76,6 +77,8 @@ struct _OsiServer
   /* The backup policy, as stored in the catalog, and what applies it. */
   OsiPolicy         policy;
   OsiScheduler     *scheduler;
+  /* The off-site copies (docs/api.md §7), or NULL without --offsite-url. */
+  OsiOffsite       *offsite;
   GTlsCertificate  *certificate;
   SoupServer       *soup;
   char             *url;
@@ -153,6 +156,8 @@ struct _Job
   struct stat        st;        /* of the same */
   OsiVerifyReport   *report;
   OsiDiff           *diff;
+  OsiCatalogCopy    *copy;      /* the off-site copy a fetch brings back */
+  GPtrArray         *listing;   /* the storage's objects, read for a refresh */
 };
 
 /* The one create or restore under way (self->op), begun and ended: the
@@ -276,7 +281,22 @@ JsonObject *_osi_server_prune                   (OsiServer            *self,
 void        _osi_server_handle_prune            (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 
+/* osi-server-offsite.c */
+void        _osi_server_handle_offsite          (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_handle_offsite_fetch    (OsiServer            *self,
+                                                 SoupServerMessage    *msg);
+void        _osi_server_respond_not_offsite     (SoupServerMessage    *msg);
+
 /* osi-server-upload.c */
+/* What an upload and a fetch share once the file is written (job->fd,
+ * job->tmp_path; job->sha256 its checksum): synced, verified as §3.7
+ * says, stored under job->name (never over another file), its checksum
+ * recorded. what names the file in the errors. */
+gboolean    _osi_server_store_received          (Job                  *job,
+                                                 gboolean              fetched,
+                                                 GCancellable         *cancellable,
+                                                 GError              **error);
 void        _osi_server_upload_begin            (OsiServer            *self,
                                                  SoupServerMessage    *msg,
                                                  Request              *req);

@@ -7,6 +7,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
@@ -166,20 +167,45 @@ _osi_server_upload_begin (OsiServer         *self,
   req->upload_buffer = g_byte_array_sized_new (UPLOAD_BUFFER_SIZE);
 }
 
-static gboolean
-upload_work (Job           *job,
-             GCancellable  *cancellable,
-             GError       **error)
+static void
+set_store_error (GError     **error,
+                 gboolean     fetched,
+                 int          saved)
+{
+  if (fetched)
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                 _("Cannot store the backup brought back from off-site storage: %s"), g_strerror (saved));
+  else
+    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
+                 _("Cannot store the upload: %s"), g_strerror (saved));
+}
+
+gboolean
+_osi_server_store_received (Job           *job,
+                            gboolean       fetched,
+                            GCancellable  *cancellable,
+                            GError       **error)
 {
   OsiServer *self = job->server;
   g_autofree char *tmp_name = g_path_get_basename (job->tmp_path);
   int dir_fd = osi_backup_folder_get_fd (self->folder);
 
+  /* A fetched backup keeps its date (docs/api.md §7.4). */
+  if (fetched && job->made_at_us > 0)
+    {
+      struct timespec times[2];
+
+      times[0].tv_sec = times[1].tv_sec = job->made_at_us / G_USEC_PER_SEC;
+      times[0].tv_nsec = times[1].tv_nsec = (job->made_at_us % G_USEC_PER_SEC) * 1000;
+      if (futimens (job->fd, times) < 0)
+        {
+          set_store_error (error, fetched, errno);
+          return FALSE;
+        }
+    }
   if (fsync (job->fd) < 0)
     {
-      int saved = errno;
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                   _("Cannot store the upload: %s"), g_strerror (saved));
+      set_store_error (error, fetched, errno);
       return FALSE;
     }
   if (!_osi_server_verify_work (job, cancellable, error))
@@ -188,9 +214,13 @@ upload_work (Job           *job,
     {
       g_autofree char *summary = _osi_server_findings_summary (job->report);
 
-      g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
-                   _("The uploaded backup “%s” failed verification and was not stored: %s"),
-                   job->name, summary);
+      if (fetched)
+        g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                     _("The off-site copy of “%s” is damaged and was not stored: %s"), job->name, summary);
+      else
+        g_set_error (error, HTTP_ERROR, SOUP_STATUS_UNPROCESSABLE_ENTITY,
+                     _("The uploaded backup “%s” failed verification and was not stored: %s"),
+                     job->name, summary);
       return FALSE;
     }
 
@@ -215,8 +245,7 @@ upload_work (Job           *job,
         }
       if (saved != 0)
         {
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved),
-                       _("Cannot store the upload: %s"), g_strerror (saved));
+          set_store_error (error, fetched, saved);
           return FALSE;
         }
     }
@@ -237,6 +266,14 @@ upload_work (Job           *job,
       }
   }
   return TRUE;
+}
+
+static gboolean
+upload_work (Job           *job,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  return _osi_server_store_received (job, FALSE, cancellable, error);
 }
 
 static gboolean

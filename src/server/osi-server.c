@@ -37,6 +37,8 @@ typedef enum
   ROUTE_DIFF,
   ROUTE_POLICY,
   ROUTE_PRUNE,
+  ROUTE_OFFSITE,
+  ROUTE_OFFSITE_FETCH,
 } Route;
 
 G_DEFINE_FINAL_TYPE (OsiServer, osi_server, G_TYPE_OBJECT)
@@ -251,6 +253,8 @@ route_for_path (const char *path)
     { "/api/rag/backup/diff", ROUTE_DIFF },
     { "/api/rag/backup/policy", ROUTE_POLICY },
     { "/api/rag/backup/prune", ROUTE_PRUNE },
+    { "/api/rag/backup/offsite", ROUTE_OFFSITE },
+    { "/api/rag/backup/offsite/fetch", ROUTE_OFFSITE_FETCH },
   };
   gsize len = strlen (path);
 
@@ -275,9 +279,11 @@ route_methods (Route route)
     case ROUTE_RESTORE:
     case ROUTE_UPLOAD:
     case ROUTE_PRUNE:
+    case ROUTE_OFFSITE_FETCH:
       return "POST";
     case ROUTE_VERIFY:
     case ROUTE_DIFF:
+    case ROUTE_OFFSITE:
       return "GET";
     case ROUTE_POLICY:
       return "GET, PUT";
@@ -487,6 +493,8 @@ job_free (gpointer data)
   g_free (job->prefix);
   g_free (job->made);
   g_free (job->sha256);
+  g_clear_pointer (&job->copy, osi_catalog_copy_free);
+  g_clear_pointer (&job->listing, g_ptr_array_unref);
   g_clear_object (&job->report);
   g_clear_object (&job->diff);
   g_clear_object (&job->cancellable);
@@ -547,7 +555,7 @@ static gboolean
 takes_json_body (Route       route,
                  const char *method)
 {
-  return (route == ROUTE_RESTORE) ||
+  return (route == ROUTE_RESTORE) || (route == ROUTE_OFFSITE_FETCH) ||
          (route == ROUTE_BACKUP && g_strcmp0 (method, "PATCH") == 0) ||
          (route == ROUTE_POLICY && g_strcmp0 (method, "PUT") == 0);
 }
@@ -703,6 +711,14 @@ handler (SoupServer        *soup,
       _osi_server_handle_prune (self, msg);
       break;
 
+    case ROUTE_OFFSITE:
+      _osi_server_handle_offsite (self, msg);
+      break;
+
+    case ROUTE_OFFSITE_FETCH:
+      _osi_server_handle_offsite_fetch (self, msg);
+      break;
+
     case ROUTE_NONE:
     default:
       _osi_server_respond_error (msg, SOUP_STATUS_NOT_FOUND, "%s", _("Not found."));
@@ -815,6 +831,8 @@ stop_background_work (OsiServer *self)
   g_cancellable_cancel (self->cancellable);
   if (self->scheduler != NULL)
     osi_scheduler_stop (self->scheduler);
+  if (self->offsite != NULL)
+    osi_offsite_stop (self->offsite);
   if (self->folder != NULL)
     osi_backup_folder_stop (self->folder);
   /* A reload command still running is left to finish on its own. */
@@ -844,6 +862,23 @@ open_catalog (OsiServer  *self,
   return TRUE;
 }
 
+/* The off-site copies, once the catalog is attached and before anything
+ * makes a backup: their queue goes on where it was. The storage is not
+ * asked anything here: a gateway down does not hold the start. */
+static gboolean
+start_offsite (OsiServer  *self,
+               GError    **error)
+{
+  if (self->options.offsite_url == NULL)
+    return TRUE;
+  self->offsite = osi_offsite_new (&self->options, self->folder, self->catalog, self->options.clock,
+                                   &self->policy, error);
+  if (self->offsite == NULL)
+    return FALSE;
+  osi_offsite_start (self->offsite);
+  return TRUE;
+}
+
 /* ------------------------------------------------------------------------ */
 
 static void
@@ -864,6 +899,7 @@ osi_server_dispose (GObject *object)
   g_clear_object (&self->listen_socket);
   g_clear_object (&self->certificate);
   g_clear_object (&self->scheduler);
+  g_clear_object (&self->offsite);
   g_clear_object (&self->folder);
   g_clear_object (&self->catalog);
 
@@ -997,7 +1033,7 @@ osi_server_new (const OsiServerOptions  *options,
   if (!osi_swap_recover (self->options.data_dir, error))
     return NULL;
   osi_backup_folder_clean (self->folder);
-  if (!open_catalog (self, error))
+  if (!open_catalog (self, error) || !start_offsite (self, error))
     return NULL;
 
   if (options->tls_cert != NULL)
@@ -1115,7 +1151,8 @@ osi_server_is_idle (OsiServer *self)
   g_return_val_if_fail (OSI_IS_SERVER (self), FALSE);
 
   return self->op == OP_NONE && self->n_pending == 0 &&
-         (self->scheduler == NULL || !osi_scheduler_is_busy (self->scheduler));
+         (self->scheduler == NULL || !osi_scheduler_is_busy (self->scheduler)) &&
+         (self->offsite == NULL || osi_offsite_is_idle (self->offsite));
 }
 
 char *

@@ -57,8 +57,9 @@ gboolean    osi_server_listen       (OsiServer              *self,
                                      const char             *host_port,
                                      GError                **error);
 /* No create, restore, verification or other work in a thread under way,
- * nor any the scheduler has begun: for the tests, which move a manual
- * clock and wait for what it set off. */
+ * nor any the scheduler has begun, nor an off-site copy queued or under
+ * way: for the tests, which move a manual clock and wait for what it set
+ * off. */
 gboolean    osi_server_is_idle      (OsiServer              *self);
 /* e.g. "http://127.0.0.1:41234", valid after listen. */
 char       *osi_server_get_url      (OsiServer              *self);
