@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: GPL-3.0-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <glib/gstdio.h>
+#include <json-glib/json-glib.h>
+#include <libsoup/soup.h>
+
+#include "osi-test-rgw.h"
+#include "osi-test-support.h"
+
+/* The off-site copies of docs/api.md §7 as osi-backup-server makes them:
+ * the real server on 127.0.0.1 port 0 with --offsite-url pointing at a
+ * real Ceph RADOS Gateway (tests/osi-test-rgw.h), one for the whole
+ * program; each case under a prefix of its own in the gateway's bucket.
+ * s3cmd, a client that is not ours, reads back what the server wrote.
+ * Nothing is timed: a copy is waited for with a deadline that only turns
+ * a hang into a failure naming what. The faults (gateway or server killed
+ * mid-copy, wrong keys, missing bucket, a large backup) are
+ * tests/test-offsite-rgw.c's. */
+
+#define TOKEN "offsite-test-token-93d1"
+
+static OsiTestRgw *rgw;
+static char *rgw_dir;
+static guint n_prefixes;
+
+typedef struct
+{
+  char          *tmp;
+  char          *data;
+  char          *backups;
+  char          *prefix;     /* the case's, under the bucket */
+  OsiTestServer *server;
+  SoupSession   *session;
+} Fixture;
+
+typedef struct
+{
+  guint     status;
+  GBytes   *body;
+  JsonNode *json;
+} Response;
+
+static void
+response_free (Response *r)
+{
+  g_clear_pointer (&r->body, g_bytes_unref);
+  g_clear_pointer (&r->json, json_node_unref);
+  g_free (r);
+}
+
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
+
+/* One gateway for every case, started by the first that needs it. */
+static gboolean
+have_gateway (void)
+{
+  static gboolean tried;
+
+  if (rgw != NULL)
+    return TRUE;
+  if (tried)
+    {
+      osi_test_missing ("no RADOS Gateway");
+      return FALSE;
+    }
+  tried = TRUE;
+  rgw = osi_test_rgw_start (rgw_dir);
+  return rgw != NULL;
+}
+
+static void
+fixture_setup (Fixture       *f,
+               gconstpointer  user_data)
+{
+  f->tmp = osi_test_make_tmpdir ();
+  f->data = osi_test_generate_data (f->tmp, 64 * 1024, 1);
+  if (GPOINTER_TO_UINT (user_data) > 0)
+    {
+      /* bytes that do not compress, for a backup of that size */
+      g_autofree char *dir = g_build_filename (f->data, "data", NULL);
+      g_autofree char *noise = g_build_filename (dir, "noise.bin", NULL);
+
+      g_assert_cmpint (g_mkdir_with_parents (dir, 0700), ==, 0);
+      osi_test_write_random_file (noise, GPOINTER_TO_UINT (user_data), 7);
+    }
+  f->backups = g_build_filename (f->tmp, "backups", NULL);
+  g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
+  f->session = soup_session_new ();
+  f->prefix = g_strdup_printf ("case-%u", ++n_prefixes);
+}
+
+static void
+fixture_teardown (Fixture       *f,
+                  gconstpointer  user_data)
+{
+  osi_test_server_finish (f->server);
+  g_clear_object (&f->session);
+  osi_test_remove_tmpdir (f->tmp);
+  g_free (f->tmp);
+  g_free (f->data);
+  g_free (f->backups);
+  g_free (f->prefix);
+}
+
+static void
+start_server (Fixture  *f,
+              gboolean  offsite)
+{
+  g_autofree char *url = offsite ? g_strdup_printf ("%s/%s", osi_test_rgw_get_url (rgw), f->prefix) : NULL;
+
+  if (offsite)
+    f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN,
+                                       "--offsite-url", url,
+                                       "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
+                                       NULL);
+  else
+    f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+}
+
+static GBytes *
+send_and_read (Fixture     *f,
+               SoupMessage *msg)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GError) error = NULL;
+  GBytes *body;
+
+  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, osi_test_store_result, &result);
+  osi_test_wait_result (&result, "an answer");
+  body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  return body;
+}
+
+static Response *
+request_with (Fixture    *f,
+              const char *method,
+              const char *path_query,
+              const char *type,
+              GBytes     *body)
+{
+  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
+  Response *r = g_new0 (Response, 1);
+  const char *content_type;
+
+  g_assert_nonnull (msg);
+  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
+  if (body != NULL)
+    soup_message_set_request_body_from_bytes (msg, type, body);
+  r->body = send_and_read (f, msg);
+  r->status = soup_message_get_status (msg);
+  content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
+  if (g_strcmp0 (content_type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
+    {
+      gsize len;
+      const char *data = g_bytes_get_data (r->body, &len);
+
+      r->json = osi_test_parse_json (data, (gssize)len);
+    }
+  return r;
+}
+
+static Response *
+request (Fixture    *f,
+         const char *method,
+         const char *path_query,
+         const char *json)
+{
+  g_autoptr(GBytes) body = json != NULL ? g_bytes_new (json, strlen (json)) : NULL;
+
+  return request_with (f, method, path_query, "application/json", body);
+}
+
+static void
+assert_status (Response *r,
+               guint     status)
+{
+  if (r->status != status)
+    g_error ("expected %u, got %u: %.*s", status, r->status,
+             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
+}
+
+static JsonObject *
+object_of (Response *r)
+{
+  g_assert_nonnull (r->json);
+  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
+  return json_node_get_object (r->json);
+}
+
+static const char *
+assert_error (Response   *r,
+              guint       status,
+              const char *expected)
+{
+  const char *detail;
+
+  assert_status (r, status);
+  detail = json_object_get_string_member_with_default (object_of (r), "detail", NULL);
+  g_assert_nonnull (detail);
+  if (expected != NULL)
+    g_assert_cmpstr (detail, ==, expected);
+  return detail;
+}
+
+static char *
+create_backup (Fixture *f)
+{
+  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+  JsonObject *backup;
+
+  assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (object_of (r), "backup");
+  return g_strdup (json_object_get_string_member (backup, "name"));
+}
+
+/* The entry of name in GET /offsite (a new reference), or NULL. */
+static JsonObject *
+find_copy (Fixture    *f,
+           const char *name)
+{
+  g_autoptr(Response) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
+  JsonArray *copies;
+
+  assert_status (r, SOUP_STATUS_OK);
+  copies = json_object_get_array_member (object_of (r), "copies");
+  for (guint i = 0; i < json_array_get_length (copies); i++)
+    {
+      JsonObject *copy = json_array_get_object_element (copies, i);
+
+      if (g_strcmp0 (json_object_get_string_member (copy, "name"), name) == 0)
+        return json_object_ref (copy);
+    }
+  return NULL;
+}
+
+/* The list entry of name (a new reference), or NULL. */
+static JsonObject *
+find_entry (Fixture    *f,
+            const char *name)
+{
+  g_autoptr(Response) r = request (f, "GET", "/api/rag/backup", NULL);
+  JsonArray *backups;
+
+  assert_status (r, SOUP_STATUS_OK);
+  backups = json_object_get_array_member (object_of (r), "backups");
+  for (guint i = 0; i < json_array_get_length (backups); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (backups, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
+        return json_object_ref (entry);
+    }
+  return NULL;
+}
+
+static const char *
+offsite_state (JsonObject *entry)
+{
+  JsonObject *offsite;
+
+  if (entry == NULL || !json_object_has_member (entry, "offsite"))
+    return NULL;
+  offsite = json_object_get_object_member (entry, "offsite");
+  return json_object_get_string_member (offsite, "state");
+}
+
+/* Polls the list until name's copy is done; a failed copy, or none after
+ * OSI_TEST_WAIT_S, fails the test with what the server said. */
+static void
+wait_copy_done (Fixture    *f,
+                const char *name)
+{
+  gint64 deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+
+  for (;;)
+    {
+      g_autoptr(JsonObject) entry = find_entry (f, name);
+      const char *state = offsite_state (entry);
+
+      if (g_strcmp0 (state, "done") == 0)
+        return;
+      if (g_strcmp0 (state, "failed") == 0)
+        g_error ("the off-site copy of %s failed: %s", name,
+                 json_object_get_string_member (json_object_get_object_member (entry, "offsite"), "detail"));
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the off-site copy of %s is still %s after %d s", name, state != NULL ? state : "not listed",
+                 OSI_TEST_WAIT_S);
+      g_usleep (50 * 1000);
+    }
+}
+
+static char *
+object_key (Fixture    *f,
+            const char *name)
+{
+  return g_strdup_printf ("%s/%s/%s", f->prefix, g_get_host_name (), name);
+}
+
+/* s3cmd's command, its success asserted; its standard output. */
+static char *
+s3cmd (const char *first,
+       ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list args;
+
+  g_ptr_array_add (argv, "s3cmd");
+  g_ptr_array_add (argv, "-c");
+  g_ptr_array_add (argv, (char *)osi_test_rgw_get_s3cmd_config (rgw));
+  g_ptr_array_add (argv, "--no-progress");
+  va_start (args, first);
+  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
+    g_ptr_array_add (argv, (char *)arg);
+  va_end (args);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("s3cmd %s failed:\n%s%s", first, out, err);
+  return out;
+}
+
+/* The object of name's copy, got by s3cmd into the test's folder. */
+static char *
+s3cmd_get (Fixture    *f,
+           const char *name)
+{
+  g_autofree char *key = object_key (f, name);
+  g_autofree char *source = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
+  char *path = g_build_filename (f->tmp, "got-by-s3cmd", NULL);
+
+  g_unlink (path);
+  g_free (s3cmd ("get", source, path, NULL));
+  return path;
+}
+
+/* ------------------------------------------------------------------------ */
+
+/* Without --offsite-url: no feature, 404 with §7's detail on both paths,
+ * no "offsite" member, and the policy's "offsite" stored all the same. */
+static void
+test_not_configured (Fixture       *f,
+                     gconstpointer  user_data)
+{
+  static const char *detail = "This server does not copy its backups off-site (no --offsite-url).";
+  g_autoptr(Response) health = NULL;
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) entry = NULL;
+  g_autofree char *name = NULL;
+  JsonArray *features;
+
+  start_server (f, FALSE);
+  health = request (f, "GET", "/api/health", NULL);
+  assert_status (health, SOUP_STATUS_OK);
+  features = json_object_get_array_member (object_of (health), "features");
+  g_assert_cmpuint (json_array_get_length (features), >, 0);
+  for (guint i = 0; i < json_array_get_length (features); i++)
+    g_assert_cmpstr (json_array_get_string_element (features, i), !=, "offsite");
+
+  r = request (f, "GET", "/api/rag/backup/offsite", NULL);
+  assert_error (r, SOUP_STATUS_NOT_FOUND, detail);
+  g_clear_pointer (&r, response_free);
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"backup_20261201_023000.tar.zst\"}");
+  assert_error (r, SOUP_STATUS_NOT_FOUND, detail);
+  g_clear_pointer (&r, response_free);
+
+  name = create_backup (f);
+  entry = find_entry (f, name);
+  g_assert_nonnull (entry);
+  g_assert_false (json_object_has_member (entry, "offsite"));
+
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 4}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object_of (r), "offsite"),
+                                               "keep_last"), ==, 4);
+}
+
+/* A backup over one part (12 MiB of data that does not compress: two
+ * parts of a multipart upload) is copied: done, with its size and
+ * checksum, and s3cmd reads back the very bytes of the local file. */
+static void
+test_copy (Fixture       *f,
+           gconstpointer  user_data)
+{
+  g_autoptr(Response) health = NULL;
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) entry = NULL;
+  g_autoptr(JsonObject) copy = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *local = NULL;
+  g_autofree char *got = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autofree char *prefix = NULL;
+  JsonArray *features;
+  gboolean listed = FALSE;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  health = request (f, "GET", "/api/health", NULL);
+  features = json_object_get_array_member (object_of (health), "features");
+  for (guint i = 0; i < json_array_get_length (features); i++)
+    listed |= g_strcmp0 (json_array_get_string_element (features, i), "offsite") == 0;
+  g_assert_true (listed);
+
+  name = create_backup (f);
+  local = g_build_filename (f->backups, name, NULL);
+  g_assert_cmpint (osi_test_file_size (local), >, 8 << 20);
+  wait_copy_done (f, name);
+
+  entry = find_entry (f, name);
+  sha256 = osi_test_file_sha256 (local);
+  g_assert_cmpstr (json_object_get_string_member (entry, "sha256"), ==, sha256);
+  copy = find_copy (f, name);
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (json_object_get_string_member (copy, "sha256"), ==, sha256);
+  g_assert_cmpint (json_object_get_int_member (copy, "size"), ==, osi_test_file_size (local));
+  g_assert_cmpint (json_object_get_int_member (copy, "copied"), ==, osi_test_file_size (local));
+  g_assert_true (json_object_get_boolean_member (copy, "local"));
+  g_assert_cmpstr (json_object_get_string_member (copy, "kind"), ==, "manual");
+  g_assert_cmpstr (json_object_get_string_member (copy, "date"), ==, json_object_get_string_member (entry, "date"));
+
+  r = request (f, "GET", "/api/rag/backup/offsite", NULL);
+  g_assert_cmpstr (json_object_get_string_member (object_of (r), "bucket"), ==, osi_test_rgw_get_bucket (rgw));
+  prefix = g_strdup_printf ("%s/%s/", f->prefix, g_get_host_name ());
+  g_assert_cmpstr (json_object_get_string_member (object_of (r), "prefix"), ==, prefix);
+
+  got = s3cmd_get (f, name);
+  osi_test_assert_files_equal (local, got);
+}
+
+/* An upload and a restore's safety backup are queued and copied too, each
+ * with its kind. */
+static void
+test_kinds (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) uploaded = NULL;
+  g_autoptr(JsonObject) safety = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *contents = NULL;
+  g_autofree char *body = NULL;
+  g_autoptr(GBytes) bytes = NULL;
+  const char *safety_name;
+  gsize len;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  name = create_backup (f);
+  wait_copy_done (f, name);
+
+  path = g_build_filename (f->backups, name, NULL);
+  g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
+  bytes = g_bytes_new (contents, len);
+  r = request_with (f, "POST", "/api/rag/backup/upload?filename=uploaded_20261201.tar.zst",
+                    "application/octet-stream", bytes);
+  assert_status (r, SOUP_STATUS_CREATED);
+  g_clear_pointer (&r, response_free);
+  wait_copy_done (f, "uploaded_20261201.tar.zst");
+  uploaded = find_copy (f, "uploaded_20261201.tar.zst");
+  g_assert_cmpstr (json_object_get_string_member (uploaded, "kind"), ==, "upload");
+
+  body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
+  r = request (f, "POST", "/api/rag/backup/restore", body);
+  assert_status (r, SOUP_STATUS_OK);
+  safety_name = json_object_get_string_member (object_of (r), "safety_backup");
+  g_assert_nonnull (safety_name);
+  osi_test_server_wait_listed (f->server, safety_name, "safety");
+  wait_copy_done (f, safety_name);
+  safety = find_copy (f, safety_name);
+  g_assert_cmpstr (json_object_get_string_member (safety, "kind"), ==, "safety");
+}
+
+/* The policy's "offsite" member: stored, answered, kept when left out. */
+static void
+test_policy (Fixture       *f,
+             gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  JsonObject *offsite;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  r = request (f, "GET", "/api/rag/backup/policy", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (object_of (r), "offsite");
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_last"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_weekly"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_monthly"), ==, 0);
+  g_clear_pointer (&r, response_free);
+
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 5, \"keep_monthly\": 12}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_last\": 4}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  r = request (f, "GET", "/api/rag/backup/policy", NULL);
+  offsite = json_object_get_object_member (object_of (r), "offsite");
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_last"), ==, 5);
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_weekly"), ==, 0);
+  g_assert_cmpint (json_object_get_int_member (offsite, "keep_monthly"), ==, 12);
+  g_clear_pointer (&r, response_free);
+
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_weekly\": -1}}");
+  assert_status (r, SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (strstr (json_object_get_string_member (object_of (r), "detail"), "offsite.keep_weekly"));
+}
+
+/* A copy whose local file was deleted is listed, brought back whole (the
+ * same checksum, date and kind), then restored as any backup; the errors
+ * of §7.4. */
+static void
+test_fetch (Fixture       *f,
+            gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) before = NULL;
+  g_autoptr(JsonObject) copy = NULL;
+  g_autoptr(JsonObject) after = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *sha256 = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *expected = NULL;
+  JsonObject *backup;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  name = create_backup (f);
+  wait_copy_done (f, name);
+  before = find_entry (f, name);
+  path = g_build_filename (f->backups, name, NULL);
+  sha256 = osi_test_file_sha256 (path);
+
+  body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
+  expected = g_strdup_printf ("“%s” is already in the backup folder: restore it directly.", name);
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
+  assert_error (r, SOUP_STATUS_CONFLICT, expected);
+  g_clear_pointer (&r, response_free);
+
+  query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
+  r = request (f, "DELETE", query, NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  copy = find_copy (f, name);
+  g_assert_nonnull (copy);
+  g_assert_false (json_object_get_boolean_member (copy, "local"));
+  g_assert_cmpstr (offsite_state (copy), ==, "done");
+
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
+  assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (object_of (r), "backup");
+  g_assert_cmpstr (json_object_get_string_member (backup, "name"), ==, name);
+  g_assert_cmpstr (json_object_get_string_member (backup, "sha256"), ==, sha256);
+  g_assert_cmpstr (json_object_get_string_member (backup, "kind"), ==, "manual");
+  g_assert_cmpstr (offsite_state (backup), ==, "done");
+  g_clear_pointer (&r, response_free);
+
+  after = find_entry (f, name);
+  g_assert_nonnull (after);
+  g_assert_cmpstr (json_object_get_string_member (after, "sha256"), ==, sha256);
+  g_assert_cmpstr (json_object_get_string_member (after, "date"), ==, json_object_get_string_member (before, "date"));
+  {
+    g_autofree char *fetched = osi_test_file_sha256 (path);
+
+    g_assert_cmpstr (fetched, ==, sha256);
+  }
+  /* never a temporary file left beside the backups */
+  {
+    g_autoptr(GDir) dir = g_dir_open (f->backups, 0, NULL);
+    const char *entry;
+
+    while ((entry = g_dir_read_name (dir)) != NULL)
+      g_assert_false (g_str_has_suffix (entry, ".part"));
+  }
+
+  r = request (f, "POST", "/api/rag/backup/restore", body);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"backup_20200101_000000.tar.zst\"}");
+  assert_error (r, SOUP_STATUS_NOT_FOUND, "There is no off-site copy of “backup_20200101_000000.tar.zst”.");
+  g_clear_pointer (&r, response_free);
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"../x.tar.zst\"}");
+  assert_status (r, SOUP_STATUS_BAD_REQUEST);
+  g_clear_pointer (&r, response_free);
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", "[]");
+  assert_status (r, SOUP_STATUS_BAD_REQUEST);
+}
+
+/* Off-site retention keep_last 3 over 5 copies: the 3 newest stay, the
+ * protected oldest too, the other goes from the storage and the list of
+ * copies; a dry run plans the same and deletes nothing. */
+static void
+test_retention (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_auto(GStrv) names = g_new0 (char *, 6);
+  g_autofree char *query = NULL;
+  g_autofree char *listing = NULL;
+  g_autofree char *bucket = NULL;
+  JsonObject *offsite;
+  JsonArray *remove;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  for (guint i = 0; i < 5; i++)
+    {
+      names[i] = create_backup (f);
+      wait_copy_done (f, names[i]);
+      if (i == 0)
+        {
+          g_autofree char *patch = g_strdup_printf ("/api/rag/backup?filename=%s", names[0]);
+
+          r = request (f, "PATCH", patch, "{\"protected\": true}");
+          assert_status (r, SOUP_STATUS_OK);
+          g_clear_pointer (&r, response_free);
+        }
+    }
+
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+
+  r = request (f, "POST", "/api/rag/backup/prune?dry_run=1", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (object_of (r), "offsite");
+  remove = json_object_get_array_member (offsite, "remove");
+  g_assert_cmpuint (json_array_get_length (remove), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (remove, 0), "name"), ==, names[1]);
+  g_assert_cmpuint (json_array_get_length (json_object_get_array_member (offsite, "keep")), ==, 4);
+  g_clear_pointer (&r, response_free);
+  g_assert_nonnull (find_copy (f, names[1]));
+
+  r = request (f, "POST", "/api/rag/backup/prune", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (object_of (r), "offsite");
+  remove = json_object_get_array_member (offsite, "remove");
+  g_assert_cmpuint (json_array_get_length (remove), ==, 1);
+  g_assert_false (json_object_has_member (json_array_get_object_element (remove, 0), "error"));
+  g_clear_pointer (&r, response_free);
+
+  g_assert_null (find_copy (f, names[1]));
+  for (guint i = 0; i < 5; i++)
+    if (i != 1)
+      {
+        g_autoptr(JsonObject) copy = find_copy (f, names[i]);
+
+        g_assert_nonnull (copy);
+      }
+  bucket = g_strdup_printf ("s3://%s/%s/", osi_test_rgw_get_bucket (rgw), f->prefix);
+  listing = s3cmd ("ls", "--recursive", bucket, NULL);
+  g_assert_null (strstr (listing, names[1]));
+  g_assert_nonnull (strstr (listing, names[0]));
+
+  /* the run the prune recorded names the copy */
+  r = request (f, "GET", "/api/rag/backup/policy", NULL);
+  {
+    g_autofree char *runs = json_to_string (json_object_get_member (object_of (r), "last_runs"), FALSE);
+
+    g_assert_nonnull (strstr (runs, names[1]));
+  }
+}
+
+int
+main (int    argc,
+      char **argv)
+{
+  int status;
+
+  g_test_init (&argc, &argv, NULL);
+  osi_test_kill_servers_on_fatal_signals ();
+  if (g_getenv ("OSI_BACKUP_TOKEN") != NULL)
+    g_unsetenv ("OSI_BACKUP_TOKEN");
+  rgw_dir = osi_test_make_tmpdir ();
+
+  g_test_add ("/offsite/not-configured", Fixture, NULL, fixture_setup, test_not_configured, fixture_teardown);
+  g_test_add ("/offsite/copy", Fixture, GUINT_TO_POINTER (12 << 20), fixture_setup, test_copy, fixture_teardown);
+  g_test_add ("/offsite/kinds", Fixture, NULL, fixture_setup, test_kinds, fixture_teardown);
+  g_test_add ("/offsite/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
+  g_test_add ("/offsite/fetch", Fixture, NULL, fixture_setup, test_fetch, fixture_teardown);
+  g_test_add ("/offsite/retention", Fixture, NULL, fixture_setup, test_retention, fixture_teardown);
+
+  status = g_test_run ();
+  g_clear_pointer (&rgw, osi_test_rgw_free);
+  osi_test_remove_tmpdir (rgw_dir);
+  g_free (rgw_dir);
+  return status;
+}
