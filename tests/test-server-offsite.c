@@ -686,6 +686,75 @@ test_retention (Fixture       *f,
   }
 }
 
+/* The catalog lost: at the next start the copies on the storage are
+ * recorded again (done, no checksum); ?refresh=1 forgets a copy deleted
+ * from the storage behind the server's back and records one put there. */
+static void
+test_refresh (Fixture       *f,
+              gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) copy = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *stray = NULL;
+  g_autofree char *stray_target = NULL;
+  const char *companions[] = { "", "-wal", "-shm" };
+  gint64 deadline;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  name = create_backup (f);
+  wait_copy_done (f, name);
+  g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  g_clear_pointer (&f->server, osi_test_server_free);
+  for (guint i = 0; i < G_N_ELEMENTS (companions); i++)
+    {
+      g_autofree char *file = g_strconcat (f->backups, "/.osi-catalog.sqlite", companions[i], NULL);
+
+      g_unlink (file);
+    }
+
+  start_server (f, TRUE);
+  /* the worker reads the storage as it starts */
+  deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  while ((copy = find_copy (f, name)) == NULL)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the copy of %s on the storage was not found again after %d s", name, OSI_TEST_WAIT_S);
+      g_usleep (50 * 1000);
+    }
+  g_assert_cmpstr (offsite_state (copy), ==, "done");
+  g_assert_false (json_object_has_member (copy, "sha256"));
+  {
+    g_autofree char *local = g_build_filename (f->backups, name, NULL);
+
+    g_assert_cmpint (json_object_get_int_member (copy, "size"), ==, osi_test_file_size (local));
+  }
+  g_clear_pointer (&copy, json_object_unref);
+
+  key = object_key (f, name);
+  target = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
+  g_free (s3cmd ("del", target, NULL));
+  stray = g_build_filename (f->tmp, "stray.tar.zst", NULL);
+  osi_test_write_random_file (stray, 1000, 3);
+  stray_target = g_strdup_printf ("s3://%s/%s/%s/backup_20200101_000000.tar.zst", osi_test_rgw_get_bucket (rgw),
+                                  f->prefix, g_get_host_name ());
+  g_free (s3cmd ("put", stray, stray_target, NULL));
+
+  r = request (f, "GET", "/api/rag/backup/offsite?refresh=1", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  g_assert_null (find_copy (f, name));
+  copy = find_copy (f, "backup_20200101_000000.tar.zst");
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (offsite_state (copy), ==, "done");
+  g_assert_false (json_object_get_boolean_member (copy, "local"));
+  g_assert_cmpint (json_object_get_int_member (copy, "size"), ==, osi_test_file_size (stray));
+}
+
 int
 main (int    argc,
       char **argv)
@@ -703,6 +772,7 @@ main (int    argc,
   g_test_add ("/offsite/kinds", Fixture, NULL, fixture_setup, test_kinds, fixture_teardown);
   g_test_add ("/offsite/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/offsite/fetch", Fixture, NULL, fixture_setup, test_fetch, fixture_teardown);
+  g_test_add ("/offsite/refresh", Fixture, NULL, fixture_setup, test_refresh, fixture_teardown);
   g_test_add ("/offsite/retention", Fixture, NULL, fixture_setup, test_retention, fixture_teardown);
 
   status = g_test_run ();
