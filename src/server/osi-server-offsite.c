@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include <glib/gi18n-lib.h>
+#include <glib/gstdio.h>
 
 #include "osi-archive.h"
 #include "osi-backup-info.h"
@@ -158,10 +159,45 @@ sha256_differs (const char *a,
   return a != NULL && b != NULL && g_ascii_strcasecmp (a, b) != 0;
 }
 
+/* The copy hashed as it arrives: each chunk written to the file is read
+ * back at once, from the page cache, so the file is not read again
+ * whole afterwards. */
+typedef struct
+{
+  int        fd;
+  OsiSha256 *sha;
+  gint64     hashed;
+  gboolean   failed;
+} ArrivingHash;
+
+static void
+hash_arrived (gint64   bytes_done,
+              gpointer user_data)
+{
+  ArrivingHash *hash = user_data;
+  guint8 buffer[64 * 1024];
+
+  while (!hash->failed && hash->hashed < bytes_done)
+    {
+      ssize_t n = pread (hash->fd, buffer, (size_t)MIN ((gint64)sizeof buffer, bytes_done - hash->hashed),
+                         hash->hashed);
+
+      if (n < 0 && errno == EINTR)
+        continue;
+      if (n <= 0)
+        {
+          hash->failed = TRUE;
+          break;
+        }
+      osi_sha256_update (hash->sha, buffer, (gsize)n);
+      hash->hashed += n;
+    }
+}
+
 static gboolean
-fetch_work (Job           *job,
-            GCancellable  *cancellable,
-            GError       **error)
+fetch_to_folder (Job           *job,
+                 GCancellable  *cancellable,
+                 GError       **error)
 {
   OsiServer *self = job->server;
   const char *dir = osi_backup_folder_get_path (self->folder);
@@ -171,6 +207,8 @@ fetch_work (Job           *job,
   g_autofree char *tmpl = NULL;
   g_autofree char *sha256 = NULL;
   g_auto(OsiS3Head) head = { 0 };
+  g_autoptr(OsiSha256) sha = osi_sha256_new ();
+  ArrivingHash arriving = { -1, sha, 0, FALSE };
   gint64 size = 0;
   gboolean got = FALSE;
   int fd;
@@ -230,7 +268,11 @@ fetch_work (Job           *job,
                        _("Cannot store the backup brought back from off-site storage: %s"), g_strerror (saved));
           return FALSE;
         }
-      got = osi_s3_get_object (s3, key, fd, &size, NULL, NULL, cancellable, &s3_error);
+      arriving.fd = fd;
+      arriving.hashed = 0;
+      arriving.failed = FALSE;
+      osi_sha256_reset (sha);
+      got = osi_s3_get_object (s3, key, fd, &size, hash_arrived, &arriving, cancellable, &s3_error);
       if (got)
         break;
       if (g_error_matches (s3_error, OSI_S3_ERROR, OSI_S3_ERROR_LOCAL))
@@ -251,8 +293,15 @@ fetch_work (Job           *job,
       g_usleep ((gulong)G_USEC_PER_SEC << (try - 1));
     }
 
-  sha256 = osi_backup_folder_hash_fd (fd, job->name, cancellable, error);
-  if (sha256 == NULL)
+  hash_arrived (size, &arriving);
+  if (!arriving.failed)
+    {
+      char hex[OSI_SHA256_HEX_LEN + 1];
+
+      osi_sha256_finish_hex (sha, hex);
+      sha256 = g_strdup (hex);
+    }
+  else if ((sha256 = osi_backup_folder_hash_fd (fd, job->name, cancellable, error)) == NULL)
     return FALSE;
   if (sha256_differs (sha256, job->copy->sha256) || sha256_differs (sha256, head.sha256) ||
       (head.size >= 0 && size != head.size))
@@ -265,6 +314,23 @@ fetch_work (Job           *job,
   job->sha256 = g_steal_pointer (&sha256);
   job->made_at_us = job->copy->date_us;
   return _osi_server_store_received (job, TRUE, cancellable, error);
+}
+
+/* A fetch that fails removes its temporary file before it answers (the
+ * job would, but only once freed, maybe after the answer). */
+static gboolean
+fetch_work (Job           *job,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  if (fetch_to_folder (job, cancellable, error))
+    return TRUE;
+  if (job->tmp_path != NULL)
+    {
+      g_unlink (job->tmp_path);
+      g_clear_pointer (&job->tmp_path, g_free);
+    }
+  return FALSE;
 }
 
 static gboolean
