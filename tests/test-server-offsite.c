@@ -686,6 +686,52 @@ test_retention (Fixture       *f,
   }
 }
 
+/* A copy replaced on the storage by other bytes: the fetch refuses it
+ * (422) and leaves nothing in the folder, neither the name nor a
+ * temporary file. */
+static void
+test_fetch_damaged (Fixture       *f,
+                    gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *key = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *other = NULL;
+  g_autofree char *prefix = NULL;
+  g_autoptr(GDir) dir = NULL;
+  const char *entry;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  name = create_backup (f);
+  wait_copy_done (f, name);
+  query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
+  r = request (f, "DELETE", query, NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+
+  other = g_build_filename (f->tmp, "other.bin", NULL);
+  osi_test_write_random_file (other, 1, 11);
+  key = object_key (f, name);
+  target = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
+  g_free (s3cmd ("put", other, target, NULL));
+
+  body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
+  r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
+  prefix = g_strdup_printf ("The off-site copy of “%s” is damaged and was not stored: ", name);
+  g_assert_true (g_str_has_prefix (assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY, NULL), prefix));
+  dir = g_dir_open (f->backups, 0, NULL);
+  while ((entry = g_dir_read_name (dir)) != NULL)
+    {
+      g_assert_cmpstr (entry, !=, name);
+      g_assert_false (g_str_has_suffix (entry, ".part"));
+    }
+}
+
 /* The catalog lost: at the next start the copies on the storage are
  * recorded again (done, no checksum); ?refresh=1 forgets a copy deleted
  * from the storage behind the server's back and records one put there. */
@@ -772,6 +818,7 @@ main (int    argc,
   g_test_add ("/offsite/kinds", Fixture, NULL, fixture_setup, test_kinds, fixture_teardown);
   g_test_add ("/offsite/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/offsite/fetch", Fixture, NULL, fixture_setup, test_fetch, fixture_teardown);
+  g_test_add ("/offsite/fetch-damaged", Fixture, NULL, fixture_setup, test_fetch_damaged, fixture_teardown);
   g_test_add ("/offsite/refresh", Fixture, NULL, fixture_setup, test_refresh, fixture_teardown);
   g_test_add ("/offsite/retention", Fixture, NULL, fixture_setup, test_retention, fixture_teardown);
 
