@@ -89,7 +89,8 @@ struct _OsiOffsite
   GAsyncQueue     *queue;
   GCancellable    *cancellable;     /* cancelled at stop */
   gboolean         stopping;
-  gboolean         ready;           /* the worker read the storage first */
+  gboolean         ready;           /* no reading of the storage is due first */
+  gboolean         reconciled;      /* the storage was read since the start */
   Work            *current;
   gint64           next_queued;
   guint            n_busy;          /* deletions and the first reading */
@@ -100,6 +101,7 @@ struct _OsiOffsite
 G_DEFINE_FINAL_TYPE (OsiOffsite, osi_offsite, G_TYPE_OBJECT)
 
 static void maybe_start_next (OsiOffsite *self);
+static void push_reconcile   (OsiOffsite *self);
 static void apply_retention  (OsiOffsite *self);
 
 static char *
@@ -192,15 +194,27 @@ put_record (OsiOffsite     *self,
   return TRUE;
 }
 
+/* at: when the state was reached; -1 for now, 0 to keep the record's
+ * (a copy waiting to try again began when it began). */
 static gboolean
-set_state (OsiOffsite   *self,
-           const char   *name,
-           OsiCopyState  state,
-           const char   *detail)
+set_state_at (OsiOffsite   *self,
+              const char   *name,
+              OsiCopyState  state,
+              gint64        at,
+              const char   *detail)
 {
   g_autoptr(GError) error = NULL;
-  gint64 at = now_seconds (self);
   OsiCatalogCopy *copy;
+
+  if (at < 0)
+    at = now_seconds (self);
+  else if (at == 0)
+    {
+      g_mutex_lock (&self->lock);
+      copy = g_hash_table_lookup (self->records, name);
+      at = copy != NULL ? copy->at : now_seconds (self);
+      g_mutex_unlock (&self->lock);
+    }
 
   if (!osi_catalog_set_copy_state (self->catalog, name, state, at, detail, &error))
     {
@@ -219,6 +233,15 @@ set_state (OsiOffsite   *self,
   g_mutex_unlock (&self->lock);
   changed (self, name);
   return TRUE;
+}
+
+static gboolean
+set_state (OsiOffsite   *self,
+           const char   *name,
+           OsiCopyState  state,
+           const char   *detail)
+{
+  return set_state_at (self, name, state, -1, detail);
 }
 
 static gboolean
@@ -345,7 +368,7 @@ post_run (gpointer data)
     {
     case POST_STATUS:
       if (!work->dropped)
-        set_state (self, work->name, OSI_COPY_COPYING, post->detail);
+        set_state_at (self, work->name, OSI_COPY_COPYING, 0, post->detail);
       break;
 
     case POST_UPLOAD:
@@ -404,6 +427,8 @@ post_run (gpointer data)
                   g_message ("Off-site copy of %s done", work->name);
                   requeue_failed (self);
                   apply_retention (self);
+                  if (!self->reconciled)
+                    push_reconcile (self);
                 }
               else
                 g_message ("Off-site copy of %s failed: %s", work->name, post->detail);
@@ -415,6 +440,7 @@ post_run (gpointer data)
     case POST_LISTING:
       if (post->objects != NULL && !self->stopping)
         osi_offsite_apply_listing (self, post->objects);
+      self->reconciled = post->objects != NULL;
       self->ready = TRUE;
       g_assert (self->n_busy > 0);
       self->n_busy--;
@@ -858,11 +884,15 @@ do_copy (OsiOffsite *self,
           g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
           g_autoptr(GDateTime) then = g_date_time_add_seconds (now, delay);
           g_autofree char *when = g_date_time_format (then, "%Y-%m-%dT%H:%M:%SZ");
+          g_autofree char *why = g_strdup (error->message);
           g_autofree char *detail = NULL;
+          gsize len = strlen (why);
 
-          /* Translators: the first %s is the storage's error, a sentence;
-           * the second a date and time (UTC). */
-          detail = g_strdup_printf (_("%s Trying again at %s."), error->message, when);
+          if (len > 0 && why[len - 1] == '.')
+            why[len - 1] = '\0';
+          /* Translators: the first %s is the storage's error; the second
+           * a date and time (UTC). */
+          detail = g_strdup_printf (_("%s; trying again at %s."), why, when);
           g_message ("Off-site copy of %s waits %u s: %s", work->name, delay, error->message);
           post_status (work, detail);
           if (!wait_before_retry (self, work, delay))
@@ -909,61 +939,38 @@ osi_offsite_list_objects (OsiS3         *s3,
   return g_steal_pointer (&all);
 }
 
-/* Aborts the uploads no queued copy owns, then reads the storage's list;
- * a gateway down is waited for, as a copy would. */
+/* Aborts the uploads no queued copy owns, then reads the storage's list.
+ * A storage that cannot be read (a gateway down) holds nothing up: the
+ * copies wait for it themselves, saying why, and this is done again
+ * after the first copy that succeeds. */
 static void
 do_reconcile (OsiOffsite *self,
               Work       *work)
 {
-  guint delay = 1;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) uploads = NULL;
   Post *p;
 
-  for (;;)
+  uploads = osi_s3_list_multipart_uploads (self->s3, self->host_prefix, work->cancellable, &error);
+  for (guint i = 0; uploads != NULL && i < uploads->len; i++)
     {
-      g_autoptr(GError) error = NULL;
-      g_autoptr(GPtrArray) uploads = NULL;
-      g_autoptr(GPtrArray) objects = NULL;
+      OsiS3Upload *upload = g_ptr_array_index (uploads, i);
 
-      uploads = osi_s3_list_multipart_uploads (self->s3, self->host_prefix, work->cancellable, &error);
-      for (guint i = 0; uploads != NULL && i < uploads->len; i++)
-        {
-          OsiS3Upload *upload = g_ptr_array_index (uploads, i);
-
-          if (g_hash_table_contains (work->owned, upload->upload_id))
-            continue;
-          g_message ("Aborting the off-site upload of %s that no copy owns", upload->key);
-          if (!osi_s3_abort_multipart_upload (self->s3, upload->key, upload->upload_id, work->cancellable, &error) &&
-              !g_error_matches (error, OSI_S3_ERROR, OSI_S3_ERROR_NOT_FOUND))
-            break;
-          g_clear_error (&error);
-        }
-      if (error == NULL)
-        objects = osi_offsite_list_objects (self->s3, self->host_prefix, work->cancellable, &error);
-      if (objects != NULL)
-        {
-          p = g_new0 (Post, 1);
-          p->type = POST_LISTING;
-          p->work = work;
-          p->objects = g_steal_pointer (&objects);
-          post (self, p);
-          return;
-        }
-      if (g_error_matches (error, OSI_S3_ERROR, OSI_S3_ERROR_TRANSIENT))
-        {
-          g_message ("Cannot read the off-site storage yet, trying again in %u s: %s", delay, error->message);
-          if (wait_before_retry (self, work, delay))
-            {
-              delay = MIN (delay * 2, self->retry_max);
-              continue;
-            }
-        }
-      else if (!g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
-        g_message ("Cannot read the off-site storage: %s", error->message);
-      break;
+      if (g_hash_table_contains (work->owned, upload->upload_id))
+        continue;
+      g_message ("Aborting the off-site upload of %s that no copy owns", upload->key);
+      if (!osi_s3_abort_multipart_upload (self->s3, upload->key, upload->upload_id, work->cancellable, &error) &&
+          !g_error_matches (error, OSI_S3_ERROR, OSI_S3_ERROR_NOT_FOUND))
+        break;
+      g_clear_error (&error);
     }
   p = g_new0 (Post, 1);
   p->type = POST_LISTING;
   p->work = work;
+  if (error == NULL)
+    p->objects = osi_offsite_list_objects (self->s3, self->host_prefix, work->cancellable, &error);
+  if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
+    g_message ("Cannot read the off-site storage, read again after the next copy: %s", error->message);
   post (self, p);
 }
 
@@ -1460,12 +1467,38 @@ osi_offsite_new (const OsiServerOptions  *options,
   return g_steal_pointer (&self);
 }
 
+/* Has the worker abort the uploads no queued copy owns and read the
+ * storage, before the next copy. */
+static void
+push_reconcile (OsiOffsite *self)
+{
+  Work *work = work_new (self, WORK_RECONCILE);
+  GHashTableIter iter;
+  gpointer value;
+
+  work->owned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  g_mutex_lock (&self->lock);
+  g_hash_table_iter_init (&iter, self->records);
+  while (g_hash_table_iter_next (&iter, NULL, &value))
+    {
+      OsiCatalogCopy *copy = value;
+      struct stat st;
+
+      if (is_queued (copy) && copy->upload_id != NULL &&
+          fstatat (osi_backup_folder_get_fd (self->folder), copy->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
+        g_hash_table_add (work->owned, g_strdup (copy->upload_id));
+    }
+  g_mutex_unlock (&self->lock);
+  self->ready = FALSE;
+  self->n_busy++;
+  g_async_queue_push (self->queue, work);
+}
+
 void
 osi_offsite_start (OsiOffsite *self)
 {
   g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
-  Work *work;
 
   g_return_if_fail (OSI_IS_OFFSITE (self));
   g_return_if_fail (self->worker == NULL);
@@ -1492,27 +1525,7 @@ osi_offsite_start (OsiOffsite *self)
    * finds them gone; their uploads are aborted as orphans below). */
   requeue_failed (self);
 
-  work = work_new (self, WORK_RECONCILE);
-  work->owned = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
-  g_mutex_lock (&self->lock);
-  {
-    GHashTableIter iter;
-    gpointer value;
-
-    g_hash_table_iter_init (&iter, self->records);
-    while (g_hash_table_iter_next (&iter, NULL, &value))
-      {
-        OsiCatalogCopy *copy = value;
-        struct stat st;
-
-        if (is_queued (copy) && copy->upload_id != NULL &&
-            fstatat (osi_backup_folder_get_fd (self->folder), copy->name, &st, AT_SYMLINK_NOFOLLOW) == 0)
-          g_hash_table_add (work->owned, g_strdup (copy->upload_id));
-      }
-  }
-  g_mutex_unlock (&self->lock);
-  self->n_busy++;
-  g_async_queue_push (self->queue, work);
+  push_reconcile (self);
   self->worker = g_thread_new ("osi-offsite", worker_main, self);
   g_message ("Off-site copies to %s, under %s", osi_s3_get_endpoint (self->s3), self->host_prefix);
 }
