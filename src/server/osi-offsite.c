@@ -705,14 +705,23 @@ multipart_attempt (Work     *work,
     }
 
   held = parts_held (parts);
-  for (guint n = 1; n <= n_parts; n++)
-    {
-      gint64 offset = (gint64)(n - 1) * part_size;
-      gint64 length = MIN (part_size, work->size - offset);
+  {
+    guint n_held = 0;
 
-      if (part_is_held (held, n, length))
-        copied += length;
-    }
+    for (guint n = 1; n <= n_parts; n++)
+      {
+        gint64 offset = (gint64)(n - 1) * part_size;
+        gint64 length = MIN (part_size, work->size - offset);
+
+        if (part_is_held (held, n, length))
+          {
+            copied += length;
+            n_held++;
+          }
+      }
+    if (n_held > 0)
+      g_message ("Off-site copy of %s goes on: the storage holds %u of its %u parts", work->name, n_held, n_parts);
+  }
   set_copied (self, copied);
 
   for (guint n = 1; n <= n_parts; n++)
