@@ -11,6 +11,9 @@
 #include <json-glib/json-glib.h>
 #include <libsoup/soup.h>
 
+#include "osi-clock.h"
+#include "osi-s3.h"
+#include "osi-server.h"
 #include "osi-test-rgw.h"
 #include "osi-test-support.h"
 
@@ -37,6 +40,8 @@ typedef struct
   char          *backups;
   char          *prefix;     /* the case's, under the bucket */
   OsiTestServer *server;
+  OsiServer     *in_process;   /* or one in this process */
+  char          *url;          /* of either */
   SoupSession   *session;
 } Fixture;
 
@@ -101,6 +106,8 @@ fixture_teardown (Fixture       *f,
                   gconstpointer  user_data)
 {
   osi_test_server_finish (f->server);
+  g_clear_object (&f->in_process);
+  g_free (f->url);
   g_clear_object (&f->session);
   osi_test_remove_tmpdir (f->tmp);
   g_free (f->tmp);
@@ -122,6 +129,8 @@ start_server (Fixture  *f,
                                        NULL);
   else
     f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
+  g_free (f->url);
+  f->url = g_strdup (f->server->url);
 }
 
 static GBytes *
@@ -146,7 +155,7 @@ request_with (Fixture    *f,
               const char *type,
               GBytes     *body)
 {
-  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
+  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
   g_autoptr(SoupMessage) msg = soup_message_new (method, url);
   Response *r = g_new0 (Response, 1);
   const char *content_type;
@@ -801,6 +810,75 @@ test_refresh (Fixture       *f,
   g_assert_cmpint (json_object_get_int_member (copy, "size"), ==, osi_test_file_size (stray));
 }
 
+static gboolean
+in_process_idle (gpointer data)
+{
+  return osi_server_is_idle (data);
+}
+
+static gboolean
+task_arrived (gpointer data)
+{
+  return *(GAsyncResult **)data != NULL;
+}
+
+/* A scheduled backup, made by a server of this process under a manual
+ * clock, is queued and copied as any other: the server is not idle
+ * until its copy is done. */
+static void
+test_scheduled (Fixture       *f,
+                gconstpointer  user_data)
+{
+  g_autoptr(GDateTime) start = g_date_time_new_utc (2026, 3, 1, 0, 0, 0);
+  g_autoptr(GDateTime) later = g_date_time_new_utc (2026, 3, 1, 1, 0, 0);
+  g_autoptr(OsiClock) clock = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) copy = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *access_key = NULL;
+  g_autofree char *secret_key = NULL;
+  OsiServerOptions options = { 0 };
+
+  if (!have_gateway ())
+    return;
+  clock = osi_clock_new_manual (start);
+  url = g_strdup_printf ("%s/%s", osi_test_rgw_get_url (rgw), f->prefix);
+  g_assert_true (osi_s3_read_credentials (osi_test_rgw_get_credentials (rgw), &access_key, &secret_key, &error));
+  options.data_dir = f->data;
+  options.backup_dir = f->backups;
+  options.token = (char *)TOKEN;
+  options.max_upload = G_MAXUINT32;
+  options.clock = clock;
+  options.offsite_url = url;
+  options.offsite_credentials = (char *)osi_test_rgw_get_credentials (rgw);
+  options.offsite_access_key = access_key;
+  options.offsite_secret_key = secret_key;
+  f->in_process = osi_server_new (&options, &error);
+  g_assert_no_error (error);
+  g_assert_true (osi_server_listen (f->in_process, "127.0.0.1:0", &error));
+  g_assert_no_error (error);
+  f->url = osi_server_get_url (f->in_process);
+  osi_test_wait_for (in_process_idle, f->in_process, "the server's start");
+
+  r = request (f, "PUT", "/api/rag/backup/policy",
+               "{\"schedule\": {\"every\": \"daily\", \"at\": \"00:30\", \"time_zone\": \"UTC\"}}");
+  assert_status (r, SOUP_STATUS_OK);
+  osi_clock_advance_to (clock, later);
+  osi_test_wait_for (in_process_idle, f->in_process, "the scheduled backup and its copy");
+
+  copy = find_copy (f, "backup_20260301_003000.tar.zst");
+  g_assert_nonnull (copy);
+  g_assert_cmpstr (json_object_get_string_member (copy, "kind"), ==, "scheduled");
+  g_assert_cmpstr (offsite_state (copy), ==, "done");
+
+  osi_server_shutdown_async (f->in_process, osi_test_store_result, &result);
+  osi_test_wait_for (task_arrived, &result, "the server's shutdown");
+  g_assert_true (osi_server_shutdown_finish (f->in_process, result, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -816,6 +894,7 @@ main (int    argc,
   g_test_add ("/offsite/not-configured", Fixture, NULL, fixture_setup, test_not_configured, fixture_teardown);
   g_test_add ("/offsite/copy", Fixture, GUINT_TO_POINTER (12 << 20), fixture_setup, test_copy, fixture_teardown);
   g_test_add ("/offsite/kinds", Fixture, NULL, fixture_setup, test_kinds, fixture_teardown);
+  g_test_add ("/offsite/scheduled", Fixture, NULL, fixture_setup, test_scheduled, fixture_teardown);
   g_test_add ("/offsite/policy", Fixture, NULL, fixture_setup, test_policy, fixture_teardown);
   g_test_add ("/offsite/fetch", Fixture, NULL, fixture_setup, test_fetch, fixture_teardown);
   g_test_add ("/offsite/fetch-damaged", Fixture, NULL, fixture_setup, test_fetch_damaged, fixture_teardown);
