@@ -41,8 +41,9 @@
 #define APPLICATION_ID      0x4f534942
 
 /* The schema, one step per version: migrations[v] brings version v to
- * v + 1, in one transaction with the new user_version. A step is never
- * edited once released; a change is a new step. */
+ * v + 1; the steps due run in one transaction with the new user_version
+ * (migrate ()). A step is never edited once released; a change is a new
+ * step. */
 static const char * const migrations[] = {
   /* 0 → 1 */
   "CREATE TABLE backups ("
@@ -335,29 +336,35 @@ open_failure (OsiCatalog  *self,
   return is_unreadable_code (rc) ? OPEN_UNREADABLE : OPEN_FAILED;
 }
 
+/* Every step from version up, in one transaction: a catalog is at one
+ * version or the next, never between two steps; and each page is written
+ * once to the WAL however many steps touch it (a new catalog's first
+ * commit fits a small file system). */
 static OpenResult
 migrate (OsiCatalog  *self,
          gint64       version,
          GError     **error)
 {
+  g_autoptr(GString) sql = NULL;
+  int rc;
+
+  if (version >= OSI_CATALOG_SCHEMA_VERSION)
+    return OPEN_OK;
+  sql = g_string_new ("BEGIN IMMEDIATE;");
   for (gint64 v = version; v < OSI_CATALOG_SCHEMA_VERSION; v++)
+    g_string_append_printf (sql, "%s;", migrations[v]);
+  g_string_append_printf (sql, "PRAGMA application_id = %d;"
+                               "PRAGMA user_version = %d;"
+                               "COMMIT;",
+                          APPLICATION_ID, OSI_CATALOG_SCHEMA_VERSION);
+  rc = sqlite3_exec (self->db, sql->str, NULL, NULL, NULL);
+  if (rc != SQLITE_OK)
     {
-      g_autofree char *sql = g_strdup_printf ("BEGIN IMMEDIATE;"
-                                              "%s;"
-                                              "PRAGMA application_id = %d;"
-                                              "PRAGMA user_version = %" G_GINT64_FORMAT ";"
-                                              "COMMIT;",
-                                              migrations[v], APPLICATION_ID, v + 1);
-      int rc = sqlite3_exec (self->db, sql, NULL, NULL, NULL);
+      OpenResult result = open_failure (self, rc, error);
 
-      if (rc != SQLITE_OK)
-        {
-          OpenResult result = open_failure (self, rc, error);
-
-          if (!sqlite3_get_autocommit (self->db))
-            sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
-          return result;
-        }
+      if (!sqlite3_get_autocommit (self->db))
+        sqlite3_exec (self->db, "ROLLBACK", NULL, NULL, NULL);
+      return result;
     }
   return OPEN_OK;
 }
