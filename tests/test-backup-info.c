@@ -650,6 +650,18 @@ assert_readers_agree (const char *text)
       if (osi_backup_info_get_verified_at (tree->pdata[i]) != NULL)
         g_assert_true (g_date_time_equal (osi_backup_info_get_verified_at (stream->pdata[i]),
                                           osi_backup_info_get_verified_at (tree->pdata[i])));
+      g_assert_cmpstr (osi_backup_info_get_offsite_state (stream->pdata[i]), ==,
+                       osi_backup_info_get_offsite_state (tree->pdata[i]));
+      g_assert_true ((osi_backup_info_get_offsite_at (stream->pdata[i]) == NULL) ==
+                     (osi_backup_info_get_offsite_at (tree->pdata[i]) == NULL));
+      if (osi_backup_info_get_offsite_at (tree->pdata[i]) != NULL)
+        g_assert_true (g_date_time_equal (osi_backup_info_get_offsite_at (stream->pdata[i]),
+                                          osi_backup_info_get_offsite_at (tree->pdata[i])));
+      g_assert_cmpstr (osi_backup_info_get_offsite_detail (stream->pdata[i]), ==,
+                       osi_backup_info_get_offsite_detail (tree->pdata[i]));
+      g_assert_cmpint (osi_backup_info_get_local (stream->pdata[i]), ==, osi_backup_info_get_local (tree->pdata[i]));
+      g_assert_cmpint (osi_backup_info_get_offsite_copied (stream->pdata[i]), ==,
+                       osi_backup_info_get_offsite_copied (tree->pdata[i]));
     }
 }
 
@@ -820,6 +832,199 @@ test_policy_members (void)
 }
 
 static void
+assert_round_trip (OsiBackupInfo *info)
+{
+  g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) again = osi_backup_info_new_from_json (json_node_get_object (node), NULL, &error);
+  g_autoptr(JsonNode) node_again = NULL;
+  g_autofree char *first = json_to_string (node, FALSE);
+  g_autofree char *second = NULL;
+
+  g_assert_no_error (error);
+  g_assert_true (_osi_backup_info_same (info, again));
+  node_again = osi_backup_info_to_json (again);
+  second = json_to_string (node_again, FALSE);
+  g_assert_cmpstr (second, ==, first);
+}
+
+/* docs/api.md §7.3: "offsite" in list entries and in the copies of
+ * GET /offsite, with "local" and "copied"; read by both readers alike,
+ * leniently, and written back. */
+static void
+test_offsite_members (void)
+{
+  static const char * const states[] = { "pending", "copying", "done", "failed" };
+  static const char * const agree[] = {
+    /* Odd members: each left out, the entry kept. */
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": {\"state\": \"lost\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"x\"}}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": {\"state\": 3, \"at\": 12, \"detail\": [\"x\"]}, \"local\": \"no\", \"copied\": -5}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": \"done\", \"local\": null, \"copied\": 1.5}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": {\"state\": \"done\", \"at\": \"yesterday\", \"detail\": \"\"}}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": {\"state\": \"failed\", \"x\": {\"state\": \"done\"}}, \"offsite\": {\"state\": \"pending\"}}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"offsite\": {\"state\": \"failed\"}, \"offsite\": 4, \"local\": false, \"local\": true}]}",
+    "{\"backups\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\","
+    " \"verified\": {\"state\": \"done\"}, \"offsite\": {\"verdict\": \"restorable\"}}]}",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) list = NULL;
+  OsiBackupInfo *info;
+
+  for (guint i = 0; i < G_N_ELEMENTS (agree); i++)
+    assert_readers_agree (agree[i]);
+
+  /* Every state, with its date and detail, through both readers and back. */
+  for (guint i = 0; i < G_N_ELEMENTS (states); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"backups\": [{\"name\": \"a.zip\", \"date\": "
+                                               "\"2026-01-01T00:00:00Z\", \"offsite\": {\"state\": \"%s\", "
+                                               "\"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"%s\"}}]}",
+                                               states[i], i % 2 == 0 ? "" : "La passerelle ne répond pas");
+
+      assert_readers_agree (text);
+      list = osi_backup_info_list_parse (text, strlen (text), NULL, &error);
+      g_assert_no_error (error);
+      info = list->pdata[0];
+      g_assert_cmpstr (osi_backup_info_get_offsite_state (info), ==, states[i]);
+      g_assert_cmpint (g_date_time_to_unix (osi_backup_info_get_offsite_at (info)), ==, 1796483762);
+      if (i % 2 == 0)
+        g_assert_null (osi_backup_info_get_offsite_detail (info));
+      else
+        g_assert_cmpstr (osi_backup_info_get_offsite_detail (info), ==, "La passerelle ne répond pas");
+      g_assert_true (osi_backup_info_get_local (info));
+      g_assert_cmpint (osi_backup_info_get_offsite_copied (info), ==, -1);
+      assert_round_trip (info);
+      g_clear_pointer (&list, g_ptr_array_unref);
+    }
+
+  /* An unknown state is no "offsite" at all: its date and detail go too. */
+  list = osi_backup_info_list_parse (agree[0], strlen (agree[0]), NULL, &error);
+  g_assert_no_error (error);
+  info = list->pdata[0];
+  g_assert_null (osi_backup_info_get_offsite_state (info));
+  g_assert_null (osi_backup_info_get_offsite_at (info));
+  g_assert_null (osi_backup_info_get_offsite_detail (info));
+  g_assert_null (osi_backup_info_get_problem (info));
+  {
+    g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+    g_autofree char *written = json_to_string (node, FALSE);
+
+    g_assert_cmpstr (written, ==, "{\"name\":\"a.zip\",\"date\":\"2026-01-01T00:00:00Z\"}");
+  }
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* Members of the wrong type: absent. */
+  list = osi_backup_info_list_parse (agree[1], strlen (agree[1]), NULL, &error);
+  g_assert_no_error (error);
+  info = list->pdata[0];
+  g_assert_null (osi_backup_info_get_offsite_state (info));
+  g_assert_true (osi_backup_info_get_local (info));
+  g_assert_cmpint (osi_backup_info_get_offsite_copied (info), ==, -1);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* A date that is none is left out, the state kept. */
+  list = osi_backup_info_list_parse (agree[3], strlen (agree[3]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_offsite_state (list->pdata[0]), ==, "done");
+  g_assert_null (osi_backup_info_get_offsite_at (list->pdata[0]));
+  assert_round_trip (list->pdata[0]);
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* The last "offsite" and "local" count, as json-glib reads them. */
+  list = osi_backup_info_list_parse (agree[4], strlen (agree[4]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpstr (osi_backup_info_get_offsite_state (list->pdata[0]), ==, "pending");
+  g_clear_pointer (&list, g_ptr_array_unref);
+  list = osi_backup_info_list_parse (agree[5], strlen (agree[5]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (osi_backup_info_get_offsite_state (list->pdata[0]));
+  g_assert_true (osi_backup_info_get_local (list->pdata[0]));
+  g_clear_pointer (&list, g_ptr_array_unref);
+
+  /* The members of one object are not read in the other. */
+  list = osi_backup_info_list_parse (agree[6], strlen (agree[6]), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_null (osi_backup_info_get_offsite_state (list->pdata[0]));
+  g_assert_null (osi_backup_info_get_verdict (list->pdata[0]));
+}
+
+/* docs/api.md §7.3: GET /offsite's answer, read by the list's reader
+ * from its "copies". */
+static void
+test_offsite_copies (void)
+{
+  static const char text[] =
+    "{\"bucket\": \"osi-backups\", \"prefix\": \"fleet/osi-prod-1/\", \"backups\": 3,"
+    " \"copies\": ["
+    "  {\"name\": \"backup_20261205_151454.tar.zst\", \"date\": \"2026-12-05T15:14:54Z\", \"size\": 6291823,"
+    "   \"sha256\": \"" SHA_LOWER "\", \"local\": true, \"kind\": \"manual\", \"protected\": true,"
+    "   \"offsite\": {\"state\": \"copying\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"\"},"
+    "   \"copied\": 4194304},"
+    "  {\"name\": \"backup_20261201_023000.tar.zst\", \"date\": \"2026-12-01T02:30:00Z\", \"size\": 6280012,"
+    "   \"local\": false, \"kind\": \"scheduled\","
+    "   \"offsite\": {\"state\": \"done\", \"at\": \"2026-12-01T02:31:40Z\", \"detail\": \"\"},"
+    "   \"copied\": 6280012}]}";
+  static const char * const refused[] = {
+    "{\"backups\": []}", "{\"copies\": {}}", "[]", "{\"copies\": [", "{\"copies\": []} x",
+  };
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) copies = osi_backup_info_offsite_parse (text, strlen (text), NULL, &error);
+  OsiBackupInfo *info;
+
+  g_assert_no_error (error);
+  g_assert_cmpuint (copies->len, ==, 2);
+  info = copies->pdata[0];
+  g_assert_cmpstr (osi_backup_info_get_name (info), ==, "backup_20261205_151454.tar.zst");
+  g_assert_cmpint (osi_backup_info_get_size (info), ==, 6291823);
+  g_assert_cmpstr (osi_backup_info_get_sha256 (info), ==, SHA_LOWER);
+  g_assert_true (osi_backup_info_get_local (info));
+  g_assert_true (osi_backup_info_get_protected (info));
+  g_assert_cmpstr (osi_backup_info_get_offsite_state (info), ==, "copying");
+  g_assert_cmpint (osi_backup_info_get_offsite_copied (info), ==, 4194304);
+  assert_round_trip (info);
+  info = copies->pdata[1];
+  g_assert_null (osi_backup_info_get_sha256 (info));
+  g_assert_false (osi_backup_info_get_local (info));
+  g_assert_cmpstr (osi_backup_info_get_kind (info), ==, "scheduled");
+  g_assert_cmpstr (osi_backup_info_get_offsite_state (info), ==, "done");
+  g_assert_cmpint (osi_backup_info_get_offsite_copied (info), ==, 6280012);
+  assert_round_trip (info);
+  {
+    g_autoptr(JsonNode) node = osi_backup_info_to_json (info);
+    g_autofree char *written = json_to_string (node, FALSE);
+
+    g_assert_cmpstr (written, ==,
+                     "{\"name\":\"backup_20261201_023000.tar.zst\",\"date\":\"2026-12-01T02:30:00Z\","
+                     "\"size\":6280012,\"kind\":\"scheduled\",\"local\":false,"
+                     "\"offsite\":{\"state\":\"done\",\"at\":\"2026-12-01T02:31:40Z\",\"detail\":\"\"},"
+                     "\"copied\":6280012}");
+  }
+
+  for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
+    {
+      g_autoptr(GError) refusal = NULL;
+      g_autoptr(GPtrArray) none = osi_backup_info_offsite_parse (refused[i], strlen (refused[i]), NULL, &refusal);
+
+      g_assert_null (none);
+      g_assert_error (refusal, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+    }
+  /* The list reader does not take copies for backups. */
+  {
+    g_autoptr(GError) refusal = NULL;
+    g_autoptr(GPtrArray) none = osi_backup_info_list_parse (text, strlen (text), NULL, &refusal);
+
+    g_assert_null (none);
+    g_assert_error (refusal, OSI_ERROR, OSI_ERROR_INVALID_DATA);
+  }
+}
+
+static void
 test_new (void)
 {
   g_autoptr(GDateTime) date = g_date_time_new_utc (2026, 11, 26, 23, 30, 0);
@@ -846,6 +1051,8 @@ main (int   argc,
 
   g_test_add_func ("/backup-info/round-trip", test_round_trip);
   g_test_add_func ("/backup-info/policy-members", test_policy_members);
+  g_test_add_func ("/backup-info/offsite-members", test_offsite_members);
+  g_test_add_func ("/backup-info/offsite-copies", test_offsite_copies);
   g_test_add_func ("/backup-info/old-backend", test_old_backend);
   g_test_add_func ("/backup-info/plain-json-name", test_plain_json_name);
   g_test_add_func ("/backup-info/dates", test_dates);

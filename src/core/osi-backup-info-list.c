@@ -220,8 +220,8 @@ key_is (const GString *key,
   return key->len == strlen (name) && memcmp (key->str, name, key->len) == 0;
 }
 
-/* The members of an entry this reader keeps; "verified" is an object
- * whose "at" and "verdict" go to the last two. */
+/* The members of an entry this reader keeps: the plain ones, then those
+ * of the objects of nested_members. */
 enum
 {
   M_NAME,
@@ -231,14 +231,32 @@ enum
   M_PROTECTED,
   M_NOTE,
   M_KIND,
-  M_VERIFIED,
-  M_VERIFIED_AT = M_VERIFIED,
+  M_LOCAL,
+  M_COPIED,
+  N_PLAIN_MEMBERS,
+  M_VERIFIED_AT = N_PLAIN_MEMBERS,
   M_VERDICT,
+  M_OFFSITE_STATE,
+  M_OFFSITE_AT,
+  M_OFFSITE_DETAIL,
   N_MEMBERS
 };
 
-static const char * const entry_members[] = { "name", "date", "size", "sha256", "protected", "note", "kind",
-                                              "verified" };
+static const char * const entry_members[N_PLAIN_MEMBERS] = { "name", "date", "size", "sha256", "protected", "note",
+                                                             "kind", "local", "copied" };
+
+/* The object members of an entry (docs/api.md §6.2 "verified", §7.3
+ * "offsite"): each of theirs kept goes to the fields from first on. */
+static const struct
+{
+  const char         *name;
+  guint               first;
+  guint               n_members;
+  const char * const  members[3];
+} nested_members[] = {
+  { "verified", M_VERIFIED_AT, 2, { "at", "verdict" } },
+  { "offsite", M_OFFSITE_STATE, 3, { "state", "at", "detail" } },
+};
 
 typedef struct
 {
@@ -246,22 +264,22 @@ typedef struct
   GString *strings[N_MEMBERS];
 } EntryBuffers;
 
-/* The members of "verified" (its '{' read). */
+/* The members of the nested object n of an entry (its '{' read). */
 static gboolean
-read_verified (Reader       *reader,
-               EntryBuffers *buffers,
-               Field        *fields)
+read_nested (Reader       *reader,
+             guint         n,
+             EntryBuffers *buffers,
+             Field        *fields)
 {
-  static const char * const members[] = { "at", "verdict" };
   gboolean closed;
 
   while (read_key (reader, buffers->key, &closed))
     {
-      guint member = G_N_ELEMENTS (members);
+      guint member = N_MEMBERS;
 
-      for (guint i = 0; i < G_N_ELEMENTS (members); i++)
-        if (key_is (buffers->key, members[i]))
-          member = M_VERIFIED_AT + i;
+      for (guint i = 0; i < nested_members[n].n_members; i++)
+        if (key_is (buffers->key, nested_members[n].members[i]))
+          member = nested_members[n].first + i;
       if (member < N_MEMBERS)
         {
           if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
@@ -287,22 +305,27 @@ read_entry (Reader       *reader,
     fields[i] = (Field){ FIELD_ABSENT, NULL, 0 };
   while (read_key (reader, buffers->key, &closed))
     {
-      guint member = G_N_ELEMENTS (entry_members);
+      guint member = N_MEMBERS;
+      guint nested = G_N_ELEMENTS (nested_members);
 
-      for (guint i = 0; i < G_N_ELEMENTS (entry_members); i++)
+      for (guint i = 0; i < N_PLAIN_MEMBERS; i++)
         if (key_is (buffers->key, entry_members[i]))
           member = i;
-      if (member == M_VERIFIED)
+      for (guint i = 0; member == N_MEMBERS && i < G_N_ELEMENTS (nested_members); i++)
+        if (key_is (buffers->key, nested_members[i].name))
+          nested = i;
+      if (nested < G_N_ELEMENTS (nested_members))
         {
           OsiJsonToken token = next_token (reader);
 
-          fields[M_VERIFIED_AT] = fields[M_VERDICT] = (Field){ FIELD_ABSENT, NULL, 0 };
-          if (token == OSI_JSON_TOKEN_BEGIN_OBJECT ? !read_verified (reader, buffers, fields)
+          for (guint i = 0; i < nested_members[nested].n_members; i++)
+            fields[nested_members[nested].first + i] = (Field){ FIELD_ABSENT, NULL, 0 };
+          if (token == OSI_JSON_TOKEN_BEGIN_OBJECT ? !read_nested (reader, nested, buffers, fields)
                                                    : !read_value (reader, token, NULL, NULL))
             return FALSE;
         }
       /* A member given twice counts once, the last time, as in json-glib. */
-      else if (member < G_N_ELEMENTS (entry_members))
+      else if (member < N_PLAIN_MEMBERS)
         {
           if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
             return FALSE;
@@ -378,7 +401,9 @@ read_backups (Reader     *reader,
           if (!read_entry (reader, &buffers, fields))
             break;
           extras = (Extras){ fields[M_PROTECTED], fields[M_NOTE], fields[M_KIND],
-                             fields[M_VERIFIED_AT], fields[M_VERDICT] };
+                             fields[M_VERIFIED_AT], fields[M_VERDICT],
+                             fields[M_OFFSITE_STATE], fields[M_OFFSITE_AT], fields[M_OFFSITE_DETAIL],
+                             fields[M_LOCAL], fields[M_COPIED] };
           info = _osi_backup_info_from_entry (&fields[M_NAME], &fields[M_DATE], &fields[M_SIZE], &fields[M_SHA256],
                                   &extras, naive_tz);
         }
@@ -399,9 +424,12 @@ read_backups (Reader     *reader,
   return ok;
 }
 
-/* Reads the members of the top-level object (its '{' read). */
+/* Reads the members of the top-level object (its '{' read), the entries
+ * from its array member `array` ("backups", or GET /offsite's
+ * "copies"). */
 static gboolean
 read_list (Reader     *reader,
+           const char *array,
            GPtrArray  *list,
            GTimeZone  *naive_tz,
            Previous   *previous,
@@ -414,7 +442,7 @@ read_list (Reader     *reader,
     {
       OsiJsonToken token = next_token (reader);
 
-      if (key_is (key, "backups") && token == OSI_JSON_TOKEN_BEGIN_ARRAY)
+      if (key_is (key, array) && token == OSI_JSON_TOKEN_BEGIN_ARRAY)
         {
           *has_backups = TRUE;
           previous->next = 0;
@@ -424,7 +452,7 @@ read_list (Reader     *reader,
       else
         {
           /* A later non-array "backups" replaces an earlier array. */
-          if (key_is (key, "backups"))
+          if (key_is (key, array))
             *has_backups = FALSE;
           if (!read_value (reader, token, NULL, NULL))
             return FALSE;
@@ -442,12 +470,37 @@ osi_backup_info_list_parse (const char  *data,
   return osi_backup_info_list_parse_again (data, length, naive_tz, NULL, error);
 }
 
-GPtrArray *
-osi_backup_info_list_parse_again (const char  *data,
-                                  gsize        length,
-                                  GTimeZone   *naive_tz,
-                                  GPtrArray   *previous_items,
-                                  GError     **error)
+/* The words of a failure to read a list of backups, or of off-site
+ * copies. */
+typedef struct
+{
+  const char *array;
+  gboolean    copies;
+  const char *not_object;
+  const char *no_array;
+} ListWords;
+
+static const ListWords backups_words = {
+  "backups",
+  FALSE,
+  N_("The backup list is not a JSON object"),
+  N_("The backup list has no “backups” array"),
+};
+
+static const ListWords copies_words = {
+  "copies",
+  TRUE,
+  N_("The list of off-site copies is not a JSON object"),
+  N_("The list of off-site copies has no “copies” array"),
+};
+
+static GPtrArray *
+parse_entries (const char       *data,
+               gsize             length,
+               GTimeZone        *naive_tz,
+               GPtrArray        *previous_items,
+               const ListWords  *words,
+               GError          **error)
 {
   g_autoptr(GPtrArray) list = g_ptr_array_new_with_free_func (g_object_unref);
   Previous previous = { previous_items, 0 };
@@ -457,9 +510,6 @@ osi_backup_info_list_parse_again (const char  *data,
   gboolean ok;
   guint64 offset;
 
-  g_return_val_if_fail (data != NULL || length == 0, NULL);
-  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
-
   osi_json_tokenizer_init (&reader.tk, MAX_DEPTH,
                            OSI_JSON_TOKENIZER_REFUSE_NUL | OSI_JSON_TOKENIZER_REFUSE_LONE_SURROGATES);
   osi_json_tokenizer_finish (&reader.tk);
@@ -468,14 +518,13 @@ osi_backup_info_list_parse_again (const char  *data,
 
   token = next_token (&reader);
   if (token == OSI_JSON_TOKEN_BEGIN_OBJECT)
-    ok = read_list (&reader, list, naive_tz, &previous, &has_backups);
+    ok = read_list (&reader, words->array, list, naive_tz, &previous, &has_backups);
   else
     {
       ok = read_value (&reader, token, NULL, NULL);
       if (ok && next_token (&reader) == OSI_JSON_TOKEN_END)
         {
-          g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                               _("The backup list is not a JSON object"));
+          g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA, _(words->not_object));
           return NULL;
         }
     }
@@ -484,15 +533,43 @@ osi_backup_info_list_parse_again (const char  *data,
     {
       if (osi_json_tokenizer_get_error (&reader.tk, &offset) == OSI_JSON_ERROR_NONE)
         offset = osi_json_tokenizer_get_offset (&reader.tk);
-      g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                   _("The backup list is not valid JSON (at byte %lu)"), (gulong)offset);
+      if (words->copies)
+        g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
+                     _("The list of off-site copies is not valid JSON (at byte %lu)"), (gulong)offset);
+      else
+        g_set_error (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
+                     _("The backup list is not valid JSON (at byte %lu)"), (gulong)offset);
       return NULL;
     }
   if (!has_backups)
     {
-      g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA,
-                           _("The backup list has no “backups” array"));
+      g_set_error_literal (error, OSI_ERROR, OSI_ERROR_INVALID_DATA, _(words->no_array));
       return NULL;
     }
   return g_steal_pointer (&list);
+}
+
+GPtrArray *
+osi_backup_info_list_parse_again (const char  *data,
+                                  gsize        length,
+                                  GTimeZone   *naive_tz,
+                                  GPtrArray   *previous_items,
+                                  GError     **error)
+{
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return parse_entries (data, length, naive_tz, previous_items, &backups_words, error);
+}
+
+GPtrArray *
+osi_backup_info_offsite_parse (const char  *data,
+                               gsize        length,
+                               GTimeZone   *naive_tz,
+                               GError     **error)
+{
+  g_return_val_if_fail (data != NULL || length == 0, NULL);
+  g_return_val_if_fail (error == NULL || *error == NULL, NULL);
+
+  return parse_entries (data, length, naive_tz, NULL, &copies_words, error);
 }

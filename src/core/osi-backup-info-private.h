@@ -53,6 +53,13 @@ typedef struct
   Field kind;
   Field verified_at;   /* "verified": {"at", "verdict"} */
   Field verdict;
+  /* docs/api.md §7.3: "offsite": {"state", "at", "detail"} in lists and
+   * copies; "local" and "copied" in the copies of GET /offsite. */
+  Field offsite_state;
+  Field offsite_at;
+  Field offsite_detail;
+  Field local;
+  Field copied;
 } Extras;
 
 /* An entry of a list, as well as it can be read (docs/api.md §5.3): one

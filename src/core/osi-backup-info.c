@@ -24,6 +24,17 @@
  * these very strings. */
 static const char * const kind_words[] = { NULL, "manual", "scheduled", "safety", "upload" };
 static const char * const verdict_words[] = { NULL, "restorable", "not-restorable", "unproven" };
+/* docs/api.md §7.3: the states of an off-site copy, the same way. */
+static const char * const offsite_words[] = { NULL, "pending", "copying", "done", "failed" };
+
+/* What an entry says of its off-site copy beyond its state, apart: most
+ * backups of most servers have none, and a pointer is all they pay. */
+typedef struct
+{
+  GDateTime *at;       /* NULL: not said */
+  char      *detail;   /* NULL: empty */
+  gint64     copied;   /* GET /offsite's "copied", -1: not said */
+} Offsite;
 
 /* A list holds 100,000 of these, twice while a refresh replaces it: the
  * small members are packed after the pointers. */
@@ -44,6 +55,7 @@ struct _OsiBackupInfo
    * getters only. */
   char         *note;
   GDateTime    *verified_at;
+  Offsite      *offsite;   /* NULL: nothing said beyond the state */
 
   /* Filled lazily, at most once, with a compare-and-exchange so that
    * concurrent readers never leak or free each other's string. */
@@ -59,6 +71,8 @@ struct _OsiBackupInfo
   guint8        is_protected;
   guint8        kind;      /* index into kind_words */
   guint8        verdict;   /* index into verdict_words */
+  guint8        offsite_state;  /* index into offsite_words */
+  guint8        not_local; /* GET /offsite: "local": false */
 };
 
 G_DEFINE_FINAL_TYPE (OsiBackupInfo, osi_backup_info, G_TYPE_OBJECT)
@@ -252,6 +266,14 @@ epoch (void)
 }
 
 static void
+offsite_free (Offsite *offsite)
+{
+  g_clear_pointer (&offsite->at, g_date_time_unref);
+  g_free (offsite->detail);
+  g_free (offsite);
+}
+
+static void
 osi_backup_info_constructed (GObject *object)
 {
   OsiBackupInfo *self = OSI_BACKUP_INFO (object);
@@ -278,6 +300,7 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->problem, g_free);
   g_clear_pointer (&self->note, g_free);
   g_clear_pointer (&self->verified_at, g_date_time_unref);
+  g_clear_pointer (&self->offsite, offsite_free);
   g_clear_pointer (&self->display_date, g_free);
   g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->folded_name, g_free);
@@ -518,6 +541,32 @@ word_index (const Field        *field,
 
 static GDateTime *date_from_text (const char *text, GTimeZone *naive_tz);
 
+/* docs/api.md §7.3. A state this client does not know leaves out the
+ * whole "offsite" object, as an unknown member would be; "local" and
+ * "copied" stand on their own. */
+static void
+apply_offsite (OsiBackupInfo *self,
+               const Extras  *extras,
+               GTimeZone     *naive_tz)
+{
+  g_autoptr(GDateTime) at = NULL;
+  g_autofree char *detail = NULL;
+  gint64 copied = extras->copied.kind == FIELD_INT && extras->copied.integer >= 0 ? extras->copied.integer : -1;
+
+  self->not_local = extras->local.kind == FIELD_BOOL && extras->local.integer == 0;
+  self->offsite_state = word_index (&extras->offsite_state, offsite_words, G_N_ELEMENTS (offsite_words));
+  if (self->offsite_state != 0 && extras->offsite_at.kind == FIELD_STRING)
+    at = date_from_text (extras->offsite_at.string, naive_tz);
+  if (self->offsite_state != 0 && extras->offsite_detail.kind == FIELD_STRING && extras->offsite_detail.string[0] != '\0')
+    detail = g_utf8_make_valid (extras->offsite_detail.string, -1);
+  if (at == NULL && detail == NULL && copied < 0)
+    return;
+  self->offsite = g_new0 (Offsite, 1);
+  self->offsite->at = g_steal_pointer (&at);
+  self->offsite->detail = g_steal_pointer (&detail);
+  self->offsite->copied = copied;
+}
+
 /* Called while the entry is made, before anyone else sees it. */
 static void
 apply_extras (OsiBackupInfo *self,
@@ -531,6 +580,7 @@ apply_extras (OsiBackupInfo *self,
   self->verdict = word_index (&extras->verdict, verdict_words, G_N_ELEMENTS (verdict_words));
   if (self->verdict != 0 && extras->verified_at.kind == FIELD_STRING)
     self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
+  apply_offsite (self, extras, naive_tz);
 }
 
 static guint
@@ -708,6 +758,15 @@ same_date (GDateTime *a,
   return g_date_time_equal (a, b) && g_date_time_get_utc_offset (a) == g_date_time_get_utc_offset (b);
 }
 
+static gboolean
+same_offsite (const Offsite *a,
+              const Offsite *b)
+{
+  if (a == NULL || b == NULL)
+    return a == b;
+  return same_date (a->at, b->at) && g_strcmp0 (a->detail, b->detail) == 0 && a->copied == b->copied;
+}
+
 /* Every member compared, the caches aside (they follow from the rest). */
 gboolean
 _osi_backup_info_same (OsiBackupInfo *a,
@@ -716,7 +775,9 @@ _osi_backup_info_same (OsiBackupInfo *a,
   return strcmp (a->name, b->name) == 0 && a->date_known == b->date_known && same_date (a->date, b->date) &&
          a->size == b->size && g_strcmp0 (a->sha256, b->sha256) == 0 && g_strcmp0 (a->problem, b->problem) == 0 &&
          a->is_protected == b->is_protected && g_strcmp0 (a->note, b->note) == 0 && a->kind == b->kind &&
-         a->verdict == b->verdict && same_date (a->verified_at, b->verified_at);
+         a->verdict == b->verdict && same_date (a->verified_at, b->verified_at) &&
+         a->offsite_state == b->offsite_state && a->not_local == b->not_local &&
+         same_offsite (a->offsite, b->offsite);
 }
 
 Field
@@ -749,6 +810,7 @@ Extras
 _osi_backup_info_extras_from_object (JsonObject *entry)
 {
   JsonNode *verified = json_object_get_member (entry, "verified");
+  JsonNode *offsite = json_object_get_member (entry, "offsite");
   Extras extras = { { FIELD_ABSENT, NULL, 0 } };
 
   extras.is_protected = _osi_backup_info_field_from_node (json_object_get_member (entry, "protected"));
@@ -759,6 +821,16 @@ _osi_backup_info_extras_from_object (JsonObject *entry)
       extras.verified_at = _osi_backup_info_field_from_node (json_object_get_member (json_node_get_object (verified), "at"));
       extras.verdict = _osi_backup_info_field_from_node (json_object_get_member (json_node_get_object (verified), "verdict"));
     }
+  if (offsite != NULL && JSON_NODE_HOLDS_OBJECT (offsite))
+    {
+      JsonObject *object = json_node_get_object (offsite);
+
+      extras.offsite_state = _osi_backup_info_field_from_node (json_object_get_member (object, "state"));
+      extras.offsite_at = _osi_backup_info_field_from_node (json_object_get_member (object, "at"));
+      extras.offsite_detail = _osi_backup_info_field_from_node (json_object_get_member (object, "detail"));
+    }
+  extras.local = _osi_backup_info_field_from_node (json_object_get_member (entry, "local"));
+  extras.copied = _osi_backup_info_field_from_node (json_object_get_member (entry, "copied"));
   return extras;
 }
 
@@ -824,6 +896,26 @@ osi_backup_info_to_json (OsiBackupInfo *self)
       json_object_set_string_member (verified, "verdict", verdict_words[self->verdict]);
       json_object_set_object_member (object, "verified", verified);
     }
+  if (self->not_local)
+    json_object_set_boolean_member (object, "local", FALSE);
+  if (self->offsite_state != 0)
+    {
+      JsonObject *offsite = json_object_new ();
+
+      json_object_set_string_member (offsite, "state", offsite_words[self->offsite_state]);
+      if (self->offsite != NULL && self->offsite->at != NULL)
+        {
+          g_autoptr(GDateTime) at = g_date_time_to_utc (self->offsite->at);
+          g_autofree char *text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
+
+          json_object_set_string_member (offsite, "at", text);
+        }
+      json_object_set_string_member (offsite, "detail",
+                                     self->offsite != NULL && self->offsite->detail != NULL ? self->offsite->detail : "");
+      json_object_set_object_member (object, "offsite", offsite);
+    }
+  if (self->offsite != NULL && self->offsite->copied >= 0)
+    json_object_set_int_member (object, "copied", self->offsite->copied);
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, object);
@@ -909,6 +1001,46 @@ osi_backup_info_get_verified_at (OsiBackupInfo *self)
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
   return self->verified_at;
+}
+
+const char *
+osi_backup_info_get_offsite_state (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return offsite_words[self->offsite_state];
+}
+
+GDateTime *
+osi_backup_info_get_offsite_at (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->offsite != NULL ? self->offsite->at : NULL;
+}
+
+const char *
+osi_backup_info_get_offsite_detail (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
+
+  return self->offsite != NULL ? self->offsite->detail : NULL;
+}
+
+gboolean
+osi_backup_info_get_local (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), TRUE);
+
+  return !self->not_local;
+}
+
+gint64
+osi_backup_info_get_offsite_copied (OsiBackupInfo *self)
+{
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), -1);
+
+  return self->offsite != NULL ? self->offsite->copied : -1;
 }
 
 const char *

@@ -48,6 +48,18 @@ const char    *osi_backup_info_get_note          (OsiBackupInfo  *self);
 const char    *osi_backup_info_get_kind          (OsiBackupInfo  *self);
 const char    *osi_backup_info_get_verdict       (OsiBackupInfo  *self);
 GDateTime     *osi_backup_info_get_verified_at   (OsiBackupInfo  *self);
+/* Off-site copies (docs/api.md §7.3): the state of the backup's copy
+ * ("pending", "copying", "done", "failed"; NULL when the entry has no
+ * "offsite", or one in a state this client does not know), when it
+ * reached it (NULL when not said), and why it waits or failed (NULL when
+ * empty). In the copies of GET /offsite: whether the backup is still in
+ * the server's folder ("local"; TRUE for list entries) and the bytes the
+ * storage holds so far ("copied"; -1 when not said). */
+const char    *osi_backup_info_get_offsite_state  (OsiBackupInfo *self);
+GDateTime     *osi_backup_info_get_offsite_at     (OsiBackupInfo *self);
+const char    *osi_backup_info_get_offsite_detail (OsiBackupInfo *self);
+gboolean       osi_backup_info_get_local          (OsiBackupInfo *self);
+gint64         osi_backup_info_get_offsite_copied (OsiBackupInfo *self);
 /* A translated sentence saying what the server sent wrong in this list
  * entry, or NULL. */
 const char    *osi_backup_info_get_problem       (OsiBackupInfo  *self);
@@ -85,6 +97,14 @@ GPtrArray     *osi_backup_info_list_parse_again  (const char     *data,
                                                   gsize           length,
                                                   GTimeZone      *naive_tz,
                                                   GPtrArray      *previous,
+                                                  GError        **error);
+
+/* The copies of GET /api/rag/backup/offsite (docs/api.md §7.3),
+ * {"copies": [...]}, read entry by entry as a list is, newest first as
+ * the server sends them. */
+GPtrArray     *osi_backup_info_offsite_parse     (const char     *data,
+                                                  gsize           length,
+                                                  GTimeZone      *naive_tz,
                                                   GError        **error);
 
 gboolean       osi_backup_name_is_valid          (const char     *name);
