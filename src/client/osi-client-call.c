@@ -244,6 +244,10 @@ static const struct
   [OP_POLICY_SET] = { FALSE, FALSE, FALSE },
   [OP_PRUNE]      = { TRUE, FALSE, FALSE },
   [OP_PATCH]      = { FALSE, FALSE, FALSE },
+  /* A refresh reads every page of the storage's listing first; a fetch
+   * downloads, checks and verifies the copy, minutes for a large one. */
+  [OP_OFFSITE_LIST]  = { TRUE, FALSE, TRUE },
+  [OP_OFFSITE_FETCH] = { TRUE, TRUE, FALSE },
 };
 
 GTask *
@@ -405,6 +409,11 @@ finish_response (GTask *task)
   if (call->op == OP_LIST)
     {
       _osi_client_list_parse (task);
+      return;
+    }
+  if (call->raw_body)
+    {
+      call->parse (task, NULL);
       return;
     }
   root = osi_json_parse ((const char *)call->data->data, call->data->len, &error);

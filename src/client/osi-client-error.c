@@ -355,6 +355,17 @@ _osi_client_http_error (GTask *task)
           code = OSI_CLIENT_ERROR_UNSUPPORTED;
           sentence = unsupported_sentence (self);
         }
+      else if (call->op == OP_OFFSITE_LIST)
+        {
+          code = OSI_CLIENT_ERROR_UNSUPPORTED;
+          sentence = g_strdup (_("This server does not copy its backups off-site."));
+        }
+      else if (call->op == OP_OFFSITE_FETCH)
+        {
+          shown = _osi_client_printable (call->name, -1, 120);
+          sentence = g_strdup_printf (_("The server has no off-site copy of “%s”: list the off-site copies."),
+                                      shown);
+        }
       else if (call->name != NULL && call->op != OP_UPLOAD)
         {
           shown = _osi_client_printable (call->name, -1, 120);
@@ -376,6 +387,16 @@ _osi_client_http_error (GTask *task)
           shown = _osi_client_printable (call->name, -1, 120);
           sentence = g_strdup_printf (_("The server already has a different backup named “%s”. Rename the "
                                         "file, keeping its extension, and try again."),
+                                      shown);
+        }
+      else if (call->op == OP_OFFSITE_FETCH)
+        {
+          /* The backup is in the folder already, or being brought back:
+           * the server's detail says which. */
+          code = OSI_CLIENT_ERROR_EXISTS;
+          shown = _osi_client_printable (call->name, -1, 120);
+          sentence = g_strdup_printf (_("The server did not bring back “%s”: it is already in its backup folder, "
+                                        "or being brought back."),
                                       shown);
         }
       else if (call->op == OP_DOWNLOAD)
@@ -412,8 +433,22 @@ _osi_client_http_error (GTask *task)
           break;
         }
       code = OSI_CLIENT_ERROR_INTEGRITY;
-      sentence = g_strdup (_("The server found the backup damaged or incomplete, and did not use it: "
-                             "check the backup file or choose another backup."));
+      if (call->op == OP_OFFSITE_FETCH)
+        sentence = g_strdup (_("The off-site copy is damaged or incomplete: the server did not store it."));
+      else
+        sentence = g_strdup (_("The server found the backup damaged or incomplete, and did not use it: "
+                               "check the backup file or choose another backup."));
+      break;
+
+    case SOUP_STATUS_BAD_GATEWAY:
+      code = OSI_CLIENT_ERROR_SERVER;
+      if (call->op == OP_OFFSITE_LIST || call->op == OP_OFFSITE_FETCH)
+        sentence = g_strdup (_("The server could not use its off-site storage: check the storage's address, "
+                               "keys and bucket in the server's settings, and its log."));
+      else
+        sentence = g_strdup_printf (_("The server could not carry out the request (HTTP error %u): try again "
+                                      "later, or look at the server's log."),
+                                    status);
       break;
 
     case SOUP_STATUS_MOVED_PERMANENTLY:
@@ -491,6 +526,9 @@ _osi_client_unsupported_error (OsiClient  *self,
                         _("The server at %s cannot say what a restore would change: compare two downloaded "
                           "backups on this computer instead."),
                         self->base_url);
+  if (g_str_equal (feature, "offsite"))
+    return g_error_new_literal (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
+                                _("This server does not copy its backups off-site."));
   if (g_str_equal (feature, "upload"))
     return g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_UNSUPPORTED,
                         _("The server at %s does not accept backups sent from this computer: restore one of "

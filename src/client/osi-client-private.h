@@ -11,7 +11,8 @@ G_BEGIN_DECLS
 /* Shared by the files of OsiClient: osi-client.c (the object and the
  * operations), osi-client-call.c (one request, its answer, features and
  * health), osi-client-error.c (the sentences of failures),
- * osi-client-list.c, osi-client-upload.c and osi-client-download.c. */
+ * osi-client-list.c, osi-client-upload.c, osi-client-download.c and
+ * osi-client-offsite.c. */
 
 /* Timeouts. libsoup's own "timeout" covers every socket read, including
  * the wait for the response headers: with it, a create or a restore that
@@ -84,6 +85,8 @@ typedef enum
   OP_POLICY_SET,
   OP_PRUNE,
   OP_PATCH,
+  OP_OFFSITE_LIST,
+  OP_OFFSITE_FETCH,
 } Op;
 
 typedef struct
@@ -140,6 +143,7 @@ typedef struct
   ParseFunc             parse;
   gboolean              json_optional;     /* a 2xx is success whatever its body */
   gboolean              any_status;        /* parse sees every answer (discovery) */
+  gboolean              raw_body;          /* parse reads call->data itself, given no tree */
   guint                 step;              /* discovery: which address is asked */
   CallStart             start;             /* run once the features are known */
   CallListed            listed;            /* run once the list asked for is read */

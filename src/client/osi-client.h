@@ -285,4 +285,38 @@ OsiBackupInfo *osi_client_update_backup_finish (OsiClient        *self,
                                             GAsyncResult         *result,
                                             GError              **error);
 
+/* Off-site copies (docs/api.md §7), on servers that offer "offsite";
+ * OSI_CLIENT_ERROR_UNSUPPORTED elsewhere, without a request once the
+ * features are known. */
+
+/* The copies (OsiBackupInfo, newest first as the server sends them, with
+ * their "local" and "copied"); refresh asks the server to read the
+ * storage first (?refresh=1). body, when not NULL, gets the answer's
+ * bytes as they came (for --json). */
+void           osi_client_list_offsite_async (OsiClient         *self,
+                                            gboolean              refresh,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+GPtrArray     *osi_client_list_offsite_finish (OsiClient        *self,
+                                            GAsyncResult         *result,
+                                            GBytes              **body,
+                                            GError              **error);
+/* Brings the copy of name back into the server's backup folder, checked
+ * and verified there, so that it can be restored: minutes for a large
+ * one, without an idle limit while the server works, as a create. Returns
+ * the backup brought back (its list entry); *message (may be NULL): the
+ * server's own words, or NULL. A damaged copy is
+ * OSI_CLIENT_ERROR_INTEGRITY, a backup already there
+ * OSI_CLIENT_ERROR_EXISTS, no such copy OSI_CLIENT_ERROR_NOT_FOUND. */
+void           osi_client_fetch_offsite_async (OsiClient        *self,
+                                            const char           *name,
+                                            GCancellable         *cancellable,
+                                            GAsyncReadyCallback   callback,
+                                            gpointer              user_data);
+OsiBackupInfo *osi_client_fetch_offsite_finish (OsiClient       *self,
+                                            GAsyncResult         *result,
+                                            char                **message,
+                                            GError              **error);
+
 G_END_DECLS
