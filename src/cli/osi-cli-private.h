@@ -57,4 +57,9 @@ int      osi_cli_cmd_prune     (const OsiCliGlobals *globals,
                                 int                  argc,
                                 char               **argv);
 
+/* docs/api.md §7: offsite list, offsite fetch (osi-cli-offsite.c). */
+int      osi_cli_cmd_offsite   (const OsiCliGlobals *globals,
+                                int                  argc,
+                                char               **argv);
+
 G_END_DECLS

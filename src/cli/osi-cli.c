@@ -18,7 +18,7 @@
 static void
 print_usage (FILE *out)
 {
-  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n%s\n",
+  fprintf (out, "%s\n\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n%s\n\n%s\n%s\n%s\n%s\n",
            _("Usage: osi-backup-cli [--server URL] [--token-file FILE] [--server-time-zone TZ] COMMAND"),
            _("  list [--json]                 list the server’s backups, newest first"),
            _("  create                        make a backup of the server’s data now"),
@@ -35,6 +35,8 @@ print_usage (FILE *out)
            _("  prune [--dry-run] [--json]    delete the backups the retention policy does not keep"),
            _("  protect NAME, unprotect NAME  keep a backup from prune and delete, or no longer"),
            _("  note NAME TEXT                write a note on a backup (\"\" removes it)"),
+           _("  offsite list [--json]         list the server’s off-site copies and their state"),
+           _("  offsite fetch NAME            bring a backup back from off-site storage, to restore it"),
            _("The server and token come from --server and --token-file, or from $OSI_BACKUP_SERVER and $OSI_BACKUP_TOKEN."),
            _("Dates the server sends without a UTC offset are its local time: --server-time-zone (or "
              "$OSI_BACKUP_SERVER_TIME_ZONE) names its zone, such as Europe/Paris; the default is this computer’s."),
@@ -592,6 +594,7 @@ osi_cli_run (int    argc,
     { "protect", osi_cli_cmd_policy },
     { "unprotect", osi_cli_cmd_policy },
     { "note", osi_cli_cmd_policy },
+    { "offsite", osi_cli_cmd_offsite },
     { "verify", cmd_verify },
     { "inspect", cmd_inspect },
     { "diff", cmd_diff },
