@@ -33,11 +33,20 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
                         size_t         size)
 {
   GError *error = NULL;
-  GPtrArray *list = osi_backup_info_list_parse ((const char *)data, size, NULL, &error);
+  GPtrArray *copies = osi_backup_info_offsite_parse ((const char *)data, size, NULL, &error);
+  GPtrArray *list;
   JsonParser *parser;
   GPtrArray *tree;
   gboolean sizes_comparable;
 
+  /* The copies of GET /offsite go through the same reader: no crash,
+   * and an error whenever there is no list. */
+  if ((copies == NULL) == (error == NULL))
+    abort ();
+  g_clear_pointer (&copies, g_ptr_array_unref);
+  g_clear_error (&error);
+
+  list = osi_backup_info_list_parse ((const char *)data, size, NULL, &error);
   if (list == NULL)
     {
       if (error == NULL)
@@ -59,7 +68,16 @@ LLVMFuzzerTestOneInput (const uint8_t *data,
         g_strcmp0 (osi_backup_info_get_sha256 (list->pdata[i]), osi_backup_info_get_sha256 (tree->pdata[i])) != 0 ||
         !g_date_time_equal (osi_backup_info_get_date (list->pdata[i]), osi_backup_info_get_date (tree->pdata[i])) ||
         osi_backup_info_get_date_known (list->pdata[i]) != osi_backup_info_get_date_known (tree->pdata[i]) ||
-        g_strcmp0 (osi_backup_info_get_problem (list->pdata[i]), osi_backup_info_get_problem (tree->pdata[i])) != 0)
+        g_strcmp0 (osi_backup_info_get_problem (list->pdata[i]), osi_backup_info_get_problem (tree->pdata[i])) != 0 ||
+        g_strcmp0 (osi_backup_info_get_offsite_state (list->pdata[i]),
+                   osi_backup_info_get_offsite_state (tree->pdata[i])) != 0 ||
+        g_strcmp0 (osi_backup_info_get_offsite_detail (list->pdata[i]),
+                   osi_backup_info_get_offsite_detail (tree->pdata[i])) != 0 ||
+        (osi_backup_info_get_offsite_at (list->pdata[i]) == NULL) !=
+          (osi_backup_info_get_offsite_at (tree->pdata[i]) == NULL) ||
+        osi_backup_info_get_local (list->pdata[i]) != osi_backup_info_get_local (tree->pdata[i]) ||
+        (sizes_comparable &&
+         osi_backup_info_get_offsite_copied (list->pdata[i]) != osi_backup_info_get_offsite_copied (tree->pdata[i])))
       abort ();
   g_ptr_array_unref (tree);
   g_ptr_array_unref (list);
