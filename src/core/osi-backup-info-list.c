@@ -310,7 +310,10 @@ read_entry (Reader       *reader,
 
       for (guint i = 0; i < N_PLAIN_MEMBERS; i++)
         if (key_is (buffers->key, entry_members[i]))
-          member = i;
+          {
+            member = i;
+            break;
+          }
       for (guint i = 0; member == N_MEMBERS && i < G_N_ELEMENTS (nested_members); i++)
         if (key_is (buffers->key, nested_members[i].name))
           nested = i;

@@ -27,14 +27,16 @@ static const char * const verdict_words[] = { NULL, "restorable", "not-restorabl
 /* docs/api.md §7.3: the states of an off-site copy, the same way. */
 static const char * const offsite_words[] = { NULL, "pending", "copying", "done", "failed" };
 
-/* What an entry says of its off-site copy beyond its state, apart: most
- * backups of most servers have none, and a pointer is all they pay. */
+/* The dates and texts a server's catalog adds beyond the words above,
+ * apart: most backups of most servers have none, and one pointer is all
+ * they pay. */
 typedef struct
 {
-  GDateTime *at;       /* NULL: not said */
-  char      *detail;   /* NULL: empty */
-  gint64     copied;   /* GET /offsite's "copied", -1: not said */
-} Offsite;
+  GDateTime *verified_at;     /* NULL: not said */
+  GDateTime *offsite_at;      /* NULL: not said */
+  char      *offsite_detail;  /* NULL: empty */
+  gint64     copied;          /* GET /offsite's "copied", -1: not said */
+} Catalog;
 
 /* A list holds 100,000 of these, twice while a refresh replaces it: the
  * small members are packed after the pointers. */
@@ -50,12 +52,11 @@ struct _OsiBackupInfo
    * never fails the list), or NULL. */
   char         *problem;
 
-  /* What a server with a policy says of the backup (docs/api.md §6): set
+  /* What a server with a policy says of the backup (docs/api.md §6, §7): set
    * by the readers of lists as they make the object, read through the
    * getters only. */
   char         *note;
-  GDateTime    *verified_at;
-  Offsite      *offsite;   /* NULL: nothing said beyond the state */
+  Catalog      *catalog;   /* NULL: nothing said beyond the words */
 
   /* Filled lazily, at most once, with a compare-and-exchange so that
    * concurrent readers never leak or free each other's string. */
@@ -266,11 +267,23 @@ epoch (void)
 }
 
 static void
-offsite_free (Offsite *offsite)
+catalog_free (Catalog *catalog)
 {
-  g_clear_pointer (&offsite->at, g_date_time_unref);
-  g_free (offsite->detail);
-  g_free (offsite);
+  g_clear_pointer (&catalog->verified_at, g_date_time_unref);
+  g_clear_pointer (&catalog->offsite_at, g_date_time_unref);
+  g_free (catalog->offsite_detail);
+  g_free (catalog);
+}
+
+static Catalog *
+ensure_catalog (OsiBackupInfo *self)
+{
+  if (self->catalog == NULL)
+    {
+      self->catalog = g_new0 (Catalog, 1);
+      self->catalog->copied = -1;
+    }
+  return self->catalog;
 }
 
 static void
@@ -299,8 +312,7 @@ osi_backup_info_finalize (GObject *object)
   g_clear_pointer (&self->sha256, g_free);
   g_clear_pointer (&self->problem, g_free);
   g_clear_pointer (&self->note, g_free);
-  g_clear_pointer (&self->verified_at, g_date_time_unref);
-  g_clear_pointer (&self->offsite, offsite_free);
+  g_clear_pointer (&self->catalog, catalog_free);
   g_clear_pointer (&self->display_date, g_free);
   g_clear_pointer (&self->display_name, g_free);
   g_clear_pointer (&self->folded_name, g_free);
@@ -549,22 +561,20 @@ apply_offsite (OsiBackupInfo *self,
                const Extras  *extras,
                GTimeZone     *naive_tz)
 {
-  g_autoptr(GDateTime) at = NULL;
-  g_autofree char *detail = NULL;
-  gint64 copied = extras->copied.kind == FIELD_INT && extras->copied.integer >= 0 ? extras->copied.integer : -1;
+  GDateTime *at = NULL;
 
   self->not_local = extras->local.kind == FIELD_BOOL && extras->local.integer == 0;
+  if (extras->copied.kind == FIELD_INT && extras->copied.integer >= 0)
+    ensure_catalog (self)->copied = extras->copied.integer;
   self->offsite_state = word_index (&extras->offsite_state, offsite_words, G_N_ELEMENTS (offsite_words));
-  if (self->offsite_state != 0 && extras->offsite_at.kind == FIELD_STRING)
-    at = date_from_text (extras->offsite_at.string, naive_tz);
-  if (self->offsite_state != 0 && extras->offsite_detail.kind == FIELD_STRING && extras->offsite_detail.string[0] != '\0')
-    detail = g_utf8_make_valid (extras->offsite_detail.string, -1);
-  if (at == NULL && detail == NULL && copied < 0)
+  if (self->offsite_state == 0)
     return;
-  self->offsite = g_new0 (Offsite, 1);
-  self->offsite->at = g_steal_pointer (&at);
-  self->offsite->detail = g_steal_pointer (&detail);
-  self->offsite->copied = copied;
+  if (extras->offsite_at.kind == FIELD_STRING)
+    at = date_from_text (extras->offsite_at.string, naive_tz);
+  if (at != NULL)
+    ensure_catalog (self)->offsite_at = at;
+  if (extras->offsite_detail.kind == FIELD_STRING && extras->offsite_detail.string[0] != '\0')
+    ensure_catalog (self)->offsite_detail = g_utf8_make_valid (extras->offsite_detail.string, -1);
 }
 
 /* Called while the entry is made, before anyone else sees it. */
@@ -579,7 +589,12 @@ apply_extras (OsiBackupInfo *self,
   self->kind = word_index (&extras->kind, kind_words, G_N_ELEMENTS (kind_words));
   self->verdict = word_index (&extras->verdict, verdict_words, G_N_ELEMENTS (verdict_words));
   if (self->verdict != 0 && extras->verified_at.kind == FIELD_STRING)
-    self->verified_at = date_from_text (extras->verified_at.string, naive_tz);
+    {
+      GDateTime *at = date_from_text (extras->verified_at.string, naive_tz);
+
+      if (at != NULL)
+        ensure_catalog (self)->verified_at = at;
+    }
   apply_offsite (self, extras, naive_tz);
 }
 
@@ -759,12 +774,13 @@ same_date (GDateTime *a,
 }
 
 static gboolean
-same_offsite (const Offsite *a,
-              const Offsite *b)
+same_catalog (const Catalog *a,
+              const Catalog *b)
 {
   if (a == NULL || b == NULL)
     return a == b;
-  return same_date (a->at, b->at) && g_strcmp0 (a->detail, b->detail) == 0 && a->copied == b->copied;
+  return same_date (a->verified_at, b->verified_at) && same_date (a->offsite_at, b->offsite_at) &&
+         g_strcmp0 (a->offsite_detail, b->offsite_detail) == 0 && a->copied == b->copied;
 }
 
 /* Every member compared, the caches aside (they follow from the rest). */
@@ -775,9 +791,8 @@ _osi_backup_info_same (OsiBackupInfo *a,
   return strcmp (a->name, b->name) == 0 && a->date_known == b->date_known && same_date (a->date, b->date) &&
          a->size == b->size && g_strcmp0 (a->sha256, b->sha256) == 0 && g_strcmp0 (a->problem, b->problem) == 0 &&
          a->is_protected == b->is_protected && g_strcmp0 (a->note, b->note) == 0 && a->kind == b->kind &&
-         a->verdict == b->verdict && same_date (a->verified_at, b->verified_at) &&
-         a->offsite_state == b->offsite_state && a->not_local == b->not_local &&
-         same_offsite (a->offsite, b->offsite);
+         a->verdict == b->verdict && a->offsite_state == b->offsite_state && a->not_local == b->not_local &&
+         same_catalog (a->catalog, b->catalog);
 }
 
 Field
@@ -886,9 +901,9 @@ osi_backup_info_to_json (OsiBackupInfo *self)
     {
       JsonObject *verified = json_object_new ();
 
-      if (self->verified_at != NULL)
+      if (self->catalog != NULL && self->catalog->verified_at != NULL)
         {
-          g_autoptr(GDateTime) at = g_date_time_to_utc (self->verified_at);
+          g_autoptr(GDateTime) at = g_date_time_to_utc (self->catalog->verified_at);
           g_autofree char *text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
 
           json_object_set_string_member (verified, "at", text);
@@ -903,19 +918,20 @@ osi_backup_info_to_json (OsiBackupInfo *self)
       JsonObject *offsite = json_object_new ();
 
       json_object_set_string_member (offsite, "state", offsite_words[self->offsite_state]);
-      if (self->offsite != NULL && self->offsite->at != NULL)
+      if (self->catalog != NULL && self->catalog->offsite_at != NULL)
         {
-          g_autoptr(GDateTime) at = g_date_time_to_utc (self->offsite->at);
+          g_autoptr(GDateTime) at = g_date_time_to_utc (self->catalog->offsite_at);
           g_autofree char *text = g_date_time_format (at, "%Y-%m-%dT%H:%M:%SZ");
 
           json_object_set_string_member (offsite, "at", text);
         }
       json_object_set_string_member (offsite, "detail",
-                                     self->offsite != NULL && self->offsite->detail != NULL ? self->offsite->detail : "");
+                                     self->catalog != NULL && self->catalog->offsite_detail != NULL
+                                       ? self->catalog->offsite_detail : "");
       json_object_set_object_member (object, "offsite", offsite);
     }
-  if (self->offsite != NULL && self->offsite->copied >= 0)
-    json_object_set_int_member (object, "copied", self->offsite->copied);
+  if (self->catalog != NULL && self->catalog->copied >= 0)
+    json_object_set_int_member (object, "copied", self->catalog->copied);
 
   node = json_node_new (JSON_NODE_OBJECT);
   json_node_set_object (node, object);
@@ -1000,7 +1016,7 @@ osi_backup_info_get_verified_at (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return self->verified_at;
+  return self->catalog != NULL ? self->catalog->verified_at : NULL;
 }
 
 const char *
@@ -1016,7 +1032,7 @@ osi_backup_info_get_offsite_at (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return self->offsite != NULL ? self->offsite->at : NULL;
+  return self->catalog != NULL ? self->catalog->offsite_at : NULL;
 }
 
 const char *
@@ -1024,7 +1040,7 @@ osi_backup_info_get_offsite_detail (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), NULL);
 
-  return self->offsite != NULL ? self->offsite->detail : NULL;
+  return self->catalog != NULL ? self->catalog->offsite_detail : NULL;
 }
 
 gboolean
@@ -1040,7 +1056,7 @@ osi_backup_info_get_offsite_copied (OsiBackupInfo *self)
 {
   g_return_val_if_fail (OSI_IS_BACKUP_INFO (self), -1);
 
-  return self->offsite != NULL ? self->offsite->copied : -1;
+  return self->catalog != NULL ? self->catalog->copied : -1;
 }
 
 const char *
