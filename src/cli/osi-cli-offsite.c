@@ -41,23 +41,28 @@ describe_state (OsiBackupInfo *info)
       g_autofree char *date = NULL;
 
       if (at == NULL)
-        return g_strdup (C_("off-site copy", "copied"));
+        /* Translators: an off-site copy's state, in the table of offsite list */
+        return g_strdup (_("copied"));
       date = osi_format_date (at);
       /* Translators: an off-site copy's state; %s is a date, “05/12/2026 15:16” */
-      return g_strdup_printf (C_("off-site copy", "copied %s"), date);
+      return g_strdup_printf (_("copied %s"), date);
     }
   if (g_strcmp0 (state, "pending") == 0)
-    return g_strdup (C_("off-site copy", "queued"));
+    /* Translators: an off-site copy's state, in the table of offsite list */
+    return g_strdup (_("queued"));
   if (g_strcmp0 (state, "copying") == 0)
     {
       if (copied >= 0 && size > 0)
         /* Translators: an off-site copy's state, “copying 45 %” */
-        return g_strdup_printf (C_("off-site copy", "copying %u %%"), (guint)(MIN (copied, size) * 100 / size));
-      return g_strdup (C_("off-site copy", "copying"));
+        return g_strdup_printf (_("copying %u %%"), (guint)(MIN (copied, size) * 100 / size));
+      /* Translators: an off-site copy's state, in the table of offsite list */
+      return g_strdup (_("copying"));
     }
   if (g_strcmp0 (state, "failed") == 0)
-    return g_strdup (C_("off-site copy", "failed"));
-  return g_strdup (C_("off-site copy", "unknown"));
+    /* Translators: an off-site copy's state, in the table of offsite list */
+    return g_strdup (_("failed"));
+  /* Translators: an off-site copy's state, in the table of offsite list */
+  return g_strdup (_("unknown"));
 }
 
 static void
@@ -77,8 +82,9 @@ print_copies (GPtrArray *copies)
       g_autofree char *name = osi_format_untrusted (osi_backup_info_get_name (info));
       g_autofree char *state = describe_state (info);
       const char *detail = osi_backup_info_get_offsite_detail (info);
-      const char *where = osi_backup_info_get_local (info) ? C_("off-site copy", "local")
-                                                           : C_("off-site copy", "off-site only");
+      /* Translators: whether the backup of an off-site copy is still on the
+       * server, in the table of offsite list */
+      const char *where = osi_backup_info_get_local (info) ? _("local") : _("off-site only");
 
       /* As list: this computer's time, JJ/MM/AAAA HH:MM, then the size. */
       g_print ("%-16s  %10s  ", osi_backup_info_get_display_date (info), size_s);
