@@ -368,6 +368,86 @@ test_copy_fetch_restore (void)
   fixture_stop (f);
 }
 
+/* The object of name on the gateway replaced, by s3cmd, with its bytes
+ * but one: the copy the server finds damaged. */
+static void
+damage_copy (Fixture    *f,
+             const char *name)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) root = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autofree char *path = g_build_filename (f->backups, name, NULL);
+  g_autofree char *damaged = g_build_filename (f->tmp, "damaged", NULL);
+  g_autofree char *target = NULL;
+  g_autofree char *contents = NULL;
+  gsize length;
+  int status = 0;
+
+  g_assert_true (g_file_get_contents (path, &contents, &length, &error));
+  g_assert_no_error (error);
+  contents[length / 2] ^= 0x55;
+  g_assert_true (g_file_set_contents (damaged, contents, (gssize)length, &error));
+  g_assert_no_error (error);
+
+  g_assert_cmpint (cli (f, &out, NULL, "offsite", "list", "--json", NULL), ==, 0);
+  root = osi_test_parse_json (out, -1);
+  target = g_strdup_printf ("s3://%s/%s%s", osi_test_rgw_get_bucket (rgw),
+                            json_object_get_string_member (json_node_get_object (root), "prefix"), name);
+  g_clear_pointer (&out, g_free);
+  {
+    const char *argv[] = { "s3cmd", "-c", osi_test_rgw_get_s3cmd_config (rgw), "--no-progress",
+                           "put", damaged, target, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                                 &out, &err, &status, &error));
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("s3cmd put %s failed:\n%s%s", target, out, err);
+}
+
+/* A copy damaged on the storage is refused: nothing is stored, the
+ * library says INTEGRITY and the CLI exits 1 with the server's detail. */
+static void
+test_damaged (void)
+{
+  Fixture fixture = { NULL }, *f = &fixture;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) made = NULL;
+  g_autoptr(OsiBackupInfo) copy = NULL;
+  g_autoptr(OsiBackupInfo) fetched = NULL;
+  g_auto(GStrv) left = NULL;
+  g_autofree char *err = NULL;
+
+  if (!have_gateway ())
+    return;
+  fixture_start (f, "damaged");
+
+  g_assert_true (osi_test_client_create (f->client, NULL, &made, NULL, &error));
+  g_assert_no_error (error);
+  copy = wait_copy_done (f, osi_backup_info_get_name (made));
+  damage_copy (f, osi_backup_info_get_name (made));
+  g_assert_cmpint (cli (f, NULL, NULL, "delete", osi_backup_info_get_name (made), NULL), ==, 0);
+
+  fetched = fetch_offsite (f->client, osi_backup_info_get_name (made), NULL, &error);
+  g_assert_null (fetched);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_INTEGRITY);
+  g_clear_error (&error);
+  g_assert_cmpint (cli (f, NULL, &err, "offsite", "fetch", osi_backup_info_get_name (made), NULL), ==, 1);
+  g_assert_nonnull (strstr (err, "damaged"));
+  g_assert_nonnull (strstr (err, "(server: "));
+
+  /* Nothing under its name, nothing half-written beside it. */
+  left = osi_test_dir_names (f->backups);
+  for (guint i = 0; left[i] != NULL; i++)
+    if (strstr (left[i], osi_backup_info_get_name (made)) != NULL)
+      g_error ("left in the backup folder: %s", left[i]);
+
+  fixture_stop (f);
+}
+
 /* A server started without --offsite-url: the commands say so and exit
  * 3; once the client knows the features, it asks nothing more. */
 static void
@@ -422,6 +502,7 @@ main (int argc, char **argv)
 
   g_test_add_func ("/cli-offsite/no-offsite", test_no_offsite);
   g_test_add_func ("/cli-offsite/copy-fetch-restore", test_copy_fetch_restore);
+  g_test_add_func ("/cli-offsite/damaged", test_damaged);
 
   status = g_test_run ();
   g_clear_pointer (&rgw, osi_test_rgw_free);

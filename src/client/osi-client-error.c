@@ -426,7 +426,9 @@ _osi_client_http_error (GTask *task)
       break;
 
     case SOUP_STATUS_UNPROCESSABLE_ENTITY:
-      if (!has_report (root))
+      /* A fetch's 422 is a damaged copy, with a report or without one
+       * (its SHA-256 differs: docs/api.md §7.4). */
+      if (!has_report (root) && call->op != OP_OFFSITE_FETCH)
         {
           code = OSI_CLIENT_ERROR_BAD_REQUEST;
           sentence = g_strdup (_("The server refused the request."));
