@@ -65,13 +65,35 @@ describe_state (OsiBackupInfo *info)
   return g_strdup (_("unknown"));
 }
 
+static const char *
+describe_place (OsiBackupInfo *info)
+{
+  /* Translators: whether the backup of an off-site copy is still on the
+   * server, in the table of offsite list */
+  return osi_backup_info_get_local (info) ? _("local") : _("off-site only");
+}
+
 static void
 print_copies (GPtrArray *copies)
 {
+  g_autoptr(GPtrArray) states = g_ptr_array_new_with_free_func (g_free);
+  glong state_width = 0;
+  glong place_width = 0;
+
   if (copies->len == 0)
     {
       g_print ("%s\n", _("No off-site copy on this server yet."));
       return;
+    }
+
+  /* The columns as wide as their longest words, in any language. */
+  for (guint i = 0; i < copies->len; i++)
+    {
+      char *state = describe_state (copies->pdata[i]);
+
+      g_ptr_array_add (states, state);
+      state_width = MAX (state_width, g_utf8_strlen (state, -1));
+      place_width = MAX (place_width, g_utf8_strlen (describe_place (copies->pdata[i]), -1));
     }
 
   for (guint i = 0; i < copies->len; i++)
@@ -80,17 +102,13 @@ print_copies (GPtrArray *copies)
       gint64 size = osi_backup_info_get_size (info);
       g_autofree char *size_s = size >= 0 ? g_format_size ((guint64)size) : g_strdup ("?");
       g_autofree char *name = osi_format_untrusted (osi_backup_info_get_name (info));
-      g_autofree char *state = describe_state (info);
       const char *detail = osi_backup_info_get_offsite_detail (info);
-      /* Translators: whether the backup of an off-site copy is still on the
-       * server, in the table of offsite list */
-      const char *where = osi_backup_info_get_local (info) ? _("local") : _("off-site only");
 
       /* As list: this computer's time, JJ/MM/AAAA HH:MM, then the size. */
       g_print ("%-16s  %10s  ", osi_backup_info_get_display_date (info), size_s);
-      print_padded (state, 24);
+      print_padded (states->pdata[i], (guint)state_width);
       g_print ("  ");
-      print_padded (where, 14);
+      print_padded (describe_place (info), (guint)place_width);
       g_print ("  %s\n", name);
       /* Why it waits, or what went wrong and what to do. */
       if (detail != NULL)
