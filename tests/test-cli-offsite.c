@@ -93,7 +93,37 @@ fixture_stop (Fixture *f)
   g_free (f->env_token);
 }
 
-/* Runs the CLI against the fixture's server, in English. */
+/* Runs the CLI against the fixture's server, in English, or in French
+ * with french. */
+static int
+cli_in (Fixture     *f,
+        gboolean     french,
+        char       **out,
+        char       **err,
+        const char  *first_arg,
+        va_list      ap)
+{
+  const char *english[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, f->env_token, NULL };
+  const char *fr[] = { "LANG=fr_FR.UTF-8", "LC_ALL=fr_FR.UTF-8", "LANGUAGE=fr", f->env_server, f->env_token, NULL };
+  const char * const *env = french ? fr : english;
+  const char *args[8] = { NULL };
+  g_autofree char *ignored_out = NULL;
+  g_autofree char *ignored_err = NULL;
+  const char *arg;
+  guint n = 0;
+  int status;
+
+  for (arg = first_arg; arg != NULL && n < G_N_ELEMENTS (args) - 1; arg = va_arg (ap, const char *))
+    args[n++] = arg;
+
+  status = osi_test_run_cli (out != NULL ? out : &ignored_out, err != NULL ? err : &ignored_err, env,
+                             args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
+  g_test_message ("osi-backup-cli %s %s %s: %d\n%s%s", args[0], args[1] != NULL ? args[1] : "",
+                  args[2] != NULL ? args[2] : "", status, out != NULL ? *out : ignored_out,
+                  err != NULL ? *err : ignored_err);
+  return status;
+}
+
 static int
 cli (Fixture     *f,
      char       **out,
@@ -101,25 +131,30 @@ cli (Fixture     *f,
      const char  *first_arg,
      ...)
 {
-  const char *env[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, f->env_token, NULL };
-  const char *args[8] = { NULL };
-  g_autofree char *ignored_out = NULL;
-  g_autofree char *ignored_err = NULL;
-  const char *arg;
-  guint n = 0;
   va_list ap;
   int status;
 
   va_start (ap, first_arg);
-  for (arg = first_arg; arg != NULL && n < G_N_ELEMENTS (args) - 1; arg = va_arg (ap, const char *))
-    args[n++] = arg;
+  status = cli_in (f, FALSE, out, err, first_arg, ap);
   va_end (ap);
+  return status;
+}
 
-  status = osi_test_run_cli (out != NULL ? out : &ignored_out, err != NULL ? err : &ignored_err, env,
-                             args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
-  g_test_message ("osi-backup-cli %s %s %s: %d\n%s%s", args[0], args[1] != NULL ? args[1] : "",
-                  args[2] != NULL ? args[2] : "", status, out != NULL ? *out : ignored_out,
-                  err != NULL ? *err : ignored_err);
+/* The same in French, where this machine has the locale (else NULL, the
+ * French checks skipped: CI generates the locale). */
+static int
+cli_fr (Fixture     *f,
+        char       **out,
+        char       **err,
+        const char  *first_arg,
+        ...)
+{
+  va_list ap;
+  int status;
+
+  va_start (ap, first_arg);
+  status = cli_in (f, TRUE, out, err, first_arg, ap);
+  va_end (ap);
   return status;
 }
 
@@ -281,6 +316,23 @@ test_copy_fetch_restore (void)
   g_assert_nonnull (strstr (line, "copied "));
   g_assert_nonnull (strstr (line, " local "));
   g_assert_nonnull (strstr (out, "1 off-site copy\n"));
+  g_clear_pointer (&line, g_free);
+  g_clear_pointer (&out, g_free);
+  if (osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_assert_cmpint (cli_fr (f, &out, NULL, "offsite", "list", NULL), ==, 0);
+      line = line_of (out, osi_backup_info_get_name (made));
+      g_assert_nonnull (strstr (line, "copiée le "));
+      g_assert_nonnull (strstr (line, " sur le serveur "));
+      g_assert_nonnull (strstr (out, "1 copie hors site\n"));
+      g_clear_pointer (&line, g_free);
+      g_clear_pointer (&out, g_free);
+    }
+
+  /* --refresh reads the storage first: the same copy. */
+  g_assert_cmpint (cli (f, &out, NULL, "offsite", "list", "--refresh", NULL), ==, 0);
+  line = line_of (out, osi_backup_info_get_name (made));
+  g_assert_nonnull (strstr (line, "copied "));
   g_clear_pointer (&line, g_free);
   g_clear_pointer (&out, g_free);
 
@@ -470,6 +522,12 @@ test_no_offsite (void)
   g_assert_cmpint (cli (f, NULL, &err, "offsite", "fetch", "backup_20000101_000000.tar.zst", NULL), ==, 3);
   g_assert_nonnull (strstr (err, "This server does not copy its backups off-site."));
   g_clear_pointer (&err, g_free);
+  if (osi_test_have_locale ("fr_FR.UTF-8"))
+    {
+      g_assert_cmpint (cli_fr (f, NULL, &err, "offsite", "list", NULL), ==, 3);
+      g_assert_nonnull (strstr (err, "Ce serveur ne copie pas ses sauvegardes hors site."));
+      g_clear_pointer (&err, g_free);
+    }
 
   copies = list_offsite (f->client, NULL, &error);
   g_assert_null (copies);
