@@ -954,6 +954,37 @@ test_offsite_members (void)
   g_assert_null (osi_backup_info_get_verdict (list->pdata[0]));
 }
 
+/* A list read again keeps the objects of the backups that did not
+ * change: a copy whose state, date, detail or progress changed is a new
+ * object, so that what shows it sees the change. */
+static void
+test_offsite_read_again (void)
+{
+  static const char * const changes[] = {
+    "{\"state\": \"done\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"\"}, \"copied\": 100",
+    "{\"state\": \"copying\", \"at\": \"2026-12-05T15:17:02Z\", \"detail\": \"\"}, \"copied\": 100",
+    "{\"state\": \"copying\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"HTTP 503\"}, \"copied\": 100",
+    "{\"state\": \"copying\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"\"}, \"copied\": 200",
+    "{\"state\": \"copying\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"\"}, \"copied\": 100, \"local\": false",
+  };
+  const char *first = "{\"copies\": [{\"name\": \"a.zip\", \"date\": \"2026-01-01T00:00:00Z\", \"offsite\": "
+                      "{\"state\": \"copying\", \"at\": \"2026-12-05T15:16:02Z\", \"detail\": \"\"}, \"copied\": 100}]}";
+  g_autoptr(GPtrArray) before = osi_backup_info_offsite_parse (first, strlen (first), NULL, NULL);
+  g_autoptr(GPtrArray) again = osi_backup_info_offsite_parse (first, strlen (first), NULL, NULL);
+
+  g_assert_true (_osi_backup_info_same (before->pdata[0], again->pdata[0]));
+  for (guint i = 0; i < G_N_ELEMENTS (changes); i++)
+    {
+      g_autofree char *text = g_strdup_printf ("{\"copies\": [{\"name\": \"a.zip\", \"date\": "
+                                               "\"2026-01-01T00:00:00Z\", \"offsite\": %s}]}", changes[i]);
+      g_autoptr(GPtrArray) after = osi_backup_info_offsite_parse (text, strlen (text), NULL, NULL);
+
+      g_assert_nonnull (after);
+      if (_osi_backup_info_same (before->pdata[0], after->pdata[0]))
+        g_error ("taken for the same: %s", text);
+    }
+}
+
 /* docs/api.md §7.3: GET /offsite's answer, read by the list's reader
  * from its "copies". */
 static void
@@ -1053,6 +1084,7 @@ main (int   argc,
   g_test_add_func ("/backup-info/policy-members", test_policy_members);
   g_test_add_func ("/backup-info/offsite-members", test_offsite_members);
   g_test_add_func ("/backup-info/offsite-copies", test_offsite_copies);
+  g_test_add_func ("/backup-info/offsite-read-again", test_offsite_read_again);
   g_test_add_func ("/backup-info/old-backend", test_old_backend);
   g_test_add_func ("/backup-info/plain-json-name", test_plain_json_name);
   g_test_add_func ("/backup-info/dates", test_dates);
