@@ -500,6 +500,151 @@ test_damaged (void)
   fixture_stop (f);
 }
 
+/* A TCP relay in front of the server that passes everything but the
+ * answer to a fetch: once it has relayed a fetch's request, it reads the
+ * server's answer (the fetch then done) and closes the client's
+ * connection instead, as a proxy or a network that gives up would. A
+ * real server behind a faulty hop, not a mock. */
+typedef struct
+{
+  GSocketListener *listener;
+  guint16          port;
+  guint16          server_port;
+  gint             dropped;     /* answers dropped (atomic) */
+} Relay;
+
+typedef struct
+{
+  Relay          *relay;
+  GSocketConnection *client;
+  GSocketConnection *server;
+  gint            drop;         /* the next answer is dropped (atomic) */
+} Hop;
+
+static gpointer
+pump_requests (gpointer data)
+{
+  Hop *hop = data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (hop->client));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (hop->server));
+  char buffer[16384];
+  gssize n;
+
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+    {
+      if (g_strstr_len (buffer, n, "POST /api/rag/backup/offsite/fetch") != NULL)
+        g_atomic_int_set (&hop->drop, 1);
+      if (!g_output_stream_write_all (out, buffer, (gsize)n, NULL, NULL, NULL))
+        break;
+    }
+  g_socket_shutdown (g_socket_connection_get_socket (hop->server), FALSE, TRUE, NULL);
+  return NULL;
+}
+
+static gpointer
+relay_connection (gpointer data)
+{
+  Hop *hop = data;
+  GInputStream *in = g_io_stream_get_input_stream (G_IO_STREAM (hop->server));
+  GOutputStream *out = g_io_stream_get_output_stream (G_IO_STREAM (hop->client));
+  GThread *requests = g_thread_new ("relay-requests", pump_requests, hop);
+  char buffer[16384];
+  gssize n;
+
+  while ((n = g_input_stream_read (in, buffer, sizeof buffer, NULL, NULL)) > 0)
+    {
+      if (g_atomic_int_get (&hop->drop))
+        {
+          g_atomic_int_inc (&hop->relay->dropped);
+          break;
+        }
+      if (!g_output_stream_write_all (out, buffer, (gsize)n, NULL, NULL, NULL))
+        break;
+    }
+  /* The sockets themselves: a stream with a read pending in the other
+   * thread refuses to close. */
+  g_socket_shutdown (g_socket_connection_get_socket (hop->client), TRUE, TRUE, NULL);
+  g_socket_shutdown (g_socket_connection_get_socket (hop->server), TRUE, TRUE, NULL);
+  g_thread_join (requests);
+  g_socket_close (g_socket_connection_get_socket (hop->client), NULL);
+  g_socket_close (g_socket_connection_get_socket (hop->server), NULL);
+  g_object_unref (hop->client);
+  g_object_unref (hop->server);
+  g_free (hop);
+  return NULL;
+}
+
+static gpointer
+relay_accept (gpointer data)
+{
+  Relay *relay = data;
+
+  for (;;)
+    {
+      g_autoptr(GSocketClient) connector = g_socket_client_new ();
+      GSocketConnection *client = g_socket_listener_accept (relay->listener, NULL, NULL, NULL);
+      Hop *hop;
+
+      if (client == NULL)
+        return NULL;
+      hop = g_new0 (Hop, 1);
+      hop->relay = relay;
+      hop->client = client;
+      hop->server = g_socket_client_connect_to_host (connector, "127.0.0.1", relay->server_port, NULL, NULL);
+      g_assert_nonnull (hop->server);
+      g_thread_unref (g_thread_new ("relay", relay_connection, hop));
+    }
+}
+
+/* The relay lives as long as the test process. */
+static Relay *
+relay_start (guint16 server_port)
+{
+  g_autoptr(GError) error = NULL;
+  Relay *relay = g_new0 (Relay, 1);
+
+  relay->server_port = server_port;
+  relay->listener = g_socket_listener_new ();
+  relay->port = g_socket_listener_add_any_inet_port (relay->listener, NULL, &error);
+  g_assert_no_error (error);
+  g_thread_unref (g_thread_new ("relay-accept", relay_accept, relay));
+  return relay;
+}
+
+/* docs/api.md §5.4: a fetch done by the server whose answer is lost on
+ * the way is not a failure: the client finds the backup in the list. */
+static void
+test_fetch_answer_lost (void)
+{
+  Fixture fixture = { NULL }, *f = &fixture;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiBackupInfo) made = NULL;
+  g_autoptr(OsiBackupInfo) copy = NULL;
+  g_autoptr(OsiBackupInfo) fetched = NULL;
+  g_autoptr(OsiClient) through_relay = NULL;
+  g_autofree char *url = NULL;
+  Relay *relay;
+
+  if (!have_gateway ())
+    return;
+  fixture_start (f, "answer-lost");
+  g_assert_true (osi_test_client_create (f->client, NULL, &made, NULL, &error));
+  g_assert_no_error (error);
+  copy = wait_copy_done (f, osi_backup_info_get_name (made));
+  g_assert_cmpint (cli (f, NULL, NULL, "delete", osi_backup_info_get_name (made), NULL), ==, 0);
+
+  relay = relay_start (osi_test_server_port (f->server));
+  url = g_strdup_printf ("http://127.0.0.1:%u", relay->port);
+  through_relay = osi_client_new (url, f->server->token);
+  fetched = fetch_offsite (through_relay, osi_backup_info_get_name (made), NULL, &error);
+  g_assert_no_error (error);
+  g_assert_cmpint (g_atomic_int_get (&relay->dropped), ==, 1);
+  g_assert_cmpstr (osi_backup_info_get_name (fetched), ==, osi_backup_info_get_name (made));
+  g_assert_cmpstr (osi_backup_info_get_sha256 (fetched), ==, osi_backup_info_get_sha256 (made));
+
+  fixture_stop (f);
+}
+
 /* A server started without --offsite-url: the commands say so and exit
  * 3; once the client knows the features, it asks nothing more. */
 static void
@@ -561,6 +706,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-offsite/no-offsite", test_no_offsite);
   g_test_add_func ("/cli-offsite/copy-fetch-restore", test_copy_fetch_restore);
   g_test_add_func ("/cli-offsite/damaged", test_damaged);
+  g_test_add_func ("/cli-offsite/fetch-answer-lost", test_fetch_answer_lost);
 
   status = g_test_run ();
   g_clear_pointer (&rgw, osi_test_rgw_free);

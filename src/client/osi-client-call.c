@@ -383,8 +383,10 @@ finish_response (GTask *task)
     {
       guint status = soup_message_get_status (call->msg);
 
-      /* A proxy's "no answer in time": the server behind may be at work. */
-      if (status == SOUP_STATUS_BAD_GATEWAY || status == SOUP_STATUS_GATEWAY_TIMEOUT)
+      /* A proxy's "no answer in time": the server behind may be at work.
+       * A fetch's 502 is the server's own: its storage failed. */
+      if ((status == SOUP_STATUS_BAD_GATEWAY && call->op != OP_OFFSITE_FETCH) ||
+          status == SOUP_STATUS_GATEWAY_TIMEOUT)
         {
           GError *cause = g_error_new (OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_SERVER, "HTTP %u", status);
 
@@ -501,12 +503,13 @@ _osi_client_start_reading (GTask        *task,
   read_body (task);
 }
 
-/* A create or a restore whose whole request went, then whose answer was
- * lost (the connection broke, a proxy gave up with 502 or 504): the
- * server may have done it, and docs/api.md §5.4 forbids calling it a failure. A
- * create is looked for in the list (where the names before are known);
- * otherwise the error says to look before trying again. Returns FALSE,
- * leaving error to the caller, for anything else. */
+/* A create, a restore or a fetch whose whole request went, then whose
+ * answer was lost (the connection broke, a proxy gave up with 502 or
+ * 504): the server may have done it, and docs/api.md §5.4 forbids calling
+ * it a failure. A create is looked for in the list (where the names
+ * before are known), a fetch by its name; otherwise the error says to
+ * look before trying again. Returns FALSE, leaving error to the caller,
+ * for anything else. */
 static gboolean
 answer_lost (GTask  *task,
              GError *error)
@@ -515,10 +518,14 @@ answer_lost (GTask  *task,
   Call *call = g_task_get_task_data (task);
   g_autofree char *sentence = NULL;
 
-  if ((call->op != OP_CREATE && call->op != OP_RESTORE) || !call->body_sent ||
+  if ((call->op != OP_CREATE && call->op != OP_RESTORE && call->op != OP_OFFSITE_FETCH) || !call->body_sent ||
       g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return FALSE;
-  if (call->op == OP_CREATE)
+  if (call->op == OP_OFFSITE_FETCH)
+    sentence = g_strdup_printf (_("The answer of the server at %s was lost while it brought the backup back: it "
+                                  "may have been brought back. Refresh the list of backups before trying again."),
+                                self->base_url);
+  else if (call->op == OP_CREATE)
     sentence = g_strdup_printf (_("The answer of the server at %s was lost while it made the backup: the backup "
                                   "may have been made. Refresh the list of backups before trying again."),
                                 self->base_url);
@@ -534,6 +541,11 @@ answer_lost (GTask  *task,
       call->outcome = g_new0 (Outcome, 1);
       g_clear_pointer (&call->name, g_free);
       _osi_client_call_list (task, NULL, _osi_client_created_listed);
+    }
+  else if (call->op == OP_OFFSITE_FETCH)
+    {
+      call->outcome = g_new0 (Outcome, 1);
+      _osi_client_call_list (task, NULL, _osi_client_fetched_listed);
     }
   else
     g_task_return_error (task, g_steal_pointer (&call->unsure));

@@ -157,11 +157,13 @@ server_message (JsonObject *object)
 }
 
 /* The 201 without the backup that docs/api.md §7.4 says it holds: the
- * backup is there all the same, and the list says what it is. */
-static void
-fetched_listed (GTask      *task,
-                GPtrArray  *backups,
-                GError    **error)
+ * backup is there all the same, and the list says what it is. Also a
+ * fetch whose answer was lost (osi-client-call.c): brought back only if
+ * the list says so. */
+void
+_osi_client_fetched_listed (GTask      *task,
+                            GPtrArray  *backups,
+                            GError    **error)
 {
   Call *call = g_task_get_task_data (task);
 
@@ -172,7 +174,9 @@ fetched_listed (GTask      *task,
         g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
         return;
       }
-  if (backups != NULL)
+  if (call->unsure != NULL)
+    g_task_return_error (task, g_steal_pointer (&call->unsure));
+  else if (backups != NULL)
     g_task_return_error (task, _osi_client_protocol_error (g_task_get_source_object (task),
                                                            _("the backup brought back is not listed")));
   else
@@ -201,7 +205,7 @@ parse_fetch (GTask    *task,
       return;
     }
   g_clear_object (&call->outcome->backup);
-  _osi_client_call_list (task, NULL, fetched_listed);
+  _osi_client_call_list (task, NULL, _osi_client_fetched_listed);
 }
 
 static void

@@ -254,6 +254,11 @@ void         _osi_client_created_listed     (GTask                *task,
                                              GPtrArray            *backups,
                                              GError              **error);
 
+/* osi-client-offsite.c */
+void         _osi_client_fetched_listed     (GTask                *task,
+                                             GPtrArray            *backups,
+                                             GError              **error);
+
 /* osi-client-download.c */
 void         _osi_client_download_free      (Download             *dl);
 
