@@ -55,19 +55,17 @@ typedef struct
 /* A server over fresh folders; with offsite, copying to the gateway
  * under a prefix of its own, so that no case sees another's copies. */
 static void
-fixture_start (Fixture    *f,
-               const char *offsite_prefix)
+fixture_start_url (Fixture    *f,
+                   const char *offsite_url)
 {
   f->tmp = osi_test_make_tmpdir ();
   f->data = osi_test_generate_data (f->tmp, 256 * 1024, 7);
   f->backups = g_build_filename (f->tmp, "backups", NULL);
   g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
-  if (offsite_prefix != NULL)
+  if (offsite_url != NULL)
     {
-      g_autofree char *url = g_strconcat (osi_test_rgw_get_url (rgw), "/", offsite_prefix, NULL);
-
       f->server = osi_test_server_start (f->tmp, f->data, f->backups, "s3cret-token",
-                                         "--offsite-url", url,
+                                         "--offsite-url", offsite_url,
                                          "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
                                          "--offsite-retry-max", "2",
                                          NULL);
@@ -77,6 +75,17 @@ fixture_start (Fixture    *f,
   f->client = osi_client_new (f->server->url, f->server->token);
   f->env_server = g_strconcat ("OSI_BACKUP_SERVER=", f->server->url, NULL);
   f->env_token = g_strconcat ("OSI_BACKUP_TOKEN=", f->server->token, NULL);
+}
+
+static void
+fixture_start (Fixture    *f,
+               const char *offsite_prefix)
+{
+  g_autofree char *url = NULL;
+
+  if (offsite_prefix != NULL)
+    url = g_strconcat (osi_test_rgw_get_url (rgw), "/", offsite_prefix, NULL);
+  fixture_start_url (f, url);
 }
 
 static void
@@ -645,6 +654,39 @@ test_fetch_answer_lost (void)
   fixture_stop (f);
 }
 
+/* Storage the server cannot read (a bucket that does not exist): a
+ * refresh is the server's 502, said as the storage's failure with the
+ * server's detail, exit 3. */
+static void
+test_storage_refused (void)
+{
+  Fixture fixture = { NULL }, *f = &fixture;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autofree char *url = NULL;
+  g_autofree char *err = NULL;
+
+  if (!have_gateway ())
+    return;
+  url = g_strconcat (osi_test_rgw_get_endpoint (rgw), "/no-such-bucket", NULL);
+  fixture_start_url (f, url);
+
+  osi_client_list_offsite_async (f->client, TRUE, NULL, osi_test_store_result, &result);
+  copies = osi_client_list_offsite_finish (f->client, osi_test_wait_result (&result, "a refresh"), NULL, &error);
+  g_assert_null (copies);
+  g_assert_error (error, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_SERVER);
+  g_assert_nonnull (strstr (error->message, "off-site storage"));
+  g_assert_nonnull (strstr (error->message, "(server: "));
+
+  g_assert_cmpint (cli (f, NULL, &err, "offsite", "list", "--refresh", NULL), ==, 3);
+  g_assert_nonnull (strstr (err, "could not use its off-site storage"));
+  /* Without a refresh, the catalog answers. */
+  g_assert_cmpint (cli (f, NULL, NULL, "offsite", "list", NULL), ==, 0);
+
+  fixture_stop (f);
+}
+
 /* A server started without --offsite-url: the commands say so and exit
  * 3; once the client knows the features, it asks nothing more. */
 static void
@@ -707,6 +749,7 @@ main (int argc, char **argv)
   g_test_add_func ("/cli-offsite/copy-fetch-restore", test_copy_fetch_restore);
   g_test_add_func ("/cli-offsite/damaged", test_damaged);
   g_test_add_func ("/cli-offsite/fetch-answer-lost", test_fetch_answer_lost);
+  g_test_add_func ("/cli-offsite/storage-refused", test_storage_refused);
 
   status = g_test_run ();
   g_clear_pointer (&rgw, osi_test_rgw_free);
