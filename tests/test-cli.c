@@ -687,6 +687,14 @@ test_help (void)
   g_assert_nonnull (strstr (out, "diff A B [--json]"));
   g_assert_nonnull (strstr (out, "diff exits with 0 whether or not A and B differ"));
   g_assert_cmpstr (err, ==, "");
+
+  /* A command with subcommands has its own help, not a usage error. */
+  g_clear_pointer (&out, g_free);
+  g_clear_pointer (&err, g_free);
+  g_assert_cmpint (osi_test_run_cli (&out, &err, c_locale, "offsite", "--help", NULL), ==, 0);
+  g_assert_true (g_str_has_prefix (out, "Usage: osi-backup-cli offsite list [--json] [--refresh]\n"));
+  g_assert_nonnull (strstr (out, "offsite fetch NAME"));
+  g_assert_cmpstr (err, ==, "");
 }
 
 /* ------------------------------------------------------------------------ */

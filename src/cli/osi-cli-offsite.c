@@ -194,6 +194,13 @@ osi_cli_cmd_offsite (const OsiCliGlobals  *globals,
     { NULL }
   };
 
+  if (argc >= 2 && (strcmp (argv[1], "--help") == 0 || strcmp (argv[1], "-h") == 0))
+    {
+      g_print ("%s\n", _("Usage: osi-backup-cli offsite list [--json] [--refresh]\n"
+                         "       osi-backup-cli offsite fetch NAME\n"
+                         "Each command’s --help says more."));
+      return OSI_CLI_EXIT_OK;
+    }
   if (argc < 2 || (strcmp (argv[1], "list") != 0 && strcmp (argv[1], "fetch") != 0))
     return osi_cli_usage_error (_("“offsite” takes “list” or “fetch NAME”"));
   list = strcmp (argv[1], "list") == 0;
