@@ -63,6 +63,77 @@ osi_backup_protected_text (void)
 }
 
 char *
+osi_backup_dup_offsite_text (OsiBackupInfo *info,
+                             gint64         copied,
+                             gint64         size)
+{
+  const char *state;
+  const char *detail;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (info), NULL);
+
+  state = osi_backup_info_get_offsite_state (info);
+  detail = osi_backup_info_get_offsite_detail (info);
+  if (g_strcmp0 (state, "pending") == 0)
+    return g_strdup (_("Off-site copy waiting"));
+  if (g_strcmp0 (state, "copying") == 0)
+    {
+      /* The storage may hold more than the size a list said, for a
+       * moment: a copy under way never reads 100 %. */
+      if (copied >= 0 && size > 0)
+        /* TRANSLATORS: the share of a backup its off-site copy holds so
+         * far; %d is a number from 0 to 99, %% the percent sign */
+        return g_strdup_printf (_("Off-site copy under way: %d %%"),
+                                (int)MIN (99, copied * 100 / size));
+      return g_strdup (_("Off-site copy under way"));
+    }
+  if (g_strcmp0 (state, "done") == 0)
+    {
+      GDateTime *at = osi_backup_info_get_offsite_at (info);
+      g_autoptr(GDateTime) local = NULL;
+      g_autofree char *day = NULL;
+      g_autofree char *time = NULL;
+
+      if (at == NULL)
+        return g_strdup (_("Copied off-site"));
+      local = g_date_time_to_local (at);
+      day = g_date_time_format (local, "%d/%m/%Y");
+      time = g_date_time_format (local, "%H:%M");
+      /* TRANSLATORS: when a backup's off-site copy was checked; the date
+       * such as 03/12/2026, then the time such as 14:30 */
+      return g_strdup_printf (_("Copied off-site on %s at %s"), day, time);
+    }
+  if (g_strcmp0 (state, "failed") == 0)
+    {
+      if (detail == NULL || *detail == '\0')
+        return g_strdup (_("Off-site copy failed"));
+      /* TRANSLATORS: %s is what went wrong and what to do, from the
+       * server */
+      return g_strdup_printf (_("Off-site copy failed: %s"), detail);
+    }
+  return NULL;
+}
+
+const char *
+osi_backup_offsite_icon (OsiBackupInfo *info)
+{
+  const char *state;
+
+  g_return_val_if_fail (OSI_IS_BACKUP_INFO (info), NULL);
+
+  state = osi_backup_info_get_offsite_state (info);
+  if (g_strcmp0 (state, "pending") == 0)
+    return "document-open-recent-symbolic";
+  if (g_strcmp0 (state, "copying") == 0)
+    return "emblem-synchronizing-symbolic";
+  if (g_strcmp0 (state, "done") == 0)
+    return "folder-remote-symbolic";
+  if (g_strcmp0 (state, "failed") == 0)
+    return "dialog-warning-symbolic";
+  return NULL;
+}
+
+char *
 osi_backup_dup_search_tags (OsiBackupInfo *info)
 {
   const char *words[4];
