@@ -8,10 +8,13 @@
 #include "osi-backup-badges.h"
 #include "osi-backup-cell.h"
 #include "osi-resources.h"
+#include "osi-window-private.h"
 
 /* A cell of the backups list: its name, date or size. The name's cell
  * also shows the lock of a protected backup, its note, its kind and its
- * latest verification (docs/api.md §6). */
+ * latest verification (docs/api.md §6), and its off-site copy's state
+ * (docs/api.md §7.3): the progress of a copy under way comes from the
+ * window, which reads it from GET /offsite and says when it changed. */
 
 struct _OsiBackupCell
 {
@@ -23,8 +26,10 @@ struct _OsiBackupCell
   GtkLabel            *note_label;
   GtkLabel            *kind_label;
   GtkLabel            *verification_label;
+  GtkImage            *offsite_icon;
 
   OsiBackupInfo       *item;
+  OsiWindow           *window;         /* the root, while rooted in one */
   OsiBackupCellColumn  column;
   gboolean             badges_shown;   /* any badge of show_badges () */
 };
@@ -59,8 +64,23 @@ size_text (OsiBackupInfo *info)
  * no name of its own, so the name cell names it: "NAME, DATE, SIZE". The
  * cell is within the row once bound; if GTK ever binds it unparented,
  * the label itself carries the name. */
+/* The off-site state in words, with the progress the window knows of a
+ * copy under way. */
+static char *
+offsite_text (OsiBackupCell *self,
+              OsiBackupInfo *info)
+{
+  gint64 copied = -1;
+  gint64 size = osi_backup_info_get_size (info);
+
+  if (self->window != NULL && g_strcmp0 (osi_backup_info_get_offsite_state (info), "copying") == 0)
+    _osi_window_get_offsite_progress (self->window, osi_backup_info_get_name (info), &copied, &size);
+  return osi_backup_dup_offsite_text (info, copied, size);
+}
+
 static void
-name_row (GtkWidget     *label,
+name_row (OsiBackupCell *self,
+          GtkWidget     *label,
           OsiBackupInfo *info)
 {
   const char *date = osi_backup_info_get_display_date (info);
@@ -71,10 +91,12 @@ name_row (GtkWidget     *label,
   g_autofree char *named = g_strdup_printf (_("%s, %s, %s"), osi_backup_info_get_display_name (info),
                                             date != NULL && *date != '\0' ? date : _("date unknown"), size);
   g_autofree char *verification = osi_backup_dup_verification_text (info);
+  g_autofree char *offsite = offsite_text (self, info);
   const char *extras[] = {
     osi_backup_info_get_protected (info) ? osi_backup_protected_text () : NULL,
     osi_backup_kind_text (osi_backup_info_get_kind (info)),
     verification,
+    offsite,
     osi_backup_info_get_note (info),
   };
   g_autoptr(GString) text = g_string_new (named);
@@ -104,7 +126,8 @@ show_badges (OsiBackupCell *self,
   const char *kind = name_column ? osi_backup_kind_text (osi_backup_info_get_kind (info)) : NULL;
   g_autofree char *verification = name_column ? osi_backup_dup_verification_text (info) : NULL;
   const char *verdict = name_column ? osi_backup_info_get_verdict (info) : NULL;
-  gboolean any = locked || (note != NULL && *note != '\0') || kind != NULL || verification != NULL;
+  g_autofree char *offsite = name_column ? offsite_text (self, info) : NULL;
+  gboolean any = locked || (note != NULL && *note != '\0') || kind != NULL || verification != NULL || offsite != NULL;
 
   /* Most lists have no badge at all: a page turned touches none. */
   if (!any && !self->badges_shown)
@@ -125,6 +148,19 @@ show_badges (OsiBackupCell *self,
     gtk_widget_add_css_class (GTK_WIDGET (self->verification_label),
                               g_str_equal (verdict, "restorable") ? "success"
                               : g_str_equal (verdict, "not-restorable") ? "error" : "warning");
+  /* The mark says in words what it means, to the eye and to Orca. */
+  gtk_widget_set_visible (GTK_WIDGET (self->offsite_icon), offsite != NULL);
+  if (offsite != NULL)
+    {
+      gtk_image_set_from_icon_name (self->offsite_icon, osi_backup_offsite_icon (info));
+      gtk_widget_set_tooltip_text (GTK_WIDGET (self->offsite_icon), offsite);
+      gtk_accessible_update_property (GTK_ACCESSIBLE (self->offsite_icon), GTK_ACCESSIBLE_PROPERTY_LABEL, offsite,
+                                      -1);
+      if (g_strcmp0 (osi_backup_info_get_offsite_state (info), "failed") == 0)
+        gtk_widget_add_css_class (GTK_WIDGET (self->offsite_icon), "error");
+      else
+        gtk_widget_remove_css_class (GTK_WIDGET (self->offsite_icon), "error");
+    }
 }
 
 /* docs/api.md §5.3: an entry the server sent wrong is shown as well as it can
@@ -159,7 +195,7 @@ show_item (OsiBackupCell *self)
     case OSI_BACKUP_CELL_NAME:
       gtk_label_set_text (self->label, osi_backup_info_get_display_name (info));
       gtk_widget_set_tooltip_text (GTK_WIDGET (self->label), osi_backup_info_get_problem (info));
-      name_row (GTK_WIDGET (self->label), info);
+      name_row (self, GTK_WIDGET (self->label), info);
       break;
 
     case OSI_BACKUP_CELL_DATE:
@@ -176,6 +212,43 @@ show_item (OsiBackupCell *self)
     default:
       g_assert_not_reached ();
     }
+}
+
+/* Only a copy under way shows a progress that changes. */
+static void
+on_offsite_progress (OsiBackupCell *self)
+{
+  if (self->column == OSI_BACKUP_CELL_NAME && self->item != NULL &&
+      g_strcmp0 (osi_backup_info_get_offsite_state (self->item), "copying") == 0)
+    show_item (self);
+}
+
+static void
+osi_backup_cell_root (GtkWidget *widget)
+{
+  OsiBackupCell *self = OSI_BACKUP_CELL (widget);
+  GtkRoot *root;
+
+  GTK_WIDGET_CLASS (osi_backup_cell_parent_class)->root (widget);
+  root = gtk_widget_get_root (widget);
+  if (self->column != OSI_BACKUP_CELL_NAME || !OSI_IS_WINDOW (root))
+    return;
+  self->window = OSI_WINDOW (root);
+  g_signal_connect_object (root, "offsite-progress", G_CALLBACK (on_offsite_progress), self, G_CONNECT_SWAPPED);
+  on_offsite_progress (self);
+}
+
+static void
+osi_backup_cell_unroot (GtkWidget *widget)
+{
+  OsiBackupCell *self = OSI_BACKUP_CELL (widget);
+
+  if (self->window != NULL)
+    {
+      g_signal_handlers_disconnect_by_func (self->window, on_offsite_progress, self);
+      self->window = NULL;
+    }
+  GTK_WIDGET_CLASS (osi_backup_cell_parent_class)->unroot (widget);
 }
 
 static void
@@ -248,6 +321,8 @@ osi_backup_cell_class_init (OsiBackupCellClass *klass)
   object_class->dispose = osi_backup_cell_dispose;
   object_class->get_property = osi_backup_cell_get_property;
   object_class->set_property = osi_backup_cell_set_property;
+  widget_class->root = osi_backup_cell_root;
+  widget_class->unroot = osi_backup_cell_unroot;
 
   properties[PROP_ITEM] =
     g_param_spec_object ("item", NULL, NULL,
@@ -266,6 +341,7 @@ osi_backup_cell_class_init (OsiBackupCellClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, note_label);
   gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, kind_label);
   gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, verification_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiBackupCell, offsite_icon);
 }
 
 static void
@@ -344,6 +420,9 @@ osi_backup_cell_get_badge_text (OsiBackupCell *self,
     widget = GTK_WIDGET (self->kind_label);
   else if (g_strcmp0 (badge, "verification") == 0)
     widget = GTK_WIDGET (self->verification_label);
+  else if (g_strcmp0 (badge, "offsite") == 0)
+    return gtk_widget_get_visible (GTK_WIDGET (self->offsite_icon))
+           ? gtk_widget_get_tooltip_text (GTK_WIDGET (self->offsite_icon)) : NULL;
   else
     g_return_val_if_reached (NULL);
   return gtk_widget_get_visible (widget) ? gtk_label_get_text (GTK_LABEL (widget)) : NULL;

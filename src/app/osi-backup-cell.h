@@ -28,8 +28,9 @@ void                 osi_backup_cell_set_item   (OsiBackupCell       *self,
 OsiBackupCellColumn  osi_backup_cell_get_column (OsiBackupCell       *self);
 void                 osi_backup_cell_set_column (OsiBackupCell       *self,
                                                  OsiBackupCellColumn  column);
-/* badge: "lock" (its tooltip), "note", "kind" or "verification": the text
- * shown, NULL when hidden. For the tests. */
+/* badge: "lock" (its tooltip), "note", "kind", "verification" or
+ * "offsite" (its tooltip): the text shown, NULL when hidden. For the
+ * tests. */
 const char          *osi_backup_cell_get_badge_text (OsiBackupCell *self,
                                                      const char    *badge);
 

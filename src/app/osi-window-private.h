@@ -6,7 +6,9 @@
  * pages), osi-window-columns.c (how the columns sort; the cells are
  * OsiBackupCell and OsiBackupRowActions),
  * osi-window-actions.c (the win.* actions, create, restore and delete),
- * osi-window-transfers.c (download, check, upload) and osi-window-dnd.c.
+ * osi-window-transfers.c (download, check, upload), osi-window-offsite.c
+ * (off-site copies: their progress, the copies whose local file is gone,
+ * bringing one back) and osi-window-dnd.c.
  * Then what the tests and the benchmark look at. */
 
 #include "osi-backup-filter-model.h"
@@ -62,6 +64,11 @@ struct _OsiWindow
   GtkColumnViewColumn  *size_column;
   GtkLabel             *page_label;
   GtkDropDown          *page_size_dropdown;
+  GtkRevealer          *offsite_revealer;
+  GtkExpander          *offsite_expander;
+  GtkLabel             *offsite_title_label;
+  GtkLabel             *offsite_count_label;
+  GtkListBox           *offsite_list;
 
   GSettings            *settings;
   /* The win.* actions last told disabled, one bit per action of
@@ -106,6 +113,18 @@ struct _OsiWindow
   GQueue                check_queue;     /* paths dropped, waiting for their check */
   char                 *last_toast;
   char                 *banner_text;
+
+  /* osi-window-offsite.c: docs/api.md §7.3, §7.4. */
+  GListStore           *offsite_store;      /* the copies whose local file is gone */
+  GHashTable           *offsite_copies;     /* name → OsiBackupInfo, every copy of the last GET /offsite */
+  GHashTable           *offsite_fetching;   /* names being brought back */
+  GCancellable         *offsite_cancellable;
+  GCancellable         *fetch_cancellable;  /* cancelled by the window's end only */
+  guint                 offsite_poll_id;
+  gboolean              offsite_listing;
+  gboolean              offsite_again;      /* ask again when the answer comes */
+  gboolean              offsite_stale_list; /* the list was read again for GET /offsite's states */
+  AdwToast             *fetched_toast;      /* weak: the last "brought back" toast */
 };
 
 static inline gboolean
@@ -203,6 +222,24 @@ void              _osi_window_download           (OsiWindow      *self,
 void              _osi_window_check_path         (OsiWindow      *self,
                                                   const char     *path);
 
+/* osi-window-offsite.c */
+void              _osi_window_class_offsite_init (OsiWindowClass *klass);
+void              _osi_window_offsite_init       (OsiWindow      *self);
+void              _osi_window_offsite_dispose    (OsiWindow      *self);
+/* Another server, or none: what the last one said is forgotten. */
+void              _osi_window_offsite_reset      (OsiWindow      *self);
+/* After each list, and once what the server offers is known: the
+ * copies read again when the server has "offsite", the section and the
+ * marks' progress cleared otherwise. */
+void              _osi_window_offsite_listed     (OsiWindow      *self);
+/* What GET /offsite last said of name's copy: the bytes the storage
+ * holds and the backup's size. FALSE, leaving them, when it said
+ * nothing of it. */
+gboolean          _osi_window_get_offsite_progress (OsiWindow    *self,
+                                                    const char   *name,
+                                                    gint64       *copied,
+                                                    gint64       *size);
+
 /* osi-window-dnd.c */
 void              _osi_window_dnd_init           (OsiWindow      *self);
 
@@ -230,13 +267,22 @@ const char  *osi_window_get_banner_text   (OsiWindow *self);
 AdwMessageDialog *osi_window_get_dialog   (OsiWindow *self);
 /* TRUE while a list request, the question of what the server offers, a
  * create, a restore, a delete, a download (until it is remembered in the
- * check history), a check, an upload or a restore's "what would change"
- * runs; notified as "working". */
+ * check history), a check, an upload, a restore's "what would change",
+ * a reading of the off-site copies or the fetch of one runs; notified as
+ * "working". */
 gboolean     osi_window_get_working       (OsiWindow *self);
 /* The last toast's title. */
 const char  *osi_window_get_last_toast    (OsiWindow *self);
 /* The report of the last check, NULL when none is open. */
 OsiCheckWindow *osi_window_get_check_window (OsiWindow *self);
+/* The copies whose local file is gone (OsiBackupInfo), as the section
+ * below the list shows them; their rows; and whether that section is
+ * shown. */
+GListModel  *osi_window_get_offsite_model (OsiWindow *self);
+GtkListBox  *osi_window_get_offsite_list  (OsiWindow *self);
+gboolean     osi_window_get_offsite_shown (OsiWindow *self);
+/* The last "brought back" toast, while it is shown; NULL otherwise. */
+AdwToast    *osi_window_get_fetched_toast (OsiWindow *self);
 /* "Schedule and Retention", NULL when not open. */
 GtkWindow   *osi_window_get_policy_window (OsiWindow *self);
 /* The folder downloads go to. */

@@ -425,8 +425,9 @@ on_features_learned (GObject      *source,
   if (_osi_window_is_disposed (self) || _osi_window_is_cancelled (error) || (OsiClient *)source != self->client)
     return;
   self->probing = FALSE;
-  /* Protect and note need "policy". */
+  /* Protect and note need "policy"; the off-site copies, "offsite". */
   _osi_window_actions_update (self);
+  _osi_window_offsite_listed (self);
   /* The report window follows "working": a restore it offers may need a
    * feature this server lacks. */
   _osi_window_notify_working (self);
@@ -542,6 +543,7 @@ on_list_ready (GObject      *source,
   present_if_pending (self);
   learn_features (self);
   look_for_awaited (self);
+  _osi_window_offsite_listed (self);
 }
 
 void
@@ -689,6 +691,7 @@ osi_window_dispose (GObject *object)
   g_cancellable_cancel (self->features_cancellable);
   g_clear_handle_id (&self->present_timeout_id, g_source_remove);
   stop_awaiting (self);
+  _osi_window_offsite_dispose (self);
   if (self->dialog != NULL)
     gtk_window_destroy (GTK_WINDOW (self->dialog));
   if (self->policy_window != NULL)
@@ -796,12 +799,18 @@ osi_window_class_init (OsiWindowClass *klass)
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, size_column);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_label);
   gtk_widget_class_bind_template_child (widget_class, OsiWindow, page_size_dropdown);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, offsite_revealer);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, offsite_expander);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, offsite_title_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, offsite_count_label);
+  gtk_widget_class_bind_template_child (widget_class, OsiWindow, offsite_list);
   gtk_widget_class_bind_template_callback (widget_class, on_banner_response);
   gtk_widget_class_bind_template_callback (widget_class, on_search_changed);
   gtk_widget_class_bind_template_callback (widget_class, on_stop_search);
 
   _osi_window_class_actions_init (klass);
   _osi_window_class_policy_init (klass);
+  _osi_window_class_offsite_init (klass);
 }
 
 static void
@@ -851,6 +860,7 @@ osi_window_init (OsiWindow *self)
   _osi_window_actions_init (self);
   self->check_history = osi_check_history_new (NULL);
   _osi_window_dnd_init (self);
+  _osi_window_offsite_init (self);
   _osi_window_update_view (self);
 
   if (g_getenv ("OSI_BACKUP_REPORT_FIRST_LIST_FRAME") != NULL || g_getenv ("OSI_BACKUP_SCREENSHOT") != NULL)
@@ -891,6 +901,7 @@ osi_window_set_client (OsiWindow  *self,
       if (self->policy_window != NULL)
         gtk_window_destroy (self->policy_window);
       hide_banner (self);
+      _osi_window_offsite_reset (self);
       g_list_store_remove_all (self->store);
     }
   adw_window_title_set_subtitle (self->window_title,
@@ -1039,7 +1050,8 @@ osi_window_get_dialog (OsiWindow *self)
 gboolean
 osi_window_get_working (OsiWindow *self)
 {
-  return self->listing || self->probing || self->restore_diffs > 0 || _osi_window_long_job_running (self);
+  return self->listing || self->probing || self->restore_diffs > 0 || _osi_window_long_job_running (self) ||
+         self->offsite_listing || (self->offsite_fetching != NULL && g_hash_table_size (self->offsite_fetching) > 0);
 }
 
 const char *
