@@ -110,6 +110,9 @@ create_row (gpointer item,
   adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
   gtk_widget_set_valign (button, GTK_ALIGN_CENTER);
   gtk_widget_set_tooltip_text (button, _("Copy this backup back to the server, checked, so that it can be restored"));
+  /* GTK 4.8 reads a button's label after the name it is given: "Bring
+   * back NAME Bring Back". The name says it all. */
+  gtk_accessible_reset_relation (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_RELATION_LABELLED_BY);
   gtk_accessible_update_property (GTK_ACCESSIBLE (button), GTK_ACCESSIBLE_PROPERTY_LABEL, button_name, -1);
   gtk_actionable_set_action_name (GTK_ACTIONABLE (button), "win.offsite-fetch");
   gtk_actionable_set_action_target_value (GTK_ACTIONABLE (button),
