@@ -375,6 +375,130 @@ osi_test_gui_add_badges (OsiWindow   *window,
   g_assert_cmpstr (osi_backup_info_get_verdict (find_shown (window, 0, verified)), ==, "restorable");
 }
 
+OsiTestServer *
+osi_test_gui_offsite_server_start (OsiTestGuiShared *shared,
+                                   const char       *folder,
+                                   guint             n_backups,
+                                   const char       *token,
+                                   OsiTestRgw       *rgw)
+{
+  g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
+  g_autofree char *backups = g_build_filename (shared->tmp, folder, NULL);
+  g_autoptr(GError) error = NULL;
+
+  g_assert_false (g_file_test (backups, G_FILE_TEST_EXISTS));
+  g_assert_true (osi_demo_backups_populate (backups, n_backups, newest, 13, NULL, &error));
+  g_assert_no_error (error);
+  return osi_test_server_start (shared->tmp, shared->data, backups, token,
+                                "--offsite-url", osi_test_rgw_get_url (rgw),
+                                "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
+                                NULL);
+}
+
+/* The backup of that name in the window's list, or NULL; the list keeps
+ * it. */
+static OsiBackupInfo *
+find_listed (OsiWindow  *window,
+             const char *name)
+{
+  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+
+  for (guint i = 0; i < g_list_model_get_n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
+        return info;
+    }
+  return NULL;
+}
+
+typedef struct
+{
+  OsiWindow  *window;
+  const char *name;
+} Awaited;
+
+static gboolean
+copy_done (gpointer data)
+{
+  Awaited *awaited = data;
+  OsiBackupInfo *info = find_listed (awaited->window, awaited->name);
+
+  return info != NULL && g_strcmp0 (osi_backup_info_get_offsite_state (info), "done") == 0 &&
+         !osi_window_get_working (awaited->window);
+}
+
+static gboolean
+copy_gone (gpointer data)
+{
+  Awaited *awaited = data;
+  GListModel *gone = osi_window_get_offsite_model (awaited->window);
+
+  for (guint i = 0; i < g_list_model_get_n_items (gone); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (gone, i);
+
+      if (g_strcmp0 (osi_backup_info_get_name (info), awaited->name) == 0)
+        return osi_window_get_offsite_shown (awaited->window) && !osi_window_get_working (awaited->window);
+    }
+  return FALSE;
+}
+
+char *
+osi_test_gui_create_copied (OsiWindow *window)
+{
+  g_autoptr(GHashTable) before = g_hash_table_new_full (g_str_hash, g_str_equal, g_free, NULL);
+  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+  char *created = NULL;
+  Awaited awaited;
+
+  osi_test_wait_idle (window);
+  for (guint i = 0; i < g_list_model_get_n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      g_hash_table_add (before, g_strdup (osi_backup_info_get_name (info)));
+    }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.create", NULL));
+  g_free (osi_test_answer_dialog (window, "create"));
+  osi_test_wait_idle (window);
+  for (guint i = 0; i < g_list_model_get_n_items (store); i++)
+    {
+      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
+
+      if (!g_hash_table_contains (before, osi_backup_info_get_name (info)))
+        {
+          g_assert_null (created);
+          created = g_strdup (osi_backup_info_get_name (info));
+        }
+    }
+  g_assert_nonnull (created);
+  awaited.window = window;
+  awaited.name = created;
+  osi_test_wait_for (copy_done, &awaited, "the new backup's off-site copy");
+  return created;
+}
+
+void
+osi_test_gui_add_offsite_copies (OsiWindow  *window,
+                                 char      **copied_name,
+                                 char      **gone_name)
+{
+  Awaited awaited;
+
+  *copied_name = osi_test_gui_create_copied (window);
+  *gone_name = osi_test_gui_create_copied (window);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", "s", *gone_name));
+  g_free (osi_test_answer_dialog (window, "delete"));
+  osi_test_wait_idle (window);
+  g_assert_null (find_listed (window, *gone_name));
+  awaited.window = window;
+  awaited.name = *gone_name;
+  osi_test_wait_for (copy_gone, &awaited, "the deleted backup in the off-site section");
+  osi_test_settle ();
+}
+
 static gboolean
 turned_enough (gpointer data)
 {

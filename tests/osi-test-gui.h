@@ -5,6 +5,7 @@
 #include "osi-check-window-private.h"
 #include "osi-application.h"
 #include "osi-policy-window.h"
+#include "osi-test-rgw.h"
 #include "osi-window-private.h"
 
 G_BEGIN_DECLS
@@ -92,6 +93,24 @@ void           osi_test_gui_add_badges   (OsiWindow        *window,
                                           const char       *note,
                                           char            **protected_name,
                                           char            **noted_name);
+
+/* Off-site copies (docs/api.md §7): a server of its own over n_backups
+ * demo backups, in a new folder named folder in shared's, copying to the
+ * gateway rgw. */
+OsiTestServer *osi_test_gui_offsite_server_start (OsiTestGuiShared *shared,
+                                                  const char       *folder,
+                                                  guint             n_backups,
+                                                  const char       *token,
+                                                  OsiTestRgw       *rgw);
+/* Makes a backup from window (on such a server) and waits until its row
+ * says its copy is done; returns its name. */
+char          *osi_test_gui_create_copied   (OsiWindow        *window);
+/* Two of those, the second then deleted from the window and waited for
+ * in the section of the copies whose local file is gone: the rows show
+ * a done mark, the section one copy. Returns the names. */
+void           osi_test_gui_add_offsite_copies (OsiWindow     *window,
+                                                char         **copied_name,
+                                                char         **gone_name);
 
 /* What a walk over the windows finds wrong (test-a11y.c, test-french.c):
  * a line each, "path: what «string» (why)", the path cut to its last

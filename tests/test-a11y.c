@@ -777,6 +777,49 @@ case_policy_unsupported (Walk *walk)
   osi_test_server_free (server);
 }
 
+/* ------------------------------------------------------------------------ */
+/* Off-site copies (docs/api.md §7)                                         */
+
+static OsiTestRgw *rgw;
+
+/* The rows' off-site marks and the section of the copies whose local
+ * file is gone, its « Rapatrier » button; then, brought back, the toast
+ * and the restore confirmation it opens. A server of its own copying to
+ * a real RADOS Gateway, started for this case. */
+static void
+case_offsite (Walk *walk)
+{
+  OsiTestServer *server;
+  OsiWindow *window;
+  g_autofree char *copied = NULL;
+  g_autofree char *gone = NULL;
+
+  if (rgw == NULL && (rgw = osi_test_rgw_start (shared.tmp)) == NULL)
+    {
+      /* Skipped (no Ceph here): the list alone is walked. */
+      window = open_list_window ();
+      walk_app (walk);
+      close_window (window);
+      return;
+    }
+  server = osi_test_gui_offsite_server_start (&shared, "offsite-backups", 4, TOKEN, rgw);
+  window = open_window (server->url);
+  osi_test_gui_add_offsite_copies (window, &copied, &gone);
+  walk_app (walk);
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.offsite-fetch", "s", gone));
+  osi_test_settle ();
+  /* The button is a spinner and what it does meanwhile. */
+  walk_app (walk);
+  osi_test_wait_idle (window);
+  g_assert_nonnull (osi_window_get_fetched_toast (window));
+  osi_test_settle ();
+  walk_app (walk);
+  walk_dialog (walk, window, "win.restore", gone);
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
 typedef struct
 {
   const char *name;
@@ -796,6 +839,7 @@ static const Case cases[] = {
   { "policy/list", case_policy_list },
   { "policy/window", case_policy_window },
   { "policy/unsupported", case_policy_unsupported },
+  { "offsite", case_offsite },
 };
 
 static void
@@ -899,6 +943,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &cases[i], run_case);
     }
   status = g_test_run ();
+  g_clear_pointer (&rgw, osi_test_rgw_free);
   if (shared.app != NULL)
     osi_test_gui_shared_finish (&shared);
   if (a11y_bus != NULL)

@@ -1382,6 +1382,61 @@ typedef struct
   void      (*run) (Walk *walk);
 } Case;
 
+/* ------------------------------------------------------------------------ */
+/* Off-site copies (docs/api.md §7)                                         */
+
+static OsiTestRgw *rgw;
+
+/* The rows' off-site marks (their names say them too) and the section of
+ * the copies whose local file is gone, with its « Rapatrier »; brought
+ * back, the toast and its « Restaurer… », then the restore confirmation
+ * it opens. A server of its own copying to a real RADOS Gateway, started
+ * for this case. */
+static void
+case_offsite (Walk *walk)
+{
+  OsiTestServer *server;
+  OsiWindow *window;
+  g_autofree char *copied = NULL;
+  g_autofree char *gone = NULL;
+  AdwToast *toast;
+
+  if (rgw == NULL && (rgw = osi_test_rgw_start (shared.tmp)) == NULL)
+    return;
+  server = osi_test_gui_offsite_server_start (&shared, "offsite-backups", 4, TOKEN, rgw);
+  window = open_window (server->url, TOKEN);
+  osi_test_gui_add_offsite_copies (window, &copied, &gone);
+  walk_widget (walk, GTK_WIDGET (window));
+  {
+    OsiBackupInfo *info = NULL;
+    GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
+    g_autofree char *mark = NULL;
+
+    for (guint i = 0; i < g_list_model_get_n_items (store) && info == NULL; i++)
+      {
+        g_autoptr(OsiBackupInfo) item = g_list_model_get_item (store, i);
+
+        if (g_str_equal (osi_backup_info_get_name (item), copied))
+          info = item;
+      }
+    g_assert_nonnull (info);
+    mark = osi_backup_dup_offsite_text (info, -1, -1);
+    g_assert_true (g_str_has_prefix (mark, "Copiée hors site le "));
+    check_row_says (walk, window, copied, mark);
+  }
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.offsite-fetch", "s", gone));
+  walk_widget (walk, GTK_WIDGET (window));
+  wait_idle (window);
+  walk_toast (walk, window);
+  toast = osi_window_get_fetched_toast (window);
+  g_assert_nonnull (toast);
+  check_string (walk, "OsiWindow/toast", "button", adw_toast_get_button_label (toast), NULL);
+  walk_confirmation (walk, window, "win.restore", gone);
+  close_window (window);
+  g_assert_cmpint (osi_test_server_stop (server), ==, 0);
+  osi_test_server_free (server);
+}
+
 static const Case cases[] = {
   { "main/connect", case_connect },
   { "main/loading", case_loading },
@@ -1406,6 +1461,7 @@ static const Case cases[] = {
   { "policy/list", case_policy_list },
   { "policy/window", case_policy_window },
   { "policy/unsupported", case_policy_unsupported },
+  { "offsite", case_offsite },
 };
 
 static void
@@ -1532,6 +1588,7 @@ main (int argc, char **argv)
       g_test_add_data_func (path, &cases[i], run_case);
     }
   status = g_test_run ();
+  g_clear_pointer (&rgw, osi_test_rgw_free);
   if (shared.app != NULL)
     osi_test_gui_shared_finish (&shared);
   g_regex_unref (user_data_regex);
