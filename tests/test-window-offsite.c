@@ -67,7 +67,8 @@ typedef struct
 static void
 fixture_start (Fixture    *f,
                const char *folder,
-               const char *offsite_url)
+               const char *offsite_url,
+               const char *retry_max)
 {
   g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
   g_autoptr(GError) error = NULL;
@@ -84,7 +85,7 @@ fixture_start (Fixture    *f,
     f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN,
                                        "--offsite-url", offsite_url,
                                        "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                       NULL);
+                                       retry_max != NULL ? "--offsite-retry-max" : NULL, retry_max, NULL);
   else
     f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN, NULL);
 
@@ -200,6 +201,25 @@ copied_shown (gpointer data)
     return FALSE;
   text = mark (watch->window, watch->name);
   return text != NULL && g_str_has_prefix (text, "Copied off-site on ");
+}
+
+static gboolean
+under_way_shown (gpointer data)
+{
+  Watch *watch = data;
+  OsiBackupInfo *info = find_listed (watch->window, watch->name);
+  const char *text;
+
+  if (info == NULL || g_strcmp0 (osi_backup_info_get_offsite_state (info), "copying") != 0)
+    return FALSE;
+  text = mark (watch->window, watch->name);
+  return text != NULL && g_str_has_prefix (text, "Off-site copy under way");
+}
+
+static gboolean
+polling (gpointer data)
+{
+  return osi_window_get_offsite_polling (OSI_WINDOW (data));
 }
 
 static gboolean
@@ -345,7 +365,7 @@ test_copy_delete_bring_back (void)
 
   if (!display_available () || !have_gateway ())
     return;
-  fixture_start (&f, "copy", osi_test_rgw_get_url (rgw));
+  fixture_start (&f, "copy", osi_test_rgw_get_url (rgw), NULL);
   g_assert_true (osi_client_has_feature (f.client, "offsite"));
   /* The backups already there are not copied: no mark, no section. */
   g_assert_false (osi_window_get_offsite_shown (f.window));
@@ -411,6 +431,44 @@ test_copy_delete_bring_back (void)
   fixture_finish (&f);
 }
 
+/* The gateway down: the copy is under way (waiting to try again), its
+ * mark says so, and GET /offsite is read again while the window is
+ * shown, not while it is hidden; the gateway back, the copy is done and
+ * the reading stops. */
+static void
+test_under_way (void)
+{
+  Fixture f;
+  g_autofree char *created = NULL;
+  Watch watch;
+
+  if (!display_available () || !have_gateway ())
+    return;
+  fixture_start (&f, "under-way", osi_test_rgw_get_url (rgw), "1");
+  osi_test_rgw_stop_gateway (rgw);
+  created = create_backup (f.window);
+  watch.window = f.window;
+  watch.name = created;
+  osi_test_wait_for (under_way_shown, &watch, "the row's mark to say the copy is under way");
+  g_assert_true (osi_window_get_offsite_polling (f.window));
+
+  /* Hidden, the window stops reading; shown again, it reads again. */
+  gtk_widget_set_visible (GTK_WIDGET (f.window), FALSE);
+  g_assert_false (osi_window_get_offsite_polling (f.window));
+  g_assert_false (osi_window_get_working (f.window));
+  osi_test_settle ();
+  g_assert_false (osi_window_get_offsite_polling (f.window));
+  gtk_window_present (GTK_WINDOW (f.window));
+  osi_test_wait_for (polling, f.window, "the window to read the copies again");
+
+  osi_test_rgw_start_gateway (rgw);
+  osi_test_wait_for (copied_shown, &watch, "the row's mark to say the backup was copied off-site");
+  osi_test_wait_idle (f.window);
+  /* No copy waits or runs: nothing is read any more. */
+  g_assert_false (osi_window_get_offsite_polling (f.window));
+  fixture_finish (&f);
+}
+
 /* A copy that cannot be made (no such bucket) says so on its row. */
 static void
 test_failed (void)
@@ -423,7 +481,7 @@ test_failed (void)
   if (!display_available () || !have_gateway ())
     return;
   url = g_strdup_printf ("%s/no-such-bucket-here", osi_test_rgw_get_endpoint (rgw));
-  fixture_start (&f, "failed", url);
+  fixture_start (&f, "failed", url, NULL);
   created = create_backup (f.window);
   watch.window = f.window;
   watch.name = created;
@@ -446,7 +504,7 @@ test_without_offsite (void)
 
   if (!display_available ())
     return;
-  fixture_start (&f, "without", NULL);
+  fixture_start (&f, "without", NULL, NULL);
   g_assert_false (osi_client_has_feature (f.client, "offsite"));
   created = create_backup (f.window);
   osi_test_settle ();
@@ -479,6 +537,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window-offsite/texts", test_texts);
   g_test_add_func ("/window-offsite/without-offsite", test_without_offsite);
   g_test_add_func ("/window-offsite/copy-delete-bring-back", test_copy_delete_bring_back);
+  g_test_add_func ("/window-offsite/under-way", test_under_way);
   g_test_add_func ("/window-offsite/failed", test_failed);
 
   status = g_test_run ();

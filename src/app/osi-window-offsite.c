@@ -569,6 +569,12 @@ osi_window_get_offsite_shown (OsiWindow *self)
   return gtk_revealer_get_reveal_child (self->offsite_revealer);
 }
 
+gboolean
+osi_window_get_offsite_polling (OsiWindow *self)
+{
+  return self->offsite_poll_id != 0 || self->offsite_listing;
+}
+
 AdwToast *
 osi_window_get_fetched_toast (OsiWindow *self)
 {

@@ -281,6 +281,9 @@ OsiCheckWindow *osi_window_get_check_window (OsiWindow *self);
 GListModel  *osi_window_get_offsite_model (OsiWindow *self);
 GtkListBox  *osi_window_get_offsite_list  (OsiWindow *self);
 gboolean     osi_window_get_offsite_shown (OsiWindow *self);
+/* Whether GET /offsite is being read or will be read again soon (a copy
+ * waits or runs and the window is shown). */
+gboolean     osi_window_get_offsite_polling (OsiWindow *self);
 /* The last "brought back" toast, while it is shown; NULL otherwise. */
 AdwToast    *osi_window_get_fetched_toast (OsiWindow *self);
 /* "Schedule and Retention", NULL when not open. */
