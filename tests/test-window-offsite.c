@@ -63,7 +63,8 @@ typedef struct
 } Fixture;
 
 /* A server over N_BACKUPS demo backups in a folder of its own; with
- * offsite_url, copying to it. */
+ * offsite_url, copying to it under the prefix folder, retrying after
+ * retry_max seconds at most (NULL: the default). */
 static void
 fixture_start (Fixture    *f,
                const char *folder,
@@ -73,6 +74,7 @@ fixture_start (Fixture    *f,
   g_autoptr(GDateTime) newest = g_date_time_new_utc (2026, 6, 15, 16, 42, 10);
   g_autoptr(GError) error = NULL;
   g_autoptr(GSettings) settings = g_settings_new (APP_ID);
+  g_autofree char *prefixed = NULL;
 
   memset (f, 0, sizeof *f);
   f->dir = g_build_filename (tmp_dir, folder, NULL);
@@ -82,10 +84,15 @@ fixture_start (Fixture    *f,
   g_assert_true (osi_demo_backups_populate (f->backups, N_BACKUPS, newest, 11, NULL, &error));
   g_assert_no_error (error);
   if (offsite_url != NULL)
-    f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN,
-                                       "--offsite-url", offsite_url,
-                                       "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                       retry_max != NULL ? "--offsite-retry-max" : NULL, retry_max, NULL);
+    {
+      /* A prefix of its own: the copies the other cases left in the
+       * bucket are not this server's (it would list them, §7.3). */
+      prefixed = g_strdup_printf ("%s/%s", offsite_url, folder);
+      f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN,
+                                         "--offsite-url", prefixed,
+                                         "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
+                                         retry_max != NULL ? "--offsite-retry-max" : NULL, retry_max, NULL);
+    }
   else
     f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN, NULL);
 
@@ -445,6 +452,7 @@ test_under_way (void)
   if (!display_available () || !have_gateway ())
     return;
   fixture_start (&f, "under-way", osi_test_rgw_get_url (rgw), "1");
+  g_assert_false (osi_window_get_offsite_shown (f.window));
   osi_test_rgw_stop_gateway (rgw);
   created = create_backup (f.window);
   watch.window = f.window;
