@@ -258,6 +258,52 @@ gone_shown (gpointer data)
   return FALSE;
 }
 
+static GtkWidget *
+find_stack (GtkWidget *root)
+{
+  for (GtkWidget *child = gtk_widget_get_first_child (root); child != NULL;
+       child = gtk_widget_get_next_sibling (child))
+    {
+      GtkWidget *found;
+
+      if (GTK_IS_STACK (child))
+        return child;
+      if ((found = find_stack (child)) != NULL)
+        return found;
+    }
+  return NULL;
+}
+
+/* Clicks the « Rapatrier » of the section's only row, waits for the
+ * answer, and returns the error dialog's body (NULL: no error); the row
+ * shows its button again either way. */
+static char *
+bring_back (OsiWindow *window)
+{
+  GtkListBoxRow *row = gtk_list_box_get_row_at_index (osi_window_get_offsite_list (window), 0);
+  GtkWidget *button;
+  char *body = NULL;
+
+  g_assert_nonnull (row);
+  button = find_button (GTK_WIDGET (row));
+  g_assert_nonnull (button);
+  g_signal_emit_by_name (button, "clicked");
+  /* Meanwhile, a spinner and what it does. */
+  g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (find_stack (GTK_WIDGET (row)))), ==, "fetching");
+  osi_test_wait_idle (window);
+  if (osi_window_get_dialog (window) != NULL)
+    {
+      g_assert_cmpstr (adw_message_dialog_get_heading (osi_window_get_dialog (window)), ==,
+                       "The Backup Could Not Be Brought Back");
+      body = osi_test_answer_dialog (window, "close");
+      osi_test_wait_idle (window);
+    }
+  row = gtk_list_box_get_row_at_index (osi_window_get_offsite_list (window), 0);
+  if (row != NULL)
+    g_assert_cmpstr (gtk_stack_get_visible_child_name (GTK_STACK (find_stack (GTK_WIDGET (row)))), ==, "button");
+  return body;
+}
+
 /* Makes a backup from the window; returns its name. */
 static char *
 create_backup (OsiWindow *window)
@@ -477,6 +523,72 @@ test_under_way (void)
   fixture_finish (&f);
 }
 
+/* What a fetch that fails says: the gateway down (the storage cannot be
+ * reached), then a copy damaged on the storage (nothing is stored);
+ * the copy stays in the section each time. */
+static void
+test_fetch_errors (void)
+{
+  Fixture f;
+  g_autofree char *created = NULL;
+  g_autofree char *body = NULL;
+  g_autofree char *path = NULL;
+  g_autofree char *garbage = NULL;
+  g_autofree char *target = NULL;
+  g_autofree char *out = NULL;
+  g_autofree char *err = NULL;
+  g_autoptr(GError) error = NULL;
+  Watch watch;
+  int status = 0;
+
+  if (!display_available () || !have_gateway ())
+    return;
+  fixture_start (&f, "fetch-errors", osi_test_rgw_get_url (rgw), "1");
+  created = create_backup (f.window);
+  watch.window = f.window;
+  watch.name = created;
+  osi_test_wait_for (copied_shown, &watch, "the row's mark to say the backup was copied off-site");
+  g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.delete", "s", created));
+  g_free (osi_test_answer_dialog (f.window, "delete"));
+  osi_test_wait_idle (f.window);
+  osi_test_wait_for (gone_shown, &watch, "the off-site section to show the deleted backup");
+  path = g_build_filename (f.backups, created, NULL);
+
+  /* The gateway down. */
+  osi_test_rgw_stop_gateway (rgw);
+  body = bring_back (f.window);
+  osi_test_rgw_start_gateway (rgw);
+  g_assert_nonnull (body);
+  g_test_message ("gateway down: %s", body);
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (gone_shown (&watch));
+  g_clear_pointer (&body, g_free);
+
+  /* The copy replaced on the storage by other bytes. */
+  garbage = g_build_filename (f.dir, "garbage", NULL);
+  g_assert_true (g_file_set_contents (garbage, "not a backup", -1, NULL));
+  target = g_strdup_printf ("s3://%s/fetch-errors/%s/%s", osi_test_rgw_get_bucket (rgw), g_get_host_name (), created);
+  {
+    const char *argv[] = { "s3cmd", "-c", osi_test_rgw_get_s3cmd_config (rgw), "--no-progress", "put", garbage,
+                           target, NULL };
+
+    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
+                                 &error));
+    g_assert_no_error (error);
+  }
+  if (!g_spawn_check_wait_status (status, NULL))
+    g_error ("s3cmd put %s failed:\n%s%s", target, out, err);
+  body = bring_back (f.window);
+  g_assert_nonnull (body);
+  g_test_message ("damaged copy: %s", body);
+  /* The app's own sentence when the client says OSI_CLIENT_ERROR_INTEGRITY,
+   * the server's words otherwise: either says the copy is damaged. */
+  g_assert_nonnull (strstr (body, "damaged"));
+  g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
+  g_assert_true (gone_shown (&watch));
+  fixture_finish (&f);
+}
+
 /* A copy that cannot be made (no such bucket) says so on its row. */
 static void
 test_failed (void)
@@ -546,6 +658,7 @@ main (int argc, char **argv)
   g_test_add_func ("/window-offsite/without-offsite", test_without_offsite);
   g_test_add_func ("/window-offsite/copy-delete-bring-back", test_copy_delete_bring_back);
   g_test_add_func ("/window-offsite/under-way", test_under_way);
+  g_test_add_func ("/window-offsite/fetch-errors", test_fetch_errors);
   g_test_add_func ("/window-offsite/failed", test_failed);
 
   status = g_test_run ();
