@@ -235,6 +235,7 @@ on_copies_listed (GObject      *source,
   g_autoptr(GPtrArray) copies = NULL;
   g_autoptr(GError) error = NULL;
   gboolean under_way = FALSE;
+  gboolean changed = FALSE;
 
   copies = osi_client_list_offsite_finish (OSI_CLIENT (source), result, NULL, &error);
   if (_osi_window_is_disposed (self) || _osi_window_is_cancelled (error) || (OsiClient *)source != self->client)
@@ -247,6 +248,17 @@ on_copies_listed (GObject      *source,
     g_debug ("the off-site copies could not be listed: %s", error->message);
   else
     {
+      /* A state changed since the last answer: the list may be behind. */
+      changed = g_hash_table_size (self->offsite_copies) != copies->len;
+      for (guint i = 0; i < copies->len && !changed; i++)
+        {
+          OsiBackupInfo *info = g_ptr_array_index (copies, i);
+          OsiBackupInfo *before = g_hash_table_lookup (self->offsite_copies, osi_backup_info_get_name (info));
+          const char *state = osi_backup_info_get_offsite_state (info);
+
+          changed = before == NULL || g_strcmp0 (osi_backup_info_get_offsite_state (before), state) != 0 ||
+                    osi_backup_info_get_local (before) != osi_backup_info_get_local (info);
+        }
       g_hash_table_remove_all (self->offsite_copies);
       for (guint i = 0; i < copies->len; i++)
         {
@@ -265,16 +277,23 @@ on_copies_listed (GObject      *source,
       request_copies (self);
       return;
     }
-  if (copies != NULL && list_is_behind (self) && !self->listing)
+  /* The rows are compared with the copies after a new list, or when a
+   * copy changed: not at each poll, a pass over a list of 100,000. */
+  if (copies != NULL && (changed || self->offsite_compare_list) && !self->listing)
     {
-      /* The list's answer then waits for the next poll rather than asks
-       * again at once: a server whose two answers disagree for good is
-       * not asked in a loop. */
-      self->offsite_stale_list = TRUE;
-      _osi_window_refresh (self);
-      return;
+      self->offsite_compare_list = FALSE;
+      if (list_is_behind (self))
+        {
+          /* The list's answer then waits for the next poll rather than
+           * asks again at once: a server whose two answers disagree for
+           * good is not asked in a loop. */
+          self->offsite_stale_list = TRUE;
+          _osi_window_refresh (self);
+          return;
+        }
     }
-  if (under_way || list_has_copy_under_way (self))
+  /* Every row whose copy waits or runs is among the copies. */
+  if (copies != NULL ? under_way : list_has_copy_under_way (self))
     schedule_poll (self);
 }
 
@@ -327,6 +346,7 @@ _osi_window_offsite_listed (OsiWindow *self)
         schedule_poll (self);
       return;
     }
+  self->offsite_compare_list = TRUE;
   request_copies (self);
 }
 
@@ -525,6 +545,7 @@ _osi_window_offsite_reset (OsiWindow *self)
 {
   stop_reading (self);
   self->offsite_stale_list = FALSE;
+  self->offsite_compare_list = FALSE;
   if (self->offsite_copies != NULL)
     g_hash_table_remove_all (self->offsite_copies);
   if (self->offsite_store != NULL)
