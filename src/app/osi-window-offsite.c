@@ -128,7 +128,6 @@ create_row (gpointer item,
   g_object_set_data_full (G_OBJECT (row), "backup-name", g_strdup (osi_backup_info_get_name (info)), g_free);
   g_object_set_data (G_OBJECT (row), "fetch-stack", stack);
   g_object_set_data (G_OBJECT (row), "fetch-spinner", spinner);
-  g_object_set_data (G_OBJECT (row), "fetch-button", button);
   show_fetching (row, g_hash_table_contains (self->offsite_fetching, osi_backup_info_get_name (info)));
   return row;
 }
@@ -146,9 +145,9 @@ update_section (OsiWindow *self)
   gtk_revealer_set_reveal_child (self->offsite_revealer, n > 0);
 }
 
-/* The store holds the copies of copies whose local file is gone, in the
- * server's order (newest first); unchanged, it is left alone so that a
- * poll rebuilds no row. */
+/* The store holds the copies whose local file is gone, in the server's
+ * order (newest first); unchanged, it is left alone so that a poll
+ * rebuilds no row. */
 static void
 show_gone (OsiWindow *self,
            GPtrArray *copies)
@@ -419,14 +418,6 @@ fetch_free (Fetch *fetch)
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (Fetch, fetch_free)
 
 static void
-on_fetched_toast_dismissed (OsiWindow *self,
-                            AdwToast  *toast)
-{
-  if (self->fetched_toast == toast)
-    self->fetched_toast = NULL;
-}
-
-static void
 on_fetched (GObject      *source,
             GAsyncResult *result,
             gpointer      user_data)
@@ -463,9 +454,8 @@ on_fetched (GObject      *source,
       adw_toast_set_action_name (toast, "win.restore");
       adw_toast_set_action_target_value (toast, g_variant_new_string (fetch->name));
       adw_toast_set_timeout (toast, 10);
-      self->fetched_toast = toast;
-      g_signal_connect_object (toast, "dismissed", G_CALLBACK (on_fetched_toast_dismissed), self,
-                               G_CONNECT_SWAPPED);
+      /* Until the overlay lets it go. */
+      g_set_weak_pointer (&self->fetched_toast, toast);
       /* The restore's confirmation names the backup's date: the list
        * has it before its next answer. */
       if (_osi_window_find_backup (self, fetch->name) == NULL)
@@ -560,6 +550,7 @@ _osi_window_offsite_dispose (OsiWindow *self)
 {
   stop_reading (self);
   g_cancellable_cancel (self->fetch_cancellable);
+  g_clear_weak_pointer (&self->fetched_toast);
   if (self->offsite_list != NULL)
     gtk_list_box_bind_model (self->offsite_list, NULL, NULL, NULL, NULL);
   g_clear_object (&self->offsite_cancellable);

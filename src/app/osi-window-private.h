@@ -125,7 +125,7 @@ struct _OsiWindow
   gboolean              offsite_again;      /* ask again when the answer comes */
   gboolean              offsite_stale_list; /* the list was read again for GET /offsite's states */
   gboolean              offsite_compare_list; /* a new list: compare its rows with the next copies */
-  AdwToast             *fetched_toast;      /* weak: the last "brought back" toast */
+  AdwToast             *fetched_toast;      /* weak pointer: the last "brought back" toast */
 };
 
 static inline gboolean
