@@ -36,6 +36,7 @@ struct _OsiTestRgw
   char    *secret_key;
   char    *credentials;
   char    *s3cmd_config;
+  char    *log;
   guint16  port;
   GPid     mon;
   GPid     osd;
@@ -292,6 +293,13 @@ write_file (const char *path,
 OsiTestRgw *
 osi_test_rgw_start (const char *tmp_dir)
 {
+  return osi_test_rgw_start_sized (tmp_dir, 1024 * 1024 * 1024);
+}
+
+OsiTestRgw *
+osi_test_rgw_start_sized (const char *tmp_dir,
+                          guint64     memstore_bytes)
+{
   g_autoptr(OsiTestRgw) self = NULL;
   g_autofree char *fsid = g_uuid_string_random ();
   g_autofree char *osd_uuid = g_uuid_string_random ();
@@ -326,6 +334,7 @@ osi_test_rgw_start (const char *tmp_dir)
   self->dir = g_build_filename (tmp_dir, "rgw-XXXXXX", NULL);
   g_assert_nonnull (g_mkdtemp (self->dir));
   self->conf = g_build_filename (self->dir, "ceph.conf", NULL);
+  self->log = g_build_filename (self->dir, "client.rgw.log", NULL);
   monmap = g_build_filename (self->dir, "monmap", NULL);
   mon_data = g_build_filename (self->dir, "mon", NULL);
   osd_data = g_build_filename (self->dir, "osd", NULL);
@@ -360,9 +369,9 @@ osi_test_rgw_start (const char *tmp_dir)
                                "[osd.0]\n"
                                "osd data = %s\n"
                                "osd objectstore = memstore\n"
-                               "memstore device bytes = 1073741824\n",
+                               "memstore device bytes = %" G_GUINT64_FORMAT "\n",
                                fsid, mon_addr, self->dir, self->dir, self->dir, self->dir,
-                               mon_data, osd_data);
+                               mon_data, osd_data, memstore_bytes);
   write_file (self->conf, conf_text);
 
   /* The mon. */
@@ -460,6 +469,7 @@ osi_test_rgw_free (OsiTestRgw *rgw)
   g_free (rgw->secret_key);
   g_free (rgw->credentials);
   g_free (rgw->s3cmd_config);
+  g_free (rgw->log);
   g_free (rgw);
 }
 
@@ -503,4 +513,10 @@ const char *
 osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw)
 {
   return rgw->s3cmd_config;
+}
+
+const char *
+osi_test_rgw_get_log (OsiTestRgw *rgw)
+{
+  return rgw->log;
 }

@@ -16,6 +16,11 @@ typedef struct _OsiTestRgw OsiTestRgw;
  * where Ceph or s3cmd is not installed. A daemon that does not come up
  * within 60 s fails the test with the tail of its log. */
 OsiTestRgw *osi_test_rgw_start          (const char *tmp_dir);
+/* The same with an OSD store of memstore_bytes (osi_test_rgw_start ():
+ * 1 GiB), for more than that on the gateway at once (a benchmark's 1 GiB
+ * copies). The store takes memory only as it fills. */
+OsiTestRgw *osi_test_rgw_start_sized    (const char *tmp_dir,
+                                         guint64     memstore_bytes);
 /* Stops radosgw alone (SIGKILL: a gateway gone mid-request), then starts
  * it again on the same port, waiting until it answers. */
 void        osi_test_rgw_stop_gateway   (OsiTestRgw *rgw);
@@ -34,6 +39,10 @@ const char *osi_test_rgw_get_secret_key (OsiTestRgw *rgw);
 const char *osi_test_rgw_get_credentials (OsiTestRgw *rgw);
 /* An s3cmd configuration for the same user (s3cmd -c FILE). */
 const char *osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw);
+/* radosgw's log, which its restarts append to: at its default level it
+ * has a line for each request answered ("beast: … "PUT /BUCKET/KEY?…"
+ * STATUS …"), so that a test can count the requests the gateway served. */
+const char *osi_test_rgw_get_log        (OsiTestRgw *rgw);
 
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiTestRgw, osi_test_rgw_free)
 
