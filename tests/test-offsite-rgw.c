@@ -365,7 +365,7 @@ catch_mid_copy (Fixture    *f,
         }
       if (g_get_monotonic_time () > deadline)
         g_error ("the copy of %s was not seen under way within %d s", name, WAIT_S);
-      g_usleep (2 * 1000);
+      g_usleep (5 * 1000);
     }
 }
 
