@@ -463,7 +463,7 @@ count_uploads (Fixture *f)
     {
       OsiS3Upload *upload = g_ptr_array_index (uploads, i);
 
-      g_test_message ("multipart upload left: %s (%s)", upload->key, upload->upload_id);
+      g_test_message ("multipart upload: %s (%s)", upload->key, upload->upload_id);
     }
   return uploads->len;
 }
@@ -802,8 +802,10 @@ same_names (GPtrArray          *names,
 static char *
 join_names (GPtrArray *names)
 {
-  g_autoptr(GPtrArray) copy = g_ptr_array_copy (names, NULL, NULL);
+  g_autoptr(GPtrArray) copy = g_ptr_array_new ();
 
+  for (guint i = 0; i < names->len; i++)
+    g_ptr_array_add (copy, g_ptr_array_index (names, i));
   g_ptr_array_add (copy, NULL);
   return g_strjoinv (", ", (char **)copy->pdata);
 }
