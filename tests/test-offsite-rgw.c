@@ -660,6 +660,8 @@ test_server_killed (Fixture       *f,
   g_autofree char *name = NULL;
   g_autofree char *orphan_key = NULL;
   g_autofree char *orphan_id = NULL;
+  g_autofree char *uri = NULL;
+  g_autofree char *out = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autoptr(GError) error = NULL;
   gint64 copied = 0;
@@ -694,12 +696,9 @@ test_server_killed (Fixture       *f,
   assert_parts_sent_once (f, name, json_object_get_int_member (copy, "size"));
   g_assert_cmpuint (count_uploads (f), ==, 0);
   /* s3cmd sees none either. */
-  {
-    g_autofree char *uri = g_strdup_printf ("s3://%s", osi_s3_get_bucket (f->s3));
-    g_autofree char *out = s3cmd ("multipart", uri, NULL);
-
-    g_assert_null (strstr (out, f->host_prefix));
-  }
+  uri = g_strdup_printf ("s3://%s", osi_s3_get_bucket (f->s3));
+  out = s3cmd ("multipart", uri, NULL);
+  g_assert_null (strstr (out, f->host_prefix));
 }
 
 /* The local backup as it was made: its bytes, and its download. */
@@ -822,6 +821,26 @@ entry_names (JsonArray *entries)
   return names;
 }
 
+/* The reasons of name's entry among a prune's keep, as JSON text. */
+static char *
+keep_reasons (JsonArray  *keep,
+              const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (keep); i++)
+    {
+      JsonObject *entry = json_array_get_object_element (keep, i);
+
+      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
+        {
+          g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
+
+          json_node_set_array (node, json_object_get_array_member (entry, "reasons"));
+          return json_to_string (node, FALSE);
+        }
+    }
+  g_error ("the prune does not keep %s off-site", name);
+}
+
 /* Off-site retention keep_last 3 over six copies, the oldest protected:
  * after each copy the surplus goes; the protected one and the 3 newest
  * stay on the storage, and a prune keeps them. */
@@ -845,6 +864,7 @@ test_prune_keeps_protected (Fixture       *f,
   g_autoptr(GMappedFile) mapped = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *last = NULL;
+  g_autofree char *reasons = NULL;
   JsonObject *offsite;
   gint64 deadline;
 
@@ -911,25 +931,8 @@ test_prune_keeps_protected (Fixture       *f,
   if (!same_names (keep, kept))
     g_error ("the prune keeps off-site: %s", join_names (keep));
   g_assert_cmpuint (remove->len, ==, 0);
-  {
-    JsonArray *entries = json_object_get_array_member (offsite, "keep");
-    g_autofree char *reasons = NULL;
-
-    for (guint i = 0; i < json_array_get_length (entries); i++)
-      {
-        JsonObject *entry = json_array_get_object_element (entries, i);
-
-        if (g_strcmp0 (json_object_get_string_member (entry, "name"), names[0]) == 0)
-          {
-            g_autoptr(JsonNode) node = json_node_new (JSON_NODE_ARRAY);
-
-            json_node_set_array (node, json_object_get_array_member (entry, "reasons"));
-            reasons = json_to_string (node, FALSE);
-          }
-      }
-    g_assert_nonnull (reasons);
-    g_assert_nonnull (strstr (reasons, "\"protected\""));
-  }
+  reasons = keep_reasons (json_object_get_array_member (offsite, "keep"), names[0]);
+  g_assert_nonnull (strstr (reasons, "\"protected\""));
   g_clear_pointer (&keys, g_ptr_array_unref);
   keys = s3cmd_keys (f);
   if (!same_names (keys, kept))
