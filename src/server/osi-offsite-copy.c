@@ -65,13 +65,13 @@ post_run (gpointer data)
   switch (post->type)
     {
     case POST_STATUS:
-      if (!work->dropped)
+      if (!work->dropped && !self->stopping)
         _osi_offsite_set_state_at (self, work->name, OSI_COPY_COPYING, 0, post->detail);
       break;
 
     case POST_UPLOAD:
       {
-        gboolean ok = !work->dropped && _osi_offsite_set_upload_id (self, work->name, post->detail);
+        gboolean ok = !work->dropped && !self->stopping && _osi_offsite_set_upload_id (self, work->name, post->detail);
 
         g_mutex_lock (&self->lock);
         work->upload_answered = TRUE;
@@ -88,7 +88,9 @@ post_run (gpointer data)
       g_clear_pointer (&self->copied_name, g_free);
       self->copied = 0;
       g_mutex_unlock (&self->lock);
-      if (post->dropped || work->dropped)
+      if (self->stopping)
+        ;
+      else if (post->dropped || work->dropped)
         {
           if (g_hash_table_contains (self->records, work->name))
             {
@@ -100,8 +102,6 @@ post_run (gpointer data)
               osi_catalog_copy_free (copy);
             }
         }
-      else if (self->stopping)
-        ;
       else
         {
           OsiCatalogCopy *copy = _osi_offsite_dup_record (self, work->name);

@@ -21,6 +21,9 @@ G_BEGIN_DECLS
 /* A copy that the storage keeps getting wrong, or whose upload keeps
  * disappearing, stops after that many new starts. */
 #define MAX_RESTARTS      3
+/* How long a stop waits for a cancelled deletion or abort to end, so
+ * that a storage that does not answer cannot hold the shutdown for ever. */
+#define STOP_WAIT_S       30
 
 typedef enum
 {
@@ -87,6 +90,7 @@ struct _OsiOffsite
   Work            *current;
   gint64           next_queued;
   guint            n_busy;          /* deletions and the first reading */
+  guint            n_threads;       /* deletions and aborts running, under lock */
   gboolean         retention_running;
   GHashTable      *fetching;        /* names */
 };
@@ -128,6 +132,10 @@ gpointer        _osi_offsite_worker_main       (gpointer        data);
 
 /* osi-offsite-storage.c, on the main thread. */
 void            _osi_offsite_apply_retention   (OsiOffsite     *self);
+/* Waits until no deletion nor abort runs in a thread (they are
+ * cancelled by stop), but timeout_us at most: FALSE then. */
+gboolean        _osi_offsite_wait_threads      (OsiOffsite     *self,
+                                                gint64          timeout_us);
 void            _osi_offsite_abort_upload_async (OsiOffsite    *self,
                                                  const char    *name,
                                                  const char    *upload_id);

@@ -135,12 +135,53 @@ deletion_free (gpointer data)
   g_free (deletion);
 }
 
-static gboolean
-delete_work (gpointer       data,
-             GCancellable  *cancellable,
-             GError       **error)
+/* ------------------------------------------------------------------------ */
+/* Threads of the engine's own (deletions, aborts)                          */
+
+/* Before the task's thread is started, on the main thread. */
+static void
+thread_begin (OsiOffsite *self)
 {
-  Deletion *deletion = data;
+  g_mutex_lock (&self->lock);
+  self->n_threads++;
+  g_mutex_unlock (&self->lock);
+}
+
+/* At the end of the thread's work: nothing of the engine is used after. */
+static void
+thread_end (OsiOffsite *self)
+{
+  g_mutex_lock (&self->lock);
+  g_assert (self->n_threads > 0);
+  self->n_threads--;
+  g_cond_broadcast (&self->cond);
+  g_mutex_unlock (&self->lock);
+}
+
+gboolean
+_osi_offsite_wait_threads (OsiOffsite *self,
+                           gint64      timeout_us)
+{
+  gint64 end = g_get_monotonic_time () + timeout_us;
+  gboolean none;
+
+  g_mutex_lock (&self->lock);
+  while (self->n_threads > 0)
+    if (!g_cond_wait_until (&self->cond, &self->lock, end))
+      break;
+  none = self->n_threads == 0;
+  g_mutex_unlock (&self->lock);
+  return none;
+}
+
+/* ------------------------------------------------------------------------ */
+/* Retention's deletions (main thread)                                      */
+
+static gboolean
+delete_copies (Deletion      *deletion,
+               GCancellable  *cancellable,
+               GError       **error)
+{
   g_autoptr(OsiS3) s3 = osi_offsite_new_s3 (deletion->self, error);
 
   if (s3 == NULL)
@@ -160,6 +201,19 @@ delete_work (gpointer       data,
   return TRUE;
 }
 
+/* In the task's thread. Cancelled by stop, like the worker. */
+static gboolean
+delete_work (gpointer       data,
+             GCancellable  *cancellable,
+             GError       **error)
+{
+  Deletion *deletion = data;
+  gboolean ok = delete_copies (deletion, deletion->self->cancellable, error);
+
+  thread_end (deletion->self);
+  return ok;
+}
+
 static void
 delete_done (GObject      *source,
              GAsyncResult *result,
@@ -176,6 +230,15 @@ delete_done (GObject      *source,
   g_autofree char *detail = NULL;
   guint n_removed = 0, n_failed = 0;
 
+  if (self->stopping)
+    {
+      /* after stop, the catalog is no longer the engine's: a copy deleted
+       * meanwhile is forgotten when the storage is read at the next start */
+      g_assert (self->n_busy > 0);
+      self->n_busy--;
+      g_task_return_boolean (outer, TRUE);
+      return;
+    }
   if (!g_task_propagate_boolean (task, &error))
     for (guint i = 0; i < deletion->names->len; i++)
       if (g_ptr_array_index (deletion->errors, i) == NULL)
@@ -263,6 +326,7 @@ osi_offsite_apply_async (OsiOffsite          *self,
   self->n_busy++;
   task = g_task_new (self, NULL, delete_done, g_steal_pointer (&outer));
   g_task_set_task_data (task, deletion, deletion_free);
+  thread_begin (self);
   osi_task_run_in_thread (task, delete_work);
 }
 
@@ -328,17 +392,28 @@ abort_free (gpointer data)
 }
 
 static gboolean
-abort_work (gpointer       data,
-            GCancellable  *cancellable,
-            GError       **error)
+abort_upload (Abort   *abort,
+              GError **error)
 {
-  Abort *abort = data;
   g_autoptr(OsiS3) s3 = osi_offsite_new_s3 (abort->self, error);
   g_autofree char *key = NULL;
 
   if (s3 == NULL || (key = osi_s3_backup_key (s3, g_get_host_name (), abort->name, error)) == NULL)
     return FALSE;
   return osi_s3_abort_multipart_upload (s3, key, abort->upload_id, abort->self->cancellable, error);
+}
+
+/* In the task's thread. Cancelled by stop, like the worker. */
+static gboolean
+abort_work (gpointer       data,
+            GCancellable  *cancellable,
+            GError       **error)
+{
+  Abort *abort = data;
+  gboolean ok = abort_upload (abort, error);
+
+  thread_end (abort->self);
+  return ok;
 }
 
 static void
@@ -373,6 +448,7 @@ _osi_offsite_abort_upload_async (OsiOffsite *self,
   abort->upload_id = g_strdup (upload_id);
   g_task_set_task_data (task, abort, abort_free);
   self->n_busy++;
+  thread_begin (self);
   osi_task_run_in_thread (task, abort_work);
 }
 

@@ -539,6 +539,11 @@ osi_offsite_stop (OsiOffsite *self)
   }
   g_async_queue_push (self->queue, _osi_offsite_work_new (self, WORK_STOP));
   g_thread_join (g_steal_pointer (&self->worker));
+  /* The deletions and aborts in threads of their own, cancelled above
+   * with the worker: none goes on past the server. What they report
+   * back to the main context afterwards leaves the catalog alone. */
+  if (!_osi_offsite_wait_threads (self, STOP_WAIT_S * G_TIME_SPAN_SECOND))
+    g_warning ("Off-site deletions or aborts still run %d s after the server stopped them", STOP_WAIT_S);
 }
 
 gboolean

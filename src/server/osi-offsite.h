@@ -44,8 +44,10 @@ OsiOffsite *osi_offsite_new              (const OsiServerOptions *options,
  * drops those whose backup is gone, and starts the worker, which first
  * aborts the uploads no copy owns and reads the storage's list. */
 void        osi_offsite_start            (OsiOffsite             *self);
-/* Cancels the copy under way (its upload is kept for the next start) and
- * joins the worker. */
+/* Cancels the copy under way (its upload is kept for the next start),
+ * the retention's deletions and the aborts of dropped uploads, joins the
+ * worker and waits for those threads to end (STOP_WAIT_S at most): the
+ * engine uses nothing of the server's after it. */
 void        osi_offsite_stop             (OsiOffsite             *self);
 /* No copy queued or under way, no deletion nor reading of the storage. */
 gboolean    osi_offsite_is_idle          (OsiOffsite             *self);
