@@ -695,6 +695,147 @@ test_retention (Fixture       *f,
   }
 }
 
+/* The multipart uploads left on the storage under the case's prefix for
+ * name's copy, through the S3 layer (as the server sees them). */
+static guint
+n_uploads_of (Fixture    *f,
+              const char *name)
+{
+  g_autofree char *url = g_strdup_printf ("%s/%s", osi_test_rgw_get_url (rgw), f->prefix);
+  g_autofree char *key = object_key (f, name);
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiS3) s3 = osi_s3_new (url, osi_test_rgw_get_access_key (rgw), osi_test_rgw_get_secret_key (rgw), NULL,
+                                    osi_test_rgw_get_credentials (rgw), &error);
+  g_autoptr(GPtrArray) uploads = NULL;
+  g_autofree char *prefix = NULL;
+  guint n = 0;
+
+  g_assert_no_error (error);
+  prefix = osi_s3_host_prefix (s3, g_get_host_name (), &error);
+  g_assert_no_error (error);
+  uploads = osi_s3_list_multipart_uploads (s3, prefix, NULL, &error);
+  g_assert_no_error (error);
+  for (guint i = 0; i < uploads->len; i++)
+    if (g_strcmp0 (((OsiS3Upload *)g_ptr_array_index (uploads, i))->key, key) == 0)
+      n++;
+  return n;
+}
+
+/* A backup deleted while its copy is under way (docs/api.md §7.2 "Local
+ * deletion"): 64 MiB that do not compress, eight parts, watched until
+ * the list of copies shows some of its bytes on the storage but not all;
+ * then DELETE. Its copy is gone from the list and never comes back, its
+ * multipart upload is aborted and no object was made, and the server
+ * goes on copying the next backup. A copy that ends before it was seen
+ * mid-way fails the test: the case was not reached. */
+static void
+test_delete_during_copy (Fixture       *f,
+                         gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_autoptr(JsonObject) copy = NULL;
+  g_autofree char *name = NULL;
+  g_autofree char *query = NULL;
+  g_autofree char *next = NULL;
+  g_autofree char *bucket = NULL;
+  g_autofree char *listing = NULL;
+  g_autofree char *path = NULL;
+  gint64 deadline;
+  gint64 size;
+  gint64 copied = 0;
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  name = create_backup (f);
+  path = g_build_filename (f->backups, name, NULL);
+  size = osi_test_file_size (path);
+  g_assert_cmpint (size, >, 3 * (8 << 20));
+
+  deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  for (;;)
+    {
+      g_autoptr(JsonObject) seen = find_copy (f, name);
+      const char *state = offsite_state (seen);
+
+      if (seen != NULL)
+        copied = json_object_get_int_member (seen, "copied");
+      if (g_strcmp0 (state, "copying") == 0 && copied > 0 && copied < size)
+        break;
+      if (g_strcmp0 (state, "done") == 0 || g_strcmp0 (state, "failed") == 0)
+        g_error ("the off-site copy of %s (%" G_GINT64_FORMAT " bytes) is %s before the test saw it under way: "
+                 "the case was not reached, make the backup bigger", name, size, state);
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the off-site copy of %s is still %s with %" G_GINT64_FORMAT " bytes copied after %d s", name,
+                 state != NULL ? state : "not listed", copied, OSI_TEST_WAIT_S);
+      g_usleep (2 * 1000);
+    }
+  g_test_message ("deleting %s with %" G_GINT64_FORMAT " of its %" G_GINT64_FORMAT " bytes copied", name, copied,
+                  size);
+
+  query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
+  r = request (f, "DELETE", query, NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  g_assert_null (find_copy (f, name));
+
+  /* The worker aborts the upload once its part is cancelled. */
+  deadline = g_get_monotonic_time () + OSI_TEST_WAIT_S * G_USEC_PER_SEC;
+  while (n_uploads_of (f, name) > 0)
+    {
+      if (g_get_monotonic_time () > deadline)
+        g_error ("the multipart upload of %s is still on the storage %d s after its backup was deleted", name,
+                 OSI_TEST_WAIT_S);
+      g_usleep (50 * 1000);
+    }
+
+  /* The server goes on: the next backup is copied, and the dropped one
+   * neither came back nor left an object. */
+  r = request (f, "GET", "/api/health", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  next = create_backup (f);
+  wait_copy_done (f, next);
+  copy = find_copy (f, name);
+  g_assert_null (copy);
+  g_assert_cmpuint (n_uploads_of (f, name), ==, 0);
+  bucket = g_strdup_printf ("s3://%s/%s/", osi_test_rgw_get_bucket (rgw), f->prefix);
+  listing = s3cmd ("ls", "--recursive", bucket, NULL);
+  g_assert_null (strstr (listing, name));
+  g_assert_nonnull (strstr (listing, next));
+}
+
+/* The off-site retention deleting a copy in a thread of its own when the
+ * server is told to stop: the server stops cleanly (exit status 0, which
+ * under AddressSanitizer also means no leak nor use after free), whether
+ * the deletion ended or was cancelled, and a new start goes on from the
+ * storage as it is: the copies the retention keeps are all there. */
+static void
+test_stop_during_retention (Fixture       *f,
+                            gconstpointer  user_data)
+{
+  g_autoptr(Response) r = NULL;
+  g_auto(GStrv) names = g_new0 (char *, 5);
+
+  if (!have_gateway ())
+    return;
+  start_server (f, TRUE);
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+  for (guint i = 0; i < 4; i++)
+    {
+      names[i] = create_backup (f);
+      wait_copy_done (f, names[i]);
+    }
+  /* the fourth copy done has started the deletion of the first */
+  g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  osi_test_server_free (g_steal_pointer (&f->server));
+
+  start_server (f, TRUE);
+  for (guint i = 1; i < 4; i++)
+    wait_copy_done (f, names[i]);
+}
+
 /* A copy replaced on the storage by other bytes: the fetch refuses it
  * (422) and leaves nothing in the folder, neither the name nor a
  * temporary file. */
@@ -900,6 +1041,10 @@ main (int    argc,
   g_test_add ("/offsite/fetch-damaged", Fixture, NULL, fixture_setup, test_fetch_damaged, fixture_teardown);
   g_test_add ("/offsite/refresh", Fixture, NULL, fixture_setup, test_refresh, fixture_teardown);
   g_test_add ("/offsite/retention", Fixture, NULL, fixture_setup, test_retention, fixture_teardown);
+  g_test_add ("/offsite/delete-during-copy", Fixture, GUINT_TO_POINTER (64 << 20), fixture_setup,
+              test_delete_during_copy, fixture_teardown);
+  g_test_add ("/offsite/stop-during-retention", Fixture, NULL, fixture_setup, test_stop_during_retention,
+              fixture_teardown);
 
   status = g_test_run ();
   g_clear_pointer (&rgw, osi_test_rgw_free);
