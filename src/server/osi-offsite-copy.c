@@ -617,10 +617,11 @@ do_copy (OsiOffsite *self,
     }
 }
 
-/* Aborts the uploads no queued copy owns, then reads the storage's list.
- * A storage that cannot be read (a gateway down) holds nothing up: the
- * copies wait for it themselves, saying why, and this is done again
- * after the first copy that succeeds. */
+/* Aborts the uploads no queued copy owns, then reads the storage's list,
+ * cancelled by stop (the engine's cancellable: the reading is not the
+ * current copy's). A storage that cannot be read (a gateway down) holds
+ * nothing up: the copies wait for it themselves, saying why, and this is
+ * done again after the first copy that succeeds. */
 static void
 do_reconcile (OsiOffsite *self,
               Work       *work)
@@ -629,7 +630,7 @@ do_reconcile (OsiOffsite *self,
   g_autoptr(GPtrArray) uploads = NULL;
   Post *p;
 
-  uploads = osi_s3_list_multipart_uploads (self->s3, self->host_prefix, work->cancellable, &error);
+  uploads = osi_s3_list_multipart_uploads (self->s3, self->host_prefix, self->cancellable, &error);
   for (guint i = 0; uploads != NULL && i < uploads->len; i++)
     {
       OsiS3Upload *upload = g_ptr_array_index (uploads, i);
@@ -637,7 +638,7 @@ do_reconcile (OsiOffsite *self,
       if (g_hash_table_contains (work->owned, upload->upload_id))
         continue;
       g_message ("Aborting the off-site upload of %s that no copy owns", upload->key);
-      if (!osi_s3_abort_multipart_upload (self->s3, upload->key, upload->upload_id, work->cancellable, &error) &&
+      if (!osi_s3_abort_multipart_upload (self->s3, upload->key, upload->upload_id, self->cancellable, &error) &&
           !g_error_matches (error, OSI_S3_ERROR, OSI_S3_ERROR_NOT_FOUND))
         break;
       g_clear_error (&error);
@@ -646,7 +647,7 @@ do_reconcile (OsiOffsite *self,
   p->type = POST_LISTING;
   p->work = work;
   if (error == NULL)
-    p->objects = osi_offsite_list_objects (self->s3, self->host_prefix, work->cancellable, &error);
+    p->objects = osi_offsite_list_objects (self->s3, self->host_prefix, self->cancellable, &error);
   if (error != NULL && !g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_message ("Cannot read the off-site storage, read again after the next copy: %s", error->message);
   post (self, p);

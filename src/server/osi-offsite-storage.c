@@ -230,15 +230,6 @@ delete_done (GObject      *source,
   g_autofree char *detail = NULL;
   guint n_removed = 0, n_failed = 0;
 
-  if (self->stopping)
-    {
-      /* after stop, the catalog is no longer the engine's: a copy deleted
-       * meanwhile is forgotten when the storage is read at the next start */
-      g_assert (self->n_busy > 0);
-      self->n_busy--;
-      g_task_return_boolean (outer, TRUE);
-      return;
-    }
   if (!g_task_propagate_boolean (task, &error))
     for (guint i = 0; i < deletion->names->len; i++)
       if (g_ptr_array_index (deletion->errors, i) == NULL)
@@ -249,9 +240,13 @@ delete_done (GObject      *source,
       const char *name = g_ptr_array_index (deletion->names, i);
       const char *reason = g_ptr_array_index (deletion->errors, i);
 
+      /* After stop the catalog is no longer the engine's (the server may
+       * be gone): a copy deleted meanwhile is forgotten when the storage
+       * is read at the next start. */
       if (reason == NULL)
         {
-          _osi_offsite_forget_record (self, name);
+          if (!self->stopping)
+            _osi_offsite_forget_record (self, name);
           g_string_append_printf (removed, "%s%s", removed->len > 0 ? ", " : "", name);
           n_removed++;
         }
@@ -284,13 +279,14 @@ delete_done (GObject      *source,
       detail = g_steal_pointer (&both);
     }
   g_message ("Off-site retention: %s", detail);
-  {
-    g_autoptr(GError) run_error = NULL;
+  if (!self->stopping)
+    {
+      g_autoptr(GError) run_error = NULL;
 
-    if (!osi_catalog_add_run (self->catalog, OSI_CATALOG_RUN_PRUNE, _osi_offsite_now_seconds (self), n_failed == 0, detail,
-                              &run_error))
-      g_message ("Cannot record the prune in the backup catalog: %s", run_error->message);
-  }
+      if (!osi_catalog_add_run (self->catalog, OSI_CATALOG_RUN_PRUNE, _osi_offsite_now_seconds (self), n_failed == 0,
+                                detail, &run_error))
+        g_message ("Cannot record the prune in the backup catalog: %s", run_error->message);
+    }
   g_assert (self->n_busy > 0);
   self->n_busy--;
   g_task_return_boolean (outer, TRUE);
