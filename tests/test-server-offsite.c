@@ -793,7 +793,19 @@ test_delete_during_copy (Fixture       *f,
    * neither came back nor left an object. */
   r = request (f, "GET", "/api/health", NULL);
   assert_status (r, SOUP_STATUS_OK);
+  /* a backup made within the same second would take the deleted one's
+   * name (names are by the UTC second) */
+  for (;;)
+    {
+      g_autoptr(GDateTime) now = g_date_time_new_now_utc ();
+      g_autofree char *stamp = g_date_time_format (now, "backup_%Y%m%d_%H%M%S.");
+
+      if (!g_str_has_prefix (name, stamp))
+        break;
+      g_usleep (50 * 1000);
+    }
   next = create_backup (f);
+  g_assert_cmpstr (next, !=, name);
   wait_copy_done (f, next);
   copy = find_copy (f, name);
   g_assert_null (copy);
@@ -804,36 +816,122 @@ test_delete_during_copy (Fixture       *f,
   g_assert_nonnull (strstr (listing, next));
 }
 
-/* The off-site retention deleting a copy in a thread of its own when the
- * server is told to stop: the server stops cleanly (exit status 0, which
- * under AddressSanitizer also means no leak nor use after free), whether
- * the deletion ended or was cancelled, and a new start goes on from the
- * storage as it is: the copies the retention keeps are all there. */
+/* A socket on 127.0.0.1 that listens but never accepts: a storage that
+ * takes connections and requests and never answers (a gateway hung). The
+ * kernel completes the connections; nothing is read nor written. */
+static GSocket *
+silent_storage (guint16 *port)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(GInetAddress) loopback = g_inet_address_new_loopback (G_SOCKET_FAMILY_IPV4);
+  g_autoptr(GSocketAddress) any_port = g_inet_socket_address_new (loopback, 0);
+  g_autoptr(GSocketAddress) bound = NULL;
+  GSocket *socket = g_socket_new (G_SOCKET_FAMILY_IPV4, G_SOCKET_TYPE_STREAM, G_SOCKET_PROTOCOL_TCP, &error);
+
+  g_assert_no_error (error);
+  g_assert_true (g_socket_bind (socket, any_port, FALSE, &error));
+  g_assert_no_error (error);
+  g_socket_set_listen_backlog (socket, 16);
+  g_assert_true (g_socket_listen (socket, &error));
+  g_assert_no_error (error);
+  bound = g_socket_get_local_address (socket, &error);
+  g_assert_no_error (error);
+  *port = g_inet_socket_address_get_port (G_INET_SOCKET_ADDRESS (bound));
+  return socket;
+}
+
+static void
+set_flag (SoupMessage *msg,
+          gpointer     user_data)
+{
+  *(gboolean *)user_data = TRUE;
+}
+
+static gboolean
+flag_is_set (gpointer data)
+{
+  return *(gboolean *)data;
+}
+
+/* A server told to stop while the off-site retention deletes a copy from
+ * a storage that does not answer: the deletion, in a thread of its own,
+ * is cancelled with the rest, the prune is answered with the copy it
+ * could not delete, and the server exits cleanly (status 0, which under
+ * AddressSanitizer also means no leak nor use after free) instead of
+ * waiting for the storage's timeout (60 s) or leaving the thread behind.
+ * The copies are made on the gateway first, then the server is started
+ * again on the silent storage with the same catalog. */
 static void
 test_stop_during_retention (Fixture       *f,
                             gconstpointer  user_data)
 {
   g_autoptr(Response) r = NULL;
+  g_autoptr(GSocket) silent = NULL;
+  g_autoptr(SoupMessage) prune = NULL;
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(GBytes) body = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(JsonNode) answer = NULL;
   g_auto(GStrv) names = g_new0 (char *, 5);
+  g_autofree char *url = NULL;
+  g_autofree char *prune_url = NULL;
+  JsonArray *remove;
+  const char *reason;
+  gboolean written = FALSE;
+  guint16 port;
 
   if (!have_gateway ())
     return;
   start_server (f, TRUE);
-  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
   for (guint i = 0; i < 4; i++)
     {
       names[i] = create_backup (f);
       wait_copy_done (f, names[i]);
     }
-  /* the fourth copy done has started the deletion of the first */
   g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
-  osi_test_server_free (g_steal_pointer (&f->server));
+  g_clear_pointer (&f->server, osi_test_server_free);
 
-  start_server (f, TRUE);
-  for (guint i = 1; i < 4; i++)
-    wait_copy_done (f, names[i]);
+  silent = silent_storage (&port);
+  url = g_strdup_printf ("http://127.0.0.1:%u/%s/%s", port, osi_test_rgw_get_bucket (rgw), f->prefix);
+  f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN,
+                                     "--offsite-url", url,
+                                     "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
+                                     NULL);
+  g_free (f->url);
+  f->url = g_strdup (f->server->url);
+  r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+
+  /* The prune's deletion of the oldest copy hangs on the storage. Its
+   * request is handled before the next one sent is answered. */
+  prune_url = g_strconcat (f->url, "/api/rag/backup/prune", NULL);
+  prune = soup_message_new ("POST", prune_url);
+  soup_message_headers_replace (soup_message_get_request_headers (prune), "Authorization", "Bearer " TOKEN);
+  soup_session_send_and_read_async (f->session, prune, G_PRIORITY_DEFAULT, NULL, osi_test_store_result, &result);
+  g_signal_connect (prune, "wrote-headers", G_CALLBACK (set_flag), &written);
+  osi_test_wait_for (flag_is_set, &written, "the prune's request written");
+  r = request (f, "GET", "/api/health", NULL);
+  assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, response_free);
+
+  g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
+  g_clear_pointer (&f->server, osi_test_server_free);
+
+  osi_test_wait_result (&result, "the prune's answer");
+  body = soup_session_send_and_read_finish (f->session, result, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (soup_message_get_status (prune), ==, SOUP_STATUS_OK);
+  answer = osi_test_parse_json (g_bytes_get_data (body, NULL), (gssize)g_bytes_get_size (body));
+  remove = json_object_get_array_member (json_object_get_object_member (json_node_get_object (answer), "offsite"),
+                                         "remove");
+  g_assert_cmpuint (json_array_get_length (remove), ==, 1);
+  g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (remove, 0), "name"), ==, names[0]);
+  /* cancelled by the stop, not ended by the storage's timeout */
+  reason = json_object_get_string_member_with_default (json_array_get_object_element (remove, 0), "error", NULL);
+  g_assert_nonnull (reason);
+  g_test_message ("the deletion of %s ended with: %s", names[0], reason);
+  g_assert_nonnull (strcasestr (reason, "cancel"));
 }
 
 /* A copy replaced on the storage by other bytes: the fetch refuses it
