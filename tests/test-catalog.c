@@ -1249,6 +1249,53 @@ test_offsite_copies (Fixture       *f,
   g_assert_true (c->is_protected);
 }
 
+/* The storage's list read at start writes many copies and forgets others
+ * in one transaction: all of them are there after a reopen, and a name
+ * refused before the transaction begins writes nothing. */
+static void
+test_offsite_update_copies (Fixture       *f,
+                            gconstpointer  user_data)
+{
+  g_autoptr(OsiCatalog) catalog = open_catalog (f);
+  g_autoptr(GPtrArray) put = g_ptr_array_new_with_free_func ((GDestroyNotify)osi_catalog_copy_free);
+  g_autoptr(GPtrArray) copies = NULL;
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiCatalogCopy) old = osi_catalog_copy_new ("old.tar.zst");
+  const char *forget[] = { "old.tar.zst", "never-recorded.tar.zst" };
+
+  old->state = OSI_COPY_DONE;
+  g_assert_true (osi_catalog_put_copy (catalog, old, &error));
+  g_assert_no_error (error);
+  for (guint i = 0; i < 1000; i++)
+    {
+      g_autofree char *name = g_strdup_printf ("backup_%04u.tar.zst", i);
+      OsiCatalogCopy *copy = osi_catalog_copy_new (name);
+
+      copy->state = OSI_COPY_DONE;
+      copy->size = i;
+      copy->queued = i;
+      g_ptr_array_add (put, copy);
+    }
+  g_assert_true (osi_catalog_update_copies (catalog, (const OsiCatalogCopy * const *)put->pdata, put->len,
+                                            forget, G_N_ELEMENTS (forget), &error));
+  g_assert_no_error (error);
+  g_clear_object (&catalog);
+
+  catalog = open_catalog (f);
+  copies = osi_catalog_list_copies (catalog, &error);
+  g_assert_no_error (error);
+  g_assert_cmpuint (copies->len, ==, 1000);
+  for (guint i = 0; i < copies->len; i++)
+    {
+      const OsiCatalogCopy *c = g_ptr_array_index (copies, i);
+
+      g_assert_cmpstr (c->name, !=, "old.tar.zst");
+      g_assert_cmpint (c->state, ==, OSI_COPY_DONE);
+    }
+  g_assert_true (osi_catalog_update_copies (catalog, NULL, 0, NULL, 0, &error));
+  g_assert_no_error (error);
+}
+
 int
 main (int    argc,
       char **argv)
@@ -1276,6 +1323,8 @@ main (int    argc,
   g_test_add ("/catalog/bulk", Fixture, NULL, fixture_setup, test_bulk, fixture_teardown);
   g_test_add ("/catalog/offsite/upgrade", Fixture, NULL, fixture_setup, test_offsite_upgrade, fixture_teardown);
   g_test_add ("/catalog/offsite/copies", Fixture, NULL, fixture_setup, test_offsite_copies, fixture_teardown);
+  g_test_add ("/catalog/offsite/update-copies", Fixture, NULL, fixture_setup, test_offsite_update_copies,
+              fixture_teardown);
   g_test_add ("/catalog/crash", Fixture, NULL, fixture_setup, test_crash, fixture_teardown);
 
   return g_test_run ();

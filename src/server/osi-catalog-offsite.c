@@ -155,18 +155,10 @@ osi_catalog_list_copies (OsiCatalog  *self,
     CHECK_THREAD (self, FALSE);                                              \
   } G_STMT_END
 
-gboolean
-osi_catalog_put_copy (OsiCatalog            *self,
-                      const OsiCatalogCopy  *copy,
-                      GError               **error)
+static void
+bind_copy (sqlite3_stmt         *stmt,
+           const OsiCatalogCopy *copy)
 {
-  sqlite3_stmt *stmt;
-
-  g_return_val_if_fail (copy != NULL, FALSE);
-  CHECK_COPY_CALL (self, copy->name, error);
-
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_PUT_COPY, error)) == NULL)
-    return FALSE;
   sqlite3_bind_text (stmt, 1, copy->name, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, osi_copy_state_to_string (copy->state), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, copy->at);
@@ -181,7 +173,83 @@ osi_catalog_put_copy (OsiCatalog            *self,
   sqlite3_bind_int (stmt, 9, copy->is_protected ? 1 : 0);
   bind_text_or_null (stmt, 10, copy->upload_id);
   sqlite3_bind_int64 (stmt, 11, copy->queued);
+}
+
+gboolean
+osi_catalog_put_copy (OsiCatalog            *self,
+                      const OsiCatalogCopy  *copy,
+                      GError               **error)
+{
+  sqlite3_stmt *stmt;
+
+  g_return_val_if_fail (copy != NULL, FALSE);
+  CHECK_COPY_CALL (self, copy->name, error);
+
+  if ((stmt = _osi_catalog_get_stmt (self, STMT_PUT_COPY, error)) == NULL)
+    return FALSE;
+  bind_copy (stmt, copy);
   return _osi_catalog_run_stmt (self, stmt, error);
+}
+
+/* One statement of a transaction already begun: rolled back on failure. */
+static gboolean
+run_in_transaction (OsiCatalog    *self,
+                    sqlite3_stmt  *stmt,
+                    GError       **error)
+{
+  if (_osi_catalog_run_stmt (self, stmt, error))
+    return TRUE;
+  _osi_catalog_rollback (self);
+  return FALSE;
+}
+
+gboolean
+osi_catalog_update_copies (OsiCatalog                   *self,
+                           const OsiCatalogCopy * const *put,
+                           guint                         n_put,
+                           const char * const           *forget,
+                           guint                         n_forget,
+                           GError                      **error)
+{
+  sqlite3_stmt *put_stmt;
+  sqlite3_stmt *forget_stmt;
+
+  g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
+  g_return_val_if_fail (put != NULL || n_put == 0, FALSE);
+  g_return_val_if_fail (forget != NULL || n_forget == 0, FALSE);
+  g_return_val_if_fail (error == NULL || *error == NULL, FALSE);
+  CHECK_THREAD (self, FALSE);
+  /* Checked before the transaction begins: all or none. */
+  for (guint i = 0; i < n_put; i++)
+    g_return_val_if_fail (put[i] != NULL && osi_backup_name_is_valid (put[i]->name), FALSE);
+  for (guint i = 0; i < n_forget; i++)
+    g_return_val_if_fail (osi_backup_name_is_valid (forget[i]), FALSE);
+
+  if (n_put == 0 && n_forget == 0)
+    return TRUE;
+  if ((put_stmt = _osi_catalog_get_stmt (self, STMT_PUT_COPY, error)) == NULL ||
+      (forget_stmt = _osi_catalog_get_stmt (self, STMT_FORGET_COPY, error)) == NULL)
+    return FALSE;
+  if (!_osi_catalog_run_simple (self, STMT_BEGIN, error))
+    return FALSE;
+  for (guint i = 0; i < n_put; i++)
+    {
+      bind_copy (put_stmt, put[i]);
+      if (!run_in_transaction (self, put_stmt, error))
+        return FALSE;
+    }
+  for (guint i = 0; i < n_forget; i++)
+    {
+      sqlite3_bind_text (forget_stmt, 1, forget[i], -1, SQLITE_STATIC);
+      if (!run_in_transaction (self, forget_stmt, error))
+        return FALSE;
+    }
+  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
+    {
+      _osi_catalog_rollback (self);
+      return FALSE;
+    }
+  return TRUE;
 }
 
 gboolean

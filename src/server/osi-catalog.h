@@ -342,5 +342,14 @@ gboolean    osi_catalog_set_copy_upload_id   (OsiCatalog        *self,
 gboolean    osi_catalog_forget_copy          (OsiCatalog        *self,
                                               const char        *name,
                                               GError           **error);
+/* Writes the n_put copies whole and forgets the n_forget names, all or
+ * none, in one transaction (one sync): for the storage's list read at
+ * start, which can bring back thousands of copies a lost catalog had. */
+gboolean    osi_catalog_update_copies        (OsiCatalog        *self,
+                                              const OsiCatalogCopy * const *put,
+                                              guint              n_put,
+                                              const char * const *forget,
+                                              guint              n_forget,
+                                              GError           **error);
 
 G_END_DECLS

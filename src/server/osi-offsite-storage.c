@@ -453,14 +453,17 @@ osi_offsite_apply_listing (OsiOffsite *self,
                            GPtrArray  *objects)
 {
   g_autoptr(GHashTable) found = g_hash_table_new (g_str_hash, g_str_equal);
+  g_autoptr(GPtrArray) found_new = g_ptr_array_new_with_free_func ((GDestroyNotify)osi_catalog_copy_free);
   g_autoptr(GPtrArray) gone = g_ptr_array_new_with_free_func (g_free);
+  g_autoptr(GError) error = NULL;
   gsize prefix_len = strlen (self->host_prefix);
+  gint64 now = _osi_offsite_now_seconds (self);
   GHashTableIter iter;
   gpointer value;
-  guint n_new = 0;
 
   g_return_if_fail (OSI_IS_OFFSITE (self));
 
+  g_mutex_lock (&self->lock);
   for (guint i = 0; i < objects->len; i++)
     {
       OsiS3Object *object = g_ptr_array_index (objects, i);
@@ -471,26 +474,19 @@ osi_offsite_apply_listing (OsiOffsite *self,
       if (!g_str_has_prefix (object->key, self->host_prefix))
         continue;
       name = object->key + prefix_len;
-      if (!osi_backup_name_is_valid (name))
+      if (!osi_backup_name_is_valid (name) || !g_hash_table_add (found, (gpointer)name))
         continue;
-      g_hash_table_add (found, (gpointer)name);
-      g_mutex_lock (&self->lock);
-      copy = g_hash_table_lookup (self->records, name);
-      g_mutex_unlock (&self->lock);
-      if (copy != NULL)
+      if (g_hash_table_contains (self->records, name))
         continue;
       /* a copy the catalog lost: done, its checksum unknown until fetched */
       copy = osi_catalog_copy_new (name);
       copy->state = OSI_COPY_DONE;
-      copy->at = _osi_offsite_now_seconds (self);
+      copy->at = now;
       copy->size = object->size;
       modified = object->last_modified != NULL ? g_date_time_new_from_iso8601 (object->last_modified, NULL) : NULL;
       copy->date_us = modified != NULL ? g_date_time_to_unix (modified) * G_USEC_PER_SEC + g_date_time_get_microsecond (modified) : 0;
-      if (_osi_offsite_put_record (self, copy))
-        n_new++;
+      g_ptr_array_add (found_new, copy);
     }
-
-  g_mutex_lock (&self->lock);
   g_hash_table_iter_init (&iter, self->records);
   while (g_hash_table_iter_next (&iter, NULL, &value))
     {
@@ -500,9 +496,35 @@ osi_offsite_apply_listing (OsiOffsite *self,
         g_ptr_array_add (gone, g_strdup (copy->name));
     }
   g_mutex_unlock (&self->lock);
+  if (found_new->len == 0 && gone->len == 0)
+    return;
+
+  /* One transaction, one sync: a lost catalog's thousands of copies are
+   * found again without a sync each on the main loop's thread. */
+  if (!osi_catalog_update_copies (self->catalog, (const OsiCatalogCopy * const *)found_new->pdata, found_new->len,
+                                  (const char * const *)gone->pdata, gone->len, &error))
+    {
+      g_message ("Cannot record what the off-site storage holds in the backup catalog: %s", error->message);
+      return;
+    }
+  /* The records are changed on this thread only: the names stay valid
+   * until it returns. The lock is not held while the folder's list is
+   * told, which takes its own lock and then this one. */
+  g_ptr_array_set_free_func (found_new, NULL);
+  g_mutex_lock (&self->lock);
+  for (guint i = 0; i < found_new->len; i++)
+    {
+      OsiCatalogCopy *copy = g_ptr_array_index (found_new, i);
+
+      g_hash_table_replace (self->records, copy->name, copy);
+    }
   for (guint i = 0; i < gone->len; i++)
-    _osi_offsite_forget_record (self, g_ptr_array_index (gone, i));
-  if (n_new > 0 || gone->len > 0)
-    g_message ("The off-site storage holds %u copies the catalog did not know, and lacks %u it recorded",
-               n_new, gone->len);
+    g_hash_table_remove (self->records, g_ptr_array_index (gone, i));
+  g_mutex_unlock (&self->lock);
+  for (guint i = 0; i < found_new->len; i++)
+    _osi_offsite_changed (self, ((OsiCatalogCopy *)g_ptr_array_index (found_new, i))->name);
+  for (guint i = 0; i < gone->len; i++)
+    _osi_offsite_changed (self, g_ptr_array_index (gone, i));
+  g_message ("The off-site storage holds %u copies the catalog did not know, and lacks %u it recorded",
+             found_new->len, gone->len);
 }
