@@ -309,6 +309,71 @@ static const struct
     N_("Not enough space on the server: free space or delete old backups, then try again.") },
 };
 
+/* 404: a missing backup or copy, or an endpoint the server lacks. */
+static char *
+not_found_sentence (OsiClient      *self,
+                    Call           *call,
+                    const char     *detail,
+                    OsiClientError *code)
+{
+  g_autofree char *shown = call->name != NULL ? _osi_client_printable (call->name, -1, 120) : NULL;
+
+  *code = OSI_CLIENT_ERROR_NOT_FOUND;
+  /* FastAPI's own answer for a route it does not have (docs/api.md §5.3):
+   * a missing endpoint, never a missing backup. */
+  if (g_strcmp0 (detail, "Not Found") == 0)
+    {
+      *code = OSI_CLIENT_ERROR_UNSUPPORTED;
+      return unsupported_sentence (self);
+    }
+  if (call->op == OP_OFFSITE_LIST)
+    {
+      *code = OSI_CLIENT_ERROR_UNSUPPORTED;
+      return g_strdup (_("This server does not copy its backups off-site."));
+    }
+  if (call->op == OP_OFFSITE_FETCH)
+    return g_strdup_printf (_("The server has no off-site copy of “%s”: list the off-site copies."), shown);
+  if (call->name != NULL && call->op != OP_UPLOAD)
+    return g_strdup_printf (_("The server has no backup named “%s”: refresh the list of backups."), shown);
+  return g_strdup_printf (_("The server at %s does not offer the backup API: check the server address."),
+                          self->base_url);
+}
+
+/* 409: our server answers it for several conflicts; only the operation
+ * tells them apart. */
+static char *
+conflict_sentence (Call           *call,
+                   OsiClientError *code)
+{
+  g_autofree char *shown = call->name != NULL ? _osi_client_printable (call->name, -1, 120) : NULL;
+
+  *code = OSI_CLIENT_ERROR_BUSY;
+  if (call->op == OP_UPLOAD && call->name != NULL)
+    {
+      *code = OSI_CLIENT_ERROR_EXISTS;
+      return g_strdup_printf (_("The server already has a different backup named “%s”. Rename the "
+                                "file, keeping its extension, and try again."),
+                              shown);
+    }
+  if (call->op == OP_OFFSITE_FETCH)
+    {
+      /* The backup is in the folder already, or being brought back: the
+       * server's detail says which. */
+      *code = OSI_CLIENT_ERROR_EXISTS;
+      return g_strdup_printf (_("The server did not bring back “%s”: it is already in its backup folder, "
+                                "or being brought back."),
+                              shown);
+    }
+  if (call->op == OP_DOWNLOAD)
+    return g_strdup (_("The backup changed on the server while it was being read: try again."));
+  /* A protected backup (docs/api.md §6), or one being restored: the
+   * server's detail says which. */
+  if (call->op == OP_DELETE)
+    return g_strdup_printf (_("The server keeps the backup “%s” for now."), shown);
+  return g_strdup (_("A backup or a restore is already running on the server: wait for it to finish, then try "
+                     "again."));
+}
+
 GError *
 _osi_client_http_error (GTask *task)
 {
@@ -347,77 +412,11 @@ _osi_client_http_error (GTask *task)
       break;
 
     case SOUP_STATUS_NOT_FOUND:
-      code = OSI_CLIENT_ERROR_NOT_FOUND;
-      /* FastAPI's own answer for a route it does not have (docs/api.md §5.3):
-       * a missing endpoint, never a missing backup. */
-      if (g_strcmp0 (detail, "Not Found") == 0)
-        {
-          code = OSI_CLIENT_ERROR_UNSUPPORTED;
-          sentence = unsupported_sentence (self);
-        }
-      else if (call->op == OP_OFFSITE_LIST)
-        {
-          code = OSI_CLIENT_ERROR_UNSUPPORTED;
-          sentence = g_strdup (_("This server does not copy its backups off-site."));
-        }
-      else if (call->op == OP_OFFSITE_FETCH)
-        {
-          shown = _osi_client_printable (call->name, -1, 120);
-          sentence = g_strdup_printf (_("The server has no off-site copy of “%s”: list the off-site copies."),
-                                      shown);
-        }
-      else if (call->name != NULL && call->op != OP_UPLOAD)
-        {
-          shown = _osi_client_printable (call->name, -1, 120);
-          sentence = g_strdup_printf (_("The server has no backup named “%s”: refresh the list of backups."),
-                                      shown);
-        }
-      else
-        sentence = g_strdup_printf (_("The server at %s does not offer the backup API: check the server "
-                                      "address."),
-                                    self->base_url);
+      sentence = not_found_sentence (self, call, detail, &code);
       break;
 
-    /* Our server answers 409 for four conflicts; only the operation
-     * tells them apart. */
     case SOUP_STATUS_CONFLICT:
-      if (call->op == OP_UPLOAD && call->name != NULL)
-        {
-          code = OSI_CLIENT_ERROR_EXISTS;
-          shown = _osi_client_printable (call->name, -1, 120);
-          sentence = g_strdup_printf (_("The server already has a different backup named “%s”. Rename the "
-                                        "file, keeping its extension, and try again."),
-                                      shown);
-        }
-      else if (call->op == OP_OFFSITE_FETCH)
-        {
-          /* The backup is in the folder already, or being brought back:
-           * the server's detail says which. */
-          code = OSI_CLIENT_ERROR_EXISTS;
-          shown = _osi_client_printable (call->name, -1, 120);
-          sentence = g_strdup_printf (_("The server did not bring back “%s”: it is already in its backup folder, "
-                                        "or being brought back."),
-                                      shown);
-        }
-      else if (call->op == OP_DOWNLOAD)
-        {
-          code = OSI_CLIENT_ERROR_BUSY;
-          sentence = g_strdup (_("The backup changed on the server while it was being read: try again."));
-        }
-      else if (call->op == OP_DELETE)
-        {
-          /* A protected backup (docs/api.md §6), or one being restored:
-           * the server's detail says which. */
-          code = OSI_CLIENT_ERROR_BUSY;
-          shown = _osi_client_printable (call->name, -1, 120);
-          sentence = g_strdup_printf (_("The server keeps the backup “%s” for now."), shown);
-        }
-      else
-        {
-          code = OSI_CLIENT_ERROR_BUSY;
-          sentence = g_strdup (_("A backup or a restore is already running on the server: wait for it to "
-                                 "finish, then try again."));
-        }
+      sentence = conflict_sentence (call, &code);
       break;
 
     case SOUP_STATUS_METHOD_NOT_ALLOWED:
