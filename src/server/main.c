@@ -146,6 +146,48 @@ fail (const char *message)
   return EXIT_FAILURE;
 }
 
+/* The off-site options (docs/api.md §7.1): EXIT_USAGE for a usage error,
+ * 1 (with the message) for a credentials file the server cannot use. */
+static int
+check_offsite_options (OsiServerOptions *options,
+                       const char       *retry_max)
+{
+  g_autoptr(GError) error = NULL;
+  g_autoptr(OsiS3) s3 = NULL;
+
+  options->offsite_retry_max = DEFAULT_RETRY_MAX;
+  if (!parse_count ("--offsite-retry-max", retry_max, 1, MAX_TIMEOUT, &options->offsite_retry_max))
+    return EXIT_USAGE;
+  if (options->offsite_url == NULL &&
+      (options->offsite_credentials != NULL || options->offsite_region != NULL || retry_max != NULL))
+    {
+      fprintf (stderr, "osi-backup-server: %s\n",
+               _("--offsite-credentials, --offsite-region and --offsite-retry-max go with --offsite-url."));
+      return EXIT_USAGE;
+    }
+  if (options->offsite_url == NULL)
+    return EXIT_SUCCESS;
+  if (options->offsite_credentials == NULL)
+    {
+      fprintf (stderr, "osi-backup-server: %s\n",
+               _("--offsite-url needs --offsite-credentials FILE (the storage's access_key and secret_key)."));
+      return EXIT_USAGE;
+    }
+  /* The keys are read now, so that a file the server cannot use stops it
+   * at once (docs/api.md §7.1); the gateway is not asked anything. */
+  if (!osi_s3_read_credentials (options->offsite_credentials, &options->offsite_access_key,
+                                &options->offsite_secret_key, &error))
+    return fail (error->message);
+  s3 = osi_s3_new (options->offsite_url, options->offsite_access_key, options->offsite_secret_key,
+                   options->offsite_region, options->offsite_credentials, &error);
+  if (s3 == NULL)
+    {
+      fprintf (stderr, "osi-backup-server: %s\n", error->message);
+      return EXIT_USAGE;
+    }
+  return EXIT_SUCCESS;
+}
+
 int
 main (int    argc,
       char **argv)
@@ -166,6 +208,7 @@ main (int    argc,
   g_auto(OsiServerOptions) options = { 0 };
   State state = { 0 };
   guint sigterm_id, sigint_id;
+  int status;
   GOptionEntry entries[] = {
     { "data-dir", 0, 0, G_OPTION_ARG_FILENAME, &options.data_dir, N_("The data folder to back up and restore"), N_("DIR") },
     { "backup-dir", 0, 0, G_OPTION_ARG_FILENAME, &options.backup_dir, N_("The folder that holds the backups"), N_("DIR") },
@@ -225,39 +268,9 @@ main (int    argc,
       !parse_count ("--idle-timeout", idle_timeout, 1, MAX_TIMEOUT, &options.idle_timeout))
     return EXIT_USAGE;
 
-  options.offsite_retry_max = DEFAULT_RETRY_MAX;
-  if (!parse_count ("--offsite-retry-max", retry_max, 1, MAX_TIMEOUT, &options.offsite_retry_max))
-    return EXIT_USAGE;
-  if (options.offsite_url == NULL &&
-      (options.offsite_credentials != NULL || options.offsite_region != NULL || retry_max != NULL))
-    {
-      fprintf (stderr, "osi-backup-server: %s\n",
-               _("--offsite-credentials, --offsite-region and --offsite-retry-max go with --offsite-url."));
-      return EXIT_USAGE;
-    }
-  if (options.offsite_url != NULL)
-    {
-      g_autoptr(OsiS3) s3 = NULL;
-
-      if (options.offsite_credentials == NULL)
-        {
-          fprintf (stderr, "osi-backup-server: %s\n",
-                   _("--offsite-url needs --offsite-credentials FILE (the storage's access_key and secret_key)."));
-          return EXIT_USAGE;
-        }
-      /* The keys are read now, so that a file the server cannot use stops
-       * it at once (docs/api.md §7.1); the gateway is not asked anything. */
-      if (!osi_s3_read_credentials (options.offsite_credentials, &options.offsite_access_key,
-                                    &options.offsite_secret_key, &error))
-        return fail (error->message);
-      s3 = osi_s3_new (options.offsite_url, options.offsite_access_key, options.offsite_secret_key,
-                       options.offsite_region, options.offsite_credentials, &error);
-      if (s3 == NULL)
-        {
-          fprintf (stderr, "osi-backup-server: %s\n", error->message);
-          return EXIT_USAGE;
-        }
-    }
+  status = check_offsite_options (&options, retry_max);
+  if (status != EXIT_SUCCESS)
+    return status;
 
   if (token_file != NULL)
     {
