@@ -10,6 +10,7 @@
 
 #include "osi-s3.h"
 #include "osi-test-rgw.h"
+#include "osi-test-http.h"
 #include "osi-test-support.h"
 
 /* The off-site copies of docs/api.md §7 end to end: a real
@@ -137,87 +138,31 @@ start_server (Fixture *f)
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                 */
 
-typedef struct
-{
-  guint     status;
-  GBytes   *body;
-  JsonNode *json;
-} Response;
-
-static void
-response_free (Response *r)
-{
-  g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_pointer (&r->json, json_node_unref);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
-
 /* The server is another process: a synchronous request is enough.
  * body: JSON sent as application/json, or NULL; bytes: sent as
  * application/octet-stream instead. */
-static Response *
+static OsiTestResponse *
 request_full (Fixture    *f,
               const char *method,
               const char *path_query,
               const char *body,
               GBytes     *bytes)
 {
-  g_autofree char *url = g_strconcat (f->server->url, path_query, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  g_autoptr(GError) error = NULL;
-  Response *r = g_new0 (Response, 1);
-  const char *type;
+  g_autoptr(GBytes) json = body != NULL ? g_bytes_new (body, strlen (body)) : NULL;
 
-  g_assert_nonnull (msg);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) json = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (msg, "application/json", json);
-    }
-  else if (bytes != NULL)
-    soup_message_set_request_body_from_bytes (msg, "application/octet-stream", bytes);
-  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
-  g_assert_no_error (error);
-  r->status = soup_message_get_status (msg);
-  type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
-  if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
-    {
-      gsize len;
-      const char *data = g_bytes_get_data (r->body, &len);
-
-      r->json = osi_test_parse_json (data, (gssize)len);
-    }
-  return r;
+  if (json != NULL)
+    return osi_test_request (f->session, FALSE, method, f->server->url, path_query, TOKEN, "application/json", json);
+  return osi_test_request (f->session, FALSE, method, f->server->url, path_query, TOKEN,
+                           "application/octet-stream", bytes);
 }
 
-static Response *
+static OsiTestResponse *
 request (Fixture    *f,
          const char *method,
          const char *path_query,
          const char *body)
 {
   return request_full (f, method, path_query, body, NULL);
-}
-
-static void
-assert_status (Response *r,
-               guint     status)
-{
-  if (r->status != status)
-    g_error ("expected %u, got %u: %.*s", status, r->status,
-             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
-}
-
-static JsonObject *
-object_of (Response *r)
-{
-  g_assert_nonnull (r->json);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
-  return json_node_get_object (r->json);
 }
 
 static char *
@@ -234,11 +179,11 @@ static char *
 create_backup (Fixture  *f,
                char    **sha256)
 {
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", NULL);
   JsonObject *backup;
 
-  assert_status (r, SOUP_STATUS_CREATED);
-  backup = json_object_get_object_member (object_of (r), "backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   g_assert_nonnull (backup);
   if (sha256 != NULL)
     *sha256 = g_strdup (json_object_get_string_member (backup, "sha256"));
@@ -266,12 +211,12 @@ find_copy (Fixture     *f,
            const char  *name,
            GPtrArray  **copies)
 {
-  g_autoptr(Response) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
   JsonObject *found = NULL;
   JsonArray *array;
 
-  assert_status (r, SOUP_STATUS_OK);
-  array = json_object_get_array_member (object_of (r), "copies");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  array = json_object_get_array_member (osi_test_response_object (r), "copies");
   g_assert_nonnull (array);
   if (copies != NULL)
     *copies = g_ptr_array_new_with_free_func (g_free);
@@ -533,12 +478,12 @@ static void
 test_copy_large (Fixture       *f,
                  gconstpointer  user_data)
 {
-  g_autoptr(Response) health = NULL;
+  g_autoptr(OsiTestResponse) health = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autofree char *name = NULL;
   g_autofree char *sha256 = NULL;
   g_autofree char *features = NULL;
-  g_autoptr(Response) list = NULL;
+  g_autoptr(OsiTestResponse) list = NULL;
   g_auto(OsiS3Head) object = { 0 };
   g_autoptr(GError) error = NULL;
   g_autofree char *key = NULL;
@@ -553,8 +498,8 @@ test_copy_large (Fixture       *f,
   start_server (f);
 
   health = request (f, "GET", "/api/health", NULL);
-  assert_status (health, SOUP_STATUS_OK);
-  features = json_text (object_of (health));
+  osi_test_response_assert_status (health, SOUP_STATUS_OK);
+  features = json_text (osi_test_response_object (health));
   g_assert_nonnull (strstr (features, "\"offsite\""));
 
   name = create_backup (f, &sha256);
@@ -569,8 +514,8 @@ test_copy_large (Fixture       *f,
 
   /* The list entry carries the same state. */
   list = request (f, "GET", "/api/rag/backup", NULL);
-  assert_status (list, SOUP_STATUS_OK);
-  offsite = json_object_get_object_member (json_array_get_object_element (json_object_get_array_member (object_of (list),
+  osi_test_response_assert_status (list, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (json_array_get_object_element (json_object_get_array_member (osi_test_response_object (list),
                                                                                                        "backups"), 0),
                                            "offsite");
   g_assert_nonnull (offsite);
@@ -709,13 +654,13 @@ assert_backup_untouched (Fixture    *f,
 {
   g_autofree char *path = g_build_filename (f->backups, name, NULL);
   g_autofree char *query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autofree char *got = NULL;
   g_autofree char *on_disk = osi_test_file_sha256 (path);
 
   g_assert_cmpstr (on_disk, ==, sha256);
   r = request (f, "GET", query, NULL);
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   got = g_compute_checksum_for_bytes (G_CHECKSUM_SHA256, r->body);
   g_assert_cmpstr (got, ==, sha256);
 }
@@ -856,8 +801,8 @@ test_prune_keeps_protected (Fixture       *f,
                                       "backup_20250105_120000.tar.zst", "backup_20250106_120000.tar.zst", NULL };
   g_autofree char *archive = g_build_filename (f->tmp, "archive.tar.zst", NULL);
   g_autoptr(GBytes) bytes = NULL;
-  g_autoptr(Response) policy = NULL;
-  g_autoptr(Response) prune = NULL;
+  g_autoptr(OsiTestResponse) policy = NULL;
+  g_autoptr(OsiTestResponse) prune = NULL;
   g_autoptr(GPtrArray) keys = NULL;
   g_autoptr(GPtrArray) keep = NULL;
   g_autoptr(GPtrArray) remove = NULL;
@@ -872,7 +817,7 @@ test_prune_keeps_protected (Fixture       *f,
     return;
   start_server (f);
   policy = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
-  assert_status (policy, SOUP_STATUS_OK);
+  osi_test_response_assert_status (policy, SOUP_STATUS_OK);
 
   osi_test_make_archive (f->data, archive, OSI_COMPRESSION_ZSTD, NULL);
   mapped = g_mapped_file_new (archive, FALSE, &error);
@@ -883,15 +828,15 @@ test_prune_keeps_protected (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (names); i++)
     {
       g_autofree char *query = g_strdup_printf ("/api/rag/backup/upload?filename=%s", names[i]);
-      g_autoptr(Response) r = request_full (f, "POST", query, NULL, bytes);
+      g_autoptr(OsiTestResponse) r = request_full (f, "POST", query, NULL, bytes);
 
-      assert_status (r, SOUP_STATUS_CREATED);
+      osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
       if (i == 0)
         {
           g_autofree char *patch = g_strdup_printf ("/api/rag/backup?filename=%s", names[0]);
-          g_autoptr(Response) p = request (f, "PATCH", patch, "{\"protected\": true}");
+          g_autoptr(OsiTestResponse) p = request (f, "PATCH", patch, "{\"protected\": true}");
 
-          assert_status (p, SOUP_STATUS_OK);
+          osi_test_response_assert_status (p, SOUP_STATUS_OK);
         }
     }
 
@@ -923,8 +868,8 @@ test_prune_keeps_protected (Fixture       *f,
 
   /* A prune of its own keeps the same, for the same reasons. */
   prune = request (f, "POST", "/api/rag/backup/prune", NULL);
-  assert_status (prune, SOUP_STATUS_OK);
-  offsite = json_object_get_object_member (object_of (prune), "offsite");
+  osi_test_response_assert_status (prune, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (osi_test_response_object (prune), "offsite");
   g_assert_nonnull (offsite);
   keep = entry_names (json_object_get_array_member (offsite, "keep"));
   remove = entry_names (json_object_get_array_member (offsite, "remove"));
@@ -957,7 +902,7 @@ test_fetch_restore (Fixture       *f,
   g_autofree char *fetched = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autoptr(JsonObject) gone = NULL;
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   JsonObject *backup;
 
   if (!use_storage (f, NULL, "fetch"))
@@ -971,8 +916,8 @@ test_fetch_restore (Fixture       *f,
 
   query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
   r = request (f, "DELETE", query, NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   path = g_build_filename (f->backups, name, NULL);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   gone = find_copy (f, name, NULL);
@@ -988,24 +933,24 @@ test_fetch_restore (Fixture       *f,
 
   body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
-  assert_status (r, SOUP_STATUS_CREATED);
-  backup = json_object_get_object_member (object_of (r), "backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   g_assert_cmpstr (json_object_get_string_member (backup, "name"), ==, name);
   g_assert_cmpstr (json_object_get_string_member (backup, "sha256"), ==, sha256);
   fetched = osi_test_file_sha256 (path);
   g_assert_cmpstr (fetched, ==, sha256);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   /* Fetched twice: it is there already. */
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
-  assert_status (r, SOUP_STATUS_CONFLICT);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_CONFLICT);
+  g_clear_pointer (&r, osi_test_response_free);
 
   r = request (f, "POST", "/api/rag/backup/restore", body);
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   if (!osi_test_trees_equal (f->data, reference, &why))
     g_error ("the data restored from the fetched backup differs: %s", why);
-  osi_test_server_wait_listed (f->server, json_object_get_string_member (object_of (r), "safety_backup"), "safety");
+  osi_test_server_wait_listed (f->server, json_object_get_string_member (osi_test_response_object (r), "safety_backup"), "safety");
 }
 
 int

@@ -15,6 +15,7 @@
 #include "osi-s3.h"
 #include "osi-server.h"
 #include "osi-test-rgw.h"
+#include "osi-test-http.h"
 #include "osi-test-support.h"
 
 /* The off-site copies of docs/api.md §7 as osi-backup-server makes them:
@@ -44,23 +45,6 @@ typedef struct
   char          *url;          /* of either */
   SoupSession   *session;
 } Fixture;
-
-typedef struct
-{
-  guint     status;
-  GBytes   *body;
-  JsonNode *json;
-} Response;
-
-static void
-response_free (Response *r)
-{
-  g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_pointer (&r->json, json_node_unref);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
 
 /* One gateway for every case, started by the first that needs it. */
 static gboolean
@@ -133,51 +117,17 @@ start_server (Fixture  *f,
   f->url = g_strdup (f->server->url);
 }
 
-static GBytes *
-send_and_read (Fixture     *f,
-               SoupMessage *msg)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  GBytes *body;
-
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, osi_test_store_result, &result);
-  osi_test_wait_result (&result, "an answer");
-  body = soup_session_send_and_read_finish (f->session, result, &error);
-  g_assert_no_error (error);
-  return body;
-}
-
-static Response *
+static OsiTestResponse *
 request_with (Fixture    *f,
               const char *method,
               const char *path_query,
               const char *type,
               GBytes     *body)
 {
-  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  Response *r = g_new0 (Response, 1);
-  const char *content_type;
-
-  g_assert_nonnull (msg);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
-  if (body != NULL)
-    soup_message_set_request_body_from_bytes (msg, type, body);
-  r->body = send_and_read (f, msg);
-  r->status = soup_message_get_status (msg);
-  content_type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
-  if (g_strcmp0 (content_type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
-    {
-      gsize len;
-      const char *data = g_bytes_get_data (r->body, &len);
-
-      r->json = osi_test_parse_json (data, (gssize)len);
-    }
-  return r;
+  return osi_test_request (f->session, TRUE, method, f->url, path_query, TOKEN, type, body);
 }
 
-static Response *
+static OsiTestResponse *
 request (Fixture    *f,
          const char *method,
          const char *path_query,
@@ -188,32 +138,15 @@ request (Fixture    *f,
   return request_with (f, method, path_query, "application/json", body);
 }
 
-static void
-assert_status (Response *r,
-               guint     status)
-{
-  if (r->status != status)
-    g_error ("expected %u, got %u: %.*s", status, r->status,
-             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
-}
-
-static JsonObject *
-object_of (Response *r)
-{
-  g_assert_nonnull (r->json);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
-  return json_node_get_object (r->json);
-}
-
 static const char *
-assert_error (Response   *r,
-              guint       status,
-              const char *expected)
+assert_error (OsiTestResponse *r,
+              guint            status,
+              const char      *expected)
 {
   const char *detail;
 
-  assert_status (r, status);
-  detail = json_object_get_string_member_with_default (object_of (r), "detail", NULL);
+  osi_test_response_assert_status (r, status);
+  detail = json_object_get_string_member_with_default (osi_test_response_object (r), "detail", NULL);
   g_assert_nonnull (detail);
   if (expected != NULL)
     g_assert_cmpstr (detail, ==, expected);
@@ -223,11 +156,11 @@ assert_error (Response   *r,
 static char *
 create_backup (Fixture *f)
 {
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", NULL);
   JsonObject *backup;
 
-  assert_status (r, SOUP_STATUS_CREATED);
-  backup = json_object_get_object_member (object_of (r), "backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   return g_strdup (json_object_get_string_member (backup, "name"));
 }
 
@@ -236,11 +169,11 @@ static JsonObject *
 find_copy (Fixture    *f,
            const char *name)
 {
-  g_autoptr(Response) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
   JsonArray *copies;
 
-  assert_status (r, SOUP_STATUS_OK);
-  copies = json_object_get_array_member (object_of (r), "copies");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  copies = json_object_get_array_member (osi_test_response_object (r), "copies");
   for (guint i = 0; i < json_array_get_length (copies); i++)
     {
       JsonObject *copy = json_array_get_object_element (copies, i);
@@ -256,11 +189,11 @@ static JsonObject *
 find_entry (Fixture    *f,
             const char *name)
 {
-  g_autoptr(Response) r = request (f, "GET", "/api/rag/backup", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup", NULL);
   JsonArray *backups;
 
-  assert_status (r, SOUP_STATUS_OK);
-  backups = json_object_get_array_member (object_of (r), "backups");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  backups = json_object_get_array_member (osi_test_response_object (r), "backups");
   for (guint i = 0; i < json_array_get_length (backups); i++)
     {
       JsonObject *entry = json_array_get_object_element (backups, i);
@@ -366,26 +299,26 @@ test_not_configured (Fixture       *f,
                      gconstpointer  user_data)
 {
   static const char *detail = "This server does not copy its backups off-site (no --offsite-url).";
-  g_autoptr(Response) health = NULL;
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) health = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) entry = NULL;
   g_autofree char *name = NULL;
   JsonArray *features;
 
   start_server (f, FALSE);
   health = request (f, "GET", "/api/health", NULL);
-  assert_status (health, SOUP_STATUS_OK);
-  features = json_object_get_array_member (object_of (health), "features");
+  osi_test_response_assert_status (health, SOUP_STATUS_OK);
+  features = json_object_get_array_member (osi_test_response_object (health), "features");
   g_assert_cmpuint (json_array_get_length (features), >, 0);
   for (guint i = 0; i < json_array_get_length (features); i++)
     g_assert_cmpstr (json_array_get_string_element (features, i), !=, "offsite");
 
   r = request (f, "GET", "/api/rag/backup/offsite", NULL);
   assert_error (r, SOUP_STATUS_NOT_FOUND, detail);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"backup_20261201_023000.tar.zst\"}");
   assert_error (r, SOUP_STATUS_NOT_FOUND, detail);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   name = create_backup (f);
   entry = find_entry (f, name);
@@ -393,8 +326,8 @@ test_not_configured (Fixture       *f,
   g_assert_false (json_object_has_member (entry, "offsite"));
 
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 4}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object_of (r), "offsite"),
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (osi_test_response_object (r), "offsite"),
                                                "keep_last"), ==, 4);
 }
 
@@ -405,8 +338,8 @@ static void
 test_copy (Fixture       *f,
            gconstpointer  user_data)
 {
-  g_autoptr(Response) health = NULL;
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) health = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) entry = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autofree char *name = NULL;
@@ -421,7 +354,7 @@ test_copy (Fixture       *f,
     return;
   start_server (f, TRUE);
   health = request (f, "GET", "/api/health", NULL);
-  features = json_object_get_array_member (object_of (health), "features");
+  features = json_object_get_array_member (osi_test_response_object (health), "features");
   for (guint i = 0; i < json_array_get_length (features); i++)
     listed |= g_strcmp0 (json_array_get_string_element (features, i), "offsite") == 0;
   g_assert_true (listed);
@@ -444,9 +377,9 @@ test_copy (Fixture       *f,
   g_assert_cmpstr (json_object_get_string_member (copy, "date"), ==, json_object_get_string_member (entry, "date"));
 
   r = request (f, "GET", "/api/rag/backup/offsite", NULL);
-  g_assert_cmpstr (json_object_get_string_member (object_of (r), "bucket"), ==, osi_test_rgw_get_bucket (rgw));
+  g_assert_cmpstr (json_object_get_string_member (osi_test_response_object (r), "bucket"), ==, osi_test_rgw_get_bucket (rgw));
   prefix = g_strdup_printf ("%s/%s/", f->prefix, g_get_host_name ());
-  g_assert_cmpstr (json_object_get_string_member (object_of (r), "prefix"), ==, prefix);
+  g_assert_cmpstr (json_object_get_string_member (osi_test_response_object (r), "prefix"), ==, prefix);
 
   got = s3cmd_get (f, name);
   osi_test_assert_files_equal (local, got);
@@ -458,7 +391,7 @@ static void
 test_kinds (Fixture       *f,
             gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) uploaded = NULL;
   g_autoptr(JsonObject) safety = NULL;
   g_autofree char *name = NULL;
@@ -480,16 +413,16 @@ test_kinds (Fixture       *f,
   bytes = g_bytes_new (contents, len);
   r = request_with (f, "POST", "/api/rag/backup/upload?filename=uploaded_20261201.tar.zst",
                     "application/octet-stream", bytes);
-  assert_status (r, SOUP_STATUS_CREATED);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  g_clear_pointer (&r, osi_test_response_free);
   wait_copy_done (f, "uploaded_20261201.tar.zst");
   uploaded = find_copy (f, "uploaded_20261201.tar.zst");
   g_assert_cmpstr (json_object_get_string_member (uploaded, "kind"), ==, "upload");
 
   body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
   r = request (f, "POST", "/api/rag/backup/restore", body);
-  assert_status (r, SOUP_STATUS_OK);
-  safety_name = json_object_get_string_member (object_of (r), "safety_backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  safety_name = json_object_get_string_member (osi_test_response_object (r), "safety_backup");
   g_assert_nonnull (safety_name);
   osi_test_server_wait_listed (f->server, safety_name, "safety");
   wait_copy_done (f, safety_name);
@@ -502,36 +435,36 @@ static void
 test_policy (Fixture       *f,
              gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   JsonObject *offsite;
 
   if (!have_gateway ())
     return;
   start_server (f, TRUE);
   r = request (f, "GET", "/api/rag/backup/policy", NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  offsite = json_object_get_object_member (object_of (r), "offsite");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (osi_test_response_object (r), "offsite");
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_last"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_weekly"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_monthly"), ==, 0);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 5, \"keep_monthly\": 12}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_last\": 4}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   r = request (f, "GET", "/api/rag/backup/policy", NULL);
-  offsite = json_object_get_object_member (object_of (r), "offsite");
+  offsite = json_object_get_object_member (osi_test_response_object (r), "offsite");
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_last"), ==, 5);
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_weekly"), ==, 0);
   g_assert_cmpint (json_object_get_int_member (offsite, "keep_monthly"), ==, 12);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_weekly\": -1}}");
-  assert_status (r, SOUP_STATUS_BAD_REQUEST);
-  g_assert_nonnull (strstr (json_object_get_string_member (object_of (r), "detail"), "offsite.keep_weekly"));
+  osi_test_response_assert_status (r, SOUP_STATUS_BAD_REQUEST);
+  g_assert_nonnull (strstr (json_object_get_string_member (osi_test_response_object (r), "detail"), "offsite.keep_weekly"));
 }
 
 /* A copy whose local file was deleted is listed, brought back whole (the
@@ -541,7 +474,7 @@ static void
 test_fetch (Fixture       *f,
             gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) before = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autoptr(JsonObject) after = NULL;
@@ -566,12 +499,12 @@ test_fetch (Fixture       *f,
   expected = g_strdup_printf ("“%s” is already in the backup folder: restore it directly.", name);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
   assert_error (r, SOUP_STATUS_CONFLICT, expected);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
   r = request (f, "DELETE", query, NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   copy = find_copy (f, name);
   g_assert_nonnull (copy);
@@ -579,13 +512,13 @@ test_fetch (Fixture       *f,
   g_assert_cmpstr (offsite_state (copy), ==, "done");
 
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
-  assert_status (r, SOUP_STATUS_CREATED);
-  backup = json_object_get_object_member (object_of (r), "backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   g_assert_cmpstr (json_object_get_string_member (backup, "name"), ==, name);
   g_assert_cmpstr (json_object_get_string_member (backup, "sha256"), ==, sha256);
   g_assert_cmpstr (json_object_get_string_member (backup, "kind"), ==, "manual");
   g_assert_cmpstr (offsite_state (backup), ==, "done");
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   after = find_entry (f, name);
   g_assert_nonnull (after);
@@ -606,17 +539,17 @@ test_fetch (Fixture       *f,
   }
 
   r = request (f, "POST", "/api/rag/backup/restore", body);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
 
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"backup_20200101_000000.tar.zst\"}");
   assert_error (r, SOUP_STATUS_NOT_FOUND, "There is no off-site copy of “backup_20200101_000000.tar.zst”.");
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", "{\"backupFile\": \"../x.tar.zst\"}");
-  assert_status (r, SOUP_STATUS_BAD_REQUEST);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_BAD_REQUEST);
+  g_clear_pointer (&r, osi_test_response_free);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", "[]");
-  assert_status (r, SOUP_STATUS_BAD_REQUEST);
+  osi_test_response_assert_status (r, SOUP_STATUS_BAD_REQUEST);
 }
 
 /* Off-site retention keep_last 3 over 5 copies: the 3 newest stay, the
@@ -626,7 +559,7 @@ static void
 test_retention (Fixture       *f,
                 gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_auto(GStrv) names = g_new0 (char *, 6);
   g_autofree char *query = NULL;
   g_autofree char *listing = NULL;
@@ -646,32 +579,32 @@ test_retention (Fixture       *f,
           g_autofree char *patch = g_strdup_printf ("/api/rag/backup?filename=%s", names[0]);
 
           r = request (f, "PATCH", patch, "{\"protected\": true}");
-          assert_status (r, SOUP_STATUS_OK);
-          g_clear_pointer (&r, response_free);
+          osi_test_response_assert_status (r, SOUP_STATUS_OK);
+          g_clear_pointer (&r, osi_test_response_free);
         }
     }
 
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
 
   r = request (f, "POST", "/api/rag/backup/prune?dry_run=1", NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  offsite = json_object_get_object_member (object_of (r), "offsite");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (osi_test_response_object (r), "offsite");
   remove = json_object_get_array_member (offsite, "remove");
   g_assert_cmpuint (json_array_get_length (remove), ==, 1);
   g_assert_cmpstr (json_object_get_string_member (json_array_get_object_element (remove, 0), "name"), ==, names[1]);
   g_assert_cmpuint (json_array_get_length (json_object_get_array_member (offsite, "keep")), ==, 4);
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
   g_assert_nonnull (find_copy (f, names[1]));
 
   r = request (f, "POST", "/api/rag/backup/prune", NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  offsite = json_object_get_object_member (object_of (r), "offsite");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  offsite = json_object_get_object_member (osi_test_response_object (r), "offsite");
   remove = json_object_get_array_member (offsite, "remove");
   g_assert_cmpuint (json_array_get_length (remove), ==, 1);
   g_assert_false (json_object_has_member (json_array_get_object_element (remove, 0), "error"));
-  g_clear_pointer (&r, response_free);
+  g_clear_pointer (&r, osi_test_response_free);
 
   g_assert_null (find_copy (f, names[1]));
   for (guint i = 0; i < 5; i++)
@@ -689,7 +622,7 @@ test_retention (Fixture       *f,
   /* the run the prune recorded names the copy */
   r = request (f, "GET", "/api/rag/backup/policy", NULL);
   {
-    g_autofree char *runs = json_to_string (json_object_get_member (object_of (r), "last_runs"), FALSE);
+    g_autofree char *runs = json_to_string (json_object_get_member (osi_test_response_object (r), "last_runs"), FALSE);
 
     g_assert_nonnull (strstr (runs, names[1]));
   }
@@ -732,7 +665,7 @@ static void
 test_delete_during_copy (Fixture       *f,
                          gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autofree char *name = NULL;
   g_autofree char *query = NULL;
@@ -775,8 +708,8 @@ test_delete_during_copy (Fixture       *f,
 
   query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
   r = request (f, "DELETE", query, NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   g_assert_null (find_copy (f, name));
 
   /* The worker aborts the upload once its part is cancelled. */
@@ -792,7 +725,7 @@ test_delete_during_copy (Fixture       *f,
   /* The server goes on: the next backup is copied, and the dropped one
    * neither came back nor left an object. */
   r = request (f, "GET", "/api/health", NULL);
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   /* a backup made within the same second would take the deleted one's
    * name (names are by the UTC second) */
   for (;;)
@@ -865,7 +798,7 @@ static void
 test_stop_during_retention (Fixture       *f,
                             gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(GSocket) silent = NULL;
   g_autoptr(SoupMessage) prune = NULL;
   g_autoptr(GAsyncResult) result = NULL;
@@ -900,8 +833,8 @@ test_stop_during_retention (Fixture       *f,
   g_free (f->url);
   f->url = g_strdup (f->server->url);
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
 
   /* The prune's deletion of the oldest copy hangs on the storage. Its
    * request is handled before the next one sent is answered. */
@@ -912,8 +845,8 @@ test_stop_during_retention (Fixture       *f,
   g_signal_connect (prune, "wrote-headers", G_CALLBACK (set_flag), &written);
   osi_test_wait_for (flag_is_set, &written, "the prune's request written");
   r = request (f, "GET", "/api/health", NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
 
   g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
   g_clear_pointer (&f->server, osi_test_server_free);
@@ -941,7 +874,7 @@ static void
 test_fetch_damaged (Fixture       *f,
                     gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autofree char *name = NULL;
   g_autofree char *query = NULL;
   g_autofree char *body = NULL;
@@ -959,8 +892,8 @@ test_fetch_damaged (Fixture       *f,
   wait_copy_done (f, name);
   query = g_strdup_printf ("/api/rag/backup?filename=%s", name);
   r = request (f, "DELETE", query, NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
 
   other = g_build_filename (f->tmp, "other.bin", NULL);
   osi_test_write_random_file (other, 1, 11);
@@ -987,7 +920,7 @@ static void
 test_refresh (Fixture       *f,
               gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autofree char *name = NULL;
   g_autofree char *key = NULL;
@@ -1039,8 +972,8 @@ test_refresh (Fixture       *f,
   g_free (s3cmd ("put", stray, stray_target, NULL));
 
   r = request (f, "GET", "/api/rag/backup/offsite?refresh=1", NULL);
-  assert_status (r, SOUP_STATUS_OK);
-  g_clear_pointer (&r, response_free);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  g_clear_pointer (&r, osi_test_response_free);
   g_assert_null (find_copy (f, name));
   copy = find_copy (f, "backup_20200101_000000.tar.zst");
   g_assert_nonnull (copy);
@@ -1072,7 +1005,7 @@ test_scheduled (Fixture       *f,
   g_autoptr(GDateTime) later = g_date_time_new_utc (2026, 3, 1, 1, 0, 0);
   g_autoptr(OsiClock) clock = NULL;
   g_autoptr(GError) error = NULL;
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autoptr(JsonObject) copy = NULL;
   g_autoptr(GAsyncResult) result = NULL;
   g_autofree char *url = NULL;
@@ -1103,7 +1036,7 @@ test_scheduled (Fixture       *f,
 
   r = request (f, "PUT", "/api/rag/backup/policy",
                "{\"schedule\": {\"every\": \"daily\", \"at\": \"00:30\", \"time_zone\": \"UTC\"}}");
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   osi_clock_advance_to (clock, later);
   osi_test_wait_for (in_process_idle, f->in_process, "the scheduled backup and its copy");
 

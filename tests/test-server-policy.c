@@ -18,6 +18,7 @@
 #include "osi-clock.h"
 #include "osi-demo-data.h"
 #include "osi-server.h"
+#include "osi-test-http.h"
 #include "osi-test-support.h"
 
 /* The backup policy of docs/api.md §6 as osi-backup-server serves it
@@ -192,119 +193,40 @@ open_catalog (Fixture *f)
 /* ------------------------------------------------------------------------ */
 /* Requests                                                                 */
 
-typedef struct
-{
-  guint     status;
-  GBytes   *body;
-  JsonNode *json;
-} Response;
-
-static void
-response_free (Response *r)
-{
-  g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_pointer (&r->json, json_node_unref);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
-
-/* Sent and waited for on the main context, which an in-process server
- * needs to answer. */
-static GBytes *
-send_and_read (Fixture     *f,
-               SoupMessage *msg)
-{
-  g_autoptr(GAsyncResult) result = NULL;
-  g_autoptr(GError) error = NULL;
-  GBytes *body;
-
-  soup_session_send_and_read_async (f->session, msg, G_PRIORITY_DEFAULT, NULL, osi_test_store_result, &result);
-  osi_test_wait_result (&result, "an answer");
-  body = soup_session_send_and_read_finish (f->session, result, &error);
-  g_assert_no_error (error);
-  return body;
-}
-
 /* body: JSON text sent as application/json, or NULL for none. */
-static Response *
+static OsiTestResponse *
 request (Fixture    *f,
          const char *method,
          const char *path_query,
          const char *body)
 {
-  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  Response *r = g_new0 (Response, 1);
-  const char *type;
+  g_autoptr(GBytes) bytes = body != NULL ? g_bytes_new (body, strlen (body)) : NULL;
 
-  g_assert_nonnull (msg);
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
-  if (body != NULL)
-    {
-      g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-
-      soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-    }
-  r->body = send_and_read (f, msg);
-  r->status = soup_message_get_status (msg);
-  type = soup_message_headers_get_content_type (soup_message_get_response_headers (msg), NULL);
-  if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
-    {
-      gsize len;
-      const char *data = g_bytes_get_data (r->body, &len);
-
-      r->json = osi_test_parse_json (data, (gssize)len);
-    }
-  return r;
+  /* on the main context, which an in-process server needs to answer */
+  return osi_test_request (f->session, TRUE, method, f->url, path_query, TOKEN, "application/json", bytes);
 }
 
 /* body: bytes sent as application/octet-stream (an upload). */
-static Response *
+static OsiTestResponse *
 request_bytes (Fixture    *f,
                const char *method,
                const char *path_query,
                GBytes     *body)
 {
-  g_autofree char *url = g_strconcat (f->url, path_query, NULL);
-  g_autoptr(SoupMessage) msg = soup_message_new (method, url);
-  Response *r = g_new0 (Response, 1);
-
-  soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer " TOKEN);
-  soup_message_set_request_body_from_bytes (msg, "application/octet-stream", body);
-  r->body = send_and_read (f, msg);
-  r->status = soup_message_get_status (msg);
-  return r;
-}
-
-static void
-assert_status (Response *r,
-               guint     status)
-{
-  if (r->status != status)
-    g_error ("expected %u, got %u: %.*s", status, r->status,
-             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
-}
-
-static JsonObject *
-object_of (Response *r)
-{
-  g_assert_nonnull (r->json);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
-  return json_node_get_object (r->json);
+  return osi_test_request (f->session, TRUE, method, f->url, path_query, TOKEN, "application/octet-stream", body);
 }
 
 /* Restores the archive put as by-hand_20250101.tar.zst; the name of the
  * safety backup the answer gives. */
 /* Every error is {"detail": "..."}: returns the detail. */
 static const char *
-assert_error (Response *r,
-              guint     status)
+assert_error (OsiTestResponse *r,
+              guint            status)
 {
   const char *detail;
 
-  assert_status (r, status);
-  detail = json_object_get_string_member_with_default (object_of (r), "detail", NULL);
+  osi_test_response_assert_status (r, status);
+  detail = json_object_get_string_member_with_default (osi_test_response_object (r), "detail", NULL);
   g_assert_nonnull (detail);
   g_assert_cmpuint (strlen (detail), >, 0);
   return detail;
@@ -312,12 +234,12 @@ assert_error (Response *r,
 
 /* The list's entries, newest first; r keeps them. */
 static JsonArray *
-list_backups (Fixture   *f,
-              Response **r)
+list_backups (Fixture          *f,
+              OsiTestResponse **r)
 {
   *r = request (f, "GET", "/api/rag/backup", NULL);
-  assert_status (*r, SOUP_STATUS_OK);
-  return json_object_get_array_member (object_of (*r), "backups");
+  osi_test_response_assert_status (*r, SOUP_STATUS_OK);
+  return json_object_get_array_member (osi_test_response_object (*r), "backups");
 }
 
 /* The list entry of name (a new reference), or NULL. */
@@ -325,7 +247,7 @@ static JsonObject *
 find_entry (Fixture    *f,
             const char *name)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   JsonArray *backups = list_backups (f, &r);
 
   for (guint i = 0; i < json_array_get_length (backups); i++)
@@ -366,12 +288,12 @@ wait_listed_as_safety (Fixture    *f,
 static char *
 restore_by_hand (Fixture *f)
 {
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore",
+  g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore",
                                    "{\"backupFile\": \"by-hand_20250101.tar.zst\"}");
   const char *safety;
 
-  assert_status (r, SOUP_STATUS_OK);
-  safety = json_object_get_string_member (object_of (r), "safety_backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  safety = json_object_get_string_member (osi_test_response_object (r), "safety_backup");
   g_assert_nonnull (safety);
   /* made after the swap (docs/api.md §3.5): listed once whole */
   wait_listed_as_safety (f, safety);
@@ -442,11 +364,11 @@ test_catalog_records_and_forgets (Fixture       *f,
 
   start (f);
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", NULL);
     JsonObject *backup;
 
-    assert_status (r, SOUP_STATUS_CREATED);
-    backup = json_object_get_object_member (object_of (r), "backup");
+    osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+    backup = json_object_get_object_member (osi_test_response_object (r), "backup");
     name = g_strdup (json_object_get_string_member (backup, "name"));
     sha256 = g_strdup (json_object_get_string_member (backup, "sha256"));
   }
@@ -470,7 +392,7 @@ test_catalog_records_and_forgets (Fixture       *f,
   start (f);
   {
     g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", name, NULL);
-    g_autoptr(Response) r = request (f, "DELETE", query, NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", query, NULL);
 
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
@@ -543,11 +465,11 @@ test_catalog_deleted_before_recorded (Fixture       *f,
 static char *
 create_backup (Fixture *f)
 {
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", NULL);
   JsonObject *backup;
 
-  assert_status (r, SOUP_STATUS_CREATED);
-  backup = json_object_get_object_member (object_of (r), "backup");
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   g_assert_cmpstr (json_object_get_string_member (backup, "kind"), ==, "manual");
   g_assert_false (json_object_has_member (backup, "protected"));
   return g_strdup (json_object_get_string_member (backup, "name"));
@@ -564,11 +486,11 @@ verify (Fixture    *f,
         const char *name)
 {
   g_autofree char *query = g_strconcat ("/api/rag/backup/verify?filename=", name, NULL);
-  g_autoptr(Response) r = request (f, "GET", query, NULL);
+  g_autoptr(OsiTestResponse) r = request (f, "GET", query, NULL);
   g_autoptr(JsonObject) entry = NULL;
   JsonObject *verified;
 
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   entry = find_entry (f, name);
   g_assert_nonnull (entry);
   verified = json_object_get_object_member (entry, "verified");
@@ -584,8 +506,8 @@ verify (Fixture    *f,
   }
   /* the verdict the report gave */
   g_assert_cmpstr (json_object_get_string_member (verified, "verdict"), ==,
-                   g_strcmp0 (json_object_get_string_member (object_of (r), "verdict"), "not_restorable") == 0
-                     ? "not-restorable" : json_object_get_string_member (object_of (r), "verdict"));
+                   g_strcmp0 (json_object_get_string_member (osi_test_response_object (r), "verdict"), "not_restorable") == 0
+                     ? "not-restorable" : json_object_get_string_member (osi_test_response_object (r), "verdict"));
   return json_object_ref (verified);
 }
 
@@ -606,9 +528,9 @@ test_kinds_and_verified (Fixture       *f,
   safety = restore_by_hand (f);
   {
     g_autoptr(GBytes) bytes = g_bytes_new_static (osi_test_valid_rag (), strlen (osi_test_valid_rag ()));
-    g_autoptr(Response) r = request_bytes (f, "POST", "/api/rag/backup/upload?filename=kb_20250101.json", bytes);
+    g_autoptr(OsiTestResponse) r = request_bytes (f, "POST", "/api/rag/backup/upload?filename=kb_20250101.json", bytes);
 
-    assert_status (r, SOUP_STATUS_CREATED);
+    osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
   }
 
   {
@@ -673,7 +595,7 @@ test_kinds_and_verified (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* PATCH and DELETE                                                         */
 
-static Response *
+static OsiTestResponse *
 patch (Fixture    *f,
        const char *name,
        const char *body)
@@ -683,7 +605,7 @@ patch (Fixture    *f,
   return request (f, "PATCH", query, body);
 }
 
-static Response *
+static OsiTestResponse *
 delete_backup (Fixture    *f,
                const char *name)
 {
@@ -694,9 +616,9 @@ delete_backup (Fixture    *f,
 
 /* The answer to a PATCH is the backup's list entry. */
 static void
-assert_same_as_listed (Fixture    *f,
-                       const char *name,
-                       Response   *r)
+assert_same_as_listed (Fixture         *f,
+                       const char      *name,
+                       OsiTestResponse *r)
 {
   g_autoptr(JsonObject) listed = find_entry (f, name);
   g_autoptr(JsonNode) node = json_node_init_object (json_node_alloc (), listed);
@@ -734,53 +656,53 @@ test_patch (Fixture       *f,
   name = create_backup (f);
 
   {
-    g_autoptr(Response) r = patch (f, name, "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"protected\": true}");
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_cmpstr (json_object_get_string_member (object_of (r), "name"), ==, name);
-    g_assert_true (json_object_get_boolean_member (object_of (r), "protected"));
-    g_assert_cmpstr (kind_of (object_of (r)), ==, "manual");
-    g_assert_false (json_object_has_member (object_of (r), "note"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpstr (json_object_get_string_member (osi_test_response_object (r), "name"), ==, name);
+    g_assert_true (json_object_get_boolean_member (osi_test_response_object (r), "protected"));
+    g_assert_cmpstr (kind_of (osi_test_response_object (r)), ==, "manual");
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "note"));
     assert_same_as_listed (f, name, r);
   }
   {
-    g_autoptr(Response) r = patch (f, name, "{\"note\": \"Avant la migration\\nde mars\"}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"note\": \"Avant la migration\\nde mars\"}");
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_true (json_object_get_boolean_member (object_of (r), "protected"));
-    g_assert_cmpstr (json_object_get_string_member (object_of (r), "note"), ==, "Avant la migration\nde mars");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_true (json_object_get_boolean_member (osi_test_response_object (r), "protected"));
+    g_assert_cmpstr (json_object_get_string_member (osi_test_response_object (r), "note"), ==, "Avant la migration\nde mars");
     assert_same_as_listed (f, name, r);
   }
   {
-    g_autoptr(Response) r = patch (f, name, longest_note_body);
+    g_autoptr(OsiTestResponse) r = patch (f, name, longest_note_body);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   for (guint i = 0; i < 500; i++)
     g_string_append (accents, "é");
   g_string_append (accents, "\"}");
   {
-    g_autoptr(Response) r = patch (f, name, accents->str);
+    g_autoptr(OsiTestResponse) r = patch (f, name, accents->str);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
 
   /* Refused: the backup unchanged. */
   {
-    g_autoptr(Response) r = patch (f, name, long_note_body);
+    g_autoptr(OsiTestResponse) r = patch (f, name, long_note_body);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
     {
-      g_autoptr(Response) r = patch (f, name, refused[i]);
+      g_autoptr(OsiTestResponse) r = patch (f, name, refused[i]);
 
       if (r->status != SOUP_STATUS_BAD_REQUEST)
         g_error ("PATCH %s: %u", refused[i], r->status);
       assert_error (r, SOUP_STATUS_BAD_REQUEST);
     }
   {
-    g_autoptr(Response) r = patch (f, name, NULL);
+    g_autoptr(OsiTestResponse) r = patch (f, name, NULL);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
@@ -795,28 +717,28 @@ test_patch (Fixture       *f,
 
   /* Names: unknown, invalid, missing. */
   {
-    g_autoptr(Response) r = patch (f, "missing_20250101.tar.zst", "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = patch (f, "missing_20250101.tar.zst", "{\"protected\": true}");
 
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = patch (f, "..%2Fbackups%2Fx.tar.zst", "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = patch (f, "..%2Fbackups%2Fx.tar.zst", "{\"protected\": true}");
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "PATCH", "/api/rag/backup", "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = request (f, "PATCH", "/api/rag/backup", "{\"protected\": true}");
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
 
   /* Both at once; an empty note removes it. */
   {
-    g_autoptr(Response) r = patch (f, name, "{\"protected\": false, \"note\": \"\"}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"protected\": false, \"note\": \"\"}");
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_false (json_object_has_member (object_of (r), "protected"));
-    g_assert_false (json_object_has_member (object_of (r), "note"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "protected"));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "note"));
     assert_same_as_listed (f, name, r);
   }
 }
@@ -834,12 +756,12 @@ test_delete_protected (Fixture       *f,
   name = create_backup (f);
   path = backup_path (f, name);
   {
-    g_autoptr(Response) r = patch (f, name, "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"protected\": true}");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = delete_backup (f, name);
+    g_autoptr(OsiTestResponse) r = delete_backup (f, name);
     const char *detail = assert_error (r, SOUP_STATUS_CONFLICT);
 
     g_assert_nonnull (strstr (detail, "protected"));
@@ -848,14 +770,14 @@ test_delete_protected (Fixture       *f,
   }
   g_assert_true (g_file_test (path, G_FILE_TEST_EXISTS));
   {
-    g_autoptr(Response) r = patch (f, name, "{\"protected\": false}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"protected\": false}");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = delete_backup (f, name);
+    g_autoptr(OsiTestResponse) r = delete_backup (f, name);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
 }
@@ -871,9 +793,9 @@ test_survives_sigkill (Fixture       *f,
   start (f);
   name = create_backup (f);
   {
-    g_autoptr(Response) r = patch (f, name, "{\"protected\": true, \"note\": \"garder\"}");
+    g_autoptr(OsiTestResponse) r = patch (f, name, "{\"protected\": true, \"note\": \"garder\"}");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   osi_test_server_kill (f->server);
   g_clear_pointer (&f->server, osi_test_server_free);
@@ -887,7 +809,7 @@ test_survives_sigkill (Fixture       *f,
     g_assert_cmpstr (kind_of (entry), ==, "manual");
   }
   {
-    g_autoptr(Response) r = delete_backup (f, name);
+    g_autoptr(OsiTestResponse) r = delete_backup (f, name);
 
     assert_error (r, SOUP_STATUS_CONFLICT);
   }
@@ -896,12 +818,12 @@ test_survives_sigkill (Fixture       *f,
 /* ------------------------------------------------------------------------ */
 /* GET and PUT /api/rag/backup/policy                                       */
 
-static Response *
+static OsiTestResponse *
 get_policy (Fixture *f)
 {
-  Response *r = request (f, "GET", "/api/rag/backup/policy", NULL);
+  OsiTestResponse *r = request (f, "GET", "/api/rag/backup/policy", NULL);
 
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
   return r;
 }
 
@@ -919,12 +841,12 @@ static void
 test_policy_default (Fixture       *f,
                      gconstpointer  user_data)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   JsonObject *policy, *schedule, *retention;
 
   start (f);
   r = get_policy (f);
-  policy = object_of (r);
+  policy = osi_test_response_object (r);
   schedule = member_object (policy, "schedule");
   retention = member_object (policy, "retention");
   g_assert_cmpstr (json_object_get_string_member (schedule, "every"), ==, "off");
@@ -1001,37 +923,37 @@ test_policy_put (Fixture       *f,
 
   start (f);
   {
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", DAILY_POLICY);
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", DAILY_POLICY);
 
-    assert_status (r, SOUP_STATUS_OK);
-    assert_daily_policy (object_of (r));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    assert_daily_policy (osi_test_response_object (r));
   }
   {
-    g_autoptr(Response) r = get_policy (f);
+    g_autoptr(OsiTestResponse) r = get_policy (f);
 
-    assert_daily_policy (object_of (r));
-    assert_next_backup (object_of (r));
+    assert_daily_policy (osi_test_response_object (r));
+    assert_next_backup (osi_test_response_object (r));
   }
 
   for (guint i = 0; i < G_N_ELEMENTS (invalid); i++)
     {
-      g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", invalid[i]);
-      g_autoptr(Response) after = NULL;
+      g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", invalid[i]);
+      g_autoptr(OsiTestResponse) after = NULL;
 
       if (r->status != SOUP_STATUS_BAD_REQUEST)
         g_error ("PUT %s: %u", invalid[i], r->status);
       assert_error (r, SOUP_STATUS_BAD_REQUEST);
       after = get_policy (f);
-      assert_daily_policy (object_of (after));
+      assert_daily_policy (osi_test_response_object (after));
     }
   /* keep_last below 3: the detail names the member */
   {
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_last\": 2}}");
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_last\": 2}}");
 
     g_assert_nonnull (strstr (assert_error (r, SOUP_STATUS_BAD_REQUEST), "keep_last"));
   }
   {
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", NULL);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
@@ -1039,31 +961,31 @@ test_policy_put (Fixture       *f,
   /* What a GET answers can be put back as it is; a member left out keeps
    * its value. */
   {
-    g_autoptr(Response) got = get_policy (f);
+    g_autoptr(OsiTestResponse) got = get_policy (f);
     g_autofree char *text = json_to_string (got->json, FALSE);
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", text);
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", text);
 
-    assert_status (r, SOUP_STATUS_OK);
-    assert_daily_policy (object_of (r));
-    g_assert_false (json_object_has_member (object_of (r), "last_runs"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    assert_daily_policy (osi_test_response_object (r));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "last_runs"));
   }
   {
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_weekly\": 4}}");
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", "{\"retention\": {\"keep_weekly\": 4}}");
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_weekly"), ==, 4);
-    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_last"), ==, 5);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpint (json_object_get_int_member (member_object (osi_test_response_object (r), "retention"), "keep_weekly"), ==, 4);
+    g_assert_cmpint (json_object_get_int_member (member_object (osi_test_response_object (r), "retention"), "keep_last"), ==, 5);
   }
 
   /* Stored: the same after a restart. */
   stop (f);
   start (f);
   {
-    g_autoptr(Response) r = get_policy (f);
+    g_autoptr(OsiTestResponse) r = get_policy (f);
 
-    assert_daily_policy (object_of (r));
-    g_assert_cmpint (json_object_get_int_member (member_object (object_of (r), "retention"), "keep_weekly"), ==, 4);
-    assert_next_backup (object_of (r));
+    assert_daily_policy (osi_test_response_object (r));
+    g_assert_cmpint (json_object_get_int_member (member_object (osi_test_response_object (r), "retention"), "keep_weekly"), ==, 4);
+    assert_next_backup (osi_test_response_object (r));
   }
 }
 
@@ -1125,7 +1047,7 @@ describe (JsonArray *array)
 static guint
 count_backups (Fixture *f)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
 
   return json_array_get_length (list_backups (f, &r));
 }
@@ -1141,60 +1063,60 @@ test_prune (Fixture       *f,
   start (f);
   {
     g_autofree char *query = g_strconcat ("/api/rag/backup?filename=", oldest, NULL);
-    g_autoptr(Response) r = request (f, "PATCH", query, "{\"protected\": true}");
+    g_autoptr(OsiTestResponse) r = request (f, "PATCH", query, "{\"protected\": true}");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy",
+    g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy",
                                      "{\"retention\": {\"keep_last\": 3, \"keep_weekly\": 2},"
                                      " \"schedule\": {\"time_zone\": \"UTC\"}}");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
 
   /* The plan: the 3 newest, the newest of the 2 latest ISO weeks (Monday
    * 2025-01-06 starts the second), the protected one; nothing deleted. */
   for (guint i = 0; i < 2; i++)
     {
-      g_autoptr(Response) r = request (f, "POST", i == 0 ? "/api/rag/backup/prune?dry_run=1"
+      g_autoptr(OsiTestResponse) r = request (f, "POST", i == 0 ? "/api/rag/backup/prune?dry_run=1"
                                                          : "/api/rag/backup/prune?dry_run=true", NULL);
       g_autofree char *keep = NULL;
       g_autofree char *remove = NULL;
 
-      assert_status (r, SOUP_STATUS_OK);
-      g_assert_true (json_object_get_boolean_member (object_of (r), "dry_run"));
-      keep = describe (json_object_get_array_member (object_of (r), "keep"));
-      remove = describe (json_object_get_array_member (object_of (r), "remove"));
+      osi_test_response_assert_status (r, SOUP_STATUS_OK);
+      g_assert_true (json_object_get_boolean_member (osi_test_response_object (r), "dry_run"));
+      keep = describe (json_object_get_array_member (osi_test_response_object (r), "keep"));
+      remove = describe (json_object_get_array_member (osi_test_response_object (r), "remove"));
       g_assert_cmpstr (keep, ==, "08:last,weekly 07:last 06:last 05:weekly 01:protected");
       g_assert_cmpstr (remove, ==, "04 03 02");
-      g_assert_false (json_object_has_member (object_of (r), "detail"));
+      g_assert_false (json_object_has_member (osi_test_response_object (r), "detail"));
       g_assert_cmpuint (count_backups (f), ==, 8);
     }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune?dry_run=maybe", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune?dry_run=maybe", NULL);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = get_policy (f);
+    g_autoptr(OsiTestResponse) r = get_policy (f);
 
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "last_runs")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (osi_test_response_object (r), "last_runs")), ==, 0);
   }
 
   /* Applied: the same plan, the remove list deleted, a run recorded. */
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
     g_autofree char *keep = NULL;
     g_autofree char *remove = NULL;
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_false (json_object_get_boolean_member (object_of (r), "dry_run"));
-    keep = describe (json_object_get_array_member (object_of (r), "keep"));
-    remove = describe (json_object_get_array_member (object_of (r), "remove"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_get_boolean_member (osi_test_response_object (r), "dry_run"));
+    keep = describe (json_object_get_array_member (osi_test_response_object (r), "keep"));
+    remove = describe (json_object_get_array_member (osi_test_response_object (r), "remove"));
     g_assert_cmpstr (keep, ==, "08:last,weekly 07:last 06:last 05:weekly 01:protected");
     g_assert_cmpstr (remove, ==, "04 03 02");
-    g_assert_false (json_object_has_member (object_of (r), "detail"));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "detail"));
   }
   g_assert_cmpuint (count_backups (f), ==, 5);
   {
@@ -1207,8 +1129,8 @@ test_prune (Fixture       *f,
     g_assert_true (g_file_test (kept, G_FILE_TEST_EXISTS));
   }
   {
-    g_autoptr(Response) r = get_policy (f);
-    JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+    g_autoptr(OsiTestResponse) r = get_policy (f);
+    JsonArray *runs = json_object_get_array_member (osi_test_response_object (r), "last_runs");
     JsonObject *run;
 
     g_assert_cmpuint (json_array_get_length (runs), ==, 1);
@@ -1220,10 +1142,10 @@ test_prune (Fixture       *f,
   }
   /* Again: nothing more to remove. */
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "remove")), ==, 0);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (osi_test_response_object (r), "remove")), ==, 0);
   }
   g_assert_cmpuint (count_backups (f), ==, 5);
 }
@@ -1254,30 +1176,30 @@ test_prune_during_restore (Fixture       *f,
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, "--on-restore", hook, NULL);
   f->url = g_strdup (f->server->url);
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", body);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", body);
 
-    assert_status (r, SOUP_STATUS_OK);
-    wait_listed_as_safety (f, json_object_get_string_member (object_of (r), "safety_backup"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    wait_listed_as_safety (f, json_object_get_string_member (osi_test_response_object (r), "safety_backup"));
   }
   wait_for_file (started);
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
 
     assert_error (r, SOUP_STATUS_CONFLICT);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune?dry_run=1", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune?dry_run=1", NULL);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     /* 5 and the safety backup; keep_last 3 */
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "remove")), ==, 3);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (osi_test_response_object (r), "remove")), ==, 3);
   }
   g_assert_cmpuint (count_backups (f), ==, 6);
 
   g_assert_true (g_file_set_contents (release, "", -1, NULL));
   while (status == SOUP_STATUS_CONFLICT)
     {
-      g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+      g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
 
       status = r->status;
       if (status == SOUP_STATUS_CONFLICT)
@@ -1415,9 +1337,9 @@ static void
 put_policy (Fixture    *f,
             const char *policy)
 {
-  g_autoptr(Response) r = request (f, "PUT", "/api/rag/backup/policy", policy);
+  g_autoptr(OsiTestResponse) r = request (f, "PUT", "/api/rag/backup/policy", policy);
 
-  assert_status (r, SOUP_STATUS_OK);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
 }
 
 /* The names of the backups listed, newest first, with their kind:
@@ -1425,7 +1347,7 @@ put_policy (Fixture    *f,
 static char *
 listed (Fixture *f)
 {
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   JsonArray *backups = list_backups (f, &r);
   GString *text = g_string_new (NULL);
 
@@ -1445,8 +1367,8 @@ static char *
 runs_of (Fixture    *f,
          const char *kind)
 {
-  g_autoptr(Response) r = get_policy (f);
-  JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+  g_autoptr(OsiTestResponse) r = get_policy (f);
+  JsonArray *runs = json_object_get_array_member (osi_test_response_object (r), "last_runs");
   GString *text = g_string_new (NULL);
 
   for (guint i = json_array_get_length (runs); i-- > 0;)
@@ -1466,11 +1388,11 @@ static char *
 policy_member (Fixture    *f,
                const char *member)
 {
-  g_autoptr(Response) r = get_policy (f);
+  g_autoptr(OsiTestResponse) r = get_policy (f);
 
-  if (json_object_get_null_member (object_of (r), member))
+  if (json_object_get_null_member (osi_test_response_object (r), member))
     return g_strdup ("null");
-  return g_strdup (json_object_get_string_member (object_of (r), member));
+  return g_strdup (json_object_get_string_member (osi_test_response_object (r), member));
 }
 
 static void
@@ -1557,11 +1479,11 @@ test_scheduler_weeks (Fixture       *f,
   assert_listed (f, "backup_20260301_013000.tar.zst:scheduled");
   {
     g_autoptr(JsonObject) entry = find_entry (f, "backup_20260301_013000.tar.zst");
-    g_autoptr(Response) r = request (f, "PATCH", "/api/rag/backup?filename=backup_20260301_013000.tar.zst",
+    g_autoptr(OsiTestResponse) r = request (f, "PATCH", "/api/rag/backup?filename=backup_20260301_013000.tar.zst",
                                      "{\"protected\": true}");
 
     g_assert_cmpstr (json_object_get_string_member (entry, "date"), ==, "2026-03-01T01:30:00Z");
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   assert_member (f, "next_backup", "2026-03-08T01:30:00Z");
   assert_member (f, "next_verify", "2026-03-08T00:00:00Z");
@@ -1708,8 +1630,8 @@ newest_run (Fixture    *f,
             const char *kind,
             gboolean   *ok)
 {
-  g_autoptr(Response) r = get_policy (f);
-  JsonArray *runs = json_object_get_array_member (object_of (r), "last_runs");
+  g_autoptr(OsiTestResponse) r = get_policy (f);
+  JsonArray *runs = json_object_get_array_member (osi_test_response_object (r), "last_runs");
 
   for (guint i = 0; i < json_array_get_length (runs); i++)
     {
@@ -1912,25 +1834,25 @@ test_prune_deletion_fails (Fixture       *f,
   start_in_process (f, NULL);
   put_policy (f, "{\"schedule\": {\"time_zone\": \"UTC\"}, \"retention\": {\"keep_last\": 3}}");
   {
-    g_autoptr(Response) r1 = patch (f, stuck, "{\"note\": \"stuck\"}");
-    g_autoptr(Response) r2 = patch (f, second, "{\"note\": \"deleted\"}");
+    g_autoptr(OsiTestResponse) r1 = patch (f, stuck, "{\"note\": \"stuck\"}");
+    g_autoptr(OsiTestResponse) r2 = patch (f, second, "{\"note\": \"deleted\"}");
 
-    assert_status (r1, SOUP_STATUS_OK);
-    assert_status (r2, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r1, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r2, SOUP_STATUS_OK);
   }
   set_undeletable (stuck);
 
   /* Requested: 1 and 2 January deleted, 3 January not, and said so. */
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
     JsonArray *remove;
     g_autofree char *keep = NULL;
     g_autofree char *removed = NULL;
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_false (json_object_get_boolean_member (object_of (r), "dry_run"));
-    keep = describe (json_object_get_array_member (object_of (r), "keep"));
-    remove = json_object_get_array_member (object_of (r), "remove");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_get_boolean_member (osi_test_response_object (r), "dry_run"));
+    keep = describe (json_object_get_array_member (osi_test_response_object (r), "keep"));
+    remove = json_object_get_array_member (osi_test_response_object (r), "remove");
     removed = describe (remove);
     g_assert_cmpstr (keep, ==, "06:last 05:last 04:last");
     g_assert_cmpstr (removed, ==, "03 02 01");
@@ -1938,7 +1860,7 @@ test_prune_deletion_fails (Fixture       *f,
                                                                  NULL), ==, g_strerror (EBUSY));
     g_assert_false (json_object_has_member (json_array_get_object_element (remove, 1), "error"));
     g_assert_false (json_object_has_member (json_array_get_object_element (remove, 2), "error"));
-    g_assert_cmpstr (json_object_get_string_member_with_default (object_of (r), "detail", NULL), ==, failed);
+    g_assert_cmpstr (json_object_get_string_member_with_default (osi_test_response_object (r), "detail", NULL), ==, failed);
   }
   assert_listed (f, "backup_20250106_120000.tar.zst:- backup_20250105_120000.tar.zst:- "
                  "backup_20250104_120000.tar.zst:- backup_20250103_120000.tar.zst:-");
@@ -1967,16 +1889,16 @@ test_prune_deletion_fails (Fixture       *f,
   /* It can be deleted again: the next prune removes it. */
   set_undeletable (NULL);
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/prune", NULL);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/prune", NULL);
     g_autofree char *removed = NULL;
 
-    assert_status (r, SOUP_STATUS_OK);
-    removed = describe (json_object_get_array_member (object_of (r), "remove"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    removed = describe (json_object_get_array_member (osi_test_response_object (r), "remove"));
     g_assert_cmpstr (removed, ==, "03");
-    g_assert_false (json_object_has_member (json_array_get_object_element (json_object_get_array_member (object_of (r),
+    g_assert_false (json_object_has_member (json_array_get_object_element (json_object_get_array_member (osi_test_response_object (r),
                                                                                                           "remove"), 0),
                                             "error"));
-    g_assert_false (json_object_has_member (object_of (r), "detail"));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "detail"));
   }
   assert_listed (f, "backup_20250107_030000.tar.zst:scheduled backup_20250106_120000.tar.zst:- "
                  "backup_20250105_120000.tar.zst:-");

@@ -19,6 +19,7 @@
 #include "osi-diff.h"
 #include "osi-sha256.h"
 #include "osi-swap.h"
+#include "osi-test-http.h"
 #include "osi-test-support.h"
 
 /* osi-backup-server, the real binary, on 127.0.0.1 port 0, driven with raw
@@ -97,25 +98,6 @@ typedef enum
   AUTH_EMPTY,
 } Auth;
 
-typedef struct
-{
-  guint               status;
-  GBytes             *body;
-  SoupMessageHeaders *headers;
-  JsonNode           *json;
-} Response;
-
-static void
-response_free (Response *r)
-{
-  g_clear_pointer (&r->body, g_bytes_unref);
-  g_clear_pointer (&r->headers, soup_message_headers_unref);
-  g_clear_pointer (&r->json, json_node_unref);
-  g_free (r);
-}
-
-G_DEFINE_AUTOPTR_CLEANUP_FUNC (Response, response_free)
-
 static SoupMessage *
 new_message (Fixture    *f,
              const char *method,
@@ -149,30 +131,7 @@ new_message (Fixture    *f,
   return msg;
 }
 
-static Response *
-send_message (Fixture     *f,
-              SoupMessage *msg)
-{
-  g_autoptr(GError) error = NULL;
-  Response *r = g_new0 (Response, 1);
-  const char *type;
-
-  r->body = soup_session_send_and_read (f->session, msg, NULL, &error);
-  g_assert_no_error (error);
-  r->status = soup_message_get_status (msg);
-  r->headers = soup_message_headers_ref (soup_message_get_response_headers (msg));
-  type = soup_message_headers_get_content_type (r->headers, NULL);
-  if (g_strcmp0 (type, "application/json") == 0 && g_bytes_get_size (r->body) > 0)
-    {
-      gsize len;
-      const char *data = g_bytes_get_data (r->body, &len);
-
-      r->json = osi_test_parse_json (data, (gssize)len);
-    }
-  return r;
-}
-
-static Response *
+static OsiTestResponse *
 request (Fixture    *f,
          const char *method,
          const char *path_query,
@@ -188,29 +147,21 @@ request (Fixture    *f,
 
       soup_message_set_request_body_from_bytes (msg, "application/octet-stream", bytes);
     }
-  return send_message (f, msg);
+  return osi_test_send (f->session, msg, FALSE);
 }
 
-static Response *
+static OsiTestResponse *
 get (Fixture    *f,
      const char *path_query)
 {
   return request (f, "GET", path_query, AUTH_GOOD, NULL, 0);
 }
 
-static JsonObject *
-object_of (Response *r)
-{
-  g_assert_nonnull (r->json);
-  g_assert_true (JSON_NODE_HOLDS_OBJECT (r->json));
-  return json_node_get_object (r->json);
-}
-
 static const char *
-string_member (Response   *r,
-               const char *name)
+string_member (OsiTestResponse *r,
+               const char      *name)
 {
-  JsonObject *object = object_of (r);
+  JsonObject *object = osi_test_response_object (r);
   JsonNode *node = json_object_get_member (object, name);
 
   g_assert_nonnull (node);
@@ -221,22 +172,13 @@ string_member (Response   *r,
 
 /* Every error is {"detail": "..."}. */
 static void
-assert_error (Response *r,
-              guint     status)
+assert_error (OsiTestResponse *r,
+              guint            status)
 {
   if (r->status != status)
     g_error ("expected %u, got %u: %.*s", status, r->status,
              (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
   g_assert_cmpuint (strlen (string_member (r, "detail")), >, 0);
-}
-
-static void
-assert_status (Response *r,
-               guint     status)
-{
-  if (r->status != status)
-    g_error ("expected %u, got %u: %.*s", status, r->status,
-             (int)g_bytes_get_size (r->body), (const char *)g_bytes_get_data (r->body, NULL));
 }
 
 static char *
@@ -260,7 +202,7 @@ restore_body (const char *name)
   return json_to_string (root, FALSE);
 }
 
-static Response *
+static OsiTestResponse *
 restore (Fixture    *f,
          const char *name)
 {
@@ -269,7 +211,7 @@ restore (Fixture    *f,
   g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
 
   soup_message_set_request_body_from_bytes (msg, "application/json", bytes);
-  return send_message (f, msg);
+  return osi_test_send (f->session, msg, FALSE);
 }
 
 typedef struct
@@ -432,14 +374,14 @@ assert_data_is (Fixture    *f,
 }
 
 static JsonArray *
-list_backups (Fixture   *f,
-              Response **out)
+list_backups (Fixture          *f,
+              OsiTestResponse **out)
 {
-  Response *r = get (f, "/api/rag/backup");
+  OsiTestResponse *r = get (f, "/api/rag/backup");
   JsonObject *object;
 
-  assert_status (r, SOUP_STATUS_OK);
-  object = object_of (r);
+  osi_test_response_assert_status (r, SOUP_STATUS_OK);
+  object = osi_test_response_object (r);
   g_assert_true (json_object_has_member (object, "message"));
   *out = r;
   return json_object_get_array_member (object, "backups");
@@ -448,13 +390,13 @@ list_backups (Fixture   *f,
 static char *
 create_backup (Fixture *f)
 {
-  g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+  g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
   JsonObject *backup;
 
-  assert_status (r, SOUP_STATUS_CREATED);
+  osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
   g_assert_cmpstr (string_member (r, "status"), ==, "success");
   g_assert_nonnull (string_member (r, "message"));
-  backup = json_object_get_object_member (object_of (r), "backup");
+  backup = json_object_get_object_member (osi_test_response_object (r), "backup");
   g_assert_nonnull (backup);
   return g_strdup (json_object_get_string_member (backup, "name"));
 }
@@ -469,16 +411,16 @@ test_health (Fixture       *f,
   start (f, NULL, NULL);
 
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/health", AUTH_NONE, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/health", AUTH_NONE, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "status"), ==, "ok");
     g_assert_cmpstr (string_member (r, "version"), ==, VERSION);
-    g_assert_false (json_object_has_member (object_of (r), "free_bytes"));
-    g_assert_false (json_object_has_member (object_of (r), "backup_count"));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "free_bytes"));
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "backup_count"));
     /* docs/api.md §3.1: what it offers beyond the four base actions. */
     {
-      JsonArray *features = json_object_get_array_member (object_of (r), "features");
+      JsonArray *features = json_object_get_array_member (osi_test_response_object (r), "features");
       static const char * const offered[] = { "verify", "diff", "upload", "range", "digest", "policy" };
 
       g_assert_nonnull (features);
@@ -489,30 +431,30 @@ test_health (Fixture       *f,
   }
   /* Where the deployed OSI backend answers it: the same answer. */
   {
-    g_autoptr(Response) r = request (f, "GET", "/health", AUTH_NONE, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/health", AUTH_NONE, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "status"), ==, "ok");
-    g_assert_true (json_object_has_member (object_of (r), "features"));
+    g_assert_true (json_object_has_member (osi_test_response_object (r), "features"));
   }
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/health", AUTH_WRONG, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/health", AUTH_WRONG, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_false (json_object_has_member (object_of (r), "free_bytes"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_false (json_object_has_member (osi_test_response_object (r), "free_bytes"));
   }
 
   put_archive (f, f->other, "backup_20250101_000000.tar.zst");
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/health", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/health", AUTH_GOOD, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "status"), ==, "ok");
-    g_assert_cmpint (json_object_get_int_member (object_of (r), "free_bytes"), >, 0);
-    g_assert_cmpint (json_object_get_int_member (object_of (r), "backup_count"), ==, 1);
+    g_assert_cmpint (json_object_get_int_member (osi_test_response_object (r), "free_bytes"), >, 0);
+    g_assert_cmpint (json_object_get_int_member (osi_test_response_object (r), "backup_count"), ==, 1);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/health", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/health", AUTH_GOOD, NULL, 0);
 
     assert_error (r, SOUP_STATUS_METHOD_NOT_ALLOWED);
   }
@@ -551,7 +493,7 @@ test_auth_required (Fixture       *f,
   for (guint i = 0; i < G_N_ELEMENTS (endpoints); i++)
     for (guint j = 0; j < G_N_ELEMENTS (bad); j++)
       {
-        g_autoptr(Response) r = request (f, endpoints[i].method, endpoints[i].path, bad[j],
+        g_autoptr(OsiTestResponse) r = request (f, endpoints[i].method, endpoints[i].path, bad[j],
                                          endpoints[i].body, -1);
         const char *challenge = soup_message_headers_get_one (r->headers, "WWW-Authenticate");
 
@@ -580,7 +522,7 @@ test_create_list_download (Fixture       *f,
   g_autoptr(GRegex) pattern = g_regex_new ("^backup_\\d{8}_\\d{6}(_\\d+)?\\.tar\\.zst$", 0, 0, NULL);
   g_autofree char *first = NULL;
   g_autofree char *second = NULL;
-  g_autoptr(Response) list = NULL;
+  g_autoptr(OsiTestResponse) list = NULL;
   JsonArray *backups;
 
   start (f, NULL, NULL);
@@ -616,11 +558,11 @@ test_create_list_download (Fixture       *f,
     g_autofree char *sha = osi_test_file_sha256 (path);
     g_autofree char *digest = digest_header_for (sha);
     g_autofree char *disposition = g_strdup_printf ("attachment; filename=\"%s\"", second);
-    g_autoptr(Response) r = get (f, query);
+    g_autoptr(OsiTestResponse) r = get (f, query);
     g_autofree char *contents = NULL;
     gsize len;
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_true (g_file_get_contents (path, &contents, &len, NULL));
     g_assert_cmpint (soup_message_headers_get_content_length (r->headers), ==, (goffset)len);
     g_assert_cmpstr (soup_message_headers_get_content_type (r->headers, NULL), ==, "application/octet-stream");
@@ -669,13 +611,13 @@ test_list_follows_folder (Fixture       *f,
   g_autofree char *first = NULL;
   g_autofree char *path = NULL;
   g_autofree char *moved = NULL;
-  g_autoptr(Response) r1 = NULL;
-  g_autoptr(Response) r2 = NULL;
-  g_autoptr(Response) r3 = NULL;
-  g_autoptr(Response) r4 = NULL;
-  g_autoptr(Response) r5 = NULL;
-  g_autoptr(Response) r6 = NULL;
-  g_autoptr(Response) r7 = NULL;
+  g_autoptr(OsiTestResponse) r1 = NULL;
+  g_autoptr(OsiTestResponse) r2 = NULL;
+  g_autoptr(OsiTestResponse) r3 = NULL;
+  g_autoptr(OsiTestResponse) r4 = NULL;
+  g_autoptr(OsiTestResponse) r5 = NULL;
+  g_autoptr(OsiTestResponse) r6 = NULL;
+  g_autoptr(OsiTestResponse) r7 = NULL;
   struct utimbuf times = { 1700000000, 1700000000 };
   JsonArray *backups;
   JsonObject *entry;
@@ -745,12 +687,12 @@ test_range (Fixture       *f,
 
   {
     g_autoptr(SoupMessage) msg = new_message (f, "GET", query, AUTH_GOOD);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
     g_autofree char *expected = g_strdup_printf ("bytes 10-99/%" G_GSIZE_FORMAT, size);
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=10-99");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Content-Range"), ==, expected);
     g_assert_cmpint (soup_message_headers_get_content_length (r->headers), ==, 90);
     g_assert_cmpuint (g_bytes_get_size (r->body), ==, 90);
@@ -760,21 +702,21 @@ test_range (Fixture       *f,
   }
   {
     g_autoptr(SoupMessage) msg = new_message (f, "GET", query, AUTH_GOOD);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=-50");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
     g_assert_cmpuint (g_bytes_get_size (r->body), ==, 50);
     g_assert_true (memcmp (g_bytes_get_data (r->body, NULL), contents + size - 50, 50) == 0);
   }
   {
     g_autoptr(SoupMessage) msg = new_message (f, "GET", query, AUTH_GOOD);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=100-");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_PARTIAL_CONTENT);
     g_assert_cmpuint (g_bytes_get_size (r->body), ==, size - 100);
     g_assert_true (memcmp (g_bytes_get_data (r->body, NULL), contents + 100, size - 100) == 0);
   }
@@ -782,27 +724,27 @@ test_range (Fixture       *f,
     g_autoptr(SoupMessage) msg = new_message (f, "GET", query, AUTH_GOOD);
     g_autofree char *range = g_strdup_printf ("bytes=%" G_GSIZE_FORMAT "-", size);
     g_autofree char *expected = g_strdup_printf ("bytes */%" G_GSIZE_FORMAT, size);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", range);
-    r = send_message (f, msg);
+    r = osi_test_send (f->session, msg, FALSE);
     assert_error (r, SOUP_STATUS_REQUESTED_RANGE_NOT_SATISFIABLE);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Content-Range"), ==, expected);
   }
   {
     /* a malformed range is ignored: the whole file */
     g_autoptr(SoupMessage) msg = new_message (f, "GET", query, AUTH_GOOD);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Range", "bytes=50-20");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_OK);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpuint (g_bytes_get_size (r->body), ==, size);
   }
   {
-    g_autoptr(Response) r = request (f, "HEAD", query, AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "HEAD", query, AUTH_GOOD, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpint (soup_message_headers_get_content_length (r->headers), ==, (goffset)size);
     g_assert_cmpuint (g_bytes_get_size (r->body), ==, 0);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Repr-Digest"), ==, digest);
@@ -834,15 +776,15 @@ test_lazy_sha256 (Fixture       *f,
 
   {
     g_autofree char *digest = digest_header_for (a_sha);
-    g_autoptr(Response) r = get (f, "/api/rag/backup?filename=backup_20250101_000000.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup?filename=backup_20250101_000000.tar.zst");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Repr-Digest"), ==, digest);
   }
 
   while (!hashed)
     {
-      g_autoptr(Response) list = NULL;
+      g_autoptr(OsiTestResponse) list = NULL;
       JsonArray *backups = list_backups (f, &list);
 
       g_assert_cmpuint (json_array_get_length (backups), ==, 2);
@@ -892,28 +834,28 @@ test_delete (Fixture       *f,
   g_assert_true (g_file_test (side, G_FILE_TEST_EXISTS));
 
   {
-    g_autoptr(Response) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "status"), ==, "success");
     g_assert_nonnull (string_member (r, "message"));
   }
   g_assert_false (g_file_test (path, G_FILE_TEST_EXISTS));
   g_assert_false (g_file_test (side, G_FILE_TEST_EXISTS));
   {
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     g_assert_cmpuint (json_array_get_length (list_backups (f, &list)), ==, 0);
   }
   {
-    g_autoptr(Response) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = request (f, "DELETE", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", "/api/rag/backup", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "DELETE", "/api/rag/backup?filename=../outside.tar.zst", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", "/api/rag/backup?filename=../outside.tar.zst", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   g_assert_true (g_file_test (outside, G_FILE_TEST_EXISTS));
@@ -934,7 +876,7 @@ archive_bytes (Fixture    *f,
   return g_bytes_new_take (contents, len);
 }
 
-static Response *
+static OsiTestResponse *
 upload (Fixture    *f,
         const char *encoded_name,
         GBytes     *bytes)
@@ -943,7 +885,7 @@ upload (Fixture    *f,
   g_autoptr(SoupMessage) msg = new_message (f, "POST", query, AUTH_GOOD);
 
   soup_message_set_request_body_from_bytes (msg, "application/octet-stream", bytes);
-  return send_message (f, msg);
+  return osi_test_send (f->session, msg, FALSE);
 }
 
 static void
@@ -957,15 +899,15 @@ test_upload (Fixture       *f,
 
   start (f, NULL, NULL);
   {
-    g_autoptr(Response) r = upload (f, name, archive);
+    g_autoptr(OsiTestResponse) r = upload (f, name, archive);
     JsonObject *backup;
     g_autofree char *contents = NULL;
     g_autofree char *sha = NULL;
     gsize len;
 
-    assert_status (r, SOUP_STATUS_CREATED);
+    osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
     g_assert_cmpstr (string_member (r, "status"), ==, "success");
-    backup = json_object_get_object_member (object_of (r), "backup");
+    backup = json_object_get_object_member (osi_test_response_object (r), "backup");
     g_assert_cmpstr (json_object_get_string_member (backup, "name"), ==, name);
     g_assert_cmpint (json_object_get_int_member (backup, "size"), ==, (gint64)g_bytes_get_size (archive));
     g_assert_true (g_file_get_contents (stored, &contents, &len, NULL));
@@ -978,7 +920,7 @@ test_upload (Fixture       *f,
   /* never replaced */
   {
     g_autoptr(GBytes) other = archive_bytes (f, f->reference);
-    g_autoptr(Response) r = upload (f, name, other);
+    g_autoptr(OsiTestResponse) r = upload (f, name, other);
     g_autofree char *sha_now = osi_test_file_sha256 (stored);
     g_autoptr(GChecksum) sum = g_checksum_new (G_CHECKSUM_SHA256);
 
@@ -991,11 +933,11 @@ test_upload (Fixture       *f,
   visible = count_visible (f);
   {
     g_autoptr(GBytes) tampered = tampered_copy (stored);
-    g_autoptr(Response) r = upload (f, "tampered.tar.zst", tampered);
+    g_autoptr(OsiTestResponse) r = upload (f, "tampered.tar.zst", tampered);
     JsonObject *report;
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
-    report = json_object_get_object_member (object_of (r), "report");
+    report = json_object_get_object_member (osi_test_response_object (r), "report");
     g_assert_nonnull (report);
     g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
   }
@@ -1004,29 +946,29 @@ test_upload (Fixture       *f,
   /* a bare knowledge base, unproven, is accepted; broken JSON is not */
   {
     g_autoptr(GBytes) kb = g_bytes_new_static (osi_test_valid_rag (), strlen (osi_test_valid_rag ()));
-    g_autoptr(Response) r = upload (f, "rag_20250101.json", kb);
+    g_autoptr(OsiTestResponse) r = upload (f, "rag_20250101.json", kb);
 
-    assert_status (r, SOUP_STATUS_CREATED);
+    osi_test_response_assert_status (r, SOUP_STATUS_CREATED);
   }
   {
     g_autoptr(GBytes) broken = g_bytes_new_static ("{\"inscription\": ", 16);
-    g_autoptr(Response) r = upload (f, "broken.json", broken);
+    g_autoptr(OsiTestResponse) r = upload (f, "broken.json", broken);
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
   }
   {
     g_autoptr(GBytes) empty = g_bytes_new_static ("", 0);
-    g_autoptr(Response) r = upload (f, "empty.tar.gz", empty);
+    g_autoptr(OsiTestResponse) r = upload (f, "empty.tar.gz", empty);
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
   }
   {
-    g_autoptr(Response) r = upload (f, "notes.txt", archive);
+    g_autoptr(OsiTestResponse) r = upload (f, "notes.txt", archive);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/upload", AUTH_GOOD, "abc", -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/upload", AUTH_GOOD, "abc", -1);
 
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
@@ -1042,7 +984,7 @@ test_upload_too_large (Fixture       *f,
 
   start (f, "--max-upload", "4096");
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/upload?filename=big.tar.zst", AUTH_GOOD, big, 10000);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/upload?filename=big.tar.zst", AUTH_GOOD, big, 10000);
 
     assert_error (r, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   }
@@ -1050,35 +992,35 @@ test_upload_too_large (Fixture       *f,
     /* no Content-Length: caught while streaming */
     g_autoptr(SoupMessage) msg = new_message (f, "POST", "/api/rag/backup/upload?filename=big.tar.zst", AUTH_GOOD);
     g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data (big, 10000, NULL);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_set_request_body (msg, "application/octet-stream", stream, -1);
     g_assert_cmpint (soup_message_headers_get_encoding (soup_message_get_request_headers (msg)), ==,
                      SOUP_ENCODING_CHUNKED);
-    r = send_message (f, msg);
+    r = osi_test_send (f->session, msg, FALSE);
     assert_error (r, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   }
   {
     /* with Expect: 100-continue the body is never sent */
     g_autoptr(SoupMessage) msg = new_message (f, "POST", "/api/rag/backup/upload?filename=big.tar.zst", AUTH_GOOD);
     g_autoptr(GBytes) bytes = g_bytes_new_static (big, 10000);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_set_request_body_from_bytes (msg, "application/octet-stream", bytes);
     soup_message_headers_set_expectations (soup_message_get_request_headers (msg), SOUP_EXPECTATION_CONTINUE);
-    r = send_message (f, msg);
+    r = osi_test_send (f->session, msg, FALSE);
     assert_error (r, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   }
   {
     /* under the limit it is read, and judged on its content */
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/upload?filename=small.tar.zst", AUTH_GOOD, big, 2000);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/upload?filename=small.tar.zst", AUTH_GOOD, big, 2000);
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
   }
   {
     /* JSON bodies are bounded too */
     g_autofree char *body = g_strnfill (70 * 1024, ' ');
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, body, -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, body, -1);
 
     assert_error (r, SOUP_STATUS_REQUEST_ENTITY_TOO_LARGE);
   }
@@ -1094,14 +1036,14 @@ test_upload_no_space (Fixture       *f,
 {
   g_autoptr(SoupMessage) msg = NULL;
   g_autoptr(GInputStream) stream = g_memory_input_stream_new_from_data ("x", 1, NULL);
-  g_autoptr(Response) r = NULL;
+  g_autoptr(OsiTestResponse) r = NULL;
   g_autofree char *needed = g_format_size (G_GUINT64_CONSTANT (1) << 50);
 
   start (f, "--max-upload", "1152921504606846976");
   msg = new_message (f, "POST", "/api/rag/backup/upload?filename=huge.tar.zst", AUTH_GOOD);
   soup_message_set_request_body (msg, "application/octet-stream", stream, (gssize)(G_GINT64_CONSTANT (1) << 50));
   soup_message_headers_set_expectations (soup_message_get_request_headers (msg), SOUP_EXPECTATION_CONTINUE);
-  r = send_message (f, msg);
+  r = osi_test_send (f->session, msg, FALSE);
   assert_error (r, SOUP_STATUS_INSUFFICIENT_STORAGE);
   /* it says how much is needed */
   g_assert_nonnull (strstr (string_member (r, "detail"), needed));
@@ -1120,33 +1062,33 @@ test_verify (Fixture       *f,
   name = create_backup (f);
   query = query_for ("/api/rag/backup/verify", name);
   {
-    g_autoptr(Response) r = get (f, query);
+    g_autoptr(OsiTestResponse) r = get (f, query);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "verdict"), ==, "restorable");
-    g_assert_true (json_object_get_boolean_member (object_of (r), "restorable"));
+    g_assert_true (json_object_get_boolean_member (osi_test_response_object (r), "restorable"));
     /* the name, not the server's path */
     g_assert_cmpstr (string_member (r, "file"), ==, name);
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "findings")), ==, 0);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (osi_test_response_object (r), "findings")), ==, 0);
   }
   {
     g_autofree char *path = backup_file (f, name);
     g_autofree char *bad = backup_file (f, "bad.tar.zst");
     g_autoptr(GBytes) tampered = tampered_copy (path);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     g_assert_true (g_file_set_contents (bad, g_bytes_get_data (tampered, NULL), (gssize)g_bytes_get_size (tampered), NULL));
     r = get (f, "/api/rag/backup/verify?filename=bad.tar.zst");
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "verdict"), ==, "not_restorable");
-    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (object_of (r), "findings")), >, 0);
+    g_assert_cmpuint (json_array_get_length (json_object_get_array_member (osi_test_response_object (r), "findings")), >, 0);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/verify?filename=missing.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/verify?filename=missing.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/verify");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/verify");
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
 }
@@ -1166,12 +1108,12 @@ test_diff (Fixture       *f,
   put_archive (f, f->other, "other.tar.zst");
   start (f, NULL, NULL);
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=other.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/diff?filename=other.tar.zst");
     JsonObject *object;
     JsonObject *rag;
 
-    assert_status (r, SOUP_STATUS_OK);
-    object = object_of (r);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    object = osi_test_response_object (r);
     g_assert_cmpstr (string_member (r, "a"), ==, "current");
     g_assert_cmpstr (string_member (r, "b"), ==, "other.tar.zst");
     g_assert_cmpstr (string_member (r, "summary"), !=, "");
@@ -1194,17 +1136,17 @@ test_diff (Fixture       *f,
   name = create_backup (f);
   {
     g_autofree char *query = query_for ("/api/rag/backup/diff", name);
-    g_autoptr(Response) r = get (f, query);
+    g_autoptr(OsiTestResponse) r = get (f, query);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     for (guint s = 0; s < OSI_N_DIFF_SECTIONS; s++)
       {
-        JsonObject *section = json_object_get_object_member (object_of (r), osi_diff_section_to_string (s));
+        JsonObject *section = json_object_get_object_member (osi_test_response_object (r), osi_diff_section_to_string (s));
 
         g_assert_cmpuint (json_array_get_length (json_object_get_array_member (section, "changes")), ==, 0);
         g_assert_cmpint (json_object_get_int_member (section, "added"), ==, 0);
       }
-    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (object_of (r), "rag"), "unchanged"),
+    g_assert_cmpint (json_object_get_int_member (json_object_get_object_member (osi_test_response_object (r), "rag"), "unchanged"),
                      >, 0);
   }
 
@@ -1212,28 +1154,28 @@ test_diff (Fixture       *f,
   {
     g_autofree char *bad = backup_file (f, "bad.tar.zst");
     g_autoptr(GBytes) tampered = tampered_copy (other);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
     JsonObject *report;
 
     g_assert_true (g_file_set_contents (bad, g_bytes_get_data (tampered, NULL),
                                         (gssize)g_bytes_get_size (tampered), NULL));
     r = get (f, "/api/rag/backup/diff?filename=bad.tar.zst");
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
-    report = json_object_get_object_member (object_of (r), "report");
+    report = json_object_get_object_member (osi_test_response_object (r), "report");
     g_assert_nonnull (report);
     g_assert_cmpstr (json_object_get_string_member (report, "verdict"), ==, "not_restorable");
     g_assert_cmpstr (json_object_get_string_member (report, "file"), ==, "bad.tar.zst");
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=missing.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/diff?filename=missing.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/diff");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/diff");
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=..%2Fdata");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/diff?filename=..%2Fdata");
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
 }
@@ -1251,9 +1193,9 @@ test_restore (Fixture       *f,
   start (f, NULL, NULL);
 
   {
-    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
+    g_autoptr(OsiTestResponse) r = restore (f, "backup_20250101_000000.tar.zst");
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (string_member (r, "status"), ==, "success");
     g_assert_nonnull (string_member (r, "message"));
     safety = g_strdup (string_member (r, "safety_backup"));
@@ -1267,7 +1209,7 @@ test_restore (Fixture       *f,
   /* the safety backup is listed, whole, and brings the old data back */
   osi_test_server_wait_listed (f->server, safety, "safety");
   {
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     JsonArray *backups = list_backups (f, &list);
     gboolean found = FALSE;
 
@@ -1277,9 +1219,9 @@ test_restore (Fixture       *f,
     g_assert_true (found);
   }
   {
-    g_autoptr(Response) r = restore (f, safety);
+    g_autoptr(OsiTestResponse) r = restore (f, safety);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     second_safety = g_strdup (string_member (r, "safety_backup"));
     g_assert_cmpstr (second_safety, !=, safety);
   }
@@ -1403,14 +1345,14 @@ test_restore_refused (Fixture       *f,
   start (f, NULL, NULL);
 
   {
-    g_autoptr(Response) r = restore (f, "corrupt.tar.zst");
+    g_autoptr(OsiTestResponse) r = restore (f, "corrupt.tar.zst");
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
-    g_assert_nonnull (json_object_get_object_member (object_of (r), "report"));
+    g_assert_nonnull (json_object_get_object_member (osi_test_response_object (r), "report"));
   }
   {
     /* an archive that cannot prove itself whole is not restored either */
-    g_autoptr(Response) r = restore (f, "nomanifest.tar.gz");
+    g_autoptr(OsiTestResponse) r = restore (f, "nomanifest.tar.gz");
 
     assert_error (r, SOUP_STATUS_UNPROCESSABLE_ENTITY);
   }
@@ -1420,31 +1362,31 @@ test_restore_refused (Fixture       *f,
   assert_no_leftovers (f);
 
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "not json", -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "not json", -1);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "[\"backup_20250101_000000.tar.zst\"]", -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "[\"backup_20250101_000000.tar.zst\"]", -1);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "{}", -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "{}", -1);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "{\"backupFile\": 5}", -1);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup/restore", AUTH_GOOD, "{\"backupFile\": 5}", -1);
     assert_error (r, SOUP_STATUS_BAD_REQUEST);
   }
   {
-    g_autoptr(Response) r = restore (f, "missing.tar.zst");
+    g_autoptr(OsiTestResponse) r = restore (f, "missing.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/rag/backup/restore", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup/restore", AUTH_GOOD, NULL, 0);
 
     assert_error (r, SOUP_STATUS_METHOD_NOT_ALLOWED);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Allow"), ==, "POST");
@@ -1477,7 +1419,7 @@ test_hostile_names (Fixture       *f,
         {
           g_autofree char *query = query_for (paths[p], encoded[i]);
           gboolean is_upload = p == 2;
-          g_autoptr(Response) r = request (f, is_upload ? "POST" : "GET", query, AUTH_GOOD,
+          g_autoptr(OsiTestResponse) r = request (f, is_upload ? "POST" : "GET", query, AUTH_GOOD,
                                            is_upload ? "bytes" : NULL, -1);
 
           if (r->status != SOUP_STATUS_BAD_REQUEST)
@@ -1486,14 +1428,14 @@ test_hostile_names (Fixture       *f,
         }
       {
         g_autofree char *query = query_for ("/api/rag/backup", encoded[i]);
-        g_autoptr(Response) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
+        g_autoptr(OsiTestResponse) r = request (f, "DELETE", query, AUTH_GOOD, NULL, 0);
 
         assert_error (r, SOUP_STATUS_BAD_REQUEST);
       }
     }
   for (guint i = 0; i < G_N_ELEMENTS (json_names); i++)
     {
-      g_autoptr(Response) r = restore (f, json_names[i]);
+      g_autoptr(OsiTestResponse) r = restore (f, json_names[i]);
 
       assert_error (r, SOUP_STATUS_BAD_REQUEST);
     }
@@ -1520,28 +1462,28 @@ test_not_found_and_methods (Fixture       *f,
   start (f, NULL, NULL);
 
   {
-    g_autoptr(Response) r = get (f, "/api/unknown");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/unknown");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = get (f, "/");
+    g_autoptr(OsiTestResponse) r = get (f, "/");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup/diff?filename=a.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup/diff?filename=a.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup?filename=missing.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup?filename=missing.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
     /* a file of the folder that is not a backup is not served */
-    g_autoptr(Response) r = get (f, "/api/rag/backup?filename=notes.txt");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup?filename=notes.txt");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     g_assert_cmpuint (json_array_get_length (list_backups (f, &list)), ==, 0);
   }
 
@@ -1562,7 +1504,7 @@ test_not_found_and_methods (Fixture       *f,
 
     for (guint i = 0; i < G_N_ELEMENTS (wrong); i++)
       {
-        g_autoptr(Response) r = request (f, wrong[i].method, wrong[i].path, AUTH_GOOD, NULL, 0);
+        g_autoptr(OsiTestResponse) r = request (f, wrong[i].method, wrong[i].path, AUTH_GOOD, NULL, 0);
 
         if (r->status != SOUP_STATUS_METHOD_NOT_ALLOWED)
           g_error ("%s %s: %u", wrong[i].method, wrong[i].path, r->status);
@@ -1601,8 +1543,8 @@ test_busy_during_hook (Fixture       *f,
   start (f, "--on-restore", hook);
 
   {
-    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = restore (f, "backup_20250101_000000.tar.zst");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     safety = g_strdup (string_member (r, "safety_backup"));
   }
   assert_data_is (f, f->other);
@@ -1610,29 +1552,29 @@ test_busy_during_hook (Fixture       *f,
   /* the safety backup is made meanwhile, the command still running */
   osi_test_server_wait_listed (f->server, safety, "safety");
   {
-    g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_CONFLICT);
   }
   {
-    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
+    g_autoptr(OsiTestResponse) r = restore (f, "backup_20250101_000000.tar.zst");
     assert_error (r, SOUP_STATUS_CONFLICT);
   }
   {
     /* nor is the backup being restored deleted under it */
-    g_autoptr(Response) r = request (f, "DELETE", "/api/rag/backup?filename=backup_20250101_000000.tar.zst",
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", "/api/rag/backup?filename=backup_20250101_000000.tar.zst",
                                      AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_CONFLICT);
   }
   {
     /* reading goes on meanwhile */
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     g_assert_cmpuint (json_array_get_length (list_backups (f, &list)), ==, 2);
   }
 
   g_assert_true (g_file_set_contents (release, "", -1, NULL));
   while (status == SOUP_STATUS_CONFLICT)
     {
-      g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+      g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
 
       status = r->status;
       if (status == SOUP_STATUS_CONFLICT)
@@ -1657,14 +1599,14 @@ test_hook_failure (Fixture       *f,
   put_archive (f, f->other, "backup_20250101_000000.tar.zst");
   start (f, "--on-restore", "echo reload failed >&2; exit 3");
   {
-    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = restore (f, "backup_20250101_000000.tar.zst");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   assert_data_is (f, f->other);
   /* and once it has ended, the server is free again */
   while (status == SOUP_STATUS_CONFLICT)
     {
-      g_autoptr(Response) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+      g_autoptr(OsiTestResponse) r = request (f, "POST", "/api/rag/backup", AUTH_GOOD, NULL, 0);
 
       status = r->status;
       if (status == SOUP_STATUS_CONFLICT)
@@ -1787,8 +1729,8 @@ test_sigterm_during_create (Fixture       *f,
   osi_test_server_free (g_steal_pointer (&f->server));
   start (f, NULL, NULL);
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
 }
 
@@ -1871,7 +1813,7 @@ test_leftovers_cleaned (Fixture       *f,
   g_assert_false (g_file_test (staging, G_FILE_TEST_EXISTS));
   assert_data_is (f, f->reference);
   {
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     g_assert_cmpuint (json_array_get_length (list_backups (f, &list)), ==, 0);
   }
 }
@@ -1898,15 +1840,15 @@ test_access_log (Fixture       *f,
 
   start_logging (f, log_path);
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = get (f, "/api/rag/backup?filename=missing.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup?filename=missing.tar.zst");
     assert_error (r, SOUP_STATUS_NOT_FOUND);
   }
   {
-    g_autoptr(Response) r = request (f, "DELETE", "/api/rag/backup?filename=x.tar.zst", AUTH_WRONG, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "DELETE", "/api/rag/backup?filename=x.tar.zst", AUTH_WRONG, NULL, 0);
     assert_error (r, SOUP_STATUS_UNAUTHORIZED);
   }
   g_assert_cmpint (osi_test_server_stop (f->server), ==, 0);
@@ -2031,20 +1973,20 @@ test_no_auth_loopback (Fixture       *f,
 {
   f->server = osi_test_server_start (f->tmp, f->data, f->backups, NULL, "--no-auth", NULL);
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/rag/backup", AUTH_NONE, NULL, 0);
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup", AUTH_NONE, NULL, 0);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/health", AUTH_NONE, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/health", AUTH_NONE, NULL, 0);
 
-    assert_status (r, SOUP_STATUS_OK);
-    g_assert_true (json_object_has_member (object_of (r), "backup_count"));
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
+    g_assert_true (json_object_has_member (osi_test_response_object (r), "backup_count"));
   }
 }
 
 /* --no-auth: one request with the Host, Origin and body given (NULL:
  * libsoup's own Host, no Origin, no body). */
-static Response *
+static OsiTestResponse *
 local_request (Fixture    *f,
                const char *method,
                const char *path,
@@ -2066,7 +2008,7 @@ local_request (Fixture    *f,
 
       soup_message_set_request_body_from_bytes (msg, content_type, bytes);
     }
-  return send_message (f, msg);
+  return osi_test_send (f->session, msg, FALSE);
 }
 
 static guint
@@ -2112,9 +2054,9 @@ test_no_auth_host (Fixture       *f,
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
       {
-        g_autoptr(Response) list = local_request (f, "GET", "/api/rag/backup", refused[i], NULL, NULL, NULL);
-        g_autoptr(Response) health = local_request (f, "GET", "/api/health", refused[i], NULL, NULL, NULL);
-        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", refused[i], NULL,
+        g_autoptr(OsiTestResponse) list = local_request (f, "GET", "/api/rag/backup", refused[i], NULL, NULL, NULL);
+        g_autoptr(OsiTestResponse) health = local_request (f, "GET", "/api/health", refused[i], NULL, NULL, NULL);
+        g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", refused[i], NULL,
                                                "application/json", body);
 
         g_test_message ("Host “%s”: %u %u %u", refused[i], list->status, health->status, r->status);
@@ -2130,15 +2072,15 @@ test_no_auth_host (Fixture       *f,
 
     for (guint i = 0; i < G_N_ELEMENTS (accepted); i++)
       {
-        g_autoptr(Response) r = local_request (f, "GET", "/api/rag/backup", accepted[i], NULL, NULL, NULL);
+        g_autoptr(OsiTestResponse) r = local_request (f, "GET", "/api/rag/backup", accepted[i], NULL, NULL, NULL);
 
-        assert_status (r, SOUP_STATUS_OK);
+        osi_test_response_assert_status (r, SOUP_STATUS_OK);
       }
   }
   {
-    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", localhost, NULL,
+    g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", localhost, NULL,
                                            "application/json", body);
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   assert_data_is (f, f->other);
 
@@ -2148,11 +2090,11 @@ test_no_auth_host (Fixture       *f,
   start (f, NULL, NULL);
   {
     g_autoptr(SoupMessage) msg = new_message (f, "GET", "/api/rag/backup", AUTH_GOOD);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Host", "backups.example.org");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_OK);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
 }
 
@@ -2185,10 +2127,10 @@ test_no_auth_origin (Fixture       *f,
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
       {
-        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, refused[i],
+        g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, refused[i],
                                                "application/json", body);
-        g_autoptr(Response) list = local_request (f, "GET", "/api/rag/backup", NULL, refused[i], NULL, NULL);
-        g_autoptr(Response) del = local_request (f, "DELETE", "/api/rag/backup?filename=backup_20250101_000000.tar.zst",
+        g_autoptr(OsiTestResponse) list = local_request (f, "GET", "/api/rag/backup", NULL, refused[i], NULL, NULL);
+        g_autoptr(OsiTestResponse) del = local_request (f, "DELETE", "/api/rag/backup?filename=backup_20250101_000000.tar.zst",
                                                  NULL, refused[i], NULL, NULL);
 
         g_test_message ("Origin “%s”: %u %u %u", refused[i], r->status, list->status, del->status);
@@ -2201,13 +2143,13 @@ test_no_auth_origin (Fixture       *f,
   g_assert_cmpuint (count_visible (f), ==, 1);
 
   {
-    g_autoptr(Response) r = local_request (f, "GET", "/api/rag/backup", NULL, same_https, NULL, NULL);
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = local_request (f, "GET", "/api/rag/backup", NULL, same_https, NULL, NULL);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, same_http,
+    g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, same_http,
                                            "application/json", body);
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   assert_data_is (f, f->other);
 }
@@ -2229,7 +2171,7 @@ test_no_auth_json_only (Fixture       *f,
 
     for (guint i = 0; i < G_N_ELEMENTS (refused); i++)
       {
-        g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL, refused[i], body);
+        g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL, refused[i], body);
 
         g_test_message ("Content-Type “%s”: %u", refused[i], r->status);
         assert_error (r, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
@@ -2239,18 +2181,18 @@ test_no_auth_json_only (Fixture       *f,
     /* none at all */
     g_autoptr(SoupMessage) msg = new_message (f, "POST", "/api/rag/backup/restore", AUTH_NONE);
     g_autoptr(GBytes) bytes = g_bytes_new (body, strlen (body));
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_set_request_body_from_bytes (msg, NULL, bytes);
     soup_message_headers_remove (soup_message_get_request_headers (msg), "Content-Type");
-    r = send_message (f, msg);
+    r = osi_test_send (f->session, msg, FALSE);
     assert_error (r, SOUP_STATUS_UNSUPPORTED_MEDIA_TYPE);
   }
   assert_data_is (f, f->reference);
   {
-    g_autoptr(Response) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL,
+    g_autoptr(OsiTestResponse) r = local_request (f, "POST", "/api/rag/backup/restore", NULL, NULL,
                                            "Application/JSON; charset=utf-8", body);
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   assert_data_is (f, f->other);
 }
@@ -2282,8 +2224,8 @@ test_hook_environment (Fixture       *f,
   g_unsetenv ("OSI_BACKUP_HOOK_CANARY");
 
   {
-    g_autoptr(Response) r = restore (f, "backup_20250101_000000.tar.zst");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = restore (f, "backup_20250101_000000.tar.zst");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   deadline = g_get_monotonic_time () + 30 * G_USEC_PER_SEC;
   while (!g_file_test (dump, G_FILE_TEST_EXISTS) && g_get_monotonic_time () < deadline)
@@ -2313,14 +2255,14 @@ test_token_from_environment (Fixture       *f,
   g_unsetenv ("OSI_BACKUP_TOKEN");
   {
     g_autoptr(SoupMessage) msg = new_message (f, "GET", "/api/rag/backup", AUTH_NONE);
-    g_autoptr(Response) r = NULL;
+    g_autoptr(OsiTestResponse) r = NULL;
 
     soup_message_headers_replace (soup_message_get_request_headers (msg), "Authorization", "Bearer env-token-77");
-    r = send_message (f, msg);
-    assert_status (r, SOUP_STATUS_OK);
+    r = osi_test_send (f->session, msg, FALSE);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   {
-    g_autoptr(Response) r = request (f, "GET", "/api/rag/backup", AUTH_GOOD, NULL, 0);
+    g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup", AUTH_GOOD, NULL, 0);
     assert_error (r, SOUP_STATUS_UNAUTHORIZED);
   }
 }
@@ -2579,7 +2521,7 @@ test_many_backups (Fixture       *f,
 
   for (guint round = 0; round < 2; round++)
     {
-      g_autoptr(Response) list = NULL;
+      g_autoptr(OsiTestResponse) list = NULL;
       gint64 t0 = g_get_monotonic_time ();
       JsonArray *backups = list_backups (f, &list);
       gint64 t1 = g_get_monotonic_time ();
@@ -2600,7 +2542,7 @@ test_many_backups (Fixture       *f,
 
   while (!hashed)
     {
-      g_autoptr(Response) list = NULL;
+      g_autoptr(OsiTestResponse) list = NULL;
       JsonArray *backups = list_backups (f, &list);
 
       hashed = TRUE;
@@ -2612,10 +2554,10 @@ test_many_backups (Fixture       *f,
   {
     g_autofree char *path = backup_file (f, "backup_01234.tar.zst");
     g_autofree char *sha = osi_test_file_sha256 (path);
-    g_autoptr(Response) r = get (f, "/api/rag/backup?filename=backup_01234.tar.zst");
+    g_autoptr(OsiTestResponse) r = get (f, "/api/rag/backup?filename=backup_01234.tar.zst");
     g_autofree char *digest = digest_header_for (sha);
 
-    assert_status (r, SOUP_STATUS_OK);
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
     g_assert_cmpstr (soup_message_headers_get_one (r->headers, "Repr-Digest"), ==, digest);
   }
 }
@@ -2637,7 +2579,7 @@ test_sigterm_while_hashing (Fixture       *f,
     }
   start (f, NULL, NULL);
   {
-    g_autoptr(Response) list = NULL;
+    g_autoptr(OsiTestResponse) list = NULL;
     g_assert_cmpuint (json_array_get_length (list_backups (f, &list)), ==, 20);
   }
   /* the teardown checks the exit status */
@@ -2693,8 +2635,8 @@ test_download_constant_memory (Fixture       *f,
     g_unsetenv ("ASAN_OPTIONS");
 
   {
-    g_autoptr(Response) r = get (f, "/api/health");
-    assert_status (r, SOUP_STATUS_OK);
+    g_autoptr(OsiTestResponse) r = get (f, "/api/health");
+    osi_test_response_assert_status (r, SOUP_STATUS_OK);
   }
   rss_before = proc_status_kib (f->server->pid, "VmRSS:");
 
