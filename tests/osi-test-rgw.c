@@ -515,6 +515,35 @@ osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw)
   return rgw->s3cmd_config;
 }
 
+char *
+osi_test_rgw_s3cmd (OsiTestRgw *rgw,
+                    const char *first_arg,
+                    ...)
+{
+  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
+  g_autoptr(GError) error = NULL;
+  g_autofree char *err = NULL;
+  char *out = NULL;
+  int status = 0;
+  va_list ap;
+
+  g_ptr_array_add (argv, (char *)"s3cmd");
+  g_ptr_array_add (argv, (char *)"-c");
+  g_ptr_array_add (argv, rgw->s3cmd_config);
+  g_ptr_array_add (argv, (char *)"--no-progress");
+  va_start (ap, first_arg);
+  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
+    g_ptr_array_add (argv, (char *)arg);
+  va_end (ap);
+  g_ptr_array_add (argv, NULL);
+  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
+                               &out, &err, &status, &error));
+  g_assert_no_error (error);
+  if (!g_spawn_check_wait_status (status, &error))
+    g_error ("s3cmd %s: %s\n%s%s", first_arg, error->message, out, err);
+  return out;
+}
+
 const char *
 osi_test_rgw_get_log (OsiTestRgw *rgw)
 {

@@ -44,6 +44,13 @@ const char *osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw);
  * STATUS …"), so that a test can count the requests the gateway served. */
 const char *osi_test_rgw_get_log        (OsiTestRgw *rgw);
 
+/* s3cmd run with the gateway's configuration and --no-progress, then
+ * the arguments up to NULL; its success asserted (else the test fails
+ * with its output). Its standard output. */
+char       *osi_test_rgw_s3cmd          (OsiTestRgw *rgw,
+                                         const char *first_arg,
+                                         ...) G_GNUC_NULL_TERMINATED;
+
 G_DEFINE_AUTOPTR_CLEANUP_FUNC (OsiTestRgw, osi_test_rgw_free)
 
 G_END_DECLS

@@ -438,13 +438,11 @@ damage_copy (Fixture    *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(JsonNode) root = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autofree char *path = g_build_filename (f->backups, name, NULL);
   g_autofree char *damaged = g_build_filename (f->tmp, "damaged", NULL);
   g_autofree char *target = NULL;
   g_autofree char *contents = NULL;
   gsize length;
-  int status = 0;
 
   g_assert_true (g_file_get_contents (path, &contents, &length, &error));
   g_assert_no_error (error);
@@ -457,16 +455,7 @@ damage_copy (Fixture    *f,
   target = g_strdup_printf ("s3://%s/%s%s", osi_test_rgw_get_bucket (rgw),
                             json_object_get_string_member (json_node_get_object (root), "prefix"), name);
   g_clear_pointer (&out, g_free);
-  {
-    const char *argv[] = { "s3cmd", "-c", osi_test_rgw_get_s3cmd_config (rgw), "--no-progress",
-                           "put", damaged, target, NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                                 &out, &err, &status, &error));
-    g_assert_no_error (error);
-  }
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("s3cmd put %s failed:\n%s%s", target, out, err);
+  g_free (osi_test_rgw_s3cmd (rgw, "put", damaged, target, NULL));
 }
 
 /* A copy damaged on the storage is refused: nothing is stored, the

@@ -324,34 +324,6 @@ s3_uri (const char *bucket,
   return g_strdup_printf ("s3://%s/%s", bucket, key);
 }
 
-/* Runs s3cmd with the gateway's configuration; its standard output. */
-static char *
-s3cmd (const char *first_arg,
-       ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  int status = 0;
-  va_list ap;
-
-  g_ptr_array_add (argv, (char *)"s3cmd");
-  g_ptr_array_add (argv, (char *)"-c");
-  g_ptr_array_add (argv, (char *)osi_test_rgw_get_s3cmd_config (rgw));
-  va_start (ap, first_arg);
-  for (const char *arg = first_arg; arg != NULL; arg = va_arg (ap, const char *))
-    g_ptr_array_add (argv, (char *)arg);
-  va_end (ap);
-  g_ptr_array_add (argv, NULL);
-  g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                &error);
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, &error))
-    g_error ("s3cmd %s: %s\n%s%s", first_arg, error->message, out, err);
-  return out;
-}
-
 /* s3cmd reads the copy of name back: the same bytes as the local file
  * (local_path, or the backup folder's name). */
 static void
@@ -366,7 +338,7 @@ assert_copy_identical (Fixture    *f,
   g_autofree char *local_sum = NULL;
   g_autofree char *got_sum = NULL;
 
-  g_free (s3cmd ("get", "--force", "--no-progress", uri, got, NULL));
+  g_free (osi_test_rgw_s3cmd (rgw, "get", "--force", uri, got, NULL));
   local_sum = osi_test_file_sha256 (local);
   got_sum = osi_test_file_sha256 (got);
   g_assert_cmpint (osi_test_file_size (got), ==, osi_test_file_size (local));
@@ -379,7 +351,7 @@ static GPtrArray *
 s3cmd_keys (Fixture *f)
 {
   g_autofree char *uri = s3_uri (osi_s3_get_bucket (f->s3), f->host_prefix);
-  g_autofree char *out = s3cmd ("ls", uri, NULL);
+  g_autofree char *out = osi_test_rgw_s3cmd (rgw, "ls", uri, NULL);
   g_auto(GStrv) lines = g_strsplit (out, "\n", -1);
   g_autofree char *start = g_strdup_printf ("s3://%s/%s", osi_s3_get_bucket (f->s3), f->host_prefix);
   GPtrArray *keys = g_ptr_array_new_with_free_func (g_free);
@@ -642,7 +614,7 @@ test_server_killed (Fixture       *f,
   g_assert_cmpuint (count_uploads (f), ==, 0);
   /* s3cmd sees none either. */
   uri = g_strdup_printf ("s3://%s", osi_s3_get_bucket (f->s3));
-  out = s3cmd ("multipart", uri, NULL);
+  out = osi_test_rgw_s3cmd (rgw, "multipart", uri, NULL);
   g_assert_null (strstr (out, f->host_prefix));
 }
 

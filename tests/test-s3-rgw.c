@@ -466,9 +466,6 @@ test_s3cmd_reads (void)
   g_autofree char *etag = NULL;
   g_autofree char *source = NULL;
   g_autofree char *back = NULL;
-  g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
-  int status = 0;
   int fd;
 
   if (!have_gateway ())
@@ -483,16 +480,7 @@ test_s3cmd_reads (void)
 
   source = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
   back = g_build_filename (tmp_dir, "reference.s3cmd", NULL);
-  {
-    const char *argv[] = { "s3cmd", "-c", osi_test_rgw_get_s3cmd_config (rgw), "--no-progress",
-                           "get", source, back, NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                                 &out, &err, &status, &error));
-    g_assert_no_error (error);
-  }
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("s3cmd get %s failed:\n%s%s", source, out, err);
+  g_free (osi_test_rgw_s3cmd (rgw, "get", source, back, NULL));
   osi_test_assert_files_equal (path, back);
   g_assert_true (osi_s3_delete_object (s3, key, NULL, &error));
   g_assert_no_error (error);

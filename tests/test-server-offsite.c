@@ -247,35 +247,6 @@ object_key (Fixture    *f,
   return g_strdup_printf ("%s/%s/%s", f->prefix, g_get_host_name (), name);
 }
 
-/* s3cmd's command, its success asserted; its standard output. */
-static char *
-s3cmd (const char *first,
-       ...)
-{
-  g_autoptr(GPtrArray) argv = g_ptr_array_new ();
-  g_autoptr(GError) error = NULL;
-  g_autofree char *err = NULL;
-  char *out = NULL;
-  int status = 0;
-  va_list args;
-
-  g_ptr_array_add (argv, "s3cmd");
-  g_ptr_array_add (argv, "-c");
-  g_ptr_array_add (argv, (char *)osi_test_rgw_get_s3cmd_config (rgw));
-  g_ptr_array_add (argv, "--no-progress");
-  va_start (args, first);
-  for (const char *arg = first; arg != NULL; arg = va_arg (args, const char *))
-    g_ptr_array_add (argv, (char *)arg);
-  va_end (args);
-  g_ptr_array_add (argv, NULL);
-  g_assert_true (g_spawn_sync (NULL, (char **)argv->pdata, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL,
-                               &out, &err, &status, &error));
-  g_assert_no_error (error);
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("s3cmd %s failed:\n%s%s", first, out, err);
-  return out;
-}
-
 /* The object of name's copy, got by s3cmd into the test's folder. */
 static char *
 s3cmd_get (Fixture    *f,
@@ -286,7 +257,7 @@ s3cmd_get (Fixture    *f,
   char *path = g_build_filename (f->tmp, "got-by-s3cmd", NULL);
 
   g_unlink (path);
-  g_free (s3cmd ("get", source, path, NULL));
+  g_free (osi_test_rgw_s3cmd (rgw, "get", source, path, NULL));
   return path;
 }
 
@@ -615,7 +586,7 @@ test_retention (Fixture       *f,
         g_assert_nonnull (copy);
       }
   bucket = g_strdup_printf ("s3://%s/%s/", osi_test_rgw_get_bucket (rgw), f->prefix);
-  listing = s3cmd ("ls", "--recursive", bucket, NULL);
+  listing = osi_test_rgw_s3cmd (rgw, "ls", "--recursive", bucket, NULL);
   g_assert_null (strstr (listing, names[1]));
   g_assert_nonnull (strstr (listing, names[0]));
 
@@ -744,7 +715,7 @@ test_delete_during_copy (Fixture       *f,
   g_assert_null (copy);
   g_assert_cmpuint (n_uploads_of (f, name), ==, 0);
   bucket = g_strdup_printf ("s3://%s/%s/", osi_test_rgw_get_bucket (rgw), f->prefix);
-  listing = s3cmd ("ls", "--recursive", bucket, NULL);
+  listing = osi_test_rgw_s3cmd (rgw, "ls", "--recursive", bucket, NULL);
   g_assert_null (strstr (listing, name));
   g_assert_nonnull (strstr (listing, next));
 }
@@ -899,7 +870,7 @@ test_fetch_damaged (Fixture       *f,
   osi_test_write_random_file (other, 1, 11);
   key = object_key (f, name);
   target = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
-  g_free (s3cmd ("put", other, target, NULL));
+  g_free (osi_test_rgw_s3cmd (rgw, "put", other, target, NULL));
 
   body = g_strdup_printf ("{\"backupFile\": \"%s\"}", name);
   r = request (f, "POST", "/api/rag/backup/offsite/fetch", body);
@@ -964,12 +935,12 @@ test_refresh (Fixture       *f,
 
   key = object_key (f, name);
   target = g_strdup_printf ("s3://%s/%s", osi_test_rgw_get_bucket (rgw), key);
-  g_free (s3cmd ("del", target, NULL));
+  g_free (osi_test_rgw_s3cmd (rgw, "del", target, NULL));
   stray = g_build_filename (f->tmp, "stray.tar.zst", NULL);
   osi_test_write_random_file (stray, 1000, 3);
   stray_target = g_strdup_printf ("s3://%s/%s/%s/backup_20200101_000000.tar.zst", osi_test_rgw_get_bucket (rgw),
                                   f->prefix, g_get_host_name ());
-  g_free (s3cmd ("put", stray, stray_target, NULL));
+  g_free (osi_test_rgw_s3cmd (rgw, "put", stray, stray_target, NULL));
 
   r = request (f, "GET", "/api/rag/backup/offsite?refresh=1", NULL);
   osi_test_response_assert_status (r, SOUP_STATUS_OK);

@@ -536,10 +536,8 @@ test_fetch_errors (void)
   g_autofree char *garbage = NULL;
   g_autofree char *target = NULL;
   g_autofree char *out = NULL;
-  g_autofree char *err = NULL;
   g_autoptr(GError) error = NULL;
   Watch watch;
-  int status = 0;
 
   if (!display_available () || !have_gateway ())
     return;
@@ -568,16 +566,7 @@ test_fetch_errors (void)
   garbage = g_build_filename (f.dir, "garbage", NULL);
   g_assert_true (g_file_set_contents (garbage, "not a backup", -1, NULL));
   target = g_strdup_printf ("s3://%s/fetch-errors/%s/%s", osi_test_rgw_get_bucket (rgw), g_get_host_name (), created);
-  {
-    const char *argv[] = { "s3cmd", "-c", osi_test_rgw_get_s3cmd_config (rgw), "--no-progress", "put", garbage,
-                           target, NULL };
-
-    g_assert_true (g_spawn_sync (NULL, (char **)argv, NULL, G_SPAWN_SEARCH_PATH, NULL, NULL, &out, &err, &status,
-                                 &error));
-    g_assert_no_error (error);
-  }
-  if (!g_spawn_check_wait_status (status, NULL))
-    g_error ("s3cmd put %s failed:\n%s%s", target, out, err);
+  g_free (osi_test_rgw_s3cmd (rgw, "put", garbage, target, NULL));
   body = bring_back (f.window);
   g_assert_nonnull (body);
   g_test_message ("damaged copy: %s", body);
