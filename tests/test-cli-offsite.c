@@ -110,7 +110,7 @@ cli_in (Fixture     *f,
         char       **out,
         char       **err,
         const char  *first_arg,
-        va_list      ap)
+        ...)
 {
   const char *english[] = { "LC_ALL=C.UTF-8", "LANGUAGE=", f->env_server, f->env_token, NULL };
   const char *fr[] = { "LANG=fr_FR.UTF-8", "LC_ALL=fr_FR.UTF-8", "LANGUAGE=fr", f->env_server, f->env_token, NULL };
@@ -120,10 +120,13 @@ cli_in (Fixture     *f,
   g_autofree char *ignored_err = NULL;
   const char *arg;
   guint n = 0;
+  va_list ap;
   int status;
 
+  va_start (ap, first_arg);
   for (arg = first_arg; arg != NULL && n < G_N_ELEMENTS (args) - 1; arg = va_arg (ap, const char *))
     args[n++] = arg;
+  va_end (ap);
 
   status = osi_test_run_cli (out != NULL ? out : &ignored_out, err != NULL ? err : &ignored_err, env,
                              args[0], args[1], args[2], args[3], args[4], args[5], args[6], NULL);
@@ -133,39 +136,10 @@ cli_in (Fixture     *f,
   return status;
 }
 
-static int
-cli (Fixture     *f,
-     char       **out,
-     char       **err,
-     const char  *first_arg,
-     ...)
-{
-  va_list ap;
-  int status;
-
-  va_start (ap, first_arg);
-  status = cli_in (f, FALSE, out, err, first_arg, ap);
-  va_end (ap);
-  return status;
-}
-
+#define cli(f, ...) cli_in ((f), FALSE, __VA_ARGS__)
 /* The same in French, where this machine has the locale (else NULL, the
  * French checks skipped: CI generates the locale). */
-static int
-cli_fr (Fixture     *f,
-        char       **out,
-        char       **err,
-        const char  *first_arg,
-        ...)
-{
-  va_list ap;
-  int status;
-
-  va_start (ap, first_arg);
-  status = cli_in (f, TRUE, out, err, first_arg, ap);
-  va_end (ap);
-  return status;
-}
+#define cli_fr(f, ...) cli_in ((f), TRUE, __VA_ARGS__)
 
 /* The copies through the client library, the answer's bytes in *body. */
 static GPtrArray *
