@@ -509,6 +509,31 @@ osi_test_rgw_get_credentials (OsiTestRgw *rgw)
   return rgw->credentials;
 }
 
+gboolean
+osi_test_rgw_start_once (OsiTestRgw **rgw,
+                         const char  *tmp_dir,
+                         guint64      memstore_bytes)
+{
+  static gboolean tried;
+  gint64 start;
+
+  if (*rgw != NULL)
+    return TRUE;
+  if (tried)
+    {
+      osi_test_missing ("no RADOS Gateway");
+      return FALSE;
+    }
+  tried = TRUE;
+  start = g_get_monotonic_time ();
+  *rgw = memstore_bytes > 0 ? osi_test_rgw_start_sized (tmp_dir, memstore_bytes) : osi_test_rgw_start (tmp_dir);
+  if (*rgw == NULL)
+    return FALSE;
+  g_test_message ("rgw: mon, OSD and radosgw up, user and bucket made in %.2f s",
+                  (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
+  return TRUE;
+}
+
 const char *
 osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw)
 {

@@ -21,6 +21,14 @@ OsiTestRgw *osi_test_rgw_start          (const char *tmp_dir);
  * copies). The store takes memory only as it fills. */
 OsiTestRgw *osi_test_rgw_start_sized    (const char *tmp_dir,
                                          guint64     memstore_bytes);
+/* A test program's one gateway, started by the first case that needs it
+ * (it takes seconds) into *rgw with osi_test_rgw_start_sized ()
+ * (memstore_bytes 0: osi_test_rgw_start ()), the time it took logged: TRUE when *rgw is up. When it could not start, that
+ * call and every later one return FALSE, the later ones marking their
+ * case skipped (osi_test_missing ()). One slot a program. */
+gboolean    osi_test_rgw_start_once     (OsiTestRgw **rgw,
+                                         const char  *tmp_dir,
+                                         guint64      memstore_bytes);
 /* Stops radosgw alone (SIGKILL: a gateway gone mid-request), then starts
  * it again on the same port, waiting until it answers. */
 void        osi_test_rgw_stop_gateway   (OsiTestRgw *rgw);

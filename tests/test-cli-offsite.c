@@ -27,18 +27,7 @@ static char *suite_dir;
 static gboolean
 have_gateway (void)
 {
-  static gboolean tried;
-
-  if (rgw != NULL)
-    return TRUE;
-  if (tried)
-    {
-      osi_test_missing ("no RADOS Gateway");
-      return FALSE;
-    }
-  tried = TRUE;
-  rgw = osi_test_rgw_start (suite_dir);
-  return rgw != NULL;
+  return osi_test_rgw_start_once (&rgw, suite_dir, 0);
 }
 
 typedef struct

@@ -42,23 +42,7 @@ static char *rgw_tmp;
 static gboolean
 have_gateway (void)
 {
-  static gboolean tried;
-  gint64 start;
-
-  if (rgw != NULL)
-    return TRUE;
-  if (tried)
-    {
-      osi_test_missing ("no RADOS Gateway");
-      return FALSE;
-    }
-  tried = TRUE;
-  start = g_get_monotonic_time ();
-  rgw = osi_test_rgw_start_sized (rgw_tmp, 2048ULL * MiB);
-  if (rgw == NULL)
-    return FALSE;
-  g_test_message ("rgw: up in %.2f s", (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
-  return TRUE;
+  return osi_test_rgw_start_once (&rgw, rgw_tmp, 2048ULL * MiB);
 }
 
 typedef struct

@@ -52,24 +52,7 @@ open_s3 (void)
 static gboolean
 have_gateway (void)
 {
-  static gboolean tried;
-  gint64 start;
-
-  if (rgw != NULL)
-    return TRUE;
-  if (tried)
-    {
-      osi_test_missing ("no RADOS Gateway");
-      return FALSE;
-    }
-  tried = TRUE;
-  start = g_get_monotonic_time ();
-  rgw = osi_test_rgw_start (tmp_dir);
-  if (rgw == NULL)
-    return FALSE;
-  g_test_message ("rgw: mon, OSD and radosgw up, user and bucket made in %.2f s",
-                  (g_get_monotonic_time () - start) / (double)G_USEC_PER_SEC);
-  return TRUE;
+  return osi_test_rgw_start_once (&rgw, tmp_dir, 0);
 }
 
 static int

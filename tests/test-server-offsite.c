@@ -50,18 +50,7 @@ typedef struct
 static gboolean
 have_gateway (void)
 {
-  static gboolean tried;
-
-  if (rgw != NULL)
-    return TRUE;
-  if (tried)
-    {
-      osi_test_missing ("no RADOS Gateway");
-      return FALSE;
-    }
-  tried = TRUE;
-  rgw = osi_test_rgw_start (rgw_dir);
-  return rgw != NULL;
+  return osi_test_rgw_start_once (&rgw, rgw_dir, 0);
 }
 
 static void
