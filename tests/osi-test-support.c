@@ -609,6 +609,20 @@ osi_test_parse_json (const char *data,
   return json_node_ref (json_parser_get_root (parser));
 }
 
+JsonObject *
+osi_test_json_find_named (JsonArray  *array,
+                          const char *name)
+{
+  for (guint i = 0; i < json_array_get_length (array); i++)
+    {
+      JsonObject *object = json_array_get_object_element (array, i);
+
+      if (g_strcmp0 (json_object_get_string_member (object, "name"), name) == 0)
+        return object;
+    }
+  return NULL;
+}
+
 static gboolean
 run_openssl (const char *cwd,
              const char *command_line)

@@ -153,6 +153,10 @@ void      osi_test_missing        (const char *what);
  * -1), which must parse (asserted). */
 JsonNode *osi_test_parse_json     (const char *data,
                                    gssize      len);
+/* The object of array (the API's lists: backups, copies, a prune's keep)
+ * whose "name" is name, borrowed from array; NULL when none is. */
+JsonObject *osi_test_json_find_named (JsonArray  *array,
+                                      const char *name);
 
 /* A test certificate authority and a server certificate it signed, for
  * 127.0.0.1, made with openssl in dir: dir/ca.pem, dir/server.pem and

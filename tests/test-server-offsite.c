@@ -159,18 +159,11 @@ find_copy (Fixture    *f,
            const char *name)
 {
   g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup/offsite", NULL);
-  JsonArray *copies;
+  JsonObject *found;
 
   osi_test_response_assert_status (r, SOUP_STATUS_OK);
-  copies = json_object_get_array_member (osi_test_response_object (r), "copies");
-  for (guint i = 0; i < json_array_get_length (copies); i++)
-    {
-      JsonObject *copy = json_array_get_object_element (copies, i);
-
-      if (g_strcmp0 (json_object_get_string_member (copy, "name"), name) == 0)
-        return json_object_ref (copy);
-    }
-  return NULL;
+  found = osi_test_json_find_named (json_object_get_array_member (osi_test_response_object (r), "copies"), name);
+  return found != NULL ? json_object_ref (found) : NULL;
 }
 
 /* The list entry of name (a new reference), or NULL. */
@@ -179,18 +172,11 @@ find_entry (Fixture    *f,
             const char *name)
 {
   g_autoptr(OsiTestResponse) r = request (f, "GET", "/api/rag/backup", NULL);
-  JsonArray *backups;
+  JsonObject *found;
 
   osi_test_response_assert_status (r, SOUP_STATUS_OK);
-  backups = json_object_get_array_member (osi_test_response_object (r), "backups");
-  for (guint i = 0; i < json_array_get_length (backups); i++)
-    {
-      JsonObject *entry = json_array_get_object_element (backups, i);
-
-      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
-        return json_object_ref (entry);
-    }
-  return NULL;
+  found = osi_test_json_find_named (json_object_get_array_member (osi_test_response_object (r), "backups"), name);
+  return found != NULL ? json_object_ref (found) : NULL;
 }
 
 static const char *

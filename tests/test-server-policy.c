@@ -249,15 +249,9 @@ find_entry (Fixture    *f,
 {
   g_autoptr(OsiTestResponse) r = NULL;
   JsonArray *backups = list_backups (f, &r);
+  JsonObject *found = osi_test_json_find_named (backups, name);
 
-  for (guint i = 0; i < json_array_get_length (backups); i++)
-    {
-      JsonObject *entry = json_array_get_object_element (backups, i);
-
-      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
-        return json_object_ref (entry);
-    }
-  return NULL;
+  return found != NULL ? json_object_ref (found) : NULL;
 }
 
 typedef struct

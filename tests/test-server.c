@@ -594,14 +594,7 @@ static JsonObject *
 listed (JsonArray  *backups,
         const char *name)
 {
-  for (guint i = 0; i < json_array_get_length (backups); i++)
-    {
-      JsonObject *entry = json_array_get_object_element (backups, i);
-
-      if (g_strcmp0 (json_object_get_string_member (entry, "name"), name) == 0)
-        return entry;
-    }
-  return NULL;
+  return osi_test_json_find_named (backups, name);
 }
 
 static void
