@@ -298,6 +298,26 @@ catch_mid_copy (Fixture    *f,
     }
 }
 
+/* A new backup whose copy the test caught past its first part (more
+ * than 9 MiB on the storage) and still under way: its name, *copied the
+ * bytes seen copied. A copy done before it was seen: another backup, up
+ * to CATCH_TRIES. */
+static char *
+create_caught_mid_copy (Fixture *f,
+                        gint64  *copied)
+{
+  for (guint i = 0;; i++)
+    {
+      g_autofree char *name = create_backup (f, NULL);
+
+      if (catch_mid_copy (f, name, 9 * MiB, copied))
+        return g_steal_pointer (&name);
+      if (i + 1 == CATCH_TRIES)
+        g_error ("the copy ended before the test saw it under way, %u times", CATCH_TRIES);
+      g_test_message ("%s was copied before the test saw it under way; another", name);
+    }
+}
+
 /* ------------------------------------------------------------------------ */
 /* The storage, as other clients see it                                     */
 
@@ -510,16 +530,7 @@ test_gateway_stopped (Fixture       *f,
   start_server (f);
 
   /* Past the first part, so that a copy started over would show. */
-  for (guint i = 0;; i++)
-    {
-      g_free (name);
-      name = create_backup (f, NULL);
-      if (catch_mid_copy (f, name, 9 * MiB, &copied))
-        break;
-      if (i + 1 == CATCH_TRIES)
-        g_error ("the copy ended before the test saw it under way, %u times", CATCH_TRIES);
-      g_test_message ("%s was copied before the test saw it under way; another", name);
-    }
+  name = create_caught_mid_copy (f, &copied);
   osi_test_rgw_stop_gateway (rgw);
   g_test_message ("gateway stopped with %" G_GINT64_FORMAT " bytes of %s copied", copied, name);
 
@@ -572,16 +583,7 @@ test_server_killed (Fixture       *f,
   add_random_file (f, RESUMED_SIZE, 13);
   start_server (f);
 
-  for (guint i = 0;; i++)
-    {
-      g_free (name);
-      name = create_backup (f, NULL);
-      if (catch_mid_copy (f, name, 9 * MiB, &copied))
-        break;
-      if (i + 1 == CATCH_TRIES)
-        g_error ("the copy ended before the test saw it under way, %u times", CATCH_TRIES);
-      g_test_message ("%s was copied before the test saw it under way; another", name);
-    }
+  name = create_caught_mid_copy (f, &copied);
   osi_test_server_kill (f->server);
   g_test_message ("server killed with %" G_GINT64_FORMAT " bytes of %s copied", copied, name);
   g_assert_cmpuint (count_uploads (f), ==, 1);
