@@ -397,9 +397,9 @@ osi_test_gui_offsite_server_start (OsiTestGuiShared *shared,
 
 /* The backup of that name in the window's list, or NULL; the list keeps
  * it. */
-static OsiBackupInfo *
-find_listed (OsiWindow  *window,
-             const char *name)
+OsiBackupInfo *
+osi_test_gui_find_listed (OsiWindow  *window,
+                          const char *name)
 {
   GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
 
@@ -423,7 +423,7 @@ static gboolean
 copy_done (gpointer data)
 {
   Awaited *awaited = data;
-  OsiBackupInfo *info = find_listed (awaited->window, awaited->name);
+  OsiBackupInfo *info = osi_test_gui_find_listed (awaited->window, awaited->name);
 
   return info != NULL && g_strcmp0 (osi_backup_info_get_offsite_state (info), "done") == 0 &&
          !osi_window_get_working (awaited->window);
@@ -492,7 +492,7 @@ osi_test_gui_add_offsite_copies (OsiWindow  *window,
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (window), "win.delete", "s", *gone_name));
   g_free (osi_test_answer_dialog (window, "delete"));
   osi_test_wait_idle (window);
-  g_assert_null (find_listed (window, *gone_name));
+  g_assert_null (osi_test_gui_find_listed (window, *gone_name));
   awaited.window = window;
   awaited.name = *gone_name;
   osi_test_wait_for (copy_gone, &awaited, "the deleted backup in the off-site section");

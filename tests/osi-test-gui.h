@@ -102,6 +102,10 @@ OsiTestServer *osi_test_gui_offsite_server_start (OsiTestGuiShared *shared,
                                                   guint             n_backups,
                                                   const char       *token,
                                                   OsiTestRgw       *rgw);
+/* The backup of that name in the window's list, or NULL; the list keeps
+ * it. */
+OsiBackupInfo *osi_test_gui_find_listed     (OsiWindow        *window,
+                                             const char       *name);
 /* Makes a backup from window (on such a server) and waits until its row
  * says its copy is done; returns its name. */
 char          *osi_test_gui_create_copied   (OsiWindow        *window);

@@ -118,22 +118,6 @@ display_available (void)
 /* ------------------------------------------------------------------------ */
 /* Looking at the window                                                    */
 
-static OsiBackupInfo *
-find_listed (OsiWindow  *window,
-             const char *name)
-{
-  GListModel *store = G_LIST_MODEL (osi_window_get_store (window));
-
-  for (guint i = 0; i < g_list_model_get_n_items (store); i++)
-    {
-      g_autoptr(OsiBackupInfo) info = g_list_model_get_item (store, i);
-
-      if (g_strcmp0 (osi_backup_info_get_name (info), name) == 0)
-        return info;   /* the store keeps it */
-    }
-  return NULL;
-}
-
 static OsiBackupCell *
 find_name_cell (GtkWidget  *root,
                 const char *name)
@@ -190,7 +174,7 @@ static gboolean
 copied_shown (gpointer data)
 {
   Watch *watch = data;
-  OsiBackupInfo *info = find_listed (watch->window, watch->name);
+  OsiBackupInfo *info = osi_test_gui_find_listed (watch->window, watch->name);
   const char *text;
 
   if (info == NULL || g_strcmp0 (osi_backup_info_get_offsite_state (info), "done") != 0)
@@ -203,7 +187,7 @@ static gboolean
 under_way_shown (gpointer data)
 {
   Watch *watch = data;
-  OsiBackupInfo *info = find_listed (watch->window, watch->name);
+  OsiBackupInfo *info = osi_test_gui_find_listed (watch->window, watch->name);
   const char *text;
 
   if (info == NULL || g_strcmp0 (osi_backup_info_get_offsite_state (info), "copying") != 0)
@@ -222,7 +206,7 @@ static gboolean
 failed_shown (gpointer data)
 {
   Watch *watch = data;
-  OsiBackupInfo *info = find_listed (watch->window, watch->name);
+  OsiBackupInfo *info = osi_test_gui_find_listed (watch->window, watch->name);
   const char *text;
 
   if (info == NULL || g_strcmp0 (osi_backup_info_get_offsite_state (info), "failed") != 0)
@@ -423,7 +407,7 @@ test_copy_delete_bring_back (void)
   g_assert_true (gtk_widget_activate_action (GTK_WIDGET (f.window), "win.delete", "s", created));
   g_free (osi_test_answer_dialog (f.window, "delete"));
   osi_test_wait_idle (f.window);
-  g_assert_null (find_listed (f.window, created));
+  g_assert_null (osi_test_gui_find_listed (f.window, created));
   osi_test_wait_for (gone_shown, &watch, "the off-site section to show the deleted backup");
   osi_test_settle ();
 
@@ -444,7 +428,7 @@ test_copy_delete_bring_back (void)
   g_assert_true (osi_window_get_working (f.window));
   osi_test_wait_idle (f.window);
   g_assert_null (osi_window_get_dialog (f.window));
-  g_assert_nonnull (find_listed (f.window, created));
+  g_assert_nonnull (osi_test_gui_find_listed (f.window, created));
   path = g_build_filename (f.backups, created, NULL);
   g_assert_true (g_file_test (path, G_FILE_TEST_IS_REGULAR));
   g_assert_cmpuint (g_list_model_get_n_items (osi_window_get_offsite_model (f.window)), ==, 0);
