@@ -11,6 +11,7 @@
 #include "osi-s3.h"
 #include "osi-test-rgw.h"
 #include "osi-test-http.h"
+#include "osi-test-offsite.h"
 #include "osi-test-support.h"
 
 /* The off-site copies of docs/api.md §7 end to end: a real
@@ -376,17 +377,7 @@ s3cmd_keys (Fixture *f)
 static guint
 count_uploads (Fixture *f)
 {
-  g_autoptr(GError) error = NULL;
-  g_autoptr(GPtrArray) uploads = osi_s3_list_multipart_uploads (f->s3, f->host_prefix, NULL, &error);
-
-  g_assert_no_error (error);
-  for (guint i = 0; i < uploads->len; i++)
-    {
-      OsiS3Upload *upload = g_ptr_array_index (uploads, i);
-
-      g_test_message ("multipart upload: %s (%s)", upload->key, upload->upload_id);
-    }
-  return uploads->len;
+  return osi_test_offsite_count_uploads (f->s3, f->host_prefix, NULL);
 }
 
 /* The part uploads of key the gateway answered 200, from its log: how

@@ -16,6 +16,7 @@
 #include "osi-server.h"
 #include "osi-test-rgw.h"
 #include "osi-test-http.h"
+#include "osi-test-offsite.h"
 #include "osi-test-support.h"
 
 /* The off-site copies of docs/api.md §7 as osi-backup-server makes them:
@@ -585,19 +586,12 @@ n_uploads_of (Fixture    *f,
   g_autoptr(GError) error = NULL;
   g_autoptr(OsiS3) s3 = osi_s3_new (url, osi_test_rgw_get_access_key (rgw), osi_test_rgw_get_secret_key (rgw), NULL,
                                     osi_test_rgw_get_credentials (rgw), &error);
-  g_autoptr(GPtrArray) uploads = NULL;
   g_autofree char *prefix = NULL;
-  guint n = 0;
 
   g_assert_no_error (error);
   prefix = osi_s3_host_prefix (s3, g_get_host_name (), &error);
   g_assert_no_error (error);
-  uploads = osi_s3_list_multipart_uploads (s3, prefix, NULL, &error);
-  g_assert_no_error (error);
-  for (guint i = 0; i < uploads->len; i++)
-    if (g_strcmp0 (((OsiS3Upload *)g_ptr_array_index (uploads, i))->key, key) == 0)
-      n++;
-  return n;
+  return osi_test_offsite_count_uploads (s3, prefix, key);
 }
 
 /* A backup deleted while its copy is under way (docs/api.md §7.2 "Local
