@@ -389,10 +389,7 @@ osi_test_gui_offsite_server_start (OsiTestGuiShared *shared,
   g_assert_false (g_file_test (backups, G_FILE_TEST_EXISTS));
   g_assert_true (osi_demo_backups_populate (backups, n_backups, newest, 13, NULL, &error));
   g_assert_no_error (error);
-  return osi_test_server_start (shared->tmp, shared->data, backups, token,
-                                "--offsite-url", osi_test_rgw_get_url (rgw),
-                                "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                NULL);
+  return osi_test_rgw_server_start (rgw, shared->tmp, shared->data, backups, token, osi_test_rgw_get_url (rgw), NULL);
 }
 
 /* The backup of that name in the window's list, or NULL; the list keeps

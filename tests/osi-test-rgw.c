@@ -540,6 +540,22 @@ osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw)
   return rgw->s3cmd_config;
 }
 
+OsiTestServer *
+osi_test_rgw_server_start (OsiTestRgw *rgw,
+                           const char *tmp_dir,
+                           const char *data_dir,
+                           const char *backup_dir,
+                           const char *token,
+                           const char *offsite_url,
+                           const char *retry_max)
+{
+  return osi_test_server_start (tmp_dir, data_dir, backup_dir, token,
+                                "--offsite-url", offsite_url,
+                                "--offsite-credentials", rgw->credentials,
+                                retry_max != NULL ? "--offsite-retry-max" : NULL, retry_max,
+                                NULL);
+}
+
 char *
 osi_test_rgw_s3cmd (OsiTestRgw *rgw,
                     const char *first_arg,

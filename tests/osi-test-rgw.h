@@ -3,6 +3,8 @@
 
 #include <glib.h>
 
+#include "osi-test-support.h"
+
 G_BEGIN_DECLS
 
 /* A real Ceph RADOS Gateway on 127.0.0.1 for the off-site copies' tests
@@ -51,6 +53,18 @@ const char *osi_test_rgw_get_s3cmd_config (OsiTestRgw *rgw);
  * has a line for each request answered ("beast: … "PUT /BUCKET/KEY?…"
  * STATUS …"), so that a test can count the requests the gateway served. */
 const char *osi_test_rgw_get_log        (OsiTestRgw *rgw);
+
+/* A real osi-backup-server (osi_test_server_start ()) copying off-site
+ * to offsite_url (the gateway's bucket, perhaps with a prefix) with the
+ * gateway's credentials; retry_max, when not NULL, its
+ * --offsite-retry-max. */
+OsiTestServer *osi_test_rgw_server_start (OsiTestRgw *rgw,
+                                          const char *tmp_dir,
+                                          const char *data_dir,
+                                          const char *backup_dir,
+                                          const char *token,
+                                          const char *offsite_url,
+                                          const char *retry_max);
 
 /* s3cmd run with the gateway's configuration and --no-progress, then
  * the arguments up to NULL; its success asserted (else the test fails

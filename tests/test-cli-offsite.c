@@ -53,11 +53,7 @@ fixture_start_url (Fixture    *f,
   g_assert_cmpint (g_mkdir (f->backups, 0700), ==, 0);
   if (offsite_url != NULL)
     {
-      f->server = osi_test_server_start (f->tmp, f->data, f->backups, "s3cret-token",
-                                         "--offsite-url", offsite_url,
-                                         "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                         "--offsite-retry-max", "2",
-                                         NULL);
+      f->server = osi_test_rgw_server_start (rgw, f->tmp, f->data, f->backups, "s3cret-token", offsite_url, "2");
     }
   else
     f->server = osi_test_server_start (f->tmp, f->data, f->backups, "s3cret-token", NULL);

@@ -97,10 +97,7 @@ start_server (Fixture  *f,
   g_autofree char *url = offsite ? g_strdup_printf ("%s/%s", osi_test_rgw_get_url (rgw), f->prefix) : NULL;
 
   if (offsite)
-    f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN,
-                                       "--offsite-url", url,
-                                       "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                       NULL);
+    f->server = osi_test_rgw_server_start (rgw, f->tmp, f->data, f->backups, TOKEN, url, NULL);
   else
     f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN, NULL);
   g_free (f->url);
@@ -766,10 +763,7 @@ test_stop_during_retention (Fixture       *f,
 
   silent = silent_storage (&port);
   url = g_strdup_printf ("http://127.0.0.1:%u/%s/%s", port, osi_test_rgw_get_bucket (rgw), f->prefix);
-  f->server = osi_test_server_start (f->tmp, f->data, f->backups, TOKEN,
-                                     "--offsite-url", url,
-                                     "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                     NULL);
+  f->server = osi_test_rgw_server_start (rgw, f->tmp, f->data, f->backups, TOKEN, url, NULL);
   g_free (f->url);
   f->url = g_strdup (f->server->url);
   r = request (f, "PUT", "/api/rag/backup/policy", "{\"offsite\": {\"keep_last\": 3}}");

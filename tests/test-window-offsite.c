@@ -77,10 +77,7 @@ fixture_start (Fixture    *f,
       /* A prefix of its own: the copies the other cases left in the
        * bucket are not this server's (it would list them, §7.3). */
       prefixed = g_strdup_printf ("%s/%s", offsite_url, folder);
-      f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN,
-                                         "--offsite-url", prefixed,
-                                         "--offsite-credentials", osi_test_rgw_get_credentials (rgw),
-                                         retry_max != NULL ? "--offsite-retry-max" : NULL, retry_max, NULL);
+      f->server = osi_test_rgw_server_start (rgw, f->dir, f->data, f->backups, TOKEN, prefixed, retry_max);
     }
   else
     f->server = osi_test_server_start (f->dir, f->data, f->backups, TOKEN, NULL);
