@@ -148,14 +148,6 @@ osi_client_list_offsite_finish (OsiClient     *self,
 
 /* fetch ------------------------------------------------------------------ */
 
-static char *
-server_message (JsonObject *object)
-{
-  const char *message = object != NULL ? _osi_client_member_string (object, "message") : NULL;
-
-  return message != NULL && message[0] != '\0' ? _osi_client_printable (message, -1, MAX_DETAIL_CHARS) : NULL;
-}
-
 /* The 201 without the backup that docs/api.md §7.4 says it holds: the
  * backup is there all the same, and the list says what it is. Also a
  * fetch whose answer was lost (osi-client-call.c): brought back only if
@@ -195,7 +187,7 @@ parse_fetch (GTask    *task,
   JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
 
   call->outcome = g_new0 (Outcome, 1);
-  call->outcome->message = server_message (object);
+  call->outcome->message = _osi_client_server_message (object);
   if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
     call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
   if (call->outcome->backup != NULL &&

@@ -163,6 +163,10 @@ typedef struct
   Download             *dl;
 } Call;
 
+/* osi-client.c: an answer's "message", shown to the user: printable and
+ * bounded; NULL when absent or empty. */
+char        *_osi_client_server_message     (JsonObject           *object);
+
 /* osi-client-error.c */
 char        *_osi_client_printable          (const char           *text,
                                              gssize                len,

@@ -596,8 +596,8 @@ osi_client_new_finish (GAsyncResult  *result,
 /* create ----------------------------------------------------------------- */
 
 /* The answer's "message", shown to the user: printable and bounded. */
-static char *
-server_message (JsonObject *object)
+char *
+_osi_client_server_message (JsonObject *object)
 {
   const char *message = object != NULL ? _osi_client_member_string (object, "message") : NULL;
 
@@ -657,7 +657,7 @@ parse_create (GTask    *task,
   const char *filename = object != NULL ? _osi_client_member_string (object, "filename") : NULL;
 
   call->outcome = g_new0 (Outcome, 1);
-  call->outcome->message = server_message (object);
+  call->outcome->message = _osi_client_server_message (object);
   if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
     call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
   if (call->outcome->backup != NULL || (filename == NULL && call->before == NULL))
@@ -777,7 +777,7 @@ parse_restore (GTask    *task,
 
   if (safety != NULL && osi_backup_name_is_valid (safety))
     outcome->safety_backup = g_strdup (safety);
-  outcome->message = server_message (object);
+  outcome->message = _osi_client_server_message (object);
   g_task_return_pointer (task, outcome, (GDestroyNotify)_osi_client_outcome_free);
 }
 
