@@ -84,17 +84,6 @@ osi_catalog_copy_free (OsiCatalogCopy *copy)
   g_free (copy);
 }
 
-static void
-bind_text_or_null (sqlite3_stmt *stmt,
-                   int           column,
-                   const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, column, text, -1, SQLITE_STATIC);
-  else
-    sqlite3_bind_null (stmt, column);
-}
-
 static OsiCatalogCopy *
 copy_from_row (sqlite3_stmt *stmt)
 {
@@ -124,9 +113,7 @@ GPtrArray *
 osi_catalog_list_copies (OsiCatalog  *self,
                          GError     **error)
 {
-  g_autoptr(GPtrArray) copies = NULL;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -134,26 +121,9 @@ osi_catalog_list_copies (OsiCatalog  *self,
 
   if ((stmt = _osi_catalog_get_stmt (self, STMT_LIST_COPIES, error)) == NULL)
     return NULL;
-  copies = g_ptr_array_new_with_free_func ((GDestroyNotify)osi_catalog_copy_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (copies, copy_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _osi_catalog_set_error (self, error, rc, FALSE);
-      _osi_catalog_finish_stmt (stmt);
-      return NULL;
-    }
-  _osi_catalog_finish_stmt (stmt);
-  return g_steal_pointer (&copies);
+  return _osi_catalog_read_all (self, stmt, (OsiCatalogFromRow)copy_from_row,
+                                (GDestroyNotify)osi_catalog_copy_free, error);
 }
-
-#define CHECK_COPY_CALL(self, name, error)                                   \
-  G_STMT_START {                                                             \
-    g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
-    g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);           \
-    g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
-    CHECK_THREAD (self, FALSE);                                              \
-  } G_STMT_END
 
 static void
 bind_copy (sqlite3_stmt         *stmt,
@@ -167,11 +137,11 @@ bind_copy (sqlite3_stmt         *stmt,
     sqlite3_bind_int64 (stmt, 5, copy->size);
   else
     sqlite3_bind_null (stmt, 5);
-  bind_text_or_null (stmt, 6, copy->sha256);
+  _osi_catalog_bind_text_or_null (stmt, 6, copy->sha256);
   sqlite3_bind_int64 (stmt, 7, copy->date_us);
-  bind_text_or_null (stmt, 8, osi_catalog_kind_to_string (copy->kind));
+  _osi_catalog_bind_text_or_null (stmt, 8, osi_catalog_kind_to_string (copy->kind));
   sqlite3_bind_int (stmt, 9, copy->is_protected ? 1 : 0);
-  bind_text_or_null (stmt, 10, copy->upload_id);
+  _osi_catalog_bind_text_or_null (stmt, 10, copy->upload_id);
   sqlite3_bind_int64 (stmt, 11, copy->queued);
 }
 
@@ -183,24 +153,12 @@ osi_catalog_put_copy (OsiCatalog            *self,
   sqlite3_stmt *stmt;
 
   g_return_val_if_fail (copy != NULL, FALSE);
-  CHECK_COPY_CALL (self, copy->name, error);
+  CHECK_NAMED_CALL (self, copy->name, error);
 
   if ((stmt = _osi_catalog_get_stmt (self, STMT_PUT_COPY, error)) == NULL)
     return FALSE;
   bind_copy (stmt, copy);
   return _osi_catalog_run_stmt (self, stmt, error);
-}
-
-/* One statement of a transaction already begun: rolled back on failure. */
-static gboolean
-run_in_transaction (OsiCatalog    *self,
-                    sqlite3_stmt  *stmt,
-                    GError       **error)
-{
-  if (_osi_catalog_run_stmt (self, stmt, error))
-    return TRUE;
-  _osi_catalog_rollback (self);
-  return FALSE;
 }
 
 gboolean
@@ -235,21 +193,16 @@ osi_catalog_update_copies (OsiCatalog                   *self,
   for (guint i = 0; i < n_put; i++)
     {
       bind_copy (put_stmt, put[i]);
-      if (!run_in_transaction (self, put_stmt, error))
+      if (!_osi_catalog_run_in_transaction (self, put_stmt, error))
         return FALSE;
     }
   for (guint i = 0; i < n_forget; i++)
     {
       sqlite3_bind_text (forget_stmt, 1, forget[i], -1, SQLITE_STATIC);
-      if (!run_in_transaction (self, forget_stmt, error))
+      if (!_osi_catalog_run_in_transaction (self, forget_stmt, error))
         return FALSE;
     }
-  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    {
-      _osi_catalog_rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return _osi_catalog_commit (self, error);
 }
 
 gboolean
@@ -262,11 +215,10 @@ osi_catalog_set_copy_state (OsiCatalog    *self,
 {
   sqlite3_stmt *stmt;
 
-  CHECK_COPY_CALL (self, name, error);
+  CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_COPY_STATE, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_COPY_STATE, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   sqlite3_bind_text (stmt, 2, osi_copy_state_to_string (state), -1, SQLITE_STATIC);
   sqlite3_bind_int64 (stmt, 3, at);
   sqlite3_bind_text (stmt, 4, detail != NULL ? detail : "", -1, SQLITE_STATIC);
@@ -281,12 +233,11 @@ osi_catalog_set_copy_upload_id (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
 
-  CHECK_COPY_CALL (self, name, error);
+  CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_SET_COPY_UPLOAD, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_COPY_UPLOAD, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  bind_text_or_null (stmt, 2, upload_id);
+  _osi_catalog_bind_text_or_null (stmt, 2, upload_id);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
 
@@ -297,10 +248,9 @@ osi_catalog_forget_copy (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
 
-  CHECK_COPY_CALL (self, name, error);
+  CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = _osi_catalog_get_stmt (self, STMT_FORGET_COPY, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_FORGET_COPY, name, error)) == NULL)
     return FALSE;
-  sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
   return _osi_catalog_run_stmt (self, stmt, error);
 }

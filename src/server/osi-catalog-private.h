@@ -68,20 +68,55 @@ struct _OsiCatalog
 #define CHECK_THREAD(self, val) \
   g_return_val_if_fail ((self)->owner == g_thread_self (), (val))
 
-void          _osi_catalog_set_error    (OsiCatalog    *self,
-                                         GError       **error,
-                                         int            rc,
-                                         gboolean       writing);
-sqlite3_stmt *_osi_catalog_get_stmt     (OsiCatalog    *self,
-                                         Stmt           which,
-                                         GError       **error);
-void          _osi_catalog_finish_stmt  (sqlite3_stmt  *stmt);
-gboolean      _osi_catalog_run_stmt     (OsiCatalog    *self,
-                                         sqlite3_stmt  *stmt,
-                                         GError       **error);
-gboolean      _osi_catalog_run_simple   (OsiCatalog    *self,
-                                         Stmt           which,
-                                         GError       **error);
-void          _osi_catalog_rollback     (OsiCatalog    *self);
+/* What every call about one backup checks first. */
+#define CHECK_NAMED_CALL(self, name, error)                                  \
+  G_STMT_START {                                                             \
+    g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
+    g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);           \
+    g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
+    CHECK_THREAD (self, FALSE);                                              \
+  } G_STMT_END
+
+void          _osi_catalog_set_error          (OsiCatalog          *self,
+                                               GError             **error,
+                                               int                  rc,
+                                               gboolean             writing);
+sqlite3_stmt *_osi_catalog_get_stmt           (OsiCatalog          *self,
+                                               Stmt                 which,
+                                               GError             **error);
+sqlite3_stmt *_osi_catalog_get_named_stmt     (OsiCatalog          *self,
+                                               Stmt                 which,
+                                               const char          *name,
+                                               GError             **error);
+void          _osi_catalog_finish_stmt        (sqlite3_stmt        *stmt);
+gboolean      _osi_catalog_run_stmt           (OsiCatalog          *self,
+                                               sqlite3_stmt        *stmt,
+                                               GError             **error);
+gboolean      _osi_catalog_run_simple         (OsiCatalog          *self,
+                                               Stmt                 which,
+                                               GError             **error);
+void          _osi_catalog_rollback           (OsiCatalog          *self);
+gboolean      _osi_catalog_run_in_transaction (OsiCatalog          *self,
+                                               sqlite3_stmt        *stmt,
+                                               GError             **error);
+gboolean      _osi_catalog_commit             (OsiCatalog          *self,
+                                               GError             **error);
+void          _osi_catalog_bind_text_or_null  (sqlite3_stmt        *stmt,
+                                               int                  index,
+                                               const char          *text);
+
+/* Makes a record of a row of a statement that reads. */
+typedef gpointer (*OsiCatalogFromRow) (sqlite3_stmt *stmt);
+
+gboolean      _osi_catalog_read_one           (OsiCatalog          *self,
+                                               sqlite3_stmt        *stmt,
+                                               OsiCatalogFromRow    from_row,
+                                               gpointer            *value,
+                                               GError             **error);
+GPtrArray    *_osi_catalog_read_all           (OsiCatalog          *self,
+                                               sqlite3_stmt        *stmt,
+                                               OsiCatalogFromRow    from_row,
+                                               GDestroyNotify       free_func,
+                                               GError             **error);
 
 G_END_DECLS

@@ -199,22 +199,17 @@ osi_catalog_note_is_valid (const char  *note,
   return TRUE;
 }
 
-static void
-bind_text_or_null (sqlite3_stmt *stmt,
-                   int           index,
-                   const char   *text)
-{
-  if (text != NULL)
-    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
-  else
-    sqlite3_bind_null (stmt, index);
-}
-
 static char *
 column_strdup (sqlite3_stmt *stmt,
                int           column)
 {
   return g_strdup ((const char *)sqlite3_column_text (stmt, column));
+}
+
+static char *
+text_from_row (sqlite3_stmt *stmt)
+{
+  return column_strdup (stmt, 0);
 }
 
 /* The index of the name a TEXT column holds in names (the schema's
@@ -286,7 +281,6 @@ osi_catalog_get_entry (OsiCatalog  *self,
 {
   sqlite3_stmt *stmt;
   OsiCatalogEntry *entry;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
   g_return_val_if_fail (osi_backup_name_is_valid (name), NULL);
@@ -296,27 +290,18 @@ osi_catalog_get_entry (OsiCatalog  *self,
   if ((stmt = _osi_catalog_get_stmt (self, STMT_GET_ENTRY, error)) == NULL)
     return NULL;
   sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    entry = entry_from_row (stmt);
-  else if (rc == SQLITE_DONE)
-    entry = entry_new (name, strlen (name), NULL, 0, NULL, 0);
-  else
-    {
-      _osi_catalog_set_error (self, error, rc, FALSE);
-      entry = NULL;
-    }
-  _osi_catalog_finish_stmt (stmt);
-  return entry;
+  if (!_osi_catalog_read_one (self, stmt, (OsiCatalogFromRow)entry_from_row, (gpointer *)&entry, error))
+    return NULL;
+  return entry != NULL ? entry : entry_new (name, strlen (name), NULL, 0, NULL, 0);
 }
 
 GHashTable *
 osi_catalog_load_all (OsiCatalog  *self,
                       GError     **error)
 {
-  g_autoptr(GHashTable) entries = NULL;
+  g_autoptr(GPtrArray) rows = NULL;
+  GHashTable *entries;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -324,31 +309,21 @@ osi_catalog_load_all (OsiCatalog  *self,
 
   if ((stmt = _osi_catalog_get_stmt (self, STMT_LOAD_ALL, error)) == NULL)
     return NULL;
+  rows = _osi_catalog_read_all (self, stmt, (OsiCatalogFromRow)entry_from_row,
+                                (GDestroyNotify)osi_catalog_entry_free, error);
+  if (rows == NULL)
+    return NULL;
+  /* The table takes the entries over from the array. */
+  g_ptr_array_set_free_func (rows, NULL);
   entries = g_hash_table_new_full (g_str_hash, g_str_equal, NULL, (GDestroyNotify)osi_catalog_entry_free);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+  for (guint i = 0; i < rows->len; i++)
     {
-      OsiCatalogEntry *entry = entry_from_row (stmt);
+      OsiCatalogEntry *entry = g_ptr_array_index (rows, i);
 
       g_hash_table_replace (entries, (char *)entry->name, entry);
     }
-  if (rc != SQLITE_DONE)
-    {
-      _osi_catalog_set_error (self, error, rc, FALSE);
-      _osi_catalog_finish_stmt (stmt);
-      return NULL;
-    }
-  _osi_catalog_finish_stmt (stmt);
-  return g_steal_pointer (&entries);
+  return entries;
 }
-
-/* What every call about one backup checks first. */
-#define CHECK_NAMED_CALL(self, name, error)                                  \
-  G_STMT_START {                                                             \
-    g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
-    g_return_val_if_fail (osi_backup_name_is_valid (name), FALSE);           \
-    g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
-    CHECK_THREAD (self, FALSE);                                              \
-  } G_STMT_END
 
 /* And every call about many, in an array. */
 #define CHECK_BATCH_CALL(self, items, n_items, error)                        \
@@ -358,20 +333,6 @@ osi_catalog_load_all (OsiCatalog  *self,
     g_return_val_if_fail ((error) == NULL || *(error) == NULL, FALSE);       \
     CHECK_THREAD (self, FALSE);                                              \
   } G_STMT_END
-
-/* The statement which with name bound to ?1, or NULL when closed. */
-static sqlite3_stmt *
-stmt_for_name (OsiCatalog  *self,
-               Stmt         which,
-               const char  *name,
-               GError     **error)
-{
-  sqlite3_stmt *stmt = _osi_catalog_get_stmt (self, which, error);
-
-  if (stmt != NULL)
-    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
-  return stmt;
-}
 
 /* Binds item i of an array to a statement of a batch. */
 typedef void (*BindItem) (sqlite3_stmt  *stmt,
@@ -399,18 +360,10 @@ run_batch (OsiCatalog     *self,
   for (guint i = 0; i < n_items; i++)
     {
       bind (stmt, items, i);
-      if (!_osi_catalog_run_stmt (self, stmt, error))
-        {
-          _osi_catalog_rollback (self);
-          return FALSE;
-        }
+      if (!_osi_catalog_run_in_transaction (self, stmt, error))
+        return FALSE;
     }
-  if (!_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    {
-      _osi_catalog_rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return _osi_catalog_commit (self, error);
 }
 
 gboolean
@@ -423,7 +376,7 @@ osi_catalog_set_protected (OsiCatalog  *self,
 
   CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = stmt_for_name (self, STMT_SET_PROTECTED, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_PROTECTED, name, error)) == NULL)
     return FALSE;
   sqlite3_bind_int (stmt, 2, is_protected ? 1 : 0);
   return _osi_catalog_run_stmt (self, stmt, error);
@@ -441,9 +394,9 @@ osi_catalog_set_note (OsiCatalog  *self,
 
   if (!osi_catalog_note_is_valid (note, error))
     return FALSE;
-  if ((stmt = stmt_for_name (self, STMT_SET_NOTE, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_NOTE, name, error)) == NULL)
     return FALSE;
-  bind_text_or_null (stmt, 2, note != NULL && note[0] != '\0' ? note : NULL);
+  _osi_catalog_bind_text_or_null (stmt, 2, note != NULL && note[0] != '\0' ? note : NULL);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
 
@@ -458,9 +411,9 @@ osi_catalog_set_kind (OsiCatalog      *self,
   CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (kind_names), FALSE);
 
-  if ((stmt = stmt_for_name (self, STMT_SET_KIND, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_KIND, name, error)) == NULL)
     return FALSE;
-  bind_text_or_null (stmt, 2, kind_names[kind]);
+  _osi_catalog_bind_text_or_null (stmt, 2, kind_names[kind]);
   return _osi_catalog_run_stmt (self, stmt, error);
 }
 
@@ -492,7 +445,7 @@ osi_catalog_set_sha256 (OsiCatalog             *self,
   CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail (sha256 == NULL || (osi_sha256_is_hex (sha256) && stamp != NULL), FALSE);
 
-  if ((stmt = stmt_for_name (self, STMT_SET_SHA256, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_SHA256, name, error)) == NULL)
     return FALSE;
   bind_sha256 (stmt, 2, sha256, stamp);
   return _osi_catalog_run_stmt (self, stmt, error);
@@ -523,7 +476,7 @@ osi_catalog_set_verification (OsiCatalog         *self,
   CHECK_NAMED_CALL (self, name, error);
   g_return_val_if_fail ((guint)verdict < G_N_ELEMENTS (verdict_names), FALSE);
 
-  if ((stmt = stmt_for_name (self, STMT_SET_VERIFICATION, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_SET_VERIFICATION, name, error)) == NULL)
     return FALSE;
   bind_verification (stmt, 2, verdict, at);
   return _osi_catalog_run_stmt (self, stmt, error);
@@ -539,8 +492,8 @@ bind_entry (sqlite3_stmt  *stmt,
   /* The columns of ENTRY_COLUMNS, in order. */
   sqlite3_bind_text (stmt, 1, entry->name, -1, SQLITE_STATIC);
   sqlite3_bind_int (stmt, 2, entry->is_protected ? 1 : 0);
-  bind_text_or_null (stmt, 3, entry->note != NULL && entry->note[0] != '\0' ? entry->note : NULL);
-  bind_text_or_null (stmt, 4, kind_names[entry->kind]);
+  _osi_catalog_bind_text_or_null (stmt, 3, entry->note != NULL && entry->note[0] != '\0' ? entry->note : NULL);
+  _osi_catalog_bind_text_or_null (stmt, 4, kind_names[entry->kind]);
   bind_sha256 (stmt, 5, entry->sha256, &entry->stamp);
   bind_verification (stmt, 9, entry->verdict, entry->verified_at);
 }
@@ -575,7 +528,7 @@ osi_catalog_forget (OsiCatalog  *self,
 
   CHECK_NAMED_CALL (self, name, error);
 
-  if ((stmt = stmt_for_name (self, STMT_FORGET, name, error)) == NULL)
+  if ((stmt = _osi_catalog_get_named_stmt (self, STMT_FORGET, name, error)) == NULL)
     return FALSE;
   return _osi_catalog_run_stmt (self, stmt, error);
 }
@@ -636,7 +589,6 @@ osi_catalog_get_setting (OsiCatalog  *self,
                          GError     **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
   g_return_val_if_fail (key != NULL, FALSE);
@@ -648,13 +600,7 @@ osi_catalog_get_setting (OsiCatalog  *self,
   if ((stmt = _osi_catalog_get_stmt (self, STMT_GET_SETTING, error)) == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, key, -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *value = column_strdup (stmt, 0);
-  else if (rc != SQLITE_DONE)
-    _osi_catalog_set_error (self, error, rc, FALSE);
-  _osi_catalog_finish_stmt (stmt);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+  return _osi_catalog_read_one (self, stmt, (OsiCatalogFromRow)text_from_row, (gpointer *)value, error);
 }
 
 gboolean
@@ -734,15 +680,10 @@ osi_catalog_add_run (OsiCatalog         *self,
   sqlite3_bind_int64 (add, 2, at);
   sqlite3_bind_int (add, 3, ok ? 1 : 0);
   sqlite3_bind_text (add, 4, text, -1, SQLITE_STATIC);
+  if (!_osi_catalog_run_in_transaction (self, add, error))
+    return FALSE;
   sqlite3_bind_int (prune, 1, OSI_CATALOG_RUNS_KEPT);
-  if (!_osi_catalog_run_stmt (self, add, error) || !_osi_catalog_run_stmt (self, prune, error) ||
-      !_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    {
-      _osi_catalog_finish_stmt (prune);
-      _osi_catalog_rollback (self);
-      return FALSE;
-    }
-  return TRUE;
+  return _osi_catalog_run_in_transaction (self, prune, error) && _osi_catalog_commit (self, error);
 }
 
 GPtrArray *
@@ -750,9 +691,7 @@ osi_catalog_list_runs (OsiCatalog  *self,
                        guint        n,
                        GError     **error)
 {
-  g_autoptr(GPtrArray) runs = NULL;
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), NULL);
   g_return_val_if_fail (error == NULL || *error == NULL, NULL);
@@ -760,18 +699,9 @@ osi_catalog_list_runs (OsiCatalog  *self,
 
   if ((stmt = _osi_catalog_get_stmt (self, STMT_LIST_RUNS, error)) == NULL)
     return NULL;
-  runs = g_ptr_array_new_with_free_func ((GDestroyNotify)osi_catalog_run_free);
   sqlite3_bind_int64 (stmt, 1, n);
-  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
-    g_ptr_array_add (runs, run_from_row (stmt));
-  if (rc != SQLITE_DONE)
-    {
-      _osi_catalog_set_error (self, error, rc, FALSE);
-      _osi_catalog_finish_stmt (stmt);
-      return NULL;
-    }
-  _osi_catalog_finish_stmt (stmt);
-  return g_steal_pointer (&runs);
+  return _osi_catalog_read_all (self, stmt, (OsiCatalogFromRow)run_from_row,
+                                (GDestroyNotify)osi_catalog_run_free, error);
 }
 
 gboolean
@@ -781,7 +711,6 @@ osi_catalog_get_last_run (OsiCatalog         *self,
                           GError            **error)
 {
   sqlite3_stmt *stmt;
-  int rc;
 
   g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);
   g_return_val_if_fail ((guint)kind < G_N_ELEMENTS (run_kind_names), FALSE);
@@ -793,11 +722,5 @@ osi_catalog_get_last_run (OsiCatalog         *self,
   if ((stmt = _osi_catalog_get_stmt (self, STMT_LAST_RUN, error)) == NULL)
     return FALSE;
   sqlite3_bind_text (stmt, 1, run_kind_names[kind], -1, SQLITE_STATIC);
-  rc = sqlite3_step (stmt);
-  if (rc == SQLITE_ROW)
-    *run = run_from_row (stmt);
-  else if (rc != SQLITE_DONE)
-    _osi_catalog_set_error (self, error, rc, FALSE);
-  _osi_catalog_finish_stmt (stmt);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+  return _osi_catalog_read_one (self, stmt, (OsiCatalogFromRow)run_from_row, (gpointer *)run, error);
 }

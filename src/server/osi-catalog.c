@@ -244,6 +244,96 @@ _osi_catalog_rollback (OsiCatalog *self)
     _osi_catalog_run_simple (self, STMT_ROLLBACK, NULL);
 }
 
+/* The statement which with name bound to ?1, or NULL when closed. */
+sqlite3_stmt *
+_osi_catalog_get_named_stmt (OsiCatalog  *self,
+                             Stmt         which,
+                             const char  *name,
+                             GError     **error)
+{
+  sqlite3_stmt *stmt = _osi_catalog_get_stmt (self, which, error);
+
+  if (stmt != NULL)
+    sqlite3_bind_text (stmt, 1, name, -1, SQLITE_STATIC);
+  return stmt;
+}
+
+/* One statement of a transaction already begun: rolled back on failure. */
+gboolean
+_osi_catalog_run_in_transaction (OsiCatalog    *self,
+                                 sqlite3_stmt  *stmt,
+                                 GError       **error)
+{
+  if (_osi_catalog_run_stmt (self, stmt, error))
+    return TRUE;
+  _osi_catalog_rollback (self);
+  return FALSE;
+}
+
+/* Commits the transaction under way, or rolls it back. */
+gboolean
+_osi_catalog_commit (OsiCatalog  *self,
+                     GError     **error)
+{
+  if (_osi_catalog_run_simple (self, STMT_COMMIT, error))
+    return TRUE;
+  _osi_catalog_rollback (self);
+  return FALSE;
+}
+
+/* Reads the first row of a statement that reads, through from_row ():
+ * *value is NULL when there is none. */
+gboolean
+_osi_catalog_read_one (OsiCatalog         *self,
+                       sqlite3_stmt       *stmt,
+                       OsiCatalogFromRow   from_row,
+                       gpointer           *value,
+                       GError            **error)
+{
+  int rc = sqlite3_step (stmt);
+
+  *value = NULL;
+  if (rc == SQLITE_ROW)
+    *value = from_row (stmt);
+  else if (rc != SQLITE_DONE)
+    _osi_catalog_set_error (self, error, rc, FALSE);
+  _osi_catalog_finish_stmt (stmt);
+  return rc == SQLITE_ROW || rc == SQLITE_DONE;
+}
+
+/* Reads every row of a statement that reads, through from_row (), into
+ * an array that frees them with free_func; NULL with an error when a
+ * step fails. */
+GPtrArray *
+_osi_catalog_read_all (OsiCatalog         *self,
+                       sqlite3_stmt       *stmt,
+                       OsiCatalogFromRow   from_row,
+                       GDestroyNotify      free_func,
+                       GError            **error)
+{
+  g_autoptr(GPtrArray) rows = g_ptr_array_new_with_free_func (free_func);
+  int rc;
+
+  while ((rc = sqlite3_step (stmt)) == SQLITE_ROW)
+    g_ptr_array_add (rows, from_row (stmt));
+  if (rc != SQLITE_DONE)
+    _osi_catalog_set_error (self, error, rc, FALSE);
+  _osi_catalog_finish_stmt (stmt);
+  return rc == SQLITE_DONE ? g_steal_pointer (&rows) : NULL;
+}
+
+/* Binds text, or NULL when there is none. */
+void
+_osi_catalog_bind_text_or_null (sqlite3_stmt *stmt,
+                                int           index,
+                                const char   *text)
+{
+  if (text != NULL)
+    sqlite3_bind_text (stmt, index, text, -1, SQLITE_TRANSIENT);
+  else
+    sqlite3_bind_null (stmt, index);
+}
+
 /* ------------------------------------------------------------------------ */
 /* Opening                                                                  */
 
