@@ -379,11 +379,8 @@ void
 _osi_server_handle_offsite_fetch (OsiServer         *self,
                                   SoupServerMessage *msg)
 {
-  Request *req = _osi_server_request_get (msg);
-  g_autoptr(JsonNode) root = NULL;
   g_autoptr(OsiCatalogCopy) copy = NULL;
-  JsonNode *member;
-  const char *name;
+  g_autofree char *name = NULL;
   Job *job;
   struct stat st;
 
@@ -392,22 +389,9 @@ _osi_server_handle_offsite_fetch (OsiServer         *self,
       _osi_server_respond_not_offsite (msg);
       return;
     }
-  if (req->body != NULL && req->body->len > 0)
-    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
-                                 _("The request body must be a JSON object such as {\"backupFile\": \"backup_20250101_120000.tar.zst\"}."));
-      return;
-    }
-  member = json_object_get_member (json_node_get_object (root), "backupFile");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The request body has no “backupFile” name."));
-      return;
-    }
-  name = json_node_get_string (member);
-  if (!osi_backup_name_is_valid (name) || !osi_backup_folder_is_backup_name (name))
+  if ((name = _osi_server_require_backup_file (msg)) == NULL)
+    return;
+  if (!osi_backup_folder_is_backup_name (name))
     {
       _osi_server_respond_bad_name (msg);
       return;

@@ -237,6 +237,7 @@ void        _osi_server_note_backup_rate        (OsiServer            *self,
                                                  Job                  *job);
 void        _osi_server_handle_create           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
+char       *_osi_server_require_backup_file     (SoupServerMessage    *msg);
 void        _osi_server_handle_restore          (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 void        _osi_server_handle_delete           (OsiServer            *self,
