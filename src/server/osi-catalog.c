@@ -270,15 +270,15 @@ _osi_catalog_run_in_transaction (OsiCatalog    *self,
   return FALSE;
 }
 
-/* Commits the transaction under way, or rolls it back. */
+/* Commits the transaction under way, its last statement: rolled back
+ * when the commit fails. */
 gboolean
 _osi_catalog_commit (OsiCatalog  *self,
                      GError     **error)
 {
-  if (_osi_catalog_run_simple (self, STMT_COMMIT, error))
-    return TRUE;
-  _osi_catalog_rollback (self);
-  return FALSE;
+  sqlite3_stmt *stmt = _osi_catalog_get_stmt (self, STMT_COMMIT, error);
+
+  return stmt != NULL && _osi_catalog_run_in_transaction (self, stmt, error);
 }
 
 /* Reads the first row of a statement that reads, through from_row ():
