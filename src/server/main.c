@@ -3,18 +3,15 @@
 
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <glib-unix.h>
 #include <glib/gi18n-lib.h>
 
 #include "osi-i18n.h"
+#include "osi-private-file.h"
 #include "osi-s3.h"
 #include "osi-server.h"
 
@@ -40,46 +37,33 @@ read_token_file (const char  *path,
                  GError     **error)
 {
   g_autofree char *text = NULL;
-  struct stat st;
-  ssize_t n;
-  int fd;
+  OsiPrivateFileProblem problem;
+  gsize length;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC);
-  if (fd < 0 || fstat (fd, &st) < 0)
+  text = osi_private_file_read (path, MAX_TOKEN_FILE, &length, &problem);
+  if (text == NULL)
     {
-      int saved = errno;
-      if (fd >= 0)
-        close (fd);
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   _("Cannot read the token file “%s”: %s"), path, g_strerror (saved));
+      switch (problem.kind)
+        {
+        case OSI_PRIVATE_FILE_NOT_REGULAR:
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
+                       _("The token file “%s” is not a regular file."), path);
+          break;
+        case OSI_PRIVATE_FILE_OPEN_TO_OTHERS:
+          g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
+                       _("The token file “%s” is open to other users (mode %03o): run “chmod 600 %s” first."),
+                       path, problem.mode, path);
+          break;
+        case OSI_PRIVATE_FILE_UNREADABLE:
+        default:
+          g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (problem.saved_errno),
+                       _("Cannot read the token file “%s”: %s"), path, g_strerror (problem.saved_errno));
+          break;
+        }
       return NULL;
     }
-  if (!S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_INVAL,
-                   _("The token file “%s” is not a regular file."), path);
-      return NULL;
-    }
-  if ((st.st_mode & 077) != 0)
-    {
-      close (fd);
-      g_set_error (error, G_FILE_ERROR, G_FILE_ERROR_PERM,
-                   _("The token file “%s” is open to other users (mode %03o): run “chmod 600 %s” first."),
-                   path, (unsigned)(st.st_mode & 0777), path);
-      return NULL;
-    }
-
-  text = g_malloc0 (MAX_TOKEN_FILE + 1);
-  n = read (fd, text, MAX_TOKEN_FILE);
-  close (fd);
-  if (n < 0)
-    {
-      int saved = errno;
-      g_set_error (error, G_FILE_ERROR, g_file_error_from_errno (saved),
-                   _("Cannot read the token file “%s”: %s"), path, g_strerror (saved));
-      return NULL;
-    }
+  /* What lies past the first MAX_TOKEN_FILE bytes is not read. */
+  text[MIN (length, MAX_TOKEN_FILE)] = '\0';
   g_strstrip (text);
   if (text[0] == '\0')
     {

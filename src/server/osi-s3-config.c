@@ -2,14 +2,11 @@
 #define G_LOG_DOMAIN "osi-s3"
 #include "config.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <glib/gi18n.h>
 
+#include "osi-private-file.h"
 #include "osi-s3-private.h"
 
 #define MAX_CREDENTIALS_FILE (64 * 1024)
@@ -242,15 +239,6 @@ osi_s3_url_parse (const char  *url,
  * name. Nothing of the file appears in any message but its line
  * numbers: never the secret. */
 
-static void
-set_credentials_error (GError     **error,
-                       const char  *path,
-                       int          saved_errno)
-{
-  g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
-               _("Cannot read the credentials file “%s”: %s"), path, g_strerror (saved_errno));
-}
-
 gboolean
 osi_s3_read_credentials (const char  *path,
                          char       **access_key,
@@ -261,55 +249,31 @@ osi_s3_read_credentials (const char  *path,
   g_auto(GStrv) lines = NULL;
   g_autofree char *access = NULL;
   g_autofree char *secret = NULL;
-  struct stat st;
-  gsize total = 0;
-  int fd;
+  OsiPrivateFileProblem problem;
+  gsize total;
 
-  fd = open (path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-  if (fd < 0 || fstat (fd, &st) < 0)
+  text = osi_private_file_read (path, MAX_CREDENTIALS_FILE, &total, &problem);
+  if (text == NULL)
     {
-      int saved = errno;
-
-      if (fd >= 0)
-        close (fd);
-      set_credentials_error (error, path, saved);
-      return FALSE;
-    }
-  if (!S_ISREG (st.st_mode))
-    {
-      close (fd);
-      g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
-                   _("The credentials file “%s” is not a regular file."), path);
-      return FALSE;
-    }
-  if ((st.st_mode & 077) != 0)
-    {
-      close (fd);
-      g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
-                   _("The credentials file “%s” is open to other users (mode %03o): run “chmod 600 %s” first."),
-                   path, (unsigned) (st.st_mode & 0777), path);
-      return FALSE;
-    }
-
-  text = g_malloc0 (MAX_CREDENTIALS_FILE + 1);
-  for (;;)
-    {
-      ssize_t n = read (fd, text + total, MAX_CREDENTIALS_FILE + 1 - total);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
+      switch (problem.kind)
         {
-          int saved = errno;
-
-          close (fd);
-          set_credentials_error (error, path, saved);
-          return FALSE;
+        case OSI_PRIVATE_FILE_NOT_REGULAR:
+          g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
+                       _("The credentials file “%s” is not a regular file."), path);
+          break;
+        case OSI_PRIVATE_FILE_OPEN_TO_OTHERS:
+          g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
+                       _("The credentials file “%s” is open to other users (mode %03o): run “chmod 600 %s” first."),
+                       path, problem.mode, path);
+          break;
+        case OSI_PRIVATE_FILE_UNREADABLE:
+        default:
+          g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
+                       _("Cannot read the credentials file “%s”: %s"), path, g_strerror (problem.saved_errno));
+          break;
         }
-      if (n == 0 || (total += n) > MAX_CREDENTIALS_FILE)
-        break;
+      return FALSE;
     }
-  close (fd);
   if (total > MAX_CREDENTIALS_FILE || memchr (text, '\0', total) != NULL)
     {
       g_set_error (error, OSI_S3_ERROR, OSI_S3_ERROR_INVALID,
