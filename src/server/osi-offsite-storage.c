@@ -37,9 +37,7 @@ osi_offsite_list_objects (OsiS3         *s3,
 
       if (page == NULL)
         return NULL;
-      for (guint i = 0; i < page->len; i++)
-        g_ptr_array_add (all, g_steal_pointer (&page->pdata[i]));
-      g_ptr_array_set_free_func (page, NULL);
+      g_ptr_array_extend_and_steal (all, g_steal_pointer (&page));
       g_free (token);
       token = g_steal_pointer (&next);
     }
