@@ -14,7 +14,6 @@
 #include "osi-archive.h"
 #include "osi-backup-info.h"
 #include "osi-diff-private.h"
-#include "osi-json.h"
 #include "osi-open.h"
 #include "osi-server-private.h"
 #include "osi-swap.h"
@@ -697,40 +696,6 @@ restore_done (Job          *job,
 
   restore_maybe_end (self);
   return TRUE;
-}
-
-/* The valid name of the request body's "backupFile", which a restore
- * and an off-site fetch carry; answers 400 itself when the body is not
- * such an object or the name is missing or invalid. */
-char *
-_osi_server_require_backup_file (SoupServerMessage *msg)
-{
-  Request *req = _osi_server_request_get (msg);
-  g_autoptr(JsonNode) root = NULL;
-  JsonNode *member;
-  const char *name;
-
-  if (req->body != NULL && req->body->len > 0)
-    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
-  if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
-    {
-      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
-                                 _("The request body must be a JSON object such as {\"backupFile\": \"backup_20250101_120000.tar.zst\"}."));
-      return NULL;
-    }
-  member = json_object_get_member (json_node_get_object (root), "backupFile");
-  if (member == NULL || !JSON_NODE_HOLDS_VALUE (member) || json_node_get_value_type (member) != G_TYPE_STRING)
-    {
-      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The request body has no “backupFile” name."));
-      return NULL;
-    }
-  name = json_node_get_string (member);
-  if (!osi_backup_name_is_valid (name))
-    {
-      _osi_server_respond_bad_name (msg);
-      return NULL;
-    }
-  return g_strdup (name);
 }
 
 void

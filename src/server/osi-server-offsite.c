@@ -14,7 +14,6 @@
 
 #include "osi-archive.h"
 #include "osi-backup-info.h"
-#include "osi-json.h"
 #include "osi-server-private.h"
 
 /* The routes of the off-site copies (docs/api.md §7.3, §7.4): the list of

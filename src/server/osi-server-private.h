@@ -197,8 +197,6 @@ void        _osi_server_respond_unknown         (SoupServerMessage    *msg,
                                                  const char           *name);
 void        _osi_server_respond_task_error      (SoupServerMessage    *msg,
                                                  const GError         *error);
-void        _osi_server_respond_bad_name        (SoupServerMessage    *msg);
-char       *_osi_server_require_filename        (SoupServerMessage    *msg);
 void        _osi_server_resume                  (SoupServerMessage    *msg);
 gboolean    _osi_server_is_authorized           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
@@ -212,6 +210,20 @@ Job        *_osi_server_job_new                 (const char           *name,
 void        _osi_server_job_run                 (OsiServer            *self,
                                                  SoupServerMessage    *msg,
                                                  Job                  *job);
+
+/* osi-server-request.c */
+typedef enum
+{
+  NAME_ABSENT,
+  NAME_VALID,
+  NAME_INVALID,
+} NameStatus;
+
+NameStatus  _osi_server_query_filename          (SoupServerMessage    *msg,
+                                                 char                **out_name);
+void        _osi_server_respond_bad_name        (SoupServerMessage    *msg);
+char       *_osi_server_require_filename        (SoupServerMessage    *msg);
+char       *_osi_server_require_backup_file     (SoupServerMessage    *msg);
 
 /* osi-server-list.c */
 void        _osi_server_handle_health           (OsiServer            *self,
@@ -237,7 +249,6 @@ void        _osi_server_note_backup_rate        (OsiServer            *self,
                                                  Job                  *job);
 void        _osi_server_handle_create           (OsiServer            *self,
                                                  SoupServerMessage    *msg);
-char       *_osi_server_require_backup_file     (SoupServerMessage    *msg);
 void        _osi_server_handle_restore          (OsiServer            *self,
                                                  SoupServerMessage    *msg);
 void        _osi_server_handle_delete           (OsiServer            *self,

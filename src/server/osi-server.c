@@ -336,93 +336,6 @@ _osi_server_is_authorized (OsiServer         *self,
 }
 
 /* ------------------------------------------------------------------------ */
-/* The backup name of a request                                             */
-
-typedef enum
-{
-  NAME_ABSENT,
-  NAME_VALID,
-  NAME_INVALID,
-} NameStatus;
-
-/* The "filename" parameter of the query, percent-decoded by hand so that
- * an encoded NUL cannot cut the name short. */
-static NameStatus
-query_filename (SoupServerMessage  *msg,
-                char              **out_name)
-{
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
-  g_auto(GStrv) parts = NULL;
-  g_autofree char *name = NULL;
-  guint found = 0;
-
-  *out_name = NULL;
-  if (query == NULL)
-    return NAME_ABSENT;
-
-  parts = g_strsplit (query, "&", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      g_autoptr(GBytes) bytes = NULL;
-      const char *raw;
-      const char *data;
-      gsize len;
-
-      if (strcmp (parts[i], "filename") == 0)
-        raw = "";
-      else if (g_str_has_prefix (parts[i], "filename="))
-        raw = parts[i] + strlen ("filename=");
-      else
-        continue;
-
-      if (++found > 1)
-        return NAME_INVALID;
-      bytes = g_uri_unescape_bytes (raw, -1, NULL, NULL);
-      if (bytes == NULL)
-        return NAME_INVALID;
-      data = g_bytes_get_data (bytes, &len);
-      if (len == 0 || memchr (data, '\0', len) != NULL)
-        return NAME_INVALID;
-      name = g_strndup (data, len);
-    }
-
-  if (found == 0)
-    return NAME_ABSENT;
-  if (!osi_backup_name_is_valid (name))
-    return NAME_INVALID;
-  *out_name = g_steal_pointer (&name);
-  return NAME_VALID;
-}
-
-void
-_osi_server_respond_bad_name (SoupServerMessage *msg)
-{
-  _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
-                             _("Invalid backup name: a name starts with a letter or a digit, holds only letters, digits, “.”, “_” and “-”, no “..”, and at most 201 characters."));
-}
-
-/* The name a request must carry; answers 400 itself when it is missing or
- * invalid. */
-char *
-_osi_server_require_filename (SoupServerMessage *msg)
-{
-  char *name = NULL;
-
-  switch (query_filename (msg, &name))
-    {
-    case NAME_VALID:
-      return name;
-    case NAME_ABSENT:
-      _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s", _("The “filename” parameter is missing."));
-      return NULL;
-    case NAME_INVALID:
-    default:
-      _osi_server_respond_bad_name (msg);
-      return NULL;
-    }
-}
-
-/* ------------------------------------------------------------------------ */
 /* Work in threads                                                          */
 
 void
@@ -669,7 +582,7 @@ handler (SoupServer        *soup,
         }
       else
         {
-          switch (query_filename (msg, &name))
+          switch (_osi_server_query_filename (msg, &name))
             {
             case NAME_ABSENT:
               _osi_server_handle_list (self, msg);
