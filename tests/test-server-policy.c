@@ -1050,6 +1050,12 @@ static void
 test_prune (Fixture       *f,
             gconstpointer  user_data)
 {
+  static const char * const plan_queries[] = {
+    "/api/rag/backup/prune?dry_run=1",
+    "/api/rag/backup/prune?dry_run=true",
+    "/api/rag/backup/prune?dry_run",
+    "/api/rag/backup/prune?dry_run=0&dry_run=yes",
+  };
   g_autofree char *oldest = day_name (0);
   g_autofree char *third = day_name (2);
 
@@ -1070,11 +1076,11 @@ test_prune (Fixture       *f,
   }
 
   /* The plan: the 3 newest, the newest of the 2 latest ISO weeks (Monday
-   * 2025-01-06 starts the second), the protected one; nothing deleted. */
-  for (guint i = 0; i < 2; i++)
+   * 2025-01-06 starts the second), the protected one; nothing deleted.
+   * The bare name asks for it too, and of two values the last counts. */
+  for (guint i = 0; i < G_N_ELEMENTS (plan_queries); i++)
     {
-      g_autoptr(OsiTestResponse) r = request (f, "POST", i == 0 ? "/api/rag/backup/prune?dry_run=1"
-                                                         : "/api/rag/backup/prune?dry_run=true", NULL);
+      g_autoptr(OsiTestResponse) r = request (f, "POST", plan_queries[i], NULL);
       g_autofree char *keep = NULL;
       g_autofree char *remove = NULL;
 

@@ -44,29 +44,6 @@ respond_copies (OsiServer         *self,
 /* GET /api/rag/backup/offsite[?refresh=1]                                  */
 
 static gboolean
-query_has_refresh (SoupServerMessage *msg)
-{
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
-  g_auto(GStrv) parts = NULL;
-  gboolean refresh = FALSE;
-
-  if (query == NULL)
-    return FALSE;
-  parts = g_strsplit (query, "&", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      static const char * const yes[] = { "refresh", "refresh=1", "refresh=true", "refresh=yes", NULL };
-      static const char * const no[] = { "refresh=0", "refresh=false", "refresh=no", NULL };
-
-      if (g_strv_contains (yes, parts[i]))
-        refresh = TRUE;
-      else if (g_strv_contains (no, parts[i]))
-        refresh = FALSE;
-    }
-  return refresh;
-}
-
-static gboolean
 refresh_work (Job           *job,
               GCancellable  *cancellable,
               GError       **error)
@@ -119,12 +96,16 @@ void
 _osi_server_handle_offsite (OsiServer         *self,
                             SoupServerMessage *msg)
 {
+  gboolean refresh;
+
   if (self->offsite == NULL)
     {
       _osi_server_respond_not_offsite (msg);
       return;
     }
-  if (query_has_refresh (msg))
+  /* A value of refresh that is neither yes nor no is ignored. */
+  _osi_server_query_flag (msg, "refresh", &refresh);
+  if (refresh)
     {
       _osi_server_job_run (self, msg, _osi_server_job_new (NULL, -1, refresh_work, refresh_done));
       return;

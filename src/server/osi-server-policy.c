@@ -311,41 +311,6 @@ _osi_server_prune (OsiServer *self,
   return answer;
 }
 
-/* dry_run=1 (or true, yes, or the bare name) for a plan only; 0, false or
- * no, or no parameter, to apply it. FALSE for another value. */
-static gboolean
-read_dry_run (SoupServerMessage *msg,
-              gboolean          *dry_run)
-{
-  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
-  g_auto(GStrv) parts = NULL;
-
-  *dry_run = FALSE;
-  if (query == NULL)
-    return TRUE;
-  parts = g_strsplit (query, "&", -1);
-  for (guint i = 0; parts[i] != NULL; i++)
-    {
-      static const char * const yes[] = { "1", "true", "yes", NULL };
-      static const char * const no[] = { "0", "false", "no", NULL };
-      const char *value;
-
-      if (strcmp (parts[i], "dry_run") == 0)
-        value = "1";
-      else if (g_str_has_prefix (parts[i], "dry_run="))
-        value = parts[i] + strlen ("dry_run=");
-      else
-        continue;
-      if (g_strv_contains (yes, value))
-        *dry_run = TRUE;
-      else if (g_strv_contains (no, value))
-        *dry_run = FALSE;
-      else
-        return FALSE;
-    }
-  return TRUE;
-}
-
 typedef struct
 {
   OsiServer         *server;
@@ -396,7 +361,9 @@ _osi_server_handle_prune (OsiServer         *self,
   g_autoptr(JsonObject) answer = NULL;
   gboolean dry_run;
 
-  if (!read_dry_run (msg, &dry_run))
+  /* dry_run=1 (or true, yes, or the bare name) for a plan only; 0,
+   * false or no, or no parameter, to apply it. */
+  if (!_osi_server_query_flag (msg, "dry_run", &dry_run))
     {
       _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
                                  _("“dry_run” takes 1 (only show the plan) or 0 (apply it)."));

@@ -224,6 +224,9 @@ NameStatus  _osi_server_query_filename          (SoupServerMessage    *msg,
 void        _osi_server_respond_bad_name        (SoupServerMessage    *msg);
 char       *_osi_server_require_filename        (SoupServerMessage    *msg);
 char       *_osi_server_require_backup_file     (SoupServerMessage    *msg);
+gboolean    _osi_server_query_flag              (SoupServerMessage    *msg,
+                                                 const char           *name,
+                                                 gboolean             *value);
 
 /* osi-server-list.c */
 void        _osi_server_handle_health           (OsiServer            *self,

@@ -13,7 +13,24 @@
 
 /* What a request names: the backup of its query's "filename" or of its
  * body's "backupFile", each answered with a 400 when missing or
- * invalid. */
+ * invalid; and the flags of its query. */
+
+/* The value of a part of a query when it is the parameter name: what
+ * follows "name=", or bare_value for the bare name; NULL for another
+ * parameter. */
+static const char *
+query_part_value (const char *part,
+                  const char *name,
+                  const char *bare_value)
+{
+  gsize length = strlen (name);
+
+  if (strncmp (part, name, length) != 0)
+    return NULL;
+  if (part[length] == '\0')
+    return bare_value;
+  return part[length] == '=' ? part + length + 1 : NULL;
+}
 
 /* The "filename" parameter of the query, percent-decoded by hand so that
  * an encoded NUL cannot cut the name short. */
@@ -38,11 +55,7 @@ _osi_server_query_filename (SoupServerMessage  *msg,
       const char *data;
       gsize len;
 
-      if (strcmp (parts[i], "filename") == 0)
-        raw = "";
-      else if (g_str_has_prefix (parts[i], "filename="))
-        raw = parts[i] + strlen ("filename=");
-      else
+      if ((raw = query_part_value (parts[i], "filename", "")) == NULL)
         continue;
 
       if (++found > 1)
@@ -90,6 +103,40 @@ _osi_server_require_filename (SoupServerMessage *msg)
       _osi_server_respond_bad_name (msg);
       return NULL;
     }
+}
+
+/* The query's flag name: set by the bare name, 1, true or yes, cleared
+ * by 0, false or no, the last one counting; cleared without one. FALSE
+ * when a value is none of these. */
+gboolean
+_osi_server_query_flag (SoupServerMessage *msg,
+                        const char        *name,
+                        gboolean          *value)
+{
+  static const char * const yes[] = { "1", "true", "yes", NULL };
+  static const char * const no[] = { "0", "false", "no", NULL };
+  const char *query = g_uri_get_query (soup_server_message_get_uri (msg));
+  g_auto(GStrv) parts = NULL;
+  gboolean known = TRUE;
+
+  *value = FALSE;
+  if (query == NULL)
+    return TRUE;
+  parts = g_strsplit (query, "&", -1);
+  for (guint i = 0; parts[i] != NULL; i++)
+    {
+      const char *text = query_part_value (parts[i], name, "1");
+
+      if (text == NULL)
+        continue;
+      if (g_strv_contains (yes, text))
+        *value = TRUE;
+      else if (g_strv_contains (no, text))
+        *value = FALSE;
+      else
+        known = FALSE;
+    }
+  return known;
 }
 
 /* The valid name of the request body's "backupFile", which a restore
