@@ -10,7 +10,6 @@
 
 #include <glib/gi18n-lib.h>
 
-#include "osi-json.h"
 #include "osi-server-private.h"
 
 /* What the server records in the catalog of each backup (docs/api.md
@@ -148,15 +147,12 @@ _osi_server_handle_patch (OsiServer         *self,
                           SoupServerMessage *msg,
                           const char        *name)
 {
-  Request *req = _osi_server_request_get (msg);
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root = _osi_server_request_json (msg);
   g_autoptr(JsonNode) entry = NULL;
   g_autoptr(GError) error = NULL;
   Patch patch = { 0 };
   struct stat st;
 
-  if (req->body != NULL && req->body->len > 0)
-    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
   if (!read_patch (msg, root, &patch))
     return;
   if (!osi_backup_folder_exists (self->folder, name, &st))

@@ -128,15 +128,12 @@ static void
 handle_put (OsiServer         *self,
             SoupServerMessage *msg)
 {
-  Request *req = _osi_server_request_get (msg);
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root = _osi_server_request_json (msg);
   g_autoptr(JsonNode) stored = NULL;
   g_autoptr(GError) error = NULL;
   g_autofree char *text = NULL;
   OsiPolicy policy;
 
-  if (req->body != NULL && req->body->len > 0)
-    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
   osi_policy_copy (&policy, &self->policy);
   if (!osi_policy_from_json (&policy, root, &error))
     {

@@ -223,6 +223,7 @@ NameStatus  _osi_server_query_filename          (SoupServerMessage    *msg,
                                                  char                **out_name);
 void        _osi_server_respond_bad_name        (SoupServerMessage    *msg);
 char       *_osi_server_require_filename        (SoupServerMessage    *msg);
+JsonNode   *_osi_server_request_json            (SoupServerMessage    *msg);
 char       *_osi_server_require_backup_file     (SoupServerMessage    *msg);
 gboolean    _osi_server_query_flag              (SoupServerMessage    *msg,
                                                  const char           *name,

@@ -139,19 +139,28 @@ _osi_server_query_flag (SoupServerMessage *msg,
   return known;
 }
 
+/* The request's body as JSON: NULL when there is none or it is not
+ * JSON. */
+JsonNode *
+_osi_server_request_json (SoupServerMessage *msg)
+{
+  Request *req = _osi_server_request_get (msg);
+
+  if (req->body == NULL || req->body->len == 0)
+    return NULL;
+  return osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
+}
+
 /* The valid name of the request body's "backupFile", which a restore
  * and an off-site fetch carry; answers 400 itself when the body is not
  * such an object or the name is missing or invalid. */
 char *
 _osi_server_require_backup_file (SoupServerMessage *msg)
 {
-  Request *req = _osi_server_request_get (msg);
-  g_autoptr(JsonNode) root = NULL;
+  g_autoptr(JsonNode) root = _osi_server_request_json (msg);
   JsonNode *member;
   const char *name;
 
-  if (req->body != NULL && req->body->len > 0)
-    root = osi_json_parse ((const char *)req->body->data, req->body->len, NULL);
   if (root == NULL || !JSON_NODE_HOLDS_OBJECT (root))
     {
       _osi_server_respond_error (msg, SOUP_STATUS_BAD_REQUEST, "%s",
