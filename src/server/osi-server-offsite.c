@@ -119,9 +119,9 @@ _osi_server_handle_offsite (OsiServer         *self,
 /* The storage's error as the answer's: 404 when the copy is not there,
  * 502 for the storage's refusals and failures. */
 static void
-set_storage_error (GError     **error,
-                   const char  *name,
-                   GError      *s3_error)
+set_storage_error (GError       **error,
+                   const char    *name,
+                   const GError  *s3_error)
 {
   if (g_error_matches (s3_error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     g_propagate_error (error, g_error_copy (s3_error));
@@ -130,6 +130,24 @@ set_storage_error (GError     **error,
   else
     g_set_error (error, HTTP_ERROR, SOUP_STATUS_BAD_GATEWAY,
                  _("Cannot bring “%s” back from off-site storage: %s"), name, s3_error->message);
+}
+
+/* Whether the storage's call that failed with s3_error, at its try-th
+ * try, is tried again: after a transient failure, FETCH_TRIES times at
+ * most, waiting 1, 2, 4… s first. Otherwise error is set. */
+static gboolean
+may_try_again (const char    *name,
+               guint          try,
+               const GError  *s3_error,
+               GError       **error)
+{
+  if (!g_error_matches (s3_error, OSI_S3_ERROR, OSI_S3_ERROR_TRANSIENT) || try == FETCH_TRIES)
+    {
+      set_storage_error (error, name, s3_error);
+      return FALSE;
+    }
+  g_usleep ((gulong)G_USEC_PER_SEC << (try - 1));
+  return TRUE;
 }
 
 static gboolean
@@ -205,12 +223,8 @@ fetch_to_folder (Job           *job,
       g_clear_error (&s3_error);
       if (osi_s3_head_object (s3, key, &head, cancellable, &s3_error))
         break;
-      if (!g_error_matches (s3_error, OSI_S3_ERROR, OSI_S3_ERROR_TRANSIENT) || try == FETCH_TRIES)
-        {
-          set_storage_error (error, job->name, s3_error);
-          return FALSE;
-        }
-      g_usleep ((gulong)G_USEC_PER_SEC << (try - 1));
+      if (!may_try_again (job->name, try, s3_error, error))
+        return FALSE;
     }
   if (sha256_differs (head.sha256, job->copy->sha256))
     {
@@ -265,12 +279,8 @@ fetch_to_folder (Job           *job,
             g_propagate_error (error, g_steal_pointer (&s3_error));
           return FALSE;
         }
-      if (!g_error_matches (s3_error, OSI_S3_ERROR, OSI_S3_ERROR_TRANSIENT) || try == FETCH_TRIES)
-        {
-          set_storage_error (error, job->name, s3_error);
-          return FALSE;
-        }
-      g_usleep ((gulong)G_USEC_PER_SEC << (try - 1));
+      if (!may_try_again (job->name, try, s3_error, error))
+        return FALSE;
     }
 
   hash_arrived (size, &arriving);
