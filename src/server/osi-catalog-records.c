@@ -325,7 +325,7 @@ osi_catalog_load_all (OsiCatalog  *self,
   return entries;
 }
 
-/* And every call about many, in an array. */
+/* What every call about many, in an array, checks first. */
 #define CHECK_BATCH_CALL(self, items, n_items, error)                        \
   G_STMT_START {                                                             \
     g_return_val_if_fail (OSI_IS_CATALOG (self), FALSE);                     \
