@@ -11,9 +11,9 @@
 #include "osi-json.h"
 #include "osi-server-private.h"
 
-/* What a request names: the backup of its query's "filename" or of its
- * body's "backupFile", each answered with a 400 when missing or
- * invalid; and the flags of its query. */
+/* What a request carries: the backup it names in its query's "filename"
+ * or its body's "backupFile" (a 400 answered when missing or invalid),
+ * the flags of its query, its body as JSON. */
 
 /* The value of a part of a query when it is the parameter name: what
  * follows "name=", or bare_value for the bare name; NULL for another
