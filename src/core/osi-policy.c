@@ -319,6 +319,33 @@ refused:
   return FALSE;
 }
 
+static void
+add_int_member (JsonBuilder *builder,
+                const char  *member,
+                gint64       value)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_add_int_value (builder, value);
+}
+
+/* The local retention and the off-site one are the same counts, but for
+ * keep_daily, which has no place off site (docs/api.md §6, §7.2). */
+static void
+add_retention (JsonBuilder              *builder,
+               const char               *member,
+               const OsiRetentionPolicy *retention,
+               gboolean                  with_daily)
+{
+  json_builder_set_member_name (builder, member);
+  json_builder_begin_object (builder);
+  add_int_member (builder, "keep_last", retention->keep_last);
+  if (with_daily)
+    add_int_member (builder, "keep_daily", retention->keep_daily);
+  add_int_member (builder, "keep_weekly", retention->keep_weekly);
+  add_int_member (builder, "keep_monthly", retention->keep_monthly);
+  json_builder_end_object (builder);
+}
+
 JsonNode *
 osi_policy_to_json (const OsiPolicy *policy)
 {
@@ -337,25 +364,13 @@ osi_policy_to_json (const OsiPolicy *policy)
   json_builder_add_string_value (builder, osi_schedule_every_to_string (policy->schedule.every));
   json_builder_set_member_name (builder, "at");
   json_builder_add_string_value (builder, at);
-  json_builder_set_member_name (builder, "weekday");
-  json_builder_add_int_value (builder, policy->schedule.weekday);
-  json_builder_set_member_name (builder, "day");
-  json_builder_add_int_value (builder, policy->schedule.day);
+  add_int_member (builder, "weekday", policy->schedule.weekday);
+  add_int_member (builder, "day", policy->schedule.day);
   json_builder_set_member_name (builder, "time_zone");
   json_builder_add_string_value (builder, policy->time_zone);
   json_builder_end_object (builder);
 
-  json_builder_set_member_name (builder, "retention");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "keep_last");
-  json_builder_add_int_value (builder, policy->retention.keep_last);
-  json_builder_set_member_name (builder, "keep_daily");
-  json_builder_add_int_value (builder, policy->retention.keep_daily);
-  json_builder_set_member_name (builder, "keep_weekly");
-  json_builder_add_int_value (builder, policy->retention.keep_weekly);
-  json_builder_set_member_name (builder, "keep_monthly");
-  json_builder_add_int_value (builder, policy->retention.keep_monthly);
-  json_builder_end_object (builder);
+  add_retention (builder, "retention", &policy->retention, TRUE);
 
   json_builder_set_member_name (builder, "verify");
   json_builder_begin_object (builder);
@@ -363,15 +378,7 @@ osi_policy_to_json (const OsiPolicy *policy)
   json_builder_add_string_value (builder, osi_verify_every_to_string (policy->verify));
   json_builder_end_object (builder);
 
-  json_builder_set_member_name (builder, "offsite");
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "keep_last");
-  json_builder_add_int_value (builder, policy->offsite.keep_last);
-  json_builder_set_member_name (builder, "keep_weekly");
-  json_builder_add_int_value (builder, policy->offsite.keep_weekly);
-  json_builder_set_member_name (builder, "keep_monthly");
-  json_builder_add_int_value (builder, policy->offsite.keep_monthly);
-  json_builder_end_object (builder);
+  add_retention (builder, "offsite", &policy->offsite, FALSE);
 
   json_builder_end_object (builder);
   return json_builder_get_root (builder);
