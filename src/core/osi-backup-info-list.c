@@ -264,6 +264,22 @@ typedef struct
   GString *strings[N_MEMBERS];
 } EntryBuffers;
 
+/* The value of member into fields, its string kept in buffers; a member
+ * not kept (N_MEMBERS) is read past. */
+static gboolean
+read_member (Reader       *reader,
+             guint         member,
+             EntryBuffers *buffers,
+             Field        *fields)
+{
+  if (member == N_MEMBERS)
+    return read_value (reader, next_token (reader), NULL, NULL);
+  if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
+    return FALSE;
+  fields[member].string = buffers->strings[member]->str;
+  return TRUE;
+}
+
 /* The members of the nested object n of an entry (its '{' read). */
 static gboolean
 read_nested (Reader       *reader,
@@ -280,13 +296,7 @@ read_nested (Reader       *reader,
       for (guint i = 0; i < nested_members[n].n_members; i++)
         if (key_is (buffers->key, nested_members[n].members[i]))
           member = nested_members[n].first + i;
-      if (member < N_MEMBERS)
-        {
-          if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
-            return FALSE;
-          fields[member].string = buffers->strings[member]->str;
-        }
-      else if (!read_value (reader, next_token (reader), NULL, NULL))
+      if (!read_member (reader, member, buffers, fields))
         return FALSE;
     }
   return closed;
@@ -328,13 +338,7 @@ read_entry (Reader       *reader,
             return FALSE;
         }
       /* A member given twice counts once, the last time, as in json-glib. */
-      else if (member < N_PLAIN_MEMBERS)
-        {
-          if (!read_value (reader, next_token (reader), &fields[member], buffers->strings[member]))
-            return FALSE;
-          fields[member].string = buffers->strings[member]->str;
-        }
-      else if (!read_value (reader, next_token (reader), NULL, NULL))
+      else if (!read_member (reader, member, buffers, fields))
         return FALSE;
     }
   return closed;
