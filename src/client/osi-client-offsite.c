@@ -180,16 +180,9 @@ static void
 parse_fetch (GTask    *task,
              JsonNode *unused)
 {
-  OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonNode) root = _osi_client_body_json (call);
-  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
 
-  call->outcome = g_new0 (Outcome, 1);
-  call->outcome->message = _osi_client_server_message (object);
-  if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
-    call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
+  call->outcome = _osi_client_outcome_new (task, NULL);
   if (call->outcome->backup != NULL &&
       g_str_equal (osi_backup_info_get_name (call->outcome->backup), call->name))
     {
@@ -218,7 +211,6 @@ osi_client_fetch_offsite_async (OsiClient           *self,
                                 gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
   Call *call;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
@@ -227,19 +219,10 @@ osi_client_fetch_offsite_async (OsiClient           *self,
 
   task = _osi_client_call_task_new (self, OP_OFFSITE_FETCH, name, cancellable, callback, user_data,
                                     osi_client_fetch_offsite_async);
-  if (!osi_backup_name_is_valid (name))
-    {
-      g_task_return_error (task, _osi_client_invalid_name_error (name));
-      return;
-    }
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "backupFile");
-  json_builder_add_string_value (builder, name);
-  json_builder_end_object (builder);
   call = g_task_get_task_data (task);
-  call->request_json = json_builder_get_root (builder);
-  _osi_client_call_with_features (task, fetch_start);
+  call->request_json = _osi_client_backup_file_body (task);
+  if (call->request_json != NULL)
+    _osi_client_call_with_features (task, fetch_start);
 }
 
 OsiBackupInfo *

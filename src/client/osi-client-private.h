@@ -166,6 +166,9 @@ typedef struct
 /* osi-client.c: an answer's "message", shown to the user: printable and
  * bounded; NULL when absent or empty. */
 char        *_osi_client_server_message     (JsonObject           *object);
+Outcome     *_osi_client_outcome_new        (GTask                *task,
+                                             JsonObject          **answer);
+JsonNode    *_osi_client_backup_file_body   (GTask                *task);
 
 /* osi-client-error.c */
 char        *_osi_client_printable          (const char           *text,

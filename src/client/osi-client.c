@@ -604,6 +604,51 @@ _osi_client_server_message (JsonObject *object)
   return message != NULL && message[0] != '\0' ? _osi_client_printable (message, -1, MAX_DETAIL_CHARS) : NULL;
 }
 
+/* What a 2xx to a create, restore or fetch says: its "message", and the
+ * backup its "backup" names, when our server gives it (docs/api.md §5.3,
+ * §7.4). *answer (may be NULL): the answer's object, for the rest, or
+ * NULL when the answer is none. */
+Outcome *
+_osi_client_outcome_new (GTask       *task,
+                         JsonObject **answer)
+{
+  OsiClient *self = g_task_get_source_object (task);
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(JsonNode) root = _osi_client_body_json (call);
+  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
+  Outcome *outcome = g_new0 (Outcome, 1);
+
+  outcome->message = _osi_client_server_message (object);
+  if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
+    outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
+  if (answer != NULL)
+    *answer = object != NULL ? json_object_ref (object) : NULL;
+  return outcome;
+}
+
+/* The body of a request about the backup call->name: {"backupFile": name}
+ * (docs/api.md §5.3, §7.4). NULL, the task returned its error, when the
+ * name is not a backup's: nothing is sent then. */
+JsonNode *
+_osi_client_backup_file_body (GTask *task)
+{
+  Call *call = g_task_get_task_data (task);
+  g_autoptr(JsonBuilder) builder = NULL;
+
+  if (!osi_backup_name_is_valid (call->name))
+    {
+      g_task_return_error (task, _osi_client_invalid_name_error (call->name));
+      return NULL;
+    }
+  builder = json_builder_new ();
+  json_builder_begin_object (builder);
+  json_builder_set_member_name (builder, "backupFile");
+  json_builder_add_string_value (builder, call->name);
+  json_builder_end_object (builder);
+  return json_builder_get_root (builder);
+}
+
 void
 _osi_client_created_listed (GTask      *task,
                             GPtrArray  *backups,
@@ -649,17 +694,12 @@ static void
 parse_create (GTask    *task,
               JsonNode *unused)
 {
-  OsiClient *self = g_task_get_source_object (task);
   Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonNode) root = _osi_client_body_json (call);
-  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
-  JsonNode *backup = object != NULL ? json_object_get_member (object, "backup") : NULL;
-  const char *filename = object != NULL ? _osi_client_member_string (object, "filename") : NULL;
+  g_autoptr(JsonObject) object = NULL;
+  const char *filename;
 
-  call->outcome = g_new0 (Outcome, 1);
-  call->outcome->message = _osi_client_server_message (object);
-  if (backup != NULL && JSON_NODE_HOLDS_OBJECT (backup))
-    call->outcome->backup = osi_backup_info_new_from_json (json_node_get_object (backup), self->server_tz, NULL);
+  call->outcome = _osi_client_outcome_new (task, &object);
+  filename = object != NULL ? _osi_client_member_string (object, "filename") : NULL;
   if (call->outcome->backup != NULL || (filename == NULL && call->before == NULL))
     {
       g_task_return_pointer (task, g_steal_pointer (&call->outcome), (GDestroyNotify)_osi_client_outcome_free);
@@ -769,15 +809,12 @@ static void
 parse_restore (GTask    *task,
                JsonNode *unused)
 {
-  Call *call = g_task_get_task_data (task);
-  g_autoptr(JsonNode) root = _osi_client_body_json (call);
-  JsonObject *object = root != NULL && JSON_NODE_HOLDS_OBJECT (root) ? json_node_get_object (root) : NULL;
+  g_autoptr(JsonObject) object = NULL;
+  Outcome *outcome = _osi_client_outcome_new (task, &object);
   const char *safety = object != NULL ? _osi_client_member_string (object, "safety_backup") : NULL;
-  Outcome *outcome = g_new0 (Outcome, 1);
 
   if (safety != NULL && osi_backup_name_is_valid (safety))
     outcome->safety_backup = g_strdup (safety);
-  outcome->message = _osi_client_server_message (object);
   g_task_return_pointer (task, outcome, (GDestroyNotify)_osi_client_outcome_free);
 }
 
@@ -789,7 +826,6 @@ osi_client_restore_async (OsiClient           *self,
                           gpointer             user_data)
 {
   g_autoptr(GTask) task = NULL;
-  g_autoptr(JsonBuilder) builder = NULL;
   g_autoptr(JsonNode) body = NULL;
 
   g_return_if_fail (OSI_IS_CLIENT (self));
@@ -797,18 +833,9 @@ osi_client_restore_async (OsiClient           *self,
   g_return_if_fail (cancellable == NULL || G_IS_CANCELLABLE (cancellable));
 
   task = _osi_client_call_task_new (self, OP_RESTORE, name, cancellable, callback, user_data, osi_client_restore_async);
-  if (!osi_backup_name_is_valid (name))
-    {
-      g_task_return_error (task, _osi_client_invalid_name_error (name));
-      return;
-    }
-  builder = json_builder_new ();
-  json_builder_begin_object (builder);
-  json_builder_set_member_name (builder, "backupFile");
-  json_builder_add_string_value (builder, name);
-  json_builder_end_object (builder);
-  body = json_builder_get_root (builder);
-  _osi_client_json_call_with_body (task, parse_restore, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, body);
+  body = _osi_client_backup_file_body (task);
+  if (body != NULL)
+    _osi_client_json_call_with_body (task, parse_restore, SOUP_METHOD_POST, "/api/rag/backup/restore", FALSE, body);
 }
 
 gboolean
