@@ -231,14 +231,11 @@ osi_client_fetch_offsite_finish (OsiClient     *self,
                                  char         **message,
                                  GError       **error)
 {
-  Outcome *outcome = _osi_client_propagate_pointer (self, result, osi_client_fetch_offsite_async, error);
-  OsiBackupInfo *backup;
+  OsiBackupInfo *backup = NULL;
 
-  if (outcome == NULL)
+  g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_fetch_offsite_async), NULL);
+
+  if (!_osi_client_propagate_outcome (result, &backup, NULL, message, error))
     return NULL;
-  if (message != NULL)
-    *message = g_steal_pointer (&outcome->message);
-  backup = g_steal_pointer (&outcome->backup);
-  _osi_client_outcome_free (outcome);
   return backup;
 }

@@ -169,6 +169,11 @@ char        *_osi_client_server_message     (JsonObject           *object);
 Outcome     *_osi_client_outcome_new        (GTask                *task,
                                              JsonObject          **answer);
 JsonNode    *_osi_client_backup_file_body   (GTask                *task);
+gboolean     _osi_client_propagate_outcome  (GAsyncResult         *result,
+                                             OsiBackupInfo       **backup,
+                                             char                **safety_backup,
+                                             char                **message,
+                                             GError              **error);
 
 /* osi-client-error.c */
 char        *_osi_client_printable          (const char           *text,

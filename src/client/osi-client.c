@@ -768,12 +768,12 @@ osi_client_create_async (OsiClient           *self,
 }
 
 /* Hands the outcome's parts to those who asked for them. */
-static gboolean
-propagate_outcome (GAsyncResult   *result,
-                   OsiBackupInfo **backup,
-                   char          **safety_backup,
-                   char          **message,
-                   GError        **error)
+gboolean
+_osi_client_propagate_outcome (GAsyncResult   *result,
+                               OsiBackupInfo **backup,
+                               char          **safety_backup,
+                               char          **message,
+                               GError        **error)
 {
   Outcome *outcome = g_task_propagate_pointer (G_TASK (result), error);
 
@@ -798,7 +798,7 @@ osi_client_create_finish (OsiClient      *self,
 {
   g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_create_async), FALSE);
 
-  return propagate_outcome (result, backup, NULL, message, error);
+  return _osi_client_propagate_outcome (result, backup, NULL, message, error);
 }
 
 /* restore ---------------------------------------------------------------- */
@@ -847,7 +847,7 @@ osi_client_restore_finish (OsiClient     *self,
 {
   g_return_val_if_fail (_osi_client_check_result (self, result, osi_client_restore_async), FALSE);
 
-  return propagate_outcome (result, NULL, safety_backup, message, error);
+  return _osi_client_propagate_outcome (result, NULL, safety_backup, message, error);
 }
 
 /* delete, verify and diff: a request about a backup, answered in JSON --- */
