@@ -111,6 +111,23 @@ read_policy (JsonObject  *answer,
   return FALSE;
 }
 
+/* The server's answer to "policy", the policy it holds read into policy;
+ * NULL with error when it could not be had. */
+static JsonObject *
+get_policy (OsiClient  *client,
+            OsiPolicy  *policy,
+            GError    **error)
+{
+  g_autoptr(GAsyncResult) result = NULL;
+  g_autoptr(JsonObject) answer = NULL;
+
+  osi_client_get_policy_async (client, NULL, osi_cli_store_result, &result);
+  answer = osi_client_get_policy_finish (client, osi_cli_wait (&result), error);
+  if (answer == NULL || !read_policy (answer, policy, error))
+    return NULL;
+  return g_steal_pointer (&answer);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The options of policy set and prune                                      */
 
@@ -253,9 +270,7 @@ run_policy (const OsiCliGlobals  *globals,
     goto out;
 
   osi_policy_init_default (&policy);
-  osi_client_get_policy_async (client, NULL, osi_cli_store_result, &result);
-  answer = osi_client_get_policy_finish (client, osi_cli_wait (&result), &error);
-  if (answer == NULL || !read_policy (answer, &policy, &error))
+  if ((answer = get_policy (client, &policy, &error)) == NULL)
     {
       status = osi_cli_fail (error);
       goto cleared;
@@ -270,7 +285,6 @@ run_policy (const OsiCliGlobals  *globals,
           status = osi_cli_usage_error (error->message);
           goto cleared;
         }
-      g_clear_object (&result);
       g_clear_pointer (&answer, json_object_unref);
       osi_client_set_policy_async (client, &policy, NULL, osi_cli_store_result, &result);
       answer = osi_client_set_policy_finish (client, osi_cli_wait (&result), &error);
@@ -280,11 +294,8 @@ run_policy (const OsiCliGlobals  *globals,
           goto cleared;
         }
       /* What the server now says, next runs included. */
-      g_clear_object (&result);
       g_clear_pointer (&answer, json_object_unref);
-      osi_client_get_policy_async (client, NULL, osi_cli_store_result, &result);
-      answer = osi_client_get_policy_finish (client, osi_cli_wait (&result), &error);
-      if (answer == NULL || !read_policy (answer, &policy, &error))
+      if ((answer = get_policy (client, &policy, &error)) == NULL)
         {
           status = osi_cli_fail (error);
           goto cleared;
