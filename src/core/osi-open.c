@@ -14,6 +14,19 @@
 
 #include "osi-open.h"
 
+/* errno as a G_IO_ERROR, fd (unless -1) closed first; returns -1. */
+static int
+fail_with_errno (int      fd,
+                 GError **error)
+{
+  int saved = errno;
+
+  if (fd >= 0)
+    close (fd);
+  g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved), g_strerror (saved));
+  return -1;
+}
+
 int
 osi_open_regular_at (int            dir_fd,
                      const char    *name,
@@ -37,21 +50,10 @@ osi_open_regular_at (int            dir_fd,
     fd = openat (dir_fd, name, open_flags);
   while (fd < 0 && errno == EINTR);
   if (fd < 0)
-    {
-      int saved = errno;
-
-      g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved), g_strerror (saved));
-      return -1;
-    }
+    return fail_with_errno (-1, error);
 
   if (fstat (fd, &st) < 0)
-    {
-      int saved = errno;
-
-      close (fd);
-      g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved), g_strerror (saved));
-      return -1;
-    }
+    return fail_with_errno (fd, error);
   if (!S_ISREG (st.st_mode))
     {
       close (fd);
@@ -62,13 +64,7 @@ osi_open_regular_at (int            dir_fd,
   /* A regular file never blocks anyway; the flag only goes so that the
    * descriptor behaves as any other for whoever reads it next. */
   if (fcntl (fd, F_SETFL, fcntl (fd, F_GETFL) & ~O_NONBLOCK) < 0)
-    {
-      int saved = errno;
-
-      close (fd);
-      g_set_error_literal (error, G_IO_ERROR, g_io_error_from_errno (saved), g_strerror (saved));
-      return -1;
-    }
+    return fail_with_errno (fd, error);
 
   if (out_st != NULL)
     *out_st = st;
