@@ -43,6 +43,7 @@ struct _Download
 {
   char         *directory;
   char         *part_name;
+  char         *part_path;     /* directory/part_name, for messages */
   int           dir_fd;
   int           part_fd;
   int           direct_fd;     /* the .part again, O_DIRECT, or -1: the writer's */
@@ -94,6 +95,7 @@ _osi_client_download_free (Download *dl)
     close (dl->dir_fd);
   g_free (dl->directory);
   g_free (dl->part_name);
+  g_free (dl->part_path);
   g_free (dl->sha256_hex);
   g_free (dl->listed_sha256);
   g_clear_pointer (&dl->sha, osi_sha256_free);
@@ -145,9 +147,8 @@ download_prepare_thread (GTask        *subtask,
     {
       if (errno != ENOENT)
         {
-          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
-          g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot open %s"), path));
+          g_task_return_error (subtask, _osi_client_local_error (errno, dl->part_path, _("Cannot open %s"),
+                                                                 dl->part_path));
           return;
         }
       g_task_return_boolean (subtask, TRUE);
@@ -155,10 +156,8 @@ download_prepare_thread (GTask        *subtask,
     }
   if (fstat (dl->part_fd, &st) < 0 || !S_ISREG (st.st_mode))
     {
-      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
       g_task_return_new_error (subtask, OSI_CLIENT_ERROR, OSI_CLIENT_ERROR_LOCAL,
-                               _("%s is not a regular file: move it away, then download again."), path);
+                               _("%s is not a regular file: move it away, then download again."), dl->part_path);
       return;
     }
 
@@ -170,9 +169,8 @@ download_prepare_thread (GTask        *subtask,
         continue;
       if (n < 0)
         {
-          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
-          g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot read %s"), path));
+          g_task_return_error (subtask, _osi_client_local_error (errno, dl->part_path, _("Cannot read %s"),
+                                                                 dl->part_path));
           return;
         }
       if (n == 0)
@@ -185,9 +183,8 @@ download_prepare_thread (GTask        *subtask,
   /* Shorter than it said: appends must follow what was hashed. */
   if (hashed < (guint64)st.st_size && ftruncate (dl->part_fd, (off_t)hashed) < 0)
     {
-      g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
-      g_task_return_error (subtask, _osi_client_local_error (errno, path, _("Cannot write %s"), path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, dl->part_path, _("Cannot write %s"),
+                                                             dl->part_path));
       return;
     }
   dl->offset = hashed;
@@ -351,13 +348,13 @@ download_finish_thread (GTask        *subtask,
 {
   Call *call = task_data;
   Download *dl = call->dl;
-  g_autofree char *part_path = g_build_filename (dl->directory, dl->part_name, NULL);
   g_autofree char *final_path = g_build_filename (dl->directory, call->name, NULL);
   guint8 raw[OSI_SHA256_LEN];
 
   if (dl->truncate && ftruncate (dl->part_fd, 0) < 0)
     {
-      g_task_return_error (subtask, _osi_client_local_error (errno, part_path, _("Cannot write %s"), part_path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, dl->part_path, _("Cannot write %s"),
+                                                             dl->part_path));
       return;
     }
   osi_sha256_finish_raw (dl->sha, raw);
@@ -391,7 +388,8 @@ download_finish_thread (GTask        *subtask,
 
   if (fsync (dl->part_fd) < 0)
     {
-      g_task_return_error (subtask, _osi_client_local_error (errno, part_path, _("Cannot write %s"), part_path));
+      g_task_return_error (subtask, _osi_client_local_error (errno, dl->part_path, _("Cannot write %s"),
+                                                             dl->part_path));
       return;
     }
 
@@ -518,10 +516,9 @@ on_chunk_back (gpointer data)
     {
       if (!dl->write_failed)
         {
-          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
           dl->write_failed = TRUE;
-          download_record (dl, _osi_client_local_error (saved_errno, path, _("Cannot write %s"), path));
+          download_record (dl, _osi_client_local_error (saved_errno, dl->part_path, _("Cannot write %s"),
+                                                        dl->part_path));
           g_cancellable_cancel (call->cancellable);
         }
     }
@@ -768,9 +765,8 @@ on_download_sent (GObject      *source,
       dl->part_fd = openat (dl->dir_fd, dl->part_name, O_RDWR | O_CREAT | O_APPEND | O_CLOEXEC | O_NOFOLLOW, 0600);
       if (dl->part_fd < 0)
         {
-          g_autofree char *path = g_build_filename (dl->directory, dl->part_name, NULL);
-
-          g_task_return_error (task, _osi_client_local_error (errno, path, _("Cannot write %s"), path));
+          g_task_return_error (task, _osi_client_local_error (errno, dl->part_path, _("Cannot write %s"),
+                                                              dl->part_path));
           return;
         }
     }
@@ -866,6 +862,7 @@ osi_client_download_async (OsiClient           *self,
     }
   dl->directory = g_strdup (directory);
   dl->part_name = g_strconcat (name, ".part", NULL);
+  dl->part_path = g_build_filename (directory, dl->part_name, NULL);
   dl->sha = osi_sha256_new ();
   for (guint i = 0; i < N_CHUNKS; i++)
     {
