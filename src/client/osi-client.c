@@ -8,6 +8,7 @@
 #include <glib/gi18n-lib.h>
 
 #include "osi-client-private.h"
+#include "osi-wipe.h"
 
 G_DEFINE_QUARK (osi-client-error-quark, osi_client_error)
 
@@ -188,11 +189,7 @@ osi_client_finalize (GObject *object)
   g_strfreev (self->features);
   g_free (self->given_url);
   g_free (self->base_url);
-  if (self->token != NULL)
-    {
-      memset (self->token, 0, strlen (self->token));
-      g_free (self->token);
-    }
+  osi_wipe_free (self->token);
 
   G_OBJECT_CLASS (osi_client_parent_class)->finalize (object);
 }
@@ -528,11 +525,7 @@ static void
 new_client_free (NewClient *data)
 {
   g_free (data->base_url);
-  if (data->token != NULL)
-    {
-      explicit_bzero (data->token, strlen (data->token));
-      g_free (data->token);
-    }
+  osi_wipe_free (data->token);
   g_free (data);
 }
 
