@@ -12,10 +12,10 @@
 #include "osi-check-window-private.h"
 #include "osi-dialog.h"
 #include "osi-diff-window.h"
+#include "osi-file-hash.h"
 #include "osi-window-private.h"
 #include "osi-resources.h"
 #include "osi-search.h"
-#include "osi-sha256.h"
 
 /* A backup holds thousands of files: past this many rows, one row says
  * how many more there are. */
@@ -362,21 +362,7 @@ download_check_free (DownloadCheck *check)
   g_free (check);
 }
 
-static void
-hash_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  DownloadCheck *check = task_data;
-  char hex[OSI_SHA256_HEX_LEN + 1];
-  GError *error = NULL;
-
-  if (osi_sha256_file (check->path, hex, cancellable, &error))
-    g_task_return_pointer (task, g_strdup (hex), g_free);
-  else
-    g_task_return_error (task, error);
-}
+G_DEFINE_AUTOPTR_CLEANUP_FUNC (DownloadCheck, download_check_free)
 
 static void
 show_download_text (OsiCheckWindow *self,
@@ -398,7 +384,7 @@ on_hashed (GObject      *source,
            GAsyncResult *result,
            gpointer      user_data)
 {
-  DownloadCheck *check = g_task_get_task_data (G_TASK (result));
+  g_autoptr(DownloadCheck) check = user_data;
   g_autoptr(OsiCheckWindow) self = g_weak_ref_get (&check->window);
   g_autoptr(GError) error = NULL;
   g_autofree char *digest = NULL;
@@ -407,7 +393,7 @@ on_hashed (GObject      *source,
   g_autofree char *text = NULL;
   gboolean unchanged;
 
-  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  digest = osi_file_hash_finish (result, &error);
   if (self == NULL || g_error_matches (error, G_IO_ERROR, G_IO_ERROR_CANCELLED))
     return;
   g_clear_object (&self->hash_cancellable);
@@ -434,7 +420,6 @@ check_download (OsiCheckWindow       *self,
                 const OsiCheckRecord *previous)
 {
   DownloadCheck *check;
-  g_autoptr(GTask) task = NULL;
 
   g_cancellable_cancel (self->hash_cancellable);
   g_clear_object (&self->hash_cancellable);
@@ -448,10 +433,7 @@ check_download (OsiCheckWindow       *self,
   check->expected = g_strdup (previous->downloaded_sha256);
   check->downloaded = previous->downloaded;
   self->hash_cancellable = g_cancellable_new ();
-  task = g_task_new (NULL, self->hash_cancellable, on_hashed, NULL);
-  g_task_set_source_tag (task, check_download);
-  g_task_set_task_data (task, check, (GDestroyNotify)download_check_free);
-  g_task_run_in_thread (task, hash_thread);
+  osi_file_hash_async (NULL, check->path, self->hash_cancellable, on_hashed, check);
 }
 
 /* ------------------------------------------------------------------------ */

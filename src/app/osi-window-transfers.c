@@ -10,8 +10,8 @@
 #include "osi-check-history.h"
 #include "osi-check-window.h"
 #include "osi-download.h"
+#include "osi-file-hash.h"
 #include "osi-progress-relay.h"
-#include "osi-sha256.h"
 #include "osi-window-private.h"
 
 /* ------------------------------------------------------------------------ */
@@ -416,21 +416,6 @@ on_uploaded (GObject      *source,
 }
 
 static void
-hash_thread (GTask        *task,
-             gpointer      source_object,
-             gpointer      task_data,
-             GCancellable *cancellable)
-{
-  char hex[OSI_SHA256_HEX_LEN + 1];
-  GError *error = NULL;
-
-  if (osi_sha256_file (task_data, hex, cancellable, &error))
-    g_task_return_pointer (task, g_strdup (hex), g_free);
-  else
-    g_task_return_error (task, error);
-}
-
-static void
 refuse_taken_name (OsiWindow  *self,
                    const char *name)
 {
@@ -455,7 +440,7 @@ on_file_hashed (GObject      *source,
   g_autoptr(GError) error = NULL;
   OsiBackupInfo *info;
 
-  digest = g_task_propagate_pointer (G_TASK (result), &error);
+  digest = osi_file_hash_finish (result, &error);
   if (_osi_window_is_disposed (self))
     return;
   _osi_window_long_job_end (self, OSI_WINDOW_JOB_UPLOAD);
@@ -553,15 +538,11 @@ osi_window_restore_file (OsiWindow  *self,
     }
   if (taken != NULL)
     {
-      g_autoptr(GTask) task = NULL;
-
       status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
       _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
       /* Hashing says nothing of how far it is. */
       gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
-      task = g_task_new (self, self->transfer_cancellable, on_file_hashed, g_strdup (name));
-      g_task_set_task_data (task, g_strdup (path), g_free);
-      g_task_run_in_thread (task, hash_thread);
+      osi_file_hash_async (self, path, self->transfer_cancellable, on_file_hashed, g_strdup (name));
       return;
     }
   status = g_strdup_printf (_("Sending %s to the server…"), name);
