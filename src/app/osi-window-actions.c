@@ -262,12 +262,11 @@ on_restore_response (OsiWindow        *self,
                      AdwMessageDialog *dialog)
 {
   const char *name = _osi_window_answered_backup (self, dialog, response, "restore");
-  g_autofree char *status = NULL;
 
   if (name == NULL)
     return;
-  status = g_strdup_printf (_("Restoring %s… The server keeps the current data aside for a safety backup."), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION,
+                              _("Restoring %s… The server keeps the current data aside for a safety backup."), name);
   osi_client_restore_async (self->client, name, self->op_cancellable, on_restored, g_object_ref (self));
 }
 
@@ -433,12 +432,10 @@ on_delete_response (OsiWindow        *self,
                     AdwMessageDialog *dialog)
 {
   const char *name = _osi_window_answered_backup (self, dialog, response, "delete");
-  g_autofree char *status = NULL;
 
   if (name == NULL)
     return;
-  status = g_strdup_printf (_("Deleting %s…"), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, _("Deleting %s…"), name);
   osi_client_delete_async (self->client, name, self->op_cancellable, on_deleted, g_object_ref (self));
 }
 

@@ -118,7 +118,6 @@ set_protected (OsiWindow  *self,
                gboolean    then_delete)
 {
   UpdateData *data;
-  g_autofree char *status = NULL;
 
   if (self->client == NULL || _osi_window_long_job_running (self) || _osi_window_refuse_unnamable (self, name))
     return;
@@ -127,8 +126,8 @@ set_protected (OsiWindow  *self,
   data->name = g_strdup (name);
   data->update = is_protected ? UPDATE_PROTECT : UPDATE_UNPROTECT;
   data->then_delete = then_delete;
-  status = g_strdup_printf (is_protected ? _("Protecting %s…") : _("Unprotecting %s…"), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION,
+                              is_protected ? _("Protecting %s…") : _("Unprotecting %s…"), name);
   osi_client_set_protected_async (self->client, name, is_protected, self->op_cancellable, on_backup_updated, data);
 }
 
@@ -149,7 +148,6 @@ on_note_response (OsiWindow        *self,
   const char *name = _osi_window_answered_backup (self, dialog, response, "save");
   GtkEditable *entry = GTK_EDITABLE (adw_message_dialog_get_extra_child (dialog));
   g_autofree char *note = NULL;
-  g_autofree char *status = NULL;
   UpdateData *data;
 
   if (name == NULL)
@@ -159,8 +157,7 @@ on_note_response (OsiWindow        *self,
   data->self = g_object_ref (self);
   data->name = g_strdup (name);
   data->update = UPDATE_NOTE;
-  status = g_strdup_printf (_("Saving the note of %s…"), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, _("Saving the note of %s…"), name);
   osi_client_set_note_async (self->client, name, *note != '\0' ? note : NULL, self->op_cancellable,
                              on_backup_updated, data);
 }

@@ -153,9 +153,11 @@ OsiBackupInfo    *_osi_window_find_backup        (OsiWindow      *self,
 gboolean          _osi_window_refuse_unnamable   (OsiWindow      *self,
                                                   const char     *name);
 void              _osi_window_notify_working     (OsiWindow      *self);
+/* The status line says format's message. */
 void              _osi_window_long_job_start     (OsiWindow      *self,
                                                   OsiWindowJob    job,
-                                                  const char     *status);
+                                                  const char     *format,
+                                                  ...) G_GNUC_PRINTF (3, 4);
 void              _osi_window_long_job_end       (OsiWindow      *self,
                                                   OsiWindowJob    job);
 AdwMessageDialog *_osi_window_new_dialog         (OsiWindow      *self,

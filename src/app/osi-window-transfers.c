@@ -221,12 +221,10 @@ _osi_window_download (OsiWindow  *self,
                       const char *name)
 {
   g_autofree char *folder = osi_window_dup_download_folder (self);
-  g_autofree char *status = NULL;
 
   if (self->client == NULL || _osi_window_long_job_running (self) || _osi_window_refuse_unnamable (self, name))
     return;
-  status = g_strdup_printf (_("Downloading %s…"), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_DOWNLOAD, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_DOWNLOAD, _("Downloading %s…"), name);
   osi_download_async (self->client, name, folder, FALSE, on_transfer_progress, self, self->transfer_cancellable,
                       on_downloaded, g_object_ref (self));
 }
@@ -370,11 +368,10 @@ _osi_window_check_path (OsiWindow  *self,
 {
   OsiProgressRelay *relay;
   g_autofree char *base = g_filename_display_basename (path);
-  g_autofree char *status = g_strdup_printf (_("Checking %s…"), base);
 
   if (_osi_window_long_job_running (self))
     return;
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_CHECK, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_CHECK, _("Checking %s…"), base);
   /* The relay brings progress from the checking thread to this one; it
    * holds the window until the check ends. */
   relay = osi_progress_relay_new (on_check_progress, self);
@@ -497,7 +494,6 @@ osi_window_restore_file (OsiWindow  *self,
                          const char *path)
 {
   g_autofree char *name = NULL;
-  g_autofree char *status = NULL;
   OsiBackupInfo *taken;
 
   g_return_if_fail (OSI_IS_WINDOW (self));
@@ -538,15 +534,14 @@ osi_window_restore_file (OsiWindow  *self,
     }
   if (taken != NULL)
     {
-      status = g_strdup_printf (_("Comparing %s with the server’s backup of that name…"), name);
-      _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
+      _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD,
+                                  _("Comparing %s with the server’s backup of that name…"), name);
       /* Hashing says nothing of how far it is. */
       gtk_widget_set_visible (GTK_WIDGET (self->status_progress), FALSE);
       osi_file_hash_async (self, path, self->transfer_cancellable, on_file_hashed, g_strdup (name));
       return;
     }
-  status = g_strdup_printf (_("Sending %s to the server…"), name);
-  _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, status);
+  _osi_window_long_job_start (self, OSI_WINDOW_JOB_UPLOAD, _("Sending %s to the server…"), name);
   osi_client_upload_async (self->client, path, on_transfer_progress, self, self->transfer_cancellable,
                            on_uploaded, g_object_ref (self));
 }

@@ -573,16 +573,22 @@ _osi_window_refresh (OsiWindow *self)
 void
 _osi_window_long_job_start (OsiWindow    *self,
                             OsiWindowJob  job,
-                            const char   *status)
+                            const char   *format,
+                            ...)
 {
   GCancellable **cancellable = job == OSI_WINDOW_JOB_OPERATION ? &self->op_cancellable
                                                                : &self->transfer_cancellable;
+  g_autofree char *status = NULL;
+  va_list args;
 
   g_assert (job != OSI_WINDOW_JOB_NONE);
   g_assert (!_osi_window_long_job_running (self));
   self->job = job;
   g_clear_object (cancellable);
   *cancellable = g_cancellable_new ();
+  va_start (args, format);
+  status = g_strdup_vprintf (format, args);
+  va_end (args);
   status_show (self, status, job != OSI_WINDOW_JOB_OPERATION);
   _osi_window_actions_update (self);
   _osi_window_notify_working (self);
