@@ -59,6 +59,19 @@ typedef struct
   gboolean   then_delete;   /* unprotected to be deleted: ask that next */
 } UpdateData;
 
+static UpdateData *
+update_data_new (OsiWindow  *self,
+                 const char *name,
+                 Update      update)
+{
+  UpdateData *data = g_new0 (UpdateData, 1);
+
+  data->self = g_object_ref (self);
+  data->name = g_strdup (name);
+  data->update = update;
+  return data;
+}
+
 static void
 update_data_free (UpdateData *data)
 {
@@ -121,10 +134,7 @@ set_protected (OsiWindow  *self,
 
   if (self->client == NULL || _osi_window_long_job_running (self) || _osi_window_refuse_unnamable (self, name))
     return;
-  data = g_new0 (UpdateData, 1);
-  data->self = g_object_ref (self);
-  data->name = g_strdup (name);
-  data->update = is_protected ? UPDATE_PROTECT : UPDATE_UNPROTECT;
+  data = update_data_new (self, name, is_protected ? UPDATE_PROTECT : UPDATE_UNPROTECT);
   data->then_delete = then_delete;
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION,
                               is_protected ? _("Protecting %s…") : _("Unprotecting %s…"), name);
@@ -153,10 +163,7 @@ on_note_response (OsiWindow        *self,
   if (name == NULL)
     return;
   note = g_strstrip (g_strdup (gtk_editable_get_text (entry)));
-  data = g_new0 (UpdateData, 1);
-  data->self = g_object_ref (self);
-  data->name = g_strdup (name);
-  data->update = UPDATE_NOTE;
+  data = update_data_new (self, name, UPDATE_NOTE);
   _osi_window_long_job_start (self, OSI_WINDOW_JOB_OPERATION, _("Saving the note of %s…"), name);
   osi_client_set_note_async (self->client, name, *note != '\0' ? note : NULL, self->op_cancellable,
                              on_backup_updated, data);
