@@ -18,6 +18,7 @@
 #include "osi-demo-data.h"
 #include "osi-demo-server.h"
 #include "osi-demo-server-private.h"
+#include "osi-open.h"
 #include "osi-swap.h"
 
 /* Written last into the demo folder: a folder without it (a crash, a full
@@ -225,7 +226,6 @@ write_token_file (const char  *demo_dir,
                   GError     **error)
 {
   g_autofree char *path = g_build_filename (demo_dir, ".token-XXXXXX", NULL);
-  gsize left = strlen (token);
   int errsv = 0;
   int fd;
 
@@ -238,18 +238,7 @@ write_token_file (const char  *demo_dir,
       return NULL;
     }
 
-  while (left > 0 && errsv == 0)
-    {
-      gssize n = write (fd, token, left);
-
-      if (n < 0 && errno != EINTR)
-        errsv = errno;
-      else if (n > 0)
-        {
-          token += n;
-          left -= (gsize) n;
-        }
-    }
+  osi_write_all (fd, token, strlen (token), &errsv);
   if (close (fd) != 0 && errno != EINTR && errsv == 0)
     errsv = errno;
 

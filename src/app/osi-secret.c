@@ -15,6 +15,7 @@
 #include <libsecret/secret.h>
 
 #include "osi-error.h"
+#include "osi-open.h"
 #include "osi-secret.h"
 
 /* Which failures mean "there is no keyring here", so that the token goes
@@ -208,25 +209,6 @@ open_tokens_dir (const char  *dir,
   return fd;
 }
 
-static gboolean
-write_all (int          fd,
-           const char  *data,
-           gsize        len)
-{
-  while (len > 0)
-    {
-      ssize_t n = write (fd, data, len);
-
-      if (n < 0 && errno == EINTR)
-        continue;
-      if (n < 0)
-        return FALSE;
-      data += n;
-      len -= n;
-    }
-  return TRUE;
-}
-
 /* Written whole under a temporary name in the same folder, then renamed:
  * a crash leaves the old token or the new one, never half a token, and the
  * file is never readable by others, not even for an instant. */
@@ -238,6 +220,7 @@ file_store (const char  *profile_id,
   g_autofree char *dir = tokens_dir ();
   g_autofree char *path = g_build_filename (dir, profile_id, NULL);
   g_autofree char *tmp = NULL;
+  int write_errno = 0;
   int dir_fd;
   int fd;
 
@@ -256,10 +239,10 @@ file_store (const char  *profile_id,
     }
 
   if (fchmod (fd, 0600) < 0 ||
-      !write_all (fd, token, strlen (token)) ||
+      !osi_write_all (fd, token, strlen (token), &write_errno) ||
       fsync (fd) < 0)
     {
-      int saved_errno = errno;
+      int saved_errno = write_errno != 0 ? write_errno : errno;
 
       close (fd);
       g_unlink (tmp);
