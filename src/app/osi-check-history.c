@@ -10,6 +10,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-check-history.h"
+#include "osi-error.h"
 #include "osi-search.h"
 
 /* Older checks are forgotten past this many files. */
@@ -299,13 +300,7 @@ write_file (const char  *path,
   for (guint i = 0; i < records->len; i++)
     write_record (keys, g_ptr_array_index (records, i));
   if (g_mkdir_with_parents (folder, 0700) != 0)
-    {
-      int saved_errno = errno;
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _("Cannot create the folder %s: %s"),
-                   folder, g_strerror (saved_errno));
-      return FALSE;
-    }
+    return osi_set_error_from_errno (error, errno, _("Cannot create the folder %s"), folder);
   data = g_key_file_to_data (keys, &len, NULL);
   return g_file_set_contents_full (path, data, (gssize)len, G_FILE_SET_CONTENTS_CONSISTENT, 0600, error);
 }
@@ -330,12 +325,7 @@ job_thread (GTask        *task,
       }
     case JOB_RECORD:
       if (!stat_file (job->record->path, &job->record->size, &job->record->mtime))
-        {
-          int saved_errno = errno;
-
-          g_set_error (&error, G_IO_ERROR, g_io_error_from_errno (saved_errno), _("Cannot read %s: %s"),
-                       job->record->path, g_strerror (saved_errno));
-        }
+        osi_set_error_from_errno (&error, errno, _("Cannot read %s"), job->record->path);
       break;
     case JOB_REFRESH:
       restat (job->records);

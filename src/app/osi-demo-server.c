@@ -18,6 +18,7 @@
 #include "osi-demo-data.h"
 #include "osi-demo-server.h"
 #include "osi-demo-server-private.h"
+#include "osi-error.h"
 #include "osi-open.h"
 #include "osi-swap.h"
 
@@ -80,23 +81,6 @@ clear_secret (char **secret)
 /* The demo folder, made in a worker thread                                 */
 
 static gboolean
-set_file_error (GError     **error,
-                int          errsv,
-                gboolean     is_folder,
-                const char  *path)
-{
-  g_autofree char *display = g_filename_display_name (path);
-
-  if (is_folder)
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 _("Cannot create the folder “%s”: %s"), display, g_strerror (errsv));
-  else
-    g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                 _("Cannot open “%s”: %s"), display, g_strerror (errsv));
-  return FALSE;
-}
-
-static gboolean
 folder_is_complete (const char *demo_dir)
 {
   g_autofree char *marker = g_build_filename (demo_dir, DEMO_MARKER, NULL);
@@ -123,13 +107,7 @@ sync_folder (const char  *dir,
     close (fd);
 
   if (errsv != 0)
-    {
-      g_autofree char *display = g_filename_display_name (dir);
-
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot write “%s”: %s"), display, g_strerror (errsv));
-      return FALSE;
-    }
+    return osi_set_error_from_errno (error, errsv, _("Cannot write “%s”"), dir);
   return TRUE;
 }
 
@@ -149,7 +127,7 @@ make_folder (const char    *demo_dir,
     return FALSE;
   /* 0700: the folder holds the token file. */
   if (g_mkdir_with_parents (demo_dir, 0700) != 0)
-    return set_file_error (error, errno, TRUE, demo_dir);
+    return osi_set_error_from_errno (error, errno, _("Cannot create the folder “%s”"), demo_dir);
 
   return osi_demo_data_generate (data_dir, DEMO_DATA_SIZE, DEMO_DATA_SEED, cancellable, error) &&
          osi_demo_backups_populate (backup_dir, DEMO_BACKUP_COUNT, newest, DEMO_BACKUP_SEED,
@@ -176,8 +154,7 @@ make_token (GError **error)
           int errsv = errno;
 
           g_free (hex);
-          g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                       _("Cannot draw a random token: %s"), g_strerror (errsv));
+          osi_set_error_from_errno (error, errsv, _("Cannot draw a random token"));
           return NULL;
         }
       if (n > 0)
@@ -234,7 +211,7 @@ write_token_file (const char  *demo_dir,
   fd = g_mkstemp_full (path, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0)
     {
-      set_file_error (error, errno, FALSE, path);
+      osi_set_error_from_errno (error, errno, _("Cannot open “%s”"), path);
       return NULL;
     }
 
@@ -244,11 +221,8 @@ write_token_file (const char  *demo_dir,
 
   if (errsv != 0)
     {
-      g_autofree char *display = g_filename_display_name (path);
-
       g_unlink (path);
-      g_set_error (error, G_IO_ERROR, g_io_error_from_errno (errsv),
-                   _("Cannot write “%s”: %s"), display, g_strerror (errsv));
+      osi_set_error_from_errno (error, errsv, _("Cannot write “%s”"), path);
       return NULL;
     }
   return g_steal_pointer (&path);
@@ -268,7 +242,7 @@ prepare_folder (const char    *demo_dir,
 
   if (g_mkdir_with_parents (parent, 0700) != 0)
     {
-      set_file_error (error, errno, TRUE, parent);
+      osi_set_error_from_errno (error, errno, _("Cannot create the folder “%s”"), parent);
       return NULL;
     }
 
@@ -278,7 +252,7 @@ prepare_folder (const char    *demo_dir,
   lock_fd = open (lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0600);
   if (lock_fd < 0)
     {
-      set_file_error (error, errno, FALSE, lock_path);
+      osi_set_error_from_errno (error, errno, _("Cannot open “%s”"), lock_path);
       return NULL;
     }
   while (flock (lock_fd, LOCK_EX) != 0 && errno == EINTR)
