@@ -240,20 +240,13 @@ file_store (const char  *profile_id,
 
   if (fchmod (fd, 0600) < 0 ||
       !osi_write_all (fd, token, strlen (token), &write_errno) ||
-      fsync (fd) < 0)
+      fsync (fd) < 0 ||
+      close (g_steal_fd (&fd)) < 0 ||
+      rename (tmp, path) < 0)
     {
       int saved_errno = write_errno != 0 ? write_errno : errno;
 
-      close (fd);
-      g_unlink (tmp);
-      close (dir_fd);
-      return osi_set_error_from_errno (error, saved_errno, _("Cannot save the token in %s"), path);
-    }
-  if (close (fd) < 0 || rename (tmp, path) < 0)
-    {
-      int saved_errno = errno;
-
-      g_unlink (tmp);
+      osi_abandon_temporary (&fd, &tmp);
       close (dir_fd);
       return osi_set_error_from_errno (error, saved_errno, _("Cannot save the token in %s"), path);
     }
