@@ -16,6 +16,7 @@
 
 #include "osi-backup-badges.h"
 #include "osi-backup-filter-model.h"
+#include "osi-list-changes.h"
 
 struct _OsiBackupFilterModel
 {
@@ -75,12 +76,20 @@ osi_backup_filter_model_list_model_init (GListModelInterface *iface)
   iface->get_item = osi_backup_filter_model_get_item;
 }
 
-static gpointer
-shown_item (GPtrArray *items,
-            GArray    *positions,
-            guint      i)
+/* What the model shows: items at positions. */
+typedef struct
 {
-  return g_ptr_array_index (items, g_array_index (positions, guint, i));
+  GPtrArray *items;
+  GArray    *positions;
+} Shown;
+
+static gconstpointer
+shown_item (gconstpointer list,
+            guint         i)
+{
+  const Shown *shown = list;
+
+  return g_ptr_array_index (shown->items, g_array_index (shown->positions, guint, i));
 }
 
 static void
@@ -189,10 +198,8 @@ update (OsiBackupFilterModel *self,
 {
   g_autoptr(GPtrArray) old_items = self->items;
   g_autoptr(GArray) old_positions = self->positions;
-  guint old_n = old_positions->len;
-  guint new_n;
-  guint head = 0;
-  guint tail = 0;
+  Shown before = { old_items, old_positions };
+  Shown after;
 
   if (items != old_items)
     {
@@ -215,16 +222,9 @@ update (OsiBackupFilterModel *self,
         g_array_index (self->positions, guint, i) = i;
     }
 
-  new_n = self->positions->len;
-  while (head < old_n && head < new_n &&
-         shown_item (old_items, old_positions, head) == shown_item (self->items, self->positions, head))
-    head++;
-  while (tail < old_n - head && tail < new_n - head &&
-         shown_item (old_items, old_positions, old_n - 1 - tail) ==
-         shown_item (self->items, self->positions, new_n - 1 - tail))
-    tail++;
-  if (head < old_n || head < new_n)
-    g_list_model_items_changed (G_LIST_MODEL (self), head, old_n - head - tail, new_n - head - tail);
+  after = (Shown) { self->items, self->positions };
+  osi_list_model_emit_changes (G_LIST_MODEL (self), &before, old_positions->len, &after, self->positions->len,
+                               shown_item);
 }
 
 static void

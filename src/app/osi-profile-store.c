@@ -5,6 +5,7 @@
 
 #include <string.h>
 
+#include "osi-list-changes.h"
 #include "osi-profile-store.h"
 #include "osi-secret.h"
 
@@ -107,6 +108,13 @@ update_current (OsiProfileStore *self)
     g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_CURRENT]);
 }
 
+static gconstpointer
+profile_at (gconstpointer profiles,
+            guint         i)
+{
+  return g_ptr_array_index ((GPtrArray *)profiles, i);
+}
+
 /* Replaces the list with what the settings hold. The profiles whose id is
  * still there are kept and updated through their setters, so that what
  * shows them (the window, the preferences) follows by notify:: and a
@@ -122,7 +130,6 @@ reload (OsiProfileStore *self)
   g_autoptr(GHashTable) seen = NULL;
   GVariantIter iter;
   const char *id, *name, *url, *ca_file;
-  guint prefix = 0, suffix = 0;
 
   /* What we write is what we hold; between the writes of the two keys
    * the settings hold half of it. */
@@ -173,18 +180,8 @@ reload (OsiProfileStore *self)
       g_ptr_array_add (self->profiles, profile);
     }
 
-  while (prefix < old->len && prefix < self->profiles->len &&
-         g_ptr_array_index (old, prefix) == g_ptr_array_index (self->profiles, prefix))
-    prefix++;
-  while (suffix < old->len - prefix && suffix < self->profiles->len - prefix &&
-         g_ptr_array_index (old, old->len - 1 - suffix) ==
-         g_ptr_array_index (self->profiles, self->profiles->len - 1 - suffix))
-    suffix++;
-
-  if (prefix + suffix != old->len || prefix + suffix != self->profiles->len)
-    g_list_model_items_changed (G_LIST_MODEL (self), prefix,
-                                old->len - prefix - suffix,
-                                self->profiles->len - prefix - suffix);
+  osi_list_model_emit_changes (G_LIST_MODEL (self), old, old->len, self->profiles, self->profiles->len,
+                               profile_at);
 
   /* The current profile may have gone, or come with the new list. */
   update_current (self);
