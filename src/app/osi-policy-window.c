@@ -58,14 +58,6 @@ struct _OsiPolicyWindow
 
 G_DEFINE_FINAL_TYPE (OsiPolicyWindow, osi_policy_window, ADW_TYPE_WINDOW)
 
-enum {
-  PROP_0,
-  PROP_WORKING,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 static void load (OsiPolicyWindow *self);
 
 static void
@@ -78,7 +70,6 @@ set_working (OsiPolicyWindow *self,
   gtk_widget_set_sensitive (GTK_WIDGET (self->save_button),
                             !working && g_strcmp0 (gtk_stack_get_visible_child_name (self->stack), "policy") == 0
                             && gtk_widget_get_visible (GTK_WIDGET (self->schedule_group)));
-  g_object_notify_by_pspec (G_OBJECT (self), properties[PROP_WORKING]);
 }
 
 static void
@@ -392,25 +383,6 @@ osi_policy_window_finalize (GObject *object)
 }
 
 static void
-osi_policy_window_get_property (GObject    *object,
-                                guint       prop_id,
-                                GValue     *value,
-                                GParamSpec *pspec)
-{
-  OsiPolicyWindow *self = OSI_POLICY_WINDOW (object);
-
-  switch (prop_id)
-    {
-    case PROP_WORKING:
-      g_value_set_boolean (value, self->working);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 osi_policy_window_class_init (OsiPolicyWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
@@ -418,12 +390,6 @@ osi_policy_window_class_init (OsiPolicyWindowClass *klass)
 
   object_class->dispose = osi_policy_window_dispose;
   object_class->finalize = osi_policy_window_finalize;
-  object_class->get_property = osi_policy_window_get_property;
-
-  properties[PROP_WORKING] =
-    g_param_spec_boolean ("working", NULL, NULL, FALSE,
-                          G_PARAM_READABLE | G_PARAM_EXPLICIT_NOTIFY | G_PARAM_STATIC_STRINGS);
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   osi_resources_ensure ();
   gtk_widget_class_set_template_from_resource (widget_class, "/org/osi/Backup/ui/osi-policy-window.ui");

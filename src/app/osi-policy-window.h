@@ -21,7 +21,7 @@ OsiPolicyWindow *osi_policy_window_new          (OsiWindow       *window);
 
 /* "loading", "policy", "unsupported" or "error". */
 const char      *osi_policy_window_get_state    (OsiPolicyWindow *self);
-/* TRUE while the policy is read or saved; notified as "working". */
+/* TRUE while the policy is read or saved. */
 gboolean         osi_policy_window_get_working  (OsiPolicyWindow *self);
 /* The message shown over the page (a refused policy's reason), NULL
  * when none; the last toast's title. */
