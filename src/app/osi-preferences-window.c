@@ -28,15 +28,6 @@ struct _OsiPreferencesWindow
 
 G_DEFINE_FINAL_TYPE (OsiPreferencesWindow, osi_preferences_window, ADW_TYPE_PREFERENCES_WINDOW)
 
-enum {
-  PROP_0,
-  PROP_SETTINGS,
-  PROP_PROFILES,
-  N_PROPS
-};
-
-static GParamSpec *properties[N_PROPS];
-
 /* The nicks of the enum org.osi.Backup.PageSize, in the combo's order. */
 static const int page_sizes[] = { 10, 25, 50, 100 };
 
@@ -158,15 +149,14 @@ create_server_row (gpointer item,
   return osi_server_row_new (self->profiles, OSI_PROFILE (item), self->cancellable);
 }
 
+/* The page follows settings and lists profiles' servers. */
 static void
-osi_preferences_window_constructed (GObject *object)
+show_settings (OsiPreferencesWindow *self,
+               GSettings            *settings,
+               OsiProfileStore      *profiles)
 {
-  OsiPreferencesWindow *self = OSI_PREFERENCES_WINDOW (object);
-
-  G_OBJECT_CLASS (osi_preferences_window_parent_class)->constructed (object);
-
-  g_assert (G_IS_SETTINGS (self->settings));
-  g_assert (OSI_IS_PROFILE_STORE (self->profiles));
+  self->settings = g_object_ref (settings);
+  self->profiles = g_object_ref (profiles);
 
   g_signal_connect_object (self->settings, "changed::items-per-page",
                            G_CALLBACK (on_items_per_page_changed), self, G_CONNECT_SWAPPED);
@@ -214,75 +204,13 @@ osi_preferences_window_finalize (GObject *object)
 }
 
 static void
-osi_preferences_window_get_property (GObject    *object,
-                                     guint       prop_id,
-                                     GValue     *value,
-                                     GParamSpec *pspec)
-{
-  OsiPreferencesWindow *self = OSI_PREFERENCES_WINDOW (object);
-
-  switch (prop_id)
-    {
-    case PROP_SETTINGS:
-      g_value_set_object (value, self->settings);
-      break;
-
-    case PROP_PROFILES:
-      g_value_set_object (value, self->profiles);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-osi_preferences_window_set_property (GObject      *object,
-                                     guint         prop_id,
-                                     const GValue *value,
-                                     GParamSpec   *pspec)
-{
-  OsiPreferencesWindow *self = OSI_PREFERENCES_WINDOW (object);
-
-  switch (prop_id)
-    {
-    case PROP_SETTINGS:
-      self->settings = g_value_dup_object (value);
-      break;
-
-    case PROP_PROFILES:
-      self->profiles = g_value_dup_object (value);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
 osi_preferences_window_class_init (OsiPreferencesWindowClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
   GtkWidgetClass *widget_class = GTK_WIDGET_CLASS (klass);
 
-  object_class->constructed = osi_preferences_window_constructed;
   object_class->dispose = osi_preferences_window_dispose;
   object_class->finalize = osi_preferences_window_finalize;
-  object_class->get_property = osi_preferences_window_get_property;
-  object_class->set_property = osi_preferences_window_set_property;
-
-  properties[PROP_SETTINGS] =
-    g_param_spec_object ("settings", NULL, NULL,
-                         G_TYPE_SETTINGS,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-  properties[PROP_PROFILES] =
-    g_param_spec_object ("profiles", NULL, NULL,
-                         OSI_TYPE_PROFILE_STORE,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
-
-  g_object_class_install_properties (object_class, N_PROPS, properties);
 
   /* Tests make the window without an application to register them. */
   osi_resources_ensure ();
@@ -319,14 +247,16 @@ osi_preferences_window_new (GtkWindow       *parent,
                             GSettings       *settings,
                             OsiProfileStore *profiles)
 {
+  OsiPreferencesWindow *self;
+
   g_return_val_if_fail (parent == NULL || GTK_IS_WINDOW (parent), NULL);
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
   g_return_val_if_fail (OSI_IS_PROFILE_STORE (profiles), NULL);
 
-  return g_object_new (OSI_TYPE_PREFERENCES_WINDOW,
+  self = g_object_new (OSI_TYPE_PREFERENCES_WINDOW,
                        "transient-for", parent,
                        "modal", parent != NULL,
-                       "settings", settings,
-                       "profiles", profiles,
                        NULL);
+  show_settings (self, settings, profiles);
+  return self;
 }
