@@ -34,7 +34,6 @@ G_DEFINE_FINAL_TYPE_WITH_CODE (OsiProfileStore, osi_profile_store, G_TYPE_OBJECT
 
 enum {
   PROP_0,
-  PROP_SETTINGS,
   PROP_CURRENT,
   N_PROPS
 };
@@ -274,10 +273,6 @@ osi_profile_store_get_property (GObject    *object,
 
   switch (prop_id)
     {
-    case PROP_SETTINGS:
-      g_value_set_object (value, self->settings);
-      break;
-
     case PROP_CURRENT:
       g_value_set_object (value, self->current);
       break;
@@ -287,33 +282,12 @@ osi_profile_store_get_property (GObject    *object,
     }
 }
 
+/* The store holds what settings hold, and follows them. */
 static void
-osi_profile_store_set_property (GObject      *object,
-                                guint         prop_id,
-                                const GValue *value,
-                                GParamSpec   *pspec)
+follow_settings (OsiProfileStore *self,
+                 GSettings       *settings)
 {
-  OsiProfileStore *self = OSI_PROFILE_STORE (object);
-
-  switch (prop_id)
-    {
-    case PROP_SETTINGS:
-      self->settings = g_value_dup_object (value);
-      break;
-
-    default:
-      G_OBJECT_WARN_INVALID_PROPERTY_ID (object, prop_id, pspec);
-    }
-}
-
-static void
-osi_profile_store_constructed (GObject *object)
-{
-  OsiProfileStore *self = OSI_PROFILE_STORE (object);
-
-  G_OBJECT_CLASS (osi_profile_store_parent_class)->constructed (object);
-
-  g_assert (G_IS_SETTINGS (self->settings));
+  self->settings = g_object_ref (settings);
 
   /* Connected before the first read: some backends only watch keys that
    * were read, and we read them right below. */
@@ -331,17 +305,10 @@ osi_profile_store_class_init (OsiProfileStoreClass *klass)
 {
   GObjectClass *object_class = G_OBJECT_CLASS (klass);
 
-  object_class->constructed = osi_profile_store_constructed;
   object_class->dispose = osi_profile_store_dispose;
   object_class->finalize = osi_profile_store_finalize;
   object_class->get_property = osi_profile_store_get_property;
-  object_class->set_property = osi_profile_store_set_property;
 
-  properties[PROP_SETTINGS] =
-    g_param_spec_object ("settings", NULL, NULL,
-                         G_TYPE_SETTINGS,
-                         G_PARAM_READWRITE | G_PARAM_CONSTRUCT_ONLY | G_PARAM_EXPLICIT_NOTIFY |
-                         G_PARAM_STATIC_STRINGS);
   properties[PROP_CURRENT] =
     g_param_spec_object ("current", NULL, NULL,
                          OSI_TYPE_PROFILE,
@@ -362,11 +329,13 @@ osi_profile_store_init (OsiProfileStore *self)
 OsiProfileStore *
 osi_profile_store_new (GSettings *settings)
 {
+  OsiProfileStore *self;
+
   g_return_val_if_fail (G_IS_SETTINGS (settings), NULL);
 
-  return g_object_new (OSI_TYPE_PROFILE_STORE,
-                       "settings", settings,
-                       NULL);
+  self = g_object_new (OSI_TYPE_PROFILE_STORE, NULL);
+  follow_settings (self, settings);
+  return self;
 }
 
 OsiProfile *
