@@ -10,6 +10,7 @@
 #include "osi-dialog.h"
 #include "osi-diff-window.h"
 #include "osi-download.h"
+#include "osi-swap.h"
 #include "osi-window-private.h"
 
 /* The check window's comparisons: with another backup file, or with a
@@ -49,17 +50,11 @@ remove_folder_thread (GTask        *task,
                       gpointer      task_data,
                       GCancellable *cancellable)
 {
-  const char *folder = task_data;
-  g_autoptr(GDir) dir = g_dir_open (folder, 0, NULL);
-  const char *name;
+  g_autoptr(GError) error = NULL;
 
-  while (dir != NULL && (name = g_dir_read_name (dir)) != NULL)
-    {
-      g_autofree char *path = g_build_filename (folder, name, NULL);
-
-      g_unlink (path);
-    }
-  g_rmdir (folder);
+  /* Nobody waits for it: a folder left in the cache is no one's loss. */
+  if (!osi_remove_tree (task_data, &error))
+    g_debug ("The comparison's folder stays: %s", error->message);
   g_task_return_boolean (task, TRUE);
 }
 
