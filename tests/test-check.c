@@ -1263,6 +1263,71 @@ test_compare (void)
   g_assert_finalize_object (diff);
 }
 
+/* Names and fields come from the archives: a control character or a
+ * bidirectional override reads escaped, as the CLI prints it, and never
+ * reaches a label as it is. */
+static void
+test_compare_hostile_names (void)
+{
+  Fixture f;
+  g_autofree char *rag_path = NULL;
+  g_autofree char *hostile_file = NULL;
+  g_autofree char *other = NULL;
+  g_autoptr(JsonObject) rag = NULL;
+  g_autoptr(JsonGenerator) generator = json_generator_new ();
+  g_autoptr(JsonNode) root = json_node_new (JSON_NODE_OBJECT);
+  g_autoptr(GList) keys = NULL;
+  g_auto(GStrv) rag_rows = NULL;
+  g_auto(GStrv) config_rows = NULL;
+  OsiCheckWindow *report;
+  OsiDiffWindow *diff;
+  gboolean seen_file = FALSE, seen_entry = FALSE;
+
+  if (!fixture_start (&f, FALSE))
+    return;
+  /* f.archive keeps the data as it was; the data gains a file and an
+   * entry with hostile names, and is archived again. */
+  hostile_file = g_build_filename (f.data, "config", "evil\x1b[2J\u202Egpj.exe", NULL);
+  g_assert_true (g_file_set_contents (hostile_file, "{}", -1, NULL));
+  rag = load_rag (f.data);
+  keys = json_object_get_members (rag);
+  g_assert_nonnull (keys);
+  json_object_set_member (rag, "entry\u202Etxt.exe\a",
+                          json_node_copy (json_object_get_member (rag, keys->data)));
+  json_node_set_object (root, rag);
+  json_generator_set_root (generator, root);
+  rag_path = g_build_filename (f.data, "rag", "search.json", NULL);
+  g_assert_true (json_generator_to_file (generator, rag_path, NULL));
+  other = g_build_filename (f.tmp, "backup_20260304_101500.tar.zst", NULL);
+  g_free (make_archive (f.data, other));
+
+  report = check (&f, f.archive);
+  osi_check_window_compare_with_file (report, other);
+  osi_test_wait_for (compare_done, report, "the comparison");
+  diff = osi_check_window_get_diff_window (report);
+  g_assert_nonnull (diff);
+  config_rows = osi_diff_window_dup_rows (diff, OSI_DIFF_CONFIG);
+  rag_rows = osi_diff_window_dup_rows (diff, OSI_DIFF_RAG);
+  for (guint i = 0; config_rows[i] != NULL; i++)
+    {
+      g_assert_null (strchr (config_rows[i], '\x1b'));
+      g_assert_null (strstr (config_rows[i], "\u202E"));
+      seen_file |= g_str_has_prefix (config_rows[i], "config/evil\\x1B[2J\\u202Egpj.exe\tadded");
+    }
+  for (guint i = 0; rag_rows[i] != NULL; i++)
+    {
+      g_assert_null (strchr (rag_rows[i], '\a'));
+      g_assert_null (strstr (rag_rows[i], "\u202E"));
+      seen_entry |= g_str_has_prefix (rag_rows[i], "entry\\u202Etxt.exe\\x07\tadded");
+    }
+  g_assert_true (seen_file);
+  g_assert_true (seen_entry);
+
+  g_object_ref (diff);
+  fixture_finish (&f);
+  g_assert_finalize_object (diff);
+}
+
 /* ------------------------------------------------------------------------ */
 /* The deployed OSI backend (docs/api.md §5)                                     */
 
@@ -1554,6 +1619,7 @@ main (int argc, char **argv)
   g_test_add_func ("/check/restore-file-changed", test_restore_file_changed);
   g_test_add_func ("/check/restore-file-damaged", test_restore_file_damaged);
   g_test_add_func ("/check/compare", test_compare);
+  g_test_add_func ("/check/compare/hostile-names", test_compare_hostile_names);
   g_test_add_func ("/check/fastapi-downloaded-json", test_downloaded_json);
   g_test_add_func ("/check/fastapi-restore-file-unsupported", test_restore_file_unsupported);
   g_test_add_func ("/check/french", test_french);

@@ -7,6 +7,7 @@
 
 #include "osi-diff-window-private.h"
 #include "osi-resources.h"
+#include "osi-search.h"
 
 /* Rows are widgets: past this many changes in a section, one row says how
  * many more there are. */
@@ -84,7 +85,11 @@ static char *
 change_detail (const OsiChange *change)
 {
   if (change->fields != NULL && change->fields[0] != NULL)
-    return g_strjoinv (", ", change->fields);
+    {
+      g_autofree char *fields = g_strjoinv (", ", change->fields);
+
+      return osi_format_untrusted (fields);
+    }
   if (change->size_a >= 0 && change->size_b >= 0)
     {
       g_autofree char *a = g_format_size ((guint64)change->size_a);
@@ -116,14 +121,16 @@ add_section (OsiDiffWindow  *self,
       GtkWidget *row = adw_action_row_new ();
       const char *kind = kind_text (section, change->kind);
       g_autofree char *detail = change_detail (change);
+      /* Names and fields come from the archives: shown as the CLI shows them. */
+      g_autofree char *name = osi_format_untrusted (change->name);
       /* TRANSLATORS: a kind of change ("modified"), then what changed */
       g_autofree char *subtitle = *detail != '\0' ? g_strdup_printf (C_("change", "%s: %s"), kind, detail)
                                                    : g_strdup (kind);
 
       adw_preferences_row_set_use_markup (ADW_PREFERENCES_ROW (row), FALSE);
-      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), change->name);
+      adw_preferences_row_set_title (ADW_PREFERENCES_ROW (row), name);
       adw_action_row_set_subtitle (ADW_ACTION_ROW (row), subtitle);
-      g_object_set_data_full (G_OBJECT (row), "key", g_strdup_printf ("%s\t%s\t%s", change->name, kind, detail),
+      g_object_set_data_full (G_OBJECT (row), "key", g_strdup_printf ("%s\t%s\t%s", name, kind, detail),
                               g_free);
       gtk_list_box_append (GTK_LIST_BOX (list), row);
     }
