@@ -21,6 +21,7 @@
 #include "osi-error.h"
 #include "osi-open.h"
 #include "osi-swap.h"
+#include "osi-wipe.h"
 
 /* Written last into the demo folder: a folder without it (a crash, a full
  * disk, a folder made by a version whose demo differs) is made again. Bump
@@ -67,15 +68,6 @@ enum {
 };
 
 static GParamSpec *properties[N_PROPS];
-
-static void
-clear_secret (char **secret)
-{
-  if (*secret == NULL)
-    return;
-  memset (*secret, 0, strlen (*secret));
-  g_clear_pointer (secret, g_free);
-}
 
 /* ------------------------------------------------------------------------ */
 /* The demo folder, made in a worker thread                                 */
@@ -186,7 +178,7 @@ typedef struct
 static void
 prepared_free (Prepared *prepared)
 {
-  clear_secret (&prepared->token);
+  g_clear_pointer (&prepared->token, osi_wipe_free);
   g_free (prepared->token_file);
   g_free (prepared->program);
   g_free (prepared);
@@ -479,7 +471,7 @@ forget_child (OsiDemoServer *self,
   self->generation++;
   self->starting = FALSE;
   g_clear_pointer (&self->url, g_free);
-  clear_secret (&self->token);
+  g_clear_pointer (&self->token, osi_wipe_free);
   return g_steal_pointer (&self->subprocess);
 }
 
@@ -866,7 +858,7 @@ osi_demo_server_finalize (GObject *object)
 
   g_assert (self->subprocess == NULL);
   g_free (self->url);
-  clear_secret (&self->token);
+  g_clear_pointer (&self->token, osi_wipe_free);
 
   G_OBJECT_CLASS (osi_demo_server_parent_class)->finalize (object);
 }

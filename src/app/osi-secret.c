@@ -17,6 +17,7 @@
 #include "osi-error.h"
 #include "osi-open.h"
 #include "osi-secret.h"
+#include "osi-wipe.h"
 
 /* Which failures mean "there is no keyring here", so that the token goes
  * to the file instead, and which are real errors to report:
@@ -110,16 +111,6 @@ check_profile_id (const char  *profile_id,
   return FALSE;
 }
 
-/* Tokens are credentials: leave no copy in freed memory. */
-static void
-token_free (char *token)
-{
-  if (token == NULL)
-    return;
-  explicit_bzero (token, strlen (token));
-  g_free (token);
-}
-
 typedef enum
 {
   OP_STORE,
@@ -144,7 +135,7 @@ request_free (gpointer data)
 
   g_free (request->profile_id);
   g_free (request->label);
-  token_free (request->token);
+  osi_wipe_free (request->token);
   g_clear_error (&request->keyring_error);
   g_free (request);
 }
@@ -379,7 +370,7 @@ file_thread (GTask        *task,
 
     case OP_LOOKUP:
       if (file_lookup (request->profile_id, &token, &error))
-        g_task_return_pointer (task, token, (GDestroyNotify)token_free);
+        g_task_return_pointer (task, token, (GDestroyNotify)osi_wipe_free);
       else
         g_task_return_error (task, error);
       break;
@@ -467,11 +458,11 @@ on_keyring_looked_up (GObject      *source,
   token = secret_password_lookup_finish (result, &error);
   if (token != NULL)
     {
-      /* Copied so that one free function (token_free) fits every result. */
+      /* Copied so that one free function (osi_wipe_free) fits every result. */
       char *copy = g_strdup (token);
 
       secret_password_free (token);
-      g_task_return_pointer (task, copy, (GDestroyNotify)token_free);
+      g_task_return_pointer (task, copy, (GDestroyNotify)osi_wipe_free);
       return;
     }
   /* Not in the keyring: it may be in a file from a time without one. */

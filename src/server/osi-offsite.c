@@ -13,6 +13,7 @@
 
 #include "osi-backup-info.h"
 #include "osi-offsite-private.h"
+#include "osi-wipe.h"
 
 /* The off-site copy engine (docs/api.md §7.2): the object, its records
  * (name → copy, mirrored in the catalog), the queue and the state on the
@@ -359,9 +360,7 @@ osi_offsite_finalize (GObject *object)
 
   g_free (self->url);
   g_free (self->access_key);
-  if (self->secret_key != NULL)
-    explicit_bzero (self->secret_key, strlen (self->secret_key));
-  g_free (self->secret_key);
+  osi_wipe_free (self->secret_key);
   g_free (self->region);
   g_free (self->credentials_path);
   g_free (self->bucket);

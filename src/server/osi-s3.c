@@ -8,6 +8,7 @@
 #include <glib/gi18n.h>
 
 #include "osi-s3-private.h"
+#include "osi-wipe.h"
 
 /* The calls of osi-s3.h; the requests they make, and how they are signed,
  * are in osi-s3-request.c. */
@@ -115,11 +116,7 @@ osi_s3_free (OsiS3 *self)
     curl_easy_cleanup (self->curl);
   osi_s3_url_clear (&self->url);
   g_free (self->access_key);
-  if (self->secret_key != NULL)
-    {
-      memset (self->secret_key, 0, strlen (self->secret_key));
-      g_free (self->secret_key);
-    }
+  osi_wipe_free (self->secret_key);
   g_free (self->sigv4);
   g_free (self->credentials_path);
   g_mutex_clear (&self->lock);

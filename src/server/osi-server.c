@@ -22,6 +22,7 @@
 #include "osi-server-private.h"
 #include "osi-swap.h"
 #include "osi-task.h"
+#include "osi-wipe.h"
 
 #define DEFAULT_PORT        8000
 #define MAX_JSON_BODY       (64 * 1024)
@@ -864,11 +865,7 @@ osi_server_options_clear (OsiServerOptions *options)
 
   g_clear_pointer (&options->data_dir, g_free);
   g_clear_pointer (&options->backup_dir, g_free);
-  if (options->token != NULL)
-    {
-      explicit_bzero (options->token, strlen (options->token));
-      g_clear_pointer (&options->token, g_free);
-    }
+  g_clear_pointer (&options->token, osi_wipe_free);
   g_clear_pointer (&options->on_restore, g_free);
   g_clear_pointer (&options->tls_cert, g_free);
   g_clear_pointer (&options->tls_key, g_free);
@@ -876,11 +873,7 @@ osi_server_options_clear (OsiServerOptions *options)
   g_clear_pointer (&options->offsite_url, g_free);
   g_clear_pointer (&options->offsite_credentials, g_free);
   g_clear_pointer (&options->offsite_access_key, g_free);
-  if (options->offsite_secret_key != NULL)
-    {
-      explicit_bzero (options->offsite_secret_key, strlen (options->offsite_secret_key));
-      g_clear_pointer (&options->offsite_secret_key, g_free);
-    }
+  g_clear_pointer (&options->offsite_secret_key, osi_wipe_free);
   g_clear_pointer (&options->offsite_region, g_free);
 }
 
