@@ -20,6 +20,7 @@
 #include "osi-demo-server-private.h"
 #include "osi-error.h"
 #include "osi-open.h"
+#include "osi-sha256.h"
 #include "osi-swap.h"
 #include "osi-wipe.h"
 
@@ -153,15 +154,8 @@ make_token (GError **error)
         done += (gsize) n;
     }
 
-  for (guint i = 0; i < TOKEN_BYTES; i++)
-    {
-      static const char digits[] = "0123456789abcdef";
-
-      hex[2 * i] = digits[bytes[i] >> 4];
-      hex[2 * i + 1] = digits[bytes[i] & 0xf];
-    }
-  hex[2 * TOKEN_BYTES] = '\0';
-  memset (bytes, 0, sizeof bytes);
+  osi_hex_encode (bytes, sizeof bytes, hex);
+  explicit_bzero (bytes, sizeof bytes);
   return hex;
 }
 

@@ -358,9 +358,8 @@ download_finish_thread (GTask        *subtask,
       return;
     }
   osi_sha256_finish_raw (dl->sha, raw);
-  dl->sha256_hex = g_malloc (OSI_SHA256_LEN * 2 + 1);
-  for (guint i = 0; i < OSI_SHA256_LEN; i++)
-    g_snprintf (dl->sha256_hex + 2 * i, 3, "%02x", raw[i]);
+  dl->sha256_hex = g_malloc (OSI_SHA256_HEX_LEN + 1);
+  osi_hex_encode (raw, sizeof raw, dl->sha256_hex);
   if (dl->have_digest && memcmp (raw, dl->digest, OSI_SHA256_LEN) != 0)
     {
       /* Neither kept nor resumed from: the bytes on disk are wrong. */

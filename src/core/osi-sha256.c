@@ -81,19 +81,28 @@ osi_sha256_finish_raw (OsiSha256 *self,
 }
 
 void
+osi_hex_encode (const guint8 *bytes,
+                gsize         len,
+                char         *hex)
+{
+  static const char digits[] = "0123456789abcdef";
+
+  for (gsize i = 0; i < len; i++)
+    {
+      hex[2 * i] = digits[bytes[i] >> 4];
+      hex[2 * i + 1] = digits[bytes[i] & 0xf];
+    }
+  hex[2 * len] = '\0';
+}
+
+void
 osi_sha256_finish_hex (OsiSha256 *self,
                        char       hex[OSI_SHA256_HEX_LEN + 1])
 {
-  static const char digits[] = "0123456789abcdef";
   guint8 raw[OSI_SHA256_LEN];
 
   osi_sha256_finish_raw (self, raw);
-  for (guint i = 0; i < OSI_SHA256_LEN; i++)
-    {
-      hex[2 * i] = digits[raw[i] >> 4];
-      hex[2 * i + 1] = digits[raw[i] & 0xf];
-    }
-  hex[OSI_SHA256_HEX_LEN] = '\0';
+  osi_hex_encode (raw, sizeof raw, hex);
 }
 
 gboolean

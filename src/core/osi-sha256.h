@@ -22,6 +22,12 @@ void       osi_sha256_finish_hex (OsiSha256    *self,
 void       osi_sha256_finish_raw (OsiSha256    *self,
                                   guint8        raw[OSI_SHA256_LEN]);
 
+/* Writes len bytes as 2 × len lowercase hexadecimal digits and a NUL
+ * into hex, which holds 2 × len + 1 bytes. */
+void       osi_hex_encode        (const guint8 *bytes,
+                                  gsize         len,
+                                  char         *hex);
+
 /* Whether text is exactly 64 hexadecimal digits, of either case: what a
  * list, a manifest or a checksum file may hold. Whoever compares it with
  * a computed digest (lowercase) lowers it first or compares without case. */
