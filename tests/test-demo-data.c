@@ -3,6 +3,7 @@
 
 #include "config.h"
 
+#include <errno.h>
 #include <string.h>
 #include <sys/stat.h>
 
@@ -600,6 +601,7 @@ test_error (void)
   g_autofree char *tmp = make_tmpdir ();
   g_autofree char *file = g_build_filename (tmp, "plain-file", NULL);
   g_autofree char *dir = g_build_filename (file, "osi", NULL);
+  g_autofree char *expected = NULL;
   g_autoptr(GError) error = NULL;
   gboolean ok;
 
@@ -609,7 +611,9 @@ test_error (void)
   ok = osi_demo_data_generate (dir, MIB, 1, NULL, &error);
   g_assert_false (ok);
   g_assert_error (error, G_IO_ERROR, G_IO_ERROR_NOT_DIRECTORY);
-  g_assert_nonnull (strstr (error->message, "plain-file"));
+  /* The sentence, then the system's reason, as every file error says it. */
+  expected = g_strdup_printf ("Cannot create the folder “%s/rag”: %s", dir, g_strerror (ENOTDIR));
+  g_assert_cmpstr (error->message, ==, expected);
 
   rm_rf (tmp);
 }

@@ -87,7 +87,7 @@ write_backup_copy (const char    *backup_dir,
   fd = g_mkstemp_full (tmp_path, O_WRONLY | O_CLOEXEC, 0600);
   if (fd < 0)
     return _osi_demo_set_file_error (error, errno, path,
-                                     _("Cannot create a temporary file for “%s”: %s"));
+                                     _("Cannot create a temporary file for “%s”"));
 
   osi_write_all (fd, data, len, &errsv);
   /* The server dates backups by their mtime. Set on the descriptor, before
@@ -103,7 +103,7 @@ write_backup_copy (const char    *backup_dir,
   if (errsv != 0)
     {
       g_unlink (tmp_path);
-      return _osi_demo_set_file_error (error, errsv, path, _("Cannot write “%s”: %s"));
+      return _osi_demo_set_file_error (error, errsv, path, _("Cannot write “%s”"));
     }
   return TRUE;
 }

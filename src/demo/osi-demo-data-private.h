@@ -173,8 +173,8 @@ demo_writer_size (const DemoWriter *w)
 }
 
 /* Sets a G_IO_ERROR from saved_errno with the sentence format makes of
- * path's display name and the system's reason ("Cannot write “%s”: %s");
- * returns FALSE. */
+ * path's display name ("Cannot write “%s”"), then the system's reason,
+ * as osi_set_error_from_errno () writes it; returns FALSE. */
 gboolean _osi_demo_set_file_error (GError     **error,
                                    int          saved_errno,
                                    const char  *path,

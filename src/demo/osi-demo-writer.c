@@ -12,6 +12,7 @@
 #include <glib/gstdio.h>
 
 #include "osi-demo-data-private.h"
+#include "osi-error.h"
 #include "osi-open.h"
 
 /* The generator's plumbing: a random number stream that gives the same
@@ -25,14 +26,12 @@ _osi_demo_set_file_error (GError     **error,
 {
   g_autofree char *display = g_filename_display_name (path);
 
-  /* format is always a caller's _() literal taking two strings, the
-   * name and the reason: not a string the user or a file could supply. */
+  /* format is always a caller's _() literal taking one string, the
+   * name: not a string the user or a file could supply. */
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-  g_set_error (error, G_IO_ERROR, g_io_error_from_errno (saved_errno),
-               format, display, g_strerror (saved_errno));
+  return osi_set_error_from_errno (error, saved_errno, format, display);
 #pragma GCC diagnostic pop
-  return FALSE;
 }
 
 static guint64
@@ -79,7 +78,7 @@ _osi_demo_writer_open (DemoWriter    *w,
   fd = g_mkstemp_full (tmpl, O_WRONLY | O_CLOEXEC, 0644);
   if (fd < 0)
     return _osi_demo_set_file_error (error, errno, path,
-                                     _("Cannot create a temporary file for “%s”: %s"));
+                                     _("Cannot create a temporary file for “%s”"));
 
   w->fd = fd;
   w->tmp_path = g_steal_pointer (&tmpl);
@@ -106,7 +105,7 @@ _osi_demo_writer_flush (DemoWriter *w)
 
   if (!osi_write_all (w->fd, w->buf, w->len, &saved))
     {
-      _osi_demo_set_file_error (&w->error, saved, w->path, _("Cannot write “%s”: %s"));
+      _osi_demo_set_file_error (&w->error, saved, w->path, _("Cannot write “%s”"));
       return;
     }
 
@@ -191,11 +190,11 @@ _osi_demo_writer_commit (DemoWriter  *w,
   w->fd = -1;
   if (close (fd) != 0 && errno != EINTR)
     return _osi_demo_set_file_error (error, errno, w->path,
-                                     _("Cannot write “%s”: %s"));
+                                     _("Cannot write “%s”"));
 
   if (g_rename (w->tmp_path, w->path) != 0)
     return _osi_demo_set_file_error (error, errno, w->path,
-                                     _("Cannot move “%s” into place: %s"));
+                                     _("Cannot move “%s” into place"));
   g_clear_pointer (&w->tmp_path, g_free);
 
   if (total != NULL)
@@ -209,6 +208,6 @@ _osi_demo_make_dir (const char  *path,
 {
   if (g_mkdir_with_parents (path, 0755) != 0)
     return _osi_demo_set_file_error (error, errno, path,
-                                     _("Cannot create the folder “%s”: %s"));
+                                     _("Cannot create the folder “%s”"));
   return TRUE;
 }
