@@ -347,8 +347,10 @@ test_xml_list_objects_bad (void)
       g_autoptr(GError) error = NULL;
       g_autoptr(GPtrArray) objects = NULL;
       g_autofree char *next = NULL;
+      /* Escaped: a body that is not UTF-8 would break the TAP log. */
+      g_autofree char *shown = g_strescape (bodies[i], NULL);
 
-      g_test_message ("%s", bodies[i]);
+      g_test_message ("%s", shown);
       objects = osi_s3_parse_list_objects (bodies[i], strlen (bodies[i]), &next, &error);
       check_protocol_error (objects, error);
       g_assert_null (next);
